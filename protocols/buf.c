@@ -1,0 +1,206 @@
+/*
+ * buf.c - growable byte buffers and the wire (bytes plus line notes).
+ */
+#include "buf.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void die_oom(void)
+{
+	fputs("mailsim: out of memory\n", stderr);
+	abort();
+}
+
+void *xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+	if (!p)
+		die_oom();
+	return p;
+}
+
+void *xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size ? size : 1);
+	if (!p)
+		die_oom();
+	return p;
+}
+
+void *xrealloc(void *p, size_t n)
+{
+	p = realloc(p, n ? n : 1);
+	if (!p)
+		die_oom();
+	return p;
+}
+
+char *xstrdup(const char *s)
+{
+	return xstrndup(s, strlen(s));
+}
+
+char *xstrndup(const char *s, size_t n)
+{
+	char *p = xmalloc(n + 1);
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
+void buf_init(struct buf *b)
+{
+	b->p = NULL;
+	b->len = 0;
+	b->cap = 0;
+}
+
+void buf_free(struct buf *b)
+{
+	free(b->p);
+	buf_init(b);
+}
+
+void buf_clear(struct buf *b)
+{
+	b->len = 0;
+	if (b->p)
+		b->p[0] = '\0';
+}
+
+void buf_reserve(struct buf *b, size_t extra)
+{
+	size_t need = b->len + extra + 1;
+	if (need <= b->cap)
+		return;
+	size_t cap = b->cap ? b->cap : 64;
+	while (cap < need)
+		cap *= 2;
+	b->p = xrealloc(b->p, cap);
+	b->cap = cap;
+}
+
+void buf_add(struct buf *b, const void *p, size_t n)
+{
+	buf_reserve(b, n);
+	if (n)
+		memcpy(b->p + b->len, p, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+void buf_adds(struct buf *b, const char *s)
+{
+	buf_add(b, s, strlen(s));
+}
+
+void buf_addc(struct buf *b, char c)
+{
+	buf_add(b, &c, 1);
+}
+
+void buf_vprintf(struct buf *b, const char *fmt, va_list ap)
+{
+	va_list ap2;
+	va_copy(ap2, ap);
+	int n = vsnprintf(NULL, 0, fmt, ap2);
+	va_end(ap2);
+	if (n < 0)
+		return;
+	buf_reserve(b, (size_t)n);
+	vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
+	b->len += (size_t)n;
+}
+
+void buf_printf(struct buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	buf_vprintf(b, fmt, ap);
+	va_end(ap);
+}
+
+void buf_consume(struct buf *b, size_t n)
+{
+	if (n >= b->len) {
+		buf_clear(b);
+		return;
+	}
+	memmove(b->p, b->p + n, b->len - n);
+	b->len -= n;
+	b->p[b->len] = '\0';
+}
+
+char *buf_steal(struct buf *b)
+{
+	char *p = b->p ? b->p : xstrdup("");
+	buf_init(b);
+	return p;
+}
+
+void wire_init(struct wire *w)
+{
+	buf_init(&w->data);
+	w->notes = NULL;
+	w->nnotes = 0;
+	w->capnotes = 0;
+}
+
+void wire_free(struct wire *w)
+{
+	buf_free(&w->data);
+	free(w->notes);
+	wire_init(w);
+}
+
+void wire_clear(struct wire *w)
+{
+	buf_clear(&w->data);
+	w->nnotes = 0;
+}
+
+void wire_note_here(struct wire *w, const char *note)
+{
+	if (!note)
+		return;
+	if (w->nnotes == w->capnotes) {
+		w->capnotes = w->capnotes ? w->capnotes * 2 : 8;
+		w->notes = xrealloc(w->notes, w->capnotes * sizeof *w->notes);
+	}
+	w->notes[w->nnotes].off = w->data.len;
+	w->notes[w->nnotes].note = note;
+	w->nnotes++;
+}
+
+void wire_line(struct wire *w, const char *note, const char *fmt, ...)
+{
+	wire_note_here(w, note);
+	va_list ap;
+	va_start(ap, fmt);
+	buf_vprintf(&w->data, fmt, ap);
+	va_end(ap);
+	buf_add(&w->data, "\r\n", 2);
+}
+
+void wire_raw(struct wire *w, const void *p, size_t n)
+{
+	buf_add(&w->data, p, n);
+}
+
+const char *wire_note_at(const struct wire *w, size_t off)
+{
+	/* Notes are appended in offset order: binary search. */
+	size_t lo = 0, hi = w->nnotes;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (w->notes[mid].off < off)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < w->nnotes && w->notes[lo].off == off)
+		return w->notes[lo].note;
+	return NULL;
+}

@@ -1,0 +1,70 @@
+/*
+ * buf.h - growable byte buffers, and the "wire": bytes plus teaching notes.
+ *
+ * Every engine in protocols/ writes what it wants to send into a struct wire.
+ * The wire holds the raw bytes exactly as they go onto the link, and beside
+ * them a note for any line that teaches something ("354: the server is ready
+ * for the message itself").  The simulation cuts the bytes into lines for the
+ * trace and looks up each line's note by the offset where the line starts.
+ *
+ * Allocation failure is treated as a broken invariant: the program aborts
+ * with a message rather than limping on with a half-written buffer.
+ */
+#ifndef MAILSIM_BUF_H
+#define MAILSIM_BUF_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+#define PRINTF_LIKE(fmt, args) __attribute__((format(printf, fmt, args)))
+
+struct buf {
+	char *p;    /* the bytes; always NUL-terminated for convenience */
+	size_t len; /* bytes in use, not counting the terminating NUL */
+	size_t cap; /* bytes allocated */
+};
+
+void buf_init(struct buf *b);
+void buf_free(struct buf *b);
+void buf_clear(struct buf *b);                 /* len = 0, keeps memory */
+void buf_reserve(struct buf *b, size_t extra); /* room for extra more bytes */
+void buf_add(struct buf *b, const void *p, size_t n);
+void buf_adds(struct buf *b, const char *s);
+void buf_addc(struct buf *b, char c);
+void buf_printf(struct buf *b, const char *fmt, ...) PRINTF_LIKE(2, 3);
+void buf_vprintf(struct buf *b, const char *fmt, va_list ap) PRINTF_LIKE(2, 0);
+void buf_consume(struct buf *b, size_t n);     /* drop n bytes from the front */
+char *buf_steal(struct buf *b);                /* hand the memory to the caller */
+
+/* Memory helpers that abort on exhaustion. */
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+
+/* A note attached to the line that starts at byte offset `off` of a wire. */
+struct wire_note {
+	size_t off;
+	const char *note; /* static storage: notes are string literals */
+};
+
+struct wire {
+	struct buf data;         /* bytes to send, exactly as on the link */
+	struct wire_note *notes; /* notes, in increasing offset order */
+	size_t nnotes, capnotes;
+};
+
+void wire_init(struct wire *w);
+void wire_free(struct wire *w);
+void wire_clear(struct wire *w);
+/* Append one line: the formatted text, then CRLF, with an optional note. */
+void wire_line(struct wire *w, const char *note, const char *fmt, ...) PRINTF_LIKE(3, 4);
+/* Append raw bytes (message content); the caller supplies any CRLF. */
+void wire_raw(struct wire *w, const void *p, size_t n);
+/* Attach a note to the line starting at the current end of the data. */
+void wire_note_here(struct wire *w, const char *note);
+/* The note for the line starting at `off`, or NULL. */
+const char *wire_note_at(const struct wire *w, size_t off);
+
+#endif

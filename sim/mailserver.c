@@ -1,0 +1,683 @@
+/*
+ * mailserver.c - what a mail server host does around its SMTP engine.
+ *
+ * The engine (protocols/smtp_server.c) knows the protocol; this file knows
+ * the *policy* of one server in the world:
+ *
+ *   - port 587 (submission): users log in with AUTH and may send anywhere;
+ *   - port 25 (SMTP): mail is accepted only for the server's own domains
+ *     (anything else is a relay attempt, refused with 554 5.7.1), and an
+ *     unknown local user is refused at RCPT with 550 5.1.1;
+ *   - accepted mail for a local user goes into the INBOX in the store; mail
+ *     for another domain goes into the relay queue, in the same transaction,
+ *     and only after the commit does the client hear 250;
+ *   - the queue runner asks DNS for the MX, relays over SMTP, retries a
+ *     temporary failure with back-off, and bounces a permanent one (or one
+ *     that ran out of retries) to the sender as a delivery status
+ *     notification (RFC 3464) from MAILER-DAEMON.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "mime.h"
+#include "smtp.h"
+#include "world.h"
+
+/* ================================================================ helpers */
+
+bool world_server_is_local(const struct host *srv, const char *domain)
+{
+	for (size_t i = 0; i < srv->ndomains; i++)
+		if (strcasecmp(srv->domains[i], domain) == 0)
+			return true;
+	return false;
+}
+
+static int64_t mailserver_unix_now(struct world *w)
+{
+	return WORLD_EPOCH_UNIX + w->loop.now_us / US_PER_SEC;
+}
+
+/* Parse the headers the views show, decoding encoded words. */
+struct mailserver_summary {
+	struct buf from, to, subject, date, msgid;
+	struct store_summary sum;
+};
+
+static void mailserver_summary_field(const char *msg, size_t len, const char *name,
+				     struct buf *out, const char **field, bool decode)
+{
+	struct buf raw;
+	buf_init(&raw);
+	*field = NULL;
+	if (mime_header_get(msg, len, name, &raw)) {
+		if (decode)
+			mime_decode_header_value(out, raw.p, raw.len);
+		else
+			buf_add(out, raw.p, raw.len);
+		*field = out->p ? out->p : "";
+	}
+	buf_free(&raw);
+}
+
+static void mailserver_summary_parse(struct mailserver_summary *s, const char *msg, size_t len)
+{
+	buf_init(&s->from);
+	buf_init(&s->to);
+	buf_init(&s->subject);
+	buf_init(&s->date);
+	buf_init(&s->msgid);
+	mailserver_summary_field(msg, len, "From", &s->from, &s->sum.from, true);
+	mailserver_summary_field(msg, len, "To", &s->to, &s->sum.to, true);
+	mailserver_summary_field(msg, len, "Subject", &s->subject, &s->sum.subject, true);
+	mailserver_summary_field(msg, len, "Date", &s->date, &s->sum.date, false);
+	mailserver_summary_field(msg, len, "Message-ID", &s->msgid, &s->sum.message_id, false);
+}
+
+static void mailserver_summary_free(struct mailserver_summary *s)
+{
+	buf_free(&s->from);
+	buf_free(&s->to);
+	buf_free(&s->subject);
+	buf_free(&s->date);
+	buf_free(&s->msgid);
+}
+
+/* Deliver a message into a local user's INBOX; part of the caller's
+ * transaction.  Returns the UID, or 0 on failure. */
+static uint32_t mailserver_store_local(struct world *w, const char *rcpt,
+				       const char *msg, size_t len)
+{
+	struct store_account acct;
+	int64_t folder;
+	uint32_t uid = 0;
+	if (store_account_find(w->store, rcpt, &acct) != 0)
+		return 0;
+	if (store_folder_find(w->store, acct.id, "INBOX", &folder) != 0)
+		return 0;
+	struct mailserver_summary s;
+	mailserver_summary_parse(&s, msg, len);
+	if (store_message_add(w->store, folder, msg, len, mailserver_unix_now(w), 0,
+			      &s.sum, &uid) != 0)
+		uid = 0;
+	mailserver_summary_free(&s);
+	return uid;
+}
+
+static void mailserver_next_queue_id(struct world *w, char *id, size_t n)
+{
+	/* Postfix-like hexadecimal queue ids, from a counter: deterministic. */
+	snprintf(id, n, "%08llX", (unsigned long long)(0x1A2B0000u + ++w->next_queue_id));
+}
+
+/* ================================================================ bounces */
+
+/* Send a delivery status notification for the failed recipients of a
+ * message back to its envelope sender. */
+static void mailserver_bounce(struct world *w, struct host *srv, const char *sender,
+			      const struct mime_dsn_rcpt *rcpts, size_t n,
+			      const char *original, size_t original_len,
+			      int64_t arrival, const char *why)
+{
+	struct buf list;
+	buf_init(&list);
+	for (size_t i = 0; i < n; i++)
+		buf_printf(&list, "%s%s (%s)", i ? ", " : "", rcpts[i].addr, rcpts[i].status);
+
+	if (sender[0] == '\0') {
+		/* RFC 5321 6.1: never bounce a bounce (null reverse-path), or two
+		 * servers could bounce to each other forever. */
+		world_event(w, srv->name, NULL, "bounce-dropped",
+			    "a bounce that cannot be delivered is not bounced again: "
+			    "its envelope sender is empty (<>)",
+			    "undeliverable bounce for %s dropped", list.p);
+		buf_free(&list);
+		return;
+	}
+	const char *sender_domain = mime_addr_domain(sender);
+	const char *pm_domain = srv->ndomains ? srv->domains[0] : srv->name;
+	if (sender_domain && world_server_is_local(srv, sender_domain))
+		pm_domain = sender_domain;
+
+	char msgid[128], boundary[64];
+	uint64_t k = ++w->next_message_id;
+	snprintf(msgid, sizeof msgid, "<bounce.%llu@%s>", (unsigned long long)k, srv->name);
+	snprintf(boundary, sizeof boundary, "%llu.%s/report", (unsigned long long)k, srv->name);
+	struct mime_dsn d = {
+		.reporting_mta = srv->name,
+		.postmaster_domain = pm_domain,
+		.to = sender,
+		.explanation = why,
+		.rcpts = rcpts,
+		.nrcpts = n,
+		.original = original,
+		.original_len = original_len,
+		.arrival_date = arrival,
+		.date = mailserver_unix_now(w),
+		.message_id = msgid,
+		.boundary = boundary,
+	};
+	struct buf dsn;
+	buf_init(&dsn);
+	mime_dsn(&dsn, &d);
+
+	world_event(w, srv->name, sender, "bounce",
+		    "the server that gives up tells the sender: a bounce (delivery status "
+		    "notification, RFC 3464) from MAILER-DAEMON, quoting the reason",
+		    "bounce to %s: %s", sender, list.p);
+
+	if (sender_domain && world_server_is_local(srv, sender_domain)) {
+		store_begin(w->store);
+		uint32_t uid = mailserver_store_local(w, sender, dsn.p, dsn.len);
+		if (uid && store_commit(w->store) == 0)
+			world_event(w, srv->name, NULL, "delivered", NULL,
+				    "bounce delivered to %s INBOX (uid %u)", sender, uid);
+		else {
+			store_rollback(w->store);
+			world_event(w, srv->name, NULL, "bounce-dropped", NULL,
+				    "bounce for %s could not be stored: %s", sender,
+				    uid ? store_error(w->store) : "no such mailbox");
+		}
+	} else if (sender_domain) {
+		/* the sender is elsewhere: the bounce travels like any mail, with
+		 * the null reverse-path */
+		int64_t id;
+		const char *rcpt = sender;
+		if (store_queue_add(w->store, srv->name, sender_domain, "", &rcpt, 1,
+				    dsn.p, dsn.len, mailserver_unix_now(w),
+				    w->loop.now_us, &id) == 0) {
+			world_event(w, srv->name, NULL, "queued", NULL,
+				    "bounce queued for %s", sender_domain);
+			mailserver_queue_schedule(w, srv, id, w->loop.now_us);
+		}
+	}
+	buf_free(&dsn);
+	buf_free(&list);
+}
+
+/* ================================================================ SMTP in */
+
+struct smtp_in {
+	struct world *w;
+	struct host *srv;
+	struct conn *c;
+	struct smtp_server *eng;
+	struct wire out;
+	int64_t last_activity_us;
+};
+
+static bool smtp_in_auth(void *ctx, const char *user, const char *password)
+{
+	struct smtp_in *s = ctx;
+	struct store_account acct;
+	if (store_account_find(s->w->store, user, &acct) != 0)
+		return false;
+	if (strcmp(acct.server, s->srv->name) != 0)
+		return false; /* a user of another server */
+	return store_account_auth(s->w->store, user, password) == 0;
+}
+
+static bool smtp_in_mail(void *ctx, const struct smtp_envelope *env, const char *from,
+			 struct smtp_reply *reply)
+{
+	(void)ctx;
+	(void)env;
+	(void)from;
+	(void)reply;
+	return true;
+}
+
+static bool smtp_in_rcpt(void *ctx, const struct smtp_envelope *env, const char *rcpt,
+			 struct smtp_reply *reply)
+{
+	struct smtp_in *s = ctx;
+	const char *domain = mime_addr_domain(rcpt);
+	if (!domain) {
+		smtp_reply_set(reply, 501, "5.1.3", NULL,
+			       "<%s>: Recipient address rejected: need fully-qualified address", rcpt);
+		return false;
+	}
+	if (world_server_is_local(s->srv, domain)) {
+		struct store_account acct;
+		if (store_account_find(s->w->store, rcpt, &acct) == 0)
+			return true;
+		smtp_reply_set(reply, 550, "5.1.1",
+			       "550 is a permanent failure: no mailbox of that name here. "
+			       "The sender's server will not retry; it bounces the message",
+			       "<%s>: recipient rejected", rcpt);
+		return false;
+	}
+	if (s->c->port == PORT_SUBMISSION && env->auth_user)
+		return true; /* an authenticated user may send anywhere */
+	smtp_reply_set(reply, 554, "5.7.1",
+		       "port 25 takes mail only for this server's own domains: passing "
+		       "mail on for strangers would make it an open relay for spam",
+		       "<%s>: Relay access denied", rcpt);
+	return false;
+}
+
+static void smtp_in_data(void *ctx, const struct smtp_envelope *env, const char *msg,
+			 size_t len, struct smtp_reply *reply)
+{
+	struct smtp_in *s = ctx;
+	struct world *w = s->w;
+	char qid[32];
+	mailserver_next_queue_id(w, qid, sizeof qid);
+
+	/* Every server that handles a message adds its Received: line on top
+	 * (RFC 5321 4.4): read from the bottom up, they are the route. */
+	struct buf full;
+	buf_init(&full);
+	/* RFC 3848: ESMTPA is ESMTP with AUTH (there is no TLS in the
+	 * simulation, or it would be ESMTPSA) */
+	const char *proto = env->auth_user ? "ESMTPA" : "ESMTP";
+	mime_received(&full, env->helo ? env->helo : "unknown", s->c->host[SIDE_CLIENT]->name,
+		      s->srv->name, proto, qid, env->nrcpts == 1 ? env->rcpts[0] : NULL,
+		      mailserver_unix_now(w));
+	buf_add(&full, msg, len);
+
+	/* One transaction: local deliveries and queue entries together. */
+	int64_t *queued = xcalloc(env->nrcpts, sizeof *queued);
+	size_t nqueued = 0;
+	bool ok = store_begin(w->store) == 0;
+	for (size_t i = 0; ok && i < env->nrcpts; i++) {
+		const char *domain = mime_addr_domain(env->rcpts[i]);
+		if (domain && world_server_is_local(s->srv, domain)) {
+			ok = mailserver_store_local(w, env->rcpts[i], full.p, full.len) != 0;
+			continue;
+		}
+		/* one queue entry per destination domain: all its recipients go
+		 * in one SMTP transaction to that domain's MX */
+		bool seen = false;
+		for (size_t j = 0; j < i && !seen; j++) {
+			const char *d2 = mime_addr_domain(env->rcpts[j]);
+			seen = d2 && domain && strcasecmp(d2, domain) == 0;
+		}
+		if (seen)
+			continue;
+		const char **group = xcalloc(env->nrcpts, sizeof *group);
+		size_t ng = 0;
+		for (size_t j = i; j < env->nrcpts; j++) {
+			const char *d2 = mime_addr_domain(env->rcpts[j]);
+			if (d2 && domain && strcasecmp(d2, domain) == 0)
+				group[ng++] = env->rcpts[j];
+		}
+		ok = store_queue_add(w->store, s->srv->name, domain ? domain : "", env->mail_from,
+				     group, ng, full.p, full.len, mailserver_unix_now(w),
+				     w->loop.now_us, &queued[nqueued]) == 0;
+		if (ok)
+			nqueued++;
+		free(group);
+	}
+	if (ok)
+		ok = store_commit(w->store) == 0;
+	else
+		store_rollback(w->store);
+
+	if (!ok) {
+		/* nothing was kept: the client must try again (RFC 5321 4.2.5) */
+		smtp_reply_set(reply, 451, "4.3.0", NULL,
+			       "Error: queue file write error, try again later");
+		world_event(w, s->srv->name, NULL, "store-error", NULL, "%s",
+			    store_error(w->store));
+	} else {
+		smtp_reply_set(reply, 250, "2.0.0",
+			       "250 after the data: the server now holds the message and is "
+			       "responsible for it (it was committed before this reply)",
+			       "Ok: queued as %s", qid);
+		for (size_t i = 0; i < env->nrcpts; i++) {
+			const char *domain = mime_addr_domain(env->rcpts[i]);
+			if (domain && world_server_is_local(s->srv, domain))
+				world_event(w, s->srv->name, NULL, "delivered",
+					    "the mail is in the recipient's mailbox on the server, "
+					    "waiting for POP3 or IMAP to read it",
+					    "%s: delivered to %s INBOX", qid, env->rcpts[i]);
+		}
+		for (size_t i = 0; i < nqueued; i++) {
+			struct store_queue_entry e;
+			if (store_queue_get(w->store, queued[i], &e) != 0)
+				continue;
+			struct buf rl;
+			buf_init(&rl);
+			for (size_t j = 0; j < e.nrcpts; j++)
+				buf_printf(&rl, "%s%s", j ? ", " : "", e.rcpts[j]);
+			world_event(w, s->srv->name, NULL, "queued",
+				    "mail for another domain waits in the queue until this "
+				    "server relays it to that domain's MX",
+				    "%s: queued for %s: %s", qid, e.domain, rl.p);
+			buf_free(&rl);
+			store_queue_entry_free(&e);
+			mailserver_queue_schedule(w, s->srv, queued[i], w->loop.now_us);
+		}
+	}
+	free(queued);
+	buf_free(&full);
+}
+
+static const struct smtp_server_ops smtp_in_ops = {
+	.auth = smtp_in_auth,
+	.mail = smtp_in_mail,
+	.rcpt = smtp_in_rcpt,
+	.data = smtp_in_data,
+};
+
+static void smtp_in_idle_check(struct conn *c)
+{
+	struct smtp_in *s = c->ctx[SIDE_SERVER];
+	if (!s || !c->open[SIDE_SERVER])
+		return;
+	int64_t idle = s->w->loop.now_us - s->last_activity_us;
+	if (idle < SMTP_SERVER_IDLE_TIMEOUT_US) {
+		net_timer(c, SMTP_SERVER_IDLE_TIMEOUT_US - idle, smtp_in_idle_check);
+		return;
+	}
+	/* RFC 5321 4.5.3.2.7: a server should wait at least 5 minutes for a
+	 * command; then it may close, saying 421. */
+	wire_line(&s->out, "the client said nothing for 5 minutes: the server gives up "
+		  "on it (RFC 5321 4.5.3.2.7)",
+		  "421 4.4.2 %s Error: timeout exceeded", s->srv->name);
+	net_send(c, SIDE_SERVER, &s->out);
+	net_close(c, SIDE_SERVER);
+}
+
+static void smtp_in_on_data(struct conn *c, int side, const char *p, size_t n)
+{
+	struct smtp_in *s = c->ctx[side];
+	s->last_activity_us = s->w->loop.now_us;
+	smtp_server_feed(s->eng, p, n, &s->out);
+	net_send(c, side, &s->out);
+	if (smtp_server_closed(s->eng))
+		net_close(c, side);
+}
+
+static void smtp_in_on_closed(struct conn *c, int side, const char *why)
+{
+	(void)why;
+	/* the client went away: a transaction without its final "." is simply
+	 * forgotten; nothing of it was stored */
+	net_close(c, side);
+}
+
+static void smtp_in_release(void *ctx)
+{
+	struct smtp_in *s = ctx;
+	if (!s)
+		return;
+	smtp_server_free(s->eng);
+	wire_free(&s->out);
+	free(s);
+}
+
+static const struct conn_ops smtp_in_conn_ops = {
+	.data = smtp_in_on_data,
+	.closed = smtp_in_on_closed,
+	.release = smtp_in_release,
+};
+
+void mailserver_accept(struct conn *c)
+{
+	struct host *srv = c->host[SIDE_SERVER];
+	if (c->port != PORT_SMTP && c->port != PORT_SUBMISSION) {
+		/* POP3 and IMAP arrive in later versions: nobody listens there */
+		c->open[SIDE_SERVER] = false;
+		net_close(c, SIDE_SERVER);
+		return;
+	}
+	struct smtp_in *s = xcalloc(1, sizeof *s);
+	s->w = c->w;
+	s->srv = srv;
+	s->c = c;
+	wire_init(&s->out);
+	struct smtp_server_config cfg = {
+		.hostname = srv->name,
+		.submission = c->port == PORT_SUBMISSION,
+		.max_size = 0,
+		.max_rcpts = 0,
+	};
+	s->eng = smtp_server_new(&cfg, &smtp_in_ops, s);
+	s->last_activity_us = c->w->loop.now_us;
+	c->ops[SIDE_SERVER] = &smtp_in_conn_ops;
+	c->ctx[SIDE_SERVER] = s;
+	smtp_server_start(s->eng, &s->out);
+	net_send(c, SIDE_SERVER, &s->out);
+	net_timer(c, SMTP_SERVER_IDLE_TIMEOUT_US, smtp_in_idle_check);
+}
+
+/* ================================================================ relay */
+
+struct relay {
+	struct world *w;
+	struct host *srv;
+	int64_t id;                 /* queue entry */
+	struct store_queue_entry e;
+	struct host *mx;
+	struct smtp_client *cli;
+	struct wire out;
+	bool finished;
+};
+
+struct relay_due {
+	struct world *w;
+	struct host *srv;
+	int64_t id;
+};
+
+static void relay_finish(struct relay *r);
+
+/* Work out what the attempt achieved, recipient by recipient. */
+static void relay_settle(struct relay *r, const char *remote, bool perm_all,
+			 const char *perm_reason, const char *perm_status)
+{
+	struct world *w = r->w;
+	struct store_queue_entry *e = &r->e;
+	struct mime_dsn_rcpt *failed = xcalloc(e->nrcpts, sizeof *failed);
+	size_t nfailed = 0, ntemp = 0;
+	const char *last_temp = NULL;
+	char **statuses = xcalloc(e->nrcpts, sizeof *statuses);
+
+	store_begin(w->store);
+	for (size_t i = 0; i < e->nrcpts; i++) {
+		const char *reply = perm_reason;
+		enum smtp_rcpt_status st = perm_all ? SMTP_RCPT_PERMFAIL
+					   : smtp_client_rcpt_status(r->cli, i, &reply);
+		switch (st) {
+		case SMTP_RCPT_DELIVERED:
+			store_queue_remove_rcpt(w->store, r->id, e->rcpts[i]);
+			world_event(w, r->srv->name, NULL, "relayed",
+				    "the next server said 250: it is responsible for the mail now",
+				    "%s relayed to %s", e->rcpts[i], remote);
+			break;
+		case SMTP_RCPT_PERMFAIL: {
+			store_queue_remove_rcpt(w->store, r->id, e->rcpts[i]);
+			/* the status is the enhanced code in the reply: "550 5.1.1 ..." */
+			char status[16] = "5.0.0";
+			if (perm_status)
+				snprintf(status, sizeof status, "%s", perm_status);
+			else if (reply && strlen(reply) > 6 && reply[4] >= '2' && reply[4] <= '5' &&
+				 reply[5] == '.') {
+				size_t k = 4;
+				while (reply[k] && reply[k] != ' ' && k - 4 < sizeof status - 1)
+					k++;
+				memcpy(status, reply + 4, k - 4);
+				status[k - 4] = '\0';
+			}
+			statuses[nfailed] = xstrdup(status);
+			failed[nfailed].addr = e->rcpts[i];
+			failed[nfailed].status = statuses[nfailed];
+			failed[nfailed].remote_mta = perm_all ? NULL : remote;
+			failed[nfailed].diagnostic = reply ? reply : "";
+			nfailed++;
+			break;
+		}
+		case SMTP_RCPT_TEMPFAIL:
+		case SMTP_RCPT_PENDING:
+			ntemp++;
+			last_temp = reply;
+			break;
+		}
+	}
+	store_commit(w->store);
+
+	if (nfailed)
+		mailserver_bounce(w, r->srv, e->mail_from, failed, nfailed, e->content,
+				  e->content_len, e->arrival,
+				  perm_all ? perm_reason : "The remote server refused the message.");
+
+	if (ntemp == 0) {
+		store_queue_delete(w->store, r->id);
+	} else {
+		int attempts = e->attempts + 1;
+		if (attempts >= r->srv->retry_attempts) {
+			/* out of retries: what was temporary becomes final */
+			struct mime_dsn_rcpt *late = xcalloc(ntemp, sizeof *late);
+			size_t nl = 0;
+			for (size_t i = 0; i < e->nrcpts; i++) {
+				const char *reply = NULL;
+				enum smtp_rcpt_status st = perm_all ? SMTP_RCPT_PERMFAIL
+							   : smtp_client_rcpt_status(r->cli, i, &reply);
+				if (st == SMTP_RCPT_TEMPFAIL || st == SMTP_RCPT_PENDING) {
+					late[nl].addr = e->rcpts[i];
+					late[nl].status = "4.4.7"; /* RFC 3463: delivery time expired */
+					late[nl].remote_mta = r->mx ? r->mx->name : NULL;
+					late[nl].diagnostic = reply ? reply : "no answer";
+					nl++;
+				}
+			}
+			world_event(w, r->srv->name, NULL, "gave-up",
+				    "a temporary failure that lasts too long becomes permanent: "
+				    "the server stops retrying and bounces",
+				    "giving up on %s after %d attempts", e->domain, attempts);
+			store_queue_delete(w->store, r->id);
+			mailserver_bounce(w, r->srv, e->mail_from, late, nl, e->content,
+					  e->content_len, e->arrival,
+					  "The message could not be delivered before the retry limit.");
+			free(late);
+		} else {
+			int64_t delay = r->srv->retry_first_us;
+			for (int i = 1; i < attempts; i++)
+				delay *= r->srv->retry_backoff;
+			int64_t at = w->loop.now_us + delay;
+			store_queue_reschedule(w->store, r->id, attempts, at, last_temp);
+			world_event(w, r->srv->name, NULL, "retry",
+				    "4xx means try again later: the mail stays queued and the "
+				    "wait doubles each time",
+				    "%s: %s; attempt %d of %d failed, next try in %llds",
+				    e->domain, last_temp ? last_temp : "temporary failure",
+				    attempts, r->srv->retry_attempts,
+				    (long long)(delay / US_PER_SEC));
+			mailserver_queue_schedule(w, r->srv, r->id, at);
+		}
+	}
+	for (size_t i = 0; i < nfailed; i++)
+		free(statuses[i]);
+	free(statuses);
+	free(failed);
+}
+
+static void relay_free(struct relay *r)
+{
+	if (r->cli)
+		smtp_client_free(r->cli);
+	wire_free(&r->out);
+	store_queue_entry_free(&r->e);
+	free(r);
+}
+
+static void relay_finish(struct relay *r)
+{
+	if (r->finished)
+		return;
+	r->finished = true;
+	relay_settle(r, r->mx->name, false, NULL, NULL);
+}
+
+static void relay_on_data(struct conn *c, int side, const char *p, size_t n)
+{
+	struct relay *r = c->ctx[side];
+	smtp_client_feed(r->cli, p, n, &r->out);
+	net_send(c, side, &r->out);
+	if (smtp_client_done(r->cli)) {
+		relay_finish(r);
+		net_close(c, side);
+	}
+}
+
+static void relay_on_closed(struct conn *c, int side, const char *why)
+{
+	struct relay *r = c->ctx[side];
+	if (!smtp_client_done(r->cli)) {
+		char reason[200];
+		snprintf(reason, sizeof reason, "connect to %s: %s", r->mx->name, why);
+		smtp_client_abort(r->cli, reason);
+	}
+	relay_finish(r);
+}
+
+static void relay_release(void *ctx)
+{
+	relay_free(ctx);
+}
+
+static const struct conn_ops relay_conn_ops = {
+	.data = relay_on_data,
+	.closed = relay_on_closed,
+	.release = relay_release,
+};
+
+static void relay_dns_answer(struct world *w, void *arg, struct host *mx)
+{
+	struct relay *r = arg;
+	if (!mx) {
+		char reason[300];
+		snprintf(reason, sizeof reason,
+			 "Host or domain name not found. Name service error for name=%s type=MX: "
+			 "Host not found",
+			 r->e.domain);
+		relay_settle(r, NULL, true, reason, "5.1.2");
+		relay_free(r);
+		return;
+	}
+	r->mx = mx;
+	struct smtp_client_config cfg = {
+		.helo_name = r->srv->name,
+		.auth_user = NULL,
+		.auth_password = NULL,
+	};
+	r->cli = smtp_client_new(&cfg, r->e.mail_from, (const char *const *)r->e.rcpts,
+				 r->e.nrcpts, r->e.content, r->e.content_len);
+	net_connect(w, r->srv, mx, PORT_SMTP, PROTO_SMTP, &relay_conn_ops, r);
+}
+
+static void relay_due(void *arg)
+{
+	struct relay_due *d = arg;
+	struct world *w = d->w;
+	struct relay *r = xcalloc(1, sizeof *r);
+	r->w = w;
+	r->srv = d->srv;
+	r->id = d->id;
+	wire_init(&r->out);
+	free(d);
+	if (store_queue_get(w->store, r->id, &r->e) != 0 || r->e.nrcpts == 0) {
+		relay_free(r);
+		return;
+	}
+	if (!r->srv->up) {
+		/* a server that is down runs no queue: look again later */
+		mailserver_queue_schedule(w, r->srv, r->id, w->loop.now_us + r->srv->retry_first_us);
+		relay_free(r);
+		return;
+	}
+	net_dns_mx(w, r->srv, r->e.domain, relay_dns_answer, r);
+}
+
+void mailserver_queue_schedule(struct world *w, struct host *srv, int64_t id, int64_t at_us)
+{
+	struct relay_due *d = xmalloc(sizeof *d);
+	d->w = w;
+	d->srv = srv;
+	d->id = id;
+	ev_at(&w->loop, at_us, relay_due, d);
+}

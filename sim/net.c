@@ -1,0 +1,484 @@
+/*
+ * net.c - links and connections, and the simulated DNS.
+ *
+ * A connection carries bytes between two engines as TCP would: in order,
+ * after the link's latency, no faster than its bandwidth, and with lost
+ * segments sent again after a retransmission timeout.  The protocols above
+ * never see a loss, only the delay: the lesson of a reliable byte stream.
+ *
+ * Every line that crosses becomes one trace record, stamped with the time it
+ * was sent and the time it arrives.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "world.h"
+
+/* One piece of data (or the end of the stream) on its way. */
+struct net_delivery {
+	struct conn *c;
+	int to_side;
+	bool fin;        /* the sender closed: no bytes, just the end */
+	size_t len;
+	char bytes[];
+};
+
+/* A connection has at most one timer.  The timer does not keep the
+ * connection alive: when the connection goes, the timer is disarmed and
+ * merely frees itself when its time comes. */
+struct net_timer_ev {
+	struct conn *c; /* NULL once disarmed */
+	void (*fn)(struct conn *);
+};
+
+static void net_maybe_release(struct conn *c);
+
+struct link *net_link(struct world *w, struct host *a, struct host *b)
+{
+	for (size_t i = 0; i < w->nlinks; i++) {
+		struct link *l = &w->links[i];
+		if ((l->a == a && l->b == b) || (l->a == b && l->b == a))
+			return l;
+	}
+	return NULL;
+}
+
+static void net_unlink(struct conn *c)
+{
+	struct world *w = c->w;
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		w->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	c->prev = c->next = NULL;
+}
+
+/* A connection is freed once both ends are closed and no event still points
+ * at it. */
+static void net_maybe_release(struct conn *c)
+{
+	if (c->open[0] || c->open[1] || c->pending > 0)
+		return;
+	net_unlink(c);
+	if (c->timer)
+		c->timer->c = NULL;
+	for (int side = 0; side < 2; side++)
+		if (c->ops[side] && c->ops[side]->release)
+			c->ops[side]->release(c->ctx[side]);
+	free(c);
+}
+
+static void net_trace_event(struct conn *c, int side, const char *event,
+			    const char *note, const char *text)
+{
+	struct trace_rec r = {
+		.t_us = c->w->loop.now_us,
+		.from = c->host[side]->name,
+		.to = c->host[!side]->name,
+		.proto = c->proto,
+		.dir = side == SIDE_CLIENT ? DIR_C2S : DIR_S2C,
+		.event = event,
+		.text = text,
+		.text_len = strlen(text),
+		.note = note,
+		.session = c->id,
+		.arrive_us = c->w->loop.now_us,
+	};
+	trace_emit(&c->w->trace, &r);
+}
+
+/* Tell one side that the connection is over, once. */
+static void net_notify_closed(struct conn *c, int side, const char *why)
+{
+	if (!c->open[side])
+		return;
+	c->open[side] = false;
+	if (c->ops[side] && c->ops[side]->closed)
+		c->ops[side]->closed(c, side, why);
+}
+
+/* ------------------------------------------------------------ delivery */
+
+static void net_deliver(void *arg)
+{
+	struct net_delivery *d = arg;
+	struct conn *c = d->c;
+	c->pending--;
+	if (c->open[d->to_side]) {
+		if (d->fin)
+			net_notify_closed(c, d->to_side, "connection closed by peer");
+		else if (c->ops[d->to_side] && c->ops[d->to_side]->data)
+			c->ops[d->to_side]->data(c, d->to_side, d->bytes, d->len);
+	}
+	free(d);
+	net_maybe_release(c);
+}
+
+/* When will `len` bytes sent now by `side` arrive?  Bandwidth serialises
+ * the link direction; latency delays; each lost segment costs one
+ * retransmission timeout (TCP resends it: the protocol above sees only the
+ * delay). */
+static int64_t net_arrival(struct conn *c, int side, size_t len, int *losses)
+{
+	struct world *w = c->w;
+	struct link *l = c->link;
+	int64_t now = w->loop.now_us;
+	int dir = (c->host[side] == l->a) ? 0 : 1;
+	int64_t start = now > l->busy_until_us[dir] ? now : l->busy_until_us[dir];
+	int64_t tx = 0;
+	if (l->bandwidth_bps > 0)
+		tx = (int64_t)((uint64_t)len * 8u * (uint64_t)US_PER_SEC /
+			       (uint64_t)l->bandwidth_bps);
+	l->busy_until_us[dir] = start + tx;
+	int64_t arrive = start + tx + l->latency_us;
+
+	*losses = 0;
+	if (l->loss_ppm > 0) {
+		int64_t rto = 2 * l->latency_us;
+		if (rto < TCP_MIN_RTO_US)
+			rto = TCP_MIN_RTO_US;
+		/* at most 6 losses in a row: after that TCP gets through */
+		while (*losses < 6 && world_random(w) % 1000000u < l->loss_ppm) {
+			arrive += rto;
+			rto *= 2; /* RFC 6298 5.5: back off the timer */
+			(*losses)++;
+		}
+	}
+	if (arrive < c->last_arrival[side])
+		arrive = c->last_arrival[side]; /* in order, like TCP */
+	c->last_arrival[side] = arrive;
+	return arrive;
+}
+
+static void net_schedule(struct conn *c, int to_side, int64_t at, bool fin,
+			 const char *p, size_t n)
+{
+	struct net_delivery *d = xmalloc(sizeof *d + n);
+	d->c = c;
+	d->to_side = to_side;
+	d->fin = fin;
+	d->len = n;
+	if (n)
+		memcpy(d->bytes, p, n);
+	c->pending++;
+	ev_at(&c->w->loop, at, net_deliver, d);
+}
+
+void net_send(struct conn *c, int side, struct wire *out)
+{
+	const char *p = out->data.p;
+	size_t len = out->data.len;
+	if (!c->open[side] || len == 0) {
+		wire_clear(out);
+		return;
+	}
+	size_t off = 0;
+	while (off < len) {
+		const char *nl = memchr(p + off, '\n', len - off);
+		size_t end = nl ? (size_t)(nl - p) + 1 : len;
+		size_t textlen = end - off;
+		/* the record shows the line without its CRLF */
+		if (textlen > 0 && p[off + textlen - 1] == '\n')
+			textlen--;
+		if (textlen > 0 && p[off + textlen - 1] == '\r')
+			textlen--;
+		int losses;
+		int64_t at = net_arrival(c, side, end - off, &losses);
+		struct trace_rec r = {
+			.t_us = c->w->loop.now_us,
+			.from = c->host[side]->name,
+			.to = c->host[!side]->name,
+			.proto = c->proto,
+			.dir = side == SIDE_CLIENT ? DIR_C2S : DIR_S2C,
+			.text = p + off,
+			.text_len = textlen,
+			.note = wire_note_at(out, off),
+			.session = c->id,
+			.arrive_us = at,
+		};
+		trace_emit(&c->w->trace, &r);
+		if (losses > 0) {
+			char msg[96];
+			snprintf(msg, sizeof msg, "segment lost %d time%s, resent by TCP",
+				 losses, losses > 1 ? "s" : "");
+			net_trace_event(c, side, "loss",
+					"TCP resends what the link lost: the mail protocol never "
+					"sees the loss, only the delay", msg);
+		}
+		if (side == SIDE_SERVER && c->proto == PROTO_SMTP && textlen >= 3) {
+			/* remember reply codes for `expect reply` */
+			const char *t = p + off;
+			if (t[0] >= '2' && t[0] <= '5' && t[1] >= '0' && t[1] <= '9' &&
+			    t[2] >= '0' && t[2] <= '9') {
+				int code = (t[0] - '0') * 100 + (t[1] - '0') * 10 + (t[2] - '0');
+				c->w->replies_seen[code] = 1;
+				if (textlen > 6 && (t[3] == ' ' || t[3] == '-') &&
+				    t[4] >= '2' && t[4] <= '5' && t[5] == '.') {
+					size_t k = 4;
+					while (k < textlen && t[k] != ' ')
+						k++;
+					char enh[16];
+					size_t n = k - 4 < sizeof enh - 1 ? k - 4 : sizeof enh - 1;
+					memcpy(enh, t + 4, n);
+					enh[n] = '\0';
+					bool known = false;
+					for (size_t i = 0; i < c->w->nenh_seen && !known; i++)
+						known = strcmp(c->w->enh_seen[i], enh) == 0;
+					if (!known) {
+						c->w->enh_seen = xrealloc(c->w->enh_seen,
+							(c->w->nenh_seen + 1) * sizeof *c->w->enh_seen);
+						c->w->enh_seen[c->w->nenh_seen++] = xstrdup(enh);
+					}
+				}
+			}
+		}
+		net_schedule(c, !side, at, false, p + off, end - off);
+		off = end;
+	}
+	wire_clear(out);
+}
+
+void net_close(struct conn *c, int side)
+{
+	if (!c->open[side])
+		return;
+	c->open[side] = false;
+	if (c->open[!side] && c->established) {
+		/* the FIN follows the last data, like every other segment */
+		int losses;
+		int64_t at = net_arrival(c, side, 0, &losses);
+		net_schedule(c, !side, at, true, NULL, 0);
+	}
+	net_maybe_release(c);
+}
+
+/* ------------------------------------------------------------ connecting */
+
+struct net_connect_ev {
+	struct conn *c;
+	const char *fail; /* NULL: the server accepts */
+};
+
+static void net_connect_arrive(void *arg)
+{
+	struct net_connect_ev *e = arg;
+	struct conn *c = e->c;
+	c->pending--;
+	const char *fail = e->fail;
+	free(e);
+	if (!c->open[SIDE_CLIENT]) {
+		net_maybe_release(c);
+		return;
+	}
+	if (!fail && (!c->host[SIDE_SERVER]->up || !c->link->up))
+		fail = !c->link->up ? "connection timed out: no route to host"
+				    : "connection refused";
+	if (fail) {
+		c->open[SIDE_SERVER] = false;
+		net_trace_event(c, SIDE_CLIENT, "connect-failed",
+				"no TCP connection, no SMTP: a sending server keeps the "
+				"mail in its queue and tries again later", fail);
+		net_notify_closed(c, SIDE_CLIENT, fail);
+		net_maybe_release(c);
+		return;
+	}
+	c->established = true;
+	c->open[SIDE_SERVER] = true;
+	mailserver_accept(c);
+	net_maybe_release(c);
+}
+
+struct conn *net_connect(struct world *w, struct host *client, struct host *server,
+			 int port, enum trace_proto proto,
+			 const struct conn_ops *ops, void *ctx)
+{
+	struct conn *c = xcalloc(1, sizeof *c);
+	c->id = ++w->next_conn_id;
+	c->w = w;
+	c->host[SIDE_CLIENT] = client;
+	c->host[SIDE_SERVER] = server;
+	c->proto = proto;
+	c->port = port;
+	c->ops[SIDE_CLIENT] = ops;
+	c->ctx[SIDE_CLIENT] = ctx;
+	c->open[SIDE_CLIENT] = true;
+	c->link = net_link(w, client, server);
+	c->next = w->conns;
+	if (w->conns)
+		w->conns->prev = c;
+	w->conns = c;
+
+	char text[160];
+	snprintf(text, sizeof text, "connect to %s port %d", server->name, port);
+	struct net_connect_ev *e = xmalloc(sizeof *e);
+	e->c = c;
+	e->fail = NULL;
+	int64_t delay;
+	if (!c->link) {
+		/* No link at all: there is no way there (and nothing to trace on). */
+		static struct link nowhere = { .latency_us = 0, .up = false };
+		c->link = &nowhere;
+		e->fail = "no route to host";
+		delay = 0;
+	} else if (!c->link->up) {
+		e->fail = "connection timed out: no route to host";
+		delay = CONNECT_TIMEOUT_US;
+	} else if (!server->up) {
+		/* the SYN reaches a host that answers with a reset */
+		e->fail = "connection refused";
+		delay = 2 * c->link->latency_us;
+	} else {
+		/* SYN, SYN-ACK, ACK: the server has the connection after one
+		 * trip, and its greeting reaches the client one trip later */
+		delay = c->link->latency_us;
+	}
+	net_trace_event(c, SIDE_CLIENT, "connect",
+			port == PORT_SUBMISSION ? "port 587 is submission: where user agents hand in mail (RFC 6409)"
+			: port == PORT_SMTP ? "port 25 is SMTP between mail servers (RFC 5321)"
+			: NULL,
+			text);
+	c->pending++;
+	ev_after(&w->loop, delay, net_connect_arrive, e);
+	return c;
+}
+
+/* ------------------------------------------------------------ faults */
+
+static void net_break(struct conn *c, const char *why)
+{
+	c->pending++; /* hold it while both sides hear the news */
+	net_notify_closed(c, SIDE_CLIENT, why);
+	net_notify_closed(c, SIDE_SERVER, why);
+	c->pending--;
+	net_maybe_release(c);
+}
+
+void net_break_link(struct world *w, struct link *l, const char *why)
+{
+	struct conn *c = w->conns;
+	while (c) {
+		struct conn *next = c->next;
+		if (c->link == l && c->established)
+			net_break(c, why);
+		c = next;
+	}
+}
+
+void net_break_host(struct world *w, struct host *h, const char *why)
+{
+	struct conn *c = w->conns;
+	while (c) {
+		struct conn *next = c->next;
+		if ((c->host[0] == h || c->host[1] == h) && c->established)
+			net_break(c, why);
+		c = next;
+	}
+}
+
+/* ------------------------------------------------------------ timers */
+
+
+static void net_timer_fire(void *arg)
+{
+	struct net_timer_ev *t = arg;
+	struct conn *c = t->c;
+	void (*fn)(struct conn *) = t->fn;
+	free(t);
+	if (!c)
+		return;
+	c->timer = NULL;
+	c->pending++; /* hold it while fn runs */
+	if (c->open[0] || c->open[1])
+		fn(c);
+	c->pending--;
+	net_maybe_release(c);
+}
+
+void net_timer(struct conn *c, int64_t delay_us, void (*fn)(struct conn *))
+{
+	if (c->timer)
+		c->timer->c = NULL;
+	struct net_timer_ev *t = xmalloc(sizeof *t);
+	t->c = c;
+	t->fn = fn;
+	c->timer = t;
+	ev_after_bg(&c->w->loop, delay_us, net_timer_fire, t);
+}
+
+/* ------------------------------------------------------------ DNS */
+
+struct net_dns_q {
+	struct world *w;
+	struct host *asker;
+	char *domain;
+	void (*cb)(struct world *w, void *arg, struct host *mx);
+	void *arg;
+};
+
+/* The answer reaches the asker. */
+static void net_dns_deliver(void *arg)
+{
+	struct net_dns_q *q = arg;
+	q->cb(q->w, q->arg, world_mx(q->w, q->domain));
+	free(q->domain);
+	free(q);
+}
+
+/* The question reaches the resolver, which answers at once. */
+static void net_dns_answer(void *arg)
+{
+	struct net_dns_q *q = arg;
+	struct world *w = q->w;
+	struct host *mx = world_mx(w, q->domain);
+	struct buf text;
+	buf_init(&text);
+	if (mx)
+		buf_printf(&text, "%s. IN MX 10 %s.", q->domain, mx->name);
+	else
+		buf_printf(&text, "%s. NXDOMAIN", q->domain);
+	struct trace_rec r = {
+		.t_us = w->loop.now_us,
+		.from = "dns",
+		.to = q->asker->name,
+		.proto = PROTO_DNS,
+		.dir = DIR_S2C,
+		.text = text.p,
+		.text_len = text.len,
+		.note = mx ? "the MX record names the mail server that accepts mail for the domain"
+			   : "NXDOMAIN: the domain does not exist, so no server can take the mail",
+		.arrive_us = w->loop.now_us + DNS_LATENCY_US,
+	};
+	trace_emit(&w->trace, &r);
+	buf_free(&text);
+	ev_after(&w->loop, DNS_LATENCY_US, net_dns_deliver, q);
+}
+
+void net_dns_mx(struct world *w, struct host *asker, const char *domain,
+		void (*cb)(struct world *w, void *arg, struct host *mx), void *arg)
+{
+	struct net_dns_q *q = xmalloc(sizeof *q);
+	q->w = w;
+	q->asker = asker;
+	q->domain = xstrdup(domain);
+	q->cb = cb;
+	q->arg = arg;
+	struct buf text;
+	buf_init(&text);
+	buf_printf(&text, "%s. IN MX ?", domain);
+	struct trace_rec r = {
+		.t_us = w->loop.now_us,
+		.from = asker->name,
+		.to = "dns",
+		.proto = PROTO_DNS,
+		.dir = DIR_C2S,
+		.text = text.p,
+		.text_len = text.len,
+		.note = "to relay, the server asks DNS which host takes mail for the domain (MX)",
+		.arrive_us = w->loop.now_us + DNS_LATENCY_US,
+	};
+	trace_emit(&w->trace, &r);
+	buf_free(&text);
+	ev_after(&w->loop, DNS_LATENCY_US, net_dns_answer, q);
+}

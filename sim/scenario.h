@@ -1,0 +1,203 @@
+/*
+ * scenario.h - the scenario language (.scn): parser and syntax tree.
+ *
+ * The language is specified in SCENARIOS.md (version 1) and documented as
+ * built in the README.  The parser reads the whole file, reports every
+ * error it finds as "FILE:LINE:COL: error: MESSAGE", and hands back a tree
+ * only if there was none.  It also checks meaning (unknown device, a user
+ * of an undeclared domain, duplicate names...), so that a tree it returns
+ * can be played without surprises.
+ */
+#ifndef MAILSIM_SCENARIO_H
+#define MAILSIM_SCENARIO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+struct scn_pos {
+	int line; /* 1-based */
+	int col;  /* 1-based, in bytes */
+};
+
+struct scn_domain {
+	struct scn_pos pos;
+	char *name;   /* "uea.edu.br" */
+	char *server; /* "mail.uea.edu.br" */
+};
+
+struct scn_user {
+	struct scn_pos pos;
+	char *address;  /* "alice@uea.edu.br" */
+	char *password;
+	char *name;     /* display name or NULL */
+};
+
+struct scn_device {
+	struct scn_pos pos;
+	char *name;
+	char *owner;    /* an address declared by `user` */
+};
+
+struct scn_link {
+	struct scn_pos pos;
+	char *a, *b;             /* host names (devices or servers) */
+	int64_t latency_us;      /* -1 if not given (default applies) */
+	int64_t bandwidth_bps;   /* bits per second, 0 = unlimited */
+	uint32_t loss_ppm;       /* loss in parts per million (1.5% = 15000) */
+};
+
+/* Extension: `retry [HOST] after DUR [backoff N] [attempts N]` sets how a
+ * server's relay queue retries a temporary failure. */
+struct scn_retry {
+	struct scn_pos pos;
+	char *server;            /* NULL = every server */
+	int64_t first_us;        /* delay before the first retry */
+	int backoff;             /* each delay is the previous times this */
+	int attempts;            /* attempts in all before a bounce */
+};
+
+enum scn_action_kind {
+	SCN_SEND,
+	SCN_POP3_FETCH,   /* keep: leave on the server */
+	SCN_IMAP_SYNC,
+	SCN_IMAP_OPEN,
+	SCN_IMAP_CLOSE,
+	SCN_IMAP_READ,    /* msgno */
+	SCN_IMAP_FLAG,    /* msgno, flag */
+	SCN_IMAP_CREATE,  /* folder */
+	SCN_IMAP_MOVE,    /* msgno, folder */
+	SCN_IMAP_DELETE,  /* msgno */
+	SCN_WAIT,         /* duration */
+	SCN_WAIT_IDLE,
+	SCN_LINK_STATE,   /* a, b, up */
+	SCN_SERVER_STATE, /* a (server), up */
+	SCN_NOTE,         /* text */
+	SCN_SESSION,      /* device, server, port, lines */
+};
+
+enum scn_port {
+	SCN_PORT_SMTP,       /* 25 */
+	SCN_PORT_SUBMISSION, /* 587 */
+	SCN_PORT_POP3,       /* 110 */
+	SCN_PORT_IMAP,       /* 143 */
+};
+
+struct scn_session_line {
+	struct scn_pos pos;
+	char *text;          /* sent verbatim, CRLF added */
+};
+
+struct scn_action {
+	enum scn_action_kind kind;
+	struct scn_pos pos;
+	long repeat;         /* 1, or N for `repeat N ...` ({i} = 1..N in strings) */
+
+	char *device;        /* send, pop3, imap, session */
+
+	/* send */
+	char **to;           /* addresses */
+	size_t nto;
+	char **cc;
+	size_t ncc;
+	char **bcc;          /* extension: `bcc A[, B]` */
+	size_t nbcc;
+	char *subject;       /* UTF-8, may contain {i} */
+	char *body;          /* UTF-8, may contain {i} and newlines */
+
+	/* pop3 */
+	bool keep;
+
+	/* imap */
+	long msgno;
+	char *flag;          /* "\\Flagged", "$Label1" ... */
+	char *folder;
+
+	/* wait */
+	int64_t duration_us;
+
+	/* link / server state */
+	char *host_a, *host_b;
+	bool up;
+
+	/* note */
+	char *text;
+
+	/* session */
+	char *server;
+	enum scn_port port;
+	struct scn_session_line *lines;
+	size_t nlines;
+};
+
+enum scn_check_kind {
+	SCN_EXPECT_MAILBOX_COUNT, /* address, folder (NULL = INBOX), count */
+	SCN_EXPECT_MAILBOX_HAS,   /* address, folder, from/to/subject (any NULL) */
+	SCN_EXPECT_DEVICE_COUNT,  /* device, count */
+	SCN_EXPECT_REPLY,         /* reply_code (e.g. 550) or enhanced "5.1.1" */
+	SCN_EXPECT_QUEUE_EMPTY,   /* host */
+	SCN_EXPECT_QUEUE_COUNT,   /* host, count (extension) */
+};
+
+struct scn_check {
+	enum scn_check_kind kind;
+	struct scn_pos pos;
+	char *source;        /* the check's line as written, for reports */
+	char *address;
+	char *folder;
+	char *device;
+	char *host;
+	long count;
+	char *from, *to, *subject;
+	int reply_code;      /* 0 if an enhanced code is given instead */
+	char *reply_enh;     /* "5.1.1" or NULL */
+};
+
+struct scenario {
+	char *file;          /* as given on the command line */
+	char *title;         /* NULL if none */
+	char **about;        /* paragraphs */
+	size_t nabout;
+	uint64_t seed;       /* default 1 */
+
+	struct scn_domain *domains;
+	size_t ndomains;
+	struct scn_user *users;
+	size_t nusers;
+	struct scn_device *devices;
+	size_t ndevices;
+	struct scn_link *links;
+	size_t nlinks;
+	struct scn_retry *retries;
+	size_t nretries;
+
+	struct scn_action *actions;
+	size_t nactions;
+	struct scn_check *checks;
+	size_t nchecks;
+};
+
+/* Parse; on success *out is the scenario and 0 is returned.  Otherwise the
+ * number of errors is returned, each printed to errs as
+ * "FILE:LINE:COL: error: MESSAGE", and *out is NULL. */
+int scn_parse_file(const char *path, struct scenario **out, FILE *errs);
+int scn_parse_string(const char *name, const char *text, size_t len,
+		     struct scenario **out, FILE *errs);
+void scn_free(struct scenario *s);
+
+/* Look-ups used by the world and the checks. */
+const struct scn_domain *scn_find_domain(const struct scenario *s, const char *domain);
+const struct scn_user *scn_find_user(const struct scenario *s, const char *address);
+const struct scn_device *scn_find_device(const struct scenario *s, const char *name);
+
+/* Parse a duration ("250ms", "2s", "1.5s", "3m", "1h") into microseconds;
+ * returns -1 if malformed. */
+int64_t scn_parse_duration(const char *word);
+
+/* Which actions this build can play; the others are refused at parse time
+ * with "not implemented yet" (POP3 and IMAP arrive in later issues). */
+bool scn_action_available(enum scn_action_kind kind);
+bool scn_port_available(enum scn_port port);
+
+#endif

@@ -1,0 +1,1389 @@
+/*
+ * store.c - the one SQLite store shared by SMTP, POP3 and IMAP.
+ *
+ * Read this file top to bottom:
+ *
+ *   1. the schema, as the SQL that creates it (docs/SCHEMA.md explains it
+ *      for students who open the database with the sqlite3 shell);
+ *   2. the prepared statements, one table of SQL text;
+ *   3. errors and transactions (the nesting rule is written out there);
+ *   4. the public functions, one group per table.
+ *
+ * Every public function that changes something runs inside
+ * tx_begin()/tx_end(): called alone it is one transaction, called between
+ * the caller's store_begin() and store_commit() it is part of that one.
+ * Arguments are checked before the transaction is touched, so a call refused
+ * for a bad argument changes nothing, not even the caller's transaction.
+ */
+#include "store.h"
+
+#include "buf.h"
+
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* Longest text that fits the fixed fields of struct store_account. */
+#define STORE_TEXT_MAX 255
+/* How long a statement waits for another connection's lock before it gives
+ * up with "database is locked". */
+#define STORE_BUSY_TIMEOUT_MSECS 5000
+/* UIDs are 32-bit nz-numbers, and UIDNEXT must fit one too (STATUS reports
+ * it), so UIDNEXT stops here and the last UID a folder hands out is one less. */
+#define STORE_UID_MAX 4294967295u
+
+/* ------------------------------------------------------------------------
+ * 1. The schema
+ *
+ * The comments are inside the CREATE statements on purpose: SQLite keeps a
+ * table's CREATE text verbatim, so `.schema accounts` in the sqlite3 shell
+ * shows them to whoever looks.
+ * ------------------------------------------------------------------------ */
+
+static const char store_schema_sql[] =
+	"CREATE TABLE accounts (\n"
+	"    -- One mailbox owner on one mail server.\n"
+	"    id       INTEGER PRIMARY KEY,\n"
+	"    -- 'alice@example.org'; NOCASE: ALICE@Example.ORG is the same account\n"
+	"    address  TEXT NOT NULL UNIQUE COLLATE NOCASE,\n"
+	"    -- kept in clear: a teaching store, and CRAM-MD5 needs the secret;\n"
+	"    -- NULL means nobody can log in\n"
+	"    password TEXT,\n"
+	"    name     TEXT NOT NULL DEFAULT '',  -- display name, may be ''\n"
+	"    server   TEXT NOT NULL              -- host name of the server that holds it\n"
+	");\n"
+	"\n"
+	"CREATE TABLE folders (\n"
+	"    -- An IMAP mailbox (a 'folder' to users): INBOX, Sent, Trash, others.\n"
+	"    -- AUTOINCREMENT: an id is never handed out twice, even after a DELETE,\n"
+	"    -- which is what makes it a safe UIDVALIDITY (see below).\n"
+	"    id          INTEGER PRIMARY KEY AUTOINCREMENT,\n"
+	"    account_id  INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,\n"
+	"    name        TEXT NOT NULL,          -- 'INBOX', 'Sent', 'Work/2024'\n"
+	"    -- RFC 6154 SPECIAL-USE attribute, NULL for an ordinary folder\n"
+	"    special_use TEXT CONSTRAINT folders_special_use_known CHECK (special_use IN\n"
+	"        ('\\All', '\\Archive', '\\Drafts', '\\Flagged', '\\Junk', '\\Sent', '\\Trash')),\n"
+	"    subscribed  INTEGER NOT NULL DEFAULT 1 CHECK (subscribed IN (0, 1)), -- LSUB\n"
+	"    -- RFC 3501 2.3.1.1: UIDs are valid only together with UIDVALIDITY; a\n"
+	"    -- re-created folder must get a new, greater one.  It equals the id.\n"
+	"    uidvalidity INTEGER NOT NULL CHECK (uidvalidity BETWEEN 1 AND 4294967295),\n"
+	"    -- the UID the next message will get; UIDs only ever go up\n"
+	"    uidnext     INTEGER NOT NULL DEFAULT 1 CHECK (uidnext BETWEEN 1 AND 4294967295),\n"
+	"    UNIQUE (account_id, name)\n"
+	");\n"
+	"\n"
+	"CREATE TABLE messages (\n"
+	"    -- A message held by a server, in one folder.\n"
+	"    id           INTEGER PRIMARY KEY,\n"
+	"    folder_id    INTEGER NOT NULL REFERENCES folders(id) ON DELETE CASCADE,\n"
+	"    uid          INTEGER NOT NULL CHECK (uid BETWEEN 1 AND 4294967295),\n"
+	"    internaldate INTEGER NOT NULL,   -- Unix seconds it arrived (IMAP INTERNALDATE)\n"
+	"    size         INTEGER NOT NULL,   -- octets with CRLF line ends (RFC822.SIZE, POP3 LIST)\n"
+	"    -- bits: 1 \\Seen, 2 \\Answered, 4 \\Flagged, 8 \\Deleted, 16 \\Draft, 32 \\Recent\n"
+	"    -- (the view mail_overview spells them out)\n"
+	"    flags        INTEGER NOT NULL DEFAULT 0 CHECK (flags BETWEEN 0 AND 63),\n"
+	"    -- what the views show, parsed once at delivery; any may be NULL\n"
+	"    from_hdr     TEXT,               -- decoded From: value\n"
+	"    to_hdr       TEXT,               -- decoded To: value\n"
+	"    subject      TEXT,               -- decoded (UTF-8) Subject: value\n"
+	"    date_hdr     TEXT,               -- Date: value as written\n"
+	"    message_id   TEXT,               -- Message-ID: value\n"
+	"    content      BLOB NOT NULL,      -- the whole message, byte for byte\n"
+	"    UNIQUE (folder_id, uid)          -- also the index that lists a folder\n"
+	");\n"
+	"\n"
+	"CREATE TABLE queue (\n"
+	"    -- Mail a server accepted for relay and has not yet handed on.\n"
+	"    id          INTEGER PRIMARY KEY,\n"
+	"    server      TEXT NOT NULL,      -- host whose queue holds it\n"
+	"    domain      TEXT NOT NULL,      -- destination domain (whose MX to ask for)\n"
+	"    mail_from   TEXT NOT NULL,      -- reverse-path; '' for a bounce (MAIL FROM:<>)\n"
+	"    content     BLOB NOT NULL,\n"
+	"    arrival     INTEGER NOT NULL,   -- Unix seconds it was accepted\n"
+	"    attempts    INTEGER NOT NULL DEFAULT 0, -- delivery attempts made so far\n"
+	"    next_try_us INTEGER NOT NULL,   -- simulated time of the next attempt, microseconds\n"
+	"    last_reply  TEXT                -- the last temporary failure, NULL before one\n"
+	");\n"
+	"CREATE INDEX queue_by_server ON queue (server, next_try_us);\n"
+	"\n"
+	"CREATE TABLE queue_rcpts (\n"
+	"    -- The recipients of a queue entry still waiting for delivery.\n"
+	"    id       INTEGER PRIMARY KEY,   -- also the order the recipients came in\n"
+	"    queue_id INTEGER NOT NULL REFERENCES queue(id) ON DELETE CASCADE,\n"
+	"    rcpt     TEXT NOT NULL          -- forward-path, 'bob@example.net'\n"
+	");\n"
+	"CREATE INDEX queue_rcpts_by_entry ON queue_rcpts (queue_id, id);\n"
+	"\n"
+	"CREATE TABLE devices (\n"
+	"    -- A user agent (laptop, phone) that keeps its own copy of mail.\n"
+	"    id    INTEGER PRIMARY KEY,\n"
+	"    name  TEXT NOT NULL UNIQUE,     -- 'alice-laptop'\n"
+	"    owner TEXT                      -- address of whoever uses it, or NULL\n"
+	");\n"
+	"\n"
+	"CREATE TABLE device_messages (\n"
+	"    -- A message as a device holds it: what POP3 downloaded, or IMAP cached.\n"
+	"    id         INTEGER PRIMARY KEY,\n"
+	"    device_id  INTEGER NOT NULL REFERENCES devices(id) ON DELETE CASCADE,\n"
+	"    folder     TEXT NOT NULL,       -- local folder name on the device\n"
+	"    uid        INTEGER,             -- the server's IMAP UID, NULL if got by POP3\n"
+	"    uidl       TEXT,                -- the server's POP3 UIDL, NULL if got by IMAP\n"
+	"    flags      INTEGER NOT NULL DEFAULT 0 CHECK (flags BETWEEN 0 AND 63), -- as messages.flags\n"
+	"    size       INTEGER NOT NULL,    -- octets\n"
+	"    from_hdr   TEXT,\n"
+	"    to_hdr     TEXT,\n"
+	"    subject    TEXT,\n"
+	"    date_hdr   TEXT,\n"
+	"    message_id TEXT,\n"
+	"    content    BLOB NOT NULL\n"
+	");\n"
+	"CREATE INDEX device_messages_by_folder ON device_messages (device_id, folder, uid);\n"
+	"\n"
+	"CREATE VIEW mail_overview AS\n"
+	"    -- Every server-side message with its owner, folder and flags in words.\n"
+	"    SELECT a.address, f.name AS folder, m.uid,\n"
+	"           ltrim(CASE WHEN m.flags & 1 THEN ' \\Seen' ELSE '' END ||\n"
+	"                 CASE WHEN m.flags & 2 THEN ' \\Answered' ELSE '' END ||\n"
+	"                 CASE WHEN m.flags & 4 THEN ' \\Flagged' ELSE '' END ||\n"
+	"                 CASE WHEN m.flags & 8 THEN ' \\Deleted' ELSE '' END ||\n"
+	"                 CASE WHEN m.flags & 16 THEN ' \\Draft' ELSE '' END ||\n"
+	"                 CASE WHEN m.flags & 32 THEN ' \\Recent' ELSE '' END) AS flags,\n"
+	"           m.size, m.from_hdr, m.to_hdr, m.subject\n"
+	"    FROM messages m\n"
+	"    JOIN folders f ON f.id = m.folder_id\n"
+	"    JOIN accounts a ON a.id = f.account_id\n"
+	"    ORDER BY a.address, f.name, m.uid;\n"
+	"\n"
+	"CREATE VIEW queue_overview AS\n"
+	"    -- Every queue entry with its pending recipients on one line.\n"
+	"    SELECT q.id, q.server, q.domain, q.mail_from,\n"
+	"           (SELECT group_concat(rcpt, ', ') FROM\n"
+	"                (SELECT rcpt FROM queue_rcpts r WHERE r.queue_id = q.id ORDER BY r.id))\n"
+	"               AS rcpts,\n"
+	"           q.attempts, q.next_try_us, q.last_reply, length(q.content) AS size\n"
+	"    FROM queue q\n"
+	"    ORDER BY q.server, q.next_try_us, q.id;\n";
+
+/* ------------------------------------------------------------------------
+ * 2. Prepared statements
+ *
+ * Turning SQL text into a program (sqlite3_prepare) costs more than running
+ * it, so each statement is prepared the first time it is needed and kept:
+ * afterwards it is only reset, bound and stepped.  That is most of what lets
+ * the store take well over 10,000 deliveries a second in memory.
+ * ------------------------------------------------------------------------ */
+
+enum store_stmt {
+	SQL_BEGIN,
+	SQL_COMMIT,
+	SQL_ROLLBACK,
+	SQL_ACCOUNT_ADD,
+	SQL_ACCOUNT_FIND,
+	SQL_ACCOUNT_PASSWORD,
+	SQL_FOLDER_ADD,
+	SQL_FOLDER_FIND,
+	SQL_FOLDER_GET,
+	SQL_FOLDER_UIDNEXT,
+	SQL_FOLDER_BUMP_UIDNEXT,
+	SQL_FOLDER_COUNT,
+	SQL_FOLDER_HAS,
+	SQL_MESSAGE_ADD,
+	SQL_MESSAGE_GET,
+	SQL_QUEUE_ADD,
+	SQL_QUEUE_RCPT_ADD,
+	SQL_QUEUE_GET,
+	SQL_QUEUE_RCPTS,
+	SQL_QUEUE_RCPT_DEL,
+	SQL_QUEUE_RESCHEDULE,
+	SQL_QUEUE_DELETE,
+	SQL_QUEUE_COUNT_ALL,
+	SQL_QUEUE_COUNT_SERVER,
+	SQL_DEVICE_ADD,
+	SQL_DEVICE_FIND,
+	SQL_DEVICE_MESSAGE_ADD,
+	SQL_DEVICE_COUNT,
+	SQL_NSTMTS
+};
+
+static const char *const store_sql[SQL_NSTMTS] = {
+	/* IMMEDIATE takes the write lock now, not at the first write.  A
+	 * DEFERRED transaction that reads first and writes later may find
+	 * another writer got in between and fail with SQLITE_BUSY halfway
+	 * through; taken up front, the lock is waited for (busy timeout) at
+	 * BEGIN, where giving up is harmless. */
+	[SQL_BEGIN] = "BEGIN IMMEDIATE",
+	[SQL_COMMIT] = "COMMIT",
+	[SQL_ROLLBACK] = "ROLLBACK",
+
+	[SQL_ACCOUNT_ADD] =
+		"INSERT INTO accounts (address, password, name, server) VALUES (?1, ?2, ?3, ?4)",
+	[SQL_ACCOUNT_FIND] =
+		"SELECT id, address, name, server FROM accounts WHERE address = ?1",
+	[SQL_ACCOUNT_PASSWORD] = "SELECT password FROM accounts WHERE address = ?1",
+
+	/* The new folder's UIDVALIDITY is the id AUTOINCREMENT is about to give
+	 * it: one more than the highest id ever used, which sqlite_sequence
+	 * remembers even after that folder was deleted.  So it is deterministic
+	 * (same scenario, same numbers; no clock) and never reused. */
+	[SQL_FOLDER_ADD] =
+		"INSERT INTO folders (account_id, name, special_use, subscribed, uidvalidity, uidnext)"
+		" VALUES (?1, ?2, ?3, 1,"
+		"  (SELECT ifnull(max(seq), 0) + 1 FROM sqlite_sequence WHERE name = 'folders'), 1)",
+	[SQL_FOLDER_FIND] = "SELECT id FROM folders WHERE account_id = ?1 AND name = ?2",
+	[SQL_FOLDER_GET] =
+		"SELECT account_id, name, special_use, subscribed, uidvalidity, uidnext"
+		" FROM folders WHERE id = ?1",
+	[SQL_FOLDER_UIDNEXT] = "SELECT uidnext FROM folders WHERE id = ?1",
+	[SQL_FOLDER_BUMP_UIDNEXT] = "UPDATE folders SET uidnext = uidnext + 1 WHERE id = ?1",
+	[SQL_FOLDER_COUNT] = "SELECT count(*) FROM messages WHERE folder_id = ?1",
+	/* instr(lower(..)) rather than LIKE: an address may hold '_' or '%',
+	 * which LIKE would take for wildcards. */
+	[SQL_FOLDER_HAS] =
+		"SELECT 1 FROM messages WHERE folder_id = ?1"
+		" AND (?2 IS NULL OR instr(lower(from_hdr), lower(?2)) > 0)"
+		" AND (?3 IS NULL OR instr(lower(to_hdr), lower(?3)) > 0)"
+		" AND (?4 IS NULL OR subject = ?4)"
+		" LIMIT 1",
+
+	[SQL_MESSAGE_ADD] =
+		"INSERT INTO messages (folder_id, uid, internaldate, size, flags, from_hdr, to_hdr,"
+		" subject, date_hdr, message_id, content)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+	[SQL_MESSAGE_GET] =
+		"SELECT id, flags, internaldate, size, content FROM messages"
+		" WHERE folder_id = ?1 AND uid = ?2",
+
+	[SQL_QUEUE_ADD] =
+		"INSERT INTO queue (server, domain, mail_from, content, arrival, attempts, next_try_us)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6)",
+	[SQL_QUEUE_RCPT_ADD] = "INSERT INTO queue_rcpts (queue_id, rcpt) VALUES (?1, ?2)",
+	[SQL_QUEUE_GET] =
+		"SELECT server, domain, mail_from, content, arrival, attempts, next_try_us, last_reply"
+		" FROM queue WHERE id = ?1",
+	[SQL_QUEUE_RCPTS] = "SELECT rcpt FROM queue_rcpts WHERE queue_id = ?1 ORDER BY id",
+	[SQL_QUEUE_RCPT_DEL] = "DELETE FROM queue_rcpts WHERE queue_id = ?1 AND rcpt = ?2",
+	[SQL_QUEUE_RESCHEDULE] =
+		"UPDATE queue SET attempts = ?2, next_try_us = ?3, last_reply = ?4 WHERE id = ?1",
+	[SQL_QUEUE_DELETE] = "DELETE FROM queue WHERE id = ?1", /* rcpts go by CASCADE */
+	[SQL_QUEUE_COUNT_ALL] = "SELECT count(*) FROM queue",
+	[SQL_QUEUE_COUNT_SERVER] = "SELECT count(*) FROM queue WHERE server = ?1",
+
+	[SQL_DEVICE_ADD] = "INSERT INTO devices (name, owner) VALUES (?1, ?2)",
+	[SQL_DEVICE_FIND] = "SELECT id FROM devices WHERE name = ?1",
+	[SQL_DEVICE_MESSAGE_ADD] =
+		"INSERT INTO device_messages (device_id, folder, uid, uidl, flags, size, from_hdr,"
+		" to_hdr, subject, date_hdr, message_id, content)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+	[SQL_DEVICE_COUNT] = "SELECT count(*) FROM device_messages WHERE device_id = ?1",
+};
+
+struct store {
+	sqlite3 *db;
+	sqlite3_stmt *stmts[SQL_NSTMTS]; /* prepared on first use, NULL before */
+	int depth;                       /* store_begin() calls not yet closed */
+	bool doomed;                     /* rolled back; waiting for depth 0 */
+	char err[512];                   /* the last error, "" if none */
+};
+
+/* ------------------------------------------------------------------------
+ * 3. Errors and transactions
+ * ------------------------------------------------------------------------ */
+
+static void set_error(struct store *st, const char *fmt, ...) PRINTF_LIKE(2, 3);
+
+static void set_error(struct store *st, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(st->err, sizeof st->err, fmt, ap);
+	va_end(ap);
+}
+
+/* "what: sqlite's own words".  Call it right after the failing call, before
+ * anything else touches the connection and replaces the message. */
+static void db_error(struct store *st, const char *what)
+{
+	set_error(st, "%s: %s", what, sqlite3_errmsg(st->db));
+}
+
+/* The statement, prepared if this is its first use; NULL on error. */
+static sqlite3_stmt *stmt_get(struct store *st, enum store_stmt id)
+{
+	if (!st->stmts[id] &&
+	    sqlite3_prepare_v3(st->db, store_sql[id], -1, SQLITE_PREPARE_PERSISTENT,
+			       &st->stmts[id], NULL) != SQLITE_OK) {
+		db_error(st, "prepare");
+		st->stmts[id] = NULL;
+	}
+	return st->stmts[id];
+}
+
+/* Ready a statement for its next use.  Resetting also ends the read it was
+ * doing, so a half-read SELECT never keeps a snapshot (and its locks) open;
+ * clearing the bindings drops pointers into the caller's memory. */
+static void stmt_done(sqlite3_stmt *s)
+{
+	if (s) {
+		sqlite3_reset(s);
+		sqlite3_clear_bindings(s);
+	}
+}
+
+/* Run a statement that returns no rows; 0 or -1 (error set). */
+static int stmt_run(struct store *st, sqlite3_stmt *s, const char *what)
+{
+	int rc = sqlite3_step(s);
+	if (rc != SQLITE_DONE)
+		db_error(st, what);
+	stmt_done(s);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Bind text, or NULL for a NULL pointer.  SQLITE_STATIC: SQLite may use the
+ * caller's bytes without copying them, because stmt_done() forgets them
+ * before the caller gets control back. */
+static int bind_text(sqlite3_stmt *s, int i, const char *text)
+{
+	return sqlite3_bind_text(s, i, text, -1, SQLITE_STATIC);
+}
+
+/* Bind message bytes as a BLOB: any byte may occur, NUL included. */
+static int bind_blob(sqlite3_stmt *s, int i, const char *p, size_t len)
+{
+	return sqlite3_bind_blob64(s, i, p ? p : "", (sqlite3_uint64)len, SQLITE_STATIC);
+}
+
+/* A malloc'd, NUL-terminated copy of a BLOB or TEXT column. */
+static char *column_dup(sqlite3_stmt *s, int col, size_t *len)
+{
+	const void *p = sqlite3_column_blob(s, col);
+	size_t n = (size_t)sqlite3_column_bytes(s, col);
+	char *copy = xmalloc(n + 1);
+	if (n)
+		memcpy(copy, p, n);
+	copy[n] = '\0';
+	if (len)
+		*len = n;
+	return copy;
+}
+
+/* A text column copied into a fixed buffer ("" for NULL). */
+static void column_copy(sqlite3_stmt *s, int col, char *dst, size_t dstlen)
+{
+	const unsigned char *t = sqlite3_column_text(s, col);
+	snprintf(dst, dstlen, "%s", t ? (const char *)t : "");
+}
+
+/*
+ * Transactions nest.  store_begin() and store_commit() count depth; only
+ * the outermost pair sends BEGIN IMMEDIATE and COMMIT to SQLite, so the
+ * work of every level becomes durable together, or not at all.
+ *
+ * The rule for failure: every store_begin() is closed by exactly one
+ * store_commit() or store_rollback().  store_rollback() at any depth rolls
+ * back the whole outer transaction at once (SQLite has only one).  From then
+ * on until depth is back at 0, store_commit() does nothing but close its
+ * level and return -1 (the outermost caller learns its work is gone), and
+ * store_begin() refuses with -1 without opening a level.  The first error of
+ * a transaction stays in store_error() through those -1 returns.
+ */
+int store_begin(struct store *st)
+{
+	if (!st)
+		return -1;
+	if (st->doomed) {
+		if (!st->err[0])
+			set_error(st, "begin: the transaction was rolled back; finish it first");
+		return -1;
+	}
+	if (st->depth == 0) {
+		sqlite3_stmt *s = stmt_get(st, SQL_BEGIN);
+		if (!s || stmt_run(st, s, "begin") < 0)
+			return -1;
+		st->err[0] = '\0'; /* a fresh transaction, a fresh sticky error */
+	}
+	st->depth++;
+	return 0;
+}
+
+int store_commit(struct store *st)
+{
+	if (!st)
+		return -1;
+	if (st->depth == 0) {
+		set_error(st, "commit: no transaction is open");
+		return -1;
+	}
+	st->depth--;
+	if (st->doomed) {
+		if (st->depth == 0)
+			st->doomed = false;
+		if (!st->err[0])
+			set_error(st, "commit: the transaction was rolled back");
+		return -1;
+	}
+	if (st->depth > 0)
+		return 0;
+	sqlite3_stmt *s = stmt_get(st, SQL_COMMIT);
+	if (s && stmt_run(st, s, "commit") == 0)
+		return 0;
+	/* COMMIT failed (disk full, I/O error, lock): nothing was saved.  Make
+	 * sure SQLite agrees, so the next BEGIN starts clean. */
+	if (!sqlite3_get_autocommit(st->db))
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	return -1;
+}
+
+void store_rollback(struct store *st)
+{
+	if (!st)
+		return;
+	if (st->depth == 0) {
+		set_error(st, "rollback: no transaction is open");
+		return;
+	}
+	if (!st->doomed) {
+		st->doomed = true;
+		/* Some errors (disk full, I/O) make SQLite roll back by itself;
+		 * then there is nothing left to roll back. */
+		if (!sqlite3_get_autocommit(st->db)) {
+			sqlite3_stmt *s = stmt_get(st, SQL_ROLLBACK);
+			if (s) {
+				char keep[sizeof st->err];
+				memcpy(keep, st->err, sizeof keep); /* the cause matters more */
+				if (stmt_run(st, s, "rollback") < 0 && keep[0])
+					memcpy(st->err, keep, sizeof keep);
+			}
+		}
+	}
+	if (--st->depth == 0)
+		st->doomed = false;
+}
+
+/* Each public change: tx_begin(), the work, then tx_end(st, rc) with the
+ * work's result; rc < 0 rolls back, anything else commits and is returned
+ * if the commit succeeds. */
+static int tx_begin(struct store *st)
+{
+	return store_begin(st);
+}
+
+static int tx_end(struct store *st, int rc)
+{
+	if (rc < 0) {
+		store_rollback(st);
+		return -1;
+	}
+	return store_commit(st) < 0 ? -1 : rc;
+}
+
+/* Argument checks shared by the public functions. */
+static bool text_ok(struct store *st, const char *what, const char *s, bool may_be_empty)
+{
+	if (!s) {
+		set_error(st, "%s is missing", what);
+		return false;
+	}
+	if (!may_be_empty && !*s) {
+		set_error(st, "%s is empty", what);
+		return false;
+	}
+	if (strlen(s) > STORE_TEXT_MAX) {
+		set_error(st, "%s is longer than %d bytes", what, STORE_TEXT_MAX);
+		return false;
+	}
+	return true;
+}
+
+static bool content_ok(struct store *st, const char *content, size_t len)
+{
+	if (!content && len > 0) {
+		set_error(st, "content is missing");
+		return false;
+	}
+	return true;
+}
+
+/* ------------------------------------------------------------------------
+ * Opening and closing
+ * ------------------------------------------------------------------------ */
+
+/* Run one PRAGMA or other statement whose rows we do not need. */
+static int exec_sql(struct store *st, const char *sql, const char *what)
+{
+	char *msg = NULL;
+	if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		set_error(st, "%s: %s", what, msg ? msg : sqlite3_errmsg(st->db));
+		sqlite3_free(msg);
+		return -1;
+	}
+	return 0;
+}
+
+static int user_version(struct store *st, int *version)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = -1;
+	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL) != SQLITE_OK ||
+	    sqlite3_step(s) != SQLITE_ROW) {
+		db_error(st, "read schema version");
+		goto done;
+	}
+	*version = sqlite3_column_int(s, 0);
+	rc = 0;
+done:
+	sqlite3_finalize(s);
+	return rc;
+}
+
+/* Create the schema in a new database, or check that an existing one is a
+ * version we understand. */
+static int schema_ensure(struct store *st)
+{
+	int version;
+	if (user_version(st, &version) < 0)
+		return -1;
+	if (version == 0) {
+		if (store_begin(st) < 0)
+			return -1;
+		/* Look again with the write lock held: another process may have
+		 * created the schema between our first look and our BEGIN. */
+		int rc = user_version(st, &version);
+		if (rc == 0 && version == 0) {
+			char setv[64];
+			snprintf(setv, sizeof setv, "PRAGMA user_version = %d", STORE_SCHEMA_VERSION);
+			rc = exec_sql(st, store_schema_sql, "create schema");
+			if (rc == 0)
+				rc = exec_sql(st, setv, "set schema version");
+			if (rc == 0)
+				version = STORE_SCHEMA_VERSION;
+		}
+		if (tx_end(st, rc) < 0)
+			return -1;
+	}
+	if (version > STORE_SCHEMA_VERSION) {
+		set_error(st, "database schema version %d is newer than this mailsim (%d)",
+			  version, STORE_SCHEMA_VERSION);
+		return -1;
+	}
+	if (version != STORE_SCHEMA_VERSION) {
+		/* When version 2 comes, its migration from 1 goes here. */
+		set_error(st, "database schema version %d is not one this mailsim can read (%d)",
+			  version, STORE_SCHEMA_VERSION);
+		return -1;
+	}
+	return 0;
+}
+
+int store_open(struct store **out, const char *path, char *err, size_t errlen)
+{
+	struct store *st = NULL;
+	if (err && errlen)
+		err[0] = '\0';
+	if (!out) {
+		if (err && errlen)
+			snprintf(err, errlen, "store_open: nowhere to put the store");
+		return -1;
+	}
+	*out = NULL;
+
+	bool in_memory = !path || strcmp(path, ":memory:") == 0;
+	st = xcalloc(1, sizeof *st);
+	if (sqlite3_open_v2(in_memory ? ":memory:" : path, &st->db,
+			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
+		if (st->db)
+			set_error(st, "open %s: %s", in_memory ? ":memory:" : path,
+				  sqlite3_errmsg(st->db));
+		else
+			set_error(st, "open %s: out of memory", in_memory ? ":memory:" : path);
+		goto fail;
+	}
+	sqlite3_extended_result_codes(st->db, 1);
+	sqlite3_busy_timeout(st->db, STORE_BUSY_TIMEOUT_MSECS);
+
+	/* SQLite checks REFERENCES only when asked, once per connection. */
+	if (exec_sql(st, "PRAGMA foreign_keys = ON", in_memory ? ":memory:" : path) < 0)
+		goto fail;
+	if (!in_memory) {
+		/* WAL (write-ahead log): a commit appends the changed pages to
+		 * the -wal file instead of rewriting the database in place, so
+		 * readers go on reading while a writer writes, and a crash in
+		 * the middle leaves the last committed state intact.
+		 * synchronous=FULL: each COMMIT waits for fsync of the log.
+		 * With NORMAL, a power cut may lose the last commits, and mail
+		 * we answered 250 for would be gone: the reply is a promise. */
+		if (exec_sql(st, "PRAGMA journal_mode = WAL", path) < 0 ||
+		    exec_sql(st, "PRAGMA synchronous = FULL", path) < 0)
+			goto fail;
+	}
+	if (schema_ensure(st) < 0)
+		goto fail;
+	*out = st;
+	return 0;
+
+fail:
+	if (err && errlen)
+		snprintf(err, errlen, "%s", st->err);
+	store_close(st);
+	return -1;
+}
+
+void store_close(struct store *st)
+{
+	if (!st)
+		return;
+	for (int i = 0; i < SQL_NSTMTS; i++)
+		sqlite3_finalize(st->stmts[i]);
+	/* An open transaction is rolled back by closing. */
+	sqlite3_close(st->db);
+	free(st);
+}
+
+const char *store_error(const struct store *st)
+{
+	if (!st)
+		return "no store";
+	return st->err;
+}
+
+/* ------------------------------------------------------------------------
+ * 4. Accounts and folders
+ * ------------------------------------------------------------------------ */
+
+/* RFC 3501 5.1: INBOX is a name in any case; other names are exact. */
+static const char *folder_name_norm(const char *name)
+{
+	return strcasecmp(name, "INBOX") == 0 ? "INBOX" : name;
+}
+
+static int folder_insert(struct store *st, int64_t account, const char *name,
+			 const char *special_use, int64_t *folder_id)
+{
+	sqlite3_stmt *s = stmt_get(st, SQL_FOLDER_ADD);
+	int rc = -1;
+	if (!s)
+		return -1;
+	name = folder_name_norm(name);
+	if ((sqlite3_bind_int64(s, 1, account) | bind_text(s, 2, name) |
+	     bind_text(s, 3, special_use)) != SQLITE_OK) {
+		db_error(st, "add folder");
+		goto done;
+	}
+	if (sqlite3_step(s) != SQLITE_DONE) {
+		int code = sqlite3_extended_errcode(st->db);
+		if (code == SQLITE_CONSTRAINT_UNIQUE)
+			set_error(st, "folder \"%s\" already exists", name);
+		else if (code == SQLITE_CONSTRAINT_FOREIGNKEY)
+			set_error(st, "no account %lld", (long long)account);
+		else
+			db_error(st, "add folder");
+		goto done;
+	}
+	if (folder_id)
+		*folder_id = sqlite3_last_insert_rowid(st->db);
+	rc = 0;
+done:
+	stmt_done(s);
+	return rc;
+}
+
+int store_account_add(struct store *st, const char *address, const char *password,
+		      const char *name, const char *server, int64_t *id)
+{
+	if (!st)
+		return -1;
+	if (!text_ok(st, "address", address, false) || !text_ok(st, "server", server, false) ||
+	    (name && !text_ok(st, "name", name, true)))
+		return -1;
+	if (tx_begin(st) < 0)
+		return -1;
+
+	int rc = -1;
+	sqlite3_stmt *s = stmt_get(st, SQL_ACCOUNT_ADD);
+	if (!s)
+		goto done;
+	if ((bind_text(s, 1, address) | bind_text(s, 2, password) |
+	     bind_text(s, 3, name ? name : "") | bind_text(s, 4, server)) != SQLITE_OK) {
+		db_error(st, "add account");
+		goto done;
+	}
+	if (sqlite3_step(s) != SQLITE_DONE) {
+		if (sqlite3_extended_errcode(st->db) == SQLITE_CONSTRAINT_UNIQUE)
+			set_error(st, "account %s already exists", address);
+		else
+			db_error(st, "add account");
+		goto done;
+	}
+	int64_t account = sqlite3_last_insert_rowid(st->db);
+	stmt_done(s);
+	s = NULL;
+	/* Every account starts with the three folders a mail client expects;
+	 * the special-use attribute tells a client which is which whatever
+	 * the names (RFC 6154). */
+	if (folder_insert(st, account, "INBOX", NULL, NULL) < 0 ||
+	    folder_insert(st, account, "Sent", "\\Sent", NULL) < 0 ||
+	    folder_insert(st, account, "Trash", "\\Trash", NULL) < 0)
+		goto done;
+	if (id)
+		*id = account;
+	rc = 0;
+done:
+	stmt_done(s);
+	return tx_end(st, rc);
+}
+
+int store_account_find(struct store *st, const char *address, struct store_account *out)
+{
+	if (!st)
+		return -1;
+	if (!text_ok(st, "address", address, true))
+		return -1;
+	sqlite3_stmt *s = stmt_get(st, SQL_ACCOUNT_FIND);
+	int rc = -1;
+	if (!s)
+		return -1;
+	if (bind_text(s, 1, address) != SQLITE_OK) {
+		db_error(st, "find account");
+		goto done;
+	}
+	switch (sqlite3_step(s)) {
+	case SQLITE_ROW:
+		if (out) {
+			memset(out, 0, sizeof *out);
+			out->id = sqlite3_column_int64(s, 0);
+			column_copy(s, 1, out->address, sizeof out->address);
+			column_copy(s, 2, out->name, sizeof out->name);
+			column_copy(s, 3, out->server, sizeof out->server);
+		}
+		rc = 0;
+		break;
+	case SQLITE_DONE:
+		rc = 1;
+		break;
+	default:
+		db_error(st, "find account");
+	}
+done:
+	stmt_done(s);
+	return rc;
+}
+
+int store_account_auth(struct store *st, const char *address, const char *password)
+{
+	if (!st)
+		return -1;
+	if (!address || !password)
+		return 1; /* nobody is missing a name or a password and right */
+	sqlite3_stmt *s = stmt_get(st, SQL_ACCOUNT_PASSWORD);
+	int rc = -1;
+	if (!s)
+		return -1;
+	if (bind_text(s, 1, address) != SQLITE_OK) {
+		db_error(st, "check password");
+		goto done;
+	}
+	switch (sqlite3_step(s)) {
+	case SQLITE_ROW: {
+		const unsigned char *pw = sqlite3_column_text(s, 0);
+		rc = pw && strcmp((const char *)pw, password) == 0 ? 0 : 1;
+		break;
+	}
+	case SQLITE_DONE:
+		rc = 1;
+		break;
+	default:
+		db_error(st, "check password");
+	}
+done:
+	stmt_done(s);
+	return rc;
+}
+
+int store_folder_find(struct store *st, int64_t account, const char *name, int64_t *folder_id)
+{
+	if (!st)
+		return -1;
+	if (!text_ok(st, "folder name", name, true))
+		return -1;
+	sqlite3_stmt *s = stmt_get(st, SQL_FOLDER_FIND);
+	int rc = -1;
+	if (!s)
+		return -1;
+	if ((sqlite3_bind_int64(s, 1, account) | bind_text(s, 2, folder_name_norm(name))) !=
+	    SQLITE_OK) {
+		db_error(st, "find folder");
+		goto done;
+	}
+	switch (sqlite3_step(s)) {
+	case SQLITE_ROW:
+		if (folder_id)
+			*folder_id = sqlite3_column_int64(s, 0);
+		rc = 0;
+		break;
+	case SQLITE_DONE:
+		rc = 1;
+		break;
+	default:
+		db_error(st, "find folder");
+	}
+done:
+	stmt_done(s);
+	return rc;
+}
+
+int store_folder_create(struct store *st, int64_t account, const char *name,
+			const char *special_use, int64_t *folder_id)
+{
+	if (!st)
+		return -1;
+	if (!text_ok(st, "folder name", name, false))
+		return -1;
+	if (tx_begin(st) < 0)
+		return -1;
+	return tx_end(st, folder_insert(st, account, name, special_use, folder_id));
+}
+
+int store_folder_get(struct store *st, int64_t folder_id, struct store_folder *out)
+{
+	if (!st)
+		return -1;
+	sqlite3_stmt *s = stmt_get(st, SQL_FOLDER_GET);
+	int rc = -1;
+	if (!s)
+		return -1;
+	if (sqlite3_bind_int64(s, 1, folder_id) != SQLITE_OK) {
+		db_error(st, "get folder");
+		goto done;
+	}
+	switch (sqlite3_step(s)) {
+	case SQLITE_ROW:
+		if (out) {
+			memset(out, 0, sizeof *out);
+			out->id = folder_id;
+			out->account_id = sqlite3_column_int64(s, 0);
+			column_copy(s, 1, out->name, sizeof out->name);
+			column_copy(s, 2, out->special_use, sizeof out->special_use);
+			out->subscribed = sqlite3_column_int(s, 3) != 0;
+			out->uidvalidity = (uint32_t)sqlite3_column_int64(s, 4);
+			out->uidnext = sqlite3_column_int64(s, 5);
+		}
+		rc = 0;
+		break;
+	case SQLITE_DONE:
+		rc = 1;
+		break;
+	default:
+		db_error(st, "get folder");
+	}
+done:
+	stmt_done(s);
+	return rc;
+}
+
+/* Run a "SELECT count(*) ..." whose parameters are bound already. */
+static int count_run(struct store *st, sqlite3_stmt *s, int64_t *count, const char *what)
+{
+	int rc = -1;
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		if (count)
+			*count = sqlite3_column_int64(s, 0);
+		rc = 0;
+	} else {
+		db_error(st, what);
+	}
+	stmt_done(s);
+	return rc;
+}
+
+int store_folder_count(struct store *st, int64_t folder_id, int64_t *count)
+{
+	if (!st)
+		return -1;
+	sqlite3_stmt *s = stmt_get(st, SQL_FOLDER_COUNT);
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, folder_id);
+	return count_run(st, s, count, "count messages");
+}
+
+int store_folder_has(struct store *st, int64_t folder_id, const char *from, const char *to,
+		     const char *subject)
+{
+	if (!st)
+		return -1;
+	sqlite3_stmt *s = stmt_get(st, SQL_FOLDER_HAS);
+	int rc = -1;
+	if (!s)
+		return -1;
+	if ((sqlite3_bind_int64(s, 1, folder_id) | bind_text(s, 2, from) | bind_text(s, 3, to) |
+	     bind_text(s, 4, subject)) != SQLITE_OK) {
+		db_error(st, "search folder");
+		goto done;
+	}
+	switch (sqlite3_step(s)) {
+	case SQLITE_ROW:
+		rc = 0;
+		break;
+	case SQLITE_DONE:
+		rc = 1;
+		break;
+	default:
+		db_error(st, "search folder");
+	}
+done:
+	stmt_done(s);
+	return rc;
+}
+
+/* ------------------------------------------------------------------------
+ * Messages
+ * ------------------------------------------------------------------------ */
+
+/* Bind the five summary columns starting at parameter `first`. */
+static int bind_summary(sqlite3_stmt *s, int first, const struct store_summary *sum)
+{
+	static const struct store_summary none;
+	if (!sum)
+		sum = &none;
+	return bind_text(s, first, sum->from) | bind_text(s, first + 1, sum->to) |
+	       bind_text(s, first + 2, sum->subject) | bind_text(s, first + 3, sum->date) |
+	       bind_text(s, first + 4, sum->message_id);
+}
+
+int store_message_add(struct store *st, int64_t folder_id, const char *content, size_t len,
+		      int64_t internaldate, uint32_t flags, const struct store_summary *sum,
+		      uint32_t *uid)
+{
+	if (!st)
+		return -1;
+	if (!content_ok(st, content, len))
+		return -1;
+	if (flags > 63) {
+		set_error(st, "add message: unknown flag bits 0x%x", (unsigned)flags);
+		return -1;
+	}
+	if (tx_begin(st) < 0)
+		return -1;
+
+	/* The UID is read and bumped inside the transaction that inserts the
+	 * message, so no two messages can get the same one, and a failed
+	 * delivery gives its UID back. */
+	int rc = -1;
+	int64_t next = 0;
+	sqlite3_stmt *s = stmt_get(st, SQL_FOLDER_UIDNEXT);
+	if (!s)
+		goto done;
+	sqlite3_bind_int64(s, 1, folder_id);
+	switch (sqlite3_step(s)) {
+	case SQLITE_ROW:
+		next = sqlite3_column_int64(s, 0);
+		break;
+	case SQLITE_DONE:
+		set_error(st, "add message: no folder %lld", (long long)folder_id);
+		goto done;
+	default:
+		db_error(st, "add message");
+		goto done;
+	}
+	stmt_done(s);
+	s = NULL;
+	if (next < 1 || next >= (int64_t)STORE_UID_MAX) {
+		set_error(st, "add message: folder %lld has used up its UIDs", (long long)folder_id);
+		goto done;
+	}
+
+	s = stmt_get(st, SQL_MESSAGE_ADD);
+	if (!s)
+		goto done;
+	if ((sqlite3_bind_int64(s, 1, folder_id) | sqlite3_bind_int64(s, 2, next) |
+	     sqlite3_bind_int64(s, 3, internaldate) | sqlite3_bind_int64(s, 4, (int64_t)len) |
+	     sqlite3_bind_int64(s, 5, flags) | bind_summary(s, 6, sum) |
+	     bind_blob(s, 11, content, len)) != SQLITE_OK) {
+		db_error(st, "add message");
+		goto done;
+	}
+	if (stmt_run(st, s, "add message") < 0)
+		goto done;
+
+	s = stmt_get(st, SQL_FOLDER_BUMP_UIDNEXT);
+	if (!s)
+		goto done;
+	sqlite3_bind_int64(s, 1, folder_id);
+	if (stmt_run(st, s, "add message") < 0)
+		goto done;
+	s = NULL;
+	if (uid)
+		*uid = (uint32_t)next;
+	rc = 0;
+done:
+	stmt_done(s);
+	return tx_end(st, rc);
+}
+
+int store_message_get(struct store *st, int64_t folder_id, uint32_t uid, bool with_content,
+		      struct store_message *out)
+{
+	if (!st)
+		return -1;
+	sqlite3_stmt *s = stmt_get(st, SQL_MESSAGE_GET);
+	int rc = -1;
+	if (!s)
+		return -1;
+	if ((sqlite3_bind_int64(s, 1, folder_id) | sqlite3_bind_int64(s, 2, uid)) != SQLITE_OK) {
+		db_error(st, "get message");
+		goto done;
+	}
+	switch (sqlite3_step(s)) {
+	case SQLITE_ROW:
+		if (out) {
+			memset(out, 0, sizeof *out);
+			out->id = sqlite3_column_int64(s, 0);
+			out->uid = uid;
+			out->flags = (uint32_t)sqlite3_column_int64(s, 1);
+			out->internaldate = sqlite3_column_int64(s, 2);
+			out->size = sqlite3_column_int64(s, 3);
+			if (with_content)
+				out->content = column_dup(s, 4, &out->content_len);
+		}
+		rc = 0;
+		break;
+	case SQLITE_DONE:
+		rc = 1;
+		break;
+	default:
+		db_error(st, "get message");
+	}
+done:
+	stmt_done(s);
+	return rc;
+}
+
+void store_message_free(struct store_message *m)
+{
+	if (!m)
+		return;
+	free(m->content);
+	m->content = NULL;
+	m->content_len = 0;
+}
+
+/* ------------------------------------------------------------------------
+ * Relay queues
+ * ------------------------------------------------------------------------ */
+
+int store_queue_add(struct store *st, const char *server, const char *domain,
+		    const char *mail_from, const char *const *rcpts, size_t nrcpts,
+		    const char *content, size_t len, int64_t arrival, int64_t next_try_us,
+		    int64_t *id)
+{
+	if (!st)
+		return -1;
+	if (!text_ok(st, "server", server, false) || !text_ok(st, "domain", domain, false) ||
+	    !text_ok(st, "mail from", mail_from, true) || !content_ok(st, content, len))
+		return -1;
+	if (nrcpts == 0 || !rcpts) {
+		set_error(st, "queue: an entry needs at least one recipient");
+		return -1;
+	}
+	for (size_t i = 0; i < nrcpts; i++)
+		if (!text_ok(st, "recipient", rcpts[i], false))
+			return -1;
+	if (tx_begin(st) < 0)
+		return -1;
+
+	int rc = -1;
+	sqlite3_stmt *s = stmt_get(st, SQL_QUEUE_ADD);
+	if (!s)
+		goto done;
+	if ((bind_text(s, 1, server) | bind_text(s, 2, domain) | bind_text(s, 3, mail_from) |
+	     bind_blob(s, 4, content, len) | sqlite3_bind_int64(s, 5, arrival) |
+	     sqlite3_bind_int64(s, 6, next_try_us)) != SQLITE_OK) {
+		db_error(st, "queue");
+		goto done;
+	}
+	if (stmt_run(st, s, "queue") < 0)
+		goto done;
+	int64_t entry = sqlite3_last_insert_rowid(st->db);
+
+	s = stmt_get(st, SQL_QUEUE_RCPT_ADD);
+	if (!s)
+		goto done;
+	for (size_t i = 0; i < nrcpts; i++) {
+		sqlite3_bind_int64(s, 1, entry);
+		bind_text(s, 2, rcpts[i]);
+		if (stmt_run(st, s, "queue recipient") < 0)
+			goto done;
+	}
+	s = NULL;
+	if (id)
+		*id = entry;
+	rc = 0;
+done:
+	stmt_done(s);
+	return tx_end(st, rc);
+}
+
+/* Text column as a malloc'd string, NULL for SQL NULL. */
+static char *column_strdup_or_null(sqlite3_stmt *s, int col)
+{
+	return sqlite3_column_type(s, col) == SQLITE_NULL ? NULL : column_dup(s, col, NULL);
+}
+
+int store_queue_get(struct store *st, int64_t id, struct store_queue_entry *out)
+{
+	if (!st || !out) {
+		if (st)
+			set_error(st, "queue get: nowhere to put the entry");
+		return -1;
+	}
+	memset(out, 0, sizeof *out);
+	int rc = -1;
+	sqlite3_stmt *s = stmt_get(st, SQL_QUEUE_GET);
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, id);
+	switch (sqlite3_step(s)) {
+	case SQLITE_ROW:
+		break;
+	case SQLITE_DONE:
+		rc = 1;
+		goto done;
+	default:
+		db_error(st, "queue get");
+		goto done;
+	}
+	out->id = id;
+	out->server = column_dup(s, 0, NULL);
+	out->domain = column_dup(s, 1, NULL);
+	out->mail_from = column_dup(s, 2, NULL);
+	out->content = column_dup(s, 3, &out->content_len);
+	out->arrival = sqlite3_column_int64(s, 4);
+	out->attempts = sqlite3_column_int(s, 5);
+	out->next_try_us = sqlite3_column_int64(s, 6);
+	out->last_reply = column_strdup_or_null(s, 7);
+	stmt_done(s);
+
+	s = stmt_get(st, SQL_QUEUE_RCPTS);
+	if (!s)
+		goto done;
+	sqlite3_bind_int64(s, 1, id);
+	size_t cap = 0;
+	int step;
+	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+		if (out->nrcpts == cap) {
+			cap = cap ? cap * 2 : 4;
+			out->rcpts = xrealloc(out->rcpts, cap * sizeof *out->rcpts);
+		}
+		out->rcpts[out->nrcpts++] = column_dup(s, 0, NULL);
+	}
+	if (step != SQLITE_DONE) {
+		db_error(st, "queue get recipients");
+		goto done;
+	}
+	rc = 0;
+done:
+	stmt_done(s);
+	if (rc != 0)
+		store_queue_entry_free(out);
+	return rc;
+}
+
+void store_queue_entry_free(struct store_queue_entry *e)
+{
+	if (!e)
+		return;
+	for (size_t i = 0; i < e->nrcpts; i++)
+		free(e->rcpts[i]);
+	free(e->rcpts);
+	free(e->server);
+	free(e->domain);
+	free(e->mail_from);
+	free(e->content);
+	free(e->last_reply);
+	memset(e, 0, sizeof *e);
+}
+
+/* Run a prepared UPDATE or DELETE in its own (or the caller's) transaction;
+ * 0 if it touched a row, 1 if none matched. */
+static int change_run(struct store *st, sqlite3_stmt *s, const char *what)
+{
+	if (tx_begin(st) < 0) {
+		stmt_done(s);
+		return -1;
+	}
+	int rc = stmt_run(st, s, what);
+	if (rc == 0 && sqlite3_changes(st->db) == 0)
+		rc = 1;
+	return tx_end(st, rc);
+}
+
+int store_queue_remove_rcpt(struct store *st, int64_t id, const char *rcpt)
+{
+	if (!st)
+		return -1;
+	if (!text_ok(st, "recipient", rcpt, false))
+		return -1;
+	sqlite3_stmt *s = stmt_get(st, SQL_QUEUE_RCPT_DEL);
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, id);
+	bind_text(s, 2, rcpt);
+	return change_run(st, s, "queue remove recipient");
+}
+
+int store_queue_reschedule(struct store *st, int64_t id, int attempts, int64_t next_try_us,
+			   const char *last_reply)
+{
+	if (!st)
+		return -1;
+	if (attempts < 0) {
+		set_error(st, "queue reschedule: negative attempts %d", attempts);
+		return -1;
+	}
+	sqlite3_stmt *s = stmt_get(st, SQL_QUEUE_RESCHEDULE);
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int(s, 2, attempts);
+	sqlite3_bind_int64(s, 3, next_try_us);
+	bind_text(s, 4, last_reply);
+	return change_run(st, s, "queue reschedule");
+}
+
+int store_queue_delete(struct store *st, int64_t id)
+{
+	if (!st)
+		return -1;
+	sqlite3_stmt *s = stmt_get(st, SQL_QUEUE_DELETE);
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, id);
+	return change_run(st, s, "queue delete");
+}
+
+int store_queue_count(struct store *st, const char *server, int64_t *count)
+{
+	if (!st)
+		return -1;
+	sqlite3_stmt *s = stmt_get(st, server ? SQL_QUEUE_COUNT_SERVER : SQL_QUEUE_COUNT_ALL);
+	if (!s)
+		return -1;
+	if (server)
+		bind_text(s, 1, server);
+	return count_run(st, s, count, "queue count");
+}
+
+/* ------------------------------------------------------------------------
+ * Devices
+ * ------------------------------------------------------------------------ */
+
+int store_device_add(struct store *st, const char *name, const char *owner, int64_t *id)
+{
+	if (!st)
+		return -1;
+	if (!text_ok(st, "device name", name, false) ||
+	    (owner && !text_ok(st, "device owner", owner, true)))
+		return -1;
+	if (tx_begin(st) < 0)
+		return -1;
+	int rc = -1;
+	sqlite3_stmt *s = stmt_get(st, SQL_DEVICE_ADD);
+	if (!s)
+		goto done;
+	bind_text(s, 1, name);
+	bind_text(s, 2, owner);
+	if (sqlite3_step(s) != SQLITE_DONE) {
+		if (sqlite3_extended_errcode(st->db) == SQLITE_CONSTRAINT_UNIQUE)
+			set_error(st, "device %s already exists", name);
+		else
+			db_error(st, "add device");
+		goto done;
+	}
+	if (id)
+		*id = sqlite3_last_insert_rowid(st->db);
+	rc = 0;
+done:
+	stmt_done(s);
+	return tx_end(st, rc);
+}
+
+int store_device_find(struct store *st, const char *name, int64_t *id)
+{
+	if (!st)
+		return -1;
+	if (!text_ok(st, "device name", name, true))
+		return -1;
+	sqlite3_stmt *s = stmt_get(st, SQL_DEVICE_FIND);
+	int rc = -1;
+	if (!s)
+		return -1;
+	bind_text(s, 1, name);
+	switch (sqlite3_step(s)) {
+	case SQLITE_ROW:
+		if (id)
+			*id = sqlite3_column_int64(s, 0);
+		rc = 0;
+		break;
+	case SQLITE_DONE:
+		rc = 1;
+		break;
+	default:
+		db_error(st, "find device");
+	}
+	stmt_done(s);
+	return rc;
+}
+
+int store_device_message_add(struct store *st, int64_t device, const char *folder,
+			     const char *content, size_t len, const struct store_summary *sum,
+			     const char *uidl, uint32_t uid, uint32_t flags)
+{
+	if (!st)
+		return -1;
+	if (!text_ok(st, "device folder", folder, false) || !content_ok(st, content, len))
+		return -1;
+	if (flags > 63) {
+		set_error(st, "device message: unknown flag bits 0x%x", (unsigned)flags);
+		return -1;
+	}
+	if (tx_begin(st) < 0)
+		return -1;
+	int rc = -1;
+	sqlite3_stmt *s = stmt_get(st, SQL_DEVICE_MESSAGE_ADD);
+	if (!s)
+		goto done;
+	int bad = sqlite3_bind_int64(s, 1, device) | bind_text(s, 2, folder) |
+		  (uid ? sqlite3_bind_int64(s, 3, uid) : sqlite3_bind_null(s, 3)) |
+		  bind_text(s, 4, uidl) | sqlite3_bind_int64(s, 5, flags) |
+		  sqlite3_bind_int64(s, 6, (int64_t)len) | bind_summary(s, 7, sum) |
+		  bind_blob(s, 12, content, len);
+	if (bad != SQLITE_OK) {
+		db_error(st, "device message");
+		goto done;
+	}
+	if (sqlite3_step(s) != SQLITE_DONE) {
+		if (sqlite3_extended_errcode(st->db) == SQLITE_CONSTRAINT_FOREIGNKEY)
+			set_error(st, "device message: no device %lld", (long long)device);
+		else
+			db_error(st, "device message");
+		goto done;
+	}
+	rc = 0;
+done:
+	stmt_done(s);
+	return tx_end(st, rc);
+}
+
+int store_device_count(struct store *st, int64_t device, int64_t *count)
+{
+	if (!st)
+		return -1;
+	sqlite3_stmt *s = stmt_get(st, SQL_DEVICE_COUNT);
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, device);
+	return count_run(st, s, count, "count device messages");
+}

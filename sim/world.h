@@ -1,0 +1,194 @@
+/*
+ * world.h - the simulated world: hosts, links, connections, DNS, the mail
+ * servers' behaviour, the user agents, the story and the checks.
+ *
+ * A world is built from a parsed scenario and played on the event loop.
+ * Everything that happens is told to the trace; nothing here prints.
+ *
+ *   world.c       building the world, the story, the checks, the run
+ *   net.c         links and connections: bytes in flight, latency,
+ *                 bandwidth, loss, down/up; the simulated DNS
+ *   mailserver.c  what a mail server does around its SMTP engine:
+ *                 local delivery, relay queue, retries, bounces
+ *   agent.c       the user agents (send) and raw sessions typed by hand
+ */
+#ifndef MAILSIM_WORLD_H
+#define MAILSIM_WORLD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "event.h"
+#include "scenario.h"
+#include "store.h"
+#include "trace.h"
+
+/* Simulated time 0 is this instant: Monday 2 March 2026, 09:00 UTC, the
+ * first class of a semester.  Date: headers count from here, so every run
+ * writes the same dates. */
+#define WORLD_EPOCH_UNIX INT64_C(1772442000)
+
+#define PORT_SMTP 25
+#define PORT_SUBMISSION 587
+#define PORT_POP3 110
+#define PORT_IMAP 143
+
+/* Defaults from SCENARIOS.md: device-server 10ms, server-server 50ms. */
+#define LINK_DEVICE_LATENCY_US (10 * US_PER_MS)
+#define LINK_SERVER_LATENCY_US (50 * US_PER_MS)
+#define DNS_LATENCY_US (2 * US_PER_MS)          /* each way, to the resolver */
+#define CONNECT_TIMEOUT_US (30 * US_PER_SEC)    /* no route: give up after */
+#define TCP_MIN_RTO_US (200 * US_PER_MS)        /* retransmission timeout */
+#define SMTP_SERVER_IDLE_TIMEOUT_US (300 * US_PER_SEC) /* RFC 5321 4.5.3.2.7 */
+#define RETRY_FIRST_US (60 * US_PER_SEC)        /* first retry after 1 minute */
+#define RETRY_BACKOFF 2
+#define RETRY_ATTEMPTS 5
+
+enum host_kind { HOST_SERVER, HOST_DEVICE };
+
+struct host {
+	char *name;
+	enum host_kind kind;
+	bool up;
+
+	/* a mail server */
+	const char **domains; /* the domains it serves (MX for them) */
+	size_t ndomains;
+	int64_t retry_first_us;
+	int retry_backoff;
+	int retry_attempts;
+
+	/* a device */
+	const struct scn_user *owner;
+	struct host *server;  /* where it submits and reads mail */
+	int64_t device_id;    /* in the store */
+};
+
+struct link {
+	struct host *a, *b;
+	int64_t latency_us;
+	int64_t bandwidth_bps;   /* 0 = unlimited */
+	uint32_t loss_ppm;
+	bool up;
+	int64_t busy_until_us[2]; /* per direction, for bandwidth: [0] a->b */
+};
+
+struct conn;
+struct net_timer_ev;
+
+/* What each end of a connection does with what reaches it. */
+struct conn_ops {
+	/* the other side's bytes have arrived */
+	void (*data)(struct conn *c, int side, const char *p, size_t n);
+	/* the connection could not be made, was closed by the peer, or broke */
+	void (*closed)(struct conn *c, int side, const char *why);
+	/* the connection is gone: free the context */
+	void (*release)(void *ctx);
+};
+
+enum { SIDE_CLIENT = 0, SIDE_SERVER = 1 };
+
+struct conn {
+	uint32_t id;
+	struct world *w;
+	struct host *host[2];      /* [SIDE_CLIENT], [SIDE_SERVER] */
+	struct link *link;
+	enum trace_proto proto;
+	int port;
+	const struct conn_ops *ops[2];
+	void *ctx[2];
+	bool open[2];              /* each side still open? */
+	bool established;
+	int pending;               /* scheduled events that point here */
+	int64_t last_arrival[2];   /* TCP keeps order: per sending side */
+	struct net_timer_ev *timer; /* the idle timer, if armed */
+	struct conn *prev, *next;  /* the world's list of live connections */
+};
+
+struct world {
+	const struct scenario *scn;
+	struct store *store;
+	struct evloop loop;
+	struct trace trace;
+	uint64_t rng;              /* splitmix64 state, from the seed */
+
+	struct host *hosts;
+	size_t nhosts;
+	struct link *links;
+	size_t nlinks;
+
+	struct conn *conns;        /* live connections */
+	uint32_t next_conn_id;
+	uint64_t next_queue_id;    /* for "queued as" ids */
+	uint64_t next_message_id;  /* for Message-ID: headers */
+
+	/* the story */
+	size_t action;             /* index of the current action */
+	long repeat_i;             /* 1-based iteration of a `repeat` */
+	bool story_done;
+	bool waiting_idle;         /* `wait idle`: resume when nothing is pending */
+
+	/* what the checks look at */
+	unsigned char replies_seen[600]; /* SMTP reply codes seen */
+	char **enh_seen;           /* enhanced status codes seen */
+	size_t nenh_seen;
+
+	int checks_passed, checks_failed;
+	char err[256];
+};
+
+/* --- world.c */
+int world_init(struct world *w, const struct scenario *scn, struct store *st,
+	       char *err, size_t errlen);
+void world_free(struct world *w);
+/* Play the story to its end (and the implicit `wait idle`). */
+void world_run(struct world *w);
+/* Evaluate the checks; each result is a trace event "check". */
+void world_check(struct world *w);
+
+struct host *world_host(struct world *w, const char *name);
+/* The server for an address's domain, or NULL if the domain is unknown. */
+struct host *world_mx(struct world *w, const char *domain);
+bool world_server_is_local(const struct host *srv, const char *domain);
+uint64_t world_random(struct world *w);
+
+/* Emit an event record at a host. */
+void world_event(struct world *w, const char *host, const char *to,
+		 const char *event, const char *note, const char *fmt, ...)
+	PRINTF_LIKE(6, 7);
+/* The story's current action is finished: go on with the next. */
+void world_story_next(struct world *w);
+
+/* --- net.c */
+struct link *net_link(struct world *w, struct host *a, struct host *b);
+/* Open a connection from client to server:port.  The server side is set up
+ * by the server host when the connection arrives (mailserver_accept); the
+ * client learns of failure through ops->closed. */
+struct conn *net_connect(struct world *w, struct host *client, struct host *server,
+			 int port, enum trace_proto proto,
+			 const struct conn_ops *ops, void *ctx);
+/* Send what an engine wrote; every line becomes a trace record. */
+void net_send(struct conn *c, int side, struct wire *out);
+/* This side closes (after QUIT, say); the peer learns of it after the data. */
+void net_close(struct conn *c, int side);
+/* Break every connection that uses a link, or that reaches a host. */
+void net_break_link(struct world *w, struct link *l, const char *why);
+void net_break_host(struct world *w, struct host *h, const char *why);
+/* Run fn(conn) after delay if the connection is still there. */
+void net_timer(struct conn *c, int64_t delay_us, void (*fn)(struct conn *));
+/* Ask the simulated DNS for the MX of domain; cb gets the host or NULL. */
+void net_dns_mx(struct world *w, struct host *asker, const char *domain,
+		void (*cb)(struct world *w, void *arg, struct host *mx), void *arg);
+
+/* --- mailserver.c */
+void mailserver_accept(struct conn *c);
+/* A queue entry is due (scheduled by the server itself). */
+void mailserver_queue_schedule(struct world *w, struct host *srv, int64_t id, int64_t at_us);
+
+/* --- agent.c */
+void agent_send(struct world *w, const struct scn_action *a, long iteration);
+void agent_session(struct world *w, const struct scn_action *a);
+
+#endif

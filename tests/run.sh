@@ -1,0 +1,51 @@
+#!/bin/sh
+# tests/run.sh BUILD_DIR MAILSIM - run every test suite and add up the results.
+#
+# Each suite (a unit-test binary in BUILD_DIR/tests, and each script in
+# tests/suites/) prints "N passed, N failed" as its last line.  A suite that
+# crashes, or whose output lacks that line, counts as one failure.
+# The last line of this script is the sum, in the same form.
+build=${1:?usage: tests/run.sh BUILD_DIR MAILSIM}
+mailsim=${2:?usage: tests/run.sh BUILD_DIR MAILSIM}
+export MAILSIM="$mailsim"
+passed=0
+failed=0
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+tally() {
+	name=$1
+	status=$2
+	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
+	if [ -z "$line" ]; then
+		echo "FAIL $name: no result line (exit status $status)"
+		sed 's/^/    /' "$log" | tail -n 40
+		failed=$((failed + 1))
+		return
+	fi
+	p=${line%% passed*}
+	f=${line#*passed, }
+	f=${f%% failed*}
+	if [ "$f" -ne 0 ] || [ "$status" -ne 0 ]; then
+		sed 's/^/    /' "$log" | tail -n 60
+		[ "$f" -eq 0 ] && f=1
+	fi
+	printf '%-28s %s passed, %s failed\n' "$name" "$p" "$f"
+	passed=$((passed + p))
+	failed=$((failed + f))
+}
+
+for t in "$build"/tests/test_*; do
+	[ -x "$t" ] || continue
+	(cd tests && "../$t") >"$log" 2>&1
+	tally "$(basename "$t")" $?
+done
+
+for s in tests/suites/*.sh; do
+	[ -f "$s" ] || continue
+	sh "$s" "$mailsim" >"$log" 2>&1
+	tally "$(basename "$s" .sh)" $?
+done
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

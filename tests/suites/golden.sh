@@ -1,0 +1,55 @@
+#!/bin/sh
+# Golden transcripts: every shipped scenario, played headless, must give
+# exactly the transcript and the JSON Lines stored in tests/golden/, twice in
+# a row (determinism), and every JSON line must parse.
+#
+#   UPDATE_GOLDEN=1 sh tests/suites/golden.sh ./mailsim   rewrites the files
+#   (read the diff before committing it: it is the lesson students will see)
+mailsim=${1:-./mailsim}
+passed=0
+failed=0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+ok() { passed=$((passed + 1)); }
+bad() { failed=$((failed + 1)); echo "FAIL $*"; }
+
+for scn in scenarios/*.scn; do
+	name=$(basename "$scn" .scn)
+	"$mailsim" run "$scn" >"$tmp/$name.out" 2>"$tmp/$name.err"
+	status=$?
+	"$mailsim" run --json "$scn" >"$tmp/$name.jsonl" 2>>"$tmp/$name.err"
+	jstatus=$?
+	"$mailsim" run --json "$scn" >"$tmp/$name.again" 2>>"$tmp/$name.err"
+	if [ -n "$UPDATE_GOLDEN" ]; then
+		cp "$tmp/$name.out" "tests/golden/$name.out"
+		cp "$tmp/$name.jsonl" "tests/golden/$name.jsonl"
+	fi
+	# every shipped lesson passes its own checks
+	if [ "$status" -eq 0 ] && [ "$jstatus" -eq 0 ] && [ ! -s "$tmp/$name.err" ]; then ok; else
+		bad "$name: exit status $status/$jstatus"; cat "$tmp/$name.err"; grep FAILED "$tmp/$name.out"; fi
+	if cmp -s "$tmp/$name.out" "tests/golden/$name.out"; then ok; else
+		bad "$name: transcript differs from tests/golden/$name.out"
+		diff -u "tests/golden/$name.out" "$tmp/$name.out" | head -n 30; fi
+	if cmp -s "$tmp/$name.jsonl" "tests/golden/$name.jsonl"; then ok; else
+		bad "$name: JSON differs from tests/golden/$name.jsonl"
+		diff -u "tests/golden/$name.jsonl" "$tmp/$name.jsonl" | head -n 30; fi
+	if cmp -s "$tmp/$name.jsonl" "$tmp/$name.again"; then ok; else
+		bad "$name: two runs differ"; fi
+	if python3 -c '
+import json, sys
+lines = open(sys.argv[1], encoding="utf-8").read().splitlines()
+for n, l in enumerate(lines, 1):
+    o = json.loads(l)
+    if n < len(lines):
+        assert "t" in o and ("text" in o or "event" in o), f"line {n}: {l}"
+        if "text" in o:
+            for k in ("from", "to", "proto", "dir", "note"):
+                assert k in o, f"line {n}: no {k}"
+            assert o["proto"] in ("smtp", "pop3", "imap", "dns"), l
+            assert o["dir"] in ("c2s", "s2c"), l
+last = json.loads(lines[-1])
+assert set(last) == {"checks"} and set(last["checks"]) == {"passed", "failed"}, lines[-1]
+' "$tmp/$name.jsonl"; then ok; else bad "$name: invalid JSON Lines"; fi
+done
+echo "$passed passed, $failed failed"

@@ -1,0 +1,1017 @@
+/*
+ * test_scenario.c - the .scn parser: trees it builds, errors it reports.
+ *
+ * Errors are asserted as the exact lines a teacher sees on standard error,
+ * "FILE:LINE:COL: error: MESSAGE", captured in a memory stream.
+ */
+#include "buf.h"
+#include "scenario.h"
+#include "test.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* The world of SCENARIOS.md, lines 1 to 8; tests add lines from 9 on. */
+#define WORLD                                                                  \
+	"domain uea.edu.br server mail.uea.edu.br\n"                           \
+	"domain gmail.com  server mx.gmail.com\n"                              \
+	"user   alice@uea.edu.br password alice123 name \"Alice Raiol\"\n"     \
+	"user   bob@gmail.com    password bob123\n"                            \
+	"device alice-laptop owner alice@uea.edu.br\n"                         \
+	"device bob-phone    owner bob@gmail.com\n"                            \
+	"device bob-laptop   owner bob@gmail.com\n"                            \
+	"link   mail.uea.edu.br mx.gmail.com latency 120ms\n"
+
+static char *last_errors;
+
+/* Parse text as "t.scn"; the error output is left in last_errors. */
+static int parse(const char *text, struct scenario **out)
+{
+	char *mem = NULL;
+	size_t memlen = 0;
+	FILE *errs = open_memstream(&mem, &memlen);
+	int n = scn_parse_string("t.scn", text, strlen(text), out, errs);
+	fclose(errs);
+	free(last_errors);
+	last_errors = mem;
+	return n;
+}
+
+/* The text must fail with exactly these error lines. */
+#define CHECK_ERRORS(text, nerr, lines)                                        \
+	do {                                                                   \
+		struct scenario *s_ = (struct scenario *)1;                    \
+		CHECK_INT(parse((text), &s_), (nerr));                         \
+		CHECK(s_ == NULL);                                             \
+		CHECK_STR(last_errors, (lines));                               \
+	} while (0)
+
+/* The text must parse, with no error output. */
+static struct scenario *parse_ok(const char *text)
+{
+	struct scenario *s = NULL;
+	int n = parse(text, &s);
+	if (n != 0 || !s)
+		fprintf(stderr, "unexpected errors:\n%s", last_errors);
+	return s;
+}
+
+/* ------------------------------------------------------------------ */
+
+static const char full_example[] =
+	"title \"POP3 vs IMAP\"\n"
+	"about \"Bob reads the same mail on two machines.\"   # may repeat: paragraphs\n"
+	"about \"Second paragraph.\"\n"
+	"seed 7                                             # randomness (loss); default 1\n"
+	"\n"
+	"domain uea.edu.br server mail.uea.edu.br\n"
+	"domain gmail.com  server mx.gmail.com\n"
+	"user   alice@uea.edu.br password alice123 name \"Alice Raiol\"\n"
+	"user   bob@gmail.com    password bob123\n"
+	"device alice-laptop owner alice@uea.edu.br\n"
+	"device bob-phone    owner bob@gmail.com\n"
+	"device bob-laptop   owner bob@gmail.com\n"
+	"link   mail.uea.edu.br mx.gmail.com latency 120ms\n"
+	"link   bob-phone mx.gmail.com bandwidth 56kbps loss 2%\n"
+	"\n"
+	"send alice-laptop to bob@gmail.com subject \"Teste\" body \"Segue um email de teste.\"\n"
+	"send alice-laptop to bob@gmail.com, carol@gmail.com cc dan@uea.edu.br subject \"...\" body \"...\"\n"
+	"wait 30s                         # let simulated time pass\n"
+	"wait idle                        # until nothing is pending anywhere (queues drained)\n"
+	"link mail.uea.edu.br mx.gmail.com down     # and `up`\n"
+	"link mail.uea.edu.br mx.gmail.com up\n"
+	"server mx.gmail.com down                   # and `up`: refuses connections while down\n"
+	"server mx.gmail.com up\n"
+	"note \"Look: the message is gone from the server.\"   # shown to the class at that point\n"
+	"repeat 1000 send alice-laptop to bob@gmail.com subject \"load {i}\" body \"message {i}\"\n"
+	"session alice-laptop mail.uea.edu.br submission   # smtp (25) | submission (587)\n"
+	"  > EHLO alice-laptop\n"
+	"  > MAIL FROM:<alice@uea.edu.br>\n"
+	"  > DATA\n"
+	"end\n"
+	"\n"
+	"expect mailbox bob@gmail.com count 1                 # INBOX on the server\n"
+	"expect mailbox bob@gmail.com folder Archive count 2\n"
+	"expect mailbox alice@uea.edu.br has subject \"Undelivered Mail Returned to Sender\"\n"
+	"expect mailbox bob@gmail.com has from alice@uea.edu.br subject \"Teste\"\n"
+	"expect device bob-laptop count 2                     # messages stored on the device itself\n"
+	"expect reply 550                                     # some server sent this reply code\n"
+	"expect queue mail.uea.edu.br empty\n";
+
+static void test_full_example(void)
+{
+	struct scenario *s = parse_ok(full_example);
+	CHECK(s != NULL);
+	if (!s)
+		return;
+	CHECK_STR(s->file, "t.scn");
+	CHECK_STR(s->title, "POP3 vs IMAP");
+	CHECK_INT(s->nabout, 2);
+	CHECK_STR(s->about[0], "Bob reads the same mail on two machines.");
+	CHECK_STR(s->about[1], "Second paragraph.");
+	CHECK_INT(s->seed, 7);
+
+	CHECK_INT(s->ndomains, 2);
+	CHECK_STR(s->domains[0].name, "uea.edu.br");
+	CHECK_STR(s->domains[0].server, "mail.uea.edu.br");
+	CHECK_INT(s->domains[0].pos.line, 6);
+	CHECK_INT(s->domains[0].pos.col, 1);
+	CHECK_STR(s->domains[1].server, "mx.gmail.com");
+
+	CHECK_INT(s->nusers, 2);
+	CHECK_STR(s->users[0].address, "alice@uea.edu.br");
+	CHECK_STR(s->users[0].password, "alice123");
+	CHECK_STR(s->users[0].name, "Alice Raiol");
+	CHECK_STR(s->users[1].address, "bob@gmail.com");
+	CHECK(s->users[1].name == NULL);
+
+	CHECK_INT(s->ndevices, 3);
+	CHECK_STR(s->devices[0].name, "alice-laptop");
+	CHECK_STR(s->devices[0].owner, "alice@uea.edu.br");
+	CHECK_STR(s->devices[2].name, "bob-laptop");
+
+	CHECK_INT(s->nlinks, 2);
+	CHECK_STR(s->links[0].a, "mail.uea.edu.br");
+	CHECK_STR(s->links[0].b, "mx.gmail.com");
+	CHECK_INT(s->links[0].latency_us, 120000);
+	CHECK_INT(s->links[0].bandwidth_bps, 0);
+	CHECK_INT(s->links[0].loss_ppm, 0);
+	CHECK_INT(s->links[1].latency_us, -1);
+	CHECK_INT(s->links[1].bandwidth_bps, 56000);
+	CHECK_INT(s->links[1].loss_ppm, 20000);
+	CHECK_INT(s->nretries, 0);
+
+	CHECK_INT(s->nactions, 11);
+	const struct scn_action *a = s->actions;
+	CHECK_INT(a[0].kind, SCN_SEND);
+	CHECK_INT(a[0].pos.line, 16);
+	CHECK_INT(a[0].repeat, 1);
+	CHECK_STR(a[0].device, "alice-laptop");
+	CHECK_INT(a[0].nto, 1);
+	CHECK_STR(a[0].to[0], "bob@gmail.com");
+	CHECK_INT(a[0].ncc, 0);
+	CHECK_INT(a[0].nbcc, 0);
+	CHECK_STR(a[0].subject, "Teste");
+	CHECK_STR(a[0].body, "Segue um email de teste.");
+
+	CHECK_INT(a[1].kind, SCN_SEND);
+	CHECK_INT(a[1].nto, 2);
+	CHECK_STR(a[1].to[0], "bob@gmail.com");
+	CHECK_STR(a[1].to[1], "carol@gmail.com");
+	CHECK_INT(a[1].ncc, 1);
+	CHECK_STR(a[1].cc[0], "dan@uea.edu.br");
+	CHECK_STR(a[1].subject, "...");
+
+	CHECK_INT(a[2].kind, SCN_WAIT);
+	CHECK_INT(a[2].duration_us, 30000000);
+	CHECK_INT(a[3].kind, SCN_WAIT_IDLE);
+	CHECK_INT(a[4].kind, SCN_LINK_STATE);
+	CHECK_STR(a[4].host_a, "mail.uea.edu.br");
+	CHECK_STR(a[4].host_b, "mx.gmail.com");
+	CHECK(!a[4].up);
+	CHECK_INT(a[5].kind, SCN_LINK_STATE);
+	CHECK(a[5].up);
+	CHECK_INT(a[6].kind, SCN_SERVER_STATE);
+	CHECK_STR(a[6].host_a, "mx.gmail.com");
+	CHECK(!a[6].up);
+	CHECK(a[7].up);
+	CHECK_INT(a[8].kind, SCN_NOTE);
+	CHECK_STR(a[8].text, "Look: the message is gone from the server.");
+
+	CHECK_INT(a[9].kind, SCN_SEND);
+	CHECK_INT(a[9].repeat, 1000);
+	CHECK_INT(a[9].pos.line, 25);
+	CHECK_STR(a[9].subject, "load {i}");
+	CHECK_STR(a[9].body, "message {i}");
+
+	CHECK_INT(a[10].kind, SCN_SESSION);
+	CHECK_STR(a[10].device, "alice-laptop");
+	CHECK_STR(a[10].server, "mail.uea.edu.br");
+	CHECK_INT(a[10].port, SCN_PORT_SUBMISSION);
+	CHECK_INT(a[10].nlines, 3);
+	CHECK_STR(a[10].lines[0].text, "EHLO alice-laptop");
+	CHECK_INT(a[10].lines[0].pos.line, 27);
+	CHECK_INT(a[10].lines[0].pos.col, 3);
+	CHECK_STR(a[10].lines[1].text, "MAIL FROM:<alice@uea.edu.br>");
+	CHECK_STR(a[10].lines[2].text, "DATA");
+
+	CHECK_INT(s->nchecks, 7);
+	const struct scn_check *c = s->checks;
+	CHECK_INT(c[0].kind, SCN_EXPECT_MAILBOX_COUNT);
+	CHECK_INT(c[0].pos.line, 32);
+	CHECK_STR(c[0].source, "expect mailbox bob@gmail.com count 1");
+	CHECK_STR(c[0].address, "bob@gmail.com");
+	CHECK(c[0].folder == NULL);
+	CHECK_INT(c[0].count, 1);
+
+	CHECK_INT(c[1].kind, SCN_EXPECT_MAILBOX_COUNT);
+	CHECK_STR(c[1].folder, "Archive");
+	CHECK_INT(c[1].count, 2);
+
+	CHECK_INT(c[2].kind, SCN_EXPECT_MAILBOX_HAS);
+	CHECK_STR(c[2].address, "alice@uea.edu.br");
+	CHECK_STR(c[2].subject, "Undelivered Mail Returned to Sender");
+	CHECK(c[2].from == NULL && c[2].to == NULL && c[2].folder == NULL);
+
+	CHECK_INT(c[3].kind, SCN_EXPECT_MAILBOX_HAS);
+	CHECK_STR(c[3].from, "alice@uea.edu.br");
+	CHECK_STR(c[3].subject, "Teste");
+
+	CHECK_INT(c[4].kind, SCN_EXPECT_DEVICE_COUNT);
+	CHECK_STR(c[4].device, "bob-laptop");
+	CHECK_INT(c[4].count, 2);
+	CHECK_STR(c[4].source, "expect device bob-laptop count 2");
+
+	CHECK_INT(c[5].kind, SCN_EXPECT_REPLY);
+	CHECK_INT(c[5].reply_code, 550);
+	CHECK(c[5].reply_enh == NULL);
+
+	CHECK_INT(c[6].kind, SCN_EXPECT_QUEUE_EMPTY);
+	CHECK_STR(c[6].host, "mail.uea.edu.br");
+
+	CHECK(scn_find_domain(s, "GMAIL.com") == &s->domains[1]);
+	CHECK(scn_find_domain(s, "hotmail.com") == NULL);
+	CHECK(scn_find_user(s, "bob@Gmail.COM") == &s->users[1]);
+	CHECK(scn_find_user(s, "Bob@gmail.com") == NULL);
+	CHECK(scn_find_user(s, "carol@gmail.com") == NULL);
+	CHECK(scn_find_device(s, "bob-phone") == &s->devices[1]);
+	CHECK(scn_find_device(s, "bob-tablet") == NULL);
+	CHECK(scn_find_device(s, "Bob-Phone") == &s->devices[1]); /* host names: any case */
+	scn_free(s);
+}
+
+static void test_defaults_and_empty(void)
+{
+	struct scenario *s = parse_ok("");
+	CHECK(s != NULL);
+	if (s) {
+		CHECK_INT(s->seed, 1);
+		CHECK(s->title == NULL);
+		CHECK_INT(s->nactions, 0);
+		scn_free(s);
+	}
+	s = parse_ok("# only a comment\n\n   \t\n");
+	CHECK(s != NULL);
+	scn_free(s);
+	s = parse_ok("seed 18446744073709551615\n");
+	CHECK(s && s->seed == UINT64_MAX);
+	scn_free(s);
+	scn_free(NULL);
+}
+
+/* ------------------------------------------------------------------ */
+/* Lexical rules                                                      */
+
+static void test_strings_and_utf8(void)
+{
+	struct scenario *s = parse_ok(
+		WORLD
+		"note \"Olá, ç \\\"quoted\\\" back\\\\slash\\nline two\\tTab\"\n"
+		"send alice-laptop to bob@gmail.com subject \"Ação # not a comment\" body \"Olá\"\n"
+		"note \"\"\n");
+	CHECK(s != NULL);
+	if (!s)
+		return;
+	CHECK_STR(s->actions[0].text, "Olá, ç \"quoted\" back\\slash\nline two\tTab");
+	CHECK_STR(s->actions[1].subject, "Ação # not a comment");
+	CHECK_STR(s->actions[1].body, "Olá");
+	CHECK_STR(s->actions[2].text, "");
+	scn_free(s);
+}
+
+static void test_string_errors(void)
+{
+	CHECK_ERRORS(WORLD "note \"abc\n", 1,
+		     "t.scn:9:6: error: unterminated string (a string ends with \" on the same line)\n");
+	CHECK_ERRORS(WORLD "note \"abc\\\n", 1,
+		     "t.scn:9:6: error: unterminated string (a string ends with \" on the same line)\n");
+	CHECK_ERRORS(WORLD "note \"ab\\qc\"\n", 1,
+		     "t.scn:9:9: error: unknown escape '\\q' in a string (use \\\", \\\\, \\n or \\t)\n");
+	CHECK_ERRORS(WORLD "note \"ab\\çc\"\n", 1,
+		     "t.scn:9:9: error: unknown escape '\\ç' in a string (use \\\", \\\\, \\n or \\t)\n");
+}
+
+static void test_comments_crlf_indent(void)
+{
+	struct scenario *s = parse_ok(
+		"# a lesson\r\n"
+		"title \"T\" # the title\r\n"
+		"domain gmail.com server mx.gmail.com#glued comment\r\n"
+		"\tuser bob@gmail.com password \"p#1 x\"\r\n"
+		"   device bob-phone owner bob@gmail.com\r\n"
+		"\t  expect   mailbox  bob@gmail.com   count 0   # trailing\r\n"
+		"wait 1s");
+	CHECK(s != NULL);
+	if (!s)
+		return;
+	CHECK_STR(s->title, "T");
+	CHECK_STR(s->domains[0].server, "mx.gmail.com");
+	CHECK_STR(s->users[0].password, "p#1 x");
+	CHECK_STR(s->checks[0].source, "expect   mailbox  bob@gmail.com   count 0");
+	CHECK_INT(s->checks[0].pos.line, 6);
+	CHECK_INT(s->checks[0].pos.col, 4);
+	CHECK_INT(s->actions[0].duration_us, 1000000);
+	scn_free(s);
+
+	/* a BOM is skipped; columns count from after it */
+	s = parse_ok("\xef\xbb\xbfseed 3\n");
+	CHECK(s && s->seed == 3);
+	scn_free(s);
+}
+
+static void test_bad_bytes(void)
+{
+	static const char nul[] = "seed 1\nti\0tle \"x\"\nseed x\n";
+	char *mem = NULL;
+	size_t memlen = 0;
+	struct scenario *s = (struct scenario *)1;
+	FILE *errs = open_memstream(&mem, &memlen);
+	CHECK_INT(scn_parse_string("t.scn", nul, sizeof nul - 1, &s, errs), 2);
+	fclose(errs);
+	CHECK(s == NULL);
+	CHECK_STR(mem, "t.scn:2:3: error: NUL byte in the file (is it a text file?)\n"
+		       "t.scn:3:6: error: the seed must be a whole number from 0 to "
+		       "18446744073709551615, got 'x'\n");
+	free(mem);
+
+	CHECK_ERRORS("note \"Ol\xe1\"\n", 1,
+		     "t.scn:1:9: error: invalid UTF-8 (byte 0xe1): save the file as UTF-8\n");
+	CHECK_ERRORS("note \"\xc0\xaf\"\n", 1, /* overlong */
+		     "t.scn:1:7: error: invalid UTF-8 (byte 0xc0): save the file as UTF-8\n");
+	CHECK_ERRORS("note \"a\x1b[31m\"\n", 1,
+		     "t.scn:1:8: error: control character 0x1b in the file\n");
+}
+
+static void test_long_line(void)
+{
+	size_t n = 200000;
+	char *text = xmalloc(n + 64);
+	memcpy(text, "note \"", 6);
+	memset(text + 6, 'x', n);
+	memcpy(text + 6 + n, "\"\nsned\n", 8);
+	struct scenario *s = NULL;
+	CHECK_INT(parse(text, &s), 1);
+	CHECK_STR(last_errors, "t.scn:2:1: error: unknown directive 'sned' (did you mean 'send'?)\n");
+	text[6 + n] = 'y'; /* now unterminated, and a huge unknown word */
+	memset(text, 'w', 5);
+	CHECK_INT(parse(text, &s), 2);
+	free(text);
+}
+
+/* ------------------------------------------------------------------ */
+/* Values                                                             */
+
+static void test_durations(void)
+{
+	static const struct {
+		const char *word;
+		int64_t us;
+	} table[] = {
+		{"250ms", 250000},
+		{"2s", 2000000},
+		{"1.5s", 1500000},
+		{"3m", 180000000},
+		{"1h", 3600000000LL},
+		{"0.5h", 1800000000LL},
+		{"1.25ms", 1250},
+		{"10us", 10},
+		{"0s", 0},
+		{"0.0000001s", 0},
+		{"1.123456789s", 1123456},
+		{"1.1234567891234s", 1123456},
+		{"2562047788h", 2562047788LL * 3600000000LL},
+		{"9223372036854775807us", INT64_MAX},
+		{"9223372036854775808us", -1},
+		{"2562047789h", -1},
+		{"99999999999999999999s", -1},
+		{"", -1},
+		{"5", -1},
+		{"s", -1},
+		{"-1s", -1},
+		{"+1s", -1},
+		{"1.s", -1},
+		{".5s", -1},
+		{"1..5s", -1},
+		{"1,5s", -1},
+		{"1 s", -1},
+		{"1S", -1},
+		{"1sec", -1},
+		{"abc", -1},
+		{"1e3ms", -1},
+	};
+	for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
+		int64_t got = scn_parse_duration(table[i].word);
+		if (got != table[i].us)
+			fprintf(stderr, "duration '%s': got %lld, expected %lld\n", table[i].word,
+				(long long)got, (long long)table[i].us);
+		CHECK_INT(got, table[i].us);
+	}
+	CHECK_INT(scn_parse_duration(NULL), -1);
+
+	CHECK_ERRORS(WORLD "wait abc\n", 1,
+		     "t.scn:9:6: error: expected a duration like 250ms, 2s or 1.5s, got 'abc'\n");
+	CHECK_ERRORS(WORLD "wait 0s\n", 1,
+		     "t.scn:9:6: error: the wait must be longer than 0, got '0s'\n");
+	CHECK_ERRORS(WORLD "wait\n", 1,
+		     "t.scn:9:5: error: expected a duration like 250ms, 2s or 1.5s\n");
+	CHECK_ERRORS(WORLD "wait 5s later\n", 1,
+		     "t.scn:9:9: error: unexpected 'later' (nothing more is expected on this line)\n");
+}
+
+static void test_rates_and_loss(void)
+{
+	struct scenario *s = parse_ok(
+		WORLD
+		"link alice-laptop mail.uea.edu.br bandwidth 1Mbps latency 0ms loss 0.5%\n"
+		"link bob-laptop mx.gmail.com bandwidth 1.5Gbps loss 100%\n"
+		"link bob-phone mx.gmail.com bandwidth 300bps loss 0%\n"
+		"link mx.gmail.com alice-laptop bandwidth 2.5kbps loss 0.0001%\n");
+	CHECK(s != NULL);
+	if (!s)
+		return;
+	CHECK_INT(s->nlinks, 5);
+	CHECK_INT(s->links[1].bandwidth_bps, 1000000);
+	CHECK_INT(s->links[1].latency_us, 0);
+	CHECK_INT(s->links[1].loss_ppm, 5000);
+	CHECK_INT(s->links[2].bandwidth_bps, 1500000000);
+	CHECK_INT(s->links[2].loss_ppm, 1000000);
+	CHECK_INT(s->links[3].bandwidth_bps, 300);
+	CHECK_INT(s->links[3].loss_ppm, 0);
+	CHECK_INT(s->links[4].bandwidth_bps, 2500);
+	CHECK_INT(s->links[4].loss_ppm, 1);
+	scn_free(s);
+
+	CHECK_ERRORS(WORLD "link bob-phone mx.gmail.com bandwidth 1MBps\n", 1,
+		     "t.scn:9:39: error: expected a rate like 56kbps, 1Mbps or 1.5Gbps, got '1MBps'\n");
+	CHECK_ERRORS(WORLD "link bob-phone mx.gmail.com bandwidth 0kbps\n", 1,
+		     "t.scn:9:39: error: expected a rate like 56kbps, 1Mbps or 1.5Gbps, got '0kbps'\n");
+	CHECK_ERRORS(WORLD "link bob-phone mx.gmail.com loss 150%\n", 1,
+		     "t.scn:9:34: error: the loss must be from 0% to 100%, got '150%'\n");
+	CHECK_ERRORS(WORLD "link bob-phone mx.gmail.com loss 2\n", 1,
+		     "t.scn:9:34: error: expected a loss like 2% or 0.5%, got '2'\n");
+	CHECK_ERRORS(WORLD "link bob-phone mx.gmail.com loss\n", 1,
+		     "t.scn:9:33: error: expected a loss like 2% or 0.5%\n");
+	CHECK_ERRORS(WORLD "link bob-phone mx.gmail.com latency 1s latency 2s\n", 1,
+		     "t.scn:9:40: error: 'latency' is given twice\n");
+	CHECK_ERRORS(WORLD "link bob-phone mx.gmail.com latenc 1s\n", 1,
+		     "t.scn:9:29: error: unknown link option 'latenc' (did you mean 'latency'?)\n");
+	CHECK_ERRORS(WORLD "link bob-phone mx.gmail.com speed 1s\n", 1,
+		     "t.scn:9:29: error: unknown link option 'speed' (expected latency, "
+		     "bandwidth or loss)\n");
+}
+
+/* ------------------------------------------------------------------ */
+/* Directives                                                         */
+
+static void test_send_forms(void)
+{
+	struct scenario *s = parse_ok(
+		WORLD
+		"send alice-laptop to a@x.com,b@y.com , c@z.com, d@w.com bcc e@v.com "
+		"body \"b\" cc f@u.com subject \"s\"\n"
+		"send bob-phone subject \"s\" body \"b\" to nobody@nowhere.example\n");
+	CHECK(s != NULL);
+	if (!s)
+		return;
+	const struct scn_action *a = &s->actions[0];
+	CHECK_INT(a->nto, 4);
+	CHECK_STR(a->to[0], "a@x.com");
+	CHECK_STR(a->to[1], "b@y.com");
+	CHECK_STR(a->to[2], "c@z.com");
+	CHECK_STR(a->to[3], "d@w.com");
+	CHECK_INT(a->nbcc, 1);
+	CHECK_STR(a->bcc[0], "e@v.com");
+	CHECK_INT(a->ncc, 1);
+	CHECK_STR(a->cc[0], "f@u.com");
+	CHECK_STR(a->subject, "s");
+	CHECK_STR(a->body, "b");
+	CHECK_STR(s->actions[1].to[0], "nobody@nowhere.example");
+	scn_free(s);
+
+	CHECK_ERRORS(WORLD "send alice-laptop to bob@gmail.com body \"b\"\n", 1,
+		     "t.scn:9:1: error: send needs a subject: add subject \"...\"\n");
+	CHECK_ERRORS(WORLD "send alice-laptop subject \"s\" body \"b\"\n", 1,
+		     "t.scn:9:1: error: send needs 'to' and at least one address\n");
+	CHECK_ERRORS(WORLD "send alice-laptop to bob@gmail.com subject \"s\"\n", 1,
+		     "t.scn:9:1: error: send needs a body: add body \"...\"\n");
+	CHECK_ERRORS(WORLD "send alice-laptop to bob subject \"s\" body \"b\"\n", 1,
+		     "t.scn:9:22: error: 'bob' is not an address (expected local@domain)\n");
+	CHECK_ERRORS(WORLD "send alice-laptop to a@x.com,bob subject \"s\" body \"b\"\n", 1,
+		     "t.scn:9:30: error: 'bob' is not an address (expected local@domain)\n");
+	CHECK_ERRORS(WORLD "send alice-laptop to a@x.com b@y.com subject \"s\" body \"b\"\n", 1,
+		     "t.scn:9:30: error: missing ',' before 'b@y.com' (separate addresses "
+		     "with commas)\n");
+	CHECK_ERRORS(WORLD "send alice-laptop to a@x.com, subject \"s\" body \"b\"\n", 1,
+		     "t.scn:9:31: error: expected an address after ',', got 'subject'\n");
+	CHECK_ERRORS(WORLD "send alice-laptop to a@x.com,,b@y.com subject \"s\" body \"b\"\n", 1,
+		     "t.scn:9:30: error: expected an address before ','\n");
+	CHECK_ERRORS(WORLD "send alice-laptop to subject \"s\" body \"b\"\n", 1,
+		     "t.scn:9:22: error: expected an address (local@domain), got 'subject'\n");
+	CHECK_ERRORS(WORLD "send alice-laptop to a@x.com subjet \"s\" body \"b\"\n", 1,
+		     "t.scn:9:30: error: unknown send keyword 'subjet' (did you mean 'subject'?)\n");
+	CHECK_ERRORS(WORLD "send alice-laptop to a@x.com subject s body \"b\"\n", 1,
+		     "t.scn:9:38: error: expected the subject in double quotes, got 's'\n");
+	CHECK_ERRORS(WORLD "send alice-laptop to a@x.com subject \"a\\nb\" body \"b\"\n", 1,
+		     "t.scn:9:38: error: a subject is one line: it cannot hold \\n\n");
+	CHECK_ERRORS(WORLD "send alice-laptop to a@x.com to b@x.com subject \"s\" body \"b\"\n", 1,
+		     "t.scn:9:30: error: 'to' is given twice\n");
+	CHECK_ERRORS(WORLD "send to a@x.com subject \"s\" body \"b\"\n", 1,
+		     "t.scn:9:6: error: expected a device name, got 'to'\n");
+}
+
+static void test_world_errors(void)
+{
+	CHECK_ERRORS(WORLD "user carol@hotmail.com password x\n", 1,
+		     "t.scn:9:6: error: 'carol@hotmail.com' is not in a declared domain "
+		     "(declare it with 'domain hotmail.com server ...')\n");
+	CHECK_ERRORS(WORLD "user bob@gmail.com password x\n", 1,
+		     "t.scn:9:6: error: duplicate user 'bob@gmail.com' (first declared on line 4)\n");
+	CHECK_ERRORS(WORLD "device bob-phone owner bob@gmail.com\n", 1,
+		     "t.scn:9:8: error: duplicate device 'bob-phone' (first declared on line 6)\n");
+	CHECK_ERRORS(WORLD "domain gmail.com server mx2.gmail.com\n", 1,
+		     "t.scn:9:8: error: duplicate domain 'gmail.com' (first declared on line 2)\n");
+	CHECK_ERRORS(WORLD "device Bob-Phone owner bob@gmail.com\n", 1,
+		     "t.scn:9:8: error: duplicate device 'Bob-Phone' (first declared on line 6)\n");
+	CHECK_ERRORS(WORLD "device MX.gmail.com owner bob@gmail.com\n", 1,
+		     "t.scn:9:8: error: a device and a server cannot share the name 'MX.gmail.com'\n");
+	CHECK_ERRORS(WORLD "device mx.gmail.com owner bob@gmail.com\n", 1,
+		     "t.scn:9:8: error: a device and a server cannot share the name 'mx.gmail.com'\n");
+	CHECK_ERRORS(WORLD "device carol-pc owner carol@gmail.com\n", 1,
+		     "t.scn:9:23: error: device owner 'carol@gmail.com' is not a declared user "
+		     "(declare it with 'user carol@gmail.com password ...')\n");
+	CHECK_ERRORS(WORLD "device carol-pc owner carol@hotmail.com\n", 1,
+		     "t.scn:9:23: error: 'carol@hotmail.com' is not in a declared domain "
+		     "(declare it with 'domain hotmail.com server ...')\n");
+	CHECK_ERRORS(WORLD "device carol-pc owner carol\n", 1,
+		     "t.scn:9:23: error: 'carol' is not an address (expected local@domain)\n");
+	CHECK_ERRORS(WORLD "device bob@pc owner bob@gmail.com\n", 1,
+		     "t.scn:9:8: error: 'bob@pc' is not a valid device name (use letters, "
+		     "digits, '-', '_' and '.')\n");
+	CHECK_ERRORS(WORLD "link bob-phone mx.hotmail.com\n", 1,
+		     "t.scn:9:16: error: unknown host 'mx.hotmail.com' (a link joins declared "
+		     "devices and servers)\n");
+	CHECK_ERRORS(WORLD "link bob-phone bob-phone\n", 1,
+		     "t.scn:9:16: error: a link joins two different hosts, got 'bob-phone' twice\n");
+	CHECK_ERRORS(WORLD "link mx.gmail.com mail.uea.edu.br latency 5ms\n", 1,
+		     "t.scn:9:6: error: duplicate link between 'mx.gmail.com' and "
+		     "'mail.uea.edu.br' (first declared on line 8)\n");
+	CHECK_ERRORS(WORLD "domain gmail..com server x\n", 1,
+		     "t.scn:9:8: error: 'gmail..com' is not a valid domain name\n");
+	CHECK_ERRORS(WORLD "domain x.com server -bad\n", 1,
+		     "t.scn:9:21: error: '-bad' is not a valid host name\n");
+	CHECK_ERRORS(WORLD "domain x.com mx.x.com\n", 1,
+		     "t.scn:9:14: error: expected 'server', got 'mx.x.com'\n");
+	CHECK_ERRORS(WORLD "user carol@gmail.com\n", 1,
+		     "t.scn:9:21: error: expected 'password' (a user needs a password to log in)\n");
+	CHECK_ERRORS(WORLD "user carol@gmail.com password \"\"\n", 1,
+		     "t.scn:9:31: error: the password cannot be empty\n");
+	CHECK_ERRORS(WORLD "user carol@gmail.com password x nmae \"C\"\n", 1,
+		     "t.scn:9:33: error: unknown user option 'nmae' (did you mean 'name'?)\n");
+	CHECK_ERRORS("title \"a\"\ntitle \"b\"\n", 1,
+		     "t.scn:2:1: error: duplicate title (the title is given on line 1)\n");
+	CHECK_ERRORS("seed 1\nseed 2\n", 1,
+		     "t.scn:2:1: error: duplicate seed (the seed is given on line 1)\n");
+	CHECK_ERRORS("about\n", 1, "t.scn:1:6: error: expected a paragraph in double quotes\n");
+	CHECK_ERRORS("title a\n", 1, "t.scn:1:7: error: expected the title in double quotes, got 'a'\n");
+	CHECK_ERRORS("seed -1\n", 1,
+		     "t.scn:1:6: error: the seed must be a whole number from 0 to "
+		     "18446744073709551615, got '-1'\n");
+	CHECK_ERRORS("seed 18446744073709551616\n", 1,
+		     "t.scn:1:6: error: the seed must be a whole number from 0 to "
+		     "18446744073709551615, got '18446744073709551616'\n");
+
+	/* a password may be a string; a name is optional; options in any order */
+	struct scenario *s = parse_ok("domain x.com server mx.x.com\n"
+				      "user a@x.com name \"A\" password \"two words\"\n"
+				      "user b@X.COM password b\n");
+	CHECK(s != NULL);
+	if (s) {
+		CHECK_STR(s->users[0].password, "two words");
+		CHECK_STR(s->users[0].name, "A");
+		scn_free(s);
+	}
+	/* one server may serve several domains */
+	s = parse_ok("domain a.com server mx.shared.net\ndomain b.com server mx.shared.net\n"
+		     "user u@a.com password p\nuser u@b.com password p\n"
+		     "expect queue mx.shared.net count 0\n");
+	CHECK(s && s->ndomains == 2 && s->checks[0].kind == SCN_EXPECT_QUEUE_COUNT &&
+	      s->checks[0].count == 0);
+	scn_free(s);
+}
+
+static void test_story_errors(void)
+{
+	CHECK_ERRORS(WORLD "sned alice-laptop to bob@gmail.com subject \"s\" body \"b\"\n", 1,
+		     "t.scn:9:1: error: unknown directive 'sned' (did you mean 'send'?)\n");
+	CHECK_ERRORS(WORLD "frobnicate\n", 1,
+		     "t.scn:9:1: error: unknown directive 'frobnicate' (expected title, about, "
+		     "seed, domain, user, device, link, retry, send, pop3, imap, wait, server, "
+		     "note, repeat, session or expect)\n");
+	CHECK_ERRORS(WORLD "send bob-tablet to bob@gmail.com subject \"s\" body \"b\"\n", 1,
+		     "t.scn:9:6: error: unknown device 'bob-tablet'\n");
+	CHECK_ERRORS(WORLD "send bob-phon to bob@gmail.com subject \"s\" body \"b\"\n", 1,
+		     "t.scn:9:6: error: unknown device 'bob-phon' (did you mean 'bob-phone'?)\n");
+	CHECK_ERRORS(WORLD "send mx.gmail.com to bob@gmail.com subject \"s\" body \"b\"\n", 1,
+		     "t.scn:9:6: error: 'mx.gmail.com' is a server, not a device\n");
+	CHECK_ERRORS(WORLD "server bob-phone down\n", 1,
+		     "t.scn:9:8: error: 'bob-phone' is a device, not a server\n");
+	CHECK_ERRORS(WORLD "server mx.hotmail.com down\n", 1,
+		     "t.scn:9:8: error: unknown server 'mx.hotmail.com'\n");
+	CHECK_ERRORS(WORLD "server mx.gmail.com sideways\n", 1,
+		     "t.scn:9:21: error: expected 'up' or 'down', got 'sideways'\n");
+	CHECK_ERRORS(WORLD "link mx.gmail.com nowhere down\n", 1,
+		     "t.scn:9:19: error: unknown host 'nowhere' (a link joins declared devices "
+		     "and servers)\n");
+	CHECK_ERRORS(WORLD "link bob-phone mail.uea.edu.br down\n", 1,
+		     "t.scn:9:6: error: there is no link between 'bob-phone' and "
+		     "'mail.uea.edu.br' (declare one with 'link bob-phone mail.uea.edu.br')\n");
+	CHECK_ERRORS(WORLD "note hello\n", 1,
+		     "t.scn:9:6: error: expected the note in double quotes, got 'hello'\n");
+	CHECK_ERRORS(WORLD "end\n", 1, "t.scn:9:1: error: 'end' without a session\n");
+	CHECK_ERRORS(WORLD "> EHLO x\n", 1,
+		     "t.scn:9:1: error: '>' line outside a session block (start one with "
+		     "'session DEVICE SERVER PORT')\n");
+	CHECK_ERRORS(WORLD "\"send\"\n", 1, "t.scn:9:1: error: expected a directive, got a string\n");
+
+	/* default links: device to its own server, servers among themselves */
+	struct scenario *s = parse_ok(WORLD "link bob-phone mx.gmail.com down\n"
+					    "link mx.gmail.com bob-phone up\n"
+					    "link mx.gmail.com mail.uea.edu.br down\n");
+	CHECK(s && s->nactions == 3);
+	scn_free(s);
+}
+
+static void test_session(void)
+{
+	struct scenario *s = parse_ok(
+		WORLD
+		"session alice-laptop mx.gmail.com smtp\n"
+		"> HELO  two  spaces  \n"
+		"  >no space # not a comment \"quote\\n\n"
+		"\n"
+		"  # a comment between lines\n"
+		"\t>\n"
+		">  \n"
+		"  end   # done\n"
+		"wait 1s\n"
+		"session bob-phone mx.gmail.com submission\n"
+		"end\n");
+	CHECK(s != NULL);
+	if (!s)
+		return;
+	const struct scn_action *a = &s->actions[0];
+	CHECK_INT(a->kind, SCN_SESSION);
+	CHECK_INT(a->port, SCN_PORT_SMTP);
+	CHECK_INT(a->pos.line, 9);
+	CHECK_INT(a->nlines, 4);
+	CHECK_STR(a->lines[0].text, "HELO  two  spaces  ");
+	CHECK_STR(a->lines[1].text, "no space # not a comment \"quote\\n");
+	CHECK_INT(a->lines[1].pos.line, 11);
+	CHECK_INT(a->lines[1].pos.col, 3);
+	CHECK_STR(a->lines[2].text, "");
+	CHECK_STR(a->lines[3].text, " ");
+	CHECK_INT(s->actions[1].kind, SCN_WAIT);
+	CHECK_INT(s->actions[2].kind, SCN_SESSION);
+	CHECK_INT(s->actions[2].nlines, 0);
+	scn_free(s);
+
+	/* CRLF: the CR is not part of the text */
+	s = parse_ok(WORLD "session alice-laptop mail.uea.edu.br smtp\r\n> QUIT\r\nend\r\n");
+	CHECK(s && strcmp(s->actions[0].lines[0].text, "QUIT") == 0);
+	scn_free(s);
+
+	/* missing end: one error at the session, then the next line is a directive */
+	CHECK_ERRORS(WORLD "session alice-laptop mail.uea.edu.br smtp\n"
+			   "> HELO x\n"
+			   "wait 1s\n"
+			   "sned\n",
+		     2,
+		     "t.scn:9:1: error: session has no 'end' line (a session is '>' lines, then "
+		     "'end')\n"
+		     "t.scn:12:1: error: unknown directive 'sned' (did you mean 'send'?)\n");
+	CHECK_ERRORS(WORLD "session alice-laptop mail.uea.edu.br smtp\n> HELO x\n", 1,
+		     "t.scn:9:1: error: session has no 'end' line (a session is '>' lines, then "
+		     "'end')\n");
+	CHECK_ERRORS(WORLD "session alice-laptop mail.uea.edu.br telnet\n> HELO x\nend\n", 1,
+		     "t.scn:9:38: error: unknown port 'telnet' (expected smtp, submission, pop3 "
+		     "or imap)\n");
+	CHECK_ERRORS(WORLD "session alice-laptop mail.uea.edu.br smpt\n> HELO x\nend\n", 1,
+		     "t.scn:9:38: error: unknown port 'smpt' (did you mean 'smtp'?)\n");
+	CHECK_ERRORS(WORLD "session alice-laptop bob-phone smtp\nend\n", 1,
+		     "t.scn:9:22: error: 'bob-phone' is a device, not a server\n");
+	CHECK_ERRORS(WORLD "session bob-tablet mx.gmail.com pop3\n> USER bob\nend\n", 2,
+		     "t.scn:9:9: error: unknown device 'bob-tablet'\n"
+		     "t.scn:9:33: error: pop3 is not implemented yet in this version of mailsim\n");
+	CHECK_ERRORS(WORLD "session bob-phone mx.gmail.com imap\n> a LOGIN bob x\nend\n", 1,
+		     "t.scn:9:32: error: imap is not implemented yet in this version of mailsim\n");
+	/* a header that does not lex still swallows its block */
+	CHECK_ERRORS(WORLD "session \"bob-phone mx.gmail.com smtp\n> HELO\nend\n", 1,
+		     "t.scn:9:9: error: unterminated string (a string ends with \" on the same "
+		     "line)\n");
+}
+
+static void test_repeat(void)
+{
+	struct scenario *s = parse_ok(WORLD "repeat 1 wait 1s\n"
+					    "repeat 1000000 note \"n {i}\"\n"
+					    "repeat 3 wait idle\n"
+					    "repeat 2 link bob-phone mx.gmail.com down\n");
+	CHECK(s != NULL);
+	if (s) {
+		CHECK_INT(s->actions[0].repeat, 1);
+		CHECK_INT(s->actions[1].repeat, 1000000);
+		CHECK_STR(s->actions[1].text, "n {i}");
+		CHECK_INT(s->actions[2].kind, SCN_WAIT_IDLE);
+		CHECK_INT(s->actions[2].repeat, 3);
+		CHECK_INT(s->actions[3].kind, SCN_LINK_STATE);
+		CHECK_INT(s->actions[3].pos.col, 1);
+		scn_free(s);
+	}
+	CHECK_ERRORS(WORLD "repeat 0 wait 1s\n", 1,
+		     "t.scn:9:8: error: the repeat count must be a whole number from 1 to "
+		     "1000000, got '0'\n");
+	CHECK_ERRORS(WORLD "repeat 1000001 wait 1s\n", 1,
+		     "t.scn:9:8: error: the repeat count must be a whole number from 1 to "
+		     "1000000, got '1000001'\n");
+	CHECK_ERRORS(WORLD "repeat 99999999999999999999999 wait 1s\n", 1,
+		     "t.scn:9:8: error: the repeat count must be a whole number from 1 to "
+		     "1000000, got '99999999999999999999999'\n");
+	CHECK_ERRORS(WORLD "repeat 2 repeat 2 wait 1s\n", 1,
+		     "t.scn:9:10: error: repeat cannot repeat 'repeat' (it repeats send, pop3, "
+		     "imap, wait, link ... up|down, server or note)\n");
+	CHECK_ERRORS(WORLD "repeat 2 domain a.com server b.com\n", 1,
+		     "t.scn:9:10: error: repeat cannot repeat 'domain' (it repeats send, pop3, "
+		     "imap, wait, link ... up|down, server or note)\n");
+	CHECK_ERRORS(WORLD "repeat 2 session bob-phone mx.gmail.com smtp\n> NOOP\nend\nwait 1s\n", 1,
+		     "t.scn:9:10: error: repeat cannot repeat a session block\n");
+	CHECK_ERRORS(WORLD "repeat 2 wiat 1s\n", 1,
+		     "t.scn:9:10: error: unknown directive 'wiat' (did you mean 'wait'?)\n");
+	CHECK_ERRORS(WORLD "repeat 2\n", 1, "t.scn:9:9: error: expected an action to repeat\n");
+	CHECK_ERRORS(WORLD "repeat 2 link bob-phone mx.gmail.com latency 5ms\n", 1,
+		     "t.scn:9:38: error: expected 'up' or 'down', got 'latency'\n");
+	CHECK_ERRORS(WORLD "repeat 5 pop3 bob-phone fetch\n", 1,
+		     "t.scn:9:10: error: pop3 is not implemented yet in this version of mailsim\n");
+}
+
+static void test_not_implemented(void)
+{
+	static const char *const lines[] = {
+		"pop3 bob-laptop fetch\n",
+		"pop3 bob-laptop fetch keep\n",
+		"imap bob-laptop sync\n",
+		"imap bob-phone open\n",
+		"imap bob-laptop read 1\n",
+		"imap bob-laptop flag 1 \\Flagged\n",
+		"imap bob-laptop create Archive\n",
+		"imap bob-laptop move 1 Archive\n",
+		"imap bob-laptop delete 1\n",
+		"imap bob-phone close\n",
+		"imap bob-laptop flag 2 \\flagged   # any case\n",
+		"imap bob-laptop flag 2 $Label1\n",
+		"imap bob-laptop move 3 \"Sent Items\"\n",
+		"imap  bob-laptop create \"Caixa de saída\"\n",
+	};
+	for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
+		char text[1024];
+		char expect[256];
+		snprintf(text, sizeof text, "%s%s", WORLD, lines[i]);
+		snprintf(expect, sizeof expect,
+			 "t.scn:9:1: error: %.4s is not implemented yet in this version of mailsim\n",
+			 lines[i]);
+		CHECK_ERRORS(text, 1, expect);
+	}
+	/* a syntax error inside one is reported as such, and only it */
+	CHECK_ERRORS(WORLD "pop3 bob-laptop fecth\n", 1,
+		     "t.scn:9:17: error: expected 'fetch', got 'fecth'\n");
+	CHECK_ERRORS(WORLD "pop3 bob-laptop\n", 1, "t.scn:9:16: error: expected 'fetch'\n");
+	CHECK_ERRORS(WORLD "pop3 bob-laptop fetch kepp\n", 1,
+		     "t.scn:9:23: error: expected 'keep' or the end of the line, got 'kepp'\n");
+	CHECK_ERRORS(WORLD "imap bob-laptop snyc\n", 1,
+		     "t.scn:9:17: error: unknown imap command 'snyc' (did you mean 'sync'?)\n");
+	CHECK_ERRORS(WORLD "imap bob-laptop read 0\n", 1,
+		     "t.scn:9:22: error: a message number must be a whole number from 1 to "
+		     "1000000000, got '0'\n");
+	CHECK_ERRORS(WORLD "imap bob-laptop flag 1 \\Shiny\n", 1,
+		     "t.scn:9:24: error: unknown flag '\\Shiny' (expected \\Seen, \\Answered, "
+		     "\\Flagged, \\Deleted, \\Draft or a keyword like $Label1)\n");
+	CHECK_ERRORS(WORLD "imap bob-laptop move 1\n", 1,
+		     "t.scn:9:23: error: expected a folder name\n");
+	/* and an unknown device in one is reported too */
+	CHECK_ERRORS(WORLD "pop3 bob-tablet fetch\n", 2,
+		     "t.scn:9:1: error: pop3 is not implemented yet in this version of mailsim\n"
+		     "t.scn:9:6: error: unknown device 'bob-tablet'\n");
+
+	/* the trees are built all the same (the parser is ready for them) */
+	CHECK(!scn_action_available(SCN_POP3_FETCH));
+	CHECK(!scn_action_available(SCN_IMAP_MOVE));
+	CHECK(scn_action_available(SCN_SEND));
+	CHECK(scn_action_available(SCN_SESSION));
+	CHECK(scn_port_available(SCN_PORT_SMTP));
+	CHECK(scn_port_available(SCN_PORT_SUBMISSION));
+	CHECK(!scn_port_available(SCN_PORT_POP3));
+	CHECK(!scn_port_available(SCN_PORT_IMAP));
+}
+
+static void test_checks(void)
+{
+	struct scenario *s = parse_ok(
+		WORLD
+		"expect mailbox bob@gmail.com folder \"Sent Items\" has to carol@x.com from alice@uea.edu.br\n"
+		"expect reply 5.1.1\n"
+		"expect reply 200\n"
+		"expect reply 4.7.0\n"
+		"expect queue mx.gmail.com count 3   # extension\n");
+	CHECK(s != NULL);
+	if (!s)
+		return;
+	const struct scn_check *c = s->checks;
+	CHECK_INT(c[0].kind, SCN_EXPECT_MAILBOX_HAS);
+	CHECK_STR(c[0].folder, "Sent Items");
+	CHECK_STR(c[0].to, "carol@x.com");
+	CHECK_STR(c[0].from, "alice@uea.edu.br");
+	CHECK(c[0].subject == NULL);
+	CHECK_INT(c[1].reply_code, 0);
+	CHECK_STR(c[1].reply_enh, "5.1.1");
+	CHECK_INT(c[2].reply_code, 200);
+	CHECK_STR(c[3].reply_enh, "4.7.0");
+	CHECK_INT(c[4].kind, SCN_EXPECT_QUEUE_COUNT);
+	CHECK_INT(c[4].count, 3);
+	CHECK_STR(c[4].source, "expect queue mx.gmail.com count 3");
+	scn_free(s);
+
+	CHECK_ERRORS(WORLD "expect mailbox carol@hotmail.com count 1\n", 1,
+		     "t.scn:9:16: error: 'carol@hotmail.com' is not in a declared domain "
+		     "(declare it with 'domain hotmail.com server ...')\n");
+	CHECK_ERRORS(WORLD "expect mailbox carol@gmail.com count 1\n", 1,
+		     "t.scn:9:16: error: 'carol@gmail.com' is not a declared user (declare it "
+		     "with 'user carol@gmail.com password ...')\n");
+	CHECK_ERRORS(WORLD "expect mailbox bob@gmail.com has\n", 1,
+		     "t.scn:9:33: error: expected from, to or subject after 'has'\n");
+	CHECK_ERRORS(WORLD "expect mailbox bob@gmail.com has subjetc \"x\"\n", 1,
+		     "t.scn:9:34: error: unknown 'has' field 'subjetc' (did you mean 'subject'?)\n");
+	CHECK_ERRORS(WORLD "expect mailbox bob@gmail.com\n", 1,
+		     "t.scn:9:29: error: expected 'count', 'folder' or 'has'\n");
+	CHECK_ERRORS(WORLD "expect mailbox bob@gmail.com count -1\n", 1,
+		     "t.scn:9:36: error: the count must be a whole number from 0 to 1000000000, "
+		     "got '-1'\n");
+	CHECK_ERRORS(WORLD "expect device bob-tablet count 1\n", 1,
+		     "t.scn:9:15: error: unknown device 'bob-tablet'\n");
+	CHECK_ERRORS(WORLD "expect queue mx.hotmail.com empty\n", 1,
+		     "t.scn:9:14: error: unknown server 'mx.hotmail.com'\n");
+	CHECK_ERRORS(WORLD "expect queue mx.gmial.com empty\n", 1,
+		     "t.scn:9:14: error: unknown server 'mx.gmial.com' (did you mean "
+		     "'mx.gmail.com'?)\n");
+	CHECK_ERRORS(WORLD "expect queue mx.gmail.com\n", 1,
+		     "t.scn:9:26: error: expected 'empty' or 'count'\n");
+	static const char *const bad_replies[] = {"600", "199", "55", "5500", "5.1", "3.1.1",
+						  "5.1.1.1", "5.1234.1", "abc", "5.", "5"};
+	for (size_t i = 0; i < sizeof bad_replies / sizeof bad_replies[0]; i++) {
+		char text[512], expect[256];
+		snprintf(text, sizeof text, "%sexpect reply %s\n", WORLD, bad_replies[i]);
+		snprintf(expect, sizeof expect,
+			 "t.scn:9:14: error: expected a reply code like 550 or an enhanced status "
+			 "like 5.1.1, got '%s'\n",
+			 bad_replies[i]);
+		CHECK_ERRORS(text, 1, expect);
+	}
+	CHECK_ERRORS(WORLD "expect inbox bob@gmail.com count 1\n", 1,
+		     "t.scn:9:8: error: unknown check 'inbox' (expected mailbox, device, reply "
+		     "or queue)\n");
+}
+
+static void test_retry(void)
+{
+	struct scenario *s = parse_ok(WORLD "retry after 30s\n"
+					    "retry mx.gmail.com after 1.5m backoff 3 attempts 10\n");
+	CHECK(s != NULL);
+	if (s) {
+		CHECK_INT(s->nretries, 2);
+		CHECK(s->retries[0].server == NULL);
+		CHECK_INT(s->retries[0].first_us, 30000000);
+		CHECK_INT(s->retries[0].backoff, 2);
+		CHECK_INT(s->retries[0].attempts, 5);
+		CHECK_STR(s->retries[1].server, "mx.gmail.com");
+		CHECK_INT(s->retries[1].first_us, 90000000);
+		CHECK_INT(s->retries[1].backoff, 3);
+		CHECK_INT(s->retries[1].attempts, 10);
+		scn_free(s);
+	}
+	CHECK_ERRORS(WORLD "retry bob-phone after 1s\n", 1,
+		     "t.scn:9:7: error: 'bob-phone' is a device, not a server\n");
+	CHECK_ERRORS(WORLD "retry after 1s\nretry after 2s\n", 1,
+		     "t.scn:10:1: error: duplicate retry for every server (first given on line 9)\n");
+	CHECK_ERRORS(WORLD "retry mx.gmail.com 1s\n", 1,
+		     "t.scn:9:20: error: expected 'after', got '1s'\n");
+	CHECK_ERRORS(WORLD "retry after 1s attempts 0\n", 1,
+		     "t.scn:9:25: error: the number of attempts must be a whole number from 1 to "
+		     "1000, got '0'\n");
+}
+
+/* Names may be used above their declaration; only the story keeps order. */
+static void test_order_independence(void)
+{
+	struct scenario *s = parse_ok(
+		"expect mailbox bob@gmail.com count 1\n"
+		"send alice-laptop to bob@gmail.com subject \"s\" body \"b\"\n"
+		"wait idle\n"
+		"device alice-laptop owner alice@uea.edu.br\n"
+		"user alice@uea.edu.br password a\n"
+		"user bob@gmail.com password b\n"
+		"note \"second\"\n"
+		"domain gmail.com server mx.gmail.com\n"
+		"domain uea.edu.br server mail.uea.edu.br\n"
+		"title \"late title\"\n");
+	CHECK(s != NULL);
+	if (!s)
+		return;
+	CHECK_INT(s->nactions, 3);
+	CHECK_INT(s->actions[0].kind, SCN_SEND);
+	CHECK_INT(s->actions[1].kind, SCN_WAIT_IDLE);
+	CHECK_INT(s->actions[2].kind, SCN_NOTE);
+	CHECK_STR(s->title, "late title");
+	scn_free(s);
+}
+
+/* Every error is reported, sorted by position, whichever pass found it. */
+static void test_many_errors(void)
+{
+	CHECK_ERRORS("domain gmail.com server mx.gmail.com\n"
+		     "user bob@gmail.com password b\n"
+		     "send bob-tablet to bob@gmail.com subject \"s\" body \"b\"\n"
+		     "sned x\n"
+		     "wait abc\n"
+		     "user carol@hotmail.com password c\n"
+		     "note \"unterminated\n"
+		     "expect device bob-tablet count 1\n"
+		     "device bob-tablet owner bob@gmail.com # declared late: the first and last"
+		     " lines are fine\n"
+		     "device bob-tablet owner bob@gmail.com\n",
+		     5,
+		     "t.scn:4:1: error: unknown directive 'sned' (did you mean 'send'?)\n"
+		     "t.scn:5:6: error: expected a duration like 250ms, 2s or 1.5s, got 'abc'\n"
+		     "t.scn:6:6: error: 'carol@hotmail.com' is not in a declared domain (declare "
+		     "it with 'domain hotmail.com server ...')\n"
+		     "t.scn:7:6: error: unterminated string (a string ends with \" on the same "
+		     "line)\n"
+		     "t.scn:10:8: error: duplicate device 'bob-tablet' (first declared on line 9)\n");
+}
+
+static void test_parse_file(void)
+{
+	char *mem = NULL;
+	size_t memlen = 0;
+	struct scenario *s = (struct scenario *)1;
+	FILE *errs = open_memstream(&mem, &memlen);
+	CHECK_INT(scn_parse_file("/nonexistent/x.scn", &s, errs), 1);
+	fclose(errs);
+	CHECK(s == NULL);
+	CHECK_STR(mem, "/nonexistent/x.scn: error: cannot read: No such file or directory\n");
+	free(mem);
+
+	mem = NULL;
+	errs = open_memstream(&mem, &memlen);
+	CHECK_INT(scn_parse_file(".", &s, errs), 1);
+	fclose(errs);
+	CHECK_STR(mem, ".: error: cannot read: Is a directory\n");
+	free(mem);
+
+	char path[] = "/tmp/test_scenario_XXXXXX";
+	int fd = mkstemp(path);
+	CHECK(fd >= 0);
+	if (fd < 0)
+		return;
+	FILE *f = fdopen(fd, "w");
+	fputs(full_example, f);
+	fclose(f);
+	s = NULL;
+	CHECK_INT(scn_parse_file(path, &s, stderr), 0);
+	CHECK(s && s->nactions == 11 && s->nchecks == 7 && strcmp(s->file, path) == 0);
+	scn_free(s);
+	remove(path);
+}
+
+int main(void)
+{
+	RUN(test_full_example);
+	RUN(test_defaults_and_empty);
+	RUN(test_strings_and_utf8);
+	RUN(test_string_errors);
+	RUN(test_comments_crlf_indent);
+	RUN(test_bad_bytes);
+	RUN(test_long_line);
+	RUN(test_durations);
+	RUN(test_rates_and_loss);
+	RUN(test_send_forms);
+	RUN(test_world_errors);
+	RUN(test_story_errors);
+	RUN(test_session);
+	RUN(test_repeat);
+	RUN(test_not_implemented);
+	RUN(test_checks);
+	RUN(test_retry);
+	RUN(test_order_independence);
+	RUN(test_many_errors);
+	RUN(test_parse_file);
+	free(last_errors);
+	return TEST_END();
+}

@@ -1,0 +1,288 @@
+/*
+ * test_world.c - the simulated world end to end: links and timing, relay,
+ * bounces, retries, the store's contents afterwards.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "mime.h"
+#include "scenario.h"
+#include "store.h"
+#include "test.h"
+#include "world.h"
+
+/* Every record as one line "T FROM>TO [EVENT] TEXT", for assertions. */
+struct capture {
+	struct buf all;
+};
+
+static void capture_sink(void *ctx, const struct trace_rec *r)
+{
+	struct capture *c = ctx;
+	buf_printf(&c->all, "%lld %s>%s %s%s%.*s\n", (long long)r->t_us, r->from,
+		   r->to ? r->to : "-", r->event ? r->event : "", r->event ? ": " : "",
+		   (int)r->text_len, r->text);
+}
+
+struct fixture {
+	struct scenario *scn;
+	struct store *st;
+	struct world w;
+	struct capture cap;
+	bool ok;
+};
+
+static const char *WORLD =
+	"domain uea.edu.br server mail.uea.edu.br\n"
+	"domain gmail.com server mx.gmail.com\n"
+	"user alice@uea.edu.br password alice123 name \"Alice Raiol\"\n"
+	"user bob@gmail.com password bob123\n"
+	"device alice-laptop owner alice@uea.edu.br\n";
+
+static void fx_run(struct fixture *f, const char *story)
+{
+	memset(f, 0, sizeof *f);
+	struct buf text;
+	buf_init(&text);
+	buf_adds(&text, WORLD);
+	buf_adds(&text, story);
+	f->ok = scn_parse_string("t.scn", text.p, text.len, &f->scn, stderr) == 0;
+	buf_free(&text);
+	CHECK(f->ok);
+	if (!f->ok)
+		return;
+	char err[256];
+	CHECK_INT(store_open(&f->st, NULL, err, sizeof err), 0);
+	CHECK_INT(world_init(&f->w, f->scn, f->st, err, sizeof err), 0);
+	buf_init(&f->cap.all);
+	trace_add_sink(&f->w.trace, capture_sink, &f->cap);
+	world_run(&f->w);
+	world_check(&f->w);
+}
+
+static void fx_free(struct fixture *f)
+{
+	if (!f->ok)
+		return;
+	world_free(&f->w);
+	store_close(f->st);
+	scn_free(f->scn);
+	buf_free(&f->cap.all);
+}
+
+static int64_t fx_count(struct fixture *f, const char *addr, const char *folder)
+{
+	struct store_account a;
+	int64_t id, n = -1;
+	if (store_account_find(f->st, addr, &a) != 0)
+		return -1;
+	if (store_folder_find(f->st, a.id, folder, &id) != 0)
+		return -1;
+	store_folder_count(f->st, id, &n);
+	return n;
+}
+
+static void test_send_and_relay(void)
+{
+	struct fixture f;
+	fx_run(&f, "send alice-laptop to bob@gmail.com subject \"Teste\" body \"Oi\"\n"
+		   "expect mailbox bob@gmail.com count 1\n"
+		   "expect queue mail.uea.edu.br empty\n"
+		   "expect reply 354\n");
+	if (!f.ok)
+		return;
+	CHECK_INT(fx_count(&f, "bob@gmail.com", "INBOX"), 1);
+	CHECK_INT(f.w.checks_failed, 0);
+	CHECK_INT(f.w.checks_passed, 3);
+	/* the laptop connects at 0; the server has it 10ms later and greets;
+	 * the greeting arrives 10ms after that */
+	CHECK_CONTAINS(f.cap.all.p, "0 alice-laptop>mail.uea.edu.br connect: connect to mail.uea.edu.br port 587\n");
+	CHECK_CONTAINS(f.cap.all.p, "10000 mail.uea.edu.br>alice-laptop 220 mail.uea.edu.br ESMTP");
+	CHECK_CONTAINS(f.cap.all.p, "20000 alice-laptop>mail.uea.edu.br EHLO alice-laptop\n");
+	CHECK_CONTAINS(f.cap.all.p, "mail.uea.edu.br>dns gmail.com. IN MX ?");
+	CHECK_CONTAINS(f.cap.all.p, "dns>mail.uea.edu.br gmail.com. IN MX 10 mx.gmail.com.");
+	CHECK_CONTAINS(f.cap.all.p, "mail.uea.edu.br>mx.gmail.com MAIL FROM:<alice@uea.edu.br>");
+	CHECK_CONTAINS(f.cap.all.p, "relayed: bob@gmail.com relayed to mx.gmail.com");
+	fx_free(&f);
+}
+
+static void test_two_received_lines(void)
+{
+	struct fixture f;
+	fx_run(&f, "send alice-laptop to bob@gmail.com subject \"Teste\" body \"Oi\"\n");
+	if (!f.ok)
+		return;
+	/* the message in Bob's INBOX went through two servers: two Received:
+	 * lines, the newest (mx.gmail.com's) on top */
+	const char *all = f.cap.all.p;
+	const char *relay_data = strstr(all, "mail.uea.edu.br>mx.gmail.com Received: from alice-laptop");
+	CHECK(relay_data != NULL);
+	fx_free(&f);
+}
+
+static void test_partial_failure_bounces_one(void)
+{
+	struct fixture f;
+	fx_run(&f, "send alice-laptop to bob@gmail.com, jbob@gmail.com subject \"x\" body \"y\"\n");
+	if (!f.ok)
+		return;
+	CHECK_INT(fx_count(&f, "bob@gmail.com", "INBOX"), 1);
+	CHECK_INT(fx_count(&f, "alice@uea.edu.br", "INBOX"), 1);
+	CHECK_CONTAINS(f.cap.all.p, "mx.gmail.com>mail.uea.edu.br 550 5.1.1 <jbob@gmail.com>: recipient rejected");
+	CHECK_CONTAINS(f.cap.all.p, "bounce: bounce to alice@uea.edu.br: jbob@gmail.com (5.1.1)");
+	CHECK(f.w.replies_seen[550]);
+	int64_t q = -1;
+	store_queue_count(f.st, NULL, &q);
+	CHECK_INT(q, 0);
+	fx_free(&f);
+}
+
+static void test_no_such_domain(void)
+{
+	struct fixture f;
+	fx_run(&f, "send alice-laptop to bob@gmial.com subject \"x\" body \"y\"\n");
+	if (!f.ok)
+		return;
+	CHECK_CONTAINS(f.cap.all.p, "dns>mail.uea.edu.br gmial.com. NXDOMAIN");
+	CHECK_CONTAINS(f.cap.all.p, "bounce: bounce to alice@uea.edu.br: bob@gmial.com (5.1.2)");
+	CHECK_INT(fx_count(&f, "alice@uea.edu.br", "INBOX"), 1);
+	/* no SMTP to any other server was tried */
+	CHECK(strstr(f.cap.all.p, "port 25") == NULL);
+	fx_free(&f);
+}
+
+static void test_server_down_retries_then_delivers(void)
+{
+	struct fixture f;
+	fx_run(&f, "retry mail.uea.edu.br after 30s backoff 2 attempts 6\n"
+		   "server mx.gmail.com down\n"
+		   "send alice-laptop to bob@gmail.com subject \"x\" body \"y\"\n"
+		   "wait 100s\n"
+		   "server mx.gmail.com up\n");
+	if (!f.ok)
+		return;
+	CHECK_CONTAINS(f.cap.all.p, "connect-failed: connection refused");
+	CHECK_CONTAINS(f.cap.all.p, "attempt 1 of 6 failed, next try in 30s");
+	CHECK_CONTAINS(f.cap.all.p, "attempt 2 of 6 failed, next try in 60s");
+	CHECK_INT(fx_count(&f, "bob@gmail.com", "INBOX"), 1);
+	CHECK_INT(fx_count(&f, "alice@uea.edu.br", "INBOX"), 0);
+	fx_free(&f);
+}
+
+static void test_retry_limit_bounces(void)
+{
+	struct fixture f;
+	fx_run(&f, "retry after 10s backoff 1 attempts 3\n"
+		   "server mx.gmail.com down\n"
+		   "send alice-laptop to bob@gmail.com subject \"x\" body \"y\"\n");
+	if (!f.ok)
+		return;
+	CHECK_CONTAINS(f.cap.all.p, "gave-up: giving up on gmail.com after 3 attempts");
+	CHECK_INT(fx_count(&f, "alice@uea.edu.br", "INBOX"), 1);
+	CHECK_INT(fx_count(&f, "bob@gmail.com", "INBOX"), 0);
+	fx_free(&f);
+}
+
+static void test_relay_refused_on_25(void)
+{
+	struct fixture f;
+	fx_run(&f, "session alice-laptop mail.uea.edu.br smtp\n"
+		   "> EHLO x\n> MAIL FROM:<alice@uea.edu.br>\n> RCPT TO:<bob@gmail.com>\n> QUIT\nend\n");
+	if (!f.ok)
+		return;
+	CHECK_CONTAINS(f.cap.all.p, "554 5.7.1 <bob@gmail.com>: Relay access denied");
+	CHECK_CONTAINS(f.cap.all.p, "221 2.0.0");
+	fx_free(&f);
+}
+
+static void test_link_latency_and_bandwidth(void)
+{
+	struct fixture f;
+	/* 8 kbit/s: a byte takes 1ms on the wire */
+	fx_run(&f, "link alice-laptop mail.uea.edu.br latency 100ms bandwidth 8kbps\n"
+		   "session alice-laptop mail.uea.edu.br smtp\n> NOOP\nend\n");
+	if (!f.ok)
+		return;
+	/* connect at 0; accepted at 100ms; the greeting "220 mail.uea.edu.br
+	 * ESMTP mailsim\r\n" (35 bytes) is sent then, and arrives 35ms + 100ms
+	 * later; NOOP leaves at once */
+	CHECK_CONTAINS(f.cap.all.p, "100000 mail.uea.edu.br>alice-laptop 220 ");
+	CHECK_CONTAINS(f.cap.all.p, "235000 alice-laptop>mail.uea.edu.br NOOP\n");
+	fx_free(&f);
+}
+
+static void test_loss_is_deterministic(void)
+{
+	struct fixture a, b;
+	const char *story = "link alice-laptop mail.uea.edu.br latency 20ms loss 30%\n"
+			    "seed 42\n"
+			    "send alice-laptop to bob@gmail.com subject \"x\" body \"y\"\n";
+	fx_run(&a, story);
+	fx_run(&b, story);
+	if (!a.ok || !b.ok)
+		return;
+	CHECK_STR(a.cap.all.p, b.cap.all.p);
+	CHECK_CONTAINS(a.cap.all.p, "loss: segment lost");
+	CHECK_INT(fx_count(&a, "bob@gmail.com", "INBOX"), 1);
+	fx_free(&a);
+	fx_free(&b);
+}
+
+static void test_link_down_then_up(void)
+{
+	struct fixture f;
+	fx_run(&f, "retry after 1m backoff 1 attempts 5\n"
+		   "link mail.uea.edu.br mx.gmail.com down\n"
+		   "send alice-laptop to bob@gmail.com subject \"x\" body \"y\"\n"
+		   "wait 45s\n"
+		   "link mail.uea.edu.br mx.gmail.com up\n");
+	if (!f.ok)
+		return;
+	CHECK_CONTAINS(f.cap.all.p, "connection timed out");
+	CHECK_INT(fx_count(&f, "bob@gmail.com", "INBOX"), 1);
+	fx_free(&f);
+}
+
+static void test_hung_session_times_out(void)
+{
+	struct fixture f;
+	/* the student starts DATA and never types the final dot */
+	fx_run(&f, "user carol@uea.edu.br password c\n"
+		   "session alice-laptop mail.uea.edu.br smtp\n"
+		   "> HELO x\n> MAIL FROM:<a@uea.edu.br>\n> RCPT TO:<carol@uea.edu.br>\n> DATA\n"
+		   "> Subject: never finished\nend\n");
+	if (!f.ok)
+		return;
+	CHECK_CONTAINS(f.cap.all.p, "421 4.4.2 mail.uea.edu.br Error: timeout exceeded");
+	CHECK_INT(fx_count(&f, "carol@uea.edu.br", "INBOX"), 0);
+	fx_free(&f);
+}
+
+static void test_repeat_expands_i(void)
+{
+	struct fixture f;
+	fx_run(&f, "repeat 3 send alice-laptop to bob@gmail.com subject \"n{i}\" body \"b{i}\"\n"
+		   "expect mailbox bob@gmail.com has subject \"n3\"\n");
+	if (!f.ok)
+		return;
+	CHECK_INT(fx_count(&f, "bob@gmail.com", "INBOX"), 3);
+	CHECK_INT(f.w.checks_passed, 1);
+	fx_free(&f);
+}
+
+int main(void)
+{
+	RUN(test_send_and_relay);
+	RUN(test_two_received_lines);
+	RUN(test_partial_failure_bounces_one);
+	RUN(test_no_such_domain);
+	RUN(test_server_down_retries_then_delivers);
+	RUN(test_retry_limit_bounces);
+	RUN(test_relay_refused_on_25);
+	RUN(test_link_latency_and_bandwidth);
+	RUN(test_loss_is_deterministic);
+	RUN(test_link_down_then_up);
+	RUN(test_hung_session_times_out);
+	RUN(test_repeat_expands_i);
+	return TEST_END();
+}

@@ -1,0 +1,248 @@
+/*
+ * views.c - the transcript and JSON Lines views of the trace.
+ *
+ * Both are byte-for-byte deterministic: times are printed from integer
+ * microseconds, never through floating point.
+ */
+#include "view.h"
+
+#include <inttypes.h>
+#include <stdbool.h>
+#include <string.h>
+
+void view_seconds(struct buf *out, int64_t us)
+{
+	int64_t sec = us / 1000000, frac = us % 1000000;
+	if (frac == 0) {
+		buf_printf(out, "%" PRId64, sec);
+		return;
+	}
+	char digits[8];
+	snprintf(digits, sizeof digits, "%06" PRId64, frac);
+	size_t n = 6;
+	while (n > 1 && digits[n - 1] == '0')
+		n--;
+	digits[n] = '\0';
+	buf_printf(out, "%" PRId64 ".%s", sec, digits);
+}
+
+/* Length of the valid UTF-8 sequence at s (1-4), or 0 if invalid. */
+static size_t view_utf8_len(const unsigned char *s, size_t n)
+{
+	unsigned char c = s[0];
+	size_t len;
+	uint32_t min;
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xC2 && c <= 0xDF) {
+		len = 2;
+		min = 0x80;
+	} else if (c >= 0xE0 && c <= 0xEF) {
+		len = 3;
+		min = 0x800;
+	} else if (c >= 0xF0 && c <= 0xF4) {
+		len = 4;
+		min = 0x10000;
+	} else {
+		return 0;
+	}
+	if (n < len)
+		return 0;
+	uint32_t cp = c & (0xFF >> (len + 1));
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xC0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3F);
+	}
+	if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+		return 0;
+	return len;
+}
+
+void view_json_string(struct buf *out, const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	buf_reserve(out, len + 2);
+	buf_addc(out, '"');
+	size_t i = 0;
+	while (i < len) {
+		unsigned char c = p[i];
+		if (c == '"' || c == '\\') {
+			buf_addc(out, '\\');
+			buf_addc(out, (char)c);
+			i++;
+		} else if (c >= 0x20 && c < 0x80) {
+			/* copy the longest plain run at once */
+			size_t j = i;
+			while (j < len && p[j] >= 0x20 && p[j] < 0x80 && p[j] != '"' && p[j] != '\\')
+				j++;
+			buf_add(out, s + i, j - i);
+			i = j;
+		} else if (c < 0x20) {
+			switch (c) {
+			case '\n':
+				buf_adds(out, "\\n");
+				break;
+			case '\r':
+				buf_adds(out, "\\r");
+				break;
+			case '\t':
+				buf_adds(out, "\\t");
+				break;
+			default:
+				buf_printf(out, "\\u%04x", c);
+			}
+			i++;
+		} else {
+			size_t n = view_utf8_len(p + i, len - i);
+			if (n == 0) {
+				buf_printf(out, "\\u%04x", c);
+				i++;
+			} else {
+				buf_add(out, s + i, n);
+				i += n;
+			}
+		}
+	}
+	buf_addc(out, '"');
+}
+
+/* ---------------------------------------------------------------- text */
+
+void view_text_init(struct view_text *v, FILE *out, int host_width)
+{
+	v->out = out;
+	v->host_width = host_width;
+	buf_init(&v->line);
+}
+
+void view_text_free(struct view_text *v)
+{
+	buf_free(&v->line);
+}
+
+static const char *view_proto_label(enum trace_proto p)
+{
+	switch (p) {
+	case PROTO_SMTP:
+		return "SMTP";
+	case PROTO_POP3:
+		return "POP3";
+	case PROTO_IMAP:
+		return "IMAP";
+	case PROTO_DNS:
+		return "DNS";
+	case PROTO_NONE:
+		break;
+	}
+	return "";
+}
+
+/* Control characters are shown, not obeyed: a transcript must not be able
+ * to move a terminal's cursor. */
+static void view_text_safe(struct buf *b, const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == '\t')
+			buf_addc(b, '\t'); /* a folded header's indent: harmless */
+		else if (c < 0x20 || c == 0x7F)
+			buf_printf(b, "^%c", c == 0x7F ? '?' : c + '@');
+		else
+			buf_addc(b, (char)c);
+	}
+}
+
+void view_text_sink(void *ctx, const struct trace_rec *r)
+{
+	struct view_text *v = ctx;
+	struct buf *b = &v->line;
+	buf_clear(b);
+	/* the time, to the millisecond, right-aligned */
+	int64_t ms = (r->t_us + 500) / 1000;
+	buf_printf(b, "%6" PRId64 ".%03" PRId64 "s  ", ms / 1000, ms % 1000);
+	if (r->event) {
+		buf_printf(b, "%-*s  * %s: ", v->host_width * 2 + 4, r->from ? r->from : "",
+			   r->event);
+		view_text_safe(b, r->text, r->text_len);
+	} else {
+		/* the client always stands on the left, as in a ladder diagram:
+		 * "client -> server" for a command, "client <- server" for a reply */
+		bool c2s = r->dir == DIR_C2S;
+		buf_printf(b, "%-*s %s %-*s  %-4s  ", v->host_width, c2s ? r->from : r->to,
+			   c2s ? "->" : "<-", v->host_width, c2s ? r->to : r->from,
+			   view_proto_label(r->proto));
+		view_text_safe(b, r->text, r->text_len);
+	}
+	if (r->note)
+		buf_printf(b, "   -- %s", r->note);
+	buf_addc(b, '\n');
+	fwrite(b->p, 1, b->len, v->out);
+}
+
+void view_text_summary(struct view_text *v, int passed, int failed)
+{
+	fprintf(v->out, "checks: %d passed, %d failed\n", passed, failed);
+}
+
+/* ---------------------------------------------------------------- JSON */
+
+void view_json_init(struct view_json *v, FILE *out)
+{
+	v->out = out;
+	buf_init(&v->line);
+}
+
+void view_json_free(struct view_json *v)
+{
+	buf_free(&v->line);
+}
+
+static void view_json_host(struct buf *b, const char *key, const char *host)
+{
+	buf_printf(b, ",\"%s\":", key);
+	if (host)
+		view_json_string(b, host, strlen(host));
+	else
+		buf_adds(b, "null");
+}
+
+void view_json_sink(void *ctx, const struct trace_rec *r)
+{
+	struct view_json *v = ctx;
+	struct buf *b = &v->line;
+	buf_clear(b);
+	buf_adds(b, "{\"t\":");
+	view_seconds(b, r->t_us);
+	if (r->event) {
+		buf_adds(b, ",\"event\":");
+		view_json_string(b, r->event, strlen(r->event));
+		view_json_host(b, "host", r->from);
+		if (r->to)
+			view_json_host(b, "to", r->to);
+		buf_adds(b, ",\"detail\":");
+		view_json_string(b, r->text, r->text_len);
+	} else {
+		view_json_host(b, "from", r->from);
+		view_json_host(b, "to", r->to);
+		buf_printf(b, ",\"proto\":\"%s\",\"dir\":\"%s\",\"text\":", trace_proto_name(r->proto),
+			   r->dir == DIR_C2S ? "c2s" : "s2c");
+		view_json_string(b, r->text, r->text_len);
+	}
+	buf_adds(b, ",\"note\":");
+	if (r->note)
+		view_json_string(b, r->note, strlen(r->note));
+	else
+		buf_adds(b, "null");
+	if (!r->event) {
+		buf_printf(b, ",\"session\":%u,\"arrive\":", r->session);
+		view_seconds(b, r->arrive_us);
+	}
+	buf_adds(b, "}\n");
+	fwrite(b->p, 1, b->len, v->out);
+}
+
+void view_json_summary(struct view_json *v, int passed, int failed)
+{
+	fprintf(v->out, "{\"checks\":{\"passed\":%d,\"failed\":%d}}\n", passed, failed);
+}
