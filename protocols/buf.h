@@ -15,6 +15,8 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <string.h>
 
 #define PRINTF_LIKE(fmt, args) __attribute__((format(printf, fmt, args)))
 
@@ -27,12 +29,40 @@ struct buf {
 void buf_init(struct buf *b);
 void buf_free(struct buf *b);
 void buf_clear(struct buf *b);                 /* len = 0, keeps memory */
-void buf_reserve(struct buf *b, size_t extra); /* room for extra more bytes */
-void buf_add(struct buf *b, const void *p, size_t n);
-void buf_adds(struct buf *b, const char *s);
-void buf_addc(struct buf *b, char c);
+void buf_grow(struct buf *b, size_t extra);    /* the slow path of buf_reserve */
+
+/* Room for `extra` more bytes (and the NUL). */
+static inline void buf_reserve(struct buf *b, size_t extra)
+{
+	if (b->len + extra + 1 > b->cap)
+		buf_grow(b, extra);
+}
+
+/* The appends are inline: the transcript and JSON views call them for
+ * every byte of every record. */
+static inline void buf_add(struct buf *b, const void *p, size_t n)
+{
+	buf_reserve(b, n);
+	if (n)
+		memcpy(b->p + b->len, p, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+static inline void buf_adds(struct buf *b, const char *s)
+{
+	buf_add(b, s, strlen(s));
+}
+
+static inline void buf_addc(struct buf *b, char c)
+{
+	buf_reserve(b, 1);
+	b->p[b->len++] = c;
+	b->p[b->len] = '\0';
+}
 void buf_printf(struct buf *b, const char *fmt, ...) PRINTF_LIKE(2, 3);
 void buf_vprintf(struct buf *b, const char *fmt, va_list ap) PRINTF_LIKE(2, 0);
+void buf_add_u64(struct buf *b, uint64_t v); /* decimal, without printf */
 void buf_consume(struct buf *b, size_t n);     /* drop n bytes from the front */
 char *buf_steal(struct buf *b);                /* hand the memory to the caller */
 

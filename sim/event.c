@@ -14,6 +14,7 @@ void ev_init(struct evloop *l)
 	l->seq = 0;
 	l->now_us = 0;
 	l->nfg = 0;
+	l->ran = 0;
 }
 
 void ev_free(struct evloop *l)
@@ -99,6 +100,7 @@ bool ev_step(struct evloop *l)
 	if (!top.background)
 		l->nfg--;
 	l->now_us = top.t_us;
+	l->ran++;
 	top.fn(top.arg);
 	return true;
 }

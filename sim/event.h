@@ -29,6 +29,7 @@ struct evloop {
 	uint64_t seq;
 	int64_t now_us; /* the simulated clock */
 	size_t nfg;     /* events scheduled that are not background */
+	uint64_t ran;   /* events run so far */
 };
 
 void ev_init(struct evloop *l);

@@ -62,6 +62,7 @@ static void net_maybe_release(struct conn *c)
 	if (c->open[0] || c->open[1] || c->pending > 0)
 		return;
 	net_unlink(c);
+	c->w->nconns--;
 	if (c->timer)
 		c->timer->c = NULL;
 	for (int side = 0; side < 2; side++)
@@ -309,6 +310,8 @@ struct conn *net_connect(struct world *w, struct host *client, struct host *serv
 	if (w->conns)
 		w->conns->prev = c;
 	w->conns = c;
+	if (++w->nconns > w->peak_conns)
+		w->peak_conns = w->nconns;
 
 	char text[160];
 	snprintf(text, sizeof text, "connect to %s port %d", server->name, port);

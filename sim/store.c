@@ -1387,3 +1387,9 @@ int store_device_count(struct store *st, int64_t device, int64_t *count)
 	sqlite3_bind_int64(s, 1, device);
 	return count_run(st, s, count, "count device messages");
 }
+
+int64_t store_memory_used(void)
+{
+	/* SQLite's own allocator count: for an in-memory store, the store. */
+	return (int64_t)sqlite3_memory_used();
+}

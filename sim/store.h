@@ -154,4 +154,7 @@ int store_device_message_add(struct store *st, int64_t device, const char *folde
 			     uint32_t uid, uint32_t flags);
 int store_device_count(struct store *st, int64_t device, int64_t *count);
 
+/* Bytes SQLite holds right now (all databases of the process). */
+int64_t store_memory_used(void);
+
 #endif

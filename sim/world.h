@@ -121,6 +121,7 @@ struct world {
 
 	struct conn *conns;        /* live connections */
 	uint32_t next_conn_id;
+	size_t nconns, peak_conns; /* live connections, and the most at once */
 	uint64_t next_queue_id;    /* for "queued as" ids */
 	uint64_t next_message_id;  /* for Message-ID: headers */
 

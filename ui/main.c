@@ -68,12 +68,6 @@ static int host_width(const struct scenario *s)
 	return (int)(w > 40 ? 40 : w);
 }
 
-static void run_null_sink(void *ctx, const struct trace_rec *r)
-{
-	(void)ctx;
-	(void)r;
-}
-
 struct run_quiet {
 	FILE *out;
 };
@@ -86,6 +80,13 @@ static void run_quiet_sink(void *ctx, const struct trace_rec *r)
 		fprintf(q->out, "%.*s\n", (int)r->text_len, r->text);
 }
 
+/* --quiet --json: only the check records, as JSON */
+static void run_json_checks_sink(void *ctx, const struct trace_rec *r)
+{
+	if (r->event && strncmp(r->event, "check-", 6) == 0)
+		view_json_sink(ctx, r);
+}
+
 static int cmd_run(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -93,10 +94,11 @@ static int cmd_run(int argc, char **argv)
 		{ "db", required_argument, NULL, 'd' },
 		{ "seed", required_argument, NULL, 's' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "stats", no_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	bool json = false, quiet = false;
+	bool json = false, quiet = false, stats = false;
 	const char *db = NULL;
 	const char *seed = NULL;
 	int c;
@@ -114,6 +116,9 @@ static int cmd_run(int argc, char **argv)
 			break;
 		case 'q':
 			quiet = true;
+			break;
+		case 'S':
+			stats = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -165,17 +170,14 @@ static int cmd_run(int argc, char **argv)
 	struct run_quiet q = { stdout };
 	view_text_init(&text, stdout, host_width(scn));
 	view_json_init(&js, stdout);
-	if (quiet)
-		trace_add_sink(&w.trace, json ? run_null_sink : run_quiet_sink, &q);
+	if (quiet && !json)
+		trace_add_sink(&w.trace, run_quiet_sink, &q);
+	else if (quiet)
+		trace_add_sink(&w.trace, run_json_checks_sink, &js);
 	else if (json)
 		trace_add_sink(&w.trace, view_json_sink, &js);
 	else
 		trace_add_sink(&w.trace, view_text_sink, &text);
-	if (quiet && json) {
-		w.trace.nsinks = 0;
-		trace_add_sink(&w.trace, view_json_sink, &js);
-		trace_add_sink(&w.trace, run_null_sink, NULL);
-	}
 
 	if (!json && !quiet) {
 		if (scn->title)
@@ -192,6 +194,13 @@ static int cmd_run(int argc, char **argv)
 	else
 		view_text_summary(&text, w.checks_passed, w.checks_failed);
 	fflush(stdout);
+	if (stats)
+		fprintf(stderr,
+			"stats: %llu trace records, %llu events, %zu connections at most at once, "
+			"simulated time %.3fs, SQLite holds %lld KiB\n",
+			(unsigned long long)w.trace.count, (unsigned long long)w.loop.ran,
+			w.peak_conns, (double)w.loop.now_us / 1e6,
+			(long long)(store_memory_used() / 1024));
 
 	int status = w.checks_failed ? EXIT_CHECK_FAILED : EXIT_CHECKS_PASSED;
 	world_free(&w);

@@ -12,18 +12,24 @@
 
 void view_seconds(struct buf *out, int64_t us)
 {
-	int64_t sec = us / 1000000, frac = us % 1000000;
-	if (frac == 0) {
-		buf_printf(out, "%" PRId64, sec);
-		return;
+	if (us < 0) {
+		buf_addc(out, '-');
+		us = -us;
 	}
-	char digits[8];
-	snprintf(digits, sizeof digits, "%06" PRId64, frac);
+	buf_add_u64(out, (uint64_t)(us / 1000000));
+	int64_t frac = us % 1000000;
+	if (frac == 0)
+		return;
+	char digits[7];
+	for (int i = 5; i >= 0; i--) {
+		digits[i] = (char)('0' + frac % 10);
+		frac /= 10;
+	}
 	size_t n = 6;
-	while (n > 1 && digits[n - 1] == '0')
-		n--;
-	digits[n] = '\0';
-	buf_printf(out, "%" PRId64 ".%s", sec, digits);
+	while (digits[n - 1] == '0')
+		n--; /* shortest exact form: 0.01, not 0.010000 */
+	buf_addc(out, '.');
+	buf_add(out, digits, n);
 }
 
 /* Length of the valid UTF-8 sequence at s (1-4), or 0 if invalid. */
@@ -200,7 +206,9 @@ void view_json_free(struct view_json *v)
 
 static void view_json_host(struct buf *b, const char *key, const char *host)
 {
-	buf_printf(b, ",\"%s\":", key);
+	buf_adds(b, ",\"");
+	buf_adds(b, key);
+	buf_adds(b, "\":");
 	if (host)
 		view_json_string(b, host, strlen(host));
 	else
@@ -225,8 +233,10 @@ void view_json_sink(void *ctx, const struct trace_rec *r)
 	} else {
 		view_json_host(b, "from", r->from);
 		view_json_host(b, "to", r->to);
-		buf_printf(b, ",\"proto\":\"%s\",\"dir\":\"%s\",\"text\":", trace_proto_name(r->proto),
-			   r->dir == DIR_C2S ? "c2s" : "s2c");
+		buf_adds(b, ",\"proto\":\"");
+		buf_adds(b, trace_proto_name(r->proto));
+		buf_adds(b, r->dir == DIR_C2S ? "\",\"dir\":\"c2s\",\"text\":"
+					      : "\",\"dir\":\"s2c\",\"text\":");
 		view_json_string(b, r->text, r->text_len);
 	}
 	buf_adds(b, ",\"note\":");
@@ -235,7 +245,9 @@ void view_json_sink(void *ctx, const struct trace_rec *r)
 	else
 		buf_adds(b, "null");
 	if (!r->event) {
-		buf_printf(b, ",\"session\":%u,\"arrive\":", r->session);
+		buf_adds(b, ",\"session\":");
+		buf_add_u64(b, r->session);
+		buf_adds(b, ",\"arrive\":");
 		view_seconds(b, r->arrive_us);
 	}
 	buf_adds(b, "}\n");
