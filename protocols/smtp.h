@@ -111,7 +111,10 @@ struct smtp_client_config {
 
 struct smtp_client;
 
-/* A client that delivers one message (one transaction) and then QUITs.
+/* A client that delivers one message and then QUITs: one transaction, or
+ * more in the same session when the server answers 452 "too many
+ * recipients" (RFC 5321 4.5.3.1.10).  A recipient given twice (compared
+ * without regard to case) is sent once; both indexes report its outcome.
  * msg is the RFC 5322 message with CRLF line endings, not dot-stuffed: the
  * engine stuffs it (RFC 5321 4.5.2). */
 struct smtp_client *smtp_client_new(const struct smtp_client_config *cfg,
@@ -128,8 +131,9 @@ void smtp_client_abort(struct smtp_client *c, const char *why);
 /* True when the client has nothing more to say (after QUIT's 221, or after
  * a 421 / broken connection). */
 bool smtp_client_done(const struct smtp_client *c);
-/* The outcome for recipient i, and the server's reply that decided it
- * (e.g. "550 5.1.1 <x@gmail.com>: recipient rejected"). */
+/* The outcome for recipient i (an index into the rcpts given to
+ * smtp_client_new), and the server's reply that decided it (e.g. "550 5.1.1
+ * <x@gmail.com>: recipient rejected"); NULL while still PENDING. */
 enum smtp_rcpt_status smtp_client_rcpt_status(const struct smtp_client *c,
 					      size_t i, const char **reply);
 /* The name of the current state ("EHLO", "RCPT", "DONE"...), for logs and

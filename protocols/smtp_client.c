@@ -1,7 +1,10 @@
 /*
  * smtp_client.c - the SMTP client engine (RFC 5321), sans-I/O.
  *
- * The client delivers one message, in one transaction, and then says QUIT.
+ * The client delivers one message and then says QUIT.  Usually that takes
+ * one transaction; when the server takes only so many recipients at a time
+ * (452 to a RCPT TO, RFC 5321 4.5.3.1.10), the rest go in further
+ * transactions of the same session (see "Recipients" below).
  * A user agent uses it to submit mail (port 587, with AUTH PLAIN) and a mail
  * server's relay queue uses it to pass mail on (port 25, without AUTH).
  * A whole session, as a class sees it (S: the server, C: this client), with
@@ -30,10 +33,19 @@
  * when the server offers PIPELINING (RFC 2920): the simulator shows each
  * command and its answer as a pair, so a class can follow every step.
  *
- * Every recipient starts PENDING and is decided exactly once: by the reply
- * to its RCPT TO if that refuses it, by the reply to the final "." if not,
- * or, when the session ends early, by whatever ended it (a refused MAIL, a
- * 421, a broken connection).
+ * Recipients.  Each address is sent once: a duplicate (compared without
+ * regard to case) shares the outcome of its first occurrence.  Every
+ * recipient starts PENDING and is decided exactly once: by the reply to its
+ * RCPT TO if that refuses it, by the reply to the final "." if not, or, when
+ * the session ends early, by whatever ended it (a refused MAIL, a 421, a
+ * broken connection).  A 452 to RCPT TO ("too many recipients") decides
+ * nothing yet: the recipient is *deferred*.  After the reply to "." the
+ * client starts another transaction (MAIL FROM again) for the deferred ones,
+ * and again after that, as long as each transaction delivers to someone.  A
+ * transaction that makes no progress (no recipient accepted, or the message
+ * refused at the ".") ends the retries: the deferred recipients fail for
+ * now, with their 452.  Since every retry follows a transaction that decided
+ * at least one recipient, the retries always come to an end.
  *
  * The engine keeps the server's bytes until a line is complete, so replies
  * may arrive in pieces of any size.  A multi-line reply ("250-..." lines,
@@ -44,6 +56,7 @@
  * and start with "client:".
  */
 #include "smtp.h"
+#include "mime.h"
 
 #include <assert.h>
 #include <stdio.h>
@@ -63,6 +76,8 @@
 #define SMTP_CODE_AUTH_OK 235     /* authentication succeeded */
 #define SMTP_CODE_START_DATA 354  /* send the message now, end with "." */
 #define SMTP_CODE_CLOSING 421     /* service not available, closing */
+#define SMTP_CODE_TOO_MANY 452    /* RCPT: too many recipients (4.5.3.1.10) */
+#define SMTP_CODE_TOO_MANY_OLD 552 /* the same, as RFC 821 wrongly listed it */
 
 /* The first digit of a code says how the reply went (RFC 5321 4.2.1). */
 #define SMTP_CLASS_OK 2        /* 2xx: done as asked */
@@ -122,7 +137,10 @@ static const struct smtp_client_ext_row {
 struct smtp_client_rcpt {
 	char *addr;                   /* the forward-path, without < > */
 	enum smtp_rcpt_status status; /* PENDING until decided, then final */
-	char *reply;                  /* the reply that decided it, or NULL */
+	bool deferred;                /* one too many for this transaction (452):
+				       * asked again in the next one */
+	char *reply;                  /* the reply that decided it, or the 452
+				       * that deferred it; NULL while undecided */
 };
 
 struct smtp_client {
@@ -131,11 +149,14 @@ struct smtp_client {
 	char *auth_user;              /* AUTH PLAIN with these, or NULL for none */
 	char *auth_password;
 	char *mail_from;              /* the reverse-path, without < >; "" for bounces */
-	struct smtp_client_rcpt *rcpts;
+	struct smtp_client_rcpt *rcpts; /* each address once, in the order given */
 	size_t nrcpts;
+	size_t *rcpt_of;              /* recipient i as given -> its entry in rcpts */
+	size_t ngiven;                /* recipients as given, duplicates included */
 	size_t rcpt_next;             /* the next recipient to ask for with RCPT TO */
 	size_t rcpt_asked;            /* the recipient whose RCPT TO awaits a reply */
-	size_t rcpt_accepted;         /* how many RCPT TO got a 2xx */
+	size_t rcpt_accepted;         /* how many RCPT TO got a 2xx, this transaction */
+	size_t transactions;          /* MAIL FROMs sent so far in this session */
 	struct buf data;              /* the message as sent after 354, without "." */
 	size_t size_octets;           /* the SIZE= value (RFC 1870 section 4) */
 	bool body_8bit;               /* the message has bytes above 127 */
@@ -165,25 +186,6 @@ static int smtp_reply_code_of(const char *s, size_t n)
 static enum smtp_rcpt_status smtp_client_failure(int code)
 {
 	return code / 100 == SMTP_CLASS_PERMFAIL ? SMTP_RCPT_PERMFAIL : SMTP_RCPT_TEMPFAIL;
-}
-
-/* Base64 (RFC 4648 section 4): every 3 bytes become 4 characters of 6 bits
- * each; "=" pads the last group. */
-static void smtp_client_base64(struct buf *out, const unsigned char *in, size_t len)
-{
-	static const char alphabet[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	for (size_t i = 0; i < len; i += 3) {
-		unsigned long group = (unsigned long)in[i] << 16;
-		if (i + 1 < len)
-			group |= (unsigned long)in[i + 1] << 8;
-		if (i + 2 < len)
-			group |= in[i + 2];
-		buf_addc(out, alphabet[(group >> 18) & 63]);
-		buf_addc(out, alphabet[(group >> 12) & 63]);
-		buf_addc(out, i + 1 < len ? alphabet[(group >> 6) & 63] : '=');
-		buf_addc(out, i + 2 < len ? alphabet[group & 63] : '=');
-	}
 }
 
 /* The message as it goes after 354 (RFC 5321 4.5.2): every line ends in
@@ -265,8 +267,11 @@ static void smtp_client_decide(struct smtp_client *c, size_t i,
 {
 	struct smtp_client_rcpt *r = &c->rcpts[i];
 	assert(r->status == SMTP_RCPT_PENDING && status != SMTP_RCPT_PENDING);
+	char *copy = xstrdup(reply); /* reply may be r->reply itself */
+	free(r->reply);
+	r->reply = copy;
 	r->status = status;
-	r->reply = xstrdup(reply);
+	r->deferred = false;
 }
 
 /* Decide every recipient still pending the same way. */
@@ -276,6 +281,43 @@ static void smtp_client_decide_pending(struct smtp_client *c,
 	for (size_t i = 0; i < c->nrcpts; i++)
 		if (c->rcpts[i].status == SMTP_RCPT_PENDING)
 			smtp_client_decide(c, i, status, reply);
+}
+
+/* Recipient i was one too many for this transaction: ask again later. */
+static void smtp_client_defer(struct smtp_client *c, size_t i, const char *reply)
+{
+	struct smtp_client_rcpt *r = &c->rcpts[i];
+	assert(r->status == SMTP_RCPT_PENDING && !r->deferred);
+	r->deferred = true;
+	r->reply = xstrdup(reply);
+}
+
+/* No further transaction will come: the deferred recipients fail for now,
+ * each with the 452 that deferred it. */
+static void smtp_client_end_deferred(struct smtp_client *c)
+{
+	for (size_t i = 0; i < c->nrcpts; i++)
+		if (c->rcpts[i].deferred)
+			smtp_client_decide(c, i, SMTP_RCPT_TEMPFAIL, c->rcpts[i].reply);
+}
+
+static bool smtp_client_any_deferred(const struct smtp_client *c)
+{
+	for (size_t i = 0; i < c->nrcpts; i++)
+		if (c->rcpts[i].deferred)
+			return true;
+	return false;
+}
+
+/* Does this refusal of a RCPT TO mean "too many recipients: send this one
+ * in another transaction" (RFC 5321 4.5.3.1.10)?  452 does.  So may 552,
+ * the code RFC 821 wrongly gave this case: 4.5.3.1.10 asks clients to treat
+ * it as temporary.  But a 552 before any recipient was accepted cannot be
+ * about a count, so then it keeps its usual, permanent meaning. */
+static bool smtp_client_too_many(const struct smtp_client *c, int code)
+{
+	return code == SMTP_CODE_TOO_MANY ||
+	       (code == SMTP_CODE_TOO_MANY_OLD && c->rcpt_accepted > 0);
 }
 
 static bool smtp_client_any_pending(const struct smtp_client *c)
@@ -300,6 +342,7 @@ static void smtp_client_send_quit(struct smtp_client *c, struct wire *out)
 static void smtp_client_give_up(struct smtp_client *c, int code, const char *reply,
 				struct wire *out)
 {
+	smtp_client_end_deferred(c); /* never part of this transaction */
 	smtp_client_decide_pending(c, smtp_client_failure(code), reply);
 	smtp_client_send_quit(c, out);
 }
@@ -332,7 +375,7 @@ static void smtp_client_send_auth(struct smtp_client *c, struct wire *out)
 	buf_adds(&plain, c->auth_user);
 	buf_addc(&plain, '\0');
 	buf_adds(&plain, c->auth_password);
-	smtp_client_base64(&encoded, (const unsigned char *)plain.p, plain.len);
+	mime_base64_encode(&encoded, plain.p, plain.len);
 	wire_line(out, "AUTH PLAIN sends user and password in base64 - an encoding, "
 		  "not encryption (RFC 4954)",
 		  "AUTH PLAIN %s", encoded.p);
@@ -352,18 +395,40 @@ static void smtp_client_send_mail(struct smtp_client *c, struct wire *out)
 	if (c->ext & SMTP_EXT_SIZE)
 		snprintf(size_param, sizeof size_param, " SIZE=%zu", c->size_octets);
 	bool say_8bit = c->body_8bit && (c->ext & SMTP_EXT_8BITMIME);
-	const char *note = size_param[0] || say_8bit
-		? "MAIL FROM gives the envelope sender (where bounces go); SIZE= and "
-		  "BODY= use extensions the server listed in its EHLO reply"
-		: "MAIL FROM gives the envelope sender: where bounces go, not "
-		  "necessarily the From: header";
+	const char *note;
+	if (c->transactions > 0 && c->rcpt_accepted == SMTP_RECIPIENTS_MAX)
+		note = "the server took only 100 recipients in one transaction: the rest "
+		       "go in another (RFC 5321 4.5.3.1.10)";
+	else if (c->transactions > 0)
+		note = "the server took only some of the recipients in one transaction: "
+		       "the rest go in another (RFC 5321 4.5.3.1.10)";
+	else if (size_param[0] || say_8bit)
+		note = "MAIL FROM gives the envelope sender (where bounces go); SIZE= and "
+		       "BODY= use extensions the server listed in its EHLO reply";
+	else
+		note = "MAIL FROM gives the envelope sender: where bounces go, not "
+		       "necessarily the From: header";
 	wire_line(out, note, "MAIL FROM:<%s>%s%s", c->mail_from, size_param,
 		  say_8bit ? " BODY=8BITMIME" : "");
+
+	/* A new transaction: the deferred recipients are asked again. */
+	for (size_t i = 0; i < c->nrcpts; i++) {
+		struct smtp_client_rcpt *r = &c->rcpts[i];
+		if (r->deferred) {
+			r->deferred = false;
+			free(r->reply);
+			r->reply = NULL;
+		}
+	}
+	c->rcpt_next = 0;
+	c->rcpt_accepted = 0;
+	c->transactions++;
 	smtp_client_enter_state(c, SMTP_CLIENT_MAIL);
 }
 
 /* Ask for the next recipient still pending; after the last one, send DATA
- * if the server accepted any, else there is nothing to deliver: QUIT. */
+ * if the server accepted any, else there is nothing to deliver: QUIT (and
+ * a deferred recipient would fare no better in another transaction). */
 static void smtp_client_send_next_rcpt(struct smtp_client *c, struct wire *out)
 {
 	while (c->rcpt_next < c->nrcpts && c->rcpts[c->rcpt_next].status != SMTP_RCPT_PENDING)
@@ -380,6 +445,7 @@ static void smtp_client_send_next_rcpt(struct smtp_client *c, struct wire *out)
 			  "DATA");
 		smtp_client_enter_state(c, SMTP_CLIENT_DATA);
 	} else {
+		smtp_client_end_deferred(c);
 		smtp_client_send_quit(c, out);
 	}
 }
@@ -469,6 +535,8 @@ static void smtp_client_on_reply(struct smtp_client *c, int code, const char *re
 		 * says whether the message reached it. */
 		if (ok)
 			c->rcpt_accepted++;
+		else if (smtp_client_too_many(c, code))
+			smtp_client_defer(c, c->rcpt_asked, reply);
 		else
 			smtp_client_decide(c, c->rcpt_asked, smtp_client_failure(code), reply);
 		smtp_client_send_next_rcpt(c, out);
@@ -480,9 +548,18 @@ static void smtp_client_on_reply(struct smtp_client *c, int code, const char *re
 			smtp_client_give_up(c, code, reply, out);
 		break;
 	case SMTP_CLIENT_DOT:
-		smtp_client_decide_pending(c, ok ? SMTP_RCPT_DELIVERED : smtp_client_failure(code),
-					   reply);
-		smtp_client_send_quit(c, out);
+		/* the verdict for every recipient accepted in this transaction */
+		for (size_t i = 0; i < c->nrcpts; i++)
+			if (c->rcpts[i].status == SMTP_RCPT_PENDING && !c->rcpts[i].deferred)
+				smtp_client_decide(c, i, ok ? SMTP_RCPT_DELIVERED
+							    : smtp_client_failure(code),
+						   reply);
+		if (ok && smtp_client_any_deferred(c)) {
+			smtp_client_send_mail(c, out); /* the deferred ones, next */
+		} else {
+			smtp_client_end_deferred(c);
+			smtp_client_send_quit(c, out);
+		}
 		break;
 	case SMTP_CLIENT_QUIT:
 		smtp_client_enter_state(c, SMTP_CLIENT_DONE); /* 221, or anything */
@@ -586,13 +663,25 @@ struct smtp_client *smtp_client_new(const struct smtp_client_config *cfg,
 		c->auth_password = xstrdup(cfg->auth_password ? cfg->auth_password : "");
 	}
 	c->mail_from = xstrdup(mail_from ? mail_from : "");
-	c->nrcpts = nrcpts;
+	/* Each address once: the same RCPT TO twice would be answered twice
+	 * and could deliver two copies.  Addresses are compared without regard
+	 * to case; strictly a local part may be case-sensitive (RFC 5321 2.4),
+	 * but no mail system in use tells Bob from bob. */
+	c->ngiven = nrcpts;
+	c->rcpt_of = xcalloc(nrcpts, sizeof *c->rcpt_of);
 	c->rcpts = xcalloc(nrcpts, sizeof *c->rcpts);
 	for (size_t i = 0; i < nrcpts; i++) {
-		c->rcpts[i].addr = xstrdup(rcpts[i]);
-		c->rcpts[i].status = SMTP_RCPT_PENDING;
+		size_t j = 0;
+		while (j < c->nrcpts && strcasecmp(c->rcpts[j].addr, rcpts[i]) != 0)
+			j++;
+		c->rcpt_of[i] = j;
+		if (j < c->nrcpts)
+			continue; /* a duplicate of recipient j */
+		c->rcpts[j].addr = xstrdup(rcpts[i]);
+		c->rcpts[j].status = SMTP_RCPT_PENDING;
+		c->nrcpts++;
 		if (!smtp_client_address_ok(rcpts[i]))
-			smtp_client_decide(c, i, SMTP_RCPT_PERMFAIL,
+			smtp_client_decide(c, j, SMTP_RCPT_PERMFAIL,
 					   "client: the recipient address cannot be sent in "
 					   "SMTP (a control character, < or >, or too long)");
 	}
@@ -622,6 +711,7 @@ void smtp_client_free(struct smtp_client *c)
 		free(c->rcpts[i].reply);
 	}
 	free(c->rcpts);
+	free(c->rcpt_of);
 	free(c->helo_name);
 	free(c->auth_user);
 	free(c->auth_password);
@@ -665,10 +755,11 @@ bool smtp_client_done(const struct smtp_client *c)
 enum smtp_rcpt_status smtp_client_rcpt_status(const struct smtp_client *c, size_t i,
 					      const char **reply)
 {
-	assert(i < c->nrcpts);
+	assert(i < c->ngiven);
+	const struct smtp_client_rcpt *r = &c->rcpts[c->rcpt_of[i]];
 	if (reply)
-		*reply = c->rcpts[i].reply;
-	return c->rcpts[i].status;
+		*reply = r->status == SMTP_RCPT_PENDING ? NULL : r->reply;
+	return r->status;
 }
 
 const char *smtp_client_state_name(const struct smtp_client *c)

@@ -13,7 +13,7 @@
  *   3. replies the host decides, addresses and MAIL parameters
  *   4. the commands: a check ("may it run now?") and a proceed ("do it") each,
  *      gathered in the command table smtp_server_commands[]
- *   5. AUTH (RFC 4954) and its small base64 decoder
+ *   5. AUTH (RFC 4954), strict about its base64
  *   6. the data phase: a byte machine written as a transition table
  *   7. feeding bytes: command lines or message bytes, by state
  *
@@ -22,8 +22,8 @@
  * reply: RFC 2034 section 3 leaves those two out.
  */
 #include "smtp.h"
+#include "mime.h"
 
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -89,7 +89,7 @@ struct smtp_server_tx {
 	bool rcpt_tried;       /* some RCPT came, even if refused: DATA says 554, not 503 */
 	struct buf msg;        /* the message as it arrives, un-stuffed */
 	enum smtp_server_data_state dstate; /* the data machine's state */
-	size_t line_octets;    /* octets of the current message line so far */
+	size_t line_octets;    /* octets of the current line as sent, CRLF not counted */
 	enum smtp_server_tx_error error; /* the sticky error */
 };
 
@@ -838,53 +838,19 @@ static void smtp_server_command(struct smtp_server *s, char *line, struct wire *
 
 /* ------------------------------------------------------------- 5. AUTH */
 
-/* The value of one base64 digit (RFC 4648 4), or -1. */
-static int smtp_server_base64_digit(char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
 /*
- * Decode strict base64, as RFC 4954 4 requires: groups of four digits, "="
- * padding only at the very end, no white space.  out must hold n / 4 * 3 + 1
- * bytes; the result is NUL-terminated.  Returns the decoded length, or -1 if
- * the text is not base64.  (protocols/mime.c has the general decoder; the
- * engine keeps its own so that it depends on nothing but buf.)
+ * Decode a client's answer (RFC 4954 4): base64, appended to out (which
+ * stays NUL-terminated).  mime_base64_decode skips white space, as MIME
+ * bodies need; SASL allows none, so a space or tab inside is refused here
+ * first.  False if the answer is not base64.
  */
-static long smtp_server_base64_decode(const char *in, size_t n, char *out, size_t outsz)
+static bool smtp_server_auth_base64(const char *b64, struct buf *out)
 {
-	if (n % 4 != 0 || n / 4 * 3 + 1 > outsz)
-		return -1;
-	size_t o = 0;
-	for (size_t i = 0; i < n; i += 4) {
-		uint32_t bits = 0;
-		int pad = 0;
-		for (size_t k = 0; k < 4; k++) {
-			int v = 0;
-			if (in[i + k] == '=' && i + 4 == n && k >= 2)
-				pad++;
-			else if (pad || (v = smtp_server_base64_digit(in[i + k])) < 0)
-				return -1; /* a digit after "=", or not a digit */
-			bits = bits << 6 | (uint32_t)v;
-		}
-		out[o++] = (char)(bits >> 16);
-		if (pad < 2)
-			out[o++] = (char)(bits >> 8 & 0xff);
-		if (pad < 1)
-			out[o++] = (char)(bits & 0xff);
-	}
-	out[o] = '\0';
-	return (long)o;
+	size_t n = strlen(b64);
+	if (strcspn(b64, " \t\r\n") != n)
+		return false;
+	buf_add(out, "", 0); /* out->p is a string even if nothing is decoded */
+	return mime_base64_decode(out, b64, n) == 0;
 }
 
 /* Ask the host whether user and password are right, and say so. */
@@ -914,45 +880,50 @@ static void smtp_server_auth_undecodable(struct smtp_server *s, struct wire *out
  * is the authcid; an authzid, if given, must be the same user. */
 static void smtp_server_auth_plain(struct smtp_server *s, const char *b64, struct wire *out)
 {
-	char dec[SMTP_COMMAND_LINE_MAX_OCTETS];
-	long n = smtp_server_base64_decode(b64, strlen(b64), dec, sizeof dec);
-	if (n < 0) {
+	struct buf dec;
+	buf_init(&dec);
+	if (!smtp_server_auth_base64(b64, &dec)) {
 		smtp_server_auth_undecodable(s, out);
-		return;
+		goto done;
 	}
-	const char *end = dec + n;
-	const char *user = memchr(dec, '\0', (size_t)n);
+	const char *end = dec.p + dec.len;
+	const char *user = memchr(dec.p, '\0', dec.len);
 	const char *password = user ? memchr(user + 1, '\0', (size_t)(end - user - 1)) : NULL;
 	if (!password || memchr(password + 1, '\0', (size_t)(end - password - 1))) {
 		smtp_server_enter_state(s, SMTP_SERVER_STATE_HELO);
 		wire_line(out, "PLAIN carries three parts: authorization id, NUL, user, NUL, "
 			  "password (RFC 4616)",
 			  "501 5.5.2 Malformed PLAIN response");
-		return;
+		goto done;
 	}
 	user++;
 	password++;
-	if (dec[0] && strcmp(dec, user) != 0) {
+	if (dec.p[0] && strcmp(dec.p, user) != 0) {
 		/* acting for another user is not something this server allows */
 		smtp_server_enter_state(s, SMTP_SERVER_STATE_HELO);
 		wire_line(out, "535: this user may not act as another",
 			  "535 5.7.8 Authentication credentials invalid");
-		return;
+		goto done;
 	}
 	smtp_server_auth_finish(s, user, password, out);
+done:
+	buf_free(&dec);
 }
 
-/* Decode one AUTH LOGIN answer; false (after replying) if it is not base64
- * or holds a NUL. */
+/* Decode one AUTH LOGIN answer into dec (decsz bytes with the NUL); false
+ * (after replying) if it is not base64 or holds a NUL. */
 static bool smtp_server_auth_login_decode(struct smtp_server *s, const char *b64, char *dec,
 					  size_t decsz, struct wire *out)
 {
-	long n = smtp_server_base64_decode(b64, strlen(b64), dec, decsz);
-	if (n < 0 || strlen(dec) != (size_t)n) {
+	struct buf b;
+	buf_init(&b);
+	bool ok = smtp_server_auth_base64(b64, &b) && strlen(b.p) == b.len && b.len < decsz;
+	if (ok)
+		memcpy(dec, b.p, b.len + 1);
+	else
 		smtp_server_auth_undecodable(s, out);
-		return false;
-	}
-	return true;
+	buf_free(&b);
+	return ok;
 }
 
 static void smtp_server_auth_login_prompt_password(struct smtp_server *s, struct wire *out)
@@ -1197,10 +1168,13 @@ static size_t smtp_server_feed_data(struct smtp_server *s, const char *in, size_
 		const struct smtp_server_data_step *step =
 			&smtp_server_data_table[tx->dstate][smtp_server_data_token(in[i])];
 		tx->dstate = step->next;
+		/* The limit counts the line as sent (4.5.3.1.6): a stuffed dot
+		 * too, though it is not kept; the CRLF is allowed for in the max. */
+		if (in[i] != '\r' && in[i] != '\n' &&
+		    ++tx->line_octets > SMTP_SERVER_TEXT_LINE_TEXT_MAX_OCTETS)
+			smtp_server_tx_fail(s, SMTP_SERVER_TX_LONG_LINE);
 		switch (step->action) {
 		case SMTP_SERVER_ACTION_KEEP:
-			if (++tx->line_octets > SMTP_SERVER_TEXT_LINE_TEXT_MAX_OCTETS)
-				smtp_server_tx_fail(s, SMTP_SERVER_TX_LONG_LINE);
 			smtp_server_data_copy(s, &in[i], 1);
 			break;
 		case SMTP_SERVER_ACTION_HOLD:

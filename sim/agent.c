@@ -5,8 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "mime.h"
+#include "pop3.h"
 #include "smtp.h"
 #include "world.h"
 
@@ -52,9 +54,13 @@ static void agent_send_finish(struct agent_send *a)
 		enum smtp_rcpt_status st = smtp_client_rcpt_status(a->cli, i, &reply);
 		if (st == SMTP_RCPT_DELIVERED)
 			continue;
+		bool refused = reply && (reply[0] == '4' || reply[0] == '5');
 		world_event(a->w, a->dev->name, NULL, "send-failed",
-			    "the mail client shows this error to its user: the server "
-			    "refused the recipient while the user was still connected",
+			    refused ? "the mail client shows this error to its user at once: "
+				      "the server refused while the user was still connected, "
+				      "so there is no bounce"
+				    : "the mail client could not reach its server: it shows the "
+				      "error and keeps the message to send later",
 			    "not sent to %s: %s", a->rcpts[i], reply ? reply : "no answer");
 	}
 	world_story_next(a->w);
@@ -66,8 +72,8 @@ static void agent_send_on_data(struct conn *c, int side, const char *p, size_t n
 	smtp_client_feed(a->cli, p, n, &a->out);
 	net_send(c, side, &a->out);
 	if (smtp_client_done(a->cli)) {
-		net_close(c, side);
 		agent_send_finish(a);
+		net_close(c, side);
 	}
 }
 
@@ -96,6 +102,15 @@ static const struct conn_ops agent_send_ops = {
 	.release = agent_send_release,
 };
 
+/* One RCPT TO per address, however often it appears in To, Cc and Bcc. */
+static void agent_send_add_rcpt(struct agent_send *a, const char *addr)
+{
+	for (size_t i = 0; i < a->nrcpts; i++)
+		if (strcasecmp(a->rcpts[i], addr) == 0)
+			return;
+	a->rcpts[a->nrcpts++] = xstrdup(addr);
+}
+
 void agent_send(struct world *w, const struct scn_action *act, long iteration)
 {
 	struct host *dev = world_host(w, act->device);
@@ -112,11 +127,11 @@ void agent_send(struct world *w, const struct scn_action *act, long iteration)
 	size_t n = act->nto + act->ncc + act->nbcc;
 	a->rcpts = xcalloc(n ? n : 1, sizeof *a->rcpts);
 	for (size_t i = 0; i < act->nto; i++)
-		a->rcpts[a->nrcpts++] = xstrdup(act->to[i]);
+		agent_send_add_rcpt(a, act->to[i]);
 	for (size_t i = 0; i < act->ncc; i++)
-		a->rcpts[a->nrcpts++] = xstrdup(act->cc[i]);
+		agent_send_add_rcpt(a, act->cc[i]);
 	for (size_t i = 0; i < act->nbcc; i++)
-		a->rcpts[a->nrcpts++] = xstrdup(act->bcc[i]);
+		agent_send_add_rcpt(a, act->bcc[i]);
 
 	char msgid[160];
 	snprintf(msgid, sizeof msgid, "<%llu.%s@%s>",
@@ -160,6 +175,123 @@ void agent_send(struct world *w, const struct scn_action *act, long iteration)
 	net_connect(w, dev, dev->server, PORT_SUBMISSION, PROTO_SMTP, &agent_send_ops, a);
 }
 
+/* ================================================================ POP3 */
+
+/*
+ * "Get mail" over POP3: log in, list, download what the device does not
+ * have yet, delete it on the server (unless `keep`), QUIT.  Each download
+ * goes into the device's own store: after a fetch without keep, the device
+ * holds the mail and the server does not.
+ */
+struct agent_pop3 {
+	struct world *w;
+	struct host *dev;
+	struct pop3_client *cli;
+	struct wire out;
+	char **known;
+	size_t nknown;
+	bool keep;
+	bool finished;
+};
+
+static void agent_pop3_got(void *ctx, const char *uidl, const char *content, size_t len)
+{
+	struct agent_pop3 *a = ctx;
+	struct world_summary s;
+	world_summary_parse(&s, content, len);
+	/* a server without UIDL gives "" as the unique-id: store none */
+	if (store_device_message_add(a->w->store, a->dev->device_id, "INBOX", content, len,
+				     &s.sum, uidl[0] ? uidl : NULL, 0, 0) == 0)
+		world_event(a->w, a->dev->name, NULL, "downloaded",
+			    "the message is now stored on the device itself: it can be read "
+			    "offline, with no server",
+			    "\"%s\" from %s (unique-id %s) saved on %s",
+			    s.sum.subject ? s.sum.subject : "", s.sum.from ? s.sum.from : "?",
+			    uidl, a->dev->name);
+	else
+		world_event(a->w, a->dev->name, NULL, "store-error", NULL, "%s",
+			    store_error(a->w->store));
+	world_summary_free(&s);
+}
+
+static void agent_pop3_finish(struct agent_pop3 *a)
+{
+	if (a->finished)
+		return;
+	a->finished = true;
+	const char *err = pop3_client_error(a->cli);
+	size_t got = pop3_client_downloaded(a->cli), del = pop3_client_deleted(a->cli);
+	if (err)
+		world_event(a->w, a->dev->name, NULL, "fetch-failed",
+			    "the mail client shows this error to its user", "%s", err);
+	world_event(a->w, a->dev->name, NULL, "fetched",
+		    a->keep ? "leave-on-server: the mail stays on the server too, and UIDL "
+			      "tells the client next time which messages it already has"
+			    : (del ? "download-and-delete: the server's copies are gone; another "
+				     "device that asks now finds nothing"
+				   : NULL),
+		    "%zu new message%s downloaded, %zu deleted on the server", got,
+		    got == 1 ? "" : "s", del);
+	world_story_next(a->w);
+}
+
+static void agent_pop3_on_data(struct conn *c, int side, const char *p, size_t n)
+{
+	struct agent_pop3 *a = c->ctx[side];
+	pop3_client_feed(a->cli, p, n, &a->out);
+	net_send(c, side, &a->out);
+	if (pop3_client_done(a->cli)) {
+		agent_pop3_finish(a);
+		net_close(c, side);
+	}
+}
+
+static void agent_pop3_on_closed(struct conn *c, int side, const char *why)
+{
+	struct agent_pop3 *a = c->ctx[side];
+	if (!pop3_client_done(a->cli))
+		pop3_client_abort(a->cli, why);
+	agent_pop3_finish(a);
+}
+
+static void agent_pop3_release(void *ctx)
+{
+	struct agent_pop3 *a = ctx;
+	pop3_client_free(a->cli);
+	wire_free(&a->out);
+	store_strings_free(a->known, a->nknown);
+	free(a);
+}
+
+static const struct conn_ops agent_pop3_ops = {
+	.data = agent_pop3_on_data,
+	.closed = agent_pop3_on_closed,
+	.release = agent_pop3_release,
+};
+
+void agent_pop3_fetch(struct world *w, const struct scn_action *act)
+{
+	struct host *dev = world_host(w, act->device);
+	struct agent_pop3 *a = xcalloc(1, sizeof *a);
+	a->w = w;
+	a->dev = dev;
+	a->keep = act->keep;
+	wire_init(&a->out);
+	if (store_device_uidls(w->store, dev->device_id, &a->known, &a->nknown) != 0) {
+		a->known = NULL;
+		a->nknown = 0;
+	}
+	struct pop3_client_config cfg = {
+		.user = dev->owner->address,
+		.password = dev->owner->password,
+		.keep = act->keep,
+		.known_uidls = (const char *const *)a->known,
+		.nknown = a->nknown,
+	};
+	a->cli = pop3_client_new(&cfg, agent_pop3_got, a);
+	net_connect(w, dev, dev->server, PORT_POP3, PROTO_POP3, &agent_pop3_ops, a);
+}
+
 /* ================================================================ raw */
 
 /*
@@ -174,7 +306,10 @@ struct agent_raw {
 	size_t next;          /* next line to send */
 	struct buf in;        /* what the server said, not yet a whole reply */
 	struct wire out;
-	bool in_data;         /* after 354, until "." */
+	enum trace_proto proto;
+	const char *last;     /* the last command typed (POP3 needs it) */
+	bool greeted;         /* the greeting has arrived */
+	bool in_data;         /* SMTP: after 354, until "." */
 	bool finished;
 };
 
@@ -187,9 +322,9 @@ static void agent_raw_finish(struct agent_raw *r, struct conn *c, const char *wh
 		world_event(r->w, r->act->device, r->act->server, "session-ended",
 			    NULL, "%s; %zu line%s not sent", why, r->act->nlines - r->next,
 			    r->act->nlines - r->next == 1 ? "" : "s");
-	if (c)
-		net_close(c, SIDE_CLIENT);
 	world_story_next(r->w);
+	if (c)
+		net_close(c, SIDE_CLIENT); /* last: it may free r */
 }
 
 /* Type lines until one needs an answer. */
@@ -198,6 +333,7 @@ static void agent_raw_type(struct agent_raw *r, struct conn *c)
 	while (r->next < r->act->nlines) {
 		const char *line = r->act->lines[r->next++].text;
 		wire_line(&r->out, NULL, "%s", line);
+		r->last = line;
 		if (!r->in_data)
 			break; /* a command: wait for its reply */
 		if (strcmp(line, ".") == 0) {
@@ -208,19 +344,39 @@ static void agent_raw_type(struct agent_raw *r, struct conn *c)
 	net_send(c, SIDE_CLIENT, &r->out);
 }
 
+/* The bytes of `in` that make up one complete reply, or 0; *closing is
+ * set when the reply announces that the server closes. */
+static size_t agent_raw_reply(struct agent_raw *r, bool *closing)
+{
+	*closing = false;
+	if (r->proto == PROTO_POP3) {
+		size_t used = pop3_response_complete(r->greeted ? r->last : NULL, r->in.p, r->in.len);
+		if (used && r->last && strncasecmp(r->last, "QUIT", 4) == 0 &&
+		    (r->last[4] == '\0' || r->last[4] == ' '))
+			*closing = true;
+		return used;
+	}
+	int code = 0;
+	size_t used = smtp_reply_complete(r->in.p, r->in.len, &code);
+	if (used && code == 354)
+		r->in_data = true;
+	if (used && (code == 221 || code == 421))
+		*closing = true;
+	return used;
+}
+
 static void agent_raw_on_data(struct conn *c, int side, const char *p, size_t n)
 {
 	struct agent_raw *r = c->ctx[side];
 	buf_add(&r->in, p, n);
 	for (;;) {
-		int code = 0;
-		size_t used = smtp_reply_complete(r->in.p, r->in.len, &code);
+		bool closing;
+		size_t used = agent_raw_reply(r, &closing);
 		if (used == 0)
 			return;
 		buf_consume(&r->in, used);
-		if (code == 354)
-			r->in_data = true;
-		if (code == 221 || code == 421)
+		r->greeted = true;
+		if (closing)
 			return; /* the server closes next */
 		if (r->next >= r->act->nlines) {
 			/* the student is done: close, as quitting telnet does */
@@ -277,6 +433,7 @@ void agent_session(struct world *w, const struct scn_action *act)
 	struct agent_raw *r = xcalloc(1, sizeof *r);
 	r->w = w;
 	r->act = act;
+	r->proto = proto;
 	buf_init(&r->in);
 	wire_init(&r->out);
 	net_connect(w, from, to, port, proto, &agent_raw_ops, r);

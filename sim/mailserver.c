@@ -40,69 +40,52 @@ static int64_t mailserver_unix_now(struct world *w)
 	return WORLD_EPOCH_UNIX + w->loop.now_us / US_PER_SEC;
 }
 
-/* Parse the headers the views show, decoding encoded words. */
-struct mailserver_summary {
-	struct buf from, to, subject, date, msgid;
-	struct store_summary sum;
-};
-
-static void mailserver_summary_field(const char *msg, size_t len, const char *name,
-				     struct buf *out, const char **field, bool decode)
+/* The local account a recipient's mail goes to, or false if there is none.
+ * RFC 5321 4.5.1: every domain must accept mail for "postmaster" (and the
+ * bare <Postmaster>); here it reaches the domain's first declared user. */
+static bool mailserver_local_account(struct world *w, const struct host *srv, const char *rcpt,
+				     struct store_account *acct)
 {
-	struct buf raw;
-	buf_init(&raw);
-	*field = NULL;
-	if (mime_header_get(msg, len, name, &raw)) {
-		if (decode)
-			mime_decode_header_value(out, raw.p, raw.len);
-		else
-			buf_add(out, raw.p, raw.len);
-		*field = out->p ? out->p : "";
+	if (store_account_find(w->store, rcpt, acct) == 0)
+		return strcasecmp(acct->server, srv->name) == 0;
+	const char *at = strchr(rcpt, '@');
+	size_t local = at ? (size_t)(at - rcpt) : strlen(rcpt);
+	if (local != 10 || strncasecmp(rcpt, "postmaster", 10) != 0)
+		return false;
+	const char *domain = at ? at + 1 : (srv->ndomains ? srv->domains[0] : "");
+	for (size_t i = 0; i < w->scn->nusers; i++) {
+		const char *d = mime_addr_domain(w->scn->users[i].address);
+		if (d && strcasecmp(d, domain) == 0)
+			return store_account_find(w->store, w->scn->users[i].address, acct) == 0;
 	}
-	buf_free(&raw);
-}
-
-static void mailserver_summary_parse(struct mailserver_summary *s, const char *msg, size_t len)
-{
-	buf_init(&s->from);
-	buf_init(&s->to);
-	buf_init(&s->subject);
-	buf_init(&s->date);
-	buf_init(&s->msgid);
-	mailserver_summary_field(msg, len, "From", &s->from, &s->sum.from, true);
-	mailserver_summary_field(msg, len, "To", &s->to, &s->sum.to, true);
-	mailserver_summary_field(msg, len, "Subject", &s->subject, &s->sum.subject, true);
-	mailserver_summary_field(msg, len, "Date", &s->date, &s->sum.date, false);
-	mailserver_summary_field(msg, len, "Message-ID", &s->msgid, &s->sum.message_id, false);
-}
-
-static void mailserver_summary_free(struct mailserver_summary *s)
-{
-	buf_free(&s->from);
-	buf_free(&s->to);
-	buf_free(&s->subject);
-	buf_free(&s->date);
-	buf_free(&s->msgid);
+	return false;
 }
 
 /* Deliver a message into a local user's INBOX; part of the caller's
- * transaction.  Returns the UID, or 0 on failure. */
-static uint32_t mailserver_store_local(struct world *w, const char *rcpt,
-				       const char *msg, size_t len)
+ * transaction.  The final server adds Return-Path: with the envelope
+ * sender (RFC 5321 4.4): the one header that tells where a bounce would
+ * go.  Returns the UID, or 0 on failure. */
+static uint32_t mailserver_store_local(struct world *w, const struct host *srv, const char *rcpt,
+				       const char *mail_from, const char *msg, size_t len)
 {
 	struct store_account acct;
 	int64_t folder;
 	uint32_t uid = 0;
-	if (store_account_find(w->store, rcpt, &acct) != 0)
+	if (!mailserver_local_account(w, srv, rcpt, &acct))
 		return 0;
 	if (store_folder_find(w->store, acct.id, "INBOX", &folder) != 0)
 		return 0;
-	struct mailserver_summary s;
-	mailserver_summary_parse(&s, msg, len);
-	if (store_message_add(w->store, folder, msg, len, mailserver_unix_now(w), 0,
+	struct buf full;
+	buf_init(&full);
+	buf_printf(&full, "Return-Path: <%s>\r\n", mail_from);
+	buf_add(&full, msg, len);
+	struct world_summary s;
+	world_summary_parse(&s, full.p, full.len);
+	if (store_message_add(w->store, folder, full.p, full.len, mailserver_unix_now(w), 0,
 			      &s.sum, &uid) != 0)
 		uid = 0;
-	mailserver_summary_free(&s);
+	world_summary_free(&s);
+	buf_free(&full);
 	return uid;
 }
 
@@ -170,7 +153,7 @@ static void mailserver_bounce(struct world *w, struct host *srv, const char *sen
 
 	if (sender_domain && world_server_is_local(srv, sender_domain)) {
 		store_begin(w->store);
-		uint32_t uid = mailserver_store_local(w, sender, dsn.p, dsn.len);
+		uint32_t uid = mailserver_store_local(w, srv, sender, "", dsn.p, dsn.len);
 		if (uid && store_commit(w->store) == 0)
 			world_event(w, srv->name, NULL, "delivered", NULL,
 				    "bounce delivered to %s INBOX (uid %u)", sender, uid);
@@ -222,10 +205,18 @@ static bool smtp_in_auth(void *ctx, const char *user, const char *password)
 static bool smtp_in_mail(void *ctx, const struct smtp_envelope *env, const char *from,
 			 struct smtp_reply *reply)
 {
-	(void)ctx;
-	(void)env;
-	(void)from;
-	(void)reply;
+	struct smtp_in *s = ctx;
+	/* On submission a logged-in user sends as herself: otherwise anyone
+	 * with an account could put any sender on the envelope (Postfix calls
+	 * this reject_sender_login_mismatch). */
+	if (s->c->port == PORT_SUBMISSION && env->auth_user && strcasecmp(from, env->auth_user)) {
+		smtp_reply_set(reply, 553, "5.7.1",
+			       "on the submission port the envelope sender must be the address "
+			       "the user logged in as",
+			       "<%s>: Sender address rejected: not owned by user %s", from,
+			       env->auth_user);
+		return false;
+	}
 	return true;
 }
 
@@ -234,6 +225,9 @@ static bool smtp_in_rcpt(void *ctx, const struct smtp_envelope *env, const char 
 {
 	struct smtp_in *s = ctx;
 	const char *domain = mime_addr_domain(rcpt);
+	struct store_account pm;
+	if (!domain && mailserver_local_account(s->w, s->srv, rcpt, &pm))
+		return true; /* the bare <Postmaster> of RFC 5321 4.1.1.3 */
 	if (!domain) {
 		smtp_reply_set(reply, 501, "5.1.3", NULL,
 			       "<%s>: Recipient address rejected: need fully-qualified address", rcpt);
@@ -241,7 +235,7 @@ static bool smtp_in_rcpt(void *ctx, const struct smtp_envelope *env, const char 
 	}
 	if (world_server_is_local(s->srv, domain)) {
 		struct store_account acct;
-		if (store_account_find(s->w->store, rcpt, &acct) == 0)
+		if (mailserver_local_account(s->w, s->srv, rcpt, &acct))
 			return true;
 		smtp_reply_set(reply, 550, "5.1.1",
 			       "550 is a permanent failure: no mailbox of that name here. "
@@ -281,11 +275,29 @@ static void smtp_in_data(void *ctx, const struct smtp_envelope *env, const char 
 	/* One transaction: local deliveries and queue entries together. */
 	int64_t *queued = xcalloc(env->nrcpts, sizeof *queued);
 	size_t nqueued = 0;
+	int64_t *delivered = xcalloc(env->nrcpts, sizeof *delivered);
+	size_t ndelivered = 0;
 	bool ok = store_begin(w->store) == 0;
 	for (size_t i = 0; ok && i < env->nrcpts; i++) {
 		const char *domain = mime_addr_domain(env->rcpts[i]);
-		if (domain && world_server_is_local(s->srv, domain)) {
-			ok = mailserver_store_local(w, env->rcpts[i], full.p, full.len) != 0;
+		/* the same recipient twice gets one copy */
+		bool dup = false;
+		for (size_t j = 0; j < i && !dup; j++)
+			dup = strcasecmp(env->rcpts[j], env->rcpts[i]) == 0;
+		if (dup)
+			continue;
+		if (!domain || world_server_is_local(s->srv, domain)) {
+			/* two names of one mailbox (postmaster and its owner) get one copy */
+			struct store_account acct;
+			bool again = false;
+			if (mailserver_local_account(w, s->srv, env->rcpts[i], &acct)) {
+				for (size_t k = 0; k < ndelivered && !again; k++)
+					again = delivered[k] == acct.id;
+				delivered[ndelivered++] = acct.id;
+			}
+			if (!again)
+				ok = mailserver_store_local(w, s->srv, env->rcpts[i], env->mail_from,
+							    full.p, full.len) != 0;
 			continue;
 		}
 		/* one queue entry per destination domain: all its recipients go
@@ -329,7 +341,10 @@ static void smtp_in_data(void *ctx, const struct smtp_envelope *env, const char 
 			       "Ok: queued as %s", qid);
 		for (size_t i = 0; i < env->nrcpts; i++) {
 			const char *domain = mime_addr_domain(env->rcpts[i]);
-			if (domain && world_server_is_local(s->srv, domain))
+			bool dup = false;
+			for (size_t j = 0; j < i && !dup; j++)
+				dup = strcasecmp(env->rcpts[j], env->rcpts[i]) == 0;
+			if (!dup && (!domain || world_server_is_local(s->srv, domain)))
 				world_event(w, s->srv->name, NULL, "delivered",
 					    "the mail is in the recipient's mailbox on the server, "
 					    "waiting for POP3 or IMAP to read it",
@@ -353,6 +368,7 @@ static void smtp_in_data(void *ctx, const struct smtp_envelope *env, const char 
 		}
 	}
 	free(queued);
+	free(delivered);
 	buf_free(&full);
 }
 
@@ -419,8 +435,12 @@ static const struct conn_ops smtp_in_conn_ops = {
 void mailserver_accept(struct conn *c)
 {
 	struct host *srv = c->host[SIDE_SERVER];
+	if (c->port == PORT_POP3) {
+		maildrop_accept(c);
+		return;
+	}
 	if (c->port != PORT_SMTP && c->port != PORT_SUBMISSION) {
-		/* POP3 and IMAP arrive in later versions: nobody listens there */
+		/* IMAP arrives in a later version: nobody listens there */
 		c->open[SIDE_SERVER] = false;
 		net_close(c, SIDE_SERVER);
 		return;
@@ -560,9 +580,12 @@ static void relay_settle(struct relay *r, const char *remote, bool perm_all,
 				delay *= r->srv->retry_backoff;
 			int64_t at = w->loop.now_us + delay;
 			store_queue_reschedule(w->store, r->id, attempts, at, last_temp);
+			bool said_4xx = last_temp && last_temp[0] == '4';
 			world_event(w, r->srv->name, NULL, "retry",
-				    "4xx means try again later: the mail stays queued and the "
-				    "wait doubles each time",
+				    said_4xx ? "4xx means try again later: the mail stays queued "
+					       "and each wait is longer than the last"
+					     : "no SMTP conversation was possible: the mail stays "
+					       "queued and each wait is longer than the last",
 				    "%s: %s; attempt %d of %d failed, next try in %llds",
 				    e->domain, last_temp ? last_temp : "temporary failure",
 				    attempts, r->srv->retry_attempts,
@@ -665,12 +688,30 @@ static void relay_due(void *arg)
 		return;
 	}
 	if (!r->srv->up) {
-		/* a server that is down runs no queue: look again later */
-		mailserver_queue_schedule(w, r->srv, r->id, w->loop.now_us + r->srv->retry_first_us);
+		/* a server that is down runs no queue; the entry waits in the
+		 * store, and mailserver_resume() picks it up when it is back */
 		relay_free(r);
 		return;
 	}
 	net_dns_mx(w, r->srv, r->e.domain, relay_dns_answer, r);
+}
+
+void mailserver_resume(struct world *w, struct host *srv)
+{
+	int64_t *ids, *next;
+	size_t n;
+	if (store_queue_list(w->store, srv->name, &ids, &next, &n) != 0)
+		return;
+	for (size_t i = 0; i < n; i++)
+		mailserver_queue_schedule(w, srv, ids[i], next[i] > w->loop.now_us ? next[i]
+										   : w->loop.now_us);
+	if (n)
+		world_event(w, srv->name, NULL, "queue-resumed",
+			    "a server that comes back runs its queue again: nothing it had "
+			    "accepted was lost while it was down",
+			    "%zu queued message%s to retry", n, n == 1 ? "" : "s");
+	free(ids);
+	free(next);
 }
 
 void mailserver_queue_schedule(struct world *w, struct host *srv, int64_t id, int64_t at_us)

@@ -273,7 +273,9 @@ static void net_connect_arrive(void *arg)
 		net_maybe_release(c);
 		return;
 	}
-	if (!fail && (!c->host[SIDE_SERVER]->up || !c->link->up))
+	if (!fail && !c->host[SIDE_CLIENT]->up)
+		fail = "the connecting host went down";
+	else if (!fail && (!c->host[SIDE_SERVER]->up || !c->link->up))
 		fail = !c->link->up ? "connection timed out: no route to host"
 				    : "connection refused";
 	if (fail) {
@@ -374,7 +376,8 @@ void net_break_host(struct world *w, struct host *h, const char *why)
 	struct conn *c = w->conns;
 	while (c) {
 		struct conn *next = c->next;
-		if ((c->host[0] == h || c->host[1] == h) && c->established)
+		/* established or still connecting: either way it is over */
+		if (c->host[0] == h || c->host[1] == h)
 			net_break(c, why);
 		c = next;
 	}

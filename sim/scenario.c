@@ -2178,8 +2178,8 @@ bool scn_action_available(enum scn_action_kind kind)
 	case SCN_SERVER_STATE:
 	case SCN_NOTE:
 	case SCN_SESSION:
-		return true;
 	case SCN_POP3_FETCH:
+		return true;
 	case SCN_IMAP_SYNC:
 	case SCN_IMAP_OPEN:
 	case SCN_IMAP_CLOSE:
@@ -2198,8 +2198,8 @@ bool scn_port_available(enum scn_port port)
 	switch (port) {
 	case SCN_PORT_SMTP:
 	case SCN_PORT_SUBMISSION:
-		return true;
 	case SCN_PORT_POP3:
+		return true;
 	case SCN_PORT_IMAP:
 		return false;
 	}

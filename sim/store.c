@@ -192,6 +192,10 @@ enum store_stmt {
 	SQL_FOLDER_HAS,
 	SQL_MESSAGE_ADD,
 	SQL_MESSAGE_GET,
+	SQL_FOLDER_LIST,
+	SQL_MESSAGE_DELETE,
+	SQL_DEVICE_UIDLS,
+	SQL_QUEUE_LIST,
 	SQL_QUEUE_ADD,
 	SQL_QUEUE_RCPT_ADD,
 	SQL_QUEUE_GET,
@@ -255,6 +259,17 @@ static const char *const store_sql[SQL_NSTMTS] = {
 	[SQL_MESSAGE_GET] =
 		"SELECT id, flags, internaldate, size, content FROM messages"
 		" WHERE folder_id = ?1 AND uid = ?2",
+
+	[SQL_FOLDER_LIST] =
+		"SELECT id, uid, flags, internaldate, size FROM messages WHERE folder_id = ?1"
+		" ORDER BY uid",
+	[SQL_MESSAGE_DELETE] = "DELETE FROM messages WHERE folder_id = ?1 AND uid = ?2",
+	[SQL_DEVICE_UIDLS] =
+		"SELECT uidl FROM device_messages WHERE device_id = ?1 AND uidl IS NOT NULL"
+		" ORDER BY id",
+
+	[SQL_QUEUE_LIST] =
+		"SELECT id, next_try_us FROM queue WHERE server = ?1 ORDER BY next_try_us, id",
 
 	[SQL_QUEUE_ADD] =
 		"INSERT INTO queue (server, domain, mail_from, content, arrival, attempts, next_try_us)"
@@ -1070,6 +1085,74 @@ void store_message_free(struct store_message *m)
 	m->content_len = 0;
 }
 
+int store_folder_list(struct store *st, int64_t folder_id, struct store_message **out,
+		      size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	if (!st)
+		return -1;
+	sqlite3_stmt *s = stmt_get(st, SQL_FOLDER_LIST);
+	if (!s)
+		return -1;
+	int rc = -1;
+	size_t cap = 0;
+	if (sqlite3_bind_int64(s, 1, folder_id) != SQLITE_OK) {
+		db_error(st, "list folder");
+		goto done;
+	}
+	for (;;) {
+		int step = sqlite3_step(s);
+		if (step == SQLITE_DONE)
+			break;
+		if (step != SQLITE_ROW) {
+			db_error(st, "list folder");
+			goto done;
+		}
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 16;
+			*out = xrealloc(*out, cap * sizeof **out);
+		}
+		struct store_message *m = &(*out)[(*n)++];
+		memset(m, 0, sizeof *m);
+		m->id = sqlite3_column_int64(s, 0);
+		m->uid = (uint32_t)sqlite3_column_int64(s, 1);
+		m->flags = (uint32_t)sqlite3_column_int64(s, 2);
+		m->internaldate = sqlite3_column_int64(s, 3);
+		m->size = sqlite3_column_int64(s, 4);
+	}
+	rc = 0;
+done:
+	stmt_done(s);
+	if (rc != 0) {
+		free(*out);
+		*out = NULL;
+		*n = 0;
+	}
+	return rc;
+}
+
+int store_message_delete(struct store *st, int64_t folder_id, uint32_t uid)
+{
+	if (!st)
+		return -1;
+	if (tx_begin(st) < 0)
+		return -1;
+	int rc = -1;
+	sqlite3_stmt *s = stmt_get(st, SQL_MESSAGE_DELETE);
+	if (!s)
+		goto done;
+	if ((sqlite3_bind_int64(s, 1, folder_id) | sqlite3_bind_int64(s, 2, uid)) != SQLITE_OK ||
+	    sqlite3_step(s) != SQLITE_DONE) {
+		db_error(st, "delete message");
+		goto done;
+	}
+	rc = sqlite3_changes(st->db) > 0 ? 0 : 1;
+done:
+	stmt_done(s);
+	return tx_end(st, rc); /* 1, "no such message", commits like 0 */
+}
+
 /* ------------------------------------------------------------------------
  * Relay queues
  * ------------------------------------------------------------------------ */
@@ -1264,6 +1347,52 @@ int store_queue_delete(struct store *st, int64_t id)
 	return change_run(st, s, "queue delete");
 }
 
+int store_queue_list(struct store *st, const char *server, int64_t **ids, int64_t **next_try_us,
+		     size_t *n)
+{
+	*ids = NULL;
+	*next_try_us = NULL;
+	*n = 0;
+	if (!st || !server)
+		return -1;
+	sqlite3_stmt *s = stmt_get(st, SQL_QUEUE_LIST);
+	if (!s)
+		return -1;
+	int rc = -1;
+	size_t cap = 0;
+	if (bind_text(s, 1, server) != SQLITE_OK) {
+		db_error(st, "list queue");
+		goto done;
+	}
+	for (;;) {
+		int step = sqlite3_step(s);
+		if (step == SQLITE_DONE)
+			break;
+		if (step != SQLITE_ROW) {
+			db_error(st, "list queue");
+			goto done;
+		}
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 16;
+			*ids = xrealloc(*ids, cap * sizeof **ids);
+			*next_try_us = xrealloc(*next_try_us, cap * sizeof **next_try_us);
+		}
+		(*ids)[*n] = sqlite3_column_int64(s, 0);
+		(*next_try_us)[*n] = sqlite3_column_int64(s, 1);
+		(*n)++;
+	}
+	rc = 0;
+done:
+	stmt_done(s);
+	if (rc != 0) {
+		free(*ids);
+		free(*next_try_us);
+		*ids = *next_try_us = NULL;
+		*n = 0;
+	}
+	return rc;
+}
+
 int store_queue_count(struct store *st, const char *server, int64_t *count)
 {
 	if (!st)
@@ -1386,6 +1515,54 @@ int store_device_count(struct store *st, int64_t device, int64_t *count)
 		return -1;
 	sqlite3_bind_int64(s, 1, device);
 	return count_run(st, s, count, "count device messages");
+}
+
+int store_device_uidls(struct store *st, int64_t device, char ***out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	if (!st)
+		return -1;
+	sqlite3_stmt *s = stmt_get(st, SQL_DEVICE_UIDLS);
+	if (!s)
+		return -1;
+	int rc = -1;
+	size_t cap = 0;
+	if (sqlite3_bind_int64(s, 1, device) != SQLITE_OK) {
+		db_error(st, "device uidls");
+		goto done;
+	}
+	for (;;) {
+		int step = sqlite3_step(s);
+		if (step == SQLITE_DONE)
+			break;
+		if (step != SQLITE_ROW) {
+			db_error(st, "device uidls");
+			goto done;
+		}
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 16;
+			*out = xrealloc(*out, cap * sizeof **out);
+		}
+		const char *u = (const char *)sqlite3_column_text(s, 0);
+		(*out)[(*n)++] = xstrdup(u ? u : "");
+	}
+	rc = 0;
+done:
+	stmt_done(s);
+	if (rc != 0) {
+		store_strings_free(*out, *n);
+		*out = NULL;
+		*n = 0;
+	}
+	return rc;
+}
+
+void store_strings_free(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
 }
 
 int64_t store_memory_used(void)

@@ -128,6 +128,13 @@ int store_folder_count(struct store *st, int64_t folder_id, int64_t *count);
 int store_folder_has(struct store *st, int64_t folder_id, const char *from,
 		     const char *to, const char *subject);
 
+/* All messages of a folder in UID order, without their content; *out is
+ * malloc'd (free() it). */
+int store_folder_list(struct store *st, int64_t folder_id, struct store_message **out,
+		      size_t *n);
+/* Remove one message; 0 done, 1 no such message, -1 error. */
+int store_message_delete(struct store *st, int64_t folder_id, uint32_t uid);
+
 /* --- relay queues */
 int store_queue_add(struct store *st, const char *server, const char *domain,
 		    const char *mail_from, const char *const *rcpts, size_t nrcpts,
@@ -144,6 +151,9 @@ int store_queue_reschedule(struct store *st, int64_t id, int attempts,
 			   int64_t next_try_us, const char *last_reply);
 int store_queue_delete(struct store *st, int64_t id);
 int store_queue_count(struct store *st, const char *server, int64_t *count);
+/* The entries of one server's queue, soonest first: two malloc'd arrays. */
+int store_queue_list(struct store *st, const char *server, int64_t **ids, int64_t **next_try_us,
+		     size_t *n);
 
 /* --- devices and what they hold */
 int store_device_add(struct store *st, const char *name, const char *owner, int64_t *id);
@@ -153,6 +163,9 @@ int store_device_message_add(struct store *st, int64_t device, const char *folde
 			     const struct store_summary *sum, const char *uidl,
 			     uint32_t uid, uint32_t flags);
 int store_device_count(struct store *st, int64_t device, int64_t *count);
+/* The POP3 unique-ids of what a device already downloaded. */
+int store_device_uidls(struct store *st, int64_t device, char ***out, size_t *n);
+void store_strings_free(char **v, size_t n);
 
 /* Bytes SQLite holds right now (all databases of the process). */
 int64_t store_memory_used(void);

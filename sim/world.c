@@ -61,6 +61,46 @@ void world_event(struct world *w, const char *host, const char *to,
 	buf_free(&text);
 }
 
+/* Parse the headers the views show, decoding encoded words. */
+static void world_summary_field(const char *msg, size_t len, const char *name,
+				     struct buf *out, const char **field, bool decode)
+{
+	struct buf raw;
+	buf_init(&raw);
+	*field = NULL;
+	if (mime_header_get(msg, len, name, &raw)) {
+		if (decode)
+			mime_decode_header_value(out, raw.p, raw.len);
+		else
+			buf_add(out, raw.p, raw.len);
+		*field = out->p ? out->p : "";
+	}
+	buf_free(&raw);
+}
+
+void world_summary_parse(struct world_summary *s, const char *msg, size_t len)
+{
+	buf_init(&s->from);
+	buf_init(&s->to);
+	buf_init(&s->subject);
+	buf_init(&s->date);
+	buf_init(&s->msgid);
+	world_summary_field(msg, len, "From", &s->from, &s->sum.from, true);
+	world_summary_field(msg, len, "To", &s->to, &s->sum.to, true);
+	world_summary_field(msg, len, "Subject", &s->subject, &s->sum.subject, true);
+	world_summary_field(msg, len, "Date", &s->date, &s->sum.date, false);
+	world_summary_field(msg, len, "Message-ID", &s->msgid, &s->sum.message_id, false);
+}
+
+void world_summary_free(struct world_summary *s)
+{
+	buf_free(&s->from);
+	buf_free(&s->to);
+	buf_free(&s->subject);
+	buf_free(&s->date);
+	buf_free(&s->msgid);
+}
+
 /* ================================================================ building */
 
 static struct host *world_add_host(struct world *w, const char *name, enum host_kind kind)
@@ -197,6 +237,9 @@ void world_free(struct world *w)
 	for (size_t i = 0; i < w->nenh_seen; i++)
 		free(w->enh_seen[i]);
 	free(w->enh_seen);
+	for (size_t i = 0; i < w->nlocks; i++)
+		free(w->locks[i]);
+	free(w->locks);
 }
 
 /* ================================================================ story */
@@ -275,10 +318,14 @@ static void world_story_start(struct world *w)
 			    "server %s %s", h->name, a->up ? "up" : "down");
 		if (!a->up)
 			net_break_host(w, h, "connection reset: server went down");
+		else
+			mailserver_resume(w, h);
 		world_story_next(w);
 		break;
 	}
 	case SCN_POP3_FETCH:
+		agent_pop3_fetch(w, a);
+		break;
 	case SCN_IMAP_SYNC:
 	case SCN_IMAP_OPEN:
 	case SCN_IMAP_CLOSE:

@@ -10,7 +10,8 @@
  *                 bandwidth, loss, down/up; the simulated DNS
  *   mailserver.c  what a mail server does around its SMTP engine:
  *                 local delivery, relay queue, retries, bounces
- *   agent.c       the user agents (send) and raw sessions typed by hand
+ *   maildrop.c    the POP3 service of a mail server: lock, list, UPDATE
+ *   agent.c       the user agents (send, POP3 fetch) and raw sessions
  */
 #ifndef MAILSIM_WORLD_H
 #define MAILSIM_WORLD_H
@@ -42,6 +43,7 @@
 #define CONNECT_TIMEOUT_US (30 * US_PER_SEC)    /* no route: give up after */
 #define TCP_MIN_RTO_US (200 * US_PER_MS)        /* retransmission timeout */
 #define SMTP_SERVER_IDLE_TIMEOUT_US (300 * US_PER_SEC) /* RFC 5321 4.5.3.2.7 */
+#define POP3_SERVER_IDLE_TIMEOUT_US (600 * US_PER_SEC) /* RFC 1939 3 */
 #define RETRY_FIRST_US (60 * US_PER_SEC)        /* first retry after 1 minute */
 #define RETRY_BACKOFF 2
 #define RETRY_ATTEMPTS 5
@@ -134,6 +136,8 @@ struct world {
 	/* what the checks look at */
 	unsigned char replies_seen[600]; /* SMTP reply codes seen */
 	char **enh_seen;           /* enhanced status codes seen */
+	char **locks;              /* POP3 maildrops locked now (addresses) */
+	size_t nlocks;
 	size_t nenh_seen;
 
 	int checks_passed, checks_failed;
@@ -162,6 +166,14 @@ void world_event(struct world *w, const char *host, const char *to,
 /* The story's current action is finished: go on with the next. */
 void world_story_next(struct world *w);
 
+/* The headers the views show, parsed once (encoded words decoded). */
+struct world_summary {
+	struct buf from, to, subject, date, msgid;
+	struct store_summary sum; /* points into the buffers above */
+};
+void world_summary_parse(struct world_summary *s, const char *msg, size_t len);
+void world_summary_free(struct world_summary *s);
+
 /* --- net.c */
 struct link *net_link(struct world *w, struct host *a, struct host *b);
 /* Open a connection from client to server:port.  The server side is set up
@@ -187,9 +199,15 @@ void net_dns_mx(struct world *w, struct host *asker, const char *domain,
 void mailserver_accept(struct conn *c);
 /* A queue entry is due (scheduled by the server itself). */
 void mailserver_queue_schedule(struct world *w, struct host *srv, int64_t id, int64_t at_us);
+/* The server is up again: schedule every entry of its queue. */
+void mailserver_resume(struct world *w, struct host *srv);
+
+/* --- maildrop.c */
+void maildrop_accept(struct conn *c);
 
 /* --- agent.c */
 void agent_send(struct world *w, const struct scn_action *a, long iteration);
 void agent_session(struct world *w, const struct scn_action *a);
+void agent_pop3_fetch(struct world *w, const struct scn_action *a);
 
 #endif

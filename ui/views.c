@@ -225,9 +225,8 @@ void view_json_sink(void *ctx, const struct trace_rec *r)
 	if (r->event) {
 		buf_adds(b, ",\"event\":");
 		view_json_string(b, r->event, strlen(r->event));
-		view_json_host(b, "host", r->from);
-		if (r->to)
-			view_json_host(b, "to", r->to);
+		view_json_host(b, "from", r->from);
+		view_json_host(b, "to", r->to);
 		buf_adds(b, ",\"detail\":");
 		view_json_string(b, r->text, r->text_len);
 	} else {

@@ -399,18 +399,208 @@ static void test_all_refused_no_data(void)
 	smtp_client_free(c);
 }
 
-static void test_rcpt_452_is_tempfail(void)
+/* 452 to RCPT TO is "too many recipients": carol is deferred, not failed,
+ * and goes in a second transaction after the first is done. */
+static void test_rcpt_452_retried_in_next_transaction(void)
 {
 	struct smtp_client *c = relay_at_mail(two_rcpts, 2);
 	said(c, "250 2.1.0 Ok\r\n");
 	said(c, "250 2.1.5 Ok\r\n");
 	CHECK_STR(said(c, "452 4.5.3 Too many recipients\r\n"), "DATA\r\n");
+	CHECK_INT(status_of(c, 1), SMTP_RCPT_PENDING); /* deferred, not decided */
+	CHECK(reply_of(c, 1) == NULL);
+	CHECK_STR(said(c, "354 go\r\n"), MSG ".\r\n");
+	CHECK_STR(said(c, "250 2.0.0 Ok: queued as 1\r\n"), "MAIL FROM:<alice@uea.edu.br>\r\n");
+	CHECK_CONTAINS(wire_note_at(&said_wire, 0), "RFC 5321 4.5.3.1.10");
+	CHECK_STR(smtp_client_state_name(c), "MAIL");
+	CHECK_INT(status_of(c, 0), SMTP_RCPT_DELIVERED);
+	CHECK_STR(reply_of(c, 0), "250 2.0.0 Ok: queued as 1");
+	CHECK_INT(status_of(c, 1), SMTP_RCPT_PENDING);
+	CHECK_STR(said(c, "250 2.1.0 Ok\r\n"), "RCPT TO:<carol@gmail.com>\r\n");
+	CHECK_STR(said(c, "250 2.1.5 Ok\r\n"), "DATA\r\n");
+	CHECK_STR(said(c, "354 go\r\n"), MSG ".\r\n");
+	CHECK_STR(said(c, "250 2.0.0 Ok: queued as 2\r\n"), "QUIT\r\n");
+	CHECK_INT(status_of(c, 0), SMTP_RCPT_DELIVERED);
+	CHECK_STR(reply_of(c, 0), "250 2.0.0 Ok: queued as 1");
+	CHECK_INT(status_of(c, 1), SMTP_RCPT_DELIVERED);
+	CHECK_STR(reply_of(c, 1), "250 2.0.0 Ok: queued as 2");
+	CHECK_STR(said(c, "221 Bye\r\n"), "");
+	CHECK(smtp_client_done(c));
+	smtp_client_free(c);
+}
+
+/* 102 recipients at a server that takes 100 per transaction (the review's
+ * case): the 101st and 102nd go in a second transaction. */
+static void test_102_recipients_two_transactions(void)
+{
+	char *addrs[102];
+	char line[80];
+	for (size_t i = 0; i < 102; i++) {
+		snprintf(line, sizeof line, "user%zu@gmail.com", i + 1);
+		addrs[i] = xstrdup(line);
+	}
+	struct smtp_client *c = relay_client((const char *const *)addrs, 102, MSG);
+	said(c, GREETING);
+	CHECK_STR(said(c, EHLO_GMAIL), "MAIL FROM:<alice@uea.edu.br> SIZE=" MSG_OCTETS "\r\n");
+	CHECK_STR(said(c, "250 2.1.0 OK\r\n"), "RCPT TO:<user1@gmail.com>\r\n");
+	for (size_t i = 2; i <= 100; i++) {
+		snprintf(line, sizeof line, "RCPT TO:<user%zu@gmail.com>\r\n", i);
+		CHECK_STR(said(c, "250 2.1.5 OK\r\n"), line);
+	}
+	CHECK_STR(said(c, "250 2.1.5 OK\r\n"), "RCPT TO:<user101@gmail.com>\r\n");
+	CHECK_STR(said(c, "452 4.5.3 Too many recipients\r\n"), "RCPT TO:<user102@gmail.com>\r\n");
+	CHECK_STR(said(c, "452 4.5.3 Too many recipients\r\n"), "DATA\r\n");
+	CHECK_STR(said(c, "354 Go ahead\r\n"), MSG ".\r\n");
+	CHECK_STR(said(c, "250 2.0.0 OK queued as A1\r\n"),
+		  "MAIL FROM:<alice@uea.edu.br> SIZE=" MSG_OCTETS "\r\n");
+	CHECK_STR(wire_note_at(&said_wire, 0),
+		  "the server took only 100 recipients in one transaction: the rest go in "
+		  "another (RFC 5321 4.5.3.1.10)");
+	CHECK_STR(said(c, "250 2.1.0 OK\r\n"), "RCPT TO:<user101@gmail.com>\r\n");
+	CHECK_STR(said(c, "250 2.1.5 OK\r\n"), "RCPT TO:<user102@gmail.com>\r\n");
+	CHECK_STR(said(c, "250 2.1.5 OK\r\n"), "DATA\r\n");
+	CHECK_STR(said(c, "354 Go ahead\r\n"), MSG ".\r\n");
+	CHECK_STR(said(c, "250 2.0.0 OK queued as B2\r\n"), "QUIT\r\n");
+	CHECK_STR(said(c, "221 2.0.0 Bye\r\n"), "");
+	CHECK(smtp_client_done(c));
+	for (size_t i = 0; i < 102; i++)
+		CHECK_INT(status_of(c, i), SMTP_RCPT_DELIVERED);
+	CHECK_STR(reply_of(c, 99), "250 2.0.0 OK queued as A1");
+	CHECK_STR(reply_of(c, 100), "250 2.0.0 OK queued as B2");
+	CHECK_STR(reply_of(c, 101), "250 2.0.0 OK queued as B2");
+	smtp_client_free(c);
+	for (size_t i = 0; i < 102; i++)
+		free(addrs[i]);
+}
+
+/* A transaction that makes no progress ends the retries: the deferred
+ * recipients fail for now, each with its 452. */
+static void test_rcpt_452_without_progress(void)
+{
+	/* no recipient accepted at all: another transaction would not help */
+	struct smtp_client *c = relay_at_mail(two_rcpts, 2);
+	said(c, "250 2.1.0 Ok\r\n");
+	CHECK_STR(said(c, "550 5.1.1 no such user\r\n"), "RCPT TO:<carol@gmail.com>\r\n");
+	CHECK_STR(said(c, "452 4.3.1 Insufficient system storage\r\n"), "QUIT\r\n");
+	CHECK_INT(status_of(c, 0), SMTP_RCPT_PERMFAIL);
+	CHECK_INT(status_of(c, 1), SMTP_RCPT_TEMPFAIL);
+	CHECK_STR(reply_of(c, 1), "452 4.3.1 Insufficient system storage");
+	smtp_client_free(c);
+
+	/* the second transaction accepts no one: stop there */
+	c = relay_at_mail(two_rcpts, 2);
+	said(c, "250 2.1.0 Ok\r\n");
+	said(c, "250 2.1.5 Ok\r\n");
+	said(c, "452 4.5.3 Too many recipients\r\n");
+	said(c, "354 go\r\n");
+	CHECK_STR(said(c, "250 2.0.0 Ok\r\n"), "MAIL FROM:<alice@uea.edu.br>\r\n");
+	CHECK_STR(said(c, "250 2.1.0 Ok\r\n"), "RCPT TO:<carol@gmail.com>\r\n");
+	CHECK_STR(said(c, "452 4.5.3 Still too many\r\n"), "QUIT\r\n");
+	CHECK_INT(status_of(c, 0), SMTP_RCPT_DELIVERED);
+	CHECK_INT(status_of(c, 1), SMTP_RCPT_TEMPFAIL);
+	CHECK_STR(reply_of(c, 1), "452 4.5.3 Still too many");
+	smtp_client_free(c);
+
+	/* the message refused at "." : no retry; the deferred keep their 452 */
+	c = relay_at_mail(two_rcpts, 2);
+	said(c, "250 2.1.0 Ok\r\n");
+	said(c, "250 2.1.5 Ok\r\n");
+	said(c, "452 4.5.3 Too many recipients\r\n");
+	said(c, "354 go\r\n");
+	CHECK_STR(said(c, "451 4.3.0 queue file write error\r\n"), "QUIT\r\n");
+	CHECK_INT(status_of(c, 0), SMTP_RCPT_TEMPFAIL);
+	CHECK_STR(reply_of(c, 0), "451 4.3.0 queue file write error");
 	CHECK_INT(status_of(c, 1), SMTP_RCPT_TEMPFAIL);
 	CHECK_STR(reply_of(c, 1), "452 4.5.3 Too many recipients");
+	smtp_client_free(c);
+
+	/* DATA refused: the deferred recipient was never part of it */
+	c = relay_at_mail(two_rcpts, 2);
+	said(c, "250 2.1.0 Ok\r\n");
+	said(c, "250 2.1.5 Ok\r\n");
+	said(c, "452 4.5.3 Too many recipients\r\n");
+	CHECK_STR(said(c, "554 5.7.1 no\r\n"), "QUIT\r\n");
+	CHECK_INT(status_of(c, 0), SMTP_RCPT_PERMFAIL);
+	CHECK_INT(status_of(c, 1), SMTP_RCPT_TEMPFAIL);
+	CHECK_STR(reply_of(c, 1), "452 4.5.3 Too many recipients");
+	smtp_client_free(c);
+
+	/* a 421 mid-way decides everyone left, deferred or not */
+	c = relay_at_mail(two_rcpts, 2);
+	said(c, "250 2.1.0 Ok\r\n");
+	said(c, "250 2.1.5 Ok\r\n");
+	said(c, "452 4.5.3 Too many recipients\r\n");
+	CHECK_STR(said(c, "421 4.3.2 shutting down\r\n"), "");
+	CHECK(smtp_client_done(c));
+	CHECK_STR(reply_of(c, 0), "421 4.3.2 shutting down");
+	CHECK_STR(reply_of(c, 1), "421 4.3.2 shutting down");
+	smtp_client_free(c);
+}
+
+/* RFC 821 gave "too many recipients" the code 552; RFC 5321 4.5.3.1.10 asks
+ * clients to treat that as temporary.  A 552 before anyone was accepted is
+ * no limit on a count, and stays permanent. */
+static void test_rcpt_552_after_accepted_is_too_many(void)
+{
+	struct smtp_client *c = relay_at_mail(two_rcpts, 2);
+	said(c, "250 2.1.0 Ok\r\n");
+	said(c, "250 2.1.5 Ok\r\n");
+	CHECK_STR(said(c, "552 Too many recipients\r\n"), "DATA\r\n");
 	said(c, "354 go\r\n");
-	said(c, "250 2.0.0 Ok\r\n");
-	CHECK_INT(status_of(c, 0), SMTP_RCPT_DELIVERED);
-	CHECK_INT(status_of(c, 1), SMTP_RCPT_TEMPFAIL); /* decided once, stays */
+	CHECK_STR(said(c, "250 Ok\r\n"), "MAIL FROM:<alice@uea.edu.br>\r\n");
+	said(c, "250 Ok\r\n");
+	CHECK_STR(said(c, "250 Ok\r\n"), "DATA\r\n");
+	said(c, "354 go\r\n");
+	CHECK_STR(said(c, "250 Ok\r\n"), "QUIT\r\n");
+	CHECK_INT(status_of(c, 1), SMTP_RCPT_DELIVERED);
+	smtp_client_free(c);
+
+	c = relay_at_mail(two_rcpts, 2);
+	said(c, "250 2.1.0 Ok\r\n");
+	CHECK_STR(said(c, "552 5.2.2 Mailbox full\r\n"), "RCPT TO:<carol@gmail.com>\r\n");
+	CHECK_INT(status_of(c, 0), SMTP_RCPT_PERMFAIL);
+	smtp_client_free(c);
+}
+
+/* A recipient given twice is asked for once; every copy reports its fate. */
+static void test_duplicate_recipients_sent_once(void)
+{
+	const char *const rcpts[] = {"bob@gmail.com", "carol@gmail.com", "BOB@Gmail.com",
+				     "bob@gmail.com", "Carol@gmail.com", "dave@gmail.com"};
+	struct smtp_client *c = relay_at_mail(rcpts, 6);
+	CHECK_STR(said(c, "250 2.1.0 Ok\r\n"), "RCPT TO:<bob@gmail.com>\r\n");
+	CHECK_STR(said(c, "250 2.1.5 Ok\r\n"), "RCPT TO:<carol@gmail.com>\r\n");
+	CHECK_STR(said(c, "550 5.1.1 no carol\r\n"), "RCPT TO:<dave@gmail.com>\r\n");
+	CHECK_INT(status_of(c, 4), SMTP_RCPT_PERMFAIL);
+	CHECK_STR(reply_of(c, 4), "550 5.1.1 no carol");
+	CHECK_INT(status_of(c, 2), SMTP_RCPT_PENDING);
+	CHECK_STR(said(c, "452 4.5.3 Too many recipients\r\n"), "DATA\r\n");
+	said(c, "354 go\r\n");
+	CHECK_STR(said(c, "250 2.0.0 Ok: queued as 1\r\n"), "MAIL FROM:<alice@uea.edu.br>\r\n");
+	/* the second transaction asks for dave only, once */
+	CHECK_STR(said(c, "250 Ok\r\n"), "RCPT TO:<dave@gmail.com>\r\n");
+	CHECK_STR(said(c, "250 Ok\r\n"), "DATA\r\n");
+	said(c, "354 go\r\n");
+	CHECK_STR(said(c, "250 2.0.0 Ok: queued as 2\r\n"), "QUIT\r\n");
+	static const size_t bobs[] = {0, 2, 3};
+	for (size_t i = 0; i < 3; i++) {
+		CHECK_INT(status_of(c, bobs[i]), SMTP_RCPT_DELIVERED);
+		CHECK_STR(reply_of(c, bobs[i]), "250 2.0.0 Ok: queued as 1");
+	}
+	CHECK_INT(status_of(c, 1), SMTP_RCPT_PERMFAIL);
+	CHECK_STR(reply_of(c, 1), "550 5.1.1 no carol");
+	CHECK_INT(status_of(c, 5), SMTP_RCPT_DELIVERED);
+	CHECK_STR(reply_of(c, 5), "250 2.0.0 Ok: queued as 2");
+	smtp_client_free(c);
+
+	/* an unsendable address given twice fails twice, and is never sent */
+	const char *const bad[] = {"evil@x>\r\nDATA", "evil@x>\r\nDATA"};
+	c = relay_client(bad, 2, MSG);
+	said(c, GREETING);
+	CHECK_STR(said(c, EHLO_NO_EXTENSIONS), "QUIT\r\n");
+	CHECK_INT(status_of(c, 0), SMTP_RCPT_PERMFAIL);
+	CHECK_INT(status_of(c, 1), SMTP_RCPT_PERMFAIL);
+	CHECK_STR(reply_of(c, 1), reply_of(c, 0));
 	smtp_client_free(c);
 }
 
@@ -706,7 +896,11 @@ int main(void)
 	RUN(test_mail_refused);
 	RUN(test_one_refused_one_delivered);
 	RUN(test_all_refused_no_data);
-	RUN(test_rcpt_452_is_tempfail);
+	RUN(test_rcpt_452_retried_in_next_transaction);
+	RUN(test_102_recipients_two_transactions);
+	RUN(test_rcpt_452_without_progress);
+	RUN(test_rcpt_552_after_accepted_is_too_many);
+	RUN(test_duplicate_recipients_sent_once);
 	RUN(test_final_451_is_tempfail);
 	RUN(test_final_554_is_permfail);
 	RUN(test_data_refused);

@@ -703,38 +703,49 @@ static void test_data_bare_lf_and_cr(void)
 	}
 }
 
-static void test_data_long_line(void)
+/* One DATA transaction with this message line (CRLF added): the reply. */
+static const char *data_line_reply(struct t *t, const char *prefix, size_t nletters)
 {
-	char *text = repeat('a', 999);
+	char *text = repeat('a', nletters);
 	struct buf msg;
 	buf_init(&msg);
-	struct t t;
-	t_in_mail(&t);
-
-	/* 998 octets and CRLF: exactly 1000, accepted */
-	say(&t, "DATA\r\n");
-	buf_printf(&msg, "%.998s\r\n.\r\n", text);
-	CHECK_STR(say(&t, msg.p), "250 2.0.0 Ok: queued as 1\r\n");
-	CHECK_INT(t.fake.msg.len, 1000);
-
-	/* a stuffed dot does not count (4.5.3.1.6): 1001 octets on the wire */
-	say(&t, "MAIL FROM:<>\r\nRCPT TO:<bob@example.org>\r\nDATA\r\n");
-	buf_clear(&msg);
-	buf_printf(&msg, "..%.997s\r\n.\r\n", text);
-	CHECK_STR(say(&t, msg.p), "250 2.0.0 Ok: queued as 2\r\n");
-	CHECK_INT(t.fake.msg.len, 1000);
-
-	/* 999 and CRLF: refused, nothing stored */
-	say(&t, "MAIL FROM:<>\r\nRCPT TO:<bob@example.org>\r\nDATA\r\n");
-	buf_clear(&msg);
-	buf_printf(&msg, "short\r\n%s\r\nmore\r\n.\r\n", text);
-	CHECK_STR(say(&t, msg.p),
-		  "554 5.6.0 Message has a line over 1000 octets (RFC 5321 4.5.3.1.6)\r\n");
-	CHECK(note_of(&t, "554 ") != NULL);
-	CHECK_INT(t.fake.ndata, 2);
-	CHECK_STR(say(&t, "NOOP\r\n"), "250 2.0.0 Ok\r\n");
+	buf_printf(&msg, "short\r\n%s%s\r\nmore\r\n.\r\n", prefix, text);
+	say(t, "MAIL FROM:<>\r\nRCPT TO:<bob@example.org>\r\nDATA\r\n");
+	say(t, msg.p);
 	buf_free(&msg);
 	free(text);
+	return t_text(t);
+}
+
+#define LONG_LINE_554 "554 5.6.0 Message has a line over 1000 octets (RFC 5321 4.5.3.1.6)\r\n"
+
+/* RFC 5321 4.5.3.1.6: 1000 octets with the CRLF, counted as sent, so a
+ * stuffed dot counts although the server removes it. */
+static void test_data_long_line(void)
+{
+	struct t t;
+	t_ready(&t, false);
+
+	/* 998 octets and CRLF: exactly 1000, accepted */
+	CHECK_STR(data_line_reply(&t, "", 998), "250 2.0.0 Ok: queued as 1\r\n");
+	CHECK_INT(t.fake.msg.len, 7 + 1000 + 6);
+	/* 999 and CRLF: refused, nothing stored, still in step */
+	CHECK_STR(data_line_reply(&t, "", 999), LONG_LINE_554);
+	CHECK(note_of(&t, "554 ") != NULL);
+	CHECK_INT(t.fake.ndata, 1);
+	CHECK_STR(say(&t, "NOOP\r\n"), "250 2.0.0 Ok\r\n");
+
+	/* "." + 997 and CRLF: 1000 on the wire, accepted; 999 are stored */
+	CHECK_STR(data_line_reply(&t, ".", 997), "250 2.0.0 Ok: queued as 2\r\n");
+	CHECK_INT(t.fake.msg.len, 7 + 999 + 6);
+	/* "." + 998 and CRLF: 1001 on the wire, refused */
+	CHECK_STR(data_line_reply(&t, ".", 998), LONG_LINE_554);
+	/* ".." + 996 (".x" stuffed, 1000) accepted; ".." + 997 (1001) refused */
+	CHECK_STR(data_line_reply(&t, "..", 996), "250 2.0.0 Ok: queued as 3\r\n");
+	CHECK_INT(t.fake.msg.len, 7 + 999 + 6);
+	CHECK_STR(data_line_reply(&t, "..", 997), LONG_LINE_554);
+	CHECK_INT(t.fake.ndata, 3);
+	CHECK_STR(say(&t, "NOOP\r\n"), "250 2.0.0 Ok\r\n");
 	t_close(&t);
 }
 
@@ -1087,6 +1098,18 @@ static void test_auth_cancel_and_bad_base64(void)
 	CHECK_STR(say(&t, "AUTH LOGIN YWxpY2U\r\n"), "501 5.5.2 Cannot decode response\r\n");
 	CHECK_STR(say(&t, "AUTH LOGIN\r\nYWxpY2U=\r\nc2Vj cmV0\r\n"),
 		  "334 VXNlcm5hbWU6\r\n334 UGFzc3dvcmQ6\r\n501 5.5.2 Cannot decode response\r\n");
+	/* no white space of any kind inside an answer (RFC 4954 4) */
+	CHECK_STR(say(&t, "AUTH LOGIN\r\nYWxp\tY2U=\r\n"),
+		  "334 VXNlcm5hbWU6\r\n501 5.5.2 Cannot decode response\r\n");
+	CHECK_STR(say(&t, "AUTH PLAIN\r\nAGFsaWNl\rAHNlY3JldA==\r\n"),
+		  "334 \r\n501 5.5.2 Cannot decode response\r\n");
+	CHECK_STR(say(&t, "AUTH PLAIN AGFsaWNl AHNlY3JldA==\r\n"),
+		  "501 5.5.2 Cannot decode response\r\n");
+	/* "\0alice\0" then a NUL inside the password: PLAIN has only two */
+	CHECK_STR(say(&t, "AUTH PLAIN AGFsaWNlAHNlYwByZXQ=\r\n"),
+		  "501 5.5.2 Malformed PLAIN response\r\n");
+	/* a NUL inside a LOGIN user name */
+	CHECK_STR(say(&t, "AUTH LOGIN YWwAaWNl\r\n"), "501 5.5.2 Cannot decode response\r\n");
 	CHECK_INT(t.fake.nauth, 0);
 	CHECK_STR(smtp_server_state_name(t.srv), "HELO");
 	/* an answer too long to read ends the exchange */

@@ -574,6 +574,74 @@ static void test_devices(void)
 	store_close(st);
 }
 
+static void test_folder_list_and_delete(void)
+{
+	struct store *st = open_mem();
+	int64_t inbox = 0;
+	add_alice(st, &inbox);
+	uint32_t uid = 0;
+	CHECK_INT(store_message_add(st, inbox, "a\r\n", 3, 100, 0, NULL, &uid), 0);
+	CHECK_INT(store_message_add(st, inbox, "bb\r\n", 4, 101, STORE_FLAG_SEEN, NULL, &uid), 0);
+	CHECK_INT(store_message_add(st, inbox, "ccc\r\n", 5, 102, 0, NULL, &uid), 0);
+	struct store_message *list = NULL;
+	size_t n = 0;
+	CHECK_INT(store_folder_list(st, inbox, &list, &n), 0);
+	CHECK_INT(n, 3);
+	if (n == 3) {
+		CHECK_INT(list[0].uid, 1);
+		CHECK_INT(list[1].uid, 2);
+		CHECK_INT(list[1].size, 4);
+		CHECK_INT(list[1].flags, STORE_FLAG_SEEN);
+		CHECK_INT(list[2].internaldate, 102);
+		CHECK(list[0].content == NULL);
+	}
+	free(list);
+	/* delete the middle one: the others keep their UIDs */
+	CHECK_INT(store_message_delete(st, inbox, 2), 0);
+	CHECK_INT(store_message_delete(st, inbox, 2), 1);
+	CHECK_INT(store_folder_list(st, inbox, &list, &n), 0);
+	CHECK_INT(n, 2);
+	if (n == 2) {
+		CHECK_INT(list[0].uid, 1);
+		CHECK_INT(list[1].uid, 3);
+	}
+	free(list);
+	/* a deletion inside a transaction that is rolled back never happened */
+	CHECK_INT(store_begin(st), 0);
+	CHECK_INT(store_message_delete(st, inbox, 1), 0);
+	store_rollback(st);
+	int64_t count = 0;
+	CHECK_INT(store_folder_count(st, inbox, &count), 0);
+	CHECK_INT(count, 2);
+	/* an empty folder lists nothing */
+	int64_t trash = 0;
+	CHECK_INT(store_folder_find(st, 1, "Trash", &trash), 0);
+	CHECK_INT(store_folder_list(st, trash, &list, &n), 0);
+	CHECK_INT(n, 0);
+	free(list);
+	store_close(st);
+}
+
+static void test_device_uidls(void)
+{
+	struct store *st = open_mem();
+	int64_t laptop = 0;
+	CHECK_INT(store_device_add(st, "bob-laptop", "bob@example.net", &laptop), 0);
+	CHECK_INT(store_device_message_add(st, laptop, "INBOX", "m\r\n", 3, NULL, "7.1", 0, 0), 0);
+	CHECK_INT(store_device_message_add(st, laptop, "INBOX", "m\r\n", 3, NULL, NULL, 4, 0), 0);
+	CHECK_INT(store_device_message_add(st, laptop, "INBOX", "m\r\n", 3, NULL, "7.3", 0, 0), 0);
+	char **uidls = NULL;
+	size_t n = 0;
+	CHECK_INT(store_device_uidls(st, laptop, &uidls, &n), 0);
+	CHECK_INT(n, 2);
+	if (n == 2) {
+		CHECK_STR(uidls[0], "7.1");
+		CHECK_STR(uidls[1], "7.3");
+	}
+	store_strings_free(uidls, n);
+	store_close(st);
+}
+
 static void test_binary_content(void)
 {
 	struct store *st = open_mem();
@@ -653,6 +721,8 @@ int main(void)
 	RUN(test_transactions);
 	RUN(test_queue);
 	RUN(test_devices);
+	RUN(test_folder_list_and_delete);
+	RUN(test_device_uidls);
 	RUN(test_binary_content);
 	RUN(test_many_deliveries);
 	RUN(test_null_store);

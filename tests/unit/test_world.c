@@ -270,6 +270,88 @@ static void test_repeat_expands_i(void)
 	fx_free(&f);
 }
 
+static void test_sender_down_for_good_ends(void)
+{
+	struct fixture f;
+	/* the sending server goes down with mail in its queue and never comes
+	 * back: the run must still end, with the mail kept in the queue */
+	fx_run(&f, "link mail.uea.edu.br mx.gmail.com latency 120ms\n"
+		   "send alice-laptop to bob@gmail.com subject \"x\" body \"y\"\n"
+		   "server mail.uea.edu.br down\n"
+		   "expect queue mail.uea.edu.br count 1\n");
+	if (!f.ok)
+		return;
+	CHECK_INT(f.w.checks_passed, 1);
+	CHECK_INT(fx_count(&f, "bob@gmail.com", "INBOX"), 0);
+	/* and the connection it had started is not completed by a dead host */
+	CHECK(strstr(f.cap.all.p, "relayed:") == NULL);
+	fx_free(&f);
+}
+
+static void test_queue_resumes_when_server_returns(void)
+{
+	struct fixture f;
+	fx_run(&f, "link mail.uea.edu.br mx.gmail.com latency 120ms\n"
+		   "send alice-laptop to bob@gmail.com subject \"x\" body \"y\"\n"
+		   "server mail.uea.edu.br down\n"
+		   "wait 10m\n"
+		   "server mail.uea.edu.br up\n");
+	if (!f.ok)
+		return;
+	CHECK_CONTAINS(f.cap.all.p, "queue-resumed: 1 queued message to retry");
+	CHECK_INT(fx_count(&f, "bob@gmail.com", "INBOX"), 1);
+	fx_free(&f);
+}
+
+static void test_return_path_and_one_copy(void)
+{
+	struct fixture f;
+	fx_run(&f, "send alice-laptop to bob@gmail.com, BOB@gmail.com cc bob@gmail.com "
+		   "subject \"x\" body \"y\"\n");
+	if (!f.ok)
+		return;
+	CHECK_INT(fx_count(&f, "bob@gmail.com", "INBOX"), 1);
+	struct store_account a;
+	int64_t inbox;
+	struct store_message m;
+	CHECK_INT(store_account_find(f.st, "bob@gmail.com", &a), 0);
+	CHECK_INT(store_folder_find(f.st, a.id, "INBOX", &inbox), 0);
+	CHECK_INT(store_message_get(f.st, inbox, 1, true, &m), 0);
+	/* the final server writes the envelope sender on top, then its own
+	 * Received:, then the first server's */
+	CHECK(strncmp(m.content, "Return-Path: <alice@uea.edu.br>\r\nReceived: from mail.uea.edu.br", 63) == 0);
+	store_message_free(&m);
+	fx_free(&f);
+}
+
+static void test_postmaster_always_accepted(void)
+{
+	struct fixture f;
+	fx_run(&f, "session alice-laptop mail.uea.edu.br smtp\n"
+		   "> HELO x\n> MAIL FROM:<x@example.org>\n> RCPT TO:<Postmaster>\n"
+		   "> RCPT TO:<postmaster@uea.edu.br>\n> DATA\n> Subject: hi\n>\n> hello\n> .\n"
+		   "> QUIT\nend\n");
+	if (!f.ok)
+		return;
+	CHECK(strstr(f.cap.all.p, "550") == NULL);
+	/* both reach the domain's first user, once */
+	CHECK_INT(fx_count(&f, "alice@uea.edu.br", "INBOX"), 1);
+	fx_free(&f);
+}
+
+static void test_submission_sender_must_be_the_user(void)
+{
+	struct fixture f;
+	fx_run(&f, "session alice-laptop mail.uea.edu.br submission\n"
+		   "> EHLO x\n> AUTH PLAIN AGFsaWNlQHVlYS5lZHUuYnIAYWxpY2UxMjM=\n"
+		   "> MAIL FROM:<bob@gmail.com>\n> MAIL FROM:<ALICE@uea.edu.br>\n> QUIT\nend\n");
+	if (!f.ok)
+		return;
+	CHECK_CONTAINS(f.cap.all.p, "553 5.7.1 <bob@gmail.com>: Sender address rejected: not owned by user alice@uea.edu.br");
+	CHECK_CONTAINS(f.cap.all.p, "mail.uea.edu.br>alice-laptop 250 2.1.0");
+	fx_free(&f);
+}
+
 int main(void)
 {
 	RUN(test_send_and_relay);
@@ -284,5 +366,10 @@ int main(void)
 	RUN(test_link_down_then_up);
 	RUN(test_hung_session_times_out);
 	RUN(test_repeat_expands_i);
+	RUN(test_sender_down_for_good_ends);
+	RUN(test_queue_resumes_when_server_returns);
+	RUN(test_return_path_and_one_copy);
+	RUN(test_postmaster_always_accepted);
+	RUN(test_submission_sender_must_be_the_user);
 	return TEST_END();
 }

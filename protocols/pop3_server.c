@@ -1,0 +1,873 @@
+/*
+ * pop3_server.c - the POP3 server engine (RFC 1939, with the RFC 2449
+ * extensions and RFC 5034 AUTH PLAIN), sans-I/O.
+ *
+ * A POP3 session walks through three states, always in this order
+ * (RFC 1939 3):
+ *
+ *   AUTHORIZATION --USER+PASS or AUTH--> TRANSACTION --QUIT--> UPDATE --> closed
+ *
+ * In AUTHORIZATION the client says who it is.  The server then locks the
+ * maildrop and numbers its messages 1..n; in TRANSACTION the client lists
+ * them, reads them and marks some deleted.  Only QUIT leads on to UPDATE,
+ * where the marked messages are really removed.  A session that ends any
+ * other way (the connection breaks) removes nothing: the marks are lost and
+ * the client finds every message again next time.
+ *
+ * The engine knows the protocol; the maildrop itself (who may log in, the
+ * messages, their content, the deletions) it reaches through struct
+ * pop3_server_ops, which the host implements on the store.
+ *
+ * A reading guide, in file order:
+ *   1. the states, and pop3_server_enter_state(), the one door that changes them
+ *   2. the session
+ *   3. helpers: counting, message numbers, sending a message dot-stuffed
+ *   4. logging in: USER/PASS and AUTH PLAIN both end in pop3_server_login()
+ *   5. the commands: a check ("may it run now?") and a proceed ("do it")
+ *      each, with the shape of their arguments, gathered in the command
+ *      table pop3_server_commands[]
+ *   6. feeding bytes: cutting command lines, with the limits
+ *
+ * Responses begin "+OK" or "-ERR".  Some -ERR carry a response code in
+ * brackets (RFC 2449 8, announced as RESP-CODES): [IN-USE], [AUTH] and
+ * [SYS/TEMP] (RFC 3206) tell a client program what went wrong without
+ * reading the text, which is for people.
+ */
+#include "pop3.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "mime.h"
+
+/* Octets of a command line before its CRLF (RFC 2449 4: 255 with it). */
+#define POP3_SERVER_COMMAND_TEXT_MAX_OCTETS (POP3_COMMAND_LINE_MAX_OCTETS - 2)
+/* The most arguments any command takes (TOP msg n). */
+#define POP3_SERVER_ARGS_MAX 2
+
+/* ------------------------------------------------------------ 1. states */
+
+enum pop3_server_state {
+	POP3_SERVER_STATE_AUTHORIZATION, /* greeted; waiting for USER/PASS or AUTH */
+	POP3_SERVER_STATE_AUTH_PLAIN,    /* AUTH PLAIN said "+ ": the credentials come next */
+	POP3_SERVER_STATE_TRANSACTION,   /* logged in, maildrop locked: STAT, LIST, RETR... */
+	POP3_SERVER_STATE_UPDATE,        /* after QUIT: the marked messages are being removed */
+	POP3_SERVER_STATE_CLOSED,        /* said goodbye: the host closes the connection */
+};
+
+static const char *const pop3_server_state_names[] = {
+	[POP3_SERVER_STATE_AUTHORIZATION] = "AUTHORIZATION",
+	[POP3_SERVER_STATE_AUTH_PLAIN] = "AUTH_PLAIN",
+	[POP3_SERVER_STATE_TRANSACTION] = "TRANSACTION",
+	[POP3_SERVER_STATE_UPDATE] = "UPDATE",
+	[POP3_SERVER_STATE_CLOSED] = "CLOSED",
+};
+
+/* ------------------------------------------------------------ 2. session */
+
+struct pop3_server {
+	char *hostname;               /* names itself in the greeting and at QUIT */
+	struct pop3_server_ops ops;   /* the host's maildrop (any op may be NULL) */
+	void *ctx;                    /* handed back to every op */
+
+	enum pop3_server_state state; /* changed only by pop3_server_enter_state() */
+	char user_given[POP3_ARGUMENT_MAX_CHARS + 1]; /* USER's name awaiting PASS, or "" */
+	char *user;                   /* who is logged in: non-NULL exactly while the
+				       * maildrop is locked */
+
+	/* The maildrop as it was when locked: message number i is msgs[i - 1]. */
+	struct pop3_msg *msgs;        /* the host's snapshot (malloc'd), freed here */
+	size_t nmsgs;
+	bool *deleted;                /* deleted[i - 1]: message i is marked by DELE */
+
+	/* The command line being read: its bytes before the LF, at most 253
+	 * octets of text and a CR, plus room for a NUL. */
+	char line[POP3_COMMAND_LINE_MAX_OCTETS];
+	size_t nline;                 /* bytes in line[] */
+	bool line_overflow;           /* the line is longer: drop it at its LF */
+};
+
+/*
+ * The one door through which the state changes.  It keeps one invariant:
+ * the maildrop is locked exactly while a user is logged in, so entering
+ * CLOSED releases the lock, whichever way the session ends.  Deleting is
+ * not done here but in QUIT (the UPDATE state): a session closed from
+ * TRANSACTION by anything else -- a dropped connection -- deletes nothing
+ * (RFC 1939 6).
+ */
+static void pop3_server_enter_state(struct pop3_server *s, enum pop3_server_state next)
+{
+	if (next == POP3_SERVER_STATE_CLOSED && s->user) {
+		if (s->ops.unlock)
+			s->ops.unlock(s->ctx, s->user);
+		free(s->user);
+		s->user = NULL;
+	}
+	s->state = next;
+}
+
+struct pop3_server *pop3_server_new(const struct pop3_server_config *cfg,
+				    const struct pop3_server_ops *ops, void *ctx)
+{
+	struct pop3_server *s = xcalloc(1, sizeof *s);
+	s->hostname = xstrdup(cfg && cfg->hostname ? cfg->hostname : "localhost");
+	if (ops)
+		s->ops = *ops;
+	s->ctx = ctx;
+	s->state = POP3_SERVER_STATE_AUTHORIZATION; /* the first state, not a change */
+	return s;
+}
+
+void pop3_server_free(struct pop3_server *s)
+{
+	if (!s)
+		return;
+	/* Still open (no QUIT): close without UPDATE, so the door unlocks the
+	 * maildrop and every message marked deleted stays. */
+	if (s->state != POP3_SERVER_STATE_CLOSED)
+		pop3_server_enter_state(s, POP3_SERVER_STATE_CLOSED);
+	free(s->msgs);
+	free(s->deleted);
+	free(s->hostname);
+	free(s);
+}
+
+void pop3_server_start(struct pop3_server *s, struct wire *out)
+{
+	wire_line(out, "POP3 (RFC 1939): the server is ready; log in with USER and PASS",
+		  "+OK %s POP3 server ready", s->hostname);
+}
+
+bool pop3_server_closed(const struct pop3_server *s)
+{
+	return s->state == POP3_SERVER_STATE_CLOSED;
+}
+
+const char *pop3_server_state_name(const struct pop3_server *s)
+{
+	return pop3_server_state_names[s->state];
+}
+
+/* ------------------------------------------------------------ 3. helpers */
+
+static const char *pop3_server_plural(uint64_t n)
+{
+	return n == 1 ? "" : "s";
+}
+
+/* The messages not marked deleted: how many, and their octets. */
+static void pop3_server_count(const struct pop3_server *s, size_t *n, uint64_t *octets)
+{
+	*n = 0;
+	*octets = 0;
+	for (size_t i = 0; i < s->nmsgs; i++) {
+		if (s->deleted[i])
+			continue;
+		(*n)++;
+		*octets += s->msgs[i].size;
+	}
+}
+
+/* "+OK maildrop has 3 messages (320 octets)", after login and RSET. */
+static void pop3_server_say_maildrop(const struct pop3_server *s, const char *note,
+				     struct wire *out)
+{
+	size_t n;
+	uint64_t octets;
+	pop3_server_count(s, &n, &octets);
+	wire_line(out, note, "+OK maildrop has %zu message%s (%" PRIu64 " octets)", n,
+		  pop3_server_plural(n), octets);
+}
+
+/* A number as POP3 writes it: decimal digits and nothing else (no sign, no
+ * space).  A value too big for 64 bits saturates: it names no message, and
+ * as a TOP line count it means "all of them" anyway. */
+static bool pop3_server_parse_number(const char *arg, uint64_t *value)
+{
+	if (*arg == '\0')
+		return false;
+	uint64_t v = 0;
+	for (const char *p = arg; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return false;
+		unsigned digit = (unsigned)(*p - '0');
+		v = v > (UINT64_MAX - digit) / 10 ? UINT64_MAX : v * 10 + digit;
+	}
+	*value = v;
+	return true;
+}
+
+/*
+ * The message an argument names, or NULL after answering why not.  Message
+ * numbers are 1..n of the snapshot taken at login, and a message marked
+ * deleted may not be named again (RFC 1939 5) until RSET unmarks it.
+ */
+static const struct pop3_msg *pop3_server_find(struct pop3_server *s, const char *arg,
+					       size_t *number, struct wire *out)
+{
+	uint64_t n;
+	if (!pop3_server_parse_number(arg, &n)) {
+		wire_line(out, "a message number is written in digits only, from 1 up to the count "
+			  "that STAT gives", "-ERR invalid message number");
+		return NULL;
+	}
+	if (n == 0 || n > s->nmsgs) {
+		wire_line(out, "messages are numbered from 1 to the count that STAT gives",
+			  "-ERR no such message");
+		return NULL;
+	}
+	if (s->deleted[n - 1]) {
+		wire_line(out, "this message is marked deleted; RSET would unmark it",
+			  "-ERR message %" PRIu64 " already deleted", n);
+		return NULL;
+	}
+	*number = (size_t)n;
+	return &s->msgs[n - 1];
+}
+
+/*
+ * Send a message's content as the body of a multi-line response (RFC 1939
+ * 3), then the "." line that ends it.  Every line that begins with "." gets
+ * one more "." in front ("byte-stuffing"), so that no line of the message
+ * can pass for the end; the client takes it off again.  A line starts after
+ * every LF, so even a stray bare LF followed by "." is stuffed.
+ *
+ * TOP sends only the header, the empty line after it and body_lines_max
+ * lines of the body; RETR passes UINT64_MAX and so sends everything.
+ */
+static void pop3_server_send_stuffed(struct wire *out, const char *p, size_t len,
+				     uint64_t body_lines_max)
+{
+	bool in_body = false;    /* past the empty line that ends the header */
+	uint64_t body_lines = 0; /* body lines sent so far */
+	bool line_open = false;  /* the content ended without a line end */
+	size_t i = 0;
+	while (i < len) {
+		const char *lf = memchr(p + i, '\n', len - i);
+		size_t end = lf ? (size_t)(lf - p) + 1 : len; /* this line, with its LF */
+		if (in_body) {
+			if (body_lines == body_lines_max)
+				break;
+			body_lines++;
+		}
+		if (p[i] == '.') {
+			wire_note_here(out, "this line of the message begins with \".\", so the server "
+				       "sent one more \".\" in front; the client removes it");
+			wire_raw(out, ".", 1);
+		}
+		wire_raw(out, p + i, end - i);
+		size_t n = end - i;
+		if (lf && (n == 1 || (n == 2 && p[i] == '\r')))
+			in_body = true;
+		line_open = !lf;
+		i = end;
+	}
+	if (line_open)
+		wire_raw(out, "\r\n", 2);
+	wire_line(out, NULL, ".");
+}
+
+/* ----------------------------------------------------------- 4. logging in */
+
+/*
+ * A name and a password have come, by USER/PASS or by AUTH PLAIN.  If the
+ * host says they are right, lock the maildrop and enter TRANSACTION.
+ */
+static void pop3_server_login(struct pop3_server *s, const char *user, const char *password,
+			      struct wire *out)
+{
+	if (!s->ops.auth || !s->ops.auth(s->ctx, user, password)) {
+		wire_line(out, "[AUTH]: the user name or the password is wrong, so trying again "
+			  "without changing them is no use (RFC 3206)",
+			  "-ERR [AUTH] Authentication failed");
+		return;
+	}
+	struct pop3_msg *msgs = NULL;
+	size_t n = 0;
+	enum pop3_lock_result lock =
+		s->ops.lock ? s->ops.lock(s->ctx, user, &msgs, &n) : POP3_LOCK_ERROR;
+	if (lock == POP3_LOCK_IN_USE) {
+		free(msgs);
+		wire_line(out, "[IN-USE]: another session holds this maildrop's lock, so two "
+			  "clients never delete from it at once (RFC 2449 8.1.1)",
+			  "-ERR [IN-USE] Maildrop already locked by another session");
+		return;
+	}
+	if (lock != POP3_LOCK_OK) {
+		free(msgs);
+		wire_line(out, "[SYS/TEMP]: a problem on the server, not with the login; it may "
+			  "be gone if the client tries later (RFC 3206)",
+			  "-ERR [SYS/TEMP] Unable to open the maildrop, try again later");
+		return;
+	}
+	s->user = xstrdup(user);
+	s->msgs = msgs;
+	s->nmsgs = msgs ? n : 0;
+	s->deleted = xcalloc(s->nmsgs, sizeof *s->deleted);
+	pop3_server_enter_state(s, POP3_SERVER_STATE_TRANSACTION);
+	pop3_server_say_maildrop(s, "TRANSACTION: the maildrop is locked for this session, and "
+				 "its messages keep their numbers until QUIT", out);
+}
+
+/* The base64 alphabet (RFC 4648 4) with its padding: nothing else, not
+ * even white space, may appear in an AUTH answer (RFC 5034 4). */
+static const char pop3_server_base64_chars[] =
+	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=";
+
+/* PLAIN (RFC 4616 2): base64 of authzid NUL authcid NUL password.  The user
+ * is the authcid; an authzid, if given, must be the same user. */
+static void pop3_server_auth_plain(struct pop3_server *s, const char *b64, struct wire *out)
+{
+	size_t n = strlen(b64);
+	struct buf dec;
+	buf_init(&dec);
+	if (strspn(b64, pop3_server_base64_chars) != n || mime_base64_decode(&dec, b64, n) != 0) {
+		wire_line(out, "the answer to AUTH must be base64, without spaces (RFC 5034 4)",
+			  "-ERR cannot decode the base64 response");
+		goto done;
+	}
+	/* Find the two NULs; the buf's own NUL ends the password. */
+	const char *user = NULL, *password = NULL;
+	size_t nuls = 0;
+	for (size_t i = 0; i < dec.len; i++) {
+		if (dec.p[i] != '\0')
+			continue;
+		if (++nuls == 1)
+			user = dec.p + i + 1;
+		else if (nuls == 2)
+			password = dec.p + i + 1;
+	}
+	if (nuls != 2) {
+		wire_line(out, "PLAIN carries three parts: authorization id, NUL, user name, NUL, "
+			  "password (RFC 4616)", "-ERR malformed PLAIN response");
+		goto done;
+	}
+	if (dec.p[0] && strcmp(dec.p, user) != 0) {
+		/* acting for another user is not something this server allows */
+		wire_line(out, "[AUTH]: this user may not act as another",
+			  "-ERR [AUTH] Authentication failed");
+		goto done;
+	}
+	pop3_server_login(s, user, password, out);
+done:
+	buf_free(&dec);
+}
+
+/* The line the client sent in answer to AUTH PLAIN's "+ ". */
+static void pop3_server_auth_response(struct pop3_server *s, const char *line, struct wire *out)
+{
+	/* one answer ends the exchange, whatever it holds */
+	pop3_server_enter_state(s, POP3_SERVER_STATE_AUTHORIZATION);
+	if (strcmp(line, "*") == 0) {
+		wire_line(out, "\"*\" cancels an AUTH exchange (RFC 5034 4)",
+			  "-ERR authentication cancelled");
+		return;
+	}
+	pop3_server_auth_plain(s, line, out);
+}
+
+/* ---------------------------------------------------------- 5. commands */
+
+/*
+ * Each command has a check and a proceed.  The check answers "may this
+ * command run now?" (in this state, at this point) and, if not, sends the
+ * refusal and returns false; NULL means it may run in any state.  The
+ * proceed acts and answers; its arguments have been cut and counted
+ * already, as the command's row in the table says.
+ */
+
+static bool pop3_server_check_authorization(struct pop3_server *s, struct wire *out)
+{
+	if (s->state == POP3_SERVER_STATE_AUTHORIZATION)
+		return true;
+	wire_line(out, "USER, PASS and AUTH belong to the AUTHORIZATION state; this session "
+		  "is logged in already", "-ERR command not valid in this state: already logged in");
+	return false;
+}
+
+static bool pop3_server_check_transaction(struct pop3_server *s, struct wire *out)
+{
+	if (s->state == POP3_SERVER_STATE_TRANSACTION)
+		return true;
+	wire_line(out, "this command belongs to the TRANSACTION state, which begins once the "
+		  "user has logged in", "-ERR command not valid in this state: log in first");
+	return false;
+}
+
+static bool pop3_server_check_pass(struct pop3_server *s, struct wire *out)
+{
+	if (!pop3_server_check_authorization(s, out))
+		return false;
+	if (s->user_given[0])
+		return true;
+	wire_line(out, "PASS is allowed only on the line right after USER (RFC 1939 7)",
+		  "-ERR PASS must come right after USER");
+	return false;
+}
+
+static void pop3_server_proceed_user(struct pop3_server *s, char **argv, size_t argc,
+				     struct wire *out)
+{
+	(void)argc;
+	snprintf(s->user_given, sizeof s->user_given, "%s", argv[0]);
+	wire_line(out, "USER always gets +OK, so that trying names tells nobody which users "
+		  "exist; PASS comes next", "+OK send PASS");
+}
+
+static void pop3_server_proceed_pass(struct pop3_server *s, char **argv, size_t argc,
+				     struct wire *out)
+{
+	(void)argc;
+	char user[sizeof s->user_given];
+	memcpy(user, s->user_given, sizeof user);
+	s->user_given[0] = '\0'; /* a name is good for one PASS, right or wrong */
+	pop3_server_login(s, user, argv[0], out);
+}
+
+/* AUTH mechanism [initial-response] (RFC 5034 4).  An initial response of
+ * "=" is an empty one. */
+static void pop3_server_proceed_auth(struct pop3_server *s, char **argv, size_t argc,
+				     struct wire *out)
+{
+	if (strcasecmp(argv[0], "PLAIN") != 0) {
+		wire_line(out, "CAPA lists the mechanisms this server knows: SASL PLAIN",
+			  "-ERR unrecognized authentication mechanism");
+		return;
+	}
+	if (argc == 2) {
+		pop3_server_auth_plain(s, strcmp(argv[1], "=") == 0 ? "" : argv[1], out);
+		return;
+	}
+	pop3_server_enter_state(s, POP3_SERVER_STATE_AUTH_PLAIN);
+	wire_line(out, "\"+ \" with nothing after it: PLAIN asks no question, the client just "
+		  "sends name and password in base64, which anyone watching can decode", "+ ");
+}
+
+static void pop3_server_proceed_capa(struct pop3_server *s, char **argv, size_t argc,
+				     struct wire *out)
+{
+	(void)s;
+	(void)argv;
+	(void)argc;
+	wire_line(out, "CAPA (RFC 2449): the server lists what it offers, one capability a "
+		  "line, ended by a line with a single dot", "+OK Capability list follows");
+	wire_line(out, "TOP: the client may fetch just the header and first lines of a message",
+		  "TOP");
+	wire_line(out, "UIDL: every message has a unique-id that never changes", "UIDL");
+	wire_line(out, "USER: logging in with USER and PASS is allowed", "USER");
+	wire_line(out, "RESP-CODES: an -ERR may carry a code in brackets, such as [IN-USE], "
+		  "for the client program to act on", "RESP-CODES");
+	wire_line(out, "PIPELINING: the client may send several commands without waiting "
+		  "for each response", "PIPELINING");
+	wire_line(out, "SASL PLAIN: AUTH PLAIN logs in with name and password in one base64 "
+		  "string (RFC 5034)", "SASL PLAIN");
+	wire_line(out, NULL, "IMPLEMENTATION mailsim");
+	wire_line(out, NULL, ".");
+}
+
+static void pop3_server_proceed_stat(struct pop3_server *s, char **argv, size_t argc,
+				     struct wire *out)
+{
+	(void)argv;
+	(void)argc;
+	size_t n;
+	uint64_t octets;
+	pop3_server_count(s, &n, &octets);
+	wire_line(out, "STAT: how many messages there are and their total size in octets; "
+		  "messages marked deleted do not count", "+OK %zu %" PRIu64, n, octets);
+}
+
+static void pop3_server_proceed_list(struct pop3_server *s, char **argv, size_t argc,
+				     struct wire *out)
+{
+	if (argc == 1) {
+		size_t number;
+		const struct pop3_msg *m = pop3_server_find(s, argv[0], &number, out);
+		if (m)
+			wire_line(out, "LIST with a number: that message's exact size in octets",
+				  "+OK %zu %" PRIu64, number, m->size);
+		return;
+	}
+	size_t n;
+	uint64_t octets;
+	pop3_server_count(s, &n, &octets);
+	wire_line(out, "LIST: each message's number and exact size in octets, one per line, "
+		  "ended by a dot; messages marked deleted are left out",
+		  "+OK %zu message%s (%" PRIu64 " octets)", n, pop3_server_plural(n), octets);
+	for (size_t i = 0; i < s->nmsgs; i++)
+		if (!s->deleted[i])
+			wire_line(out, NULL, "%zu %" PRIu64, i + 1, s->msgs[i].size);
+	wire_line(out, NULL, ".");
+}
+
+/* Fetch a message's content from the host into content; false (after
+ * answering) if the host no longer has it. */
+static bool pop3_server_content(struct pop3_server *s, const struct pop3_msg *m, size_t number,
+				struct buf *content, struct wire *out)
+{
+	if (s->ops.content && s->ops.content(s->ctx, s->user, m, content))
+		return true;
+	wire_line(out, "the message went away after the session began, perhaps removed by "
+		  "another client", "-ERR message %zu no longer exists", number);
+	return false;
+}
+
+static void pop3_server_proceed_retr(struct pop3_server *s, char **argv, size_t argc,
+				     struct wire *out)
+{
+	(void)argc;
+	size_t number;
+	const struct pop3_msg *m = pop3_server_find(s, argv[0], &number, out);
+	if (!m)
+		return;
+	struct buf content;
+	buf_init(&content);
+	if (pop3_server_content(s, m, number, &content, out)) {
+		wire_line(out, "RETR: the whole message follows, ended by a line with a single dot",
+			  "+OK %" PRIu64 " octets", m->size);
+		pop3_server_send_stuffed(out, content.p, content.len, UINT64_MAX);
+	}
+	buf_free(&content);
+}
+
+static void pop3_server_proceed_top(struct pop3_server *s, char **argv, size_t argc,
+				    struct wire *out)
+{
+	(void)argc;
+	size_t number;
+	const struct pop3_msg *m = pop3_server_find(s, argv[0], &number, out);
+	if (!m)
+		return;
+	uint64_t lines;
+	if (!pop3_server_parse_number(argv[1], &lines)) {
+		wire_line(out, "TOP's second argument is how many body lines to send: 0 or more, "
+			  "in digits", "-ERR invalid number of lines");
+		return;
+	}
+	struct buf content;
+	buf_init(&content);
+	if (pop3_server_content(s, m, number, &content, out)) {
+		wire_line(out, "TOP: the header, the empty line after it and only the first lines "
+			  "of the body, ended by a line with a single dot",
+			  "+OK top of message follows");
+		pop3_server_send_stuffed(out, content.p, content.len, lines);
+	}
+	buf_free(&content);
+}
+
+static void pop3_server_proceed_dele(struct pop3_server *s, char **argv, size_t argc,
+				     struct wire *out)
+{
+	(void)argc;
+	size_t number;
+	if (!pop3_server_find(s, argv[0], &number, out))
+		return;
+	s->deleted[number - 1] = true;
+	wire_line(out, "DELE only marks the message: it is removed at QUIT, in the UPDATE state",
+		  "+OK message %zu deleted", number);
+}
+
+static void pop3_server_proceed_noop(struct pop3_server *s, char **argv, size_t argc,
+				     struct wire *out)
+{
+	(void)s;
+	(void)argv;
+	(void)argc;
+	wire_line(out, "NOOP does nothing; a client sends it to check that the server is "
+		  "still there", "+OK");
+}
+
+static void pop3_server_proceed_rset(struct pop3_server *s, char **argv, size_t argc,
+				     struct wire *out)
+{
+	(void)argv;
+	(void)argc;
+	for (size_t i = 0; i < s->nmsgs; i++)
+		s->deleted[i] = false;
+	pop3_server_say_maildrop(s, "RSET unmarks every message marked deleted in this session",
+				 out);
+}
+
+static void pop3_server_proceed_uidl(struct pop3_server *s, char **argv, size_t argc,
+				     struct wire *out)
+{
+	static const char note[] = "a unique-id never changes, so a client that keeps mail on "
+				   "the server can tell which messages it already has";
+	if (argc == 1) {
+		size_t number;
+		const struct pop3_msg *m = pop3_server_find(s, argv[0], &number, out);
+		if (m)
+			wire_line(out, note, "+OK %zu %.*s", number, POP3_UIDL_MAX_CHARS, m->uidl);
+		return;
+	}
+	wire_line(out, note, "+OK unique-id listing follows");
+	for (size_t i = 0; i < s->nmsgs; i++)
+		if (!s->deleted[i])
+			wire_line(out, NULL, "%zu %.*s", i + 1, POP3_UIDL_MAX_CHARS, s->msgs[i].uidl);
+	wire_line(out, NULL, ".");
+}
+
+/*
+ * QUIT.  Before login it just ends the session.  In TRANSACTION it leads to
+ * UPDATE (RFC 1939 6): the host removes every marked message in one
+ * transaction, and only if that worked does the server say +OK.  Either
+ * way the lock is released and the session ends.
+ */
+static void pop3_server_proceed_quit(struct pop3_server *s, char **argv, size_t argc,
+				     struct wire *out)
+{
+	(void)argv;
+	(void)argc;
+	if (s->state != POP3_SERVER_STATE_TRANSACTION) {
+		pop3_server_enter_state(s, POP3_SERVER_STATE_CLOSED);
+		wire_line(out, "QUIT before logging in: the session ends and nothing on the "
+			  "server changes", "+OK %s POP3 server signing off", s->hostname);
+		return;
+	}
+
+	pop3_server_enter_state(s, POP3_SERVER_STATE_UPDATE);
+	const struct pop3_msg **dele = xcalloc(s->nmsgs, sizeof *dele);
+	size_t ndele = 0;
+	for (size_t i = 0; i < s->nmsgs; i++)
+		if (s->deleted[i])
+			dele[ndele++] = &s->msgs[i];
+	/* nothing marked: nothing to ask the host */
+	bool removed = ndele == 0 ||
+		       (s->ops.update && s->ops.update(s->ctx, s->user, dele, ndele));
+	free(dele);
+	pop3_server_enter_state(s, POP3_SERVER_STATE_CLOSED); /* releases the lock */
+
+	if (!removed)
+		wire_line(out, "[SYS/TEMP]: the server could not remove the marked messages, so "
+			  "they are all still there (RFC 1939 6)",
+			  "-ERR [SYS/TEMP] some deleted messages not removed");
+	else if (ndele == 0)
+		wire_line(out, "QUIT: no message was marked deleted, so every one stays on the server",
+			  "+OK %s POP3 server signing off (0 messages deleted)", s->hostname);
+	else
+		wire_line(out, "UPDATE: now, and only now, the marked messages are removed from "
+			  "the server", "+OK %s POP3 server signing off (%zu message%s deleted)",
+			  s->hostname, ndele, pop3_server_plural(ndele));
+}
+
+/* Commands of RFC 1939 and its extensions that this server does not offer. */
+static void pop3_server_proceed_not_offered(struct pop3_server *s, char **argv, size_t argc,
+					    struct wire *out)
+{
+	(void)s;
+	(void)argv;
+	(void)argc;
+	wire_line(out, "the server knows this command but does not offer it; CAPA lists what "
+		  "it does offer", "-ERR command not offered by this server");
+}
+
+/* How a command's arguments are cut from the text after its keyword. */
+enum pop3_server_args_shape {
+	POP3_SERVER_ARGS_WORDS, /* words between spaces, each at most 40 characters */
+	POP3_SERVER_ARGS_LINE,  /* the rest of the line is one argument: a password
+				 * may hold spaces (RFC 1939 7) */
+	POP3_SERVER_ARGS_SASL,  /* words; the second, AUTH's initial response, may be
+				 * longer than 40 and fill the line (RFC 5034 4) */
+};
+
+struct pop3_server_command {
+	const char *keyword;
+	bool (*check)(struct pop3_server *s, struct wire *out);
+	void (*proceed)(struct pop3_server *s, char **argv, size_t argc, struct wire *out);
+	unsigned char min_args, max_args;    /* how many arguments it takes */
+	enum pop3_server_args_shape shape;
+	const char *usage;                   /* the syntax, for "-ERR Syntax: ..." */
+};
+
+/* Every command the server knows.  Adding a command is adding a row. */
+static const struct pop3_server_command pop3_server_commands[] = {
+	/* AUTHORIZATION (RFC 1939 4 and 7, RFC 5034) */
+	{"USER", pop3_server_check_authorization, pop3_server_proceed_user, 1, 1,
+	 POP3_SERVER_ARGS_WORDS, "USER name"},
+	{"PASS", pop3_server_check_pass, pop3_server_proceed_pass, 1, 1,
+	 POP3_SERVER_ARGS_LINE, "PASS password"},
+	{"AUTH", pop3_server_check_authorization, pop3_server_proceed_auth, 1, 2,
+	 POP3_SERVER_ARGS_SASL, "AUTH mechanism [initial-response]"},
+	/* TRANSACTION (RFC 1939 5 and 7) */
+	{"STAT", pop3_server_check_transaction, pop3_server_proceed_stat, 0, 0,
+	 POP3_SERVER_ARGS_WORDS, "STAT"},
+	{"LIST", pop3_server_check_transaction, pop3_server_proceed_list, 0, 1,
+	 POP3_SERVER_ARGS_WORDS, "LIST [msg]"},
+	{"RETR", pop3_server_check_transaction, pop3_server_proceed_retr, 1, 1,
+	 POP3_SERVER_ARGS_WORDS, "RETR msg"},
+	{"DELE", pop3_server_check_transaction, pop3_server_proceed_dele, 1, 1,
+	 POP3_SERVER_ARGS_WORDS, "DELE msg"},
+	{"NOOP", pop3_server_check_transaction, pop3_server_proceed_noop, 0, 0,
+	 POP3_SERVER_ARGS_WORDS, "NOOP"},
+	{"RSET", pop3_server_check_transaction, pop3_server_proceed_rset, 0, 0,
+	 POP3_SERVER_ARGS_WORDS, "RSET"},
+	{"TOP", pop3_server_check_transaction, pop3_server_proceed_top, 2, 2,
+	 POP3_SERVER_ARGS_WORDS, "TOP msg n"},
+	{"UIDL", pop3_server_check_transaction, pop3_server_proceed_uidl, 0, 1,
+	 POP3_SERVER_ARGS_WORDS, "UIDL [msg]"},
+	/* either state */
+	{"CAPA", NULL, pop3_server_proceed_capa, 0, 0, POP3_SERVER_ARGS_WORDS, "CAPA"},
+	{"QUIT", NULL, pop3_server_proceed_quit, 0, 0, POP3_SERVER_ARGS_WORDS, "QUIT"},
+	/* known, not offered: APOP (RFC 1939 7), STLS (RFC 2595) */
+	{"APOP", NULL, pop3_server_proceed_not_offered, 0, 1, POP3_SERVER_ARGS_LINE, "APOP"},
+	{"STLS", NULL, pop3_server_proceed_not_offered, 0, 1, POP3_SERVER_ARGS_LINE, "STLS"},
+};
+
+#define POP3_SERVER_NCOMMANDS (sizeof pop3_server_commands / sizeof pop3_server_commands[0])
+
+/* The row for a keyword (case-insensitive, RFC 1939 3), or NULL. */
+static const struct pop3_server_command *pop3_server_lookup(const char *keyword, size_t n)
+{
+	for (size_t i = 0; i < POP3_SERVER_NCOMMANDS; i++) {
+		const struct pop3_server_command *c = &pop3_server_commands[i];
+		if (strlen(c->keyword) == n && strncasecmp(c->keyword, keyword, n) == 0)
+			return c;
+	}
+	return NULL;
+}
+
+/*
+ * Cut the text after a keyword into arguments, in place, as the command's
+ * row says, and check how many there are and how long (RFC 2449 4: at most
+ * 40 characters each).  Answers and returns false if they do not fit.
+ * Extra spaces between words, or after the last, are forgiven.
+ */
+static bool pop3_server_split_args(const struct pop3_server_command *c, char *args,
+				   char **argv, size_t *argc, struct wire *out)
+{
+	*argc = 0;
+	bool too_many = false;
+	if (*args == ' ')
+		args++; /* the space after the keyword */
+	if (c->shape == POP3_SERVER_ARGS_LINE) {
+		if (*args)
+			argv[(*argc)++] = args;
+	} else {
+		char *p = args;
+		for (;;) {
+			while (*p == ' ')
+				p++;
+			if (*p == '\0')
+				break;
+			if (*argc == POP3_SERVER_ARGS_MAX) {
+				too_many = true; /* more words than any command takes */
+				break;
+			}
+			argv[(*argc)++] = p;
+			p += strcspn(p, " ");
+			if (*p)
+				*p++ = '\0';
+		}
+	}
+	if (too_many || *argc < c->min_args || *argc > c->max_args) {
+		wire_line(out, NULL, "-ERR Syntax: %s", c->usage);
+		return false;
+	}
+	for (size_t i = 0; i < *argc; i++) {
+		bool exempt = c->shape == POP3_SERVER_ARGS_SASL && i == 1;
+		if (!exempt && strlen(argv[i]) > POP3_ARGUMENT_MAX_CHARS) {
+			wire_line(out, "a POP3 argument may hold at most 40 characters (RFC 2449 4)",
+				  "-ERR argument too long");
+			return false;
+		}
+	}
+	return true;
+}
+
+/* Split a command line into keyword and arguments and run its row. */
+static void pop3_server_command(struct pop3_server *s, char *line, struct wire *out)
+{
+	size_t nkeyword = strcspn(line, " ");
+	const struct pop3_server_command *c = pop3_server_lookup(line, nkeyword);
+	/* PASS must come right after USER (RFC 1939 7): any other line makes
+	 * the server forget the name. */
+	if (!c || c->proceed != pop3_server_proceed_pass)
+		s->user_given[0] = '\0';
+	if (*line == '\0') {
+		wire_line(out, "an empty line is not a command", "-ERR empty command line");
+		return;
+	}
+	if (!c) {
+		wire_line(out, "the server does not know this command; CAPA lists the extensions "
+			  "it offers", "-ERR unknown command");
+		return;
+	}
+	if (c->check && !c->check(s, out))
+		return;
+	char *argv[POP3_SERVER_ARGS_MAX];
+	size_t argc;
+	if (!pop3_server_split_args(c, line + nkeyword, argv, &argc, out))
+		return;
+	c->proceed(s, argv, argc, out);
+}
+
+/* ------------------------------------------------------------- 6. feeding */
+
+/* A whole line has come (CRLF or a lone LF already removed). */
+static void pop3_server_line(struct pop3_server *s, char *line, size_t n, struct wire *out)
+{
+	bool in_auth = s->state == POP3_SERVER_STATE_AUTH_PLAIN;
+	bool too_long = s->line_overflow || n > POP3_SERVER_COMMAND_TEXT_MAX_OCTETS;
+	if (too_long || memchr(line, '\0', n)) {
+		s->user_given[0] = '\0'; /* not PASS: USER's name is forgotten */
+		if (in_auth) /* an answer we cannot read ends the exchange */
+			pop3_server_enter_state(s, POP3_SERVER_STATE_AUTHORIZATION);
+		if (too_long)
+			wire_line(out, "a POP3 command line may hold at most 255 octets with its "
+				  "CRLF (RFC 2449 4)", "-ERR line too long");
+		else
+			wire_line(out, "a command line is text: a NUL byte has no place in it",
+				  "-ERR NUL byte in command line");
+		return;
+	}
+	if (in_auth)
+		pop3_server_auth_response(s, line, out);
+	else
+		pop3_server_command(s, line, out);
+}
+
+/*
+ * Read command-line bytes up to and including one LF; returns how many were
+ * used.  line[] holds at most one full command line (RFC 2449 4); of a
+ * longer line the rest is read and dropped, and the whole line answered
+ * with one -ERR at its LF, so the next line is read in step.
+ *
+ * A lone LF ends a line too: POP3 wants CRLF, but a student typing into nc
+ * (without -C) sends LF, and nothing is hidden by accepting it.
+ */
+static size_t pop3_server_feed_line(struct pop3_server *s, const char *in, size_t len,
+				    struct wire *out)
+{
+	const char *lf = memchr(in, '\n', len);
+	size_t n = lf ? (size_t)(lf - in) : len;
+	size_t room = sizeof s->line - 1 - s->nline;
+	if (n > room)
+		s->line_overflow = true;
+	size_t ncopy = n < room ? n : room;
+	memcpy(s->line + s->nline, in, ncopy);
+	s->nline += ncopy;
+	if (!lf)
+		return len;
+
+	size_t ntext = s->nline;
+	if (ntext > 0 && s->line[ntext - 1] == '\r')
+		ntext--;
+	s->line[ntext] = '\0';
+	pop3_server_line(s, s->line, ntext, out);
+	s->nline = 0;
+	s->line_overflow = false;
+	return n + 1;
+}
+
+/* Every response is complete before the next line is read, so commands
+ * sent together (PIPELINING, RFC 2449 6.6) are answered in order. */
+size_t pop3_server_feed(struct pop3_server *s, const char *in, size_t len, struct wire *out)
+{
+	size_t used = 0;
+	while (used < len && s->state != POP3_SERVER_STATE_CLOSED)
+		used += pop3_server_feed_line(s, in + used, len - used, out);
+	return used;
+}

@@ -1,0 +1,229 @@
+/*
+ * maildrop.c - the POP3 service of a mail server (port 110).
+ *
+ * The POP3 engine (protocols/pop3_server.c) knows the protocol; this file
+ * gives it the maildrop: a user's INBOX in the store, locked while a session
+ * is in the TRANSACTION state so that two sessions never delete under each
+ * other (RFC 1939 8), and emptied of what was marked only at QUIT, in one
+ * store transaction.
+ *
+ * A POP3 unique-id is "UIDVALIDITY.UID" of the message in the INBOX: it
+ * never changes and is never given to another message, which is exactly
+ * what RFC 1939 7 asks of a unique-id.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "pop3.h"
+#include "world.h"
+
+struct maildrop {
+	struct world *w;
+	struct host *srv;
+	struct conn *c;
+	struct pop3_server *eng;
+	struct wire out;
+	int64_t folder;      /* the locked INBOX */
+	char user[256];      /* who holds the lock, "" if nobody */
+};
+
+/* ---------------------------------------------------------------- locks */
+
+static bool maildrop_locked(struct world *w, const char *user)
+{
+	for (size_t i = 0; i < w->nlocks; i++)
+		if (strcasecmp(w->locks[i], user) == 0)
+			return true;
+	return false;
+}
+
+static void maildrop_lock_add(struct world *w, const char *user)
+{
+	w->locks = xrealloc(w->locks, (w->nlocks + 1) * sizeof *w->locks);
+	w->locks[w->nlocks++] = xstrdup(user);
+}
+
+static void maildrop_lock_remove(struct world *w, const char *user)
+{
+	for (size_t i = 0; i < w->nlocks; i++) {
+		if (strcasecmp(w->locks[i], user) == 0) {
+			free(w->locks[i]);
+			w->locks[i] = w->locks[--w->nlocks];
+			return;
+		}
+	}
+}
+
+/* ---------------------------------------------------------------- ops */
+
+static bool maildrop_auth(void *ctx, const char *user, const char *password)
+{
+	struct maildrop *m = ctx;
+	struct store_account acct;
+	if (store_account_find(m->w->store, user, &acct) != 0)
+		return false;
+	if (strcasecmp(acct.server, m->srv->name) != 0)
+		return false; /* a user of another server */
+	return store_account_auth(m->w->store, user, password) == 0;
+}
+
+static enum pop3_lock_result maildrop_lock(void *ctx, const char *user,
+					   struct pop3_msg **msgs, size_t *n)
+{
+	struct maildrop *m = ctx;
+	struct world *w = m->w;
+	*msgs = NULL;
+	*n = 0;
+	if (maildrop_locked(w, user)) {
+		world_event(w, m->srv->name, NULL, "pop3-in-use",
+			    "one POP3 session at a time per maildrop: two sessions deleting "
+			    "at once could lose mail (RFC 1939 8)",
+			    "%s is locked by another session", user);
+		return POP3_LOCK_IN_USE;
+	}
+	struct store_account acct;
+	struct store_folder f;
+	struct store_message *list = NULL;
+	size_t count = 0;
+	if (store_account_find(w->store, user, &acct) != 0 ||
+	    store_folder_find(w->store, acct.id, "INBOX", &m->folder) != 0 ||
+	    store_folder_get(w->store, m->folder, &f) != 0 ||
+	    store_folder_list(w->store, m->folder, &list, &count) != 0)
+		return POP3_LOCK_ERROR;
+	struct pop3_msg *v = xcalloc(count ? count : 1, sizeof *v);
+	for (size_t i = 0; i < count; i++) {
+		v[i].id = list[i].uid;
+		v[i].size = (uint64_t)list[i].size;
+		snprintf(v[i].uidl, sizeof v[i].uidl, "%u.%u", f.uidvalidity, list[i].uid);
+	}
+	free(list);
+	*msgs = v;
+	*n = count;
+	snprintf(m->user, sizeof m->user, "%s", user);
+	maildrop_lock_add(w, user);
+	return POP3_LOCK_OK;
+}
+
+static void maildrop_unlock(void *ctx, const char *user)
+{
+	struct maildrop *m = ctx;
+	maildrop_lock_remove(m->w, user);
+	m->user[0] = '\0';
+}
+
+static bool maildrop_content(void *ctx, const char *user, const struct pop3_msg *msg,
+			     struct buf *out)
+{
+	struct maildrop *m = ctx;
+	(void)user;
+	struct store_message sm;
+	if (store_message_get(m->w->store, m->folder, msg->id, true, &sm) != 0)
+		return false;
+	buf_add(out, sm.content, sm.content_len);
+	store_message_free(&sm);
+	return true;
+}
+
+static bool maildrop_update(void *ctx, const char *user, const struct pop3_msg *const *dele,
+			    size_t n)
+{
+	struct maildrop *m = ctx;
+	struct world *w = m->w;
+	if (n == 0)
+		return true;
+	/* RFC 1939 6: the UPDATE state removes every message marked deleted,
+	 * all or nothing */
+	bool ok = store_begin(w->store) == 0;
+	for (size_t i = 0; ok && i < n; i++)
+		ok = store_message_delete(w->store, m->folder, dele[i]->id) >= 0;
+	if (ok)
+		ok = store_commit(w->store) == 0;
+	else
+		store_rollback(w->store);
+	if (ok)
+		world_event(w, m->srv->name, NULL, "pop3-deleted",
+			    "POP3 download-and-delete: the messages are gone from the server; "
+			    "from now on only the device that downloaded them has them",
+			    "%zu message%s removed from %s INBOX", n, n == 1 ? "" : "s", user);
+	return ok;
+}
+
+static const struct pop3_server_ops maildrop_ops = {
+	.auth = maildrop_auth,
+	.lock = maildrop_lock,
+	.unlock = maildrop_unlock,
+	.content = maildrop_content,
+	.update = maildrop_update,
+};
+
+/* ---------------------------------------------------------------- conn */
+
+static void maildrop_idle_check(struct conn *c);
+
+static void maildrop_on_data(struct conn *c, int side, const char *p, size_t n)
+{
+	struct maildrop *m = c->ctx[side];
+	pop3_server_feed(m->eng, p, n, &m->out);
+	net_send(c, side, &m->out);
+	if (pop3_server_closed(m->eng))
+		net_close(c, side);
+	else
+		net_timer(c, POP3_SERVER_IDLE_TIMEOUT_US, maildrop_idle_check);
+}
+
+/* RFC 1939 3: a server may close a session idle for at least 10 minutes -
+ * without entering UPDATE, so nothing is deleted. */
+static void maildrop_idle_check(struct conn *c)
+{
+	struct maildrop *m = c->ctx[SIDE_SERVER];
+	if (!m || !c->open[SIDE_SERVER])
+		return;
+	wire_line(&m->out, "the client said nothing for 10 minutes: the server closes the "
+		  "session without deleting anything (RFC 1939 3)",
+		  "-ERR autologout: idle for too long");
+	net_send(c, SIDE_SERVER, &m->out);
+	net_close(c, SIDE_SERVER);
+}
+
+static void maildrop_on_closed(struct conn *c, int side, const char *why)
+{
+	(void)why;
+	net_close(c, side);
+}
+
+static void maildrop_release(void *ctx)
+{
+	struct maildrop *m = ctx;
+	if (!m)
+		return;
+	/* a session that ended without QUIT unlocks and deletes nothing */
+	pop3_server_free(m->eng);
+	if (m->user[0])
+		maildrop_lock_remove(m->w, m->user);
+	wire_free(&m->out);
+	free(m);
+}
+
+static const struct conn_ops maildrop_conn_ops = {
+	.data = maildrop_on_data,
+	.closed = maildrop_on_closed,
+	.release = maildrop_release,
+};
+
+void maildrop_accept(struct conn *c)
+{
+	struct maildrop *m = xcalloc(1, sizeof *m);
+	m->w = c->w;
+	m->srv = c->host[SIDE_SERVER];
+	m->c = c;
+	wire_init(&m->out);
+	struct pop3_server_config cfg = { .hostname = m->srv->name };
+	m->eng = pop3_server_new(&cfg, &maildrop_ops, m);
+	c->ops[SIDE_SERVER] = &maildrop_conn_ops;
+	c->ctx[SIDE_SERVER] = m;
+	pop3_server_start(m->eng, &m->out);
+	net_send(c, SIDE_SERVER, &m->out);
+	net_timer(c, POP3_SERVER_IDLE_TIMEOUT_US, maildrop_idle_check);
+}
