@@ -352,6 +352,109 @@ static void test_submission_sender_must_be_the_user(void)
 	fx_free(&f);
 }
 
+/* Start a raw session by hand (outside the story), so that two can overlap. */
+static void fx_session(struct fixture *f, struct scn_action *act, struct scn_session_line *lines,
+		       const char *const *text, size_t n)
+{
+	memset(act, 0, sizeof *act);
+	act->kind = SCN_SESSION;
+	act->repeat = 1;
+	act->device = "bob-laptop";
+	act->server = "mx.gmail.com";
+	act->port = SCN_PORT_POP3;
+	for (size_t i = 0; i < n; i++)
+		lines[i].text = (char *)text[i];
+	act->lines = lines;
+	act->nlines = n;
+	agent_session(&f->w, act);
+}
+
+static const char *POP3_WORLD_STORY =
+	"device bob-laptop owner bob@gmail.com\n"
+	"send alice-laptop to bob@gmail.com subject \"one\" body \"1\"\n"
+	"send alice-laptop to bob@gmail.com subject \"two\" body \"2\"\n";
+
+static void test_pop3_lock_in_use(void)
+{
+	struct fixture f;
+	fx_run(&f, POP3_WORLD_STORY);
+	if (!f.ok)
+		return;
+	/* two sessions log in to the same maildrop at the same time: the
+	 * first to send PASS holds the lock, the second hears [IN-USE] */
+	static const char *const a[] = { "USER bob@gmail.com", "PASS bob123", "DELE 1", "QUIT" };
+	static const char *const b[] = { "USER bob@gmail.com", "PASS bob123", "QUIT" };
+	struct scn_action act_a, act_b;
+	struct scn_session_line la[4], lb[3];
+	fx_session(&f, &act_a, la, a, 4);
+	fx_session(&f, &act_b, lb, b, 3);
+	world_run(&f.w);
+	CHECK_CONTAINS(f.cap.all.p, "-ERR [IN-USE]");
+	CHECK_CONTAINS(f.cap.all.p, "signing off (1 message deleted)");
+	CHECK_INT(fx_count(&f, "bob@gmail.com", "INBOX"), 1);
+	CHECK_INT(f.w.nlocks, 0);
+	fx_free(&f);
+}
+
+static void test_pop3_dropped_session_deletes_nothing(void)
+{
+	struct fixture f;
+	fx_run(&f, POP3_WORLD_STORY);
+	if (!f.ok)
+		return;
+	/* DELE both, then hang up without QUIT: no UPDATE state, no deletion */
+	static const char *const a[] = { "USER bob@gmail.com", "PASS bob123", "DELE 1", "DELE 2" };
+	struct scn_action act;
+	struct scn_session_line l[4];
+	fx_session(&f, &act, l, a, 4);
+	world_run(&f.w);
+	CHECK_CONTAINS(f.cap.all.p, "+OK message 2 deleted");
+	CHECK_INT(fx_count(&f, "bob@gmail.com", "INBOX"), 2);
+	CHECK_INT(f.w.nlocks, 0); /* and the lock went with the session */
+	fx_free(&f);
+}
+
+static void test_pop3_uidl_stable_across_sessions(void)
+{
+	struct fixture f;
+	fx_run(&f, "device bob-laptop owner bob@gmail.com\n"
+		   "send alice-laptop to bob@gmail.com subject \"one\" body \"1\"\n"
+		   "send alice-laptop to bob@gmail.com subject \"two\" body \"2\"\n"
+		   "wait idle\n"
+		   "pop3 bob-laptop fetch keep\n"
+		   "send alice-laptop to bob@gmail.com subject \"three\" body \"3\"\n"
+		   "wait idle\n"
+		   "pop3 bob-laptop fetch keep\n"
+		   "pop3 bob-laptop fetch\n"
+		   "expect device bob-laptop count 3\n"
+		   "expect mailbox bob@gmail.com count 0\n");
+	if (!f.ok)
+		return;
+	CHECK_INT(f.w.checks_failed, 0);
+	/* the first fetch and the second list the same id for message 1 */
+	const char *uidl1 = strstr(f.cap.all.p, "bob-laptop>mx.gmail.com UIDL\n");
+	const char *uidl2 = uidl1 ? strstr(uidl1 + 1, "bob-laptop>mx.gmail.com UIDL\n") : NULL;
+	CHECK(uidl1 && uidl2);
+	if (uidl1 && uidl2) {
+		char id1[64] = "", id2[64] = "";
+		const char *l1 = strstr(uidl1, "mx.gmail.com>bob-laptop 1 ");
+		const char *l2 = strstr(uidl2, "mx.gmail.com>bob-laptop 1 ");
+		CHECK(l1 && l2);
+		if (l1 && l2) {
+			sscanf(l1, "%*s %*s %63s", id1);
+			sscanf(l2, "%*s %*s %63s", id2);
+			CHECK_STR(id2, id1);
+			CHECK(strchr(id1, '.') != NULL); /* UIDVALIDITY.UID */
+		}
+	}
+	/* the second keep-fetch downloaded only the new message; the last
+	 * fetch downloaded nothing and deleted all three */
+	CHECK_CONTAINS(f.cap.all.p, "fetched: 2 new messages downloaded, 0 deleted on the server");
+	CHECK_CONTAINS(f.cap.all.p, "fetched: 1 new message downloaded, 0 deleted on the server");
+	CHECK_CONTAINS(f.cap.all.p, "fetched: 0 new messages downloaded, 3 deleted on the server");
+	fx_free(&f);
+}
+
 int main(void)
 {
 	RUN(test_send_and_relay);
@@ -371,5 +474,8 @@ int main(void)
 	RUN(test_return_path_and_one_copy);
 	RUN(test_postmaster_always_accepted);
 	RUN(test_submission_sender_must_be_the_user);
+	RUN(test_pop3_lock_in_use);
+	RUN(test_pop3_dropped_session_deletes_nothing);
+	RUN(test_pop3_uidl_stable_across_sessions);
 	return TEST_END();
 }
