@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "imap.h"
 #include "mime.h"
 #include "pop3.h"
 #include "smtp.h"
@@ -32,9 +33,12 @@ static char *agent_expand(const char *s, long i)
 
 /* ================================================================ send */
 
+static void agent_imap_append_sent(struct world *w, struct host *dev, const char *msg, size_t len);
+
 struct agent_send {
 	struct world *w;
 	struct host *dev;
+	struct buf msg;       /* the message, for the copy in Sent */
 	struct smtp_client *cli;
 	struct wire out;
 	char **rcpts;
@@ -63,7 +67,13 @@ static void agent_send_finish(struct agent_send *a)
 				      "error and keeps the message to send later",
 			    "not sent to %s: %s", a->rcpts[i], reply ? reply : "no answer");
 	}
-	world_story_next(a->w);
+	bool sent = false;
+	for (size_t i = 0; i < a->nrcpts && !sent; i++)
+		sent = smtp_client_rcpt_status(a->cli, i, NULL) == SMTP_RCPT_DELIVERED;
+	if (sent && a->dev->uses_imap)
+		agent_imap_append_sent(a->w, a->dev, a->msg.p, a->msg.len); /* then the story */
+	else
+		world_story_next(a->w);
 }
 
 static void agent_send_on_data(struct conn *c, int side, const char *p, size_t n)
@@ -90,6 +100,7 @@ static void agent_send_release(void *ctx)
 	struct agent_send *a = ctx;
 	smtp_client_free(a->cli);
 	wire_free(&a->out);
+	buf_free(&a->msg);
 	for (size_t i = 0; i < a->nrcpts; i++)
 		free(a->rcpts[i]);
 	free(a->rcpts);
@@ -169,7 +180,7 @@ void agent_send(struct world *w, const struct scn_action *act, long iteration)
 	};
 	a->cli = smtp_client_new(&cfg, u->address, (const char *const *)a->rcpts, a->nrcpts,
 				 msg.p, msg.len);
-	buf_free(&msg);
+	a->msg = msg; /* kept for the copy in Sent */
 	free(subject);
 	free(body);
 	net_connect(w, dev, dev->server, PORT_SUBMISSION, PROTO_SMTP, &agent_send_ops, a);
@@ -292,6 +303,311 @@ void agent_pop3_fetch(struct world *w, const struct scn_action *act)
 	net_connect(w, dev, dev->server, PORT_POP3, PROTO_POP3, &agent_pop3_ops, a);
 }
 
+/* ================================================================ IMAP */
+
+/*
+ * The device side of IMAP.  The device keeps its own view of the INBOX in
+ * its store (UIDs, flags, the messages, and the UIDVALIDITY they belong
+ * to); every task starts from that view, and every change the server
+ * reports is applied to it.  With `imap DEV open` a session stays in IDLE
+ * in the background and applies what the server pushes, as it happens.
+ */
+struct agent_imap {
+	struct world *w;
+	struct host *dev;
+	const struct scn_action *act;  /* NULL for the APPEND after a send */
+	struct imap_client *cli;
+	struct wire out;
+	struct store_message *known;   /* the device's INBOX view */
+	size_t nknown;
+	struct imap_known *kv;
+	char *msg;                     /* APPEND content */
+	bool background;               /* `open`: the story goes on meanwhile */
+	bool story_told;               /* world_story_next was called */
+	bool finished;
+	struct conn *conn;
+};
+
+static const char *agent_flag_names(uint32_t flags, char *buf, size_t n)
+{
+	static const char *const names[] = { "\\Seen", "\\Answered", "\\Flagged", "\\Deleted",
+					     "\\Draft" };
+	size_t used = 0;
+	buf[0] = '\0';
+	for (int i = 0; i < 5; i++)
+		if (flags & (1u << i))
+			used += (size_t)snprintf(buf + used, used < n ? n - used : 0, "%s%s",
+						 used ? " " : "", names[i]);
+	if (!buf[0])
+		snprintf(buf, n, "no flags");
+	return buf;
+}
+
+static void agent_imap_folder(void *ctx, const char *name, const char *special_use)
+{
+	struct agent_imap *a = ctx;
+	uint32_t v = 0;
+	if (store_device_folder_uidvalidity(a->w->store, a->dev->device_id, name, &v) != 0)
+		v = 0;
+	store_device_folder_set(a->w->store, a->dev->device_id, name, special_use, v);
+}
+
+static void agent_imap_reset(void *ctx, uint32_t uidvalidity)
+{
+	struct agent_imap *a = ctx;
+	uint32_t old = 0;
+	bool had = store_device_folder_uidvalidity(a->w->store, a->dev->device_id, "INBOX", &old) == 0;
+	store_device_folder_clear(a->w->store, a->dev->device_id, "INBOX");
+	store_device_folder_set(a->w->store, a->dev->device_id, "INBOX", "", uidvalidity);
+	if (had && old && old != uidvalidity)
+		world_event(a->w, a->dev->name, NULL, "uidvalidity",
+			    "a new UIDVALIDITY means the old UIDs mean nothing now: the device "
+			    "throws its copy away and downloads again",
+			    "INBOX UIDVALIDITY changed from %u to %u", old, uidvalidity);
+}
+
+static void agent_imap_message(void *ctx, uint32_t uid, uint32_t flags, const char *content,
+			       size_t len)
+{
+	struct agent_imap *a = ctx;
+	struct world_summary s;
+	world_summary_parse(&s, content, len);
+	if (store_device_message_add(a->w->store, a->dev->device_id, "INBOX", content, len, &s.sum,
+				     NULL, uid, flags & 0x1F) == 0)
+		world_event(a->w, a->dev->name, NULL, "synced",
+			    "the device keeps a copy, but the server still has the message: "
+			    "IMAP copies, it does not move",
+			    "uid %u \"%s\" now on %s", uid, s.sum.subject ? s.sum.subject : "",
+			    a->dev->name);
+	world_summary_free(&s);
+}
+
+static void agent_imap_flags(void *ctx, uint32_t uid, uint32_t flags)
+{
+	struct agent_imap *a = ctx;
+	char names[80];
+	if (store_device_message_set_flags(a->w->store, a->dev->device_id, "INBOX", uid,
+					   flags & 0x1F) == 0)
+		world_event(a->w, a->dev->name, NULL, "flags-synced",
+			    "the device learned the new flags from the server: every device "
+			    "shows the same state",
+			    "uid %u on %s: %s", uid, a->dev->name,
+			    agent_flag_names(flags, names, sizeof names));
+}
+
+static void agent_imap_expunged(void *ctx, uint32_t uid)
+{
+	struct agent_imap *a = ctx;
+	if (store_device_message_delete(a->w->store, a->dev->device_id, "INBOX", uid) == 0)
+		world_event(a->w, a->dev->name, NULL, "removed",
+			    "the server said EXPUNGE: the device removes its copy too",
+			    "uid %u removed from %s", uid, a->dev->name);
+}
+
+static const struct imap_client_events agent_imap_events = {
+	.folder = agent_imap_folder,
+	.reset = agent_imap_reset,
+	.message = agent_imap_message,
+	.flags = agent_imap_flags,
+	.expunged = agent_imap_expunged,
+};
+
+static void agent_imap_story(struct agent_imap *a)
+{
+	if (a->story_told)
+		return;
+	a->story_told = true;
+	world_story_next(a->w);
+}
+
+static void agent_imap_finish(struct agent_imap *a)
+{
+	if (a->finished)
+		return;
+	a->finished = true;
+	const char *err = imap_client_error(a->cli);
+	if (err)
+		world_event(a->w, a->dev->name, NULL, "imap-failed",
+			    "the mail client shows this error to its user", "%s", err);
+	if (a->dev->imap_open == a)
+		a->dev->imap_open = NULL;
+	agent_imap_story(a);
+}
+
+static void agent_imap_on_data(struct conn *c, int side, const char *p, size_t n)
+{
+	struct agent_imap *a = c->ctx[side];
+	imap_client_feed(a->cli, p, n, &a->out);
+	net_send(c, side, &a->out);
+	if (imap_client_done(a->cli)) {
+		agent_imap_finish(a);
+		net_close(c, side);
+	} else if (a->background && imap_client_idling(a->cli)) {
+		/* the device sits in IDLE: the story goes on */
+		agent_imap_story(a);
+	}
+}
+
+static void agent_imap_on_closed(struct conn *c, int side, const char *why)
+{
+	struct agent_imap *a = c->ctx[side];
+	if (!imap_client_done(a->cli))
+		imap_client_abort(a->cli, why);
+	agent_imap_finish(a);
+}
+
+static void agent_imap_release(void *ctx)
+{
+	struct agent_imap *a = ctx;
+	if (a->dev->imap_open == a)
+		a->dev->imap_open = NULL;
+	imap_client_free(a->cli);
+	wire_free(&a->out);
+	free(a->known);
+	free(a->kv);
+	free(a->msg);
+	free(a);
+}
+
+static const struct conn_ops agent_imap_ops = {
+	.data = agent_imap_on_data,
+	.closed = agent_imap_on_closed,
+	.release = agent_imap_release,
+};
+
+/* Start one IMAP task for a device. */
+static void agent_imap_start(struct world *w, struct host *dev, const struct scn_action *act,
+			     struct imap_client_config *cfg, const char *msg, size_t msglen)
+{
+	struct agent_imap *a = xcalloc(1, sizeof *a);
+	a->w = w;
+	a->dev = dev;
+	a->act = act;
+	wire_init(&a->out);
+	uint32_t uidvalidity = 0;
+	if (store_device_folder_uidvalidity(w->store, dev->device_id, "INBOX", &uidvalidity) != 0)
+		uidvalidity = 0;
+	if (store_device_folder_list(w->store, dev->device_id, "INBOX", &a->known, &a->nknown) != 0) {
+		a->known = NULL;
+		a->nknown = 0;
+	}
+	a->kv = xcalloc(a->nknown ? a->nknown : 1, sizeof *a->kv);
+	for (size_t i = 0; i < a->nknown; i++) {
+		a->kv[i].uid = a->known[i].uid;
+		a->kv[i].flags = a->known[i].flags;
+	}
+	if (msg) {
+		a->msg = xstrndup(msg, msglen);
+		cfg->msg = a->msg;
+		cfg->msglen = msglen;
+	}
+	cfg->user = dev->owner->address;
+	cfg->password = dev->owner->password;
+	cfg->uidvalidity = uidvalidity;
+	cfg->known = a->kv;
+	cfg->nknown = a->nknown;
+	a->background = cfg->task == IMAP_TASK_OPEN;
+	if (a->background)
+		dev->imap_open = a;
+	a->cli = imap_client_new(cfg, &agent_imap_events, a);
+	a->conn = net_connect(w, dev, dev->server, PORT_IMAP, PROTO_IMAP, &agent_imap_ops, a);
+}
+
+/* The UID of message number n (1 = oldest) in the device's INBOX view. */
+static bool agent_imap_uid(struct world *w, struct host *dev, long n, uint32_t *uid)
+{
+	struct store_message *list = NULL;
+	size_t count = 0;
+	bool ok = store_device_folder_list(w->store, dev->device_id, "INBOX", &list, &count) == 0 &&
+		  n >= 1 && (size_t)n <= count;
+	if (ok)
+		*uid = list[n - 1].uid;
+	free(list);
+	return ok;
+}
+
+void agent_imap(struct world *w, const struct scn_action *act)
+{
+	struct host *dev = world_host(w, act->device);
+	struct imap_client_config cfg;
+	memset(&cfg, 0, sizeof cfg);
+	switch (act->kind) {
+	case SCN_IMAP_SYNC:
+		cfg.task = IMAP_TASK_SYNC;
+		break;
+	case SCN_IMAP_OPEN:
+		if (dev->imap_open) {
+			world_event(w, dev->name, NULL, "imap-open", NULL,
+				    "%s already has a session open", dev->name);
+			world_story_next(w);
+			return;
+		}
+		cfg.task = IMAP_TASK_OPEN;
+		break;
+	case SCN_IMAP_CLOSE: {
+		struct agent_imap *a = dev->imap_open;
+		if (!a || !a->conn) {
+			world_event(w, dev->name, NULL, "imap-close", NULL,
+				    "%s has no open session to close", dev->name);
+			world_story_next(w);
+			return;
+		}
+		/* the story waits for this session's end now */
+		a->story_told = false;
+		a->background = false;
+		imap_client_close(a->cli, &a->out);
+		net_send(a->conn, SIDE_CLIENT, &a->out);
+		return;
+	}
+	case SCN_IMAP_READ:
+	case SCN_IMAP_FLAG:
+	case SCN_IMAP_MOVE:
+	case SCN_IMAP_DELETE:
+		if (!agent_imap_uid(w, dev, act->msgno, &cfg.uid)) {
+			world_event(w, dev->name, NULL, "imap-error",
+				    "message numbers count the messages the device knows in its "
+				    "INBOX (sync first)",
+				    "%s knows no message %ld in its INBOX", dev->name, act->msgno);
+			world_story_next(w);
+			return;
+		}
+		if (act->kind == SCN_IMAP_READ) {
+			cfg.task = IMAP_TASK_STORE;
+			cfg.flag = "\\Seen";
+			cfg.add = true;
+		} else if (act->kind == SCN_IMAP_FLAG) {
+			cfg.task = IMAP_TASK_STORE;
+			cfg.flag = act->flag;
+			cfg.add = true;
+		} else if (act->kind == SCN_IMAP_MOVE) {
+			cfg.task = IMAP_TASK_MOVE;
+			cfg.folder = act->folder;
+		} else {
+			cfg.task = IMAP_TASK_DELETE;
+		}
+		break;
+	case SCN_IMAP_CREATE:
+		cfg.task = IMAP_TASK_CREATE;
+		cfg.folder = act->folder;
+		break;
+	default:
+		world_story_next(w);
+		return;
+	}
+	agent_imap_start(w, dev, act, &cfg, NULL, 0);
+}
+
+/* A device that reads mail with IMAP keeps a copy of what it sends in the
+ * Sent folder on the server: the user agent APPENDs it after submission. */
+static void agent_imap_append_sent(struct world *w, struct host *dev, const char *msg, size_t len)
+{
+	struct imap_client_config cfg;
+	memset(&cfg, 0, sizeof cfg);
+	cfg.task = IMAP_TASK_APPEND;
+	cfg.folder = "Sent";
+	agent_imap_start(w, dev, NULL, &cfg, msg, len);
+}
+
 /* ================================================================ raw */
 
 /*
@@ -309,6 +625,8 @@ struct agent_raw {
 	enum trace_proto proto;
 	const char *last;     /* the last command typed (POP3 needs it) */
 	bool greeted;         /* the greeting has arrived */
+	char tag[65];         /* IMAP: the tag of the command under way */
+	uint64_t literal_left; /* IMAP: octets of a literal still to type */
 	bool in_data;         /* SMTP: after 354, until "." */
 	bool finished;
 };
@@ -327,6 +645,26 @@ static void agent_raw_finish(struct agent_raw *r, struct conn *c, const char *wh
 		net_close(c, SIDE_CLIENT); /* last: it may free r */
 }
 
+/* An IMAP line that ends with a literal's announcement "{n}" or "{n+}":
+ * its size, and whether the client may go on without waiting for "+". */
+static bool agent_raw_literal(const char *line, uint64_t *n, bool *nonsync)
+{
+	size_t len = strlen(line);
+	if (len < 3 || line[len - 1] != '}')
+		return false;
+	size_t i = len - 1;
+	*nonsync = line[i - 1] == '+';
+	if (*nonsync)
+		i--;
+	size_t end = i;
+	while (i > 0 && line[i - 1] >= '0' && line[i - 1] <= '9')
+		i--;
+	if (i == 0 || i == end || line[i - 1] != '{' || end - i > 18)
+		return false;
+	*n = strtoull(line + i, NULL, 10);
+	return true;
+}
+
 /* Type lines until one needs an answer. */
 static void agent_raw_type(struct agent_raw *r, struct conn *c)
 {
@@ -334,6 +672,33 @@ static void agent_raw_type(struct agent_raw *r, struct conn *c)
 		const char *line = r->act->lines[r->next++].text;
 		wire_line(&r->out, NULL, "%s", line);
 		r->last = line;
+		if (r->proto == PROTO_IMAP) {
+			/* inside a literal, lines are its octets: no answer comes */
+			uint64_t size = strlen(line) + 2;
+			if (r->literal_left > 0) {
+				if (r->literal_left > size) {
+					r->literal_left -= size;
+					continue;
+				}
+				/* the literal ends in this line: the rest is the
+				 * command's tail, typed on the next line */
+				bool exact = r->literal_left == size;
+				r->literal_left = 0;
+				if (exact)
+					continue;
+			} else if (!r->tag[0] || r->tag[0] == '\0') {
+				sscanf(line, "%64s", r->tag);
+			}
+			uint64_t n;
+			bool nonsync;
+			if (agent_raw_literal(line, &n, &nonsync)) {
+				r->literal_left = n;
+				if (nonsync)
+					continue; /* LITERAL+: no "+" to wait for */
+				break;            /* wait for "+" */
+			}
+			break; /* the command is complete: wait for its tagged answer */
+		}
 		if (!r->in_data)
 			break; /* a command: wait for its reply */
 		if (strcmp(line, ".") == 0) {
@@ -349,6 +714,29 @@ static void agent_raw_type(struct agent_raw *r, struct conn *c)
 static size_t agent_raw_reply(struct agent_raw *r, bool *closing)
 {
 	*closing = false;
+	if (r->proto == PROTO_IMAP) {
+		/* done when the tagged answer to the command arrives (or "+",
+		 * the go-ahead for a literal) */
+		char verb[16] = "";
+		if (r->greeted && r->last)
+			sscanf(r->last, "%*s %15s", verb);
+		size_t used = imap_response_complete(r->greeted && r->tag[0] ? r->tag : NULL,
+						     r->in.p, r->in.len);
+		if (!used)
+			return 0;
+		/* the last line of the response: "+ ..." asks for the literal;
+		 * anything else is the tagged end of the command */
+		size_t start = used - 1;
+		while (start > 0 && r->in.p[start - 1] != '\n')
+			start--;
+		if (r->in.p[start] == '+' && r->literal_left > 0)
+			return used;
+		r->literal_left = 0;
+		if (strcasecmp(verb, "LOGOUT") == 0)
+			*closing = true;
+		r->tag[0] = '\0'; /* the next line starts a new command */
+		return used;
+	}
 	if (r->proto == PROTO_POP3) {
 		size_t used = pop3_response_complete(r->greeted ? r->last : NULL, r->in.p, r->in.len);
 		if (used && r->last && strncasecmp(r->last, "QUIT", 4) == 0 &&

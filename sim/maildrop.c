@@ -138,10 +138,16 @@ static bool maildrop_update(void *ctx, const char *user, const struct pop3_msg *
 	bool ok = store_begin(w->store) == 0;
 	for (size_t i = 0; ok && i < n; i++)
 		ok = store_message_delete(w->store, m->folder, dele[i]->id) >= 0;
+	world_folder_touched(w, m->folder);
 	if (ok)
 		ok = store_commit(w->store) == 0;
 	else
 		store_rollback(w->store);
+	/* an IMAP session on the same INBOX sees these as EXPUNGE */
+	if (ok)
+		world_changes_commit(w);
+	else
+		world_changes_discard(w);
 	if (ok)
 		world_event(w, m->srv->name, NULL, "pop3-deleted",
 			    "POP3 download-and-delete: the messages are gone from the server; "

@@ -84,6 +84,8 @@ static uint32_t mailserver_store_local(struct world *w, const struct host *srv, 
 	if (store_message_add(w->store, folder, full.p, full.len, mailserver_unix_now(w), 0,
 			      &s.sum, &uid) != 0)
 		uid = 0;
+	else
+		world_folder_touched(w, folder); /* IMAP sessions hear of it at commit */
 	world_summary_free(&s);
 	buf_free(&full);
 	return uid;
@@ -154,11 +156,13 @@ static void mailserver_bounce(struct world *w, struct host *srv, const char *sen
 	if (sender_domain && world_server_is_local(srv, sender_domain)) {
 		store_begin(w->store);
 		uint32_t uid = mailserver_store_local(w, srv, sender, "", dsn.p, dsn.len);
-		if (uid && store_commit(w->store) == 0)
+		if (uid && store_commit(w->store) == 0) {
+			world_changes_commit(w);
 			world_event(w, srv->name, NULL, "delivered", NULL,
 				    "bounce delivered to %s INBOX (uid %u)", sender, uid);
-		else {
+		} else {
 			store_rollback(w->store);
+			world_changes_discard(w);
 			world_event(w, srv->name, NULL, "bounce-dropped", NULL,
 				    "bounce for %s could not be stored: %s", sender,
 				    uid ? store_error(w->store) : "no such mailbox");
@@ -327,6 +331,10 @@ static void smtp_in_data(void *ctx, const struct smtp_envelope *env, const char 
 		ok = store_commit(w->store) == 0;
 	else
 		store_rollback(w->store);
+	if (ok)
+		world_changes_commit(w);
+	else
+		world_changes_discard(w);
 
 	if (!ok) {
 		/* nothing was kept: the client must try again (RFC 5321 4.2.5) */
@@ -439,10 +447,8 @@ void mailserver_accept(struct conn *c)
 		maildrop_accept(c);
 		return;
 	}
-	if (c->port != PORT_SMTP && c->port != PORT_SUBMISSION) {
-		/* IMAP arrives in a later version: nobody listens there */
-		c->open[SIDE_SERVER] = false;
-		net_close(c, SIDE_SERVER);
+	if (c->port == PORT_IMAP) {
+		imapd_accept(c);
 		return;
 	}
 	struct smtp_in *s = xcalloc(1, sizeof *s);

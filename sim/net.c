@@ -383,6 +383,16 @@ void net_break_host(struct world *w, struct host *h, const char *why)
 	}
 }
 
+void net_release_all(struct world *w)
+{
+	while (w->conns) {
+		struct conn *c = w->conns;
+		c->open[0] = c->open[1] = false;
+		c->pending = 0; /* the loop has run dry: nothing points here */
+		net_maybe_release(c);
+	}
+}
+
 /* ------------------------------------------------------------ timers */
 
 

@@ -809,6 +809,7 @@ static void check_clear(struct scn_check *c)
 	free(c->from);
 	free(c->to);
 	free(c->subject);
+	free(c->flag);
 	free(c->reply_enh);
 	memset(c, 0, sizeof *c);
 }
@@ -1350,7 +1351,7 @@ static int imap_folder(struct parser *p, struct scn_action *a)
 
 /* \Seen and friends (written in any case, stored as IMAP spells them), or
  * a keyword atom like $Label1. */
-static int imap_flag(struct parser *p, struct scn_action *a)
+static int parse_flag(struct parser *p, char **out)
 {
 	static const char *const system[] = {"\\Seen", "\\Answered", "\\Flagged", "\\Deleted",
 					     "\\Draft"};
@@ -1360,7 +1361,7 @@ static int imap_flag(struct parser *p, struct scn_action *a)
 	if (t->text[0] == '\\') {
 		for (size_t i = 0; i < sizeof system / sizeof system[0]; i++) {
 			if (strcasecmp(t->text, system[i]) == 0) {
-				a->flag = xstrdup(system[i]);
+				*out = xstrdup(system[i]);
 				return 0;
 			}
 		}
@@ -1370,7 +1371,7 @@ static int imap_flag(struct parser *p, struct scn_action *a)
 			if ((unsigned char)*q >= 0x7f || strchr("(){%*]\\", *q))
 				break;
 		if (!*q) {
-			a->flag = xstrdup(t->text);
+			*out = xstrdup(t->text);
 			return 0;
 		}
 	}
@@ -1379,6 +1380,11 @@ static int imap_flag(struct parser *p, struct scn_action *a)
 		"or a keyword like $Label1)",
 		t->text);
 	return -1;
+}
+
+static int imap_flag(struct parser *p, struct scn_action *a)
+{
+	return parse_flag(p, &a->flag);
 }
 
 static int action_imap(struct parser *p, const struct tok *kw, struct scn_action *a)
@@ -1575,22 +1581,28 @@ static int check_count(struct parser *p, struct scn_check *c)
 	return expect_number(p, "the count", 0, SCN_MAX_COUNT, &c->count);
 }
 
-/* `has [from ADDR] [to ADDR] [subject "..."]`, at least one, any order. */
+/* `has [from ADDR] [to ADDR] [subject "..."] [flag FLAG]`, at least one,
+ * any order; one message must match them all.  (`flag` is an extension.) */
 static int check_has(struct parser *p, struct scn_check *c)
 {
-	static const char *const words[] = {"from", "to", "subject"};
-	c->kind = SCN_EXPECT_MAILBOX_HAS;
+	static const char *const words[] = {"from", "to", "subject", "flag"};
 	const struct tok *t;
 	while ((t = next_tok(p))) {
-		int which = tok_which(t, words, 3);
+		int which = tok_which(t, words, 4);
 		if (which < 0) {
-			err_unknown_word(p, t, "'has' field", "from, to or subject", words, 3);
+			err_unknown_word(p, t, "'has' field", "from, to, subject or flag", words, 4);
 			return -1;
 		}
-		char **field = which == 0 ? &c->from : which == 1 ? &c->to : &c->subject;
+		char **field = which == 0 ? &c->from : which == 1 ? &c->to
+			     : which == 2 ? &c->subject : &c->flag;
 		if (*field) {
 			err_col(p, t->col, "'%s' is given twice", t->text);
 			return -1;
+		}
+		if (which == 3) {
+			if (parse_flag(p, field) < 0)
+				return -1;
+			continue;
 		}
 		const struct tok *v = which == 2 ? expect_string(p, "the subject in double quotes")
 						 : expect_address(p);
@@ -1598,8 +1610,8 @@ static int check_has(struct parser *p, struct scn_check *c)
 			return -1;
 		*field = xstrdup(v->text);
 	}
-	if (!c->from && !c->to && !c->subject) {
-		err_col(p, p->eol_col, "expected from, to or subject after 'has'");
+	if (!c->from && !c->to && !c->subject && !c->flag) {
+		err_col(p, p->eol_col, "expected from, to, subject or flag after 'has'");
 		return -1;
 	}
 	return 0;
@@ -1625,6 +1637,7 @@ static int check_mailbox(struct parser *p, struct scn_check *c)
 		return check_count(p, c);
 	if (tok_is(t, "has")) {
 		p->ti++;
+		c->kind = SCN_EXPECT_MAILBOX_HAS;
 		return check_has(p, c);
 	}
 	err_expected(p, t, c->folder ? "'count' or 'has'" : "'count', 'folder' or 'has'");
@@ -1672,6 +1685,13 @@ static int parse_expect(struct parser *p, const struct tok *kw)
 			break;
 		c.device = xstrdup(v->text);
 		add_ref(p, REF_DEVICE, v, v->text, NULL);
+		if (tok_is(peek_tok(p), "has")) {
+			/* extension: what the device holds, by content and flags */
+			p->ti++;
+			c.kind = SCN_EXPECT_DEVICE_HAS;
+			rc = check_has(p, &c);
+			break;
+		}
 		rc = check_count(p, &c);
 		break;
 	case 2:
@@ -2179,7 +2199,6 @@ bool scn_action_available(enum scn_action_kind kind)
 	case SCN_NOTE:
 	case SCN_SESSION:
 	case SCN_POP3_FETCH:
-		return true;
 	case SCN_IMAP_SYNC:
 	case SCN_IMAP_OPEN:
 	case SCN_IMAP_CLOSE:
@@ -2188,7 +2207,7 @@ bool scn_action_available(enum scn_action_kind kind)
 	case SCN_IMAP_CREATE:
 	case SCN_IMAP_MOVE:
 	case SCN_IMAP_DELETE:
-		return false;
+		return true;
 	}
 	return false;
 }
@@ -2199,9 +2218,8 @@ bool scn_port_available(enum scn_port port)
 	case SCN_PORT_SMTP:
 	case SCN_PORT_SUBMISSION:
 	case SCN_PORT_POP3:
-		return true;
 	case SCN_PORT_IMAP:
-		return false;
+		return true;
 	}
 	return false;
 }

@@ -133,8 +133,9 @@ struct scn_action {
 
 enum scn_check_kind {
 	SCN_EXPECT_MAILBOX_COUNT, /* address, folder (NULL = INBOX), count */
-	SCN_EXPECT_MAILBOX_HAS,   /* address, folder, from/to/subject (any NULL) */
+	SCN_EXPECT_MAILBOX_HAS,   /* address, folder, from/to/subject/flag (any NULL) */
 	SCN_EXPECT_DEVICE_COUNT,  /* device, count */
+	SCN_EXPECT_DEVICE_HAS,    /* device, from/to/subject/flag (extension) */
 	SCN_EXPECT_REPLY,         /* reply_code (e.g. 550) or enhanced "5.1.1" */
 	SCN_EXPECT_QUEUE_EMPTY,   /* host */
 	SCN_EXPECT_QUEUE_COUNT,   /* host, count (extension) */
@@ -150,6 +151,7 @@ struct scn_check {
 	char *host;
 	long count;
 	char *from, *to, *subject;
+	char *flag;          /* `has ... flag \Seen` (extension) */
 	int reply_code;      /* 0 if an enhanced code is given instead */
 	char *reply_enh;     /* "5.1.1" or NULL */
 };

@@ -91,6 +91,9 @@ static const char store_schema_sql[] =
 	"    subject      TEXT,               -- decoded (UTF-8) Subject: value\n"
 	"    date_hdr     TEXT,               -- Date: value as written\n"
 	"    message_id   TEXT,               -- Message-ID: value\n"
+	"    -- IMAP keywords, space-separated ('$Label1 Junk'), '' for none.  Schema 2;\n"
+	"    -- in a database upgraded from 1 it is the last column instead.\n"
+	"    keywords     TEXT NOT NULL DEFAULT '',\n"
 	"    content      BLOB NOT NULL,      -- the whole message, byte for byte\n"
 	"    UNIQUE (folder_id, uid)          -- also the index that lists a folder\n"
 	");\n"
@@ -142,21 +145,6 @@ static const char store_schema_sql[] =
 	");\n"
 	"CREATE INDEX device_messages_by_folder ON device_messages (device_id, folder, uid);\n"
 	"\n"
-	"CREATE VIEW mail_overview AS\n"
-	"    -- Every server-side message with its owner, folder and flags in words.\n"
-	"    SELECT a.address, f.name AS folder, m.uid,\n"
-	"           ltrim(CASE WHEN m.flags & 1 THEN ' \\Seen' ELSE '' END ||\n"
-	"                 CASE WHEN m.flags & 2 THEN ' \\Answered' ELSE '' END ||\n"
-	"                 CASE WHEN m.flags & 4 THEN ' \\Flagged' ELSE '' END ||\n"
-	"                 CASE WHEN m.flags & 8 THEN ' \\Deleted' ELSE '' END ||\n"
-	"                 CASE WHEN m.flags & 16 THEN ' \\Draft' ELSE '' END ||\n"
-	"                 CASE WHEN m.flags & 32 THEN ' \\Recent' ELSE '' END) AS flags,\n"
-	"           m.size, m.from_hdr, m.to_hdr, m.subject\n"
-	"    FROM messages m\n"
-	"    JOIN folders f ON f.id = m.folder_id\n"
-	"    JOIN accounts a ON a.id = f.account_id\n"
-	"    ORDER BY a.address, f.name, m.uid;\n"
-	"\n"
 	"CREATE VIEW queue_overview AS\n"
 	"    -- Every queue entry with its pending recipients on one line.\n"
 	"    SELECT q.id, q.server, q.domain, q.mail_from,\n"
@@ -166,6 +154,44 @@ static const char store_schema_sql[] =
 	"           q.attempts, q.next_try_us, q.last_reply, length(q.content) AS size\n"
 	"    FROM queue q\n"
 	"    ORDER BY q.server, q.next_try_us, q.id;\n";
+
+/* Schema 2's new table, shared by a new database and the upgrade from 1. */
+static const char store_device_folders_sql[] =
+	"CREATE TABLE device_folders (\n"
+	"    -- A device's view of one server folder (IMAP): the UIDVALIDITY that its\n"
+	"    -- cached UIDs (device_messages.uid of the same folder name) belong to.\n"
+	"    id          INTEGER PRIMARY KEY,\n"
+	"    device_id   INTEGER NOT NULL REFERENCES devices(id) ON DELETE CASCADE,\n"
+	"    name        TEXT NOT NULL,      -- the server's name: 'INBOX', 'Work/2024'\n"
+	"    special_use TEXT,               -- as the server announced it (RFC 6154), or NULL\n"
+	"    -- 0 until the device has selected the folder once\n"
+	"    uidvalidity INTEGER NOT NULL DEFAULT 0 CHECK (uidvalidity BETWEEN 0 AND 4294967295),\n"
+	"    UNIQUE (device_id, name)\n"
+	");\n";
+
+/* The view, shared too: the upgrade drops version 1's and creates this. */
+static const char store_mail_overview_sql[] =
+	"CREATE VIEW mail_overview AS\n"
+	"    -- Every server-side message with its owner, folder and flags in words.\n"
+	"    SELECT a.address, f.name AS folder, m.uid,\n"
+	"           ltrim(CASE WHEN m.flags & 1 THEN ' \\Seen' ELSE '' END ||\n"
+	"                 CASE WHEN m.flags & 2 THEN ' \\Answered' ELSE '' END ||\n"
+	"                 CASE WHEN m.flags & 4 THEN ' \\Flagged' ELSE '' END ||\n"
+	"                 CASE WHEN m.flags & 8 THEN ' \\Deleted' ELSE '' END ||\n"
+	"                 CASE WHEN m.flags & 16 THEN ' \\Draft' ELSE '' END ||\n"
+	"                 CASE WHEN m.flags & 32 THEN ' \\Recent' ELSE '' END) AS flags,\n"
+	"           m.keywords, m.size, m.from_hdr, m.to_hdr, m.subject\n"
+	"    FROM messages m\n"
+	"    JOIN folders f ON f.id = m.folder_id\n"
+	"    JOIN accounts a ON a.id = f.account_id\n"
+	"    ORDER BY a.address, f.name, m.uid;\n";
+
+/* Version 1 to 2, in one transaction with the new user_version.  ADD COLUMN
+ * only edits the table's stored CREATE text (old rows read the DEFAULT), so
+ * it takes no time however many messages there are. */
+static const char store_upgrade_1_to_2_sql[] =
+	"ALTER TABLE messages ADD COLUMN keywords TEXT NOT NULL DEFAULT '';\n"
+	"DROP VIEW mail_overview;\n";
 
 /* ------------------------------------------------------------------------
  * 2. Prepared statements
@@ -190,6 +216,7 @@ enum store_stmt {
 	SQL_FOLDER_BUMP_UIDNEXT,
 	SQL_FOLDER_COUNT,
 	SQL_FOLDER_HAS,
+	SQL_DEVICE_HAS,
 	SQL_MESSAGE_ADD,
 	SQL_MESSAGE_GET,
 	SQL_FOLDER_LIST,
@@ -209,6 +236,22 @@ enum store_stmt {
 	SQL_DEVICE_FIND,
 	SQL_DEVICE_MESSAGE_ADD,
 	SQL_DEVICE_COUNT,
+	SQL_FOLDERS,
+	SQL_FOLDER_STATS,
+	SQL_FOLDER_DELETE,
+	SQL_FOLDER_RENAME,
+	SQL_FOLDER_SUBSCRIBE,
+	SQL_MESSAGE_SET_FLAGS,
+	SQL_MESSAGE_SET_FLAGS_ONLY,
+	SQL_MESSAGE_EXISTS,
+	SQL_MESSAGE_COPY,
+	SQL_DEVICE_FOLDER_SET,
+	SQL_DEVICE_FOLDER_UIDVALIDITY,
+	SQL_DEVICE_FOLDER_LIST,
+	SQL_DEVICE_MESSAGE_SET_FLAGS,
+	SQL_DEVICE_MESSAGE_DELETE,
+	SQL_DEVICE_FOLDER_CLEAR,
+	SQL_DEVICE_FOLDER_COUNT,
 	SQL_NSTMTS
 };
 
@@ -250,6 +293,15 @@ static const char *const store_sql[SQL_NSTMTS] = {
 		" AND (?2 IS NULL OR instr(lower(from_hdr), lower(?2)) > 0)"
 		" AND (?3 IS NULL OR instr(lower(to_hdr), lower(?3)) > 0)"
 		" AND (?4 IS NULL OR subject = ?4)"
+		" AND (flags & ?5) = ?5"
+		" AND (?6 IS NULL OR instr(' ' || lower(keywords) || ' ', ' ' || lower(?6) || ' ') > 0)"
+		" LIMIT 1",
+	[SQL_DEVICE_HAS] =
+		"SELECT 1 FROM device_messages WHERE device_id = ?1 AND folder = ?2"
+		" AND (?3 IS NULL OR instr(lower(from_hdr), lower(?3)) > 0)"
+		" AND (?4 IS NULL OR instr(lower(to_hdr), lower(?4)) > 0)"
+		" AND (?5 IS NULL OR subject = ?5)"
+		" AND (flags & ?6) = ?6"
 		" LIMIT 1",
 
 	[SQL_MESSAGE_ADD] =
@@ -257,11 +309,11 @@ static const char *const store_sql[SQL_NSTMTS] = {
 		" subject, date_hdr, message_id, content)"
 		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
 	[SQL_MESSAGE_GET] =
-		"SELECT id, flags, internaldate, size, content FROM messages"
+		"SELECT id, flags, internaldate, size, keywords, content FROM messages"
 		" WHERE folder_id = ?1 AND uid = ?2",
 
 	[SQL_FOLDER_LIST] =
-		"SELECT id, uid, flags, internaldate, size FROM messages WHERE folder_id = ?1"
+		"SELECT id, uid, flags, internaldate, size, keywords FROM messages WHERE folder_id = ?1"
 		" ORDER BY uid",
 	[SQL_MESSAGE_DELETE] = "DELETE FROM messages WHERE folder_id = ?1 AND uid = ?2",
 	[SQL_DEVICE_UIDLS] =
@@ -293,6 +345,57 @@ static const char *const store_sql[SQL_NSTMTS] = {
 		" to_hdr, subject, date_hdr, message_id, content)"
 		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
 	[SQL_DEVICE_COUNT] = "SELECT count(*) FROM device_messages WHERE device_id = ?1",
+
+	/* IMAP (schema 2) */
+	[SQL_FOLDERS] =
+		"SELECT id, name, special_use, subscribed, uidvalidity, uidnext FROM folders"
+		" WHERE account_id = ?1 ORDER BY name <> 'INBOX', name",
+	/* Driven from folders, so a folder that does not exist gives no row
+	 * at all, and an empty one a row of zeros. */
+	[SQL_FOLDER_STATS] =
+		"SELECT count(m.id), ifnull(sum((m.flags & 1) = 0), 0),"
+		" ifnull(sum((m.flags & 32) <> 0), 0), f.id"
+		" FROM folders f LEFT JOIN messages m ON m.folder_id = f.id WHERE f.id = ?1",
+	[SQL_FOLDER_DELETE] = "DELETE FROM folders WHERE id = ?1", /* messages by CASCADE */
+	[SQL_FOLDER_RENAME] = "UPDATE folders SET name = ?2 WHERE id = ?1",
+	[SQL_FOLDER_SUBSCRIBE] = "UPDATE folders SET subscribed = ?2 WHERE id = ?1",
+	/* An UPDATE rewrites the whole row, content included, so a message
+	 * whose flags (and keywords) are already the wanted ones is left
+	 * alone: STORE 1:* +FLAGS (\Seen) on a folder that is mostly read
+	 * costs little.  SQL_MESSAGE_EXISTS then tells "unchanged" from "no
+	 * such message". */
+	[SQL_MESSAGE_SET_FLAGS] =
+		"UPDATE messages SET flags = ?3, keywords = ?4 WHERE folder_id = ?1 AND uid = ?2"
+		" AND (flags <> ?3 OR keywords <> ?4)",
+	[SQL_MESSAGE_SET_FLAGS_ONLY] =
+		"UPDATE messages SET flags = ?3 WHERE folder_id = ?1 AND uid = ?2 AND flags <> ?3",
+	[SQL_MESSAGE_EXISTS] = "SELECT 1 FROM messages WHERE folder_id = ?1 AND uid = ?2",
+	/* RFC 3501 6.4.7: flags and internal date preserved, \Recent set. */
+	[SQL_MESSAGE_COPY] =
+		"INSERT INTO messages (folder_id, uid, internaldate, size, flags, from_hdr, to_hdr,"
+		" subject, date_hdr, message_id, keywords, content)"
+		" SELECT ?3, ?4, internaldate, size, flags | 32, from_hdr, to_hdr, subject, date_hdr,"
+		" message_id, keywords, content FROM messages WHERE folder_id = ?1 AND uid = ?2",
+
+	[SQL_DEVICE_FOLDER_SET] =
+		"INSERT INTO device_folders (device_id, name, special_use, uidvalidity)"
+		" VALUES (?1, ?2, ?3, ?4) ON CONFLICT (device_id, name) DO UPDATE"
+		" SET special_use = excluded.special_use, uidvalidity = excluded.uidvalidity",
+	[SQL_DEVICE_FOLDER_UIDVALIDITY] =
+		"SELECT uidvalidity FROM device_folders WHERE device_id = ?1 AND name = ?2",
+	[SQL_DEVICE_FOLDER_LIST] =
+		"SELECT id, uid, flags, size FROM device_messages"
+		" WHERE device_id = ?1 AND folder = ?2 AND uid IS NOT NULL ORDER BY uid",
+	[SQL_DEVICE_MESSAGE_SET_FLAGS] =
+		"UPDATE device_messages SET flags = ?4 WHERE device_id = ?1 AND folder = ?2"
+		" AND uid = ?3",
+	[SQL_DEVICE_MESSAGE_DELETE] =
+		"DELETE FROM device_messages WHERE device_id = ?1 AND folder = ?2 AND uid = ?3",
+	[SQL_DEVICE_FOLDER_CLEAR] =
+		"DELETE FROM device_messages WHERE device_id = ?1 AND folder = ?2"
+		" AND uid IS NOT NULL",
+	[SQL_DEVICE_FOLDER_COUNT] =
+		"SELECT count(*) FROM device_messages WHERE device_id = ?1 AND folder = ?2",
 };
 
 struct store {
@@ -389,7 +492,12 @@ static char *column_dup(sqlite3_stmt *s, int col, size_t *len)
 static void column_copy(sqlite3_stmt *s, int col, char *dst, size_t dstlen)
 {
 	const unsigned char *t = sqlite3_column_text(s, col);
-	snprintf(dst, dstlen, "%s", t ? (const char *)t : "");
+	size_t n = t ? (size_t)sqlite3_column_bytes(s, col) : 0;
+	if (n >= dstlen)
+		n = dstlen - 1; /* as snprintf would cut it */
+	if (n)
+		memcpy(dst, t, n);
+	dst[n] = '\0';
 }
 
 /*
@@ -554,8 +662,34 @@ done:
 	return rc;
 }
 
+/* Version 1 to 2: keywords on messages, the device_folders table, and
+ * mail_overview showing keywords.  All of it and the new user_version in
+ * one transaction: a failure (or a crash) leaves a whole version 1. */
+static int schema_upgrade_1_to_2(struct store *st, int *version)
+{
+	if (store_begin(st) < 0)
+		return -1;
+	/* Look again with the write lock held: another process may have
+	 * upgraded it between our first look and our BEGIN. */
+	int rc = user_version(st, version);
+	if (rc == 0 && *version == 1) {
+		rc = exec_sql(st, store_upgrade_1_to_2_sql, "upgrade schema 1 to 2");
+		if (rc == 0)
+			rc = exec_sql(st, store_device_folders_sql, "upgrade schema 1 to 2");
+		if (rc == 0)
+			rc = exec_sql(st, store_mail_overview_sql, "upgrade schema 1 to 2");
+		if (rc == 0)
+			rc = exec_sql(st, "PRAGMA user_version = 2", "upgrade schema 1 to 2");
+	}
+	if (tx_end(st, rc) < 0)
+		return -1;
+	if (*version == 1)
+		*version = 2;
+	return 0;
+}
+
 /* Create the schema in a new database, or check that an existing one is a
- * version we understand. */
+ * version we understand (upgrading version 1). */
 static int schema_ensure(struct store *st)
 {
 	int version;
@@ -572,6 +706,10 @@ static int schema_ensure(struct store *st)
 			snprintf(setv, sizeof setv, "PRAGMA user_version = %d", STORE_SCHEMA_VERSION);
 			rc = exec_sql(st, store_schema_sql, "create schema");
 			if (rc == 0)
+				rc = exec_sql(st, store_device_folders_sql, "create schema");
+			if (rc == 0)
+				rc = exec_sql(st, store_mail_overview_sql, "create schema");
+			if (rc == 0)
 				rc = exec_sql(st, setv, "set schema version");
 			if (rc == 0)
 				version = STORE_SCHEMA_VERSION;
@@ -584,8 +722,9 @@ static int schema_ensure(struct store *st)
 			  version, STORE_SCHEMA_VERSION);
 		return -1;
 	}
+	if (version == 1 && schema_upgrade_1_to_2(st, &version) < 0)
+		return -1;
 	if (version != STORE_SCHEMA_VERSION) {
-		/* When version 2 comes, its migration from 1 goes here. */
 		set_error(st, "database schema version %d is not one this mailsim can read (%d)",
 			  version, STORE_SCHEMA_VERSION);
 		return -1;
@@ -924,18 +1063,12 @@ int store_folder_count(struct store *st, int64_t folder_id, int64_t *count)
 	return count_run(st, s, count, "count messages");
 }
 
-int store_folder_has(struct store *st, int64_t folder_id, const char *from, const char *to,
-		     const char *subject)
+/* Step a "SELECT 1 ... LIMIT 1": 0 a row, 1 none, -1 error. */
+static int exists_run(struct store *st, sqlite3_stmt *s, int bound, const char *what)
 {
-	if (!st)
-		return -1;
-	sqlite3_stmt *s = stmt_get(st, SQL_FOLDER_HAS);
 	int rc = -1;
-	if (!s)
-		return -1;
-	if ((sqlite3_bind_int64(s, 1, folder_id) | bind_text(s, 2, from) | bind_text(s, 3, to) |
-	     bind_text(s, 4, subject)) != SQLITE_OK) {
-		db_error(st, "search folder");
+	if (bound != SQLITE_OK) {
+		db_error(st, what);
 		goto done;
 	}
 	switch (sqlite3_step(s)) {
@@ -946,11 +1079,45 @@ int store_folder_has(struct store *st, int64_t folder_id, const char *from, cons
 		rc = 1;
 		break;
 	default:
-		db_error(st, "search folder");
+		db_error(st, what);
 	}
 done:
 	stmt_done(s);
 	return rc;
+}
+
+int store_folder_has(struct store *st, int64_t folder_id, const char *from, const char *to,
+		     const char *subject)
+{
+	const struct store_match m = { .from = from, .to = to, .subject = subject };
+	return store_folder_match(st, folder_id, &m);
+}
+
+int store_folder_match(struct store *st, int64_t folder_id, const struct store_match *m)
+{
+	if (!st || !m)
+		return -1;
+	sqlite3_stmt *s = stmt_get(st, SQL_FOLDER_HAS);
+	if (!s)
+		return -1;
+	int bound = sqlite3_bind_int64(s, 1, folder_id) | bind_text(s, 2, m->from) |
+		    bind_text(s, 3, m->to) | bind_text(s, 4, m->subject) |
+		    sqlite3_bind_int64(s, 5, m->flags) | bind_text(s, 6, m->keyword);
+	return exists_run(st, s, bound, "search folder");
+}
+
+int store_device_match(struct store *st, int64_t device, const char *folder,
+		       const struct store_match *m)
+{
+	if (!st || !m || !folder)
+		return -1;
+	sqlite3_stmt *s = stmt_get(st, SQL_DEVICE_HAS);
+	if (!s)
+		return -1;
+	int bound = sqlite3_bind_int64(s, 1, device) | bind_text(s, 2, folder) |
+		    bind_text(s, 3, m->from) | bind_text(s, 4, m->to) | bind_text(s, 5, m->subject) |
+		    sqlite3_bind_int64(s, 6, m->flags);
+	return exists_run(st, s, bound, "search device");
 }
 
 /* ------------------------------------------------------------------------
@@ -1060,8 +1227,9 @@ int store_message_get(struct store *st, int64_t folder_id, uint32_t uid, bool wi
 			out->flags = (uint32_t)sqlite3_column_int64(s, 1);
 			out->internaldate = sqlite3_column_int64(s, 2);
 			out->size = sqlite3_column_int64(s, 3);
+			column_copy(s, 4, out->keywords, sizeof out->keywords);
 			if (with_content)
-				out->content = column_dup(s, 4, &out->content_len);
+				out->content = column_dup(s, 5, &out->content_len);
 		}
 		rc = 0;
 		break;
@@ -1114,12 +1282,14 @@ int store_folder_list(struct store *st, int64_t folder_id, struct store_message 
 			*out = xrealloc(*out, cap * sizeof **out);
 		}
 		struct store_message *m = &(*out)[(*n)++];
-		memset(m, 0, sizeof *m);
 		m->id = sqlite3_column_int64(s, 0);
 		m->uid = (uint32_t)sqlite3_column_int64(s, 1);
 		m->flags = (uint32_t)sqlite3_column_int64(s, 2);
 		m->internaldate = sqlite3_column_int64(s, 3);
 		m->size = sqlite3_column_int64(s, 4);
+		m->content = NULL;
+		m->content_len = 0;
+		column_copy(s, 5, m->keywords, sizeof m->keywords); /* no memset of 256 bytes */
 	}
 	rc = 0;
 done:
@@ -1151,6 +1321,314 @@ int store_message_delete(struct store *st, int64_t folder_id, uint32_t uid)
 done:
 	stmt_done(s);
 	return tx_end(st, rc); /* 1, "no such message", commits like 0 */
+}
+
+/* ------------------------------------------------------------------------
+ * IMAP: folders, flags, copies (schema 2)
+ * ------------------------------------------------------------------------ */
+
+/* Run a prepared UPDATE or DELETE in its own (or the caller's) transaction;
+ * 0 if it touched a row, 1 if none matched. */
+static int change_run(struct store *st, sqlite3_stmt *s, const char *what);
+
+int store_folders(struct store *st, int64_t account, struct store_folder **out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	if (!st)
+		return -1;
+	sqlite3_stmt *s = stmt_get(st, SQL_FOLDERS);
+	if (!s)
+		return -1;
+	int rc = -1;
+	size_t cap = 0;
+	if (sqlite3_bind_int64(s, 1, account) != SQLITE_OK) {
+		db_error(st, "list folders");
+		goto done;
+	}
+	for (;;) {
+		int step = sqlite3_step(s);
+		if (step == SQLITE_DONE)
+			break;
+		if (step != SQLITE_ROW) {
+			db_error(st, "list folders");
+			goto done;
+		}
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 8;
+			*out = xrealloc(*out, cap * sizeof **out);
+		}
+		struct store_folder *f = &(*out)[(*n)++];
+		memset(f, 0, sizeof *f);
+		f->id = sqlite3_column_int64(s, 0);
+		f->account_id = account;
+		column_copy(s, 1, f->name, sizeof f->name);
+		column_copy(s, 2, f->special_use, sizeof f->special_use);
+		f->subscribed = sqlite3_column_int(s, 3) != 0;
+		f->uidvalidity = (uint32_t)sqlite3_column_int64(s, 4);
+		f->uidnext = (uint32_t)sqlite3_column_int64(s, 5);
+	}
+	rc = 0;
+done:
+	stmt_done(s);
+	if (rc != 0) {
+		free(*out);
+		*out = NULL;
+		*n = 0;
+	}
+	return rc;
+}
+
+int store_folder_stats(struct store *st, int64_t folder_id, uint32_t *messages, uint32_t *unseen,
+		       uint32_t *recent)
+{
+	if (!st)
+		return -1;
+	sqlite3_stmt *s = stmt_get(st, SQL_FOLDER_STATS);
+	if (!s)
+		return -1;
+	int rc = -1;
+	sqlite3_bind_int64(s, 1, folder_id);
+	/* An aggregate without GROUP BY always gives one row; count(f.id)
+	 * would be 0 for a missing folder and for an empty one alike, so
+	 * tell them apart by the folder id SQLite saw (NULL when none). */
+	switch (sqlite3_step(s)) {
+	case SQLITE_ROW:
+		if (messages)
+			*messages = (uint32_t)sqlite3_column_int64(s, 0);
+		if (unseen)
+			*unseen = (uint32_t)sqlite3_column_int64(s, 1);
+		if (recent)
+			*recent = (uint32_t)sqlite3_column_int64(s, 2);
+		rc = sqlite3_column_type(s, 3) == SQLITE_NULL ? 1 : 0;
+		break;
+	default:
+		db_error(st, "folder stats");
+	}
+	stmt_done(s);
+	if (rc == 1) {
+		if (messages)
+			*messages = 0;
+		if (unseen)
+			*unseen = 0;
+		if (recent)
+			*recent = 0;
+	}
+	return rc;
+}
+
+int store_folder_delete(struct store *st, int64_t folder_id)
+{
+	if (!st)
+		return -1;
+	struct store_folder f;
+	int found = store_folder_get(st, folder_id, &f);
+	if (found != 0)
+		return found;
+	if (strcmp(f.name, "INBOX") == 0) {
+		/* RFC 3501 6.3.4: "It is an error to attempt to delete INBOX". */
+		set_error(st, "delete folder: INBOX cannot be deleted");
+		return -1;
+	}
+	sqlite3_stmt *s = stmt_get(st, SQL_FOLDER_DELETE);
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, folder_id);
+	/* The id stays in sqlite_sequence, so a folder created later under the
+	 * same name gets a greater UIDVALIDITY (RFC 3501 2.3.1.1). */
+	return change_run(st, s, "delete folder");
+}
+
+/*
+ * RFC 3501 6.3.5 (RENAME) does not say what the renamed mailbox's
+ * UIDVALIDITY becomes.  What it does require is about the *old* name: "The
+ * value of the highest-used unique identifier of the old mailbox name MUST
+ * be preserved so that a new mailbox created with the same name will not
+ * reuse the identifiers of the former incarnation, UNLESS the new
+ * incarnation has a different unique identifier validity value."  Here a
+ * folder created later under the old name is a new row with a new, greater
+ * UIDVALIDITY (its id), which satisfies that.
+ *
+ * The renamed folder keeps its messages and their UIDs, so nothing forces
+ * a new UIDVALIDITY (2.3.1.1 demands one only when "unique identifiers from
+ * an earlier session fail to persist"), and keeping it lets the client that
+ * renamed keep its cache.  2.3.1.1's rule that "the combination of mailbox
+ * name, UIDVALIDITY, and UID must refer to a single immutable message on
+ * that server forever" still holds: a UIDVALIDITY is never given to two
+ * folders of one store, so (new name, this UIDVALIDITY, uid) never named
+ * another message.  One corner is not covered: if the new name belonged
+ * earlier to a folder since deleted, whose UIDVALIDITY was greater, a
+ * client that remembers that one sees the value go down where 2.3.1.1 says
+ * "greater"; it still differs, so the client does discard its cache.
+ */
+int store_folder_rename(struct store *st, int64_t folder_id, const char *new_name)
+{
+	if (!st)
+		return -1;
+	if (!text_ok(st, "folder name", new_name, false))
+		return -1;
+	const char *name = folder_name_norm(new_name);
+	struct store_folder f;
+	int found = store_folder_get(st, folder_id, &f);
+	if (found != 0)
+		return found;
+	if (strcmp(f.name, "INBOX") == 0) {
+		/* RFC 3501 6.3.5: RENAME INBOX moves its messages to a new
+		 * folder and leaves INBOX in place; that is the caller's. */
+		set_error(st, "rename folder: INBOX cannot be renamed (its messages can be moved)");
+		return -1;
+	}
+	if (strcmp(f.name, name) == 0) {
+		/* RFC 3501 6.3.5: renaming to a name that exists is an error,
+		 * its own included. */
+		set_error(st, "folder \"%s\" already exists", name);
+		return -1;
+	}
+	sqlite3_stmt *s = stmt_get(st, SQL_FOLDER_RENAME);
+	if (!s)
+		return -1;
+	if (tx_begin(st) < 0)
+		return -1;
+	int rc = -1;
+	if ((sqlite3_bind_int64(s, 1, folder_id) | bind_text(s, 2, name)) != SQLITE_OK) {
+		db_error(st, "rename folder");
+		goto done;
+	}
+	if (sqlite3_step(s) != SQLITE_DONE) {
+		if (sqlite3_extended_errcode(st->db) == SQLITE_CONSTRAINT_UNIQUE)
+			set_error(st, "folder \"%s\" already exists", name);
+		else
+			db_error(st, "rename folder");
+		goto done;
+	}
+	rc = sqlite3_changes(st->db) > 0 ? 0 : 1;
+done:
+	stmt_done(s);
+	return tx_end(st, rc);
+}
+
+int store_folder_subscribe(struct store *st, int64_t folder_id, bool on)
+{
+	if (!st)
+		return -1;
+	sqlite3_stmt *s = stmt_get(st, SQL_FOLDER_SUBSCRIBE);
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, folder_id);
+	sqlite3_bind_int(s, 2, on ? 1 : 0);
+	return change_run(st, s, "subscribe folder");
+}
+
+static bool flags_ok(struct store *st, const char *what, uint32_t flags)
+{
+	if (flags > 63) {
+		set_error(st, "%s: unknown flag bits 0x%x", what, (unsigned)flags);
+		return false;
+	}
+	return true;
+}
+
+int store_message_set_flags(struct store *st, int64_t folder_id, uint32_t uid, uint32_t flags,
+			    const char *keywords)
+{
+	if (!st)
+		return -1;
+	if (!flags_ok(st, "set flags", flags) ||
+	    (keywords && !text_ok(st, "keywords", keywords, true)))
+		return -1;
+	sqlite3_stmt *s = stmt_get(st, keywords ? SQL_MESSAGE_SET_FLAGS : SQL_MESSAGE_SET_FLAGS_ONLY);
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, folder_id);
+	sqlite3_bind_int64(s, 2, uid);
+	sqlite3_bind_int64(s, 3, flags);
+	if (keywords)
+		bind_text(s, 4, keywords);
+	int rc = change_run(st, s, "set flags");
+	if (rc != 1)
+		return rc;
+	/* Nothing changed: no such message, or it had those flags already. */
+	s = stmt_get(st, SQL_MESSAGE_EXISTS);
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, folder_id);
+	sqlite3_bind_int64(s, 2, uid);
+	switch (sqlite3_step(s)) {
+	case SQLITE_ROW:
+		rc = 0;
+		break;
+	case SQLITE_DONE:
+		rc = 1;
+		break;
+	default:
+		db_error(st, "set flags");
+		rc = -1;
+	}
+	stmt_done(s);
+	return rc;
+}
+
+int store_message_copy(struct store *st, int64_t from_folder, uint32_t uid, int64_t to_folder,
+		       uint32_t *new_uid)
+{
+	if (!st)
+		return -1;
+	if (tx_begin(st) < 0)
+		return -1;
+	/* As in store_message_add: the target's UIDNEXT is read, used and
+	 * bumped in one transaction. */
+	int rc = -1;
+	int64_t next = 0;
+	sqlite3_stmt *s = stmt_get(st, SQL_FOLDER_UIDNEXT);
+	if (!s)
+		goto done;
+	sqlite3_bind_int64(s, 1, to_folder);
+	switch (sqlite3_step(s)) {
+	case SQLITE_ROW:
+		next = sqlite3_column_int64(s, 0);
+		break;
+	case SQLITE_DONE:
+		set_error(st, "copy message: no folder %lld", (long long)to_folder);
+		goto done;
+	default:
+		db_error(st, "copy message");
+		goto done;
+	}
+	stmt_done(s);
+	s = NULL;
+	if (next < 1 || next >= (int64_t)STORE_UID_MAX) {
+		set_error(st, "copy message: folder %lld has used up its UIDs", (long long)to_folder);
+		goto done;
+	}
+
+	s = stmt_get(st, SQL_MESSAGE_COPY);
+	if (!s)
+		goto done;
+	sqlite3_bind_int64(s, 1, from_folder);
+	sqlite3_bind_int64(s, 2, uid);
+	sqlite3_bind_int64(s, 3, to_folder);
+	sqlite3_bind_int64(s, 4, next);
+	if (stmt_run(st, s, "copy message") < 0)
+		goto done;
+	s = NULL;
+	if (sqlite3_changes(st->db) == 0) {
+		rc = 1; /* no such message: nothing inserted, UIDNEXT untouched */
+		goto done;
+	}
+
+	s = stmt_get(st, SQL_FOLDER_BUMP_UIDNEXT);
+	if (!s)
+		goto done;
+	sqlite3_bind_int64(s, 1, to_folder);
+	if (stmt_run(st, s, "copy message") < 0)
+		goto done;
+	s = NULL;
+	if (new_uid)
+		*new_uid = (uint32_t)next;
+	rc = 0;
+done:
+	stmt_done(s);
+	return tx_end(st, rc);
 }
 
 /* ------------------------------------------------------------------------
@@ -1289,8 +1767,6 @@ void store_queue_entry_free(struct store_queue_entry *e)
 	memset(e, 0, sizeof *e);
 }
 
-/* Run a prepared UPDATE or DELETE in its own (or the caller's) transaction;
- * 0 if it touched a row, 1 if none matched. */
 static int change_run(struct store *st, sqlite3_stmt *s, const char *what)
 {
 	if (tx_begin(st) < 0) {
@@ -1556,6 +2032,179 @@ done:
 		*n = 0;
 	}
 	return rc;
+}
+
+/* Bind (device, folder) as ?1 and ?2; false (error set) if the name is bad. */
+static bool bind_device_folder(struct store *st, sqlite3_stmt *s, int64_t device,
+			       const char *folder)
+{
+	if ((sqlite3_bind_int64(s, 1, device) | bind_text(s, 2, folder)) != SQLITE_OK) {
+		db_error(st, "device folder");
+		stmt_done(s);
+		return false;
+	}
+	return true;
+}
+
+int store_device_folder_set(struct store *st, int64_t device, const char *name,
+			    const char *special_use, uint32_t uidvalidity)
+{
+	if (!st)
+		return -1;
+	if (!text_ok(st, "device folder", name, false) ||
+	    (special_use && !text_ok(st, "special use", special_use, true)))
+		return -1;
+	if (tx_begin(st) < 0)
+		return -1;
+	int rc = -1;
+	sqlite3_stmt *s = stmt_get(st, SQL_DEVICE_FOLDER_SET);
+	if (!s)
+		goto done;
+	if (!bind_device_folder(st, s, device, name))
+		goto done;
+	bind_text(s, 3, special_use && *special_use ? special_use : NULL);
+	sqlite3_bind_int64(s, 4, uidvalidity);
+	if (sqlite3_step(s) != SQLITE_DONE) {
+		if (sqlite3_extended_errcode(st->db) == SQLITE_CONSTRAINT_FOREIGNKEY)
+			set_error(st, "device folder: no device %lld", (long long)device);
+		else
+			db_error(st, "device folder");
+		goto done;
+	}
+	rc = 0;
+done:
+	stmt_done(s);
+	return tx_end(st, rc);
+}
+
+int store_device_folder_uidvalidity(struct store *st, int64_t device, const char *name,
+				    uint32_t *uidvalidity)
+{
+	if (!st)
+		return -1;
+	if (!text_ok(st, "device folder", name, true))
+		return -1;
+	sqlite3_stmt *s = stmt_get(st, SQL_DEVICE_FOLDER_UIDVALIDITY);
+	if (!s || !bind_device_folder(st, s, device, name))
+		return -1;
+	int rc = -1;
+	switch (sqlite3_step(s)) {
+	case SQLITE_ROW:
+		if (uidvalidity)
+			*uidvalidity = (uint32_t)sqlite3_column_int64(s, 0);
+		rc = 0;
+		break;
+	case SQLITE_DONE:
+		rc = 1;
+		break;
+	default:
+		db_error(st, "device folder uidvalidity");
+	}
+	stmt_done(s);
+	return rc;
+}
+
+int store_device_folder_list(struct store *st, int64_t device, const char *folder,
+			     struct store_message **out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	if (!st)
+		return -1;
+	if (!text_ok(st, "device folder", folder, true))
+		return -1;
+	sqlite3_stmt *s = stmt_get(st, SQL_DEVICE_FOLDER_LIST);
+	if (!s || !bind_device_folder(st, s, device, folder))
+		return -1;
+	int rc = -1;
+	size_t cap = 0;
+	for (;;) {
+		int step = sqlite3_step(s);
+		if (step == SQLITE_DONE)
+			break;
+		if (step != SQLITE_ROW) {
+			db_error(st, "list device folder");
+			goto done;
+		}
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 16;
+			*out = xrealloc(*out, cap * sizeof **out);
+		}
+		struct store_message *m = &(*out)[(*n)++];
+		m->id = sqlite3_column_int64(s, 0);
+		m->uid = (uint32_t)sqlite3_column_int64(s, 1);
+		m->flags = (uint32_t)sqlite3_column_int64(s, 2);
+		m->internaldate = 0;
+		m->size = sqlite3_column_int64(s, 3);
+		m->content = NULL;
+		m->content_len = 0;
+		m->keywords[0] = '\0';
+	}
+	rc = 0;
+done:
+	stmt_done(s);
+	if (rc != 0) {
+		free(*out);
+		*out = NULL;
+		*n = 0;
+	}
+	return rc;
+}
+
+int store_device_message_set_flags(struct store *st, int64_t device, const char *folder,
+				   uint32_t uid, uint32_t flags)
+{
+	if (!st)
+		return -1;
+	if (!text_ok(st, "device folder", folder, true) ||
+	    !flags_ok(st, "device set flags", flags))
+		return -1;
+	sqlite3_stmt *s = stmt_get(st, SQL_DEVICE_MESSAGE_SET_FLAGS);
+	if (!s || !bind_device_folder(st, s, device, folder))
+		return -1;
+	sqlite3_bind_int64(s, 3, uid);
+	sqlite3_bind_int64(s, 4, flags);
+	return change_run(st, s, "device set flags");
+}
+
+int store_device_message_delete(struct store *st, int64_t device, const char *folder,
+				uint32_t uid)
+{
+	if (!st)
+		return -1;
+	if (!text_ok(st, "device folder", folder, true))
+		return -1;
+	sqlite3_stmt *s = stmt_get(st, SQL_DEVICE_MESSAGE_DELETE);
+	if (!s || !bind_device_folder(st, s, device, folder))
+		return -1;
+	sqlite3_bind_int64(s, 3, uid);
+	return change_run(st, s, "device delete message");
+}
+
+int store_device_folder_clear(struct store *st, int64_t device, const char *folder)
+{
+	if (!st)
+		return -1;
+	if (!text_ok(st, "device folder", folder, true))
+		return -1;
+	sqlite3_stmt *s = stmt_get(st, SQL_DEVICE_FOLDER_CLEAR);
+	if (!s || !bind_device_folder(st, s, device, folder))
+		return -1;
+	int rc = change_run(st, s, "clear device folder");
+	return rc == 1 ? 0 : rc; /* an empty cache is cleared too */
+}
+
+int store_device_folder_count(struct store *st, int64_t device, const char *folder,
+			      int64_t *count)
+{
+	if (!st)
+		return -1;
+	if (!text_ok(st, "device folder", folder, true))
+		return -1;
+	sqlite3_stmt *s = stmt_get(st, SQL_DEVICE_FOLDER_COUNT);
+	if (!s || !bind_device_folder(st, s, device, folder))
+		return -1;
+	return count_run(st, s, count, "count device folder");
 }
 
 void store_strings_free(char **v, size_t n)

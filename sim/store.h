@@ -19,7 +19,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STORE_SCHEMA_VERSION 1
+/* 1: the first schema.  2: messages.keywords and device_folders (IMAP);
+ * a version 1 database is upgraded in place when it is opened. */
+#define STORE_SCHEMA_VERSION 2
 
 /* System flags (RFC 3501 2.3.2) as bits. */
 enum {
@@ -57,6 +59,7 @@ struct store_message {
 	int64_t size;       /* octets, CRLF line ends */
 	char *content;      /* malloc'd, NUL-terminated; NULL unless asked for */
 	size_t content_len;
+	char keywords[256]; /* IMAP keywords, space-separated ("$Label1 Junk"), or "" */
 };
 
 /* A folder as store_folder_get() reports it. */
@@ -127,6 +130,16 @@ int store_folder_count(struct store *st, int64_t folder_id, int64_t *count);
  * to: address contained in To)?  0 yes, 1 no, -1 error. */
 int store_folder_has(struct store *st, int64_t folder_id, const char *from,
 		     const char *to, const char *subject);
+/* The same, with flags: one message must match every non-NULL field and
+ * carry every flag bit and the keyword (devices keep system flags only). */
+struct store_match {
+	const char *from, *to, *subject;
+	uint32_t flags;       /* STORE_FLAG_* bits that must all be set */
+	const char *keyword;  /* an IMAP keyword, or NULL */
+};
+int store_folder_match(struct store *st, int64_t folder_id, const struct store_match *m);
+int store_device_match(struct store *st, int64_t device, const char *folder,
+		       const struct store_match *m);
 
 /* All messages of a folder in UID order, without their content; *out is
  * malloc'd (free() it). */
@@ -134,6 +147,70 @@ int store_folder_list(struct store *st, int64_t folder_id, struct store_message 
 		      size_t *n);
 /* Remove one message; 0 done, 1 no such message, -1 error. */
 int store_message_delete(struct store *st, int64_t folder_id, uint32_t uid);
+
+/* --- IMAP: folders and flags (schema version 2)
+ *
+ * Every change below is one transaction alone or part of the caller's, and
+ * returns 0 done, 1 not found (the folder, or the message), -1 error. */
+
+/* Every folder of an account, INBOX first, then by name (byte order); *out
+ * is malloc'd (free() it), NULL when there are none. */
+int store_folders(struct store *st, int64_t account, struct store_folder **out, size_t *n);
+/* STATUS numbers in one query: messages, unseen (without \Seen), recent
+ * (with \Recent).  Any pointer may be NULL.  1 = no such folder. */
+int store_folder_stats(struct store *st, int64_t folder_id, uint32_t *messages,
+		       uint32_t *unseen, uint32_t *recent);
+/* Delete a folder and (ON DELETE CASCADE) its messages.  INBOX is refused
+ * (-1, RFC 3501 6.3.4).  Inferior folders ("Work/2024" of "Work") stay. */
+int store_folder_delete(struct store *st, int64_t folder_id);
+/* Rename one folder; it keeps its id, UIDVALIDITY, UIDNEXT, messages and
+ * UIDs (RFC 3501 6.3.5 and 2.3.1.1: see store.c).  Only that folder:
+ * renaming inferiors ("Work/2024" with "Work") and the special move that
+ * RENAME INBOX means are the caller's, so INBOX is refused (-1).  -1 with
+ * store_error() 'folder "X" already exists' if the account has a folder
+ * of the new name already. */
+int store_folder_rename(struct store *st, int64_t folder_id, const char *new_name);
+int store_folder_subscribe(struct store *st, int64_t folder_id, bool on);
+/* Replace a message's flags (STORE_FLAG_*) and, unless keywords is NULL,
+ * its keywords (space-separated, at most 255 bytes).  Cheap enough to call
+ * once per message of a 100,000-message STORE inside one transaction. */
+int store_message_set_flags(struct store *st, int64_t folder_id, uint32_t uid, uint32_t flags,
+			    const char *keywords);
+/* COPY (RFC 3501 6.4.7): a new message in to_folder (which may be
+ * from_folder) with the same content, summary, internaldate, flags plus
+ * \Recent, and keywords; *new_uid is its UID (to_folder's UIDNEXT).
+ * 1 = no such message; -1 (error set) when to_folder does not exist. */
+int store_message_copy(struct store *st, int64_t from_folder, uint32_t uid, int64_t to_folder,
+		       uint32_t *new_uid);
+
+/* --- IMAP devices: what a device knows of each server folder
+ *
+ * A device's folder is named as the server names it ("INBOX", "Work"),
+ * compared exactly.  Its UIDVALIDITY says which incarnation of the server
+ * folder the cached UIDs belong to (0 = not known yet). */
+/* Insert or update the device's record of a folder. */
+int store_device_folder_set(struct store *st, int64_t device, const char *name,
+			    const char *special_use, uint32_t uidvalidity);
+/* 0, 1 = the device has no record of that folder, -1. */
+int store_device_folder_uidvalidity(struct store *st, int64_t device, const char *name,
+				    uint32_t *uidvalidity);
+/* The IMAP-cached messages of a device folder (those with a UID) in UID
+ * order: uid, flags, size (id too); no content, no internaldate, keywords "".
+ * *out is malloc'd (free() it). */
+int store_device_folder_list(struct store *st, int64_t device, const char *folder,
+			     struct store_message **out, size_t *n);
+/* 1 = the device has no message of that UID in that folder. */
+int store_device_message_set_flags(struct store *st, int64_t device, const char *folder,
+				   uint32_t uid, uint32_t flags);
+int store_device_message_delete(struct store *st, int64_t device, const char *folder,
+				uint32_t uid);
+/* Drop every IMAP-cached message (uid not NULL) of the folder, after a
+ * UIDVALIDITY change; POP3 downloads (uid NULL) are the user's only copy
+ * and stay.  0 even if there was nothing to drop. */
+int store_device_folder_clear(struct store *st, int64_t device, const char *folder);
+/* Every message the device holds in that folder, IMAP-cached or POP3. */
+int store_device_folder_count(struct store *st, int64_t device, const char *folder,
+			      int64_t *count);
 
 /* --- relay queues */
 int store_queue_add(struct store *st, const char *server, const char *domain,

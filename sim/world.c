@@ -152,6 +152,16 @@ int world_init(struct world *w, const struct scenario *scn, struct store *st,
 		const char *domain = mime_addr_domain(h->owner->address);
 		h->server = domain ? world_mx(w, domain) : NULL;
 	}
+	/* a device that reads mail with IMAP also keeps a copy of what it
+	 * sends in Sent, as mail clients do */
+	for (size_t i = 0; i < scn->nactions; i++) {
+		const struct scn_action *a = &scn->actions[i];
+		if (a->kind >= SCN_IMAP_SYNC && a->kind <= SCN_IMAP_DELETE) {
+			struct host *h = world_host(w, a->device);
+			if (h)
+				h->uses_imap = true;
+		}
+	}
 	for (size_t i = 0; i < scn->nretries; i++) {
 		const struct scn_retry *r = &scn->retries[i];
 		for (size_t k = 0; k < w->nhosts; k++) {
@@ -227,6 +237,8 @@ void world_free(struct world *w)
 	}
 	while (ev_step(&w->loop))
 		;
+	/* sessions still open at the end (an IMAP device left in IDLE) */
+	net_release_all(w);
 	ev_free(&w->loop);
 	for (size_t i = 0; i < w->nhosts; i++) {
 		free(w->hosts[i].name);
@@ -240,6 +252,8 @@ void world_free(struct world *w)
 	for (size_t i = 0; i < w->nlocks; i++)
 		free(w->locks[i]);
 	free(w->locks);
+	free(w->versions);
+	free(w->touched);
 }
 
 /* ================================================================ story */
@@ -334,8 +348,7 @@ static void world_story_start(struct world *w)
 	case SCN_IMAP_CREATE:
 	case SCN_IMAP_MOVE:
 	case SCN_IMAP_DELETE:
-		/* refused by the parser until those protocols land */
-		world_story_next(w);
+		agent_imap(w, a);
 		break;
 	}
 }
@@ -410,6 +423,23 @@ static int world_mailbox_folder(struct world *w, const char *address, const char
 	return 0;
 }
 
+/* A check's `flag`: a system flag's bit, or a keyword. */
+static void world_check_flag(const char *flag, uint32_t *bits, const char **keyword)
+{
+	static const char *const names[] = { "\\Seen", "\\Answered", "\\Flagged", "\\Deleted",
+					     "\\Draft" };
+	*bits = 0;
+	*keyword = NULL;
+	if (!flag)
+		return;
+	for (int i = 0; i < 5; i++)
+		if (strcasecmp(flag, names[i]) == 0) {
+			*bits = 1u << i;
+			return;
+		}
+	*keyword = flag;
+}
+
 void world_check(struct world *w)
 {
 	for (size_t i = 0; i < w->scn->nchecks; i++) {
@@ -427,7 +457,10 @@ void world_check(struct world *w)
 			break;
 		case SCN_EXPECT_MAILBOX_HAS:
 			if (world_mailbox_folder(w, c->address, c->folder, &id, detail, sizeof detail) == 0) {
-				ok = store_folder_has(w->store, id, c->from, c->to, c->subject) == 0;
+				struct store_match m = { .from = c->from, .to = c->to,
+							 .subject = c->subject };
+				world_check_flag(c->flag, &m.flags, &m.keyword);
+				ok = store_folder_match(w->store, id, &m) == 0;
 				snprintf(detail, sizeof detail, "no such message");
 			}
 			break;
@@ -437,6 +470,19 @@ void world_check(struct world *w)
 				ok = count == c->count;
 				snprintf(detail, sizeof detail, "found %lld", (long long)count);
 			}
+			break;
+		}
+		case SCN_EXPECT_DEVICE_HAS: {
+			struct host *h = world_host(w, c->device);
+			struct store_match m = { .from = c->from, .to = c->to, .subject = c->subject };
+			world_check_flag(c->flag, &m.flags, &m.keyword);
+			if (m.keyword) {
+				snprintf(detail, sizeof detail,
+					 "a device keeps only the system flags, not keywords");
+				break;
+			}
+			ok = h && store_device_match(w->store, h->device_id, "INBOX", &m) == 0;
+			snprintf(detail, sizeof detail, "no such message on %s", c->device);
 			break;
 		}
 		case SCN_EXPECT_REPLY:

@@ -11,6 +11,8 @@
  *   mailserver.c  what a mail server does around its SMTP engine:
  *                 local delivery, relay queue, retries, bounces
  *   maildrop.c    the POP3 service of a mail server: lock, list, UPDATE
+ *   imapd.c       the IMAP service: folders in the store, sessions told of
+ *                 every committed change
  *   agent.c       the user agents (send, POP3 fetch) and raw sessions
  */
 #ifndef MAILSIM_WORLD_H
@@ -44,6 +46,7 @@
 #define TCP_MIN_RTO_US (200 * US_PER_MS)        /* retransmission timeout */
 #define SMTP_SERVER_IDLE_TIMEOUT_US (300 * US_PER_SEC) /* RFC 5321 4.5.3.2.7 */
 #define POP3_SERVER_IDLE_TIMEOUT_US (600 * US_PER_SEC) /* RFC 1939 3 */
+#define IMAP_SERVER_AUTOLOGOUT_US (1800 * US_PER_SEC) /* RFC 3501 5.4 */
 #define RETRY_FIRST_US (60 * US_PER_SEC)        /* first retry after 1 minute */
 #define RETRY_BACKOFF 2
 #define RETRY_ATTEMPTS 5
@@ -66,6 +69,8 @@ struct host {
 	const struct scn_user *owner;
 	struct host *server;  /* where it submits and reads mail */
 	int64_t device_id;    /* in the store */
+	bool uses_imap;       /* reads mail with IMAP: keeps sent mail in Sent */
+	struct agent_imap *imap_open; /* its background IDLE session, if any */
 };
 
 struct link {
@@ -79,6 +84,8 @@ struct link {
 
 struct conn;
 struct net_timer_ev;
+struct imapd;
+struct agent_imap;
 
 /* What each end of a connection does with what reaches it. */
 struct conn_ops {
@@ -138,6 +145,17 @@ struct world {
 	char **enh_seen;           /* enhanced status codes seen */
 	char **locks;              /* POP3 maildrops locked now (addresses) */
 	size_t nlocks;
+
+	/* IMAP: live sessions, and a version per folder that changes with
+	 * every committed change (imapd.c) */
+	struct imapd *imap_sessions;
+	struct folder_version {
+		int64_t folder;
+		uint64_t version;
+	} *versions;
+	size_t nversions;
+	int64_t *touched;          /* folders changed by the open transaction */
+	size_t ntouched;
 	size_t nenh_seen;
 
 	int checks_passed, checks_failed;
@@ -189,6 +207,8 @@ void net_close(struct conn *c, int side);
 /* Break every connection that uses a link, or that reaches a host. */
 void net_break_link(struct world *w, struct link *l, const char *why);
 void net_break_host(struct world *w, struct host *h, const char *why);
+/* At the end: free every connection still open. */
+void net_release_all(struct world *w);
 /* Run fn(conn) after delay if the connection is still there. */
 void net_timer(struct conn *c, int64_t delay_us, void (*fn)(struct conn *));
 /* Ask the simulated DNS for the MX of domain; cb gets the host or NULL. */
@@ -205,9 +225,19 @@ void mailserver_resume(struct world *w, struct host *srv);
 /* --- maildrop.c */
 void maildrop_accept(struct conn *c);
 
+/* --- imapd.c */
+void imapd_accept(struct conn *c);
+/* A folder is changed by the transaction under way ... */
+void world_folder_touched(struct world *w, int64_t folder);
+/* ... which committed: bump versions, tell the IMAP sessions ... */
+void world_changes_commit(struct world *w);
+/* ... or rolled back: forget it. */
+void world_changes_discard(struct world *w);
+
 /* --- agent.c */
 void agent_send(struct world *w, const struct scn_action *a, long iteration);
 void agent_session(struct world *w, const struct scn_action *a);
 void agent_pop3_fetch(struct world *w, const struct scn_action *a);
+void agent_imap(struct world *w, const struct scn_action *a);
 
 #endif

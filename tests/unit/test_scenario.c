@@ -701,8 +701,6 @@ static void test_session(void)
 		     "t.scn:9:22: error: 'bob-phone' is a device, not a server\n");
 	CHECK_ERRORS(WORLD "session bob-tablet mx.gmail.com pop3\n> USER bob\nend\n", 1,
 		     "t.scn:9:9: error: unknown device 'bob-tablet'\n");
-	CHECK_ERRORS(WORLD "session bob-phone mx.gmail.com imap\n> a LOGIN bob x\nend\n", 1,
-		     "t.scn:9:32: error: imap is not implemented yet in this version of mailsim\n");
 	/* a header that does not lex still swallows its block */
 	CHECK_ERRORS(WORLD "session \"bob-phone mx.gmail.com smtp\n> HELO\nend\n", 1,
 		     "t.scn:9:9: error: unterminated string (a string ends with \" on the same "
@@ -748,8 +746,6 @@ static void test_repeat(void)
 	CHECK_ERRORS(WORLD "repeat 2\n", 1, "t.scn:9:9: error: expected an action to repeat\n");
 	CHECK_ERRORS(WORLD "repeat 2 link bob-phone mx.gmail.com latency 5ms\n", 1,
 		     "t.scn:9:38: error: expected 'up' or 'down', got 'latency'\n");
-	CHECK_ERRORS(WORLD "repeat 5 imap bob-phone sync\n", 1,
-		     "t.scn:9:10: error: imap is not implemented yet in this version of mailsim\n");
 	struct scenario *p3 = parse_ok(WORLD "repeat 5 pop3 bob-phone fetch keep\n");
 	CHECK(p3 != NULL);
 	if (p3) {
@@ -760,9 +756,12 @@ static void test_repeat(void)
 	}
 }
 
-static void test_not_implemented(void)
+static void test_pop3_and_imap_actions(void)
 {
+	/* every POP3 and IMAP action of SCENARIOS.md parses into its tree */
 	static const char *const lines[] = {
+		"pop3 bob-laptop fetch\n",
+		"pop3 bob-laptop fetch keep\n",
 		"imap bob-laptop sync\n",
 		"imap bob-phone open\n",
 		"imap bob-laptop read 1\n",
@@ -776,14 +775,42 @@ static void test_not_implemented(void)
 		"imap bob-laptop move 3 \"Sent Items\"\n",
 		"imap  bob-laptop create \"Caixa de saída\"\n",
 	};
+	static const enum scn_action_kind kinds[] = {
+		SCN_POP3_FETCH, SCN_POP3_FETCH, SCN_IMAP_SYNC, SCN_IMAP_OPEN, SCN_IMAP_READ,
+		SCN_IMAP_FLAG, SCN_IMAP_CREATE, SCN_IMAP_MOVE, SCN_IMAP_DELETE, SCN_IMAP_CLOSE,
+		SCN_IMAP_FLAG, SCN_IMAP_FLAG, SCN_IMAP_MOVE, SCN_IMAP_CREATE,
+	};
 	for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
 		char text[1024];
-		char expect[256];
 		snprintf(text, sizeof text, "%s%s", WORLD, lines[i]);
-		snprintf(expect, sizeof expect,
-			 "t.scn:9:1: error: %.4s is not implemented yet in this version of mailsim\n",
-			 lines[i]);
-		CHECK_ERRORS(text, 1, expect);
+		struct scenario *sc = parse_ok(text);
+		CHECK(sc != NULL);
+		if (!sc)
+			continue;
+		CHECK_INT(sc->actions[0].kind, kinds[i]);
+		switch (i) {
+		case 1:
+			CHECK(sc->actions[0].keep);
+			break;
+		case 5:
+			CHECK_INT(sc->actions[0].msgno, 1);
+			CHECK_STR(sc->actions[0].flag, "\\Flagged");
+			break;
+		case 10:
+			CHECK_STR(sc->actions[0].flag, "\\Flagged");
+			break;
+		case 11:
+			CHECK_STR(sc->actions[0].flag, "$Label1");
+			break;
+		case 12:
+			CHECK_INT(sc->actions[0].msgno, 3);
+			CHECK_STR(sc->actions[0].folder, "Sent Items");
+			break;
+		case 13:
+			CHECK_STR(sc->actions[0].folder, "Caixa de saída");
+			break;
+		}
+		scn_free(sc);
 	}
 	/* a syntax error inside one is reported as such, and only it */
 	CHECK_ERRORS(WORLD "pop3 bob-laptop fecth\n", 1,
@@ -801,22 +828,20 @@ static void test_not_implemented(void)
 		     "\\Flagged, \\Deleted, \\Draft or a keyword like $Label1)\n");
 	CHECK_ERRORS(WORLD "imap bob-laptop move 1\n", 1,
 		     "t.scn:9:23: error: expected a folder name\n");
-	/* and an unknown device in one is reported too */
-	CHECK_ERRORS(WORLD "imap bob-tablet sync\n", 2,
-		     "t.scn:9:1: error: imap is not implemented yet in this version of mailsim\n"
+	CHECK_ERRORS(WORLD "imap bob-tablet sync\n", 1,
 		     "t.scn:9:6: error: unknown device 'bob-tablet'\n");
 	CHECK_ERRORS(WORLD "pop3 bob-tablet fetch\n", 1,
 		     "t.scn:9:6: error: unknown device 'bob-tablet'\n");
 
-	/* the trees are built all the same (the parser is ready for them) */
+	/* everything of version 1 is available now */
 	CHECK(scn_action_available(SCN_POP3_FETCH));
-	CHECK(scn_port_available(SCN_PORT_POP3));
-	CHECK(!scn_port_available(SCN_PORT_IMAP));
-	CHECK(!scn_action_available(SCN_IMAP_MOVE));
+	CHECK(scn_action_available(SCN_IMAP_MOVE));
 	CHECK(scn_action_available(SCN_SEND));
 	CHECK(scn_action_available(SCN_SESSION));
 	CHECK(scn_port_available(SCN_PORT_SMTP));
 	CHECK(scn_port_available(SCN_PORT_SUBMISSION));
+	CHECK(scn_port_available(SCN_PORT_POP3));
+	CHECK(scn_port_available(SCN_PORT_IMAP));
 }
 
 static void test_checks(void)
@@ -827,7 +852,9 @@ static void test_checks(void)
 		"expect reply 5.1.1\n"
 		"expect reply 200\n"
 		"expect reply 4.7.0\n"
-		"expect queue mx.gmail.com count 3   # extension\n");
+		"expect queue mx.gmail.com count 3   # extension\n"
+		"expect mailbox bob@gmail.com has subject \"x\" flag \\seen   # extension\n"
+		"expect device bob-phone has flag $Label1 from alice@uea.edu.br   # extension\n");
 	CHECK(s != NULL);
 	if (!s)
 		return;
@@ -844,7 +871,19 @@ static void test_checks(void)
 	CHECK_INT(c[4].kind, SCN_EXPECT_QUEUE_COUNT);
 	CHECK_INT(c[4].count, 3);
 	CHECK_STR(c[4].source, "expect queue mx.gmail.com count 3");
+	CHECK_INT(c[5].kind, SCN_EXPECT_MAILBOX_HAS);
+	CHECK_STR(c[5].flag, "\\Seen");
+	CHECK_STR(c[5].subject, "x");
+	CHECK_INT(c[6].kind, SCN_EXPECT_DEVICE_HAS);
+	CHECK_STR(c[6].device, "bob-phone");
+	CHECK_STR(c[6].flag, "$Label1");
+	CHECK_STR(c[6].from, "alice@uea.edu.br");
 	scn_free(s);
+	CHECK_ERRORS(WORLD "expect device bob-phone has flag \\Shiny\n", 1,
+		     "t.scn:9:34: error: unknown flag '\\Shiny' (expected \\Seen, \\Answered, "
+		     "\\Flagged, \\Deleted, \\Draft or a keyword like $Label1)\n");
+	CHECK_ERRORS(WORLD "expect device bob-phone has\n", 1,
+		     "t.scn:9:28: error: expected from, to, subject or flag after 'has'\n");
 
 	CHECK_ERRORS(WORLD "expect mailbox carol@hotmail.com count 1\n", 1,
 		     "t.scn:9:16: error: 'carol@hotmail.com' is not in a declared domain "
@@ -853,9 +892,11 @@ static void test_checks(void)
 		     "t.scn:9:16: error: 'carol@gmail.com' is not a declared user (declare it "
 		     "with 'user carol@gmail.com password ...')\n");
 	CHECK_ERRORS(WORLD "expect mailbox bob@gmail.com has\n", 1,
-		     "t.scn:9:33: error: expected from, to or subject after 'has'\n");
+		     "t.scn:9:33: error: expected from, to, subject or flag after 'has'\n");
 	CHECK_ERRORS(WORLD "expect mailbox bob@gmail.com has subjetc \"x\"\n", 1,
 		     "t.scn:9:34: error: unknown 'has' field 'subjetc' (did you mean 'subject'?)\n");
+	CHECK_ERRORS(WORLD "expect mailbox bob@gmail.com has flag \\Seen flag \\Seen\n", 1,
+		     "t.scn:9:45: error: 'flag' is given twice\n");
 	CHECK_ERRORS(WORLD "expect mailbox bob@gmail.com\n", 1,
 		     "t.scn:9:29: error: expected 'count', 'folder' or 'has'\n");
 	CHECK_ERRORS(WORLD "expect mailbox bob@gmail.com count -1\n", 1,
@@ -1013,7 +1054,7 @@ int main(void)
 	RUN(test_story_errors);
 	RUN(test_session);
 	RUN(test_repeat);
-	RUN(test_not_implemented);
+	RUN(test_pop3_and_imap_actions);
 	RUN(test_checks);
 	RUN(test_retry);
 	RUN(test_order_independence);

@@ -126,7 +126,7 @@ static void test_file_db(void)
 	st = NULL;
 	CHECK_INT(store_open(&st, dbpath, err, sizeof err), -1);
 	CHECK(st == NULL);
-	CHECK_STR(err, "database schema version 7 is newer than this mailsim (1)");
+	CHECK_STR(err, "database schema version 7 is newer than this mailsim (2)");
 
 	remove_tmpdir();
 }
@@ -268,7 +268,8 @@ static void test_uidvalidity_deterministic(void)
 
 /* RFC 3501 2.3.1.1: a folder deleted and created again under the same name
  * must not get its old UIDVALIDITY, or clients would trust stale UIDs.
- * (There is no folder delete in the API yet; plain SQL stands in for it.) */
+ * (Plain SQL deletes it here, as another program might; test_folder_delete
+ * does the same through store_folder_delete().) */
 static void test_uidvalidity_not_reused(void)
 {
 	if (make_tmpdir() < 0) {
@@ -344,6 +345,7 @@ static void test_messages(void)
 	CHECK_INT(m.size, (long long)strlen(msg));
 	CHECK_INT(m.internaldate, 1700000002);
 	CHECK(m.content == NULL);
+	CHECK_STR(m.keywords, "");
 	CHECK_INT(store_message_get(st, inbox, 2, true, &m), 0);
 	CHECK_STR(m.content, msg);
 	CHECK_INT(m.content_len, strlen(msg));
@@ -642,6 +644,40 @@ static void test_device_uidls(void)
 	store_close(st);
 }
 
+static void test_match_flags(void)
+{
+	struct store *st = open_mem();
+	int64_t inbox = 0, dev = 0;
+	add_alice(st, &inbox);
+	struct store_summary sum = {.from = "Bob <bob@example.net>", .subject = "hello"};
+	uint32_t uid = 0;
+	CHECK_INT(store_message_add(st, inbox, "m\r\n", 3, 1, STORE_FLAG_SEEN, &sum, &uid), 0);
+	CHECK_INT(store_message_set_flags(st, inbox, uid, STORE_FLAG_SEEN | STORE_FLAG_FLAGGED,
+					  "$Label1 Work"), 0);
+	struct store_match m = {.subject = "hello", .flags = STORE_FLAG_FLAGGED};
+	CHECK_INT(store_folder_match(st, inbox, &m), 0);
+	m.flags = STORE_FLAG_DELETED;
+	CHECK_INT(store_folder_match(st, inbox, &m), 1);
+	m.flags = 0;
+	m.keyword = "work";
+	CHECK_INT(store_folder_match(st, inbox, &m), 0);
+	m.keyword = "Wor"; /* whole keywords only */
+	CHECK_INT(store_folder_match(st, inbox, &m), 1);
+	m.keyword = NULL;
+	m.subject = "other";
+	CHECK_INT(store_folder_match(st, inbox, &m), 1);
+
+	CHECK_INT(store_device_add(st, "alice-phone", "alice@example.org", &dev), 0);
+	CHECK_INT(store_device_message_add(st, dev, "INBOX", "m\r\n", 3, &sum, NULL, 7,
+					   STORE_FLAG_SEEN), 0);
+	struct store_match d = {.from = "bob@example.net", .flags = STORE_FLAG_SEEN};
+	CHECK_INT(store_device_match(st, dev, "INBOX", &d), 0);
+	d.flags = STORE_FLAG_FLAGGED;
+	CHECK_INT(store_device_match(st, dev, "INBOX", &d), 1);
+	CHECK_INT(store_device_match(st, dev, "Sent", &(struct store_match){0}), 1);
+	store_close(st);
+}
+
 static void test_binary_content(void)
 {
 	struct store *st = open_mem();
@@ -695,6 +731,667 @@ static void test_many_deliveries(void)
 	store_close(st);
 }
 
+/* ------------------------------------------------------------------------
+ * Schema version 2: IMAP folders, flags, keywords, copies, device folders
+ * ------------------------------------------------------------------------ */
+
+/* The version 1 schema as mailsim 1 created it (its comments left out,
+ * which SQLite does not care about), for the upgrade test. */
+static const char v1_schema_sql[] =
+	"CREATE TABLE accounts (\n"
+	"    id       INTEGER PRIMARY KEY,\n"
+	"    address  TEXT NOT NULL UNIQUE COLLATE NOCASE,\n"
+	"    password TEXT,\n"
+	"    name     TEXT NOT NULL DEFAULT '',\n"
+	"    server   TEXT NOT NULL\n"
+	");\n"
+	"CREATE TABLE folders (\n"
+	"    id          INTEGER PRIMARY KEY AUTOINCREMENT,\n"
+	"    account_id  INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,\n"
+	"    name        TEXT NOT NULL,\n"
+	"    special_use TEXT CONSTRAINT folders_special_use_known CHECK (special_use IN\n"
+	"        ('\\All', '\\Archive', '\\Drafts', '\\Flagged', '\\Junk', '\\Sent', '\\Trash')),\n"
+	"    subscribed  INTEGER NOT NULL DEFAULT 1 CHECK (subscribed IN (0, 1)),\n"
+	"    uidvalidity INTEGER NOT NULL CHECK (uidvalidity BETWEEN 1 AND 4294967295),\n"
+	"    uidnext     INTEGER NOT NULL DEFAULT 1 CHECK (uidnext BETWEEN 1 AND 4294967295),\n"
+	"    UNIQUE (account_id, name)\n"
+	");\n"
+	"CREATE TABLE messages (\n"
+	"    id           INTEGER PRIMARY KEY,\n"
+	"    folder_id    INTEGER NOT NULL REFERENCES folders(id) ON DELETE CASCADE,\n"
+	"    uid          INTEGER NOT NULL CHECK (uid BETWEEN 1 AND 4294967295),\n"
+	"    internaldate INTEGER NOT NULL,\n"
+	"    size         INTEGER NOT NULL,\n"
+	"    flags        INTEGER NOT NULL DEFAULT 0 CHECK (flags BETWEEN 0 AND 63),\n"
+	"    from_hdr     TEXT,\n"
+	"    to_hdr       TEXT,\n"
+	"    subject      TEXT,\n"
+	"    date_hdr     TEXT,\n"
+	"    message_id   TEXT,\n"
+	"    content      BLOB NOT NULL,\n"
+	"    UNIQUE (folder_id, uid)\n"
+	");\n"
+	"CREATE TABLE queue (\n"
+	"    id          INTEGER PRIMARY KEY,\n"
+	"    server      TEXT NOT NULL,\n"
+	"    domain      TEXT NOT NULL,\n"
+	"    mail_from   TEXT NOT NULL,\n"
+	"    content     BLOB NOT NULL,\n"
+	"    arrival     INTEGER NOT NULL,\n"
+	"    attempts    INTEGER NOT NULL DEFAULT 0,\n"
+	"    next_try_us INTEGER NOT NULL,\n"
+	"    last_reply  TEXT\n"
+	");\n"
+	"CREATE INDEX queue_by_server ON queue (server, next_try_us);\n"
+	"CREATE TABLE queue_rcpts (\n"
+	"    id       INTEGER PRIMARY KEY,\n"
+	"    queue_id INTEGER NOT NULL REFERENCES queue(id) ON DELETE CASCADE,\n"
+	"    rcpt     TEXT NOT NULL\n"
+	");\n"
+	"CREATE INDEX queue_rcpts_by_entry ON queue_rcpts (queue_id, id);\n"
+	"CREATE TABLE devices (\n"
+	"    id    INTEGER PRIMARY KEY,\n"
+	"    name  TEXT NOT NULL UNIQUE,\n"
+	"    owner TEXT\n"
+	");\n"
+	"CREATE TABLE device_messages (\n"
+	"    id         INTEGER PRIMARY KEY,\n"
+	"    device_id  INTEGER NOT NULL REFERENCES devices(id) ON DELETE CASCADE,\n"
+	"    folder     TEXT NOT NULL,\n"
+	"    uid        INTEGER,\n"
+	"    uidl       TEXT,\n"
+	"    flags      INTEGER NOT NULL DEFAULT 0 CHECK (flags BETWEEN 0 AND 63),\n"
+	"    size       INTEGER NOT NULL,\n"
+	"    from_hdr   TEXT,\n"
+	"    to_hdr     TEXT,\n"
+	"    subject    TEXT,\n"
+	"    date_hdr   TEXT,\n"
+	"    message_id TEXT,\n"
+	"    content    BLOB NOT NULL\n"
+	");\n"
+	"CREATE INDEX device_messages_by_folder ON device_messages (device_id, folder, uid);\n"
+	"CREATE VIEW mail_overview AS\n"
+	"    SELECT a.address, f.name AS folder, m.uid,\n"
+	"           ltrim(CASE WHEN m.flags & 1 THEN ' \\Seen' ELSE '' END ||\n"
+	"                 CASE WHEN m.flags & 2 THEN ' \\Answered' ELSE '' END ||\n"
+	"                 CASE WHEN m.flags & 4 THEN ' \\Flagged' ELSE '' END ||\n"
+	"                 CASE WHEN m.flags & 8 THEN ' \\Deleted' ELSE '' END ||\n"
+	"                 CASE WHEN m.flags & 16 THEN ' \\Draft' ELSE '' END ||\n"
+	"                 CASE WHEN m.flags & 32 THEN ' \\Recent' ELSE '' END) AS flags,\n"
+	"           m.size, m.from_hdr, m.to_hdr, m.subject\n"
+	"    FROM messages m\n"
+	"    JOIN folders f ON f.id = m.folder_id\n"
+	"    JOIN accounts a ON a.id = f.account_id\n"
+	"    ORDER BY a.address, f.name, m.uid;\n"
+	"CREATE VIEW queue_overview AS\n"
+	"    SELECT q.id, q.server, q.domain, q.mail_from,\n"
+	"           (SELECT group_concat(rcpt, ', ') FROM\n"
+	"                (SELECT rcpt FROM queue_rcpts r WHERE r.queue_id = q.id ORDER BY r.id))\n"
+	"               AS rcpts,\n"
+	"           q.attempts, q.next_try_us, q.last_reply, length(q.content) AS size\n"
+	"    FROM queue q\n"
+	"    ORDER BY q.server, q.next_try_us, q.id;\n";
+/* One text value read with plain SQLite, into buf ("" if none). */
+static const char *sql_text(const char *path, const char *sql, char *buf, size_t len)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *s = NULL;
+	buf[0] = '\0';
+	if (sqlite3_open(path, &db) == SQLITE_OK &&
+	    sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW &&
+	    sqlite3_column_text(s, 0))
+		snprintf(buf, len, "%s", (const char *)sqlite3_column_text(s, 0));
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return buf;
+}
+
+/* A version 1 database at dbpath with one account, one message, one device
+ * that holds it; extra_sql runs after (to break the upgrade on purpose). */
+static int make_v1_db(const char *extra_sql)
+{
+	sqlite3 *db = NULL;
+	int rc = sqlite3_open(dbpath, &db);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(db, v1_schema_sql, NULL, NULL, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(
+			db,
+			"INSERT INTO accounts (id, address, password, name, server)"
+			"  VALUES (1, 'alice@example.org', 'secret', 'Alice', 'mx.example.org');"
+			"INSERT INTO folders (account_id, name, special_use, uidvalidity, uidnext)"
+			"  VALUES (1, 'INBOX', NULL, 1, 2), (1, 'Sent', '\\Sent', 2, 1),"
+			"         (1, 'Trash', '\\Trash', 3, 1);"
+			"INSERT INTO messages (folder_id, uid, internaldate, size, flags, subject, content)"
+			"  VALUES (1, 1, 1000, 4, 1, 'old', X'6F6C640A');"
+			"INSERT INTO devices (id, name, owner) VALUES (1, 'alice-laptop', 'alice@example.org');"
+			"INSERT INTO device_messages (device_id, folder, uid, flags, size, content)"
+			"  VALUES (1, 'INBOX', 1, 0, 4, X'6F6C640A');"
+			"PRAGMA user_version = 1;",
+			NULL, NULL, NULL);
+	if (rc == SQLITE_OK && extra_sql)
+		rc = sqlite3_exec(db, extra_sql, NULL, NULL, NULL);
+	sqlite3_close(db);
+	return rc == SQLITE_OK ? 0 : -1;
+}
+
+static const char columns_sql[] =
+	"SELECT group_concat(name, ',') FROM (SELECT name FROM pragma_table_info('messages')"
+	" ORDER BY name)";
+
+static void test_schema_upgrade(void)
+{
+	if (make_tmpdir() < 0) {
+		CHECK(!"mkdtemp failed");
+		return;
+	}
+	char buf[512], fresh_cols[512];
+	CHECK_INT(make_v1_db(NULL), 0);
+	CHECK_INT(sql_int(dbpath, "PRAGMA user_version"), 1);
+	CHECK_INT(sql_int(dbpath, "SELECT count(*) FROM pragma_table_info('messages')"
+				  " WHERE name = 'keywords'"), 0);
+
+	struct store *st = NULL;
+	char err[256];
+	CHECK_INT(store_open(&st, dbpath, err, sizeof err), 0);
+	if (!st) {
+		fprintf(stderr, "store_open: %s\n", err);
+		remove_tmpdir();
+		return;
+	}
+	/* The old message is there, with no keywords, and takes new ones. */
+	struct store_message m;
+	CHECK_INT(store_message_get(st, 1, 1, true, &m), 0);
+	CHECK_STR(m.keywords, "");
+	CHECK_INT(m.flags, STORE_FLAG_SEEN);
+	CHECK_STR(m.content, "old\n");
+	store_message_free(&m);
+	CHECK_INT(store_message_set_flags(st, 1, 1, STORE_FLAG_SEEN, "$Label1"), 0);
+	uint32_t uid = 0;
+	CHECK_INT(store_message_add(st, 1, "new\r\n", 5, 2000, 0, NULL, &uid), 0);
+	CHECK_INT(uid, 2);
+	CHECK_INT(store_message_get(st, 1, 2, false, &m), 0);
+	CHECK_STR(m.keywords, "");
+	/* device_folders exists and knows the device. */
+	CHECK_INT(store_device_folder_set(st, 1, "INBOX", NULL, 1), 0);
+	store_close(st);
+
+	CHECK_INT(sql_int(dbpath, "PRAGMA user_version"), 2);
+	CHECK_STR(sql_text(dbpath, "SELECT keywords FROM mail_overview WHERE uid = 1", buf,
+			   sizeof buf), "$Label1");
+	CHECK_STR(sql_text(dbpath, "SELECT flags FROM mail_overview WHERE uid = 1", buf, sizeof buf),
+		  "\\Seen");
+	CHECK_INT(sql_int(dbpath, "SELECT uidvalidity FROM device_folders"), 1);
+	CHECK_INT(sql_int(dbpath, "PRAGMA foreign_key_check"), -1); /* no rows: no violation */
+
+	/* Reopening an upgraded database changes nothing. */
+	st = NULL;
+	CHECK_INT(store_open(&st, dbpath, err, sizeof err), 0);
+	CHECK_INT(store_message_get(st, 1, 1, false, &m), 0);
+	CHECK_STR(m.keywords, "$Label1");
+	store_close(st);
+	CHECK_INT(sql_int(dbpath, "PRAGMA user_version"), 2);
+	char upgraded_cols[512];
+	sql_text(dbpath, columns_sql, upgraded_cols, sizeof upgraded_cols);
+	remove_tmpdir();
+
+	/* A new database has the same columns (in another order: ADD COLUMN
+	 * puts keywords last). */
+	if (make_tmpdir() < 0) {
+		CHECK(!"mkdtemp failed");
+		return;
+	}
+	st = NULL;
+	CHECK_INT(store_open(&st, dbpath, err, sizeof err), 0);
+	store_close(st);
+	sql_text(dbpath, columns_sql, fresh_cols, sizeof fresh_cols);
+	CHECK_STR(upgraded_cols, fresh_cols);
+	CHECK_CONTAINS(fresh_cols, "keywords");
+	CHECK_INT(sql_int(dbpath, "SELECT count(*) FROM pragma_table_info('mail_overview')"
+				  " WHERE name = 'keywords'"), 1);
+	CHECK_INT(sql_int(dbpath, "SELECT count(*) FROM pragma_table_info('device_folders')"), 5);
+	remove_tmpdir();
+
+	/* An upgrade that fails halfway leaves a whole version 1. */
+	if (make_tmpdir() < 0) {
+		CHECK(!"mkdtemp failed");
+		return;
+	}
+	CHECK_INT(make_v1_db("CREATE TABLE device_folders (x)"), 0);
+	st = NULL;
+	CHECK_INT(store_open(&st, dbpath, err, sizeof err), -1);
+	CHECK(st == NULL);
+	CHECK_CONTAINS(err, "upgrade schema 1 to 2");
+	CHECK_CONTAINS(err, "device_folders already exists");
+	CHECK_INT(sql_int(dbpath, "PRAGMA user_version"), 1);
+	CHECK_INT(sql_int(dbpath, "SELECT count(*) FROM pragma_table_info('messages')"
+				  " WHERE name = 'keywords'"), 0);
+	CHECK_INT(sql_int(dbpath, "SELECT count(*) FROM pragma_table_info('mail_overview')"), 8); /* v1's view */
+	remove_tmpdir();
+}
+
+static void test_folders_and_stats(void)
+{
+	struct store *st = open_mem();
+	int64_t inbox = 0, work = 0;
+	int64_t acct = add_alice(st, &inbox);
+	CHECK_INT(store_folder_create(st, acct, "Zeta", NULL, NULL), 0);
+	CHECK_INT(store_folder_create(st, acct, "Work", NULL, &work), 0);
+	CHECK_INT(store_folder_create(st, acct, "Work/2024", NULL, NULL), 0);
+	CHECK_INT(store_folder_create(st, acct, "Archive", "\\Archive", NULL), 0);
+	CHECK_INT(store_folder_create(st, acct, "apples", NULL, NULL), 0);
+	int64_t bob = 0;
+	CHECK_INT(store_account_add(st, "bob@example.net", "pw", "", "mx.example.net", &bob), 0);
+
+	struct store_folder *fs = NULL;
+	size_t n = 0;
+	CHECK_INT(store_folders(st, acct, &fs, &n), 0);
+	static const char *const want[] = {"INBOX", "Archive", "Sent", "Trash", "Work",
+					   "Work/2024", "Zeta", "apples"};
+	CHECK_INT(n, sizeof want / sizeof *want);
+	for (size_t i = 0; i < n && i < sizeof want / sizeof *want; i++) {
+		CHECK_STR(fs[i].name, want[i]);
+		CHECK_INT(fs[i].account_id, acct);
+		struct store_folder g;
+		CHECK_INT(store_folder_get(st, fs[i].id, &g), 0);
+		CHECK_STR(fs[i].special_use, g.special_use);
+		CHECK_INT(fs[i].uidvalidity, g.uidvalidity);
+		CHECK_INT(fs[i].uidnext, g.uidnext);
+		CHECK_INT(fs[i].subscribed, g.subscribed);
+	}
+	if (n == sizeof want / sizeof *want) {
+		CHECK_INT(fs[0].id, inbox);
+		CHECK_STR(fs[1].special_use, "\\Archive");
+	}
+	free(fs);
+	CHECK_INT(store_folders(st, bob, &fs, &n), 0);
+	CHECK_INT(n, 3); /* bob's own, none of alice's */
+	free(fs);
+	CHECK_INT(store_folders(st, 9999, &fs, &n), 0);
+	CHECK_INT(n, 0);
+	CHECK(fs == NULL);
+
+	/* STATUS numbers. */
+	uint32_t msgs = 99, unseen = 99, recent = 99;
+	CHECK_INT(store_folder_stats(st, work, &msgs, &unseen, &recent), 0);
+	CHECK_INT(msgs, 0);
+	CHECK_INT(unseen, 0);
+	CHECK_INT(recent, 0);
+	CHECK_INT(store_message_add(st, inbox, "a", 1, 0, STORE_FLAG_RECENT, NULL, NULL), 0);
+	CHECK_INT(store_message_add(st, inbox, "b", 1, 0, STORE_FLAG_SEEN, NULL, NULL), 0);
+	CHECK_INT(store_message_add(st, inbox, "c", 1, 0, STORE_FLAG_SEEN | STORE_FLAG_RECENT,
+				    NULL, NULL), 0);
+	CHECK_INT(store_message_add(st, inbox, "d", 1, 0, STORE_FLAG_FLAGGED, NULL, NULL), 0);
+	CHECK_INT(store_folder_stats(st, inbox, &msgs, &unseen, &recent), 0);
+	CHECK_INT(msgs, 4);
+	CHECK_INT(unseen, 2);
+	CHECK_INT(recent, 2);
+	CHECK_INT(store_folder_stats(st, inbox, NULL, NULL, &recent), 0);
+	CHECK_INT(recent, 2);
+	CHECK_INT(store_folder_stats(st, 9999, &msgs, &unseen, &recent), 1);
+	CHECK_INT(msgs, 0);
+	CHECK_INT(store_folder_stats(NULL, inbox, &msgs, &unseen, &recent), -1);
+
+	/* Subscriptions. */
+	struct store_folder f;
+	CHECK_INT(store_folder_subscribe(st, work, false), 0);
+	CHECK_INT(store_folder_get(st, work, &f), 0);
+	CHECK(!f.subscribed);
+	CHECK_INT(store_folder_subscribe(st, work, false), 0); /* again: still there */
+	CHECK_INT(store_folder_subscribe(st, work, true), 0);
+	CHECK_INT(store_folder_get(st, work, &f), 0);
+	CHECK(f.subscribed);
+	CHECK_INT(store_folder_subscribe(st, 9999, true), 1);
+	store_close(st);
+}
+
+static void test_folder_delete(void)
+{
+	struct store *st = open_mem();
+	int64_t inbox = 0, work = 0, sub = 0, n = -1;
+	int64_t acct = add_alice(st, &inbox);
+	CHECK_INT(store_folder_create(st, acct, "Work", NULL, &work), 0);
+	CHECK_INT(store_folder_create(st, acct, "Work/2024", NULL, &sub), 0);
+	CHECK_INT(store_message_add(st, work, "a", 1, 0, 0, NULL, NULL), 0);
+	CHECK_INT(store_message_add(st, work, "b", 1, 0, 0, NULL, NULL), 0);
+	CHECK_INT(store_message_add(st, sub, "c", 1, 0, 0, NULL, NULL), 0);
+	struct store_folder f;
+	CHECK_INT(store_folder_get(st, work, &f), 0);
+	uint32_t old = f.uidvalidity;
+
+	/* Rolled back: nothing happened. */
+	CHECK_INT(store_begin(st), 0);
+	CHECK_INT(store_folder_delete(st, work), 0);
+	store_rollback(st);
+	CHECK_INT(store_folder_count(st, work, &n), 0);
+	CHECK_INT(n, 2);
+
+	CHECK_INT(store_folder_delete(st, work), 0);
+	CHECK_INT(store_folder_get(st, work, &f), 1);
+	CHECK_INT(store_folder_count(st, work, &n), 0);
+	CHECK_INT(n, 0); /* its messages went with it (CASCADE) */
+	struct store_message m;
+	CHECK_INT(store_message_get(st, work, 1, false, &m), 1);
+	CHECK_INT(store_folder_count(st, sub, &n), 0);
+	CHECK_INT(n, 1); /* inferiors stay (RFC 3501 6.3.4) */
+	CHECK_INT(store_folder_delete(st, work), 1);
+
+	/* The same name again: a greater UIDVALIDITY, UIDs from 1. */
+	int64_t again = 0;
+	CHECK_INT(store_folder_create(st, acct, "Work", NULL, &again), 0);
+	CHECK_INT(store_folder_get(st, again, &f), 0);
+	CHECK(f.uidvalidity > old);
+	CHECK_INT(f.uidnext, 1);
+
+	CHECK_INT(store_folder_delete(st, inbox), -1);
+	CHECK_STR(store_error(st), "delete folder: INBOX cannot be deleted");
+	CHECK_INT(store_folder_get(st, inbox, &f), 0);
+	store_close(st);
+}
+
+static void test_folder_rename(void)
+{
+	struct store *st = open_mem();
+	int64_t inbox = 0, work = 0, found = 0;
+	int64_t acct = add_alice(st, &inbox);
+	CHECK_INT(store_folder_create(st, acct, "Work", NULL, &work), 0);
+	CHECK_INT(store_message_add(st, work, "a\r\n", 3, 10, 0, NULL, NULL), 0);
+	CHECK_INT(store_message_add(st, work, "b\r\n", 3, 11, STORE_FLAG_SEEN, NULL, NULL), 0);
+	CHECK_INT(store_message_set_flags(st, work, 2, STORE_FLAG_SEEN, "Important"), 0);
+	struct store_folder before, f;
+	CHECK_INT(store_folder_get(st, work, &before), 0);
+
+	CHECK_INT(store_folder_rename(st, work, "Projects"), 0);
+	CHECK_INT(store_folder_get(st, work, &f), 0);
+	CHECK_STR(f.name, "Projects");
+	/* Same folder: same UIDVALIDITY, UIDNEXT, messages and UIDs. */
+	CHECK_INT(f.uidvalidity, before.uidvalidity);
+	CHECK_INT(f.uidnext, before.uidnext);
+	CHECK_INT(store_folder_find(st, acct, "Projects", &found), 0);
+	CHECK_INT(found, work);
+	CHECK_INT(store_folder_find(st, acct, "Work", &found), 1);
+	struct store_message m;
+	CHECK_INT(store_message_get(st, work, 2, true, &m), 0);
+	CHECK_STR(m.content, "b\r\n");
+	CHECK_STR(m.keywords, "Important");
+	store_message_free(&m);
+
+	/* The old name, created again, must not reuse the old UIDs with the
+	 * old UIDVALIDITY (RFC 3501 6.3.5): it gets a new, greater one. */
+	int64_t work2 = 0;
+	CHECK_INT(store_folder_create(st, acct, "Work", NULL, &work2), 0);
+	CHECK_INT(store_folder_get(st, work2, &f), 0);
+	CHECK(f.uidvalidity > before.uidvalidity);
+	CHECK_INT(f.uidnext, 1);
+
+	/* Refused. */
+	CHECK_INT(store_folder_rename(st, work, "Sent"), -1);
+	CHECK_STR(store_error(st), "folder \"Sent\" already exists");
+	CHECK_INT(store_folder_rename(st, work, "inbox"), -1);
+	CHECK_STR(store_error(st), "folder \"INBOX\" already exists");
+	CHECK_INT(store_folder_rename(st, work, "Projects"), -1);
+	CHECK_STR(store_error(st), "folder \"Projects\" already exists");
+	CHECK_INT(store_folder_rename(st, inbox, "Old"), -1);
+	CHECK_CONTAINS(store_error(st), "INBOX cannot be renamed");
+	CHECK_INT(store_folder_rename(st, work, ""), -1);
+	CHECK_INT(store_folder_rename(st, work, NULL), -1);
+	CHECK_INT(store_folder_rename(st, 9999, "Nowhere"), 1);
+	CHECK_INT(store_folder_get(st, work, &f), 0);
+	CHECK_STR(f.name, "Projects");
+
+	/* Inside the caller's transaction, and rolled back with it. */
+	CHECK_INT(store_begin(st), 0);
+	CHECK_INT(store_folder_rename(st, work, "Later"), 0);
+	store_rollback(st);
+	CHECK_INT(store_folder_get(st, work, &f), 0);
+	CHECK_STR(f.name, "Projects");
+	store_close(st);
+}
+
+static void test_set_flags(void)
+{
+	struct store *st = open_mem();
+	int64_t inbox = 0;
+	add_alice(st, &inbox);
+	uint32_t uid = 0;
+	CHECK_INT(store_message_add(st, inbox, "m\r\n", 3, 5, STORE_FLAG_RECENT, NULL, &uid), 0);
+	struct store_message m;
+	CHECK_INT(store_message_get(st, inbox, uid, false, &m), 0);
+	CHECK_STR(m.keywords, "");
+
+	CHECK_INT(store_message_set_flags(st, inbox, uid, STORE_FLAG_SEEN | STORE_FLAG_FLAGGED,
+					  "$Label1 Junk"), 0);
+	CHECK_INT(store_message_get(st, inbox, uid, false, &m), 0);
+	CHECK_INT(m.flags, STORE_FLAG_SEEN | STORE_FLAG_FLAGGED);
+	CHECK_STR(m.keywords, "$Label1 Junk");
+	CHECK_INT(store_message_set_flags(st, inbox, uid, STORE_FLAG_SEEN, NULL), 0);
+	CHECK_INT(store_message_get(st, inbox, uid, false, &m), 0);
+	CHECK_INT(m.flags, STORE_FLAG_SEEN);
+	CHECK_STR(m.keywords, "$Label1 Junk"); /* NULL: unchanged */
+	struct store_message *list = NULL;
+	size_t n = 0;
+	CHECK_INT(store_folder_list(st, inbox, &list, &n), 0);
+	CHECK_INT(n, 1);
+	if (n == 1)
+		CHECK_STR(list[0].keywords, "$Label1 Junk");
+	free(list);
+	CHECK_INT(store_message_set_flags(st, inbox, uid, 0, ""), 0);
+	CHECK_INT(store_message_get(st, inbox, uid, false, &m), 0);
+	CHECK_INT(m.flags, 0);
+	CHECK_STR(m.keywords, "");
+
+	/* The same values again: nothing to write, still 0 (not "no such"). */
+	CHECK_INT(store_message_set_flags(st, inbox, uid, 0, ""), 0);
+	CHECK_INT(store_message_set_flags(st, inbox, uid, 0, NULL), 0);
+	CHECK_INT(store_message_set_flags(st, inbox, 99, 0, NULL), 1);
+	CHECK_INT(store_message_set_flags(st, inbox, 99, 0, ""), 1);
+	CHECK_INT(store_message_set_flags(st, 9999, uid, 0, "x"), 1);
+	CHECK_INT(store_message_set_flags(st, inbox, uid, 64, NULL), -1);
+	CHECK_STR(store_error(st), "set flags: unknown flag bits 0x40");
+	char longkw[300];
+	memset(longkw, 'k', sizeof longkw - 1);
+	longkw[sizeof longkw - 1] = '\0';
+	CHECK_INT(store_message_set_flags(st, inbox, uid, 0, longkw), -1);
+	longkw[255] = '\0'; /* the most that fits struct store_message */
+	CHECK_INT(store_message_set_flags(st, inbox, uid, 0, longkw), 0);
+	CHECK_INT(store_message_get(st, inbox, uid, false, &m), 0);
+	CHECK_INT(strlen(m.keywords), 255);
+	store_close(st);
+}
+
+static void test_message_copy(void)
+{
+	struct store *st = open_mem();
+	int64_t inbox = 0, work = 0;
+	int64_t acct = add_alice(st, &inbox);
+	CHECK_INT(store_folder_create(st, acct, "Work", NULL, &work), 0);
+	CHECK_INT(store_message_add(st, work, "w\r\n", 3, 1, 0, NULL, NULL), 0); /* uidnext 2 */
+	struct store_summary sum = {.from = "Bob <bob@example.net>", .subject = "Copy me"};
+	const char msg[] = "From: Bob <bob@example.net>\r\nSubject: Copy me\r\n\r\nhi\r\n";
+	uint32_t uid = 0, copy = 0;
+	CHECK_INT(store_message_add(st, inbox, msg, sizeof msg - 1, 1700000000, STORE_FLAG_SEEN,
+				    &sum, &uid), 0);
+	CHECK_INT(store_message_set_flags(st, inbox, uid, STORE_FLAG_SEEN | STORE_FLAG_ANSWERED,
+					  "$Forwarded"), 0);
+
+	CHECK_INT(store_message_copy(st, inbox, uid, work, &copy), 0);
+	CHECK_INT(copy, 2);
+	struct store_message m;
+	CHECK_INT(store_message_get(st, work, copy, true, &m), 0);
+	CHECK_INT(m.flags, STORE_FLAG_SEEN | STORE_FLAG_ANSWERED | STORE_FLAG_RECENT);
+	CHECK_STR(m.keywords, "$Forwarded");
+	CHECK_INT(m.internaldate, 1700000000);
+	CHECK_INT(m.size, sizeof msg - 1);
+	CHECK_INT(m.content_len, sizeof msg - 1);
+	CHECK_STR(m.content, msg);
+	store_message_free(&m);
+	CHECK_INT(store_folder_has(st, work, "bob@example.net", NULL, "Copy me"), 0);
+	/* The original is untouched. */
+	CHECK_INT(store_message_get(st, inbox, uid, false, &m), 0);
+	CHECK_INT(m.flags, STORE_FLAG_SEEN | STORE_FLAG_ANSWERED);
+	struct store_folder f;
+	CHECK_INT(store_folder_get(st, work, &f), 0);
+	CHECK_INT(f.uidnext, 3);
+
+	/* Into the same folder: a new UID there. */
+	CHECK_INT(store_message_copy(st, work, copy, work, &copy), 0);
+	CHECK_INT(copy, 3);
+	int64_t n = 0;
+	CHECK_INT(store_folder_count(st, work, &n), 0);
+	CHECK_INT(n, 3);
+
+	/* No such message: 1, and no UID used up.  No target folder: -1. */
+	CHECK_INT(store_message_copy(st, inbox, 99, work, &copy), 1);
+	CHECK_INT(store_folder_get(st, work, &f), 0);
+	CHECK_INT(f.uidnext, 4);
+	CHECK_INT(store_message_copy(st, inbox, uid, 9999, &copy), -1);
+	CHECK_STR(store_error(st), "copy message: no folder 9999");
+
+	/* A rolled-back copy gives its UID back. */
+	CHECK_INT(store_begin(st), 0);
+	CHECK_INT(store_message_copy(st, inbox, uid, work, &copy), 0);
+	CHECK_INT(copy, 4);
+	store_rollback(st);
+	CHECK_INT(store_message_copy(st, inbox, uid, work, &copy), 0);
+	CHECK_INT(copy, 4);
+	store_close(st);
+}
+
+static void test_device_folders(void)
+{
+	struct store *st = open_mem();
+	int64_t laptop = 0, phone = 0, n = -1;
+	CHECK_INT(store_device_add(st, "alice-laptop", "alice@example.org", &laptop), 0);
+	CHECK_INT(store_device_add(st, "alice-phone", "alice@example.org", &phone), 0);
+
+	uint32_t v = 0;
+	CHECK_INT(store_device_folder_uidvalidity(st, laptop, "INBOX", &v), 1);
+	CHECK_INT(store_device_folder_set(st, laptop, "INBOX", NULL, 7), 0);
+	CHECK_INT(store_device_folder_uidvalidity(st, laptop, "INBOX", &v), 0);
+	CHECK_INT(v, 7);
+	CHECK_INT(store_device_folder_set(st, laptop, "INBOX", "", 9), 0); /* update */
+	CHECK_INT(store_device_folder_uidvalidity(st, laptop, "INBOX", &v), 0);
+	CHECK_INT(v, 9);
+	CHECK_INT(store_device_folder_set(st, laptop, "Sent", "\\Sent", 0), 0);
+	CHECK_INT(store_device_folder_uidvalidity(st, laptop, "Sent", &v), 0);
+	CHECK_INT(v, 0);
+	CHECK_INT(store_device_folder_uidvalidity(st, phone, "INBOX", &v), 1); /* per device */
+	CHECK_INT(store_device_folder_uidvalidity(st, laptop, "inbox", &v), 1); /* exact names */
+	CHECK_INT(store_device_folder_set(st, 9999, "INBOX", NULL, 1), -1);
+	CHECK_STR(store_error(st), "device folder: no device 9999");
+	CHECK_INT(store_device_folder_set(st, laptop, NULL, NULL, 1), -1);
+	CHECK_INT(store_device_folder_set(st, laptop, "", NULL, 1), -1);
+
+	/* What the laptop caches: three by IMAP (out of order), one by POP3,
+	 * one in another folder; the phone its own. */
+	CHECK_INT(store_device_message_add(st, laptop, "INBOX", "c\r\n", 3, NULL, NULL, 3, 0), 0);
+	CHECK_INT(store_device_message_add(st, laptop, "INBOX", "aa\r\n", 4, NULL, NULL, 1, 0), 0);
+	CHECK_INT(store_device_message_add(st, laptop, "INBOX", "b\r\n", 3, NULL, NULL, 2,
+					   STORE_FLAG_SEEN), 0);
+	CHECK_INT(store_device_message_add(st, laptop, "INBOX", "p\r\n", 3, NULL, "9.1", 0, 0), 0);
+	CHECK_INT(store_device_message_add(st, laptop, "Work", "w\r\n", 3, NULL, NULL, 1, 0), 0);
+	CHECK_INT(store_device_message_add(st, phone, "INBOX", "aa\r\n", 4, NULL, NULL, 1, 0), 0);
+
+	struct store_message *list = NULL;
+	size_t len = 0;
+	CHECK_INT(store_device_folder_list(st, laptop, "INBOX", &list, &len), 0);
+	CHECK_INT(len, 3);
+	if (len == 3) {
+		CHECK_INT(list[0].uid, 1);
+		CHECK_INT(list[0].size, 4);
+		CHECK_INT(list[1].uid, 2);
+		CHECK_INT(list[1].flags, STORE_FLAG_SEEN);
+		CHECK_INT(list[2].uid, 3);
+		CHECK(list[0].content == NULL && list[0].content_len == 0);
+		CHECK_STR(list[0].keywords, "");
+	}
+	free(list);
+	CHECK_INT(store_device_folder_count(st, laptop, "INBOX", &n), 0);
+	CHECK_INT(n, 4); /* the POP3 one counts */
+	CHECK_INT(store_device_folder_list(st, laptop, "Nowhere", &list, &len), 0);
+	CHECK_INT(len, 0);
+	CHECK(list == NULL);
+
+	CHECK_INT(store_device_message_set_flags(st, laptop, "INBOX", 3,
+						 STORE_FLAG_SEEN | STORE_FLAG_FLAGGED), 0);
+	CHECK_INT(store_device_message_set_flags(st, laptop, "INBOX", 99, 0), 1);
+	CHECK_INT(store_device_message_set_flags(st, laptop, "Work", 3, 0), 1);
+	CHECK_INT(store_device_message_set_flags(st, laptop, "INBOX", 3, 64), -1);
+	CHECK_INT(store_device_folder_list(st, laptop, "INBOX", &list, &len), 0);
+	if (len == 3)
+		CHECK_INT(list[2].flags, STORE_FLAG_SEEN | STORE_FLAG_FLAGGED);
+	free(list);
+
+	CHECK_INT(store_device_message_delete(st, laptop, "INBOX", 2), 0);
+	CHECK_INT(store_device_message_delete(st, laptop, "INBOX", 2), 1);
+	CHECK_INT(store_device_folder_count(st, laptop, "INBOX", &n), 0);
+	CHECK_INT(n, 3);
+
+	/* UIDVALIDITY changed: the IMAP cache goes, the POP3 download and
+	 * other folders and devices stay. */
+	CHECK_INT(store_device_folder_clear(st, laptop, "INBOX"), 0);
+	CHECK_INT(store_device_folder_list(st, laptop, "INBOX", &list, &len), 0);
+	CHECK_INT(len, 0);
+	free(list);
+	CHECK_INT(store_device_folder_count(st, laptop, "INBOX", &n), 0);
+	CHECK_INT(n, 1);
+	CHECK_INT(store_device_folder_clear(st, laptop, "INBOX"), 0); /* nothing left: still 0 */
+	CHECK_INT(store_device_folder_count(st, laptop, "Work", &n), 0);
+	CHECK_INT(n, 1);
+	CHECK_INT(store_device_folder_count(st, phone, "INBOX", &n), 0);
+	CHECK_INT(n, 1);
+	CHECK_INT(store_device_folder_uidvalidity(st, laptop, "INBOX", &v), 0); /* kept */
+	CHECK_INT(v, 9);
+	store_close(st);
+}
+
+/* STORE 1:* on a big folder: 100,000 set_flags in one transaction.  Only
+ * correctness here; tests/bench is the place for speed. */
+static void test_set_flags_many(void)
+{
+	enum { N = 100000 };
+	struct store *st = open_mem();
+	int64_t inbox = 0;
+	add_alice(st, &inbox);
+	int failures = 0;
+	CHECK_INT(store_begin(st), 0);
+	for (int i = 0; i < N; i++)
+		if (store_message_add(st, inbox, "m\r\n", 3, i, STORE_FLAG_RECENT, NULL, NULL) != 0)
+			failures++;
+	CHECK_INT(store_commit(st), 0);
+	CHECK_INT(failures, 0);
+
+	CHECK_INT(store_begin(st), 0);
+	for (uint32_t uid = 1; uid <= N; uid++) {
+		uint32_t flags = STORE_FLAG_SEEN | (uid % 2 ? STORE_FLAG_FLAGGED : 0);
+		if (store_message_set_flags(st, inbox, uid, flags, uid % 3 ? NULL : "$Label1") != 0)
+			failures++;
+	}
+	CHECK_INT(store_commit(st), 0);
+	CHECK_INT(failures, 0);
+
+	uint32_t msgs = 0, unseen = 1, recent = 1;
+	CHECK_INT(store_folder_stats(st, inbox, &msgs, &unseen, &recent), 0);
+	CHECK_INT(msgs, N);
+	CHECK_INT(unseen, 0);
+	CHECK_INT(recent, 0);
+	struct store_message *list = NULL;
+	size_t n = 0;
+	CHECK_INT(store_folder_list(st, inbox, &list, &n), 0);
+	CHECK_INT(n, N);
+	int wrong = 0;
+	for (size_t i = 0; i < n; i++) {
+		uint32_t uid = list[i].uid;
+		uint32_t want = STORE_FLAG_SEEN | (uid % 2 ? STORE_FLAG_FLAGGED : 0);
+		if (uid != i + 1 || list[i].flags != want ||
+		    strcmp(list[i].keywords, uid % 3 ? "" : "$Label1") != 0)
+			wrong++;
+	}
+	CHECK_INT(wrong, 0);
+	free(list);
+	store_close(st);
+}
+
 static void test_null_store(void)
 {
 	int64_t n;
@@ -723,8 +1420,17 @@ int main(void)
 	RUN(test_devices);
 	RUN(test_folder_list_and_delete);
 	RUN(test_device_uidls);
+	RUN(test_match_flags);
 	RUN(test_binary_content);
 	RUN(test_many_deliveries);
+	RUN(test_schema_upgrade);
+	RUN(test_folders_and_stats);
+	RUN(test_folder_delete);
+	RUN(test_folder_rename);
+	RUN(test_set_flags);
+	RUN(test_message_copy);
+	RUN(test_device_folders);
+	RUN(test_set_flags_many);
 	RUN(test_null_store);
 	return TEST_END();
 }

@@ -1,0 +1,552 @@
+/*
+ * imapd.c - the IMAP service of a mail server (port 143).
+ *
+ * The IMAP engine (protocols/imap_server.c) knows the protocol and keeps
+ * each session's view of its selected folder; this file gives it the
+ * user's folders in the store, and tells every session that has a folder
+ * selected when that folder changed - whoever changed it: SMTP delivering
+ * new mail, POP3 deleting at UPDATE, or another IMAP session setting a
+ * flag.  That is how every device stays in step.
+ *
+ * A change is announced only after its transaction committed
+ * (world_changes_commit), so no session ever sees what might still be
+ * rolled back.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "imap.h"
+#include "world.h"
+
+struct imapd {
+	struct world *w;
+	struct host *srv;
+	struct conn *c;
+	struct imap_server *eng;
+	struct wire out;
+	struct store_account acct;
+	bool logged_in;
+	struct imapd *next;        /* the world's list of IMAP sessions */
+};
+
+/* ================================================================ changes */
+
+static uint64_t *world_version_slot(struct world *w, int64_t folder)
+{
+	for (size_t i = 0; i < w->nversions; i++)
+		if (w->versions[i].folder == folder)
+			return &w->versions[i].version;
+	w->versions = xrealloc(w->versions, (w->nversions + 1) * sizeof *w->versions);
+	w->versions[w->nversions].folder = folder;
+	w->versions[w->nversions].version = 1;
+	return &w->versions[w->nversions++].version;
+}
+
+void world_folder_touched(struct world *w, int64_t folder)
+{
+	for (size_t i = 0; i < w->ntouched; i++)
+		if (w->touched[i] == folder)
+			return;
+	w->touched = xrealloc(w->touched, (w->ntouched + 1) * sizeof *w->touched);
+	w->touched[w->ntouched++] = folder;
+}
+
+void world_changes_discard(struct world *w)
+{
+	w->ntouched = 0;
+}
+
+/* The folder id a session has selected, or 0. */
+static int64_t imapd_selected_folder(struct imapd *d)
+{
+	const char *name = imap_server_selected(d->eng);
+	int64_t id;
+	if (!name || !d->logged_in || store_folder_find(d->w->store, d->acct.id, name, &id) != 0)
+		return 0;
+	return id;
+}
+
+void world_changes_commit(struct world *w)
+{
+	/* bump first, then poke: a poked session snapshots what is committed */
+	for (size_t i = 0; i < w->ntouched; i++)
+		(*world_version_slot(w, w->touched[i]))++;
+	for (struct imapd *d = w->imap_sessions; d; d = d->next) {
+		int64_t sel = imapd_selected_folder(d);
+		for (size_t i = 0; sel && i < w->ntouched; i++) {
+			if (w->touched[i] != sel || !d->c->open[SIDE_SERVER])
+				continue;
+			imap_server_poke(d->eng, &d->out);
+			net_send(d->c, SIDE_SERVER, &d->out);
+			break;
+		}
+	}
+	w->ntouched = 0;
+}
+
+/* ================================================================ ops */
+
+static int64_t imapd_now(void *ctx)
+{
+	struct imapd *d = ctx;
+	return WORLD_EPOCH_UNIX + d->w->loop.now_us / US_PER_SEC;
+}
+
+static bool imapd_login(void *ctx, const char *user, const char *password)
+{
+	struct imapd *d = ctx;
+	struct store_account acct;
+	if (store_account_find(d->w->store, user, &acct) != 0 ||
+	    strcasecmp(acct.server, d->srv->name) != 0 ||
+	    store_account_auth(d->w->store, user, password) != 0)
+		return false;
+	d->acct = acct;
+	d->logged_in = true;
+	return true;
+}
+
+static bool imapd_folder_id(struct imapd *d, const char *name, int64_t *id)
+{
+	return d->logged_in && store_folder_find(d->w->store, d->acct.id, name, id) == 0;
+}
+
+static void imapd_fill(struct imapd *d, const struct store_folder *f, struct imap_folder *out)
+{
+	memset(out, 0, sizeof *out);
+	snprintf(out->name, sizeof out->name, "%s", f->name);
+	snprintf(out->special_use, sizeof out->special_use, "%s", f->special_use);
+	out->subscribed = f->subscribed;
+	out->uidvalidity = f->uidvalidity;
+	out->uidnext = f->uidnext;
+	store_folder_stats(d->w->store, f->id, &out->messages, &out->unseen, &out->recent);
+}
+
+static enum imap_result imapd_folders(void *ctx, struct imap_folder **out, size_t *n)
+{
+	struct imapd *d = ctx;
+	struct store_folder *fs = NULL;
+	size_t nf = 0;
+	*out = NULL;
+	*n = 0;
+	if (!d->logged_in || store_folders(d->w->store, d->acct.id, &fs, &nf) != 0)
+		return IMAP_FAILED;
+	struct imap_folder *v = xcalloc(nf ? nf : 1, sizeof *v);
+	for (size_t i = 0; i < nf; i++) {
+		imapd_fill(d, &fs[i], &v[i]);
+		size_t len = strlen(fs[i].name);
+		for (size_t k = 0; k < nf && !v[i].has_children; k++)
+			v[i].has_children = k != i && strncmp(fs[k].name, fs[i].name, len) == 0 &&
+					    fs[k].name[len] == '/';
+	}
+	free(fs);
+	*out = v;
+	*n = nf;
+	return IMAP_OK;
+}
+
+/* RFC 3501 6.3.3 and 6.3.5: a name with the hierarchy separator gets its
+ * superior names created too ("a/b/c" makes "a" and "a/b" if missing).
+ * Part of the caller's transaction. */
+static bool imapd_create_superiors(struct imapd *d, const char *name)
+{
+	struct buf part;
+	buf_init(&part);
+	bool ok = true;
+	int64_t id;
+	for (const char *p = name; ok && *p; p++) {
+		if (*p != '/' || p == name)
+			continue;
+		buf_clear(&part);
+		buf_add(&part, name, (size_t)(p - name));
+		if (!imapd_folder_id(d, part.p, &id))
+			ok = store_folder_create(d->w->store, d->acct.id, part.p, NULL, &id) == 0;
+	}
+	buf_free(&part);
+	return ok;
+}
+
+static enum imap_result imapd_create(void *ctx, const char *name)
+{
+	struct imapd *d = ctx;
+	int64_t id;
+	if (!d->logged_in)
+		return IMAP_FAILED;
+	if (strcasecmp(name, "INBOX") == 0 || imapd_folder_id(d, name, &id))
+		return IMAP_EXISTS;
+	bool ok = store_begin(d->w->store) == 0 && imapd_create_superiors(d, name) &&
+		  store_folder_create(d->w->store, d->acct.id, name, NULL, &id) == 0;
+	if (ok)
+		ok = store_commit(d->w->store) == 0;
+	else
+		store_rollback(d->w->store);
+	if (ok)
+		world_event(d->w, d->srv->name, NULL, "folder-created",
+			    "folders live on the server with IMAP: every device will see it",
+			    "%s: folder \"%s\" created", d->acct.address, name);
+	return ok ? IMAP_OK : IMAP_FAILED;
+}
+
+static enum imap_result imapd_remove(void *ctx, const char *name)
+{
+	struct imapd *d = ctx;
+	int64_t id;
+	if (strcasecmp(name, "INBOX") == 0)
+		return IMAP_REFUSED; /* RFC 3501 6.3.4: INBOX cannot be deleted */
+	if (!imapd_folder_id(d, name, &id))
+		return IMAP_NO_SUCH;
+	if (store_folder_delete(d->w->store, id) != 0)
+		return IMAP_FAILED;
+	world_event(d->w, d->srv->name, NULL, "folder-deleted", NULL, "%s: folder \"%s\" deleted",
+		    d->acct.address, name);
+	return IMAP_OK;
+}
+
+static enum imap_result imapd_rename(void *ctx, const char *from, const char *to)
+{
+	struct imapd *d = ctx;
+	struct world *w = d->w;
+	int64_t src, dst;
+	if (!imapd_folder_id(d, from, &src))
+		return IMAP_NO_SUCH;
+	if (strcasecmp(to, "INBOX") == 0 || imapd_folder_id(d, to, &dst))
+		return IMAP_EXISTS;
+	bool ok = store_begin(w->store) == 0;
+	if (strcasecmp(from, "INBOX") == 0) {
+		/* RFC 3501 6.3.5: renaming INBOX moves all its messages to a new
+		 * folder and leaves INBOX, empty, in place */
+		struct store_message *list = NULL;
+		size_t n = 0;
+		ok = ok && store_folder_create(w->store, d->acct.id, to, NULL, &dst) == 0 &&
+		     store_folder_list(w->store, src, &list, &n) == 0;
+		for (size_t i = 0; ok && i < n; i++) {
+			uint32_t uid;
+			ok = store_message_copy(w->store, src, list[i].uid, dst, &uid) == 0 &&
+			     store_message_delete(w->store, src, list[i].uid) == 0;
+		}
+		free(list);
+		world_folder_touched(w, src);
+	} else {
+		/* the folder and every folder below it ("from/...") */
+		struct store_folder *fs = NULL;
+		size_t nf = 0;
+		size_t flen = strlen(from);
+		ok = ok && store_folders(w->store, d->acct.id, &fs, &nf) == 0;
+		for (size_t i = 0; ok && i < nf; i++) {
+			if (fs[i].id == src) {
+				ok = store_folder_rename(w->store, src, to) == 0;
+			} else if (strncmp(fs[i].name, from, flen) == 0 && fs[i].name[flen] == '/') {
+				struct buf nn;
+				buf_init(&nn);
+				buf_printf(&nn, "%s%s", to, fs[i].name + flen);
+				ok = store_folder_rename(w->store, fs[i].id, nn.p) == 0;
+				buf_free(&nn);
+			}
+		}
+		free(fs);
+	}
+	/* "Archive" renamed to "Archive/2026" needs a new "Archive" above it */
+	if (ok)
+		ok = imapd_create_superiors(d, to);
+	if (ok)
+		ok = store_commit(w->store) == 0;
+	else
+		store_rollback(w->store);
+	if (!ok) {
+		world_changes_discard(w);
+		return IMAP_FAILED;
+	}
+	world_changes_commit(w);
+	world_event(w, d->srv->name, NULL, "folder-renamed", NULL, "%s: \"%s\" renamed to \"%s\"",
+		    d->acct.address, from, to);
+	return IMAP_OK;
+}
+
+static enum imap_result imapd_subscribe(void *ctx, const char *name, bool on)
+{
+	struct imapd *d = ctx;
+	int64_t id;
+	if (!imapd_folder_id(d, name, &id))
+		return IMAP_NO_SUCH;
+	return store_folder_subscribe(d->w->store, id, on) == 0 ? IMAP_OK : IMAP_FAILED;
+}
+
+static enum imap_result imapd_snapshot(void *ctx, const char *name, struct imap_folder *info,
+				       struct imap_msg **msgs, size_t *n)
+{
+	struct imapd *d = ctx;
+	int64_t id;
+	struct store_folder f;
+	struct store_message *list = NULL;
+	size_t count = 0;
+	*msgs = NULL;
+	*n = 0;
+	if (!imapd_folder_id(d, name, &id))
+		return IMAP_NO_SUCH;
+	if (store_folder_get(d->w->store, id, &f) != 0 ||
+	    store_folder_list(d->w->store, id, &list, &count) != 0)
+		return IMAP_FAILED;
+	imapd_fill(d, &f, info);
+	struct imap_msg *v = xcalloc(count ? count : 1, sizeof *v);
+	for (size_t i = 0; i < count; i++) {
+		v[i].uid = list[i].uid;
+		v[i].flags = list[i].flags;
+		snprintf(v[i].keywords, sizeof v[i].keywords, "%s", list[i].keywords);
+		v[i].internaldate = list[i].internaldate;
+		v[i].size = (uint64_t)list[i].size;
+	}
+	free(list);
+	*msgs = v;
+	*n = count;
+	return IMAP_OK;
+}
+
+static uint64_t imapd_version(void *ctx, const char *name)
+{
+	struct imapd *d = ctx;
+	int64_t id;
+	if (!imapd_folder_id(d, name, &id))
+		return 0;
+	return *world_version_slot(d->w, id);
+}
+
+static enum imap_result imapd_content(void *ctx, const char *name, uint32_t uid, struct buf *out)
+{
+	struct imapd *d = ctx;
+	int64_t id;
+	struct store_message m;
+	if (!imapd_folder_id(d, name, &id))
+		return IMAP_NO_SUCH;
+	int rc = store_message_get(d->w->store, id, uid, true, &m);
+	if (rc != 0)
+		return rc == 1 ? IMAP_NO_SUCH : IMAP_FAILED;
+	buf_add(out, m.content, m.content_len);
+	store_message_free(&m);
+	return IMAP_OK;
+}
+
+/* Run a change on the store as one transaction and, once committed, tell
+ * every session that has the folder selected. */
+static enum imap_result imapd_finish(struct imapd *d, bool ok)
+{
+	struct world *w = d->w;
+	if (ok)
+		ok = store_commit(w->store) == 0;
+	else
+		store_rollback(w->store);
+	if (!ok) {
+		world_changes_discard(w);
+		return IMAP_FAILED;
+	}
+	world_changes_commit(w);
+	return IMAP_OK;
+}
+
+static const char *imapd_flag_names(uint32_t flags, char *buf, size_t n)
+{
+	static const char *const names[] = { "\\Seen", "\\Answered", "\\Flagged", "\\Deleted",
+					     "\\Draft" };
+	buf[0] = '\0';
+	size_t used = 0;
+	for (int i = 0; i < 5; i++)
+		if (flags & (1u << i))
+			used += (size_t)snprintf(buf + used, used < n ? n - used : 0, "%s%s",
+						 used ? " " : "", names[i]);
+	if (!buf[0])
+		snprintf(buf, n, "no flags");
+	return buf;
+}
+
+static enum imap_result imapd_set_flags(void *ctx, const char *name, const uint32_t *uids,
+					const struct imap_msg *values, size_t n)
+{
+	struct imapd *d = ctx;
+	int64_t id;
+	if (!imapd_folder_id(d, name, &id))
+		return IMAP_NO_SUCH;
+	bool ok = store_begin(d->w->store) == 0;
+	for (size_t i = 0; ok && i < n; i++)
+		ok = store_message_set_flags(d->w->store, id, uids[i], values[i].flags,
+					     values[i].keywords) >= 0;
+	world_folder_touched(d->w, id);
+	enum imap_result r = imapd_finish(d, ok);
+	if (r == IMAP_OK && n == 1) {
+		char names[80];
+		world_event(d->w, d->srv->name, NULL, "flags",
+			    "flags live on the server: every device that looks sees the same",
+			    "%s %s uid %u: %s", d->acct.address, name, uids[0],
+			    imapd_flag_names(values[0].flags, names, sizeof names));
+	} else if (r == IMAP_OK && n > 1) {
+		world_event(d->w, d->srv->name, NULL, "flags", NULL, "%s %s: flags of %zu messages set",
+			    d->acct.address, name, n);
+	}
+	return r;
+}
+
+static enum imap_result imapd_expunge(void *ctx, const char *name, const uint32_t *uids, size_t n)
+{
+	struct imapd *d = ctx;
+	int64_t id;
+	if (!imapd_folder_id(d, name, &id))
+		return IMAP_NO_SUCH;
+	bool ok = store_begin(d->w->store) == 0;
+	for (size_t i = 0; ok && i < n; i++)
+		ok = store_message_delete(d->w->store, id, uids[i]) >= 0;
+	world_folder_touched(d->w, id);
+	enum imap_result r = imapd_finish(d, ok);
+	if (r == IMAP_OK && n)
+		world_event(d->w, d->srv->name, NULL, "expunged",
+			    "EXPUNGE removes for good; every session with the folder open is "
+			    "told at once (in IDLE) or at its next command",
+			    "%s %s: %zu message%s expunged", d->acct.address, name, n,
+			    n == 1 ? "" : "s");
+	return r;
+}
+
+static enum imap_result imapd_copy(void *ctx, const char *from, const uint32_t *uids, size_t n,
+				   const char *to, bool move, uint32_t *new_uids,
+				   uint32_t *dest_uidvalidity)
+{
+	struct imapd *d = ctx;
+	int64_t src, dst;
+	struct store_folder f;
+	if (!imapd_folder_id(d, from, &src) || !imapd_folder_id(d, to, &dst))
+		return IMAP_NO_SUCH;
+	if (store_folder_get(d->w->store, dst, &f) != 0)
+		return IMAP_FAILED;
+	*dest_uidvalidity = f.uidvalidity;
+	bool ok = store_begin(d->w->store) == 0;
+	for (size_t i = 0; ok && i < n; i++) {
+		ok = store_message_copy(d->w->store, src, uids[i], dst, &new_uids[i]) == 0;
+		if (ok && move)
+			ok = store_message_delete(d->w->store, src, uids[i]) >= 0;
+	}
+	world_folder_touched(d->w, dst);
+	if (move)
+		world_folder_touched(d->w, src);
+	enum imap_result r = imapd_finish(d, ok);
+	if (r == IMAP_OK)
+		world_event(d->w, d->srv->name, NULL, move ? "moved" : "copied",
+			    move ? "MOVE is copy and expunge in one step (RFC 6851)" : NULL,
+			    "%s: %zu message%s %s from %s to %s", d->acct.address, n,
+			    n == 1 ? "" : "s", move ? "moved" : "copied", from, to);
+	return r;
+}
+
+static enum imap_result imapd_append(void *ctx, const char *name, uint32_t flags,
+				     const char *keywords, int64_t internaldate, const char *msg,
+				     size_t len, uint32_t *uid, uint32_t *uidvalidity)
+{
+	struct imapd *d = ctx;
+	int64_t id;
+	struct store_folder f;
+	if (!imapd_folder_id(d, name, &id))
+		return IMAP_NO_SUCH;
+	if (store_folder_get(d->w->store, id, &f) != 0)
+		return IMAP_FAILED;
+	*uidvalidity = f.uidvalidity;
+	struct world_summary s;
+	world_summary_parse(&s, msg, len);
+	bool ok = store_begin(d->w->store) == 0;
+	ok = ok && store_message_add(d->w->store, id, msg, len, internaldate, flags, &s.sum, uid) == 0;
+	if (ok && keywords && *keywords)
+		ok = store_message_set_flags(d->w->store, id, *uid, flags, keywords) == 0;
+	world_summary_free(&s);
+	world_folder_touched(d->w, id);
+	enum imap_result r = imapd_finish(d, ok);
+	if (r == IMAP_OK)
+		world_event(d->w, d->srv->name, NULL, "appended", NULL, "%s: message stored in %s (uid %u)",
+			    d->acct.address, name, *uid);
+	return r;
+}
+
+static const struct imap_server_ops imapd_ops = {
+	.login = imapd_login,
+	.folders = imapd_folders,
+	.create = imapd_create,
+	.remove = imapd_remove,
+	.rename = imapd_rename,
+	.subscribe = imapd_subscribe,
+	.snapshot = imapd_snapshot,
+	.version = imapd_version,
+	.content = imapd_content,
+	.set_flags = imapd_set_flags,
+	.expunge = imapd_expunge,
+	.copy = imapd_copy,
+	.append = imapd_append,
+	.now = imapd_now,
+};
+
+/* ================================================================ conn */
+
+static void imapd_idle_check(struct conn *c);
+
+static void imapd_on_data(struct conn *c, int side, const char *p, size_t n)
+{
+	struct imapd *d = c->ctx[side];
+	imap_server_feed(d->eng, p, n, &d->out);
+	net_send(c, side, &d->out);
+	if (imap_server_closed(d->eng))
+		net_close(c, side);
+	else
+		net_timer(c, IMAP_SERVER_AUTOLOGOUT_US, imapd_idle_check);
+}
+
+/* RFC 3501 5.4: an inactivity autologout timer of at least 30 minutes. */
+static void imapd_idle_check(struct conn *c)
+{
+	struct imapd *d = c->ctx[SIDE_SERVER];
+	if (!d || !c->open[SIDE_SERVER])
+		return;
+	wire_line(&d->out, "the client said nothing for 30 minutes: the server logs it out "
+		  "(RFC 3501 5.4)",
+		  "* BYE Autologout; idle for too long");
+	net_send(c, SIDE_SERVER, &d->out);
+	net_close(c, SIDE_SERVER);
+}
+
+static void imapd_on_closed(struct conn *c, int side, const char *why)
+{
+	(void)why;
+	net_close(c, side);
+}
+
+static void imapd_release(void *ctx)
+{
+	struct imapd *d = ctx;
+	if (!d)
+		return;
+	struct imapd **pp = &d->w->imap_sessions;
+	while (*pp && *pp != d)
+		pp = &(*pp)->next;
+	if (*pp)
+		*pp = d->next;
+	imap_server_free(d->eng);
+	wire_free(&d->out);
+	free(d);
+}
+
+static const struct conn_ops imapd_conn_ops = {
+	.data = imapd_on_data,
+	.closed = imapd_on_closed,
+	.release = imapd_release,
+};
+
+void imapd_accept(struct conn *c)
+{
+	struct imapd *d = xcalloc(1, sizeof *d);
+	d->w = c->w;
+	d->srv = c->host[SIDE_SERVER];
+	d->c = c;
+	wire_init(&d->out);
+	struct imap_server_config cfg = { .hostname = d->srv->name };
+	d->eng = imap_server_new(&cfg, &imapd_ops, d);
+	d->next = c->w->imap_sessions;
+	c->w->imap_sessions = d;
+	c->ops[SIDE_SERVER] = &imapd_conn_ops;
+	c->ctx[SIDE_SERVER] = d;
+	imap_server_start(d->eng, &d->out);
+	net_send(c, SIDE_SERVER, &d->out);
+	net_timer(c, IMAP_SERVER_AUTOLOGOUT_US, imapd_idle_check);
+}

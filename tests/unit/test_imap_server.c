@@ -1,0 +1,1380 @@
+/*
+ * test_imap_server.c - the IMAP server engine, driven as a client would.
+ *
+ * A fake host keeps an in-memory store (folders of messages with flags,
+ * UIDs and a version counter that moves on every change) and records which
+ * ops the engine called.  Several engines may share one store: what one
+ * session changes, the others must report as EXISTS, EXPUNGE and FETCH.
+ * Each test says some lines and checks the exact responses.
+ */
+#include "imap.h"
+#include "test.h"
+
+#include <stdlib.h>
+
+/* ------------------------------------------------------------ the fake host */
+
+#define MSG_HELLO                                                                    \
+	"From: Alice <alice@example.org>\r\n"                                        \
+	"To: bob@example.org\r\n"                                                    \
+	"Subject: Hello\r\n"                                                         \
+	"Date: Mon, 7 Feb 1994 21:52:25 -0800\r\n"                                   \
+	"Message-ID: <1@example.org>\r\n"                                            \
+	"\r\n"                                                                       \
+	"Hi Bob, see you at noon.\r\n"
+
+#define MSG_MULTI                                                                    \
+	"From: Carol <carol@example.org>\r\n"                                        \
+	"To: bob@example.org\r\n"                                                    \
+	"Cc: dave@example.org\r\n"                                                   \
+	"Subject: Report\r\n"                                                        \
+	"Date: Tue, 8 Feb 1994 10:00:00 +0000\r\n"                                   \
+	"MIME-Version: 1.0\r\n"                                                      \
+	"Content-Type: multipart/mixed; boundary=\"xyz\"\r\n"                        \
+	"\r\n"                                                                       \
+	"--xyz\r\n"                                                                  \
+	"Content-Type: text/plain; charset=us-ascii\r\n"                             \
+	"\r\n"                                                                       \
+	"The report is attached.\r\n"                                                \
+	"--xyz\r\n"                                                                  \
+	"Content-Type: text/csv\r\n"                                                 \
+	"Content-Transfer-Encoding: base64\r\n"                                      \
+	"\r\n"                                                                       \
+	"YSxiCjEsMgo=\r\n"                                                           \
+	"--xyz--\r\n"
+
+#define MSG_LUNCH                                                                    \
+	"From: Carol <carol@example.org>\r\n"                                        \
+	"To: bob@example.org\r\n"                                                    \
+	"Subject: Lunch tomorrow\r\n"                                                \
+	"Date: Wed, 9 Feb 1994 12:00:00 +0000\r\n"                                   \
+	"\r\n"                                                                       \
+	"Pizza?\r\n"
+
+struct fake_msg {
+	uint32_t uid, flags;
+	char keywords[IMAP_KEYWORDS_MAX_OCTETS];
+	int64_t date;
+	char *content;     /* malloc'd */
+	size_t len;
+};
+
+struct fake_folder {
+	char name[256];
+	char special[16];
+	bool subscribed;
+	uint32_t uidvalidity, uidnext;
+	struct fake_msg *msgs;
+	size_t n, cap;
+};
+
+#define FAKE_FOLDERS_MAX 16
+
+struct fake {
+	struct fake_folder folders[FAKE_FOLDERS_MAX];
+	size_t nfolders;
+	uint64_t version;          /* moves on every change of any folder */
+	int ncontent, nset_flags, nsnapshot, nexpunge, ncopy, nappend;
+	size_t last_set_flags_n;   /* pairs in the last set_flags call */
+	char log[1024];            /* "expunge INBOX 2,3,5|copy INBOX->Trash 1" */
+};
+
+static void fake_log(struct fake *f, const char *fmt, ...) PRINTF_LIKE(2, 3);
+static void fake_log(struct fake *f, const char *fmt, ...)
+{
+	size_t used = strlen(f->log);
+	if (used + 2 >= sizeof f->log)
+		return;
+	if (used)
+		f->log[used++] = '|';
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(f->log + used, sizeof f->log - used, fmt, ap);
+	va_end(ap);
+}
+
+static struct fake_folder *fake_folder(struct fake *f, const char *name)
+{
+	for (size_t i = 0; i < f->nfolders; i++)
+		if (strcmp(f->folders[i].name, name) == 0)
+			return &f->folders[i];
+	return NULL;
+}
+
+static struct fake_folder *fake_add_folder(struct fake *f, const char *name, const char *special,
+					   uint32_t uidvalidity)
+{
+	struct fake_folder *d = &f->folders[f->nfolders++];
+	memset(d, 0, sizeof *d);
+	snprintf(d->name, sizeof d->name, "%s", name);
+	snprintf(d->special, sizeof d->special, "%s", special);
+	d->subscribed = true;
+	d->uidvalidity = uidvalidity;
+	d->uidnext = 1;
+	f->version++;
+	return d;
+}
+
+static struct fake_msg *fake_add_msg(struct fake *f, struct fake_folder *d, const char *content,
+				     size_t len, uint32_t flags, const char *keywords, int64_t date)
+{
+	if (d->n == d->cap) {
+		d->cap = d->cap ? d->cap * 2 : 8;
+		d->msgs = xrealloc(d->msgs, d->cap * sizeof *d->msgs);
+	}
+	struct fake_msg *m = &d->msgs[d->n++];
+	memset(m, 0, sizeof *m);
+	m->uid = d->uidnext++;
+	m->flags = flags;
+	snprintf(m->keywords, sizeof m->keywords, "%s", keywords ? keywords : "");
+	m->date = date;
+	m->content = xstrndup(content, len);
+	m->len = len;
+	f->version++;
+	return m;
+}
+
+/* The message with this UID (a folder's messages are in UID order). */
+static struct fake_msg *fake_find(struct fake_folder *d, uint32_t uid, size_t *idx)
+{
+	size_t lo = 0, hi = d->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (d->msgs[mid].uid < uid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == d->n || d->msgs[lo].uid != uid)
+		return NULL;
+	if (idx)
+		*idx = lo;
+	return &d->msgs[lo];
+}
+
+static void fake_remove(struct fake *f, struct fake_folder *d, uint32_t uid)
+{
+	size_t i;
+	if (!fake_find(d, uid, &i))
+		return;
+	free(d->msgs[i].content);
+	memmove(d->msgs + i, d->msgs + i + 1, (d->n - i - 1) * sizeof *d->msgs);
+	d->n--;
+	f->version++;
+}
+
+/* 9-Feb-1994 12:00:00 UTC, 10 and 11 */
+#define DAY_1994_02_09 760795200
+#define DAY_SECONDS 86400
+
+/*
+ * The store every test starts from:
+ *   INBOX (UIDVALIDITY 1000): 1 Hello (\Seen), 2 Report (multipart,
+ *         \Flagged), 3 Lunch ($Label1, \Recent)
+ *   Sent (\Sent), Trash (\Trash), Work with child Work/2024
+ */
+static void fake_init(struct fake *f)
+{
+	memset(f, 0, sizeof *f);
+	struct fake_folder *inbox = fake_add_folder(f, "INBOX", "", 1000);
+	fake_add_folder(f, "Sent", "\\Sent", 1001);
+	fake_add_folder(f, "Trash", "\\Trash", 1002);
+	fake_add_folder(f, "Work", "", 1003);
+	fake_add_folder(f, "Work/2024", "", 1004)->subscribed = false;
+	fake_add_msg(f, inbox, MSG_HELLO, strlen(MSG_HELLO), IMAP_FLAG_SEEN, "", DAY_1994_02_09);
+	fake_add_msg(f, inbox, MSG_MULTI, strlen(MSG_MULTI), IMAP_FLAG_FLAGGED, "",
+		     DAY_1994_02_09 + DAY_SECONDS);
+	fake_add_msg(f, inbox, MSG_LUNCH, strlen(MSG_LUNCH), IMAP_FLAG_RECENT, "$Label1",
+		     DAY_1994_02_09 + 2 * DAY_SECONDS);
+}
+
+static void fake_free(struct fake *f)
+{
+	for (size_t i = 0; i < f->nfolders; i++) {
+		for (size_t k = 0; k < f->folders[i].n; k++)
+			free(f->folders[i].msgs[k].content);
+		free(f->folders[i].msgs);
+	}
+}
+
+static bool fake_login(void *ctx, const char *user, const char *password)
+{
+	(void)ctx;
+	return strcmp(user, "bob") == 0 && strcmp(password, "secret") == 0;
+}
+
+static void fake_info(const struct fake_folder *d, struct imap_folder *info, const struct fake *f)
+{
+	memset(info, 0, sizeof *info);
+	snprintf(info->name, sizeof info->name, "%s", d->name);
+	snprintf(info->special_use, sizeof info->special_use, "%s", d->special);
+	info->subscribed = d->subscribed;
+	size_t nlen = strlen(d->name);
+	for (size_t i = 0; i < f->nfolders; i++)
+		if (strncmp(f->folders[i].name, d->name, nlen) == 0 &&
+		    f->folders[i].name[nlen] == '/')
+			info->has_children = true;
+	info->uidvalidity = d->uidvalidity;
+	info->uidnext = d->uidnext;
+	info->messages = (uint32_t)d->n;
+	for (size_t i = 0; i < d->n; i++) {
+		info->recent += (d->msgs[i].flags & IMAP_FLAG_RECENT) != 0;
+		info->unseen += !(d->msgs[i].flags & IMAP_FLAG_SEEN);
+	}
+}
+
+static enum imap_result fake_folders(void *ctx, struct imap_folder **out, size_t *n)
+{
+	struct fake *f = ctx;
+	*out = xcalloc(f->nfolders, sizeof **out);
+	for (size_t i = 0; i < f->nfolders; i++)
+		fake_info(&f->folders[i], &(*out)[i], f);
+	*n = f->nfolders;
+	return IMAP_OK;
+}
+
+static enum imap_result fake_create(void *ctx, const char *name)
+{
+	struct fake *f = ctx;
+	if (fake_folder(f, name))
+		return IMAP_EXISTS;
+	if (f->nfolders == FAKE_FOLDERS_MAX)
+		return IMAP_FAILED;
+	fake_add_folder(f, name, "", 2000 + (uint32_t)f->nfolders);
+	fake_log(f, "create %s", name);
+	return IMAP_OK;
+}
+
+static enum imap_result fake_remove_folder(void *ctx, const char *name)
+{
+	struct fake *f = ctx;
+	struct fake_folder *d = fake_folder(f, name);
+	if (!d)
+		return IMAP_NO_SUCH;
+	for (size_t k = 0; k < d->n; k++)
+		free(d->msgs[k].content);
+	free(d->msgs);
+	size_t i = (size_t)(d - f->folders);
+	memmove(f->folders + i, f->folders + i + 1, (f->nfolders - i - 1) * sizeof *d);
+	f->nfolders--;
+	f->version++;
+	fake_log(f, "delete %s", name);
+	return IMAP_OK;
+}
+
+static enum imap_result fake_rename(void *ctx, const char *from, const char *to)
+{
+	struct fake *f = ctx;
+	struct fake_folder *d = fake_folder(f, from);
+	if (!d)
+		return IMAP_NO_SUCH;
+	if (fake_folder(f, to))
+		return IMAP_EXISTS;
+	snprintf(d->name, sizeof d->name, "%s", to);
+	f->version++;
+	fake_log(f, "rename %s %s", from, to);
+	return IMAP_OK;
+}
+
+static enum imap_result fake_subscribe(void *ctx, const char *name, bool on)
+{
+	struct fake *f = ctx;
+	struct fake_folder *d = fake_folder(f, name);
+	if (!d)
+		return IMAP_NO_SUCH;
+	d->subscribed = on;
+	return IMAP_OK;
+}
+
+static enum imap_result fake_snapshot(void *ctx, const char *name, struct imap_folder *info,
+				      struct imap_msg **msgs, size_t *n)
+{
+	struct fake *f = ctx;
+	struct fake_folder *d = fake_folder(f, name);
+	f->nsnapshot++;
+	if (!d)
+		return IMAP_NO_SUCH;
+	fake_info(d, info, f);
+	*msgs = xcalloc(d->n ? d->n : 1, sizeof **msgs);
+	for (size_t i = 0; i < d->n; i++) {
+		struct imap_msg *m = &(*msgs)[i];
+		m->uid = d->msgs[i].uid;
+		m->flags = d->msgs[i].flags;
+		memcpy(m->keywords, d->msgs[i].keywords, sizeof m->keywords);
+		m->internaldate = d->msgs[i].date;
+		m->size = d->msgs[i].len;
+	}
+	*n = d->n;
+	return IMAP_OK;
+}
+
+static uint64_t fake_version(void *ctx, const char *name)
+{
+	struct fake *f = ctx;
+	(void)name;
+	return f->version;
+}
+
+static enum imap_result fake_content(void *ctx, const char *name, uint32_t uid, struct buf *out)
+{
+	struct fake *f = ctx;
+	struct fake_folder *d = fake_folder(f, name);
+	struct fake_msg *m = d ? fake_find(d, uid, NULL) : NULL;
+	f->ncontent++;
+	if (!m)
+		return IMAP_NO_SUCH;
+	buf_add(out, m->content, m->len);
+	return IMAP_OK;
+}
+
+static enum imap_result fake_set_flags(void *ctx, const char *name, const uint32_t *uids,
+				       const struct imap_msg *values, size_t n)
+{
+	struct fake *f = ctx;
+	struct fake_folder *d = fake_folder(f, name);
+	f->nset_flags++;
+	f->last_set_flags_n = n;
+	if (!d)
+		return IMAP_NO_SUCH;
+	for (size_t i = 0; i < n; i++) {
+		struct fake_msg *m = fake_find(d, uids[i], NULL);
+		if (!m)
+			continue;
+		m->flags = values[i].flags;
+		memcpy(m->keywords, values[i].keywords, sizeof m->keywords);
+	}
+	f->version++;
+	return IMAP_OK;
+}
+
+static enum imap_result fake_expunge(void *ctx, const char *name, const uint32_t *uids, size_t n)
+{
+	struct fake *f = ctx;
+	struct fake_folder *d = fake_folder(f, name);
+	f->nexpunge++;
+	if (!d)
+		return IMAP_NO_SUCH;
+	char list[256] = "";
+	for (size_t i = 0; i < n; i++) {
+		size_t used = strlen(list);
+		snprintf(list + used, sizeof list - used, "%s%u", i ? "," : "", (unsigned)uids[i]);
+		fake_remove(f, d, uids[i]);
+	}
+	fake_log(f, "expunge %s %s", name, list);
+	return IMAP_OK;
+}
+
+static enum imap_result fake_copy(void *ctx, const char *from, const uint32_t *uids, size_t n,
+				  const char *to, bool move, uint32_t *new_uids,
+				  uint32_t *dest_uidvalidity)
+{
+	struct fake *f = ctx;
+	struct fake_folder *src = fake_folder(f, from), *dst = fake_folder(f, to);
+	f->ncopy++;
+	if (!src || !dst)
+		return IMAP_NO_SUCH;
+	for (size_t i = 0; i < n; i++) {
+		struct fake_msg *m = fake_find(src, uids[i], NULL);
+		if (!m)
+			return IMAP_NO_SUCH;
+		struct fake_msg *c = fake_add_msg(f, dst, m->content, m->len,
+						  m->flags & ~(uint32_t)IMAP_FLAG_RECENT,
+						  m->keywords, m->date);
+		new_uids[i] = c->uid;
+	}
+	if (move)
+		for (size_t i = 0; i < n; i++)
+			fake_remove(f, src, uids[i]);
+	*dest_uidvalidity = dst->uidvalidity;
+	fake_log(f, "%s %s->%s %zu", move ? "move" : "copy", from, to, n);
+	return IMAP_OK;
+}
+
+static enum imap_result fake_append(void *ctx, const char *name, uint32_t flags,
+				    const char *keywords, int64_t internaldate, const char *msg,
+				    size_t len, uint32_t *uid, uint32_t *uidvalidity)
+{
+	struct fake *f = ctx;
+	struct fake_folder *d = fake_folder(f, name);
+	f->nappend++;
+	if (!d)
+		return IMAP_NO_SUCH;
+	struct fake_msg *m = fake_add_msg(f, d, msg, len, flags | IMAP_FLAG_RECENT, keywords,
+					  internaldate);
+	*uid = m->uid;
+	*uidvalidity = d->uidvalidity;
+	fake_log(f, "append %s %u %s", name, (unsigned)flags, keywords);
+	return IMAP_OK;
+}
+
+static int64_t fake_now(void *ctx)
+{
+	(void)ctx;
+	return DAY_1994_02_09 + 10 * DAY_SECONDS;
+}
+
+static const struct imap_server_ops fake_ops = {
+	.login = fake_login,
+	.folders = fake_folders,
+	.create = fake_create,
+	.remove = fake_remove_folder,
+	.rename = fake_rename,
+	.subscribe = fake_subscribe,
+	.snapshot = fake_snapshot,
+	.version = fake_version,
+	.content = fake_content,
+	.set_flags = fake_set_flags,
+	.expunge = fake_expunge,
+	.copy = fake_copy,
+	.append = fake_append,
+	.now = fake_now,
+};
+
+/* ------------------------------------------------------------ sessions */
+
+struct session {
+	struct imap_server *s;
+	struct wire out;
+};
+
+static void session_open(struct session *t, struct fake *f)
+{
+	static const struct imap_server_config cfg = {.hostname = "mail.example.org"};
+	t->s = imap_server_new(&cfg, &fake_ops, f);
+	wire_init(&t->out);
+	imap_server_start(t->s, &t->out);
+}
+
+static void session_close(struct session *t)
+{
+	imap_server_free(t->s);
+	wire_free(&t->out);
+}
+
+/* Send bytes; the responses (valid until the next call). */
+static const char *say_n(struct session *t, const char *text, size_t n)
+{
+	wire_clear(&t->out);
+	imap_server_feed(t->s, text, n, &t->out);
+	return t->out.data.p ? t->out.data.p : "";
+}
+
+static const char *say(struct session *t, const char *text)
+{
+	return say_n(t, text, strlen(text));
+}
+
+/* A session logged in as bob, with INBOX selected (if select). */
+static void session_ready(struct session *t, struct fake *f, bool select)
+{
+	session_open(t, f);
+	say(t, "l LOGIN bob secret\r\n");
+	if (select)
+		say(t, "s SELECT INBOX\r\n");
+}
+
+/* ------------------------------------------------------------ tests */
+
+static void test_greeting_and_any_state(void)
+{
+	struct fake f;
+	fake_init(&f);
+	struct session t;
+	session_open(&t, &f);
+	CHECK_STR(t.out.data.p,
+		  "* OK [CAPABILITY IMAP4rev1 LITERAL+ SASL-IR ENABLE IDLE NAMESPACE UIDPLUS MOVE "
+		  "UNSELECT SPECIAL-USE AUTH=PLAIN] mail.example.org IMAP4rev1 server ready\r\n");
+	CHECK(wire_note_at(&t.out, 0) != NULL);
+	CHECK_STR(imap_server_state_name(t.s), "NOT_AUTHENTICATED");
+	CHECK_STR(say(&t, "a1 CAPABILITY\r\n"),
+		  "* CAPABILITY IMAP4rev1 LITERAL+ SASL-IR ENABLE IDLE NAMESPACE UIDPLUS MOVE "
+		  "UNSELECT SPECIAL-USE AUTH=PLAIN\r\n"
+		  "a1 OK CAPABILITY completed\r\n");
+	CHECK_STR(say(&t, "a2 noop\r\n"), "a2 OK NOOP completed\r\n");
+	CHECK_STR(say(&t, "a3 LOGOUT\r\n"),
+		  "* BYE mail.example.org IMAP4rev1 server logging out\r\n"
+		  "a3 OK LOGOUT completed\r\n");
+	CHECK(imap_server_closed(t.s));
+	CHECK_STR(imap_server_state_name(t.s), "LOGOUT");
+	/* after LOGOUT nothing more is read */
+	CHECK_STR(say(&t, "a4 NOOP\r\n"), "");
+	session_close(&t);
+	fake_free(&f);
+}
+
+static void test_state_errors(void)
+{
+	struct fake f;
+	fake_init(&f);
+	struct session t;
+	session_open(&t, &f);
+	static const char *const need_login[] = {
+		"SELECT INBOX", "EXAMINE INBOX", "CREATE x", "DELETE x", "RENAME x y",
+		"SUBSCRIBE x", "UNSUBSCRIBE x", "LIST \"\" *", "LSUB \"\" *",
+		"STATUS INBOX (MESSAGES)", "APPEND INBOX {1+}\r\nx", "IDLE", "NAMESPACE",
+		"ENABLE UTF8=ACCEPT", "CHECK", "CLOSE", "UNSELECT", "EXPUNGE", "SEARCH ALL",
+		"FETCH 1 FLAGS", "STORE 1 +FLAGS \\Seen", "COPY 1 Trash", "MOVE 1 Trash",
+		"UID FETCH 1 FLAGS", "UID SEARCH ALL", "UID EXPUNGE 1",
+	};
+	for (size_t i = 0; i < sizeof need_login / sizeof need_login[0]; i++) {
+		char line[128];
+		snprintf(line, sizeof line, "x%zu %s\r\n", i, need_login[i]);
+		char want[128];
+		snprintf(want, sizeof want, "x%zu BAD command not valid in this state\r\n", i);
+		CHECK_STR(say(&t, line), want);
+	}
+	CHECK_STR(say(&t, "b1 LOGIN bob secret\r\n"), "b1 OK LOGIN completed\r\n");
+	CHECK_STR(imap_server_state_name(t.s), "AUTHENTICATED");
+	CHECK_STR(say(&t, "b2 LOGIN bob secret\r\n"), "b2 BAD command not valid in this state\r\n");
+	CHECK_STR(say(&t, "b3 AUTHENTICATE PLAIN\r\n"),
+		  "b3 BAD command not valid in this state\r\n");
+	static const char *const need_select[] = {
+		"CHECK", "CLOSE", "UNSELECT", "EXPUNGE", "SEARCH ALL", "FETCH 1 FLAGS",
+		"STORE 1 FLAGS ()", "COPY 1 Trash", "MOVE 1 Trash", "UID STORE 1 FLAGS ()",
+		"UID COPY 1 Trash", "UID MOVE 1 Trash", "UID EXPUNGE 1",
+	};
+	for (size_t i = 0; i < sizeof need_select / sizeof need_select[0]; i++) {
+		char line[128];
+		snprintf(line, sizeof line, "y%zu %s\r\n", i, need_select[i]);
+		char want[128];
+		snprintf(want, sizeof want, "y%zu BAD command not valid in this state\r\n", i);
+		CHECK_STR(say(&t, line), want);
+	}
+	say(&t, "b4 SELECT INBOX\r\n");
+	CHECK_STR(say(&t, "b5 ENABLE CONDSTORE\r\n"), "b5 BAD command not valid in this state\r\n");
+	CHECK_STR(say(&t, "b5a LOGIN bob secret\r\n"), "b5a BAD command not valid in this state\r\n");
+	CHECK_STR(say(&t, "b5b AUTHENTICATE PLAIN =\r\n"),
+		  "b5b BAD command not valid in this state\r\n");
+	CHECK_STR(imap_server_state_name(t.s), "SELECTED");
+	CHECK_STR(say(&t, "b6 FROB\r\n"), "b6 BAD Unknown command\r\n");
+	CHECK_STR(say(&t, "b7 UID SELECT INBOX\r\n"), "b7 BAD Invalid UID command\r\n");
+	CHECK_STR(say(&t, "b8 SELECT\r\n"), "b8 BAD Syntax: SELECT mailbox\r\n");
+	CHECK_STR(say(&t, "b9 NOOP extra\r\n"), "b9 BAD Syntax: NOOP\r\n");
+	session_close(&t);
+	fake_free(&f);
+}
+
+static void test_login(void)
+{
+	struct fake f;
+	fake_init(&f);
+	struct session t;
+	session_open(&t, &f);
+	CHECK_STR(say(&t, "a1 LOGIN bob wrong\r\n"),
+		  "a1 NO [AUTHENTICATIONFAILED] Invalid credentials\r\n");
+	CHECK(imap_server_user(t.s) == NULL);
+	CHECK_STR(say(&t, "a2 LOGIN bob\r\n"), "a2 BAD Syntax: LOGIN user password\r\n");
+	/* a quoted user and a literal password */
+	CHECK_STR(say(&t, "a3 LOGIN \"bob\" {6}\r\n"), "+ Ready for literal data\r\n");
+	CHECK_STR(say(&t, "secret\r\n"), "a3 OK LOGIN completed\r\n");
+	CHECK_STR(imap_server_user(t.s), "bob");
+	session_close(&t);
+	fake_free(&f);
+}
+
+static void test_authenticate(void)
+{
+	struct fake f;
+	fake_init(&f);
+	struct session t;
+	session_open(&t, &f);
+	/* "\0bob\0secret" and "\0bob\0nope" */
+	CHECK_STR(say(&t, "a1 AUTHENTICATE PLAIN AGJvYgBub3Bl\r\n"),
+		  "a1 NO [AUTHENTICATIONFAILED] Invalid credentials\r\n");
+	CHECK_STR(say(&t, "a2 AUTHENTICATE CRAM-MD5\r\n"),
+		  "a2 NO Unsupported authentication mechanism\r\n");
+	CHECK_STR(say(&t, "a3 AUTHENTICATE PLAIN\r\n"), "+ \r\n");
+	CHECK_STR(imap_server_state_name(t.s), "AUTHENTICATE");
+	CHECK_STR(say(&t, "*\r\n"), "a3 BAD AUTHENTICATE cancelled\r\n");
+	CHECK_STR(say(&t, "a4 AUTHENTICATE PLAIN\r\n"), "+ \r\n");
+	CHECK_STR(say(&t, "not base64!\r\n"), "a4 BAD Invalid base64 data\r\n");
+	CHECK_STR(imap_server_state_name(t.s), "NOT_AUTHENTICATED");
+	CHECK_STR(say(&t, "a5 AUTHENTICATE PLAIN\r\n"), "+ \r\n");
+	CHECK_STR(say(&t, "AGJvYgBzZWNyZXQ=\r\n"), "a5 OK LOGIN completed\r\n");
+	CHECK_STR(imap_server_state_name(t.s), "AUTHENTICATED");
+	session_close(&t);
+
+	session_open(&t, &f);
+	CHECK_STR(say(&t, "b1 AUTHENTICATE PLAIN AGJvYgBzZWNyZXQ=\r\n"),
+		  "b1 OK LOGIN completed\r\n");
+	CHECK_STR(imap_server_user(t.s), "bob");
+	session_close(&t);
+	fake_free(&f);
+}
+
+static void test_select_examine(void)
+{
+	struct fake f;
+	fake_init(&f);
+	struct session t;
+	session_ready(&t, &f, false);
+	CHECK_STR(say(&t, "a1 SELECT inbox\r\n"),
+		  "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Label1)\r\n"
+		  "* 3 EXISTS\r\n"
+		  "* 1 RECENT\r\n"
+		  "* OK [UNSEEN 2] Message 2 is first unseen\r\n"
+		  "* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft \\*)] "
+		  "Flags permitted\r\n"
+		  "* OK [UIDVALIDITY 1000] UIDs valid\r\n"
+		  "* OK [UIDNEXT 4] Predicted next UID\r\n"
+		  "a1 OK [READ-WRITE] SELECT completed\r\n");
+	CHECK_STR(imap_server_selected(t.s), "INBOX");
+	CHECK_STR(imap_server_state_name(t.s), "SELECTED");
+	CHECK_STR(say(&t, "a2 EXAMINE Sent\r\n"),
+		  "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)\r\n"
+		  "* 0 EXISTS\r\n"
+		  "* 0 RECENT\r\n"
+		  "* OK [PERMANENTFLAGS ()] No permanent flags permitted\r\n"
+		  "* OK [UIDVALIDITY 1001] UIDs valid\r\n"
+		  "* OK [UIDNEXT 1] Predicted next UID\r\n"
+		  "a2 OK [READ-ONLY] EXAMINE completed\r\n");
+	CHECK_STR(say(&t, "a3 STORE 1 +FLAGS \\Seen\r\n"),
+		  "a3 BAD Invalid message sequence number\r\n");
+	/* a failed SELECT leaves no folder selected */
+	CHECK_STR(say(&t, "a4 SELECT Nowhere\r\n"),
+		  "a4 NO [NONEXISTENT] Mailbox doesn't exist\r\n");
+	CHECK(imap_server_selected(t.s) == NULL);
+	CHECK_STR(imap_server_state_name(t.s), "AUTHENTICATED");
+	CHECK_STR(say(&t, "a5 FETCH 1 FLAGS\r\n"), "a5 BAD command not valid in this state\r\n");
+	/* EXAMINE: read-only, so STORE and EXPUNGE say NO, BODY[] sets no \Seen */
+	say(&t, "a6 EXAMINE INBOX\r\n");
+	CHECK_STR(say(&t, "a7 STORE 2 +FLAGS (\\Seen)\r\n"),
+		  "a7 NO [READ-ONLY] Mailbox is read-only\r\n");
+	CHECK_STR(say(&t, "a8 EXPUNGE\r\n"), "a8 NO [READ-ONLY] Mailbox is read-only\r\n");
+	CHECK_STR(say(&t, "a9 FETCH 3 BODY[TEXT]\r\n"),
+		  "* 3 FETCH (BODY[TEXT] {8}\r\nPizza?\r\n)\r\na9 OK FETCH completed\r\n");
+	CHECK_INT(f.nset_flags, 0);
+	session_close(&t);
+	fake_free(&f);
+}
+
+static void test_list_lsub(void)
+{
+	struct fake f;
+	fake_init(&f);
+	struct session t;
+	session_ready(&t, &f, false);
+	CHECK_STR(say(&t, "a1 LIST \"\" \"\"\r\n"),
+		  "* LIST (\\Noselect) \"/\" \"\"\r\na1 OK LIST completed\r\n");
+	CHECK_STR(say(&t, "a2 LIST \"\" *\r\n"),
+		  "* LIST (\\HasNoChildren) \"/\" \"INBOX\"\r\n"
+		  "* LIST (\\HasNoChildren \\Sent) \"/\" \"Sent\"\r\n"
+		  "* LIST (\\HasNoChildren \\Trash) \"/\" \"Trash\"\r\n"
+		  "* LIST (\\HasChildren) \"/\" \"Work\"\r\n"
+		  "* LIST (\\HasNoChildren) \"/\" \"Work/2024\"\r\n"
+		  "a2 OK LIST completed\r\n");
+	CHECK_STR(say(&t, "a3 LIST \"\" %\r\n"),
+		  "* LIST (\\HasNoChildren) \"/\" \"INBOX\"\r\n"
+		  "* LIST (\\HasNoChildren \\Sent) \"/\" \"Sent\"\r\n"
+		  "* LIST (\\HasNoChildren \\Trash) \"/\" \"Trash\"\r\n"
+		  "* LIST (\\HasChildren) \"/\" \"Work\"\r\n"
+		  "a3 OK LIST completed\r\n");
+	CHECK_STR(say(&t, "a4 LIST Work/ %\r\n"),
+		  "* LIST (\\HasNoChildren) \"/\" \"Work/2024\"\r\n"
+		  "a4 OK LIST completed\r\n");
+	CHECK_STR(say(&t, "a5 LIST \"\" inbox\r\n"),
+		  "* LIST (\\HasNoChildren) \"/\" \"INBOX\"\r\n"
+		  "a5 OK LIST completed\r\n");
+	CHECK_STR(say(&t, "a6 LIST \"\" T*h\r\n"),
+		  "* LIST (\\HasNoChildren \\Trash) \"/\" \"Trash\"\r\n"
+		  "a6 OK LIST completed\r\n");
+	CHECK_STR(say(&t, "a7 LIST \"\" sent\r\n"),
+		  "a7 OK LIST completed\r\n"); /* case-sensitive */
+	CHECK_STR(say(&t, "a8 LSUB \"\" Work*\r\n"),
+		  "* LSUB (\\HasChildren) \"/\" \"Work\"\r\n"
+		  "a8 OK LSUB completed\r\n");
+	CHECK_STR(say(&t, "a9 SUBSCRIBE Work/2024\r\n"), "a9 OK SUBSCRIBE completed\r\n");
+	CHECK_STR(say(&t, "a10 UNSUBSCRIBE Work\r\n"), "a10 OK UNSUBSCRIBE completed\r\n");
+	CHECK_STR(say(&t, "a11 LSUB \"\" Work*\r\n"),
+		  "* LSUB (\\HasNoChildren) \"/\" \"Work/2024\"\r\n"
+		  "a11 OK LSUB completed\r\n");
+	CHECK_STR(say(&t, "a12 SUBSCRIBE Nowhere\r\n"),
+		  "a12 NO [NONEXISTENT] Mailbox doesn't exist\r\n");
+	/* the extended form clients use with SPECIAL-USE (RFC 6154 5.1, RFC 5258) */
+	CHECK_STR(say(&t, "b1 LIST (SPECIAL-USE) \"\" *\r\n"),
+		  "* LIST (\\HasNoChildren \\Sent) \"/\" \"Sent\"\r\n"
+		  "* LIST (\\HasNoChildren \\Trash) \"/\" \"Trash\"\r\n"
+		  "b1 OK LIST completed\r\n");
+	CHECK_STR(say(&t, "b2 LIST \"\" \"T%\" RETURN (SPECIAL-USE SUBSCRIBED)\r\n"),
+		  "* LIST (\\HasNoChildren \\Trash \\Subscribed) \"/\" \"Trash\"\r\n"
+		  "b2 OK LIST completed\r\n");
+	CHECK_STR(say(&t, "b3 LIST (FROB) \"\" *\r\n"),
+		  "b3 BAD Syntax: LIST reference mailbox-pattern\r\n");
+	CHECK_STR(say(&t, "a13 LIST \"\"\r\n"),
+		  "a13 BAD Syntax: LIST reference mailbox-pattern\r\n");
+	session_close(&t);
+	fake_free(&f);
+}
+
+static void test_status(void)
+{
+	struct fake f;
+	fake_init(&f);
+	struct session t;
+	session_ready(&t, &f, false);
+	CHECK_STR(say(&t, "a1 STATUS INBOX (MESSAGES RECENT UIDNEXT UIDVALIDITY UNSEEN)\r\n"),
+		  "* STATUS \"INBOX\" (MESSAGES 3 RECENT 1 UIDNEXT 4 UIDVALIDITY 1000 UNSEEN 2)\r\n"
+		  "a1 OK STATUS completed\r\n");
+	CHECK_STR(say(&t, "a2 STATUS Trash (unseen)\r\n"),
+		  "* STATUS \"Trash\" (UNSEEN 0)\r\na2 OK STATUS completed\r\n");
+	CHECK_STR(say(&t, "a3 STATUS Nowhere (MESSAGES)\r\n"),
+		  "a3 NO [NONEXISTENT] Mailbox doesn't exist\r\n");
+	CHECK_STR(say(&t, "a4 STATUS INBOX (SIZE)\r\n"), "a4 BAD Invalid status item\r\n");
+	CHECK_STR(say(&t, "a5 STATUS INBOX MESSAGES\r\n"),
+		  "a5 BAD Syntax: STATUS mailbox (items)\r\n");
+	session_close(&t);
+	fake_free(&f);
+}
+
+static void test_create_delete_rename(void)
+{
+	struct fake f;
+	fake_init(&f);
+	struct session t;
+	session_ready(&t, &f, false);
+	CHECK_STR(say(&t, "a1 CREATE Archive/\r\n"), "a1 OK CREATE completed\r\n");
+	CHECK(fake_folder(&f, "Archive") != NULL);
+	CHECK_STR(say(&t, "a2 CREATE Archive\r\n"),
+		  "a2 NO [ALREADYEXISTS] Mailbox already exists\r\n");
+	CHECK_STR(say(&t, "a3 CREATE inbox\r\n"), "a3 NO [ALREADYEXISTS] INBOX always exists\r\n");
+	CHECK_STR(say(&t, "a4 RENAME Archive Old\r\n"), "a4 OK RENAME completed\r\n");
+	CHECK_STR(say(&t, "a5 RENAME Archive Old2\r\n"),
+		  "a5 NO [NONEXISTENT] Mailbox doesn't exist\r\n");
+	CHECK_STR(say(&t, "a6 RENAME Old Trash\r\n"),
+		  "a6 NO [ALREADYEXISTS] Mailbox already exists\r\n");
+	CHECK_STR(say(&t, "a7 DELETE Old\r\n"), "a7 OK DELETE completed\r\n");
+	CHECK_STR(say(&t, "a8 DELETE Old\r\n"), "a8 NO [NONEXISTENT] Mailbox doesn't exist\r\n");
+	CHECK_STR(say(&t, "a9 DELETE INBOX\r\n"), "a9 NO [CANNOT] INBOX cannot be deleted\r\n");
+	CHECK_STR(f.log, "create Archive|rename Archive Old|delete Old");
+	/* a name with a space goes quoted, and comes back quoted */
+	CHECK_STR(say(&t, "b1 CREATE \"My Stuff\"\r\n"), "b1 OK CREATE completed\r\n");
+	CHECK_STR(say(&t, "b2 LIST \"\" My*\r\n"),
+		  "* LIST (\\HasNoChildren) \"/\" \"My Stuff\"\r\nb2 OK LIST completed\r\n");
+	session_close(&t);
+	fake_free(&f);
+}
+
+static void test_append(void)
+{
+	struct fake f;
+	fake_init(&f);
+	struct session t;
+	session_ready(&t, &f, false);
+	/* synchronizing literal: "+" first */
+	CHECK_STR(say(&t, "a1 APPEND Sent (\\Seen $Work) \"10-Feb-1994 08:00:00 +0000\" {14}\r\n"),
+		  "+ Ready for literal data\r\n");
+	CHECK_STR(say(&t, "Subject: x\r\n\r\n"), "");
+	CHECK_STR(say(&t, "\r\n"), "a1 OK [APPENDUID 1001 1] APPEND completed\r\n");
+	struct fake_folder *sent = fake_folder(&f, "Sent");
+	CHECK_INT(sent->n, 1);
+	CHECK_STR(sent->msgs[0].content, "Subject: x\r\n\r\n");
+	CHECK_INT(sent->msgs[0].flags, IMAP_FLAG_SEEN | IMAP_FLAG_RECENT);
+	CHECK_STR(sent->msgs[0].keywords, "$Work");
+	CHECK_INT(sent->msgs[0].date, DAY_1994_02_09 + DAY_SECONDS - 4 * 3600);
+	/* LITERAL+: no "+" at all, and no flags nor date: the host's clock */
+	CHECK_STR(say(&t, "a2 APPEND Sent {14+}\r\nSubject: y\r\n\r\n\r\n"),
+		  "a2 OK [APPENDUID 1001 2] APPEND completed\r\n");
+	CHECK_INT(sent->msgs[1].date, fake_now(NULL));
+	CHECK_INT(sent->msgs[1].flags, IMAP_FLAG_RECENT);
+	CHECK_STR(say(&t, "a3 APPEND Nowhere {1+}\r\nx\r\n"),
+		  "a3 NO [TRYCREATE] Mailbox doesn't exist\r\n");
+	CHECK_STR(say(&t, "a4 APPEND Sent \"bad date\" {1+}\r\nx\r\n"),
+		  "a4 BAD Invalid date-time\r\n");
+	CHECK_STR(say(&t, "a5 APPEND Sent (\\Recent) {1+}\r\nx\r\n"),
+		  "a5 BAD \\Recent flag cannot be stored\r\n");
+	CHECK_STR(say(&t, "a6 APPEND Sent\r\n"),
+		  "a6 BAD Syntax: APPEND mailbox [(flags)] [date-time] literal\r\n");
+	CHECK_INT(f.nappend, 3);
+	/* appending to the selected folder: EXISTS before the tagged OK */
+	say(&t, "s SELECT Sent\r\n");
+	CHECK_STR(say(&t, "a7 APPEND Sent {1+}\r\nz\r\n"),
+		  "* 3 EXISTS\r\n* 3 RECENT\r\na7 OK [APPENDUID 1001 3] APPEND completed\r\n");
+	session_close(&t);
+	fake_free(&f);
+}
+
+static void test_fetch(void)
+{
+	struct fake f;
+	fake_init(&f);
+	struct session t;
+	session_ready(&t, &f, true);
+	CHECK_STR(say(&t, "a1 FETCH 1:* (UID FLAGS)\r\n"),
+		  "* 1 FETCH (UID 1 FLAGS (\\Seen))\r\n"
+		  "* 2 FETCH (UID 2 FLAGS (\\Flagged))\r\n"
+		  "* 3 FETCH (UID 3 FLAGS (\\Recent $Label1))\r\n"
+		  "a1 OK FETCH completed\r\n");
+	CHECK(wire_note_at(&t.out, 0) != NULL);
+	CHECK_INT(f.ncontent, 0); /* flags need no content */
+	CHECK_STR(say(&t, "a2 FETCH 1 (INTERNALDATE RFC822.SIZE)\r\n"),
+		  "* 1 FETCH (INTERNALDATE \" 9-Feb-1994 12:00:00 +0000\" RFC822.SIZE 165)\r\n"
+		  "a2 OK FETCH completed\r\n");
+	CHECK_STR(say(&t, "a3 FETCH 1 ENVELOPE\r\n"),
+		  "* 1 FETCH (ENVELOPE (\"Mon, 7 Feb 1994 21:52:25 -0800\" \"Hello\" "
+		  "((\"Alice\" NIL \"alice\" \"example.org\")) "
+		  "((\"Alice\" NIL \"alice\" \"example.org\")) "
+		  "((\"Alice\" NIL \"alice\" \"example.org\")) "
+		  "((NIL NIL \"bob\" \"example.org\")) NIL NIL NIL \"<1@example.org>\"))\r\n"
+		  "a3 OK FETCH completed\r\n");
+	const char *r = say(&t, "a4 FETCH 2 BODYSTRUCTURE\r\n");
+	CHECK_CONTAINS(r, "* 2 FETCH (BODYSTRUCTURE ((\"TEXT\" \"PLAIN\"");
+	CHECK_CONTAINS(r, "\"MIXED\"");
+	CHECK_CONTAINS(r, "a4 OK FETCH completed\r\n");
+	r = say(&t, "a5 FETCH 2 BODY\r\n");
+	CHECK_CONTAINS(r, "* 2 FETCH (BODY ((\"TEXT\" \"PLAIN\"");
+	CHECK_STR(say(&t, "a6 FETCH 1 BODY.PEEK[HEADER.FIELDS (SUBJECT)]\r\n"),
+		  "* 1 FETCH (BODY[HEADER.FIELDS (SUBJECT)] {18}\r\nSubject: Hello\r\n\r\n)\r\n"
+		  "a6 OK FETCH completed\r\n");
+	CHECK_STR(say(&t, "a7 FETCH 1 BODY.PEEK[]<0.10>\r\n"),
+		  "* 1 FETCH (BODY[]<0> {10}\r\nFrom: Alic)\r\na7 OK FETCH completed\r\n");
+	CHECK_STR(say(&t, "a8 FETCH 1 BODY.PEEK[TEXT]<3.100>\r\n"),
+		  "* 1 FETCH (BODY[TEXT]<3> {23}\r\nBob, see you at noon.\r\n)\r\n"
+		  "a8 OK FETCH completed\r\n");
+	CHECK_STR(say(&t, "a9 FETCH 2 BODY.PEEK[2]\r\n"),
+		  "* 2 FETCH (BODY[2] {12}\r\nYSxiCjEsMgo=)\r\na9 OK FETCH completed\r\n");
+	CHECK_INT(f.nset_flags, 0); /* PEEK marks nothing */
+	/* BODY[] without PEEK sets \Seen and says so in the same response */
+	CHECK_STR(say(&t, "b1 FETCH 3 BODY[TEXT]\r\n"),
+		  "* 3 FETCH (BODY[TEXT] {8}\r\nPizza?\r\n FLAGS (\\Seen \\Recent $Label1))\r\n"
+		  "b1 OK FETCH completed\r\n");
+	CHECK_INT(f.nset_flags, 1);
+	CHECK_INT(fake_folder(&f, "INBOX")->msgs[2].flags, IMAP_FLAG_SEEN | IMAP_FLAG_RECENT);
+	/* already \Seen: no second set_flags, no FLAGS */
+	CHECK_STR(say(&t, "b2 FETCH 3 RFC822.TEXT\r\n"),
+		  "* 3 FETCH (RFC822.TEXT {8}\r\nPizza?\r\n)\r\nb2 OK FETCH completed\r\n");
+	CHECK_INT(f.nset_flags, 1);
+	CHECK_STR(say(&t, "b3 FETCH 3 RFC822.HEADER\r\n"),
+		  "* 3 FETCH (RFC822.HEADER {119}\r\n"
+		  "From: Carol <carol@example.org>\r\nTo: bob@example.org\r\n"
+		  "Subject: Lunch tomorrow\r\nDate: Wed, 9 Feb 1994 12:00:00 +0000\r\n\r\n)\r\n"
+		  "b3 OK FETCH completed\r\n");
+	/* UID FETCH always includes UID; the other session sees nothing of it */
+	CHECK_STR(say(&t, "b4 UID FETCH 2:3 FLAGS\r\n"),
+		  "* 2 FETCH (UID 2 FLAGS (\\Flagged))\r\n"
+		  "* 3 FETCH (UID 3 FLAGS (\\Seen \\Recent $Label1))\r\n"
+		  "b4 OK FETCH completed\r\n");
+	CHECK_STR(say(&t, "b5 UID FETCH 9:* UID\r\n"),
+		  "* 3 FETCH (UID 3)\r\nb5 OK FETCH completed\r\n");
+	CHECK_STR(say(&t, "b6 UID FETCH 7 UID\r\n"), "b6 OK FETCH completed\r\n");
+	CHECK_STR(say(&t, "b7 FETCH 1 FAST\r\n"),
+		  "* 1 FETCH (FLAGS (\\Seen) INTERNALDATE \" 9-Feb-1994 12:00:00 +0000\" "
+		  "RFC822.SIZE 165)\r\nb7 OK FETCH completed\r\n");
+	r = say(&t, "b8 FETCH 1 ALL\r\n");
+	CHECK_CONTAINS(r, "RFC822.SIZE 165 ENVELOPE (\"Mon, 7 Feb");
+	r = say(&t, "b9 FETCH 1 FULL\r\n");
+	CHECK_CONTAINS(r, "\"<1@example.org>\") BODY (\"TEXT\" \"PLAIN\"");
+	/* RFC822 is the whole message, and a reading: \Seen */
+	r = say(&t, "c1 FETCH 2 RFC822\r\n");
+	CHECK_CONTAINS(r, "* 2 FETCH (RFC822 {");
+	CHECK_CONTAINS(r, "--xyz--\r\n FLAGS (\\Seen \\Flagged))\r\nc1 OK FETCH completed\r\n");
+	/* errors */
+	CHECK_STR(say(&t, "c2 FETCH 4 FLAGS\r\n"), "c2 BAD Invalid message sequence number\r\n");
+	CHECK_STR(say(&t, "c3 FETCH 1 FROB\r\n"), "c3 BAD Invalid fetch attribute\r\n");
+	CHECK_STR(say(&t, "c4 FETCH x FLAGS\r\n"), "c4 BAD Invalid message set\r\n");
+	CHECK_STR(say(&t, "c5 FETCH 1 BODY[1]<5>\r\n"), "c5 BAD Invalid fetch attribute\r\n");
+	CHECK_STR(say(&t, "c6 FETCH 1 BODY[NOPE]\r\n"), "c6 BAD Invalid fetch attribute\r\n");
+	CHECK_STR(say(&t, "c7 FETCH 1\r\n"), "c7 BAD Syntax: FETCH set items\r\n");
+	session_close(&t);
+	fake_free(&f);
+}
+
+static void test_store(void)
+{
+	struct fake f;
+	fake_init(&f);
+	struct session t;
+	session_ready(&t, &f, true);
+	CHECK_STR(say(&t, "a1 STORE 1:2 +FLAGS (\\Answered)\r\n"),
+		  "* 1 FETCH (FLAGS (\\Seen \\Answered))\r\n"
+		  "* 2 FETCH (FLAGS (\\Answered \\Flagged))\r\n"
+		  "a1 OK STORE completed\r\n");
+	CHECK(wire_note_at(&t.out, 0) != NULL);
+	CHECK_INT(f.nset_flags, 1);
+	CHECK_INT(f.last_set_flags_n, 2);
+	CHECK_STR(say(&t, "a2 STORE 1 -FLAGS \\Seen \\Answered\r\n"),
+		  "* 1 FETCH (FLAGS ())\r\na2 OK STORE completed\r\n");
+	CHECK_STR(say(&t, "a3 STORE 3 FLAGS ($Urgent \\Draft)\r\n"),
+		  "* 3 FETCH (FLAGS (\\Draft \\Recent $Urgent))\r\na3 OK STORE completed\r\n");
+	CHECK_STR(fake_folder(&f, "INBOX")->msgs[2].keywords, "$Urgent");
+	CHECK_STR(say(&t, "a4 STORE 3 +FLAGS.SILENT ($Label1 $urgent)\r\n"),
+		  "a4 OK STORE completed\r\n");
+	CHECK_STR(fake_folder(&f, "INBOX")->msgs[2].keywords, "$Urgent $Label1");
+	CHECK_STR(say(&t, "a5 UID STORE 3 -FLAGS ($URGENT)\r\n"),
+		  "* 3 FETCH (UID 3 FLAGS (\\Draft \\Recent $Label1))\r\n"
+		  "a5 OK STORE completed\r\n");
+	/* nothing changes: no set_flags call, but the FETCH still comes */
+	int before = f.nset_flags;
+	CHECK_STR(say(&t, "a6 STORE 2 +FLAGS (\\Flagged)\r\n"),
+		  "* 2 FETCH (FLAGS (\\Answered \\Flagged))\r\na6 OK STORE completed\r\n");
+	CHECK_INT(f.nset_flags, before);
+	CHECK_STR(say(&t, "a7 STORE 1 +FLAGS (\\Recent)\r\n"),
+		  "a7 BAD \\Recent flag cannot be stored\r\n");
+	CHECK_STR(say(&t, "a8 STORE 1 +FLAGS (\\Bogus)\r\n"), "a8 BAD Invalid system flag\r\n");
+	CHECK_STR(say(&t, "a9 STORE 1 LABELS (x)\r\n"), "a9 BAD Invalid STORE data item\r\n");
+	CHECK_STR(say(&t, "b1 STORE 5 +FLAGS (\\Seen)\r\n"),
+		  "b1 BAD Invalid message sequence number\r\n");
+	/* own changes are not reported again at the next NOOP */
+	CHECK_STR(say(&t, "b2 NOOP\r\n"), "b2 OK NOOP completed\r\n");
+	session_close(&t);
+	fake_free(&f);
+}
+
+static void test_copy_move(void)
+{
+	struct fake f;
+	fake_init(&f);
+	struct session t;
+	session_ready(&t, &f, true);
+	CHECK_STR(say(&t, "a1 COPY 1:2 Trash\r\n"),
+		  "a1 OK [COPYUID 1002 1:2 1:2] COPY completed\r\n");
+	CHECK_INT(fake_folder(&f, "Trash")->n, 2);
+	CHECK_STR(say(&t, "a2 UID COPY 3,1 Trash\r\n"),
+		  "a2 OK [COPYUID 1002 1,3 3:4] COPY completed\r\n");
+	CHECK_STR(say(&t, "a3 COPY 1 Nowhere\r\n"), "a3 NO [TRYCREATE] Mailbox doesn't exist\r\n");
+	CHECK_STR(say(&t, "a4 UID COPY 50 Trash\r\n"), "a4 OK No messages copied\r\n");
+	CHECK_STR(say(&t, "a5 MOVE 2 Work\r\n"),
+		  "* OK [COPYUID 1003 2 1] Moved\r\n"
+		  "* 2 EXPUNGE\r\n"
+		  "a5 OK MOVE completed\r\n");
+	CHECK_INT(fake_folder(&f, "INBOX")->n, 2);
+	CHECK_STR(say(&t, "a6 UID MOVE 1:3 Trash\r\n"),
+		  "* OK [COPYUID 1002 1,3 5:6] Moved\r\n"
+		  "* 1 EXPUNGE\r\n"
+		  "* 1 EXPUNGE\r\n"
+		  "a6 OK MOVE completed\r\n");
+	CHECK_STR(say(&t, "a7 NOOP\r\n"), "a7 OK NOOP completed\r\n");
+	CHECK_STR(say(&t, "a8 MOVE 1 Trash\r\n"), "a8 BAD Invalid message sequence number\r\n");
+	CHECK_STR(f.log, "copy INBOX->Trash 2|copy INBOX->Trash 2|move INBOX->Work 1|"
+			 "move INBOX->Trash 2");
+	session_close(&t);
+	fake_free(&f);
+}
+
+static void fake_add_plain(struct fake *f, const char *folder, const char *subject)
+{
+	char msg[128];
+	struct fake_folder *d = fake_folder(f, folder);
+	snprintf(msg, sizeof msg, "Subject: %s\r\n\r\nbody\r\n", subject);
+	if (d)
+		fake_add_msg(f, d, msg, strlen(msg), 0, "", DAY_1994_02_09);
+}
+
+static void test_expunge(void)
+{
+	struct fake f;
+	fake_init(&f);
+	fake_add_plain(&f, "INBOX", "four");
+	fake_add_plain(&f, "INBOX", "five");
+	fake_add_plain(&f, "INBOX", "six");
+	struct session t;
+	session_ready(&t, &f, true);
+	say(&t, "a1 STORE 2,3,5 +FLAGS.SILENT (\\Deleted)\r\n");
+	CHECK_STR(say(&t, "a2 EXPUNGE\r\n"),
+		  "* 2 EXPUNGE\r\n"
+		  "* 2 EXPUNGE\r\n"
+		  "* 3 EXPUNGE\r\n"
+		  "a2 OK EXPUNGE completed\r\n");
+	CHECK_STR(wire_note_at(&t.out, 0),
+		  "the message is gone from the folder; every client that has it selected is told");
+	CHECK_STR(f.log, "expunge INBOX 2,3,5");
+	CHECK_STR(say(&t, "a3 FETCH 1:* UID\r\n"),
+		  "* 1 FETCH (UID 1)\r\n* 2 FETCH (UID 4)\r\n* 3 FETCH (UID 6)\r\n"
+		  "a3 OK FETCH completed\r\n");
+	/* UID EXPUNGE: only the given UIDs, and only if \Deleted */
+	say(&t, "a4 STORE 1:3 +FLAGS.SILENT (\\Deleted)\r\n");
+	CHECK_STR(say(&t, "a5 UID EXPUNGE 4:6\r\n"),
+		  "* 2 EXPUNGE\r\n* 2 EXPUNGE\r\na5 OK EXPUNGE completed\r\n");
+	CHECK_STR(say(&t, "a6 FETCH 1:* UID\r\n"),
+		  "* 1 FETCH (UID 1)\r\na6 OK FETCH completed\r\n");
+	CHECK_STR(say(&t, "a7 EXPUNGE 1\r\n"), "a7 BAD Syntax: EXPUNGE\r\n");
+	/* CLOSE expunges silently; UNSELECT would not */
+	CHECK_STR(say(&t, "a8 CLOSE\r\n"), "a8 OK CLOSE completed\r\n");
+	CHECK_INT(fake_folder(&f, "INBOX")->n, 0);
+	CHECK(imap_server_selected(t.s) == NULL);
+	session_close(&t);
+	fake_free(&f);
+
+	fake_init(&f);
+	session_ready(&t, &f, true);
+	say(&t, "b1 STORE 1 +FLAGS.SILENT (\\Deleted)\r\n");
+	CHECK_STR(say(&t, "b2 UNSELECT\r\n"), "b2 OK UNSELECT completed\r\n");
+	CHECK_INT(fake_folder(&f, "INBOX")->n, 3);
+	CHECK_STR(imap_server_state_name(t.s), "AUTHENTICATED");
+	session_close(&t);
+	fake_free(&f);
+}
+
+static void test_search(void)
+{
+	struct fake f;
+	fake_init(&f);
+	struct session t;
+	session_ready(&t, &f, true);
+	static const struct {
+		const char *cmd, *want;
+	} cases[] = {
+		{"SEARCH ALL", "* SEARCH 1 2 3"},
+		{"SEARCH SEEN", "* SEARCH 1"},
+		{"SEARCH UNSEEN", "* SEARCH 2 3"},
+		{"SEARCH FLAGGED", "* SEARCH 2"},
+		{"SEARCH UNFLAGGED", "* SEARCH 1 3"},
+		{"SEARCH DELETED", "* SEARCH"},
+		{"SEARCH UNDELETED", "* SEARCH 1 2 3"},
+		{"SEARCH ANSWERED", "* SEARCH"},
+		{"SEARCH UNANSWERED", "* SEARCH 1 2 3"},
+		{"SEARCH DRAFT", "* SEARCH"},
+		{"SEARCH NEW", "* SEARCH 3"},
+		{"SEARCH OLD", "* SEARCH 1 2"},
+		{"SEARCH RECENT", "* SEARCH 3"},
+		{"SEARCH KEYWORD $label1", "* SEARCH 3"},
+		{"SEARCH UNKEYWORD $Label1", "* SEARCH 1 2"},
+		{"SEARCH FROM carol", "* SEARCH 2 3"},
+		{"SEARCH TO BOB", "* SEARCH 1 2 3"},
+		{"SEARCH CC dave", "* SEARCH 2"},
+		{"SEARCH BCC dave", "* SEARCH"},
+		{"SEARCH SUBJECT \"lunch TOM\"", "* SEARCH 3"},
+		{"SEARCH BODY noon", "* SEARCH 1"},
+		{"SEARCH TEXT report", "* SEARCH 2"},
+		{"SEARCH HEADER Message-ID example", "* SEARCH 1"},
+		{"SEARCH SINCE 10-Feb-1994", "* SEARCH 2 3"},
+		{"SEARCH BEFORE 10-Feb-1994", "* SEARCH 1"},
+		{"SEARCH ON 11-Feb-1994", "* SEARCH 3"},
+		{"SEARCH SENTSINCE 9-Feb-1994", "* SEARCH 3"},
+		{"SEARCH SENTBEFORE 9-Feb-1994", "* SEARCH 1 2"},
+		{"SEARCH SENTON 8-Feb-1994", "* SEARCH 2"},
+		{"SEARCH LARGER 200", "* SEARCH 2"},
+		{"SEARCH SMALLER 160", "* SEARCH 3"},
+		{"SEARCH UID 2:*", "* SEARCH 2 3"},
+		{"SEARCH 2,3", "* SEARCH 2 3"},
+		{"SEARCH *", "* SEARCH 3"},
+		{"SEARCH NOT SEEN", "* SEARCH 2 3"},
+		{"SEARCH OR SEEN FLAGGED", "* SEARCH 1 2"},
+		{"SEARCH UNSEEN FROM carol NOT KEYWORD $Label1", "* SEARCH 2"},
+		{"SEARCH OR (SEEN SUBJECT hello) (FLAGGED NOT FROM alice)", "* SEARCH 1 2"},
+		{"SEARCH CHARSET UTF-8 SUBJECT hello", "* SEARCH 1"},
+		{"SEARCH charset us-ascii ALL", "* SEARCH 1 2 3"},
+		{"UID SEARCH UNSEEN", "* SEARCH 2 3"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char line[128], want[128];
+		snprintf(line, sizeof line, "s%zu %s\r\n", i, cases[i].cmd);
+		snprintf(want, sizeof want, "%s\r\ns%zu OK SEARCH completed\r\n", cases[i].want, i);
+		CHECK_STR(say(&t, line), want);
+	}
+	/* UID SEARCH answers UIDs: expunge 1, and UIDs stop matching numbers */
+	say(&t, "x1 STORE 1 +FLAGS.SILENT (\\Deleted)\r\n");
+	say(&t, "x2 EXPUNGE\r\n");
+	CHECK_STR(say(&t, "x3 UID SEARCH ALL\r\n"), "* SEARCH 2 3\r\nx3 OK SEARCH completed\r\n");
+	CHECK_STR(say(&t, "x4 SEARCH ALL\r\n"), "* SEARCH 1 2\r\nx4 OK SEARCH completed\r\n");
+	/* flag-only searches load no content */
+	f.ncontent = 0;
+	say(&t, "x5 SEARCH OR UNSEEN (DELETED NOT FLAGGED) LARGER 10 UID 1:*\r\n");
+	CHECK_INT(f.ncontent, 0);
+	/* errors */
+	CHECK_STR(say(&t, "e1 SEARCH CHARSET KOI8-R ALL\r\n"),
+		  "* OK [BADCHARSET (UTF-8 US-ASCII)] Charsets supported\r\n"
+		  "e1 NO [BADCHARSET (UTF-8 US-ASCII)] Unsupported charset\r\n");
+	CHECK_STR(say(&t, "e2 SEARCH FROBNICATE\r\n"), "e2 BAD Unknown search key\r\n");
+	CHECK_STR(say(&t, "e3 SEARCH FROM\r\n"), "e3 BAD Missing argument to search key\r\n");
+	CHECK_STR(say(&t, "e4 SEARCH SINCE yesterday\r\n"),
+		  "e4 BAD Invalid date (it is written 1-Feb-1994)\r\n");
+	CHECK_STR(say(&t, "e5 SEARCH OR SEEN\r\n"), "e5 BAD NOT and OR need keys after them\r\n");
+	CHECK_STR(say(&t, "e6 SEARCH\r\n"), "e6 BAD Syntax: SEARCH [CHARSET charset] key...\r\n");
+	/* deep nesting is refused, not a stack overflow */
+	struct buf deep;
+	buf_init(&deep);
+	buf_adds(&deep, "e7 SEARCH");
+	for (int i = 0; i < 1000; i++)
+		buf_adds(&deep, " NOT");
+	buf_adds(&deep, " ALL\r\n");
+	CHECK_STR(say(&t, deep.p), "e7 BAD Search keys nested too deeply\r\n");
+	buf_free(&deep);
+	session_close(&t);
+	fake_free(&f);
+}
+
+static void test_idle_and_poke(void)
+{
+	struct fake f;
+	fake_init(&f);
+	struct session a, b;
+	session_ready(&a, &f, true);
+	session_ready(&b, &f, true);
+	CHECK_STR(say(&a, "i1 IDLE\r\n"), "+ idling\r\n");
+	CHECK_STR(wire_note_at(&a.out, 0), "the server will now push news without being asked");
+	CHECK_STR(imap_server_state_name(a.s), "IDLE");
+	CHECK_STR(imap_server_selected(a.s), "INBOX");
+	/* b changes flags: a is told at the poke */
+	CHECK_STR(say(&b, "b1 STORE 2 +FLAGS.SILENT (\\Seen)\r\n"), "b1 OK STORE completed\r\n");
+	wire_clear(&a.out);
+	imap_server_poke(a.s, &a.out);
+	CHECK_STR(a.out.data.p, "* 2 FETCH (FLAGS (\\Seen \\Flagged))\r\n");
+	CHECK(wire_note_at(&a.out, 0) != NULL);
+	/* a poke with nothing new says nothing */
+	wire_clear(&a.out);
+	imap_server_poke(a.s, &a.out);
+	CHECK_STR(a.out.data.p ? a.out.data.p : "", "");
+	/* new mail */
+	fake_add_plain(&f, "INBOX", "new");
+	wire_clear(&a.out);
+	imap_server_poke(a.s, &a.out);
+	CHECK_STR(a.out.data.p, "* 4 EXISTS\r\n* 1 RECENT\r\n");
+	/* b expunges message 1 */
+	say(&b, "b2 STORE 1 +FLAGS.SILENT (\\Deleted)\r\n");
+	CHECK_STR(say(&b, "b3 EXPUNGE\r\n"), "* 1 EXPUNGE\r\n"
+					     "b3 OK EXPUNGE completed\r\n");
+	wire_clear(&a.out);
+	imap_server_poke(a.s, &a.out);
+	CHECK_STR(a.out.data.p, "* 1 EXPUNGE\r\n"); /* no FLAGS for a message that is gone */
+	CHECK_STR(say(&a, "DONE\r\n"), "i1 OK IDLE terminated\r\n");
+	CHECK_STR(imap_server_state_name(a.s), "SELECTED");
+	CHECK_STR(say(&a, "i2 FETCH 1:* UID\r\n"),
+		  "* 1 FETCH (UID 2)\r\n* 2 FETCH (UID 3)\r\n* 3 FETCH (UID 4)\r\n"
+		  "i2 OK FETCH completed\r\n");
+	/* anything but DONE ends IDLE with BAD */
+	CHECK_STR(say(&a, "i3 IDLE\r\n"), "+ idling\r\n");
+	CHECK_STR(say(&a, "i4 NOOP\r\n"), "i3 BAD Expected DONE\r\n");
+	CHECK_STR(imap_server_state_name(a.s), "SELECTED");
+	/* not idling: a poke writes nothing; the news waits for the next command */
+	say(&b, "b4 STORE 1 +FLAGS.SILENT (\\Answered)\r\n");
+	wire_clear(&a.out);
+	imap_server_poke(a.s, &a.out);
+	CHECK_STR(a.out.data.p ? a.out.data.p : "", "");
+	CHECK_STR(say(&a, "i5 NOOP\r\n"), "* 1 FETCH (FLAGS (\\Seen \\Answered \\Flagged))\r\n"
+					  "i5 OK NOOP completed\r\n");
+	/* IDLE in the authenticated state: nothing to push, DONE works */
+	say(&a, "i6 UNSELECT\r\n");
+	CHECK_STR(say(&a, "i7 IDLE\r\n"), "+ idling\r\n");
+	CHECK_STR(say(&a, "done\r\n"), "i7 OK IDLE terminated\r\n");
+	CHECK_STR(imap_server_state_name(a.s), "AUTHENTICATED");
+	session_close(&a);
+	session_close(&b);
+	fake_free(&f);
+}
+
+static void test_deferred_expunge(void)
+{
+	struct fake f;
+	fake_init(&f);
+	struct session a, b;
+	session_ready(&a, &f, true);
+	session_ready(&b, &f, true);
+	say(&b, "b1 STORE 2 +FLAGS.SILENT (\\Deleted)\r\n");
+	say(&b, "b2 EXPUNGE\r\n");
+	fake_add_plain(&f, "INBOX", "new");
+	wire_clear(&a.out);
+	imap_server_poke(a.s, &a.out); /* not idling: nothing yet */
+	/* FETCH: no EXPUNGE in its answer (RFC 3501 7.4.1), EXISTS is fine;
+	 * the expunged message keeps its number */
+	CHECK_STR(say(&a, "a1 FETCH 1:* (FLAGS)\r\n"),
+		  "* 1 FETCH (FLAGS (\\Seen))\r\n"
+		  "* 2 FETCH (FLAGS (\\Flagged))\r\n"
+		  "* 3 FETCH (FLAGS (\\Recent $Label1))\r\n"
+		  "* 4 EXISTS\r\n"
+		  "* 1 RECENT\r\n"
+		  "a1 OK FETCH completed\r\n");
+	/* nor in STORE and SEARCH */
+	CHECK_STR(say(&a, "a2 SEARCH ALL\r\n"), "* SEARCH 1 2 3 4\r\na2 OK SEARCH completed\r\n");
+	/* the gone message's body cannot be read: NO, not a crash */
+	CHECK_STR(say(&a, "a3 FETCH 2 BODY.PEEK[]\r\n"),
+		  "a3 NO Some of the requested messages no longer exist\r\n");
+	/* at the next NOOP it comes */
+	CHECK_STR(say(&a, "a4 NOOP\r\n"), "* 2 EXPUNGE\r\na4 OK NOOP completed\r\n");
+	CHECK_STR(say(&a, "a5 NOOP\r\n"), "a5 OK NOOP completed\r\n");
+	/* UID FETCH may carry it at once */
+	say(&b, "b3 STORE 1 +FLAGS.SILENT (\\Deleted)\r\n");
+	say(&b, "b4 EXPUNGE\r\n");
+	CHECK_STR(say(&a, "a6 UID FETCH 1:* UID\r\n"),
+		  "* 1 FETCH (UID 1)\r\n* 2 FETCH (UID 3)\r\n* 3 FETCH (UID 4)\r\n* 1 EXPUNGE\r\n"
+		  "a6 OK FETCH completed\r\n");
+	session_close(&a);
+	session_close(&b);
+	fake_free(&f);
+}
+
+static void test_two_sessions(void)
+{
+	struct fake f;
+	fake_init(&f);
+	struct session a, b;
+	session_ready(&a, &f, true);
+	session_ready(&b, &f, true);
+	say(&a, "a1 STORE 1 -FLAGS.SILENT (\\Seen)\r\n");
+	CHECK_STR(say(&b, "b1 NOOP\r\n"), "* 1 FETCH (FLAGS ())\r\nb1 OK NOOP completed\r\n");
+	say(&b, "b2 MOVE 3 Trash\r\n");
+	CHECK_STR(say(&a, "a2 NOOP\r\n"), "* 3 EXPUNGE\r\na2 OK NOOP completed\r\n");
+	CHECK_STR(say(&a, "a3 APPEND INBOX {1+}\r\nx\r\n"),
+		  "* 3 EXISTS\r\n* 1 RECENT\r\na3 OK [APPENDUID 1000 4] APPEND completed\r\n");
+	CHECK_STR(say(&b, "b3 NOOP\r\n"), "* 3 EXISTS\r\n* 1 RECENT\r\nb3 OK NOOP completed\r\n");
+	/* the version did not move: no snapshot is taken */
+	int snaps = f.nsnapshot;
+	say(&b, "b4 NOOP\r\n");
+	CHECK_INT(f.nsnapshot, snaps);
+	session_close(&a);
+	session_close(&b);
+	fake_free(&f);
+}
+
+static void test_malformed(void)
+{
+	struct fake f;
+	fake_init(&f);
+	struct session t;
+	session_open(&t, &f);
+	CHECK_CONTAINS(say(&t, "\r\n"), "* BAD ");
+	CHECK_CONTAINS(say(&t, "(((\r\n"), "* BAD ");
+	CHECK_CONTAINS(say(&t, "a1 LOGIN \"unterminated\r\n"), "a1 BAD ");
+	CHECK_CONTAINS(say(&t, "a2\r\n"), "a2 BAD ");
+	const char garbage[] = "\x01\x02\xff\xfe ) ( ] [ {} \"\r\n";
+	const char *r = say_n(&t, garbage, sizeof garbage - 1);
+	CHECK_CONTAINS(r, "BAD ");
+	/* a huge literal is refused when announced, before any octet is kept */
+	CHECK_STR(say(&t, "a3 APPEND INBOX {4000000000}\r\n"),
+		  "a3 NO [TOOBIG] literal of 4000000000 octets is larger than the limit of "
+		  "67108864\r\n");
+	CHECK_STR(say(&t, "a4 NOOP\r\n"), "a4 OK NOOP completed\r\n");
+	/* LITERAL+: the octets come anyway, and are skipped without being kept */
+	r = say(&t, "a5 APPEND INBOX {70000000+}\r\n");
+	CHECK_CONTAINS(r, "a5 NO [TOOBIG] ");
+	char *chunk = xmalloc(1000000);
+	memset(chunk, 'x', 1000000);
+	for (int i = 0; i < 70; i++)
+		CHECK_STR(say_n(&t, chunk, 1000000), "");
+	free(chunk);
+	CHECK_STR(say(&t, " more\r\na5b NOOP\r\n"), "a5b OK NOOP completed\r\n");
+	/* a line over 8192 octets */
+	struct buf big;
+	buf_init(&big);
+	buf_adds(&big, "a6 LOGIN ");
+	for (int i = 0; i < 10000; i++)
+		buf_addc(&big, 'x');
+	buf_adds(&big, "\r\n");
+	r = say(&t, big.p);
+	CHECK_CONTAINS(r, "a6 BAD ");
+	buf_free(&big);
+	CHECK_STR(say(&t, "a7 LOGIN bob secret\r\n"), "a7 OK LOGIN completed\r\n");
+	say(&t, "a8 SELECT INBOX\r\na9 FETCH 1:2,x FLAGS\r\na10 FETCH 0 FLAGS\r\n");
+	CHECK_CONTAINS(t.out.data.p, "a9 BAD Invalid message set\r\n");
+	CHECK_CONTAINS(t.out.data.p, "a10 BAD Invalid message set\r\n");
+	CHECK_STR(say(&t, "b1 STORE 1 +FLAGS ((\\Seen))\r\n"), "b1 BAD Invalid flag\r\n");
+	CHECK_STR(say(&t, "b2 COPY 1 (x)\r\n"), "b2 BAD Syntax: COPY set mailbox\r\n");
+	CHECK_STR(say(&t, "b3 SELECT (x)\r\n"), "b3 BAD Syntax: SELECT mailbox\r\n");
+	CHECK_STR(say(&t, "b4 LIST \"\" \"*%*%*%*%*%*%*%*%*%\"\r\n"),
+		  "b4 BAD Too many wildcards in pattern\r\n");
+	session_close(&t);
+	fake_free(&f);
+}
+
+static void test_namespace_enable(void)
+{
+	struct fake f;
+	fake_init(&f);
+	struct session t;
+	session_ready(&t, &f, false);
+	CHECK_STR(say(&t, "a1 NAMESPACE\r\n"),
+		  "* NAMESPACE ((\"\" \"/\")) NIL NIL\r\na1 OK NAMESPACE completed\r\n");
+	CHECK_STR(say(&t, "a2 ENABLE CONDSTORE\r\n"), "* ENABLED\r\na2 OK ENABLE completed\r\n");
+	CHECK_STR(say(&t, "a3 CHECK\r\n"), "a3 BAD command not valid in this state\r\n");
+	say(&t, "a4 SELECT INBOX\r\n");
+	CHECK_STR(say(&t, "a5 CHECK\r\n"), "a5 OK CHECK completed\r\n");
+	CHECK_STR(say(&t, "a6 LOGOUT\r\n"),
+		  "* BYE mail.example.org IMAP4rev1 server logging out\r\n"
+		  "a6 OK LOGOUT completed\r\n");
+	CHECK(imap_server_selected(t.s) == NULL);
+	session_close(&t);
+	fake_free(&f);
+}
+
+/* Several commands in one feed are answered in order. */
+static void test_pipelined(void)
+{
+	struct fake f;
+	fake_init(&f);
+	struct session t;
+	session_open(&t, &f);
+	say(&t, "a1 LOGIN bob secret\r\na2 SELECT INBOX\r\na3 FETCH 1 UID\r\n"
+		"a4 LOGOUT\r\na5 NOOP\r\n");
+	const char *r = t.out.data.p;
+	CHECK_CONTAINS(r, "a1 OK LOGIN completed\r\n");
+	CHECK_CONTAINS(r, "a2 OK [READ-WRITE] SELECT completed\r\n* 1 FETCH (UID 1)\r\na3 OK");
+	CHECK_CONTAINS(r, "a4 OK LOGOUT completed\r\n");
+	CHECK(strstr(r, "a5") == NULL);
+	session_close(&t);
+	fake_free(&f);
+}
+
+/* 100,000 messages: the flag-only paths work (their speed is a bench's job). */
+static void test_big_folder(void)
+{
+	enum { N = 100000 };
+	struct fake f;
+	fake_init(&f);
+	struct fake_folder *big = fake_add_folder(&f, "Big", "", 7);
+	big->msgs = xcalloc(N, sizeof *big->msgs);
+	big->cap = N;
+	for (uint32_t i = 0; i < N; i++) {
+		struct fake_msg *m = &big->msgs[big->n++];
+		m->uid = 2 * i + 1; /* gaps: UIDs are not sequence numbers */
+		m->flags = i % 10 == 0 ? 0 : IMAP_FLAG_SEEN;
+		m->date = DAY_1994_02_09;
+		m->content = xstrdup("Subject: x\r\n\r\ny\r\n");
+		m->len = strlen(m->content);
+	}
+	big->uidnext = 2 * N + 1;
+	f.version++;
+	struct session t;
+	session_ready(&t, &f, false);
+	const char *r = say(&t, "a1 SELECT Big\r\n");
+	CHECK_CONTAINS(r, "* 100000 EXISTS\r\n");
+	CHECK_CONTAINS(r, "* OK [UNSEEN 1] Message 1 is first unseen\r\n");
+	CHECK_CONTAINS(r, "* OK [UIDNEXT 200001] Predicted next UID\r\n");
+	r = say(&t, "a2 UID FETCH 1:* (FLAGS)\r\n");
+	CHECK_CONTAINS(r, "* 1 FETCH (UID 1 FLAGS ())\r\n* 2 FETCH (UID 3 FLAGS (\\Seen))\r\n");
+	CHECK_CONTAINS(r,
+		  "* 100000 FETCH (UID 199999 FLAGS (\\Seen))\r\na2 OK FETCH completed\r\n");
+	r = say(&t, "a3 SEARCH UNSEEN\r\n");
+	CHECK(strncmp(r, "* SEARCH 1 11 21 ", 17) == 0);
+	CHECK_CONTAINS(r, " 99981 99991\r\na3 OK SEARCH completed\r\n");
+	r = say(&t, "a4 UID SEARCH UNSEEN\r\n");
+	CHECK(strncmp(r, "* SEARCH 1 21 41 ", 17) == 0);
+	CHECK_INT(f.ncontent, 0);
+	int calls = f.nset_flags;
+	r = say(&t, "a5 STORE 1:* +FLAGS (\\Seen)\r\n");
+	CHECK_INT(f.nset_flags, calls + 1);
+	CHECK_INT(f.last_set_flags_n, N / 10);
+	CHECK_CONTAINS(r, "* 1 FETCH (FLAGS (\\Seen))\r\n");
+	CHECK_CONTAINS(r, "* 100000 FETCH (FLAGS (\\Seen))\r\na5 OK STORE completed\r\n");
+	CHECK_STR(say(&t, "a6 SEARCH UNSEEN\r\n"), "* SEARCH\r\na6 OK SEARCH completed\r\n");
+	CHECK_STR(say(&t, "a7 UID FETCH 199999,1,3 UID\r\n"),
+		  "* 1 FETCH (UID 1)\r\n* 2 FETCH (UID 3)\r\n* 100000 FETCH (UID 199999)\r\n"
+		  "a7 OK FETCH completed\r\n");
+	CHECK_INT(f.ncontent, 0);
+	session_close(&t);
+	fake_free(&f);
+}
+
+int main(void)
+{
+	RUN(test_greeting_and_any_state);
+	RUN(test_state_errors);
+	RUN(test_login);
+	RUN(test_authenticate);
+	RUN(test_select_examine);
+	RUN(test_list_lsub);
+	RUN(test_status);
+	RUN(test_create_delete_rename);
+	RUN(test_append);
+	RUN(test_fetch);
+	RUN(test_store);
+	RUN(test_copy_move);
+	RUN(test_expunge);
+	RUN(test_search);
+	RUN(test_idle_and_poke);
+	RUN(test_deferred_expunge);
+	RUN(test_two_sessions);
+	RUN(test_malformed);
+	RUN(test_namespace_enable);
+	RUN(test_pipelined);
+	RUN(test_big_folder);
+	return TEST_END();
+}
