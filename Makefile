@@ -95,8 +95,18 @@ check:
 	 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:exitcode=99 \
 	 sh tests/run.sh build/san ./build/san/mailsim
 
-bench: $(mailsim_bin)
-	@sh tests/bench.sh ./$(mailsim_bin)
+BENCH_BIN := $(BUILD)/bench/imap_bench
+
+$(BUILD)/bench/%: $(BUILD)/tests/bench/%.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/bench/%.o: tests/bench/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASEFLAGS) $(CFLAGS) -c -o $@ $<
+
+bench: $(mailsim_bin) $(BENCH_BIN)
+	@sh tests/bench.sh ./$(mailsim_bin) $(BENCH_BIN)
 
 run: $(mailsim_bin)
 	./$(mailsim_bin) run scenarios/smtp-send.scn
