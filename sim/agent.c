@@ -328,21 +328,6 @@ struct agent_imap {
 	struct conn *conn;
 };
 
-static const char *agent_flag_names(uint32_t flags, char *buf, size_t n)
-{
-	static const char *const names[] = { "\\Seen", "\\Answered", "\\Flagged", "\\Deleted",
-					     "\\Draft" };
-	size_t used = 0;
-	buf[0] = '\0';
-	for (int i = 0; i < 5; i++)
-		if (flags & (1u << i))
-			used += (size_t)snprintf(buf + used, used < n ? n - used : 0, "%s%s",
-						 used ? " " : "", names[i]);
-	if (!buf[0])
-		snprintf(buf, n, "no flags");
-	return buf;
-}
-
 static void agent_imap_folder(void *ctx, const char *name, const char *special_use)
 {
 	struct agent_imap *a = ctx;
@@ -392,7 +377,7 @@ static void agent_imap_flags(void *ctx, uint32_t uid, uint32_t flags)
 			    "the device learned the new flags from the server: every device "
 			    "shows the same state",
 			    "uid %u on %s: %s", uid, a->dev->name,
-			    agent_flag_names(flags, names, sizeof names));
+			    world_flag_names(flags, names, sizeof names));
 }
 
 static void agent_imap_expunged(void *ctx, uint32_t uid)

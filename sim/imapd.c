@@ -343,21 +343,6 @@ static enum imap_result imapd_finish(struct imapd *d, bool ok)
 	return IMAP_OK;
 }
 
-static const char *imapd_flag_names(uint32_t flags, char *buf, size_t n)
-{
-	static const char *const names[] = { "\\Seen", "\\Answered", "\\Flagged", "\\Deleted",
-					     "\\Draft" };
-	buf[0] = '\0';
-	size_t used = 0;
-	for (int i = 0; i < 5; i++)
-		if (flags & (1u << i))
-			used += (size_t)snprintf(buf + used, used < n ? n - used : 0, "%s%s",
-						 used ? " " : "", names[i]);
-	if (!buf[0])
-		snprintf(buf, n, "no flags");
-	return buf;
-}
-
 static enum imap_result imapd_set_flags(void *ctx, const char *name, const uint32_t *uids,
 					const struct imap_msg *values, size_t n)
 {
@@ -376,7 +361,7 @@ static enum imap_result imapd_set_flags(void *ctx, const char *name, const uint3
 		world_event(d->w, d->srv->name, NULL, "flags",
 			    "flags live on the server: every device that looks sees the same",
 			    "%s %s uid %u: %s", d->acct.address, name, uids[0],
-			    imapd_flag_names(values[0].flags, names, sizeof names));
+			    world_flag_names(values[0].flags, names, sizeof names));
 	} else if (r == IMAP_OK && n > 1) {
 		world_event(d->w, d->srv->name, NULL, "flags", NULL, "%s %s: flags of %zu messages set",
 			    d->acct.address, name, n);

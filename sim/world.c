@@ -423,17 +423,32 @@ static int world_mailbox_folder(struct world *w, const char *address, const char
 	return 0;
 }
 
+/* The system flags, in the order of their bits (STORE_FLAG_*). */
+static const char *const world_flag_list[] = { "\\Seen", "\\Answered", "\\Flagged", "\\Deleted",
+					       "\\Draft" };
+
+const char *world_flag_names(uint32_t flags, char *buf, size_t n)
+{
+	size_t used = 0;
+	buf[0] = '\0';
+	for (int i = 0; i < 5; i++)
+		if (flags & (1u << i))
+			used += (size_t)snprintf(buf + used, used < n ? n - used : 0, "%s%s",
+						 used ? " " : "", world_flag_list[i]);
+	if (!buf[0])
+		snprintf(buf, n, "no flags");
+	return buf;
+}
+
 /* A check's `flag`: a system flag's bit, or a keyword. */
 static void world_check_flag(const char *flag, uint32_t *bits, const char **keyword)
 {
-	static const char *const names[] = { "\\Seen", "\\Answered", "\\Flagged", "\\Deleted",
-					     "\\Draft" };
 	*bits = 0;
 	*keyword = NULL;
 	if (!flag)
 		return;
 	for (int i = 0; i < 5; i++)
-		if (strcasecmp(flag, names[i]) == 0) {
+		if (strcasecmp(flag, world_flag_list[i]) == 0) {
 			*bits = 1u << i;
 			return;
 		}

@@ -184,6 +184,9 @@ void world_event(struct world *w, const char *host, const char *to,
 /* The story's current action is finished: go on with the next. */
 void world_story_next(struct world *w);
 
+/* "\\Seen \\Flagged", or "no flags", for events. */
+const char *world_flag_names(uint32_t flags, char *buf, size_t n);
+
 /* The headers the views show, parsed once (encoded words decoded). */
 struct world_summary {
 	struct buf from, to, subject, date, msgid;
