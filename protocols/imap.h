@@ -180,6 +180,11 @@ void imap_client_feed(struct imap_client *c, const char *in, size_t len, struct 
 void imap_client_close(struct imap_client *c, struct wire *out);
 void imap_client_abort(struct imap_client *c, const char *why);
 bool imap_client_done(const struct imap_client *c);
+/* In IDLE for a long time: end IDLE (DONE) and start it again, so that
+ * the server's autologout does not end the session (RFC 2177 3).  The
+ * host calls it every IMAP_CLIENT_REIDLE_SECONDS while idling. */
+#define IMAP_CLIENT_REIDLE_SECONDS (29 * 60)
+void imap_client_refresh(struct imap_client *c, struct wire *out);
 /* In IDLE, waiting for the server's news (an OPEN task). */
 bool imap_client_idling(const struct imap_client *c);
 const char *imap_client_error(const struct imap_client *c);

@@ -152,6 +152,7 @@ struct imap_client {
 	bool closing;                 /* imap_client_close() was called */
 	bool new_mail;                /* an EXISTS announced messages not yet fetched */
 	bool target_gone;             /* MOVE/DELETE: cfg.uid was reported expunged */
+	bool target_seen;             /* STORE: a FETCH named cfg.uid */
 	uint32_t uidvalidity;         /* from SELECT's [UIDVALIDITY n], or 0 */
 	uint32_t append_uid;          /* from APPEND's [APPENDUID v uid], or 0 */
 
@@ -743,7 +744,7 @@ static void imap_client_send_store(struct imap_client *c, struct wire *out)
 	imap_client_command(c, out, IMAP_CLIENT_STORE,
 			    "UID STORE changes the message's flags on the server; the "
 			    "server answers with its new flags, and other devices learn "
-			    "of it at their next sync",
+			    "of it at once if they are in IDLE, otherwise at their next sync",
 			    "UID STORE %u %cFLAGS (%s)", (unsigned)c->cfg.uid,
 			    c->cfg.add ? '+' : '-', c->flag);
 }
@@ -1032,6 +1033,8 @@ static void imap_client_on_fetch(struct imap_client *c, uint32_t n, struct imap_
 	if (f.has_uid)
 		c->view[n - 1] = f.uid;
 	uint32_t uid = c->view[n - 1];
+	if (uid != 0 && uid == c->cfg.uid)
+		c->target_seen = true;
 	if (uid == 0)
 		return; /* which message this is, the client cannot tell */
 	struct imap_client_have *h = imap_client_have_find(c, uid);
@@ -1200,6 +1203,13 @@ static void imap_client_on_tagged(struct imap_client *c, struct imap_scan *s, st
 		/* the EXPUNGE response names a sequence number whose UID this
 		 * client may not have learned; the OK says the message is gone */
 		if (!c->target_gone)
+			imap_client_report_expunged(c, c->cfg.uid);
+		break;
+	case IMAP_CLIENT_STORE:
+		/* RFC 3501 6.4.8: a UID STORE of a UID that no longer exists
+		 * succeeds and says nothing.  No FETCH answer for it, then: the
+		 * message is gone from the server (another device expunged it) */
+		if (!c->target_seen && !c->target_gone)
 			imap_client_report_expunged(c, c->cfg.uid);
 		break;
 	default:
@@ -1388,6 +1398,14 @@ void imap_client_abort(struct imap_client *c, const char *why)
 bool imap_client_done(const struct imap_client *c)
 {
 	return c->state == IMAP_CLIENT_DONE;
+}
+
+void imap_client_refresh(struct imap_client *c, struct wire *out)
+{
+	/* RFC 2177 3: a client in IDLE ends it and starts it again at least
+	 * every 29 minutes, before the server's 30-minute autologout */
+	if (c->state == IMAP_CLIENT_IDLING)
+		imap_client_send_done(c, out);
 }
 
 bool imap_client_idling(const struct imap_client *c)

@@ -385,7 +385,8 @@ static void agent_imap_expunged(void *ctx, uint32_t uid)
 	struct agent_imap *a = ctx;
 	if (store_device_message_delete(a->w->store, a->dev->device_id, "INBOX", uid) == 0)
 		world_event(a->w, a->dev->name, NULL, "removed",
-			    "the server said EXPUNGE: the device removes its copy too",
+			    "the message is gone from the server (an EXPUNGE, or a UID no longer "
+			    "listed when the device synchronised): the device removes its copy too",
 			    "uid %u removed from %s", uid, a->dev->name);
 }
 
@@ -419,6 +420,17 @@ static void agent_imap_finish(struct agent_imap *a)
 	agent_imap_story(a);
 }
 
+/* RFC 2177 3: leave IDLE and enter it again before the server's 30-minute
+ * autologout, as real clients do. */
+static void agent_imap_reidle(struct conn *c)
+{
+	struct agent_imap *a = c->ctx[SIDE_CLIENT];
+	if (!imap_client_idling(a->cli))
+		return;
+	imap_client_refresh(a->cli, &a->out);
+	net_send(c, SIDE_CLIENT, &a->out);
+}
+
 static void agent_imap_on_data(struct conn *c, int side, const char *p, size_t n)
 {
 	struct agent_imap *a = c->ctx[side];
@@ -427,9 +439,10 @@ static void agent_imap_on_data(struct conn *c, int side, const char *p, size_t n
 	if (imap_client_done(a->cli)) {
 		agent_imap_finish(a);
 		net_close(c, side);
-	} else if (a->background && imap_client_idling(a->cli)) {
-		/* the device sits in IDLE: the story goes on */
-		agent_imap_story(a);
+	} else if (imap_client_idling(a->cli)) {
+		net_timer(c, side, IMAP_CLIENT_REIDLE_SECONDS * US_PER_SEC, agent_imap_reidle);
+		if (a->background)
+			agent_imap_story(a); /* the device sits in IDLE: the story goes on */
 	}
 }
 

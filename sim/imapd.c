@@ -28,20 +28,34 @@ struct imapd {
 	struct wire out;
 	struct store_account acct;
 	bool logged_in;
+	/* \Recent, per session (RFC 3501 2.3.2): the UIDs this session was
+	 * the first to see in the folder it has selected */
+	int64_t recent_folder;
+	struct imapd_range {
+		uint32_t lo, hi;
+	} *recent;
+	size_t nrecent;
 	struct imapd *next;        /* the world's list of IMAP sessions */
 };
 
 /* ================================================================ changes */
 
-static uint64_t *world_version_slot(struct world *w, int64_t folder)
+static struct folder_version *world_folder_slot(struct world *w, int64_t folder)
 {
 	for (size_t i = 0; i < w->nversions; i++)
 		if (w->versions[i].folder == folder)
-			return &w->versions[i].version;
+			return &w->versions[i];
 	w->versions = xrealloc(w->versions, (w->nversions + 1) * sizeof *w->versions);
-	w->versions[w->nversions].folder = folder;
-	w->versions[w->nversions].version = 1;
-	return &w->versions[w->nversions++].version;
+	struct folder_version *v = &w->versions[w->nversions++];
+	v->folder = folder;
+	v->version = 1;
+	v->recent_uid = 0;
+	return v;
+}
+
+static uint64_t *world_version_slot(struct world *w, int64_t folder)
+{
+	return &world_folder_slot(w, folder)->version;
 }
 
 void world_folder_touched(struct world *w, int64_t folder)
@@ -120,7 +134,39 @@ static void imapd_fill(struct imapd *d, const struct store_folder *f, struct ima
 	out->subscribed = f->subscribed;
 	out->uidvalidity = f->uidvalidity;
 	out->uidnext = f->uidnext;
-	store_folder_stats(d->w->store, f->id, &out->messages, &out->unseen, &out->recent);
+	store_folder_stats(d->w->store, f->id, &out->messages, &out->unseen, NULL);
+	/* recent: what no session has seen yet */
+	int64_t recent = 0;
+	store_folder_count_above(d->w->store, f->id, world_folder_slot(d->w, f->id)->recent_uid,
+				 &recent);
+	out->recent = (uint32_t)recent;
+}
+
+/* Is uid \Recent for this session? */
+static bool imapd_is_recent(const struct imapd *d, uint32_t uid)
+{
+	for (size_t i = 0; i < d->nrecent; i++)
+		if (uid >= d->recent[i].lo && uid <= d->recent[i].hi)
+			return true;
+	return false;
+}
+
+/* The first session to see new messages in a folder takes them as its
+ * \Recent ones (RFC 3501 2.3.2): no other session will see them so. */
+static void imapd_claim_recent(struct imapd *d, int64_t folder, uint32_t max_uid)
+{
+	if (d->recent_folder != folder) {
+		d->recent_folder = folder;
+		d->nrecent = 0;
+	}
+	struct folder_version *v = world_folder_slot(d->w, folder);
+	if (max_uid <= v->recent_uid)
+		return;
+	d->recent = xrealloc(d->recent, (d->nrecent + 1) * sizeof *d->recent);
+	d->recent[d->nrecent].lo = v->recent_uid + 1;
+	d->recent[d->nrecent].hi = max_uid;
+	d->nrecent++;
+	v->recent_uid = max_uid;
 }
 
 static enum imap_result imapd_folders(void *ctx, struct imap_folder **out, size_t *n)
@@ -287,16 +333,23 @@ static enum imap_result imapd_snapshot(void *ctx, const char *name, struct imap_
 	if (store_folder_get(d->w->store, id, &f) != 0 ||
 	    store_folder_list(d->w->store, id, &list, &count) != 0)
 		return IMAP_FAILED;
+	imapd_claim_recent(d, id, count ? list[count - 1].uid : 0);
 	imapd_fill(d, &f, info);
 	struct imap_msg *v = xcalloc(count ? count : 1, sizeof *v);
+	uint32_t nrecent = 0;
 	for (size_t i = 0; i < count; i++) {
 		v[i].uid = list[i].uid;
-		v[i].flags = list[i].flags;
+		v[i].flags = list[i].flags & ~(uint32_t)IMAP_FLAG_RECENT;
+		if (imapd_is_recent(d, v[i].uid)) {
+			v[i].flags |= IMAP_FLAG_RECENT;
+			nrecent++;
+		}
 		snprintf(v[i].keywords, sizeof v[i].keywords, "%s", list[i].keywords);
 		v[i].internaldate = list[i].internaldate;
 		v[i].size = (uint64_t)list[i].size;
 	}
 	free(list);
+	info->recent = nrecent;
 	*msgs = v;
 	*n = count;
 	return IMAP_OK;
@@ -352,16 +405,20 @@ static enum imap_result imapd_set_flags(void *ctx, const char *name, const uint3
 		return IMAP_NO_SUCH;
 	bool ok = store_begin(d->w->store) == 0;
 	for (size_t i = 0; ok && i < n; i++)
-		ok = store_message_set_flags(d->w->store, id, uids[i], values[i].flags,
+		ok = store_message_set_flags(d->w->store, id, uids[i],
+					     values[i].flags & ~(uint32_t)IMAP_FLAG_RECENT,
 					     values[i].keywords) >= 0;
 	world_folder_touched(d->w, id);
 	enum imap_result r = imapd_finish(d, ok);
 	if (r == IMAP_OK && n == 1) {
 		char names[80];
+		bool kw = values[0].keywords[0] != '\0';
 		world_event(d->w, d->srv->name, NULL, "flags",
 			    "flags live on the server: every device that looks sees the same",
-			    "%s %s uid %u: %s", d->acct.address, name, uids[0],
-			    world_flag_names(values[0].flags, names, sizeof names));
+			    "%s %s uid %u: %s%s%s", d->acct.address, name, uids[0],
+			    kw && !(values[0].flags & 0x1F) ? ""
+				: world_flag_names(values[0].flags, names, sizeof names),
+			    kw && (values[0].flags & 0x1F) ? " " : "", values[0].keywords);
 	} else if (r == IMAP_OK && n > 1) {
 		world_event(d->w, d->srv->name, NULL, "flags", NULL, "%s %s: flags of %zu messages set",
 			    d->acct.address, name, n);
@@ -434,6 +491,7 @@ static enum imap_result imapd_append(void *ctx, const char *name, uint32_t flags
 	struct world_summary s;
 	world_summary_parse(&s, msg, len);
 	bool ok = store_begin(d->w->store) == 0;
+	flags &= ~(uint32_t)IMAP_FLAG_RECENT; /* a session's, not the message's */
 	ok = ok && store_message_add(d->w->store, id, msg, len, internaldate, flags, &s.sum, uid) == 0;
 	if (ok && keywords && *keywords)
 		ok = store_message_set_flags(d->w->store, id, *uid, flags, keywords) == 0;
@@ -475,7 +533,7 @@ static void imapd_on_data(struct conn *c, int side, const char *p, size_t n)
 	if (imap_server_closed(d->eng))
 		net_close(c, side);
 	else
-		net_timer(c, IMAP_SERVER_AUTOLOGOUT_US, imapd_idle_check);
+		net_timer(c, SIDE_SERVER, IMAP_SERVER_AUTOLOGOUT_US, imapd_idle_check);
 }
 
 /* RFC 3501 5.4: an inactivity autologout timer of at least 30 minutes. */
@@ -509,6 +567,7 @@ static void imapd_release(void *ctx)
 		*pp = d->next;
 	imap_server_free(d->eng);
 	wire_free(&d->out);
+	free(d->recent);
 	free(d);
 }
 
@@ -533,5 +592,5 @@ void imapd_accept(struct conn *c)
 	c->ctx[SIDE_SERVER] = d;
 	imap_server_start(d->eng, &d->out);
 	net_send(c, SIDE_SERVER, &d->out);
-	net_timer(c, IMAP_SERVER_AUTOLOGOUT_US, imapd_idle_check);
+	net_timer(c, SIDE_SERVER, IMAP_SERVER_AUTOLOGOUT_US, imapd_idle_check);
 }

@@ -176,7 +176,7 @@ static void maildrop_on_data(struct conn *c, int side, const char *p, size_t n)
 	if (pop3_server_closed(m->eng))
 		net_close(c, side);
 	else
-		net_timer(c, POP3_SERVER_IDLE_TIMEOUT_US, maildrop_idle_check);
+		net_timer(c, SIDE_SERVER, POP3_SERVER_IDLE_TIMEOUT_US, maildrop_idle_check);
 }
 
 /* RFC 1939 3: a server may close a session idle for at least 10 minutes -
@@ -231,5 +231,5 @@ void maildrop_accept(struct conn *c)
 	c->ctx[SIDE_SERVER] = m;
 	pop3_server_start(m->eng, &m->out);
 	net_send(c, SIDE_SERVER, &m->out);
-	net_timer(c, POP3_SERVER_IDLE_TIMEOUT_US, maildrop_idle_check);
+	net_timer(c, SIDE_SERVER, POP3_SERVER_IDLE_TIMEOUT_US, maildrop_idle_check);
 }

@@ -394,7 +394,7 @@ static void smtp_in_idle_check(struct conn *c)
 		return;
 	int64_t idle = s->w->loop.now_us - s->last_activity_us;
 	if (idle < SMTP_SERVER_IDLE_TIMEOUT_US) {
-		net_timer(c, SMTP_SERVER_IDLE_TIMEOUT_US - idle, smtp_in_idle_check);
+		net_timer(c, SIDE_SERVER, SMTP_SERVER_IDLE_TIMEOUT_US - idle, smtp_in_idle_check);
 		return;
 	}
 	/* RFC 5321 4.5.3.2.7: a server should wait at least 5 minutes for a
@@ -468,7 +468,7 @@ void mailserver_accept(struct conn *c)
 	c->ctx[SIDE_SERVER] = s;
 	smtp_server_start(s->eng, &s->out);
 	net_send(c, SIDE_SERVER, &s->out);
-	net_timer(c, SMTP_SERVER_IDLE_TIMEOUT_US, smtp_in_idle_check);
+	net_timer(c, SIDE_SERVER, SMTP_SERVER_IDLE_TIMEOUT_US, smtp_in_idle_check);
 }
 
 /* ================================================================ relay */

@@ -23,12 +23,13 @@ struct net_delivery {
 	char bytes[];
 };
 
-/* A connection has at most one timer.  The timer does not keep the
+/* Each side of a connection has at most one timer.  The timer does not keep the
  * connection alive: when the connection goes, the timer is disarmed and
  * merely frees itself when its time comes. */
 struct net_timer_ev {
 	struct conn *c; /* NULL once disarmed */
 	void (*fn)(struct conn *);
+	int side;       /* whose timer: each side has at most one */
 };
 
 static void net_maybe_release(struct conn *c);
@@ -63,8 +64,9 @@ static void net_maybe_release(struct conn *c)
 		return;
 	net_unlink(c);
 	c->w->nconns--;
-	if (c->timer)
-		c->timer->c = NULL;
+	for (int i = 0; i < 2; i++)
+		if (c->timer[i])
+			c->timer[i]->c = NULL;
 	for (int side = 0; side < 2; side++)
 		if (c->ops[side] && c->ops[side]->release)
 			c->ops[side]->release(c->ctx[side]);
@@ -401,25 +403,27 @@ static void net_timer_fire(void *arg)
 	struct net_timer_ev *t = arg;
 	struct conn *c = t->c;
 	void (*fn)(struct conn *) = t->fn;
+	int side = t->side;
 	free(t);
 	if (!c)
 		return;
-	c->timer = NULL;
+	c->timer[side] = NULL;
 	c->pending++; /* hold it while fn runs */
-	if (c->open[0] || c->open[1])
+	if (c->open[side])
 		fn(c);
 	c->pending--;
 	net_maybe_release(c);
 }
 
-void net_timer(struct conn *c, int64_t delay_us, void (*fn)(struct conn *))
+void net_timer(struct conn *c, int side, int64_t delay_us, void (*fn)(struct conn *))
 {
-	if (c->timer)
-		c->timer->c = NULL;
+	if (c->timer[side])
+		c->timer[side]->c = NULL;
 	struct net_timer_ev *t = xmalloc(sizeof *t);
 	t->c = c;
 	t->fn = fn;
-	c->timer = t;
+	t->side = side;
+	c->timer[side] = t;
 	ev_after_bg(&c->w->loop, delay_us, net_timer_fire, t);
 }
 

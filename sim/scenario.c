@@ -1554,6 +1554,51 @@ static int session_header(struct parser *p, struct scn_action *a)
 	return 0;
 }
 
+/* An IMAP line announcing a literal ("{n}" or "{n+}" at its end): n. */
+static bool session_literal(const char *text, uint64_t *n)
+{
+	size_t len = strlen(text);
+	if (len < 3 || text[len - 1] != '}')
+		return false;
+	size_t i = len - 1;
+	if (text[i - 1] == '+')
+		i--;
+	size_t end = i;
+	while (i > 0 && text[i - 1] >= '0' && text[i - 1] <= '9')
+		i--;
+	if (i == 0 || i == end || end - i > 18 || text[i - 1] != '{')
+		return false;
+	*n = strtoull(text + i, NULL, 10);
+	return true;
+}
+
+/* In an imap session, a literal's octets are the `>` lines after its
+ * announcement, each with its CRLF: if they fall short, the server would
+ * wait for the rest until it gives up, so say so now. */
+static int session_check_literals(struct parser *p, const struct scn_action *a)
+{
+	uint64_t left = 0;
+	const struct scn_session_line *announced = NULL;
+	for (size_t i = 0; i < a->nlines; i++) {
+		uint64_t size = strlen(a->lines[i].text) + 2, n;
+		if (left > 0) {
+			left = left > size ? left - size : 0;
+			continue;
+		}
+		if (session_literal(a->lines[i].text, &n) && n > 0) {
+			left = n;
+			announced = &a->lines[i];
+		}
+	}
+	if (left == 0)
+		return 0;
+	err_at(p, announced->pos,
+	       "the literal announced here needs %llu more octets than the lines after it give "
+	       "(each '>' line counts with its CRLF)",
+	       (unsigned long long)left);
+	return -1;
+}
+
 static int parse_session(struct parser *p, const struct tok *kw)
 {
 	struct scn_action a;
@@ -1561,6 +1606,8 @@ static int parse_session(struct parser *p, const struct tok *kw)
 	a.kind = SCN_SESSION;
 	int rc = session_header(p, &a);
 	if (session_body(p, &a, tok_pos(p, kw)) < 0)
+		rc = -1;
+	if (rc == 0 && a.port == SCN_PORT_IMAP && session_check_literals(p, &a) < 0)
 		rc = -1;
 	if (rc < 0) {
 		action_clear(&a);

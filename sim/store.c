@@ -222,6 +222,7 @@ enum store_stmt {
 	SQL_FOLDER_LIST,
 	SQL_MESSAGE_DELETE,
 	SQL_DEVICE_UIDLS,
+	SQL_FOLDER_COUNT_ABOVE,
 	SQL_QUEUE_LIST,
 	SQL_QUEUE_ADD,
 	SQL_QUEUE_RCPT_ADD,
@@ -312,6 +313,7 @@ static const char *const store_sql[SQL_NSTMTS] = {
 		"SELECT id, flags, internaldate, size, keywords, content FROM messages"
 		" WHERE folder_id = ?1 AND uid = ?2",
 
+	[SQL_FOLDER_COUNT_ABOVE] = "SELECT count(*) FROM messages WHERE folder_id = ?1 AND uid > ?2",
 	[SQL_FOLDER_LIST] =
 		"SELECT id, uid, flags, internaldate, size, keywords FROM messages WHERE folder_id = ?1"
 		" ORDER BY uid",
@@ -371,10 +373,13 @@ static const char *const store_sql[SQL_NSTMTS] = {
 		"UPDATE messages SET flags = ?3 WHERE folder_id = ?1 AND uid = ?2 AND flags <> ?3",
 	[SQL_MESSAGE_EXISTS] = "SELECT 1 FROM messages WHERE folder_id = ?1 AND uid = ?2",
 	/* RFC 3501 6.4.7: flags and internal date preserved, \Recent set. */
+	/* \Recent is not copied (nor kept at all by mailsim's IMAP service):
+	 * it belongs to a session, not to the message (RFC 3501 2.3.2), and
+	 * sim/imapd.c works it out per session from the UIDs. */
 	[SQL_MESSAGE_COPY] =
 		"INSERT INTO messages (folder_id, uid, internaldate, size, flags, from_hdr, to_hdr,"
 		" subject, date_hdr, message_id, keywords, content)"
-		" SELECT ?3, ?4, internaldate, size, flags | 32, from_hdr, to_hdr, subject, date_hdr,"
+		" SELECT ?3, ?4, internaldate, size, flags & ~32, from_hdr, to_hdr, subject, date_hdr,"
 		" message_id, keywords, content FROM messages WHERE folder_id = ?1 AND uid = ?2",
 
 	[SQL_DEVICE_FOLDER_SET] =
@@ -1300,6 +1305,18 @@ done:
 		*n = 0;
 	}
 	return rc;
+}
+
+int store_folder_count_above(struct store *st, int64_t folder_id, uint32_t uid, int64_t *count)
+{
+	if (!st)
+		return -1;
+	sqlite3_stmt *s = stmt_get(st, SQL_FOLDER_COUNT_ABOVE);
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, folder_id);
+	sqlite3_bind_int64(s, 2, uid);
+	return count_run(st, s, count, "count messages above a UID");
 }
 
 int store_message_delete(struct store *st, int64_t folder_id, uint32_t uid)

@@ -145,6 +145,8 @@ int store_device_match(struct store *st, int64_t device, const char *folder,
  * malloc'd (free() it). */
 int store_folder_list(struct store *st, int64_t folder_id, struct store_message **out,
 		      size_t *n);
+/* How many messages of a folder have a UID above uid. */
+int store_folder_count_above(struct store *st, int64_t folder_id, uint32_t uid, int64_t *count);
 /* Remove one message; 0 done, 1 no such message, -1 error. */
 int store_message_delete(struct store *st, int64_t folder_id, uint32_t uid);
 

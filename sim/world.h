@@ -112,7 +112,7 @@ struct conn {
 	bool established;
 	int pending;               /* scheduled events that point here */
 	int64_t last_arrival[2];   /* TCP keeps order: per sending side */
-	struct net_timer_ev *timer; /* the idle timer, if armed */
+	struct net_timer_ev *timer[2]; /* each side's timer, if armed */
 	struct conn *prev, *next;  /* the world's list of live connections */
 };
 
@@ -152,6 +152,7 @@ struct world {
 	struct folder_version {
 		int64_t folder;
 		uint64_t version;
+		uint32_t recent_uid;   /* highest UID a session has seen as \Recent */
 	} *versions;
 	size_t nversions;
 	int64_t *touched;          /* folders changed by the open transaction */
@@ -212,8 +213,10 @@ void net_break_link(struct world *w, struct link *l, const char *why);
 void net_break_host(struct world *w, struct host *h, const char *why);
 /* At the end: free every connection still open. */
 void net_release_all(struct world *w);
-/* Run fn(conn) after delay if the connection is still there. */
-void net_timer(struct conn *c, int64_t delay_us, void (*fn)(struct conn *));
+/* Run fn(conn) after delay if that side is still open; a side has one
+ * timer, so arming it again replaces the old one.  Timers are background
+ * events: they never keep `wait idle` waiting. */
+void net_timer(struct conn *c, int side, int64_t delay_us, void (*fn)(struct conn *));
 /* Ask the simulated DNS for the MX of domain; cb gets the host or NULL. */
 void net_dns_mx(struct world *w, struct host *asker, const char *domain,
 		void (*cb)(struct world *w, void *arg, struct host *mx), void *arg);

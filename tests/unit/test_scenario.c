@@ -701,6 +701,15 @@ static void test_session(void)
 		     "t.scn:9:22: error: 'bob-phone' is a device, not a server\n");
 	CHECK_ERRORS(WORLD "session bob-tablet mx.gmail.com pop3\n> USER bob\nend\n", 1,
 		     "t.scn:9:9: error: unknown device 'bob-tablet'\n");
+	/* an IMAP literal whose octets the lines after it do not give */
+	CHECK_ERRORS(WORLD "session bob-phone mx.gmail.com imap\n> a LOGIN b c\n"
+			   "> b APPEND INBOX {100}\n> short\nend\n", 1,
+		     "t.scn:11:1: error: the literal announced here needs 93 more octets than the "
+		     "lines after it give (each '>' line counts with its CRLF)\n");
+	struct scenario *lit = parse_ok(WORLD "session bob-phone mx.gmail.com imap\n"
+					      "> b APPEND INBOX {7}\n> short\n>\nend\n");
+	CHECK(lit != NULL);
+	scn_free(lit);
 	/* a header that does not lex still swallows its block */
 	CHECK_ERRORS(WORLD "session \"bob-phone mx.gmail.com smtp\n> HELO\nend\n", 1,
 		     "t.scn:9:9: error: unterminated string (a string ends with \" on the same "

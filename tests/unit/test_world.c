@@ -484,7 +484,7 @@ static void test_imap_idle_sees_other_device(void)
 	CHECK_INT(f.w.checks_failed, 0);
 	/* pushed in IDLE, not asked for: an untagged FETCH, then EXISTS for the
 	 * new mail, which the phone fetches at once */
-	CHECK_CONTAINS(f.cap.all.p, "mx.gmail.com>bob-phone * 2 FETCH (FLAGS (\\Flagged))");
+	CHECK_CONTAINS(f.cap.all.p, "mx.gmail.com>bob-phone * 2 FETCH (FLAGS (\\Flagged");
 	CHECK_CONTAINS(f.cap.all.p, "mx.gmail.com>bob-phone * 3 EXISTS");
 	CHECK_CONTAINS(f.cap.all.p, "bob-phone>mx.gmail.com DONE");
 	fx_free(&f);
@@ -528,6 +528,71 @@ static void test_imap_read_beyond_view(void)
 	fx_free(&f);
 }
 
+static void test_idle_survives_an_hour(void)
+{
+	struct fixture f;
+	struct buf story;
+	buf_init(&story);
+	/* RFC 2177 3: the phone re-issues IDLE every 29 minutes, so the
+	 * server's 30-minute autologout never ends its session */
+	buf_printf(&story, "%s%s", IMAP_STORY,
+		   "imap bob-phone open\n"
+		   "wait 1h\n"
+		   "imap bob-laptop sync\n"
+		   "imap bob-laptop delete 1\n"
+		   "imap bob-phone close\n"
+		   "expect device bob-phone count 1\n");
+	fx_run(&f, story.p);
+	buf_free(&story);
+	if (!f.ok)
+		return;
+	CHECK_INT(f.w.checks_failed, 0);
+	CHECK(strstr(f.cap.all.p, "Autologout") == NULL);
+	CHECK_CONTAINS(f.cap.all.p, "1741114000 bob-phone>mx.gmail.com DONE");
+	fx_free(&f);
+}
+
+static void test_store_on_vanished_message(void)
+{
+	struct fixture f;
+	struct buf story;
+	buf_init(&story);
+	/* the phone still shows a message the laptop deleted; reading it
+	 * there finds it gone, and the phone drops its copy */
+	buf_printf(&story, "%s%s", IMAP_STORY,
+		   "imap bob-phone sync\n"
+		   "imap bob-laptop sync\n"
+		   "imap bob-laptop delete 1\n"
+		   "imap bob-phone read 1\n"
+		   "expect device bob-phone count 1\n");
+	fx_run(&f, story.p);
+	buf_free(&story);
+	if (!f.ok)
+		return;
+	CHECK_INT(f.w.checks_failed, 0);
+	fx_free(&f);
+}
+
+static void test_recent_belongs_to_one_session(void)
+{
+	struct fixture f;
+	struct buf story;
+	buf_init(&story);
+	buf_printf(&story, "%s%s", IMAP_STORY,
+		   "imap bob-phone sync\n"
+		   "imap bob-laptop sync\n");
+	fx_run(&f, story.p);
+	buf_free(&story);
+	if (!f.ok)
+		return;
+	/* the first session to select the INBOX sees the two new messages as
+	 * \Recent; the next one does not (RFC 3501 2.3.2) */
+	const char *first = strstr(f.cap.all.p, "mx.gmail.com>bob-phone * 2 RECENT");
+	CHECK(first != NULL);
+	CHECK_CONTAINS(f.cap.all.p, "mx.gmail.com>bob-laptop * 0 RECENT");
+	fx_free(&f);
+}
+
 static void test_open_session_left_open_is_freed(void)
 {
 	struct fixture f;
@@ -565,5 +630,8 @@ int main(void)
 	RUN(test_pop3_delete_is_imap_expunge);
 	RUN(test_imap_read_beyond_view);
 	RUN(test_open_session_left_open_is_freed);
+	RUN(test_idle_survives_an_hour);
+	RUN(test_store_on_vanished_message);
+	RUN(test_recent_belongs_to_one_session);
 	return TEST_END();
 }
