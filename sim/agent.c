@@ -212,14 +212,19 @@ static void agent_pop3_got(void *ctx, const char *uidl, const char *content, siz
 	world_summary_parse(&s, content, len);
 	/* a server without UIDL gives "" as the unique-id: store none */
 	if (store_device_message_add(a->w->store, a->dev->device_id, "INBOX", content, len,
-				     &s.sum, uidl[0] ? uidl : NULL, 0, 0) == 0)
+				     &s.sum, uidl[0] ? uidl : NULL, 0, 0) == 0) {
+		struct trace_mail tm = { .op = MAIL_ADD, .owner = a->dev->name, .device = true,
+					 .folder = "INBOX", .from = s.sum.from,
+					 .subject = s.sum.subject, .content = content,
+					 .content_len = len };
+		world_mail(a->w, &tm, false);
 		world_event(a->w, a->dev->name, NULL, "downloaded",
 			    "the message is now stored on the device itself: it can be read "
 			    "offline, with no server",
 			    "\"%s\" from %s (unique-id %s) saved on %s",
 			    s.sum.subject ? s.sum.subject : "", s.sum.from ? s.sum.from : "?",
 			    uidl, a->dev->name);
-	else
+	} else
 		world_event(a->w, a->dev->name, NULL, "store-error", NULL, "%s",
 			    store_error(a->w->store));
 	world_summary_free(&s);
@@ -344,6 +349,9 @@ static void agent_imap_reset(void *ctx, uint32_t uidvalidity)
 	bool had = store_device_folder_uidvalidity(a->w->store, a->dev->device_id, "INBOX", &old) == 0;
 	store_device_folder_clear(a->w->store, a->dev->device_id, "INBOX");
 	store_device_folder_set(a->w->store, a->dev->device_id, "INBOX", "", uidvalidity);
+	struct trace_mail tm = { .op = MAIL_CLEAR, .owner = a->dev->name, .device = true,
+				 .folder = "INBOX" };
+	world_mail(a->w, &tm, false);
 	if (had && old && old != uidvalidity)
 		world_event(a->w, a->dev->name, NULL, "uidvalidity",
 			    "a new UIDVALIDITY means the old UIDs mean nothing now: the device "
@@ -358,12 +366,18 @@ static void agent_imap_message(void *ctx, uint32_t uid, uint32_t flags, const ch
 	struct world_summary s;
 	world_summary_parse(&s, content, len);
 	if (store_device_message_add(a->w->store, a->dev->device_id, "INBOX", content, len, &s.sum,
-				     NULL, uid, flags & 0x1F) == 0)
+				     NULL, uid, flags & 0x1F) == 0) {
+		struct trace_mail tm = { .op = MAIL_ADD, .owner = a->dev->name, .device = true,
+					 .folder = "INBOX", .uid = uid, .flags = flags & 0x1F,
+					 .from = s.sum.from, .subject = s.sum.subject,
+					 .content = content, .content_len = len };
+		world_mail(a->w, &tm, false);
 		world_event(a->w, a->dev->name, NULL, "synced",
 			    "the device keeps a copy, but the server still has the message: "
 			    "IMAP copies, it does not move",
 			    "uid %u \"%s\" now on %s", uid, s.sum.subject ? s.sum.subject : "",
 			    a->dev->name);
+	}
 	world_summary_free(&s);
 }
 
@@ -372,8 +386,12 @@ static void agent_imap_flags(void *ctx, uint32_t uid, uint32_t flags)
 	struct agent_imap *a = ctx;
 	char names[80];
 	if (store_device_message_set_flags(a->w->store, a->dev->device_id, "INBOX", uid,
-					   flags & 0x1F) == 0)
-		world_event(a->w, a->dev->name, NULL, "flags-synced",
+					   flags & 0x1F) != 0)
+		return;
+	struct trace_mail tm = { .op = MAIL_FLAGS, .owner = a->dev->name, .device = true,
+				 .folder = "INBOX", .uid = uid, .flags = flags & 0x1F };
+	world_mail(a->w, &tm, false);
+	world_event(a->w, a->dev->name, NULL, "flags-synced",
 			    "the device learned the new flags from the server: every device "
 			    "shows the same state",
 			    "uid %u on %s: %s", uid, a->dev->name,
@@ -383,8 +401,12 @@ static void agent_imap_flags(void *ctx, uint32_t uid, uint32_t flags)
 static void agent_imap_expunged(void *ctx, uint32_t uid)
 {
 	struct agent_imap *a = ctx;
-	if (store_device_message_delete(a->w->store, a->dev->device_id, "INBOX", uid) == 0)
-		world_event(a->w, a->dev->name, NULL, "removed",
+	if (store_device_message_delete(a->w->store, a->dev->device_id, "INBOX", uid) != 0)
+		return;
+	struct trace_mail tm = { .op = MAIL_REMOVE, .owner = a->dev->name, .device = true,
+				 .folder = "INBOX", .uid = uid };
+	world_mail(a->w, &tm, false);
+	world_event(a->w, a->dev->name, NULL, "removed",
 			    "the message is gone from the server (an EXPUNGE, or a UID no longer "
 			    "listed when the device synchronised): the device removes its copy too",
 			    "uid %u removed from %s", uid, a->dev->name);

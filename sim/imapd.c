@@ -70,6 +70,7 @@ void world_folder_touched(struct world *w, int64_t folder)
 void world_changes_discard(struct world *w)
 {
 	w->ntouched = 0;
+	world_mail_flush(w, false);
 }
 
 /* The folder id a session has selected, or 0. */
@@ -84,6 +85,7 @@ static int64_t imapd_selected_folder(struct imapd *d)
 
 void world_changes_commit(struct world *w)
 {
+	world_mail_flush(w, true);
 	/* bump first, then poke: a poked session snapshots what is committed */
 	for (size_t i = 0; i < w->ntouched; i++)
 		(*world_version_slot(w, w->touched[i]))++;
@@ -169,6 +171,23 @@ static void imapd_claim_recent(struct imapd *d, int64_t folder, uint32_t max_uid
 	v->recent_uid = max_uid;
 }
 
+/* A folder's name as the store spells it ("INBOX" whatever the case the
+ * client used), for the trace's mailbox changes. */
+static const char *imapd_canon(struct imapd *d, int64_t id, struct store_folder *f)
+{
+	if (store_folder_get(d->w->store, id, f) != 0)
+		snprintf(f->name, sizeof f->name, "?");
+	return f->name;
+}
+
+static void imapd_mail(struct imapd *d, enum trace_mail_op op, const char *folder, uint32_t uid,
+		       uint32_t flags)
+{
+	struct trace_mail tm = { .op = op, .owner = d->acct.address, .folder = folder, .uid = uid,
+				 .flags = flags & 0x1F };
+	world_mail(d->w, &tm, true);
+}
+
 static enum imap_result imapd_folders(void *ctx, struct imap_folder **out, size_t *n)
 {
 	struct imapd *d = ctx;
@@ -244,6 +263,10 @@ static enum imap_result imapd_remove(void *ctx, const char *name)
 		return IMAP_NO_SUCH;
 	if (store_folder_delete(d->w->store, id) != 0)
 		return IMAP_FAILED;
+	struct store_folder f;
+	snprintf(f.name, sizeof f.name, "%s", name);
+	imapd_mail(d, MAIL_CLEAR, f.name, 0, 0);
+	world_mail_flush(d->w, true);
 	world_event(d->w, d->srv->name, NULL, "folder-deleted", NULL, "%s: folder \"%s\" deleted",
 		    d->acct.address, name);
 	return IMAP_OK;
@@ -270,6 +293,10 @@ static enum imap_result imapd_rename(void *ctx, const char *from, const char *to
 			uint32_t uid;
 			ok = store_message_copy(w->store, src, list[i].uid, dst, &uid) == 0 &&
 			     store_message_delete(w->store, src, list[i].uid) == 0;
+			if (ok) {
+				world_mail_add_stored(w, d->acct.address, to, dst, uid, true);
+				imapd_mail(d, MAIL_REMOVE, "INBOX", list[i].uid, 0);
+			}
 		}
 		free(list);
 		world_folder_touched(w, src);
@@ -280,15 +307,25 @@ static enum imap_result imapd_rename(void *ctx, const char *from, const char *to
 		size_t flen = strlen(from);
 		ok = ok && store_folders(w->store, d->acct.id, &fs, &nf) == 0;
 		for (size_t i = 0; ok && i < nf; i++) {
-			if (fs[i].id == src) {
-				ok = store_folder_rename(w->store, src, to) == 0;
-			} else if (strncmp(fs[i].name, from, flen) == 0 && fs[i].name[flen] == '/') {
-				struct buf nn;
-				buf_init(&nn);
+			struct buf nn;
+			buf_init(&nn);
+			if (fs[i].id == src)
+				buf_adds(&nn, to);
+			else if (strncmp(fs[i].name, from, flen) == 0 && fs[i].name[flen] == '/')
 				buf_printf(&nn, "%s%s", to, fs[i].name + flen);
+			if (nn.len) {
 				ok = store_folder_rename(w->store, fs[i].id, nn.p) == 0;
-				buf_free(&nn);
+				/* for the player: the messages now stand under the new name */
+				struct store_message *list = NULL;
+				size_t n = 0;
+				imapd_mail(d, MAIL_CLEAR, fs[i].name, 0, 0);
+				if (ok && store_folder_list(w->store, fs[i].id, &list, &n) == 0)
+					for (size_t k = 0; k < n; k++)
+						world_mail_add_stored(w, d->acct.address, nn.p, fs[i].id,
+								      list[k].uid, true);
+				free(list);
 			}
+			buf_free(&nn);
 		}
 		free(fs);
 	}
@@ -403,11 +440,15 @@ static enum imap_result imapd_set_flags(void *ctx, const char *name, const uint3
 	int64_t id;
 	if (!imapd_folder_id(d, name, &id))
 		return IMAP_NO_SUCH;
+	struct store_folder f;
+	imapd_canon(d, id, &f);
 	bool ok = store_begin(d->w->store) == 0;
-	for (size_t i = 0; ok && i < n; i++)
+	for (size_t i = 0; ok && i < n; i++) {
 		ok = store_message_set_flags(d->w->store, id, uids[i],
 					     values[i].flags & ~(uint32_t)IMAP_FLAG_RECENT,
 					     values[i].keywords) >= 0;
+		imapd_mail(d, MAIL_FLAGS, f.name, uids[i], values[i].flags);
+	}
 	world_folder_touched(d->w, id);
 	enum imap_result r = imapd_finish(d, ok);
 	if (r == IMAP_OK && n == 1) {
@@ -432,9 +473,13 @@ static enum imap_result imapd_expunge(void *ctx, const char *name, const uint32_
 	int64_t id;
 	if (!imapd_folder_id(d, name, &id))
 		return IMAP_NO_SUCH;
+	struct store_folder f;
+	imapd_canon(d, id, &f);
 	bool ok = store_begin(d->w->store) == 0;
-	for (size_t i = 0; ok && i < n; i++)
+	for (size_t i = 0; ok && i < n; i++) {
 		ok = store_message_delete(d->w->store, id, uids[i]) >= 0;
+		imapd_mail(d, MAIL_REMOVE, f.name, uids[i], 0);
+	}
 	world_folder_touched(d->w, id);
 	enum imap_result r = imapd_finish(d, ok);
 	if (r == IMAP_OK && n)
@@ -458,11 +503,17 @@ static enum imap_result imapd_copy(void *ctx, const char *from, const uint32_t *
 	if (store_folder_get(d->w->store, dst, &f) != 0)
 		return IMAP_FAILED;
 	*dest_uidvalidity = f.uidvalidity;
+	struct store_folder sf;
+	imapd_canon(d, src, &sf);
 	bool ok = store_begin(d->w->store) == 0;
 	for (size_t i = 0; ok && i < n; i++) {
 		ok = store_message_copy(d->w->store, src, uids[i], dst, &new_uids[i]) == 0;
-		if (ok && move)
+		if (ok)
+			world_mail_add_stored(d->w, d->acct.address, f.name, dst, new_uids[i], true);
+		if (ok && move) {
 			ok = store_message_delete(d->w->store, src, uids[i]) >= 0;
+			imapd_mail(d, MAIL_REMOVE, sf.name, uids[i], 0);
+		}
 	}
 	world_folder_touched(d->w, dst);
 	if (move)
@@ -495,6 +546,12 @@ static enum imap_result imapd_append(void *ctx, const char *name, uint32_t flags
 	ok = ok && store_message_add(d->w->store, id, msg, len, internaldate, flags, &s.sum, uid) == 0;
 	if (ok && keywords && *keywords)
 		ok = store_message_set_flags(d->w->store, id, *uid, flags, keywords) == 0;
+	if (ok) {
+		struct trace_mail tm = { .op = MAIL_ADD, .owner = d->acct.address, .folder = f.name,
+					 .uid = *uid, .flags = flags & 0x1F, .from = s.sum.from,
+					 .subject = s.sum.subject, .content = msg, .content_len = len };
+		world_mail(d->w, &tm, true);
+	}
 	world_summary_free(&s);
 	world_folder_touched(d->w, id);
 	enum imap_result r = imapd_finish(d, ok);

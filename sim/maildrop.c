@@ -27,6 +27,7 @@ struct maildrop {
 	struct wire out;
 	int64_t folder;      /* the locked INBOX */
 	char user[256];      /* who holds the lock, "" if nobody */
+	char address[256];   /* the account's address as the store spells it */
 };
 
 /* ---------------------------------------------------------------- locks */
@@ -102,6 +103,7 @@ static enum pop3_lock_result maildrop_lock(void *ctx, const char *user,
 	*msgs = v;
 	*n = count;
 	snprintf(m->user, sizeof m->user, "%s", user);
+	snprintf(m->address, sizeof m->address, "%s", acct.address);
 	maildrop_lock_add(w, user);
 	return POP3_LOCK_OK;
 }
@@ -136,8 +138,12 @@ static bool maildrop_update(void *ctx, const char *user, const struct pop3_msg *
 	/* RFC 1939 6: the UPDATE state removes every message marked deleted,
 	 * all or nothing */
 	bool ok = store_begin(w->store) == 0;
-	for (size_t i = 0; ok && i < n; i++)
+	for (size_t i = 0; ok && i < n; i++) {
 		ok = store_message_delete(w->store, m->folder, dele[i]->id) >= 0;
+		struct trace_mail tm = { .op = MAIL_REMOVE, .owner = m->address, .folder = "INBOX",
+					 .uid = dele[i]->id };
+		world_mail(w, &tm, true);
+	}
 	world_folder_touched(w, m->folder);
 	if (ok)
 		ok = store_commit(w->store) == 0;

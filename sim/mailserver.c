@@ -82,10 +82,17 @@ static uint32_t mailserver_store_local(struct world *w, const struct host *srv, 
 	struct world_summary s;
 	world_summary_parse(&s, full.p, full.len);
 	if (store_message_add(w->store, folder, full.p, full.len, mailserver_unix_now(w), 0,
-			      &s.sum, &uid) != 0)
+			      &s.sum, &uid) != 0) {
 		uid = 0;
-	else
+	} else {
 		world_folder_touched(w, folder); /* IMAP sessions hear of it at commit */
+		struct trace_mail tm = {
+			.op = MAIL_ADD, .owner = acct.address, .folder = "INBOX", .uid = uid,
+			.from = s.sum.from, .subject = s.sum.subject,
+			.content = full.p, .content_len = full.len,
+		};
+		world_mail(w, &tm, true);
+	}
 	world_summary_free(&s);
 	buf_free(&full);
 	return uid;

@@ -28,6 +28,33 @@ enum trace_dir {
 	DIR_S2C, /* server to client */
 };
 
+/*
+ * A change to what a server mailbox or a device holds.  The player builds
+ * its mailbox pane from these; it remembers what each one replaced, so a
+ * record says only what is new.  The transcript and JSON views skip them:
+ * the human events around them ("delivered", "pop3-deleted", "synced")
+ * tell the same story in words.
+ */
+enum trace_mail_op {
+	MAIL_ADD,     /* a message arrived: uid, flags, from, subject, content */
+	MAIL_REMOVE,  /* message uid is gone */
+	MAIL_FLAGS,   /* message uid has these flags now */
+	MAIL_CLEAR,   /* every message of the folder is gone (a device's reset) */
+};
+
+struct trace_mail {
+	enum trace_mail_op op;
+	const char *owner;      /* "bob@gmail.com" (on its server) or "bob-phone" */
+	bool device;            /* owner is a device */
+	const char *folder;     /* "INBOX", "Sent", "Archive"... */
+	uint32_t uid;           /* the server's UID; 0 for a POP3 download */
+	uint32_t flags;         /* STORE_FLAG_* bits (ADD, FLAGS) */
+	const char *from;       /* ADD: decoded From:, or NULL */
+	const char *subject;    /* ADD: decoded Subject:, or NULL */
+	const char *content;    /* ADD: the whole message */
+	size_t content_len;
+};
+
 struct trace_rec {
 	int64_t t_us;          /* simulated time */
 	const char *from;      /* host name */
@@ -41,6 +68,7 @@ struct trace_rec {
 	const char *note;      /* teaching note, or NULL */
 	uint32_t session;      /* connection id, 0 if none */
 	int64_t arrive_us;     /* for a line: when it reaches `to` */
+	const struct trace_mail *mail; /* a mailbox change (event "mail"), or NULL */
 };
 
 typedef void (*trace_sink_fn)(void *ctx, const struct trace_rec *r);

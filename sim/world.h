@@ -157,6 +157,8 @@ struct world {
 	size_t nversions;
 	int64_t *touched;          /* folders changed by the open transaction */
 	size_t ntouched;
+	struct trace_mail *pending_mail; /* mailbox changes waiting for the commit */
+	size_t npending_mail;
 	size_t nenh_seen;
 
 	int checks_passed, checks_failed;
@@ -184,6 +186,16 @@ void world_event(struct world *w, const char *host, const char *to,
 	PRINTF_LIKE(6, 7);
 /* The story's current action is finished: go on with the next. */
 void world_story_next(struct world *w);
+
+/* Tell the trace of a mailbox change (for the player's mailbox pane).
+ * pending: part of the transaction under way, told at world_changes_commit
+ * (or forgotten at world_changes_discard); else told now.  The strings are
+ * copied. */
+void world_mail(struct world *w, const struct trace_mail *m, bool pending);
+void world_mail_flush(struct world *w, bool emit);
+/* The same for a message in the store: ADD with its content, read back. */
+void world_mail_add_stored(struct world *w, const char *owner, const char *folder,
+			   int64_t folder_id, uint32_t uid, bool pending);
 
 /* "\\Seen \\Flagged", or "no flags", for events. */
 const char *world_flag_names(uint32_t flags, char *buf, size_t n);

@@ -162,6 +162,8 @@ static void view_text_safe(struct buf *b, const char *s, size_t n)
 void view_text_sink(void *ctx, const struct trace_rec *r)
 {
 	struct view_text *v = ctx;
+	if (r->mail)
+		return; /* mailbox changes feed the player; the events say it in words */
 	struct buf *b = &v->line;
 	buf_clear(b);
 	/* the time, to the millisecond, right-aligned */
@@ -218,6 +220,8 @@ static void view_json_host(struct buf *b, const char *key, const char *host)
 void view_json_sink(void *ctx, const struct trace_rec *r)
 {
 	struct view_json *v = ctx;
+	if (r->mail)
+		return; /* mailbox changes feed the player; the events say it in words */
 	struct buf *b = &v->line;
 	buf_clear(b);
 	buf_adds(b, "{\"t\":");

@@ -19,6 +19,14 @@ struct capture {
 static void capture_sink(void *ctx, const struct trace_rec *r)
 {
 	struct capture *c = ctx;
+	if (r->mail) {
+		static const char *const ops[] = { "ADD", "REMOVE", "FLAGS", "CLEAR" };
+		buf_printf(&c->all, "%lld mail %s %s %s uid %u flags %u%s%s\n", (long long)r->t_us,
+			   ops[r->mail->op], r->mail->owner, r->mail->folder, r->mail->uid,
+			   r->mail->flags, r->mail->subject ? " " : "",
+			   r->mail->subject ? r->mail->subject : "");
+		return;
+	}
 	buf_printf(&c->all, "%lld %s>%s %s%s%.*s\n", (long long)r->t_us, r->from,
 		   r->to ? r->to : "-", r->event ? r->event : "", r->event ? ": " : "",
 		   (int)r->text_len, r->text);
@@ -593,6 +601,43 @@ static void test_recent_belongs_to_one_session(void)
 	fx_free(&f);
 }
 
+static void test_mail_records_follow_the_store(void)
+{
+	struct fixture f;
+	struct buf story;
+	buf_init(&story);
+	buf_printf(&story, "%s%s", IMAP_STORY,
+		   "imap bob-phone sync\n"
+		   "imap bob-phone read 2\n"
+		   "pop3 bob-laptop fetch\n");
+	fx_run(&f, story.p);
+	buf_free(&story);
+	if (!f.ok)
+		return;
+	const char *all = f.cap.all.p;
+	/* delivery, the phone's copies, the flag on both sides, POP3's
+	 * download and the UPDATE's removals, in that order */
+	const char *steps[] = {
+		"mail ADD bob@gmail.com INBOX uid 1 flags 0 one",
+		"mail ADD bob@gmail.com INBOX uid 2 flags 0 two",
+		"mail ADD bob-phone INBOX uid 1 flags 0 one",
+		"mail FLAGS bob@gmail.com INBOX uid 2 flags 1",
+		"mail FLAGS bob-phone INBOX uid 2 flags 1",
+		"mail ADD bob-laptop INBOX uid 0 flags 0 one",
+		"mail REMOVE bob@gmail.com INBOX uid 1 flags 0",
+		"mail REMOVE bob@gmail.com INBOX uid 2 flags 0",
+	};
+	const char *at = all;
+	for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+		const char *hit = at ? strstr(at, steps[i]) : NULL;
+		if (!hit)
+			fprintf(stderr, "missing or out of order: %s\n", steps[i]);
+		CHECK(hit != NULL);
+		at = hit;
+	}
+	fx_free(&f);
+}
+
 static void test_open_session_left_open_is_freed(void)
 {
 	struct fixture f;
@@ -630,6 +675,7 @@ int main(void)
 	RUN(test_pop3_delete_is_imap_expunge);
 	RUN(test_imap_read_beyond_view);
 	RUN(test_open_session_left_open_is_freed);
+	RUN(test_mail_records_follow_the_store);
 	RUN(test_idle_survives_an_hour);
 	RUN(test_store_on_vanished_message);
 	RUN(test_recent_belongs_to_one_session);

@@ -1,0 +1,118 @@
+/*
+ * playback.h - a recorded run, for the player: every trace record kept
+ * compactly, the steps a class walks through, and the mailboxes as they
+ * were after any step.
+ *
+ * The simulation runs to its end first (it is fast), with pb_sink as a
+ * trace sink.  Then the player moves a cursor over the steps.  Moving
+ * backwards is replaying the records the other way: each mailbox change
+ * remembers what it replaced the first time it was applied, so going back
+ * is exact and costs only the changes passed over - never a walk over the
+ * whole trace.  No curses here: the model is tested on its own.
+ */
+#ifndef MAILSIM_PLAYBACK_H
+#define MAILSIM_PLAYBACK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "trace.h"
+
+#define PB_NONE UINT32_MAX
+
+/* A host of the world, for the map. */
+struct pb_host {
+	const char *name;
+	bool server;             /* a mail server (else a device) */
+	const char *owner;       /* a device's owner address, or NULL */
+	uint32_t home;           /* a device's server (host index), or PB_NONE */
+};
+
+/* A link of the world, for the map. */
+struct pb_link {
+	uint32_t a, b;           /* host indexes */
+	int64_t latency_us;
+};
+
+/* One step, with its strings resolved (valid while the playback lives). */
+struct pb_step {
+	size_t index;            /* 0-based step number */
+	int64_t t_us;            /* simulated time it was sent (or happened) */
+	int64_t arrive_us;       /* a line: when it arrived; else t_us */
+	uint32_t from, to;       /* host indexes; PB_NONE if not a host ("dns", "story") */
+	const char *from_name, *to_name; /* as recorded ("dns", "story", "check"...) */
+	enum trace_proto proto;
+	enum trace_dir dir;
+	const char *event;       /* NULL for a protocol line */
+	const char *text;
+	size_t text_len;
+	const char *note;        /* NULL if none */
+	uint32_t session;        /* connection id, 0 if none */
+	bool is_reply;           /* a server's reply line that ends a reply (for quiz mode):
+				  * SMTP "NNN text" (not "NNN-"), POP3 "+OK"/"-ERR" first line,
+				  * IMAP tagged "tag OK|NO|BAD" line */
+	bool is_note;            /* a scenario `note` (a banner that pauses auto-play) */
+	uint32_t changes;        /* how many mailbox changes this step brings */
+};
+
+/* A message as a mailbox or a device holds it at the current step. */
+struct pb_msg {
+	uint32_t uid;
+	uint32_t flags;          /* STORE_FLAG_* */
+	const char *from, *subject;
+	const char *content;
+	size_t content_len;
+	size_t changed_at;       /* the step that last added or changed it (for flashing) */
+};
+
+struct playback;
+
+struct playback *pb_new(void);
+void pb_free(struct playback *pb);
+
+/* The world's hosts and links, given before the run (names are copied). */
+uint32_t pb_add_host(struct playback *pb, const char *name, bool server, const char *owner,
+		     const char *home_server);
+void pb_add_link(struct playback *pb, const char *a, const char *b, int64_t latency_us);
+size_t pb_nhosts(const struct playback *pb);
+const struct pb_host *pb_host(const struct playback *pb, uint32_t i);
+size_t pb_nlinks(const struct playback *pb);
+const struct pb_link *pb_link(const struct playback *pb, size_t i);
+uint32_t pb_host_find(const struct playback *pb, const char *name); /* or PB_NONE */
+
+/* The trace sink that records the run (ctx = the playback). */
+void pb_sink(void *ctx, const struct trace_rec *r);
+
+/* Steps: every record except mailbox changes, in order. */
+size_t pb_nsteps(const struct playback *pb);
+bool pb_get_step(const struct playback *pb, size_t i, struct pb_step *out);
+
+/* The cursor: the mailboxes as they were after step i (i = SIZE_MAX: before
+ * the first step).  Cost: the mailbox changes between the old and the new
+ * position. */
+void pb_seek(struct playback *pb, size_t i);
+size_t pb_position(const struct playback *pb);
+
+/* The mailbox model at the cursor.  Owners in order of first appearance
+ * (server mailboxes and devices alike), their folders in order of first
+ * appearance (INBOX first), and the messages of a folder in UID order
+ * (POP3 downloads, uid 0, in arrival order). */
+size_t pb_nowners(const struct playback *pb);
+const char *pb_owner(const struct playback *pb, size_t i, bool *device);
+size_t pb_nfolders(const struct playback *pb, size_t owner);
+const char *pb_folder(const struct playback *pb, size_t owner, size_t folder);
+size_t pb_nmsgs(const struct playback *pb, size_t owner, size_t folder);
+bool pb_get_msg(const struct playback *pb, size_t owner, size_t folder, size_t i,
+		struct pb_msg *out);
+
+/* The ladder: the steps of the same session before and after step i
+ * (SIZE_MAX when there is none), so that a view can draw a window of a
+ * conversation without walking the trace. */
+size_t pb_session_prev(const struct playback *pb, size_t i);
+size_t pb_session_next(const struct playback *pb, size_t i);
+
+/* The next / previous step that is a scenario `note`, a reply, ... */
+size_t pb_find_next(const struct playback *pb, size_t from, bool (*match)(const struct pb_step *));
+
+#endif
