@@ -1,6 +1,14 @@
 /*
- * agent.c - the user agents: a device sending mail, and a raw session
- * typed line by line as a student would into telnet.
+ * agent.c - the user agents, and raw sessions.
+ *
+ *   send          compose an RFC 5322 message, submit it on port 587 with
+ *                 AUTH, and (for a device that reads mail with IMAP) save a
+ *                 copy in Sent with APPEND
+ *   pop3 fetch    download into the device's own store, deleting on the
+ *                 server unless `keep`
+ *   imap ...      one IMAP task from the device's view of its INBOX, or a
+ *                 background IDLE session that applies what the server pushes
+ *   session       lines typed one by one, as a student would into telnet
  */
 #include <stdio.h>
 #include <stdlib.h>
