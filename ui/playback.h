@@ -114,5 +114,7 @@ size_t pb_session_next(const struct playback *pb, size_t i);
 
 /* The next / previous step that is a scenario `note`, a reply, ... */
 size_t pb_find_next(const struct playback *pb, size_t from, bool (*match)(const struct pb_step *));
+/* The same backwards, from from - 1 (from = SIZE_MAX: from the last step). */
+size_t pb_find_prev(const struct playback *pb, size_t from, bool (*match)(const struct pb_step *));
 
 #endif
