@@ -4,7 +4,7 @@
 #   make test       build and run every test; ends with "N passed, N failed"
 #   make check      the same suite built with AddressSanitizer + UBSan
 #   make bench      the benchmarks (speed and memory goals live here)
-#   make run        play the default lesson
+#   make run        the lesson menu on a terminal (else the first lesson's transcript)
 #   make install    install into $(PREFIX) (default /usr/local); DESTDIR works
 #   make clean
 
@@ -23,15 +23,21 @@ ifeq ($(shell $(PKG_CONFIG) --exists sqlite3 && echo yes),)
 $(error SQLite development files not found: install them with 'apt-get install libsqlite3-dev')
 endif
 
+ifeq ($(shell $(PKG_CONFIG) --exists ncursesw && echo yes),)
+$(error ncursesw (wide-character ncurses) development files not found: install them with 'apt-get install libncurses-dev')
+endif
+
 SQLITE_CFLAGS := $(shell $(PKG_CONFIG) --cflags sqlite3)
 SQLITE_LIBS   := $(shell $(PKG_CONFIG) --libs sqlite3)
+NCURSES_CFLAGS := $(shell $(PKG_CONFIG) --cflags ncursesw)
+NCURSES_LIBS   := $(shell $(PKG_CONFIG) --libs ncursesw)
 
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wformat=2 -Wno-format-nonliteral -Wvla
 BASEFLAGS := -std=c17 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L \
            -Iprotocols -Isim -Iui $(SQLITE_CFLAGS) $(WARN) -MMD -MP
 CFLAGS  ?= -O2 -g
-LDLIBS  := $(SQLITE_LIBS) -lm
+LDLIBS  := $(SQLITE_LIBS) $(NCURSES_LIBS) -lm
 
 # The sanitizer build used by `make check`.
 ifeq ($(SAN),1)
@@ -72,6 +78,11 @@ $(LIB): $(LIB_OBJ)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
+# Only the player sees curses' feature macros; main.c learns where the
+# lessons are installed (the menu's last resort).
+$(BUILD)/ui/player.o: BASEFLAGS += $(NCURSES_CFLAGS)
+$(BUILD)/ui/main.o: BASEFLAGS += -DMAILSIM_DATADIR='"$(DATADIR)"'
+
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(BASEFLAGS) $(CFLAGS) -c -o $@ $<
@@ -108,8 +119,11 @@ $(BUILD)/tests/bench/%.o: tests/bench/%.c
 bench: $(mailsim_bin) $(BENCH_BIN)
 	@sh tests/bench.sh ./$(mailsim_bin) $(BENCH_BIN)
 
+# On a terminal: the lesson menu (pop3-vs-imap selected); otherwise the
+# transcript of the first lesson.
 run: $(mailsim_bin)
-	./$(mailsim_bin) run scenarios/smtp-send.scn
+	@if [ -t 0 ] && [ -t 1 ]; then ./$(mailsim_bin); \
+	else ./$(mailsim_bin) run scenarios/smtp-send.scn; fi
 
 install: $(mailsim_bin)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(DATADIR)/scenarios

@@ -3,22 +3,33 @@
  *
  *   mailsim run [--json] [--db FILE] [--seed N] FILE
  *   mailsim validate FILE...
+ *   mailsim play [--mono] [--quiz] [--step N] [--no-anim] FILE
+ *   mailsim            (on a terminal: the lesson menu)
  *
  * Exit status: 0 every check passed; 1 a check failed; 2 the command line
  * or the scenario file is wrong (nothing was played); 3 the run itself
  * failed (the store could not be opened, say).
  */
+#include <dirent.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "playback.h"
+#include "player.h"
 #include "scenario.h"
 #include "store.h"
 #include "view.h"
 #include "world.h"
 
 #define MAILSIM_VERSION "0.1.0"
+
+/* Where `make install` puts the lessons (the menu looks there last). */
+#ifndef MAILSIM_DATADIR
+#define MAILSIM_DATADIR "/usr/local/share/mailsim"
+#endif
 
 enum {
 	EXIT_CHECKS_PASSED = 0,
@@ -32,13 +43,15 @@ static void usage(FILE *out)
 	fputs("usage: mailsim COMMAND [OPTIONS] [FILE]\n"
 	      "\n"
 	      "A teaching mail-system simulator: user agents, mail servers and mailboxes\n"
-	      "exchanging real SMTP over simulated links.\n"
+	      "exchanging real SMTP, POP3 and IMAP over simulated links.\n"
 	      "\n"
 	      "commands:\n"
+	      "  play FILE       play a scenario on the terminal (map, ladder, mailboxes)\n"
 	      "  run FILE        play a scenario headless and print every step\n"
 	      "  validate FILE   check scenario files without playing them\n"
 	      "  help            this text\n"
 	      "  version         the version\n"
+	      "  (none)          on a terminal: the menu of the shipped lessons\n"
 	      "\n"
 	      "options of run:\n"
 	      "  --json          JSON Lines instead of the transcript\n"
@@ -46,6 +59,15 @@ static void usage(FILE *out)
 	      "  --seed N        override the scenario's seed\n"
 	      "  -q, --quiet     print only the checks\n"
 	      "  -h, --help      this text\n"
+	      "\n"
+	      "options of play:\n"
+	      "  --mono          no colour (also when NO_COLOR is set)\n"
+	      "  --quiz          stop before each server reply: the class guesses it\n"
+	      "  --step N        start paused at step N\n"
+	      "  --paused        start paused (at the beginning)\n"
+	      "  --speed X       0.25, 0.5, 1, 2, 4, 8 or 16\n"
+	      "  --no-anim       no token animation (tokens jump to their end)\n"
+	      "  --seed N        override the scenario's seed\n"
 	      "\n"
 	      "exit status: 0 all checks passed, 1 a check failed, 2 bad command line or\n"
 	      "scenario file (errors as FILE:LINE:COL: error: MESSAGE), 3 the run failed.\n"
@@ -237,8 +259,274 @@ static int cmd_validate(int argc, char **argv)
 	return status;
 }
 
+
+/* Run the whole scenario with the playback recording, then play it on the
+ * terminal.  The world is freed before the player starts: the playback
+ * keeps its own copy of everything it shows. */
+static int play_file(const char *path, const char *seed, struct player_opts *po,
+		     enum player_exit *how)
+{
+	struct scenario *scn;
+	if (scn_parse_file(path, &scn, stderr) != 0)
+		return EXIT_USAGE;
+	if (seed) {
+		char *end;
+		unsigned long long v = strtoull(seed, &end, 10);
+		if (!*seed || *end) {
+			fprintf(stderr, "mailsim play: --seed wants a number, not '%s'\n", seed);
+			scn_free(scn);
+			return EXIT_USAGE;
+		}
+		scn->seed = v;
+	}
+	char err[512];
+	struct store *st;
+	if (store_open(&st, NULL, err, sizeof err) != 0) {
+		fprintf(stderr, "mailsim: %s\n", err);
+		scn_free(scn);
+		return EXIT_RUNTIME;
+	}
+	struct world w;
+	if (world_init(&w, scn, st, err, sizeof err) != 0) {
+		fprintf(stderr, "mailsim: %s\n", err);
+		world_free(&w);
+		store_close(st);
+		scn_free(scn);
+		return EXIT_RUNTIME;
+	}
+	struct playback *pb = pb_new();
+	/* servers first: a device names its home server */
+	for (size_t i = 0; i < w.nhosts; i++)
+		if (w.hosts[i].kind == HOST_SERVER)
+			pb_add_host(pb, w.hosts[i].name, true, NULL, NULL);
+	for (size_t i = 0; i < w.nhosts; i++) {
+		const struct host *h = &w.hosts[i];
+		if (h->kind == HOST_DEVICE)
+			pb_add_host(pb, h->name, false, h->owner ? h->owner->address : NULL,
+				    h->server ? h->server->name : NULL);
+	}
+	for (size_t i = 0; i < w.nlinks; i++)
+		pb_add_link(pb, w.links[i].a->name, w.links[i].b->name, w.links[i].latency_us);
+	trace_add_sink(&w.trace, pb_sink, pb);
+	world_run(&w);
+	world_check(&w);
+	int status = w.checks_failed ? EXIT_CHECK_FAILED : EXIT_CHECKS_PASSED;
+	char title[256];
+	snprintf(title, sizeof title, "%s", scn->title ? scn->title : path);
+	world_free(&w);
+	store_close(st);
+	scn_free(scn);
+
+	po->title = title;
+	*how = player_run(pb, po);
+	pb_free(pb);
+	return status;
+}
+
+static bool no_color(void)
+{
+	const char *nc = getenv("NO_COLOR");
+	return nc && *nc;
+}
+
+static int cmd_play(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "mono", no_argument, NULL, 'm' },
+		{ "quiz", no_argument, NULL, 'Q' },
+		{ "step", required_argument, NULL, 'n' },
+		{ "paused", no_argument, NULL, 'P' },
+		{ "speed", required_argument, NULL, 'v' },
+		{ "no-anim", no_argument, NULL, 'A' },
+		{ "seed", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct player_opts po = {
+		.mono = no_color(),
+		.anim = true,
+		.autoplay = true,
+		.start = SIZE_MAX,
+		.speed = PLAYER_SPEED_1X,
+	};
+	const char *seed = NULL;
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'm':
+			po.mono = true;
+			break;
+		case 'Q':
+			po.quiz = true;
+			break;
+		case 'n': {
+			char *end;
+			unsigned long long v = strtoull(optarg, &end, 10);
+			if (!*optarg || *end) {
+				fprintf(stderr, "mailsim play: --step wants a number, not '%s'\n", optarg);
+				return EXIT_USAGE;
+			}
+			po.start = v == 0 ? SIZE_MAX : (size_t)(v - 1);
+			po.autoplay = false;
+			break;
+		}
+		case 'P':
+			po.autoplay = false;
+			break;
+		case 'v': {
+			static const char *const names[PLAYER_NSPEEDS] = { "0.25", "0.5", "1", "2",
+									   "4", "8", "16" };
+			int k = -1;
+			for (int i = 0; i < PLAYER_NSPEEDS; i++)
+				if (strcmp(optarg, names[i]) == 0 ||
+				    (strncmp(optarg, names[i], strlen(names[i])) == 0 &&
+				     strcmp(optarg + strlen(names[i]), "x") == 0))
+					k = i;
+			if (k < 0) {
+				fprintf(stderr, "mailsim play: --speed is one of 0.25 0.5 1 2 4 8 16\n");
+				return EXIT_USAGE;
+			}
+			po.speed = k;
+			break;
+		}
+		case 'A':
+			po.anim = false;
+			break;
+		case 's':
+			seed = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			fputs("mailsim: try 'mailsim help'\n", stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind != argc - 1) {
+		fputs("mailsim play: expected one scenario FILE (try 'mailsim help')\n", stderr);
+		return EXIT_USAGE;
+	}
+	if (!isatty(STDOUT_FILENO) || !isatty(STDIN_FILENO)) {
+		fputs("mailsim play needs a terminal; use 'mailsim run FILE' for a transcript\n", stderr);
+		return EXIT_USAGE;
+	}
+	enum player_exit how;
+	int status = play_file(argv[optind], seed, &po, &how);
+	player_screen_close();
+	return status;
+}
+
+/* ---- the lesson menu */
+
+static int lesson_cmp(const void *a, const void *b)
+{
+	const struct player_lesson *x = a, *y = b;
+	return strcmp(x->path, y->path);
+}
+
+/* The shipped lessons: $MAILSIM_SCENARIOS, else ./scenarios, else the
+ * installed share directory (MAILSIM_DATADIR/scenarios). */
+static size_t find_lessons(struct player_lesson **out)
+{
+	const char *env = getenv("MAILSIM_SCENARIOS");
+	const char *dirs[3] = { env && *env ? env : NULL, "scenarios", MAILSIM_DATADIR "/scenarios" };
+	struct player_lesson *l = NULL;
+	size_t n = 0, cap = 0;
+	for (size_t d = 0; d < 3 && n == 0; d++) {
+		if (!dirs[d])
+			continue;
+		DIR *dir = opendir(dirs[d]);
+		if (!dir)
+			continue;
+		FILE *devnull = fopen("/dev/null", "w");
+		struct dirent *e;
+		while ((e = readdir(dir)) != NULL) {
+			size_t len = strlen(e->d_name);
+			if (len < 5 || strcmp(e->d_name + len - 4, ".scn") != 0)
+				continue;
+			struct buf path;
+			buf_init(&path);
+			buf_printf(&path, "%s/%s", dirs[d], e->d_name);
+			struct scenario *scn;
+			if (scn_parse_file(path.p, &scn, devnull ? devnull : stderr) != 0) {
+				buf_free(&path);
+				continue;
+			}
+			struct buf about;
+			buf_init(&about);
+			for (size_t i = 0; i < scn->nabout; i++) {
+				if (i)
+					buf_adds(&about, "\n\n");
+				buf_adds(&about, scn->about[i]);
+			}
+			if (n == cap) {
+				cap = cap ? cap * 2 : 16;
+				l = xrealloc(l, cap * sizeof *l);
+			}
+			l[n].path = buf_steal(&path);
+			l[n].title = xstrdup(scn->title ? scn->title : e->d_name);
+			l[n].about = buf_steal(&about);
+			n++;
+			scn_free(scn);
+		}
+		if (devnull)
+			fclose(devnull);
+		closedir(dir);
+	}
+	if (n)
+		qsort(l, n, sizeof *l, lesson_cmp);
+	*out = l;
+	return n;
+}
+
+static int cmd_menu(void)
+{
+	struct player_lesson *l;
+	size_t n = find_lessons(&l);
+	size_t sel = 0;
+	for (size_t i = 0; i < n; i++)
+		if (strstr(l[i].path, "/pop3-vs-imap.scn"))
+			sel = i;
+	bool mono = no_color();
+	int status = 0;
+	for (;;) {
+		int k = player_menu(l, n, &sel, mono);
+		if (k < 0)
+			break;
+		struct player_opts po = {
+			.mono = mono,
+			.anim = true,
+			.autoplay = true,
+			.start = SIZE_MAX,
+			.speed = PLAYER_SPEED_1X,
+			.from_menu = true,
+		};
+		enum player_exit how = PLAYER_QUIT;
+		player_screen_close(); /* while the lesson is simulated, a plain terminal */
+		int st = play_file(l[k].path, NULL, &po, &how);
+		if (st == EXIT_USAGE || st == EXIT_RUNTIME) {
+			status = st;
+			break;
+		}
+		if (how == PLAYER_QUIT)
+			break;
+	}
+	player_screen_close();
+	for (size_t i = 0; i < n; i++) {
+		free(l[i].path);
+		free(l[i].title);
+		free(l[i].about);
+	}
+	free(l);
+	return status;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc < 2 && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO))
+		return cmd_menu();
 	if (argc < 2) {
 		usage(stderr);
 		return EXIT_USAGE;
@@ -246,6 +534,8 @@ int main(int argc, char **argv)
 	const char *cmd = argv[1];
 	if (strcmp(cmd, "run") == 0)
 		return cmd_run(argc - 1, argv + 1);
+	if (strcmp(cmd, "play") == 0)
+		return cmd_play(argc - 1, argv + 1);
 	if (strcmp(cmd, "validate") == 0)
 		return cmd_validate(argc - 1, argv + 1);
 	if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {

@@ -10,10 +10,12 @@
  * pair of names is one id, because a run has few of them.
  *
  * Mailbox changes are kept apart, in order, each tagged with the step it
- * follows: the changes recorded after step k and before step k+1 belong to
- * step k.  Changes recorded before the first step belong to step 0, so the
- * cursor before the first step (SIZE_MAX) shows the state before any
- * change.  Because the tags never decrease, "the changes up to step k" is
+ * leads to: the changes recorded after step k-1 and before step k belong
+ * to step k.  The simulation tells a change just before the event that
+ * says it in words ("delivered", "pop3-deleted", "removed"), so a change
+ * shows on the screen with its explanation, not one step early.  Changes
+ * after the last step belong to the last step; the cursor before the
+ * first step (SIZE_MAX) shows the state before any change.  Because the tags never decrease, "the changes up to step k" is
  * a prefix of the array, found by binary search.
  *
  * The model.  Owners (in order of first appearance), their folders (INBOX
@@ -667,7 +669,7 @@ static void pb_record_mail(struct playback *pb, const struct trace_mail *m)
 	}
 	uint32_t f = pb_folder_get(pb, o, fname);
 	struct pb_chg c = {
-		.step = pb->nsteps ? (uint32_t)(pb->nsteps - 1) : 0,
+		.step = (uint32_t)pb->nsteps, /* the step that comes next */
 		.folder = f,
 		.uid = m->uid,
 		.flags = m->flags,
@@ -757,9 +759,12 @@ size_t pb_nsteps(const struct playback *pb)
 	return pb->nsteps;
 }
 
-/* The first change that belongs to a step after `step`. */
+/* The first change that belongs to a step after `step` (the last step
+ * takes every change recorded after it too). */
 static size_t pb_chg_end(const struct playback *pb, size_t step)
 {
+	if (pb->nsteps && step >= pb->nsteps - 1)
+		return pb->nchgs;
 	size_t lo = 0, hi = pb->nchgs;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
@@ -903,6 +908,15 @@ static void pb_undo_push(struct playback *pb, struct pb_entry e)
 	pb->undo[pb->nundo++] = e;
 }
 
+/* The step a change shows at: its tag, except that a change recorded after
+ * the last step shows at the last step. */
+static uint32_t pb_chg_step(const struct playback *pb, const struct pb_chg *c)
+{
+	if (pb->nsteps && c->step >= pb->nsteps)
+		return (uint32_t)(pb->nsteps - 1);
+	return c->step;
+}
+
 static void pb_apply(struct playback *pb, size_t ci)
 {
 	struct pb_chg *c = &pb->chgs[ci];
@@ -911,7 +925,7 @@ static void pb_apply(struct playback *pb, size_t ci)
 	c->undo_n = 0;
 	switch ((enum trace_mail_op)c->op) {
 	case MAIL_ADD: {
-		struct pb_entry e = { c->uid, c->flags, (uint32_t)ci, c->step };
+		struct pb_entry e = { c->uid, c->flags, (uint32_t)ci, pb_chg_step(pb, c) };
 		p = pb_entry_find(f, c->uid);
 		if (p != SIZE_MAX) {
 			pb_undo_push(pb, f->v[p]);
@@ -936,7 +950,7 @@ static void pb_apply(struct playback *pb, size_t ci)
 			pb_undo_push(pb, f->v[p]);
 			c->undo_n = 1;
 			f->v[p].flags = c->flags;
-			f->v[p].changed_at = c->step;
+			f->v[p].changed_at = pb_chg_step(pb, c);
 		}
 		break;
 	case MAIL_CLEAR:

@@ -1,0 +1,190 @@
+#!/bin/sh
+# The player on a real terminal, driven through tmux: start it in a detached
+# session of a fixed size, send keys, capture the screen and compare it with
+# the golden screens in tests/ui/ (text, and with -e the colour escapes).
+#
+#   sh tests/suites/ui.sh ./mailsim
+#   UPDATE_GOLDEN=1 sh tests/suites/ui.sh ./mailsim   # rewrite tests/ui/*.txt
+#
+# Paused screens are deterministic (--step N --no-anim: nothing on screen
+# depends on the wall clock).  The last line is "N passed, N failed".
+mailsim=${1:-./mailsim}
+unset NO_COLOR
+passed=0
+failed=0
+if ! command -v tmux >/dev/null 2>&1; then
+	echo "tmux not found: the UI tests need it (apt-get install tmux); skipped"
+	echo "0 passed, 0 failed"
+	exit 0
+fi
+case $mailsim in /*) ;; *) mailsim=$(pwd)/$mailsim ;; esac
+golden=tests/ui
+tmp=$(mktemp -d)
+# one tmux server per start (a fresh socket: no race with the one dying)
+n=0
+sock=mailsim-ui-$$-0
+T() { tmux -L "$sock" -f /dev/null "$@"; }
+trap 'T kill-server >/dev/null 2>&1; rm -rf "$tmp"' EXIT
+
+ok() { passed=$((passed + 1)); }
+fail() { failed=$((failed + 1)); echo "FAIL $*"; }
+
+# start W H ARGS...: the player in a fresh session; after it ends, the
+# pane shows its exit status and the terminal's modes.
+start() {
+	w=$1 h=$2
+	shift 2
+	T kill-server >/dev/null 2>&1
+	n=$((n + 1))
+	sock=mailsim-ui-$$-$n
+	T new-session -d -x "$w" -y "$h" -e LANG=C.UTF-8 -e LC_ALL=C.UTF-8 ${NO_COLOR:+-e NO_COLOR=1} \
+		"trap : INT; cd '$(pwd)' && '$mailsim' $*; echo \"EXIT=\$?\"; stty -a | tr ';' '\\n' | grep -E -- '(^| )-?(icanon|echo)( |\$)' | tr '\\n' ' '; echo; sleep 60"
+}
+screen() { T capture-pane -p "$@"; }
+# wait_for TEXT: until the screen shows TEXT (at most 5 s)
+wait_for() {
+	i=0
+	while [ $i -lt 50 ]; do
+		screen | grep -qF -- "$1" && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
+keys() { T send-keys "$@"; sleep 0.2; }
+
+# golden NAME [capture options]: compare the screen with tests/ui/NAME.txt
+golden() {
+	name=$1
+	shift
+	screen "$@" >"$tmp/$name.txt"
+	if [ -n "$UPDATE_GOLDEN" ]; then
+		cp "$tmp/$name.txt" "$golden/$name.txt"
+		ok
+	elif cmp -s "$tmp/$name.txt" "$golden/$name.txt"; then
+		ok
+	else
+		fail "screen $name differs from $golden/$name.txt:"
+		diff "$golden/$name.txt" "$tmp/$name.txt" | head -30
+	fi
+}
+expect() { # expect NAME TEXT: the screen shows TEXT
+	if wait_for "$2"; then ok; else fail "$1: no '$2' on the screen:"; screen; fi
+}
+expect_not() {
+	if screen | grep -qF -- "$2"; then fail "$1: '$2' on the screen"; else ok; fi
+}
+
+# --- not a terminal: play says to use run
+"$mailsim" play scenarios/smtp-send.scn </dev/null >"$tmp/o" 2>&1
+if [ $? -eq 2 ] && grep -qF "use 'mailsim run FILE'" "$tmp/o"; then ok; else fail "play without a terminal"; cat "$tmp/o"; fi
+
+# --- smtp-send: map with the token, the ladder, the explanation (colour and text)
+start 80 24 play --no-anim --step 20 scenarios/smtp-send.scn
+expect "smtp-send starts" "step 20/"
+golden smtp-send-step20
+golden smtp-send-step20-colour -e
+# n, n, n, p: step 22, exactly what a fresh start at 22 shows
+keys n; keys n; keys n; keys p
+expect "n and p" "step 22/"
+screen >"$tmp/walked.txt"
+start 80 24 play --no-anim --step 22 scenarios/smtp-send.scn
+expect "smtp-send at 22" "step 22/"
+screen >"$tmp/direct.txt"
+if cmp -s "$tmp/walked.txt" "$tmp/direct.txt"; then ok; else fail "n n n p differs from --step 22"; diff "$tmp/direct.txt" "$tmp/walked.txt"; fi
+keys End
+expect "End" "step 156/156"
+keys Home
+expect "Home" "step 0/156"
+keys g 4 0 Enter
+expect "g 40" "step 40/156"
+keys + +
+expect "+ +" " 4x "
+keys - - - - - - -
+expect "- to the slowest" " 0.25x "
+keys '?'
+expect "help" "previous step (exact"
+golden help
+keys x
+expect_not "help closes" "previous step (exact"
+
+# --- pop3-vs-imap: the mailboxes before and after POP3's QUIT (100x30)
+start 100 30 play --no-anim --step 510 scenarios/pop3-vs-imap.scn
+expect "pop3-vs-imap before QUIT" "step 510/"
+golden pop3-vs-imap-510
+start 100 30 play --no-anim --step 516 scenarios/pop3-vs-imap.scn
+expect "pop3-vs-imap after QUIT" "step 516/"
+golden pop3-vs-imap-516
+# --mono: the same screen without a colour
+start 100 30 play --mono --no-anim --step 516 scenarios/pop3-vs-imap.scn
+expect "mono" "step 516/"
+golden pop3-vs-imap-516-mono -e
+if screen -e | grep -qE '\[(3[0-7]|4[0-7]|38;|48;)'; then fail "--mono screen has colours"; else ok; fi
+NO_COLOR=1 start 80 24 play --no-anim --step 516 scenarios/pop3-vs-imap.scn
+expect "NO_COLOR" "step 516/"
+if screen -e | grep -qE '\[(3[0-7]|4[0-7]|38;|48;)'; then fail "NO_COLOR screen has colours"; else ok; fi
+
+# --- imap-two-devices: the \Seen flag has reached the phone
+start 80 24 play --no-anim --step 413 scenarios/imap-two-devices.scn
+expect "imap-two-devices" "step 413/"
+golden imap-two-devices-413
+
+# --- resize: the layout follows, then says the terminal is too small
+start 100 30 play --no-anim --step 20 scenarios/smtp-send.scn
+expect "resize start" "step 20/"
+T resize-window -x 80 -y 24
+sleep 0.3
+expect "resize to 80x24" "step 20/"
+golden resize-80x24
+T resize-window -x 60 -y 20
+expect "too small" "mailsim needs at least 80x24 (now 60x20)"
+T resize-window -x 100 -y 30
+expect "back to 100x30" "step 20/"
+
+# --- quiz: stop before the reply, any key reveals it
+start 80 24 play --quiz --no-anim --step 15 scenarios/smtp-send.scn
+expect "quiz start" "step 15/"
+keys n
+expect "quiz asks" "what will the server answer?"
+expect_not "quiz hides the reply" "250 2.1.0 Ok"
+keys x
+expect "quiz reveals" "250 2.1.0 Ok"
+
+# --- the source of a message, encoded words decoded beside
+start 100 30 play --no-anim --step 156 scenarios/smtp-send.scn
+expect "source start" "step 156/"
+keys Tab
+keys Enter
+expect "source view" "Received: from"
+keys q
+expect_not "source closes" "Received: from"
+
+# --- q leaves the terminal as it found it
+start 80 24 play --no-anim --step 3 scenarios/smtp-send.scn
+expect "quit start" "step 3/"
+keys q
+expect "q quits" "EXIT=0"
+expect "q restores icanon" " icanon"
+expect "q restores echo" " echo"
+expect_not "q: no -icanon" "-icanon"
+# --- Ctrl-C too
+start 80 24 play --paused scenarios/smtp-send.scn
+expect "ctrl-c start" "step 0/"
+keys C-c
+expect "ctrl-c ends" "EXIT=130"
+expect "ctrl-c restores icanon" " icanon"
+expect_not "ctrl-c: no -icanon" "-icanon"
+expect_not "ctrl-c: no -echo" "-echo "
+
+# --- the menu: no arguments on a terminal, pop3-vs-imap selected
+start 80 24
+expect "menu" "mailsim · lessons"
+expect "menu default" "pop3-vs-imap.scn"
+keys Enter
+expect "menu plays" "POP3 vs IMAP"
+keys q
+expect "back to the menu" "mailsim · lessons"
+keys q
+expect "menu quits" "EXIT=0"
+
+echo "$passed passed, $failed failed"

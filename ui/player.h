@@ -1,0 +1,65 @@
+/*
+ * player.h - the terminal player (ncursesw): a recorded run (playback.h)
+ * shown as a map, a ladder diagram, the teaching note, the mailboxes and a
+ * status line; and the lesson menu that `mailsim` opens with no arguments.
+ *
+ * The simulation has already run to its end when the player starts: the
+ * player only moves a cursor over the steps, so going back is exact.
+ * Drawing reads a window of steps around the cursor (pb_session_prev, a
+ * bounded look-back), never the whole trace.
+ *
+ * The terminal is always given back: endwin() at the end, at exit, and
+ * from SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGSEGV, SIGBUS, SIGFPE and SIGABRT
+ * (the handler restores the terminal, then re-raises the signal).
+ */
+#ifndef MAILSIM_PLAYER_H
+#define MAILSIM_PLAYER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "playback.h"
+
+#define PLAYER_MIN_COLS 80
+#define PLAYER_MIN_LINES 24
+
+struct player_opts {
+	const char *title;     /* the scenario's title, or its file name */
+	bool mono;             /* --mono or NO_COLOR: no colour at all */
+	bool quiz;             /* --quiz: stop before each server reply */
+	bool anim;             /* false with --no-anim: tokens jump, no timing on screen */
+	bool autoplay;         /* start playing (else paused) */
+	size_t start;          /* the step to start at (0-based), or SIZE_MAX: before the first */
+	int speed;             /* index into the speeds (0.25x .. 16x); 2 is 1x */
+	bool from_menu;        /* q goes back to the menu */
+};
+
+/* Speeds offered by + and -. */
+#define PLAYER_NSPEEDS 7
+#define PLAYER_SPEED_1X 2
+
+enum player_exit {
+	PLAYER_QUIT,           /* q: leave the program (or the menu) */
+	PLAYER_BACK,           /* q from a lesson opened by the menu: back to it */
+};
+
+/* Play a recorded run on the terminal until the user quits. */
+enum player_exit player_run(struct playback *pb, const struct player_opts *o);
+
+/* A shipped lesson, for the menu. */
+struct player_lesson {
+	char *path;            /* scenarios/pop3-vs-imap.scn */
+	char *title;           /* its `title`, or the file name */
+	char *about;           /* its `about` paragraphs joined by blank lines, or "" */
+};
+
+/* The lesson menu: the index chosen with Enter, or -1 (q).  `*sel` is the
+ * selection to start on and is left on the last one. */
+int player_menu(const struct player_lesson *l, size_t n, size_t *sel, bool mono);
+
+/* Open / close the terminal (idempotent; also used by main.c between the
+ * menu and a lesson while the simulation runs). */
+void player_screen_open(bool mono);
+void player_screen_close(void);
+
+#endif
