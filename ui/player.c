@@ -1097,20 +1097,50 @@ static void draw_ladder_row(struct player *p, struct pane *pn, int y, const stru
 	(void)p;
 }
 
+/* The last protocol line of a session before step i (or SIZE_MAX). */
+static size_t ladder_anchor_before(const struct player *p, size_t i)
+{
+	struct pb_step s;
+	for (int k = 0; i != SIZE_MAX && i > 0 && k < LADDER_LOOKBACK; k++) {
+		i--;
+		if (pb_get_step(p->pb, i, &s) && !s.event && s.session)
+			return i;
+	}
+	return SIZE_MAX;
+}
+
 static void draw_ladder(struct player *p, struct pane *pn)
 {
 	struct pb_step s;
 	size_t a = ladder_anchor(p);
 	for (int y = 0; y < LINES; y++)
 		p->ladder_step[y] = SIZE_MAX;
-	if (!step_at(p, a, &s)) {
+
+	/* the bottom row: the anchor, scrolled back - past the start of its
+	 * session into the ones before, so the whole run can be read back */
+	size_t bottom = a;
+	for (int k = 0; bottom != SIZE_MAX && k < pn->scroll; k++) {
+		size_t q = pb_session_prev(p->pb, bottom);
+		if (q == SIZE_MAX) {
+			size_t first = bottom;
+			while ((q = pb_session_prev(p->pb, first)) != SIZE_MAX)
+				first = q;
+			q = ladder_anchor_before(p, first);
+		}
+		if (q == SIZE_MAX) {
+			pn->scroll = k;
+			break;
+		}
+		bottom = q;
+	}
+	if (!step_at(p, bottom, &s)) {
 		pane_title(p, pn, PANE_LADDER, "Conversation");
 		put(pn->y + 2, pn->x + 2, pn->w - 4, "No conversation yet.", role_attr[R_DIM]);
 		return;
 	}
 	char t[200];
-	snprintf(t, sizeof t, "%s%s session %u", pn->w >= 44 ? "Conversation · " : "",
-		 proto_upper(s.proto), s.session);
+	snprintf(t, sizeof t, "%s%s session %u%s", pn->w >= 44 ? "Conversation · " : "",
+		 proto_upper(s.proto), s.session, pn->scroll ? " (scrolled back)" : "");
 	pane_title(p, pn, PANE_LADDER, t);
 	const char *client = s.dir == DIR_C2S ? s.from_name : s.to_name;
 	const char *server = s.dir == DIR_C2S ? s.to_name : s.from_name;
@@ -1120,16 +1150,6 @@ static void draw_ladder(struct player *p, struct pane *pn)
 	put(pn->y + 1, pn->x, pn->w / 2 - 1, client, role_attr[R_HEAD]);
 	put(pn->y + 1, pn->x + pn->w - sw, sw, server, role_attr[R_HEAD]);
 
-	/* the bottom row: the anchor, scrolled back */
-	size_t bottom = a;
-	for (int k = 0; k < pn->scroll; k++) {
-		size_t q = pb_session_prev(p->pb, bottom);
-		if (q == SIZE_MAX) {
-			pn->scroll = k;
-			break;
-		}
-		bottom = q;
-	}
 	int rows = pn->h - 2;
 	size_t *idx = xcalloc((size_t)rows + 1, sizeof *idx);
 	int nr = 0;

@@ -124,6 +124,15 @@ NO_COLOR=1 start 80 24 play --no-anim --step 516 scenarios/pop3-vs-imap.scn
 expect "NO_COLOR" "step 516/"
 if screen -e | grep -qE '\[(3[0-7]|4[0-7]|38;|48;)'; then fail "NO_COLOR screen has colours"; else ok; fi
 
+# --- the ladder scrolls back past its session, through the whole run:
+# at the relay (session 2), paging back reaches the laptop's submission
+start 80 24 play --no-anim --step 60 scenarios/smtp-send.scn
+expect "ladder at 60" "step 60/"
+expect "relay session" "SMTP session 2"
+keys PPage; keys PPage; keys PPage; keys PPage
+expect "scrolled back into session 1" "SMTP session 1 (scrolled back)"
+expect "the submission's AUTH" "AUTH PLAIN"
+
 # --- imap-two-devices: the \Seen flag has reached the phone
 start 80 24 play --no-anim --step 413 scenarios/imap-two-devices.scn
 expect "imap-two-devices" "step 413/"
