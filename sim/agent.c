@@ -165,7 +165,7 @@ void agent_send(struct world *w, const struct scn_action *act, long iteration)
 		.ncc = act->ncc,
 		.subject = subject,
 		.body = body,
-		.date = WORLD_EPOCH_UNIX + w->loop.now_us / US_PER_SEC,
+		.date = world_unix_now(w),
 		.message_id = msgid,
 		.user_agent = "mailsim",
 	};

@@ -107,7 +107,7 @@ void world_changes_commit(struct world *w)
 static int64_t imapd_now(void *ctx)
 {
 	struct imapd *d = ctx;
-	return WORLD_EPOCH_UNIX + d->w->loop.now_us / US_PER_SEC;
+	return world_unix_now(d->w);
 }
 
 static bool imapd_login(void *ctx, const char *user, const char *password)

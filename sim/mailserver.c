@@ -37,7 +37,7 @@ bool world_server_is_local(const struct host *srv, const char *domain)
 
 static int64_t mailserver_unix_now(struct world *w)
 {
-	return WORLD_EPOCH_UNIX + w->loop.now_us / US_PER_SEC;
+	return world_unix_now(w);
 }
 
 /* The local account a recipient's mail goes to, or false if there is none.

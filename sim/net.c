@@ -9,7 +9,9 @@
  * Every line that crosses becomes one trace record, stamped with the time it
  * was sent and the time it arrives.
  */
+#include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include <string.h>
 
 #include "world.h"
@@ -60,6 +62,13 @@ static void net_unlink(struct conn *c)
  * at it. */
 static void net_maybe_release(struct conn *c)
 {
+	if (c->live && c->open[SIDE_CLIENT] == false && c->open[SIDE_SERVER] == false &&
+	    c->pending == 0 && c->w->live_busy) {
+		c->zombie = true; /* the live loop frees it when it is done with it */
+		return;
+	}
+	if (c->live && !c->open[SIDE_SERVER] && c->open[SIDE_CLIENT] && c->pending == 0)
+		return; /* the loop still has bytes to write, then it closes */
 	if (c->open[0] || c->open[1] || c->pending > 0)
 		return;
 	net_unlink(c);
@@ -70,6 +79,14 @@ static void net_maybe_release(struct conn *c)
 	for (int side = 0; side < 2; side++)
 		if (c->ops[side] && c->ops[side]->release)
 			c->ops[side]->release(c->ctx[side]);
+	if (c->live) {
+		if (c->fd >= 0)
+			close(c->fd);
+		buf_free(&c->wbuf);
+		buf_free(&c->rline);
+		free(c->live_host->name);
+		free(c->live_host);
+	}
 	free(c);
 }
 
@@ -187,8 +204,10 @@ void net_send(struct conn *c, int side, struct wire *out)
 			textlen--;
 		if (textlen > 0 && p[off + textlen - 1] == '\r')
 			textlen--;
-		int losses;
-		int64_t at = net_arrival(c, side, end - off, &losses);
+		int losses = 0;
+		/* a live connection's client is a real program: the bytes go to
+		 * its socket at once (the live loop writes them out) */
+		int64_t at = c->live ? c->w->loop.now_us : net_arrival(c, side, end - off, &losses);
 		struct trace_rec r = {
 			.t_us = c->w->loop.now_us,
 			.from = c->host[side]->name,
@@ -237,10 +256,98 @@ void net_send(struct conn *c, int side, struct wire *out)
 				}
 			}
 		}
-		net_schedule(c, !side, at, false, p + off, end - off);
+		if (c->live)
+			buf_add(&c->wbuf, p + off, end - off);
+		else
+			net_schedule(c, !side, at, false, p + off, end - off);
 		off = end;
 	}
 	wire_clear(out);
+}
+
+/* ------------------------------------------------------------ live */
+
+/* A live connection has no simulated link: the real network is loopback. */
+static struct link net_live_link = { .latency_us = 0, .up = true };
+
+struct conn *net_accept_live(struct world *w, const char *peer, struct host *server, int port,
+			     enum trace_proto proto, int fd)
+{
+	struct conn *c = xcalloc(1, sizeof *c);
+	c->id = ++w->next_conn_id;
+	c->w = w;
+	c->live = true;
+	c->fd = fd;
+	buf_init(&c->wbuf);
+	buf_init(&c->rline);
+	c->live_host = xcalloc(1, sizeof *c->live_host);
+	c->live_host->name = xstrdup(peer);
+	c->live_host->kind = HOST_DEVICE;
+	c->live_host->up = true;
+	c->host[SIDE_CLIENT] = c->live_host;
+	c->host[SIDE_SERVER] = server;
+	c->proto = proto;
+	c->port = port;
+	c->link = &net_live_link;
+	c->open[SIDE_CLIENT] = c->open[SIDE_SERVER] = true;
+	c->established = true;
+	c->next = w->conns;
+	if (w->conns)
+		w->conns->prev = c;
+	w->conns = c;
+	if (++w->nconns > w->peak_conns)
+		w->peak_conns = w->nconns;
+	char text[160];
+	snprintf(text, sizeof text, "connect to %s port %d", server->name, port);
+	net_trace_event(c, SIDE_CLIENT, "connect", "a real client connected over loopback", text);
+	mailserver_accept(c);
+	return c;
+}
+
+void net_live_received(struct conn *c, const char *p, size_t n)
+{
+	/* the trace records whole lines, as for a simulated client */
+	buf_add(&c->rline, p, n);
+	size_t start = 0;
+	for (;;) {
+		const char *nl = memchr(c->rline.p + start, '\n', c->rline.len - start);
+		if (!nl)
+			break;
+		size_t end = (size_t)(nl - c->rline.p);
+		size_t textlen = end - start;
+		if (textlen && c->rline.p[start + textlen - 1] == '\r')
+			textlen--;
+		struct trace_rec r = {
+			.t_us = c->w->loop.now_us,
+			.from = c->host[SIDE_CLIENT]->name,
+			.to = c->host[SIDE_SERVER]->name,
+			.proto = c->proto,
+			.dir = DIR_C2S,
+			.text = c->rline.p + start,
+			.text_len = textlen,
+			.session = c->id,
+			.arrive_us = c->w->loop.now_us,
+		};
+		trace_emit(&c->w->trace, &r);
+		start = end + 1;
+	}
+	buf_consume(&c->rline, start);
+	/* a client that never ends its line is not kept in memory for ever:
+	 * the engine has already refused the line as too long */
+	if (c->rline.len > 65536)
+		buf_clear(&c->rline);
+	if (c->open[SIDE_SERVER] && c->ops[SIDE_SERVER] && c->ops[SIDE_SERVER]->data)
+		c->ops[SIDE_SERVER]->data(c, SIDE_SERVER, p, n);
+}
+
+void net_live_gone(struct conn *c, const char *why)
+{
+	if (c->open[SIDE_CLIENT]) {
+		c->open[SIDE_CLIENT] = false;
+		net_trace_event(c, SIDE_CLIENT, "disconnect", NULL, why);
+	}
+	net_notify_closed(c, SIDE_SERVER, why);
+	net_maybe_release(c);
 }
 
 void net_close(struct conn *c, int side)
@@ -248,6 +355,11 @@ void net_close(struct conn *c, int side)
 	if (!c->open[side])
 		return;
 	c->open[side] = false;
+	if (c->live) {
+		/* the live loop closes the socket once the last bytes are out */
+		net_maybe_release(c);
+		return;
+	}
 	if (c->open[!side] && c->established) {
 		/* the FIN follows the last data, like every other segment */
 		int losses;
@@ -383,6 +495,28 @@ void net_break_host(struct world *w, struct host *h, const char *why)
 			net_break(c, why);
 		c = next;
 	}
+}
+
+void net_reap(struct world *w)
+{
+	struct conn *c = w->conns;
+	while (c) {
+		struct conn *next = c->next;
+		if (c->zombie) {
+			c->zombie = false;
+			net_maybe_release(c);
+		}
+		c = next;
+	}
+}
+
+/* The live loop has written everything a closed server side said: the
+ * client's half goes too. */
+void net_live_done(struct conn *c)
+{
+	c->open[SIDE_CLIENT] = false;
+	net_notify_closed(c, SIDE_SERVER, "closed");
+	net_maybe_release(c);
 }
 
 void net_release_all(struct world *w)

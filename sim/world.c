@@ -23,6 +23,11 @@ uint64_t world_random(struct world *w)
 	return z ^ (z >> 31);
 }
 
+int64_t world_unix_now(const struct world *w)
+{
+	return w->epoch_unix + w->loop.now_us / US_PER_SEC;
+}
+
 struct host *world_host(struct world *w, const char *name)
 {
 	for (size_t i = 0; i < w->nhosts; i++)
@@ -220,6 +225,7 @@ int world_init(struct world *w, const struct scenario *scn, struct store *st,
 	ev_init(&w->loop);
 	trace_init(&w->trace);
 	w->rng = scn->seed;
+	w->epoch_unix = WORLD_EPOCH_UNIX;
 
 	size_t maxhosts = scn->ndomains + scn->ndevices + 1;
 	w->hosts = xcalloc(maxhosts, sizeof *w->hosts);
@@ -435,6 +441,11 @@ static void world_story_start(struct world *w)
 		agent_imap(w, a);
 		break;
 	}
+}
+
+void world_story_start_live(struct world *w)
+{
+	world_story_start(w);
 }
 
 void world_run(struct world *w)

@@ -113,6 +113,13 @@ struct conn {
 	int pending;               /* scheduled events that point here */
 	int64_t last_arrival[2];   /* TCP keeps order: per sending side */
 	struct net_timer_ev *timer[2]; /* each side's timer, if armed */
+	/* live mode: the client is a real program on a socket */
+	bool live;
+	int fd;
+	struct buf wbuf;           /* bytes for the socket, not yet written */
+	struct buf rline;          /* the client's partial line (for the trace) */
+	struct host *live_host;    /* a host standing for the client's address */
+	bool zombie;               /* to be freed when the live loop is done */
 	struct conn *prev, *next;  /* the world's list of live connections */
 };
 
@@ -122,6 +129,8 @@ struct world {
 	struct evloop loop;
 	struct trace trace;
 	uint64_t rng;              /* splitmix64 state, from the seed */
+	int64_t epoch_unix;        /* Unix time of simulated time 0 (WORLD_EPOCH_UNIX,
+				    * or the real start time in live mode) */
 
 	struct host *hosts;
 	size_t nhosts;
@@ -130,7 +139,8 @@ struct world {
 
 	struct conn *conns;        /* live connections */
 	uint32_t next_conn_id;
-	size_t nconns, peak_conns; /* live connections, and the most at once */
+	size_t nconns, peak_conns; /* connections now, and the most at once */
+	bool live_busy;            /* the live loop holds connection pointers */
 	uint64_t next_queue_id;    /* for "queued as" ids */
 	uint64_t next_message_id;  /* for Message-ID: headers */
 
@@ -171,10 +181,14 @@ int world_init(struct world *w, const struct scenario *scn, struct store *st,
 void world_free(struct world *w);
 /* Play the story to its end (and the implicit `wait idle`). */
 void world_run(struct world *w);
+/* Live mode: start the story; the live loop runs its events. */
+void world_story_start_live(struct world *w);
 /* Evaluate the checks; each result is a trace event "check". */
 void world_check(struct world *w);
 
 struct host *world_host(struct world *w, const char *name);
+/* The world's clock as Unix seconds (for Date:, Received:, INTERNALDATE). */
+int64_t world_unix_now(const struct world *w);
 /* The server for an address's domain, or NULL if the domain is unknown. */
 struct host *world_mx(struct world *w, const char *domain);
 bool world_server_is_local(const struct host *srv, const char *domain);
@@ -225,6 +239,15 @@ void net_break_link(struct world *w, struct link *l, const char *why);
 void net_break_host(struct world *w, struct host *h, const char *why);
 /* At the end: free every connection still open. */
 void net_release_all(struct world *w);
+/* Live mode: a real client connected (fd accepted) to server:port; bytes
+ * arrived from it; it went away; a closed server side has been written
+ * out; free what was released while the loop was busy. */
+struct conn *net_accept_live(struct world *w, const char *peer, struct host *server, int port,
+			     enum trace_proto proto, int fd);
+void net_live_received(struct conn *c, const char *p, size_t n);
+void net_live_gone(struct conn *c, const char *why);
+void net_live_done(struct conn *c);
+void net_reap(struct world *w);
 /* Run fn(conn) after delay if that side is still open; a side has one
  * timer, so arming it again replaces the old one.  Timers are background
  * events: they never keep `wait idle` waiting. */

@@ -20,6 +20,7 @@
 #include "playback.h"
 #include "player.h"
 #include "scenario.h"
+#include "serve.h"
 #include "store.h"
 #include "view.h"
 #include "world.h"
@@ -49,6 +50,7 @@ static void usage(FILE *out)
 	      "  play FILE       play a scenario on the terminal (map, ladder, mailboxes)\n"
 	      "  run FILE        play a scenario headless and print every step\n"
 	      "  validate FILE   check scenario files without playing them\n"
+	      "  serve [FILE]    live: the servers on real sockets (loopback) for real clients\n"
 	      "  help            this text\n"
 	      "  version         the version\n"
 	      "  (none)          on a terminal: the menu of the shipped lessons\n"
@@ -538,6 +540,8 @@ int main(int argc, char **argv)
 		return cmd_play(argc - 1, argv + 1);
 	if (strcmp(cmd, "validate") == 0)
 		return cmd_validate(argc - 1, argv + 1);
+	if (strcmp(cmd, "serve") == 0)
+		return serve_main(argc - 1, argv + 1);
 	if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
 		usage(stdout);
 		return 0;

@@ -1,0 +1,34 @@
+/*
+ * live.h - live mode: the world's servers on real sockets, on a real clock.
+ */
+#ifndef MAILSIM_LIVE_H
+#define MAILSIM_LIVE_H
+
+#include <stdio.h>
+
+#include "world.h"
+
+struct live_options {
+	const char *bind;        /* "127.0.0.1" unless --bind */
+	int smtp_port;           /* the first server's ports; the next server's */
+	int submission_port;     /* are one above, and so on */
+	int pop3_port;
+	int imap_port;
+	int max_conns;           /* in all */
+	int max_per_addr;        /* from one client address */
+	int64_t stop_after_us;   /* stop by itself after this long (0: never) */
+};
+
+#define LIVE_DEFAULT_SMTP_PORT 2525
+#define LIVE_DEFAULT_SUBMISSION_PORT 2587
+#define LIVE_DEFAULT_POP3_PORT 2110
+#define LIVE_DEFAULT_IMAP_PORT 2143
+#define LIVE_DEFAULT_MAX_CONNS 1000
+#define LIVE_DEFAULT_MAX_PER_ADDR 600
+
+/* Listen (printing the table of servers and ports to `table`), play the
+ * story on the real clock, and serve until SIGINT or SIGTERM.  0, or -1
+ * with err filled (a port that cannot be had, say). */
+int live_run(struct world *w, const struct live_options *o, FILE *table, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,215 @@
+/*
+ * serve.c - `mailsim serve [FILE]`: the world of FILE (or a built-in
+ * classroom) on a real clock, its servers on real TCP sockets on loopback,
+ * every line that crosses printed as it happens (--log, or --json).
+ */
+#include "serve.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "live.h"
+#include "scenario.h"
+#include "store.h"
+#include "view.h"
+#include "world.h"
+
+/* The built-in classroom: two domains, three users, passwords printed. */
+static const char serve_classroom[] =
+	"title \"The classroom\"\n"
+	"domain uea.edu.br server mail.uea.edu.br\n"
+	"domain gmail.com  server mx.gmail.com\n"
+	"user alice@uea.edu.br password alice123 name \"Alice Raiol\"\n"
+	"user bob@gmail.com    password bob123   name \"Bob Souza\"\n"
+	"user carol@gmail.com  password carol123 name \"Carol\"\n";
+
+static void serve_usage(FILE *out)
+{
+	fprintf(out,
+		"usage: mailsim serve [OPTIONS] [FILE]\n"
+		"\n"
+		"Run the world of FILE (or a built-in classroom) on a real clock, with its\n"
+		"mail servers listening on real TCP sockets, so that telnet, nc, curl, a mail\n"
+		"client or your own program can talk to them. Every line is printed as it\n"
+		"happens. Stop with Ctrl-C.\n"
+		"\n"
+		"options:\n"
+		"  --bind ADDR            listen on ADDR (default 127.0.0.1, loopback only)\n"
+		"  --smtp-port N          the first server's SMTP port (default %d)\n"
+		"  --submission-port N    its submission port (default %d)\n"
+		"  --pop3-port N          its POP3 port (default %d)\n"
+		"  --imap-port N          its IMAP port (default %d)\n"
+		"                         (the next server listens one above each, and so on)\n"
+		"  --db FILE              keep the store in an SQLite file: what was\n"
+		"                         acknowledged survives a crash or a kill\n"
+		"  --max-conns N          connections in all (default %d)\n"
+		"  --max-per-client N     connections from one address (default %d)\n"
+		"  --log                  print the transcript (the default)\n"
+		"  --json                 print JSON Lines instead\n"
+		"  --seconds N            stop by itself after N seconds\n"
+		"  -h, --help             this text\n",
+		LIVE_DEFAULT_SMTP_PORT, LIVE_DEFAULT_SUBMISSION_PORT, LIVE_DEFAULT_POP3_PORT,
+		LIVE_DEFAULT_IMAP_PORT, LIVE_DEFAULT_MAX_CONNS, LIVE_DEFAULT_MAX_PER_ADDR);
+}
+
+struct serve_out {
+	struct view_text text;
+	struct view_json json;
+	bool as_json;
+};
+
+/* Each record as soon as it happens: a lab needs to see it now. */
+static void serve_sink(void *ctx, const struct trace_rec *r)
+{
+	struct serve_out *o = ctx;
+	if (o->as_json)
+		view_json_sink(&o->json, r);
+	else
+		view_text_sink(&o->text, r);
+	fflush(stdout);
+}
+
+static bool serve_port(const char *arg, int *out)
+{
+	char *end;
+	long v = strtol(arg, &end, 10);
+	if (!*arg || *end || v < 1 || v > 65535)
+		return false;
+	*out = (int)v;
+	return true;
+}
+
+int serve_main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "bind", required_argument, NULL, 'b' },
+		{ "smtp-port", required_argument, NULL, 's' },
+		{ "submission-port", required_argument, NULL, 'u' },
+		{ "pop3-port", required_argument, NULL, 'p' },
+		{ "imap-port", required_argument, NULL, 'i' },
+		{ "db", required_argument, NULL, 'd' },
+		{ "max-conns", required_argument, NULL, 'm' },
+		{ "max-per-client", required_argument, NULL, 'c' },
+		{ "log", no_argument, NULL, 'l' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "seconds", required_argument, NULL, 'S' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct live_options lo = {
+		.bind = "127.0.0.1",
+		.smtp_port = LIVE_DEFAULT_SMTP_PORT,
+		.submission_port = LIVE_DEFAULT_SUBMISSION_PORT,
+		.pop3_port = LIVE_DEFAULT_POP3_PORT,
+		.imap_port = LIVE_DEFAULT_IMAP_PORT,
+		.max_conns = LIVE_DEFAULT_MAX_CONNS,
+		.max_per_addr = LIVE_DEFAULT_MAX_PER_ADDR,
+	};
+	const char *db = NULL;
+	struct serve_out out = { .as_json = false };
+	int c, n;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'b':
+			lo.bind = optarg;
+			break;
+		case 's':
+		case 'u':
+		case 'p':
+		case 'i':
+			if (!serve_port(optarg, &n)) {
+				fprintf(stderr, "mailsim serve: '%s' is not a port (1 to 65535)\n", optarg);
+				return 2;
+			}
+			*(c == 's' ? &lo.smtp_port : c == 'u' ? &lo.submission_port
+				 : c == 'p' ? &lo.pop3_port : &lo.imap_port) = n;
+			break;
+		case 'd':
+			db = optarg;
+			break;
+		case 'm':
+		case 'c':
+		case 'S': {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+			if (!*optarg || *end || v < 1 || v > 1000000) {
+				fprintf(stderr, "mailsim serve: '%s' is not a number from 1 to 1000000\n", optarg);
+				return 2;
+			}
+			if (c == 'm')
+				lo.max_conns = (int)v;
+			else if (c == 'c')
+				lo.max_per_addr = (int)v;
+			else
+				lo.stop_after_us = v * US_PER_SEC;
+			break;
+		}
+		case 'l':
+			out.as_json = false;
+			break;
+		case 'j':
+			out.as_json = true;
+			break;
+		case 'h':
+			serve_usage(stdout);
+			return 0;
+		default:
+			fputs("mailsim: try 'mailsim serve --help'\n", stderr);
+			return 2;
+		}
+	}
+	if (argc - optind > 1) {
+		fputs("mailsim serve: at most one scenario FILE (try 'mailsim serve --help')\n", stderr);
+		return 2;
+	}
+	struct scenario *scn;
+	int errs = optind < argc ? scn_parse_file(argv[optind], &scn, stderr)
+				 : scn_parse_string("classroom", serve_classroom,
+						    sizeof serve_classroom - 1, &scn, stderr);
+	if (errs)
+		return 2;
+
+	char err[512];
+	struct store *st;
+	if (store_open(&st, db, err, sizeof err) != 0) {
+		fprintf(stderr, "mailsim: %s\n", err);
+		scn_free(scn);
+		return 3;
+	}
+	struct world w;
+	if (world_init(&w, scn, st, err, sizeof err) != 0) {
+		/* a second start on the same --db: the accounts are there already */
+		fprintf(stderr, "mailsim: %s\n", err);
+		world_free(&w);
+		store_close(st);
+		scn_free(scn);
+		return 3;
+	}
+	int width = 16;
+	for (size_t i = 0; i < w.nhosts; i++)
+		if ((int)strlen(w.hosts[i].name) > width)
+			width = (int)strlen(w.hosts[i].name);
+	view_text_init(&out.text, stdout, width + 6);
+	view_json_init(&out.json, stdout);
+
+	printf("mailsim serve: %s\n", scn->title ? scn->title : argv[optind]);
+	for (size_t i = 0; i < scn->nusers; i++)
+		printf("  user %-24s password %s\n", scn->users[i].address, scn->users[i].password);
+	int rc = 0;
+	trace_add_sink(&w.trace, serve_sink, &out);
+	if (live_run(&w, &lo, stdout, err, sizeof err) != 0) {
+		fprintf(stderr, "mailsim serve: %s\n", err);
+		rc = 3;
+	}
+	world_check(&w);
+	fflush(stdout);
+	world_free(&w);
+	view_text_free(&out.text);
+	view_json_free(&out.json);
+	store_close(st);
+	scn_free(scn);
+	return rc;
+}
