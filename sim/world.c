@@ -298,13 +298,21 @@ int world_init(struct world *w, const struct scenario *scn, struct store *st,
 		const struct scn_user *u = &scn->users[i];
 		const struct scn_domain *d = scn_find_domain(scn, mime_addr_domain(u->address));
 		int64_t id;
+		struct store_account known;
+		/* a store kept in a file (--db) may have them from an earlier
+		 * run: serve the same mailboxes again */
+		if (store_account_find(st, u->address, &known) == 0)
+			continue;
 		if (store_account_add(st, u->address, u->password, u->name, d->server, &id) != 0)
 			goto fail;
 	}
 	for (size_t i = 0; i < w->nhosts; i++) {
 		struct host *h = &w->hosts[i];
-		if (h->kind == HOST_DEVICE &&
-		    store_device_add(st, h->name, h->owner->address, &h->device_id) != 0)
+		if (h->kind != HOST_DEVICE)
+			continue;
+		if (store_device_find(st, h->name, &h->device_id) == 0)
+			continue;
+		if (store_device_add(st, h->name, h->owner->address, &h->device_id) != 0)
 			goto fail;
 	}
 	if (store_commit(st) != 0)
@@ -443,13 +451,23 @@ static void world_story_start(struct world *w)
 	}
 }
 
+/* Mail left in a queue by an earlier run on the same --db goes out again. */
+static void world_resume_queues(struct world *w)
+{
+	for (size_t i = 0; i < w->nhosts; i++)
+		if (w->hosts[i].kind == HOST_SERVER)
+			mailserver_resume(w, &w->hosts[i]);
+}
+
 void world_story_start_live(struct world *w)
 {
+	world_resume_queues(w);
 	world_story_start(w);
 }
 
 void world_run(struct world *w)
 {
+	world_resume_queues(w);
 	world_story_start(w);
 	for (;;) {
 		if (w->loop.nfg > 0) {

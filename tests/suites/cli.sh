@@ -71,6 +71,30 @@ if command -v sqlite3 >/dev/null 2>&1; then
 	ok=$(sqlite3 "$tmp/store.db" "PRAGMA integrity_check")
 	[ "$ok" = ok ]; check "--db integrity" 0 $?
 fi
+# the same --db again: the mailboxes are served as they were, and mail left
+# in a queue by the first run goes out in the second
+cat >"$tmp/left.scn" <<'SCN'
+domain uea.edu.br server mail.uea.edu.br
+domain gmail.com server mx.gmail.com
+user alice@uea.edu.br password a
+user bob@gmail.com password b
+device alice-laptop owner alice@uea.edu.br
+send alice-laptop to bob@gmail.com subject "kept" body "in the queue"
+server mail.uea.edu.br down
+expect queue mail.uea.edu.br count 1
+SCN
+cat >"$tmp/again.scn" <<'SCN'
+domain uea.edu.br server mail.uea.edu.br
+domain gmail.com server mx.gmail.com
+user alice@uea.edu.br password a
+user bob@gmail.com password b
+device alice-laptop owner alice@uea.edu.br
+expect queue mail.uea.edu.br empty
+expect mailbox bob@gmail.com has subject "kept"
+SCN
+"$mailsim" run --db "$tmp/again.db" "$tmp/left.scn" >"$tmp/o" 2>&1; check "--db first run" 0 $?
+"$mailsim" run --db "$tmp/again.db" "$tmp/again.scn" >"$tmp/o" 2>&1; check "--db second run" 0 $?
+contains "queue resumed" "$tmp/o" "queue-resumed: 1 queued message to retry"
 "$mailsim" run --db /nonexistent-dir/x.db scenarios/smtp-send.scn >"$tmp/o" 2>&1; check "--db unwritable" 3 $?
 "$mailsim" run --seed abc scenarios/smtp-send.scn >"$tmp/o" 2>&1; check "--seed abc" 2 $?
 
