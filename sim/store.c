@@ -253,6 +253,11 @@ enum store_stmt {
 	SQL_DEVICE_MESSAGE_DELETE,
 	SQL_DEVICE_FOLDER_CLEAR,
 	SQL_DEVICE_FOLDER_COUNT,
+	SQL_ACCOUNTS,
+	SQL_DEVICES,
+	SQL_SERVERS,
+	SQL_FOLDER_LISTING,
+	SQL_DEVICE_LISTING,
 	SQL_NSTMTS
 };
 
@@ -401,6 +406,20 @@ static const char *const store_sql[SQL_NSTMTS] = {
 		" AND uid IS NOT NULL",
 	[SQL_DEVICE_FOLDER_COUNT] =
 		"SELECT count(*) FROM device_messages WHERE device_id = ?1 AND folder = ?2",
+
+	/* Listing the whole store (mailsim inspect).  Every ORDER BY ends in
+	 * a unique key, so the order never depends on how rows were stored;
+	 * address sorts NOCASE, as its column is declared. */
+	[SQL_ACCOUNTS] = "SELECT id, address, name, server FROM accounts ORDER BY server, address, id",
+	[SQL_DEVICES] = "SELECT id, name, owner FROM devices ORDER BY name",
+	[SQL_SERVERS] = "SELECT server FROM accounts UNION SELECT server FROM queue ORDER BY 1",
+	[SQL_FOLDER_LISTING] =
+		"SELECT NULL, uid, NULL, flags, size, from_hdr, subject FROM messages"
+		" WHERE folder_id = ?1 ORDER BY uid",
+	/* uid is NULL for a POP3 download, and NULL sorts first. */
+	[SQL_DEVICE_LISTING] =
+		"SELECT folder, uid, uidl, flags, size, from_hdr, subject FROM device_messages"
+		" WHERE device_id = ?1 ORDER BY folder <> 'INBOX', folder, uid, id",
 };
 
 struct store {
@@ -806,6 +825,85 @@ const char *store_error(const struct store *st)
 	if (!st)
 		return "no store";
 	return st->err;
+}
+
+/* The tables a mailsim database has; a file with the right user_version
+ * but not these was written by someone else. */
+static const char store_tables_sql[] =
+	"SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN"
+	" ('accounts', 'folders', 'messages', 'queue', 'queue_rcpts', 'devices',"
+	"  'device_messages', 'device_folders')";
+#define STORE_NTABLES 8
+
+/* For looking only (mailsim inspect): no CREATE, so a mistyped name is not
+ * made into a new empty database; no journal_mode (switching to WAL is a
+ * write; a file store_open() made is in WAL already, and a reader needs
+ * nothing more); no upgrade.  query_only makes even an attempt fail. */
+int store_open_readonly(struct store **out, const char *path, char *err, size_t errlen)
+{
+	if (err && errlen)
+		err[0] = '\0';
+	if (!out) {
+		if (err && errlen)
+			snprintf(err, errlen, "store_open_readonly: nowhere to put the store");
+		return -1;
+	}
+	*out = NULL;
+	struct store *st = xcalloc(1, sizeof *st);
+	int rc = -1, version = 0;
+	if (!path || !*path || strcmp(path, ":memory:") == 0) {
+		set_error(st, "a read-only store needs a database file");
+		goto done;
+	}
+	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+		if (st->db)
+			set_error(st, "open %s: %s", path, sqlite3_errmsg(st->db));
+		else
+			set_error(st, "open %s: out of memory", path);
+		goto done;
+	}
+	sqlite3_extended_result_codes(st->db, 1);
+	sqlite3_busy_timeout(st->db, STORE_BUSY_TIMEOUT_MSECS);
+	if (exec_sql(st, "PRAGMA query_only = ON", path) < 0)
+		goto done;
+	if (user_version(st, &version) < 0) {
+		if (sqlite3_extended_errcode(st->db) == SQLITE_NOTADB)
+			set_error(st, "not a mailsim database (not an SQLite file at all)");
+		goto done;
+	}
+	if (version > STORE_SCHEMA_VERSION) {
+		set_error(st, "database schema version %d is newer than this mailsim (%d)",
+			  version, STORE_SCHEMA_VERSION);
+		goto done;
+	}
+	if (version == 0) {
+		set_error(st, "not a mailsim database (it has no schema version)");
+		goto done;
+	}
+	if (version < STORE_SCHEMA_VERSION) {
+		set_error(st, "database schema version %d is older than this mailsim (%d): "
+			  "opening it for writing upgrades it", version, STORE_SCHEMA_VERSION);
+		rc = 1;
+		goto done;
+	}
+	sqlite3_stmt *s = NULL;
+	if (sqlite3_prepare_v2(st->db, store_tables_sql, -1, &s, NULL) != SQLITE_OK ||
+	    sqlite3_step(s) != SQLITE_ROW)
+		db_error(st, "read schema");
+	else if (sqlite3_column_int(s, 0) != STORE_NTABLES)
+		set_error(st, "not a mailsim database (its tables are not mailsim's)");
+	else
+		rc = 0;
+	sqlite3_finalize(s);
+done:
+	if (rc == 0) {
+		*out = st;
+		return 0;
+	}
+	if (err && errlen)
+		snprintf(err, errlen, "%s", st->err);
+	store_close(st);
+	return rc;
 }
 
 /* ------------------------------------------------------------------------
@@ -2222,6 +2320,203 @@ int store_device_folder_count(struct store *st, int64_t device, const char *fold
 	if (!s || !bind_device_folder(st, s, device, folder))
 		return -1;
 	return count_run(st, s, count, "count device folder");
+}
+
+/* ------------------------------------------------------------------------
+ * Listing the whole store (mailsim inspect)
+ * ------------------------------------------------------------------------ */
+
+int store_accounts(struct store *st, struct store_account **out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	if (!st)
+		return -1;
+	sqlite3_stmt *s = stmt_get(st, SQL_ACCOUNTS);
+	if (!s)
+		return -1;
+	int rc = -1;
+	size_t cap = 0;
+	for (;;) {
+		int step = sqlite3_step(s);
+		if (step == SQLITE_DONE)
+			break;
+		if (step != SQLITE_ROW) {
+			db_error(st, "list accounts");
+			goto done;
+		}
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 8;
+			*out = xrealloc(*out, cap * sizeof **out);
+		}
+		struct store_account *a = &(*out)[(*n)++];
+		a->id = sqlite3_column_int64(s, 0);
+		column_copy(s, 1, a->address, sizeof a->address);
+		column_copy(s, 2, a->name, sizeof a->name);
+		column_copy(s, 3, a->server, sizeof a->server);
+	}
+	rc = 0;
+done:
+	stmt_done(s);
+	if (rc != 0) {
+		free(*out);
+		*out = NULL;
+		*n = 0;
+	}
+	return rc;
+}
+
+int store_devices(struct store *st, struct store_device **out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	if (!st)
+		return -1;
+	sqlite3_stmt *s = stmt_get(st, SQL_DEVICES);
+	if (!s)
+		return -1;
+	int rc = -1;
+	size_t cap = 0;
+	for (;;) {
+		int step = sqlite3_step(s);
+		if (step == SQLITE_DONE)
+			break;
+		if (step != SQLITE_ROW) {
+			db_error(st, "list devices");
+			goto done;
+		}
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 8;
+			*out = xrealloc(*out, cap * sizeof **out);
+		}
+		struct store_device *d = &(*out)[(*n)++];
+		d->id = sqlite3_column_int64(s, 0);
+		column_copy(s, 1, d->name, sizeof d->name);
+		column_copy(s, 2, d->owner, sizeof d->owner);
+	}
+	rc = 0;
+done:
+	stmt_done(s);
+	if (rc != 0) {
+		free(*out);
+		*out = NULL;
+		*n = 0;
+	}
+	return rc;
+}
+
+int store_servers(struct store *st, char ***out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	if (!st)
+		return -1;
+	sqlite3_stmt *s = stmt_get(st, SQL_SERVERS);
+	if (!s)
+		return -1;
+	int rc = -1;
+	size_t cap = 0;
+	for (;;) {
+		int step = sqlite3_step(s);
+		if (step == SQLITE_DONE)
+			break;
+		if (step != SQLITE_ROW) {
+			db_error(st, "list servers");
+			goto done;
+		}
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 8;
+			*out = xrealloc(*out, cap * sizeof **out);
+		}
+		(*out)[(*n)++] = column_dup(s, 0, NULL);
+	}
+	rc = 0;
+done:
+	stmt_done(s);
+	if (rc != 0) {
+		store_strings_free(*out, *n);
+		*out = NULL;
+		*n = 0;
+	}
+	return rc;
+}
+
+/* Step SQL_FOLDER_LISTING or SQL_DEVICE_LISTING (bound already): both give
+ * folder, uid, uidl, flags, size, from_hdr, subject. */
+static int listing_run(struct store *st, sqlite3_stmt *s, struct store_listed **out, size_t *n,
+		       const char *what)
+{
+	int rc = -1;
+	size_t cap = 0;
+	for (;;) {
+		int step = sqlite3_step(s);
+		if (step == SQLITE_DONE)
+			break;
+		if (step != SQLITE_ROW) {
+			db_error(st, what);
+			goto done;
+		}
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 16;
+			*out = xrealloc(*out, cap * sizeof **out);
+		}
+		struct store_listed *m = &(*out)[(*n)++];
+		m->folder = column_strdup_or_null(s, 0);
+		m->uid = (uint32_t)sqlite3_column_int64(s, 1); /* NULL reads 0 */
+		m->uidl = column_strdup_or_null(s, 2);
+		m->flags = (uint32_t)sqlite3_column_int64(s, 3);
+		m->size = sqlite3_column_int64(s, 4);
+		m->from = column_strdup_or_null(s, 5);
+		m->subject = column_strdup_or_null(s, 6);
+	}
+	rc = 0;
+done:
+	stmt_done(s);
+	if (rc != 0) {
+		store_listed_free(*out, *n);
+		*out = NULL;
+		*n = 0;
+	}
+	return rc;
+}
+
+int store_folder_listing(struct store *st, int64_t folder_id, struct store_listed **out,
+			 size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	if (!st)
+		return -1;
+	sqlite3_stmt *s = stmt_get(st, SQL_FOLDER_LISTING);
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, folder_id);
+	return listing_run(st, s, out, n, "list folder");
+}
+
+int store_device_listing(struct store *st, int64_t device, struct store_listed **out,
+			 size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	if (!st)
+		return -1;
+	sqlite3_stmt *s = stmt_get(st, SQL_DEVICE_LISTING);
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, device);
+	return listing_run(st, s, out, n, "list device");
+}
+
+void store_listed_free(struct store_listed *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].folder);
+		free(v[i].uidl);
+		free(v[i].from);
+		free(v[i].subject);
+	}
+	free(v);
 }
 
 void store_strings_free(char **v, size_t n)

@@ -246,6 +246,55 @@ int store_device_count(struct store *st, int64_t device, int64_t *count);
 int store_device_uidls(struct store *st, int64_t device, char ***out, size_t *n);
 void store_strings_free(char **v, size_t n);
 
+/* --- reading the whole store (mailsim inspect)
+ *
+ * These list everything, in an order that does not depend on how the rows
+ * were written, so that the same scenario gives the same listing. */
+
+/* Open an existing database file for reading only: nothing is created or
+ * written (no schema, no WAL switch, no upgrade), and every change through
+ * the store fails.  0 opened; 1 the file is a mailsim database of an older
+ * schema, which only store_open() (upgrading it) can read; -1 not opened.
+ * Unless 0, err says why ("not a mailsim database (...)", the newer-schema
+ * message of store_open(), SQLite's words). */
+int store_open_readonly(struct store **out, const char *path, char *err, size_t errlen);
+
+/* Every account, by server and then address; *out is malloc'd (free() it),
+ * NULL when there are none. */
+int store_accounts(struct store *st, struct store_account **out, size_t *n);
+
+struct store_device {
+	int64_t id;
+	char name[256];
+	char owner[256]; /* the owner's address, "" when nobody */
+};
+/* Every device, by name (byte order); *out is malloc'd (free() it). */
+int store_devices(struct store *st, struct store_device **out, size_t *n);
+
+/* Every host named as a server by an account or a queue entry, once each,
+ * in byte order (free with store_strings_free()). */
+int store_servers(struct store *st, char ***out, size_t *n);
+
+/* A message as a listing shows it: what a person knows it by. */
+struct store_listed {
+	char *folder;   /* the device's folder; NULL in a server folder's listing */
+	uint32_t uid;   /* IMAP UID; 0 for a POP3 download */
+	char *uidl;     /* POP3 unique-id of a download, else NULL */
+	uint32_t flags; /* STORE_FLAG_* */
+	int64_t size;   /* octets */
+	char *from;     /* decoded From: value, or NULL */
+	char *subject;  /* decoded (UTF-8) Subject: value, or NULL */
+};
+/* A server folder's messages in UID order, without content. */
+int store_folder_listing(struct store *st, int64_t folder_id, struct store_listed **out,
+			 size_t *n);
+/* Everything a device holds, IMAP-cached and POP3: by folder (INBOX first,
+ * then byte order), then UID (POP3 downloads, without one, first), then in
+ * the order stored. */
+int store_device_listing(struct store *st, int64_t device, struct store_listed **out,
+			 size_t *n);
+void store_listed_free(struct store_listed *v, size_t n);
+
 /* Bytes SQLite holds right now (all databases of the process). */
 int64_t store_memory_used(void);
 

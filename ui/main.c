@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "inspect.h"
 #include "playback.h"
 #include "player.h"
 #include "scenario.h"
@@ -51,6 +52,7 @@ static void usage(FILE *out)
 	      "  run FILE        play a scenario headless and print every step\n"
 	      "  validate FILE   check scenario files without playing them\n"
 	      "  serve [FILE]    live: the servers on real sockets (loopback) for real clients\n"
+	      "  inspect         what a --db file holds: mailboxes, devices, queues\n"
 	      "  help            this text\n"
 	      "  version         the version\n"
 	      "  (none)          on a terminal: the menu of the shipped lessons\n"
@@ -61,6 +63,10 @@ static void usage(FILE *out)
 	      "  --seed N        override the scenario's seed\n"
 	      "  -q, --quiet     print only the checks\n"
 	      "  -h, --help      this text\n"
+	      "\n"
+	      "options of inspect:\n"
+	      "  --db FILE       a store kept by 'mailsim run --db FILE' (required)\n"
+	      "  --json          one JSON document instead of the table\n"
 	      "\n"
 	      "options of play:\n"
 	      "  --mono          no colour (also when NO_COLOR is set)\n"
@@ -540,6 +546,8 @@ int main(int argc, char **argv)
 		return cmd_play(argc - 1, argv + 1);
 	if (strcmp(cmd, "validate") == 0)
 		return cmd_validate(argc - 1, argv + 1);
+	if (strcmp(cmd, "inspect") == 0)
+		return inspect_main(argc - 1, argv + 1);
 	if (strcmp(cmd, "serve") == 0)
 		return serve_main(argc - 1, argv + 1);
 	if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {

@@ -1392,6 +1392,203 @@ static void test_set_flags_many(void)
 	store_close(st);
 }
 
+/* What mailsim inspect reads: everything, in an order that does not
+ * depend on the order of insertion. */
+static void test_listing(void)
+{
+	struct store *st = open_mem();
+	int64_t zed = 0, bob = 0, amy = 0, inbox = 0, laptop = 0, phone = 0;
+	/* added out of order: the listing sorts by server, then address */
+	CHECK_INT(store_account_add(st, "zed@b.org", "p", "Zed", "mx.b.org", &zed), 0);
+	CHECK_INT(store_account_add(st, "Bob@a.org", "p", "", "mx.a.org", &bob), 0);
+	CHECK_INT(store_account_add(st, "amy@b.org", "p", "Amy", "mx.b.org", &amy), 0);
+	struct store_account *acc = NULL;
+	size_t n = 99;
+	CHECK_INT(store_accounts(st, &acc, &n), 0);
+	CHECK_INT(n, 3);
+	if (n == 3) {
+		CHECK_STR(acc[0].address, "Bob@a.org");
+		CHECK_STR(acc[0].server, "mx.a.org");
+		CHECK_INT(acc[0].id, bob);
+		CHECK_STR(acc[1].address, "amy@b.org");
+		CHECK_STR(acc[1].name, "Amy");
+		CHECK_STR(acc[2].address, "zed@b.org");
+	}
+	free(acc);
+
+	/* a folder's messages in UID order, with what a person reads */
+	CHECK_INT(store_folder_find(st, amy, "INBOX", &inbox), 0);
+	struct store_summary sum = {.from = "Zed <zed@b.org>", .subject = "Olá"};
+	uint32_t uid;
+	CHECK_INT(store_message_add(st, inbox, "a\r\n", 3, 1, STORE_FLAG_SEEN, &sum, &uid), 0);
+	CHECK_INT(store_message_add(st, inbox, "bb\r\n", 4, 2, 0, NULL, &uid), 0);
+	struct store_listed *l = NULL;
+	CHECK_INT(store_folder_listing(st, inbox, &l, &n), 0);
+	CHECK_INT(n, 2);
+	if (n == 2) {
+		CHECK(l[0].folder == NULL && l[0].uidl == NULL);
+		CHECK_INT(l[0].uid, 1);
+		CHECK_INT(l[0].flags, STORE_FLAG_SEEN);
+		CHECK_INT(l[0].size, 3);
+		CHECK_STR(l[0].from, "Zed <zed@b.org>");
+		CHECK_STR(l[0].subject, "Olá");
+		CHECK_INT(l[1].uid, 2);
+		CHECK(l[1].from == NULL && l[1].subject == NULL);
+	}
+	store_listed_free(l, n);
+	CHECK_INT(store_folder_listing(st, 9999, &l, &n), 0);
+	CHECK_INT(n, 0);
+	CHECK(l == NULL);
+
+	/* devices by name; a device's messages INBOX first, POP3 before IMAP */
+	CHECK_INT(store_device_add(st, "phone", NULL, &phone), 0);
+	CHECK_INT(store_device_add(st, "laptop", "amy@b.org", &laptop), 0);
+	struct store_device *dev = NULL;
+	CHECK_INT(store_devices(st, &dev, &n), 0);
+	CHECK_INT(n, 2);
+	if (n == 2) {
+		CHECK_STR(dev[0].name, "laptop");
+		CHECK_STR(dev[0].owner, "amy@b.org");
+		CHECK_INT(dev[0].id, laptop);
+		CHECK_STR(dev[1].name, "phone");
+		CHECK_STR(dev[1].owner, "");
+	}
+	free(dev);
+	CHECK_INT(store_device_message_add(st, laptop, "Sent", "s\r\n", 3, &sum, NULL, 1, 0), 0);
+	CHECK_INT(store_device_message_add(st, laptop, "INBOX", "i\r\n", 3, NULL, NULL, 7, 0), 0);
+	CHECK_INT(store_device_message_add(st, laptop, "INBOX", "p2\r\n", 4, NULL, "4.2", 0, 0), 0);
+	CHECK_INT(store_device_message_add(st, laptop, "INBOX", "i\r\n", 3, NULL, NULL, 3,
+					   STORE_FLAG_FLAGGED), 0);
+	CHECK_INT(store_device_message_add(st, laptop, "INBOX", "p1\r\n", 4, &sum, "4.1", 0, 0), 0);
+	CHECK_INT(store_device_listing(st, laptop, &l, &n), 0);
+	CHECK_INT(n, 5);
+	if (n == 5) {
+		CHECK_STR(l[0].folder, "INBOX");
+		CHECK_STR(l[0].uidl, "4.2"); /* POP3, in the order downloaded */
+		CHECK_INT(l[0].uid, 0);
+		CHECK_STR(l[1].uidl, "4.1");
+		CHECK_STR(l[1].subject, "Olá");
+		CHECK_INT(l[2].uid, 3);
+		CHECK(l[2].uidl == NULL);
+		CHECK_INT(l[2].flags, STORE_FLAG_FLAGGED);
+		CHECK_INT(l[3].uid, 7);
+		CHECK_STR(l[4].folder, "Sent");
+		CHECK_INT(l[4].size, 3);
+	}
+	store_listed_free(l, n);
+	CHECK_INT(store_device_listing(st, phone, &l, &n), 0);
+	CHECK_INT(n, 0);
+	store_listed_free(l, n);
+
+	/* servers: those with accounts and those with only a queue, once each */
+	const char *rcpts[] = {"x@c.org"};
+	CHECK_INT(store_queue_add(st, "mx.b.org", "c.org", "amy@b.org", rcpts, 1, "m", 1, 0, 0,
+				  NULL), 0);
+	CHECK_INT(store_queue_add(st, "mx.0.org", "c.org", "", rcpts, 1, "m", 1, 0, 0, NULL), 0);
+	char **servers = NULL;
+	CHECK_INT(store_servers(st, &servers, &n), 0);
+	CHECK_INT(n, 3);
+	if (n == 3) {
+		CHECK_STR(servers[0], "mx.0.org");
+		CHECK_STR(servers[1], "mx.a.org");
+		CHECK_STR(servers[2], "mx.b.org");
+	}
+	store_strings_free(servers, n);
+	CHECK_INT(store_accounts(NULL, &acc, &n), -1);
+	CHECK_INT(store_devices(NULL, &dev, &n), -1);
+	store_close(st);
+}
+
+/* Looking without touching: nothing created, nothing written, nothing
+ * upgraded; a file that is not mailsim's is told apart. */
+static void test_open_readonly(void)
+{
+	if (make_tmpdir() < 0) {
+		CHECK(!"mkdtemp failed");
+		return;
+	}
+	struct store *st = NULL;
+	char err[256];
+	/* no such file: refused, and not created */
+	CHECK_INT(store_open_readonly(&st, dbpath, err, sizeof err), -1);
+	CHECK(st == NULL);
+	CHECK_CONTAINS(err, "unable to open");
+	CHECK(access(dbpath, F_OK) != 0);
+	CHECK_INT(store_open_readonly(&st, NULL, err, sizeof err), -1);
+	CHECK_INT(store_open_readonly(NULL, dbpath, err, sizeof err), -1);
+
+	CHECK_INT(store_open(&st, dbpath, err, sizeof err), 0);
+	int64_t inbox = 0;
+	add_alice(st, &inbox);
+	store_close(st);
+
+	st = NULL;
+	CHECK_INT(store_open_readonly(&st, dbpath, err, sizeof err), 0);
+	CHECK_STR(err, "");
+	struct store_account *acc = NULL;
+	size_t n = 0;
+	CHECK_INT(store_accounts(st, &acc, &n), 0);
+	CHECK_INT(n, 1);
+	free(acc);
+	/* a change is refused */
+	CHECK_INT(store_account_add(st, "bob@example.org", "p", "", "mx", NULL), -1);
+	CHECK_INT(store_message_add(st, inbox, "x\r\n", 3, 1, 0, NULL, NULL), -1);
+	store_close(st);
+	CHECK_INT(sql_int(dbpath, "SELECT count(*) FROM accounts"), 1);
+	CHECK_INT(sql_int(dbpath, "SELECT count(*) FROM messages"), 0);
+
+	/* a newer schema: store_open's words */
+	sqlite3 *db = NULL;
+	CHECK_INT(sqlite3_open(dbpath, &db), SQLITE_OK);
+	CHECK_INT(sqlite3_exec(db, "PRAGMA user_version = 7", NULL, NULL, NULL), SQLITE_OK);
+	CHECK_INT(sqlite3_exec(db, "PRAGMA journal_mode = DELETE", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	CHECK_INT(store_open_readonly(&st, dbpath, err, sizeof err), -1);
+	CHECK_STR(err, "database schema version 7 is newer than this mailsim (2)");
+
+	/* version 2, but someone else's tables */
+	remove_tmpdir();
+	CHECK_INT(make_tmpdir(), 0);
+	CHECK_INT(sqlite3_open(dbpath, &db), SQLITE_OK);
+	CHECK_INT(sqlite3_exec(db, "CREATE TABLE accounts (x); PRAGMA user_version = 2", NULL, NULL,
+			       NULL), SQLITE_OK);
+	sqlite3_close(db);
+	CHECK_INT(store_open_readonly(&st, dbpath, err, sizeof err), -1);
+	CHECK_STR(err, "not a mailsim database (its tables are not mailsim's)");
+
+	/* an SQLite database with no schema version, an empty file, not SQLite */
+	remove_tmpdir();
+	CHECK_INT(make_tmpdir(), 0);
+	CHECK_INT(sqlite3_open(dbpath, &db), SQLITE_OK);
+	CHECK_INT(sqlite3_exec(db, "CREATE TABLE t (x)", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	CHECK_INT(store_open_readonly(&st, dbpath, err, sizeof err), -1);
+	CHECK_STR(err, "not a mailsim database (it has no schema version)");
+	FILE *f = fopen(dbpath, "w");
+	CHECK(f != NULL);
+	if (f)
+		fclose(f);
+	CHECK_INT(store_open_readonly(&st, dbpath, err, sizeof err), -1);
+	CHECK_STR(err, "not a mailsim database (it has no schema version)");
+	f = fopen(dbpath, "w");
+	if (f) {
+		fputs("this is not an SQLite database, but it is long enough to look at.\n", f);
+		fclose(f);
+	}
+	CHECK_INT(store_open_readonly(&st, dbpath, err, sizeof err), -1);
+	CHECK_STR(err, "not a mailsim database (not an SQLite file at all)");
+
+	/* version 1: 1, left as it is (only store_open upgrades) */
+	remove_tmpdir();
+	CHECK_INT(make_tmpdir(), 0);
+	CHECK_INT(make_v1_db(NULL), 0);
+	CHECK_INT(store_open_readonly(&st, dbpath, err, sizeof err), 1);
+	CHECK(st == NULL);
+	CHECK_CONTAINS(err, "database schema version 1 is older than this mailsim (2)");
+	CHECK_INT(sql_int(dbpath, "PRAGMA user_version"), 1);
+	remove_tmpdir();
+}
+
 static void test_null_store(void)
 {
 	int64_t n;
@@ -1431,6 +1628,8 @@ int main(void)
 	RUN(test_message_copy);
 	RUN(test_device_folders);
 	RUN(test_set_flags_many);
+	RUN(test_listing);
+	RUN(test_open_readonly);
 	RUN(test_null_store);
 	return TEST_END();
 }

@@ -1,0 +1,819 @@
+/*
+ * inspect.c - mailsim inspect --db FILE [--json]: what the store holds.
+ *
+ * Every server mailbox with its folders (UIDVALIDITY, UIDNEXT) and
+ * messages, every device with what it keeps, every server's relay queue:
+ * after a POP3 lesson, the server's INBOX is empty and the laptop holds the
+ * mail.  The same rows the sqlite3 shell shows (docs/SCHEMA.md), read
+ * through the store and laid out for people: a table, or one JSON document.
+ *
+ * The file is opened read-only: nothing is created (a mistyped name stays
+ * an error) and nothing written.  Only a version 1 database, which the
+ * store can read only after upgrading it, is opened for writing.
+ */
+#include "inspect.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "buf.h"
+#include "store.h"
+#include "view.h"
+
+enum {
+	INSPECT_OK = 0,
+	INSPECT_USAGE = 2,   /* as mailsim's EXIT_USAGE */
+	INSPECT_RUNTIME = 3, /* as mailsim's EXIT_RUNTIME */
+};
+
+/* A padded column is cut (with an ellipsis) beyond this many columns of
+ * the terminal; the last column of a table never is. */
+#define INSPECT_COL_MAX 40
+/* Output goes out in pieces of about this size. */
+#define INSPECT_FLUSH_AT (1 << 16)
+
+static void inspect_usage(FILE *out)
+{
+	fputs("usage: mailsim inspect --db FILE [--json]\n"
+	      "\n"
+	      "Print what a store kept with 'mailsim run --db FILE' holds: every mailbox\n"
+	      "on the servers (folders with UIDVALIDITY and UIDNEXT, and their messages),\n"
+	      "what every device keeps, and every server's relay queue.  The file is\n"
+	      "only read.  docs/SCHEMA.md describes the tables, for the sqlite3 shell.\n"
+	      "\n"
+	      "options:\n"
+	      "  --db FILE       the database file (required)\n"
+	      "  --json          one JSON document instead of the table\n"
+	      "  -h, --help      this text\n"
+	      "\n"
+	      "flags: S seen, A answered, F flagged, D deleted, R draft ('-' where not set)\n"
+	      "\n"
+	      "exit status: 0 listed, 2 bad command line or not a mailsim database,\n"
+	      "3 reading the database failed.\n",
+	      out);
+}
+
+/* ------------------------------------------------------------------------
+ * Output: a buffer written out whenever it grows large
+ * ------------------------------------------------------------------------ */
+
+struct out {
+	FILE *f;
+	struct buf b;
+};
+
+static void out_flush(struct out *o, bool force)
+{
+	if (o->b.len && (force || o->b.len >= INSPECT_FLUSH_AT)) {
+		fwrite(o->b.p, 1, o->b.len, o->f);
+		buf_clear(&o->b);
+	}
+}
+
+/* ------------------------------------------------------------------------
+ * Text for a terminal: UTF-8 kept, anything that could move the cursor or
+ * is not UTF-8 shown as '?', widths counted in terminal columns
+ * ------------------------------------------------------------------------ */
+
+/* The code point of the valid UTF-8 sequence at s (n bytes left) and its
+ * length in *len; -1 (and *len 1) if the byte does not start one. */
+static long utf8_decode(const unsigned char *s, size_t n, size_t *len)
+{
+	unsigned char c = s[0];
+	size_t l;
+	long min, cp;
+	*len = 1;
+	if (c < 0x80)
+		return c;
+	if (c >= 0xC2 && c <= 0xDF) {
+		l = 2;
+		min = 0x80;
+	} else if (c >= 0xE0 && c <= 0xEF) {
+		l = 3;
+		min = 0x800;
+	} else if (c >= 0xF0 && c <= 0xF4) {
+		l = 4;
+		min = 0x10000;
+	} else {
+		return -1;
+	}
+	if (n < l)
+		return -1;
+	cp = c & (0xFF >> (l + 1));
+	for (size_t i = 1; i < l; i++) {
+		if ((s[i] & 0xC0) != 0x80)
+			return -1;
+		cp = (cp << 6) | (s[i] & 0x3F);
+	}
+	if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+		return -1;
+	*len = l;
+	return cp;
+}
+
+/* Terminal columns of a code point: 0 for combining marks, 2 for the wide
+ * East Asian ranges and emoji, else 1.  Enough for subjects; not wcwidth()
+ * (which depends on the locale: the output would too). */
+static int cp_width(long cp)
+{
+	if ((cp >= 0x0300 && cp <= 0x036F) || (cp >= 0x200B && cp <= 0x200F) ||
+	    (cp >= 0xFE00 && cp <= 0xFE0F))
+		return 0;
+	if ((cp >= 0x1100 && cp <= 0x115F) || (cp >= 0x2E80 && cp <= 0xA4CF) ||
+	    (cp >= 0xAC00 && cp <= 0xD7A3) || (cp >= 0xF900 && cp <= 0xFAFF) ||
+	    (cp >= 0xFE30 && cp <= 0xFE4F) || (cp >= 0xFF00 && cp <= 0xFF60) ||
+	    (cp >= 0xFFE0 && cp <= 0xFFE6) || (cp >= 0x1F300 && cp <= 0x1F64F) ||
+	    (cp >= 0x1F900 && cp <= 0x1F9FF) || (cp >= 0x20000 && cp <= 0x3FFFD))
+		return 2;
+	return 1;
+}
+
+/* A malloc'd copy of s fit for a terminal line: control characters (C0,
+ * DEL, C1: a subject may hold ESC) and bytes that are not UTF-8 become '?'.
+ * NULL becomes "".  *width is its width in columns. */
+static char *text_clean(const char *s, size_t *width)
+{
+	struct buf b;
+	buf_init(&b);
+	size_t w = 0;
+	size_t n = s ? strlen(s) : 0;
+	const unsigned char *p = (const unsigned char *)s;
+	for (size_t i = 0; i < n;) {
+		size_t len;
+		long cp = utf8_decode(p + i, n - i, &len);
+		if (cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp <= 0x9F)) {
+			buf_addc(&b, '?');
+			w++;
+		} else {
+			buf_add(&b, p + i, len);
+			w += (size_t)cp_width(cp);
+		}
+		i += len;
+	}
+	buf_addc(&b, '\0'); /* an empty buf has no memory yet */
+	b.len--;
+	if (width)
+		*width = w;
+	return buf_steal(&b);
+}
+
+/* Cut a cleaned, malloc'd string to at most max columns, the last one an
+ * ellipsis when something was cut; *width is updated. */
+static void text_cut(char **sp, size_t *width, size_t max)
+{
+	if (*width <= max)
+		return;
+	char *s = *sp;
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = strlen(s), i = 0, w = 0;
+	while (i < n) {
+		size_t len;
+		long cp = utf8_decode(p + i, n - i, &len);
+		int cw = cp_width(cp);
+		if (w + (size_t)cw > max - 1)
+			break;
+		w += (size_t)cw;
+		i += len;
+	}
+	s = xrealloc(s, i + 4);
+	memcpy(s + i, "\xE2\x80\xA6", 4); /* U+2026 and the NUL */
+	*sp = s;
+	*width = w + 1;
+}
+
+/* ------------------------------------------------------------------------
+ * Tables: cells collected, then printed with every column as wide as its
+ * widest cell
+ * ------------------------------------------------------------------------ */
+
+#define TABLE_MAXCOLS 9
+
+struct cell {
+	char *text;
+	size_t width;
+};
+
+struct table {
+	size_t ncols;
+	const char *const *head;
+	const char *align; /* 'l' or 'r' per column */
+	struct cell *cells;
+	size_t ncells, cap;
+};
+
+static void table_init(struct table *t, size_t ncols, const char *const *head, const char *align)
+{
+	memset(t, 0, sizeof *t);
+	t->ncols = ncols;
+	t->head = head;
+	t->align = align;
+}
+
+static void table_add(struct table *t, const char *text)
+{
+	if (t->ncells == t->cap) {
+		t->cap = t->cap ? t->cap * 2 : 64;
+		t->cells = xrealloc(t->cells, t->cap * sizeof *t->cells);
+	}
+	struct cell *c = &t->cells[t->ncells++];
+	c->text = text_clean(text, &c->width);
+	if (t->ncells % t->ncols != 0) /* not the last column */
+		text_cut(&c->text, &c->width, INSPECT_COL_MAX);
+}
+
+static void table_addf(struct table *t, const char *fmt, ...) PRINTF_LIKE(2, 3);
+
+static void table_addf(struct table *t, const char *fmt, ...)
+{
+	char tmp[128];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(tmp, sizeof tmp, fmt, ap);
+	va_end(ap);
+	table_add(t, tmp);
+}
+
+static void pad(struct buf *b, size_t n)
+{
+	while (n--)
+		buf_addc(b, ' ');
+}
+
+static void table_free(struct table *t)
+{
+	for (size_t i = 0; i < t->ncells; i++)
+		free(t->cells[i].text);
+	free(t->cells);
+	memset(t, 0, sizeof *t);
+}
+
+/* Print the heading and the rows, each line after indent; frees the cells. */
+static void table_print(struct table *t, struct out *o, const char *indent)
+{
+	size_t width[TABLE_MAXCOLS] = { 0 };
+	for (size_t c = 0; c < t->ncols; c++)
+		width[c] = strlen(t->head[c]);
+	for (size_t i = 0; i < t->ncells; i++)
+		if (t->cells[i].width > width[i % t->ncols])
+			width[i % t->ncols] = t->cells[i].width;
+	size_t nrows = t->ncells / t->ncols;
+	for (size_t r = 0; r <= nrows; r++) { /* row 0: the heading */
+		buf_adds(&o->b, indent);
+		for (size_t c = 0; c < t->ncols; c++) {
+			const char *text = r ? t->cells[(r - 1) * t->ncols + c].text : t->head[c];
+			size_t w = r ? t->cells[(r - 1) * t->ncols + c].width : strlen(text);
+			bool last = c + 1 == t->ncols;
+			if (c)
+				buf_adds(&o->b, "  ");
+			if (t->align[c] == 'r')
+				pad(&o->b, width[c] - w);
+			buf_adds(&o->b, text);
+			if (t->align[c] != 'r' && !last)
+				pad(&o->b, width[c] - w);
+		}
+		while (o->b.len && o->b.p[o->b.len - 1] == ' ')
+			o->b.p[--o->b.len] = '\0'; /* an empty last cell */
+		buf_addc(&o->b, '\n');
+		out_flush(o, false);
+	}
+	table_free(t);
+}
+
+/* Text from the store on a line of its own making. */
+static void add_clean(struct buf *b, const char *s)
+{
+	char *c = text_clean(s, NULL);
+	buf_adds(b, c);
+	free(c);
+}
+
+/* S seen, A answered, F flagged, D deleted, R draft: always five columns. */
+static const char *flag_letters(uint32_t flags, char out[6])
+{
+	static const struct {
+		uint32_t bit;
+		char letter;
+	} map[5] = {
+		{ STORE_FLAG_SEEN, 'S' },    { STORE_FLAG_ANSWERED, 'A' }, { STORE_FLAG_FLAGGED, 'F' },
+		{ STORE_FLAG_DELETED, 'D' }, { STORE_FLAG_DRAFT, 'R' },
+	};
+	for (int i = 0; i < 5; i++)
+		out[i] = flags & map[i].bit ? map[i].letter : '-';
+	out[5] = '\0';
+	return out;
+}
+
+static void count_of(struct buf *b, size_t n, const char *one, const char *many)
+{
+	buf_printf(b, "%zu %s", n, n == 1 ? one : many);
+}
+
+/* ------------------------------------------------------------------------
+ * The table
+ * ------------------------------------------------------------------------ */
+
+static int text_accounts(struct store *st, struct out *o)
+{
+	struct store_account *acc;
+	size_t nacc;
+	if (store_accounts(st, &acc, &nacc) != 0)
+		return -1;
+	int rc = 0;
+	buf_adds(&o->b, "== Mailboxes on the servers ==\n");
+	if (nacc == 0)
+		buf_adds(&o->b, "\n(empty)\n");
+	for (size_t i = 0; i < nacc && rc == 0; i++) {
+		const struct store_account *a = &acc[i];
+		struct store_folder *f;
+		size_t nf;
+		buf_addc(&o->b, '\n');
+		add_clean(&o->b, a->address);
+		buf_adds(&o->b, " on ");
+		add_clean(&o->b, a->server);
+		if (a->name[0]) {
+			buf_adds(&o->b, " (");
+			add_clean(&o->b, a->name);
+			buf_addc(&o->b, ')');
+		}
+		buf_addc(&o->b, '\n');
+		if (store_folders(st, a->id, &f, &nf) != 0) {
+			rc = -1;
+			break;
+		}
+		for (size_t j = 0; j < nf; j++) {
+			struct store_listed *m;
+			size_t nm;
+			if (store_folder_listing(st, f[j].id, &m, &nm) != 0) {
+				rc = -1;
+				break;
+			}
+			buf_adds(&o->b, "  ");
+			add_clean(&o->b, f[j].name);
+			if (f[j].special_use[0]) {
+				buf_adds(&o->b, " (");
+				add_clean(&o->b, f[j].special_use);
+				buf_addc(&o->b, ')');
+			}
+			buf_printf(&o->b, "  UIDVALIDITY %u  UIDNEXT %u  ", (unsigned)f[j].uidvalidity,
+				   (unsigned)f[j].uidnext);
+			count_of(&o->b, nm, "message", "messages");
+			buf_addc(&o->b, '\n');
+			if (nm == 0) {
+				buf_adds(&o->b, "    (empty)\n");
+			} else {
+				static const char *const head[] = { "UID", "FLAGS", "SIZE", "FROM",
+								    "SUBJECT" };
+				struct table t;
+				table_init(&t, 5, head, "rlrll");
+				for (size_t k = 0; k < nm; k++) {
+					char fl[6];
+					table_addf(&t, "%u", (unsigned)m[k].uid);
+					table_add(&t, flag_letters(m[k].flags, fl));
+					table_addf(&t, "%lld", (long long)m[k].size);
+					table_add(&t, m[k].from);
+					table_add(&t, m[k].subject);
+				}
+				table_print(&t, o, "    ");
+			}
+			store_listed_free(m, nm);
+			out_flush(o, false);
+		}
+		free(f);
+	}
+	free(acc);
+	return rc;
+}
+
+static int text_devices(struct store *st, struct out *o)
+{
+	struct store_device *dev;
+	size_t ndev;
+	if (store_devices(st, &dev, &ndev) != 0)
+		return -1;
+	int rc = 0;
+	buf_adds(&o->b, "\n== Devices ==\n");
+	if (ndev == 0)
+		buf_adds(&o->b, "\n(empty)\n");
+	for (size_t i = 0; i < ndev; i++) {
+		struct store_listed *m;
+		size_t nm;
+		if (store_device_listing(st, dev[i].id, &m, &nm) != 0) {
+			rc = -1;
+			break;
+		}
+		buf_addc(&o->b, '\n');
+		add_clean(&o->b, dev[i].name);
+		if (dev[i].owner[0]) {
+			buf_adds(&o->b, " of ");
+			add_clean(&o->b, dev[i].owner);
+		}
+		buf_adds(&o->b, ": ");
+		count_of(&o->b, nm, "message", "messages");
+		buf_addc(&o->b, '\n');
+		if (nm == 0) {
+			buf_adds(&o->b, "  (empty)\n");
+		} else {
+			/* UID for what IMAP cached, the POP3 unique-id for a download */
+			static const char *const head[] = { "FOLDER", "UID/UIDL", "FLAGS", "SIZE",
+							    "FROM", "SUBJECT" };
+			struct table t;
+			table_init(&t, 6, head, "lllrll");
+			for (size_t k = 0; k < nm; k++) {
+				char fl[6];
+				table_add(&t, m[k].folder);
+				if (m[k].uidl)
+					table_addf(&t, "uidl %.100s", m[k].uidl);
+				else
+					table_addf(&t, "uid %u", (unsigned)m[k].uid);
+				table_add(&t, flag_letters(m[k].flags, fl));
+				table_addf(&t, "%lld", (long long)m[k].size);
+				table_add(&t, m[k].from);
+				table_add(&t, m[k].subject);
+			}
+			table_print(&t, o, "  ");
+		}
+		store_listed_free(m, nm);
+		out_flush(o, false);
+	}
+	free(dev);
+	return rc;
+}
+
+static int text_queues(struct store *st, struct out *o)
+{
+	char **srv;
+	size_t nsrv;
+	if (store_servers(st, &srv, &nsrv) != 0)
+		return -1;
+	int rc = 0;
+	buf_adds(&o->b, "\n== Relay queues ==\n");
+	if (nsrv == 0)
+		buf_adds(&o->b, "\n(empty)\n");
+	for (size_t i = 0; i < nsrv && rc == 0; i++) {
+		int64_t *ids, *next;
+		size_t n;
+		if (store_queue_list(st, srv[i], &ids, &next, &n) != 0) {
+			rc = -1;
+			break;
+		}
+		buf_addc(&o->b, '\n');
+		add_clean(&o->b, srv[i]);
+		buf_adds(&o->b, ": ");
+		count_of(&o->b, n, "entry", "entries");
+		buf_addc(&o->b, '\n');
+		if (n == 0)
+			buf_adds(&o->b, "  (empty)\n");
+		static const char *const head[] = { "ID",   "DOMAIN",   "FROM",     "TO",
+						    "SIZE", "ATTEMPTS", "NEXT TRY", "LAST REPLY" };
+		struct table t;
+		table_init(&t, 8, head, "rlllrrrl");
+		for (size_t k = 0; k < n; k++) {
+			struct store_queue_entry e;
+			if (store_queue_get(st, ids[k], &e) != 0) {
+				rc = -1;
+				break;
+			}
+			struct buf rc_list, when;
+			buf_init(&rc_list);
+			buf_init(&when);
+			for (size_t r = 0; r < e.nrcpts; r++)
+				buf_printf(&rc_list, "%s%s", r ? ", " : "", e.rcpts[r]);
+			buf_adds(&when, "t=");
+			view_seconds(&when, e.next_try_us);
+			buf_addc(&when, 's');
+			table_addf(&t, "%lld", (long long)e.id);
+			table_add(&t, e.domain);
+			table_add(&t, e.mail_from[0] ? e.mail_from : "<>");
+			table_add(&t, rc_list.p);
+			table_addf(&t, "%zu", e.content_len);
+			table_addf(&t, "%d", e.attempts);
+			table_add(&t, when.p);
+			table_add(&t, e.last_reply ? e.last_reply : "-");
+			buf_free(&rc_list);
+			buf_free(&when);
+			store_queue_entry_free(&e);
+		}
+		if (rc == 0 && n)
+			table_print(&t, o, "  ");
+		else
+			table_free(&t);
+		free(ids);
+		free(next);
+		out_flush(o, false);
+	}
+	store_strings_free(srv, nsrv);
+	return rc;
+}
+
+/* ------------------------------------------------------------------------
+ * JSON: one document; objects that hold lists open on their own line, each
+ * message and queue entry is one line
+ * ------------------------------------------------------------------------ */
+
+static void js_str(struct buf *b, const char *s)
+{
+	if (s)
+		view_json_string(b, s, strlen(s));
+	else
+		buf_adds(b, "null");
+}
+
+static void js_flags(struct buf *b, uint32_t flags)
+{
+	static const char *const names[] = { "\\\\Seen",    "\\\\Answered", "\\\\Flagged",
+					     "\\\\Deleted", "\\\\Draft",    "\\\\Recent" };
+	bool first = true;
+	buf_addc(b, '[');
+	for (int i = 0; i < 6; i++) {
+		if (flags & (1u << i)) {
+			buf_printf(b, "%s\"%s\"", first ? "" : ", ", names[i]);
+			first = false;
+		}
+	}
+	buf_addc(b, ']');
+}
+
+static int json_accounts(struct store *st, struct out *o)
+{
+	struct store_account *acc;
+	size_t nacc;
+	if (store_accounts(st, &acc, &nacc) != 0)
+		return -1;
+	int rc = 0;
+	buf_adds(&o->b, "  \"accounts\": [");
+	for (size_t i = 0; i < nacc && rc == 0; i++) {
+		struct store_folder *f;
+		size_t nf;
+		if (store_folders(st, acc[i].id, &f, &nf) != 0) {
+			rc = -1;
+			break;
+		}
+		buf_adds(&o->b, i ? ",\n    {\"address\": " : "\n    {\"address\": ");
+		js_str(&o->b, acc[i].address);
+		buf_adds(&o->b, ", \"name\": ");
+		js_str(&o->b, acc[i].name);
+		buf_adds(&o->b, ", \"server\": ");
+		js_str(&o->b, acc[i].server);
+		buf_adds(&o->b, ",\n     \"folders\": [");
+		for (size_t j = 0; j < nf; j++) {
+			struct store_listed *m;
+			size_t nm;
+			if (store_folder_listing(st, f[j].id, &m, &nm) != 0) {
+				rc = -1;
+				break;
+			}
+			buf_adds(&o->b, j ? ",\n      {\"name\": " : "\n      {\"name\": ");
+			js_str(&o->b, f[j].name);
+			buf_adds(&o->b, ", \"special_use\": ");
+			js_str(&o->b, f[j].special_use[0] ? f[j].special_use : NULL);
+			buf_printf(&o->b, ", \"uidvalidity\": %u, \"uidnext\": %u, \"count\": %zu,",
+				   (unsigned)f[j].uidvalidity, (unsigned)f[j].uidnext, nm);
+			buf_adds(&o->b, "\n       \"messages\": [");
+			for (size_t k = 0; k < nm; k++) {
+				buf_printf(&o->b, "%s\n        {\"uid\": %u, \"flags\": ",
+					   k ? "," : "", (unsigned)m[k].uid);
+				js_flags(&o->b, m[k].flags);
+				buf_printf(&o->b, ", \"size\": %lld, \"from\": ", (long long)m[k].size);
+				js_str(&o->b, m[k].from);
+				buf_adds(&o->b, ", \"subject\": ");
+				js_str(&o->b, m[k].subject);
+				buf_addc(&o->b, '}');
+				out_flush(o, false);
+			}
+			buf_adds(&o->b, nm ? "\n       ]}" : "]}");
+			store_listed_free(m, nm);
+		}
+		buf_adds(&o->b, nf ? "\n     ]}" : "]}");
+		free(f);
+	}
+	buf_adds(&o->b, nacc ? "\n  ]" : "]");
+	free(acc);
+	return rc;
+}
+
+static int json_devices(struct store *st, struct out *o)
+{
+	struct store_device *dev;
+	size_t ndev;
+	if (store_devices(st, &dev, &ndev) != 0)
+		return -1;
+	int rc = 0;
+	buf_adds(&o->b, ",\n  \"devices\": [");
+	for (size_t i = 0; i < ndev; i++) {
+		struct store_listed *m;
+		size_t nm;
+		if (store_device_listing(st, dev[i].id, &m, &nm) != 0) {
+			rc = -1;
+			break;
+		}
+		buf_adds(&o->b, i ? ",\n    {\"name\": " : "\n    {\"name\": ");
+		js_str(&o->b, dev[i].name);
+		buf_adds(&o->b, ", \"owner\": ");
+		js_str(&o->b, dev[i].owner[0] ? dev[i].owner : NULL);
+		buf_printf(&o->b, ", \"count\": %zu,\n     \"messages\": [", nm);
+		for (size_t k = 0; k < nm; k++) {
+			buf_adds(&o->b, k ? ",\n      {\"folder\": " : "\n      {\"folder\": ");
+			js_str(&o->b, m[k].folder);
+			if (m[k].uid)
+				buf_printf(&o->b, ", \"uid\": %u", (unsigned)m[k].uid);
+			else
+				buf_adds(&o->b, ", \"uid\": null");
+			buf_adds(&o->b, ", \"uidl\": ");
+			js_str(&o->b, m[k].uidl);
+			buf_adds(&o->b, ", \"flags\": ");
+			js_flags(&o->b, m[k].flags);
+			buf_printf(&o->b, ", \"size\": %lld, \"from\": ", (long long)m[k].size);
+			js_str(&o->b, m[k].from);
+			buf_adds(&o->b, ", \"subject\": ");
+			js_str(&o->b, m[k].subject);
+			buf_addc(&o->b, '}');
+			out_flush(o, false);
+		}
+		buf_adds(&o->b, nm ? "\n     ]}" : "]}");
+		store_listed_free(m, nm);
+	}
+	buf_adds(&o->b, ndev ? "\n  ]" : "]");
+	free(dev);
+	return rc;
+}
+
+static int json_queues(struct store *st, struct out *o)
+{
+	char **srv;
+	size_t nsrv;
+	if (store_servers(st, &srv, &nsrv) != 0)
+		return -1;
+	int rc = 0;
+	buf_adds(&o->b, ",\n  \"queues\": [");
+	for (size_t i = 0; i < nsrv && rc == 0; i++) {
+		int64_t *ids, *next;
+		size_t n;
+		if (store_queue_list(st, srv[i], &ids, &next, &n) != 0) {
+			rc = -1;
+			break;
+		}
+		buf_adds(&o->b, i ? ",\n    {\"server\": " : "\n    {\"server\": ");
+		js_str(&o->b, srv[i]);
+		buf_printf(&o->b, ", \"count\": %zu,\n     \"entries\": [", n);
+		for (size_t k = 0; k < n; k++) {
+			struct store_queue_entry e;
+			if (store_queue_get(st, ids[k], &e) != 0) {
+				rc = -1;
+				break;
+			}
+			buf_printf(&o->b, "%s\n      {\"id\": %lld, \"domain\": ", k ? "," : "",
+				   (long long)e.id);
+			js_str(&o->b, e.domain);
+			buf_adds(&o->b, ", \"mail_from\": ");
+			js_str(&o->b, e.mail_from);
+			buf_adds(&o->b, ", \"rcpts\": [");
+			for (size_t r = 0; r < e.nrcpts; r++) {
+				if (r)
+					buf_adds(&o->b, ", ");
+				js_str(&o->b, e.rcpts[r]);
+			}
+			buf_printf(&o->b, "], \"size\": %zu, \"attempts\": %d, \"next_try\": ",
+				   e.content_len, e.attempts);
+			view_seconds(&o->b, e.next_try_us); /* seconds of simulated time */
+			buf_adds(&o->b, ", \"last_reply\": ");
+			js_str(&o->b, e.last_reply);
+			buf_addc(&o->b, '}');
+			store_queue_entry_free(&e);
+			out_flush(o, false);
+		}
+		buf_adds(&o->b, n ? "\n     ]}" : "]}");
+		free(ids);
+		free(next);
+	}
+	buf_adds(&o->b, nsrv ? "\n  ]" : "]");
+	store_strings_free(srv, nsrv);
+	return rc;
+}
+
+/* ------------------------------------------------------------------------
+ * The command
+ * ------------------------------------------------------------------------ */
+
+/* Open FILE to look at it: read-only; a version 1 database only by the
+ * store's ordinary open, which upgrades it.  0, or an exit status. */
+static int inspect_open(const char *path, struct store **st)
+{
+	struct stat sb;
+	char err[512];
+	if (stat(path, &sb) != 0) {
+		if (errno == ENOENT)
+			fprintf(stderr, "mailsim inspect: %s: no such file\n", path);
+		else
+			fprintf(stderr, "mailsim inspect: %s: %s\n", path, strerror(errno));
+		return INSPECT_USAGE;
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		fprintf(stderr, "mailsim inspect: %s: not a file\n", path);
+		return INSPECT_USAGE;
+	}
+	int rc = store_open_readonly(st, path, err, sizeof err);
+	if (rc == 1) {
+		fprintf(stderr, "mailsim inspect: %s: upgrading the database to schema %d\n", path,
+			STORE_SCHEMA_VERSION);
+		rc = store_open(st, path, err, sizeof err);
+	}
+	if (rc != 0) {
+		fprintf(stderr, "mailsim inspect: %s: %s\n", path, err);
+		return INSPECT_USAGE;
+	}
+	return 0;
+}
+
+int inspect_main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "db", required_argument, NULL, 'd' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *db = NULL;
+	bool json = false;
+	int c;
+	optind = 1;
+	opterr = 0; /* our own words, below */
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			db = optarg;
+			break;
+		case 'j':
+			json = true;
+			break;
+		case 'h':
+			inspect_usage(stdout);
+			return INSPECT_OK;
+		default:
+			if (optopt == 'd')
+				fputs("mailsim inspect: --db needs a FILE\n", stderr);
+			else
+				fprintf(stderr, "mailsim inspect: unknown option '%s'\n",
+					argv[optind - 1]);
+			fputs("try 'mailsim inspect --help'\n", stderr);
+			return INSPECT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "mailsim inspect: unexpected '%s' (the file goes after --db)\n",
+			argv[optind]);
+		return INSPECT_USAGE;
+	}
+	if (!db || !*db) {
+		fputs("mailsim inspect: which database? give --db FILE "
+		      "(try 'mailsim inspect --help')\n",
+		      stderr);
+		return INSPECT_USAGE;
+	}
+	struct store *st;
+	int status = inspect_open(db, &st);
+	if (status)
+		return status;
+
+	/* Each listing is its own read: a run writing the file meanwhile
+	 * may show in a later section and not an earlier one. */
+	struct out o = { .f = stdout };
+	buf_init(&o.b);
+	int rc;
+	if (json) {
+		buf_adds(&o.b, "{\n");
+		rc = json_accounts(st, &o);
+		if (rc == 0)
+			rc = json_devices(st, &o);
+		if (rc == 0)
+			rc = json_queues(st, &o);
+		buf_adds(&o.b, "\n}\n");
+	} else {
+		rc = text_accounts(st, &o);
+		if (rc == 0)
+			rc = text_devices(st, &o);
+		if (rc == 0)
+			rc = text_queues(st, &o);
+	}
+	if (rc == 0)
+		out_flush(&o, true);
+	buf_free(&o.b);
+	if (rc != 0) {
+		fflush(stdout);
+		fprintf(stderr, "mailsim inspect: %s: %s\n", db, store_error(st));
+		store_close(st);
+		return INSPECT_RUNTIME;
+	}
+	store_close(st);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fputs("mailsim inspect: error writing the output\n", stderr);
+		return INSPECT_RUNTIME;
+	}
+	return INSPECT_OK;
+}
