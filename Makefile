@@ -82,6 +82,7 @@ $(LIB): $(LIB_OBJ)
 # lessons are installed (the menu's last resort).
 $(BUILD)/ui/player.o: BASEFLAGS += $(NCURSES_CFLAGS)
 $(BUILD)/ui/main.o: BASEFLAGS += -DMAILSIM_DATADIR='"$(DATADIR)"'
+$(BUILD)/ui/lab.o: BASEFLAGS += -DMAILSIM_DATADIR='"$(DATADIR)"'
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -106,7 +107,7 @@ check:
 	 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:exitcode=99 \
 	 sh tests/run.sh build/san ./build/san/mailsim
 
-BENCH_BIN := $(BUILD)/bench/imap_bench
+BENCH_BIN := $(BUILD)/bench/imap_bench $(BUILD)/bench/live_bench
 
 $(BUILD)/bench/%: $(BUILD)/tests/bench/%.o $(LIB)
 	@mkdir -p $(dir $@)
@@ -126,10 +127,12 @@ run: $(mailsim_bin)
 	else ./$(mailsim_bin) run scenarios/smtp-send.scn; fi
 
 install: $(mailsim_bin)
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(DATADIR)/scenarios
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(DATADIR)/scenarios \
+		$(DESTDIR)$(DATADIR)/scenarios/labs
 	install -m 755 $(mailsim_bin) $(DESTDIR)$(BINDIR)/mailsim
 	install -m 644 docs/mailsim.1 $(DESTDIR)$(MANDIR)/man1/mailsim.1
 	install -m 644 scenarios/*.scn $(DESTDIR)$(DATADIR)/scenarios/
+	install -m 644 scenarios/labs/*.scn $(DESTDIR)$(DATADIR)/scenarios/labs/
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/mailsim $(DESTDIR)$(MANDIR)/man1/mailsim.1

@@ -2192,6 +2192,9 @@ static void imap_server_proceed_fetch(struct imap_server *s, const struct imap_c
 				"Invalid fetch attribute");
 		return;
 	}
+	/* a BODY[] fetch adds \Seen to the flags as they are now */
+	if (f.sets_seen)
+		imap_server_resync(s, out, false);
 	if (!imap_server_resolve_arg(s, c, &c->args[0], &set, out)) {
 		imap_server_fetch_free(&f);
 		return;
@@ -2308,6 +2311,10 @@ static void imap_server_remove_keywords(char *list, const char *drop)
 static void imap_server_proceed_store(struct imap_server *s, const struct imap_cmd *c,
 				      struct wire *out)
 {
+	/* +FLAGS and -FLAGS change the message's flags as they are now, with
+	 * what other sessions did since this one last looked (RFC 3501 6.4.6):
+	 * catch up first (expunges wait, as during any STORE) */
+	imap_server_resync(s, out, false);
 	const struct imap_arg *what = &c->args[1];
 	int mode; /* 0 replace, 1 add, -1 remove */
 	bool silent = false;

@@ -665,6 +665,10 @@ static const struct conn_ops relay_conn_ops = {
 static void relay_dns_answer(struct world *w, void *arg, struct host *mx)
 {
 	struct relay *r = arg;
+	if (w->stopping) {
+		relay_free(r);
+		return;
+	}
 	if (!mx) {
 		char reason[300];
 		snprintf(reason, sizeof reason,
@@ -690,6 +694,10 @@ static void relay_due(void *arg)
 {
 	struct relay_due *d = arg;
 	struct world *w = d->w;
+	if (w->stopping) {
+		free(d); /* the entry stays queued in the store */
+		return;
+	}
 	struct relay *r = xcalloc(1, sizeof *r);
 	r->w = w;
 	r->srv = d->srv;

@@ -112,6 +112,8 @@ struct parser {
 	size_t nrefs, caprefs;
 
 	int title_line;    /* where the title was given, 0 = not yet */
+	int exercise_line; /* where `exercise` was given, 0 = not yet */
+	struct scn_pos first_lab_text; /* the first task or hint, line 0 = none */
 	int seed_line;
 };
 
@@ -862,6 +864,38 @@ static int parse_about(struct parser *p, const struct tok *kw)
 	if (!t || end_of_line(p) < 0)
 		return -1;
 	push_str(&p->s->about, &p->s->nabout, xstrdup(t->text));
+	return 0;
+}
+
+/* `exercise`: no argument; marks the file as a lab exercise. */
+static int parse_exercise(struct parser *p, const struct tok *kw)
+{
+	if (end_of_line(p) < 0)
+		return -1;
+	if (p->exercise_line) {
+		err_col(p, kw->col, "duplicate exercise (the file is marked an exercise on line %d)",
+			p->exercise_line);
+		return -1;
+	}
+	p->exercise_line = p->line_no;
+	p->s->exercise = true;
+	return 0;
+}
+
+/* `task "..."` and `hint "..."`: paragraphs, in file order. */
+static int parse_lab_text(struct parser *p, const struct tok *kw)
+{
+	bool task = strcmp(kw->text, "task") == 0;
+	const struct tok *t = expect_string(p, task ? "the task (a paragraph) in double quotes"
+						    : "the hint (a paragraph) in double quotes");
+	if (!t || end_of_line(p) < 0)
+		return -1;
+	if (!p->first_lab_text.line)
+		p->first_lab_text = tok_pos(p, kw);
+	if (task)
+		push_str(&p->s->tasks, &p->s->ntasks, xstrdup(t->text));
+	else
+		push_str(&p->s->hints, &p->s->nhints, xstrdup(t->text));
 	return 0;
 }
 
@@ -1815,6 +1849,9 @@ static const struct directive directives[] = {
 	{"repeat", parse_repeat, NULL},
 	{"session", parse_session, NULL},
 	{"expect", parse_expect, NULL},
+	{"exercise", parse_exercise, NULL},
+	{"task", parse_lab_text, NULL},
+	{"hint", parse_lab_text, NULL},
 };
 
 #define NDIRECTIVES (sizeof directives / sizeof directives[0])
@@ -1839,7 +1876,7 @@ static void err_unknown_directive(struct parser *p, const struct tok *t)
 		err_col(p, t->col,
 			"unknown directive '%s' (expected title, about, seed, domain, user, "
 			"device, link, retry, send, pop3, imap, wait, server, note, repeat, "
-			"session or expect)",
+			"session, expect, exercise, task or hint)",
 			t->text);
 }
 
@@ -2114,6 +2151,10 @@ int scn_parse_string(const char *name, const char *text, size_t len, struct scen
 	split_lines(&p, text, len);
 	parse_lines(&p);
 	resolve_refs(&p);
+	if (p.first_lab_text.line && !p.s->exercise)
+		err_at(&p, p.first_lab_text,
+		       "task and hint are for lab exercises (mark the file with the line "
+		       "'exercise')");
 
 	int n = (int)p.ndiags;
 	if (n)
@@ -2169,6 +2210,8 @@ void scn_free(struct scenario *s)
 	free(s->file);
 	free(s->title);
 	free_strs(s->about, s->nabout);
+	free_strs(s->tasks, s->ntasks);
+	free_strs(s->hints, s->nhints);
 	for (size_t i = 0; i < s->ndomains; i++) {
 		free(s->domains[i].name);
 		free(s->domains[i].server);

@@ -163,6 +163,15 @@ struct scenario {
 	size_t nabout;
 	uint64_t seed;       /* default 1 */
 
+	/* A lab exercise (`mailsim lab`): `exercise` marks the file as one,
+	 * `task "..."` are the paragraphs of what the student must do, and
+	 * `hint "..."` what the lab's report shows when a check fails. */
+	bool exercise;
+	char **tasks;
+	size_t ntasks;
+	char **hints;
+	size_t nhints;
+
 	struct scn_domain *domains;
 	size_t ndomains;
 	struct scn_user *users;

@@ -327,7 +327,11 @@ fail:
 
 void world_free(struct world *w)
 {
-	/* drain what is still scheduled so that every connection is released */
+	/* drain what is still scheduled so that every connection is released -
+	 * without doing it: a relay or a retry still pending (live mode stopped
+	 * by a signal, say) stays in the store's queue for the next start */
+	w->stopping = true;
+	w->trace.nsinks = 0;
 	for (struct conn *c = w->conns; c; c = c->next) {
 		c->open[0] = c->open[1] = false;
 	}
@@ -360,7 +364,9 @@ static void world_story_start(struct world *w);
 
 static void world_story_next_ev(void *arg)
 {
-	world_story_start(arg);
+	struct world *w = arg;
+	if (!w->stopping)
+		world_story_start(w);
 }
 
 void world_story_next(struct world *w)
@@ -568,69 +574,76 @@ static void world_check_flag(const char *flag, uint32_t *bits, const char **keyw
 	*keyword = flag;
 }
 
+bool world_check_one(struct world *w, size_t i, char *detail, size_t n)
+{
+	const struct scn_check *c = &w->scn->checks[i];
+	bool ok = false;
+	int64_t id, count = -1;
+	if (n)
+		detail[0] = '\0';
+	switch (c->kind) {
+	case SCN_EXPECT_MAILBOX_COUNT:
+		if (world_mailbox_folder(w, c->address, c->folder, &id, detail, n) == 0 &&
+		    store_folder_count(w->store, id, &count) == 0) {
+			ok = count == c->count;
+			snprintf(detail, n, "found %lld", (long long)count);
+		}
+		break;
+	case SCN_EXPECT_MAILBOX_HAS:
+		if (world_mailbox_folder(w, c->address, c->folder, &id, detail, n) == 0) {
+			struct store_match m = { .from = c->from, .to = c->to,
+						 .subject = c->subject };
+			world_check_flag(c->flag, &m.flags, &m.keyword);
+			ok = store_folder_match(w->store, id, &m) == 0;
+			snprintf(detail, n, "no such message");
+		}
+		break;
+	case SCN_EXPECT_DEVICE_COUNT: {
+		struct host *h = world_host(w, c->device);
+		if (h && store_device_count(w->store, h->device_id, &count) == 0) {
+			ok = count == c->count;
+			snprintf(detail, n, "found %lld", (long long)count);
+		}
+		break;
+	}
+	case SCN_EXPECT_DEVICE_HAS: {
+		struct host *h = world_host(w, c->device);
+		struct store_match m = { .from = c->from, .to = c->to, .subject = c->subject };
+		world_check_flag(c->flag, &m.flags, &m.keyword);
+		if (m.keyword) {
+			snprintf(detail, n, "a device keeps only the system flags, not keywords");
+			break;
+		}
+		ok = h && store_device_match(w->store, h->device_id, "INBOX", &m) == 0;
+		snprintf(detail, n, "no such message on %s", c->device);
+		break;
+	}
+	case SCN_EXPECT_REPLY:
+		if (c->reply_code) {
+			ok = c->reply_code >= 0 && c->reply_code < 600 &&
+			     w->replies_seen[c->reply_code];
+		} else {
+			for (size_t k = 0; k < w->nenh_seen && !ok; k++)
+				ok = strcmp(w->enh_seen[k], c->reply_enh) == 0;
+		}
+		snprintf(detail, n, "no server sent it");
+		break;
+	case SCN_EXPECT_QUEUE_EMPTY:
+	case SCN_EXPECT_QUEUE_COUNT:
+		if (store_queue_count(w->store, c->host, &count) == 0) {
+			ok = count == (c->kind == SCN_EXPECT_QUEUE_EMPTY ? 0 : c->count);
+			snprintf(detail, n, "%lld queued", (long long)count);
+		}
+		break;
+	}
+	return ok;
+}
+
 void world_check(struct world *w)
 {
 	for (size_t i = 0; i < w->scn->nchecks; i++) {
-		const struct scn_check *c = &w->scn->checks[i];
 		char detail[256] = "";
-		bool ok = false;
-		int64_t id, count = -1;
-		switch (c->kind) {
-		case SCN_EXPECT_MAILBOX_COUNT:
-			if (world_mailbox_folder(w, c->address, c->folder, &id, detail, sizeof detail) == 0 &&
-			    store_folder_count(w->store, id, &count) == 0) {
-				ok = count == c->count;
-				snprintf(detail, sizeof detail, "found %lld", (long long)count);
-			}
-			break;
-		case SCN_EXPECT_MAILBOX_HAS:
-			if (world_mailbox_folder(w, c->address, c->folder, &id, detail, sizeof detail) == 0) {
-				struct store_match m = { .from = c->from, .to = c->to,
-							 .subject = c->subject };
-				world_check_flag(c->flag, &m.flags, &m.keyword);
-				ok = store_folder_match(w->store, id, &m) == 0;
-				snprintf(detail, sizeof detail, "no such message");
-			}
-			break;
-		case SCN_EXPECT_DEVICE_COUNT: {
-			struct host *h = world_host(w, c->device);
-			if (h && store_device_count(w->store, h->device_id, &count) == 0) {
-				ok = count == c->count;
-				snprintf(detail, sizeof detail, "found %lld", (long long)count);
-			}
-			break;
-		}
-		case SCN_EXPECT_DEVICE_HAS: {
-			struct host *h = world_host(w, c->device);
-			struct store_match m = { .from = c->from, .to = c->to, .subject = c->subject };
-			world_check_flag(c->flag, &m.flags, &m.keyword);
-			if (m.keyword) {
-				snprintf(detail, sizeof detail,
-					 "a device keeps only the system flags, not keywords");
-				break;
-			}
-			ok = h && store_device_match(w->store, h->device_id, "INBOX", &m) == 0;
-			snprintf(detail, sizeof detail, "no such message on %s", c->device);
-			break;
-		}
-		case SCN_EXPECT_REPLY:
-			if (c->reply_code) {
-				ok = c->reply_code >= 0 && c->reply_code < 600 &&
-				     w->replies_seen[c->reply_code];
-			} else {
-				for (size_t k = 0; k < w->nenh_seen && !ok; k++)
-					ok = strcmp(w->enh_seen[k], c->reply_enh) == 0;
-			}
-			snprintf(detail, sizeof detail, "no server sent it");
-			break;
-		case SCN_EXPECT_QUEUE_EMPTY:
-		case SCN_EXPECT_QUEUE_COUNT:
-			if (store_queue_count(w->store, c->host, &count) == 0) {
-				ok = count == (c->kind == SCN_EXPECT_QUEUE_EMPTY ? 0 : c->count);
-				snprintf(detail, sizeof detail, "%lld queued", (long long)count);
-			}
-			break;
-		}
-		world_check_result(w, c, ok, detail);
+		bool ok = world_check_one(w, i, detail, sizeof detail);
+		world_check_result(w, &w->scn->checks[i], ok, detail);
 	}
 }

@@ -141,6 +141,7 @@ struct world {
 	uint32_t next_conn_id;
 	size_t nconns, peak_conns; /* connections now, and the most at once */
 	bool live_busy;            /* the live loop holds connection pointers */
+	bool stopping;             /* world_free: pending work is dropped, not done */
 	uint64_t next_queue_id;    /* for "queued as" ids */
 	uint64_t next_message_id;  /* for Message-ID: headers */
 
@@ -185,6 +186,9 @@ void world_run(struct world *w);
 void world_story_start_live(struct world *w);
 /* Evaluate the checks; each result is a trace event "check". */
 void world_check(struct world *w);
+/* Evaluate check i alone, emitting nothing: true if it passes; detail gets
+ * what was found ("found 0", "no such message"...), shown on failure. */
+bool world_check_one(struct world *w, size_t i, char *detail, size_t n);
 
 struct host *world_host(struct world *w, const char *name);
 /* The world's clock as Unix seconds (for Date:, Received:, INTERNALDATE). */

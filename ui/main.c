@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "inspect.h"
+#include "lab.h"
 #include "playback.h"
 #include "player.h"
 #include "scenario.h"
@@ -53,6 +54,7 @@ static void usage(FILE *out)
 	      "  validate FILE   check scenario files without playing them\n"
 	      "  serve [FILE]    live: the servers on real sockets (loopback) for real clients\n"
 	      "  inspect         what a --db file holds: mailboxes, devices, queues\n"
+	      "  lab [NAME]      the student lab: list the exercises, start one, --check it\n"
 	      "  help            this text\n"
 	      "  version         the version\n"
 	      "  (none)          on a terminal: the menu of the shipped lessons\n"
@@ -550,6 +552,8 @@ int main(int argc, char **argv)
 		return inspect_main(argc - 1, argv + 1);
 	if (strcmp(cmd, "serve") == 0)
 		return serve_main(argc - 1, argv + 1);
+	if (strcmp(cmd, "lab") == 0)
+		return lab_main(argc - 1, argv + 1);
 	if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
 		usage(stdout);
 		return 0;

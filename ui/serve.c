@@ -204,9 +204,8 @@ int serve_main(int argc, char **argv)
 		fprintf(stderr, "mailsim serve: %s\n", err);
 		rc = 3;
 	}
-	world_check(&w);
 	fflush(stdout);
-	world_free(&w);
+	world_free(&w); /* prints nothing more: the stop line is the last */
 	view_text_free(&out.text);
 	view_json_free(&out.json);
 	store_close(st);

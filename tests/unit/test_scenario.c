@@ -606,7 +606,7 @@ static void test_story_errors(void)
 	CHECK_ERRORS(WORLD "frobnicate\n", 1,
 		     "t.scn:9:1: error: unknown directive 'frobnicate' (expected title, about, "
 		     "seed, domain, user, device, link, retry, send, pop3, imap, wait, server, "
-		     "note, repeat, session or expect)\n");
+		     "note, repeat, session, expect, exercise, task or hint)\n");
 	CHECK_ERRORS(WORLD "send bob-tablet to bob@gmail.com subject \"s\" body \"b\"\n", 1,
 		     "t.scn:9:6: error: unknown device 'bob-tablet'\n");
 	CHECK_ERRORS(WORLD "send bob-phon to bob@gmail.com subject \"s\" body \"b\"\n", 1,
@@ -1047,6 +1047,54 @@ static void test_parse_file(void)
 	remove(path);
 }
 
+
+/* Lab exercises: `exercise`, `task "..."` (repeatable), `hint "..."` (repeatable). */
+static void test_lab_directives(void)
+{
+	struct scenario *s = parse_ok(WORLD "exercise\n"
+					    "task \"Send a message by hand.\"   # first paragraph\n"
+					    "task \"Use port 25.\"\n"
+					    "hint \"Start with EHLO.\"\n"
+					    "hint \"End the data with a line holding a dot.\"\n"
+					    "expect mailbox bob@gmail.com count 1\n");
+	CHECK(s != NULL);
+	if (s) {
+		CHECK(s->exercise);
+		CHECK_INT(s->ntasks, 2);
+		CHECK_STR(s->tasks[0], "Send a message by hand.");
+		CHECK_STR(s->tasks[1], "Use port 25.");
+		CHECK_INT(s->nhints, 2);
+		CHECK_STR(s->hints[1], "End the data with a line holding a dot.");
+		CHECK_INT(s->nchecks, 1);
+		scn_free(s);
+	}
+	/* a lesson is not an exercise, and has no tasks or hints */
+	s = parse_ok(WORLD);
+	CHECK(s && !s->exercise && s->ntasks == 0 && s->nhints == 0 && !s->tasks && !s->hints);
+	scn_free(s);
+	/* an exercise without tasks is allowed (the title says it all) */
+	s = parse_ok("exercise\n");
+	CHECK(s && s->exercise && s->ntasks == 0);
+	scn_free(s);
+	/* declarations in any order: `exercise` may come after the tasks */
+	s = parse_ok("hint \"h\"\ntask \"t\"\nexercise\n");
+	CHECK(s && s->exercise && s->ntasks == 1 && s->nhints == 1);
+	scn_free(s);
+
+	CHECK_ERRORS("exercise now\n", 1, "t.scn:1:10: error: unexpected 'now' (nothing more is expected on this line)\n");
+	CHECK_ERRORS("exercise\nexercise\n", 1,
+		     "t.scn:2:1: error: duplicate exercise (the file is marked an exercise on line 1)\n");
+	CHECK_ERRORS("exercise\ntask\n", 1,
+		     "t.scn:2:5: error: expected the task (a paragraph) in double quotes\n");
+	CHECK_ERRORS("exercise\nhint word\n", 1,
+		     "t.scn:2:6: error: expected the hint (a paragraph) in double quotes, got 'word'\n");
+	CHECK_ERRORS("title \"x\"\ntask \"t\"\nhint \"h\"\n", 1,
+		     "t.scn:2:1: error: task and hint are for lab exercises (mark the file with "
+		     "the line 'exercise')\n");
+	CHECK_ERRORS("exercse\n", 1, "t.scn:1:1: error: unknown directive 'exercse' (did you mean 'exercise'?)\n");
+	CHECK_ERRORS("hnit \"h\"\n", 1, "t.scn:1:1: error: unknown directive 'hnit' (did you mean 'hint'?)\n");
+}
+
 int main(void)
 {
 	RUN(test_full_example);
@@ -1069,6 +1117,7 @@ int main(void)
 	RUN(test_order_independence);
 	RUN(test_many_errors);
 	RUN(test_parse_file);
+	RUN(test_lab_directives);
 	free(last_errors);
 	return TEST_END();
 }

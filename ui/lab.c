@@ -1,0 +1,695 @@
+/*
+ * lab.c - `mailsim lab`: the student lab.
+ *
+ * An exercise is a scenario file marked `exercise`: its world is served
+ * live exactly as `mailsim serve FILE --db FILE` would, its `task`
+ * paragraphs say what to do, and its `expect` checks - evaluated against
+ * the store file, never against what the lab process remembers - say
+ * whether it was done.  So `--check` can grade from the store alone, in
+ * another process, while the lab runs or after it stopped.
+ *
+ * While the lab runs, a background timer re-evaluates the checks a moment
+ * after anything happened (a session ended, mail was delivered, flags
+ * changed...) and prints a line when a check comes to pass, or stops
+ * passing.  The timer runs at the top of the event loop, never inside the
+ * code that emits a record, so the store is never read in the middle of
+ * one of its own statements.
+ */
+#include "lab.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "live.h"
+#include "scenario.h"
+#include "store.h"
+#include "view.h"
+#include "world.h"
+
+/* Where `make install` puts the exercises (looked at last). */
+#ifndef MAILSIM_DATADIR
+#define MAILSIM_DATADIR "/usr/local/share/mailsim"
+#endif
+
+#define LAB_EXIT_PASSED 0
+#define LAB_EXIT_FAILED 1
+#define LAB_EXIT_USAGE 2
+#define LAB_EXIT_RUNTIME 3
+
+#define LAB_TICK_US (200 * US_PER_MS) /* how soon a change is graded */
+#define LAB_WRAP 76                   /* paragraph width, in bytes */
+#define LAB_LIST_MAX 8                /* messages shown under a failed check */
+
+static void lab_usage(FILE *out)
+{
+	fprintf(out,
+		"usage: mailsim lab                      list the exercises\n"
+		"       mailsim lab NAME [OPTIONS]       start exercise NAME live\n"
+		"       mailsim lab NAME --check [--db FILE]   grade it (exit 0: all checks pass)\n"
+		"\n"
+		"The lab serves the exercise's world on real sockets (like 'mailsim serve'),\n"
+		"shows the task, and, as you work with telnet, nc, curl, a mail client or\n"
+		"your own program, shows every line and each check as it comes to pass.\n"
+		"\n"
+		"options:\n"
+		"  --check                print the graded report of the store and exit\n"
+		"  --db FILE              the lab's store (default ./NAME.lab.db; a start\n"
+		"                         replaces the file an earlier start left)\n"
+		"  --bind ADDR            listen on ADDR (default 127.0.0.1)\n"
+		"  --smtp-port N          the first server's SMTP port (default %d)\n"
+		"  --submission-port N    its submission port (default %d)\n"
+		"  --pop3-port N          its POP3 port (default %d)\n"
+		"  --imap-port N          its IMAP port (default %d)\n"
+		"                         (the next server listens one above each)\n"
+		"  --seconds N            stop by itself after N seconds\n"
+		"  -h, --help             this text\n"
+		"\n"
+		"exercises are looked for in $MAILSIM_LABS, else ./scenarios/labs, else\n"
+		"%s/scenarios/labs; NAME may also be the path of a .scn file.\n",
+		LIVE_DEFAULT_SMTP_PORT, LIVE_DEFAULT_SUBMISSION_PORT, LIVE_DEFAULT_POP3_PORT,
+		LIVE_DEFAULT_IMAP_PORT, MAILSIM_DATADIR);
+}
+
+/* ------------------------------------------------------------------ */
+/* Finding exercises                                                  */
+/* ------------------------------------------------------------------ */
+
+static void lab_dirs(const char *dirs[3])
+{
+	const char *env = getenv("MAILSIM_LABS");
+	dirs[0] = env && *env ? env : NULL;
+	dirs[1] = "scenarios/labs";
+	dirs[2] = MAILSIM_DATADIR "/scenarios/labs";
+}
+
+static bool lab_is_file(const char *path)
+{
+	struct stat sb;
+	return stat(path, &sb) == 0 && S_ISREG(sb.st_mode);
+}
+
+static int lab_name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The .scn files of the first directory that has any, sorted; their
+ * directory in *dir. */
+static size_t lab_list_files(char ***out, const char **dir)
+{
+	const char *dirs[3];
+	lab_dirs(dirs);
+	char **names = NULL;
+	size_t n = 0;
+	*dir = NULL;
+	for (size_t d = 0; d < 3 && n == 0; d++) {
+		if (!dirs[d])
+			continue;
+		DIR *dp = opendir(dirs[d]);
+		if (!dp)
+			continue;
+		struct dirent *e;
+		while ((e = readdir(dp)) != NULL) {
+			size_t len = strlen(e->d_name);
+			if (len < 5 || strcmp(e->d_name + len - 4, ".scn") != 0)
+				continue;
+			names = xrealloc(names, (n + 1) * sizeof *names);
+			names[n++] = xstrdup(e->d_name);
+		}
+		closedir(dp);
+		if (n)
+			*dir = dirs[d];
+	}
+	if (n)
+		qsort(names, n, sizeof *names, lab_name_cmp);
+	*out = names;
+	return n;
+}
+
+/* The file of exercise NAME (a path to a file is taken as it is), or NULL. */
+static char *lab_find(const char *name)
+{
+	if (strchr(name, '/') && lab_is_file(name))
+		return xstrdup(name);
+	const char *dirs[3];
+	lab_dirs(dirs);
+	size_t len = strlen(name);
+	bool has_ext = len > 4 && strcmp(name + len - 4, ".scn") == 0;
+	for (size_t d = 0; d < 3; d++) {
+		if (!dirs[d])
+			continue;
+		struct buf path;
+		buf_init(&path);
+		buf_printf(&path, "%s/%s%s", dirs[d], name, has_ext ? "" : ".scn");
+		if (lab_is_file(path.p))
+			return buf_steal(&path);
+		buf_free(&path);
+	}
+	return NULL;
+}
+
+/* "smtp-by-hand" from "scenarios/labs/smtp-by-hand.scn". */
+static char *lab_short_name(const char *path)
+{
+	const char *base = strrchr(path, '/');
+	base = base ? base + 1 : path;
+	char *s = xstrdup(base);
+	size_t len = strlen(s);
+	if (len > 4 && strcmp(s + len - 4, ".scn") == 0)
+		s[len - 4] = '\0';
+	return s;
+}
+
+/* The first sentence of a paragraph (up to ". " or the end). */
+static void lab_first_sentence(const char *p, struct buf *out)
+{
+	const char *end = strstr(p, ". ");
+	if (end)
+		buf_add(out, p, (size_t)(end - p) + 1);
+	else
+		buf_adds(out, p);
+}
+
+static void lab_wrap(FILE *out, const char *first, const char *text);
+
+static int lab_list(void)
+{
+	char **names;
+	const char *dir;
+	size_t n = lab_list_files(&names, &dir);
+	size_t shown = 0;
+	FILE *devnull = fopen("/dev/null", "w");
+	if (n)
+		printf("Exercises (in %s):\n\n", dir);
+	for (size_t i = 0; i < n; i++) {
+		struct buf path;
+		buf_init(&path);
+		buf_printf(&path, "%s/%s", dir, names[i]);
+		struct scenario *scn;
+		if (scn_parse_file(path.p, &scn, devnull ? devnull : stderr) == 0) {
+			if (scn->exercise) {
+				char *shortname = lab_short_name(names[i]);
+				struct buf first;
+				buf_init(&first);
+				if (scn->ntasks)
+					lab_first_sentence(scn->tasks[0], &first);
+				printf("  %-20s %s\n", shortname, scn->title ? scn->title : shortname);
+				if (first.len)
+					lab_wrap(stdout, "                       ", first.p);
+				buf_free(&first);
+				free(shortname);
+				shown++;
+			}
+			scn_free(scn);
+		} else {
+			printf("  %-20s (has errors: see 'mailsim validate %s')\n", names[i], path.p);
+		}
+		buf_free(&path);
+		free(names[i]);
+	}
+	free(names);
+	if (devnull)
+		fclose(devnull);
+	if (!shown) {
+		fputs("mailsim lab: no exercises found (set MAILSIM_LABS, or run from the "
+		      "directory that holds scenarios/labs)\n",
+		      stderr);
+		return LAB_EXIT_USAGE;
+	}
+	printf("\nStart one with 'mailsim lab NAME'; grade it with 'mailsim lab NAME --check'.\n");
+	return LAB_EXIT_PASSED;
+}
+
+/* ------------------------------------------------------------------ */
+/* Printing                                                           */
+/* ------------------------------------------------------------------ */
+
+/* A paragraph, wrapped at LAB_WRAP, each line after indent. */
+static void lab_wrap(FILE *out, const char *first, const char *text)
+{
+	size_t col = 0, ind = strlen(first);
+	const char *p = text;
+	char indent[64];
+	if (ind >= sizeof indent)
+		ind = sizeof indent - 1;
+	memset(indent, ' ', ind);
+	indent[ind] = '\0';
+	fputs(first, out);
+	col = ind;
+	while (*p) {
+		if (*p == '\n') {
+			fprintf(out, "\n%s", indent);
+			col = ind;
+			p++;
+			continue;
+		}
+		while (*p == ' ')
+			p++;
+		size_t w = strcspn(p, " \n");
+		if (!w)
+			continue;
+		if (col > ind && col + 1 + w > LAB_WRAP) {
+			fprintf(out, "\n%s", indent);
+			col = ind;
+		} else if (col > ind) {
+			fputc(' ', out);
+			col++;
+		}
+		fwrite(p, 1, w, out);
+		col += w;
+		p += w;
+	}
+	fputc('\n', out);
+}
+
+/* The messages of the folder a failed mailbox check looks at, to help. */
+static void lab_show_folder(struct world *w, const struct scn_check *c, FILE *out)
+{
+	struct store_account acct;
+	int64_t folder;
+	const char *fname = c->folder ? c->folder : "INBOX";
+	if (store_account_find(w->store, c->address, &acct) != 0 ||
+	    store_folder_find(w->store, acct.id, fname, &folder) != 0)
+		return;
+	struct store_listed *v = NULL;
+	size_t n = 0;
+	if (store_folder_listing(w->store, folder, &v, &n) != 0)
+		return;
+	if (!n) {
+		fprintf(out, "            %s %s is empty\n", c->address, fname);
+	} else {
+		fprintf(out, "            %s %s holds:\n", c->address, fname);
+		for (size_t i = 0; i < n && i < LAB_LIST_MAX; i++) {
+			char flags[128];
+			fprintf(out, "              uid %u  \"%s\"  from %s  (%s)\n", v[i].uid,
+				v[i].subject ? v[i].subject : "", v[i].from ? v[i].from : "?",
+				world_flag_names(v[i].flags, flags, sizeof flags));
+		}
+		if (n > LAB_LIST_MAX)
+			fprintf(out, "              ... and %zu more\n", n - LAB_LIST_MAX);
+	}
+	store_listed_free(v, n);
+}
+
+/* The graded report; returns the number of checks that did not pass. */
+static size_t lab_report(struct world *w, const char *name, const char *db, FILE *out)
+{
+	const struct scenario *scn = w->scn;
+	size_t n = scn->nchecks, passed = 0;
+	fprintf(out, "Lab report: %s (%s), store %s\n\n", scn->title ? scn->title : name, name, db);
+	for (size_t i = 0; i < n; i++) {
+		const struct scn_check *c = &scn->checks[i];
+		const char *src = c->source ? c->source : "expect";
+		if (c->kind == SCN_EXPECT_REPLY) {
+			fprintf(out, "  FAILED  %zu/%zu  %s\n            (not gradable from the "
+				"store: 'expect reply' is seen only live)\n", i + 1, n, src);
+			continue;
+		}
+		char detail[256];
+		bool ok = world_check_one(w, i, detail, sizeof detail);
+		if (ok) {
+			passed++;
+			fprintf(out, "  passed  %zu/%zu  %s\n", i + 1, n, src);
+			continue;
+		}
+		fprintf(out, "  FAILED  %zu/%zu  %s\n            (%s)\n", i + 1, n, src, detail);
+		if (c->kind == SCN_EXPECT_MAILBOX_HAS || c->kind == SCN_EXPECT_MAILBOX_COUNT)
+			lab_show_folder(w, c, out);
+	}
+	fprintf(out, "\nscore %zu/%zu\n", passed, n);
+	if (passed < n && scn->nhints) {
+		fputs("\nHints:\n", out);
+		for (size_t i = 0; i < scn->nhints; i++)
+			lab_wrap(out, "  - ", scn->hints[i]);
+	}
+	if (passed == n)
+		fputs("\nEvery check passes: well done.\n", out);
+	return n - passed;
+}
+
+/* ------------------------------------------------------------------ */
+/* --check                                                            */
+/* ------------------------------------------------------------------ */
+
+static int lab_check(const struct scenario *scn, const char *name, const char *db)
+{
+	if (!lab_is_file(db)) {
+		fprintf(stderr, "mailsim lab: no lab store %s: start the lab with 'mailsim lab %s' "
+			"first\n", db, name);
+		return LAB_EXIT_USAGE;
+	}
+	char err[512];
+	struct store *st;
+	/* first only look: a file that is not a mailsim store is not touched */
+	int rc = store_open_readonly(&st, db, err, sizeof err);
+	if (rc < 0) {
+		fprintf(stderr, "mailsim lab: %s: %s\n", db, err);
+		return LAB_EXIT_USAGE;
+	}
+	if (rc == 0) {
+		bool ours = true;
+		for (size_t i = 0; i < scn->nusers && ours; i++) {
+			struct store_account a;
+			ours = store_account_find(st, scn->users[i].address, &a) == 0;
+		}
+		store_close(st);
+		if (!ours) {
+			fprintf(stderr, "mailsim lab: %s is not the store of exercise %s (its users "
+				"are not there): start the lab with 'mailsim lab %s' first\n",
+				db, name, name);
+			return LAB_EXIT_USAGE;
+		}
+	}
+	if (store_open(&st, db, err, sizeof err) != 0) {
+		fprintf(stderr, "mailsim lab: %s\n", err);
+		return LAB_EXIT_RUNTIME;
+	}
+	struct world w;
+	if (world_init(&w, scn, st, err, sizeof err) != 0) {
+		fprintf(stderr, "mailsim lab: %s\n", err);
+		world_free(&w);
+		store_close(st);
+		return LAB_EXIT_RUNTIME;
+	}
+	size_t failed = lab_report(&w, name, db, stdout);
+	world_free(&w);
+	store_close(st);
+	return failed ? LAB_EXIT_FAILED : LAB_EXIT_PASSED;
+}
+
+/* ------------------------------------------------------------------ */
+/* The lab, live                                                      */
+/* ------------------------------------------------------------------ */
+
+struct lab_live {
+	struct world *w;
+	struct view_text text;
+	bool dirty;    /* something happened since the last grading */
+	bool stopped;  /* the live loop is over: the timer must not come back */
+	bool *passing; /* per check, as last graded */
+	bool all_passed;
+	bool ready;    /* the story is done and the first grading printed */
+};
+
+static void lab_sink(void *ctx, const struct trace_rec *r)
+{
+	struct lab_live *l = ctx;
+	view_text_sink(&l->text, r);
+	if (r->event)
+		l->dirty = true;
+	fflush(stdout);
+}
+
+/* Grade again if something happened; print what changed.  Not while the
+ * story prepares the world: its half-done state would pass checks. */
+static void lab_grade(struct lab_live *l)
+{
+	if (!l->w->story_done)
+		return;
+	if (!l->ready) {
+		const struct scenario *scn = l->w->scn;
+		size_t k = 0;
+		for (size_t i = 0; i < scn->nchecks; i++) {
+			char detail[256];
+			if (scn->checks[i].kind != SCN_EXPECT_REPLY)
+				l->passing[i] = world_check_one(l->w, i, detail, sizeof detail);
+			k += l->passing[i];
+		}
+		l->ready = true;
+		l->dirty = false;
+		printf("* the world is ready: %zu of %zu checks pass now; over to you\n", k,
+		       scn->nchecks);
+		l->all_passed = k == scn->nchecks && scn->nchecks;
+		if (l->all_passed)
+			printf("\u2714 every check passes: the exercise is done\n");
+		fflush(stdout);
+		return;
+	}
+	if (l->dirty) {
+		l->dirty = false;
+		const struct scenario *scn = l->w->scn;
+		for (size_t i = 0; i < scn->nchecks; i++) {
+			if (scn->checks[i].kind == SCN_EXPECT_REPLY)
+				continue;
+			char detail[256];
+			bool ok = world_check_one(l->w, i, detail, sizeof detail);
+			if (ok == l->passing[i])
+				continue;
+			l->passing[i] = ok;
+			const char *src = scn->checks[i].source ? scn->checks[i].source : "expect";
+			if (ok)
+				printf("\u2714 check %zu/%zu passes now: %s\n", i + 1, scn->nchecks, src);
+			else
+				printf("\u2718 check %zu/%zu no longer passes: %s (%s)\n", i + 1,
+				       scn->nchecks, src, detail);
+		}
+		size_t k = 0;
+		for (size_t i = 0; i < scn->nchecks; i++)
+			k += l->passing[i];
+		bool all = k == scn->nchecks && scn->nchecks;
+		if (all && !l->all_passed)
+			printf("\u2714 every check passes: the exercise is done\n");
+		l->all_passed = all;
+		fflush(stdout);
+	}
+}
+
+static void lab_tick(void *arg)
+{
+	struct lab_live *l = arg;
+	if (l->stopped)
+		return;
+	lab_grade(l);
+	ev_after_bg(&l->w->loop, LAB_TICK_US, lab_tick, l);
+}
+
+/* Remove a store left by an earlier start, with its WAL files. */
+static int lab_remove_store(const char *db)
+{
+	const char *sfx[] = { "", "-wal", "-shm", "-journal" };
+	for (size_t i = 0; i < 4; i++) {
+		struct buf p;
+		buf_init(&p);
+		buf_printf(&p, "%s%s", db, sfx[i]);
+		int r = unlink(p.p);
+		int e = errno;
+		buf_free(&p);
+		if (r != 0 && e != ENOENT) {
+			fprintf(stderr, "mailsim lab: cannot replace %s: %s\n", db, strerror(e));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int lab_start(const struct scenario *scn, const char *name, const char *db,
+		     const struct live_options *lo)
+{
+	bool stale = lab_is_file(db);
+	if (stale) {
+		/* only a mailsim store is replaced, never some other file */
+		char err[512];
+		struct store *old;
+		if (store_open_readonly(&old, db, err, sizeof err) < 0) {
+			fprintf(stderr, "mailsim lab: %s is not a lab store (%s): not replacing it; "
+				"choose another with --db\n", db, err);
+			return LAB_EXIT_USAGE;
+		}
+		store_close(old);
+		if (lab_remove_store(db) != 0)
+			return LAB_EXIT_RUNTIME;
+	}
+	char err[512];
+	struct store *st;
+	if (store_open(&st, db, err, sizeof err) != 0) {
+		fprintf(stderr, "mailsim lab: %s\n", err);
+		return LAB_EXIT_RUNTIME;
+	}
+	struct world w;
+	if (world_init(&w, scn, st, err, sizeof err) != 0) {
+		fprintf(stderr, "mailsim lab: %s\n", err);
+		world_free(&w);
+		store_close(st);
+		return LAB_EXIT_RUNTIME;
+	}
+	struct lab_live l = { .w = &w };
+	l.passing = xcalloc(scn->nchecks + 1, sizeof *l.passing);
+	int width = 16;
+	for (size_t i = 0; i < w.nhosts; i++)
+		if ((int)strlen(w.hosts[i].name) > width)
+			width = (int)strlen(w.hosts[i].name);
+	view_text_init(&l.text, stdout, width + 6);
+
+	printf("mailsim lab: %s (%s)\n", scn->title ? scn->title : name, name);
+	if (stale)
+		printf("(a store %s from an earlier start was replaced: the exercise starts afresh)\n",
+		       db);
+	if (scn->ntasks) {
+		printf("\nThe task:\n\n");
+		for (size_t i = 0; i < scn->ntasks; i++) {
+			if (i)
+				putchar('\n');
+			lab_wrap(stdout, "  ", scn->tasks[i]);
+		}
+	}
+	printf("\nThe checks (graded with 'mailsim lab %s --check --db %s'):\n", name, db);
+	for (size_t i = 0; i < scn->nchecks; i++)
+		printf("  %zu. %s%s\n", i + 1, scn->checks[i].source ? scn->checks[i].source : "expect",
+		       scn->checks[i].kind == SCN_EXPECT_REPLY ? "   (not gradable from the store)" : "");
+	printf("\nThe users:\n");
+	for (size_t i = 0; i < scn->nusers; i++)
+		printf("  user %-24s password %s\n", scn->users[i].address, scn->users[i].password);
+	printf("\nThe servers:\n");
+	fflush(stdout);
+
+	trace_add_sink(&w.trace, lab_sink, &l);
+	ev_after_bg(&w.loop, LAB_TICK_US, lab_tick, &l);
+	int rc = LAB_EXIT_PASSED;
+	if (live_run(&w, lo, stdout, err, sizeof err) != 0) {
+		fprintf(stderr, "mailsim lab: %s\n", err);
+		rc = LAB_EXIT_RUNTIME;
+	}
+	l.stopped = true;
+	lab_grade(&l); /* what happened since the last tick */
+	if (rc == LAB_EXIT_PASSED) {
+		putchar('\n');
+		lab_report(&w, name, db, stdout);
+	}
+	fflush(stdout);
+	world_free(&w);
+	view_text_free(&l.text);
+	free(l.passing);
+	store_close(st);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* The command                                                        */
+/* ------------------------------------------------------------------ */
+
+static bool lab_number(const char *arg, long lo, long hi, long *out)
+{
+	char *end;
+	long v = strtol(arg, &end, 10);
+	if (!*arg || *end || v < lo || v > hi)
+		return false;
+	*out = v;
+	return true;
+}
+
+int lab_main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "check", no_argument, NULL, 'C' },
+		{ "db", required_argument, NULL, 'd' },
+		{ "bind", required_argument, NULL, 'b' },
+		{ "smtp-port", required_argument, NULL, 's' },
+		{ "submission-port", required_argument, NULL, 'u' },
+		{ "pop3-port", required_argument, NULL, 'p' },
+		{ "imap-port", required_argument, NULL, 'i' },
+		{ "seconds", required_argument, NULL, 'S' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct live_options lo = {
+		.bind = "127.0.0.1",
+		.smtp_port = LIVE_DEFAULT_SMTP_PORT,
+		.submission_port = LIVE_DEFAULT_SUBMISSION_PORT,
+		.pop3_port = LIVE_DEFAULT_POP3_PORT,
+		.imap_port = LIVE_DEFAULT_IMAP_PORT,
+		.max_conns = LIVE_DEFAULT_MAX_CONNS,
+		.max_per_addr = LIVE_DEFAULT_MAX_PER_ADDR,
+	};
+	const char *db = NULL;
+	bool check = false;
+	int c;
+	long v;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'C':
+			check = true;
+			break;
+		case 'd':
+			db = optarg;
+			break;
+		case 'b':
+			lo.bind = optarg;
+			break;
+		case 's':
+		case 'u':
+		case 'p':
+		case 'i':
+			if (!lab_number(optarg, 1, 65535, &v)) {
+				fprintf(stderr, "mailsim lab: '%s' is not a port (1 to 65535)\n", optarg);
+				return LAB_EXIT_USAGE;
+			}
+			*(c == 's' ? &lo.smtp_port : c == 'u' ? &lo.submission_port
+				 : c == 'p' ? &lo.pop3_port : &lo.imap_port) = (int)v;
+			break;
+		case 'S':
+			if (!lab_number(optarg, 1, 1000000, &v)) {
+				fprintf(stderr, "mailsim lab: '%s' is not a number of seconds from 1 "
+					"to 1000000\n", optarg);
+				return LAB_EXIT_USAGE;
+			}
+			lo.stop_after_us = v * US_PER_SEC;
+			break;
+		case 'h':
+			lab_usage(stdout);
+			return LAB_EXIT_PASSED;
+		default:
+			fputs("mailsim: try 'mailsim lab --help'\n", stderr);
+			return LAB_EXIT_USAGE;
+		}
+	}
+	if (optind == argc) {
+		if (check || db) {
+			fputs("mailsim lab: --check and --db need an exercise NAME (see 'mailsim "
+			      "lab' for the list)\n", stderr);
+			return LAB_EXIT_USAGE;
+		}
+		return lab_list();
+	}
+	if (argc - optind > 1) {
+		fputs("mailsim lab: one exercise NAME at a time (try 'mailsim lab --help')\n", stderr);
+		return LAB_EXIT_USAGE;
+	}
+	const char *arg = argv[optind];
+	char *path = lab_find(arg);
+	if (!path) {
+		fprintf(stderr, "mailsim lab: no exercise '%s' (see 'mailsim lab' for the list)\n",
+			arg);
+		return LAB_EXIT_USAGE;
+	}
+	struct scenario *scn;
+	if (scn_parse_file(path, &scn, stderr) != 0) {
+		free(path);
+		return LAB_EXIT_USAGE;
+	}
+	char *name = lab_short_name(path);
+	int rc;
+	if (!scn->exercise) {
+		fprintf(stderr, "mailsim lab: %s is a lesson, not an exercise (an exercise has the "
+			"line 'exercise'); play it with 'mailsim play %s'\n", path, path);
+		rc = LAB_EXIT_USAGE;
+	} else {
+		struct buf defdb;
+		buf_init(&defdb);
+		buf_printf(&defdb, "%s.lab.db", name);
+		const char *file = db ? db : defdb.p;
+		rc = check ? lab_check(scn, name, file) : lab_start(scn, name, file, &lo);
+		buf_free(&defdb);
+	}
+	free(name);
+	free(path);
+	scn_free(scn);
+	return rc;
+}
