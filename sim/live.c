@@ -153,7 +153,8 @@ static void live_flush(struct conn *c)
 		}
 		buf_consume(&c->wbuf, (size_t)n);
 	}
-	if (!c->open[SIDE_SERVER] && c->open[SIDE_CLIENT])
+	/* a closed server side, everything written (late replies too): hang up */
+	if (!c->open[SIDE_SERVER] && c->open[SIDE_CLIENT] && c->pending == 0)
 		net_live_done(c);
 }
 

@@ -200,6 +200,7 @@ struct smtp_in {
 	struct smtp_server *eng;
 	struct wire out;
 	int64_t last_activity_us;
+	bool drop;                 /* an injected fault: hang up without a reply */
 };
 
 static bool smtp_in_auth(void *ctx, const char *user, const char *password)
@@ -235,6 +236,17 @@ static bool smtp_in_rcpt(void *ctx, const struct smtp_envelope *env, const char 
 			 struct smtp_reply *reply)
 {
 	struct smtp_in *s = ctx;
+	struct world_faults *f = &s->w->faults;
+	if (f->rcpt_451_every && ++f->rcpts % f->rcpt_451_every == 0) {
+		smtp_reply_set(reply, 451, "4.3.0",
+			       "a fault injected for the lab: 4xx means try again later, so a "
+			       "good client keeps the message and retries this recipient",
+			       "<%s>: Temporary failure, try again later (injected fault)", rcpt);
+		world_event(s->w, s->srv->name, s->c->host[SIDE_CLIENT]->name, "fault",
+			    "injected: a temporary failure the client must cope with",
+			    "451 for <%s>", rcpt);
+		return false;
+	}
 	const char *domain = mime_addr_domain(rcpt);
 	struct store_account pm;
 	if (!domain && mailserver_local_account(s->w, s->srv, rcpt, &pm))
@@ -268,6 +280,18 @@ static void smtp_in_data(void *ctx, const struct smtp_envelope *env, const char 
 {
 	struct smtp_in *s = ctx;
 	struct world *w = s->w;
+	struct world_faults *f = &w->faults;
+	if (f->drop_data_every && ++f->datas % f->drop_data_every == 0) {
+		/* the connection drops before the server took the message: the
+		 * client never hears 250, and must send it again */
+		world_event(w, s->srv->name, s->c->host[SIDE_CLIENT]->name, "fault",
+			    "injected: the connection drops after DATA and before the reply; "
+			    "nothing was stored, so a good client sends the message again",
+			    "connection dropped after the final \".\"");
+		s->drop = true;
+		smtp_reply_set(reply, 451, "4.3.0", NULL, "dropped");
+		return;
+	}
 	char qid[32];
 	mailserver_next_queue_id(w, qid, sizeof qid);
 
@@ -418,6 +442,13 @@ static void smtp_in_on_data(struct conn *c, int side, const char *p, size_t n)
 	struct smtp_in *s = c->ctx[side];
 	s->last_activity_us = s->w->loop.now_us;
 	smtp_server_feed(s->eng, p, n, &s->out);
+	if (s->drop) {
+		/* hang up: the reply to the data is never sent (nor anything
+		 * else this read would have been answered with) */
+		wire_clear(&s->out);
+		net_close(c, side);
+		return;
+	}
 	net_send(c, side, &s->out);
 	if (smtp_server_closed(s->eng))
 		net_close(c, side);

@@ -256,7 +256,9 @@ void net_send(struct conn *c, int side, struct wire *out)
 				}
 			}
 		}
-		if (c->live)
+		if (c->live && c->w->faults.slow_us)
+			net_live_slow(c, p + off, end - off);
+		else if (c->live)
 			buf_add(&c->wbuf, p + off, end - off);
 		else
 			net_schedule(c, !side, at, false, p + off, end - off);
@@ -266,6 +268,35 @@ void net_send(struct conn *c, int side, struct wire *out)
 }
 
 /* ------------------------------------------------------------ live */
+
+/* An injected fault (serve --faults slow=DUR): the reply reaches the real
+ * client late, as over a slow link. */
+struct net_slow {
+	struct conn *c;
+	size_t len;
+	char bytes[];
+};
+
+static void net_live_slow_fire(void *arg)
+{
+	struct net_slow *d = arg;
+	struct conn *c = d->c;
+	c->pending--;
+	if (c->open[SIDE_CLIENT])
+		buf_add(&c->wbuf, d->bytes, d->len);
+	free(d);
+	net_maybe_release(c);
+}
+
+void net_live_slow(struct conn *c, const char *p, size_t n)
+{
+	struct net_slow *d = xmalloc(sizeof *d + n);
+	d->c = c;
+	d->len = n;
+	memcpy(d->bytes, p, n);
+	c->pending++;
+	ev_after(&c->w->loop, c->w->faults.slow_us, net_live_slow_fire, d);
+}
 
 /* A live connection has no simulated link: the real network is loopback. */
 static struct link net_live_link = { .latency_us = 0, .up = true };

@@ -106,6 +106,52 @@ void world_summary_free(struct world_summary *s)
 	buf_free(&s->msgid);
 }
 
+/* ================================================================ faults */
+
+bool world_faults_parse(struct world_faults *f, const char *spec, char *err, size_t errlen)
+{
+	memset(f, 0, sizeof *f);
+	char *copy = xstrdup(spec), *save = NULL;
+	bool ok = true;
+	for (char *item = strtok_r(copy, ",", &save); ok && item; item = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(item, '=');
+		if (!eq) {
+			snprintf(err, errlen, "'%s' is not NAME=VALUE", item);
+			ok = false;
+			break;
+		}
+		*eq = '\0';
+		const char *v = eq + 1;
+		char *end;
+		if (strcmp(item, "rcpt451") == 0 || strcmp(item, "drop-data") == 0) {
+			unsigned long n = strtoul(v, &end, 10);
+			if (!*v || *end || n < 1 || n > 1000000) {
+				snprintf(err, errlen, "%s wants a whole number from 1 to 1000000 (every Nth), "
+					 "not '%s'", item, v);
+				ok = false;
+			} else if (item[0] == 'r') {
+				f->rcpt_451_every = (unsigned)n;
+			} else {
+				f->drop_data_every = (unsigned)n;
+			}
+		} else if (strcmp(item, "slow") == 0) {
+			int64_t us = scn_parse_duration(v);
+			if (us <= 0 || us > 60 * US_PER_SEC) {
+				snprintf(err, errlen, "slow wants a duration up to 60s like 500ms, not '%s'", v);
+				ok = false;
+			} else {
+				f->slow_us = us;
+			}
+		} else {
+			snprintf(err, errlen, "unknown fault '%s' (known: rcpt451=N, drop-data=N, slow=DUR)",
+				 item);
+			ok = false;
+		}
+	}
+	free(copy);
+	return ok;
+}
+
 /* ================================================================ mail */
 
 static void world_mail_emit(struct world *w, const struct trace_mail *m)

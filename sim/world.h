@@ -141,6 +141,13 @@ struct world {
 	uint32_t next_conn_id;
 	size_t nconns, peak_conns; /* connections now, and the most at once */
 	bool live_busy;            /* the live loop holds connection pointers */
+	/* faults injected for lab work (serve --faults): 0 = none */
+	struct world_faults {
+		unsigned rcpt_451_every;  /* every Nth RCPT gets 451 */
+		unsigned drop_data_every; /* every Nth message: the connection drops at "." */
+		int64_t slow_us;          /* every reply to a live client is this late */
+		unsigned rcpts, datas;    /* counters */
+	} faults;
 	bool stopping;             /* world_free: pending work is dropped, not done */
 	uint64_t next_queue_id;    /* for "queued as" ids */
 	uint64_t next_message_id;  /* for Message-ID: headers */
@@ -251,6 +258,7 @@ struct conn *net_accept_live(struct world *w, const char *peer, struct host *ser
 void net_live_received(struct conn *c, const char *p, size_t n);
 void net_live_gone(struct conn *c, const char *why);
 void net_live_done(struct conn *c);
+void net_live_slow(struct conn *c, const char *p, size_t n);
 void net_reap(struct world *w);
 /* Run fn(conn) after delay if that side is still open; a side has one
  * timer, so arming it again replaces the old one.  Timers are background
@@ -269,6 +277,10 @@ void mailserver_resume(struct world *w, struct host *srv);
 
 /* --- maildrop.c */
 void maildrop_accept(struct conn *c);
+
+/* Parse a --faults SPEC ("rcpt451=3,drop-data=2,slow=500ms") into w->faults;
+ * false with a message in err if it is not one. */
+bool world_faults_parse(struct world_faults *f, const char *spec, char *err, size_t errlen);
 
 /* --- imapd.c */
 void imapd_accept(struct conn *c);

@@ -49,6 +49,10 @@ static void serve_usage(FILE *out)
 		"  --log                  print the transcript (the default)\n"
 		"  --json                 print JSON Lines instead\n"
 		"  --seconds N            stop by itself after N seconds\n"
+		"  --faults SPEC          inject faults for lab work, e.g.\n"
+		"                         rcpt451=3 (every 3rd RCPT gets 451), drop-data=2\n"
+		"                         (every 2nd message: the connection drops after its\n"
+		"                         \".\", nothing stored), slow=500ms (replies late)\n"
 		"  -h, --help             this text\n",
 		LIVE_DEFAULT_SMTP_PORT, LIVE_DEFAULT_SUBMISSION_PORT, LIVE_DEFAULT_POP3_PORT,
 		LIVE_DEFAULT_IMAP_PORT, LIVE_DEFAULT_MAX_CONNS, LIVE_DEFAULT_MAX_PER_ADDR);
@@ -95,6 +99,7 @@ int serve_main(int argc, char **argv)
 		{ "log", no_argument, NULL, 'l' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "seconds", required_argument, NULL, 'S' },
+		{ "faults", required_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -108,6 +113,7 @@ int serve_main(int argc, char **argv)
 		.max_per_addr = LIVE_DEFAULT_MAX_PER_ADDR,
 	};
 	const char *db = NULL;
+	const char *faults = NULL;
 	struct serve_out out = { .as_json = false };
 	int c, n;
 	optind = 1;
@@ -147,6 +153,9 @@ int serve_main(int argc, char **argv)
 				lo.stop_after_us = v * US_PER_SEC;
 			break;
 		}
+		case 'F':
+			faults = optarg;
+			break;
 		case 'l':
 			out.as_json = false;
 			break;
@@ -188,6 +197,13 @@ int serve_main(int argc, char **argv)
 		scn_free(scn);
 		return 3;
 	}
+	if (faults && !world_faults_parse(&w.faults, faults, err, sizeof err)) {
+		fprintf(stderr, "mailsim serve: --faults: %s\n", err);
+		world_free(&w);
+		store_close(st);
+		scn_free(scn);
+		return 2;
+	}
 	int width = 16;
 	for (size_t i = 0; i < w.nhosts; i++)
 		if ((int)strlen(w.hosts[i].name) > width)
@@ -198,6 +214,15 @@ int serve_main(int argc, char **argv)
 	printf("mailsim serve: %s\n", scn->title ? scn->title : argv[optind]);
 	for (size_t i = 0; i < scn->nusers; i++)
 		printf("  user %-24s password %s\n", scn->users[i].address, scn->users[i].password);
+	if (w.faults.rcpt_451_every)
+		printf("  fault: one RCPT in %u gets 451 4.3.0 (try again later)\n",
+		       w.faults.rcpt_451_every);
+	if (w.faults.drop_data_every)
+		printf("  fault: for one message in %u, the connection drops after its final \".\"\n",
+		       w.faults.drop_data_every);
+	if (w.faults.slow_us)
+		printf("  fault: every reply arrives %lld ms late\n",
+		       (long long)(w.faults.slow_us / US_PER_MS));
 	int rc = 0;
 	trace_add_sink(&w.trace, serve_sink, &out);
 	if (live_run(&w, &lo, stdout, err, sizeof err) != 0) {
