@@ -22,6 +22,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -255,13 +256,15 @@ int live_run(struct world *w, const struct live_options *o, FILE *table, char *e
 	int64_t start = live_clock_us();
 	live_stop = 0;
 	world_story_start_live(w);
+	bool hook_stop = false;
+	bool tick_fd_ok = o->tick && o->tick_fd >= 0; /* until it hangs up */
 
 	while (!live_stop && !(o->stop_after_us > 0 && live_clock_us() - start >= o->stop_after_us)) {
 		live_run_due(w, start);
 
 		/* the listeners, then every live connection */
 		size_t n = 0;
-		size_t need = nls + w->nconns + 1;
+		size_t need = nls + w->nconns + 2;
 		if (need > cap) {
 			cap = need * 2;
 			pfd = xrealloc(pfd, cap * sizeof *pfd);
@@ -287,6 +290,18 @@ int live_run(struct world *w, const struct live_options *o, FILE *table, char *e
 			if (timeout > LIVE_POLL_MAX_MS)
 				timeout = LIVE_POLL_MAX_MS;
 		}
+		size_t tick_i = SIZE_MAX; /* the hook's descriptor, polled last */
+		if (o->tick) {
+			if (!o->tick(o->tick_ctx, &timeout)) {
+				hook_stop = true;
+				break;
+			}
+			if (tick_fd_ok) {
+				tick_i = n;
+				pfd[n] = (struct pollfd){ .fd = o->tick_fd, .events = POLLIN };
+				pconn[n++] = NULL;
+			}
+		}
 		int r = poll(pfd, n, timeout);
 		if (r < 0 && errno != EINTR) {
 			snprintf(err, errlen, "poll: %s", strerror(errno));
@@ -297,7 +312,9 @@ int live_run(struct world *w, const struct live_options *o, FILE *table, char *e
 			continue;
 		w->live_busy = true;
 		for (size_t i = 0; i < n; i++) {
-			if (!pfd[i].revents)
+			if (i == tick_i && (pfd[i].revents & (POLLHUP | POLLERR | POLLNVAL)))
+				tick_fd_ok = false; /* no busy loop on a terminal gone */
+			if (!pfd[i].revents || i == tick_i)
 				continue;
 			if (!pconn[i]) {
 				live_accept(w, &ls[i], o);
@@ -320,7 +337,7 @@ int live_run(struct world *w, const struct live_options *o, FILE *table, char *e
 	}
 	rc = 0;
 	world_event(w, "story", NULL, "stop", NULL, "live mode stopped%s",
-		    live_stop ? " by a signal" : "");
+		    live_stop ? " by a signal" : hook_stop ? " by the user" : "");
 out:
 	/* nothing is half-written: every change was one committed transaction */
 	free(pfd);

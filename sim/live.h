@@ -4,6 +4,7 @@
 #ifndef MAILSIM_LIVE_H
 #define MAILSIM_LIVE_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "world.h"
@@ -17,6 +18,14 @@ struct live_options {
 	int max_conns;           /* in all */
 	int max_per_addr;        /* from one client address */
 	int64_t stop_after_us;   /* stop by itself after this long (0: never) */
+	/* An optional hook (the terminal player of `serve`), called once every
+	 * turn of the loop, before poll: it may lower *timeout_ms (it is about
+	 * to animate) and returns false to stop serving (the user pressed q).
+	 * tick_fd (stdin) is polled too, so that a key wakes the loop; it is
+	 * read only by the hook.  Both unused while tick is NULL. */
+	bool (*tick)(void *ctx, int *timeout_ms);
+	void *tick_ctx;
+	int tick_fd;
 };
 
 #define LIVE_DEFAULT_SMTP_PORT 2525
@@ -27,7 +36,8 @@ struct live_options {
 #define LIVE_DEFAULT_MAX_PER_ADDR 600
 
 /* Listen (printing the table of servers and ports to `table`), play the
- * story on the real clock, and serve until SIGINT or SIGTERM.  0, or -1
+ * story on the real clock, and serve until SIGINT or SIGTERM (or the tick
+ * hook says stop).  0, or -1
  * with err filled (a port that cannot be had, say). */
 int live_run(struct world *w, const struct live_options *o, FILE *table, char *err, size_t errlen);
 

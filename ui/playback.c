@@ -169,6 +169,7 @@ struct playback {
 	struct pb_entry *undo; /* the undo stack */
 	size_t nundo, capundo;
 
+	bool live;       /* pb_set_live: a "connect" from an unknown host adds it */
 	size_t napplied; /* changes applied to the model */
 	size_t pos;      /* the cursor: a step, or SIZE_MAX */
 };
@@ -696,6 +697,9 @@ void pb_sink(void *ctx, const struct trace_rec *r)
 	}
 	if (pb->nsteps >= PB_MAX_INDEX)
 		return; /* four billion steps: the rest is not kept */
+	if (pb->live && r->event && r->from && r->to && strcmp(r->event, "connect") == 0 &&
+	    pb_host_find(pb, r->from) == PB_NONE && pb_host_find(pb, r->to) != PB_NONE)
+		pb_add_host(pb, r->from, false, NULL, r->to); /* a real client, on the map */
 	const char *text = r->text ? r->text : "";
 	size_t len = r->text ? r->text_len : 0;
 	uint32_t i = (uint32_t)pb->nsteps;
@@ -750,6 +754,12 @@ void pb_sink(void *ctx, const struct trace_rec *r)
 	}
 	pb->steps = pb_grow(pb->steps, &pb->capsteps, pb->nsteps + 1, sizeof *pb->steps);
 	pb->steps[pb->nsteps++] = s;
+}
+
+void pb_set_live(struct playback *pb, bool live)
+{
+	if (pb)
+		pb->live = live;
 }
 
 /* ---- steps ---- */

@@ -84,6 +84,12 @@ uint32_t pb_host_find(const struct playback *pb, const char *name); /* or PB_NON
 /* The trace sink that records the run (ctx = the playback). */
 void pb_sink(void *ctx, const struct trace_rec *r);
 
+/* Live mode (`mailsim serve` on a terminal): the playback records while
+ * the world runs, and real clients appear as they connect.  With live on,
+ * pb_sink adds the unknown client of a "connect" event as a device whose
+ * home is the server it connected to.  Off by default (`play`). */
+void pb_set_live(struct playback *pb, bool live);
+
 /* Steps: every record except mailbox changes, in order. */
 size_t pb_nsteps(const struct playback *pb);
 bool pb_get_step(const struct playback *pb, size_t i, struct pb_step *out);

@@ -460,9 +460,18 @@ struct player {
 	double anim_start, anim_dur;
 	double next_at;             /* auto-play: when to take the next step */
 
+	/* live mode (`mailsim serve` on a terminal): steps arrive as they
+	 * happen; `playing` means following the newest one */
+	bool live;
+	const char *live_info;      /* the listening ports, until a client connects */
+	size_t nhosts0;             /* the world's own hosts (clients come after) */
+	size_t nhosts_laid;         /* hosts when the map was laid out */
+	bool dirty;
+
 	/* the map */
 	struct updown *ud;
-	size_t nud;
+	size_t nud, capud;
+	size_t scanned;             /* steps scanned for up/down and DNS */
 	bool uses_dns;
 	struct mapbox *box;
 	size_t nbox;
@@ -523,8 +532,7 @@ static bool link_up(const struct player *p, uint32_t a, uint32_t b)
 static void scan_steps(struct player *p)
 {
 	struct pb_step s;
-	size_t cap = 0;
-	for (size_t i = 0; i < p->n; i++) {
+	for (size_t i = p->scanned; i < p->n; i++) {
 		if (!pb_get_step(p->pb, i, &s))
 			continue;
 		if (s.proto == PROTO_DNS)
@@ -535,9 +543,9 @@ static void scan_steps(struct player *p)
 		bool link = !strcmp(s.event, "link-down") || !strcmp(s.event, "link-up");
 		if (!server && !link)
 			continue;
-		if (p->nud == cap) {
-			cap = cap ? cap * 2 : 8;
-			p->ud = xrealloc(p->ud, cap * sizeof *p->ud);
+		if (p->nud == p->capud) {
+			p->capud = p->capud ? p->capud * 2 : 8;
+			p->ud = xrealloc(p->ud, p->capud * sizeof *p->ud);
 		}
 		p->ud[p->nud++] = (struct updown){
 			.step = i,
@@ -546,6 +554,7 @@ static void scan_steps(struct player *p)
 			.up = strstr(s.event, "-up") != NULL,
 		};
 	}
+	p->scanned = p->n;
 }
 
 /* ------------------------------------------------------------------ */
@@ -629,7 +638,7 @@ static void go_to(struct player *p, size_t target, bool animate)
 	} else {
 		p->next_at = t + (has_token(&s) ? d : EVENT_DWELL_S / speeds[p->speed]);
 	}
-	if (s.is_note && p->playing)
+	if (s.is_note && p->playing && !p->live)
 		p->playing = false; /* a banner: the teacher talks, then Space */
 }
 
@@ -689,6 +698,7 @@ static void map_layout(struct player *p)
 {
 	struct pane *pn = &p->pane[PANE_MAP];
 	size_t nh = pb_nhosts(p->pb);
+	p->nhosts_laid = nh;
 	free(p->box);
 	p->box = xcalloc(nh + 1, sizeof *p->box);
 	p->nbox = 0;
@@ -1194,6 +1204,11 @@ static void draw_explain(struct player *p, struct pane *pn)
 				   (int)c.text_len, c.text, hint);
 		buf_adds(&text, "Ask the class, then press any key to reveal the answer.");
 		body = role_attr[R_BANNER];
+	} else if (p->live && p->live_info && pb_nhosts(p->pb) == p->nhosts0) {
+		pane_title(p, pn, PANE_EXPLAIN, "LIVE · listening");
+		buf_adds(&text, p->live_info);
+		buf_adds(&text, "Connect a client (telnet, nc, a mail client) to a port above: it "
+				"appears on the map. Space follows or pauses, q stops serve.");
 	} else if (!step_at(p, p->cur, &s)) {
 		pane_title(p, pn, PANE_EXPLAIN, "Explanation");
 		buf_printf(&text, "%s: %zu steps. Space plays, n steps forward, ? lists the keys.",
@@ -1417,12 +1432,18 @@ static void draw_status(struct player *p)
 	struct pb_step s;
 	char tm[32], t[256];
 	fmt_time(tm, sizeof tm, step_at(p, p->cur, &s) ? s.t_us : 0);
-	snprintf(t, sizeof t, " t=%s  step %zu/%zu  %s  %s", tm, p->cur == SIZE_MAX ? 0 : p->cur + 1,
-		 p->n, speed_names[p->speed],
-		 p->mode == MODE_QUIZ ? "? quiz" : p->playing ? "▶ playing" : "‖ paused");
+	if (p->live)
+		snprintf(t, sizeof t, " LIVE  t=%s  step %zu/%zu  %s", tm,
+			 p->cur == SIZE_MAX ? 0 : p->cur + 1, p->n,
+			 p->playing ? "▶ following" : "‖ paused");
+	else
+		snprintf(t, sizeof t, " t=%s  step %zu/%zu  %s  %s", tm,
+			 p->cur == SIZE_MAX ? 0 : p->cur + 1, p->n, speed_names[p->speed],
+			 p->mode == MODE_QUIZ ? "? quiz" : p->playing ? "▶ playing" : "‖ paused");
 	int used = put(y, 0, COLS, t, role_attr[R_STATUS] | A_BOLD);
-	const char *keys = COLS >= 100 ? "Space play  n/p step  +/- speed  Tab pane  ? help  q quit "
-				       : "Space play  n/p step  ? help  q quit ";
+	const char *keys = p->live	  ? "Space follow  n/p step  Tab pane  ? help  q stop "
+			   : COLS >= 100 ? "Space play  n/p step  +/- speed  Tab pane  ? help  q quit "
+					 : "Space play  n/p step  ? help  q quit ";
 	int kw = text_width(keys, strlen(keys));
 	if (used + 2 + kw <= COLS)
 		put(y, COLS - kw, kw, keys, role_attr[R_STATUS]);
@@ -1470,7 +1491,21 @@ static const char *const help_lines[] = {
 	"Colours: SMTP yellow, POP3 magenta, IMAP cyan, DNS green.",
 };
 
-static void draw_help(void)
+/* Live mode (serve) says its own words for a few keys. */
+static const char *help_line(bool live, int i)
+{
+	if (live && i == 0)
+		return "Space        follow the newest step / pause (LIVE)";
+	if (live && i == 3)
+		return "+  -         (none: live runs on the real clock)";
+	if (live && i == 4)
+		return "Home  End    the start, the newest step (and follow)";
+	if (live && i == 11)
+		return "?            this help        q  stop serve";
+	return help_lines[i];
+}
+
+static void draw_help(bool live)
 {
 	int n = (int)(sizeof help_lines / sizeof help_lines[0]);
 	int w = 66, h = n + 4;
@@ -1479,7 +1514,7 @@ static void draw_help(void)
 	int y = (LINES - h) / 2, x = (COLS - w) / 2;
 	draw_box(y, x, h, w, "Keys");
 	for (int i = 0; i < n; i++)
-		put(y + 2 + i, x + 2, w - 4, help_lines[i], A_NORMAL);
+		put(y + 2 + i, x + 2, w - 4, help_line(live, i), A_NORMAL);
 	put(y + h - 1, x + w - 22, 20, " any key closes ", role_attr[R_HEAD]);
 }
 
@@ -1652,7 +1687,7 @@ static void draw(struct player *p)
 		p->pane[i].draw(p, &p->pane[i]);
 	draw_status(p);
 	if (p->mode == MODE_HELP)
-		draw_help();
+		draw_help(p->live);
 	else if (p->mode == MODE_SOURCE)
 		draw_source(p);
 	refresh();
@@ -1897,14 +1932,15 @@ static const key_handler handlers[] = {
 /* ------------------------------------------------------------------ */
 /* The loop.                                                           */
 
-enum player_exit player_run(struct playback *pb, const struct player_opts *o)
+static void player_init(struct player *p, struct playback *pb, const struct player_opts *o,
+			bool live)
 {
-	struct player pl;
-	struct player *p = &pl;
 	memset(p, 0, sizeof *p);
 	p->pb = pb;
 	p->o = o;
+	p->live = live;
 	p->n = pb_nsteps(pb);
+	p->nhosts0 = pb_nhosts(pb);
 	p->speed = o->speed >= 0 && o->speed < PLAYER_NSPEEDS ? o->speed : PLAYER_SPEED_1X;
 	p->focus = PANE_LADDER;
 	p->cur = SIZE_MAX;
@@ -1912,22 +1948,73 @@ enum player_exit player_run(struct playback *pb, const struct player_opts *o)
 	scan_steps(p);
 	/* how many mailboxes the lesson shows at most: many, and they get the
 	 * wider pane (pop3-vs-imap: the contrast is the lesson) */
-	if (p->n) {
+	if (p->n && !live) {
 		pb_seek(pb, p->n - 1);
 		p->mail_centric = pb_nowners(pb) >= 3;
 	}
 	player_screen_open(o->mono);
 	layout(p);
-	go_to(p, o->start, false);
-	p->playing = o->autoplay;
+	go_to(p, live && p->n ? p->n - 1 : o->start, false);
+	p->playing = live || o->autoplay;
 	p->next_at = now_s();
+	p->dirty = true;
+}
+
+static void player_fini(struct player *p)
+{
+	free(p->ud);
+	free(p->box);
+	free(p->removed);
+	free(p->vis);
+	free(p->ladder_step);
+	free(p->srcl);
+	buf_free(&p->src);
+}
+
+/* A key in live mode: Space and End follow the newest step; the rest is
+ * the player's (stepping back pauses the following). */
+static enum key_result key_live(struct player *p, int ch)
+{
+	if (p->mode == MODE_PLAY && (ch == ' ' || ch == KEY_END)) {
+		p->playing = ch == KEY_END || !p->playing;
+		if (p->playing && p->n)
+			go_to(p, p->n - 1, false);
+		return REDRAW;
+	}
+	if (p->mode == MODE_PLAY && (ch == '+' || ch == '=' || ch == '-' || ch == '_'))
+		return HANDLED; /* no speed: it is the real clock */
+	return handlers[p->mode](p, ch);
+}
+
+/* One key (or a resize); true to quit. */
+static bool player_key(struct player *p, int ch)
+{
+	if (ch == KEY_RESIZE) {
+		layout(p);
+		clear();
+		p->dirty = true;
+		return false;
+	}
+	if (p->too_small)
+		return ch == 'q' || ch == 'Q';
+	enum key_result r = p->live ? key_live(p, ch) : handlers[p->mode](p, ch);
+	if (r == QUIT)
+		return true;
+	p->dirty = p->dirty || r == REDRAW;
+	return false;
+}
+
+enum player_exit player_run(struct playback *pb, const struct player_opts *o)
+{
+	struct player pl;
+	struct player *p = &pl;
+	player_init(p, pb, o, false);
 
 	enum player_exit result = PLAYER_QUIT;
-	bool dirty = true;
 	for (;;) {
-		if (dirty)
+		if (p->dirty)
 			draw(p);
-		dirty = false;
+		p->dirty = false;
 		bool moving = p->animating || p->playing;
 		timeout(moving && p->mode == MODE_PLAY ? TICK_MS : -1);
 		int ch = getch();
@@ -1936,40 +2023,86 @@ enum player_exit player_run(struct playback *pb, const struct player_opts *o)
 			if (p->animating) {
 				if (t >= p->anim_start + p->anim_dur)
 					p->animating = false;
-				dirty = true;
+				p->dirty = true;
 			}
 			if (p->playing && p->mode == MODE_PLAY && t >= p->next_at) {
 				step_forward(p, true);
-				dirty = true;
+				p->dirty = true;
 			}
 			continue;
 		}
-		if (ch == KEY_RESIZE) {
-			layout(p);
-			clear();
-			dirty = true;
-			continue;
-		}
-		if (p->too_small) {
-			if (ch == 'q' || ch == 'Q')
-				break;
-			continue;
-		}
-		enum key_result r = handlers[p->mode](p, ch);
-		if (r == QUIT) {
+		if (player_key(p, ch)) {
 			result = o->from_menu ? PLAYER_BACK : PLAYER_QUIT;
 			break;
 		}
-		dirty = dirty || r == REDRAW;
 	}
-	free(p->ud);
-	free(p->box);
-	free(p->removed);
-	free(p->vis);
-	free(p->ladder_step);
-	free(p->srcl);
-	buf_free(&p->src);
+	player_fini(p);
 	return result;
+}
+
+/* ------------------------------------------------------------------ */
+/* Live mode: the same player, driven by the poll loop of `serve`.      */
+
+struct player_live {
+	struct player p;
+};
+
+struct player_live *player_live_open(struct playback *pb, const struct player_opts *o)
+{
+	struct player_live *l = xcalloc(1, sizeof *l);
+	player_init(&l->p, pb, o, true);
+	draw(&l->p);
+	l->p.dirty = false;
+	return l;
+}
+
+void player_live_info(struct player_live *l, const char *info)
+{
+	l->p.live_info = info;
+	l->p.dirty = true;
+}
+
+bool player_live_tick(struct player_live *l, int *timeout_ms)
+{
+	struct player *p = &l->p;
+	size_t n = pb_nsteps(p->pb);
+	if (n != p->n) {
+		p->n = n;
+		bool dns = p->uses_dns;
+		scan_steps(p);
+		if (!p->too_small && (pb_nhosts(p->pb) != p->nhosts_laid || dns != p->uses_dns))
+			map_layout(p); /* a client connected: a new box */
+		p->dirty = true;
+	}
+	if (p->playing && p->mode == MODE_PLAY && n && p->cur != n - 1) {
+		/* follow: the newest step, its token moving if it is the only new one */
+		go_to(p, n - 1, p->cur != SIZE_MAX && p->cur + 2 == n);
+		p->dirty = true;
+	}
+	timeout(0);
+	int ch;
+	while ((ch = getch()) != ERR)
+		if (player_key(p, ch))
+			return false;
+	if (p->animating) {
+		if (now_s() >= p->anim_start + p->anim_dur)
+			p->animating = false;
+		p->dirty = true;
+	}
+	if (p->dirty)
+		draw(p);
+	p->dirty = false;
+	if (p->animating && *timeout_ms > TICK_MS)
+		*timeout_ms = TICK_MS;
+	return true;
+}
+
+void player_live_close(struct player_live *l)
+{
+	if (!l)
+		return;
+	player_fini(&l->p);
+	free(l);
 }
 
 /* ------------------------------------------------------------------ */

@@ -8,6 +8,9 @@
  * Drawing reads a window of steps around the cursor (pb_session_prev, a
  * bounded look-back), never the whole trace.
  *
+ * Live (`mailsim serve` on a terminal, player_live_* below), the run is
+ * still recording: the same cursor, following the newest step.
+ *
  * The terminal is always given back: endwin() at the end, at exit, and
  * from SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGSEGV, SIGBUS, SIGFPE and SIGABRT
  * (the handler restores the terminal, then re-raises the signal).
@@ -45,6 +48,22 @@ enum player_exit {
 
 /* Play a recorded run on the terminal until the user quits. */
 enum player_exit player_run(struct playback *pb, const struct player_opts *o);
+
+/* Live mode (`mailsim serve` on a terminal): the player over a playback
+ * that is still recording.  The caller's poll loop calls player_live_tick
+ * every turn (and when stdin is readable): it follows the newest step
+ * unless the user paused or stepped back (Space follows again), lays the
+ * map out again when a client connected, reads the keys without waiting,
+ * draws, lowers *timeout_ms while a token moves, and returns false when
+ * the user pressed q.  The status line says LIVE; `info` (the listening
+ * ports, kept by the caller) fills the explanation pane until the first
+ * client connects.  player_live_close frees; player_screen_close gives the
+ * terminal back. */
+struct player_live;
+struct player_live *player_live_open(struct playback *pb, const struct player_opts *o);
+void player_live_info(struct player_live *l, const char *info);
+bool player_live_tick(struct player_live *l, int *timeout_ms);
+void player_live_close(struct player_live *l);
 
 /* A shipped lesson, for the menu. */
 struct player_lesson {

@@ -2,6 +2,8 @@
  * serve.c - `mailsim serve [FILE]`: the world of FILE (or a built-in
  * classroom) on a real clock, its servers on real TCP sockets on loopback,
  * every line that crosses printed as it happens (--log, or --json).
+ * On a terminal (stdin and stdout both, and neither --log nor --json),
+ * the player instead, live: each real client a device on the map.
  */
 #include "serve.h"
 
@@ -9,8 +11,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "buf.h"
 #include "live.h"
+#include "playback.h"
+#include "player.h"
 #include "scenario.h"
 #include "store.h"
 #include "view.h"
@@ -33,7 +39,8 @@ static void serve_usage(FILE *out)
 		"Run the world of FILE (or a built-in classroom) on a real clock, with its\n"
 		"mail servers listening on real TCP sockets, so that telnet, nc, curl, a mail\n"
 		"client or your own program can talk to them. Every line is printed as it\n"
-		"happens. Stop with Ctrl-C.\n"
+		"happens; on a terminal, the player shows it live instead (each real client\n"
+		"a device on the map; q stops). Stop with Ctrl-C.\n"
 		"\n"
 		"options:\n"
 		"  --bind ADDR            listen on ADDR (default 127.0.0.1, loopback only)\n"
@@ -46,8 +53,9 @@ static void serve_usage(FILE *out)
 		"                         acknowledged survives a crash or a kill\n"
 		"  --max-conns N          connections in all (default %d)\n"
 		"  --max-per-client N     connections from one address (default %d)\n"
-		"  --log                  print the transcript (the default)\n"
-		"  --json                 print JSON Lines instead\n"
+		"  --log                  print the transcript (the default when not on a\n"
+		"                         terminal), line by line\n"
+		"  --json                 print JSON Lines instead, line by line\n"
 		"  --seconds N            stop by itself after N seconds\n"
 		"  --faults SPEC          inject faults for lab work, e.g.\n"
 		"                         rcpt451=3 (every 3rd RCPT gets 451), drop-data=2\n"
@@ -73,6 +81,29 @@ static void serve_sink(void *ctx, const struct trace_rec *r)
 	else
 		view_text_sink(&o->text, r);
 	fflush(stdout);
+}
+
+/* The player on the terminal, ticked by the poll loop of live_run. */
+struct serve_tui {
+	struct player_live *pl;
+	FILE *table;             /* live_run prints the ports here */
+	char *table_text;
+	size_t table_len;
+	const char *header;      /* users and faults */
+	char *info;              /* the ports, then the header */
+};
+
+static bool serve_tick(void *ctx, int *timeout_ms)
+{
+	struct serve_tui *t = ctx;
+	if (!t->info) { /* the first turn: the ports are listening */
+		fflush(t->table);
+		size_t n = t->table_len + strlen(t->header) + 1;
+		t->info = xmalloc(n);
+		snprintf(t->info, n, "%.*s%s", (int)t->table_len, t->table_text, t->header);
+		player_live_info(t->pl, t->info);
+	}
+	return player_live_tick(t->pl, timeout_ms);
 }
 
 static bool serve_port(const char *arg, int *out)
@@ -115,6 +146,7 @@ int serve_main(int argc, char **argv)
 	const char *db = NULL;
 	const char *faults = NULL;
 	struct serve_out out = { .as_json = false };
+	bool as_log = false;
 	int c, n;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -157,6 +189,7 @@ int serve_main(int argc, char **argv)
 			faults = optarg;
 			break;
 		case 'l':
+			as_log = true;
 			out.as_json = false;
 			break;
 		case 'j':
@@ -204,6 +237,18 @@ int serve_main(int argc, char **argv)
 		scn_free(scn);
 		return 2;
 	}
+	/* on a terminal: the player, live; the header goes into its panes */
+	bool tui = !as_log && !out.as_json && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
+	char *hdr_text = NULL;
+	size_t hdr_len = 0;
+	FILE *hdr = tui ? open_memstream(&hdr_text, &hdr_len) : stdout;
+	if (!hdr) {
+		fprintf(stderr, "mailsim serve: out of memory\n");
+		world_free(&w);
+		store_close(st);
+		scn_free(scn);
+		return 3;
+	}
 	int width = 16;
 	for (size_t i = 0; i < w.nhosts; i++)
 		if ((int)strlen(w.hosts[i].name) > width)
@@ -211,23 +256,83 @@ int serve_main(int argc, char **argv)
 	view_text_init(&out.text, stdout, width + 6);
 	view_json_init(&out.json, stdout);
 
-	printf("mailsim serve: %s\n", scn->title ? scn->title : argv[optind]);
+	if (!tui)
+		printf("mailsim serve: %s\n", scn->title ? scn->title : argv[optind]);
 	for (size_t i = 0; i < scn->nusers; i++)
-		printf("  user %-24s password %s\n", scn->users[i].address, scn->users[i].password);
+		fprintf(hdr, "  user %-24s password %s\n", scn->users[i].address,
+			scn->users[i].password);
 	if (w.faults.rcpt_451_every)
-		printf("  fault: one RCPT in %u gets 451 4.3.0 (try again later)\n",
-		       w.faults.rcpt_451_every);
+		fprintf(hdr, "  fault: one RCPT in %u gets 451 4.3.0 (try again later)\n",
+			w.faults.rcpt_451_every);
 	if (w.faults.drop_data_every)
-		printf("  fault: for one message in %u, the connection drops after its final \".\"\n",
-		       w.faults.drop_data_every);
+		fprintf(hdr, "  fault: for one message in %u, the connection drops after its final \".\"\n",
+			w.faults.drop_data_every);
 	if (w.faults.slow_us)
-		printf("  fault: every reply arrives %lld ms late\n",
-		       (long long)(w.faults.slow_us / US_PER_MS));
+		fprintf(hdr, "  fault: every reply arrives %lld ms late\n",
+			(long long)(w.faults.slow_us / US_PER_MS));
 	int rc = 0;
-	trace_add_sink(&w.trace, serve_sink, &out);
-	if (live_run(&w, &lo, stdout, err, sizeof err) != 0) {
+	struct playback *pb = NULL;
+	struct serve_tui tt = { 0 };
+	char title[256];
+	struct player_opts po = { 0 };
+	if (tui) {
+		fflush(hdr);
+		tt.header = hdr_text;
+		tt.table = open_memstream(&tt.table_text, &tt.table_len);
+		if (!tt.table)
+			tui = false; /* no memory: the transcript, then */
+	}
+	if (tui) {
+		pb = pb_new();
+		pb_set_live(pb, true);
+		/* servers first: a device names its home server (as `play`) */
+		for (size_t i = 0; i < w.nhosts; i++)
+			if (w.hosts[i].kind == HOST_SERVER)
+				pb_add_host(pb, w.hosts[i].name, true, NULL, NULL);
+		for (size_t i = 0; i < w.nhosts; i++) {
+			const struct host *h = &w.hosts[i];
+			if (h->kind == HOST_DEVICE)
+				pb_add_host(pb, h->name, false, h->owner ? h->owner->address : NULL,
+					    h->server ? h->server->name : NULL);
+		}
+		for (size_t i = 0; i < w.nlinks; i++)
+			pb_add_link(pb, w.links[i].a->name, w.links[i].b->name, w.links[i].latency_us);
+		trace_add_sink(&w.trace, pb_sink, pb);
+		snprintf(title, sizeof title, "%s (serve)", scn->title ? scn->title : argv[optind]);
+		const char *nc = getenv("NO_COLOR");
+		po = (struct player_opts){
+			.title = title,
+			.mono = nc && *nc,
+			.anim = true,
+			.start = SIZE_MAX,
+			.speed = PLAYER_SPEED_1X,
+		};
+		/* the terminal is taken before live_run sets its SIGINT/SIGTERM
+		 * handlers, so that those stop serve cleanly (then endwin) */
+		tt.pl = player_live_open(pb, &po);
+		lo.tick = serve_tick;
+		lo.tick_ctx = &tt;
+		lo.tick_fd = STDIN_FILENO;
+	} else {
+		trace_add_sink(&w.trace, serve_sink, &out);
+	}
+	if (live_run(&w, &lo, tui ? tt.table : stdout, err, sizeof err) != 0) {
+		if (tui)
+			player_screen_close();
 		fprintf(stderr, "mailsim serve: %s\n", err);
 		rc = 3;
+	}
+	if (tui) {
+		player_live_close(tt.pl);
+		player_screen_close();
+		fclose(tt.table);
+		free(tt.table_text);
+		free(tt.info);
+		pb_free(pb);
+	}
+	if (hdr != stdout) {
+		fclose(hdr);
+		free(hdr_text);
 	}
 	fflush(stdout);
 	world_free(&w); /* prints nothing more: the stop line is the last */

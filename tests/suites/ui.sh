@@ -196,4 +196,34 @@ expect "back to the menu" "mailsim · lessons"
 keys q
 expect "menu quits" "EXIT=0"
 
+# --- serve on a terminal: the player, live; a real client appears on the map
+if command -v python3 >/dev/null 2>&1; then
+	base=$((12000 + ($$ % 130) * 60)) # below the ephemeral ports (32768 and up)
+	start 100 30 serve --seconds 20 --smtp-port $base --submission-port $((base + 10)) \
+		--pop3-port $((base + 20)) --imap-port $((base + 30))
+	expect "serve live" "LIVE"
+	expect "serve shows the ports" "$base"
+	python3 - "$base" >"$tmp/client" 2>&1 <<'PY'
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
+f = s.makefile("rwb")
+f.readline()
+f.write(b"EHLO ui.test\r\n"); f.flush()
+while f.readline()[3:4] == b"-":
+    pass
+f.write(b"QUIT\r\n"); f.flush()
+print(f.readline().decode().strip())
+s.close()
+PY
+	if grep -q "^221" "$tmp/client"; then ok; else fail "serve: the client got no 221:"; cat "$tmp/client"; fi
+	expect "serve: the client on the map" "│127.0.0.1:"
+	expect "serve: EHLO in the ladder" "EHLO ui.test"
+	expect "serve: the QUIT reply" "221 2.0.0"
+	keys q
+	expect "serve q quits" "EXIT=0"
+	expect "serve q restores icanon" " icanon"
+	expect "serve q restores echo" " echo"
+	expect_not "serve q: no -icanon" "-icanon"
+fi
+
 echo "$passed passed, $failed failed"

@@ -807,6 +807,61 @@ static void test_big_run(void)
 	pb_free(pb);
 }
 
+/* Live mode: a "connect" from an unknown host adds it as a device of the
+ * server it connected to, and earlier steps naming it resolve too; off
+ * (play), nothing is added. */
+static void connect_ev(struct playback *pb, int64_t t, const char *from, const char *to,
+		       uint32_t session)
+{
+	struct trace_rec r = {
+		.t_us = t, .from = from, .to = to, .proto = PROTO_SMTP, .dir = DIR_C2S,
+		.event = "connect", .text = "connect to mx port 25",
+		.text_len = strlen("connect to mx port 25"), .session = session, .arrive_us = t,
+	};
+	pb_sink(pb, &r);
+}
+
+static void test_live_hosts(void)
+{
+	struct playback *pb = pb_new();
+	pb_add_host(pb, "mx.b.test", true, NULL, NULL);
+	pb_add_host(pb, "laptop", false, "bob@b.test", "mx.b.test");
+	connect_ev(pb, 0, "127.0.0.1:5000", "mx.b.test", 1);
+	CHECK_INT(pb_nhosts(pb), 2); /* not live: unchanged */
+	struct pb_step s;
+	CHECK(pb_get_step(pb, 0, &s));
+	CHECK_INT(s.from, PB_NONE);
+
+	pb_set_live(pb, true);
+	connect_ev(pb, 10, "127.0.0.1:5001", "mx.b.test", 2);
+	line(pb, 20, "mx.b.test", "127.0.0.1:5001", PROTO_SMTP, DIR_S2C, 2, "220 mx.b.test");
+	CHECK_INT(pb_nhosts(pb), 3);
+	const struct pb_host *h = pb_host(pb, 2);
+	CHECK(h && strcmp(h->name, "127.0.0.1:5001") == 0);
+	CHECK(h && !h->server);
+	CHECK_INT(h ? h->home : 0, 0);
+	CHECK(pb_get_step(pb, 1, &s));
+	CHECK_INT(s.from, 2);
+	CHECK_INT(s.to, 0);
+	CHECK(pb_get_step(pb, 2, &s));
+	CHECK_INT(s.from, 0);
+	CHECK_INT(s.to, 2);
+	/* a second connect of a known host, or a connect between the world's
+	 * own hosts, or to no known server, adds nothing */
+	connect_ev(pb, 30, "127.0.0.1:5001", "mx.b.test", 3);
+	connect_ev(pb, 40, "laptop", "mx.b.test", 4);
+	connect_ev(pb, 50, "127.0.0.1:5002", "nowhere", 5);
+	event(pb, 60, "127.0.0.1:5003", "refused", "refused");
+	CHECK_INT(pb_nhosts(pb), 3);
+	/* the first connect, recorded before live mode, resolves now (same name) */
+	connect_ev(pb, 70, "127.0.0.1:5000", "mx.b.test", 6);
+	CHECK_INT(pb_nhosts(pb), 4);
+	CHECK(pb_get_step(pb, 0, &s));
+	CHECK_INT(s.from, 3);
+	CHECK_INT(pb_nsteps(pb), 8);
+	pb_free(pb);
+}
+
 int main(void)
 {
 	RUN(test_steps_and_fields);
@@ -824,5 +879,6 @@ int main(void)
 	RUN(test_seek_both_ways);
 	RUN(test_robust);
 	RUN(test_big_run);
+	RUN(test_live_hosts);
 	return TEST_END();
 }
