@@ -207,3 +207,31 @@ const char *wire_note_at(const struct wire *w, size_t off)
 		return w->notes[lo].note;
 	return NULL;
 }
+
+size_t line_reader_feed(struct line_reader *r, const char *in, size_t len, bool *done,
+			size_t *textlen)
+{
+	const char *lf = memchr(in, '\n', len);
+	size_t n = lf ? (size_t)(lf - in) : len;
+	size_t room = r->cap - 1 - r->n;
+	if (n > room)
+		r->overflow = true;
+	size_t ncopy = n < room ? n : room;
+	memcpy(r->p + r->n, in, ncopy);
+	r->n += ncopy;
+	*done = lf != NULL;
+	if (!lf)
+		return len;
+	size_t t = r->n;
+	if (t > 0 && r->p[t - 1] == '\r')
+		t--;
+	r->p[t] = '\0';
+	*textlen = t;
+	return n + 1;
+}
+
+void line_reader_next(struct line_reader *r)
+{
+	r->n = 0;
+	r->overflow = false;
+}

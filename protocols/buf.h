@@ -14,6 +14,7 @@
 #define MAILSIM_BUF_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -65,6 +66,31 @@ void buf_vprintf(struct buf *b, const char *fmt, va_list ap) PRINTF_LIKE(2, 0);
 void buf_add_u64(struct buf *b, uint64_t v); /* decimal, without printf */
 void buf_consume(struct buf *b, size_t n);     /* drop n bytes from the front */
 char *buf_steal(struct buf *b);                /* hand the memory to the caller */
+
+/*
+ * A command line being read, in a fixed buffer of `cap` bytes (the
+ * protocol's limit plus one for a NUL).  Bytes are taken up to and
+ * including one LF; of a line too long for the buffer the rest is read and
+ * dropped, and the line is reported as overflowing at its LF, so the next
+ * line is read in step.  A lone LF ends a line as well as CRLF: a student
+ * typing into nc (without -C) sends LF, and a command line cannot smuggle
+ * anything (the data phases, where only CRLF counts, have their own
+ * machines).
+ */
+struct line_reader {
+	char *p;         /* the caller's buffer */
+	size_t cap;      /* its size */
+	size_t n;        /* bytes of the line so far */
+	bool overflow;   /* the line is longer than the buffer */
+};
+
+/* Take bytes from in; returns how many were used.  When a line ended,
+ * *done is true and the line's text (without CR LF) is r->p[0..*textlen),
+ * NUL-terminated, with r->overflow telling whether it was cut; call
+ * line_reader_next() after handling it. */
+size_t line_reader_feed(struct line_reader *r, const char *in, size_t len, bool *done,
+			size_t *textlen);
+void line_reader_next(struct line_reader *r);
 
 /* Memory helpers that abort on exhaustion. */
 void *xmalloc(size_t n);

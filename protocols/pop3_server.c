@@ -86,8 +86,7 @@ struct pop3_server {
 	/* The command line being read: its bytes before the LF, at most 253
 	 * octets of text and a CR, plus room for a NUL. */
 	char line[POP3_COMMAND_LINE_MAX_OCTETS];
-	size_t nline;                 /* bytes in line[] */
-	bool line_overflow;           /* the line is longer: drop it at its LF */
+	struct line_reader lr;        /* reads line[] */
 };
 
 /*
@@ -113,6 +112,7 @@ struct pop3_server *pop3_server_new(const struct pop3_server_config *cfg,
 				    const struct pop3_server_ops *ops, void *ctx)
 {
 	struct pop3_server *s = xcalloc(1, sizeof *s);
+	s->lr = (struct line_reader){ .p = s->line, .cap = sizeof s->line };
 	s->hostname = xstrdup(cfg && cfg->hostname ? cfg->hostname : "localhost");
 	if (ops)
 		s->ops = *ops;
@@ -810,7 +810,7 @@ static void pop3_server_command(struct pop3_server *s, char *line, struct wire *
 static void pop3_server_line(struct pop3_server *s, char *line, size_t n, struct wire *out)
 {
 	bool in_auth = s->state == POP3_SERVER_STATE_AUTH_PLAIN;
-	bool too_long = s->line_overflow || n > POP3_SERVER_COMMAND_TEXT_MAX_OCTETS;
+	bool too_long = s->lr.overflow || n > POP3_SERVER_COMMAND_TEXT_MAX_OCTETS;
 	if (too_long || memchr(line, '\0', n)) {
 		s->user_given[0] = '\0'; /* not PASS: USER's name is forgotten */
 		if (in_auth) /* an answer we cannot read ends the exchange */
@@ -841,25 +841,14 @@ static void pop3_server_line(struct pop3_server *s, char *line, size_t n, struct
 static size_t pop3_server_feed_line(struct pop3_server *s, const char *in, size_t len,
 				    struct wire *out)
 {
-	const char *lf = memchr(in, '\n', len);
-	size_t n = lf ? (size_t)(lf - in) : len;
-	size_t room = sizeof s->line - 1 - s->nline;
-	if (n > room)
-		s->line_overflow = true;
-	size_t ncopy = n < room ? n : room;
-	memcpy(s->line + s->nline, in, ncopy);
-	s->nline += ncopy;
-	if (!lf)
-		return len;
-
-	size_t ntext = s->nline;
-	if (ntext > 0 && s->line[ntext - 1] == '\r')
-		ntext--;
-	s->line[ntext] = '\0';
-	pop3_server_line(s, s->line, ntext, out);
-	s->nline = 0;
-	s->line_overflow = false;
-	return n + 1;
+	bool done;
+	size_t textlen = 0;
+	size_t used = line_reader_feed(&s->lr, in, len, &done, &textlen);
+	if (done) {
+		pop3_server_line(s, s->line, textlen, out);
+		line_reader_next(&s->lr);
+	}
+	return used;
 }
 
 /* Every response is complete before the next line is read, so commands

@@ -110,8 +110,7 @@ struct smtp_server {
 	/* The command line being read: its bytes before the LF, at most 510
 	 * octets of text and a CR, plus room for a NUL. */
 	char line[SMTP_COMMAND_LINE_MAX_OCTETS];
-	size_t nline;                  /* bytes in line[] */
-	bool line_overflow;            /* the line is longer: drop it at its LF */
+	struct line_reader lr;         /* reads line[] */
 
 	struct smtp_server_tx tx;      /* the transaction; empty outside MAIL/DATA */
 };
@@ -149,6 +148,7 @@ struct smtp_server *smtp_server_new(const struct smtp_server_config *cfg,
 				    const struct smtp_server_ops *ops, void *ctx)
 {
 	struct smtp_server *s = xcalloc(1, sizeof *s);
+	s->lr = (struct line_reader){ .p = s->line, .cap = sizeof s->line };
 	s->hostname = xstrdup(cfg->hostname ? cfg->hostname : "localhost");
 	s->submission = cfg->submission;
 	s->max_size = cfg->max_size ? cfg->max_size : SMTP_DEFAULT_MAX_SIZE_OCTETS;
@@ -1202,7 +1202,7 @@ static void smtp_server_line(struct smtp_server *s, char *line, size_t n, struct
 	bool in_auth = s->state == SMTP_SERVER_STATE_AUTH_PLAIN ||
 		       s->state == SMTP_SERVER_STATE_AUTH_USERNAME ||
 		       s->state == SMTP_SERVER_STATE_AUTH_PASSWORD;
-	if (s->line_overflow || n > SMTP_SERVER_COMMAND_TEXT_MAX_OCTETS) {
+	if (s->lr.overflow || n > SMTP_SERVER_COMMAND_TEXT_MAX_OCTETS) {
 		if (in_auth) /* an answer we cannot read ends the exchange */
 			smtp_server_enter_state(s, SMTP_SERVER_STATE_HELO);
 		wire_line(out, "a command line may hold at most 512 octets with its CRLF "
@@ -1236,25 +1236,14 @@ static void smtp_server_line(struct smtp_server *s, char *line, size_t n, struct
 static size_t smtp_server_feed_line(struct smtp_server *s, const char *in, size_t len,
 				    struct wire *out)
 {
-	const char *lf = memchr(in, '\n', len);
-	size_t n = lf ? (size_t)(lf - in) : len;
-	size_t room = sizeof s->line - 1 - s->nline;
-	if (n > room)
-		s->line_overflow = true;
-	size_t ncopy = n < room ? n : room;
-	memcpy(s->line + s->nline, in, ncopy);
-	s->nline += ncopy;
-	if (!lf)
-		return len;
-
-	size_t ntext = s->nline;
-	if (ntext > 0 && s->line[ntext - 1] == '\r')
-		ntext--;
-	s->line[ntext] = '\0';
-	smtp_server_line(s, s->line, ntext, out);
-	s->nline = 0;
-	s->line_overflow = false;
-	return n + 1;
+	bool done;
+	size_t textlen = 0;
+	size_t used = line_reader_feed(&s->lr, in, len, &done, &textlen);
+	if (done) {
+		smtp_server_line(s, s->line, textlen, out);
+		line_reader_next(&s->lr);
+	}
+	return used;
 }
 
 size_t smtp_server_feed(struct smtp_server *s, const char *in, size_t len, struct wire *out)
