@@ -170,10 +170,11 @@ struct smtp_client {
 /* ---------------------------------------------------------------- helpers */
 
 /* The code of a reply line "NNN text", "NNN-text" or just "NNN", or -1 if
- * the line is not one.  The first digit is 2 to 5 (RFC 5321 4.2.1). */
+ * the line is not one.  RFC 5321 4.2: Reply-code = %x32-35 %x30-35 %x30-39,
+ * so the first digit is 2 to 5 and the second 0 to 5. */
 static int smtp_reply_code_of(const char *s, size_t n)
 {
-	if (n < 3 || s[0] < '2' || s[0] > '5' || s[1] < '0' || s[1] > '9' ||
+	if (n < 3 || s[0] < '2' || s[0] > '5' || s[1] < '0' || s[1] > '5' ||
 	    s[2] < '0' || s[2] > '9')
 		return -1;
 	if (n > 3 && s[3] != ' ' && s[3] != '-')

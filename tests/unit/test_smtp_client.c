@@ -762,6 +762,7 @@ static void test_garbage_shapes(void)
 		"22\r\n",              /* too short */
 		"2200 hello\r\n",      /* four digits */
 		"120 wait\r\n",        /* 1xx is not used in SMTP */
+		"260 hello\r\n",       /* the second digit is 0 to 5 (RFC 5321 4.2) */
 		"abc def\r\n",
 		"250-mx\r\n550 no\r\n", /* a reply's lines must share one code */
 	};
