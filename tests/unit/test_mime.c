@@ -689,15 +689,15 @@ static void test_received(void)
 {
 	struct buf b;
 	buf_init(&b);
-	mime_received(&b, "laptop.uea.edu.br", "laptop.uea.edu.br [10.0.0.5]", "mail.uea.edu.br",
+	mime_received(&b, "laptop.uea.edu.br", "laptop.uea.edu.br [127.0.0.5]", "mail.uea.edu.br",
 		      "ESMTPA", "4Xy1", "bob@gmail.com", 1795770000);
-	CHECK_STR(b.p, "Received: from laptop.uea.edu.br (laptop.uea.edu.br [10.0.0.5])\r\n"
+	CHECK_STR(b.p, "Received: from laptop.uea.edu.br (laptop.uea.edu.br [127.0.0.5])\r\n"
 		       "\tby mail.uea.edu.br with ESMTPA id 4Xy1\r\n"
 		       "\tfor <bob@gmail.com>; Fri, 27 Nov 2026 09:00:00 +0000\r\n");
 	buf_clear(&b);
-	mime_received(&b, "mail.uea.edu.br", "mail.uea.edu.br [10.0.0.2]", "mx.gmail.com",
+	mime_received(&b, "mail.uea.edu.br", "mail.uea.edu.br [127.0.0.2]", "mx.gmail.com",
 		      "ESMTP", "7Q2", NULL, 0);
-	CHECK_STR(b.p, "Received: from mail.uea.edu.br (mail.uea.edu.br [10.0.0.2])\r\n"
+	CHECK_STR(b.p, "Received: from mail.uea.edu.br (mail.uea.edu.br [127.0.0.2])\r\n"
 		       "\tby mx.gmail.com with ESMTP id 7Q2; Thu, 01 Jan 1970 00:00:00 +0000\r\n");
 	/* Prepended to a message, it is a header like any other. */
 	buf_adds(&b, "Subject: x\r\n\r\n");
@@ -724,7 +724,7 @@ static void test_dsn(void)
 		 .remote_mta = NULL,
 		 .diagnostic = "Host or domain name not found"},
 	};
-	const char *orig = "Received: from laptop (10.0.0.5)\r\n"
+	const char *orig = "Received: from laptop (127.0.0.5)\r\n"
 			   "\tby mail.uea.edu.br with ESMTPA id 4Xy1\r\n"
 			   "From: \"Alice Raiol\" <alice@uea.edu.br>\r\n"
 			   "Subject: hi\r\n"
@@ -790,7 +790,7 @@ static void test_dsn(void)
 	/* The original's headers, not its body; then the closing boundary. */
 	CHECK_CONTAINS(b.p, "\r\n--=_mailsim_1\r\nContent-Description: Undelivered Message Headers\r\n"
 			    "Content-Type: text/rfc822-headers\r\n\r\n"
-			    "Received: from laptop (10.0.0.5)\r\n"
+			    "Received: from laptop (127.0.0.5)\r\n"
 			    "\tby mail.uea.edu.br with ESMTPA id 4Xy1\r\n"
 			    "From: \"Alice Raiol\" <alice@uea.edu.br>\r\n"
 			    "Subject: hi\r\n"
