@@ -119,6 +119,40 @@ static void run_json_checks_sink(void *ctx, const struct trace_rec *r)
 		view_json_sink(ctx, r);
 }
 
+/* Parse a scenario (with --seed applied), open its store and build its
+ * world: what `run` and `play` both begin with.  0, or the exit status
+ * after saying what went wrong. */
+static int open_world(const char *cmd, const char *path, const char *seed, const char *db,
+		      struct scenario **scn, struct store **st, struct world *w)
+{
+	if (scn_parse_file(path, scn, stderr) != 0)
+		return EXIT_USAGE;
+	if (seed) {
+		char *end;
+		unsigned long long v = strtoull(seed, &end, 10);
+		if (!*seed || *end) {
+			fprintf(stderr, "mailsim %s: --seed wants a number, not '%s'\n", cmd, seed);
+			scn_free(*scn);
+			return EXIT_USAGE;
+		}
+		(*scn)->seed = v;
+	}
+	char err[512];
+	if (store_open(st, db, err, sizeof err) != 0) {
+		fprintf(stderr, "mailsim: %s\n", err);
+		scn_free(*scn);
+		return EXIT_RUNTIME;
+	}
+	if (world_init(w, *scn, *st, err, sizeof err) != 0) {
+		fprintf(stderr, "mailsim: %s\n", err);
+		world_free(w);
+		store_close(*st);
+		scn_free(*scn);
+		return EXIT_RUNTIME;
+	}
+	return 0;
+}
+
 static int cmd_run(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -165,34 +199,11 @@ static int cmd_run(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	struct scenario *scn;
-	if (scn_parse_file(argv[optind], &scn, stderr) != 0)
-		return EXIT_USAGE;
-	if (seed) {
-		char *end;
-		unsigned long long v = strtoull(seed, &end, 10);
-		if (!*seed || *end) {
-			fprintf(stderr, "mailsim run: --seed wants a number, not '%s'\n", seed);
-			scn_free(scn);
-			return EXIT_USAGE;
-		}
-		scn->seed = v;
-	}
-
-	char err[512];
 	struct store *st;
-	if (store_open(&st, db, err, sizeof err) != 0) {
-		fprintf(stderr, "mailsim: %s\n", err);
-		scn_free(scn);
-		return EXIT_RUNTIME;
-	}
 	struct world w;
-	if (world_init(&w, scn, st, err, sizeof err) != 0) {
-		fprintf(stderr, "mailsim: %s\n", err);
-		world_free(&w);
-		store_close(st);
-		scn_free(scn);
-		return EXIT_RUNTIME;
-	}
+	int rc = open_world("run", argv[optind], seed, db, &scn, &st, &w);
+	if (rc != 0)
+		return rc;
 
 	/* Full buffering: a transcript of 10,000 messages is many lines. */
 	static char outbuf[1 << 16];
@@ -277,33 +288,11 @@ static int play_file(const char *path, const char *seed, struct player_opts *po,
 		     enum player_exit *how)
 {
 	struct scenario *scn;
-	if (scn_parse_file(path, &scn, stderr) != 0)
-		return EXIT_USAGE;
-	if (seed) {
-		char *end;
-		unsigned long long v = strtoull(seed, &end, 10);
-		if (!*seed || *end) {
-			fprintf(stderr, "mailsim play: --seed wants a number, not '%s'\n", seed);
-			scn_free(scn);
-			return EXIT_USAGE;
-		}
-		scn->seed = v;
-	}
-	char err[512];
 	struct store *st;
-	if (store_open(&st, NULL, err, sizeof err) != 0) {
-		fprintf(stderr, "mailsim: %s\n", err);
-		scn_free(scn);
-		return EXIT_RUNTIME;
-	}
 	struct world w;
-	if (world_init(&w, scn, st, err, sizeof err) != 0) {
-		fprintf(stderr, "mailsim: %s\n", err);
-		world_free(&w);
-		store_close(st);
-		scn_free(scn);
-		return EXIT_RUNTIME;
-	}
+	int rc = open_world("play", path, seed, NULL, &scn, &st, &w);
+	if (rc != 0)
+		return rc;
 	struct playback *pb = pb_new();
 	/* servers first: a device names its home server */
 	for (size_t i = 0; i < w.nhosts; i++)
