@@ -98,10 +98,31 @@ static uint32_t mailserver_store_local(struct world *w, const struct host *srv, 
 	return uid;
 }
 
-static void mailserver_next_queue_id(struct world *w, char *id, size_t n)
+/*
+ * Ids that must never repeat come from counters kept in the store (the
+ * table counters), not in memory: a server started again on the same --db
+ * file goes on where it stopped, so a second bounce never carries the
+ * first one's Message-ID (RFC 5322 3.6.4: it MUST be unique).  In a store
+ * kept in memory each counter starts at 1, so a simulation played again
+ * gives the same bytes.
+ */
+#define MAILSERVER_COUNTER_QUEUE "queue"
+#define MAILSERVER_COUNTER_MESSAGE_ID "message-id"
+
+/* A Postfix-like hexadecimal queue id: deterministic, never repeated.  Part
+ * of the caller's transaction, if any.  0, or -1 (store_error() says why). */
+static int mailserver_next_queue_id(struct world *w, char *id, size_t n)
 {
-	/* Postfix-like hexadecimal queue ids, from a counter: deterministic. */
-	snprintf(id, n, "%08llX", (unsigned long long)(0x1A2B0000u + ++w->next_queue_id));
+	uint64_t k;
+	if (store_counter_next(w->store, MAILSERVER_COUNTER_QUEUE, &k) != 0)
+		return -1;
+	snprintf(id, n, "%08llX", (unsigned long long)(0x1A2B0000u + k));
+	return 0;
+}
+
+int mailserver_next_message_number(struct world *w, uint64_t *k)
+{
+	return store_counter_next(w->store, MAILSERVER_COUNTER_MESSAGE_ID, k);
 }
 
 /* ================================================================ bounces */
@@ -134,7 +155,14 @@ static void mailserver_bounce(struct world *w, struct host *srv, const char *sen
 		pm_domain = sender_domain;
 
 	char msgid[128], boundary[64];
-	uint64_t k = ++w->next_message_id;
+	uint64_t k;
+	if (mailserver_next_message_number(w, &k) != 0) {
+		world_event(w, srv->name, NULL, "bounce-dropped", NULL,
+			    "bounce for %s could not be numbered: %s", sender,
+			    store_error(w->store));
+		buf_free(&list);
+		return;
+	}
 	snprintf(msgid, sizeof msgid, "<bounce.%llu@%s>", (unsigned long long)k, srv->name);
 	snprintf(boundary, sizeof boundary, "%llu.%s/report", (unsigned long long)k, srv->name);
 	struct mime_dsn d = {
@@ -292,8 +320,12 @@ static void smtp_in_data(void *ctx, const struct smtp_envelope *env, const char 
 		smtp_reply_set(reply, 451, "4.3.0", NULL, "dropped");
 		return;
 	}
-	char qid[32];
-	mailserver_next_queue_id(w, qid, sizeof qid);
+	/* One transaction: the queue id, local deliveries and queue entries
+	 * together. */
+	bool ok = store_begin(w->store) == 0;
+	char qid[32] = "";
+	if (ok)
+		ok = mailserver_next_queue_id(w, qid, sizeof qid) == 0;
 
 	/* Every server that handles a message adds its Received: line on top
 	 * (RFC 5321 4.4): read from the bottom up, they are the route. */
@@ -307,12 +339,10 @@ static void smtp_in_data(void *ctx, const struct smtp_envelope *env, const char 
 		      mailserver_unix_now(w));
 	buf_add(&full, msg, len);
 
-	/* One transaction: local deliveries and queue entries together. */
 	int64_t *queued = xcalloc(env->nrcpts, sizeof *queued);
 	size_t nqueued = 0;
 	int64_t *delivered = xcalloc(env->nrcpts, sizeof *delivered);
 	size_t ndelivered = 0;
-	bool ok = store_begin(w->store) == 0;
 	for (size_t i = 0; ok && i < env->nrcpts; i++) {
 		const char *domain = mime_addr_domain(env->rcpts[i]);
 		/* the same recipient twice gets one copy */

@@ -190,9 +190,9 @@ static const char store_mail_overview_sql[] =
 static const char store_counters_sql[] =
 	"CREATE TABLE counters (\n"
 	"    -- Numbers a server hands out that must never repeat, not even after a\n"
-	"    -- restart: queue ids ('queue') and the Message-IDs of the messages the\n"
-	"    -- servers write themselves ('message-id'), which RFC 5322 3.6.4 says\n"
-	"    -- MUST be unique.\n"
+	"    -- restart: queue ids ('queue') and the Message-IDs of the messages\n"
+	"    -- mailsim writes itself ('message-id': bounces, the simulated user\n"
+	"    -- agents' mail), which RFC 5322 3.6.4 says MUST be unique.\n"
 	"    name  TEXT PRIMARY KEY,\n"
 	"    value INTEGER NOT NULL CHECK (value >= 1) -- the last one handed out\n"
 	");\n";
