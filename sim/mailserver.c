@@ -4,7 +4,8 @@
  * The engine (protocols/smtp_server.c) knows the protocol; this file knows
  * the *policy* of one server in the world:
  *
- *   - port 587 (submission): users log in with AUTH and may send anywhere;
+ *   - port 587 (submission): users log in with AUTH and may send anywhere,
+ *     and a message without Date: or Message-ID: gets them (RFC 6409 8);
  *   - port 25 (SMTP): mail is accepted only for the server's own domains
  *     (anything else is a relay attempt, refused with 554 5.7.1), and an
  *     unknown local user is refused at RCPT with 550 5.1.1;
@@ -14,12 +15,15 @@
  *   - the queue runner asks DNS for the MX, relays over SMTP, retries a
  *     temporary failure with back-off, and bounces a permanent one (or one
  *     that ran out of retries) to the sender as a delivery status
- *     notification (RFC 3464) from MAILER-DAEMON.
+ *     notification (RFC 3464) from MAILER-DAEMON;
+ *   - queue ids and Message-ID numbers come from counters in the store, so
+ *     they never repeat, not even when a --db store is started again.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "mime.h"
 #include "smtp.h"
@@ -221,6 +225,47 @@ static void mailserver_bounce(struct world *w, struct host *srv, const char *sen
 
 /* ================================================================ SMTP in */
 
+/*
+ * What the submission server adds to a message (RFC 6409 8): a user agent
+ * may leave out Date: and Message-ID:, which RFC 5322 3.6 requires (3.6.1)
+ * or wants (3.6.4), and the MSA that takes the message puts them in -- Date:
+ * MAY (8.2), Message-ID: SHOULD (8.3).  Like Postfix, it adds them at the end
+ * of the header, after what the user wrote.  The Message-ID is
+ * <YYYYMMDDhhmmss.QUEUEID@server>, as Postfix writes it: the queue id never
+ * repeats (see mailserver_next_queue_id), so neither does the Message-ID,
+ * and in the simulation it is the same on every run.
+ */
+static void mailserver_submission_complete(struct buf *out, const struct host *srv,
+					   const char *qid, int64_t now, const char *msg,
+					   size_t len)
+{
+	struct buf v;
+	buf_init(&v);
+	bool has_date = mime_header_get(msg, len, "Date", &v);
+	bool has_id = mime_header_get(msg, len, "Message-ID", &v);
+	buf_free(&v);
+	size_t at = mime_header_end(msg, len);
+	buf_add(out, msg, at);
+	if (at > 0 && msg[at - 1] != '\n')
+		buf_adds(out, "\r\n"); /* a last header line without its line end */
+	if (!has_date) {
+		buf_adds(out, "Date: ");
+		mime_format_date(out, now);
+		buf_adds(out, "\r\n");
+	}
+	if (!has_id) {
+		time_t t = (time_t)now;
+		struct tm tm;
+		char stamp[32] = "0";
+		if (gmtime_r(&t, &tm))
+			strftime(stamp, sizeof stamp, "%Y%m%d%H%M%S", &tm);
+		buf_printf(out, "Message-ID: <%s.%s@%s>\r\n", stamp, qid, srv->name);
+	}
+	if (at == len)
+		buf_adds(out, "\r\n"); /* all header: the empty line that ends it */
+	buf_add(out, msg + at, len - at);
+}
+
 struct smtp_in {
 	struct world *w;
 	struct host *srv;
@@ -337,7 +382,10 @@ static void smtp_in_data(void *ctx, const struct smtp_envelope *env, const char 
 	mime_received(&full, env->helo ? env->helo : "unknown", s->c->host[SIDE_CLIENT]->name,
 		      s->srv->name, proto, qid, env->nrcpts == 1 ? env->rcpts[0] : NULL,
 		      mailserver_unix_now(w));
-	buf_add(&full, msg, len);
+	if (ok && s->c->port == PORT_SUBMISSION)
+		mailserver_submission_complete(&full, s->srv, qid, mailserver_unix_now(w), msg, len);
+	else
+		buf_add(&full, msg, len);
 
 	int64_t *queued = xcalloc(env->nrcpts, sizeof *queued);
 	size_t nqueued = 0;

@@ -482,6 +482,85 @@ static void test_ids_unique_across_restarts(void)
 	free(run1);
 }
 
+/*
+ * RFC 6409 8.2 and 8.3: the submission server (port 587) adds Date: and
+ * Message-ID: when the user agent left them out, at the end of the header
+ * as Postfix does; the Message-ID is made of the date, the queue id (never
+ * repeated, see above) and the server's name.  A message that has them
+ * keeps its own; port 25 (relay, MX) adds nothing.  The Received: line of
+ * the simulation names the client host without an address: simulated
+ * hosts have none.
+ */
+static void test_submission_adds_date_and_message_id(void)
+{
+	struct fixture f;
+	fx_run(&f, "session alice-laptop mail.uea.edu.br submission\n"
+		   "> EHLO x\n> AUTH PLAIN AGFsaWNlQHVlYS5lZHUuYnIAYWxpY2UxMjM=\n"
+		   "> MAIL FROM:<alice@uea.edu.br>\n> RCPT TO:<alice@uea.edu.br>\n> DATA\n"
+		   "> Subject: bare\n>\n> hello\n> .\n"
+		   "> MAIL FROM:<alice@uea.edu.br>\n> RCPT TO:<alice@uea.edu.br>\n> DATA\n"
+		   "> Subject: whole\n> Date: Mon, 2 Mar 2026 10:00:00 -0300\n"
+		   "> Message-Id: <own@laptop>\n>\n> hello\n> .\n"
+		   "> MAIL FROM:<alice@uea.edu.br>\n> RCPT TO:<alice@uea.edu.br>\n> DATA\n"
+		   ">\n> no header at all\n> .\n"
+		   "> QUIT\nend\n"
+		   "session alice-laptop mail.uea.edu.br smtp\n"
+		   "> EHLO x\n> MAIL FROM:<bob@gmail.com>\n> RCPT TO:<alice@uea.edu.br>\n> DATA\n"
+		   "> Subject: by port 25\n>\n> hello\n> .\n> QUIT\nend\n");
+	if (!f.ok)
+		return;
+	CHECK_INT(fx_count(&f, "alice@uea.edu.br", "INBOX"), 4);
+
+	char *m = fx_content(&f, "alice@uea.edu.br", 1);
+	char *when = NULL, *date = header_of(m, "Date"), *id = header_of(m, "Message-ID");
+	const char *semi = m ? strstr(m, "; ") : NULL;
+	if (semi)
+		when = xstrdup(semi + 2);
+	if (when)
+		when[strcspn(when, "\r")] = '\0';
+	/* the date the server received it, which the Received: line gives too */
+	CHECK(when != NULL);
+	CHECK_STR(date, when ? when : "?");
+	/* <YYYYMMDDhhmmss.QUEUEID@server> */
+	CHECK_INT(strlen(id), 1 + 14 + 1 + 8 + 1 + strlen("mail.uea.edu.br") + 1);
+	CHECK(id[0] == '<' && strspn(id + 1, "0123456789") == 14 && id[15] == '.');
+	CHECK_CONTAINS(id, ".1A2B0001@mail.uea.edu.br>");
+	CHECK_CONTAINS(f.cap.all.p, "250 2.0.0 Ok: queued as 1A2B0001");
+	/* at the end of the header, after what the user agent wrote */
+	CHECK_CONTAINS(m, "\r\nSubject: bare\r\nDate: ");
+	CHECK_CONTAINS(m, "\r\nMessage-ID: <");
+	CHECK_CONTAINS(m, ">\r\n\r\nhello\r\n");
+	/* the simulation's Received: names the host, no address, no port */
+	CHECK_CONTAINS(m, "Received: from x (alice-laptop)\r\n\tby mail.uea.edu.br with ESMTPA id 1A2B0001");
+	free(date);
+	free(id);
+	free(when);
+	free(m);
+
+	/* its own Date: and Message-Id: are kept, and no second one added */
+	m = fx_content(&f, "alice@uea.edu.br", 2);
+	date = header_of(m, "Date");
+	id = header_of(m, "Message-ID");
+	CHECK_STR(date, "Mon, 2 Mar 2026 10:00:00 -0300");
+	CHECK_STR(id, "<own@laptop>");
+	CHECK(m && strstr(m, "Message-ID:") == NULL && strstr(m, "\nDate:") == strstr(m, "\nDate: Mon"));
+	free(date);
+	free(id);
+	free(m);
+
+	/* a message with no header at all gets the two, then its empty line */
+	m = fx_content(&f, "alice@uea.edu.br", 3);
+	CHECK_CONTAINS(m, "@mail.uea.edu.br>\r\n\r\nno header at all\r\n");
+	CHECK(m && strstr(m, "\r\nDate: ") != NULL);
+	free(m);
+
+	/* port 25 relays and delivers; it does not complete messages */
+	m = fx_content(&f, "alice@uea.edu.br", 4);
+	CHECK(m && strstr(m, "Message-ID") == NULL && strstr(m, "\nDate:") == NULL);
+	free(m);
+	fx_free(&f);
+}
+
 /* Start a raw session by hand (outside the story), so that two can overlap. */
 static void fx_session(struct fixture *f, struct scn_action *act, struct scn_session_line *lines,
 		       const char *const *text, size_t n)
@@ -802,5 +881,6 @@ int main(void)
 	RUN(test_store_on_vanished_message);
 	RUN(test_recent_belongs_to_one_session);
 	RUN(test_ids_unique_across_restarts);
+	RUN(test_submission_adds_date_and_message_id);
 	return TEST_END();
 }
