@@ -348,6 +348,40 @@ static bool smtp_in_rcpt(void *ctx, const struct smtp_envelope *env, const char 
 	return false;
 }
 
+/*
+ * The TCP-info of the Received: line (RFC 5321 4.4): who the client is as
+ * the server saw the connection, next to the name it gave in EHLO, which
+ * anyone can make up.
+ *
+ *  - Live mode: the socket's peer address as an address literal,
+ *    "(localhost [127.0.0.1])".  A loopback address (127.0.0.0/8, ::1) is
+ *    given the name localhost, which RFC 6761 6.3 reserves for it, so no DNS
+ *    lookup is needed; any other address goes alone, "([addr])", since this
+ *    server does no reverse lookups.  The port is not part of TCP-info.
+ *  - The simulation: hosts have names but no IP addresses, so the line
+ *    gives the host's name alone, "(alice-laptop)".  An address made up
+ *    for it would be a lie.
+ */
+static void mailserver_tcp_info(struct buf *out, const struct conn *c)
+{
+	const char *name = c->host[SIDE_CLIENT]->name;
+	if (!c->live) {
+		mime_received_tcp_info(out, name, NULL);
+		return;
+	}
+	/* a live client's host is named ADDRESS:PORT (sim/live.c) */
+	const char *colon = strrchr(name, ':');
+	size_t n = colon ? (size_t)(colon - name) : strlen(name);
+	if (n >= 2 && name[0] == '[' && name[n - 1] == ']') { /* [IPv6]:PORT */
+		name++;
+		n -= 2;
+	}
+	char addr[64];
+	snprintf(addr, sizeof addr, "%.*s", (int)n, name);
+	bool loopback = strncmp(addr, "127.", 4) == 0 || strcmp(addr, "::1") == 0;
+	mime_received_tcp_info(out, loopback ? "localhost" : NULL, addr);
+}
+
 static void smtp_in_data(void *ctx, const struct smtp_envelope *env, const char *msg,
 			 size_t len, struct smtp_reply *reply)
 {
@@ -379,9 +413,12 @@ static void smtp_in_data(void *ctx, const struct smtp_envelope *env, const char 
 	/* RFC 3848: ESMTPA is ESMTP with AUTH (there is no TLS in the
 	 * simulation, or it would be ESMTPSA) */
 	const char *proto = env->auth_user ? "ESMTPA" : "ESMTP";
-	mime_received(&full, env->helo ? env->helo : "unknown", s->c->host[SIDE_CLIENT]->name,
-		      s->srv->name, proto, qid, env->nrcpts == 1 ? env->rcpts[0] : NULL,
-		      mailserver_unix_now(w));
+	struct buf tcp_info;
+	buf_init(&tcp_info);
+	mailserver_tcp_info(&tcp_info, s->c);
+	mime_received(&full, env->helo ? env->helo : "unknown", tcp_info.p, s->srv->name, proto,
+		      qid, env->nrcpts == 1 ? env->rcpts[0] : NULL, mailserver_unix_now(w));
+	buf_free(&tcp_info);
 	if (ok && s->c->port == PORT_SUBMISSION)
 		mailserver_submission_complete(&full, s->srv, qid, mailserver_unix_now(w), msg, len);
 	else
