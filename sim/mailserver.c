@@ -129,6 +129,19 @@ int mailserver_next_message_number(struct world *w, uint64_t *k)
 	return store_counter_next(w->store, MAILSERVER_COUNTER_MESSAGE_ID, k);
 }
 
+/* "20260302090000": the date and time (UTC) that begins the Message-IDs a
+ * server writes, as Postfix does.  With the number after it, it keeps ids
+ * apart even between two runs that each start a store in memory (live mode
+ * without --db), and in the simulation the clock is the same every run. */
+static void mailserver_id_stamp(char *stamp, size_t n, int64_t unix_seconds)
+{
+	time_t t = (time_t)unix_seconds;
+	struct tm tm;
+	snprintf(stamp, n, "0");
+	if (gmtime_r(&t, &tm))
+		strftime(stamp, n, "%Y%m%d%H%M%S", &tm);
+}
+
 /* ================================================================ bounces */
 
 /* Send a delivery status notification for the failed recipients of a
@@ -167,7 +180,10 @@ static void mailserver_bounce(struct world *w, struct host *srv, const char *sen
 		buf_free(&list);
 		return;
 	}
-	snprintf(msgid, sizeof msgid, "<bounce.%llu@%s>", (unsigned long long)k, srv->name);
+	char stamp[32];
+	mailserver_id_stamp(stamp, sizeof stamp, mailserver_unix_now(w));
+	snprintf(msgid, sizeof msgid, "<%s.bounce.%llu@%s>", stamp, (unsigned long long)k,
+		 srv->name);
 	snprintf(boundary, sizeof boundary, "%llu.%s/report", (unsigned long long)k, srv->name);
 	struct mime_dsn d = {
 		.reporting_mta = srv->name,
@@ -254,11 +270,8 @@ static void mailserver_submission_complete(struct buf *out, const struct host *s
 		buf_adds(out, "\r\n");
 	}
 	if (!has_id) {
-		time_t t = (time_t)now;
-		struct tm tm;
-		char stamp[32] = "0";
-		if (gmtime_r(&t, &tm))
-			strftime(stamp, sizeof stamp, "%Y%m%d%H%M%S", &tm);
+		char stamp[32];
+		mailserver_id_stamp(stamp, sizeof stamp, now);
 		buf_printf(out, "Message-ID: <%s.%s@%s>\r\n", stamp, qid, srv->name);
 	}
 	if (at == len)
