@@ -41,9 +41,12 @@ def bounce_once(t, srv, n):
     Message-ID and the queue id of the message that bounced."""
     code, qid = submit(srv, NOWHERE, "to nowhere %d" % n)
     t.eq("run %d: 250 for the doomed message" % n, code, 250)
-    got = L.wait_until(lambda: srv.sql(
-        "SELECT m.message_id FROM messages m JOIN folders f ON f.id = m.folder_id "
-        "WHERE f.name = 'INBOX' AND m.subject = ? ORDER BY m.uid", (BOUNCE_SUBJECT,)), 10)
+    def bounces():
+        rows = srv.sql(
+            "SELECT m.message_id FROM messages m JOIN folders f ON f.id = m.folder_id "
+            "WHERE f.name = 'INBOX' AND m.subject = ? ORDER BY m.uid", (BOUNCE_SUBJECT,))
+        return rows if len(rows) >= n else None
+    got = L.wait_until(bounces, 10) or []
     t.eq("run %d: the bounces in alice's INBOX" % n, len(got), n)
     return (got[-1][0] if got else None), qid
 
