@@ -761,6 +761,20 @@ size_t mime_body_offset(const char *msg, size_t len)
 	return len;
 }
 
+size_t mime_header_end(const char *msg, size_t len)
+{
+	if (!msg)
+		return 0;
+	size_t off = 0;
+	while (off < len) {
+		size_t end, next = next_line(msg, len, off, &end);
+		if (end == off && next > off)
+			return off;
+		off = next;
+	}
+	return len;
+}
+
 /* Index of the first c in s[0..n) that is outside quoted strings and
  * comments, or n. */
 static size_t find_unquoted(const char *s, size_t n, char c)
@@ -1103,6 +1117,20 @@ void mime_received(struct buf *out, const char *helo, const char *client_host,
 		buf_printf(out, "%s; %s\r\n", line.p, when.p);
 	buf_free(&line);
 	buf_free(&when);
+}
+
+/* RFC 5321 4.4: TCP-info = address-literal / ( Domain FWS address-literal ),
+ * and an address literal (4.1.3) is "[" IPv4 "]" or "[IPv6:" IPv6 "]". */
+void mime_received_tcp_info(struct buf *out, const char *name, const char *address)
+{
+	bool named = name && *name;
+	if (!address || !*address) {
+		buf_adds(out, named ? name : "");
+		return;
+	}
+	if (named)
+		buf_printf(out, "%s ", name);
+	buf_printf(out, "[%s%s]", strchr(address, ':') ? "IPv6:" : "", address);
 }
 
 /* --------------------------------------------------------------- bounces */

@@ -55,6 +55,9 @@ void mime_decode_header_value(struct buf *out, const char *value, size_t len);
 bool mime_header_get(const char *msg, size_t len, const char *name, struct buf *out);
 /* Offset of the body (just after the empty line ending the headers), or len. */
 size_t mime_body_offset(const char *msg, size_t len);
+/* Where a field added at the end of the header block goes: the start of
+ * the empty line that ends it, or len if there is none. */
+size_t mime_header_end(const char *msg, size_t len);
 /* The addr-spec inside a mailbox: "Alice <a@b.c>" -> "a@b.c", "a@b.c" -> "a@b.c". */
 bool mime_addr_spec(const char *mailbox, struct buf *out);
 /* The domain part of an address ("bob@gmail.com" -> "gmail.com"), or NULL. */
@@ -97,6 +100,12 @@ void mime_compose(struct buf *out, const struct mime_compose *m);
 void mime_received(struct buf *out, const char *helo, const char *client_host,
 		   const char *by_host, const char *proto, const char *id,
 		   const char *rcpt, int64_t date);
+
+/* The TCP-info of a Received: line (RFC 5321 4.4), for its CLIENT_HOST:
+ * "localhost [127.0.0.1]", the address as an address literal (4.1.3, an
+ * IPv6 one tagged "IPv6:") after the name it is known by, or alone when
+ * name is NULL or "".  With no address, just the name. */
+void mime_received_tcp_info(struct buf *out, const char *name, const char *address);
 
 /* One failed recipient in a bounce. */
 struct mime_dsn_rcpt {

@@ -21,7 +21,9 @@
 #include "buf.h"
 
 /* RFC 2449 4: a command line is at most 255 octets with its CRLF, and a
- * keyword or argument at most 40 characters; a response line at most 512. */
+ * keyword or argument at most 40 characters; a response line at most 512.
+ * The server lets PASS's password (the rest of its line) and AUTH's
+ * initial response be longer: only the line's own cap bounds them. */
 #define POP3_COMMAND_LINE_MAX_OCTETS 255
 #define POP3_ARGUMENT_MAX_CHARS 40
 #define POP3_RESPONSE_LINE_MAX_OCTETS 512

@@ -460,6 +460,8 @@ static void pop3_server_proceed_capa(struct pop3_server *s, char **argv, size_t 
 	wire_line(out, "USER: logging in with USER and PASS is allowed", "USER");
 	wire_line(out, "RESP-CODES: an -ERR may carry a code in brackets, such as [IN-USE], "
 		  "for the client program to act on", "RESP-CODES");
+	wire_line(out, "AUTH-RESP-CODE: a failed login says [AUTH] (wrong name or password) "
+		  "or [SYS/TEMP] (a passing problem on the server) (RFC 3206)", "AUTH-RESP-CODE");
 	wire_line(out, "PIPELINING: the client may send several commands without waiting "
 		  "for each response", "PIPELINING");
 	wire_line(out, "SASL PLAIN: AUTH PLAIN logs in with name and password in one base64 "
@@ -653,6 +655,24 @@ static void pop3_server_proceed_quit(struct pop3_server *s, char **argv, size_t 
 			  s->hostname, ndele, pop3_server_plural(ndele));
 }
 
+/*
+ * APOP name digest (RFC 1939 7): the digest is MD5 of the timestamp in the
+ * greeting and a secret shared with the user.  This server puts no
+ * timestamp in its greeting, so there is nothing to check the digest
+ * against: APOP is parsed like any command and refused in words.  CAPA does
+ * not list it, and neither does RFC 2449 give it a capability.
+ */
+static void pop3_server_proceed_apop(struct pop3_server *s, char **argv, size_t argc,
+				     struct wire *out)
+{
+	(void)s;
+	(void)argv;
+	(void)argc;
+	wire_line(out, "APOP needs a timestamp in the greeting, and this server's greeting has "
+		  "none; log in with USER and PASS, or AUTH PLAIN",
+		  "-ERR APOP not offered: log in with USER and PASS, or AUTH PLAIN");
+}
+
 /* Commands of RFC 1939 and its extensions that this server does not offer. */
 static void pop3_server_proceed_not_offered(struct pop3_server *s, char **argv, size_t argc,
 					    struct wire *out)
@@ -667,8 +687,10 @@ static void pop3_server_proceed_not_offered(struct pop3_server *s, char **argv, 
 /* How a command's arguments are cut from the text after its keyword. */
 enum pop3_server_args_shape {
 	POP3_SERVER_ARGS_WORDS, /* words between spaces, each at most 40 characters */
-	POP3_SERVER_ARGS_LINE,  /* the rest of the line is one argument: a password
-				 * may hold spaces (RFC 1939 7) */
+	POP3_SERVER_ARGS_LINE,  /* the rest of the line is one argument, of any
+				 * length the line allows: a password may hold
+				 * spaces (RFC 1939 7), and a cap of 40 would lock
+				 * out a user whose password is longer */
 	POP3_SERVER_ARGS_SASL,  /* words; the second, AUTH's initial response, may be
 				 * longer than 40 and fill the line (RFC 5034 4) */
 };
@@ -711,8 +733,9 @@ static const struct pop3_server_command pop3_server_commands[] = {
 	/* either state */
 	{"CAPA", NULL, pop3_server_proceed_capa, 0, 0, POP3_SERVER_ARGS_WORDS, "CAPA"},
 	{"QUIT", NULL, pop3_server_proceed_quit, 0, 0, POP3_SERVER_ARGS_WORDS, "QUIT"},
-	/* known, not offered: APOP (RFC 1939 7), STLS (RFC 2595) */
-	{"APOP", NULL, pop3_server_proceed_not_offered, 0, 1, POP3_SERVER_ARGS_LINE, "APOP"},
+	{"APOP", pop3_server_check_authorization, pop3_server_proceed_apop, 2, 2,
+	 POP3_SERVER_ARGS_WORDS, "APOP name digest"},
+	/* known, not offered: STLS (RFC 2595) */
 	{"STLS", NULL, pop3_server_proceed_not_offered, 0, 1, POP3_SERVER_ARGS_LINE, "STLS"},
 };
 
@@ -734,6 +757,10 @@ static const struct pop3_server_command *pop3_server_lookup(const char *keyword,
  * row says, and check how many there are and how long (RFC 2449 4: at most
  * 40 characters each).  Answers and returns false if they do not fit.
  * Extra spaces between words, or after the last, are forgiven.
+ *
+ * Two kinds of argument are exempt from the 40: a whole-line argument
+ * (PASS), whose only bound is the 255-octet command line, and AUTH's
+ * initial response.  Dovecot and Postfix take long passwords too.
  */
 static bool pop3_server_split_args(const struct pop3_server_command *c, char *args,
 				   char **argv, size_t *argc, struct wire *out)
@@ -767,7 +794,8 @@ static bool pop3_server_split_args(const struct pop3_server_command *c, char *ar
 		return false;
 	}
 	for (size_t i = 0; i < *argc; i++) {
-		bool exempt = c->shape == POP3_SERVER_ARGS_SASL && i == 1;
+		bool exempt = c->shape == POP3_SERVER_ARGS_LINE ||
+			      (c->shape == POP3_SERVER_ARGS_SASL && i == 1);
 		if (!exempt && strlen(argv[i]) > POP3_ARGUMENT_MAX_CHARS) {
 			wire_line(out, "a POP3 argument may hold at most 40 characters (RFC 2449 4)",
 				  "-ERR argument too long");

@@ -426,7 +426,12 @@ static bool smtp_server_mail_params(struct smtp_server *s, const char *params, b
 			} else if (nval == 8 && strncasecmp(val, "8BITMIME", 8) == 0) {
 				*body_8bit = true;
 			} else {
-				wire_line(out, NULL, "501 5.5.4 Bad BODY value: use BODY=7BIT or BODY=8BITMIME");
+				/* RFC 5321 4.1.1.11: a parameter or value the server
+				 * does not recognize is 555, as an unknown keyword is */
+				int nparam = (int)(n < SMTP_SERVER_ECHO_MAX_OCTETS ? n : SMTP_SERVER_ECHO_MAX_OCTETS);
+				wire_line(out, "555: the server knows BODY=7BIT and BODY=8BITMIME "
+					  "(RFC 6152), not this value (RFC 5321 4.1.1.11)",
+					  "555 5.5.4 Unsupported option: %.*s", nparam, params);
 				return false;
 			}
 		} else {

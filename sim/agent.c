@@ -134,6 +134,14 @@ void agent_send(struct world *w, const struct scn_action *act, long iteration)
 {
 	struct host *dev = world_host(w, act->device);
 	const struct scn_user *u = dev->owner;
+	/* the number in the Message-ID comes from the store, so that it is
+	 * never used twice, not even by another run on the same --db file */
+	uint64_t k;
+	if (mailserver_next_message_number(w, &k) != 0) {
+		world_event(w, dev->name, NULL, "store-error", NULL,
+			    "the message cannot be numbered: %s", store_error(w->store));
+		return;
+	}
 	char *subject = agent_expand(act->subject, iteration);
 	char *body = agent_expand(act->body, iteration);
 
@@ -153,8 +161,7 @@ void agent_send(struct world *w, const struct scn_action *act, long iteration)
 		agent_send_add_rcpt(a, act->bcc[i]);
 
 	char msgid[160];
-	snprintf(msgid, sizeof msgid, "<%llu.%s@%s>",
-		 (unsigned long long)++w->next_message_id, dev->name,
+	snprintf(msgid, sizeof msgid, "<%llu.%s@%s>", (unsigned long long)k, dev->name,
 		 mime_addr_domain(u->address) ? mime_addr_domain(u->address) : dev->name);
 	struct mime_compose m = {
 		.from_name = u->name,

@@ -4,7 +4,8 @@
  * The engine (protocols/smtp_server.c) knows the protocol; this file knows
  * the *policy* of one server in the world:
  *
- *   - port 587 (submission): users log in with AUTH and may send anywhere;
+ *   - port 587 (submission): users log in with AUTH and may send anywhere,
+ *     and a message without Date: or Message-ID: gets them (RFC 6409 8);
  *   - port 25 (SMTP): mail is accepted only for the server's own domains
  *     (anything else is a relay attempt, refused with 554 5.7.1), and an
  *     unknown local user is refused at RCPT with 550 5.1.1;
@@ -14,12 +15,15 @@
  *   - the queue runner asks DNS for the MX, relays over SMTP, retries a
  *     temporary failure with back-off, and bounces a permanent one (or one
  *     that ran out of retries) to the sender as a delivery status
- *     notification (RFC 3464) from MAILER-DAEMON.
+ *     notification (RFC 3464) from MAILER-DAEMON;
+ *   - queue ids and Message-ID numbers come from counters in the store, so
+ *     they never repeat, not even when a --db store is started again.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "mime.h"
 #include "smtp.h"
@@ -98,10 +102,44 @@ static uint32_t mailserver_store_local(struct world *w, const struct host *srv, 
 	return uid;
 }
 
-static void mailserver_next_queue_id(struct world *w, char *id, size_t n)
+/*
+ * Ids that must never repeat come from counters kept in the store (the
+ * table counters), not in memory: a server started again on the same --db
+ * file goes on where it stopped, so a second bounce never carries the
+ * first one's Message-ID (RFC 5322 3.6.4: it MUST be unique).  In a store
+ * kept in memory each counter starts at 1, so a simulation played again
+ * gives the same bytes.
+ */
+#define MAILSERVER_COUNTER_QUEUE "queue"
+#define MAILSERVER_COUNTER_MESSAGE_ID "message-id"
+
+/* A Postfix-like hexadecimal queue id: deterministic, never repeated.  Part
+ * of the caller's transaction, if any.  0, or -1 (store_error() says why). */
+static int mailserver_next_queue_id(struct world *w, char *id, size_t n)
 {
-	/* Postfix-like hexadecimal queue ids, from a counter: deterministic. */
-	snprintf(id, n, "%08llX", (unsigned long long)(0x1A2B0000u + ++w->next_queue_id));
+	uint64_t k;
+	if (store_counter_next(w->store, MAILSERVER_COUNTER_QUEUE, &k) != 0)
+		return -1;
+	snprintf(id, n, "%08llX", (unsigned long long)(0x1A2B0000u + k));
+	return 0;
+}
+
+int mailserver_next_message_number(struct world *w, uint64_t *k)
+{
+	return store_counter_next(w->store, MAILSERVER_COUNTER_MESSAGE_ID, k);
+}
+
+/* "20260302090000": the date and time (UTC) that begins the Message-IDs a
+ * server writes, as Postfix does.  With the number after it, it keeps ids
+ * apart even between two runs that each start a store in memory (live mode
+ * without --db), and in the simulation the clock is the same every run. */
+static void mailserver_id_stamp(char *stamp, size_t n, int64_t unix_seconds)
+{
+	time_t t = (time_t)unix_seconds;
+	struct tm tm;
+	snprintf(stamp, n, "0");
+	if (gmtime_r(&t, &tm))
+		strftime(stamp, n, "%Y%m%d%H%M%S", &tm);
 }
 
 /* ================================================================ bounces */
@@ -134,8 +172,18 @@ static void mailserver_bounce(struct world *w, struct host *srv, const char *sen
 		pm_domain = sender_domain;
 
 	char msgid[128], boundary[64];
-	uint64_t k = ++w->next_message_id;
-	snprintf(msgid, sizeof msgid, "<bounce.%llu@%s>", (unsigned long long)k, srv->name);
+	uint64_t k;
+	if (mailserver_next_message_number(w, &k) != 0) {
+		world_event(w, srv->name, NULL, "bounce-dropped", NULL,
+			    "bounce for %s could not be numbered: %s", sender,
+			    store_error(w->store));
+		buf_free(&list);
+		return;
+	}
+	char stamp[32];
+	mailserver_id_stamp(stamp, sizeof stamp, mailserver_unix_now(w));
+	snprintf(msgid, sizeof msgid, "<%s.bounce.%llu@%s>", stamp, (unsigned long long)k,
+		 srv->name);
 	snprintf(boundary, sizeof boundary, "%llu.%s/report", (unsigned long long)k, srv->name);
 	struct mime_dsn d = {
 		.reporting_mta = srv->name,
@@ -192,6 +240,44 @@ static void mailserver_bounce(struct world *w, struct host *srv, const char *sen
 }
 
 /* ================================================================ SMTP in */
+
+/*
+ * What the submission server adds to a message (RFC 6409 8): a user agent
+ * may leave out Date: and Message-ID:, which RFC 5322 3.6 requires (3.6.1)
+ * or wants (3.6.4), and the MSA that takes the message puts them in -- Date:
+ * MAY (8.2), Message-ID: SHOULD (8.3).  Like Postfix, it adds them at the end
+ * of the header, after what the user wrote.  The Message-ID is
+ * <YYYYMMDDhhmmss.QUEUEID@server>, as Postfix writes it: the queue id never
+ * repeats (see mailserver_next_queue_id), so neither does the Message-ID,
+ * and in the simulation it is the same on every run.
+ */
+static void mailserver_submission_complete(struct buf *out, const struct host *srv,
+					   const char *qid, int64_t now, const char *msg,
+					   size_t len)
+{
+	struct buf v;
+	buf_init(&v);
+	bool has_date = mime_header_get(msg, len, "Date", &v);
+	bool has_id = mime_header_get(msg, len, "Message-ID", &v);
+	buf_free(&v);
+	size_t at = mime_header_end(msg, len);
+	buf_add(out, msg, at);
+	if (at > 0 && msg[at - 1] != '\n')
+		buf_adds(out, "\r\n"); /* a last header line without its line end */
+	if (!has_date) {
+		buf_adds(out, "Date: ");
+		mime_format_date(out, now);
+		buf_adds(out, "\r\n");
+	}
+	if (!has_id) {
+		char stamp[32];
+		mailserver_id_stamp(stamp, sizeof stamp, now);
+		buf_printf(out, "Message-ID: <%s.%s@%s>\r\n", stamp, qid, srv->name);
+	}
+	if (at == len)
+		buf_adds(out, "\r\n"); /* all header: the empty line that ends it */
+	buf_add(out, msg + at, len - at);
+}
 
 struct smtp_in {
 	struct world *w;
@@ -275,6 +361,40 @@ static bool smtp_in_rcpt(void *ctx, const struct smtp_envelope *env, const char 
 	return false;
 }
 
+/*
+ * The TCP-info of the Received: line (RFC 5321 4.4): who the client is as
+ * the server saw the connection, next to the name it gave in EHLO, which
+ * anyone can make up.
+ *
+ *  - Live mode: the socket's peer address as an address literal,
+ *    "(localhost [127.0.0.1])".  A loopback address (127.0.0.0/8, ::1) is
+ *    given the name localhost, which RFC 6761 6.3 reserves for it, so no DNS
+ *    lookup is needed; any other address goes alone, "([addr])", since this
+ *    server does no reverse lookups.  The port is not part of TCP-info.
+ *  - The simulation: hosts have names but no IP addresses, so the line
+ *    gives the host's name alone, "(alice-laptop)".  An address made up
+ *    for it would be a lie.
+ */
+static void mailserver_tcp_info(struct buf *out, const struct conn *c)
+{
+	const char *name = c->host[SIDE_CLIENT]->name;
+	if (!c->live) {
+		mime_received_tcp_info(out, name, NULL);
+		return;
+	}
+	/* a live client's host is named ADDRESS:PORT (sim/live.c) */
+	const char *colon = strrchr(name, ':');
+	size_t n = colon ? (size_t)(colon - name) : strlen(name);
+	if (n >= 2 && name[0] == '[' && name[n - 1] == ']') { /* [IPv6]:PORT */
+		name++;
+		n -= 2;
+	}
+	char addr[64];
+	snprintf(addr, sizeof addr, "%.*s", (int)n, name);
+	bool loopback = strncmp(addr, "127.", 4) == 0 || strcmp(addr, "::1") == 0;
+	mime_received_tcp_info(out, loopback ? "localhost" : NULL, addr);
+}
+
 static void smtp_in_data(void *ctx, const struct smtp_envelope *env, const char *msg,
 			 size_t len, struct smtp_reply *reply)
 {
@@ -292,8 +412,12 @@ static void smtp_in_data(void *ctx, const struct smtp_envelope *env, const char 
 		smtp_reply_set(reply, 451, "4.3.0", NULL, "dropped");
 		return;
 	}
-	char qid[32];
-	mailserver_next_queue_id(w, qid, sizeof qid);
+	/* One transaction: the queue id, local deliveries and queue entries
+	 * together. */
+	bool ok = store_begin(w->store) == 0;
+	char qid[32] = "";
+	if (ok)
+		ok = mailserver_next_queue_id(w, qid, sizeof qid) == 0;
 
 	/* Every server that handles a message adds its Received: line on top
 	 * (RFC 5321 4.4): read from the bottom up, they are the route. */
@@ -302,17 +426,21 @@ static void smtp_in_data(void *ctx, const struct smtp_envelope *env, const char 
 	/* RFC 3848: ESMTPA is ESMTP with AUTH (there is no TLS in the
 	 * simulation, or it would be ESMTPSA) */
 	const char *proto = env->auth_user ? "ESMTPA" : "ESMTP";
-	mime_received(&full, env->helo ? env->helo : "unknown", s->c->host[SIDE_CLIENT]->name,
-		      s->srv->name, proto, qid, env->nrcpts == 1 ? env->rcpts[0] : NULL,
-		      mailserver_unix_now(w));
-	buf_add(&full, msg, len);
+	struct buf tcp_info;
+	buf_init(&tcp_info);
+	mailserver_tcp_info(&tcp_info, s->c);
+	mime_received(&full, env->helo ? env->helo : "unknown", tcp_info.p, s->srv->name, proto,
+		      qid, env->nrcpts == 1 ? env->rcpts[0] : NULL, mailserver_unix_now(w));
+	buf_free(&tcp_info);
+	if (ok && s->c->port == PORT_SUBMISSION)
+		mailserver_submission_complete(&full, s->srv, qid, mailserver_unix_now(w), msg, len);
+	else
+		buf_add(&full, msg, len);
 
-	/* One transaction: local deliveries and queue entries together. */
 	int64_t *queued = xcalloc(env->nrcpts, sizeof *queued);
 	size_t nqueued = 0;
 	int64_t *delivered = xcalloc(env->nrcpts, sizeof *delivered);
 	size_t ndelivered = 0;
-	bool ok = store_begin(w->store) == 0;
 	for (size_t i = 0; ok && i < env->nrcpts; i++) {
 		const char *domain = mime_addr_domain(env->rcpts[i]);
 		/* the same recipient twice gets one copy */

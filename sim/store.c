@@ -186,6 +186,17 @@ static const char store_mail_overview_sql[] =
 	"    JOIN accounts a ON a.id = f.account_id\n"
 	"    ORDER BY a.address, f.name, m.uid;\n";
 
+/* Schema 3's table, shared by a new database and the upgrade from 2. */
+static const char store_counters_sql[] =
+	"CREATE TABLE counters (\n"
+	"    -- Numbers a server hands out that must never repeat, not even after a\n"
+	"    -- restart: queue ids ('queue') and the Message-IDs of the messages\n"
+	"    -- mailsim writes itself ('message-id': bounces, the simulated user\n"
+	"    -- agents' mail), which RFC 5322 3.6.4 says MUST be unique.\n"
+	"    name  TEXT PRIMARY KEY,\n"
+	"    value INTEGER NOT NULL CHECK (value >= 1) -- the last one handed out\n"
+	");\n";
+
 /* Version 1 to 2, in one transaction with the new user_version.  ADD COLUMN
  * only edits the table's stored CREATE text (old rows read the DEFAULT), so
  * it takes no time however many messages there are. */
@@ -258,6 +269,8 @@ enum store_stmt {
 	SQL_SERVERS,
 	SQL_FOLDER_LISTING,
 	SQL_DEVICE_LISTING,
+	SQL_COUNTER_BUMP,
+	SQL_COUNTER_GET,
 	SQL_NSTMTS
 };
 
@@ -420,6 +433,13 @@ static const char *const store_sql[SQL_NSTMTS] = {
 	[SQL_DEVICE_LISTING] =
 		"SELECT folder, uid, uidl, flags, size, from_hdr, subject FROM device_messages"
 		" WHERE device_id = ?1 ORDER BY folder <> 'INBOX', folder, uid, id",
+
+	/* An UPSERT (SQLite 3.24) rather than RETURNING (3.35): the value is
+	 * read back with a second statement in the same transaction. */
+	[SQL_COUNTER_BUMP] =
+		"INSERT INTO counters (name, value) VALUES (?1, 1)"
+		" ON CONFLICT (name) DO UPDATE SET value = value + 1",
+	[SQL_COUNTER_GET] = "SELECT value FROM counters WHERE name = ?1",
 };
 
 struct store {
@@ -712,8 +732,31 @@ static int schema_upgrade_1_to_2(struct store *st, int *version)
 	return 0;
 }
 
+/* ---- upgrade step 2 -> 3: the counters table ----
+ * Its own step, in its own transaction with the new user_version: a failure
+ * (or a crash) leaves a whole version 2.  Nothing else changes, so a
+ * version 2 database keeps all its mail, and every counter starts at 1. */
+static int schema_upgrade_2_to_3(struct store *st, int *version)
+{
+	if (store_begin(st) < 0)
+		return -1;
+	/* Look again with the write lock held, as in the step from 1. */
+	int rc = user_version(st, version);
+	if (rc == 0 && *version == 2) {
+		rc = exec_sql(st, store_counters_sql, "upgrade schema 2 to 3");
+		if (rc == 0)
+			rc = exec_sql(st, "PRAGMA user_version = 3", "upgrade schema 2 to 3");
+	}
+	if (tx_end(st, rc) < 0)
+		return -1;
+	if (*version == 2)
+		*version = 3;
+	return 0;
+}
+/* ---- end of upgrade step 2 -> 3 ---- */
+
 /* Create the schema in a new database, or check that an existing one is a
- * version we understand (upgrading version 1). */
+ * version we understand (upgrading an older one a step at a time). */
 static int schema_ensure(struct store *st)
 {
 	int version;
@@ -734,6 +777,8 @@ static int schema_ensure(struct store *st)
 			if (rc == 0)
 				rc = exec_sql(st, store_mail_overview_sql, "create schema");
 			if (rc == 0)
+				rc = exec_sql(st, store_counters_sql, "create schema");
+			if (rc == 0)
 				rc = exec_sql(st, setv, "set schema version");
 			if (rc == 0)
 				version = STORE_SCHEMA_VERSION;
@@ -747,6 +792,8 @@ static int schema_ensure(struct store *st)
 		return -1;
 	}
 	if (version == 1 && schema_upgrade_1_to_2(st, &version) < 0)
+		return -1;
+	if (version == 2 && schema_upgrade_2_to_3(st, &version) < 0)
 		return -1;
 	if (version != STORE_SCHEMA_VERSION) {
 		set_error(st, "database schema version %d is not one this mailsim can read (%d)",
@@ -832,8 +879,8 @@ const char *store_error(const struct store *st)
 static const char store_tables_sql[] =
 	"SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN"
 	" ('accounts', 'folders', 'messages', 'queue', 'queue_rcpts', 'devices',"
-	"  'device_messages', 'device_folders')";
-#define STORE_NTABLES 8
+	"  'device_messages', 'device_folders', 'counters')";
+#define STORE_NTABLES 9
 
 /* For looking only (mailsim inspect): no CREATE, so a mistyped name is not
  * made into a new empty database; no journal_mode (switching to WAL is a
@@ -1891,6 +1938,44 @@ static int change_run(struct store *st, sqlite3_stmt *s, const char *what)
 	int rc = stmt_run(st, s, what);
 	if (rc == 0 && sqlite3_changes(st->db) == 0)
 		rc = 1;
+	return tx_end(st, rc);
+}
+
+/* ------------------------------------------------------------------------
+ * Counters
+ * ------------------------------------------------------------------------ */
+
+int store_counter_next(struct store *st, const char *name, uint64_t *value)
+{
+	if (!st)
+		return -1;
+	if (!text_ok(st, "counter name", name, false))
+		return -1;
+	if (!value) {
+		set_error(st, "counter: nowhere to put the value");
+		return -1;
+	}
+	if (tx_begin(st) < 0)
+		return -1;
+	int rc = -1;
+	sqlite3_stmt *s = stmt_get(st, SQL_COUNTER_BUMP);
+	if (!s)
+		goto done;
+	bind_text(s, 1, name);
+	if (stmt_run(st, s, "counter") < 0)
+		goto done;
+	s = stmt_get(st, SQL_COUNTER_GET);
+	if (!s)
+		goto done;
+	bind_text(s, 1, name);
+	if (sqlite3_step(s) != SQLITE_ROW) {
+		db_error(st, "counter");
+		goto done;
+	}
+	*value = (uint64_t)sqlite3_column_int64(s, 0);
+	rc = 0;
+done:
+	stmt_done(s);
 	return tx_end(st, rc);
 }
 

@@ -19,9 +19,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* 1: the first schema.  2: messages.keywords and device_folders (IMAP);
- * a version 1 database is upgraded in place when it is opened. */
-#define STORE_SCHEMA_VERSION 2
+/* 1: the first schema.  2: messages.keywords and device_folders (IMAP).
+ * 3: the counters table (queue ids and Message-IDs that never repeat).
+ * An older database is upgraded in place, a step at a time, when it is
+ * opened. */
+#define STORE_SCHEMA_VERSION 3
 
 /* System flags (RFC 3501 2.3.2) as bits. */
 enum {
@@ -213,6 +215,16 @@ int store_device_folder_clear(struct store *st, int64_t device, const char *fold
 /* Every message the device holds in that folder, IMAP-cached or POP3. */
 int store_device_folder_count(struct store *st, int64_t device, const char *folder,
 			      int64_t *count);
+
+/* --- counters
+ * Numbers a server hands out that must never repeat, not even after a
+ * restart of a --db store: queue ids, and the Message-IDs of the messages
+ * a server writes itself (RFC 5322 3.6.4: MUST be unique).  *value is the
+ * next value of the named counter, 1 the first time.  Part of the caller's
+ * transaction, if there is one: rolled back, the number is handed out
+ * again (nothing that was kept carries it).  An in-memory store starts
+ * every counter at 1, so a simulation gives the same bytes each run. */
+int store_counter_next(struct store *st, const char *name, uint64_t *value);
 
 /* --- relay queues */
 int store_queue_add(struct store *st, const char *server, const char *domain,

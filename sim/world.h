@@ -149,8 +149,6 @@ struct world {
 		unsigned rcpts, datas;    /* counters */
 	} faults;
 	bool stopping;             /* world_free: pending work is dropped, not done */
-	uint64_t next_queue_id;    /* for "queued as" ids */
-	uint64_t next_message_id;  /* for Message-ID: headers */
 
 	/* the story */
 	size_t action;             /* index of the current action */
@@ -274,6 +272,10 @@ void mailserver_accept(struct conn *c);
 void mailserver_queue_schedule(struct world *w, struct host *srv, int64_t id, int64_t at_us);
 /* The server is up again: schedule every entry of its queue. */
 void mailserver_resume(struct world *w, struct host *srv);
+/* The next number for a Message-ID the world writes (bounces, the user
+ * agents' messages): kept in the store, so never repeated, not even by a
+ * new run on the same --db file.  0, or -1 (store_error() says why). */
+int mailserver_next_message_number(struct world *w, uint64_t *k);
 
 /* --- maildrop.c */
 void maildrop_accept(struct conn *c);

@@ -683,7 +683,50 @@ static void test_compose_non_ascii(void)
 	buf_free(&d);
 }
 
+/* Where a field added to a header goes: before the empty line that ends
+ * it, or at the end of a message that is all header. */
+static void test_header_end(void)
+{
+	const char *msg = "Subject: x\r\nFrom: a@b\r\n\r\nbody\r\n\r\nmore\r\n";
+	CHECK_INT(mime_header_end(msg, strlen(msg)), strstr(msg, "\r\n\r\n") + 2 - msg);
+	const char *folded = "Subject: a\r\n  long one\r\n\r\nbody\r\n";
+	CHECK_INT(mime_header_end(folded, strlen(folded)), strstr(folded, "\r\n\r\n") + 2 - folded);
+	const char *lf = "Subject: x\n\nbody\n";
+	CHECK_INT(mime_header_end(lf, strlen(lf)), 11);
+	const char *nobody = "Subject: x\r\nFrom: a@b\r\n";
+	CHECK_INT(mime_header_end(nobody, strlen(nobody)), strlen(nobody));
+	CHECK_INT(mime_header_end("\r\nbody\r\n", 8), 0);
+	CHECK_INT(mime_header_end("", 0), 0);
+	CHECK_INT(mime_header_end(NULL, 0), 0);
+}
+
 /* ------------------------------------------------------------ Received: */
+
+/* TCP-info (RFC 5321 4.4): the name the client's address is known by and
+ * the address itself as an address literal (4.1.3), or the literal alone. */
+static void test_received_tcp_info(void)
+{
+	struct buf b;
+	buf_init(&b);
+	mime_received_tcp_info(&b, "localhost", "127.0.0.1");
+	CHECK_STR(b.p, "localhost [127.0.0.1]");
+	buf_clear(&b);
+	mime_received_tcp_info(&b, NULL, "127.0.0.2");
+	CHECK_STR(b.p, "[127.0.0.2]");
+	buf_clear(&b);
+	mime_received_tcp_info(&b, "", "127.0.0.2");
+	CHECK_STR(b.p, "[127.0.0.2]");
+	buf_clear(&b);
+	/* an IPv6 address is tagged, so that its colons are not taken for
+	 * anything else (RFC 5321 4.1.3) */
+	mime_received_tcp_info(&b, "localhost", "::1");
+	CHECK_STR(b.p, "localhost [IPv6:::1]");
+	buf_clear(&b);
+	/* no address: the name alone, as the simulation's hosts have none */
+	mime_received_tcp_info(&b, "alice-laptop", NULL);
+	CHECK_STR(b.p, "alice-laptop");
+	buf_free(&b);
+}
 
 static void test_received(void)
 {
@@ -959,6 +1002,8 @@ int main(void)
 	RUN(test_compose_non_ascii);
 	RUN(test_received);
 	RUN(test_dsn);
+	RUN(test_header_end);
+	RUN(test_received_tcp_info);
 	RUN(test_dsn_hostile_input);
 	RUN(test_malformed_prefixes);
 	RUN(test_random_round_trips);

@@ -44,6 +44,7 @@ struct fake {
 	bool update_fails;           /* ops->update answers false */
 	uint32_t gone_id;            /* ops->content says this message is gone */
 	const char *content;         /* if set, ops->content gives this for every message */
+	const char *password;        /* if set, everyone's password instead of "secret" */
 	struct pop3_server *srv;     /* to see the engine's state from inside an op */
 	char state_in_update[32];    /* pop3_server_state_name() during ops->update */
 	char log[512];               /* "lock alice|update alice 101,103|unlock alice" */
@@ -64,7 +65,7 @@ static bool fake_auth(void *ctx, const char *user, const char *password)
 	snprintf(f->auth_password, sizeof f->auth_password, "%s", password);
 	bool known = strcmp(user, "alice") == 0 || strcmp(user, "bob") == 0 ||
 		     strcmp(user, "carol") == 0 || strcmp(user, "dave") == 0;
-	return known && strcmp(password, "secret") == 0;
+	return known && strcmp(password, f->password ? f->password : "secret") == 0;
 }
 
 static enum pop3_lock_result fake_lock(void *ctx, const char *user, struct pop3_msg **msgs,
@@ -234,6 +235,7 @@ static char *repeat(char c, size_t n)
 	"UIDL\r\n"                                                                       \
 	"USER\r\n"                                                                       \
 	"RESP-CODES\r\n"                                                                 \
+	"AUTH-RESP-CODE\r\n"                                                             \
 	"PIPELINING\r\n"                                                                 \
 	"SASL PLAIN\r\n"                                                                 \
 	"IMPLEMENTATION mailsim\r\n"                                                     \
@@ -246,6 +248,7 @@ static char *repeat(char c, size_t n)
 #define NO_SUCH "-ERR no such message\r\n"
 #define BAD_NUMBER "-ERR invalid message number\r\n"
 #define SIGN_OFF "+OK pop.example.org POP3 server signing off"
+#define APOP_NOT_OFFERED "-ERR APOP not offered: log in with USER and PASS, or AUTH PLAIN\r\n"
 #define PLAIN_ALICE "AGFsaWNlAHNlY3JldA==" /* base64 of "\0alice\0secret" */
 
 /* ----------------------------------------------------- greeting and login */
@@ -350,6 +353,81 @@ static void test_pass_with_spaces(void)
 	t_open(&t);
 	CHECK_STR(say(&t, "USER alice\r\nPASS my  secret \r\n"), "+OK send PASS\r\n" AUTH_FAILED);
 	CHECK_STR(t.fake.auth_password, "my  secret ");
+	t_close(&t);
+}
+
+/* A password may be longer than the 40 characters RFC 2449 4 allows an
+ * argument: the whole rest of the line is the password, so only the
+ * command line's own cap (255 octets with the CRLF) bounds it. */
+static void test_pass_long(void)
+{
+	/* 100 octets, spaces inside, at the start and at the end */
+	char password[101];
+	for (size_t i = 0; i < 100; i++)
+		password[i] = i % 7 == 0 ? ' ' : (char)('a' + i % 26);
+	password[100] = '\0';
+	char line[300];
+	struct t t;
+	t_open(&t);
+	t.fake.password = password;
+	snprintf(line, sizeof line, "USER alice\r\nPASS %s\r\n", password);
+	CHECK_STR(say(&t, line), "+OK send PASS\r\n" LOGGED_IN);
+	CHECK_STR(t.fake.auth_password, password);
+	CHECK_STR(pop3_server_state_name(t.srv), "TRANSACTION");
+	t_close(&t);
+
+	/* the longest that fits: 253 octets of text, "PASS " and 248 */
+	char *x = repeat('p', 249);
+	t_open(&t);
+	x[248] = '\0';
+	t.fake.password = x;
+	snprintf(line, sizeof line, "USER alice\r\nPASS %s\r\n", x);
+	CHECK_STR(say(&t, line), "+OK send PASS\r\n" LOGGED_IN);
+	t_close(&t);
+	/* one more is a line too long, and the name is forgotten */
+	t_open(&t);
+	x[248] = 'p';
+	t.fake.password = x;
+	snprintf(line, sizeof line, "USER alice\r\nPASS %s\r\n", x);
+	CHECK_STR(say(&t, line), "+OK send PASS\r\n-ERR line too long\r\n");
+	CHECK_INT(t.fake.nauth, 0);
+	CHECK_STR(say(&t, "PASS secret\r\n"), PASS_AFTER_USER);
+	free(x);
+	t_close(&t);
+}
+
+/* APOP (RFC 1939 7) takes a name and an MD5 digest.  This server keeps no
+ * greeting timestamp to digest, so it parses the two arguments and says
+ * plainly that it does not offer APOP (CAPA does not list it either). */
+static void test_apop_not_offered(void)
+{
+	struct t t;
+	t_open(&t);
+	CHECK_STR(say(&t, "APOP alice c4c9334bac560ecc979e58001b3e22fb\r\n"), APOP_NOT_OFFERED);
+	CHECK(note_of(&t, "-ERR") != NULL);
+	CHECK_STR(say(&t, "apop alice c4c9334bac560ecc979e58001b3e22fb\r\n"), APOP_NOT_OFFERED);
+	CHECK_STR(say(&t, "APOP\r\n"), "-ERR Syntax: APOP name digest\r\n");
+	CHECK_STR(say(&t, "APOP alice\r\n"), "-ERR Syntax: APOP name digest\r\n");
+	CHECK_STR(say(&t, "APOP alice c4c9 extra\r\n"), "-ERR Syntax: APOP name digest\r\n");
+	CHECK_INT(t.fake.nauth, 0);
+	CHECK_STR(pop3_server_state_name(t.srv), "AUTHORIZATION");
+	/* CAPA says nothing of APOP */
+	CHECK(strstr(say(&t, "CAPA\r\n"), "APOP") == NULL);
+	/* after login it is out of place, as USER and PASS are */
+	say(&t, "USER alice\r\nPASS secret\r\n");
+	CHECK_STR(say(&t, "APOP alice c4c9334bac560ecc979e58001b3e22fb\r\n"), LOGGED_IN_ALREADY);
+	t_close(&t);
+}
+
+/* CAPA lists AUTH-RESP-CODE (RFC 3206 6): every failed login says [AUTH]
+ * or [SYS/TEMP], so a client may tell a wrong password from a passing
+ * problem. */
+static void test_capa_auth_resp_code(void)
+{
+	struct t t;
+	t_open(&t);
+	CHECK_CONTAINS(say(&t, "CAPA\r\n"), "\r\nAUTH-RESP-CODE\r\n");
+	CHECK(note_of(&t, "AUTH-RESP-CODE") != NULL);
 	t_close(&t);
 }
 
@@ -866,9 +944,11 @@ static void test_argument_too_long(void)
 	CHECK(note_of(&t, "-ERR") != NULL);
 	snprintf(line, sizeof line, "USER %.40s\r\n", x);
 	CHECK_STR(say(&t, line), "+OK send PASS\r\n");
+	/* a password is exempt (see test_pass_long): it reaches the check */
 	snprintf(line, sizeof line, "PASS %s\r\n", x);
-	CHECK_STR(say(&t, line), "-ERR argument too long\r\n");
-	CHECK_INT(t.fake.nauth, 0);
+	CHECK_STR(say(&t, line), AUTH_FAILED);
+	CHECK_INT(t.fake.nauth, 1);
+	CHECK_STR(t.fake.auth_password, x);
 	say(&t, "USER alice\r\nPASS secret\r\n");
 	snprintf(line, sizeof line, "LIST %s\r\n", x);
 	CHECK_STR(say(&t, line), "-ERR argument too long\r\n");
@@ -943,8 +1023,7 @@ static void test_unknown_empty_and_nul(void)
 	CHECK_STR(say(&t, "\n"), "-ERR empty command line\r\n");
 	CHECK_STR(say_n(&t, "ST\0AT\r\n", 7), "-ERR NUL byte in command line\r\n");
 	CHECK_INT(t.used, 7);
-	CHECK_STR(say(&t, "APOP alice c4c9334bac560ecc979e58001b3e22fb\r\n"),
-		  "-ERR command not offered by this server\r\n");
+	CHECK_STR(say(&t, "APOP alice c4c9334bac560ecc979e58001b3e22fb\r\n"), APOP_NOT_OFFERED);
 	CHECK_STR(say(&t, "STLS\r\n"), "-ERR command not offered by this server\r\n");
 	CHECK_STR(pop3_server_state_name(t.srv), "AUTHORIZATION");
 	t_close(&t);
@@ -1032,6 +1111,9 @@ int main(void)
 	RUN(test_wrong_password);
 	RUN(test_pass_needs_user_just_before);
 	RUN(test_pass_with_spaces);
+	RUN(test_pass_long);
+	RUN(test_apop_not_offered);
+	RUN(test_capa_auth_resp_code);
 	RUN(test_lock_in_use);
 	RUN(test_lock_error);
 	RUN(test_auth_plain_inline);

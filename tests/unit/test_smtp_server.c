@@ -393,8 +393,19 @@ static void test_mail_parameters(void)
 {
 	struct t t;
 	t_ready(&t, false);
+	/* a BODY value the server does not know is a parameter it cannot
+	 * implement: 555 (RFC 5321 4.1.1.11), not a syntax error */
 	CHECK_STR(say(&t, "MAIL FROM:<a@example.org> BODY=BINARYMIME\r\n"),
-		  "501 5.5.4 Bad BODY value: use BODY=7BIT or BODY=8BITMIME\r\n");
+		  "555 5.5.4 Unsupported option: BODY=BINARYMIME\r\n");
+	CHECK_STR(note_of(&t, "555 "), "555: the server knows BODY=7BIT and BODY=8BITMIME "
+		  "(RFC 6152), not this value (RFC 5321 4.1.1.11)");
+	CHECK_STR(say(&t, "MAIL FROM:<a@example.org> BODY=\r\n"),
+		  "555 5.5.4 Unsupported option: BODY=\r\n");
+	CHECK_STR(say(&t, "MAIL FROM:<a@example.org> BODY\r\n"),
+		  "555 5.5.4 Unsupported option: BODY\r\n");
+	CHECK_STR(say(&t, "MAIL FROM:<a@example.org> BODY=8BITMIMEX\r\n"),
+		  "555 5.5.4 Unsupported option: BODY=8BITMIMEX\r\n");
+	CHECK_STR(smtp_server_state_name(t.srv), "HELO");
 	CHECK_STR(say(&t, "MAIL FROM:<a@example.org> SIZE=12x\r\n"),
 		  "501 5.5.4 Bad SIZE syntax: SIZE=<octets>\r\n");
 	CHECK_STR(say(&t, "MAIL FROM:<a@example.org> SIZE=\r\n"),

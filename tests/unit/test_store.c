@@ -11,6 +11,12 @@
 #include <string.h>
 #include <unistd.h>
 
+/* What store_open says of a database made by a newer mailsim (version 7). */
+#define STORE_TEST_STR(x) #x
+#define STORE_TEST_XSTR(x) STORE_TEST_STR(x)
+#define NEWER_THAN_US "database schema version 7 is newer than this mailsim (" \
+	STORE_TEST_XSTR(STORE_SCHEMA_VERSION) ")"
+
 static struct store *open_mem(void)
 {
 	struct store *st = NULL;
@@ -126,7 +132,7 @@ static void test_file_db(void)
 	st = NULL;
 	CHECK_INT(store_open(&st, dbpath, err, sizeof err), -1);
 	CHECK(st == NULL);
-	CHECK_STR(err, "database schema version 7 is newer than this mailsim (2)");
+	CHECK_STR(err, NEWER_THAN_US);
 
 	remove_tmpdir();
 }
@@ -916,7 +922,7 @@ static void test_schema_upgrade(void)
 	CHECK_INT(store_device_folder_set(st, 1, "INBOX", NULL, 1), 0);
 	store_close(st);
 
-	CHECK_INT(sql_int(dbpath, "PRAGMA user_version"), 2);
+	CHECK_INT(sql_int(dbpath, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
 	CHECK_STR(sql_text(dbpath, "SELECT keywords FROM mail_overview WHERE uid = 1", buf,
 			   sizeof buf), "$Label1");
 	CHECK_STR(sql_text(dbpath, "SELECT flags FROM mail_overview WHERE uid = 1", buf, sizeof buf),
@@ -930,7 +936,7 @@ static void test_schema_upgrade(void)
 	CHECK_INT(store_message_get(st, 1, 1, false, &m), 0);
 	CHECK_STR(m.keywords, "$Label1");
 	store_close(st);
-	CHECK_INT(sql_int(dbpath, "PRAGMA user_version"), 2);
+	CHECK_INT(sql_int(dbpath, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
 	char upgraded_cols[512];
 	sql_text(dbpath, columns_sql, upgraded_cols, sizeof upgraded_cols);
 	remove_tmpdir();
@@ -1544,14 +1550,14 @@ static void test_open_readonly(void)
 	CHECK_INT(sqlite3_exec(db, "PRAGMA journal_mode = DELETE", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	CHECK_INT(store_open_readonly(&st, dbpath, err, sizeof err), -1);
-	CHECK_STR(err, "database schema version 7 is newer than this mailsim (2)");
+	CHECK_STR(err, NEWER_THAN_US);
 
 	/* version 2, but someone else's tables */
 	remove_tmpdir();
 	CHECK_INT(make_tmpdir(), 0);
 	CHECK_INT(sqlite3_open(dbpath, &db), SQLITE_OK);
-	CHECK_INT(sqlite3_exec(db, "CREATE TABLE accounts (x); PRAGMA user_version = 2", NULL, NULL,
-			       NULL), SQLITE_OK);
+	CHECK_INT(sqlite3_exec(db, "CREATE TABLE accounts (x); PRAGMA user_version = "
+			       STORE_TEST_XSTR(STORE_SCHEMA_VERSION), NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	CHECK_INT(store_open_readonly(&st, dbpath, err, sizeof err), -1);
 	CHECK_STR(err, "not a mailsim database (its tables are not mailsim's)");
@@ -1584,8 +1590,131 @@ static void test_open_readonly(void)
 	CHECK_INT(make_v1_db(NULL), 0);
 	CHECK_INT(store_open_readonly(&st, dbpath, err, sizeof err), 1);
 	CHECK(st == NULL);
-	CHECK_CONTAINS(err, "database schema version 1 is older than this mailsim (2)");
+	CHECK_CONTAINS(err, "database schema version 1 is older than this mailsim ("
+		       STORE_TEST_XSTR(STORE_SCHEMA_VERSION) ")");
 	CHECK_INT(sql_int(dbpath, "PRAGMA user_version"), 1);
+	remove_tmpdir();
+}
+
+/*
+ * Counters (schema 3): numbers that must never repeat, such as queue ids
+ * and the Message-IDs of bounces (RFC 5322 3.6.4).  In memory they start
+ * at 1 on every run, so a simulation stays the same bytes; in a file they
+ * go on where the last run stopped.
+ */
+static void test_counters(void)
+{
+	struct store *st = open_mem();
+	if (!st)
+		return;
+	uint64_t v = 0;
+	CHECK_INT(store_counter_next(st, "queue", &v), 0);
+	CHECK_INT(v, 1);
+	CHECK_INT(store_counter_next(st, "queue", &v), 0);
+	CHECK_INT(v, 2);
+	/* each name counts on its own */
+	CHECK_INT(store_counter_next(st, "message-id", &v), 0);
+	CHECK_INT(v, 1);
+	CHECK_INT(store_counter_next(st, "queue", &v), 0);
+	CHECK_INT(v, 3);
+	/* a rolled-back step hands its number out again: nothing carried it */
+	CHECK_INT(store_begin(st), 0);
+	CHECK_INT(store_counter_next(st, "queue", &v), 0);
+	CHECK_INT(v, 4);
+	store_rollback(st);
+	CHECK_INT(store_counter_next(st, "queue", &v), 0);
+	CHECK_INT(v, 4);
+	/* bad names are refused before anything changes */
+	v = 99;
+	CHECK_INT(store_counter_next(st, "", &v), -1);
+	CHECK_CONTAINS(store_error(st), "counter name is empty");
+	CHECK_INT(store_counter_next(st, NULL, &v), -1);
+	CHECK_INT(v, 99);
+	CHECK_INT(store_counter_next(st, "queue", NULL), -1);
+	store_close(st);
+
+	/* a file store goes on across opens (a restart of mailsim --db) */
+	if (make_tmpdir() < 0) {
+		CHECK(!"mkdtemp failed");
+		return;
+	}
+	char err[256];
+	st = NULL;
+	CHECK_INT(store_open(&st, dbpath, err, sizeof err), 0);
+	CHECK_INT(store_counter_next(st, "queue", &v), 0);
+	CHECK_INT(v, 1);
+	CHECK_INT(store_counter_next(st, "queue", &v), 0);
+	CHECK_INT(v, 2);
+	store_close(st);
+	st = NULL;
+	CHECK_INT(store_open(&st, dbpath, err, sizeof err), 0);
+	CHECK_INT(store_counter_next(st, "queue", &v), 0);
+	CHECK_INT(v, 3);
+	/* two stores on one file (two processes) never get the same number */
+	struct store *st2 = NULL;
+	CHECK_INT(store_open(&st2, dbpath, err, sizeof err), 0);
+	CHECK_INT(store_counter_next(st2, "queue", &v), 0);
+	CHECK_INT(v, 4);
+	CHECK_INT(store_counter_next(st, "queue", &v), 0);
+	CHECK_INT(v, 5);
+	store_close(st2);
+	store_close(st);
+	CHECK_INT(sql_int(dbpath, "SELECT value FROM counters WHERE name = 'queue'"), 5);
+	remove_tmpdir();
+}
+
+/* The step from schema 2 to 3 adds the counters table, and nothing else;
+ * a version 2 database keeps its mail and starts counting at 1. */
+static void test_schema_upgrade_counters(void)
+{
+	if (make_tmpdir() < 0) {
+		CHECK(!"mkdtemp failed");
+		return;
+	}
+	/* a version 2 database: today's, without the counters table */
+	struct store *st = NULL;
+	char err[256];
+	CHECK_INT(store_open(&st, dbpath, err, sizeof err), 0);
+	int64_t inbox = 0;
+	add_alice(st, &inbox);
+	CHECK_INT(store_message_add(st, inbox, "x\r\n", 3, 1000, 0, NULL, NULL), 0);
+	store_close(st);
+	sqlite3 *db = NULL;
+	CHECK_INT(sqlite3_open(dbpath, &db), SQLITE_OK);
+	CHECK_INT(sqlite3_exec(db, "DROP TABLE counters; PRAGMA user_version = 2", NULL, NULL,
+			       NULL), SQLITE_OK);
+	sqlite3_close(db);
+
+	/* looking does not upgrade */
+	st = NULL;
+	CHECK_INT(store_open_readonly(&st, dbpath, err, sizeof err), 1);
+	CHECK_CONTAINS(err, "is older than this mailsim");
+
+	st = NULL;
+	CHECK_INT(store_open(&st, dbpath, err, sizeof err), 0);
+	uint64_t v = 0;
+	CHECK_INT(store_counter_next(st, "queue", &v), 0);
+	CHECK_INT(v, 1);
+	int64_t n = 0;
+	CHECK_INT(store_folder_count(st, inbox, &n), 0);
+	CHECK_INT(n, 1);
+	store_close(st);
+	CHECK_INT(sql_int(dbpath, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
+	st = NULL;
+	CHECK_INT(store_open_readonly(&st, dbpath, err, sizeof err), 0);
+	store_close(st);
+
+	/* a step that fails leaves a whole version 2 */
+	CHECK_INT(sqlite3_open(dbpath, &db), SQLITE_OK);
+	CHECK_INT(sqlite3_exec(db, "DROP TABLE counters; CREATE TABLE counters (x);"
+			       " PRAGMA user_version = 2", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	st = NULL;
+	CHECK_INT(store_open(&st, dbpath, err, sizeof err), -1);
+	CHECK(st == NULL);
+	CHECK_CONTAINS(err, "upgrade schema 2 to 3");
+	CHECK_CONTAINS(err, "counters already exists");
+	CHECK_INT(sql_int(dbpath, "PRAGMA user_version"), 2);
 	remove_tmpdir();
 }
 
@@ -1598,6 +1727,9 @@ static void test_null_store(void)
 	CHECK_INT(store_account_add(NULL, "a@b", "p", "", "mx", NULL), -1);
 	CHECK_INT(store_folder_count(NULL, 1, &n), -1);
 	CHECK_INT(store_queue_count(NULL, NULL, &n), -1);
+	uint64_t v = 7;
+	CHECK_INT(store_counter_next(NULL, "queue", &v), -1);
+	CHECK_INT(v, 7);
 	CHECK_STR(store_error(NULL), "no store");
 }
 
@@ -1630,6 +1762,8 @@ int main(void)
 	RUN(test_set_flags_many);
 	RUN(test_listing);
 	RUN(test_open_readonly);
+	RUN(test_counters);
+	RUN(test_schema_upgrade_counters);
 	RUN(test_null_store);
 	return TEST_END();
 }

@@ -2,8 +2,10 @@
  * test_world.c - the simulated world end to end: links and timing, relay,
  * bounces, retries, the store's contents afterwards.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "mime.h"
 #include "scenario.h"
@@ -47,7 +49,8 @@ static const char *WORLD =
 	"user bob@gmail.com password bob123\n"
 	"device alice-laptop owner alice@uea.edu.br\n";
 
-static void fx_run(struct fixture *f, const char *story)
+/* The world and story, run on a store in memory (db NULL) or in a file. */
+static void fx_run_db(struct fixture *f, const char *story, const char *db)
 {
 	memset(f, 0, sizeof *f);
 	struct buf text;
@@ -60,12 +63,17 @@ static void fx_run(struct fixture *f, const char *story)
 	if (!f->ok)
 		return;
 	char err[256];
-	CHECK_INT(store_open(&f->st, NULL, err, sizeof err), 0);
+	CHECK_INT(store_open(&f->st, db, err, sizeof err), 0);
 	CHECK_INT(world_init(&f->w, f->scn, f->st, err, sizeof err), 0);
 	buf_init(&f->cap.all);
 	trace_add_sink(&f->w.trace, capture_sink, &f->cap);
 	world_run(&f->w);
 	world_check(&f->w);
+}
+
+static void fx_run(struct fixture *f, const char *story)
+{
+	fx_run_db(f, story, NULL);
 }
 
 static void fx_free(struct fixture *f)
@@ -357,6 +365,201 @@ static void test_submission_sender_must_be_the_user(void)
 		return;
 	CHECK_CONTAINS(f.cap.all.p, "553 5.7.1 <bob@gmail.com>: Sender address rejected: not owned by user alice@uea.edu.br");
 	CHECK_CONTAINS(f.cap.all.p, "mail.uea.edu.br>alice-laptop 250 2.1.0");
+	fx_free(&f);
+}
+
+/* Message uid of addr's INBOX, malloc'd, or NULL. */
+static char *fx_content(struct fixture *f, const char *addr, uint32_t uid)
+{
+	struct store_account a;
+	int64_t inbox;
+	struct store_message m;
+	if (store_account_find(f->st, addr, &a) != 0 ||
+	    store_folder_find(f->st, a.id, "INBOX", &inbox) != 0 ||
+	    store_message_get(f->st, inbox, uid, true, &m) != 0)
+		return NULL;
+	char *content = m.content;
+	m.content = NULL;
+	store_message_free(&m);
+	return content;
+}
+
+/* A header's value in a message, malloc'd ("" if absent). */
+static char *header_of(const char *msg, const char *name)
+{
+	struct buf b;
+	buf_init(&b);
+	buf_add(&b, "", 0);
+	if (msg)
+		mime_header_get(msg, strlen(msg), name, &b);
+	return b.p;
+}
+
+/*
+ * RFC 5322 3.6.4: a Message-ID MUST be unique.  A server started twice on
+ * the same --db file (two runs of mailsim, as a teacher restarting `serve`)
+ * goes on counting where it stopped: the second bounce and its queue id
+ * are not the first one's again.  In memory, every run gives the same bytes.
+ */
+static void test_ids_unique_across_restarts(void)
+{
+	static const char story[] = "send alice-laptop to bob@gmial.com subject \"x\" body \"y\"\n";
+	char dir[] = "/tmp/mailsim-world-XXXXXX";
+	if (!mkdtemp(dir)) {
+		CHECK(!"mkdtemp failed");
+		return;
+	}
+	char db[64];
+	snprintf(db, sizeof db, "%s/mail.db", dir);
+
+	struct fixture f;
+	fx_run_db(&f, story, db);
+	if (!f.ok)
+		return;
+	CHECK_INT(fx_count(&f, "alice@uea.edu.br", "INBOX"), 1);
+	char *first = fx_content(&f, "alice@uea.edu.br", 1);
+	char *run1 = xstrdup(f.cap.all.p);
+	fx_free(&f);
+
+	/* the same story again, a new world on the same file */
+	fx_run_db(&f, story, db);
+	if (!f.ok) {
+		free(first);
+		free(run1);
+		return;
+	}
+	CHECK_INT(fx_count(&f, "alice@uea.edu.br", "INBOX"), 2);
+	char *second = fx_content(&f, "alice@uea.edu.br", 2);
+	char *run2 = xstrdup(f.cap.all.p);
+	fx_free(&f);
+
+	CHECK(first != NULL && second != NULL);
+	char *id1 = header_of(first, "Message-ID"), *id2 = header_of(second, "Message-ID");
+	/* <YYYYMMDDhhmmss.bounce.N@server>: the simulated clock starts at the
+	 * same instant each run, so only the number tells them apart */
+	CHECK(strncmp(id1, "<20260302090", 12) == 0 && strstr(id1, ".bounce.") == id1 + 15);
+	CHECK(strncmp(id2, "<20260302090", 12) == 0 && strstr(id2, ".bounce.") == id2 + 15);
+	CHECK(strcmp(id1, id2) != 0);
+	/* the queue ids too: in the 250 reply, the events, the Received: lines */
+	const char *q1 = strstr(run1, "Ok: queued as "), *q2 = strstr(run2, "Ok: queued as ");
+	CHECK(q1 != NULL && q2 != NULL);
+	if (q1 && q2)
+		CHECK(strncmp(q1, q2, 22) != 0);
+	/* the bounce quotes the original's header, Received: and its id too */
+	const char *r1 = first ? strstr(first, "with ESMTPA id ") : NULL;
+	const char *r2 = second ? strstr(second, "with ESMTPA id ") : NULL;
+	CHECK(r1 != NULL && r2 != NULL);
+	if (r1 && r2)
+		CHECK(strncmp(r1, r2, 23) != 0);
+	free(id1);
+	free(id2);
+	free(first);
+	free(second);
+	free(run1);
+	free(run2);
+	static const char *const suffixes[] = {"", "-wal", "-shm"};
+	for (size_t i = 0; i < 3; i++) {
+		char p[80];
+		snprintf(p, sizeof p, "%s%s", db, suffixes[i]);
+		unlink(p);
+	}
+	rmdir(dir);
+
+	/* in memory, two runs are the same bytes */
+	fx_run(&f, story);
+	if (!f.ok)
+		return;
+	run1 = xstrdup(f.cap.all.p);
+	first = fx_content(&f, "alice@uea.edu.br", 1);
+	fx_free(&f);
+	fx_run(&f, story);
+	if (f.ok) {
+		CHECK_STR(f.cap.all.p, run1);
+		second = fx_content(&f, "alice@uea.edu.br", 1);
+		CHECK_STR(second, first);
+		free(second);
+		fx_free(&f);
+	}
+	free(first);
+	free(run1);
+}
+
+/*
+ * RFC 6409 8.2 and 8.3: the submission server (port 587) adds Date: and
+ * Message-ID: when the user agent left them out, at the end of the header
+ * as Postfix does; the Message-ID is made of the date, the queue id (never
+ * repeated, see above) and the server's name.  A message that has them
+ * keeps its own; port 25 (relay, MX) adds nothing.  The Received: line of
+ * the simulation names the client host without an address: simulated
+ * hosts have none.
+ */
+static void test_submission_adds_date_and_message_id(void)
+{
+	struct fixture f;
+	fx_run(&f, "session alice-laptop mail.uea.edu.br submission\n"
+		   "> EHLO x\n> AUTH PLAIN AGFsaWNlQHVlYS5lZHUuYnIAYWxpY2UxMjM=\n"
+		   "> MAIL FROM:<alice@uea.edu.br>\n> RCPT TO:<alice@uea.edu.br>\n> DATA\n"
+		   "> Subject: bare\n>\n> hello\n> .\n"
+		   "> MAIL FROM:<alice@uea.edu.br>\n> RCPT TO:<alice@uea.edu.br>\n> DATA\n"
+		   "> Subject: whole\n> Date: Mon, 2 Mar 2026 10:00:00 -0300\n"
+		   "> Message-Id: <own@laptop>\n>\n> hello\n> .\n"
+		   "> MAIL FROM:<alice@uea.edu.br>\n> RCPT TO:<alice@uea.edu.br>\n> DATA\n"
+		   ">\n> no header at all\n> .\n"
+		   "> QUIT\nend\n"
+		   "session alice-laptop mail.uea.edu.br smtp\n"
+		   "> EHLO x\n> MAIL FROM:<bob@gmail.com>\n> RCPT TO:<alice@uea.edu.br>\n> DATA\n"
+		   "> Subject: by port 25\n>\n> hello\n> .\n> QUIT\nend\n");
+	if (!f.ok)
+		return;
+	CHECK_INT(fx_count(&f, "alice@uea.edu.br", "INBOX"), 4);
+
+	char *m = fx_content(&f, "alice@uea.edu.br", 1);
+	char *when = NULL, *date = header_of(m, "Date"), *id = header_of(m, "Message-ID");
+	const char *semi = m ? strstr(m, "; ") : NULL;
+	if (semi)
+		when = xstrdup(semi + 2);
+	if (when)
+		when[strcspn(when, "\r")] = '\0';
+	/* the date the server received it, which the Received: line gives too */
+	CHECK(when != NULL);
+	CHECK_STR(date, when ? when : "?");
+	/* <YYYYMMDDhhmmss.QUEUEID@server> */
+	CHECK_INT(strlen(id), 1 + 14 + 1 + 8 + 1 + strlen("mail.uea.edu.br") + 1);
+	CHECK(id[0] == '<' && strspn(id + 1, "0123456789") == 14 && id[15] == '.');
+	CHECK_CONTAINS(id, ".1A2B0001@mail.uea.edu.br>");
+	CHECK_CONTAINS(f.cap.all.p, "250 2.0.0 Ok: queued as 1A2B0001");
+	/* at the end of the header, after what the user agent wrote */
+	CHECK_CONTAINS(m, "\r\nSubject: bare\r\nDate: ");
+	CHECK_CONTAINS(m, "\r\nMessage-ID: <");
+	CHECK_CONTAINS(m, ">\r\n\r\nhello\r\n");
+	/* the simulation's Received: names the host, no address, no port */
+	CHECK_CONTAINS(m, "Received: from x (alice-laptop)\r\n\tby mail.uea.edu.br with ESMTPA id 1A2B0001");
+	free(date);
+	free(id);
+	free(when);
+	free(m);
+
+	/* its own Date: and Message-Id: are kept, and no second one added */
+	m = fx_content(&f, "alice@uea.edu.br", 2);
+	date = header_of(m, "Date");
+	id = header_of(m, "Message-ID");
+	CHECK_STR(date, "Mon, 2 Mar 2026 10:00:00 -0300");
+	CHECK_STR(id, "<own@laptop>");
+	CHECK(m && strstr(m, "Message-ID:") == NULL && strstr(m, "\nDate:") == strstr(m, "\nDate: Mon"));
+	free(date);
+	free(id);
+	free(m);
+
+	/* a message with no header at all gets the two, then its empty line */
+	m = fx_content(&f, "alice@uea.edu.br", 3);
+	CHECK_CONTAINS(m, "@mail.uea.edu.br>\r\n\r\nno header at all\r\n");
+	CHECK(m && strstr(m, "\r\nDate: ") != NULL);
+	free(m);
+
+	/* port 25 relays and delivers; it does not complete messages */
+	m = fx_content(&f, "alice@uea.edu.br", 4);
+	CHECK(m && strstr(m, "Message-ID") == NULL && strstr(m, "\nDate:") == NULL);
+	free(m);
 	fx_free(&f);
 }
 
@@ -679,5 +882,7 @@ int main(void)
 	RUN(test_idle_survives_an_hour);
 	RUN(test_store_on_vanished_message);
 	RUN(test_recent_belongs_to_one_session);
+	RUN(test_ids_unique_across_restarts);
+	RUN(test_submission_adds_date_and_message_id);
 	return TEST_END();
 }
