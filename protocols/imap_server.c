@@ -718,6 +718,27 @@ static void imap_server_resync(struct imap_server *s, struct wire *out, bool pus
 	free(snap);
 }
 
+/*
+ * Before a command maps its message set (or search keys) to messages: catch
+ * up with what other sessions did, so the set names the messages as the
+ * store has them now - never positions in a view that is about to shrink.
+ * UIDs never move, so for a UID command the EXPUNGEs go out first and the
+ * set is resolved against what is left (RFC 3501 7.4.1 allows EXPUNGE
+ * responses during UID commands).  Sequence numbers are the client's own
+ * numbering: for them the expunges wait (the gone messages keep their
+ * numbers until the tagged response, or the next command for FETCH, STORE
+ * and SEARCH), and only new flags and new messages are taken in.
+ */
+static void imap_server_catch_up(struct imap_server *s, const struct imap_cmd *c,
+				 struct wire *out)
+{
+	bool expunge_ok = s->expunge_ok;
+	if (!c->uid)
+		s->expunge_ok = false;
+	imap_server_resync(s, out, false);
+	s->expunge_ok = expunge_ok;
+}
+
 void imap_server_poke(struct imap_server *s, struct wire *out)
 {
 	if (s->state == IMAP_SERVER_STATE_IDLE)
@@ -1525,15 +1546,17 @@ static void imap_server_proceed_expunge(struct imap_server *s, const struct imap
 				c->uid ? "UID EXPUNGE set" : "EXPUNGE");
 		return;
 	}
-	if (c->uid && !imap_server_resolve_arg(s, c, &c->args[0], &set, out))
-		return;
 	if (s->read_only) {
-		free(set.spans);
 		imap_server_no(s, out, "[READ-ONLY]: the folder was opened with EXAMINE",
 			       "[READ-ONLY] Mailbox is read-only");
 		return;
 	}
-	imap_server_resync(s, out, false); /* others' news first, then this */
+	/* Others' news first, then this: the UIDs are mapped to the view only
+	 * once it holds what the store holds, or a position would name the
+	 * message that moved into it (or lie past the end). */
+	imap_server_resync(s, out, false);
+	if (c->uid && !imap_server_resolve_arg(s, c, &c->args[0], &set, out))
+		return;
 	enum imap_result r = imap_server_expunge(s, c->uid ? &set : NULL, false, out);
 	free(set.spans);
 	if (r != IMAP_OK) {
@@ -1913,6 +1936,7 @@ static void imap_server_proceed_search(struct imap_server *s, const struct imap_
 				"SINCE 1-Feb-1994, joined by OR, NOT and parentheses", "%s", err);
 		return;
 	}
+	imap_server_catch_up(s, c, out); /* search the flags as they are now */
 	struct buf b;
 	buf_init(&b);
 	buf_adds(&b, "* SEARCH");
@@ -2192,9 +2216,9 @@ static void imap_server_proceed_fetch(struct imap_server *s, const struct imap_c
 				"Invalid fetch attribute");
 		return;
 	}
-	/* a BODY[] fetch adds \Seen to the flags as they are now */
-	if (f.sets_seen)
-		imap_server_resync(s, out, false);
+	/* the set names messages as they are now (and a BODY[] fetch adds
+	 * \Seen to the flags as they are now) */
+	imap_server_catch_up(s, c, out);
 	if (!imap_server_resolve_arg(s, c, &c->args[0], &set, out)) {
 		imap_server_fetch_free(&f);
 		return;
@@ -2313,8 +2337,8 @@ static void imap_server_proceed_store(struct imap_server *s, const struct imap_c
 {
 	/* +FLAGS and -FLAGS change the message's flags as they are now, with
 	 * what other sessions did since this one last looked (RFC 3501 6.4.6):
-	 * catch up first (expunges wait, as during any STORE) */
-	imap_server_resync(s, out, false);
+	 * catch up first */
+	imap_server_catch_up(s, c, out);
 	const struct imap_arg *what = &c->args[1];
 	int mode; /* 0 replace, 1 add, -1 remove */
 	bool silent = false;
@@ -2448,6 +2472,7 @@ static void imap_server_copy(struct imap_server *s, const struct imap_cmd *c, bo
 		imap_server_bad(s, out, imap_server_note_syntax, "Syntax: %s set mailbox", c->name);
 		return;
 	}
+	imap_server_catch_up(s, c, out);
 	struct imap_server_set set;
 	if (!imap_server_resolve_arg(s, c, &c->args[0], &set, out))
 		return;

@@ -1004,6 +1004,156 @@ static void test_expunge(void)
 	fake_free(&f);
 }
 
+/* The UIDs a folder holds, "3,4,5" ("" if none). */
+static const char *fake_uids(struct fake *f, const char *folder)
+{
+	static char list[256];
+	list[0] = '\0';
+	struct fake_folder *d = fake_folder(f, folder);
+	for (size_t i = 0; d && i < d->n; i++) {
+		size_t used = strlen(list);
+		snprintf(list + used, sizeof list - used, "%s%u", i ? "," : "",
+			 (unsigned)d->msgs[i].uid);
+	}
+	return list;
+}
+
+/* Two sessions on INBOX holding UIDs 1 to 6, all \Deleted but 6; b has
+ * expunged the ones in `gone` (a UID set), a has not been told yet. */
+static void uid_race_setup(struct fake *f, struct session *a, struct session *b,
+			   const char *gone)
+{
+	fake_init(f);
+	fake_add_plain(f, "INBOX", "four");
+	fake_add_plain(f, "INBOX", "five");
+	fake_add_plain(f, "INBOX", "six");
+	session_ready(a, f, true);
+	session_ready(b, f, true);
+	say(b, "b1 STORE 1:5 +FLAGS.SILENT (\\Deleted)\r\n");
+	char line[64];
+	snprintf(line, sizeof line, "b2 UID EXPUNGE %s\r\n", gone);
+	say(b, line);
+	f->log[0] = '\0';
+}
+
+static void uid_race_done(struct fake *f, struct session *a, struct session *b)
+{
+	session_close(a);
+	session_close(b);
+	fake_free(f);
+}
+
+/*
+ * Another session expunged messages that this one still numbers: a UID
+ * command must name the messages the store has now (the catch-up comes
+ * before the UIDs are mapped), never the neighbours that moved into the
+ * old positions, and never positions past the end of the view.
+ */
+static void test_uid_commands_after_other_expunge(void)
+{
+	struct fake f;
+	struct session a, b;
+
+	/* UID EXPUNGE 2 removes UID 2, not UID 3 */
+	uid_race_setup(&f, &a, &b, "1");
+	CHECK_STR(say(&a, "a1 UID EXPUNGE 2\r\n"),
+		  "* 1 EXPUNGE\r\n"
+		  "* 1 FETCH (FLAGS (\\Flagged \\Deleted))\r\n"
+		  "* 2 FETCH (FLAGS (\\Deleted \\Recent $Label1))\r\n"
+		  "* 3 FETCH (FLAGS (\\Deleted))\r\n"
+		  "* 4 FETCH (FLAGS (\\Deleted))\r\n"
+		  "* 1 EXPUNGE\r\n"
+		  "a1 OK EXPUNGE completed\r\n");
+	CHECK_STR(f.log, "expunge INBOX 2");
+	CHECK_STR(fake_uids(&f, "INBOX"), "3,4,5,6");
+	uid_race_done(&f, &a, &b);
+
+	/* the old position of UID 6 is far past the end of what is left */
+	uid_race_setup(&f, &a, &b, "1:4");
+	say(&b, "b3 UID STORE 6 +FLAGS.SILENT (\\Deleted)\r\n");
+	CHECK_STR(say(&a, "a1 UID EXPUNGE 1:3,6\r\n"),
+		  "* 1 EXPUNGE\r\n* 1 EXPUNGE\r\n* 1 EXPUNGE\r\n* 1 EXPUNGE\r\n"
+		  "* 1 FETCH (FLAGS (\\Deleted))\r\n"
+		  "* 2 FETCH (FLAGS (\\Deleted))\r\n"
+		  "* 2 EXPUNGE\r\n"
+		  "a1 OK EXPUNGE completed\r\n");
+	CHECK_STR(f.log, "expunge INBOX 6");
+	CHECK_STR(fake_uids(&f, "INBOX"), "5");
+	uid_race_done(&f, &a, &b);
+
+	/* UID STORE: old UIDs name nothing, the others their own message */
+	uid_race_setup(&f, &a, &b, "1:2");
+	CHECK_STR(say(&a, "a1 UID STORE 1:3 +FLAGS (\\Answered)\r\n"),
+		  "* 1 EXPUNGE\r\n* 1 EXPUNGE\r\n"
+		  "* 1 FETCH (FLAGS (\\Deleted \\Recent $Label1))\r\n"
+		  "* 2 FETCH (FLAGS (\\Deleted))\r\n"
+		  "* 3 FETCH (FLAGS (\\Deleted))\r\n"
+		  "* 1 FETCH (UID 3 FLAGS (\\Answered \\Deleted \\Recent $Label1))\r\n"
+		  "a1 OK STORE completed\r\n");
+	CHECK_INT(fake_folder(&f, "INBOX")->msgs[0].flags,
+		  IMAP_FLAG_ANSWERED | IMAP_FLAG_DELETED | IMAP_FLAG_RECENT);
+	CHECK_INT(fake_folder(&f, "INBOX")->msgs[1].flags, IMAP_FLAG_DELETED);
+	uid_race_done(&f, &a, &b);
+
+	/* UID MOVE: only what is still there moves, and nothing else */
+	uid_race_setup(&f, &a, &b, "1");
+	CHECK_STR(say(&a, "a1 UID MOVE 1:2 Trash\r\n"),
+		  "* 1 EXPUNGE\r\n"
+		  "* 1 FETCH (FLAGS (\\Flagged \\Deleted))\r\n"
+		  "* 2 FETCH (FLAGS (\\Deleted \\Recent $Label1))\r\n"
+		  "* 3 FETCH (FLAGS (\\Deleted))\r\n"
+		  "* 4 FETCH (FLAGS (\\Deleted))\r\n"
+		  "* OK [COPYUID 1002 2 1] Moved\r\n"
+		  "* 1 EXPUNGE\r\n"
+		  "a1 OK MOVE completed\r\n");
+	CHECK_STR(f.log, "move INBOX->Trash 1");
+	CHECK_STR(fake_uids(&f, "INBOX"), "3,4,5,6");
+	CHECK_STR(say(&a, "a2 UID FETCH 1:* UID\r\n"),
+		  "* 1 FETCH (UID 3)\r\n* 2 FETCH (UID 4)\r\n* 3 FETCH (UID 5)\r\n"
+		  "* 4 FETCH (UID 6)\r\na2 OK FETCH completed\r\n");
+	uid_race_done(&f, &a, &b);
+
+	/* UID COPY */
+	uid_race_setup(&f, &a, &b, "1,3");
+	CHECK_STR(say(&a, "a1 UID COPY 1:4 Trash\r\n"),
+		  "* 1 EXPUNGE\r\n"
+		  "* 1 FETCH (FLAGS (\\Flagged \\Deleted))\r\n"
+		  "* 2 EXPUNGE\r\n"
+		  "* 2 FETCH (FLAGS (\\Deleted))\r\n"
+		  "* 3 FETCH (FLAGS (\\Deleted))\r\n"
+		  "a1 OK [COPYUID 1002 2,4 1:2] COPY completed\r\n");
+	CHECK_STR(f.log, "copy INBOX->Trash 2");
+	uid_race_done(&f, &a, &b);
+
+	/* UID FETCH naming an old UID and one a has not been told of yet */
+	uid_race_setup(&f, &a, &b, "1");
+	fake_add_plain(&f, "INBOX", "seven");
+	CHECK_STR(say(&a, "a1 UID FETCH 1,2,7 (UID)\r\n"),
+		  "* 1 EXPUNGE\r\n"
+		  "* 1 FETCH (FLAGS (\\Flagged \\Deleted))\r\n"
+		  "* 2 FETCH (FLAGS (\\Deleted \\Recent $Label1))\r\n"
+		  "* 3 FETCH (FLAGS (\\Deleted))\r\n"
+		  "* 4 FETCH (FLAGS (\\Deleted))\r\n"
+		  "* 6 EXISTS\r\n"
+		  "* 1 RECENT\r\n"
+		  "* 1 FETCH (UID 2)\r\n"
+		  "* 6 FETCH (UID 7)\r\n"
+		  "a1 OK FETCH completed\r\n");
+	uid_race_done(&f, &a, &b);
+
+	/* sequence numbers are the client's: COPY 2 is still UID 2 for a,
+	 * and the EXPUNGE of UID 1 is told after, before the tagged line */
+	uid_race_setup(&f, &a, &b, "1");
+	CHECK_STR(say(&a, "a1 COPY 2 Trash\r\n"),
+		  "* 2 FETCH (FLAGS (\\Flagged \\Deleted))\r\n"
+		  "* 3 FETCH (FLAGS (\\Deleted \\Recent $Label1))\r\n"
+		  "* 4 FETCH (FLAGS (\\Deleted))\r\n"
+		  "* 5 FETCH (FLAGS (\\Deleted))\r\n"
+		  "* 1 EXPUNGE\r\n"
+		  "a1 OK [COPYUID 1002 2 1] COPY completed\r\n");
+	uid_race_done(&f, &a, &b);
+}
+
 static void test_search(void)
 {
 	struct fake f;
@@ -1164,14 +1314,16 @@ static void test_deferred_expunge(void)
 	fake_add_plain(&f, "INBOX", "new");
 	wire_clear(&a.out);
 	imap_server_poke(a.s, &a.out); /* not idling: nothing yet */
-	/* FETCH: no EXPUNGE in its answer (RFC 3501 7.4.1), EXISTS is fine;
+	/* FETCH: no EXPUNGE in its answer (RFC 3501 7.4.1), EXISTS is fine
+	 * (told first: the set is resolved against the folder as it is now);
 	 * the expunged message keeps its number */
 	CHECK_STR(say(&a, "a1 FETCH 1:* (FLAGS)\r\n"),
+		  "* 4 EXISTS\r\n"
+		  "* 1 RECENT\r\n"
 		  "* 1 FETCH (FLAGS (\\Seen))\r\n"
 		  "* 2 FETCH (FLAGS (\\Flagged))\r\n"
 		  "* 3 FETCH (FLAGS (\\Recent $Label1))\r\n"
-		  "* 4 EXISTS\r\n"
-		  "* 1 RECENT\r\n"
+		  "* 4 FETCH (FLAGS ())\r\n"
 		  "a1 OK FETCH completed\r\n");
 	/* nor in STORE and SEARCH */
 	CHECK_STR(say(&a, "a2 SEARCH ALL\r\n"), "* SEARCH 1 2 3 4\r\na2 OK SEARCH completed\r\n");
@@ -1181,11 +1333,11 @@ static void test_deferred_expunge(void)
 	/* at the next NOOP it comes */
 	CHECK_STR(say(&a, "a4 NOOP\r\n"), "* 2 EXPUNGE\r\na4 OK NOOP completed\r\n");
 	CHECK_STR(say(&a, "a5 NOOP\r\n"), "a5 OK NOOP completed\r\n");
-	/* UID FETCH may carry it at once */
+	/* UID FETCH may carry it at once, and does, before it maps its UIDs */
 	say(&b, "b3 STORE 1 +FLAGS.SILENT (\\Deleted)\r\n");
 	say(&b, "b4 EXPUNGE\r\n");
 	CHECK_STR(say(&a, "a6 UID FETCH 1:* UID\r\n"),
-		  "* 1 FETCH (UID 1)\r\n* 2 FETCH (UID 3)\r\n* 3 FETCH (UID 4)\r\n* 1 EXPUNGE\r\n"
+		  "* 1 EXPUNGE\r\n* 1 FETCH (UID 3)\r\n* 2 FETCH (UID 4)\r\n"
 		  "a6 OK FETCH completed\r\n");
 	session_close(&a);
 	session_close(&b);
@@ -1368,6 +1520,7 @@ int main(void)
 	RUN(test_store);
 	RUN(test_copy_move);
 	RUN(test_expunge);
+	RUN(test_uid_commands_after_other_expunge);
 	RUN(test_search);
 	RUN(test_idle_and_poke);
 	RUN(test_deferred_expunge);
