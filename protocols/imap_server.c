@@ -296,6 +296,8 @@ static void imap_server_no_result(struct imap_server *s, struct wire *out, enum 
  * A mailbox name from an astring argument, into name[].  "INBOX" is the
  * one name that is case-insensitive (RFC 3501 5.1): "inbox" becomes
  * "INBOX".  A trailing "/" is dropped ("CREATE Work/" makes "Work").
+ * "" is well-formed (an empty quoted string is an astring), so it is not
+ * refused here: it names no folder, and CREATE and RENAME say NO to it.
  */
 static bool imap_server_mailbox(const struct imap_arg *a,
 				char name[IMAP_SERVER_MAILBOX_MAX_OCTETS + 1])
@@ -306,7 +308,7 @@ static bool imap_server_mailbox(const struct imap_arg *a,
 	size_t n = strlen(v);
 	if (n > 1 && v[n - 1] == '/')
 		n--;
-	if (n == 0 || n > IMAP_SERVER_MAILBOX_MAX_OCTETS || memchr(v, '\r', n) ||
+	if (n > IMAP_SERVER_MAILBOX_MAX_OCTETS || memchr(v, '\r', n) ||
 	    memchr(v, '\n', n))
 		return false;
 	memcpy(name, v, n);
@@ -314,6 +316,19 @@ static bool imap_server_mailbox(const struct imap_arg *a,
 	if (strcasecmp(name, "INBOX") == 0)
 		memcpy(name, "INBOX", 6);
 	return true;
+}
+
+/* CREATE "" or RENAME x "": a name no folder can have is NO, not BAD - the
+ * command was well-formed (Dovecot answers the same way). */
+static bool imap_server_check_new_name(struct imap_server *s, const char *name,
+				       struct wire *out)
+{
+	if (name[0])
+		return true;
+	imap_server_no(s, out, "[CANNOT]: a folder needs a name; the empty one is taken by "
+		       "LIST's hierarchy question (RFC 3501 6.3.8)",
+		       "[CANNOT] Invalid mailbox name");
+	return false;
 }
 
 /* A mailbox name as a response shows it: a quoted string, or a literal. */
@@ -830,8 +845,9 @@ static void imap_server_proceed_logout(struct imap_server *s, const struct imap_
 
 /* ---- not authenticated */
 
-static void imap_server_login(struct imap_server *s, const char *user, const char *password,
-			      struct wire *out)
+/* Log in; the tagged OK names the command that did it (LOGIN or AUTHENTICATE). */
+static void imap_server_login(struct imap_server *s, const char *command, const char *user,
+			      const char *password, struct wire *out)
 {
 	if (!s->ops.login || !s->ops.login(s->ctx, user, password)) {
 		imap_server_no(s, out, "[AUTHENTICATIONFAILED]: the user name or password is wrong "
@@ -842,7 +858,7 @@ static void imap_server_login(struct imap_server *s, const char *user, const cha
 	s->user = xstrdup(user);
 	imap_server_enter_state(s, IMAP_SERVER_STATE_AUTHENTICATED);
 	imap_server_ok(s, out, "logged in: the AUTHENTICATED state, where folders can be listed "
-		       "and selected", "LOGIN completed");
+		       "and selected", "%s completed", command);
 }
 
 static void imap_server_proceed_login(struct imap_server *s, const struct imap_cmd *c,
@@ -855,7 +871,7 @@ static void imap_server_proceed_login(struct imap_server *s, const struct imap_c
 				"a string", "Syntax: LOGIN user password");
 		return;
 	}
-	imap_server_login(s, user, password, out);
+	imap_server_login(s, "LOGIN", user, password, out);
 }
 
 /* The base64 alphabet (RFC 4648 4) with its padding, and nothing else. */
@@ -892,7 +908,7 @@ static void imap_server_auth_plain(struct imap_server *s, const char *b64, struc
 			       "[AUTHENTICATIONFAILED] Invalid credentials");
 		goto done;
 	}
-	imap_server_login(s, user, password, out);
+	imap_server_login(s, "AUTHENTICATE", user, password, out);
 done:
 	buf_free(&dec);
 }
@@ -1078,6 +1094,8 @@ static void imap_server_proceed_create(struct imap_server *s, const struct imap_
 		imap_server_bad(s, out, imap_server_note_syntax, "Syntax: CREATE mailbox");
 		return;
 	}
+	if (!imap_server_check_new_name(s, name, out))
+		return;
 	if (strcmp(name, "INBOX") == 0) {
 		imap_server_no(s, out, "INBOX always exists; it cannot be created (RFC 3501 6.3.3)",
 			       "[ALREADYEXISTS] INBOX always exists");
@@ -1120,6 +1138,8 @@ static void imap_server_proceed_rename(struct imap_server *s, const struct imap_
 		imap_server_bad(s, out, imap_server_note_syntax, "Syntax: RENAME mailbox new-name");
 		return;
 	}
+	if (!imap_server_check_new_name(s, to, out))
+		return;
 	enum imap_result r = s->ops.rename ? s->ops.rename(s->ctx, from, to) : IMAP_FAILED;
 	if (r != IMAP_OK) {
 		imap_server_no_result(s, out, r);
@@ -1157,30 +1177,36 @@ static void imap_server_proceed_unsubscribe(struct imap_server *s, const struct 
 }
 
 /* Does a LIST pattern match a name?  "*" matches anything, "%" anything
- * but the hierarchy delimiter "/" (RFC 3501 6.3.8). */
-static bool imap_server_match(const char *pat, const char *name)
+ * but the hierarchy delimiter "/" (RFC 3501 6.3.8).  The name's octets
+ * before fold_end compare without regard to case (INBOX's, below). */
+static bool imap_server_match(const char *pat, const char *name, const char *fold_end)
 {
 	for (; *pat; pat++, name++) {
 		if (*pat == '*' || *pat == '%') {
 			for (const char *n = name;; n++) {
-				if (imap_server_match(pat + 1, n))
+				if (imap_server_match(pat + 1, n, fold_end))
 					return true;
 				if (!*n || (*pat == '%' && *n == '/'))
 					return false;
 			}
 		}
-		if (*pat != *name)
+		bool same = name < fold_end ? strncasecmp(pat, name, 1) == 0 : *pat == *name;
+		if (!same)
 			return false;
 	}
 	return *name == '\0';
 }
 
-/* The pattern for one folder: "inbox" in any case names INBOX. */
+/* The pattern for one folder.  INBOX is the same name in any case (RFC
+ * 3501 5.1), so its five letters match "inbox", "In%" and "%b%x" alike;
+ * so do they as the first level of "INBOX/Sub".  Every other name is
+ * case-sensitive. */
 static bool imap_server_match_folder(const char *pat, const char *name)
 {
-	if (strncmp(name, "INBOX", 5) == 0 && strncasecmp(pat, "INBOX", 5) == 0)
-		return imap_server_match(pat + 5, name + 5);
-	return imap_server_match(pat, name);
+	const char *fold_end = name;
+	if (strncmp(name, "INBOX", 5) == 0 && (name[5] == '\0' || name[5] == '/'))
+		fold_end = name + 5;
+	return imap_server_match(pat, name, fold_end);
 }
 
 /*

@@ -590,13 +590,13 @@ static void test_authenticate(void)
 	CHECK_STR(say(&t, "not base64!\r\n"), "a4 BAD Invalid base64 data\r\n");
 	CHECK_STR(imap_server_state_name(t.s), "NOT_AUTHENTICATED");
 	CHECK_STR(say(&t, "a5 AUTHENTICATE PLAIN\r\n"), "+ \r\n");
-	CHECK_STR(say(&t, "AGJvYgBzZWNyZXQ=\r\n"), "a5 OK LOGIN completed\r\n");
+	CHECK_STR(say(&t, "AGJvYgBzZWNyZXQ=\r\n"), "a5 OK AUTHENTICATE completed\r\n");
 	CHECK_STR(imap_server_state_name(t.s), "AUTHENTICATED");
 	session_close(&t);
 
 	session_open(&t, &f);
 	CHECK_STR(say(&t, "b1 AUTHENTICATE PLAIN AGJvYgBzZWNyZXQ=\r\n"),
-		  "b1 OK LOGIN completed\r\n");
+		  "b1 OK AUTHENTICATE completed\r\n");
 	CHECK_STR(imap_server_user(t.s), "bob");
 	session_close(&t);
 	fake_free(&f);
@@ -675,6 +675,14 @@ static void test_list_lsub(void)
 	CHECK_STR(say(&t, "a5 LIST \"\" inbox\r\n"),
 		  "* LIST (\\HasNoChildren) \"/\" \"INBOX\"\r\n"
 		  "a5 OK LIST completed\r\n");
+	/* INBOX in any case, also when a wildcard stops inside it (RFC 3501 5.1) */
+	CHECK_STR(say(&t, "a5a LIST \"\" \"In%\"\r\n"),
+		  "* LIST (\\HasNoChildren) \"/\" \"INBOX\"\r\n"
+		  "a5a OK LIST completed\r\n");
+	CHECK_STR(say(&t, "a5b LIST \"\" \"%b%x\"\r\n"),
+		  "* LIST (\\HasNoChildren) \"/\" \"INBOX\"\r\n"
+		  "a5b OK LIST completed\r\n");
+	CHECK_STR(say(&t, "a5c LIST \"\" \"w%\"\r\n"), "a5c OK LIST completed\r\n");
 	CHECK_STR(say(&t, "a6 LIST \"\" T*h\r\n"),
 		  "* LIST (\\HasNoChildren \\Trash) \"/\" \"Trash\"\r\n"
 		  "a6 OK LIST completed\r\n");
@@ -737,6 +745,11 @@ static void test_create_delete_rename(void)
 	CHECK_STR(say(&t, "a2 CREATE Archive\r\n"),
 		  "a2 NO [ALREADYEXISTS] Mailbox already exists\r\n");
 	CHECK_STR(say(&t, "a3 CREATE inbox\r\n"), "a3 NO [ALREADYEXISTS] INBOX always exists\r\n");
+	/* "" is a well-formed astring, just not a name a folder can have: NO */
+	CHECK_STR(say(&t, "a3a CREATE \"\"\r\n"), "a3a NO [CANNOT] Invalid mailbox name\r\n");
+	CHECK_STR(say(&t, "a3b RENAME Archive \"\"\r\n"),
+		  "a3b NO [CANNOT] Invalid mailbox name\r\n");
+	CHECK_STR(say(&t, "a3c SELECT \"\"\r\n"), "a3c NO [NONEXISTENT] Mailbox doesn't exist\r\n");
 	CHECK_STR(say(&t, "a4 RENAME Archive Old\r\n"), "a4 OK RENAME completed\r\n");
 	CHECK_STR(say(&t, "a5 RENAME Archive Old2\r\n"),
 		  "a5 NO [NONEXISTENT] Mailbox doesn't exist\r\n");
