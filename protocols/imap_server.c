@@ -107,6 +107,8 @@ struct imap_server {
 	bool stale;                     /* the view holds messages the store no longer has
 					 * (a deferred EXPUNGE): compare again next time */
 	size_t nrecent;                 /* the last RECENT count the client was told */
+	struct buf keywords;            /* the keywords FLAGS has named, space-separated */
+	size_t nkeywords;               /* how many (at most IMAP_SERVER_FLAGS_KEYWORDS_MAX) */
 	struct buf content;             /* scratch: one message's content */
 };
 
@@ -120,6 +122,8 @@ static void imap_server_drop_view(struct imap_server *s)
 	s->read_only = false;
 	s->stale = false;
 	s->nrecent = 0;
+	buf_clear(&s->keywords);
+	s->nkeywords = 0;
 	memset(&s->info, 0, sizeof s->info);
 }
 
@@ -146,6 +150,7 @@ struct imap_server *imap_server_new(const struct imap_server_config *cfg,
 	s->ctx = ctx;
 	imap_framer_init(&s->framer);
 	buf_init(&s->content);
+	buf_init(&s->keywords);
 	s->state = IMAP_SERVER_STATE_NOT_AUTHENTICATED; /* the first state, not a change */
 	return s;
 }
@@ -157,6 +162,7 @@ void imap_server_free(struct imap_server *s)
 	imap_server_drop_view(s);
 	imap_framer_free(&s->framer);
 	buf_free(&s->content);
+	buf_free(&s->keywords);
 	free(s->user);
 	free(s->hostname);
 	free(s);
@@ -631,6 +637,63 @@ static const char *const imap_server_note_idle_exists =
 static const char *const imap_server_note_idle_flags =
 	"IDLE: pushed at once - another session changed this message's flags";
 
+/*
+ * The keywords of a message's list that FLAGS has not named yet join
+ * s->keywords; true if there was any.  Names compare without regard to
+ * case, as flags do (RFC 3501 2.3.2).  Past IMAP_SERVER_FLAGS_KEYWORDS_MAX
+ * no more are named (a client still sees them in FETCH FLAGS).
+ */
+static bool imap_server_learn_keywords(struct imap_server *s, const char *list)
+{
+	bool added = false;
+	for (const char *p = list; *p;) {
+		size_t n = strcspn(p, " ");
+		if (n && s->nkeywords < IMAP_SERVER_FLAGS_KEYWORDS_MAX &&
+		    !imap_server_has_keyword(s->keywords.len ? s->keywords.p : "", p, n)) {
+			if (s->keywords.len)
+				buf_addc(&s->keywords, ' ');
+			buf_add(&s->keywords, p, n);
+			s->nkeywords++;
+			added = true;
+		}
+		p += n;
+		while (*p == ' ')
+			p++;
+	}
+	return added;
+}
+
+/* "* FLAGS (...)": the system flags and every keyword named so far. */
+static void imap_server_send_flags(struct imap_server *s, struct wire *out, const char *note)
+{
+	wire_line(out, note, "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft%s%s)",
+		  s->keywords.len ? " " : "", s->keywords.len ? s->keywords.p : "");
+}
+
+static void imap_server_send_permanentflags(struct imap_server *s, struct wire *out)
+{
+	if (s->read_only)
+		wire_line(out, "PERMANENTFLAGS (): in a folder opened with EXAMINE no flag can be "
+			  "changed", "* OK [PERMANENTFLAGS ()] No permanent flags permitted");
+	else
+		wire_line(out, "PERMANENTFLAGS: the flags the client can set and keep; \\* means "
+			  "it may make up new keywords too",
+			  "* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft "
+			  "\\*)] Flags permitted");
+}
+
+/* A keyword new to the folder entered it (STORE, APPEND, another session):
+ * FLAGS and PERMANENTFLAGS again, before any FETCH that carries it - a
+ * client may reject flags FLAGS did not name (RFC 3501 7.2.6). */
+static void imap_server_announce_flags(struct imap_server *s, struct wire *out, bool pushed)
+{
+	imap_server_send_flags(s, out, pushed ? "IDLE: pushed at once - a new keyword is in "
+				       "use in this folder, so the list of flags grows"
+				       : "FLAGS again: a new keyword is in use in this folder, and "
+				       "a client learns it before any message shows it");
+	imap_server_send_permanentflags(s, out);
+}
+
 static void imap_server_count_recent(struct imap_server *s, size_t *recent)
 {
 	*recent = 0;
@@ -674,6 +737,13 @@ static void imap_server_resync(struct imap_server *s, struct wire *out, bool pus
 	uint32_t uidvalidity = s->info.uidvalidity;
 	s->info = info;
 	s->info.uidvalidity = uidvalidity; /* fixed for the session (RFC 3501 2.3.1.1) */
+
+	bool news = false;
+	for (size_t k = 0; k < nsnap; k++)
+		if (snap[k].keywords[0])
+			news |= imap_server_learn_keywords(s, snap[k].keywords);
+	if (news)
+		imap_server_announce_flags(s, out, pushed);
 
 	bool expunge_ok = s->expunge_ok || pushed;
 	uint32_t maxuid = s->nview ? s->view[s->nview - 1].uid : 0;
@@ -976,34 +1046,6 @@ static void imap_server_proceed_namespace(struct imap_server *s, const struct im
 	imap_server_ok(s, out, NULL, "NAMESPACE completed");
 }
 
-/* The distinct keywords used in the view, for SELECT's FLAGS. */
-static void imap_server_add_flags_response(struct imap_server *s, struct buf *b)
-{
-	char seen[IMAP_SERVER_FLAGS_KEYWORDS_MAX][IMAP_KEYWORDS_MAX_OCTETS];
-	size_t nseen = 0;
-	buf_adds(b, "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft");
-	for (size_t i = 0; i < s->nview && nseen < IMAP_SERVER_FLAGS_KEYWORDS_MAX; i++) {
-		const char *p = s->view[i].keywords;
-		while (*p && nseen < IMAP_SERVER_FLAGS_KEYWORDS_MAX) {
-			size_t n = strcspn(p, " ");
-			bool known = false;
-			for (size_t k = 0; k < nseen && !known; k++)
-				known = strlen(seen[k]) == n && strncasecmp(seen[k], p, n) == 0;
-			if (!known && n > 0 && n < IMAP_KEYWORDS_MAX_OCTETS) {
-				memcpy(seen[nseen], p, n);
-				seen[nseen][n] = '\0';
-				buf_addc(b, ' ');
-				buf_adds(b, seen[nseen]);
-				nseen++;
-			}
-			p += n;
-			while (*p == ' ')
-				p++;
-		}
-	}
-	buf_addc(b, ')');
-}
-
 /* SELECT (read-write) and EXAMINE (read-only), RFC 3501 6.3.1-2. */
 static void imap_server_select(struct imap_server *s, const struct imap_cmd *c, bool read_only,
 			       struct wire *out)
@@ -1036,10 +1078,10 @@ static void imap_server_select(struct imap_server *s, const struct imap_cmd *c, 
 	s->version = v;
 	imap_server_enter_state(s, IMAP_SERVER_STATE_SELECTED);
 
-	struct buf b;
-	buf_init(&b);
-	imap_server_add_flags_response(s, &b);
-	imap_server_send(out, "FLAGS: the flags a message in this folder can have", &b);
+	for (size_t i = 0; i < s->nview; i++)
+		if (s->view[i].keywords[0])
+			imap_server_learn_keywords(s, s->view[i].keywords);
+	imap_server_send_flags(s, out, "FLAGS: the flags a message in this folder can have");
 	wire_line(out, "EXISTS: how many messages the folder holds; they are numbered 1 to this",
 		  "* %zu EXISTS", s->nview);
 	imap_server_count_recent(s, &s->nrecent);
@@ -1051,21 +1093,13 @@ static void imap_server_select(struct imap_server *s, const struct imap_cmd *c, 
 			break;
 		}
 	}
-	if (read_only)
-		wire_line(out, "PERMANENTFLAGS (): in a folder opened with EXAMINE no flag can be "
-			  "changed", "* OK [PERMANENTFLAGS ()] No permanent flags permitted");
-	else
-		wire_line(out, "PERMANENTFLAGS: the flags the client can set and keep; \\* means "
-			  "it may make up new keywords too",
-			  "* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft "
-			  "\\*)] Flags permitted");
+	imap_server_send_permanentflags(s, out);
 	wire_line(out, "UIDVALIDITY: while this number stays the same, a UID always names the "
 		  "same message, so a client may keep what it downloaded",
 		  "* OK [UIDVALIDITY %" PRIu32 "] UIDs valid", s->info.uidvalidity);
 	wire_line(out, "UIDNEXT: the UID the next message to arrive will get at least; a client "
 		  "seeing it unchanged knows nothing new came",
 		  "* OK [UIDNEXT %" PRIu32 "] Predicted next UID", s->info.uidnext);
-	buf_free(&b);
 	if (read_only)
 		imap_server_ok(s, out, "EXAMINE: the folder is open read-only; reading does not "
 			       "even set \\Seen", "[READ-ONLY] EXAMINE completed");
@@ -2455,7 +2489,13 @@ static void imap_server_proceed_store(struct imap_server *s, const struct imap_c
 		return;
 	}
 	/* The view learns the new flags now, so the next resync does not
-	 * report this session's own change back to it. */
+	 * report this session's own change back to it; a new keyword is
+	 * named first, also to this session and also for .SILENT. */
+	bool news = false;
+	for (size_t i = 0; i < n; i++)
+		news |= imap_server_learn_keywords(s, values[i].keywords);
+	if (news)
+		imap_server_announce_flags(s, out, false);
 	size_t k = 0;
 	IMAP_SERVER_FOR_EACH(&set, i) {
 		if (k < n && s->view[i].uid == uids[k])

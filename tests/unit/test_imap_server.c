@@ -907,6 +907,9 @@ static void test_store(void)
 	CHECK_STR(say(&t, "a2 STORE 1 -FLAGS \\Seen \\Answered\r\n"),
 		  "* 1 FETCH (FLAGS ())\r\na2 OK STORE completed\r\n");
 	CHECK_STR(say(&t, "a3 STORE 3 FLAGS ($Urgent \\Draft)\r\n"),
+		  "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Label1 $Urgent)\r\n"
+		  "* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft \\*)] "
+		  "Flags permitted\r\n"
 		  "* 3 FETCH (FLAGS (\\Draft \\Recent $Urgent))\r\na3 OK STORE completed\r\n");
 	CHECK_STR(fake_folder(&f, "INBOX")->msgs[2].keywords, "$Urgent");
 	CHECK_STR(say(&t, "a4 STORE 3 +FLAGS.SILENT ($Label1 $urgent)\r\n"),
@@ -1165,6 +1168,71 @@ static void test_uid_commands_after_other_expunge(void)
 		  "* 1 EXPUNGE\r\n"
 		  "a1 OK [COPYUID 1002 2 1] COPY completed\r\n");
 	uid_race_done(&f, &a, &b);
+}
+
+#define FLAGS_SYSTEM "\\Answered \\Flagged \\Deleted \\Seen \\Draft"
+#define PERMANENT_RW                                                                 \
+	"* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft \\*)] "  \
+	"Flags permitted\r\n"
+
+/*
+ * A keyword new to the folder is announced with FLAGS (and PERMANENTFLAGS)
+ * to every session that has it selected - the one that stored it too -
+ * before any FETCH that carries it (RFC 3501 7.2.6: FLAGS is the list of
+ * flags the folder's messages may carry).
+ */
+static void test_keyword_flags_announced(void)
+{
+	struct fake f;
+	fake_init(&f);
+	struct session a, b, c;
+	session_ready(&a, &f, true);
+	session_ready(&b, &f, true);
+	session_ready(&c, &f, false);
+	say(&c, "c0 EXAMINE INBOX\r\n");
+	CHECK_STR(say(&a, "a1 STORE 1 +FLAGS ($Work)\r\n"),
+		  "* FLAGS (" FLAGS_SYSTEM " $Label1 $Work)\r\n" PERMANENT_RW
+		  "* 1 FETCH (FLAGS (\\Seen $Work))\r\n"
+		  "a1 OK STORE completed\r\n");
+	CHECK_STR(say(&b, "b1 NOOP\r\n"),
+		  "* FLAGS (" FLAGS_SYSTEM " $Label1 $Work)\r\n" PERMANENT_RW
+		  "* 1 FETCH (FLAGS (\\Seen $Work))\r\n"
+		  "b1 OK NOOP completed\r\n");
+	CHECK_STR(say(&c, "c1 NOOP\r\n"),
+		  "* FLAGS (" FLAGS_SYSTEM " $Label1 $Work)\r\n"
+		  "* OK [PERMANENTFLAGS ()] No permanent flags permitted\r\n"
+		  "* 1 FETCH (FLAGS (\\Seen $Work))\r\n"
+		  "c1 OK NOOP completed\r\n");
+	/* known already, in any case: no FLAGS again */
+	CHECK_STR(say(&a, "a2 STORE 2 +FLAGS ($work)\r\n"),
+		  "* 2 FETCH (FLAGS (\\Flagged $work))\r\na2 OK STORE completed\r\n");
+	CHECK_STR(say(&b, "b2 NOOP\r\n"),
+		  "* 2 FETCH (FLAGS (\\Flagged $work))\r\nb2 OK NOOP completed\r\n");
+	/* .SILENT leaves out the FETCH, not the FLAGS */
+	CHECK_STR(say(&a, "a3 STORE 2 +FLAGS.SILENT (Later)\r\n"),
+		  "* FLAGS (" FLAGS_SYSTEM " $Label1 $Work Later)\r\n" PERMANENT_RW
+		  "a3 OK STORE completed\r\n");
+	/* APPEND: the idling session hears FLAGS before EXISTS */
+	CHECK_STR(say(&b, "b3 IDLE\r\n"),
+		  "+ idling\r\n"
+		  "* FLAGS (" FLAGS_SYSTEM " $Label1 $Work Later)\r\n" PERMANENT_RW
+		  "* 2 FETCH (FLAGS (\\Flagged $work Later))\r\n");
+	CHECK_STR(say(&a, "a4 APPEND INBOX (Junk) {1+}\r\nx\r\n"),
+		  "* FLAGS (" FLAGS_SYSTEM " $Label1 $Work Later Junk)\r\n" PERMANENT_RW
+		  "* 4 EXISTS\r\n* 2 RECENT\r\n"
+		  "a4 OK [APPENDUID 1000 4] APPEND completed\r\n");
+	wire_clear(&b.out);
+	imap_server_poke(b.s, &b.out);
+	CHECK_STR(b.out.data.p,
+		  "* FLAGS (" FLAGS_SYSTEM " $Label1 $Work Later Junk)\r\n" PERMANENT_RW
+		  "* 4 EXISTS\r\n* 2 RECENT\r\n");
+	/* a new SELECT lists every keyword in use */
+	CHECK_CONTAINS(say(&a, "a5 SELECT INBOX\r\n"),
+		       "* FLAGS (" FLAGS_SYSTEM " $Work Later $Label1 Junk)\r\n");
+	session_close(&a);
+	session_close(&b);
+	session_close(&c);
+	fake_free(&f);
 }
 
 static void test_search(void)
@@ -1535,6 +1603,7 @@ int main(void)
 	RUN(test_expunge);
 	RUN(test_uid_commands_after_other_expunge);
 	RUN(test_search);
+	RUN(test_keyword_flags_announced);
 	RUN(test_idle_and_poke);
 	RUN(test_deferred_expunge);
 	RUN(test_two_sessions);
