@@ -123,6 +123,10 @@ const char *imap_server_state_name(const struct imap_server *s);
 const char *imap_server_selected(const struct imap_server *s);
 /* The logged-in user, or NULL. */
 const char *imap_server_user(const struct imap_server *s);
+/* Was the selected folder (or the one being selected, while the host takes
+ * its snapshot) opened with EXAMINE?  A read-only session changes nothing,
+ * not even which messages are \Recent to other sessions (RFC 3501 6.3.2). */
+bool imap_server_read_only(const struct imap_server *s);
 
 /* ------------------------------------------------------------------ client */
 

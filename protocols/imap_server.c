@@ -196,6 +196,11 @@ const char *imap_server_user(const struct imap_server *s)
 	return s->user;
 }
 
+bool imap_server_read_only(const struct imap_server *s)
+{
+	return s->read_only;
+}
+
 /* ------------------------------------------------------------ 3. helpers */
 
 static void imap_server_resync(struct imap_server *s, struct wire *out, bool pushed);
@@ -1058,6 +1063,7 @@ static void imap_server_select(struct imap_server *s, const struct imap_cmd *c, 
 	/* Whatever happens next, the folder selected before is closed (without
 	 * expunging): a failed SELECT leaves none selected. */
 	imap_server_enter_state(s, IMAP_SERVER_STATE_AUTHENTICATED);
+	s->read_only = read_only; /* the host asks, while it takes the snapshot (\Recent) */
 	struct imap_folder info;
 	memset(&info, 0, sizeof info);
 	struct imap_msg *msgs = NULL;
@@ -1067,11 +1073,11 @@ static void imap_server_select(struct imap_server *s, const struct imap_cmd *c, 
 					     : IMAP_FAILED;
 	if (r != IMAP_OK) {
 		free(msgs);
+		s->read_only = false;
 		imap_server_no_result(s, out, r);
 		return;
 	}
 	s->folder = xstrdup(name);
-	s->read_only = read_only;
 	s->info = info;
 	s->view = msgs;
 	s->nview = s->capview = msgs ? n : 0;

@@ -29,12 +29,14 @@ struct imapd {
 	struct store_account acct;
 	bool logged_in;
 	/* \Recent, per session (RFC 3501 2.3.2): the UIDs this session was
-	 * the first to see in the folder it has selected */
+	 * the first to see in the folder it has selected (or, read-only, the
+	 * ones no session had been told of when it looked) */
 	int64_t recent_folder;
 	struct imapd_range {
 		uint32_t lo, hi;
 	} *recent;
 	size_t nrecent;
+	uint32_t recent_seen;      /* the highest UID of recent_folder looked at */
 	struct imapd *next;        /* the world's list of IMAP sessions */
 };
 
@@ -49,7 +51,6 @@ static struct folder_version *world_folder_slot(struct world *w, int64_t folder)
 	struct folder_version *v = &w->versions[w->nversions++];
 	v->folder = folder;
 	v->version = 1;
-	v->recent_uid = 0;
 	return v;
 }
 
@@ -137,10 +138,11 @@ static void imapd_fill(struct imapd *d, const struct store_folder *f, struct ima
 	out->uidvalidity = f->uidvalidity;
 	out->uidnext = f->uidnext;
 	store_folder_stats(d->w->store, f->id, &out->messages, &out->unseen, NULL);
-	/* recent: what no session has seen yet */
+	/* recent: what no session has been told of yet */
+	uint32_t told = 0;
 	int64_t recent = 0;
-	store_folder_count_above(d->w->store, f->id, world_folder_slot(d->w, f->id)->recent_uid,
-				 &recent);
+	if (store_folder_recent_uid(d->w->store, f->id, &told) == 0)
+		store_folder_count_above(d->w->store, f->id, told, &recent);
 	out->recent = (uint32_t)recent;
 }
 
@@ -153,22 +155,42 @@ static bool imapd_is_recent(const struct imapd *d, uint32_t uid)
 	return false;
 }
 
-/* The first session to see new messages in a folder takes them as its
- * \Recent ones (RFC 3501 2.3.2): no other session will see them so. */
-static void imapd_claim_recent(struct imapd *d, int64_t folder, uint32_t max_uid)
+static void imapd_add_recent(struct imapd *d, uint32_t lo, uint32_t hi)
+{
+	d->recent = xrealloc(d->recent, (d->nrecent + 1) * sizeof *d->recent);
+	d->recent[d->nrecent].lo = lo;
+	d->recent[d->nrecent].hi = hi;
+	d->nrecent++;
+}
+
+/*
+ * The first session to see new messages in a folder takes them as its
+ * \Recent ones (RFC 3501 2.3.2): no other session will see them so.  The
+ * store keeps the highest UID taken (folders.recent_uid), so a restart of
+ * a --db store does not make them recent again.  A read-only session
+ * (EXAMINE) sees them \Recent too but takes them from nobody (6.3.2):
+ * after it, the next SELECT still finds them new.
+ */
+static void imapd_claim_recent(struct imapd *d, int64_t folder, uint32_t max_uid, bool claim)
 {
 	if (d->recent_folder != folder) {
 		d->recent_folder = folder;
 		d->nrecent = 0;
+		d->recent_seen = 0;
 	}
-	struct folder_version *v = world_folder_slot(d->w, folder);
-	if (max_uid <= v->recent_uid)
-		return;
-	d->recent = xrealloc(d->recent, (d->nrecent + 1) * sizeof *d->recent);
-	d->recent[d->nrecent].lo = v->recent_uid + 1;
-	d->recent[d->nrecent].hi = max_uid;
-	d->nrecent++;
-	v->recent_uid = max_uid;
+	uint32_t told = 0;
+	if (store_folder_recent_uid(d->w->store, folder, &told) != 0)
+		told = max_uid; /* cannot tell: call nothing recent rather than all */
+	if (claim) {
+		if (max_uid > told && store_folder_set_recent_uid(d->w->store, folder, max_uid) == 0)
+			imapd_add_recent(d, told + 1, max_uid);
+	} else {
+		uint32_t from = told > d->recent_seen ? told : d->recent_seen;
+		if (max_uid > from)
+			imapd_add_recent(d, from + 1, max_uid);
+	}
+	if (max_uid > d->recent_seen)
+		d->recent_seen = max_uid;
 }
 
 /* A folder's name as the store spells it ("INBOX" whatever the case the
@@ -370,7 +392,8 @@ static enum imap_result imapd_snapshot(void *ctx, const char *name, struct imap_
 	if (store_folder_get(d->w->store, id, &f) != 0 ||
 	    store_folder_list(d->w->store, id, &list, &count) != 0)
 		return IMAP_FAILED;
-	imapd_claim_recent(d, id, count ? list[count - 1].uid : 0);
+	imapd_claim_recent(d, id, count ? list[count - 1].uid : 0,
+			   !imap_server_read_only(d->eng));
 	imapd_fill(d, &f, info);
 	struct imap_msg *v = xcalloc(count ? count : 1, sizeof *v);
 	uint32_t nrecent = 0;

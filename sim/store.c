@@ -72,6 +72,11 @@ static const char store_schema_sql[] =
 	"    uidvalidity INTEGER NOT NULL CHECK (uidvalidity BETWEEN 1 AND 4294967295),\n"
 	"    -- the UID the next message will get; UIDs only ever go up\n"
 	"    uidnext     INTEGER NOT NULL DEFAULT 1 CHECK (uidnext BETWEEN 1 AND 4294967295),\n"
+	"    -- RFC 3501 2.3.2: the highest UID an IMAP session has been told is\n"
+	"    -- \\Recent; the messages above it are recent to the next session that\n"
+	"    -- selects the folder.  Kept, so a restart does not make them new again.\n"
+	"    -- Schema 3 (an upgraded database has the column last, as here).\n"
+	"    recent_uid  INTEGER NOT NULL DEFAULT 0 CHECK (recent_uid BETWEEN 0 AND 4294967295),\n"
 	"    UNIQUE (account_id, name)\n"
 	");\n"
 	"\n"
@@ -193,6 +198,14 @@ static const char store_upgrade_1_to_2_sql[] =
 	"ALTER TABLE messages ADD COLUMN keywords TEXT NOT NULL DEFAULT '';\n"
 	"DROP VIEW mail_overview;\n";
 
+/* Version 2 to 3: what IMAP sessions have been told is \Recent, per folder.
+ * ADD COLUMN appends, so the column is last - where the new schema puts it
+ * too.  Old rows read 0: every message is recent to the next session,
+ * which is what a version 2 mailsim said after every start anyway. */
+static const char store_upgrade_2_to_3_sql[] =
+	"ALTER TABLE folders ADD COLUMN recent_uid INTEGER NOT NULL DEFAULT 0"
+	" CHECK (recent_uid BETWEEN 0 AND 4294967295);\n";
+
 /* ------------------------------------------------------------------------
  * 2. Prepared statements
  *
@@ -213,6 +226,8 @@ enum store_stmt {
 	SQL_FOLDER_FIND,
 	SQL_FOLDER_GET,
 	SQL_FOLDER_UIDNEXT,
+	SQL_FOLDER_RECENT_UID,
+	SQL_FOLDER_SET_RECENT_UID,
 	SQL_FOLDER_BUMP_UIDNEXT,
 	SQL_FOLDER_COUNT,
 	SQL_FOLDER_HAS,
@@ -290,6 +305,10 @@ static const char *const store_sql[SQL_NSTMTS] = {
 		"SELECT account_id, name, special_use, subscribed, uidvalidity, uidnext"
 		" FROM folders WHERE id = ?1",
 	[SQL_FOLDER_UIDNEXT] = "SELECT uidnext FROM folders WHERE id = ?1",
+	/* schema 3; max(): it only ever climbs, as UIDs do */
+	[SQL_FOLDER_RECENT_UID] = "SELECT recent_uid FROM folders WHERE id = ?1",
+	[SQL_FOLDER_SET_RECENT_UID] =
+		"UPDATE folders SET recent_uid = max(recent_uid, ?2) WHERE id = ?1",
 	[SQL_FOLDER_BUMP_UIDNEXT] = "UPDATE folders SET uidnext = uidnext + 1 WHERE id = ?1",
 	[SQL_FOLDER_COUNT] = "SELECT count(*) FROM messages WHERE folder_id = ?1",
 	/* instr(lower(..)) rather than LIKE: an address may hold '_' or '%',
@@ -712,8 +731,27 @@ static int schema_upgrade_1_to_2(struct store *st, int *version)
 	return 0;
 }
 
+/* Version 2 to 3: folders.recent_uid.  As above, all of it and the new
+ * user_version in one transaction. */
+static int schema_upgrade_2_to_3(struct store *st, int *version)
+{
+	if (store_begin(st) < 0)
+		return -1;
+	int rc = user_version(st, version);
+	if (rc == 0 && *version == 2) {
+		rc = exec_sql(st, store_upgrade_2_to_3_sql, "upgrade schema 2 to 3");
+		if (rc == 0)
+			rc = exec_sql(st, "PRAGMA user_version = 3", "upgrade schema 2 to 3");
+	}
+	if (tx_end(st, rc) < 0)
+		return -1;
+	if (*version == 2)
+		*version = 3;
+	return 0;
+}
+
 /* Create the schema in a new database, or check that an existing one is a
- * version we understand (upgrading version 1). */
+ * version we understand (upgrading versions 1 and 2, one step at a time). */
 static int schema_ensure(struct store *st)
 {
 	int version;
@@ -747,6 +785,8 @@ static int schema_ensure(struct store *st)
 		return -1;
 	}
 	if (version == 1 && schema_upgrade_1_to_2(st, &version) < 0)
+		return -1;
+	if (version == 2 && schema_upgrade_2_to_3(st, &version) < 0)
 		return -1;
 	if (version != STORE_SCHEMA_VERSION) {
 		set_error(st, "database schema version %d is not one this mailsim can read (%d)",
@@ -1620,6 +1660,44 @@ int store_folder_rename(struct store *st, int64_t folder_id, const char *new_nam
 done:
 	stmt_done(s);
 	return tx_end(st, rc);
+}
+
+int store_folder_recent_uid(struct store *st, int64_t folder_id, uint32_t *uid)
+{
+	if (!st)
+		return -1;
+	sqlite3_stmt *s = stmt_get(st, SQL_FOLDER_RECENT_UID);
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, folder_id);
+	int rc = -1;
+	switch (sqlite3_step(s)) {
+	case SQLITE_ROW:
+		if (uid)
+			*uid = (uint32_t)sqlite3_column_int64(s, 0);
+		rc = 0;
+		break;
+	case SQLITE_DONE:
+		rc = 1;
+		break;
+	default:
+		db_error(st, "read recent UID");
+		break;
+	}
+	stmt_done(s);
+	return rc;
+}
+
+int store_folder_set_recent_uid(struct store *st, int64_t folder_id, uint32_t uid)
+{
+	if (!st)
+		return -1;
+	sqlite3_stmt *s = stmt_get(st, SQL_FOLDER_SET_RECENT_UID);
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, folder_id);
+	sqlite3_bind_int64(s, 2, uid);
+	return change_run(st, s, "set recent UID");
 }
 
 int store_folder_subscribe(struct store *st, int64_t folder_id, bool on)

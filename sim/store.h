@@ -19,9 +19,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* 1: the first schema.  2: messages.keywords and device_folders (IMAP);
- * a version 1 database is upgraded in place when it is opened. */
-#define STORE_SCHEMA_VERSION 2
+/* 1: the first schema.  2: messages.keywords and device_folders (IMAP).
+ * 3: folders.recent_uid (IMAP \Recent survives a restart).  An older
+ * database is upgraded in place when it is opened. */
+#define STORE_SCHEMA_VERSION 3
 
 /* System flags (RFC 3501 2.3.2) as bits. */
 enum {
@@ -173,6 +174,11 @@ int store_folder_delete(struct store *st, int64_t folder_id);
  * of the new name already. */
 int store_folder_rename(struct store *st, int64_t folder_id, const char *new_name);
 int store_folder_subscribe(struct store *st, int64_t folder_id, bool on);
+/* Schema 3: the highest UID of the folder some IMAP session has been told is
+ * \Recent (RFC 3501 2.3.2), 0 if none; 1 = no such folder.  Setting it
+ * only ever raises it (a lower uid changes nothing, and is not an error). */
+int store_folder_recent_uid(struct store *st, int64_t folder_id, uint32_t *uid);
+int store_folder_set_recent_uid(struct store *st, int64_t folder_id, uint32_t uid);
 /* Replace a message's flags (STORE_FLAG_*) and, unless keywords is NULL,
  * its keywords (space-separated, at most 255 bytes).  Cheap enough to call
  * once per message of a 100,000-message STORE inside one transaction. */

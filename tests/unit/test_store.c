@@ -126,7 +126,7 @@ static void test_file_db(void)
 	st = NULL;
 	CHECK_INT(store_open(&st, dbpath, err, sizeof err), -1);
 	CHECK(st == NULL);
-	CHECK_STR(err, "database schema version 7 is newer than this mailsim (2)");
+	CHECK_STR(err, "database schema version 7 is newer than this mailsim (3)");
 
 	remove_tmpdir();
 }
@@ -916,7 +916,9 @@ static void test_schema_upgrade(void)
 	CHECK_INT(store_device_folder_set(st, 1, "INBOX", NULL, 1), 0);
 	store_close(st);
 
-	CHECK_INT(sql_int(dbpath, "PRAGMA user_version"), 2);
+	CHECK_INT(sql_int(dbpath, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
+	/* schema 3: nothing has been announced as \Recent yet */
+	CHECK_INT(sql_int(dbpath, "SELECT sum(recent_uid) FROM folders"), 0);
 	CHECK_STR(sql_text(dbpath, "SELECT keywords FROM mail_overview WHERE uid = 1", buf,
 			   sizeof buf), "$Label1");
 	CHECK_STR(sql_text(dbpath, "SELECT flags FROM mail_overview WHERE uid = 1", buf, sizeof buf),
@@ -930,7 +932,7 @@ static void test_schema_upgrade(void)
 	CHECK_INT(store_message_get(st, 1, 1, false, &m), 0);
 	CHECK_STR(m.keywords, "$Label1");
 	store_close(st);
-	CHECK_INT(sql_int(dbpath, "PRAGMA user_version"), 2);
+	CHECK_INT(sql_int(dbpath, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
 	char upgraded_cols[512];
 	sql_text(dbpath, columns_sql, upgraded_cols, sizeof upgraded_cols);
 	remove_tmpdir();
@@ -967,6 +969,45 @@ static void test_schema_upgrade(void)
 	CHECK_INT(sql_int(dbpath, "SELECT count(*) FROM pragma_table_info('messages')"
 				  " WHERE name = 'keywords'"), 0);
 	CHECK_INT(sql_int(dbpath, "SELECT count(*) FROM pragma_table_info('mail_overview')"), 8); /* v1's view */
+	remove_tmpdir();
+}
+
+/* Schema 3: which messages of a folder an IMAP session has already been
+ * told are \Recent (RFC 3501 2.3.2) is kept, so a restart of a --db store
+ * does not make them recent again. */
+static void test_folder_recent_uid(void)
+{
+	if (make_tmpdir() < 0) {
+		CHECK(!"mkdtemp failed");
+		return;
+	}
+	struct store *st = NULL;
+	char err[256];
+	CHECK_INT(store_open(&st, dbpath, err, sizeof err), 0);
+	int64_t inbox = 0;
+	add_alice(st, &inbox);
+	uint32_t uid = 99;
+	CHECK_INT(store_folder_recent_uid(st, inbox, &uid), 0);
+	CHECK_INT(uid, 0);
+	CHECK_INT(store_folder_set_recent_uid(st, inbox, 5), 0);
+	/* it only climbs: a lower value changes nothing */
+	CHECK_INT(store_folder_set_recent_uid(st, inbox, 3), 0);
+	CHECK_INT(store_folder_recent_uid(st, inbox, &uid), 0);
+	CHECK_INT(uid, 5);
+	/* no such folder */
+	CHECK_INT(store_folder_recent_uid(st, inbox + 100, &uid), 1);
+	CHECK_INT(store_folder_set_recent_uid(st, inbox + 100, 1), 1);
+	CHECK_INT(store_folder_recent_uid(NULL, inbox, &uid), -1);
+	store_close(st);
+
+	/* it survives closing and opening again */
+	st = NULL;
+	CHECK_INT(store_open(&st, dbpath, err, sizeof err), 0);
+	uid = 0;
+	CHECK_INT(store_folder_recent_uid(st, inbox, &uid), 0);
+	CHECK_INT(uid, 5);
+	store_close(st);
+	CHECK_INT(sql_int(dbpath, "SELECT recent_uid FROM folders WHERE name = 'INBOX'"), 5);
 	remove_tmpdir();
 }
 
@@ -1544,13 +1585,13 @@ static void test_open_readonly(void)
 	CHECK_INT(sqlite3_exec(db, "PRAGMA journal_mode = DELETE", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	CHECK_INT(store_open_readonly(&st, dbpath, err, sizeof err), -1);
-	CHECK_STR(err, "database schema version 7 is newer than this mailsim (2)");
+	CHECK_STR(err, "database schema version 7 is newer than this mailsim (3)");
 
 	/* version 2, but someone else's tables */
 	remove_tmpdir();
 	CHECK_INT(make_tmpdir(), 0);
 	CHECK_INT(sqlite3_open(dbpath, &db), SQLITE_OK);
-	CHECK_INT(sqlite3_exec(db, "CREATE TABLE accounts (x); PRAGMA user_version = 2", NULL, NULL,
+	CHECK_INT(sqlite3_exec(db, "CREATE TABLE accounts (x); PRAGMA user_version = 3", NULL, NULL,
 			       NULL), SQLITE_OK);
 	sqlite3_close(db);
 	CHECK_INT(store_open_readonly(&st, dbpath, err, sizeof err), -1);
@@ -1584,7 +1625,7 @@ static void test_open_readonly(void)
 	CHECK_INT(make_v1_db(NULL), 0);
 	CHECK_INT(store_open_readonly(&st, dbpath, err, sizeof err), 1);
 	CHECK(st == NULL);
-	CHECK_CONTAINS(err, "database schema version 1 is older than this mailsim (2)");
+	CHECK_CONTAINS(err, "database schema version 1 is older than this mailsim (3)");
 	CHECK_INT(sql_int(dbpath, "PRAGMA user_version"), 1);
 	remove_tmpdir();
 }
@@ -1621,6 +1662,7 @@ int main(void)
 	RUN(test_binary_content);
 	RUN(test_many_deliveries);
 	RUN(test_schema_upgrade);
+	RUN(test_folder_recent_uid);
 	RUN(test_folders_and_stats);
 	RUN(test_folder_delete);
 	RUN(test_folder_rename);

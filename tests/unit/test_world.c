@@ -4,6 +4,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "mime.h"
 #include "scenario.h"
@@ -47,7 +48,8 @@ static const char *WORLD =
 	"user bob@gmail.com password bob123\n"
 	"device alice-laptop owner alice@uea.edu.br\n";
 
-static void fx_run(struct fixture *f, const char *story)
+/* Run the story on the store in the file at path (NULL: in memory). */
+static void fx_run_on(struct fixture *f, const char *story, const char *path)
 {
 	memset(f, 0, sizeof *f);
 	struct buf text;
@@ -60,12 +62,17 @@ static void fx_run(struct fixture *f, const char *story)
 	if (!f->ok)
 		return;
 	char err[256];
-	CHECK_INT(store_open(&f->st, NULL, err, sizeof err), 0);
+	CHECK_INT(store_open(&f->st, path, err, sizeof err), 0);
 	CHECK_INT(world_init(&f->w, f->scn, f->st, err, sizeof err), 0);
 	buf_init(&f->cap.all);
 	trace_add_sink(&f->w.trace, capture_sink, &f->cap);
 	world_run(&f->w);
 	world_check(&f->w);
+}
+
+static void fx_run(struct fixture *f, const char *story)
+{
+	fx_run_on(f, story, NULL);
 }
 
 static void fx_free(struct fixture *f)
@@ -601,6 +608,78 @@ static void test_recent_belongs_to_one_session(void)
 	fx_free(&f);
 }
 
+/* EXAMINE opens the folder read-only: it shows \Recent but takes it from
+ * nobody, so the session that selects the folder next still sees the new
+ * mail as \Recent (RFC 3501 2.3.2, 6.3.2), also after EXAMINE then CLOSE. */
+static void test_examine_leaves_recent(void)
+{
+	struct fixture f;
+	struct buf story;
+	buf_init(&story);
+	buf_printf(&story, "%s%s", IMAP_STORY,
+		   "session bob-laptop mx.gmail.com imap\n"
+		   "  > e1 LOGIN bob@gmail.com bob123\n"
+		   "  > e2 EXAMINE INBOX\n"
+		   "  > e3 CLOSE\n"
+		   "  > e4 EXAMINE INBOX\n"
+		   "  > e5 LOGOUT\n"
+		   "end\n"
+		   "wait idle\n"
+		   "imap bob-phone sync\n");
+	fx_run(&f, story.p);
+	buf_free(&story);
+	if (!f.ok)
+		return;
+	const char *examined = strstr(f.cap.all.p, "mx.gmail.com>bob-laptop * 2 RECENT");
+	CHECK(examined != NULL);
+	/* the second EXAMINE sees them \Recent still */
+	CHECK(examined && strstr(examined + 1, "mx.gmail.com>bob-laptop * 2 RECENT") != NULL);
+	CHECK_CONTAINS(f.cap.all.p, "mx.gmail.com>bob-phone * 2 RECENT");
+	fx_free(&f);
+}
+
+/* A store kept in a file remembers which messages a session has been told
+ * are \Recent: a restart does not make them recent again. */
+static void test_recent_not_reborn_on_restart(void)
+{
+	char dir[] = "/tmp/mailsim-world-XXXXXX";
+	if (!mkdtemp(dir)) {
+		CHECK(!"mkdtemp failed");
+		return;
+	}
+	char path[64];
+	snprintf(path, sizeof path, "%s/mail.db", dir);
+	struct fixture f;
+	struct buf story;
+	buf_init(&story);
+	buf_printf(&story, "%s%s", IMAP_STORY, "imap bob-phone sync\n");
+	fx_run_on(&f, story.p, path);
+	if (f.ok)
+		CHECK_CONTAINS(f.cap.all.p, "mx.gmail.com>bob-phone * 2 RECENT");
+	fx_free(&f);
+	/* the second run: the same mailboxes, nothing new */
+	fx_run_on(&f, "device bob-laptop owner bob@gmail.com\n"
+		      "session bob-laptop mx.gmail.com imap\n"
+		      "  > r1 LOGIN bob@gmail.com bob123\n"
+		      "  > r2 STATUS INBOX (MESSAGES RECENT)\n"
+		      "  > r3 SELECT INBOX\n"
+		      "  > r4 LOGOUT\n"
+		      "end\n", path);
+	if (f.ok) {
+		CHECK_CONTAINS(f.cap.all.p, "* STATUS \"INBOX\" (MESSAGES 2 RECENT 0)");
+		CHECK_CONTAINS(f.cap.all.p, "mx.gmail.com>bob-laptop * 0 RECENT");
+	}
+	fx_free(&f);
+	buf_free(&story);
+	static const char *const suffixes[] = {"", "-wal", "-shm", "-journal"};
+	for (size_t i = 0; i < sizeof suffixes / sizeof *suffixes; i++) {
+		char p[96];
+		snprintf(p, sizeof p, "%s%s", path, suffixes[i]);
+		unlink(p);
+	}
+	rmdir(dir);
+}
+
 static void test_mail_records_follow_the_store(void)
 {
 	struct fixture f;
@@ -679,5 +758,7 @@ int main(void)
 	RUN(test_idle_survives_an_hour);
 	RUN(test_store_on_vanished_message);
 	RUN(test_recent_belongs_to_one_session);
+	RUN(test_examine_leaves_recent);
+	RUN(test_recent_not_reborn_on_restart);
 	return TEST_END();
 }
