@@ -72,7 +72,13 @@ struct imap_server_ops {
 	enum imap_result (*create)(void *ctx, const char *name);
 	enum imap_result (*remove)(void *ctx, const char *name);          /* DELETE */
 	enum imap_result (*rename)(void *ctx, const char *from, const char *to);
+	/* SUBSCRIBE (on) and UNSUBSCRIBE.  A subscription outlives its folder
+	 * (RFC 3501 6.3.6), so UNSUBSCRIBE must work for such a name too. */
 	enum imap_result (*subscribe)(void *ctx, const char *name, bool on);
+	/* The subscribed names that no folder has (any more): DELETE keeps the
+	 * subscription, and LSUB lists it as \Noselect.  *names and each name
+	 * malloc'd, freed by the engine.  May be NULL: there are none. */
+	enum imap_result (*orphan_subscriptions)(void *ctx, char ***names, size_t *n);
 	/* The folder now: its info and its messages in UID order (malloc'd,
 	 * freed by the engine).  Called at SELECT/EXAMINE and whenever the
 	 * engine resynchronises. */

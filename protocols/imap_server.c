@@ -1149,6 +1149,55 @@ static void imap_server_proceed_create(struct imap_server *s, const struct imap_
 	imap_server_ok(s, out, NULL, "CREATE completed");
 }
 
+/* One name LIST or LSUB may show: a folder, or (LSUB) a subscribed name
+ * that no folder has. */
+struct imap_server_list_entry {
+	const char *name;
+	const struct imap_folder *folder; /* NULL: not a folder */
+};
+
+/* The order LIST shows names in: INBOX first, then by octets (as the
+ * store lists folders). */
+static int imap_server_list_entry_cmp(const void *a, const void *b)
+{
+	const struct imap_server_list_entry *x = a, *y = b;
+	bool xi = strcmp(x->name, "INBOX") == 0, yi = strcmp(y->name, "INBOX") == 0;
+	if (xi != yi)
+		return xi ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+static bool imap_server_list_has(const struct imap_server_list_entry *set, size_t n,
+				 const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(set[i].name, name) == 0)
+			return true;
+	return false;
+}
+
+/* Does some folder stand below name ("Work/2024" below "Work")? */
+static bool imap_server_has_inferiors(const struct imap_folder *folders, size_t n,
+				      const char *name)
+{
+	size_t len = strlen(name);
+	for (size_t i = 0; folders && i < n; i++)
+		if (strncmp(folders[i].name, name, len) == 0 && folders[i].name[len] == '/')
+			return true;
+	return false;
+}
+
+/* Is name above some folder, without being one (a \Noselect name)? */
+static bool imap_server_is_parent(struct imap_server *s, const char *name)
+{
+	struct imap_folder *folders = NULL;
+	size_t n = 0;
+	bool parent = s->ops.folders && s->ops.folders(s->ctx, &folders, &n) == IMAP_OK &&
+		      imap_server_has_inferiors(folders, n, name);
+	free(folders);
+	return parent;
+}
+
 static void imap_server_proceed_delete(struct imap_server *s, const struct imap_cmd *c,
 				       struct wire *out)
 {
@@ -1163,6 +1212,13 @@ static void imap_server_proceed_delete(struct imap_server *s, const struct imap_
 		return;
 	}
 	enum imap_result r = s->ops.remove ? s->ops.remove(s->ctx, name) : IMAP_FAILED;
+	if (r == IMAP_NO_SUCH && imap_server_is_parent(s, name)) {
+		/* RFC 3501 6.3.4: a \Noselect name with inferiors cannot go */
+		imap_server_no(s, out, "[CANNOT]: this name only holds other folders (\\Noselect); "
+			       "delete those first (RFC 3501 6.3.4)",
+			       "[CANNOT] Name has inferior hierarchical names");
+		return;
+	}
 	if (r != IMAP_OK) {
 		imap_server_no_result(s, out, r);
 		return;
@@ -1342,26 +1398,86 @@ static void imap_server_list(struct imap_server *s, const struct imap_cmd *c, bo
 		imap_server_no_result(s, out, r);
 		return;
 	}
-	struct buf b;
-	buf_init(&b);
+	/* The names to list: every folder (LIST), or every subscribed name,
+	 * folder or not (LSUB, RFC 3501 6.3.6), in the order LIST shows them. */
+	char **orphans = NULL;
+	size_t norphans = 0;
+	if (lsub && s->ops.orphan_subscriptions &&
+	    s->ops.orphan_subscriptions(s->ctx, &orphans, &norphans) != IMAP_OK)
+		norphans = 0;
+	struct imap_server_list_entry *set = xcalloc(n + norphans + 1, sizeof *set);
+	size_t nset = 0;
 	for (size_t i = 0; folders && i < n; i++) {
 		const struct imap_folder *f = &folders[i];
-		if ((o.subscribed_only && !f->subscribed) || (o.special_only && !f->special_use[0]) ||
-		    !imap_server_match_folder(full.p, f->name))
+		if ((!o.subscribed_only || f->subscribed) && (!o.special_only || f->special_use[0]))
+			set[nset++] = (struct imap_server_list_entry){f->name, f};
+	}
+	for (size_t i = 0; orphans && i < norphans; i++)
+		set[nset++] = (struct imap_server_list_entry){orphans[i], NULL};
+	qsort(set, nset, sizeof *set, imap_server_list_entry_cmp);
+
+	/* Names above listed ones that are not listed themselves are named
+	 * \Noselect where the pattern stops at them (the "%" of LIST "" %): a
+	 * deleted folder's inferiors keep their parent in the hierarchy (RFC
+	 * 3501 6.3.4), and LSUB shows the parents of subscribed names (6.3.9).
+	 * Only for plain LIST and LSUB; the RFC 5258 selections have rules of
+	 * their own. */
+	bool parents = lsub || (!o.subscribed_only && !o.special_only);
+	struct buf b, shown;
+	buf_init(&b);
+	buf_init(&shown);
+	buf_addc(&shown, '\n'); /* "\nWork\nA/B\n": the parents named so far */
+	for (size_t i = 0; i < nset; i++) {
+		const char *name = set[i].name;
+		const struct imap_folder *f = set[i].folder;
+		if (imap_server_match_folder(full.p, name)) {
+			bool children = f ? f->has_children
+					  : imap_server_has_inferiors(folders, n, name);
+			buf_clear(&b);
+			buf_printf(&b, "* %s (%s%s", c->name, f ? "" : "\\Noselect ",
+				   children ? "\\HasChildren" : "\\HasNoChildren");
+			if (f && f->special_use[0])
+				buf_printf(&b, " %s", f->special_use);
+			if (f && o.return_subscribed && f->subscribed && !lsub)
+				buf_adds(&b, " \\Subscribed");
+			buf_adds(&b, ") \"/\" ");
+			imap_server_add_mailbox(&b, name);
+			imap_server_send(out, f && f->special_use[0] ? imap_server_note_special_use
+								     : NULL, &b);
 			continue;
-		buf_clear(&b);
-		buf_printf(&b, "* %s (%s", c->name,
-			   f->has_children ? "\\HasChildren" : "\\HasNoChildren");
-		if (f->special_use[0])
-			buf_printf(&b, " %s", f->special_use);
-		if (o.return_subscribed && f->subscribed && !lsub)
-			buf_adds(&b, " \\Subscribed");
-		buf_adds(&b, ") \"/\" ");
-		imap_server_add_mailbox(&b, f->name);
-		imap_server_send(out, f->special_use[0] ? imap_server_note_special_use : NULL, &b);
+		}
+		for (const char *slash = strchr(name, '/'); parents && slash;
+		     slash = strchr(slash + 1, '/')) {
+			size_t len = (size_t)(slash - name);
+			char parent[IMAP_SERVER_MAILBOX_MAX_OCTETS + 1];
+			if (len == 0 || len > IMAP_SERVER_MAILBOX_MAX_OCTETS)
+				continue;
+			memcpy(parent, name, len);
+			parent[len] = '\0';
+			if (imap_server_list_has(set, nset, parent) ||
+			    !imap_server_match_folder(full.p, parent))
+				continue;
+			char needle[IMAP_SERVER_MAILBOX_MAX_OCTETS + 3];
+			snprintf(needle, sizeof needle, "\n%s\n", parent);
+			if (strstr(shown.p, needle))
+				continue; /* named already, for an earlier inferior */
+			buf_adds(&shown, parent);
+			buf_addc(&shown, '\n');
+			buf_clear(&b);
+			buf_printf(&b, "* %s (\\Noselect \\HasChildren) \"/\" ", c->name);
+			imap_server_add_mailbox(&b, parent);
+			imap_server_send(out, "\\Noselect: a name in the hierarchy, above other "
+					 "folders, that holds no messages itself and cannot be "
+					 "selected", &b);
+		}
 	}
 	buf_free(&b);
+	buf_free(&shown);
 	buf_free(&full);
+	free(set);
+	for (size_t i = 0; orphans && i < norphans; i++)
+		free(orphans[i]);
+	free(orphans);
 	free(folders);
 	imap_server_ok(s, out, NULL, "%s completed", c->name);
 }

@@ -74,6 +74,8 @@ struct fake {
 	struct fake_folder folders[FAKE_FOLDERS_MAX];
 	size_t nfolders;
 	uint64_t version;          /* moves on every change of any folder */
+	char orphans[8][256];      /* subscribed names with no folder (RFC 3501 6.3.6) */
+	size_t norphans;
 	int ncontent, nset_flags, nsnapshot, nexpunge, ncopy, nappend;
 	size_t last_set_flags_n;   /* pairs in the last set_flags call */
 	char log[1024];            /* "expunge INBOX 2,3,5|copy INBOX->Trash 1" */
@@ -233,6 +235,20 @@ static enum imap_result fake_folders(void *ctx, struct imap_folder **out, size_t
 	return IMAP_OK;
 }
 
+/* Drop name from the subscribed names with no folder; false if absent. */
+static bool fake_orphan_drop(struct fake *f, const char *name)
+{
+	for (size_t i = 0; i < f->norphans; i++) {
+		if (strcmp(f->orphans[i], name) == 0) {
+			memmove(f->orphans + i, f->orphans + i + 1,
+				(f->norphans - i - 1) * sizeof f->orphans[0]);
+			f->norphans--;
+			return true;
+		}
+	}
+	return false;
+}
+
 static enum imap_result fake_create(void *ctx, const char *name)
 {
 	struct fake *f = ctx;
@@ -240,6 +256,7 @@ static enum imap_result fake_create(void *ctx, const char *name)
 		return IMAP_EXISTS;
 	if (f->nfolders == FAKE_FOLDERS_MAX)
 		return IMAP_FAILED;
+	fake_orphan_drop(f, name);
 	fake_add_folder(f, name, "", 2000 + (uint32_t)f->nfolders);
 	fake_log(f, "create %s", name);
 	return IMAP_OK;
@@ -251,6 +268,9 @@ static enum imap_result fake_remove_folder(void *ctx, const char *name)
 	struct fake_folder *d = fake_folder(f, name);
 	if (!d)
 		return IMAP_NO_SUCH;
+	/* the subscription outlives the folder */
+	if (d->subscribed && f->norphans < sizeof f->orphans / sizeof f->orphans[0])
+		snprintf(f->orphans[f->norphans++], sizeof f->orphans[0], "%s", name);
 	for (size_t k = 0; k < d->n; k++)
 		free(d->msgs[k].content);
 	free(d->msgs);
@@ -281,8 +301,18 @@ static enum imap_result fake_subscribe(void *ctx, const char *name, bool on)
 	struct fake *f = ctx;
 	struct fake_folder *d = fake_folder(f, name);
 	if (!d)
-		return IMAP_NO_SUCH;
+		return !on && fake_orphan_drop(f, name) ? IMAP_OK : IMAP_NO_SUCH;
 	d->subscribed = on;
+	return IMAP_OK;
+}
+
+static enum imap_result fake_orphan_subscriptions(void *ctx, char ***names, size_t *n)
+{
+	struct fake *f = ctx;
+	*names = xcalloc(f->norphans ? f->norphans : 1, sizeof **names);
+	for (size_t i = 0; i < f->norphans; i++)
+		(*names)[i] = xstrdup(f->orphans[i]);
+	*n = f->norphans;
 	return IMAP_OK;
 }
 
@@ -420,6 +450,7 @@ static const struct imap_server_ops fake_ops = {
 	.remove = fake_remove_folder,
 	.rename = fake_rename,
 	.subscribe = fake_subscribe,
+	.orphan_subscriptions = fake_orphan_subscriptions,
 	.snapshot = fake_snapshot,
 	.version = fake_version,
 	.content = fake_content,
@@ -710,6 +741,71 @@ static void test_list_lsub(void)
 		  "b3 BAD Syntax: LIST reference mailbox-pattern\r\n");
 	CHECK_STR(say(&t, "a13 LIST \"\"\r\n"),
 		  "a13 BAD Syntax: LIST reference mailbox-pattern\r\n");
+	session_close(&t);
+	fake_free(&f);
+}
+
+/*
+ * The hierarchy (RFC 3501 6.3.4, 6.3.6, 6.3.8, 6.3.9): a deleted folder
+ * with inferiors stays as a \Noselect name that "%" stops at; a
+ * subscription outlives its folder and can still be removed; LSUB's "%"
+ * shows the \Noselect parents of subscribed names.
+ */
+static void test_hierarchy_noselect(void)
+{
+	struct fake f;
+	fake_init(&f);
+	struct session t;
+	session_ready(&t, &f, false);
+	CHECK_STR(say(&t, "a1 DELETE Work\r\n"), "a1 OK DELETE completed\r\n");
+	CHECK_STR(say(&t, "a2 LIST \"\" %\r\n"),
+		  "* LIST (\\HasNoChildren) \"/\" \"INBOX\"\r\n"
+		  "* LIST (\\HasNoChildren \\Sent) \"/\" \"Sent\"\r\n"
+		  "* LIST (\\HasNoChildren \\Trash) \"/\" \"Trash\"\r\n"
+		  "* LIST (\\Noselect \\HasChildren) \"/\" \"Work\"\r\n"
+		  "a2 OK LIST completed\r\n");
+	/* "*" reaches the inferior itself, so the name above is not needed */
+	CHECK_STR(say(&t, "a3 LIST \"\" W*\r\n"),
+		  "* LIST (\\HasNoChildren) \"/\" \"Work/2024\"\r\n"
+		  "a3 OK LIST completed\r\n");
+	CHECK_STR(say(&t, "a4 LIST \"\" Work\r\n"),
+		  "* LIST (\\Noselect \\HasChildren) \"/\" \"Work\"\r\n"
+		  "a4 OK LIST completed\r\n");
+	CHECK_STR(say(&t, "a5 SELECT Work\r\n"), "a5 NO [NONEXISTENT] Mailbox doesn't exist\r\n");
+	/* a \Noselect name with inferiors cannot be deleted (6.3.4) */
+	CHECK_STR(say(&t, "a6 DELETE Work\r\n"),
+		  "a6 NO [CANNOT] Name has inferior hierarchical names\r\n");
+	/* Work was subscribed: DELETE did not unsubscribe it (6.3.6) */
+	CHECK_STR(say(&t, "a7 LSUB \"\" *\r\n"),
+		  "* LSUB (\\HasNoChildren) \"/\" \"INBOX\"\r\n"
+		  "* LSUB (\\HasNoChildren \\Sent) \"/\" \"Sent\"\r\n"
+		  "* LSUB (\\HasNoChildren \\Trash) \"/\" \"Trash\"\r\n"
+		  "* LSUB (\\Noselect \\HasChildren) \"/\" \"Work\"\r\n"
+		  "a7 OK LSUB completed\r\n");
+	/* UNSUBSCRIBE of a name that is no folder works, once */
+	CHECK_STR(say(&t, "a8 UNSUBSCRIBE Work\r\n"), "a8 OK UNSUBSCRIBE completed\r\n");
+	CHECK_STR(say(&t, "a9 UNSUBSCRIBE Work\r\n"),
+		  "a9 NO [NONEXISTENT] Mailbox doesn't exist\r\n");
+	CHECK_STR(say(&t, "b1 LSUB \"\" W*\r\n"), "b1 OK LSUB completed\r\n");
+	/* LSUB "%" stops at the parent of a subscribed name: \Noselect (6.3.9) */
+	CHECK_STR(say(&t, "b2 SUBSCRIBE Work/2024\r\n"), "b2 OK SUBSCRIBE completed\r\n");
+	CHECK_STR(say(&t, "b3 LSUB \"\" W%\r\n"),
+		  "* LSUB (\\Noselect \\HasChildren) \"/\" \"Work\"\r\n"
+		  "b3 OK LSUB completed\r\n");
+	CHECK_STR(say(&t, "b4 LSUB \"\" W*\r\n"),
+		  "* LSUB (\\HasNoChildren) \"/\" \"Work/2024\"\r\n"
+		  "b4 OK LSUB completed\r\n");
+	/* a folder that exists but is not subscribed is \Noselect to LSUB too */
+	say(&t, "b5 CREATE Work\r\n");
+	say(&t, "b6 UNSUBSCRIBE Work\r\n");
+	CHECK_STR(say(&t, "b7 LSUB \"\" W%\r\n"),
+		  "* LSUB (\\Noselect \\HasChildren) \"/\" \"Work\"\r\n"
+		  "b7 OK LSUB completed\r\n");
+	CHECK_STR(say(&t, "b8 LIST \"\" W%\r\n"),
+		  "* LIST (\\HasChildren) \"/\" \"Work\"\r\n"
+		  "b8 OK LIST completed\r\n");
+	/* a \Noselect name without inferiors is no name at all */
+	CHECK_STR(say(&t, "c1 LIST \"\" Nowhere\r\n"), "c1 OK LIST completed\r\n");
 	session_close(&t);
 	fake_free(&f);
 }
@@ -1594,6 +1690,7 @@ int main(void)
 	RUN(test_authenticate);
 	RUN(test_select_examine);
 	RUN(test_list_lsub);
+	RUN(test_hierarchy_noselect);
 	RUN(test_status);
 	RUN(test_create_delete_rename);
 	RUN(test_append);
