@@ -1412,8 +1412,10 @@ static void imap_server_list(struct imap_server *s, const struct imap_cmd *c, bo
 		if ((!o.subscribed_only || f->subscribed) && (!o.special_only || f->special_use[0]))
 			set[nset++] = (struct imap_server_list_entry){f->name, f};
 	}
+	size_t nfolders = nset;
 	for (size_t i = 0; orphans && i < norphans; i++)
-		set[nset++] = (struct imap_server_list_entry){orphans[i], NULL};
+		if (!imap_server_list_has(set, nfolders, orphans[i]))
+			set[nset++] = (struct imap_server_list_entry){orphans[i], NULL};
 	qsort(set, nset, sizeof *set, imap_server_list_entry_cmp);
 
 	/* Names above listed ones that are not listed themselves are named

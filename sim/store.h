@@ -179,6 +179,13 @@ int store_folder_subscribe(struct store *st, int64_t folder_id, bool on);
  * only ever raises it (a lower uid changes nothing, and is not an error). */
 int store_folder_recent_uid(struct store *st, int64_t folder_id, uint32_t *uid);
 int store_folder_set_recent_uid(struct store *st, int64_t folder_id, uint32_t uid);
+/* Schema 3: subscribed names that are no folder (any more).  RFC 3501
+ * 6.3.6: deleting a folder must not unsubscribe its name, so the IMAP
+ * service keeps the name here.  Set on: 0 (also if it was there); off: 0
+ * done, 1 it was not there. */
+int store_orphan_subscription_set(struct store *st, int64_t account, const char *name, bool on);
+/* Those names of an account, in byte order (free with store_strings_free()). */
+int store_orphan_subscriptions(struct store *st, int64_t account, char ***out, size_t *n);
 /* Replace a message's flags (STORE_FLAG_*) and, unless keywords is NULL,
  * its keywords (space-separated, at most 255 bytes).  Cheap enough to call
  * once per message of a 100,000-message STORE inside one transaction. */

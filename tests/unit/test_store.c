@@ -919,6 +919,7 @@ static void test_schema_upgrade(void)
 	CHECK_INT(sql_int(dbpath, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
 	/* schema 3: nothing has been announced as \Recent yet */
 	CHECK_INT(sql_int(dbpath, "SELECT sum(recent_uid) FROM folders"), 0);
+	CHECK_INT(sql_int(dbpath, "SELECT count(*) FROM orphan_subscriptions"), 0);
 	CHECK_STR(sql_text(dbpath, "SELECT keywords FROM mail_overview WHERE uid = 1", buf,
 			   sizeof buf), "$Label1");
 	CHECK_STR(sql_text(dbpath, "SELECT flags FROM mail_overview WHERE uid = 1", buf, sizeof buf),
@@ -1009,6 +1010,42 @@ static void test_folder_recent_uid(void)
 	store_close(st);
 	CHECK_INT(sql_int(dbpath, "SELECT recent_uid FROM folders WHERE name = 'INBOX'"), 5);
 	remove_tmpdir();
+}
+
+/* Schema 3: a subscription outlives its folder (RFC 3501 6.3.6); the
+ * subscribed names that are no folder are kept apart. */
+static void test_orphan_subscriptions(void)
+{
+	struct store *st = open_mem();
+	int64_t inbox = 0;
+	int64_t acct = add_alice(st, &inbox);
+	char **names = NULL;
+	size_t n = 9;
+	CHECK_INT(store_orphan_subscriptions(st, acct, &names, &n), 0);
+	CHECK_INT(n, 0);
+	CHECK_INT(store_orphan_subscription_set(st, acct, "Work", true), 0);
+	CHECK_INT(store_orphan_subscription_set(st, acct, "Work", true), 0); /* once */
+	CHECK_INT(store_orphan_subscription_set(st, acct, "Archive", true), 0);
+	CHECK_INT(store_orphan_subscriptions(st, acct, &names, &n), 0);
+	CHECK_INT(n, 2);
+	if (n == 2) {
+		CHECK_STR(names[0], "Archive");
+		CHECK_STR(names[1], "Work");
+	}
+	store_strings_free(names, n);
+	CHECK_INT(store_orphan_subscription_set(st, acct, "Work", false), 0);
+	CHECK_INT(store_orphan_subscription_set(st, acct, "Work", false), 1); /* not there */
+	CHECK_INT(store_orphan_subscription_set(st, acct, "", true), -1);
+	CHECK_INT(store_orphan_subscriptions(st, acct, &names, &n), 0);
+	CHECK_INT(n, 1);
+	store_strings_free(names, n);
+	/* another account's are its own */
+	int64_t bob = 0;
+	CHECK_INT(store_account_add(st, "bob@example.net", "pw", "", "mx.example.net", &bob), 0);
+	CHECK_INT(store_orphan_subscriptions(st, bob, &names, &n), 0);
+	CHECK_INT(n, 0);
+	store_strings_free(names, n);
+	store_close(st);
 }
 
 static void test_folders_and_stats(void)
@@ -1663,6 +1700,7 @@ int main(void)
 	RUN(test_many_deliveries);
 	RUN(test_schema_upgrade);
 	RUN(test_folder_recent_uid);
+	RUN(test_orphan_subscriptions);
 	RUN(test_folders_and_stats);
 	RUN(test_folder_delete);
 	RUN(test_folder_rename);

@@ -680,6 +680,46 @@ static void test_recent_not_reborn_on_restart(void)
 	rmdir(dir);
 }
 
+/* The IMAP service to the letter of RFC 3501 on folders: DELETE keeps the
+ * inferiors and the subscription, the name stays in the hierarchy as
+ * \Noselect, INBOX matches in any case, CREATE "" is NO, and AUTHENTICATE
+ * names itself. */
+static void test_imap_hierarchy_and_subscriptions(void)
+{
+	struct fixture f;
+	fx_run(&f, "device bob-laptop owner bob@gmail.com\n"
+		   "session bob-laptop mx.gmail.com imap\n"
+		   "  > h1 AUTHENTICATE PLAIN AGJvYkBnbWFpbC5jb20AYm9iMTIz\n"
+		   "  > h2 CREATE Work/2024\n"
+		   "  > h3 DELETE Work\n"
+		   "  > h4 LIST \"\" %\n"
+		   "  > h5 LSUB \"\" *\n"
+		   "  > h6 DELETE Work\n"
+		   "  > h7 UNSUBSCRIBE Work\n"
+		   "  > h8 UNSUBSCRIBE Work/2024\n"
+		   "  > h9 LSUB \"\" W*\n"
+		   "  > i1 LIST \"\" \"In%\"\n"
+		   "  > i2 CREATE \"\"\n"
+		   "  > i3 LOGOUT\n"
+		   "end\n");
+	if (!f.ok)
+		return;
+	const char *a = f.cap.all.p;
+	CHECK_CONTAINS(a, "mx.gmail.com>bob-laptop h1 OK AUTHENTICATE completed");
+	CHECK_CONTAINS(a, "mx.gmail.com>bob-laptop h3 OK DELETE completed");
+	CHECK_CONTAINS(a, "mx.gmail.com>bob-laptop * LIST (\\Noselect \\HasChildren) \"/\" \"Work\"");
+	CHECK_CONTAINS(a, "mx.gmail.com>bob-laptop * LSUB (\\Noselect \\HasChildren) \"/\" \"Work\"");
+	CHECK_CONTAINS(a, "mx.gmail.com>bob-laptop * LSUB (\\HasNoChildren) \"/\" \"Work/2024\"");
+	CHECK_CONTAINS(a, "mx.gmail.com>bob-laptop h6 NO [CANNOT]");
+	CHECK_CONTAINS(a, "mx.gmail.com>bob-laptop h7 OK UNSUBSCRIBE completed");
+	CHECK_CONTAINS(a, "mx.gmail.com>bob-laptop h8 OK UNSUBSCRIBE completed");
+	const char *h9 = strstr(a, "bob-laptop>mx.gmail.com h9 LSUB");
+	CHECK(h9 && strstr(h9, "* LSUB") == NULL);
+	CHECK_CONTAINS(a, "mx.gmail.com>bob-laptop * LIST (\\HasNoChildren) \"/\" \"INBOX\"");
+	CHECK_CONTAINS(a, "mx.gmail.com>bob-laptop i2 NO [CANNOT] Invalid mailbox name");
+	fx_free(&f);
+}
+
 static void test_mail_records_follow_the_store(void)
 {
 	struct fixture f;
@@ -760,5 +800,6 @@ int main(void)
 	RUN(test_recent_belongs_to_one_session);
 	RUN(test_examine_leaves_recent);
 	RUN(test_recent_not_reborn_on_restart);
+	RUN(test_imap_hierarchy_and_subscriptions);
 	return TEST_END();
 }
