@@ -106,6 +106,8 @@ struct imap_server {
 	uint64_t version;               /* ops->version when the view was last compared */
 	bool stale;                     /* the view holds messages the store no longer has
 					 * (a deferred EXPUNGE): compare again next time */
+	uint32_t *gone;                 /* their UIDs, ascending (valid while stale) */
+	size_t ngone, capgone;
 	size_t nrecent;                 /* the last RECENT count the client was told */
 	struct buf keywords;            /* the keywords FLAGS has named, space-separated */
 	size_t nkeywords;               /* how many (at most IMAP_SERVER_FLAGS_KEYWORDS_MAX) */
@@ -121,6 +123,9 @@ static void imap_server_drop_view(struct imap_server *s)
 	s->nview = s->capview = 0;
 	s->read_only = false;
 	s->stale = false;
+	free(s->gone);
+	s->gone = NULL;
+	s->ngone = s->capgone = 0;
 	s->nrecent = 0;
 	buf_clear(&s->keywords);
 	s->nkeywords = 0;
@@ -739,6 +744,7 @@ static void imap_server_resync(struct imap_server *s, struct wire *out, bool pus
 		nsnap = 0;
 	s->version = v;
 	s->stale = false;
+	s->ngone = 0;
 	uint32_t uidvalidity = s->info.uidvalidity;
 	s->info = info;
 	s->info.uidvalidity = uidvalidity; /* fixed for the session (RFC 3501 2.3.1.1) */
@@ -768,6 +774,11 @@ static void imap_server_resync(struct imap_server *s, struct wire *out, bool pus
 				continue;
 			}
 			s->stale = true;
+			if (s->ngone == s->capgone) {
+				s->capgone = s->capgone ? 2 * s->capgone : 8;
+				s->gone = xrealloc(s->gone, s->capgone * sizeof *s->gone);
+			}
+			s->gone[s->ngone++] = m->uid;
 		} else if (snap[j].flags != m->flags ||
 			   strcmp(snap[j].keywords, m->keywords) != 0) {
 			m->flags = snap[j].flags;
@@ -827,6 +838,32 @@ static void imap_server_catch_up(struct imap_server *s, const struct imap_cmd *c
 		s->expunge_ok = false;
 	imap_server_resync(s, out, false);
 	s->expunge_ok = expunge_ok;
+}
+
+/* Is the view's message with this UID gone from the store, its EXPUNGE
+ * not yet told (binary search in s->gone)? */
+static bool imap_server_is_gone(const struct imap_server *s, uint32_t uid)
+{
+	size_t lo = 0, hi = s->stale ? s->ngone : 0;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (s->gone[mid] == uid)
+			return true;
+		if (s->gone[mid] < uid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
+/* The NO for a command that names messages another session expunged, whose
+ * EXPUNGE this one has not been told yet (RFC 2180 4.1, RFC 5530). */
+static void imap_server_no_expunged(struct imap_server *s, struct wire *out)
+{
+	imap_server_no(s, out, "[EXPUNGEISSUED]: another session expunged some of these "
+		       "messages; the EXPUNGE is told when it may be (RFC 2180 4.1, RFC 5530)",
+		       "[EXPUNGEISSUED] Some of the requested messages no longer exist");
 }
 
 void imap_server_poke(struct imap_server *s, struct wire *out)
@@ -2491,9 +2528,7 @@ static void imap_server_proceed_fetch(struct imap_server *s, const struct imap_c
 	free(set.spans);
 	imap_server_fetch_free(&f);
 	if (missing)
-		imap_server_no(s, out, "another session expunged some of these messages; the "
-			       "EXPUNGE is told when it may be (RFC 2180 4.1)",
-			       "Some of the requested messages no longer exist");
+		imap_server_no_expunged(s, out);
 	else
 		imap_server_ok(s, out, NULL, "FETCH completed");
 }
@@ -2671,6 +2706,16 @@ static void imap_server_copy(struct imap_server *s, const struct imap_cmd *c, bo
 		imap_server_no(s, out, "[READ-ONLY]: MOVE removes messages, and the folder was "
 			       "opened with EXAMINE", "[READ-ONLY] Mailbox is read-only");
 		return;
+	}
+	/* A sequence number may still name a message another session expunged
+	 * (its EXPUNGE waits for this command's end): copy none of them, say
+	 * why (RFC 2180 4.4.1 lets a server refuse the whole COPY). */
+	IMAP_SERVER_FOR_EACH(&set, i) {
+		if (imap_server_is_gone(s, s->view[i].uid)) {
+			free(set.spans);
+			imap_server_no_expunged(s, out);
+			return;
+		}
 	}
 	uint32_t *uids = xcalloc(set.count ? set.count : 1, sizeof *uids);
 	uint32_t *new_uids = xcalloc(set.count ? set.count : 1, sizeof *new_uids);

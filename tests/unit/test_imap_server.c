@@ -1264,6 +1264,23 @@ static void test_uid_commands_after_other_expunge(void)
 		  "* 1 EXPUNGE\r\n"
 		  "a1 OK [COPYUID 1002 2 1] COPY completed\r\n");
 	uid_race_done(&f, &a, &b);
+
+	/* a sequence number whose message is gone: nothing is moved, and the
+	 * NO says why (RFC 5530 EXPUNGEISSUED, RFC 2180 4.4.1) - not
+	 * [TRYCREATE], which would send the client to CREATE the target */
+	uid_race_setup(&f, &a, &b, "1");
+	CHECK_STR(say(&a, "a1 MOVE 1:2 Trash\r\n"),
+		  "* 2 FETCH (FLAGS (\\Flagged \\Deleted))\r\n"
+		  "* 3 FETCH (FLAGS (\\Deleted \\Recent $Label1))\r\n"
+		  "* 4 FETCH (FLAGS (\\Deleted))\r\n"
+		  "* 5 FETCH (FLAGS (\\Deleted))\r\n"
+		  "* 1 EXPUNGE\r\n"
+		  "a1 NO [EXPUNGEISSUED] Some of the requested messages no longer exist\r\n");
+	CHECK_STR(f.log, "");
+	CHECK_STR(fake_uids(&f, "INBOX"), "2,3,4,5,6");
+	CHECK_STR(say(&a, "a2 MOVE 1 Trash\r\n"),
+		  "* OK [COPYUID 1002 2 1] Moved\r\n* 1 EXPUNGE\r\na2 OK MOVE completed\r\n");
+	uid_race_done(&f, &a, &b);
 }
 
 #define FLAGS_SYSTEM "\\Answered \\Flagged \\Deleted \\Seen \\Draft"
@@ -1506,7 +1523,7 @@ static void test_deferred_expunge(void)
 	CHECK_STR(say(&a, "a2 SEARCH ALL\r\n"), "* SEARCH 1 2 3 4\r\na2 OK SEARCH completed\r\n");
 	/* the gone message's body cannot be read: NO, not a crash */
 	CHECK_STR(say(&a, "a3 FETCH 2 BODY.PEEK[]\r\n"),
-		  "a3 NO Some of the requested messages no longer exist\r\n");
+		  "a3 NO [EXPUNGEISSUED] Some of the requested messages no longer exist\r\n");
 	/* at the next NOOP it comes */
 	CHECK_STR(say(&a, "a4 NOOP\r\n"), "* 2 EXPUNGE\r\na4 OK NOOP completed\r\n");
 	CHECK_STR(say(&a, "a5 NOOP\r\n"), "a5 OK NOOP completed\r\n");
