@@ -20,7 +20,10 @@
  * sequence number n is view[n - 1].  Before each tagged response (and at
  * once while the client idles) it asks the host whether the folder changed
  * (ops->version), and if so compares a fresh snapshot with the view and
- * tells the client the difference: EXPUNGE, EXISTS, FETCH (FLAGS).
+ * tells the client the difference: EXPUNGE, EXISTS, FETCH (FLAGS), and
+ * FLAGS when a new keyword is in use.  A command that names messages
+ * catches up the same way before it maps its set to the view
+ * (imap_server_catch_up), so a UID never lands on a neighbour's position.
  *
  * A reading guide, in file order:
  *   1. the states, and imap_server_enter_state(), the one door that changes them
@@ -282,6 +285,7 @@ static const char *const imap_server_note_special_use =
 static const char *const imap_server_note_move =
 	"MOVE: the message left this folder for the other one, so it is expunged here";
 
+/* Not for "": CREATE "" would fail, so a client told to try it would loop. */
 static const char *const imap_server_note_trycreate =
 	"[TRYCREATE]: there is no such folder; the client may CREATE it and try again";
 
@@ -1639,7 +1643,7 @@ static void imap_server_proceed_append(struct imap_server *s, const struct imap_
 	enum imap_result r = s->ops.append ? s->ops.append(s->ctx, name, flags, keywords, date,
 							   msg->s, msg->len, &uid, &uidvalidity)
 					   : IMAP_FAILED;
-	if (r == IMAP_NO_SUCH) {
+	if (r == IMAP_NO_SUCH && name[0]) {
 		imap_server_no(s, out, imap_server_note_trycreate,
 			       "[TRYCREATE] Mailbox doesn't exist");
 		return;
@@ -2728,7 +2732,7 @@ static void imap_server_copy(struct imap_server *s, const struct imap_cmd *c, bo
 		r = s->ops.copy ? s->ops.copy(s->ctx, s->folder, uids, n, to, move, new_uids,
 					      &uidvalidity)
 				: IMAP_FAILED;
-	if (r == IMAP_NO_SUCH) {
+	if (r == IMAP_NO_SUCH && to[0]) {
 		imap_server_no(s, out, imap_server_note_trycreate,
 			       "[TRYCREATE] Mailbox doesn't exist");
 	} else if (r != IMAP_OK) {

@@ -846,6 +846,12 @@ static void test_create_delete_rename(void)
 	CHECK_STR(say(&t, "a3b RENAME Archive \"\"\r\n"),
 		  "a3b NO [CANNOT] Invalid mailbox name\r\n");
 	CHECK_STR(say(&t, "a3c SELECT \"\"\r\n"), "a3c NO [NONEXISTENT] Mailbox doesn't exist\r\n");
+	/* no [TRYCREATE] for it: CREATE "" would fail */
+	CHECK_STR(say(&t, "a3d APPEND \"\" {1+}\r\nx\r\n"),
+		  "a3d NO [NONEXISTENT] Mailbox doesn't exist\r\n");
+	say(&t, "a3e SELECT INBOX\r\n");
+	CHECK_STR(say(&t, "a3f COPY 1 \"\"\r\n"), "a3f NO [NONEXISTENT] Mailbox doesn't exist\r\n");
+	say(&t, "a3g UNSELECT\r\n");
 	CHECK_STR(say(&t, "a4 RENAME Archive Old\r\n"), "a4 OK RENAME completed\r\n");
 	CHECK_STR(say(&t, "a5 RENAME Archive Old2\r\n"),
 		  "a5 NO [NONEXISTENT] Mailbox doesn't exist\r\n");
