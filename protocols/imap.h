@@ -72,7 +72,13 @@ struct imap_server_ops {
 	enum imap_result (*create)(void *ctx, const char *name);
 	enum imap_result (*remove)(void *ctx, const char *name);          /* DELETE */
 	enum imap_result (*rename)(void *ctx, const char *from, const char *to);
+	/* SUBSCRIBE (on) and UNSUBSCRIBE.  A subscription outlives its folder
+	 * (RFC 3501 6.3.6), so UNSUBSCRIBE must work for such a name too. */
 	enum imap_result (*subscribe)(void *ctx, const char *name, bool on);
+	/* The subscribed names that no folder has (any more): DELETE keeps the
+	 * subscription, and LSUB lists it as \Noselect.  *names and each name
+	 * malloc'd, freed by the engine.  May be NULL: there are none. */
+	enum imap_result (*orphan_subscriptions)(void *ctx, char ***names, size_t *n);
 	/* The folder now: its info and its messages in UID order (malloc'd,
 	 * freed by the engine).  Called at SELECT/EXAMINE and whenever the
 	 * engine resynchronises. */
@@ -123,6 +129,10 @@ const char *imap_server_state_name(const struct imap_server *s);
 const char *imap_server_selected(const struct imap_server *s);
 /* The logged-in user, or NULL. */
 const char *imap_server_user(const struct imap_server *s);
+/* Was the selected folder (or the one being selected, while the host takes
+ * its snapshot) opened with EXAMINE?  A read-only session changes nothing,
+ * not even which messages are \Recent to other sessions (RFC 3501 6.3.2). */
+bool imap_server_read_only(const struct imap_server *s);
 
 /* ------------------------------------------------------------------ client */
 

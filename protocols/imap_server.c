@@ -20,7 +20,10 @@
  * sequence number n is view[n - 1].  Before each tagged response (and at
  * once while the client idles) it asks the host whether the folder changed
  * (ops->version), and if so compares a fresh snapshot with the view and
- * tells the client the difference: EXPUNGE, EXISTS, FETCH (FLAGS).
+ * tells the client the difference: EXPUNGE, EXISTS, FETCH (FLAGS), and
+ * FLAGS when a new keyword is in use.  A command that names messages
+ * catches up the same way before it maps its set to the view
+ * (imap_server_catch_up), so a UID never lands on a neighbour's position.
  *
  * A reading guide, in file order:
  *   1. the states, and imap_server_enter_state(), the one door that changes them
@@ -106,7 +109,11 @@ struct imap_server {
 	uint64_t version;               /* ops->version when the view was last compared */
 	bool stale;                     /* the view holds messages the store no longer has
 					 * (a deferred EXPUNGE): compare again next time */
+	uint32_t *gone;                 /* their UIDs, ascending (valid while stale) */
+	size_t ngone, capgone;
 	size_t nrecent;                 /* the last RECENT count the client was told */
+	struct buf keywords;            /* the keywords FLAGS has named, space-separated */
+	size_t nkeywords;               /* how many (at most IMAP_SERVER_FLAGS_KEYWORDS_MAX) */
 	struct buf content;             /* scratch: one message's content */
 };
 
@@ -119,7 +126,12 @@ static void imap_server_drop_view(struct imap_server *s)
 	s->nview = s->capview = 0;
 	s->read_only = false;
 	s->stale = false;
+	free(s->gone);
+	s->gone = NULL;
+	s->ngone = s->capgone = 0;
 	s->nrecent = 0;
+	buf_clear(&s->keywords);
+	s->nkeywords = 0;
 	memset(&s->info, 0, sizeof s->info);
 }
 
@@ -146,6 +158,7 @@ struct imap_server *imap_server_new(const struct imap_server_config *cfg,
 	s->ctx = ctx;
 	imap_framer_init(&s->framer);
 	buf_init(&s->content);
+	buf_init(&s->keywords);
 	s->state = IMAP_SERVER_STATE_NOT_AUTHENTICATED; /* the first state, not a change */
 	return s;
 }
@@ -157,6 +170,7 @@ void imap_server_free(struct imap_server *s)
 	imap_server_drop_view(s);
 	imap_framer_free(&s->framer);
 	buf_free(&s->content);
+	buf_free(&s->keywords);
 	free(s->user);
 	free(s->hostname);
 	free(s);
@@ -188,6 +202,11 @@ const char *imap_server_selected(const struct imap_server *s)
 const char *imap_server_user(const struct imap_server *s)
 {
 	return s->user;
+}
+
+bool imap_server_read_only(const struct imap_server *s)
+{
+	return s->read_only;
 }
 
 /* ------------------------------------------------------------ 3. helpers */
@@ -266,6 +285,7 @@ static const char *const imap_server_note_special_use =
 static const char *const imap_server_note_move =
 	"MOVE: the message left this folder for the other one, so it is expunged here";
 
+/* Not for "": CREATE "" would fail, so a client told to try it would loop. */
 static const char *const imap_server_note_trycreate =
 	"[TRYCREATE]: there is no such folder; the client may CREATE it and try again";
 
@@ -296,6 +316,8 @@ static void imap_server_no_result(struct imap_server *s, struct wire *out, enum 
  * A mailbox name from an astring argument, into name[].  "INBOX" is the
  * one name that is case-insensitive (RFC 3501 5.1): "inbox" becomes
  * "INBOX".  A trailing "/" is dropped ("CREATE Work/" makes "Work").
+ * "" is well-formed (an empty quoted string is an astring), so it is not
+ * refused here: it names no folder, and CREATE and RENAME say NO to it.
  */
 static bool imap_server_mailbox(const struct imap_arg *a,
 				char name[IMAP_SERVER_MAILBOX_MAX_OCTETS + 1])
@@ -306,7 +328,7 @@ static bool imap_server_mailbox(const struct imap_arg *a,
 	size_t n = strlen(v);
 	if (n > 1 && v[n - 1] == '/')
 		n--;
-	if (n == 0 || n > IMAP_SERVER_MAILBOX_MAX_OCTETS || memchr(v, '\r', n) ||
+	if (n > IMAP_SERVER_MAILBOX_MAX_OCTETS || memchr(v, '\r', n) ||
 	    memchr(v, '\n', n))
 		return false;
 	memcpy(name, v, n);
@@ -314,6 +336,19 @@ static bool imap_server_mailbox(const struct imap_arg *a,
 	if (strcasecmp(name, "INBOX") == 0)
 		memcpy(name, "INBOX", 6);
 	return true;
+}
+
+/* CREATE "" or RENAME x "": a name no folder can have is NO, not BAD - the
+ * command was well-formed (Dovecot answers the same way). */
+static bool imap_server_check_new_name(struct imap_server *s, const char *name,
+				       struct wire *out)
+{
+	if (name[0])
+		return true;
+	imap_server_no(s, out, "[CANNOT]: a folder needs a name; the empty one is taken by "
+		       "LIST's hierarchy question (RFC 3501 6.3.8)",
+		       "[CANNOT] Invalid mailbox name");
+	return false;
 }
 
 /* A mailbox name as a response shows it: a quoted string, or a literal. */
@@ -616,6 +651,63 @@ static const char *const imap_server_note_idle_exists =
 static const char *const imap_server_note_idle_flags =
 	"IDLE: pushed at once - another session changed this message's flags";
 
+/*
+ * The keywords of a message's list that FLAGS has not named yet join
+ * s->keywords; true if there was any.  Names compare without regard to
+ * case, as flags do (RFC 3501 2.3.2).  Past IMAP_SERVER_FLAGS_KEYWORDS_MAX
+ * no more are named (a client still sees them in FETCH FLAGS).
+ */
+static bool imap_server_learn_keywords(struct imap_server *s, const char *list)
+{
+	bool added = false;
+	for (const char *p = list; *p;) {
+		size_t n = strcspn(p, " ");
+		if (n && s->nkeywords < IMAP_SERVER_FLAGS_KEYWORDS_MAX &&
+		    !imap_server_has_keyword(s->keywords.len ? s->keywords.p : "", p, n)) {
+			if (s->keywords.len)
+				buf_addc(&s->keywords, ' ');
+			buf_add(&s->keywords, p, n);
+			s->nkeywords++;
+			added = true;
+		}
+		p += n;
+		while (*p == ' ')
+			p++;
+	}
+	return added;
+}
+
+/* "* FLAGS (...)": the system flags and every keyword named so far. */
+static void imap_server_send_flags(struct imap_server *s, struct wire *out, const char *note)
+{
+	wire_line(out, note, "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft%s%s)",
+		  s->keywords.len ? " " : "", s->keywords.len ? s->keywords.p : "");
+}
+
+static void imap_server_send_permanentflags(struct imap_server *s, struct wire *out)
+{
+	if (s->read_only)
+		wire_line(out, "PERMANENTFLAGS (): in a folder opened with EXAMINE no flag can be "
+			  "changed", "* OK [PERMANENTFLAGS ()] No permanent flags permitted");
+	else
+		wire_line(out, "PERMANENTFLAGS: the flags the client can set and keep; \\* means "
+			  "it may make up new keywords too",
+			  "* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft "
+			  "\\*)] Flags permitted");
+}
+
+/* A keyword new to the folder entered it (STORE, APPEND, another session):
+ * FLAGS and PERMANENTFLAGS again, before any FETCH that carries it - a
+ * client may reject flags FLAGS did not name (RFC 3501 7.2.6). */
+static void imap_server_announce_flags(struct imap_server *s, struct wire *out, bool pushed)
+{
+	imap_server_send_flags(s, out, pushed ? "IDLE: pushed at once - a new keyword is in "
+				       "use in this folder, so the list of flags grows"
+				       : "FLAGS again: a new keyword is in use in this folder, and "
+				       "a client learns it before any message shows it");
+	imap_server_send_permanentflags(s, out);
+}
+
 static void imap_server_count_recent(struct imap_server *s, size_t *recent)
 {
 	*recent = 0;
@@ -656,9 +748,17 @@ static void imap_server_resync(struct imap_server *s, struct wire *out, bool pus
 		nsnap = 0;
 	s->version = v;
 	s->stale = false;
+	s->ngone = 0;
 	uint32_t uidvalidity = s->info.uidvalidity;
 	s->info = info;
 	s->info.uidvalidity = uidvalidity; /* fixed for the session (RFC 3501 2.3.1.1) */
+
+	bool news = false;
+	for (size_t k = 0; k < nsnap; k++)
+		if (snap[k].keywords[0])
+			news |= imap_server_learn_keywords(s, snap[k].keywords);
+	if (news)
+		imap_server_announce_flags(s, out, pushed);
 
 	bool expunge_ok = s->expunge_ok || pushed;
 	uint32_t maxuid = s->nview ? s->view[s->nview - 1].uid : 0;
@@ -678,6 +778,11 @@ static void imap_server_resync(struct imap_server *s, struct wire *out, bool pus
 				continue;
 			}
 			s->stale = true;
+			if (s->ngone == s->capgone) {
+				s->capgone = s->capgone ? 2 * s->capgone : 8;
+				s->gone = xrealloc(s->gone, s->capgone * sizeof *s->gone);
+			}
+			s->gone[s->ngone++] = m->uid;
 		} else if (snap[j].flags != m->flags ||
 			   strcmp(snap[j].keywords, m->keywords) != 0) {
 			m->flags = snap[j].flags;
@@ -716,6 +821,53 @@ static void imap_server_resync(struct imap_server *s, struct wire *out, bool pus
 	}
 	buf_free(&b);
 	free(snap);
+}
+
+/*
+ * Before a command maps its message set (or search keys) to messages: catch
+ * up with what other sessions did, so the set names the messages as the
+ * store has them now - never positions in a view that is about to shrink.
+ * UIDs never move, so for a UID command the EXPUNGEs go out first and the
+ * set is resolved against what is left (RFC 3501 7.4.1 allows EXPUNGE
+ * responses during UID commands).  Sequence numbers are the client's own
+ * numbering: for them the expunges wait (the gone messages keep their
+ * numbers until the tagged response, or the next command for FETCH, STORE
+ * and SEARCH), and only new flags and new messages are taken in.
+ */
+static void imap_server_catch_up(struct imap_server *s, const struct imap_cmd *c,
+				 struct wire *out)
+{
+	bool expunge_ok = s->expunge_ok;
+	if (!c->uid)
+		s->expunge_ok = false;
+	imap_server_resync(s, out, false);
+	s->expunge_ok = expunge_ok;
+}
+
+/* Is the view's message with this UID gone from the store, its EXPUNGE
+ * not yet told (binary search in s->gone)? */
+static bool imap_server_is_gone(const struct imap_server *s, uint32_t uid)
+{
+	size_t lo = 0, hi = s->stale ? s->ngone : 0;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (s->gone[mid] == uid)
+			return true;
+		if (s->gone[mid] < uid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
+/* The NO for a command that names messages another session expunged, whose
+ * EXPUNGE this one has not been told yet (RFC 2180 4.1, RFC 5530). */
+static void imap_server_no_expunged(struct imap_server *s, struct wire *out)
+{
+	imap_server_no(s, out, "[EXPUNGEISSUED]: another session expunged some of these "
+		       "messages; the EXPUNGE is told when it may be (RFC 2180 4.1, RFC 5530)",
+		       "[EXPUNGEISSUED] Some of the requested messages no longer exist");
 }
 
 void imap_server_poke(struct imap_server *s, struct wire *out)
@@ -809,8 +961,9 @@ static void imap_server_proceed_logout(struct imap_server *s, const struct imap_
 
 /* ---- not authenticated */
 
-static void imap_server_login(struct imap_server *s, const char *user, const char *password,
-			      struct wire *out)
+/* Log in; the tagged OK names the command that did it (LOGIN or AUTHENTICATE). */
+static void imap_server_login(struct imap_server *s, const char *command, const char *user,
+			      const char *password, struct wire *out)
 {
 	if (!s->ops.login || !s->ops.login(s->ctx, user, password)) {
 		imap_server_no(s, out, "[AUTHENTICATIONFAILED]: the user name or password is wrong "
@@ -821,7 +974,7 @@ static void imap_server_login(struct imap_server *s, const char *user, const cha
 	s->user = xstrdup(user);
 	imap_server_enter_state(s, IMAP_SERVER_STATE_AUTHENTICATED);
 	imap_server_ok(s, out, "logged in: the AUTHENTICATED state, where folders can be listed "
-		       "and selected", "LOGIN completed");
+		       "and selected", "%s completed", command);
 }
 
 static void imap_server_proceed_login(struct imap_server *s, const struct imap_cmd *c,
@@ -834,7 +987,7 @@ static void imap_server_proceed_login(struct imap_server *s, const struct imap_c
 				"a string", "Syntax: LOGIN user password");
 		return;
 	}
-	imap_server_login(s, user, password, out);
+	imap_server_login(s, "LOGIN", user, password, out);
 }
 
 /* The base64 alphabet (RFC 4648 4) with its padding, and nothing else. */
@@ -871,7 +1024,7 @@ static void imap_server_auth_plain(struct imap_server *s, const char *b64, struc
 			       "[AUTHENTICATIONFAILED] Invalid credentials");
 		goto done;
 	}
-	imap_server_login(s, user, password, out);
+	imap_server_login(s, "AUTHENTICATE", user, password, out);
 done:
 	buf_free(&dec);
 }
@@ -939,34 +1092,6 @@ static void imap_server_proceed_namespace(struct imap_server *s, const struct im
 	imap_server_ok(s, out, NULL, "NAMESPACE completed");
 }
 
-/* The distinct keywords used in the view, for SELECT's FLAGS. */
-static void imap_server_add_flags_response(struct imap_server *s, struct buf *b)
-{
-	char seen[IMAP_SERVER_FLAGS_KEYWORDS_MAX][IMAP_KEYWORDS_MAX_OCTETS];
-	size_t nseen = 0;
-	buf_adds(b, "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft");
-	for (size_t i = 0; i < s->nview && nseen < IMAP_SERVER_FLAGS_KEYWORDS_MAX; i++) {
-		const char *p = s->view[i].keywords;
-		while (*p && nseen < IMAP_SERVER_FLAGS_KEYWORDS_MAX) {
-			size_t n = strcspn(p, " ");
-			bool known = false;
-			for (size_t k = 0; k < nseen && !known; k++)
-				known = strlen(seen[k]) == n && strncasecmp(seen[k], p, n) == 0;
-			if (!known && n > 0 && n < IMAP_KEYWORDS_MAX_OCTETS) {
-				memcpy(seen[nseen], p, n);
-				seen[nseen][n] = '\0';
-				buf_addc(b, ' ');
-				buf_adds(b, seen[nseen]);
-				nseen++;
-			}
-			p += n;
-			while (*p == ' ')
-				p++;
-		}
-	}
-	buf_addc(b, ')');
-}
-
 /* SELECT (read-write) and EXAMINE (read-only), RFC 3501 6.3.1-2. */
 static void imap_server_select(struct imap_server *s, const struct imap_cmd *c, bool read_only,
 			       struct wire *out)
@@ -979,6 +1104,7 @@ static void imap_server_select(struct imap_server *s, const struct imap_cmd *c, 
 	/* Whatever happens next, the folder selected before is closed (without
 	 * expunging): a failed SELECT leaves none selected. */
 	imap_server_enter_state(s, IMAP_SERVER_STATE_AUTHENTICATED);
+	s->read_only = read_only; /* the host asks, while it takes the snapshot (\Recent) */
 	struct imap_folder info;
 	memset(&info, 0, sizeof info);
 	struct imap_msg *msgs = NULL;
@@ -988,21 +1114,21 @@ static void imap_server_select(struct imap_server *s, const struct imap_cmd *c, 
 					     : IMAP_FAILED;
 	if (r != IMAP_OK) {
 		free(msgs);
+		s->read_only = false;
 		imap_server_no_result(s, out, r);
 		return;
 	}
 	s->folder = xstrdup(name);
-	s->read_only = read_only;
 	s->info = info;
 	s->view = msgs;
 	s->nview = s->capview = msgs ? n : 0;
 	s->version = v;
 	imap_server_enter_state(s, IMAP_SERVER_STATE_SELECTED);
 
-	struct buf b;
-	buf_init(&b);
-	imap_server_add_flags_response(s, &b);
-	imap_server_send(out, "FLAGS: the flags a message in this folder can have", &b);
+	for (size_t i = 0; i < s->nview; i++)
+		if (s->view[i].keywords[0])
+			imap_server_learn_keywords(s, s->view[i].keywords);
+	imap_server_send_flags(s, out, "FLAGS: the flags a message in this folder can have");
 	wire_line(out, "EXISTS: how many messages the folder holds; they are numbered 1 to this",
 		  "* %zu EXISTS", s->nview);
 	imap_server_count_recent(s, &s->nrecent);
@@ -1014,21 +1140,13 @@ static void imap_server_select(struct imap_server *s, const struct imap_cmd *c, 
 			break;
 		}
 	}
-	if (read_only)
-		wire_line(out, "PERMANENTFLAGS (): in a folder opened with EXAMINE no flag can be "
-			  "changed", "* OK [PERMANENTFLAGS ()] No permanent flags permitted");
-	else
-		wire_line(out, "PERMANENTFLAGS: the flags the client can set and keep; \\* means "
-			  "it may make up new keywords too",
-			  "* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft "
-			  "\\*)] Flags permitted");
+	imap_server_send_permanentflags(s, out);
 	wire_line(out, "UIDVALIDITY: while this number stays the same, a UID always names the "
 		  "same message, so a client may keep what it downloaded",
 		  "* OK [UIDVALIDITY %" PRIu32 "] UIDs valid", s->info.uidvalidity);
 	wire_line(out, "UIDNEXT: the UID the next message to arrive will get at least; a client "
 		  "seeing it unchanged knows nothing new came",
 		  "* OK [UIDNEXT %" PRIu32 "] Predicted next UID", s->info.uidnext);
-	buf_free(&b);
 	if (read_only)
 		imap_server_ok(s, out, "EXAMINE: the folder is open read-only; reading does not "
 			       "even set \\Seen", "[READ-ONLY] EXAMINE completed");
@@ -1057,6 +1175,8 @@ static void imap_server_proceed_create(struct imap_server *s, const struct imap_
 		imap_server_bad(s, out, imap_server_note_syntax, "Syntax: CREATE mailbox");
 		return;
 	}
+	if (!imap_server_check_new_name(s, name, out))
+		return;
 	if (strcmp(name, "INBOX") == 0) {
 		imap_server_no(s, out, "INBOX always exists; it cannot be created (RFC 3501 6.3.3)",
 			       "[ALREADYEXISTS] INBOX always exists");
@@ -1068,6 +1188,55 @@ static void imap_server_proceed_create(struct imap_server *s, const struct imap_
 		return;
 	}
 	imap_server_ok(s, out, NULL, "CREATE completed");
+}
+
+/* One name LIST or LSUB may show: a folder, or (LSUB) a subscribed name
+ * that no folder has. */
+struct imap_server_list_entry {
+	const char *name;
+	const struct imap_folder *folder; /* NULL: not a folder */
+};
+
+/* The order LIST shows names in: INBOX first, then by octets (as the
+ * store lists folders). */
+static int imap_server_list_entry_cmp(const void *a, const void *b)
+{
+	const struct imap_server_list_entry *x = a, *y = b;
+	bool xi = strcmp(x->name, "INBOX") == 0, yi = strcmp(y->name, "INBOX") == 0;
+	if (xi != yi)
+		return xi ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+static bool imap_server_list_has(const struct imap_server_list_entry *set, size_t n,
+				 const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(set[i].name, name) == 0)
+			return true;
+	return false;
+}
+
+/* Does some folder stand below name ("Work/2024" below "Work")? */
+static bool imap_server_has_inferiors(const struct imap_folder *folders, size_t n,
+				      const char *name)
+{
+	size_t len = strlen(name);
+	for (size_t i = 0; folders && i < n; i++)
+		if (strncmp(folders[i].name, name, len) == 0 && folders[i].name[len] == '/')
+			return true;
+	return false;
+}
+
+/* Is name above some folder, without being one (a \Noselect name)? */
+static bool imap_server_is_parent(struct imap_server *s, const char *name)
+{
+	struct imap_folder *folders = NULL;
+	size_t n = 0;
+	bool parent = s->ops.folders && s->ops.folders(s->ctx, &folders, &n) == IMAP_OK &&
+		      imap_server_has_inferiors(folders, n, name);
+	free(folders);
+	return parent;
 }
 
 static void imap_server_proceed_delete(struct imap_server *s, const struct imap_cmd *c,
@@ -1084,6 +1253,13 @@ static void imap_server_proceed_delete(struct imap_server *s, const struct imap_
 		return;
 	}
 	enum imap_result r = s->ops.remove ? s->ops.remove(s->ctx, name) : IMAP_FAILED;
+	if (r == IMAP_NO_SUCH && imap_server_is_parent(s, name)) {
+		/* RFC 3501 6.3.4: a \Noselect name with inferiors cannot go */
+		imap_server_no(s, out, "[CANNOT]: this name only holds other folders (\\Noselect); "
+			       "delete those first (RFC 3501 6.3.4)",
+			       "[CANNOT] Name has inferior hierarchical names");
+		return;
+	}
 	if (r != IMAP_OK) {
 		imap_server_no_result(s, out, r);
 		return;
@@ -1099,6 +1275,8 @@ static void imap_server_proceed_rename(struct imap_server *s, const struct imap_
 		imap_server_bad(s, out, imap_server_note_syntax, "Syntax: RENAME mailbox new-name");
 		return;
 	}
+	if (!imap_server_check_new_name(s, to, out))
+		return;
 	enum imap_result r = s->ops.rename ? s->ops.rename(s->ctx, from, to) : IMAP_FAILED;
 	if (r != IMAP_OK) {
 		imap_server_no_result(s, out, r);
@@ -1136,30 +1314,36 @@ static void imap_server_proceed_unsubscribe(struct imap_server *s, const struct 
 }
 
 /* Does a LIST pattern match a name?  "*" matches anything, "%" anything
- * but the hierarchy delimiter "/" (RFC 3501 6.3.8). */
-static bool imap_server_match(const char *pat, const char *name)
+ * but the hierarchy delimiter "/" (RFC 3501 6.3.8).  The name's octets
+ * before fold_end compare without regard to case (INBOX's, below). */
+static bool imap_server_match(const char *pat, const char *name, const char *fold_end)
 {
 	for (; *pat; pat++, name++) {
 		if (*pat == '*' || *pat == '%') {
 			for (const char *n = name;; n++) {
-				if (imap_server_match(pat + 1, n))
+				if (imap_server_match(pat + 1, n, fold_end))
 					return true;
 				if (!*n || (*pat == '%' && *n == '/'))
 					return false;
 			}
 		}
-		if (*pat != *name)
+		bool same = name < fold_end ? strncasecmp(pat, name, 1) == 0 : *pat == *name;
+		if (!same)
 			return false;
 	}
 	return *name == '\0';
 }
 
-/* The pattern for one folder: "inbox" in any case names INBOX. */
+/* The pattern for one folder.  INBOX is the same name in any case (RFC
+ * 3501 5.1), so its five letters match "inbox", "In%" and "%b%x" alike;
+ * so do they as the first level of "INBOX/Sub".  Every other name is
+ * case-sensitive. */
 static bool imap_server_match_folder(const char *pat, const char *name)
 {
-	if (strncmp(name, "INBOX", 5) == 0 && strncasecmp(pat, "INBOX", 5) == 0)
-		return imap_server_match(pat + 5, name + 5);
-	return imap_server_match(pat, name);
+	const char *fold_end = name;
+	if (strncmp(name, "INBOX", 5) == 0 && (name[5] == '\0' || name[5] == '/'))
+		fold_end = name + 5;
+	return imap_server_match(pat, name, fold_end);
 }
 
 /*
@@ -1255,26 +1439,88 @@ static void imap_server_list(struct imap_server *s, const struct imap_cmd *c, bo
 		imap_server_no_result(s, out, r);
 		return;
 	}
-	struct buf b;
-	buf_init(&b);
+	/* The names to list: every folder (LIST), or every subscribed name,
+	 * folder or not (LSUB, RFC 3501 6.3.6), in the order LIST shows them. */
+	char **orphans = NULL;
+	size_t norphans = 0;
+	if (lsub && s->ops.orphan_subscriptions &&
+	    s->ops.orphan_subscriptions(s->ctx, &orphans, &norphans) != IMAP_OK)
+		norphans = 0;
+	struct imap_server_list_entry *set = xcalloc(n + norphans + 1, sizeof *set);
+	size_t nset = 0;
 	for (size_t i = 0; folders && i < n; i++) {
 		const struct imap_folder *f = &folders[i];
-		if ((o.subscribed_only && !f->subscribed) || (o.special_only && !f->special_use[0]) ||
-		    !imap_server_match_folder(full.p, f->name))
+		if ((!o.subscribed_only || f->subscribed) && (!o.special_only || f->special_use[0]))
+			set[nset++] = (struct imap_server_list_entry){f->name, f};
+	}
+	size_t nfolders = nset;
+	for (size_t i = 0; orphans && i < norphans; i++)
+		if (!imap_server_list_has(set, nfolders, orphans[i]))
+			set[nset++] = (struct imap_server_list_entry){orphans[i], NULL};
+	qsort(set, nset, sizeof *set, imap_server_list_entry_cmp);
+
+	/* Names above listed ones that are not listed themselves are named
+	 * \Noselect where the pattern stops at them (the "%" of LIST "" %): a
+	 * deleted folder's inferiors keep their parent in the hierarchy (RFC
+	 * 3501 6.3.4), and LSUB shows the parents of subscribed names (6.3.9).
+	 * Only for plain LIST and LSUB; the RFC 5258 selections have rules of
+	 * their own. */
+	bool parents = lsub || (!o.subscribed_only && !o.special_only);
+	struct buf b, shown;
+	buf_init(&b);
+	buf_init(&shown);
+	buf_addc(&shown, '\n'); /* "\nWork\nA/B\n": the parents named so far */
+	for (size_t i = 0; i < nset; i++) {
+		const char *name = set[i].name;
+		const struct imap_folder *f = set[i].folder;
+		if (imap_server_match_folder(full.p, name)) {
+			bool children = f ? f->has_children
+					  : imap_server_has_inferiors(folders, n, name);
+			buf_clear(&b);
+			buf_printf(&b, "* %s (%s%s", c->name, f ? "" : "\\Noselect ",
+				   children ? "\\HasChildren" : "\\HasNoChildren");
+			if (f && f->special_use[0])
+				buf_printf(&b, " %s", f->special_use);
+			if (f && o.return_subscribed && f->subscribed && !lsub)
+				buf_adds(&b, " \\Subscribed");
+			buf_adds(&b, ") \"/\" ");
+			imap_server_add_mailbox(&b, name);
+			imap_server_send(out, f && f->special_use[0] ? imap_server_note_special_use
+								     : NULL, &b);
 			continue;
-		buf_clear(&b);
-		buf_printf(&b, "* %s (%s", c->name,
-			   f->has_children ? "\\HasChildren" : "\\HasNoChildren");
-		if (f->special_use[0])
-			buf_printf(&b, " %s", f->special_use);
-		if (o.return_subscribed && f->subscribed && !lsub)
-			buf_adds(&b, " \\Subscribed");
-		buf_adds(&b, ") \"/\" ");
-		imap_server_add_mailbox(&b, f->name);
-		imap_server_send(out, f->special_use[0] ? imap_server_note_special_use : NULL, &b);
+		}
+		for (const char *slash = strchr(name, '/'); parents && slash;
+		     slash = strchr(slash + 1, '/')) {
+			size_t len = (size_t)(slash - name);
+			char parent[IMAP_SERVER_MAILBOX_MAX_OCTETS + 1];
+			if (len == 0 || len > IMAP_SERVER_MAILBOX_MAX_OCTETS)
+				continue;
+			memcpy(parent, name, len);
+			parent[len] = '\0';
+			if (imap_server_list_has(set, nset, parent) ||
+			    !imap_server_match_folder(full.p, parent))
+				continue;
+			char needle[IMAP_SERVER_MAILBOX_MAX_OCTETS + 3];
+			snprintf(needle, sizeof needle, "\n%s\n", parent);
+			if (strstr(shown.p, needle))
+				continue; /* named already, for an earlier inferior */
+			buf_adds(&shown, parent);
+			buf_addc(&shown, '\n');
+			buf_clear(&b);
+			buf_printf(&b, "* %s (\\Noselect \\HasChildren) \"/\" ", c->name);
+			imap_server_add_mailbox(&b, parent);
+			imap_server_send(out, "\\Noselect: a name in the hierarchy, above other "
+					 "folders, that holds no messages itself and cannot be "
+					 "selected", &b);
+		}
 	}
 	buf_free(&b);
+	buf_free(&shown);
 	buf_free(&full);
+	free(set);
+	for (size_t i = 0; orphans && i < norphans; i++)
+		free(orphans[i]);
+	free(orphans);
 	free(folders);
 	imap_server_ok(s, out, NULL, "%s completed", c->name);
 }
@@ -1397,7 +1643,7 @@ static void imap_server_proceed_append(struct imap_server *s, const struct imap_
 	enum imap_result r = s->ops.append ? s->ops.append(s->ctx, name, flags, keywords, date,
 							   msg->s, msg->len, &uid, &uidvalidity)
 					   : IMAP_FAILED;
-	if (r == IMAP_NO_SUCH) {
+	if (r == IMAP_NO_SUCH && name[0]) {
 		imap_server_no(s, out, imap_server_note_trycreate,
 			       "[TRYCREATE] Mailbox doesn't exist");
 		return;
@@ -1525,15 +1771,17 @@ static void imap_server_proceed_expunge(struct imap_server *s, const struct imap
 				c->uid ? "UID EXPUNGE set" : "EXPUNGE");
 		return;
 	}
-	if (c->uid && !imap_server_resolve_arg(s, c, &c->args[0], &set, out))
-		return;
 	if (s->read_only) {
-		free(set.spans);
 		imap_server_no(s, out, "[READ-ONLY]: the folder was opened with EXAMINE",
 			       "[READ-ONLY] Mailbox is read-only");
 		return;
 	}
-	imap_server_resync(s, out, false); /* others' news first, then this */
+	/* Others' news first, then this: the UIDs are mapped to the view only
+	 * once it holds what the store holds, or a position would name the
+	 * message that moved into it (or lie past the end). */
+	imap_server_resync(s, out, false);
+	if (c->uid && !imap_server_resolve_arg(s, c, &c->args[0], &set, out))
+		return;
 	enum imap_result r = imap_server_expunge(s, c->uid ? &set : NULL, false, out);
 	free(set.spans);
 	if (r != IMAP_OK) {
@@ -1913,6 +2161,7 @@ static void imap_server_proceed_search(struct imap_server *s, const struct imap_
 				"SINCE 1-Feb-1994, joined by OR, NOT and parentheses", "%s", err);
 		return;
 	}
+	imap_server_catch_up(s, c, out); /* search the flags as they are now */
 	struct buf b;
 	buf_init(&b);
 	buf_adds(&b, "* SEARCH");
@@ -2192,9 +2441,9 @@ static void imap_server_proceed_fetch(struct imap_server *s, const struct imap_c
 				"Invalid fetch attribute");
 		return;
 	}
-	/* a BODY[] fetch adds \Seen to the flags as they are now */
-	if (f.sets_seen)
-		imap_server_resync(s, out, false);
+	/* the set names messages as they are now (and a BODY[] fetch adds
+	 * \Seen to the flags as they are now) */
+	imap_server_catch_up(s, c, out);
 	if (!imap_server_resolve_arg(s, c, &c->args[0], &set, out)) {
 		imap_server_fetch_free(&f);
 		return;
@@ -2283,9 +2532,7 @@ static void imap_server_proceed_fetch(struct imap_server *s, const struct imap_c
 	free(set.spans);
 	imap_server_fetch_free(&f);
 	if (missing)
-		imap_server_no(s, out, "another session expunged some of these messages; the "
-			       "EXPUNGE is told when it may be (RFC 2180 4.1)",
-			       "Some of the requested messages no longer exist");
+		imap_server_no_expunged(s, out);
 	else
 		imap_server_ok(s, out, NULL, "FETCH completed");
 }
@@ -2313,8 +2560,8 @@ static void imap_server_proceed_store(struct imap_server *s, const struct imap_c
 {
 	/* +FLAGS and -FLAGS change the message's flags as they are now, with
 	 * what other sessions did since this one last looked (RFC 3501 6.4.6):
-	 * catch up first (expunges wait, as during any STORE) */
-	imap_server_resync(s, out, false);
+	 * catch up first */
+	imap_server_catch_up(s, c, out);
 	const struct imap_arg *what = &c->args[1];
 	int mode; /* 0 replace, 1 add, -1 remove */
 	bool silent = false;
@@ -2405,7 +2652,13 @@ static void imap_server_proceed_store(struct imap_server *s, const struct imap_c
 		return;
 	}
 	/* The view learns the new flags now, so the next resync does not
-	 * report this session's own change back to it. */
+	 * report this session's own change back to it; a new keyword is
+	 * named first, also to this session and also for .SILENT. */
+	bool news = false;
+	for (size_t i = 0; i < n; i++)
+		news |= imap_server_learn_keywords(s, values[i].keywords);
+	if (news)
+		imap_server_announce_flags(s, out, false);
 	size_t k = 0;
 	IMAP_SERVER_FOR_EACH(&set, i) {
 		if (k < n && s->view[i].uid == uids[k])
@@ -2448,6 +2701,7 @@ static void imap_server_copy(struct imap_server *s, const struct imap_cmd *c, bo
 		imap_server_bad(s, out, imap_server_note_syntax, "Syntax: %s set mailbox", c->name);
 		return;
 	}
+	imap_server_catch_up(s, c, out);
 	struct imap_server_set set;
 	if (!imap_server_resolve_arg(s, c, &c->args[0], &set, out))
 		return;
@@ -2456,6 +2710,16 @@ static void imap_server_copy(struct imap_server *s, const struct imap_cmd *c, bo
 		imap_server_no(s, out, "[READ-ONLY]: MOVE removes messages, and the folder was "
 			       "opened with EXAMINE", "[READ-ONLY] Mailbox is read-only");
 		return;
+	}
+	/* A sequence number may still name a message another session expunged
+	 * (its EXPUNGE waits for this command's end): copy none of them, say
+	 * why (RFC 2180 4.4.1 lets a server refuse the whole COPY). */
+	IMAP_SERVER_FOR_EACH(&set, i) {
+		if (imap_server_is_gone(s, s->view[i].uid)) {
+			free(set.spans);
+			imap_server_no_expunged(s, out);
+			return;
+		}
 	}
 	uint32_t *uids = xcalloc(set.count ? set.count : 1, sizeof *uids);
 	uint32_t *new_uids = xcalloc(set.count ? set.count : 1, sizeof *new_uids);
@@ -2468,7 +2732,7 @@ static void imap_server_copy(struct imap_server *s, const struct imap_cmd *c, bo
 		r = s->ops.copy ? s->ops.copy(s->ctx, s->folder, uids, n, to, move, new_uids,
 					      &uidvalidity)
 				: IMAP_FAILED;
-	if (r == IMAP_NO_SUCH) {
+	if (r == IMAP_NO_SUCH && to[0]) {
 		imap_server_no(s, out, imap_server_note_trycreate,
 			       "[TRYCREATE] Mailbox doesn't exist");
 	} else if (r != IMAP_OK) {

@@ -29,12 +29,14 @@ struct imapd {
 	struct store_account acct;
 	bool logged_in;
 	/* \Recent, per session (RFC 3501 2.3.2): the UIDs this session was
-	 * the first to see in the folder it has selected */
+	 * the first to see in the folder it has selected (or, read-only, the
+	 * ones no session had been told of when it looked) */
 	int64_t recent_folder;
 	struct imapd_range {
 		uint32_t lo, hi;
 	} *recent;
 	size_t nrecent;
+	uint32_t recent_seen;      /* the highest UID of recent_folder looked at */
 	struct imapd *next;        /* the world's list of IMAP sessions */
 };
 
@@ -49,7 +51,6 @@ static struct folder_version *world_folder_slot(struct world *w, int64_t folder)
 	struct folder_version *v = &w->versions[w->nversions++];
 	v->folder = folder;
 	v->version = 1;
-	v->recent_uid = 0;
 	return v;
 }
 
@@ -137,10 +138,11 @@ static void imapd_fill(struct imapd *d, const struct store_folder *f, struct ima
 	out->uidvalidity = f->uidvalidity;
 	out->uidnext = f->uidnext;
 	store_folder_stats(d->w->store, f->id, &out->messages, &out->unseen, NULL);
-	/* recent: what no session has seen yet */
+	/* recent: what no session has been told of yet */
+	uint32_t told = 0;
 	int64_t recent = 0;
-	store_folder_count_above(d->w->store, f->id, world_folder_slot(d->w, f->id)->recent_uid,
-				 &recent);
+	if (store_folder_recent_uid(d->w->store, f->id, &told) == 0)
+		store_folder_count_above(d->w->store, f->id, told, &recent);
 	out->recent = (uint32_t)recent;
 }
 
@@ -153,22 +155,42 @@ static bool imapd_is_recent(const struct imapd *d, uint32_t uid)
 	return false;
 }
 
-/* The first session to see new messages in a folder takes them as its
- * \Recent ones (RFC 3501 2.3.2): no other session will see them so. */
-static void imapd_claim_recent(struct imapd *d, int64_t folder, uint32_t max_uid)
+static void imapd_add_recent(struct imapd *d, uint32_t lo, uint32_t hi)
+{
+	d->recent = xrealloc(d->recent, (d->nrecent + 1) * sizeof *d->recent);
+	d->recent[d->nrecent].lo = lo;
+	d->recent[d->nrecent].hi = hi;
+	d->nrecent++;
+}
+
+/*
+ * The first session to see new messages in a folder takes them as its
+ * \Recent ones (RFC 3501 2.3.2): no other session will see them so.  The
+ * store keeps the highest UID taken (folders.recent_uid), so a restart of
+ * a --db store does not make them recent again.  A read-only session
+ * (EXAMINE) sees them \Recent too but takes them from nobody (6.3.2):
+ * after it, the next SELECT still finds them new.
+ */
+static void imapd_claim_recent(struct imapd *d, int64_t folder, uint32_t max_uid, bool claim)
 {
 	if (d->recent_folder != folder) {
 		d->recent_folder = folder;
 		d->nrecent = 0;
+		d->recent_seen = 0;
 	}
-	struct folder_version *v = world_folder_slot(d->w, folder);
-	if (max_uid <= v->recent_uid)
-		return;
-	d->recent = xrealloc(d->recent, (d->nrecent + 1) * sizeof *d->recent);
-	d->recent[d->nrecent].lo = v->recent_uid + 1;
-	d->recent[d->nrecent].hi = max_uid;
-	d->nrecent++;
-	v->recent_uid = max_uid;
+	uint32_t told = 0;
+	if (store_folder_recent_uid(d->w->store, folder, &told) != 0)
+		told = max_uid; /* cannot tell: call nothing recent rather than all */
+	if (claim) {
+		if (max_uid > told && store_folder_set_recent_uid(d->w->store, folder, max_uid) == 0)
+			imapd_add_recent(d, told + 1, max_uid);
+	} else {
+		uint32_t from = told > d->recent_seen ? told : d->recent_seen;
+		if (max_uid > from)
+			imapd_add_recent(d, from + 1, max_uid);
+	}
+	if (max_uid > d->recent_seen)
+		d->recent_seen = max_uid;
 }
 
 /* A folder's name as the store spells it ("INBOX" whatever the case the
@@ -211,6 +233,15 @@ static enum imap_result imapd_folders(void *ctx, struct imap_folder **out, size_
 	return IMAP_OK;
 }
 
+/* A new folder, subscribed (as every new folder is), so a subscription its
+ * name kept from a deleted folder is its own again.  Part of the caller's
+ * transaction. */
+static bool imapd_folder_create(struct imapd *d, const char *name, int64_t *id)
+{
+	return store_folder_create(d->w->store, d->acct.id, name, NULL, id) == 0 &&
+	       store_orphan_subscription_set(d->w->store, d->acct.id, name, false) >= 0;
+}
+
 /* RFC 3501 6.3.3 and 6.3.5: a name with the hierarchy separator gets its
  * superior names created too ("a/b/c" makes "a" and "a/b" if missing).
  * Part of the caller's transaction. */
@@ -226,7 +257,7 @@ static bool imapd_create_superiors(struct imapd *d, const char *name)
 		buf_clear(&part);
 		buf_add(&part, name, (size_t)(p - name));
 		if (!imapd_folder_id(d, part.p, &id))
-			ok = store_folder_create(d->w->store, d->acct.id, part.p, NULL, &id) == 0;
+			ok = imapd_folder_create(d, part.p, &id);
 	}
 	buf_free(&part);
 	return ok;
@@ -241,7 +272,7 @@ static enum imap_result imapd_create(void *ctx, const char *name)
 	if (strcasecmp(name, "INBOX") == 0 || imapd_folder_id(d, name, &id))
 		return IMAP_EXISTS;
 	bool ok = store_begin(d->w->store) == 0 && imapd_create_superiors(d, name) &&
-		  store_folder_create(d->w->store, d->acct.id, name, NULL, &id) == 0;
+		  imapd_folder_create(d, name, &id);
 	if (ok)
 		ok = store_commit(d->w->store) == 0;
 	else
@@ -261,9 +292,19 @@ static enum imap_result imapd_remove(void *ctx, const char *name)
 		return IMAP_REFUSED; /* RFC 3501 6.3.4: INBOX cannot be deleted */
 	if (!imapd_folder_id(d, name, &id))
 		return IMAP_NO_SUCH;
-	if (store_folder_delete(d->w->store, id) != 0)
-		return IMAP_FAILED;
+	/* RFC 3501 6.3.6: the server must not unsubscribe a name by itself,
+	 * so a subscribed folder leaves its name among the subscriptions */
 	struct store_folder f;
+	bool ok = store_begin(d->w->store) == 0 && store_folder_get(d->w->store, id, &f) == 0;
+	if (ok && f.subscribed)
+		ok = store_orphan_subscription_set(d->w->store, d->acct.id, f.name, true) == 0;
+	ok = ok && store_folder_delete(d->w->store, id) == 0;
+	if (ok)
+		ok = store_commit(d->w->store) == 0;
+	else
+		store_rollback(d->w->store);
+	if (!ok)
+		return IMAP_FAILED;
 	snprintf(f.name, sizeof f.name, "%s", name);
 	imapd_mail(d, MAIL_CLEAR, f.name, 0, 0);
 	world_mail_flush(d->w, true);
@@ -287,7 +328,7 @@ static enum imap_result imapd_rename(void *ctx, const char *from, const char *to
 		 * folder and leaves INBOX, empty, in place */
 		struct store_message *list = NULL;
 		size_t n = 0;
-		ok = ok && store_folder_create(w->store, d->acct.id, to, NULL, &dst) == 0 &&
+		ok = ok && imapd_folder_create(d, to, &dst) &&
 		     store_folder_list(w->store, src, &list, &n) == 0;
 		for (size_t i = 0; ok && i < n; i++) {
 			uint32_t uid;
@@ -314,7 +355,9 @@ static enum imap_result imapd_rename(void *ctx, const char *from, const char *to
 			else if (strncmp(fs[i].name, from, flen) == 0 && fs[i].name[flen] == '/')
 				buf_printf(&nn, "%s%s", to, fs[i].name + flen);
 			if (nn.len) {
-				ok = store_folder_rename(w->store, fs[i].id, nn.p) == 0;
+				ok = store_folder_rename(w->store, fs[i].id, nn.p) == 0 &&
+				     store_orphan_subscription_set(w->store, d->acct.id, nn.p,
+								   false) >= 0;
 				/* for the player: the messages now stand under the new name */
 				struct store_message *list = NULL;
 				size_t n = 0;
@@ -346,13 +389,31 @@ static enum imap_result imapd_rename(void *ctx, const char *from, const char *to
 	return IMAP_OK;
 }
 
+/* SUBSCRIBE checks that the folder exists (RFC 3501 6.3.6 allows it);
+ * UNSUBSCRIBE also takes a name whose folder is gone. */
 static enum imap_result imapd_subscribe(void *ctx, const char *name, bool on)
 {
 	struct imapd *d = ctx;
 	int64_t id;
-	if (!imapd_folder_id(d, name, &id))
-		return IMAP_NO_SUCH;
+	if (!d->logged_in)
+		return IMAP_FAILED;
+	if (!imapd_folder_id(d, name, &id)) {
+		if (on || !name[0])
+			return IMAP_NO_SUCH;
+		int rc = store_orphan_subscription_set(d->w->store, d->acct.id, name, false);
+		return rc == 0 ? IMAP_OK : rc == 1 ? IMAP_NO_SUCH : IMAP_FAILED;
+	}
 	return store_folder_subscribe(d->w->store, id, on) == 0 ? IMAP_OK : IMAP_FAILED;
+}
+
+static enum imap_result imapd_orphan_subscriptions(void *ctx, char ***names, size_t *n)
+{
+	struct imapd *d = ctx;
+	*names = NULL;
+	*n = 0;
+	if (!d->logged_in || store_orphan_subscriptions(d->w->store, d->acct.id, names, n) != 0)
+		return IMAP_FAILED;
+	return IMAP_OK;
 }
 
 static enum imap_result imapd_snapshot(void *ctx, const char *name, struct imap_folder *info,
@@ -370,7 +431,8 @@ static enum imap_result imapd_snapshot(void *ctx, const char *name, struct imap_
 	if (store_folder_get(d->w->store, id, &f) != 0 ||
 	    store_folder_list(d->w->store, id, &list, &count) != 0)
 		return IMAP_FAILED;
-	imapd_claim_recent(d, id, count ? list[count - 1].uid : 0);
+	imapd_claim_recent(d, id, count ? list[count - 1].uid : 0,
+			   !imap_server_read_only(d->eng));
 	imapd_fill(d, &f, info);
 	struct imap_msg *v = xcalloc(count ? count : 1, sizeof *v);
 	uint32_t nrecent = 0;
@@ -568,6 +630,7 @@ static const struct imap_server_ops imapd_ops = {
 	.remove = imapd_remove,
 	.rename = imapd_rename,
 	.subscribe = imapd_subscribe,
+	.orphan_subscriptions = imapd_orphan_subscriptions,
 	.snapshot = imapd_snapshot,
 	.version = imapd_version,
 	.content = imapd_content,

@@ -72,6 +72,11 @@ static const char store_schema_sql[] =
 	"    uidvalidity INTEGER NOT NULL CHECK (uidvalidity BETWEEN 1 AND 4294967295),\n"
 	"    -- the UID the next message will get; UIDs only ever go up\n"
 	"    uidnext     INTEGER NOT NULL DEFAULT 1 CHECK (uidnext BETWEEN 1 AND 4294967295),\n"
+	"    -- RFC 3501 2.3.2: the highest UID an IMAP session has been told is\n"
+	"    -- \\Recent; the messages above it are recent to the next session that\n"
+	"    -- selects the folder.  Kept, so a restart does not make them new again.\n"
+	"    -- Schema 3 (an upgraded database has the column last, as here).\n"
+	"    recent_uid  INTEGER NOT NULL DEFAULT 0 CHECK (recent_uid BETWEEN 0 AND 4294967295),\n"
 	"    UNIQUE (account_id, name)\n"
 	");\n"
 	"\n"
@@ -169,6 +174,19 @@ static const char store_device_folders_sql[] =
 	"    UNIQUE (device_id, name)\n"
 	");\n";
 
+/* Schema 3's new table, shared by a new database and the upgrade from 2. */
+static const char store_orphan_subscriptions_sql[] =
+	"CREATE TABLE orphan_subscriptions (\n"
+	"    -- RFC 3501 6.3.6: a subscription outlives its folder.  A folder's own\n"
+	"    -- is folders.subscribed; when a subscribed folder is deleted its name\n"
+	"    -- comes here, and LSUB goes on listing it (\\Noselect) until UNSUBSCRIBE,\n"
+	"    -- or a new folder of that name, takes it back.\n"
+	"    id         INTEGER PRIMARY KEY,\n"
+	"    account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,\n"
+	"    name       TEXT NOT NULL,      -- 'Work', 'Work/2024'\n"
+	"    UNIQUE (account_id, name)\n"
+	");\n";
+
 /* The view, shared too: the upgrade drops version 1's and creates this. */
 static const char store_mail_overview_sql[] =
 	"CREATE VIEW mail_overview AS\n"
@@ -204,6 +222,14 @@ static const char store_upgrade_1_to_2_sql[] =
 	"ALTER TABLE messages ADD COLUMN keywords TEXT NOT NULL DEFAULT '';\n"
 	"DROP VIEW mail_overview;\n";
 
+/* Version 2 to 3: what IMAP sessions have been told is \Recent, per folder.
+ * ADD COLUMN appends, so the column is last - where the new schema puts it
+ * too.  Old rows read 0: every message is recent to the next session,
+ * which is what a version 2 mailsim said after every start anyway. */
+static const char store_upgrade_2_to_3_sql[] =
+	"ALTER TABLE folders ADD COLUMN recent_uid INTEGER NOT NULL DEFAULT 0"
+	" CHECK (recent_uid BETWEEN 0 AND 4294967295);\n";
+
 /* ------------------------------------------------------------------------
  * 2. Prepared statements
  *
@@ -224,6 +250,11 @@ enum store_stmt {
 	SQL_FOLDER_FIND,
 	SQL_FOLDER_GET,
 	SQL_FOLDER_UIDNEXT,
+	SQL_FOLDER_RECENT_UID,
+	SQL_FOLDER_SET_RECENT_UID,
+	SQL_ORPHAN_SUBSCRIPTION_ADD,
+	SQL_ORPHAN_SUBSCRIPTION_DELETE,
+	SQL_ORPHAN_SUBSCRIPTIONS,
 	SQL_FOLDER_BUMP_UIDNEXT,
 	SQL_FOLDER_COUNT,
 	SQL_FOLDER_HAS,
@@ -303,6 +334,17 @@ static const char *const store_sql[SQL_NSTMTS] = {
 		"SELECT account_id, name, special_use, subscribed, uidvalidity, uidnext"
 		" FROM folders WHERE id = ?1",
 	[SQL_FOLDER_UIDNEXT] = "SELECT uidnext FROM folders WHERE id = ?1",
+	/* schema 3; max(): it only ever climbs, as UIDs do */
+	[SQL_FOLDER_RECENT_UID] = "SELECT recent_uid FROM folders WHERE id = ?1",
+	[SQL_FOLDER_SET_RECENT_UID] =
+		"UPDATE folders SET recent_uid = max(recent_uid, ?2) WHERE id = ?1",
+	[SQL_ORPHAN_SUBSCRIPTION_ADD] =
+		"INSERT INTO orphan_subscriptions (account_id, name) VALUES (?1, ?2)"
+		" ON CONFLICT (account_id, name) DO NOTHING",
+	[SQL_ORPHAN_SUBSCRIPTION_DELETE] =
+		"DELETE FROM orphan_subscriptions WHERE account_id = ?1 AND name = ?2",
+	[SQL_ORPHAN_SUBSCRIPTIONS] =
+		"SELECT name FROM orphan_subscriptions WHERE account_id = ?1 ORDER BY name",
 	[SQL_FOLDER_BUMP_UIDNEXT] = "UPDATE folders SET uidnext = uidnext + 1 WHERE id = ?1",
 	[SQL_FOLDER_COUNT] = "SELECT count(*) FROM messages WHERE folder_id = ?1",
 	/* instr(lower(..)) rather than LIKE: an address may hold '_' or '%',
@@ -732,10 +774,11 @@ static int schema_upgrade_1_to_2(struct store *st, int *version)
 	return 0;
 }
 
-/* ---- upgrade step 2 -> 3: the counters table ----
- * Its own step, in its own transaction with the new user_version: a failure
- * (or a crash) leaves a whole version 2.  Nothing else changes, so a
- * version 2 database keeps all its mail, and every counter starts at 1. */
+/* Version 2 to 3: folders.recent_uid (IMAP \Recent survives a restart),
+ * the orphan_subscriptions table (a subscription outlives its folder) and
+ * the counters table (queue ids and Message-IDs that never repeat).  As
+ * above, all of it and the new user_version in one transaction: a failure
+ * (or a crash) leaves a whole version 2, and every counter starts at 1. */
 static int schema_upgrade_2_to_3(struct store *st, int *version)
 {
 	if (store_begin(st) < 0)
@@ -743,7 +786,11 @@ static int schema_upgrade_2_to_3(struct store *st, int *version)
 	/* Look again with the write lock held, as in the step from 1. */
 	int rc = user_version(st, version);
 	if (rc == 0 && *version == 2) {
-		rc = exec_sql(st, store_counters_sql, "upgrade schema 2 to 3");
+		rc = exec_sql(st, store_upgrade_2_to_3_sql, "upgrade schema 2 to 3");
+		if (rc == 0)
+			rc = exec_sql(st, store_orphan_subscriptions_sql, "upgrade schema 2 to 3");
+		if (rc == 0)
+			rc = exec_sql(st, store_counters_sql, "upgrade schema 2 to 3");
 		if (rc == 0)
 			rc = exec_sql(st, "PRAGMA user_version = 3", "upgrade schema 2 to 3");
 	}
@@ -753,7 +800,6 @@ static int schema_upgrade_2_to_3(struct store *st, int *version)
 		*version = 3;
 	return 0;
 }
-/* ---- end of upgrade step 2 -> 3 ---- */
 
 /* Create the schema in a new database, or check that an existing one is a
  * version we understand (upgrading an older one a step at a time). */
@@ -774,6 +820,8 @@ static int schema_ensure(struct store *st)
 			rc = exec_sql(st, store_schema_sql, "create schema");
 			if (rc == 0)
 				rc = exec_sql(st, store_device_folders_sql, "create schema");
+			if (rc == 0)
+				rc = exec_sql(st, store_orphan_subscriptions_sql, "create schema");
 			if (rc == 0)
 				rc = exec_sql(st, store_mail_overview_sql, "create schema");
 			if (rc == 0)
@@ -879,8 +927,8 @@ const char *store_error(const struct store *st)
 static const char store_tables_sql[] =
 	"SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN"
 	" ('accounts', 'folders', 'messages', 'queue', 'queue_rcpts', 'devices',"
-	"  'device_messages', 'device_folders', 'counters')";
-#define STORE_NTABLES 9
+	"  'device_messages', 'device_folders', 'orphan_subscriptions', 'counters')";
+#define STORE_NTABLES 10
 
 /* For looking only (mailsim inspect): no CREATE, so a mistyped name is not
  * made into a new empty database; no journal_mode (switching to WAL is a
@@ -1667,6 +1715,97 @@ int store_folder_rename(struct store *st, int64_t folder_id, const char *new_nam
 done:
 	stmt_done(s);
 	return tx_end(st, rc);
+}
+
+int store_folder_recent_uid(struct store *st, int64_t folder_id, uint32_t *uid)
+{
+	if (!st)
+		return -1;
+	sqlite3_stmt *s = stmt_get(st, SQL_FOLDER_RECENT_UID);
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, folder_id);
+	int rc = -1;
+	switch (sqlite3_step(s)) {
+	case SQLITE_ROW:
+		if (uid)
+			*uid = (uint32_t)sqlite3_column_int64(s, 0);
+		rc = 0;
+		break;
+	case SQLITE_DONE:
+		rc = 1;
+		break;
+	default:
+		db_error(st, "read recent UID");
+		break;
+	}
+	stmt_done(s);
+	return rc;
+}
+
+int store_folder_set_recent_uid(struct store *st, int64_t folder_id, uint32_t uid)
+{
+	if (!st)
+		return -1;
+	sqlite3_stmt *s = stmt_get(st, SQL_FOLDER_SET_RECENT_UID);
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, folder_id);
+	sqlite3_bind_int64(s, 2, uid);
+	return change_run(st, s, "set recent UID");
+}
+
+int store_orphan_subscription_set(struct store *st, int64_t account, const char *name, bool on)
+{
+	if (!st)
+		return -1;
+	if (!text_ok(st, "subscribed name", name, false))
+		return -1;
+	sqlite3_stmt *s = stmt_get(st, on ? SQL_ORPHAN_SUBSCRIPTION_ADD
+					  : SQL_ORPHAN_SUBSCRIPTION_DELETE);
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, account);
+	bind_text(s, 2, name);
+	int rc = change_run(st, s, on ? "keep subscription" : "drop subscription");
+	return on && rc == 1 ? 0 : rc; /* subscribed already: done */
+}
+
+int store_orphan_subscriptions(struct store *st, int64_t account, char ***out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	if (!st)
+		return -1;
+	sqlite3_stmt *s = stmt_get(st, SQL_ORPHAN_SUBSCRIPTIONS);
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, account);
+	int rc = -1;
+	size_t cap = 0;
+	for (;;) {
+		int step = sqlite3_step(s);
+		if (step == SQLITE_DONE)
+			break;
+		if (step != SQLITE_ROW) {
+			db_error(st, "list subscriptions");
+			goto done;
+		}
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 8;
+			*out = xrealloc(*out, cap * sizeof **out);
+		}
+		(*out)[(*n)++] = column_dup(s, 0, NULL);
+	}
+	rc = 0;
+done:
+	stmt_done(s);
+	if (rc != 0) {
+		store_strings_free(*out, *n);
+		*out = NULL;
+		*n = 0;
+	}
+	return rc;
 }
 
 int store_folder_subscribe(struct store *st, int64_t folder_id, bool on)

@@ -20,9 +20,10 @@
 #include <stdint.h>
 
 /* 1: the first schema.  2: messages.keywords and device_folders (IMAP).
- * 3: the counters table (queue ids and Message-IDs that never repeat).
- * An older database is upgraded in place, a step at a time, when it is
- * opened. */
+ * 3: folders.recent_uid (IMAP \Recent survives a restart), the
+ * orphan_subscriptions table and the counters table (queue ids and
+ * Message-IDs that never repeat).  An older database is upgraded in place,
+ * a step at a time, when it is opened. */
 #define STORE_SCHEMA_VERSION 3
 
 /* System flags (RFC 3501 2.3.2) as bits. */
@@ -175,6 +176,18 @@ int store_folder_delete(struct store *st, int64_t folder_id);
  * of the new name already. */
 int store_folder_rename(struct store *st, int64_t folder_id, const char *new_name);
 int store_folder_subscribe(struct store *st, int64_t folder_id, bool on);
+/* Schema 3: the highest UID of the folder some IMAP session has been told is
+ * \Recent (RFC 3501 2.3.2), 0 if none; 1 = no such folder.  Setting it
+ * only ever raises it (a lower uid changes nothing, and is not an error). */
+int store_folder_recent_uid(struct store *st, int64_t folder_id, uint32_t *uid);
+int store_folder_set_recent_uid(struct store *st, int64_t folder_id, uint32_t uid);
+/* Schema 3: subscribed names that are no folder (any more).  RFC 3501
+ * 6.3.6: deleting a folder must not unsubscribe its name, so the IMAP
+ * service keeps the name here.  Set on: 0 (also if it was there); off: 0
+ * done, 1 it was not there. */
+int store_orphan_subscription_set(struct store *st, int64_t account, const char *name, bool on);
+/* Those names of an account, in byte order (free with store_strings_free()). */
+int store_orphan_subscriptions(struct store *st, int64_t account, char ***out, size_t *n);
 /* Replace a message's flags (STORE_FLAG_*) and, unless keywords is NULL,
  * its keywords (space-separated, at most 255 bytes).  Cheap enough to call
  * once per message of a 100,000-message STORE inside one transaction. */

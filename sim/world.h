@@ -168,7 +168,6 @@ struct world {
 	struct folder_version {
 		int64_t folder;
 		uint64_t version;
-		uint32_t recent_uid;   /* highest UID a session has seen as \Recent */
 	} *versions;
 	size_t nversions;
 	int64_t *touched;          /* folders changed by the open transaction */

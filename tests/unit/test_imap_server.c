@@ -74,6 +74,8 @@ struct fake {
 	struct fake_folder folders[FAKE_FOLDERS_MAX];
 	size_t nfolders;
 	uint64_t version;          /* moves on every change of any folder */
+	char orphans[8][256];      /* subscribed names with no folder (RFC 3501 6.3.6) */
+	size_t norphans;
 	int ncontent, nset_flags, nsnapshot, nexpunge, ncopy, nappend;
 	size_t last_set_flags_n;   /* pairs in the last set_flags call */
 	char log[1024];            /* "expunge INBOX 2,3,5|copy INBOX->Trash 1" */
@@ -233,6 +235,20 @@ static enum imap_result fake_folders(void *ctx, struct imap_folder **out, size_t
 	return IMAP_OK;
 }
 
+/* Drop name from the subscribed names with no folder; false if absent. */
+static bool fake_orphan_drop(struct fake *f, const char *name)
+{
+	for (size_t i = 0; i < f->norphans; i++) {
+		if (strcmp(f->orphans[i], name) == 0) {
+			memmove(f->orphans + i, f->orphans + i + 1,
+				(f->norphans - i - 1) * sizeof f->orphans[0]);
+			f->norphans--;
+			return true;
+		}
+	}
+	return false;
+}
+
 static enum imap_result fake_create(void *ctx, const char *name)
 {
 	struct fake *f = ctx;
@@ -240,6 +256,7 @@ static enum imap_result fake_create(void *ctx, const char *name)
 		return IMAP_EXISTS;
 	if (f->nfolders == FAKE_FOLDERS_MAX)
 		return IMAP_FAILED;
+	fake_orphan_drop(f, name);
 	fake_add_folder(f, name, "", 2000 + (uint32_t)f->nfolders);
 	fake_log(f, "create %s", name);
 	return IMAP_OK;
@@ -251,6 +268,9 @@ static enum imap_result fake_remove_folder(void *ctx, const char *name)
 	struct fake_folder *d = fake_folder(f, name);
 	if (!d)
 		return IMAP_NO_SUCH;
+	/* the subscription outlives the folder */
+	if (d->subscribed && f->norphans < sizeof f->orphans / sizeof f->orphans[0])
+		snprintf(f->orphans[f->norphans++], sizeof f->orphans[0], "%s", name);
 	for (size_t k = 0; k < d->n; k++)
 		free(d->msgs[k].content);
 	free(d->msgs);
@@ -281,8 +301,18 @@ static enum imap_result fake_subscribe(void *ctx, const char *name, bool on)
 	struct fake *f = ctx;
 	struct fake_folder *d = fake_folder(f, name);
 	if (!d)
-		return IMAP_NO_SUCH;
+		return !on && fake_orphan_drop(f, name) ? IMAP_OK : IMAP_NO_SUCH;
 	d->subscribed = on;
+	return IMAP_OK;
+}
+
+static enum imap_result fake_orphan_subscriptions(void *ctx, char ***names, size_t *n)
+{
+	struct fake *f = ctx;
+	*names = xcalloc(f->norphans ? f->norphans : 1, sizeof **names);
+	for (size_t i = 0; i < f->norphans; i++)
+		(*names)[i] = xstrdup(f->orphans[i]);
+	*n = f->norphans;
 	return IMAP_OK;
 }
 
@@ -420,6 +450,7 @@ static const struct imap_server_ops fake_ops = {
 	.remove = fake_remove_folder,
 	.rename = fake_rename,
 	.subscribe = fake_subscribe,
+	.orphan_subscriptions = fake_orphan_subscriptions,
 	.snapshot = fake_snapshot,
 	.version = fake_version,
 	.content = fake_content,
@@ -590,13 +621,13 @@ static void test_authenticate(void)
 	CHECK_STR(say(&t, "not base64!\r\n"), "a4 BAD Invalid base64 data\r\n");
 	CHECK_STR(imap_server_state_name(t.s), "NOT_AUTHENTICATED");
 	CHECK_STR(say(&t, "a5 AUTHENTICATE PLAIN\r\n"), "+ \r\n");
-	CHECK_STR(say(&t, "AGJvYgBzZWNyZXQ=\r\n"), "a5 OK LOGIN completed\r\n");
+	CHECK_STR(say(&t, "AGJvYgBzZWNyZXQ=\r\n"), "a5 OK AUTHENTICATE completed\r\n");
 	CHECK_STR(imap_server_state_name(t.s), "AUTHENTICATED");
 	session_close(&t);
 
 	session_open(&t, &f);
 	CHECK_STR(say(&t, "b1 AUTHENTICATE PLAIN AGJvYgBzZWNyZXQ=\r\n"),
-		  "b1 OK LOGIN completed\r\n");
+		  "b1 OK AUTHENTICATE completed\r\n");
 	CHECK_STR(imap_server_user(t.s), "bob");
 	session_close(&t);
 	fake_free(&f);
@@ -675,6 +706,14 @@ static void test_list_lsub(void)
 	CHECK_STR(say(&t, "a5 LIST \"\" inbox\r\n"),
 		  "* LIST (\\HasNoChildren) \"/\" \"INBOX\"\r\n"
 		  "a5 OK LIST completed\r\n");
+	/* INBOX in any case, also when a wildcard stops inside it (RFC 3501 5.1) */
+	CHECK_STR(say(&t, "a5a LIST \"\" \"In%\"\r\n"),
+		  "* LIST (\\HasNoChildren) \"/\" \"INBOX\"\r\n"
+		  "a5a OK LIST completed\r\n");
+	CHECK_STR(say(&t, "a5b LIST \"\" \"%b%x\"\r\n"),
+		  "* LIST (\\HasNoChildren) \"/\" \"INBOX\"\r\n"
+		  "a5b OK LIST completed\r\n");
+	CHECK_STR(say(&t, "a5c LIST \"\" \"w%\"\r\n"), "a5c OK LIST completed\r\n");
 	CHECK_STR(say(&t, "a6 LIST \"\" T*h\r\n"),
 		  "* LIST (\\HasNoChildren \\Trash) \"/\" \"Trash\"\r\n"
 		  "a6 OK LIST completed\r\n");
@@ -702,6 +741,71 @@ static void test_list_lsub(void)
 		  "b3 BAD Syntax: LIST reference mailbox-pattern\r\n");
 	CHECK_STR(say(&t, "a13 LIST \"\"\r\n"),
 		  "a13 BAD Syntax: LIST reference mailbox-pattern\r\n");
+	session_close(&t);
+	fake_free(&f);
+}
+
+/*
+ * The hierarchy (RFC 3501 6.3.4, 6.3.6, 6.3.8, 6.3.9): a deleted folder
+ * with inferiors stays as a \Noselect name that "%" stops at; a
+ * subscription outlives its folder and can still be removed; LSUB's "%"
+ * shows the \Noselect parents of subscribed names.
+ */
+static void test_hierarchy_noselect(void)
+{
+	struct fake f;
+	fake_init(&f);
+	struct session t;
+	session_ready(&t, &f, false);
+	CHECK_STR(say(&t, "a1 DELETE Work\r\n"), "a1 OK DELETE completed\r\n");
+	CHECK_STR(say(&t, "a2 LIST \"\" %\r\n"),
+		  "* LIST (\\HasNoChildren) \"/\" \"INBOX\"\r\n"
+		  "* LIST (\\HasNoChildren \\Sent) \"/\" \"Sent\"\r\n"
+		  "* LIST (\\HasNoChildren \\Trash) \"/\" \"Trash\"\r\n"
+		  "* LIST (\\Noselect \\HasChildren) \"/\" \"Work\"\r\n"
+		  "a2 OK LIST completed\r\n");
+	/* "*" reaches the inferior itself, so the name above is not needed */
+	CHECK_STR(say(&t, "a3 LIST \"\" W*\r\n"),
+		  "* LIST (\\HasNoChildren) \"/\" \"Work/2024\"\r\n"
+		  "a3 OK LIST completed\r\n");
+	CHECK_STR(say(&t, "a4 LIST \"\" Work\r\n"),
+		  "* LIST (\\Noselect \\HasChildren) \"/\" \"Work\"\r\n"
+		  "a4 OK LIST completed\r\n");
+	CHECK_STR(say(&t, "a5 SELECT Work\r\n"), "a5 NO [NONEXISTENT] Mailbox doesn't exist\r\n");
+	/* a \Noselect name with inferiors cannot be deleted (6.3.4) */
+	CHECK_STR(say(&t, "a6 DELETE Work\r\n"),
+		  "a6 NO [CANNOT] Name has inferior hierarchical names\r\n");
+	/* Work was subscribed: DELETE did not unsubscribe it (6.3.6) */
+	CHECK_STR(say(&t, "a7 LSUB \"\" *\r\n"),
+		  "* LSUB (\\HasNoChildren) \"/\" \"INBOX\"\r\n"
+		  "* LSUB (\\HasNoChildren \\Sent) \"/\" \"Sent\"\r\n"
+		  "* LSUB (\\HasNoChildren \\Trash) \"/\" \"Trash\"\r\n"
+		  "* LSUB (\\Noselect \\HasChildren) \"/\" \"Work\"\r\n"
+		  "a7 OK LSUB completed\r\n");
+	/* UNSUBSCRIBE of a name that is no folder works, once */
+	CHECK_STR(say(&t, "a8 UNSUBSCRIBE Work\r\n"), "a8 OK UNSUBSCRIBE completed\r\n");
+	CHECK_STR(say(&t, "a9 UNSUBSCRIBE Work\r\n"),
+		  "a9 NO [NONEXISTENT] Mailbox doesn't exist\r\n");
+	CHECK_STR(say(&t, "b1 LSUB \"\" W*\r\n"), "b1 OK LSUB completed\r\n");
+	/* LSUB "%" stops at the parent of a subscribed name: \Noselect (6.3.9) */
+	CHECK_STR(say(&t, "b2 SUBSCRIBE Work/2024\r\n"), "b2 OK SUBSCRIBE completed\r\n");
+	CHECK_STR(say(&t, "b3 LSUB \"\" W%\r\n"),
+		  "* LSUB (\\Noselect \\HasChildren) \"/\" \"Work\"\r\n"
+		  "b3 OK LSUB completed\r\n");
+	CHECK_STR(say(&t, "b4 LSUB \"\" W*\r\n"),
+		  "* LSUB (\\HasNoChildren) \"/\" \"Work/2024\"\r\n"
+		  "b4 OK LSUB completed\r\n");
+	/* a folder that exists but is not subscribed is \Noselect to LSUB too */
+	say(&t, "b5 CREATE Work\r\n");
+	say(&t, "b6 UNSUBSCRIBE Work\r\n");
+	CHECK_STR(say(&t, "b7 LSUB \"\" W%\r\n"),
+		  "* LSUB (\\Noselect \\HasChildren) \"/\" \"Work\"\r\n"
+		  "b7 OK LSUB completed\r\n");
+	CHECK_STR(say(&t, "b8 LIST \"\" W%\r\n"),
+		  "* LIST (\\HasChildren) \"/\" \"Work\"\r\n"
+		  "b8 OK LIST completed\r\n");
+	/* a \Noselect name without inferiors is no name at all */
+	CHECK_STR(say(&t, "c1 LIST \"\" Nowhere\r\n"), "c1 OK LIST completed\r\n");
 	session_close(&t);
 	fake_free(&f);
 }
@@ -737,6 +841,17 @@ static void test_create_delete_rename(void)
 	CHECK_STR(say(&t, "a2 CREATE Archive\r\n"),
 		  "a2 NO [ALREADYEXISTS] Mailbox already exists\r\n");
 	CHECK_STR(say(&t, "a3 CREATE inbox\r\n"), "a3 NO [ALREADYEXISTS] INBOX always exists\r\n");
+	/* "" is a well-formed astring, just not a name a folder can have: NO */
+	CHECK_STR(say(&t, "a3a CREATE \"\"\r\n"), "a3a NO [CANNOT] Invalid mailbox name\r\n");
+	CHECK_STR(say(&t, "a3b RENAME Archive \"\"\r\n"),
+		  "a3b NO [CANNOT] Invalid mailbox name\r\n");
+	CHECK_STR(say(&t, "a3c SELECT \"\"\r\n"), "a3c NO [NONEXISTENT] Mailbox doesn't exist\r\n");
+	/* no [TRYCREATE] for it: CREATE "" would fail */
+	CHECK_STR(say(&t, "a3d APPEND \"\" {1+}\r\nx\r\n"),
+		  "a3d NO [NONEXISTENT] Mailbox doesn't exist\r\n");
+	say(&t, "a3e SELECT INBOX\r\n");
+	CHECK_STR(say(&t, "a3f COPY 1 \"\"\r\n"), "a3f NO [NONEXISTENT] Mailbox doesn't exist\r\n");
+	say(&t, "a3g UNSELECT\r\n");
 	CHECK_STR(say(&t, "a4 RENAME Archive Old\r\n"), "a4 OK RENAME completed\r\n");
 	CHECK_STR(say(&t, "a5 RENAME Archive Old2\r\n"),
 		  "a5 NO [NONEXISTENT] Mailbox doesn't exist\r\n");
@@ -894,6 +1009,9 @@ static void test_store(void)
 	CHECK_STR(say(&t, "a2 STORE 1 -FLAGS \\Seen \\Answered\r\n"),
 		  "* 1 FETCH (FLAGS ())\r\na2 OK STORE completed\r\n");
 	CHECK_STR(say(&t, "a3 STORE 3 FLAGS ($Urgent \\Draft)\r\n"),
+		  "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Label1 $Urgent)\r\n"
+		  "* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft \\*)] "
+		  "Flags permitted\r\n"
 		  "* 3 FETCH (FLAGS (\\Draft \\Recent $Urgent))\r\na3 OK STORE completed\r\n");
 	CHECK_STR(fake_folder(&f, "INBOX")->msgs[2].keywords, "$Urgent");
 	CHECK_STR(say(&t, "a4 STORE 3 +FLAGS.SILENT ($Label1 $urgent)\r\n"),
@@ -1001,6 +1119,238 @@ static void test_expunge(void)
 	CHECK_INT(fake_folder(&f, "INBOX")->n, 3);
 	CHECK_STR(imap_server_state_name(t.s), "AUTHENTICATED");
 	session_close(&t);
+	fake_free(&f);
+}
+
+/* The UIDs a folder holds, "3,4,5" ("" if none). */
+static const char *fake_uids(struct fake *f, const char *folder)
+{
+	static char list[256];
+	list[0] = '\0';
+	struct fake_folder *d = fake_folder(f, folder);
+	for (size_t i = 0; d && i < d->n; i++) {
+		size_t used = strlen(list);
+		snprintf(list + used, sizeof list - used, "%s%u", i ? "," : "",
+			 (unsigned)d->msgs[i].uid);
+	}
+	return list;
+}
+
+/* Two sessions on INBOX holding UIDs 1 to 6, all \Deleted but 6; b has
+ * expunged the ones in `gone` (a UID set), a has not been told yet. */
+static void uid_race_setup(struct fake *f, struct session *a, struct session *b,
+			   const char *gone)
+{
+	fake_init(f);
+	fake_add_plain(f, "INBOX", "four");
+	fake_add_plain(f, "INBOX", "five");
+	fake_add_plain(f, "INBOX", "six");
+	session_ready(a, f, true);
+	session_ready(b, f, true);
+	say(b, "b1 STORE 1:5 +FLAGS.SILENT (\\Deleted)\r\n");
+	char line[64];
+	snprintf(line, sizeof line, "b2 UID EXPUNGE %s\r\n", gone);
+	say(b, line);
+	f->log[0] = '\0';
+}
+
+static void uid_race_done(struct fake *f, struct session *a, struct session *b)
+{
+	session_close(a);
+	session_close(b);
+	fake_free(f);
+}
+
+/*
+ * Another session expunged messages that this one still numbers: a UID
+ * command must name the messages the store has now (the catch-up comes
+ * before the UIDs are mapped), never the neighbours that moved into the
+ * old positions, and never positions past the end of the view.
+ */
+static void test_uid_commands_after_other_expunge(void)
+{
+	struct fake f;
+	struct session a, b;
+
+	/* UID EXPUNGE 2 removes UID 2, not UID 3 */
+	uid_race_setup(&f, &a, &b, "1");
+	CHECK_STR(say(&a, "a1 UID EXPUNGE 2\r\n"),
+		  "* 1 EXPUNGE\r\n"
+		  "* 1 FETCH (FLAGS (\\Flagged \\Deleted))\r\n"
+		  "* 2 FETCH (FLAGS (\\Deleted \\Recent $Label1))\r\n"
+		  "* 3 FETCH (FLAGS (\\Deleted))\r\n"
+		  "* 4 FETCH (FLAGS (\\Deleted))\r\n"
+		  "* 1 EXPUNGE\r\n"
+		  "a1 OK EXPUNGE completed\r\n");
+	CHECK_STR(f.log, "expunge INBOX 2");
+	CHECK_STR(fake_uids(&f, "INBOX"), "3,4,5,6");
+	uid_race_done(&f, &a, &b);
+
+	/* the old position of UID 6 is far past the end of what is left */
+	uid_race_setup(&f, &a, &b, "1:4");
+	say(&b, "b3 UID STORE 6 +FLAGS.SILENT (\\Deleted)\r\n");
+	CHECK_STR(say(&a, "a1 UID EXPUNGE 1:3,6\r\n"),
+		  "* 1 EXPUNGE\r\n* 1 EXPUNGE\r\n* 1 EXPUNGE\r\n* 1 EXPUNGE\r\n"
+		  "* 1 FETCH (FLAGS (\\Deleted))\r\n"
+		  "* 2 FETCH (FLAGS (\\Deleted))\r\n"
+		  "* 2 EXPUNGE\r\n"
+		  "a1 OK EXPUNGE completed\r\n");
+	CHECK_STR(f.log, "expunge INBOX 6");
+	CHECK_STR(fake_uids(&f, "INBOX"), "5");
+	uid_race_done(&f, &a, &b);
+
+	/* UID STORE: old UIDs name nothing, the others their own message */
+	uid_race_setup(&f, &a, &b, "1:2");
+	CHECK_STR(say(&a, "a1 UID STORE 1:3 +FLAGS (\\Answered)\r\n"),
+		  "* 1 EXPUNGE\r\n* 1 EXPUNGE\r\n"
+		  "* 1 FETCH (FLAGS (\\Deleted \\Recent $Label1))\r\n"
+		  "* 2 FETCH (FLAGS (\\Deleted))\r\n"
+		  "* 3 FETCH (FLAGS (\\Deleted))\r\n"
+		  "* 1 FETCH (UID 3 FLAGS (\\Answered \\Deleted \\Recent $Label1))\r\n"
+		  "a1 OK STORE completed\r\n");
+	CHECK_INT(fake_folder(&f, "INBOX")->msgs[0].flags,
+		  IMAP_FLAG_ANSWERED | IMAP_FLAG_DELETED | IMAP_FLAG_RECENT);
+	CHECK_INT(fake_folder(&f, "INBOX")->msgs[1].flags, IMAP_FLAG_DELETED);
+	uid_race_done(&f, &a, &b);
+
+	/* UID MOVE: only what is still there moves, and nothing else */
+	uid_race_setup(&f, &a, &b, "1");
+	CHECK_STR(say(&a, "a1 UID MOVE 1:2 Trash\r\n"),
+		  "* 1 EXPUNGE\r\n"
+		  "* 1 FETCH (FLAGS (\\Flagged \\Deleted))\r\n"
+		  "* 2 FETCH (FLAGS (\\Deleted \\Recent $Label1))\r\n"
+		  "* 3 FETCH (FLAGS (\\Deleted))\r\n"
+		  "* 4 FETCH (FLAGS (\\Deleted))\r\n"
+		  "* OK [COPYUID 1002 2 1] Moved\r\n"
+		  "* 1 EXPUNGE\r\n"
+		  "a1 OK MOVE completed\r\n");
+	CHECK_STR(f.log, "move INBOX->Trash 1");
+	CHECK_STR(fake_uids(&f, "INBOX"), "3,4,5,6");
+	CHECK_STR(say(&a, "a2 UID FETCH 1:* UID\r\n"),
+		  "* 1 FETCH (UID 3)\r\n* 2 FETCH (UID 4)\r\n* 3 FETCH (UID 5)\r\n"
+		  "* 4 FETCH (UID 6)\r\na2 OK FETCH completed\r\n");
+	uid_race_done(&f, &a, &b);
+
+	/* UID COPY */
+	uid_race_setup(&f, &a, &b, "1,3");
+	CHECK_STR(say(&a, "a1 UID COPY 1:4 Trash\r\n"),
+		  "* 1 EXPUNGE\r\n"
+		  "* 1 FETCH (FLAGS (\\Flagged \\Deleted))\r\n"
+		  "* 2 EXPUNGE\r\n"
+		  "* 2 FETCH (FLAGS (\\Deleted))\r\n"
+		  "* 3 FETCH (FLAGS (\\Deleted))\r\n"
+		  "a1 OK [COPYUID 1002 2,4 1:2] COPY completed\r\n");
+	CHECK_STR(f.log, "copy INBOX->Trash 2");
+	uid_race_done(&f, &a, &b);
+
+	/* UID FETCH naming an old UID and one a has not been told of yet */
+	uid_race_setup(&f, &a, &b, "1");
+	fake_add_plain(&f, "INBOX", "seven");
+	CHECK_STR(say(&a, "a1 UID FETCH 1,2,7 (UID)\r\n"),
+		  "* 1 EXPUNGE\r\n"
+		  "* 1 FETCH (FLAGS (\\Flagged \\Deleted))\r\n"
+		  "* 2 FETCH (FLAGS (\\Deleted \\Recent $Label1))\r\n"
+		  "* 3 FETCH (FLAGS (\\Deleted))\r\n"
+		  "* 4 FETCH (FLAGS (\\Deleted))\r\n"
+		  "* 6 EXISTS\r\n"
+		  "* 1 RECENT\r\n"
+		  "* 1 FETCH (UID 2)\r\n"
+		  "* 6 FETCH (UID 7)\r\n"
+		  "a1 OK FETCH completed\r\n");
+	uid_race_done(&f, &a, &b);
+
+	/* sequence numbers are the client's: COPY 2 is still UID 2 for a,
+	 * and the EXPUNGE of UID 1 is told after, before the tagged line */
+	uid_race_setup(&f, &a, &b, "1");
+	CHECK_STR(say(&a, "a1 COPY 2 Trash\r\n"),
+		  "* 2 FETCH (FLAGS (\\Flagged \\Deleted))\r\n"
+		  "* 3 FETCH (FLAGS (\\Deleted \\Recent $Label1))\r\n"
+		  "* 4 FETCH (FLAGS (\\Deleted))\r\n"
+		  "* 5 FETCH (FLAGS (\\Deleted))\r\n"
+		  "* 1 EXPUNGE\r\n"
+		  "a1 OK [COPYUID 1002 2 1] COPY completed\r\n");
+	uid_race_done(&f, &a, &b);
+
+	/* a sequence number whose message is gone: nothing is moved, and the
+	 * NO says why (RFC 5530 EXPUNGEISSUED, RFC 2180 4.4.1) - not
+	 * [TRYCREATE], which would send the client to CREATE the target */
+	uid_race_setup(&f, &a, &b, "1");
+	CHECK_STR(say(&a, "a1 MOVE 1:2 Trash\r\n"),
+		  "* 2 FETCH (FLAGS (\\Flagged \\Deleted))\r\n"
+		  "* 3 FETCH (FLAGS (\\Deleted \\Recent $Label1))\r\n"
+		  "* 4 FETCH (FLAGS (\\Deleted))\r\n"
+		  "* 5 FETCH (FLAGS (\\Deleted))\r\n"
+		  "* 1 EXPUNGE\r\n"
+		  "a1 NO [EXPUNGEISSUED] Some of the requested messages no longer exist\r\n");
+	CHECK_STR(f.log, "");
+	CHECK_STR(fake_uids(&f, "INBOX"), "2,3,4,5,6");
+	CHECK_STR(say(&a, "a2 MOVE 1 Trash\r\n"),
+		  "* OK [COPYUID 1002 2 1] Moved\r\n* 1 EXPUNGE\r\na2 OK MOVE completed\r\n");
+	uid_race_done(&f, &a, &b);
+}
+
+#define FLAGS_SYSTEM "\\Answered \\Flagged \\Deleted \\Seen \\Draft"
+#define PERMANENT_RW                                                                 \
+	"* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft \\*)] "  \
+	"Flags permitted\r\n"
+
+/*
+ * A keyword new to the folder is announced with FLAGS (and PERMANENTFLAGS)
+ * to every session that has it selected - the one that stored it too -
+ * before any FETCH that carries it (RFC 3501 7.2.6: FLAGS is the list of
+ * flags the folder's messages may carry).
+ */
+static void test_keyword_flags_announced(void)
+{
+	struct fake f;
+	fake_init(&f);
+	struct session a, b, c;
+	session_ready(&a, &f, true);
+	session_ready(&b, &f, true);
+	session_ready(&c, &f, false);
+	say(&c, "c0 EXAMINE INBOX\r\n");
+	CHECK_STR(say(&a, "a1 STORE 1 +FLAGS ($Work)\r\n"),
+		  "* FLAGS (" FLAGS_SYSTEM " $Label1 $Work)\r\n" PERMANENT_RW
+		  "* 1 FETCH (FLAGS (\\Seen $Work))\r\n"
+		  "a1 OK STORE completed\r\n");
+	CHECK_STR(say(&b, "b1 NOOP\r\n"),
+		  "* FLAGS (" FLAGS_SYSTEM " $Label1 $Work)\r\n" PERMANENT_RW
+		  "* 1 FETCH (FLAGS (\\Seen $Work))\r\n"
+		  "b1 OK NOOP completed\r\n");
+	CHECK_STR(say(&c, "c1 NOOP\r\n"),
+		  "* FLAGS (" FLAGS_SYSTEM " $Label1 $Work)\r\n"
+		  "* OK [PERMANENTFLAGS ()] No permanent flags permitted\r\n"
+		  "* 1 FETCH (FLAGS (\\Seen $Work))\r\n"
+		  "c1 OK NOOP completed\r\n");
+	/* known already, in any case: no FLAGS again */
+	CHECK_STR(say(&a, "a2 STORE 2 +FLAGS ($work)\r\n"),
+		  "* 2 FETCH (FLAGS (\\Flagged $work))\r\na2 OK STORE completed\r\n");
+	CHECK_STR(say(&b, "b2 NOOP\r\n"),
+		  "* 2 FETCH (FLAGS (\\Flagged $work))\r\nb2 OK NOOP completed\r\n");
+	/* .SILENT leaves out the FETCH, not the FLAGS */
+	CHECK_STR(say(&a, "a3 STORE 2 +FLAGS.SILENT (Later)\r\n"),
+		  "* FLAGS (" FLAGS_SYSTEM " $Label1 $Work Later)\r\n" PERMANENT_RW
+		  "a3 OK STORE completed\r\n");
+	/* APPEND: the idling session hears FLAGS before EXISTS */
+	CHECK_STR(say(&b, "b3 IDLE\r\n"),
+		  "+ idling\r\n"
+		  "* FLAGS (" FLAGS_SYSTEM " $Label1 $Work Later)\r\n" PERMANENT_RW
+		  "* 2 FETCH (FLAGS (\\Flagged $work Later))\r\n");
+	CHECK_STR(say(&a, "a4 APPEND INBOX (Junk) {1+}\r\nx\r\n"),
+		  "* FLAGS (" FLAGS_SYSTEM " $Label1 $Work Later Junk)\r\n" PERMANENT_RW
+		  "* 4 EXISTS\r\n* 2 RECENT\r\n"
+		  "a4 OK [APPENDUID 1000 4] APPEND completed\r\n");
+	wire_clear(&b.out);
+	imap_server_poke(b.s, &b.out);
+	CHECK_STR(b.out.data.p,
+		  "* FLAGS (" FLAGS_SYSTEM " $Label1 $Work Later Junk)\r\n" PERMANENT_RW
+		  "* 4 EXISTS\r\n* 2 RECENT\r\n");
+	/* a new SELECT lists every keyword in use */
+	CHECK_CONTAINS(say(&a, "a5 SELECT INBOX\r\n"),
+		       "* FLAGS (" FLAGS_SYSTEM " $Work Later $Label1 Junk)\r\n");
+	session_close(&a);
+	session_close(&b);
+	session_close(&c);
 	fake_free(&f);
 }
 
@@ -1164,28 +1514,30 @@ static void test_deferred_expunge(void)
 	fake_add_plain(&f, "INBOX", "new");
 	wire_clear(&a.out);
 	imap_server_poke(a.s, &a.out); /* not idling: nothing yet */
-	/* FETCH: no EXPUNGE in its answer (RFC 3501 7.4.1), EXISTS is fine;
+	/* FETCH: no EXPUNGE in its answer (RFC 3501 7.4.1), EXISTS is fine
+	 * (told first: the set is resolved against the folder as it is now);
 	 * the expunged message keeps its number */
 	CHECK_STR(say(&a, "a1 FETCH 1:* (FLAGS)\r\n"),
+		  "* 4 EXISTS\r\n"
+		  "* 1 RECENT\r\n"
 		  "* 1 FETCH (FLAGS (\\Seen))\r\n"
 		  "* 2 FETCH (FLAGS (\\Flagged))\r\n"
 		  "* 3 FETCH (FLAGS (\\Recent $Label1))\r\n"
-		  "* 4 EXISTS\r\n"
-		  "* 1 RECENT\r\n"
+		  "* 4 FETCH (FLAGS ())\r\n"
 		  "a1 OK FETCH completed\r\n");
 	/* nor in STORE and SEARCH */
 	CHECK_STR(say(&a, "a2 SEARCH ALL\r\n"), "* SEARCH 1 2 3 4\r\na2 OK SEARCH completed\r\n");
 	/* the gone message's body cannot be read: NO, not a crash */
 	CHECK_STR(say(&a, "a3 FETCH 2 BODY.PEEK[]\r\n"),
-		  "a3 NO Some of the requested messages no longer exist\r\n");
+		  "a3 NO [EXPUNGEISSUED] Some of the requested messages no longer exist\r\n");
 	/* at the next NOOP it comes */
 	CHECK_STR(say(&a, "a4 NOOP\r\n"), "* 2 EXPUNGE\r\na4 OK NOOP completed\r\n");
 	CHECK_STR(say(&a, "a5 NOOP\r\n"), "a5 OK NOOP completed\r\n");
-	/* UID FETCH may carry it at once */
+	/* UID FETCH may carry it at once, and does, before it maps its UIDs */
 	say(&b, "b3 STORE 1 +FLAGS.SILENT (\\Deleted)\r\n");
 	say(&b, "b4 EXPUNGE\r\n");
 	CHECK_STR(say(&a, "a6 UID FETCH 1:* UID\r\n"),
-		  "* 1 FETCH (UID 1)\r\n* 2 FETCH (UID 3)\r\n* 3 FETCH (UID 4)\r\n* 1 EXPUNGE\r\n"
+		  "* 1 EXPUNGE\r\n* 1 FETCH (UID 3)\r\n* 2 FETCH (UID 4)\r\n"
 		  "a6 OK FETCH completed\r\n");
 	session_close(&a);
 	session_close(&b);
@@ -1361,6 +1713,7 @@ int main(void)
 	RUN(test_authenticate);
 	RUN(test_select_examine);
 	RUN(test_list_lsub);
+	RUN(test_hierarchy_noselect);
 	RUN(test_status);
 	RUN(test_create_delete_rename);
 	RUN(test_append);
@@ -1368,7 +1721,9 @@ int main(void)
 	RUN(test_store);
 	RUN(test_copy_move);
 	RUN(test_expunge);
+	RUN(test_uid_commands_after_other_expunge);
 	RUN(test_search);
+	RUN(test_keyword_flags_announced);
 	RUN(test_idle_and_poke);
 	RUN(test_deferred_expunge);
 	RUN(test_two_sessions);

@@ -923,6 +923,9 @@ static void test_schema_upgrade(void)
 	store_close(st);
 
 	CHECK_INT(sql_int(dbpath, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
+	/* schema 3: nothing has been announced as \Recent yet */
+	CHECK_INT(sql_int(dbpath, "SELECT sum(recent_uid) FROM folders"), 0);
+	CHECK_INT(sql_int(dbpath, "SELECT count(*) FROM orphan_subscriptions"), 0);
 	CHECK_STR(sql_text(dbpath, "SELECT keywords FROM mail_overview WHERE uid = 1", buf,
 			   sizeof buf), "$Label1");
 	CHECK_STR(sql_text(dbpath, "SELECT flags FROM mail_overview WHERE uid = 1", buf, sizeof buf),
@@ -974,6 +977,81 @@ static void test_schema_upgrade(void)
 				  " WHERE name = 'keywords'"), 0);
 	CHECK_INT(sql_int(dbpath, "SELECT count(*) FROM pragma_table_info('mail_overview')"), 8); /* v1's view */
 	remove_tmpdir();
+}
+
+/* Schema 3: which messages of a folder an IMAP session has already been
+ * told are \Recent (RFC 3501 2.3.2) is kept, so a restart of a --db store
+ * does not make them recent again. */
+static void test_folder_recent_uid(void)
+{
+	if (make_tmpdir() < 0) {
+		CHECK(!"mkdtemp failed");
+		return;
+	}
+	struct store *st = NULL;
+	char err[256];
+	CHECK_INT(store_open(&st, dbpath, err, sizeof err), 0);
+	int64_t inbox = 0;
+	add_alice(st, &inbox);
+	uint32_t uid = 99;
+	CHECK_INT(store_folder_recent_uid(st, inbox, &uid), 0);
+	CHECK_INT(uid, 0);
+	CHECK_INT(store_folder_set_recent_uid(st, inbox, 5), 0);
+	/* it only climbs: a lower value changes nothing */
+	CHECK_INT(store_folder_set_recent_uid(st, inbox, 3), 0);
+	CHECK_INT(store_folder_recent_uid(st, inbox, &uid), 0);
+	CHECK_INT(uid, 5);
+	/* no such folder */
+	CHECK_INT(store_folder_recent_uid(st, inbox + 100, &uid), 1);
+	CHECK_INT(store_folder_set_recent_uid(st, inbox + 100, 1), 1);
+	CHECK_INT(store_folder_recent_uid(NULL, inbox, &uid), -1);
+	store_close(st);
+
+	/* it survives closing and opening again */
+	st = NULL;
+	CHECK_INT(store_open(&st, dbpath, err, sizeof err), 0);
+	uid = 0;
+	CHECK_INT(store_folder_recent_uid(st, inbox, &uid), 0);
+	CHECK_INT(uid, 5);
+	store_close(st);
+	CHECK_INT(sql_int(dbpath, "SELECT recent_uid FROM folders WHERE name = 'INBOX'"), 5);
+	remove_tmpdir();
+}
+
+/* Schema 3: a subscription outlives its folder (RFC 3501 6.3.6); the
+ * subscribed names that are no folder are kept apart. */
+static void test_orphan_subscriptions(void)
+{
+	struct store *st = open_mem();
+	int64_t inbox = 0;
+	int64_t acct = add_alice(st, &inbox);
+	char **names = NULL;
+	size_t n = 9;
+	CHECK_INT(store_orphan_subscriptions(st, acct, &names, &n), 0);
+	CHECK_INT(n, 0);
+	CHECK_INT(store_orphan_subscription_set(st, acct, "Work", true), 0);
+	CHECK_INT(store_orphan_subscription_set(st, acct, "Work", true), 0); /* once */
+	CHECK_INT(store_orphan_subscription_set(st, acct, "Archive", true), 0);
+	CHECK_INT(store_orphan_subscriptions(st, acct, &names, &n), 0);
+	CHECK_INT(n, 2);
+	if (n == 2) {
+		CHECK_STR(names[0], "Archive");
+		CHECK_STR(names[1], "Work");
+	}
+	store_strings_free(names, n);
+	CHECK_INT(store_orphan_subscription_set(st, acct, "Work", false), 0);
+	CHECK_INT(store_orphan_subscription_set(st, acct, "Work", false), 1); /* not there */
+	CHECK_INT(store_orphan_subscription_set(st, acct, "", true), -1);
+	CHECK_INT(store_orphan_subscriptions(st, acct, &names, &n), 0);
+	CHECK_INT(n, 1);
+	store_strings_free(names, n);
+	/* another account's are its own */
+	int64_t bob = 0;
+	CHECK_INT(store_account_add(st, "bob@example.net", "pw", "", "mx.example.net", &bob), 0);
+	CHECK_INT(store_orphan_subscriptions(st, bob, &names, &n), 0);
+	CHECK_INT(n, 0);
+	store_strings_free(names, n);
+	store_close(st);
 }
 
 static void test_folders_and_stats(void)
@@ -1663,15 +1741,16 @@ static void test_counters(void)
 	remove_tmpdir();
 }
 
-/* The step from schema 2 to 3 adds the counters table, and nothing else;
- * a version 2 database keeps its mail and starts counting at 1. */
+/* The step from schema 2 to 3 adds the counters table (and the IMAP
+ * columns and table of test_schema_upgrade); a version 2 database keeps its
+ * mail and starts counting at 1. */
 static void test_schema_upgrade_counters(void)
 {
 	if (make_tmpdir() < 0) {
 		CHECK(!"mkdtemp failed");
 		return;
 	}
-	/* a version 2 database: today's, without the counters table */
+	/* a version 2 database: today's, without what schema 3 added */
 	struct store *st = NULL;
 	char err[256];
 	CHECK_INT(store_open(&st, dbpath, err, sizeof err), 0);
@@ -1681,8 +1760,9 @@ static void test_schema_upgrade_counters(void)
 	store_close(st);
 	sqlite3 *db = NULL;
 	CHECK_INT(sqlite3_open(dbpath, &db), SQLITE_OK);
-	CHECK_INT(sqlite3_exec(db, "DROP TABLE counters; PRAGMA user_version = 2", NULL, NULL,
-			       NULL), SQLITE_OK);
+	CHECK_INT(sqlite3_exec(db, "DROP TABLE counters; DROP TABLE orphan_subscriptions;"
+			       " ALTER TABLE folders DROP COLUMN recent_uid;"
+			       " PRAGMA user_version = 2", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 
 	/* looking does not upgrade */
@@ -1706,8 +1786,10 @@ static void test_schema_upgrade_counters(void)
 
 	/* a step that fails leaves a whole version 2 */
 	CHECK_INT(sqlite3_open(dbpath, &db), SQLITE_OK);
-	CHECK_INT(sqlite3_exec(db, "DROP TABLE counters; CREATE TABLE counters (x);"
-			       " PRAGMA user_version = 2", NULL, NULL, NULL), SQLITE_OK);
+	CHECK_INT(sqlite3_exec(db, "DROP TABLE counters; DROP TABLE orphan_subscriptions;"
+			       " ALTER TABLE folders DROP COLUMN recent_uid;"
+			       " CREATE TABLE counters (x); PRAGMA user_version = 2",
+			       NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	st = NULL;
 	CHECK_INT(store_open(&st, dbpath, err, sizeof err), -1);
@@ -1753,6 +1835,8 @@ int main(void)
 	RUN(test_binary_content);
 	RUN(test_many_deliveries);
 	RUN(test_schema_upgrade);
+	RUN(test_folder_recent_uid);
+	RUN(test_orphan_subscriptions);
 	RUN(test_folders_and_stats);
 	RUN(test_folder_delete);
 	RUN(test_folder_rename);

@@ -804,6 +804,118 @@ static void test_recent_belongs_to_one_session(void)
 	fx_free(&f);
 }
 
+/* EXAMINE opens the folder read-only: it shows \Recent but takes it from
+ * nobody, so the session that selects the folder next still sees the new
+ * mail as \Recent (RFC 3501 2.3.2, 6.3.2), also after EXAMINE then CLOSE. */
+static void test_examine_leaves_recent(void)
+{
+	struct fixture f;
+	struct buf story;
+	buf_init(&story);
+	buf_printf(&story, "%s%s", IMAP_STORY,
+		   "session bob-laptop mx.gmail.com imap\n"
+		   "  > e1 LOGIN bob@gmail.com bob123\n"
+		   "  > e2 EXAMINE INBOX\n"
+		   "  > e3 CLOSE\n"
+		   "  > e4 EXAMINE INBOX\n"
+		   "  > e5 LOGOUT\n"
+		   "end\n"
+		   "wait idle\n"
+		   "imap bob-phone sync\n");
+	fx_run(&f, story.p);
+	buf_free(&story);
+	if (!f.ok)
+		return;
+	const char *examined = strstr(f.cap.all.p, "mx.gmail.com>bob-laptop * 2 RECENT");
+	CHECK(examined != NULL);
+	/* the second EXAMINE sees them \Recent still */
+	CHECK(examined && strstr(examined + 1, "mx.gmail.com>bob-laptop * 2 RECENT") != NULL);
+	CHECK_CONTAINS(f.cap.all.p, "mx.gmail.com>bob-phone * 2 RECENT");
+	fx_free(&f);
+}
+
+/* A store kept in a file remembers which messages a session has been told
+ * are \Recent: a restart does not make them recent again. */
+static void test_recent_not_reborn_on_restart(void)
+{
+	char dir[] = "/tmp/mailsim-world-XXXXXX";
+	if (!mkdtemp(dir)) {
+		CHECK(!"mkdtemp failed");
+		return;
+	}
+	char path[64];
+	snprintf(path, sizeof path, "%s/mail.db", dir);
+	struct fixture f;
+	struct buf story;
+	buf_init(&story);
+	buf_printf(&story, "%s%s", IMAP_STORY, "imap bob-phone sync\n");
+	fx_run_db(&f, story.p, path);
+	if (f.ok)
+		CHECK_CONTAINS(f.cap.all.p, "mx.gmail.com>bob-phone * 2 RECENT");
+	fx_free(&f);
+	/* the second run: the same mailboxes, nothing new */
+	fx_run_db(&f, "device bob-laptop owner bob@gmail.com\n"
+		      "session bob-laptop mx.gmail.com imap\n"
+		      "  > r1 LOGIN bob@gmail.com bob123\n"
+		      "  > r2 STATUS INBOX (MESSAGES RECENT)\n"
+		      "  > r3 SELECT INBOX\n"
+		      "  > r4 LOGOUT\n"
+		      "end\n", path);
+	if (f.ok) {
+		CHECK_CONTAINS(f.cap.all.p, "* STATUS \"INBOX\" (MESSAGES 2 RECENT 0)");
+		CHECK_CONTAINS(f.cap.all.p, "mx.gmail.com>bob-laptop * 0 RECENT");
+	}
+	fx_free(&f);
+	buf_free(&story);
+	static const char *const suffixes[] = {"", "-wal", "-shm", "-journal"};
+	for (size_t i = 0; i < sizeof suffixes / sizeof *suffixes; i++) {
+		char p[96];
+		snprintf(p, sizeof p, "%s%s", path, suffixes[i]);
+		unlink(p);
+	}
+	rmdir(dir);
+}
+
+/* The IMAP service to the letter of RFC 3501 on folders: DELETE keeps the
+ * inferiors and the subscription, the name stays in the hierarchy as
+ * \Noselect, INBOX matches in any case, CREATE "" is NO, and AUTHENTICATE
+ * names itself. */
+static void test_imap_hierarchy_and_subscriptions(void)
+{
+	struct fixture f;
+	fx_run(&f, "device bob-laptop owner bob@gmail.com\n"
+		   "session bob-laptop mx.gmail.com imap\n"
+		   "  > h1 AUTHENTICATE PLAIN AGJvYkBnbWFpbC5jb20AYm9iMTIz\n"
+		   "  > h2 CREATE Work/2024\n"
+		   "  > h3 DELETE Work\n"
+		   "  > h4 LIST \"\" %\n"
+		   "  > h5 LSUB \"\" *\n"
+		   "  > h6 DELETE Work\n"
+		   "  > h7 UNSUBSCRIBE Work\n"
+		   "  > h8 UNSUBSCRIBE Work/2024\n"
+		   "  > h9 LSUB \"\" W*\n"
+		   "  > i1 LIST \"\" \"In%\"\n"
+		   "  > i2 CREATE \"\"\n"
+		   "  > i3 LOGOUT\n"
+		   "end\n");
+	if (!f.ok)
+		return;
+	const char *a = f.cap.all.p;
+	CHECK_CONTAINS(a, "mx.gmail.com>bob-laptop h1 OK AUTHENTICATE completed");
+	CHECK_CONTAINS(a, "mx.gmail.com>bob-laptop h3 OK DELETE completed");
+	CHECK_CONTAINS(a, "mx.gmail.com>bob-laptop * LIST (\\Noselect \\HasChildren) \"/\" \"Work\"");
+	CHECK_CONTAINS(a, "mx.gmail.com>bob-laptop * LSUB (\\Noselect \\HasChildren) \"/\" \"Work\"");
+	CHECK_CONTAINS(a, "mx.gmail.com>bob-laptop * LSUB (\\HasNoChildren) \"/\" \"Work/2024\"");
+	CHECK_CONTAINS(a, "mx.gmail.com>bob-laptop h6 NO [CANNOT]");
+	CHECK_CONTAINS(a, "mx.gmail.com>bob-laptop h7 OK UNSUBSCRIBE completed");
+	CHECK_CONTAINS(a, "mx.gmail.com>bob-laptop h8 OK UNSUBSCRIBE completed");
+	const char *h9 = strstr(a, "bob-laptop>mx.gmail.com h9 LSUB");
+	CHECK(h9 && strstr(h9, "* LSUB") == NULL);
+	CHECK_CONTAINS(a, "mx.gmail.com>bob-laptop * LIST (\\HasNoChildren) \"/\" \"INBOX\"");
+	CHECK_CONTAINS(a, "mx.gmail.com>bob-laptop i2 NO [CANNOT] Invalid mailbox name");
+	fx_free(&f);
+}
+
 static void test_mail_records_follow_the_store(void)
 {
 	struct fixture f;
@@ -884,5 +996,8 @@ int main(void)
 	RUN(test_recent_belongs_to_one_session);
 	RUN(test_ids_unique_across_restarts);
 	RUN(test_submission_adds_date_and_message_id);
+	RUN(test_examine_leaves_recent);
+	RUN(test_recent_not_reborn_on_restart);
+	RUN(test_imap_hierarchy_and_subscriptions);
 	return TEST_END();
 }
