@@ -612,7 +612,8 @@ static int imap_parse_atom(struct imap_parser *ps)
 					       imap_parse_offset(ps));
 		return imap_parse_bad_octet(ps, "an atom");
 	}
-	if (n == 0 || *ps->p == '\\')
+	/* p may be at the end of the text here: look before reading. */
+	if (n == 0 || (ps->p < ps->end && *ps->p == '\\'))
 		return imap_parse_bad_octet(ps, "an atom");
 	const char *v = imap_parse_copy(ps, s, n);
 	if (n == 3 && strncasecmp(v, "NIL", 3) == 0)

@@ -403,6 +403,66 @@ static void test_arg_helpers(void)
 	imap_cmd_free(&cmd);
 }
 
+/* A heap copy of exactly len octets: malloc(0) too gives a block of which
+ * ASan lets nothing be read. */
+static char *exact_copy(const char *text, size_t len)
+{
+	char *copy = malloc(len);
+	CHECK(copy != NULL);
+	if (!copy)
+		abort();
+	if (len)
+		memcpy(copy, text, len);
+	return copy;
+}
+
+/* Parse a heap copy of exactly len octets (no NUL after it, nothing to
+ * spare), so that under ASan any read past the end is caught; returns the
+ * render, like render_n (free it). */
+static char *render_exact(const char *text, size_t len)
+{
+	char *copy = exact_copy(text, len);
+	char *r = render_n(copy, len);
+	free(copy);
+	return r;
+}
+
+static void test_exact_length_buffers(void)
+{
+	/* The report: an atom at the very end, no line end. */
+	char *r = render_exact("a X y", 5);
+	CHECK_STR(r, "a|X|y");
+	free(r);
+	r = render_exact("a X \\", 5);
+	CHECK_STR(r, "BAD a|'\\' is not allowed in an atom (offset 4)");
+	free(r);
+
+	/* Every prefix of commands that use every rule of the grammar: the
+	 * parser must stop at the end whatever it was reading. */
+	static const char *const cmds[] = {
+		"a1 UID FETCH 1:*,3 (FLAGS BODY.PEEK[HEADER.FIELDS (FROM \"X-A]\")]<0.100>)\r\n",
+		"a2 STORE 1 +FLAGS (\\Seen \\*)\r\n",
+		"a3 LOGIN {3+}\r\nbob \"p\\\\w\\\"\"\r\n",
+		"a4 LIST \"\" foo[1] NIL nil \\\r\n",
+		"a5 SELECT a[b]\r\n",
+		"a6 X ((a) \"b\" {1}\r\nc)\r",
+		"x]y NOOP\n",
+	};
+	for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+		size_t n = strlen(cmds[i]);
+		for (size_t k = 0; k <= n; k++) {
+			free(render_exact(cmds[i], k));
+			/* and the framer, fed the same exact copy in one go */
+			char *copy = exact_copy(cmds[i], k);
+			struct imap_framer f;
+			imap_framer_init(&f);
+			free(frame_all(&f, copy, k, k ? k : 1));
+			imap_framer_free(&f);
+			free(copy);
+		}
+	}
+}
+
 /* ------------------------------------------------------------ sequence sets */
 
 static void test_seqset(void)
@@ -782,6 +842,7 @@ int main(void)
 	RUN(test_nil_and_lists);
 	RUN(test_self_contained);
 	RUN(test_arg_helpers);
+	RUN(test_exact_length_buffers);
 	RUN(test_seqset);
 	RUN(test_framer_lines);
 	RUN(test_framer_literals);
