@@ -59,11 +59,14 @@ static bool imap_is_tag_char(unsigned char c)
 	return c != '+' && (imap_is_atom_char(c) || c == ']');
 }
 
-/* The parser's atoms are a little wider than ATOM-CHAR: LIST patterns and
- * sequence sets use "*" and "%" ("INBOX.*", "1:*"). */
+/* The parser's bare words are a little wider than ATOM-CHAR: they are
+ * also astrings, whose ASTRING-CHAR adds "]" (so "a[b]" is a mailbox
+ * name), and LIST patterns and sequence sets, which use "*" and "%"
+ * ("INBOX.*", "1:*").  Which of these a word must be is the command's
+ * business (a flag keyword, an atom, may not hold "]"). */
 static bool imap_is_arg_atom_char(unsigned char c)
 {
-	return imap_is_atom_char(c) || c == '*' || c == '%';
+	return imap_is_atom_char(c) || c == ']' || c == '*' || c == '%';
 }
 
 static bool imap_is_digit(unsigned char c)
@@ -536,83 +539,101 @@ static const char *imap_parse_copy(struct imap_parser *ps, const char *s, size_t
 	return v;
 }
 
+/* The fetch attributes whose "[" opens a section (RFC 3501 9, fetch-att;
+ * BINARY from RFC 3516), compared without case. */
+static bool imap_is_section_name(const char *s, size_t n)
+{
+	static const char *const names[] = {"BODY", "BODY.PEEK", "BINARY", "BINARY.PEEK",
+					    "BINARY.SIZE"};
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (strlen(names[i]) == n && strncasecmp(s, names[i], n) == 0)
+			return true;
+	return false;
+}
+
 /*
- * An atom: ATOM-CHARs (and "*", "%"; a flag's leading "\").  Inside "[" it
- * runs to the matching "]", spaces, parentheses and quoted strings
- * included, then takes a "<...>" partial: BODY.PEEK[HEADER.FIELDS (TO)]<0.100>.
+ * A section and its partial, p at the "[": "[" section-spec "]" and an
+ * optional "<" number ["." nz-number] ">".  The section may hold spaces,
+ * lists and quoted strings ("[HEADER.FIELDS (FROM \"X-A]\")]"), so it runs
+ * to its matching "]", every octet read only after p < end was checked.
+ */
+static int imap_parse_section(struct imap_parser *ps)
+{
+	size_t open = imap_parse_offset(ps);
+	int nbracket = 0;
+	do {
+		unsigned char c = (unsigned char)*ps->p;
+		if (c == '[') {
+			nbracket++;
+		} else if (c == ']') {
+			nbracket--;
+		} else if (c == '"') {
+			ps->p++;
+			while (ps->p < ps->end && *ps->p != '"' && *ps->p != '\r' && *ps->p != '\n')
+				ps->p += *ps->p == '\\' && ps->p + 1 < ps->end ? 2 : 1;
+			if (ps->p >= ps->end || *ps->p != '"')
+				return imap_parse_fail(ps,
+						       "unterminated quoted string inside the '[' at "
+						       "offset %zu",
+						       open);
+		} else if (c >= 0x80 || imap_is_ctl(c)) {
+			if (c == '\r' || c == '\n')
+				break; /* the line ends inside the brackets */
+			return imap_parse_bad_octet(ps, "an atom");
+		}
+		ps->p++;
+	} while (nbracket > 0 && ps->p < ps->end);
+	if (nbracket > 0)
+		return imap_parse_fail(ps,
+				       "unbalanced brackets: the '[' at offset %zu is never closed",
+				       open);
+	if (ps->p < ps->end && *ps->p == '<') {
+		size_t lt = imap_parse_offset(ps);
+		ps->p++;
+		while (ps->p < ps->end && (imap_is_digit((unsigned char)*ps->p) || *ps->p == '.'))
+			ps->p++;
+		if (ps->p >= ps->end || *ps->p != '>')
+			return imap_parse_fail(ps,
+					       "unterminated partial: the '<' at offset %zu needs "
+					       "digits, an optional '.' and digits, and '>'",
+					       lt);
+		ps->p++;
+	}
+	return 0;
+}
+
+/*
+ * A bare word: an atom, an astring, a list-mailbox, a sequence set or a
+ * flag (a leading "\"), all made of imap_is_arg_atom_char octets; or a
+ * fetch attribute with a section, which ends at its "]" or partial:
+ * BODY.PEEK[HEADER.FIELDS (TO)]<0.100> is one word.
  */
 static int imap_parse_atom(struct imap_parser *ps)
 {
 	const char *s = ps->p;
 	if (*ps->p == '\\')
 		ps->p++; /* \Seen */
-	while (ps->p < ps->end) {
-		unsigned char c = (unsigned char)*ps->p;
-		if (imap_is_arg_atom_char(c) && c != '[') {
-			ps->p++;
-			continue;
-		}
-		if (c != '[')
+	while (ps->p < ps->end && imap_is_arg_atom_char((unsigned char)*ps->p)) {
+		if (*ps->p == '[' && imap_is_section_name(s, (size_t)(ps->p - s))) {
+			if (imap_parse_section(ps) < 0)
+				return -1;
 			break;
-		size_t open = imap_parse_offset(ps);
-		int nbracket = 0;
-		do {
-			c = (unsigned char)*ps->p;
-			if (c == '[') {
-				nbracket++;
-			} else if (c == ']') {
-				nbracket--;
-			} else if (c == '"') {
-				ps->p++;
-				while (ps->p < ps->end && *ps->p != '"' && *ps->p != '\r' &&
-				       *ps->p != '\n')
-					ps->p += *ps->p == '\\' && ps->p + 1 < ps->end ? 2 : 1;
-				if (ps->p >= ps->end || *ps->p != '"')
-					return imap_parse_fail(ps,
-							       "unterminated quoted string inside "
-							       "the '[' at offset %zu",
-							       open);
-			} else if (c >= 0x80 || imap_is_ctl(c)) {
-				if (c == '\r' || c == '\n')
-					return imap_parse_fail(ps,
-							       "unbalanced brackets: the '[' at "
-							       "offset %zu is never closed",
-							       open);
-				return imap_parse_bad_octet(ps, "an atom");
-			}
-			ps->p++;
-		} while (nbracket > 0 && ps->p < ps->end);
-		if (nbracket > 0)
-			return imap_parse_fail(ps,
-					       "unbalanced brackets: the '[' at offset %zu is never closed",
-					       open);
-		if (ps->p < ps->end && *ps->p == '<') {
-			size_t lt = imap_parse_offset(ps);
-			ps->p++;
-			while (ps->p < ps->end && (imap_is_digit((unsigned char)*ps->p) || *ps->p == '.'))
-				ps->p++;
-			if (ps->p >= ps->end || *ps->p != '>')
-				return imap_parse_fail(ps,
-						       "unterminated partial: the '<' at offset %zu "
-						       "needs digits, an optional '.' and digits, and '>'",
-						       lt);
-			ps->p++;
 		}
-		break; /* "]" or ">" ends the atom */
+		ps->p++;
 	}
 	size_t n = (size_t)(ps->p - s);
 	if (n == 1 && *s == '\\')
 		ps->p--; /* a lone backslash is not a flag */
-	/* What stopped the atom must be able to follow it: a space, a ')', the
+	/* What stopped the word must be able to follow it: a space, a ')', the
 	 * line's end, or (reported by the caller as a missing space) the start
-	 * of a list, quoted string or literal. */
+	 * of a list, quoted string or literal.  p may be at the end of the
+	 * text: imap_parse_at_eol() says so before anything reads *p. */
 	if (!imap_parse_at_eol(ps) && (*ps->p == '\0' || !strchr(" ()\"{", *ps->p))) {
-		if (*ps->p == ']')
+		if (*ps->p == ']') /* only after a section: "BODY[]]" */
 			return imap_parse_fail(ps, "unbalanced brackets: ']' without '[' (offset %zu)",
 					       imap_parse_offset(ps));
 		return imap_parse_bad_octet(ps, "an atom");
 	}
-	/* p may be at the end of the text here: look before reading. */
 	if (n == 0 || (ps->p < ps->end && *ps->p == '\\'))
 		return imap_parse_bad_octet(ps, "an atom");
 	const char *v = imap_parse_copy(ps, s, n);

@@ -207,7 +207,6 @@ static void test_atoms_and_flags(void)
 	CHECK_STR(render("a X a \r\n"), "a|X|a");       /* a trailing space */
 	CHECK_STR(render("a X a\\b\r\n"), "BAD a|'\\' is not allowed in an atom (offset 5)");
 	CHECK_STR(render("a X \\ b\r\n"), "BAD a|'\\' is not allowed in an atom (offset 4)");
-	CHECK_STR(render("a X a]\r\n"), "BAD a|unbalanced brackets: ']' without '[' (offset 5)");
 	CHECK_STR(render("a X caf\xc3\xa9\r\n"),
 		  "BAD a|8-bit characters are not allowed in an atom; use a literal "
 		  "(octet 0xC3 at offset 7)");
@@ -252,6 +251,54 @@ static void test_fetch_attributes(void)
 	CHECK_INT(cmd.args[1].type, IMAP_ARG_ATOM);
 	CHECK_STR(imap_arg_str(&cmd.args[1]), "BODY[HEADER.FIELDS (FROM)]");
 	imap_cmd_free(&cmd);
+}
+
+/*
+ * "[" and "]" outside fetch attributes (RFC 3501 9): "[" is an ATOM-CHAR,
+ * "]" a resp-special, allowed in an astring (ASTRING-CHAR), a list-mailbox
+ * (list-char) and a tag.  So "a[b]", "a[b", "a]b" are mailbox names, and
+ * only a section after BODY, BODY.PEEK or BINARY... (RFC 3516) runs to its
+ * matching "]" across spaces.
+ */
+static void test_brackets_in_atoms(void)
+{
+	CHECK_STR(render("a SELECT a[b]\r\n"), "a|SELECT|a[b]");
+	CHECK_STR(render("a LIST \"\" foo[1]\r\n"), "a|LIST|<> foo[1]");
+	CHECK_STR(render("a LIST \"\" %[*]\r\n"), "a|LIST|<> %[*]");
+	CHECK_STR(render("a SELECT a[b\r\n"), "a|SELECT|a[b");
+	CHECK_STR(render("a SELECT a]b\r\n"), "a|SELECT|a]b");
+	CHECK_STR(render("a X a]\r\n"), "a|X|a]");
+	CHECK_STR(render("a X ]\r\n"), "a|X|]");
+	CHECK_STR(render("a X [\r\n"), "a|X|[");
+	CHECK_STR(render("a RENAME a[1 b]2\r\n"), "a|RENAME|a[1 b]2"); /* two names */
+	CHECK_STR(render("a X (a[b] c])\r\n"), "a|X|(a[b] c])");
+	CHECK_STR(render("a X [[x]]\r\n"), "a|X|[[x]]");
+	/* Not a section name: the brackets do not swallow the space. */
+	CHECK_STR(render("a X XBODY[a b]\r\n"), "a|X|XBODY[a b]");
+	struct imap_cmd cmd;
+	char err[128];
+	const char *t = "a X XBODY[a b]\r\n";
+	CHECK_INT(imap_parse_command(t, strlen(t), &cmd, err, sizeof err), 0);
+	CHECK_INT(cmd.nargs, 2);
+	CHECK_STR(imap_arg_str(&cmd.args[0]), "XBODY[a");
+	CHECK_STR(imap_arg_str(&cmd.args[1]), "b]");
+	imap_cmd_free(&cmd);
+	/* Sections still run to their "]", whatever the case of the name. */
+	CHECK_STR(render("a FETCH 1 body.peek[header.fields (a b)]<0.5>\r\n"),
+		  "a|FETCH|1 body.peek[header.fields (a b)]<0.5>");
+	CHECK_STR(render("a FETCH 1 (BINARY[1]<0.10> BINARY.PEEK[2] BINARY.SIZE[1 ])\r\n"),
+		  "a|FETCH|1 (BINARY[1]<0.10> BINARY.PEEK[2] BINARY.SIZE[1 ])");
+	t = "a FETCH 1 (BODY[HEADER.FIELDS (A B)] FLAGS)\r\n";
+	CHECK_INT(imap_parse_command(t, strlen(t), &cmd, err, sizeof err), 0);
+	CHECK_INT(cmd.args[1].type, IMAP_ARG_LIST);
+	CHECK_INT(cmd.args[1].nlist, 2);
+	CHECK_STR(imap_arg_str(&cmd.args[1].list[0]), "BODY[HEADER.FIELDS (A B)]");
+	imap_cmd_free(&cmd);
+	/* After a section nothing but a partial may stick to it. */
+	CHECK_STR(render("a FETCH 1 BODY[]]\r\n"),
+		  "BAD a|unbalanced brackets: ']' without '[' (offset 16)");
+	CHECK_STR(render("a FETCH 1 BODY[]x\r\n"),
+		  "BAD a|'x' is not allowed in an atom (offset 16)");
 }
 
 static void test_quoted(void)
@@ -837,6 +884,7 @@ int main(void)
 	RUN(test_uid_prefix);
 	RUN(test_atoms_and_flags);
 	RUN(test_fetch_attributes);
+	RUN(test_brackets_in_atoms);
 	RUN(test_quoted);
 	RUN(test_literals);
 	RUN(test_nil_and_lists);

@@ -1353,6 +1353,29 @@ static void test_big_folder(void)
 	fake_free(&f);
 }
 
+/* "[" and "]" in mailbox names given as atoms (RFC 3501 9: astring and
+ * list-mailbox take ASTRING-CHARs, "]" included; "[" is an ATOM-CHAR). */
+static void test_brackets_in_names(void)
+{
+	struct fake f;
+	fake_init(&f);
+	struct session t;
+	session_ready(&t, &f, false);
+	CHECK_STR(say(&t, "a1 CREATE a[b]\r\n"), "a1 OK CREATE completed\r\n");
+	CHECK(fake_folder(&f, "a[b]") != NULL);
+	CHECK_STR(say(&t, "a2 CREATE x]y\r\n"), "a2 OK CREATE completed\r\n");
+	CHECK(fake_folder(&f, "x]y") != NULL);
+	CHECK_STR(say(&t, "a3 LIST \"\" a[b]\r\n"),
+		  "* LIST (\\HasNoChildren) \"/\" \"a[b]\"\r\na3 OK LIST completed\r\n");
+	CHECK_STR(say(&t, "a4 LIST \"\" x]%\r\n"),
+		  "* LIST (\\HasNoChildren) \"/\" \"x]y\"\r\na4 OK LIST completed\r\n");
+	CHECK_CONTAINS(say(&t, "a5 SELECT a[b]\r\n"), "a5 OK [READ-WRITE] SELECT completed\r\n");
+	/* A keyword is an atom: "]" is not allowed there. */
+	CHECK_STR(say(&t, "a6 STORE 1 +FLAGS (x])\r\n"), "a6 BAD Invalid keyword\r\n");
+	session_close(&t);
+	fake_free(&f);
+}
+
 int main(void)
 {
 	RUN(test_greeting_and_any_state);
@@ -1376,5 +1399,6 @@ int main(void)
 	RUN(test_namespace_enable);
 	RUN(test_pipelined);
 	RUN(test_big_folder);
+	RUN(test_brackets_in_names);
 	return TEST_END();
 }
