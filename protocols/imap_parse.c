@@ -920,9 +920,12 @@ void imap_cmd_free(struct imap_cmd *cmd)
 
 /* ------------------------------------------- 4. arguments as strings, numbers */
 
+/* NIL counts: it is an atom (RFC 3501 9), so where a command wants an
+ * astring ("SEARCH SUBJECT NIL", a mailbox named NIL) it is the string
+ * "NIL" as written; only an nstring would read it as no value. */
 const char *imap_arg_str(const struct imap_arg *a)
 {
-	if (!a || (a->type != IMAP_ARG_ATOM && a->type != IMAP_ARG_STRING))
+	if (!a || a->type == IMAP_ARG_LIST)
 		return NULL;
 	if (memchr(a->s, '\0', a->len))
 		return NULL;

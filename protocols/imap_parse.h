@@ -87,7 +87,7 @@ void imap_framer_next(struct imap_framer *f);
 enum imap_arg_type {
 	IMAP_ARG_ATOM,    /* also numbers, sequence sets, flags like \Seen, BODY[...] */
 	IMAP_ARG_STRING,  /* quoted or literal: s/len hold the value */
-	IMAP_ARG_NIL,
+	IMAP_ARG_NIL,     /* the atom NIL (any case); s holds it as written */
 	IMAP_ARG_LIST,    /* ( ... ) */
 };
 
@@ -133,8 +133,8 @@ int imap_parse_command(const char *text, size_t len, struct imap_cmd *cmd,
 		       char *err, size_t errlen);
 void imap_cmd_free(struct imap_cmd *cmd);
 
-/* An argument as a C string (atom or string), or NULL if it is a list or
- * NIL or holds a NUL. Valid while cmd lives. */
+/* An argument as a C string (atom, NIL as written, or string), or NULL if
+ * it is a list or holds a NUL.  Valid while cmd lives. */
 const char *imap_arg_str(const struct imap_arg *a);
 /* True if the atom equals word, case-insensitively. */
 bool imap_arg_is(const struct imap_arg *a, const char *word);

@@ -444,8 +444,10 @@ static void test_arg_helpers(void)
 	CHECK(!imap_arg_number(&cmd.args[5], &v));
 	CHECK(!imap_arg_number(&cmd.args[6], &v));
 	CHECK(!imap_arg_number(&cmd.args[1], &v));
+	/* NIL is an atom too (RFC 3501 9): where a string is wanted it is the
+	 * string "NIL", as written. */
 	CHECK_INT(cmd.args[7].type, IMAP_ARG_NIL);
-	CHECK(imap_arg_str(&cmd.args[7]) == NULL);
+	CHECK_STR(imap_arg_str(&cmd.args[7]), "NIL");
 	CHECK(imap_arg_str(&cmd.args[8]) == NULL);
 	imap_cmd_free(&cmd);
 }

@@ -1376,6 +1376,27 @@ static void test_brackets_in_names(void)
 	fake_free(&f);
 }
 
+/* NIL where an astring is wanted is the string "NIL" (RFC 3501 9: NIL is
+ * an atom, and an atom is an astring): SEARCH SUBJECT NIL looks for it. */
+static void test_search_nil_astring(void)
+{
+	struct fake f;
+	fake_init(&f);
+	struct session t;
+	session_ready(&t, &f, true);
+	CHECK_STR(say(&t, "a1 SEARCH SUBJECT NIL\r\n"), "* SEARCH\r\na1 OK SEARCH completed\r\n");
+	const char msg[] = "Subject: the NIL pointer\r\n\r\nx\r\n";
+	char cmd[128];
+	snprintf(cmd, sizeof cmd, "a2 APPEND INBOX {%zu+}\r\n%s\r\n", sizeof msg - 1, msg);
+	CHECK_CONTAINS(say(&t, cmd), "a2 OK ");
+	CHECK_STR(say(&t, "a3 SEARCH SUBJECT NIL\r\n"), "* SEARCH 4\r\na3 OK SEARCH completed\r\n");
+	CHECK_STR(say(&t, "a4 SEARCH SUBJECT nil\r\n"), "* SEARCH 4\r\na4 OK SEARCH completed\r\n");
+	CHECK_STR(say(&t, "a5 SEARCH NOT SUBJECT NIL\r\n"),
+		  "* SEARCH 1 2 3\r\na5 OK SEARCH completed\r\n");
+	session_close(&t);
+	fake_free(&f);
+}
+
 int main(void)
 {
 	RUN(test_greeting_and_any_state);
@@ -1400,5 +1421,6 @@ int main(void)
 	RUN(test_pipelined);
 	RUN(test_big_folder);
 	RUN(test_brackets_in_names);
+	RUN(test_search_nil_astring);
 	return TEST_END();
 }
