@@ -24,9 +24,13 @@
 #include "buf.h"
 
 /* Limits, with their units. */
-#define IMAP_LINE_MAX_OCTETS 8192          /* one line of a command (RFC 7162 3.2.1 suggests >= 8192) */
+/* One line of a command, literals not counted: RFC 7162 section 4 asks
+ * for at least 8192 octets, and long UID sets and RFC 2971 ID lines go
+ * further; Dovecot takes 64 KiB too. */
+#define IMAP_LINE_MAX_OCTETS 65536
 #define IMAP_LITERAL_MAX_OCTETS (64u * 1024u * 1024u) /* APPEND of 64 MiB at most */
-#define IMAP_COMMAND_MAX_OCTETS (IMAP_LITERAL_MAX_OCTETS + 65536u)
+/* A whole command: a literal at its limit between two lines at theirs. */
+#define IMAP_COMMAND_MAX_OCTETS (IMAP_LITERAL_MAX_OCTETS + 2u * (IMAP_LINE_MAX_OCTETS + 2u))
 #define IMAP_TAG_MAX_CHARS 64
 #define IMAP_NESTING_MAX 32                /* parenthesised lists inside lists */
 #define IMAP_ARGS_MAX 100000               /* arguments in one command, all levels */

@@ -2696,11 +2696,12 @@ static void imap_server_refused(struct imap_server *s, bool too_big, struct wire
 		wire_line(out, "the literal announced is larger than this server accepts",
 			  "* BAD [TOOBIG] %s", s->framer.err);
 	else if (s->tag[0])
-		imap_server_bad(s, out, "a command line may hold at most 8192 octets here; the "
-				"whole command was thrown away", "%s", s->framer.err);
+		imap_server_bad(s, out, "a command line (literals not counted) may hold at most "
+				"64 KiB here; the whole command was thrown away", "%s",
+				s->framer.err);
 	else
-		wire_line(out, "a command line may hold at most 8192 octets here", "* BAD %s",
-			  s->framer.err);
+		wire_line(out, "a command line (literals not counted) may hold at most 64 KiB here",
+			  "* BAD %s", s->framer.err);
 }
 
 /*

@@ -691,7 +691,7 @@ static void test_framer_long_line(void)
 		buf_adds(&in, "ALL ");
 	buf_adds(&in, "\r\nb NOOP\r\n");
 	char *r = frame(in.p, in.len);
-	CHECK_STR(r, "LONG:a1:line longer than 8192 octets [b NOOP\r\n]tag=b ");
+	CHECK_STR(r, "LONG:a1:line longer than 65536 octets [b NOOP\r\n]tag=b ");
 	free(r);
 
 	/* Exactly at the limit is fine (CRLF or a bare LF not counted). */
@@ -711,7 +711,7 @@ static void test_framer_long_line(void)
 	in.len -= 1;
 	buf_adds(&in, "y\r\n");
 	r = frame(in.p, in.len);
-	CHECK_STR(r, "LONG:a:line longer than 8192 octets ");
+	CHECK_STR(r, "LONG:a:line longer than 65536 octets ");
 	free(r);
 
 	/* An over-long line that announces a non-synchronizing literal: the
@@ -722,7 +722,7 @@ static void test_framer_long_line(void)
 		buf_addc(&in, 'x');
 	buf_adds(&in, " {10+}\r\nc LOGOUT\r\n\r\nb NOOP\r\n");
 	r = frame(in.p, in.len);
-	CHECK_STR(r, "LONG:a:line longer than 8192 octets [b NOOP\r\n]tag=b ");
+	CHECK_STR(r, "LONG:a:line longer than 65536 octets [b NOOP\r\n]tag=b ");
 	free(r);
 
 	/* An over-long line on a later line of a command (after a literal). */
@@ -732,7 +732,7 @@ static void test_framer_long_line(void)
 		buf_addc(&in, 'x');
 	buf_adds(&in, "\r\nb NOOP\r\n");
 	r = frame(in.p, in.len);
-	CHECK_STR(r, "C LONG:z:line longer than 8192 octets [b NOOP\r\n]tag=b ");
+	CHECK_STR(r, "C LONG:z:line longer than 65536 octets [b NOOP\r\n]tag=b ");
 	free(r);
 
 	/* Megabytes of garbage without LF: memory stays bounded. */
@@ -749,6 +749,58 @@ static void test_framer_long_line(void)
 	CHECK(f.cmd.cap <= 2 * IMAP_LINE_MAX_OCTETS + 64);
 	CHECK(imap_framer_feed(&f, "\n", 1, &what) == 1 && what == IMAP_FRAME_LINE_TOO_LONG);
 	CHECK_STR(f.tag, "");
+	imap_framer_free(&f);
+	buf_free(&in);
+}
+
+/* RFC 7162 section 4 asks servers to take lines of at least 8192 octets and
+ * RFC 2971 ID lines can be longer: a 60 KiB line is one command, literals
+ * keep their own limit, and a line over 64 KiB is refused to its end. */
+static void test_framer_64k_line(void)
+{
+	CHECK_INT(IMAP_LINE_MAX_OCTETS, 65536);
+	struct buf in;
+	buf_init(&in);
+	buf_adds(&in, "a1 ID (\"name\" \"");
+	while (in.len < 60 * 1024)
+		buf_addc(&in, 'n');
+	buf_adds(&in, "\")\r\n");
+	size_t first = in.len;
+	buf_adds(&in, "b NOOP\r\n");
+	char *r = frame(in.p, in.len); /* at once and octet by octet */
+	CHECK(strncmp(r, "[a1 ID (\"name\" \"nnn", 19) == 0);
+	CHECK(strstr(r, "\")\r\n]tag=a1 [b NOOP\r\n]tag=b ") != NULL);
+	CHECK_INT(strlen(r), first + strlen("[]tag=a1 [b NOOP\r\n]tag=b "));
+	free(r);
+	struct imap_cmd cmd;
+	char err[128];
+	CHECK_INT(imap_parse_command(in.p, first, &cmd, err, sizeof err), 0);
+	CHECK_INT(cmd.args[0].nlist, 2);
+	CHECK_INT(cmd.args[0].list[1].len, 60 * 1024 - strlen("a1 ID (\"name\" \""));
+	imap_cmd_free(&cmd);
+
+	/* Over the limit: LINE_TOO_LONG at its end, the next command whole. */
+	buf_clear(&in);
+	buf_adds(&in, "a2 SEARCH SUBJECT ");
+	while (in.len < IMAP_LINE_MAX_OCTETS + 1)
+		buf_addc(&in, 's');
+	buf_adds(&in, "\r\nb NOOP\r\n");
+	r = frame(in.p, in.len);
+	CHECK_STR(r, "LONG:a2:line longer than 65536 octets [b NOOP\r\n]tag=b ");
+	free(r);
+
+	/* A literal at its own limit still fits between two long lines. */
+	struct imap_framer f;
+	imap_framer_init(&f);
+	buf_clear(&in);
+	buf_adds(&in, "a3 APPEND ");
+	while (in.len < IMAP_LINE_MAX_OCTETS - 40)
+		buf_addc(&in, 'x');
+	buf_printf(&in, " {%u+}\r\n", (unsigned)IMAP_LITERAL_MAX_OCTETS);
+	enum imap_frame what;
+	CHECK_INT(imap_framer_feed(&f, in.p, in.len, &what), in.len);
+	CHECK_INT(what, IMAP_FRAME_MORE);
+	CHECK_INT(f.state, IMAP_FRAMER_LITERAL);
 	imap_framer_free(&f);
 	buf_free(&in);
 }
@@ -899,6 +951,7 @@ int main(void)
 	RUN(test_framer_too_big);
 	RUN(test_framer_limit);
 	RUN(test_framer_long_line);
+	RUN(test_framer_64k_line);
 	RUN(test_framer_big_literal);
 	RUN(test_framer_bytewise_mix);
 	RUN(test_write_string);
