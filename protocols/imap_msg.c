@@ -32,6 +32,9 @@
  *   exhaust the stack.
  * - An address without "@" gets host "" (a NIL host would make it a group
  *   marker, RFC 3501 7.4.2).
+ * - A message whose own type is message/rfc822 has a part 1 like any
+ *   single-part message: its body, the message inside, whole; "1.1" is
+ *   that message's part 1 (entity_child() explains).
  */
 #include "imap_msg.h"
 #include "mime.h"
@@ -616,9 +619,15 @@ static bool multipart_child(const struct entity *e, const struct ctype *ct, size
 }
 
 /*
- * Part `which` of e, RFC 3501 6.4.5: of a multipart, its which-th part; of
- * a message/rfc822 part, the parts of the message inside; a message that
- * is not multipart has only part 1, its body.
+ * Part `which` of e, RFC 3501 6.4.5: of a multipart, its which-th part; a
+ * message that is not multipart has only part 1, its body; of a
+ * message/rfc822 part, the parts of the message inside.
+ *
+ * The two last rules meet in a message whose own type is message/rfc822:
+ * its part 1 is its body, which is the message inside, whole (as for any
+ * message/rfc822 part), and "1.1" is then part 1 of that message.  So
+ * "1" of a message never skips a level, whatever its type (Dovecot reads
+ * it the same way).
  */
 static bool entity_child(const struct entity *e, size_t which, struct entity *child)
 {
@@ -628,14 +637,17 @@ static bool entity_child(const struct entity *e, size_t which, struct entity *ch
 	bool found = false;
 	if (ctype_is(&ct, "multipart", NULL)) {
 		found = multipart_child(e, &ct, which, child);
+	} else if (e->is_message) {
+		if (which == 1) {
+			*child = *e; /* the body, as a part: */
+			child->is_message = false; /* its "1" is a message's part 1 only
+						    * if it is message/rfc822 */
+			found = true;
+		}
 	} else if (ctype_is(&ct, "message", "rfc822")) {
 		struct entity inner;
 		entity_inner(e, &inner);
 		found = entity_child(&inner, which, child);
-	} else if (e->is_message && which == 1) {
-		*child = *e;
-		child->is_message = false; /* "1.1" does not exist */
-		found = true;
 	}
 	ctype_free(&ct);
 	return found;

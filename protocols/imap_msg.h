@@ -35,7 +35,9 @@ void imap_msg_bodystructure(struct buf *out, const char *msg, size_t len, bool e
  *   "HEADER.FIELDS.NOT (A B)"
  *   "TEXT"                 the body
  *   "1", "2.1"             a MIME part's body; "1.MIME" its MIME header;
- *   "2.HEADER", "2.TEXT"   of an embedded message/rfc822 part
+ *   "2.HEADER", "2.TEXT"   of an embedded message/rfc822 part: "2" is that
+ *                          whole message, "2.1" its part 1 ("2.1.HEADER"
+ *                          and deeper, as far as messages nest)
  * Appends to out and returns 0, or -1 if the section is malformed (BAD);
  * a part that does not exist gives an empty result (RFC 3501: "").
  */

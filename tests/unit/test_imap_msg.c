@@ -85,6 +85,50 @@ static const char nested_msg[] =
 	"inner body\r\n"
 	"--b1--\r\n";
 
+/* message/rfc822 inside multipart inside message/rfc822 inside multipart:
+ * part 1 is a forwarded message whose own part 1 is a forwarded message. */
+static const char deep_msg[] =
+	"From: outer@example.org\r\n"
+	"Subject: outer\r\n"
+	"Content-Type: multipart/mixed; boundary=o\r\n"
+	"\r\n"
+	"--o\r\n"
+	"Content-Type: message/rfc822\r\n"
+	"Content-Description: forwarded\r\n"
+	"\r\n"
+	"From: Mid <mid@example.org>\r\n"
+	"Subject: middle\r\n"
+	"Content-Type: multipart/mixed; boundary=m\r\n"
+	"\r\n"
+	"--m\r\n"
+	"Content-Type: message/rfc822\r\n"
+	"\r\n"
+	"From: inner@example.org (Inner Person)\r\n"
+	"Subject: innermost\r\n"
+	"\r\n"
+	"innermost body\r\n"
+	"--m\r\n"
+	"Content-Type: text/plain\r\n"
+	"\r\n"
+	"mid text\r\n"
+	"--m--\r\n"
+	"--o\r\n"
+	"Content-Type: text/plain\r\n"
+	"\r\n"
+	"outer text\r\n"
+	"--o--\r\n";
+
+/* A message that is itself of type message/rfc822 (no multipart). */
+static const char wrapper_msg[] =
+	"From: a@b.c\r\n"
+	"Subject: wrapper\r\n"
+	"Content-Type: message/rfc822\r\n"
+	"\r\n"
+	"From: c@d.e\r\n"
+	"Subject: wrapped\r\n"
+	"\r\n"
+	"wrapped body\r\n";
+
 /* ------------------------------------------------------------ helpers */
 
 static char *envelope(const char *msg)
@@ -268,6 +312,44 @@ static void test_structure_rfc822(void)
 			"(\"TEXT\" \"PLAIN\" (\"CHARSET\" \"us-ascii\") NIL NIL \"7BIT\" 10 1 "
 			"NIL NIL NIL NIL) 4 NIL NIL NIL NIL) "
 			"\"MIXED\" (\"BOUNDARY\" \"b1\") NIL NIL NIL)");
+}
+
+/* BODYSTRUCTURE of a message/rfc822 part (RFC 3501 7.4.2): the body
+ * fields, then the ENVELOPE, the BODYSTRUCTURE and the line count of the
+ * message inside, nested as deep as the message goes. */
+static void test_structure_rfc822_nested(void)
+{
+	static const char inner_env[] =
+		"(NIL \"innermost\" ((NIL NIL \"inner\" \"example.org\")) "
+		"((NIL NIL \"inner\" \"example.org\")) "
+		"((NIL NIL \"inner\" \"example.org\")) NIL NIL NIL NIL NIL)";
+	static const char mid_env[] =
+		"(NIL \"middle\" ((\"Mid\" NIL \"mid\" \"example.org\")) "
+		"((\"Mid\" NIL \"mid\" \"example.org\")) "
+		"((\"Mid\" NIL \"mid\" \"example.org\")) NIL NIL NIL NIL NIL)";
+	struct buf want;
+	buf_init(&want);
+	buf_printf(&want,
+		   "((\"MESSAGE\" \"RFC822\" NIL NIL \"forwarded\" \"7BIT\" %zu %s "
+		   "((\"MESSAGE\" \"RFC822\" NIL NIL NIL \"7BIT\" 76 %s "
+		   "(\"TEXT\" \"PLAIN\" (\"CHARSET\" \"us-ascii\") NIL NIL \"7BIT\" 14 1) 4)"
+		   "(\"TEXT\" \"PLAIN\" NIL NIL NIL \"7BIT\" 8 1) \"MIXED\") 16)"
+		   "(\"TEXT\" \"PLAIN\" NIL NIL NIL \"7BIT\" 10 1) \"MIXED\")",
+		   strlen(strstr(deep_msg, "From: Mid")) - strlen("\r\n--o\r\n"
+		   "Content-Type: text/plain\r\n\r\nouter text\r\n--o--\r\n"),
+		   mid_env, inner_env);
+	CHECK_STRUCTURE(deep_msg, false, want.p);
+	char *ext = structure(deep_msg, true);
+	CHECK(balanced(ext));
+	CHECK(strstr(ext, inner_env) != NULL);
+	free(ext);
+	/* The whole message is message/rfc822. */
+	CHECK_STRUCTURE(wrapper_msg, false,
+			"(\"MESSAGE\" \"RFC822\" NIL NIL NIL \"7BIT\" 47 "
+			"(NIL \"wrapped\" ((NIL NIL \"c\" \"d.e\")) ((NIL NIL \"c\" \"d.e\")) "
+			"((NIL NIL \"c\" \"d.e\")) NIL NIL NIL NIL NIL) "
+			"(\"TEXT\" \"PLAIN\" (\"CHARSET\" \"us-ascii\") NIL NIL \"7BIT\" 14 1) 4)");
+	buf_free(&want);
 }
 
 static void build_dsn(struct buf *out)
@@ -459,6 +541,73 @@ static void test_sections_multipart(void)
 	CHECK_SECTION(nested_msg, "2.2", "");
 }
 
+/* Sections inside message/rfc822 parts, RFC 3501 6.4.5: a part number
+ * on a message/rfc822 part names the message inside; HEADER, TEXT and
+ * HEADER.FIELDS after it are that message's, MIME is the part's own. */
+static void test_sections_rfc822(void)
+{
+	static const char mid[] =
+		"From: Mid <mid@example.org>\r\n"
+		"Subject: middle\r\n"
+		"Content-Type: multipart/mixed; boundary=m\r\n"
+		"\r\n"
+		"--m\r\n"
+		"Content-Type: message/rfc822\r\n"
+		"\r\n"
+		"From: inner@example.org (Inner Person)\r\n"
+		"Subject: innermost\r\n"
+		"\r\n"
+		"innermost body\r\n"
+		"--m\r\n"
+		"Content-Type: text/plain\r\n"
+		"\r\n"
+		"mid text\r\n"
+		"--m--";
+	static const char inner[] = "From: inner@example.org (Inner Person)\r\n"
+				    "Subject: innermost\r\n"
+				    "\r\n"
+				    "innermost body";
+	CHECK_SECTION(deep_msg, "1", mid);
+	CHECK_SECTION(deep_msg, "1.MIME",
+		      "Content-Type: message/rfc822\r\nContent-Description: forwarded\r\n\r\n");
+	CHECK_SECTION(deep_msg, "1.HEADER",
+		      "From: Mid <mid@example.org>\r\nSubject: middle\r\n"
+		      "Content-Type: multipart/mixed; boundary=m\r\n\r\n");
+	CHECK_SECTION(deep_msg, "1.HEADER.FIELDS (SUBJECT)", "Subject: middle\r\n\r\n");
+	CHECK_SECTION(deep_msg, "1.HEADER.FIELDS.NOT (From Content-Type)",
+		      "Subject: middle\r\n\r\n");
+	char *text = section(deep_msg, "1.TEXT");
+	CHECK(strncmp(text, "--m\r\nContent-Type: message/rfc822", 10) == 0);
+	CHECK_STR(text, strstr(mid, "\r\n\r\n") + 4);
+	free(text);
+	CHECK_SECTION(deep_msg, "1.1", inner);
+	CHECK_SECTION(deep_msg, "1.1.MIME", "Content-Type: message/rfc822\r\n\r\n");
+	CHECK_SECTION(deep_msg, "1.1.HEADER",
+		      "From: inner@example.org (Inner Person)\r\nSubject: innermost\r\n\r\n");
+	CHECK_SECTION(deep_msg, "1.1.HEADER.FIELDS (Subject)", "Subject: innermost\r\n\r\n");
+	CHECK_SECTION(deep_msg, "1.1.TEXT", "innermost body");
+	CHECK_SECTION(deep_msg, "1.1.1", "innermost body"); /* a single-part message's part 1 */
+	CHECK_SECTION(deep_msg, "1.1.1.1", "");
+	CHECK_SECTION(deep_msg, "1.1.2", "");
+	CHECK_SECTION(deep_msg, "1.2", "mid text");
+	CHECK_SECTION(deep_msg, "1.2.MIME", "Content-Type: text/plain\r\n\r\n");
+	CHECK_SECTION(deep_msg, "1.2.HEADER", ""); /* text/plain: no message inside */
+	CHECK_SECTION(deep_msg, "1.3", "");
+	CHECK_SECTION(deep_msg, "2", "outer text");
+	CHECK_SECTION(deep_msg, "3", "");
+
+	/* The whole message is message/rfc822: its part 1 is the message
+	 * inside, whole, and 1.1 that message's body. */
+	static const char wrapped[] = "From: c@d.e\r\nSubject: wrapped\r\n\r\nwrapped body\r\n";
+	CHECK_SECTION(wrapper_msg, "TEXT", wrapped);
+	CHECK_SECTION(wrapper_msg, "1", wrapped);
+	CHECK_SECTION(wrapper_msg, "1.HEADER", "From: c@d.e\r\nSubject: wrapped\r\n\r\n");
+	CHECK_SECTION(wrapper_msg, "1.TEXT", "wrapped body\r\n");
+	CHECK_SECTION(wrapper_msg, "1.1", "wrapped body\r\n");
+	CHECK_SECTION(wrapper_msg, "1.2", "");
+	CHECK_SECTION(wrapper_msg, "2", "");
+}
+
 static void test_sections_malformed(void)
 {
 	const char *bad[] = {
@@ -599,12 +748,14 @@ int main(void)
 	RUN(test_structure_qp);
 	RUN(test_structure_multipart);
 	RUN(test_structure_rfc822);
+	RUN(test_structure_rfc822_nested);
 	RUN(test_structure_dsn);
 	RUN(test_structure_broken);
 	RUN(test_structure_deep);
 	RUN(test_truncations);
 	RUN(test_sections_simple);
 	RUN(test_sections_multipart);
+	RUN(test_sections_rfc822);
 	RUN(test_sections_malformed);
 	RUN(test_search);
 	RUN(test_dates);

@@ -1439,6 +1439,38 @@ static void test_long_command_lines(void)
 	fake_free(&f);
 }
 
+/* FETCH of sections inside a message/rfc822 part (RFC 3501 6.4.5). */
+static void test_fetch_rfc822_sections(void)
+{
+	struct fake f;
+	fake_init(&f);
+	struct session t;
+	session_ready(&t, &f, true);
+	const char msg[] = "Subject: fwd\r\n"
+			   "Content-Type: multipart/mixed; boundary=o\r\n"
+			   "\r\n"
+			   "--o\r\n"
+			   "Content-Type: message/rfc822\r\n"
+			   "\r\n"
+			   "Subject: inner\r\n"
+			   "\r\n"
+			   "inner body\r\n"
+			   "--o--\r\n";
+	char cmd[512];
+	snprintf(cmd, sizeof cmd, "a1 APPEND INBOX {%zu+}\r\n%s\r\n", sizeof msg - 1, msg);
+	CHECK_CONTAINS(say(&t, cmd), "a1 OK ");
+	CHECK_STR(say(&t, "a2 FETCH 4 (BODY.PEEK[1] BODY.PEEK[1.MIME])\r\n"),
+		  "* 4 FETCH (BODY[1] {28}\r\nSubject: inner\r\n\r\ninner body"
+		  " BODY[1.MIME] {32}\r\nContent-Type: message/rfc822\r\n\r\n)\r\n"
+		  "a2 OK FETCH completed\r\n");
+	CHECK_STR(say(&t, "a3 FETCH 4 (BODY.PEEK[1.HEADER.FIELDS (SUBJECT)] BODY.PEEK[1.1])\r\n"),
+		  "* 4 FETCH (BODY[1.HEADER.FIELDS (SUBJECT)] {18}\r\nSubject: inner\r\n\r\n"
+		  " BODY[1.1] {10}\r\ninner body)\r\n"
+		  "a3 OK FETCH completed\r\n");
+	session_close(&t);
+	fake_free(&f);
+}
+
 int main(void)
 {
 	RUN(test_greeting_and_any_state);
@@ -1465,5 +1497,6 @@ int main(void)
 	RUN(test_brackets_in_names);
 	RUN(test_search_nil_astring);
 	RUN(test_long_command_lines);
+	RUN(test_fetch_rfc822_sections);
 	return TEST_END();
 }
