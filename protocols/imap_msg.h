@@ -14,9 +14,10 @@
 
 /* The ENVELOPE parenthesised list: (date subject from sender reply-to to
  * cc bcc in-reply-to message-id).  Sender and Reply-To default to From
- * (RFC 3501 7.4.2); addresses are (name adl mailbox host) lists; group
- * syntax is honoured; header values are given as they are, encoded words
- * included (the client decodes them). */
+ * (RFC 3501 7.4.2); addresses are (name adl mailbox host) lists, the name
+ * from the phrase or else from a trailing comment ("user@domain (Real
+ * Name)"); group syntax is honoured; header values are given as they are,
+ * encoded words included (the client decodes them). */
 void imap_msg_envelope(struct buf *out, const char *msg, size_t len);
 
 /* BODYSTRUCTURE (extensible = true) or BODY (false) of the message:
@@ -45,7 +46,9 @@ int imap_msg_section(struct buf *out, const char *msg, size_t len, const char *s
 
 /* Case-insensitive substring search (ASCII case folding) for SEARCH:
  * field = a header name ("Subject", "From"...) searches that header's
- * unfolded value (encoded words decoded to UTF-8 first); field = "BODY"
+ * unfolded value (encoded words decoded to UTF-8 first), and an address
+ * field (From, To, Cc, Bcc...) also as its addresses read, "Name
+ * <mailbox@host>", quotes and comments resolved; field = "BODY"
  * searches the body; field = "TEXT" searches header and body. */
 bool imap_msg_search(const char *msg, size_t len, const char *field, const char *needle);
 

@@ -258,7 +258,7 @@ static void test_envelope_groups_and_names(void)
 			    "((\"=?UTF-8?Q?Ol=C3=A1?=\" NIL \"ola\" \"example.com\")) "
 			    "((NIL NIL \"friends\" NIL)(NIL NIL \"a\" \"b.c\")"
 			    "(\"Q \\\"x\\\"\" NIL \"q\" \"d.e\")(NIL NIL NIL NIL)"
-			    "(NIL NIL \"z\" \"y.x\")) "
+			    "(\"Zed\" NIL \"z\" \"y.x\")) "
 			    "((NIL \"@relay.net\" \"r\" \"e.f\")(NIL NIL \"postmaster\" \"\")) "
 			    "NIL NIL NIL)");
 	/* No header at all. */
@@ -268,6 +268,29 @@ static void test_envelope_groups_and_names(void)
 	CHECK_ENVELOPE("From: a@b.c\r\nSender: s@b.c\r\nTo:\r\n\r\n",
 		       "(NIL NIL ((NIL NIL \"a\" \"b.c\")) ((NIL NIL \"s\" \"b.c\")) "
 		       "((NIL NIL \"a\" \"b.c\")) NIL NIL NIL NIL NIL)");
+}
+
+/* The RFC 822 legacy form "user@domain (Real Name)": with no phrase, a
+ * trailing comment is the display name (as Dovecot and Cyrus read it); a
+ * phrase wins over a comment; a comment before the address is no name. */
+static void test_envelope_comment_names(void)
+{
+	CHECK_ENVELOPE("From: user@example.org (Real Name)\r\n\r\n",
+		       "(NIL NIL ((\"Real Name\" NIL \"user\" \"example.org\")) "
+		       "((\"Real Name\" NIL \"user\" \"example.org\")) "
+		       "((\"Real Name\" NIL \"user\" \"example.org\")) NIL NIL NIL NIL NIL)");
+	CHECK_ENVELOPE("To: a@b.c (Ann \\(A\\)  Smith), d@e.f (\r\n Dee), <g@h.i> (Gee),"
+		       " Phrase <j@k.l> (comment), (lead) m@n.o, p@q.r (x) (Last),"
+		       " s@t.u (has \"quote\" (nested))\r\n\r\n",
+		       "(NIL NIL NIL NIL NIL "
+		       "((\"Ann (A) Smith\" NIL \"a\" \"b.c\")(\"Dee\" NIL \"d\" \"e.f\")"
+		       "(\"Gee\" NIL \"g\" \"h.i\")(\"Phrase\" NIL \"j\" \"k.l\")"
+		       "(NIL NIL \"m\" \"n.o\")(\"Last\" NIL \"p\" \"q.r\")"
+		       "(\"has \\\"quote\\\" (nested)\" NIL \"s\" \"t.u\")) "
+		       "NIL NIL NIL NIL)");
+	/* An empty comment is no name. */
+	CHECK_ENVELOPE("Cc: a@b.c ( )\r\n\r\n",
+		       "(NIL NIL NIL NIL NIL NIL ((NIL NIL \"a\" \"b.c\")) NIL NIL NIL)");
 }
 
 /* ------------------------------------------------------------ BODYSTRUCTURE */
@@ -320,9 +343,9 @@ static void test_structure_rfc822(void)
 static void test_structure_rfc822_nested(void)
 {
 	static const char inner_env[] =
-		"(NIL \"innermost\" ((NIL NIL \"inner\" \"example.org\")) "
-		"((NIL NIL \"inner\" \"example.org\")) "
-		"((NIL NIL \"inner\" \"example.org\")) NIL NIL NIL NIL NIL)";
+		"(NIL \"innermost\" ((\"Inner Person\" NIL \"inner\" \"example.org\")) "
+		"((\"Inner Person\" NIL \"inner\" \"example.org\")) "
+		"((\"Inner Person\" NIL \"inner\" \"example.org\")) NIL NIL NIL NIL NIL)";
 	static const char mid_env[] =
 		"(NIL \"middle\" ((\"Mid\" NIL \"mid\" \"example.org\")) "
 		"((\"Mid\" NIL \"mid\" \"example.org\")) "
@@ -663,6 +686,36 @@ static void test_search(void)
 	CHECK(search(rfc_msg, "Cc", "US,  John"));
 }
 
+/* SEARCH FROM/TO/CC/BCC match an address field as written and as its
+ * addresses read: "Name <mailbox@host>", the name from the phrase or the
+ * trailing comment, quotes and escapes removed, encoded words decoded. */
+static void test_search_addresses(void)
+{
+	const char *msg = "From: user@example.org (Real Name)\r\n"
+			  "To: \"Bob \\\"the\\\" Builder\" <bob@example.org>\r\n"
+			  "Cc: =?UTF-8?Q?Ol=C3=A1?= <ola@example.com>, x@y.z\r\n"
+			  "Bcc: team: m@example.net (Member  One);\r\n"
+			  "\r\nbody\r\n";
+	CHECK(search(msg, "From", "Real Name"));
+	CHECK(search(msg, "From", "real name"));
+	CHECK(search(msg, "From", "user@example.org"));
+	CHECK(search(msg, "FROM", "USER@EXAMPLE.ORG"));
+	CHECK(search(msg, "From", "Real Name <user@example.org>"));
+	CHECK(search(msg, "From", "name <user@"));
+	CHECK(!search(msg, "From", "Other Name"));
+	CHECK(search(msg, "To", "Bob \"the\" Builder <bob@example.org>"));
+	CHECK(search(msg, "To", "bob \"THE\" builder"));
+	CHECK(search(msg, "Cc", "Ol\xC3\xA1 <ola@example.com>"));
+	CHECK(search(msg, "Cc", "x@y.z"));
+	CHECK(search(msg, "Bcc", "Member One <m@example.net>"));
+	CHECK(search(msg, "Bcc", "team"));
+	CHECK(!search(msg, "Bcc", "bob"));
+	/* Comments inside an address do not hide it. */
+	CHECK(search("From: user(c)@example.org\r\n\r\n", "From", "user@example.org"));
+	/* Only address fields are read as addresses. */
+	CHECK(!search("Subject: a@b.c (Real  Name)\r\n\r\n", "Subject", "Real Name"));
+}
+
 /* ------------------------------------------------------------ dates */
 
 static void test_dates(void)
@@ -744,6 +797,7 @@ int main(void)
 	RUN(test_envelope_simple);
 	RUN(test_envelope_rfc3501);
 	RUN(test_envelope_groups_and_names);
+	RUN(test_envelope_comment_names);
 	RUN(test_structure_text_plain);
 	RUN(test_structure_qp);
 	RUN(test_structure_multipart);
@@ -758,6 +812,7 @@ int main(void)
 	RUN(test_sections_rfc822);
 	RUN(test_sections_malformed);
 	RUN(test_search);
+	RUN(test_search_addresses);
 	RUN(test_dates);
 	RUN(test_msg_date);
 	return TEST_END();

@@ -1471,6 +1471,42 @@ static void test_fetch_rfc822_sections(void)
 	fake_free(&f);
 }
 
+/* "user@domain (Real Name)": the comment is the ENVELOPE's display name,
+ * and SEARCH FROM finds the message by name, by address or by both. */
+static void test_comment_names(void)
+{
+	struct fake f;
+	fake_init(&f);
+	struct session t;
+	session_ready(&t, &f, true);
+	const char msg[] = "From: user@example.org (Real Name)\r\n"
+			   "To: \"Bob \\\"B\\\" Smith\" <bob@example.org>\r\n"
+			   "Subject: legacy\r\n\r\nx\r\n";
+	char cmd[256];
+	snprintf(cmd, sizeof cmd, "a1 APPEND INBOX {%zu+}\r\n%s\r\n", sizeof msg - 1, msg);
+	CHECK_CONTAINS(say(&t, cmd), "a1 OK ");
+	CHECK_CONTAINS(say(&t, "a2 FETCH 4 ENVELOPE\r\n"),
+		       "((\"Real Name\" NIL \"user\" \"example.org\"))");
+	static const struct {
+		const char *cmd, *want;
+	} cases[] = {
+		{"SEARCH FROM \"Real Name\"", "* SEARCH 4"},
+		{"SEARCH FROM \"real name\"", "* SEARCH 4"},
+		{"SEARCH FROM user@example.org", "* SEARCH 4"},
+		{"SEARCH FROM \"Real Name <user@example.org>\"", "* SEARCH 4"},
+		{"SEARCH TO \"Bob \\\"B\\\" Smith\"", "* SEARCH 4"},
+		{"SEARCH FROM \"Unreal Name\"", "* SEARCH"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		snprintf(cmd, sizeof cmd, "c%zu %s\r\n", i, cases[i].cmd);
+		char want[128];
+		snprintf(want, sizeof want, "%s\r\nc%zu OK SEARCH completed\r\n", cases[i].want, i);
+		CHECK_STR(say(&t, cmd), want);
+	}
+	session_close(&t);
+	fake_free(&f);
+}
+
 int main(void)
 {
 	RUN(test_greeting_and_any_state);
@@ -1498,5 +1534,6 @@ int main(void)
 	RUN(test_search_nil_astring);
 	RUN(test_long_command_lines);
 	RUN(test_fetch_rfc822_sections);
+	RUN(test_comment_names);
 	return TEST_END();
 }
