@@ -109,7 +109,9 @@ static bool imap_is_digit(unsigned char c)
  * leaves room for one more line, so cmd never exceeds
  * IMAP_COMMAND_MAX_OCTETS.  Literal octets are appended to a doubling
  * buffer, so a large literal costs time linear in its size however it is cut
- * into feeds.
+ * into feeds; and the LF that ends a line is looked for only in the octets
+ * just fed, never again in what cmd already holds, so a 64 KiB line sent
+ * one octet at a time costs linear time too.
  */
 
 void imap_framer_init(struct imap_framer *f)
@@ -141,7 +143,6 @@ static void imap_framer_drop_command(struct imap_framer *f)
 	else
 		buf_clear(&f->cmd);
 	f->line_start = 0;
-	f->scan = 0;
 	f->sync_pending = false;
 }
 
@@ -245,7 +246,6 @@ static void imap_framer_line_too_long(struct imap_framer *f, const char *more, s
 	if (f->cmd.len > keep)
 		buf_consume(&f->cmd, f->cmd.len - keep);
 	f->line_start = 0;
-	f->scan = 0;
 	f->report_at_eol = true;
 	snprintf(f->err, sizeof f->err, "line longer than %d octets", IMAP_LINE_MAX_OCTETS);
 	imap_framer_enter_state(f, IMAP_FRAMER_DISCARD_LINE);
@@ -376,7 +376,6 @@ size_t imap_framer_feed(struct imap_framer *f, const char *in, size_t len,
 				f->tag[0] = '\0'; /* a new command's first octet */
 			buf_add(&f->cmd, p, n);
 			used += n;
-			f->scan = f->cmd.len;
 			if (lf && imap_framer_end_of_line(f, what))
 				return used;
 			break;
@@ -388,7 +387,7 @@ size_t imap_framer_feed(struct imap_framer *f, const char *in, size_t len,
 			f->literal_left -= n;
 			if (f->literal_left == 0) {
 				f->sync_pending = false;
-				f->line_start = f->scan = f->cmd.len;
+				f->line_start = f->cmd.len;
 				imap_framer_enter_state(f, IMAP_FRAMER_LINE);
 			}
 			break;

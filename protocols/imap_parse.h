@@ -68,7 +68,6 @@ struct imap_framer {
 	bool discarding;         /* skipping the rest of an over-long line */
 	bool sync_pending;       /* a {n} was read: CONTINUE was returned */
 	char tag[IMAP_TAG_MAX_CHARS + 1]; /* tag of the command, for error replies */
-	size_t scan;             /* where scanning for CRLF resumes in cmd */
 	size_t line_start;       /* start of the current line in cmd */
 	size_t literal_limit;    /* IMAP_LITERAL_MAX_OCTETS unless set lower */
 	enum imap_framer_state state; /* the byte machine's state */
