@@ -447,6 +447,7 @@ struct imap_parser {
 	size_t nstack, capstack, ndone, capdone;
 	size_t nargs;                /* arguments made, all levels */
 	size_t depth;                /* lists open */
+	bool sections;               /* FETCH: BODY[...] words hold sections */
 	size_t level_start[IMAP_NESTING_MAX + 1]; /* stack index of each level's first item */
 	size_t level_open[IMAP_NESTING_MAX + 1];  /* offset of each level's "(" */
 	char *err;
@@ -603,9 +604,9 @@ static int imap_parse_section(struct imap_parser *ps)
 
 /*
  * A bare word: an atom, an astring, a list-mailbox, a sequence set or a
- * flag (a leading "\"), all made of imap_is_arg_atom_char octets; or a
- * fetch attribute with a section, which ends at its "]" or partial:
- * BODY.PEEK[HEADER.FIELDS (TO)]<0.100> is one word.
+ * flag (a leading "\"), all made of imap_is_arg_atom_char octets; or, in
+ * FETCH, a fetch attribute with a section, which ends at its "]" or
+ * partial: BODY.PEEK[HEADER.FIELDS (TO)]<0.100> is one word.
  */
 static int imap_parse_atom(struct imap_parser *ps)
 {
@@ -613,7 +614,8 @@ static int imap_parse_atom(struct imap_parser *ps)
 	if (*ps->p == '\\')
 		ps->p++; /* \Seen */
 	while (ps->p < ps->end && imap_is_arg_atom_char((unsigned char)*ps->p)) {
-		if (*ps->p == '[' && imap_is_section_name(s, (size_t)(ps->p - s))) {
+		if (*ps->p == '[' && ps->sections &&
+		    imap_is_section_name(s, (size_t)(ps->p - s))) {
 			if (imap_parse_section(ps) < 0)
 				return -1;
 			break;
@@ -873,6 +875,8 @@ int imap_parse_command(const char *text, size_t len, struct imap_cmd *cmd, char 
 	ps.out = cmd->text;
 
 	int rc = imap_parse_head(&ps, cmd);
+	/* fetch-att, where sections live, is FETCH's alone (RFC 3501 9). */
+	ps.sections = strcmp(cmd->name, "FETCH") == 0;
 	if (rc == 0)
 		rc = imap_parse_args(&ps);
 	if (rc == 0) {

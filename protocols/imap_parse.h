@@ -121,11 +121,12 @@ struct imap_cmd {
  * ATOM-CHARs, "[" among them, and "]") plus the wildcards "*" and "%", so
  * one rule serves atoms, astrings such as the mailbox "a[b]", LIST patterns
  * and sequence sets; the server checks what each argument must be.  One
- * exception keeps FETCH attributes whole: after BODY, BODY.PEEK, BINARY,
- * BINARY.PEEK or BINARY.SIZE a "[" runs to the matching "]" (spaces and
- * parentheses inside included) and takes a following "<...>" partial too,
- * so "BODY.PEEK[HEADER.FIELDS (FROM TO)]<0.100>" is ONE atom.  A leading "UID" is folded into the command: "UID FETCH" gives
- * name "FETCH" and uid true.
+ * exception keeps FETCH attributes whole: in FETCH (and UID FETCH), after
+ * BODY, BODY.PEEK, BINARY, BINARY.PEEK or BINARY.SIZE, a "[" runs to the
+ * matching "]" (spaces and parentheses inside included) and takes a
+ * following "<...>" partial too, so "BODY.PEEK[HEADER.FIELDS (FROM TO)]<0.100>"
+ * is ONE atom.  A leading "UID" is folded into the command: "UID FETCH"
+ * gives name "FETCH" and uid true.
  * On error returns -1 with a message for a BAD response in err (and the
  * tag filled if one was read); on success 0.
  * Every value is copied into cmd->text, so the cmd does not point into

@@ -257,8 +257,8 @@ static void test_fetch_attributes(void)
  * "[" and "]" outside fetch attributes (RFC 3501 9): "[" is an ATOM-CHAR,
  * "]" a resp-special, allowed in an astring (ASTRING-CHAR), a list-mailbox
  * (list-char) and a tag.  So "a[b]", "a[b", "a]b" are mailbox names, and
- * only a section after BODY, BODY.PEEK or BINARY... (RFC 3516) runs to its
- * matching "]" across spaces.
+ * only a section of FETCH, after BODY, BODY.PEEK or BINARY... (RFC 3516),
+ * runs to its matching "]" across spaces.
  */
 static void test_brackets_in_atoms(void)
 {
@@ -283,6 +283,15 @@ static void test_brackets_in_atoms(void)
 	CHECK_STR(imap_arg_str(&cmd.args[0]), "XBODY[a");
 	CHECK_STR(imap_arg_str(&cmd.args[1]), "b]");
 	imap_cmd_free(&cmd);
+	/* Sections are FETCH's (fetch-att): elsewhere BODY[ is a plain word. */
+	t = "a SELECT BODY[x y]\r\n";
+	CHECK_INT(imap_parse_command(t, strlen(t), &cmd, err, sizeof err), 0);
+	CHECK_INT(cmd.nargs, 2);
+	CHECK_STR(imap_arg_str(&cmd.args[0]), "BODY[x");
+	imap_cmd_free(&cmd);
+	CHECK_STR(render("a CREATE body[x\r\n"), "a|CREATE|body[x");
+	CHECK_STR(render("a UID FETCH 1 BODY[x\r\n"),
+		  "BAD a|unbalanced brackets: the '[' at offset 18 is never closed");
 	/* Sections still run to their "]", whatever the case of the name. */
 	CHECK_STR(render("a FETCH 1 body.peek[header.fields (a b)]<0.5>\r\n"),
 		  "a|FETCH|1 body.peek[header.fields (a b)]<0.5>");
