@@ -490,7 +490,12 @@ static void test_structure_deep(void)
  * sanitizer build checks that), always a balanced structure. */
 static void test_truncations(void)
 {
-	const char *msgs[] = {simple_msg, rfc_msg, qp_msg, mixed_msg, nested_msg};
+	static const char comments_msg[] =
+		"From: user@example.org (Real \\(Name\\) (nested))\r\n"
+		"To: team: a@b.c (A), \"Q\" <q@d.e> (Q2);, <@r:x@y.z> (X)\r\n"
+		"\r\nbody\r\n";
+	const char *msgs[] = {simple_msg, rfc_msg,  qp_msg,      mixed_msg,
+			      nested_msg, deep_msg, wrapper_msg, comments_msg};
 	for (size_t k = 0; k < sizeof msgs / sizeof msgs[0]; k++) {
 		size_t n = strlen(msgs[k]);
 		for (size_t len = 0; len <= n; len++) {
@@ -504,7 +509,13 @@ static void test_truncations(void)
 			CHECK(balanced(s.p));
 			CHECK(imap_msg_section(&s, copy, len, "2.1") == 0);
 			CHECK(imap_msg_section(&s, copy, len, "HEADER.FIELDS (From)") == 0);
+			CHECK(imap_msg_section(&s, copy, len, "1.1.HEADER") == 0);
+			CHECK(imap_msg_section(&s, copy, len, "1.1.1") == 0);
+			CHECK(imap_msg_section(&s, copy, len, "1.TEXT") == 0);
+			CHECK(imap_msg_section(&s, copy, len, "1.MIME") == 0);
 			(void)imap_msg_search(copy, len, "TEXT", "zzz");
+			(void)imap_msg_search(copy, len, "From", "Real Name <zzz>");
+			(void)imap_msg_search(copy, len, "To", "Q <q@d.e>");
 			(void)imap_msg_date(copy, len);
 			buf_free(&s);
 			free(copy);
