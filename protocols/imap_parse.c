@@ -554,19 +554,31 @@ static bool imap_is_section_name(const char *s, size_t n)
 /*
  * A section and its partial, p at the "[": "[" section-spec "]" and an
  * optional "<" number ["." nz-number] ">".  The section may hold spaces,
- * lists and quoted strings ("[HEADER.FIELDS (FROM \"X-A]\")]"), so it runs
- * to its matching "]", every octet read only after p < end was checked.
+ * a list and quoted strings ("[1.HEADER.FIELDS (FROM \"X-A]\")]"), and a
+ * header-fld-name is an astring, which may hold "]" too (RFC 3501 9): so
+ * the section ends at the first "]" outside parentheses and quoted
+ * strings.  Every octet is read only after p < end was checked.
  */
 static int imap_parse_section(struct imap_parser *ps)
 {
 	size_t open = imap_parse_offset(ps);
-	int nbracket = 0;
-	do {
+	int nparen = 0;
+	ps->p++; /* the "[" */
+	for (;;) {
+		if (ps->p >= ps->end || *ps->p == '\r' || *ps->p == '\n')
+			return imap_parse_fail(ps,
+					       "unbalanced brackets: the '[' at offset %zu is never "
+					       "closed",
+					       open);
 		unsigned char c = (unsigned char)*ps->p;
-		if (c == '[') {
-			nbracket++;
-		} else if (c == ']') {
-			nbracket--;
+		if (c == ']' && nparen == 0) {
+			ps->p++;
+			break;
+		}
+		if (c == '(') {
+			nparen++;
+		} else if (c == ')') {
+			nparen -= nparen > 0; /* a stray ')' is the section's to refuse */
 		} else if (c == '"') {
 			ps->p++;
 			while (ps->p < ps->end && *ps->p != '"' && *ps->p != '\r' && *ps->p != '\n')
@@ -577,16 +589,10 @@ static int imap_parse_section(struct imap_parser *ps)
 						       "offset %zu",
 						       open);
 		} else if (c >= 0x80 || imap_is_ctl(c)) {
-			if (c == '\r' || c == '\n')
-				break; /* the line ends inside the brackets */
 			return imap_parse_bad_octet(ps, "an atom");
 		}
 		ps->p++;
-	} while (nbracket > 0 && ps->p < ps->end);
-	if (nbracket > 0)
-		return imap_parse_fail(ps,
-				       "unbalanced brackets: the '[' at offset %zu is never closed",
-				       open);
+	}
 	if (ps->p < ps->end && *ps->p == '<') {
 		size_t lt = imap_parse_offset(ps);
 		ps->p++;

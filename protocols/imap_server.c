@@ -2055,8 +2055,16 @@ static bool imap_server_parse_item(struct imap_server_fetch *f, const struct ima
 		peek = true;
 	else
 		return false;
-	const char *close = memchr(open, ']', a->len - prefix);
-	if (!close)
+	/* The parser ended the word at the section's "]" or after its
+	 * partial; the section itself may hold "]" (a header-fld-name is an
+	 * astring, RFC 3501 9), so its end is found from the right. */
+	const char *close = a->s + a->len - 1;
+	if (*close == '>')
+		while (close > open && *close != '<')
+			close--;
+	if (close > open && *close == '<')
+		close--;
+	if (close <= open || *close != ']')
 		return false;
 	struct imap_server_item it = {0};
 	it.kind = IMAP_SERVER_ITEM_SECTION;

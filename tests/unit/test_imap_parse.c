@@ -292,6 +292,12 @@ static void test_brackets_in_atoms(void)
 	CHECK_STR(render("a CREATE body[x\r\n"), "a|CREATE|body[x");
 	CHECK_STR(render("a UID FETCH 1 BODY[x\r\n"),
 		  "BAD a|unbalanced brackets: the '[' at offset 18 is never closed");
+	/* A header-fld-name is an astring, so "]" may be in it: the section
+	 * ends at the first "]" outside its parentheses and quoted strings. */
+	CHECK_STR(render("a FETCH 1 (BODY[HEADER.FIELDS (A]B \"C]\")]<1.2> FLAGS)\r\n"),
+		  "a|FETCH|1 (BODY[HEADER.FIELDS (A]B \"C]\")]<1.2> FLAGS)");
+	CHECK_STR(render("a FETCH 1 BODY[HEADER.FIELDS (A]\r\n"),
+		  "BAD a|unbalanced brackets: the '[' at offset 14 is never closed");
 	/* Sections still run to their "]", whatever the case of the name. */
 	CHECK_STR(render("a FETCH 1 body.peek[header.fields (a b)]<0.5>\r\n"),
 		  "a|FETCH|1 body.peek[header.fields (a b)]<0.5>");

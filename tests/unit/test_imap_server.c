@@ -1463,6 +1463,10 @@ static void test_fetch_rfc822_sections(void)
 		  "* 4 FETCH (BODY[1] {28}\r\nSubject: inner\r\n\r\ninner body"
 		  " BODY[1.MIME] {32}\r\nContent-Type: message/rfc822\r\n\r\n)\r\n"
 		  "a2 OK FETCH completed\r\n");
+	/* "]" in a header-fld-name, an astring: the section is read whole */
+	CHECK_STR(say(&t, "b1 FETCH 4 BODY.PEEK[1.HEADER.FIELDS (X] \"Y]\" SUBJECT)]<0.7>\r\n"),
+		  "* 4 FETCH (BODY[1.HEADER.FIELDS (X] \"Y]\" SUBJECT)]<0> {7}\r\nSubject)\r\n"
+		  "b1 OK FETCH completed\r\n");
 	CHECK_STR(say(&t, "a3 FETCH 4 (BODY.PEEK[1.HEADER.FIELDS (SUBJECT)] BODY.PEEK[1.1])\r\n"),
 		  "* 4 FETCH (BODY[1.HEADER.FIELDS (SUBJECT)] {18}\r\nSubject: inner\r\n\r\n"
 		  " BODY[1.1] {10}\r\ninner body)\r\n"
