@@ -643,9 +643,10 @@ static bool entity_child(const struct entity *e, size_t which, struct entity *ch
 		found = multipart_child(e, &ct, which, child);
 	} else if (e->is_message) {
 		if (which == 1) {
-			*child = *e; /* the body, as a part: */
-			child->is_message = false; /* its "1" is a message's part 1 only
-						    * if it is message/rfc822 */
+			/* The body as a part (e is not multipart here): it has
+			 * parts of its own only if it is message/rfc822. */
+			*child = *e;
+			child->is_message = false;
 			found = true;
 		}
 	} else if (ctype_is(&ct, "message", "rfc822")) {
