@@ -32,6 +32,13 @@
  *   exhaust the stack.
  * - An address without "@" gets host "" (a NIL host would make it a group
  *   marker, RFC 3501 7.4.2).
+ * - An address without a phrase takes its display name from a trailing
+ *   comment, "user@domain (Real Name)" (RFC 822's legacy form; Dovecot and
+ *   Cyrus do the same).  SEARCH FROM/TO/CC/BCC match an address field as
+ *   written and as its addresses read, "Real Name <user@domain>".
+ * - A message whose own type is message/rfc822 has a part 1 like any
+ *   single-part message: its body, the message inside, whole; "1.1" is
+ *   that message's part 1 (entity_child() explains).
  */
 #include "imap_msg.h"
 #include "mime.h"
@@ -616,9 +623,15 @@ static bool multipart_child(const struct entity *e, const struct ctype *ct, size
 }
 
 /*
- * Part `which` of e, RFC 3501 6.4.5: of a multipart, its which-th part; of
- * a message/rfc822 part, the parts of the message inside; a message that
- * is not multipart has only part 1, its body.
+ * Part `which` of e, RFC 3501 6.4.5: of a multipart, its which-th part; a
+ * message that is not multipart has only part 1, its body; of a
+ * message/rfc822 part, the parts of the message inside.
+ *
+ * The two last rules meet in a message whose own type is message/rfc822:
+ * its part 1 is its body, which is the message inside, whole (as for any
+ * message/rfc822 part), and "1.1" is then part 1 of that message.  So
+ * "1" of a message never skips a level, whatever its type (Dovecot reads
+ * it the same way).
  */
 static bool entity_child(const struct entity *e, size_t which, struct entity *child)
 {
@@ -628,14 +641,18 @@ static bool entity_child(const struct entity *e, size_t which, struct entity *ch
 	bool found = false;
 	if (ctype_is(&ct, "multipart", NULL)) {
 		found = multipart_child(e, &ct, which, child);
+	} else if (e->is_message) {
+		if (which == 1) {
+			/* The body as a part (e is not multipart here): it has
+			 * parts of its own only if it is message/rfc822. */
+			*child = *e;
+			child->is_message = false;
+			found = true;
+		}
 	} else if (ctype_is(&ct, "message", "rfc822")) {
 		struct entity inner;
 		entity_inner(e, &inner);
 		found = entity_child(&inner, which, child);
-	} else if (e->is_message && which == 1) {
-		*child = *e;
-		child->is_message = false; /* "1.1" does not exist */
-		found = true;
 	}
 	ctype_free(&ct);
 	return found;
@@ -720,16 +737,100 @@ static void phrase_clean(struct buf *out, const char *s, size_t n)
 	}
 }
 
-/* One (name adl mailbox host) from a display name and an address. */
-static void put_mailbox(struct buf *out, const char *name, size_t namelen, const char *addr,
-			size_t addrlen)
+/*
+ * The text of the comment that ends s[0..n) (RFC 5322 3.2.2), without its
+ * parentheses, as [*from, *to); false if s does not end in a comment
+ * (blanks after it do not count).  This is where the RFC 822 legacy form
+ * "user@domain (Real Name)" keeps its display name.
+ */
+static bool trailing_comment(const char *s, size_t n, size_t *from, size_t *to)
 {
-	struct buf nm, a;
-	buf_init(&nm);
-	buf_init(&a);
-	phrase_clean(&nm, name, namelen);
+	bool quoted = false, found = false;
+	int depth = 0;
+	size_t open = 0;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		if (c == '\\' && (quoted || depth > 0)) {
+			i++;
+		} else if (quoted) {
+			quoted = c != '"';
+		} else if (c == '(') {
+			if (depth++ == 0)
+				open = i + 1;
+		} else if (depth > 0) {
+			if (c == ')' && --depth == 0) {
+				*from = open;
+				*to = i;
+				found = true;
+			}
+		} else if (!is_blank(c)) {
+			found = false; /* something follows the comment */
+			quoted = c == '"';
+		}
+	}
+	return found && depth == 0;
+}
+
+/* A comment's text as a display name: quoted-pairs unescaped, line ends
+ * dropped, runs of blanks made one space, trimmed; nested comments kept
+ * as written. */
+static void comment_clean(struct buf *out, const char *s, size_t n)
+{
+	bool space = false;
+	buf_add(out, "", 0);
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		if (c == '\\' && i + 1 < n)
+			c = s[++i];
+		else if (c == '\r' || c == '\n')
+			continue;
+		else if (is_wsp(c)) {
+			space = out->len > 0;
+			continue;
+		}
+		if (space)
+			buf_addc(out, ' ');
+		space = false;
+		buf_addc(out, c);
+	}
+}
+
+/* One mailbox of an address list, taken apart. */
+struct mailbox {
+	struct buf name;   /* display name, cleaned; empty if none */
+	struct buf addr;   /* the address without comments and blanks */
+	size_t route;      /* addr[0..route - 1) is an obsolete route; 0: none */
+	size_t at;         /* the "@" between mailbox and host, or addr.len */
+};
+
+/* What an address list holds, in order, as address_list_walk() gives it. */
+enum address_item {
+	ADDRESS_MAILBOX,     /* m holds a mailbox */
+	ADDRESS_GROUP_START, /* m->name holds the group's name */
+	ADDRESS_GROUP_END,
+};
+
+typedef void address_fn(void *ctx, enum address_item item, const struct mailbox *m);
+
+/*
+ * Take apart a mailbox: a phrase (name, may be empty) and an address,
+ * within the whole mailbox text `all` (for its trailing comment).  With no
+ * phrase, a trailing comment is the display name (RFC 822's legacy
+ * "user@domain (Real Name)", read so by Dovecot and Cyrus).  False if there
+ * is nothing there ("a@b,,c@d").
+ */
+static bool mailbox_parse(struct mailbox *m, const char *name, size_t namelen, const char *addr,
+			  size_t addrlen, const char *all, size_t alllen)
+{
+	buf_clear(&m->name);
+	buf_clear(&m->addr);
+	phrase_clean(&m->name, name, namelen);
+	size_t from = 0, to = 0;
+	if (m->name.len == 0 && trailing_comment(all, alllen, &from, &to))
+		comment_clean(&m->name, all + from, to - from);
 	/* The address without comments and blanks outside quotes. */
-	buf_add(&a, "", 0);
+	struct buf *a = &m->addr;
+	buf_add(a, "", 0);
 	bool quoted = false;
 	int depth = 0;
 	for (size_t i = 0; i < addrlen; i++) {
@@ -740,95 +841,129 @@ static void put_mailbox(struct buf *out, const char *name, size_t namelen, const
 			else
 				depth += c == '(' ? 1 : c == ')' ? -1 : 0;
 		} else if (quoted) {
-			buf_addc(&a, c);
+			buf_addc(a, c);
 			if (c == '\\' && i + 1 < addrlen)
-				buf_addc(&a, addr[++i]);
+				buf_addc(a, addr[++i]);
 			else if (c == '"')
 				quoted = false;
 		} else if (c == '(') {
 			depth = 1;
 		} else if (!is_blank(c)) {
 			quoted = c == '"';
-			buf_addc(&a, c);
+			buf_addc(a, c);
 		}
 	}
-	if (nm.len == 0 && a.len == 0)
-		goto done; /* nothing there: "a@b,,c@d" */
+	if (m->name.len == 0 && a->len == 0)
+		return false;
 	/* RFC 5322 4.4 obsolete route "@relay1,@relay2:user@host". */
-	size_t route = 0;
 	char which;
-	if (a.len > 0 && a.p[0] == '@') {
-		size_t colon = scan_special(a.p, a.len, 0, ":", &which);
+	m->route = 0;
+	if (a->len > 0 && a->p[0] == '@') {
+		size_t colon = scan_special(a->p, a->len, 0, ":", &which);
 		if (which)
-			route = colon + 1;
+			m->route = colon + 1;
 	}
 	/* The last "@" outside quotes splits mailbox and host. */
-	size_t at = a.len, i = route;
+	m->at = a->len;
+	size_t i = m->route;
 	for (;;) {
-		size_t k = scan_special(a.p, a.len, i, "@", &which);
+		size_t k = scan_special(a->p, a->len, i, "@", &which);
 		if (!which)
 			break;
-		at = k;
+		m->at = k;
 		i = k + 1;
 	}
-	buf_addc(out, '(');
-	put_string(out, nm.len ? nm.p : NULL, nm.len);
-	buf_addc(out, ' ');
-	put_string(out, route ? a.p : NULL, route ? route - 1 : 0);
-	buf_addc(out, ' ');
-	put_string(out, a.p + route, at - route);
-	buf_addc(out, ' ');
-	if (at < a.len)
-		put_string(out, a.p + at + 1, a.len - at - 1);
-	else
-		put_string(out, "", 0);
-	buf_addc(out, ')');
-done:
-	buf_free(&nm);
-	buf_free(&a);
+	return true;
 }
 
 /*
- * An address list (RFC 5322 3.4) as IMAP address structures, appended to
- * out without the outer parentheses.  A group "name: a, b;" becomes
- * (NIL NIL "name" NIL) a b (NIL NIL NIL NIL) (RFC 3501 7.4.2).
+ * Walk an address list (RFC 5322 3.4): every mailbox, and the start and
+ * end of every group "name: a, b;", in order, to fn.
  */
-static void put_address_list(struct buf *out, const char *v, size_t n)
+static void address_list_walk(const char *v, size_t n, address_fn *fn, void *ctx)
 {
+	struct mailbox m;
+	buf_init(&m.name);
+	buf_init(&m.addr);
 	bool in_group = false;
 	size_t i = 0;
 	while (i < n) {
 		char which;
+		size_t start = i;
 		size_t j = scan_special(v, n, i, in_group ? ",;<" : ",;<:", &which);
 		if (which == ':') {
-			struct buf nm;
-			buf_init(&nm);
-			phrase_clean(&nm, v + i, j - i);
-			buf_adds(out, "(NIL NIL ");
-			put_string(out, nm.p ? nm.p : "", nm.len);
-			buf_adds(out, " NIL)");
-			buf_free(&nm);
+			buf_clear(&m.name);
+			phrase_clean(&m.name, v + i, j - i);
+			fn(ctx, ADDRESS_GROUP_START, &m);
 			in_group = true;
 			i = j + 1;
 			continue;
 		}
+		bool any;
 		if (which == '<') {
 			char w2;
 			size_t k = scan_special(v, n, j + 1, ">", &w2);
-			put_mailbox(out, v + i, j - i, v + j + 1, k - j - 1);
-			i = k < n ? k + 1 : n;
-			j = scan_special(v, n, i, ",;", &which); /* skip trailing comments */
+			size_t after = k < n ? k + 1 : n;
+			size_t end = scan_special(v, n, after, ",;", &which); /* trailing comments */
+			any = mailbox_parse(&m, v + i, j - i, v + j + 1, k - j - 1, v + start,
+					    end - start);
+			j = end;
 		} else {
-			put_mailbox(out, "", 0, v + i, j - i);
+			any = mailbox_parse(&m, "", 0, v + i, j - i, v + i, j - i);
 		}
+		if (any)
+			fn(ctx, ADDRESS_MAILBOX, &m);
 		if (which == ';' && in_group) {
-			buf_adds(out, "(NIL NIL NIL NIL)");
+			fn(ctx, ADDRESS_GROUP_END, &m);
 			in_group = false;
 		}
 		i = j < n ? j + 1 : n;
 	}
 	if (in_group) /* "name: a, b" without its ";" */
+		fn(ctx, ADDRESS_GROUP_END, &m);
+	buf_free(&m.name);
+	buf_free(&m.addr);
+}
+
+/*
+ * As IMAP address structures (RFC 3501 7.4.2), appended to the buf ctx
+ * without the outer parentheses: a mailbox is (name adl mailbox host), a
+ * group "name: a, b;" becomes (NIL NIL "name" NIL) a b (NIL NIL NIL NIL).
+ */
+static void put_address_item(void *ctx, enum address_item item, const struct mailbox *m)
+{
+	struct buf *out = ctx;
+	switch (item) {
+	case ADDRESS_GROUP_START:
+		buf_adds(out, "(NIL NIL ");
+		put_string(out, m->name.p ? m->name.p : "", m->name.len);
+		buf_adds(out, " NIL)");
+		break;
+	case ADDRESS_GROUP_END:
 		buf_adds(out, "(NIL NIL NIL NIL)");
+		break;
+	case ADDRESS_MAILBOX: {
+		const struct buf *a = &m->addr;
+		buf_addc(out, '(');
+		put_string(out, m->name.len ? m->name.p : NULL, m->name.len);
+		buf_addc(out, ' ');
+		put_string(out, m->route ? a->p : NULL, m->route ? m->route - 1 : 0);
+		buf_addc(out, ' ');
+		put_string(out, a->p + m->route, m->at - m->route);
+		buf_addc(out, ' ');
+		if (m->at < a->len)
+			put_string(out, a->p + m->at + 1, a->len - m->at - 1);
+		else
+			put_string(out, "", 0);
+		buf_addc(out, ')');
+		break;
+	}
+	}
+}
+
+static void put_address_list(struct buf *out, const char *v, size_t n)
+{
+	address_list_walk(v, n, put_address_item, out);
 }
 
 /* The address list of header `name` as "(...)", or NIL if the header is
@@ -1262,9 +1397,70 @@ static bool value_matches(const char *v, size_t n, const char *needle, size_t m)
 	return hit;
 }
 
+/* The fields that hold address lists (RFC 5322 3.6.2, 3.6.3, 3.6.6). */
+static bool is_address_field(const char *name, size_t n)
+{
+	static const char *const names[] = {"From", "Sender", "Reply-To", "To", "Cc", "Bcc",
+					    "Resent-From", "Resent-Sender", "Resent-To",
+					    "Resent-Cc", "Resent-Bcc"};
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (eq_nocase(name, n, names[i]))
+			return true;
+	return false;
+}
+
+/* An address list as a reader sees it, being written. */
+struct address_text {
+	struct buf out;
+	bool group_opened; /* a group name was just written */
+};
+
+/* "Name <mailbox@host>" (or "mailbox@host"), the name's encoded words
+ * decoded; items joined by ", ", a group as "name: a, b;". */
+static void address_text_item(void *ctx, enum address_item item, const struct mailbox *m)
+{
+	struct address_text *t = ctx;
+	if (item == ADDRESS_GROUP_END) {
+		buf_addc(&t->out, ';');
+		t->group_opened = false;
+		return;
+	}
+	if (t->group_opened)
+		buf_addc(&t->out, ' ');
+	else if (t->out.len > 0)
+		buf_adds(&t->out, ", ");
+	t->group_opened = item == ADDRESS_GROUP_START;
+	if (m->name.len > 0)
+		mime_decode_header_value(&t->out, m->name.p, m->name.len);
+	if (item == ADDRESS_GROUP_START) {
+		buf_addc(&t->out, ':');
+		return;
+	}
+	bool angle = m->name.len > 0;
+	if (angle)
+		buf_adds(&t->out, " <");
+	buf_add(&t->out, m->addr.p + m->route, m->addr.len - m->route);
+	if (angle)
+		buf_addc(&t->out, '>');
+}
+
+/* Does the address list v[0..n), read as its addresses, contain the
+ * needle?  So "Real Name <user@domain>" finds "user@domain (Real Name)",
+ * and quoted names are searched without their quotes and escapes. */
+static bool addresses_match(const char *v, size_t n, const char *needle, size_t m)
+{
+	struct address_text t = {.group_opened = false};
+	buf_init(&t.out);
+	address_list_walk(v, n, address_text_item, &t);
+	bool hit = contains_nocase(t.out.p ? t.out.p : "", t.out.len, needle, m);
+	buf_free(&t.out);
+	return hit;
+}
+
 /* Any field of the header block named `name` (or any field at all if name
  * is NULL) that contains the needle.  RFC 3501 6.4.4: HEADER with an empty
- * string matches every message that has the field. */
+ * string matches every message that has the field.  An address field is
+ * also searched as its addresses read (addresses_match()). */
 static bool header_matches(const char *hdr, size_t hdrlen, const char *name, const char *needle,
 			   size_t m)
 {
@@ -1277,6 +1473,9 @@ static bool header_matches(const char *hdr, size_t hdrlen, const char *name, con
 		if (!name && contains_nocase(hdr + f.start, f.name_end - f.start, needle, m))
 			return true;
 		if (value_matches(hdr + f.value, f.value_end - f.value, needle, m))
+			return true;
+		if (name && is_address_field(name, strlen(name)) &&
+		    addresses_match(hdr + f.value, f.value_end - f.value, needle, m))
 			return true;
 	}
 	return false;

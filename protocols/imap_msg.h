@@ -14,9 +14,10 @@
 
 /* The ENVELOPE parenthesised list: (date subject from sender reply-to to
  * cc bcc in-reply-to message-id).  Sender and Reply-To default to From
- * (RFC 3501 7.4.2); addresses are (name adl mailbox host) lists; group
- * syntax is honoured; header values are given as they are, encoded words
- * included (the client decodes them). */
+ * (RFC 3501 7.4.2); addresses are (name adl mailbox host) lists, the name
+ * from the phrase or else from a trailing comment ("user@domain (Real
+ * Name)"); group syntax is honoured; header values are given as they are,
+ * encoded words included (the client decodes them). */
 void imap_msg_envelope(struct buf *out, const char *msg, size_t len);
 
 /* BODYSTRUCTURE (extensible = true) or BODY (false) of the message:
@@ -35,7 +36,9 @@ void imap_msg_bodystructure(struct buf *out, const char *msg, size_t len, bool e
  *   "HEADER.FIELDS.NOT (A B)"
  *   "TEXT"                 the body
  *   "1", "2.1"             a MIME part's body; "1.MIME" its MIME header;
- *   "2.HEADER", "2.TEXT"   of an embedded message/rfc822 part
+ *   "2.HEADER", "2.TEXT"   of an embedded message/rfc822 part: "2" is that
+ *                          whole message, "2.1" its part 1 ("2.1.HEADER"
+ *                          and deeper, as far as messages nest)
  * Appends to out and returns 0, or -1 if the section is malformed (BAD);
  * a part that does not exist gives an empty result (RFC 3501: "").
  */
@@ -43,7 +46,9 @@ int imap_msg_section(struct buf *out, const char *msg, size_t len, const char *s
 
 /* Case-insensitive substring search (ASCII case folding) for SEARCH:
  * field = a header name ("Subject", "From"...) searches that header's
- * unfolded value (encoded words decoded to UTF-8 first); field = "BODY"
+ * unfolded value (encoded words decoded to UTF-8 first), and an address
+ * field (From, To, Cc, Bcc...) also as its addresses read, "Name
+ * <mailbox@host>", quotes and comments resolved; field = "BODY"
  * searches the body; field = "TEXT" searches header and body. */
 bool imap_msg_search(const char *msg, size_t len, const char *field, const char *needle);
 

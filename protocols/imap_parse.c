@@ -59,11 +59,14 @@ static bool imap_is_tag_char(unsigned char c)
 	return c != '+' && (imap_is_atom_char(c) || c == ']');
 }
 
-/* The parser's atoms are a little wider than ATOM-CHAR: LIST patterns and
- * sequence sets use "*" and "%" ("INBOX.*", "1:*"). */
+/* The parser's bare words are a little wider than ATOM-CHAR: they are
+ * also astrings, whose ASTRING-CHAR adds "]" (so "a[b]" is a mailbox
+ * name), and LIST patterns and sequence sets, which use "*" and "%"
+ * ("INBOX.*", "1:*").  Which of these a word must be is the command's
+ * business (a flag keyword, an atom, may not hold "]"). */
 static bool imap_is_arg_atom_char(unsigned char c)
 {
-	return imap_is_atom_char(c) || c == '*' || c == '%';
+	return imap_is_atom_char(c) || c == ']' || c == '*' || c == '%';
 }
 
 static bool imap_is_digit(unsigned char c)
@@ -106,7 +109,9 @@ static bool imap_is_digit(unsigned char c)
  * leaves room for one more line, so cmd never exceeds
  * IMAP_COMMAND_MAX_OCTETS.  Literal octets are appended to a doubling
  * buffer, so a large literal costs time linear in its size however it is cut
- * into feeds.
+ * into feeds; and the LF that ends a line is looked for only in the octets
+ * just fed, never again in what cmd already holds, so a 64 KiB line sent
+ * one octet at a time costs linear time too.
  */
 
 void imap_framer_init(struct imap_framer *f)
@@ -138,7 +143,6 @@ static void imap_framer_drop_command(struct imap_framer *f)
 	else
 		buf_clear(&f->cmd);
 	f->line_start = 0;
-	f->scan = 0;
 	f->sync_pending = false;
 }
 
@@ -242,7 +246,6 @@ static void imap_framer_line_too_long(struct imap_framer *f, const char *more, s
 	if (f->cmd.len > keep)
 		buf_consume(&f->cmd, f->cmd.len - keep);
 	f->line_start = 0;
-	f->scan = 0;
 	f->report_at_eol = true;
 	snprintf(f->err, sizeof f->err, "line longer than %d octets", IMAP_LINE_MAX_OCTETS);
 	imap_framer_enter_state(f, IMAP_FRAMER_DISCARD_LINE);
@@ -373,7 +376,6 @@ size_t imap_framer_feed(struct imap_framer *f, const char *in, size_t len,
 				f->tag[0] = '\0'; /* a new command's first octet */
 			buf_add(&f->cmd, p, n);
 			used += n;
-			f->scan = f->cmd.len;
 			if (lf && imap_framer_end_of_line(f, what))
 				return used;
 			break;
@@ -385,7 +387,7 @@ size_t imap_framer_feed(struct imap_framer *f, const char *in, size_t len,
 			f->literal_left -= n;
 			if (f->literal_left == 0) {
 				f->sync_pending = false;
-				f->line_start = f->scan = f->cmd.len;
+				f->line_start = f->cmd.len;
 				imap_framer_enter_state(f, IMAP_FRAMER_LINE);
 			}
 			break;
@@ -445,6 +447,7 @@ struct imap_parser {
 	size_t nstack, capstack, ndone, capdone;
 	size_t nargs;                /* arguments made, all levels */
 	size_t depth;                /* lists open */
+	bool sections;               /* FETCH: BODY[...] words hold sections */
 	size_t level_start[IMAP_NESTING_MAX + 1]; /* stack index of each level's first item */
 	size_t level_open[IMAP_NESTING_MAX + 1];  /* offset of each level's "(" */
 	char *err;
@@ -536,83 +539,109 @@ static const char *imap_parse_copy(struct imap_parser *ps, const char *s, size_t
 	return v;
 }
 
+/* The fetch attributes whose "[" opens a section (RFC 3501 9, fetch-att;
+ * BINARY from RFC 3516), compared without case. */
+static bool imap_is_section_name(const char *s, size_t n)
+{
+	static const char *const names[] = {"BODY", "BODY.PEEK", "BINARY", "BINARY.PEEK",
+					    "BINARY.SIZE"};
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (strlen(names[i]) == n && strncasecmp(s, names[i], n) == 0)
+			return true;
+	return false;
+}
+
 /*
- * An atom: ATOM-CHARs (and "*", "%"; a flag's leading "\").  Inside "[" it
- * runs to the matching "]", spaces, parentheses and quoted strings
- * included, then takes a "<...>" partial: BODY.PEEK[HEADER.FIELDS (TO)]<0.100>.
+ * A section and its partial, p at the "[": "[" section-spec "]" and an
+ * optional "<" number ["." nz-number] ">".  The section may hold spaces,
+ * a list and quoted strings ("[1.HEADER.FIELDS (FROM \"X-A]\")]"), and a
+ * header-fld-name is an astring, which may hold "]" too (RFC 3501 9): so
+ * the section ends at the first "]" outside parentheses and quoted
+ * strings.  Every octet is read only after p < end was checked.
+ */
+static int imap_parse_section(struct imap_parser *ps)
+{
+	size_t open = imap_parse_offset(ps);
+	int nparen = 0;
+	ps->p++; /* the "[" */
+	for (;;) {
+		if (ps->p >= ps->end || *ps->p == '\r' || *ps->p == '\n')
+			return imap_parse_fail(ps,
+					       "unbalanced brackets: the '[' at offset %zu is never "
+					       "closed",
+					       open);
+		unsigned char c = (unsigned char)*ps->p;
+		if (c == ']' && nparen == 0) {
+			ps->p++;
+			break;
+		}
+		if (c == '(') {
+			nparen++;
+		} else if (c == ')') {
+			nparen -= nparen > 0; /* a stray ')' is the section's to refuse */
+		} else if (c == '"') {
+			ps->p++;
+			while (ps->p < ps->end && *ps->p != '"' && *ps->p != '\r' && *ps->p != '\n')
+				ps->p += *ps->p == '\\' && ps->p + 1 < ps->end ? 2 : 1;
+			if (ps->p >= ps->end || *ps->p != '"')
+				return imap_parse_fail(ps,
+						       "unterminated quoted string inside the '[' at "
+						       "offset %zu",
+						       open);
+		} else if (c >= 0x80 || imap_is_ctl(c)) {
+			return imap_parse_bad_octet(ps, "an atom");
+		}
+		ps->p++;
+	}
+	if (ps->p < ps->end && *ps->p == '<') {
+		size_t lt = imap_parse_offset(ps);
+		ps->p++;
+		while (ps->p < ps->end && (imap_is_digit((unsigned char)*ps->p) || *ps->p == '.'))
+			ps->p++;
+		if (ps->p >= ps->end || *ps->p != '>')
+			return imap_parse_fail(ps,
+					       "unterminated partial: the '<' at offset %zu needs "
+					       "digits, an optional '.' and digits, and '>'",
+					       lt);
+		ps->p++;
+	}
+	return 0;
+}
+
+/*
+ * A bare word: an atom, an astring, a list-mailbox, a sequence set or a
+ * flag (a leading "\"), all made of imap_is_arg_atom_char octets; or, in
+ * FETCH, a fetch attribute with a section, which ends at its "]" or
+ * partial: BODY.PEEK[HEADER.FIELDS (TO)]<0.100> is one word.
  */
 static int imap_parse_atom(struct imap_parser *ps)
 {
 	const char *s = ps->p;
 	if (*ps->p == '\\')
 		ps->p++; /* \Seen */
-	while (ps->p < ps->end) {
-		unsigned char c = (unsigned char)*ps->p;
-		if (imap_is_arg_atom_char(c) && c != '[') {
-			ps->p++;
-			continue;
-		}
-		if (c != '[')
+	while (ps->p < ps->end && imap_is_arg_atom_char((unsigned char)*ps->p)) {
+		if (*ps->p == '[' && ps->sections &&
+		    imap_is_section_name(s, (size_t)(ps->p - s))) {
+			if (imap_parse_section(ps) < 0)
+				return -1;
 			break;
-		size_t open = imap_parse_offset(ps);
-		int nbracket = 0;
-		do {
-			c = (unsigned char)*ps->p;
-			if (c == '[') {
-				nbracket++;
-			} else if (c == ']') {
-				nbracket--;
-			} else if (c == '"') {
-				ps->p++;
-				while (ps->p < ps->end && *ps->p != '"' && *ps->p != '\r' &&
-				       *ps->p != '\n')
-					ps->p += *ps->p == '\\' && ps->p + 1 < ps->end ? 2 : 1;
-				if (ps->p >= ps->end || *ps->p != '"')
-					return imap_parse_fail(ps,
-							       "unterminated quoted string inside "
-							       "the '[' at offset %zu",
-							       open);
-			} else if (c >= 0x80 || imap_is_ctl(c)) {
-				if (c == '\r' || c == '\n')
-					return imap_parse_fail(ps,
-							       "unbalanced brackets: the '[' at "
-							       "offset %zu is never closed",
-							       open);
-				return imap_parse_bad_octet(ps, "an atom");
-			}
-			ps->p++;
-		} while (nbracket > 0 && ps->p < ps->end);
-		if (nbracket > 0)
-			return imap_parse_fail(ps,
-					       "unbalanced brackets: the '[' at offset %zu is never closed",
-					       open);
-		if (ps->p < ps->end && *ps->p == '<') {
-			size_t lt = imap_parse_offset(ps);
-			ps->p++;
-			while (ps->p < ps->end && (imap_is_digit((unsigned char)*ps->p) || *ps->p == '.'))
-				ps->p++;
-			if (ps->p >= ps->end || *ps->p != '>')
-				return imap_parse_fail(ps,
-						       "unterminated partial: the '<' at offset %zu "
-						       "needs digits, an optional '.' and digits, and '>'",
-						       lt);
-			ps->p++;
 		}
-		break; /* "]" or ">" ends the atom */
+		ps->p++;
 	}
 	size_t n = (size_t)(ps->p - s);
 	if (n == 1 && *s == '\\')
 		ps->p--; /* a lone backslash is not a flag */
-	/* What stopped the atom must be able to follow it: a space, a ')', the
+	/* What stopped the word must be able to follow it: a space, a ')', the
 	 * line's end, or (reported by the caller as a missing space) the start
-	 * of a list, quoted string or literal. */
+	 * of a list, quoted string or literal.  p may be at the end of the
+	 * text: imap_parse_at_eol() says so before anything reads *p. */
 	if (!imap_parse_at_eol(ps) && (*ps->p == '\0' || !strchr(" ()\"{", *ps->p))) {
-		if (*ps->p == ']')
+		if (*ps->p == ']') /* only after a section: "BODY[]]" */
 			return imap_parse_fail(ps, "unbalanced brackets: ']' without '[' (offset %zu)",
 					       imap_parse_offset(ps));
 		return imap_parse_bad_octet(ps, "an atom");
 	}
-	if (n == 0 || *ps->p == '\\')
+	if (n == 0 || (ps->p < ps->end && *ps->p == '\\'))
 		return imap_parse_bad_octet(ps, "an atom");
 	const char *v = imap_parse_copy(ps, s, n);
 	if (n == 3 && strncasecmp(v, "NIL", 3) == 0)
@@ -852,6 +881,8 @@ int imap_parse_command(const char *text, size_t len, struct imap_cmd *cmd, char 
 	ps.out = cmd->text;
 
 	int rc = imap_parse_head(&ps, cmd);
+	/* fetch-att, where sections live, is FETCH's alone (RFC 3501 9). */
+	ps.sections = strcmp(cmd->name, "FETCH") == 0;
 	if (rc == 0)
 		rc = imap_parse_args(&ps);
 	if (rc == 0) {
@@ -898,9 +929,12 @@ void imap_cmd_free(struct imap_cmd *cmd)
 
 /* ------------------------------------------- 4. arguments as strings, numbers */
 
+/* NIL counts: it is an atom (RFC 3501 9), so where a command wants an
+ * astring ("SEARCH SUBJECT NIL", a mailbox named NIL) it is the string
+ * "NIL" as written; only an nstring would read it as no value. */
 const char *imap_arg_str(const struct imap_arg *a)
 {
-	if (!a || (a->type != IMAP_ARG_ATOM && a->type != IMAP_ARG_STRING))
+	if (!a || a->type == IMAP_ARG_LIST)
 		return NULL;
 	if (memchr(a->s, '\0', a->len))
 		return NULL;

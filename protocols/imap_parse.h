@@ -24,9 +24,13 @@
 #include "buf.h"
 
 /* Limits, with their units. */
-#define IMAP_LINE_MAX_OCTETS 8192          /* one line of a command (RFC 7162 3.2.1 suggests >= 8192) */
+/* One line of a command, literals not counted: RFC 7162 section 4 asks
+ * for at least 8192 octets, and long UID sets and RFC 2971 ID lines go
+ * further; Dovecot takes 64 KiB too. */
+#define IMAP_LINE_MAX_OCTETS 65536
 #define IMAP_LITERAL_MAX_OCTETS (64u * 1024u * 1024u) /* APPEND of 64 MiB at most */
-#define IMAP_COMMAND_MAX_OCTETS (IMAP_LITERAL_MAX_OCTETS + 65536u)
+/* A whole command: a literal at its limit between two lines at theirs. */
+#define IMAP_COMMAND_MAX_OCTETS (IMAP_LITERAL_MAX_OCTETS + 2u * (IMAP_LINE_MAX_OCTETS + 2u))
 #define IMAP_TAG_MAX_CHARS 64
 #define IMAP_NESTING_MAX 32                /* parenthesised lists inside lists */
 #define IMAP_ARGS_MAX 100000               /* arguments in one command, all levels */
@@ -64,7 +68,6 @@ struct imap_framer {
 	bool discarding;         /* skipping the rest of an over-long line */
 	bool sync_pending;       /* a {n} was read: CONTINUE was returned */
 	char tag[IMAP_TAG_MAX_CHARS + 1]; /* tag of the command, for error replies */
-	size_t scan;             /* where scanning for CRLF resumes in cmd */
 	size_t line_start;       /* start of the current line in cmd */
 	size_t literal_limit;    /* IMAP_LITERAL_MAX_OCTETS unless set lower */
 	enum imap_framer_state state; /* the byte machine's state */
@@ -87,7 +90,7 @@ void imap_framer_next(struct imap_framer *f);
 enum imap_arg_type {
 	IMAP_ARG_ATOM,    /* also numbers, sequence sets, flags like \Seen, BODY[...] */
 	IMAP_ARG_STRING,  /* quoted or literal: s/len hold the value */
-	IMAP_ARG_NIL,
+	IMAP_ARG_NIL,     /* the atom NIL (any case); s holds it as written */
 	IMAP_ARG_LIST,    /* ( ... ) */
 };
 
@@ -114,12 +117,16 @@ struct imap_cmd {
 
 /*
  * Parse one whole command (as the framer assembled it, CRLF included).
- * Atoms follow RFC 3501's ATOM-CHAR rules, with one exception that keeps
- * FETCH attributes whole: an atom that contains "[" runs to the matching
- * "]" (spaces and parentheses inside included) and takes a following
- * "<...>" partial too, so "BODY.PEEK[HEADER.FIELDS (FROM TO)]<0.100>" is
- * ONE atom.  A leading "UID" is folded into the command: "UID FETCH" gives
- * name "FETCH" and uid true.
+ * Bare words (IMAP_ARG_ATOM) are made of ASTRING-CHARs (RFC 3501 9: the
+ * ATOM-CHARs, "[" among them, and "]") plus the wildcards "*" and "%", so
+ * one rule serves atoms, astrings such as the mailbox "a[b]", LIST patterns
+ * and sequence sets; the server checks what each argument must be.  One
+ * exception keeps FETCH attributes whole: in FETCH (and UID FETCH), after
+ * BODY, BODY.PEEK, BINARY, BINARY.PEEK or BINARY.SIZE, a "[" runs to the
+ * matching "]" (spaces and parentheses inside included) and takes a
+ * following "<...>" partial too, so "BODY.PEEK[HEADER.FIELDS (FROM TO)]<0.100>"
+ * is ONE atom.  A leading "UID" is folded into the command: "UID FETCH"
+ * gives name "FETCH" and uid true.
  * On error returns -1 with a message for a BAD response in err (and the
  * tag filled if one was read); on success 0.
  * Every value is copied into cmd->text, so the cmd does not point into
@@ -130,8 +137,8 @@ int imap_parse_command(const char *text, size_t len, struct imap_cmd *cmd,
 		       char *err, size_t errlen);
 void imap_cmd_free(struct imap_cmd *cmd);
 
-/* An argument as a C string (atom or string), or NULL if it is a list or
- * NIL or holds a NUL. Valid while cmd lives. */
+/* An argument as a C string (atom, NIL as written, or string), or NULL if
+ * it is a list or holds a NUL.  Valid while cmd lives. */
 const char *imap_arg_str(const struct imap_arg *a);
 /* True if the atom equals word, case-insensitively. */
 bool imap_arg_is(const struct imap_arg *a, const char *word);

@@ -2304,8 +2304,16 @@ static bool imap_server_parse_item(struct imap_server_fetch *f, const struct ima
 		peek = true;
 	else
 		return false;
-	const char *close = memchr(open, ']', a->len - prefix);
-	if (!close)
+	/* The parser ended the word at the section's "]" or after its
+	 * partial; the section itself may hold "]" (a header-fld-name is an
+	 * astring, RFC 3501 9), so its end is found from the right. */
+	const char *close = a->s + a->len - 1;
+	if (*close == '>')
+		while (close > open && *close != '<')
+			close--;
+	if (close > open && *close == '<')
+		close--;
+	if (close <= open || *close != ']')
 		return false;
 	struct imap_server_item it = {0};
 	it.kind = IMAP_SERVER_ITEM_SECTION;
@@ -2960,11 +2968,12 @@ static void imap_server_refused(struct imap_server *s, bool too_big, struct wire
 		wire_line(out, "the literal announced is larger than this server accepts",
 			  "* BAD [TOOBIG] %s", s->framer.err);
 	else if (s->tag[0])
-		imap_server_bad(s, out, "a command line may hold at most 8192 octets here; the "
-				"whole command was thrown away", "%s", s->framer.err);
+		imap_server_bad(s, out, "a command line (literals not counted) may hold at most "
+				"64 KiB here; the whole command was thrown away", "%s",
+				s->framer.err);
 	else
-		wire_line(out, "a command line may hold at most 8192 octets here", "* BAD %s",
-			  s->framer.err);
+		wire_line(out, "a command line (literals not counted) may hold at most 64 KiB here",
+			  "* BAD %s", s->framer.err);
 }
 
 /*

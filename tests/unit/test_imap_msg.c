@@ -85,6 +85,50 @@ static const char nested_msg[] =
 	"inner body\r\n"
 	"--b1--\r\n";
 
+/* message/rfc822 inside multipart inside message/rfc822 inside multipart:
+ * part 1 is a forwarded message whose own part 1 is a forwarded message. */
+static const char deep_msg[] =
+	"From: outer@example.org\r\n"
+	"Subject: outer\r\n"
+	"Content-Type: multipart/mixed; boundary=o\r\n"
+	"\r\n"
+	"--o\r\n"
+	"Content-Type: message/rfc822\r\n"
+	"Content-Description: forwarded\r\n"
+	"\r\n"
+	"From: Mid <mid@example.org>\r\n"
+	"Subject: middle\r\n"
+	"Content-Type: multipart/mixed; boundary=m\r\n"
+	"\r\n"
+	"--m\r\n"
+	"Content-Type: message/rfc822\r\n"
+	"\r\n"
+	"From: inner@example.org (Inner Person)\r\n"
+	"Subject: innermost\r\n"
+	"\r\n"
+	"innermost body\r\n"
+	"--m\r\n"
+	"Content-Type: text/plain\r\n"
+	"\r\n"
+	"mid text\r\n"
+	"--m--\r\n"
+	"--o\r\n"
+	"Content-Type: text/plain\r\n"
+	"\r\n"
+	"outer text\r\n"
+	"--o--\r\n";
+
+/* A message that is itself of type message/rfc822 (no multipart). */
+static const char wrapper_msg[] =
+	"From: a@b.c\r\n"
+	"Subject: wrapper\r\n"
+	"Content-Type: message/rfc822\r\n"
+	"\r\n"
+	"From: c@d.e\r\n"
+	"Subject: wrapped\r\n"
+	"\r\n"
+	"wrapped body\r\n";
+
 /* ------------------------------------------------------------ helpers */
 
 static char *envelope(const char *msg)
@@ -214,7 +258,7 @@ static void test_envelope_groups_and_names(void)
 			    "((\"=?UTF-8?Q?Ol=C3=A1?=\" NIL \"ola\" \"example.com\")) "
 			    "((NIL NIL \"friends\" NIL)(NIL NIL \"a\" \"b.c\")"
 			    "(\"Q \\\"x\\\"\" NIL \"q\" \"d.e\")(NIL NIL NIL NIL)"
-			    "(NIL NIL \"z\" \"y.x\")) "
+			    "(\"Zed\" NIL \"z\" \"y.x\")) "
 			    "((NIL \"@relay.net\" \"r\" \"e.f\")(NIL NIL \"postmaster\" \"\")) "
 			    "NIL NIL NIL)");
 	/* No header at all. */
@@ -224,6 +268,29 @@ static void test_envelope_groups_and_names(void)
 	CHECK_ENVELOPE("From: a@b.c\r\nSender: s@b.c\r\nTo:\r\n\r\n",
 		       "(NIL NIL ((NIL NIL \"a\" \"b.c\")) ((NIL NIL \"s\" \"b.c\")) "
 		       "((NIL NIL \"a\" \"b.c\")) NIL NIL NIL NIL NIL)");
+}
+
+/* The RFC 822 legacy form "user@domain (Real Name)": with no phrase, a
+ * trailing comment is the display name (as Dovecot and Cyrus read it); a
+ * phrase wins over a comment; a comment before the address is no name. */
+static void test_envelope_comment_names(void)
+{
+	CHECK_ENVELOPE("From: user@example.org (Real Name)\r\n\r\n",
+		       "(NIL NIL ((\"Real Name\" NIL \"user\" \"example.org\")) "
+		       "((\"Real Name\" NIL \"user\" \"example.org\")) "
+		       "((\"Real Name\" NIL \"user\" \"example.org\")) NIL NIL NIL NIL NIL)");
+	CHECK_ENVELOPE("To: a@b.c (Ann \\(A\\)  Smith), d@e.f (\r\n Dee), <g@h.i> (Gee),"
+		       " Phrase <j@k.l> (comment), (lead) m@n.o, p@q.r (x) (Last),"
+		       " s@t.u (has \"quote\" (nested))\r\n\r\n",
+		       "(NIL NIL NIL NIL NIL "
+		       "((\"Ann (A) Smith\" NIL \"a\" \"b.c\")(\"Dee\" NIL \"d\" \"e.f\")"
+		       "(\"Gee\" NIL \"g\" \"h.i\")(\"Phrase\" NIL \"j\" \"k.l\")"
+		       "(NIL NIL \"m\" \"n.o\")(\"Last\" NIL \"p\" \"q.r\")"
+		       "(\"has \\\"quote\\\" (nested)\" NIL \"s\" \"t.u\")) "
+		       "NIL NIL NIL NIL)");
+	/* An empty comment is no name. */
+	CHECK_ENVELOPE("Cc: a@b.c ( )\r\n\r\n",
+		       "(NIL NIL NIL NIL NIL NIL ((NIL NIL \"a\" \"b.c\")) NIL NIL NIL)");
 }
 
 /* ------------------------------------------------------------ BODYSTRUCTURE */
@@ -268,6 +335,44 @@ static void test_structure_rfc822(void)
 			"(\"TEXT\" \"PLAIN\" (\"CHARSET\" \"us-ascii\") NIL NIL \"7BIT\" 10 1 "
 			"NIL NIL NIL NIL) 4 NIL NIL NIL NIL) "
 			"\"MIXED\" (\"BOUNDARY\" \"b1\") NIL NIL NIL)");
+}
+
+/* BODYSTRUCTURE of a message/rfc822 part (RFC 3501 7.4.2): the body
+ * fields, then the ENVELOPE, the BODYSTRUCTURE and the line count of the
+ * message inside, nested as deep as the message goes. */
+static void test_structure_rfc822_nested(void)
+{
+	static const char inner_env[] =
+		"(NIL \"innermost\" ((\"Inner Person\" NIL \"inner\" \"example.org\")) "
+		"((\"Inner Person\" NIL \"inner\" \"example.org\")) "
+		"((\"Inner Person\" NIL \"inner\" \"example.org\")) NIL NIL NIL NIL NIL)";
+	static const char mid_env[] =
+		"(NIL \"middle\" ((\"Mid\" NIL \"mid\" \"example.org\")) "
+		"((\"Mid\" NIL \"mid\" \"example.org\")) "
+		"((\"Mid\" NIL \"mid\" \"example.org\")) NIL NIL NIL NIL NIL)";
+	struct buf want;
+	buf_init(&want);
+	buf_printf(&want,
+		   "((\"MESSAGE\" \"RFC822\" NIL NIL \"forwarded\" \"7BIT\" %zu %s "
+		   "((\"MESSAGE\" \"RFC822\" NIL NIL NIL \"7BIT\" 76 %s "
+		   "(\"TEXT\" \"PLAIN\" (\"CHARSET\" \"us-ascii\") NIL NIL \"7BIT\" 14 1) 4)"
+		   "(\"TEXT\" \"PLAIN\" NIL NIL NIL \"7BIT\" 8 1) \"MIXED\") 16)"
+		   "(\"TEXT\" \"PLAIN\" NIL NIL NIL \"7BIT\" 10 1) \"MIXED\")",
+		   strlen(strstr(deep_msg, "From: Mid")) - strlen("\r\n--o\r\n"
+		   "Content-Type: text/plain\r\n\r\nouter text\r\n--o--\r\n"),
+		   mid_env, inner_env);
+	CHECK_STRUCTURE(deep_msg, false, want.p);
+	char *ext = structure(deep_msg, true);
+	CHECK(balanced(ext));
+	CHECK(strstr(ext, inner_env) != NULL);
+	free(ext);
+	/* The whole message is message/rfc822. */
+	CHECK_STRUCTURE(wrapper_msg, false,
+			"(\"MESSAGE\" \"RFC822\" NIL NIL NIL \"7BIT\" 47 "
+			"(NIL \"wrapped\" ((NIL NIL \"c\" \"d.e\")) ((NIL NIL \"c\" \"d.e\")) "
+			"((NIL NIL \"c\" \"d.e\")) NIL NIL NIL NIL NIL) "
+			"(\"TEXT\" \"PLAIN\" (\"CHARSET\" \"us-ascii\") NIL NIL \"7BIT\" 14 1) 4)");
+	buf_free(&want);
 }
 
 static void build_dsn(struct buf *out)
@@ -385,7 +490,12 @@ static void test_structure_deep(void)
  * sanitizer build checks that), always a balanced structure. */
 static void test_truncations(void)
 {
-	const char *msgs[] = {simple_msg, rfc_msg, qp_msg, mixed_msg, nested_msg};
+	static const char comments_msg[] =
+		"From: user@example.org (Real \\(Name\\) (nested))\r\n"
+		"To: team: a@b.c (A), \"Q\" <q@d.e> (Q2);, <@r:x@y.z> (X)\r\n"
+		"\r\nbody\r\n";
+	const char *msgs[] = {simple_msg, rfc_msg,  qp_msg,      mixed_msg,
+			      nested_msg, deep_msg, wrapper_msg, comments_msg};
 	for (size_t k = 0; k < sizeof msgs / sizeof msgs[0]; k++) {
 		size_t n = strlen(msgs[k]);
 		for (size_t len = 0; len <= n; len++) {
@@ -399,7 +509,13 @@ static void test_truncations(void)
 			CHECK(balanced(s.p));
 			CHECK(imap_msg_section(&s, copy, len, "2.1") == 0);
 			CHECK(imap_msg_section(&s, copy, len, "HEADER.FIELDS (From)") == 0);
+			CHECK(imap_msg_section(&s, copy, len, "1.1.HEADER") == 0);
+			CHECK(imap_msg_section(&s, copy, len, "1.1.1") == 0);
+			CHECK(imap_msg_section(&s, copy, len, "1.TEXT") == 0);
+			CHECK(imap_msg_section(&s, copy, len, "1.MIME") == 0);
 			(void)imap_msg_search(copy, len, "TEXT", "zzz");
+			(void)imap_msg_search(copy, len, "From", "Real Name <zzz>");
+			(void)imap_msg_search(copy, len, "To", "Q <q@d.e>");
 			(void)imap_msg_date(copy, len);
 			buf_free(&s);
 			free(copy);
@@ -459,6 +575,73 @@ static void test_sections_multipart(void)
 	CHECK_SECTION(nested_msg, "2.2", "");
 }
 
+/* Sections inside message/rfc822 parts, RFC 3501 6.4.5: a part number
+ * on a message/rfc822 part names the message inside; HEADER, TEXT and
+ * HEADER.FIELDS after it are that message's, MIME is the part's own. */
+static void test_sections_rfc822(void)
+{
+	static const char mid[] =
+		"From: Mid <mid@example.org>\r\n"
+		"Subject: middle\r\n"
+		"Content-Type: multipart/mixed; boundary=m\r\n"
+		"\r\n"
+		"--m\r\n"
+		"Content-Type: message/rfc822\r\n"
+		"\r\n"
+		"From: inner@example.org (Inner Person)\r\n"
+		"Subject: innermost\r\n"
+		"\r\n"
+		"innermost body\r\n"
+		"--m\r\n"
+		"Content-Type: text/plain\r\n"
+		"\r\n"
+		"mid text\r\n"
+		"--m--";
+	static const char inner[] = "From: inner@example.org (Inner Person)\r\n"
+				    "Subject: innermost\r\n"
+				    "\r\n"
+				    "innermost body";
+	CHECK_SECTION(deep_msg, "1", mid);
+	CHECK_SECTION(deep_msg, "1.MIME",
+		      "Content-Type: message/rfc822\r\nContent-Description: forwarded\r\n\r\n");
+	CHECK_SECTION(deep_msg, "1.HEADER",
+		      "From: Mid <mid@example.org>\r\nSubject: middle\r\n"
+		      "Content-Type: multipart/mixed; boundary=m\r\n\r\n");
+	CHECK_SECTION(deep_msg, "1.HEADER.FIELDS (SUBJECT)", "Subject: middle\r\n\r\n");
+	CHECK_SECTION(deep_msg, "1.HEADER.FIELDS.NOT (From Content-Type)",
+		      "Subject: middle\r\n\r\n");
+	char *text = section(deep_msg, "1.TEXT");
+	CHECK(strncmp(text, "--m\r\nContent-Type: message/rfc822", 10) == 0);
+	CHECK_STR(text, strstr(mid, "\r\n\r\n") + 4);
+	free(text);
+	CHECK_SECTION(deep_msg, "1.1", inner);
+	CHECK_SECTION(deep_msg, "1.1.MIME", "Content-Type: message/rfc822\r\n\r\n");
+	CHECK_SECTION(deep_msg, "1.1.HEADER",
+		      "From: inner@example.org (Inner Person)\r\nSubject: innermost\r\n\r\n");
+	CHECK_SECTION(deep_msg, "1.1.HEADER.FIELDS (Subject)", "Subject: innermost\r\n\r\n");
+	CHECK_SECTION(deep_msg, "1.1.TEXT", "innermost body");
+	CHECK_SECTION(deep_msg, "1.1.1", "innermost body"); /* a single-part message's part 1 */
+	CHECK_SECTION(deep_msg, "1.1.1.1", "");
+	CHECK_SECTION(deep_msg, "1.1.2", "");
+	CHECK_SECTION(deep_msg, "1.2", "mid text");
+	CHECK_SECTION(deep_msg, "1.2.MIME", "Content-Type: text/plain\r\n\r\n");
+	CHECK_SECTION(deep_msg, "1.2.HEADER", ""); /* text/plain: no message inside */
+	CHECK_SECTION(deep_msg, "1.3", "");
+	CHECK_SECTION(deep_msg, "2", "outer text");
+	CHECK_SECTION(deep_msg, "3", "");
+
+	/* The whole message is message/rfc822: its part 1 is the message
+	 * inside, whole, and 1.1 that message's body. */
+	static const char wrapped[] = "From: c@d.e\r\nSubject: wrapped\r\n\r\nwrapped body\r\n";
+	CHECK_SECTION(wrapper_msg, "TEXT", wrapped);
+	CHECK_SECTION(wrapper_msg, "1", wrapped);
+	CHECK_SECTION(wrapper_msg, "1.HEADER", "From: c@d.e\r\nSubject: wrapped\r\n\r\n");
+	CHECK_SECTION(wrapper_msg, "1.TEXT", "wrapped body\r\n");
+	CHECK_SECTION(wrapper_msg, "1.1", "wrapped body\r\n");
+	CHECK_SECTION(wrapper_msg, "1.2", "");
+	CHECK_SECTION(wrapper_msg, "2", "");
+}
+
 static void test_sections_malformed(void)
 {
 	const char *bad[] = {
@@ -512,6 +695,36 @@ static void test_search(void)
 	CHECK(search(simple_msg, "BODY", ""));
 	/* Folded values are searched unfolded. */
 	CHECK(search(rfc_msg, "Cc", "US,  John"));
+}
+
+/* SEARCH FROM/TO/CC/BCC match an address field as written and as its
+ * addresses read: "Name <mailbox@host>", the name from the phrase or the
+ * trailing comment, quotes and escapes removed, encoded words decoded. */
+static void test_search_addresses(void)
+{
+	const char *msg = "From: user@example.org (Real Name)\r\n"
+			  "To: \"Bob \\\"the\\\" Builder\" <bob@example.org>\r\n"
+			  "Cc: =?UTF-8?Q?Ol=C3=A1?= <ola@example.com>, x@y.z\r\n"
+			  "Bcc: team: m@example.net (Member  One);\r\n"
+			  "\r\nbody\r\n";
+	CHECK(search(msg, "From", "Real Name"));
+	CHECK(search(msg, "From", "real name"));
+	CHECK(search(msg, "From", "user@example.org"));
+	CHECK(search(msg, "FROM", "USER@EXAMPLE.ORG"));
+	CHECK(search(msg, "From", "Real Name <user@example.org>"));
+	CHECK(search(msg, "From", "name <user@"));
+	CHECK(!search(msg, "From", "Other Name"));
+	CHECK(search(msg, "To", "Bob \"the\" Builder <bob@example.org>"));
+	CHECK(search(msg, "To", "bob \"THE\" builder"));
+	CHECK(search(msg, "Cc", "Ol\xC3\xA1 <ola@example.com>"));
+	CHECK(search(msg, "Cc", "x@y.z"));
+	CHECK(search(msg, "Bcc", "Member One <m@example.net>"));
+	CHECK(search(msg, "Bcc", "team"));
+	CHECK(!search(msg, "Bcc", "bob"));
+	/* Comments inside an address do not hide it. */
+	CHECK(search("From: user(c)@example.org\r\n\r\n", "From", "user@example.org"));
+	/* Only address fields are read as addresses. */
+	CHECK(!search("Subject: a@b.c (Real  Name)\r\n\r\n", "Subject", "Real Name"));
 }
 
 /* ------------------------------------------------------------ dates */
@@ -595,18 +808,22 @@ int main(void)
 	RUN(test_envelope_simple);
 	RUN(test_envelope_rfc3501);
 	RUN(test_envelope_groups_and_names);
+	RUN(test_envelope_comment_names);
 	RUN(test_structure_text_plain);
 	RUN(test_structure_qp);
 	RUN(test_structure_multipart);
 	RUN(test_structure_rfc822);
+	RUN(test_structure_rfc822_nested);
 	RUN(test_structure_dsn);
 	RUN(test_structure_broken);
 	RUN(test_structure_deep);
 	RUN(test_truncations);
 	RUN(test_sections_simple);
 	RUN(test_sections_multipart);
+	RUN(test_sections_rfc822);
 	RUN(test_sections_malformed);
 	RUN(test_search);
+	RUN(test_search_addresses);
 	RUN(test_dates);
 	RUN(test_msg_date);
 	return TEST_END();

@@ -207,7 +207,6 @@ static void test_atoms_and_flags(void)
 	CHECK_STR(render("a X a \r\n"), "a|X|a");       /* a trailing space */
 	CHECK_STR(render("a X a\\b\r\n"), "BAD a|'\\' is not allowed in an atom (offset 5)");
 	CHECK_STR(render("a X \\ b\r\n"), "BAD a|'\\' is not allowed in an atom (offset 4)");
-	CHECK_STR(render("a X a]\r\n"), "BAD a|unbalanced brackets: ']' without '[' (offset 5)");
 	CHECK_STR(render("a X caf\xc3\xa9\r\n"),
 		  "BAD a|8-bit characters are not allowed in an atom; use a literal "
 		  "(octet 0xC3 at offset 7)");
@@ -252,6 +251,69 @@ static void test_fetch_attributes(void)
 	CHECK_INT(cmd.args[1].type, IMAP_ARG_ATOM);
 	CHECK_STR(imap_arg_str(&cmd.args[1]), "BODY[HEADER.FIELDS (FROM)]");
 	imap_cmd_free(&cmd);
+}
+
+/*
+ * "[" and "]" outside fetch attributes (RFC 3501 9): "[" is an ATOM-CHAR,
+ * "]" a resp-special, allowed in an astring (ASTRING-CHAR), a list-mailbox
+ * (list-char) and a tag.  So "a[b]", "a[b", "a]b" are mailbox names, and
+ * only a section of FETCH, after BODY, BODY.PEEK or BINARY... (RFC 3516),
+ * runs to its matching "]" across spaces.
+ */
+static void test_brackets_in_atoms(void)
+{
+	CHECK_STR(render("a SELECT a[b]\r\n"), "a|SELECT|a[b]");
+	CHECK_STR(render("a LIST \"\" foo[1]\r\n"), "a|LIST|<> foo[1]");
+	CHECK_STR(render("a LIST \"\" %[*]\r\n"), "a|LIST|<> %[*]");
+	CHECK_STR(render("a SELECT a[b\r\n"), "a|SELECT|a[b");
+	CHECK_STR(render("a SELECT a]b\r\n"), "a|SELECT|a]b");
+	CHECK_STR(render("a X a]\r\n"), "a|X|a]");
+	CHECK_STR(render("a X ]\r\n"), "a|X|]");
+	CHECK_STR(render("a X [\r\n"), "a|X|[");
+	CHECK_STR(render("a RENAME a[1 b]2\r\n"), "a|RENAME|a[1 b]2"); /* two names */
+	CHECK_STR(render("a X (a[b] c])\r\n"), "a|X|(a[b] c])");
+	CHECK_STR(render("a X [[x]]\r\n"), "a|X|[[x]]");
+	/* Not a section name: the brackets do not swallow the space. */
+	CHECK_STR(render("a X XBODY[a b]\r\n"), "a|X|XBODY[a b]");
+	struct imap_cmd cmd;
+	char err[128];
+	const char *t = "a X XBODY[a b]\r\n";
+	CHECK_INT(imap_parse_command(t, strlen(t), &cmd, err, sizeof err), 0);
+	CHECK_INT(cmd.nargs, 2);
+	CHECK_STR(imap_arg_str(&cmd.args[0]), "XBODY[a");
+	CHECK_STR(imap_arg_str(&cmd.args[1]), "b]");
+	imap_cmd_free(&cmd);
+	/* Sections are FETCH's (fetch-att): elsewhere BODY[ is a plain word. */
+	t = "a SELECT BODY[x y]\r\n";
+	CHECK_INT(imap_parse_command(t, strlen(t), &cmd, err, sizeof err), 0);
+	CHECK_INT(cmd.nargs, 2);
+	CHECK_STR(imap_arg_str(&cmd.args[0]), "BODY[x");
+	imap_cmd_free(&cmd);
+	CHECK_STR(render("a CREATE body[x\r\n"), "a|CREATE|body[x");
+	CHECK_STR(render("a UID FETCH 1 BODY[x\r\n"),
+		  "BAD a|unbalanced brackets: the '[' at offset 18 is never closed");
+	/* A header-fld-name is an astring, so "]" may be in it: the section
+	 * ends at the first "]" outside its parentheses and quoted strings. */
+	CHECK_STR(render("a FETCH 1 (BODY[HEADER.FIELDS (A]B \"C]\")]<1.2> FLAGS)\r\n"),
+		  "a|FETCH|1 (BODY[HEADER.FIELDS (A]B \"C]\")]<1.2> FLAGS)");
+	CHECK_STR(render("a FETCH 1 BODY[HEADER.FIELDS (A]\r\n"),
+		  "BAD a|unbalanced brackets: the '[' at offset 14 is never closed");
+	/* Sections still run to their "]", whatever the case of the name. */
+	CHECK_STR(render("a FETCH 1 body.peek[header.fields (a b)]<0.5>\r\n"),
+		  "a|FETCH|1 body.peek[header.fields (a b)]<0.5>");
+	CHECK_STR(render("a FETCH 1 (BINARY[1]<0.10> BINARY.PEEK[2] BINARY.SIZE[1 ])\r\n"),
+		  "a|FETCH|1 (BINARY[1]<0.10> BINARY.PEEK[2] BINARY.SIZE[1 ])");
+	t = "a FETCH 1 (BODY[HEADER.FIELDS (A B)] FLAGS)\r\n";
+	CHECK_INT(imap_parse_command(t, strlen(t), &cmd, err, sizeof err), 0);
+	CHECK_INT(cmd.args[1].type, IMAP_ARG_LIST);
+	CHECK_INT(cmd.args[1].nlist, 2);
+	CHECK_STR(imap_arg_str(&cmd.args[1].list[0]), "BODY[HEADER.FIELDS (A B)]");
+	imap_cmd_free(&cmd);
+	/* After a section nothing but a partial may stick to it. */
+	CHECK_STR(render("a FETCH 1 BODY[]]\r\n"),
+		  "BAD a|unbalanced brackets: ']' without '[' (offset 16)");
+	CHECK_STR(render("a FETCH 1 BODY[]x\r\n"),
+		  "BAD a|'x' is not allowed in an atom (offset 16)");
 }
 
 static void test_quoted(void)
@@ -397,10 +459,72 @@ static void test_arg_helpers(void)
 	CHECK(!imap_arg_number(&cmd.args[5], &v));
 	CHECK(!imap_arg_number(&cmd.args[6], &v));
 	CHECK(!imap_arg_number(&cmd.args[1], &v));
+	/* NIL is an atom too (RFC 3501 9): where a string is wanted it is the
+	 * string "NIL", as written. */
 	CHECK_INT(cmd.args[7].type, IMAP_ARG_NIL);
-	CHECK(imap_arg_str(&cmd.args[7]) == NULL);
+	CHECK_STR(imap_arg_str(&cmd.args[7]), "NIL");
 	CHECK(imap_arg_str(&cmd.args[8]) == NULL);
 	imap_cmd_free(&cmd);
+}
+
+/* A heap copy of exactly len octets: malloc(0) too gives a block of which
+ * ASan lets nothing be read. */
+static char *exact_copy(const char *text, size_t len)
+{
+	char *copy = malloc(len);
+	CHECK(copy != NULL);
+	if (!copy)
+		abort();
+	if (len)
+		memcpy(copy, text, len);
+	return copy;
+}
+
+/* Parse a heap copy of exactly len octets (no NUL after it, nothing to
+ * spare), so that under ASan any read past the end is caught; returns the
+ * render, like render_n (free it). */
+static char *render_exact(const char *text, size_t len)
+{
+	char *copy = exact_copy(text, len);
+	char *r = render_n(copy, len);
+	free(copy);
+	return r;
+}
+
+static void test_exact_length_buffers(void)
+{
+	/* The report: an atom at the very end, no line end. */
+	char *r = render_exact("a X y", 5);
+	CHECK_STR(r, "a|X|y");
+	free(r);
+	r = render_exact("a X \\", 5);
+	CHECK_STR(r, "BAD a|'\\' is not allowed in an atom (offset 4)");
+	free(r);
+
+	/* Every prefix of commands that use every rule of the grammar: the
+	 * parser must stop at the end whatever it was reading. */
+	static const char *const cmds[] = {
+		"a1 UID FETCH 1:*,3 (FLAGS BODY.PEEK[HEADER.FIELDS (FROM \"X-A]\")]<0.100>)\r\n",
+		"a2 STORE 1 +FLAGS (\\Seen \\*)\r\n",
+		"a3 LOGIN {3+}\r\nbob \"p\\\\w\\\"\"\r\n",
+		"a4 LIST \"\" foo[1] NIL nil \\\r\n",
+		"a5 SELECT a[b]\r\n",
+		"a6 X ((a) \"b\" {1}\r\nc)\r",
+		"x]y NOOP\n",
+	};
+	for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+		size_t n = strlen(cmds[i]);
+		for (size_t k = 0; k <= n; k++) {
+			free(render_exact(cmds[i], k));
+			/* and the framer, fed the same exact copy in one go */
+			char *copy = exact_copy(cmds[i], k);
+			struct imap_framer f;
+			imap_framer_init(&f);
+			free(frame_all(&f, copy, k, k ? k : 1));
+			imap_framer_free(&f);
+			free(copy);
+		}
+	}
 }
 
 /* ------------------------------------------------------------ sequence sets */
@@ -582,7 +706,7 @@ static void test_framer_long_line(void)
 		buf_adds(&in, "ALL ");
 	buf_adds(&in, "\r\nb NOOP\r\n");
 	char *r = frame(in.p, in.len);
-	CHECK_STR(r, "LONG:a1:line longer than 8192 octets [b NOOP\r\n]tag=b ");
+	CHECK_STR(r, "LONG:a1:line longer than 65536 octets [b NOOP\r\n]tag=b ");
 	free(r);
 
 	/* Exactly at the limit is fine (CRLF or a bare LF not counted). */
@@ -602,7 +726,7 @@ static void test_framer_long_line(void)
 	in.len -= 1;
 	buf_adds(&in, "y\r\n");
 	r = frame(in.p, in.len);
-	CHECK_STR(r, "LONG:a:line longer than 8192 octets ");
+	CHECK_STR(r, "LONG:a:line longer than 65536 octets ");
 	free(r);
 
 	/* An over-long line that announces a non-synchronizing literal: the
@@ -613,7 +737,7 @@ static void test_framer_long_line(void)
 		buf_addc(&in, 'x');
 	buf_adds(&in, " {10+}\r\nc LOGOUT\r\n\r\nb NOOP\r\n");
 	r = frame(in.p, in.len);
-	CHECK_STR(r, "LONG:a:line longer than 8192 octets [b NOOP\r\n]tag=b ");
+	CHECK_STR(r, "LONG:a:line longer than 65536 octets [b NOOP\r\n]tag=b ");
 	free(r);
 
 	/* An over-long line on a later line of a command (after a literal). */
@@ -623,7 +747,7 @@ static void test_framer_long_line(void)
 		buf_addc(&in, 'x');
 	buf_adds(&in, "\r\nb NOOP\r\n");
 	r = frame(in.p, in.len);
-	CHECK_STR(r, "C LONG:z:line longer than 8192 octets [b NOOP\r\n]tag=b ");
+	CHECK_STR(r, "C LONG:z:line longer than 65536 octets [b NOOP\r\n]tag=b ");
 	free(r);
 
 	/* Megabytes of garbage without LF: memory stays bounded. */
@@ -640,6 +764,58 @@ static void test_framer_long_line(void)
 	CHECK(f.cmd.cap <= 2 * IMAP_LINE_MAX_OCTETS + 64);
 	CHECK(imap_framer_feed(&f, "\n", 1, &what) == 1 && what == IMAP_FRAME_LINE_TOO_LONG);
 	CHECK_STR(f.tag, "");
+	imap_framer_free(&f);
+	buf_free(&in);
+}
+
+/* RFC 7162 section 4 asks servers to take lines of at least 8192 octets and
+ * RFC 2971 ID lines can be longer: a 60 KiB line is one command, literals
+ * keep their own limit, and a line over 64 KiB is refused to its end. */
+static void test_framer_64k_line(void)
+{
+	CHECK_INT(IMAP_LINE_MAX_OCTETS, 65536);
+	struct buf in;
+	buf_init(&in);
+	buf_adds(&in, "a1 ID (\"name\" \"");
+	while (in.len < 60 * 1024)
+		buf_addc(&in, 'n');
+	buf_adds(&in, "\")\r\n");
+	size_t first = in.len;
+	buf_adds(&in, "b NOOP\r\n");
+	char *r = frame(in.p, in.len); /* at once and octet by octet */
+	CHECK(strncmp(r, "[a1 ID (\"name\" \"nnn", 19) == 0);
+	CHECK(strstr(r, "\")\r\n]tag=a1 [b NOOP\r\n]tag=b ") != NULL);
+	CHECK_INT(strlen(r), first + strlen("[]tag=a1 [b NOOP\r\n]tag=b "));
+	free(r);
+	struct imap_cmd cmd;
+	char err[128];
+	CHECK_INT(imap_parse_command(in.p, first, &cmd, err, sizeof err), 0);
+	CHECK_INT(cmd.args[0].nlist, 2);
+	CHECK_INT(cmd.args[0].list[1].len, 60 * 1024 - strlen("a1 ID (\"name\" \""));
+	imap_cmd_free(&cmd);
+
+	/* Over the limit: LINE_TOO_LONG at its end, the next command whole. */
+	buf_clear(&in);
+	buf_adds(&in, "a2 SEARCH SUBJECT ");
+	while (in.len < IMAP_LINE_MAX_OCTETS + 1)
+		buf_addc(&in, 's');
+	buf_adds(&in, "\r\nb NOOP\r\n");
+	r = frame(in.p, in.len);
+	CHECK_STR(r, "LONG:a2:line longer than 65536 octets [b NOOP\r\n]tag=b ");
+	free(r);
+
+	/* A literal at its own limit still fits between two long lines. */
+	struct imap_framer f;
+	imap_framer_init(&f);
+	buf_clear(&in);
+	buf_adds(&in, "a3 APPEND ");
+	while (in.len < IMAP_LINE_MAX_OCTETS - 40)
+		buf_addc(&in, 'x');
+	buf_printf(&in, " {%u+}\r\n", (unsigned)IMAP_LITERAL_MAX_OCTETS);
+	enum imap_frame what;
+	CHECK_INT(imap_framer_feed(&f, in.p, in.len, &what), in.len);
+	CHECK_INT(what, IMAP_FRAME_MORE);
+	CHECK_INT(f.state, IMAP_FRAMER_LITERAL);
 	imap_framer_free(&f);
 	buf_free(&in);
 }
@@ -777,17 +953,20 @@ int main(void)
 	RUN(test_uid_prefix);
 	RUN(test_atoms_and_flags);
 	RUN(test_fetch_attributes);
+	RUN(test_brackets_in_atoms);
 	RUN(test_quoted);
 	RUN(test_literals);
 	RUN(test_nil_and_lists);
 	RUN(test_self_contained);
 	RUN(test_arg_helpers);
+	RUN(test_exact_length_buffers);
 	RUN(test_seqset);
 	RUN(test_framer_lines);
 	RUN(test_framer_literals);
 	RUN(test_framer_too_big);
 	RUN(test_framer_limit);
 	RUN(test_framer_long_line);
+	RUN(test_framer_64k_line);
 	RUN(test_framer_big_literal);
 	RUN(test_framer_bytewise_mix);
 	RUN(test_write_string);

@@ -1594,11 +1594,11 @@ static void test_malformed(void)
 		CHECK_STR(say_n(&t, chunk, 1000000), "");
 	free(chunk);
 	CHECK_STR(say(&t, " more\r\na5b NOOP\r\n"), "a5b OK NOOP completed\r\n");
-	/* a line over 8192 octets */
+	/* a line over 64 KiB */
 	struct buf big;
 	buf_init(&big);
 	buf_adds(&big, "a6 LOGIN ");
-	for (int i = 0; i < 10000; i++)
+	for (int i = 0; i < 70000; i++)
 		buf_addc(&big, 'x');
 	buf_adds(&big, "\r\n");
 	r = say(&t, big.p);
@@ -1705,6 +1705,164 @@ static void test_big_folder(void)
 	fake_free(&f);
 }
 
+/* "[" and "]" in mailbox names given as atoms (RFC 3501 9: astring and
+ * list-mailbox take ASTRING-CHARs, "]" included; "[" is an ATOM-CHAR). */
+static void test_brackets_in_names(void)
+{
+	struct fake f;
+	fake_init(&f);
+	struct session t;
+	session_ready(&t, &f, false);
+	CHECK_STR(say(&t, "a1 CREATE a[b]\r\n"), "a1 OK CREATE completed\r\n");
+	CHECK(fake_folder(&f, "a[b]") != NULL);
+	CHECK_STR(say(&t, "a2 CREATE x]y\r\n"), "a2 OK CREATE completed\r\n");
+	CHECK(fake_folder(&f, "x]y") != NULL);
+	CHECK_STR(say(&t, "a3 LIST \"\" a[b]\r\n"),
+		  "* LIST (\\HasNoChildren) \"/\" \"a[b]\"\r\na3 OK LIST completed\r\n");
+	CHECK_STR(say(&t, "a4 LIST \"\" x]%\r\n"),
+		  "* LIST (\\HasNoChildren) \"/\" \"x]y\"\r\na4 OK LIST completed\r\n");
+	CHECK_CONTAINS(say(&t, "a5 SELECT a[b]\r\n"), "a5 OK [READ-WRITE] SELECT completed\r\n");
+	/* A keyword is an atom: "]" is not allowed there. */
+	CHECK_STR(say(&t, "a6 STORE 1 +FLAGS (x])\r\n"), "a6 BAD Invalid keyword\r\n");
+	session_close(&t);
+	fake_free(&f);
+}
+
+/* NIL where an astring is wanted is the string "NIL" (RFC 3501 9: NIL is
+ * an atom, and an atom is an astring): SEARCH SUBJECT NIL looks for it. */
+static void test_search_nil_astring(void)
+{
+	struct fake f;
+	fake_init(&f);
+	struct session t;
+	session_ready(&t, &f, true);
+	CHECK_STR(say(&t, "a1 SEARCH SUBJECT NIL\r\n"), "* SEARCH\r\na1 OK SEARCH completed\r\n");
+	const char msg[] = "Subject: the NIL pointer\r\n\r\nx\r\n";
+	char cmd[128];
+	snprintf(cmd, sizeof cmd, "a2 APPEND INBOX {%zu+}\r\n%s\r\n", sizeof msg - 1, msg);
+	CHECK_CONTAINS(say(&t, cmd), "a2 OK ");
+	CHECK_STR(say(&t, "a3 SEARCH SUBJECT NIL\r\n"), "* SEARCH 4\r\na3 OK SEARCH completed\r\n");
+	CHECK_STR(say(&t, "a4 SEARCH SUBJECT nil\r\n"), "* SEARCH 4\r\na4 OK SEARCH completed\r\n");
+	CHECK_STR(say(&t, "a5 SEARCH NOT SUBJECT NIL\r\n"),
+		  "* SEARCH 1 2 3\r\na5 OK SEARCH completed\r\n");
+	session_close(&t);
+	fake_free(&f);
+}
+
+/* Command lines up to 64 KiB are read whole (RFC 7162 section 4 asks for at
+ * least 8192 octets; RFC 2971 ID lines can be long); a longer one is
+ * answered BAD with its own tag and the session goes on. */
+static void test_long_command_lines(void)
+{
+	struct fake f;
+	fake_init(&f);
+	struct session t;
+	session_ready(&t, &f, true);
+	struct buf big;
+	buf_init(&big);
+	buf_adds(&big, "a1 SEARCH SUBJECT \"");
+	while (big.len < 60 * 1024)
+		buf_addc(&big, 'q');
+	buf_adds(&big, "\"\r\n");
+	CHECK_STR(say_n(&t, big.p, big.len), "* SEARCH\r\na1 OK SEARCH completed\r\n");
+	/* a 60 KiB UID set, the long line clients really send */
+	buf_clear(&big);
+	buf_adds(&big, "a2 UID FETCH 1");
+	for (unsigned u = 3; big.len < 60 * 1024; u += 2)
+		buf_printf(&big, ",%u", u);
+	buf_adds(&big, " (FLAGS)\r\n");
+	const char *r = say_n(&t, big.p, big.len);
+	CHECK_CONTAINS(r, "* 1 FETCH (UID 1 FLAGS (");
+	CHECK_CONTAINS(r, "* 3 FETCH (UID 3 FLAGS (");
+	CHECK_CONTAINS(r, "a2 OK FETCH completed\r\n");
+	CHECK(strstr(r, "* 2 FETCH") == NULL);
+	/* over 64 KiB, fed in pieces: BAD with the tag, then all is well */
+	buf_clear(&big);
+	buf_adds(&big, "a3 SEARCH SUBJECT ");
+	while (big.len < 65536 + 100)
+		buf_addc(&big, 'z');
+	buf_adds(&big, "\r\n");
+	CHECK_STR(say_n(&t, big.p, 40000), "");
+	CHECK_STR(say_n(&t, big.p + 40000, big.len - 40000),
+		  "a3 BAD line longer than 65536 octets\r\n");
+	CHECK_STR(say(&t, "a4 NOOP\r\n"), "a4 OK NOOP completed\r\n");
+	buf_free(&big);
+	session_close(&t);
+	fake_free(&f);
+}
+
+/* FETCH of sections inside a message/rfc822 part (RFC 3501 6.4.5). */
+static void test_fetch_rfc822_sections(void)
+{
+	struct fake f;
+	fake_init(&f);
+	struct session t;
+	session_ready(&t, &f, true);
+	const char msg[] = "Subject: fwd\r\n"
+			   "Content-Type: multipart/mixed; boundary=o\r\n"
+			   "\r\n"
+			   "--o\r\n"
+			   "Content-Type: message/rfc822\r\n"
+			   "\r\n"
+			   "Subject: inner\r\n"
+			   "\r\n"
+			   "inner body\r\n"
+			   "--o--\r\n";
+	char cmd[512];
+	snprintf(cmd, sizeof cmd, "a1 APPEND INBOX {%zu+}\r\n%s\r\n", sizeof msg - 1, msg);
+	CHECK_CONTAINS(say(&t, cmd), "a1 OK ");
+	CHECK_STR(say(&t, "a2 FETCH 4 (BODY.PEEK[1] BODY.PEEK[1.MIME])\r\n"),
+		  "* 4 FETCH (BODY[1] {28}\r\nSubject: inner\r\n\r\ninner body"
+		  " BODY[1.MIME] {32}\r\nContent-Type: message/rfc822\r\n\r\n)\r\n"
+		  "a2 OK FETCH completed\r\n");
+	/* "]" in a header-fld-name, an astring: the section is read whole */
+	CHECK_STR(say(&t, "b1 FETCH 4 BODY.PEEK[1.HEADER.FIELDS (X] \"Y]\" SUBJECT)]<0.7>\r\n"),
+		  "* 4 FETCH (BODY[1.HEADER.FIELDS (X] \"Y]\" SUBJECT)]<0> {7}\r\nSubject)\r\n"
+		  "b1 OK FETCH completed\r\n");
+	CHECK_STR(say(&t, "a3 FETCH 4 (BODY.PEEK[1.HEADER.FIELDS (SUBJECT)] BODY.PEEK[1.1])\r\n"),
+		  "* 4 FETCH (BODY[1.HEADER.FIELDS (SUBJECT)] {18}\r\nSubject: inner\r\n\r\n"
+		  " BODY[1.1] {10}\r\ninner body)\r\n"
+		  "a3 OK FETCH completed\r\n");
+	session_close(&t);
+	fake_free(&f);
+}
+
+/* "user@domain (Real Name)": the comment is the ENVELOPE's display name,
+ * and SEARCH FROM finds the message by name, by address or by both. */
+static void test_comment_names(void)
+{
+	struct fake f;
+	fake_init(&f);
+	struct session t;
+	session_ready(&t, &f, true);
+	const char msg[] = "From: user@example.org (Real Name)\r\n"
+			   "To: \"Bob \\\"B\\\" Smith\" <bob@example.org>\r\n"
+			   "Subject: legacy\r\n\r\nx\r\n";
+	char cmd[256];
+	snprintf(cmd, sizeof cmd, "a1 APPEND INBOX {%zu+}\r\n%s\r\n", sizeof msg - 1, msg);
+	CHECK_CONTAINS(say(&t, cmd), "a1 OK ");
+	CHECK_CONTAINS(say(&t, "a2 FETCH 4 ENVELOPE\r\n"),
+		       "((\"Real Name\" NIL \"user\" \"example.org\"))");
+	static const struct {
+		const char *cmd, *want;
+	} cases[] = {
+		{"SEARCH FROM \"Real Name\"", "* SEARCH 4"},
+		{"SEARCH FROM \"real name\"", "* SEARCH 4"},
+		{"SEARCH FROM user@example.org", "* SEARCH 4"},
+		{"SEARCH FROM \"Real Name <user@example.org>\"", "* SEARCH 4"},
+		{"SEARCH TO \"Bob \\\"B\\\" Smith\"", "* SEARCH 4"},
+		{"SEARCH FROM \"Unreal Name\"", "* SEARCH"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		snprintf(cmd, sizeof cmd, "c%zu %s\r\n", i, cases[i].cmd);
+		char want[128];
+		snprintf(want, sizeof want, "%s\r\nc%zu OK SEARCH completed\r\n", cases[i].want, i);
+		CHECK_STR(say(&t, cmd), want);
+	}
+	session_close(&t);
+	fake_free(&f);
+}
+
 int main(void)
 {
 	RUN(test_greeting_and_any_state);
@@ -1731,5 +1889,10 @@ int main(void)
 	RUN(test_namespace_enable);
 	RUN(test_pipelined);
 	RUN(test_big_folder);
+	RUN(test_brackets_in_names);
+	RUN(test_search_nil_astring);
+	RUN(test_long_command_lines);
+	RUN(test_fetch_rfc822_sections);
+	RUN(test_comment_names);
 	return TEST_END();
 }
