@@ -347,7 +347,10 @@ static void agent_imap_folder(void *ctx, const char *name, const char *special_u
 	uint32_t v = 0;
 	if (store_device_folder_uidvalidity(a->w->store, a->dev->device_id, name, &v) != 0)
 		v = 0;
-	store_device_folder_set(a->w->store, a->dev->device_id, name, special_use, v);
+	if (store_device_folder_set(a->w->store, a->dev->device_id, name, special_use, v) !=
+	    STORE_OK)
+		world_event(a->w, a->dev->name, NULL, "store-error", NULL, "%s",
+			    store_error(a->w->store));
 }
 
 static void agent_imap_reset(void *ctx, uint32_t uidvalidity)
@@ -355,8 +358,23 @@ static void agent_imap_reset(void *ctx, uint32_t uidvalidity)
 	struct agent_imap *a = ctx;
 	uint32_t old = 0;
 	bool had = store_device_folder_uidvalidity(a->w->store, a->dev->device_id, "INBOX", &old) == 0;
-	store_device_folder_clear(a->w->store, a->dev->device_id, "INBOX");
-	store_device_folder_set(a->w->store, a->dev->device_id, "INBOX", "", uidvalidity);
+	/* the old copies and the new UIDVALIDITY together, or neither */
+	bool ok = store_begin(a->w->store) == STORE_OK;
+	if (ok) {
+		ok = store_device_folder_clear(a->w->store, a->dev->device_id, "INBOX") ==
+			     STORE_OK &&
+		     store_device_folder_set(a->w->store, a->dev->device_id, "INBOX", "",
+					     uidvalidity) == STORE_OK;
+		if (ok)
+			ok = store_commit(a->w->store) == STORE_OK;
+		else
+			store_rollback(a->w->store);
+	}
+	if (!ok) {
+		world_event(a->w, a->dev->name, NULL, "store-error", NULL, "%s",
+			    store_error(a->w->store));
+		return;
+	}
 	struct trace_mail tm = { .op = MAIL_CLEAR, .owner = a->dev->name, .device = true,
 				 .folder = "INBOX" };
 	world_mail(a->w, &tm, false);

@@ -718,13 +718,13 @@ static int inspect_open(const char *path, struct store **st)
 		fprintf(stderr, "mailsim inspect: %s: not a file\n", path);
 		return INSPECT_USAGE;
 	}
-	int rc = store_open_readonly(st, path, err, sizeof err);
-	if (rc == 1) {
+	enum store_result rc = store_open_readonly(st, path, err, sizeof err);
+	if (rc == STORE_OLD_SCHEMA) {
 		fprintf(stderr, "mailsim inspect: %s: upgrading the database to schema %d\n", path,
 			STORE_SCHEMA_VERSION);
 		rc = store_open(st, path, err, sizeof err);
 	}
-	if (rc != 0) {
+	if (rc != STORE_OK) {
 		fprintf(stderr, "mailsim inspect: %s: %s\n", path, err);
 		return INSPECT_USAGE;
 	}

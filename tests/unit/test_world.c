@@ -86,7 +86,8 @@ static int64_t fx_count(struct fixture *f, const char *addr, const char *folder)
 		return -1;
 	if (store_folder_find(f->st, a.id, folder, &id) != 0)
 		return -1;
-	store_folder_count(f->st, id, &n);
+	if (store_folder_count(f->st, id, &n) != STORE_OK)
+		return -1;
 	return n;
 }
 
@@ -140,7 +141,7 @@ static void test_partial_failure_bounces_one(void)
 	CHECK_CONTAINS(f.cap.all.p, "bounce: bounce to alice@uea.edu.br: jbob@gmail.com (5.1.1)");
 	CHECK(f.w.replies_seen[550]);
 	int64_t q = -1;
-	store_queue_count(f.st, NULL, &q);
+	CHECK_INT(store_queue_count(f.st, NULL, &q), STORE_OK);
 	CHECK_INT(q, 0);
 	fx_free(&f);
 }
