@@ -1,6 +1,6 @@
 /*
  * test_store.c - the SQLite store: schema, accounts, folders, messages,
- * nested transactions, relay queues, devices.
+ * nested transactions and a commit that fails, relay queues, devices.
  */
 #include "store.h"
 #include "test.h"
@@ -1550,6 +1550,54 @@ static void test_listing(void)
 
 /* Looking without touching: nothing created, nothing written, nothing
  * upgraded; a file that is not mailsim's is told apart. */
+/* The commit hook: count the commits it is asked about, fail them all. */
+static bool fail_every_commit(void *ctx)
+{
+	int *calls = ctx;
+	(*calls)++;
+	return true;
+}
+
+/* A commit that fails (a full disk, an I/O error; here injected) keeps
+ * nothing of its transaction and says so, at whatever depth the work was
+ * done; the UIDs it took are given back, and the store goes on. */
+static void test_commit_fault(void)
+{
+	struct store *st = open_mem();
+	int64_t inbox = 0, n = -1;
+	add_alice(st, &inbox);
+	int calls = 0;
+	store_set_commit_fault(st, fail_every_commit, &calls);
+
+	/* a call that is a transaction of its own */
+	uint32_t uid = 0;
+	CHECK_INT(store_message_add(st, inbox, "a\r\n", 3, 1, 0, NULL, &uid), STORE_ERROR);
+	CHECK_STR(store_error(st), "commit: injected failure");
+	CHECK_INT(calls, 1);
+
+	/* nested: only the outermost commit goes to SQLite, and it fails */
+	CHECK_INT(store_begin(st), STORE_OK);
+	CHECK_INT(store_begin(st), STORE_OK);
+	CHECK_INT(store_message_add(st, inbox, "b\r\n", 3, 1, 0, NULL, &uid), STORE_OK);
+	CHECK_INT(store_commit(st), STORE_OK);
+	CHECK_INT(calls, 1);
+	CHECK_INT(store_commit(st), STORE_ERROR);
+	CHECK_INT(calls, 2);
+	CHECK_STR(store_error(st), "commit: injected failure");
+
+	/* nothing of either was kept */
+	store_set_commit_fault(st, NULL, NULL);
+	CHECK_INT(store_folder_count(st, inbox, &n), STORE_OK);
+	CHECK_INT(n, 0);
+	struct store_folder f;
+	CHECK_INT(store_folder_get(st, inbox, &f), STORE_OK);
+	CHECK_INT(f.uidnext, 1);
+	CHECK_INT(store_message_add(st, inbox, "c\r\n", 3, 1, 0, NULL, &uid), STORE_OK);
+	CHECK_INT(uid, 1);
+	CHECK_INT(calls, 2);
+	store_close(st);
+}
+
 static void test_open_readonly(void)
 {
 	if (make_tmpdir() < 0) {
@@ -1679,6 +1727,7 @@ int main(void)
 	RUN(test_set_flags_many);
 	RUN(test_listing);
 	RUN(test_open_readonly);
+	RUN(test_commit_fault);
 	RUN(test_null_store);
 	return TEST_END();
 }

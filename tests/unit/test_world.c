@@ -47,7 +47,9 @@ static const char *WORLD =
 	"user bob@gmail.com password bob123\n"
 	"device alice-laptop owner alice@uea.edu.br\n";
 
-static void fx_run(struct fixture *f, const char *story)
+/* The world and its store, ready to run: fx_open() then fx_go() is
+ * fx_run(), with room in between for a test to set a fault. */
+static void fx_open(struct fixture *f, const char *story)
 {
 	memset(f, 0, sizeof *f);
 	struct buf text;
@@ -63,9 +65,21 @@ static void fx_run(struct fixture *f, const char *story)
 	CHECK_INT(store_open(&f->st, NULL, err, sizeof err), 0);
 	CHECK_INT(world_init(&f->w, f->scn, f->st, err, sizeof err), 0);
 	buf_init(&f->cap.all);
+}
+
+static void fx_go(struct fixture *f)
+{
+	if (!f->ok)
+		return;
 	trace_add_sink(&f->w.trace, capture_sink, &f->cap);
 	world_run(&f->w);
 	world_check(&f->w);
+}
+
+static void fx_run(struct fixture *f, const char *story)
+{
+	fx_open(f, story);
+	fx_go(f);
 }
 
 static void fx_free(struct fixture *f)
@@ -294,6 +308,112 @@ static void test_sender_down_for_good_ends(void)
 	CHECK_INT(fx_count(&f, "bob@gmail.com", "INBOX"), 0);
 	/* and the connection it had started is not completed by a dead host */
 	CHECK(strstr(f.cap.all.p, "relayed:") == NULL);
+	fx_free(&f);
+}
+
+/* A store that fails one commit: the first commit after the trace shows
+ * `after` (a line or an event) fails, as a full disk would make it fail. */
+struct commit_fault {
+	struct fixture *f;
+	const char *after;
+	bool fired;
+};
+
+static bool commit_fault_once(void *ctx)
+{
+	struct commit_fault *cf = ctx;
+	const char *seen = cf->f->cap.all.p;
+	if (cf->fired || !seen || !strstr(seen, cf->after))
+		return false;
+	cf->fired = true;
+	return true;
+}
+
+static void test_data_commit_fails_451(void)
+{
+	/* RFC 5321 4.2.5: a server that cannot take responsibility for the
+	 * message answers 4xx after the data, and keeps nothing of it */
+	struct fixture f;
+	fx_open(&f, "send alice-laptop to bob@gmail.com, alice@uea.edu.br "
+		    "subject \"x\" body \"y\"\n");
+	if (!f.ok)
+		return;
+	struct commit_fault cf = { .f = &f, .after = "alice-laptop>mail.uea.edu.br .\n" };
+	store_set_commit_fault(f.st, commit_fault_once, &cf);
+	fx_go(&f);
+	CHECK(cf.fired);
+	CHECK_CONTAINS(f.cap.all.p, "mail.uea.edu.br>alice-laptop 451 4.3.0 Error: queue file write "
+		       "error, try again later\n");
+	CHECK_CONTAINS(f.cap.all.p, "store-error: commit: injected failure\n");
+	CHECK(strstr(f.cap.all.p, "Ok: queued as") == NULL);
+	int64_t q = -1;
+	CHECK_INT(store_queue_count(f.st, NULL, &q), STORE_OK);
+	CHECK_INT(q, 0);
+	CHECK_INT(fx_count(&f, "alice@uea.edu.br", "INBOX"), 0);
+	CHECK_INT(fx_count(&f, "bob@gmail.com", "INBOX"), 0);
+	fx_free(&f);
+}
+
+/* The next server took the message (250), but the queue cannot record it:
+ * the entry stays queued with its recipient, nothing is bounced, and the
+ * next attempt sends it again.  Bob gets it twice; nobody loses it. */
+static void test_relay_commit_fails_keeps_queued(void)
+{
+	struct fixture f;
+	fx_open(&f, "retry mail.uea.edu.br after 30s backoff 2 attempts 6\n"
+		    "send alice-laptop to bob@gmail.com subject \"x\" body \"y\"\n");
+	if (!f.ok)
+		return;
+	struct commit_fault cf = { .f = &f,
+				   .after = "mx.gmail.com>mail.uea.edu.br 250 2.0.0 Ok: queued" };
+	store_set_commit_fault(f.st, commit_fault_once, &cf);
+	fx_go(&f);
+	CHECK(cf.fired);
+	CHECK_CONTAINS(f.cap.all.p, "store-error: gmail.com: commit: injected failure; the queue "
+		       "tries again later\n");
+	const char *retry = strstr(f.cap.all.p, "store-error: gmail.com");
+	CHECK(retry && strstr(retry, "relayed: bob@gmail.com relayed to mx.gmail.com"));
+	CHECK(strstr(f.cap.all.p, "bounce") == NULL);
+	CHECK_INT(fx_count(&f, "bob@gmail.com", "INBOX"), 2);
+	CHECK_INT(fx_count(&f, "alice@uea.edu.br", "INBOX"), 0);
+	int64_t q = -1;
+	CHECK_INT(store_queue_count(f.st, NULL, &q), STORE_OK);
+	CHECK_INT(q, 0);
+	fx_free(&f);
+}
+
+/* With no retry left, the entry waits in the store for the queue's next
+ * run: still there, with its recipient, and not bounced. */
+static void test_relay_commit_fails_waits_in_store(void)
+{
+	struct fixture f;
+	fx_open(&f, "retry mail.uea.edu.br after 30s backoff 2 attempts 1\n"
+		    "send alice-laptop to bob@gmail.com subject \"x\" body \"y\"\n");
+	if (!f.ok)
+		return;
+	struct commit_fault cf = { .f = &f,
+				   .after = "mx.gmail.com>mail.uea.edu.br 250 2.0.0 Ok: queued" };
+	store_set_commit_fault(f.st, commit_fault_once, &cf);
+	fx_go(&f);
+	CHECK(cf.fired);
+	CHECK_CONTAINS(f.cap.all.p, "the queue waits for its next run\n");
+	CHECK(strstr(f.cap.all.p, "bounce") == NULL);
+	CHECK(strstr(f.cap.all.p, "gave-up") == NULL);
+	int64_t *ids = NULL, *next = NULL;
+	size_t n = 0;
+	CHECK_INT(store_queue_list(f.st, "mail.uea.edu.br", &ids, &next, &n), STORE_OK);
+	CHECK_INT(n, 1);
+	if (n == 1) {
+		struct store_queue_entry e;
+		CHECK_INT(store_queue_get(f.st, ids[0], &e), STORE_OK);
+		CHECK_INT(e.nrcpts, 1);
+		if (e.nrcpts == 1)
+			CHECK_STR(e.rcpts[0], "bob@gmail.com");
+		CHECK_INT(e.attempts, 0);
+		store_queue_entry_free(&e);
+	}
+	free(ids);
+	free(next);
 	fx_free(&f);
 }
 
@@ -666,6 +786,9 @@ int main(void)
 	RUN(test_repeat_expands_i);
 	RUN(test_sender_down_for_good_ends);
 	RUN(test_queue_resumes_when_server_returns);
+	RUN(test_data_commit_fails_451);
+	RUN(test_relay_commit_fails_keeps_queued);
+	RUN(test_relay_commit_fails_waits_in_store);
 	RUN(test_return_path_and_one_copy);
 	RUN(test_postmaster_always_accepted);
 	RUN(test_submission_sender_must_be_the_user);
