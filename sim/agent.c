@@ -301,7 +301,9 @@ void agent_pop3_fetch(struct world *w, const struct scn_action *act)
 	a->dev = dev;
 	a->keep = act->keep;
 	wire_init(&a->out);
-	if (store_device_uidls(w->store, dev->device_id, &a->known, &a->nknown) != 0) {
+	if (store_device_uidls(w->store, dev->device_id, &a->known, &a->nknown) != STORE_OK) {
+		/* the device cannot tell what it has: it takes everything again */
+		world_event(w, dev->name, NULL, "store-error", NULL, "%s", store_error(w->store));
 		a->known = NULL;
 		a->nknown = 0;
 	}
@@ -533,7 +535,10 @@ static void agent_imap_start(struct world *w, struct host *dev, const struct scn
 	uint32_t uidvalidity = 0;
 	if (store_device_folder_uidvalidity(w->store, dev->device_id, "INBOX", &uidvalidity) != 0)
 		uidvalidity = 0;
-	if (store_device_folder_list(w->store, dev->device_id, "INBOX", &a->known, &a->nknown) != 0) {
+	if (store_device_folder_list(w->store, dev->device_id, "INBOX", &a->known, &a->nknown) !=
+	    STORE_OK) {
+		/* the device cannot tell what it has: it synchronises from nothing */
+		world_event(w, dev->name, NULL, "store-error", NULL, "%s", store_error(w->store));
 		a->known = NULL;
 		a->nknown = 0;
 	}

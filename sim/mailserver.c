@@ -401,8 +401,11 @@ static void smtp_in_data(void *ctx, const struct smtp_envelope *env, const char 
 		}
 		for (size_t i = 0; i < nqueued; i++) {
 			struct store_queue_entry e;
-			if (store_queue_get(w->store, queued[i], &e) != 0)
+			if (store_queue_get(w->store, queued[i], &e) != STORE_OK) {
+				/* committed: relay it, though it cannot be shown here */
+				mailserver_queue_schedule(w, s->srv, queued[i], w->loop.now_us);
 				continue;
+			}
 			struct buf rl;
 			buf_init(&rl);
 			for (size_t j = 0; j < e.nrcpts; j++)
@@ -565,7 +568,7 @@ static void relay_store_failed(struct relay *r)
 	world_event(w, r->srv->name, NULL, "store-error",
 		    "the queue could not record this attempt: the message stays queued as "
 		    "it was, and nothing is bounced or forgotten",
-		    "%s: %s; %s", r->e.domain, store_error(w->store),
+		    "%s: %s; %s", r->e.domain ? r->e.domain : "queue", store_error(w->store),
 		    again ? "the queue tries again later" : "the queue waits for its next run");
 	if (again)
 		relay_schedule(w, r->srv, r->id, w->loop.now_us + delay, failures);
@@ -806,7 +809,10 @@ static void relay_due(void *arg)
 	r->store_failures = d->store_failures;
 	wire_init(&r->out);
 	free(d);
-	if (store_queue_get(w->store, r->id, &r->e) != 0 || r->e.nrcpts == 0) {
+	enum store_result got = store_queue_get(w->store, r->id, &r->e);
+	if (got == STORE_ERROR)
+		relay_store_failed(r); /* could not even read it: try again later */
+	if (got != STORE_OK || r->e.nrcpts == 0) {
 		relay_free(r);
 		return;
 	}
@@ -823,8 +829,11 @@ void mailserver_resume(struct world *w, struct host *srv)
 {
 	int64_t *ids, *next;
 	size_t n;
-	if (store_queue_list(w->store, srv->name, &ids, &next, &n) != 0)
+	if (store_queue_list(w->store, srv->name, &ids, &next, &n) != STORE_OK) {
+		world_event(w, srv->name, NULL, "store-error", NULL, "queue not resumed: %s",
+			    store_error(w->store));
 		return;
+	}
 	for (size_t i = 0; i < n; i++)
 		mailserver_queue_schedule(w, srv, ids[i], next[i] > w->loop.now_us ? next[i]
 										   : w->loop.now_us);
