@@ -62,7 +62,7 @@ static void fx_open(struct fixture *f, const char *story)
 	if (!f->ok)
 		return;
 	char err[256];
-	CHECK_INT(store_open(&f->st, NULL, err, sizeof err), 0);
+	CHECK_INT(store_open(&f->st, NULL, err, sizeof err), STORE_OK);
 	CHECK_INT(world_init(&f->w, f->scn, f->st, err, sizeof err), 0);
 	buf_init(&f->cap.all);
 }
@@ -96,9 +96,9 @@ static int64_t fx_count(struct fixture *f, const char *addr, const char *folder)
 {
 	struct store_account a;
 	int64_t id, n = -1;
-	if (store_account_find(f->st, addr, &a) != 0)
+	if (store_account_find(f->st, addr, &a) != STORE_OK)
 		return -1;
-	if (store_folder_find(f->st, a.id, folder, &id) != 0)
+	if (store_folder_find(f->st, a.id, folder, &id) != STORE_OK)
 		return -1;
 	if (store_folder_count(f->st, id, &n) != STORE_OK)
 		return -1;
@@ -443,9 +443,9 @@ static void test_return_path_and_one_copy(void)
 	struct store_account a;
 	int64_t inbox;
 	struct store_message m;
-	CHECK_INT(store_account_find(f.st, "bob@gmail.com", &a), 0);
-	CHECK_INT(store_folder_find(f.st, a.id, "INBOX", &inbox), 0);
-	CHECK_INT(store_message_get(f.st, inbox, 1, true, &m), 0);
+	CHECK_INT(store_account_find(f.st, "bob@gmail.com", &a), STORE_OK);
+	CHECK_INT(store_folder_find(f.st, a.id, "INBOX", &inbox), STORE_OK);
+	CHECK_INT(store_message_get(f.st, inbox, 1, true, &m), STORE_OK);
 	/* the final server writes the envelope sender on top, then its own
 	 * Received:, then the first server's */
 	CHECK(strncmp(m.content, "Return-Path: <alice@uea.edu.br>\r\nReceived: from mail.uea.edu.br", 63) == 0);
