@@ -227,7 +227,7 @@ static void agent_pop3_got(void *ctx, const char *uidl, const char *content, siz
 	world_summary_parse(&s, content, len);
 	/* a server without UIDL gives "" as the unique-id: store none */
 	if (store_device_message_add(a->w->store, a->dev->device_id, "INBOX", content, len,
-				     &s.sum, uidl[0] ? uidl : NULL, 0, 0) == 0) {
+				     &s.sum, uidl[0] ? uidl : NULL, 0, 0) == STORE_OK) {
 		struct trace_mail tm = { .op = MAIL_ADD, .owner = a->dev->name, .device = true,
 					 .folder = "INBOX", .from = s.sum.from,
 					 .subject = s.sum.subject, .content = content,
@@ -308,7 +308,9 @@ void agent_pop3_fetch(struct world *w, const struct scn_action *act)
 	a->dev = dev;
 	a->keep = act->keep;
 	wire_init(&a->out);
-	if (store_device_uidls(w->store, dev->device_id, &a->known, &a->nknown) != 0) {
+	if (store_device_uidls(w->store, dev->device_id, &a->known, &a->nknown) != STORE_OK) {
+		/* the device cannot tell what it has: it takes everything again */
+		world_event(w, dev->name, NULL, "store-error", NULL, "%s", store_error(w->store));
 		a->known = NULL;
 		a->nknown = 0;
 	}
@@ -352,18 +354,37 @@ static void agent_imap_folder(void *ctx, const char *name, const char *special_u
 {
 	struct agent_imap *a = ctx;
 	uint32_t v = 0;
-	if (store_device_folder_uidvalidity(a->w->store, a->dev->device_id, name, &v) != 0)
+	if (store_device_folder_uidvalidity(a->w->store, a->dev->device_id, name, &v) != STORE_OK)
 		v = 0;
-	store_device_folder_set(a->w->store, a->dev->device_id, name, special_use, v);
+	if (store_device_folder_set(a->w->store, a->dev->device_id, name, special_use, v) !=
+	    STORE_OK)
+		world_event(a->w, a->dev->name, NULL, "store-error", NULL, "%s",
+			    store_error(a->w->store));
 }
 
 static void agent_imap_reset(void *ctx, uint32_t uidvalidity)
 {
 	struct agent_imap *a = ctx;
 	uint32_t old = 0;
-	bool had = store_device_folder_uidvalidity(a->w->store, a->dev->device_id, "INBOX", &old) == 0;
-	store_device_folder_clear(a->w->store, a->dev->device_id, "INBOX");
-	store_device_folder_set(a->w->store, a->dev->device_id, "INBOX", "", uidvalidity);
+	bool had = store_device_folder_uidvalidity(a->w->store, a->dev->device_id, "INBOX", &old) ==
+		   STORE_OK;
+	/* the old copies and the new UIDVALIDITY together, or neither */
+	bool ok = store_begin(a->w->store) == STORE_OK;
+	if (ok) {
+		ok = store_device_folder_clear(a->w->store, a->dev->device_id, "INBOX") ==
+			     STORE_OK &&
+		     store_device_folder_set(a->w->store, a->dev->device_id, "INBOX", "",
+					     uidvalidity) == STORE_OK;
+		if (ok)
+			ok = store_commit(a->w->store) == STORE_OK;
+		else
+			store_rollback(a->w->store);
+	}
+	if (!ok) {
+		world_event(a->w, a->dev->name, NULL, "store-error", NULL, "%s",
+			    store_error(a->w->store));
+		return;
+	}
 	struct trace_mail tm = { .op = MAIL_CLEAR, .owner = a->dev->name, .device = true,
 				 .folder = "INBOX" };
 	world_mail(a->w, &tm, false);
@@ -381,7 +402,7 @@ static void agent_imap_message(void *ctx, uint32_t uid, uint32_t flags, const ch
 	struct world_summary s;
 	world_summary_parse(&s, content, len);
 	if (store_device_message_add(a->w->store, a->dev->device_id, "INBOX", content, len, &s.sum,
-				     NULL, uid, flags & 0x1F) == 0) {
+				     NULL, uid, flags & 0x1F) == STORE_OK) {
 		struct trace_mail tm = { .op = MAIL_ADD, .owner = a->dev->name, .device = true,
 					 .folder = "INBOX", .uid = uid, .flags = flags & 0x1F,
 					 .from = s.sum.from, .subject = s.sum.subject,
@@ -401,7 +422,7 @@ static void agent_imap_flags(void *ctx, uint32_t uid, uint32_t flags)
 	struct agent_imap *a = ctx;
 	char names[80];
 	if (store_device_message_set_flags(a->w->store, a->dev->device_id, "INBOX", uid,
-					   flags & 0x1F) != 0)
+					   flags & 0x1F) != STORE_OK)
 		return;
 	struct trace_mail tm = { .op = MAIL_FLAGS, .owner = a->dev->name, .device = true,
 				 .folder = "INBOX", .uid = uid, .flags = flags & 0x1F };
@@ -416,7 +437,7 @@ static void agent_imap_flags(void *ctx, uint32_t uid, uint32_t flags)
 static void agent_imap_expunged(void *ctx, uint32_t uid)
 {
 	struct agent_imap *a = ctx;
-	if (store_device_message_delete(a->w->store, a->dev->device_id, "INBOX", uid) != 0)
+	if (store_device_message_delete(a->w->store, a->dev->device_id, "INBOX", uid) != STORE_OK)
 		return;
 	struct trace_mail tm = { .op = MAIL_REMOVE, .owner = a->dev->name, .device = true,
 				 .folder = "INBOX", .uid = uid };
@@ -520,9 +541,13 @@ static void agent_imap_start(struct world *w, struct host *dev, const struct scn
 	a->act = act;
 	wire_init(&a->out);
 	uint32_t uidvalidity = 0;
-	if (store_device_folder_uidvalidity(w->store, dev->device_id, "INBOX", &uidvalidity) != 0)
+	if (store_device_folder_uidvalidity(w->store, dev->device_id, "INBOX", &uidvalidity) !=
+	    STORE_OK)
 		uidvalidity = 0;
-	if (store_device_folder_list(w->store, dev->device_id, "INBOX", &a->known, &a->nknown) != 0) {
+	if (store_device_folder_list(w->store, dev->device_id, "INBOX", &a->known, &a->nknown) !=
+	    STORE_OK) {
+		/* the device cannot tell what it has: it synchronises from nothing */
+		world_event(w, dev->name, NULL, "store-error", NULL, "%s", store_error(w->store));
 		a->known = NULL;
 		a->nknown = 0;
 	}
@@ -553,8 +578,8 @@ static bool agent_imap_uid(struct world *w, struct host *dev, long n, uint32_t *
 {
 	struct store_message *list = NULL;
 	size_t count = 0;
-	bool ok = store_device_folder_list(w->store, dev->device_id, "INBOX", &list, &count) == 0 &&
-		  n >= 1 && (size_t)n <= count;
+	bool ok = store_device_folder_list(w->store, dev->device_id, "INBOX", &list, &count) ==
+		  STORE_OK && n >= 1 && (size_t)n <= count;
 	if (ok)
 		*uid = list[n - 1].uid;
 	free(list);

@@ -129,7 +129,8 @@ static bool imapd_folder_id(struct imapd *d, const char *name, int64_t *id)
 	return d->logged_in && store_folder_find(d->w->store, d->acct.id, name, id) == 0;
 }
 
-static void imapd_fill(struct imapd *d, const struct store_folder *f, struct imap_folder *out)
+/* false if the store failed (the caller answers NO) */
+static bool imapd_fill(struct imapd *d, const struct store_folder *f, struct imap_folder *out)
 {
 	memset(out, 0, sizeof *out);
 	snprintf(out->name, sizeof out->name, "%s", f->name);
@@ -137,13 +138,16 @@ static void imapd_fill(struct imapd *d, const struct store_folder *f, struct ima
 	out->subscribed = f->subscribed;
 	out->uidvalidity = f->uidvalidity;
 	out->uidnext = f->uidnext;
-	store_folder_stats(d->w->store, f->id, &out->messages, &out->unseen, NULL);
+	if (store_folder_stats(d->w->store, f->id, &out->messages, &out->unseen, NULL) != STORE_OK)
+		return false;
 	/* recent: what no session has been told of yet */
 	uint32_t told = 0;
 	int64_t recent = 0;
-	if (store_folder_recent_uid(d->w->store, f->id, &told) == 0)
-		store_folder_count_above(d->w->store, f->id, told, &recent);
+	if (store_folder_recent_uid(d->w->store, f->id, &told) != STORE_OK ||
+	    store_folder_count_above(d->w->store, f->id, told, &recent) != STORE_OK)
+		return false;
 	out->recent = (uint32_t)recent;
+	return true;
 }
 
 /* Is uid \Recent for this session? */
@@ -221,7 +225,11 @@ static enum imap_result imapd_folders(void *ctx, struct imap_folder **out, size_
 		return IMAP_FAILED;
 	struct imap_folder *v = xcalloc(nf ? nf : 1, sizeof *v);
 	for (size_t i = 0; i < nf; i++) {
-		imapd_fill(d, &fs[i], &v[i]);
+		if (!imapd_fill(d, &fs[i], &v[i])) {
+			free(fs);
+			free(v);
+			return IMAP_FAILED;
+		}
 		size_t len = strlen(fs[i].name);
 		for (size_t k = 0; k < nf && !v[i].has_children; k++)
 			v[i].has_children = k != i && strncmp(fs[k].name, fs[i].name, len) == 0 &&
@@ -433,7 +441,10 @@ static enum imap_result imapd_snapshot(void *ctx, const char *name, struct imap_
 		return IMAP_FAILED;
 	imapd_claim_recent(d, id, count ? list[count - 1].uid : 0,
 			   !imap_server_read_only(d->eng));
-	imapd_fill(d, &f, info);
+	if (!imapd_fill(d, &f, info)) {
+		free(list);
+		return IMAP_FAILED;
+	}
 	struct imap_msg *v = xcalloc(count ? count : 1, sizeof *v);
 	uint32_t nrecent = 0;
 	for (size_t i = 0; i < count; i++) {
@@ -470,9 +481,9 @@ static enum imap_result imapd_content(void *ctx, const char *name, uint32_t uid,
 	struct store_message m;
 	if (!imapd_folder_id(d, name, &id))
 		return IMAP_NO_SUCH;
-	int rc = store_message_get(d->w->store, id, uid, true, &m);
-	if (rc != 0)
-		return rc == 1 ? IMAP_NO_SUCH : IMAP_FAILED;
+	enum store_result rc = store_message_get(d->w->store, id, uid, true, &m);
+	if (rc != STORE_OK)
+		return rc == STORE_NOT_FOUND ? IMAP_NO_SUCH : IMAP_FAILED;
 	buf_add(out, m.content, m.content_len);
 	store_message_free(&m);
 	return IMAP_OK;
@@ -539,7 +550,7 @@ static enum imap_result imapd_expunge(void *ctx, const char *name, const uint32_
 	imapd_canon(d, id, &f);
 	bool ok = store_begin(d->w->store) == 0;
 	for (size_t i = 0; ok && i < n; i++) {
-		ok = store_message_delete(d->w->store, id, uids[i]) >= 0;
+		ok = store_message_delete(d->w->store, id, uids[i]) != STORE_ERROR;
 		imapd_mail(d, MAIL_REMOVE, f.name, uids[i], 0);
 	}
 	world_folder_touched(d->w, id);
@@ -573,7 +584,7 @@ static enum imap_result imapd_copy(void *ctx, const char *from, const uint32_t *
 		if (ok)
 			world_mail_add_stored(d->w, d->acct.address, f.name, dst, new_uids[i], true);
 		if (ok && move) {
-			ok = store_message_delete(d->w->store, src, uids[i]) >= 0;
+			ok = store_message_delete(d->w->store, src, uids[i]) != STORE_ERROR;
 			imapd_mail(d, MAIL_REMOVE, sf.name, uids[i], 0);
 		}
 	}

@@ -139,7 +139,7 @@ static bool maildrop_update(void *ctx, const char *user, const struct pop3_msg *
 	 * all or nothing */
 	bool ok = store_begin(w->store) == 0;
 	for (size_t i = 0; ok && i < n; i++) {
-		ok = store_message_delete(w->store, m->folder, dele[i]->id) >= 0;
+		ok = store_message_delete(w->store, m->folder, dele[i]->id) != STORE_ERROR;
 		struct trace_mail tm = { .op = MAIL_REMOVE, .owner = m->address, .folder = "INBOX",
 					 .uid = dele[i]->id };
 		world_mail(w, &tm, true);

@@ -18,6 +18,9 @@
  *     notification (RFC 3464) from MAILER-DAEMON;
  *   - queue ids and Message-ID numbers come from counters in the store, so
  *     they never repeat, not even when a --db store is started again.
+ *   - what the store could not record is never taken as done: a failed
+ *     commit after DATA is answered 451, and a relay attempt the queue
+ *     could not record leaves the entry queued as it was.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -209,18 +212,21 @@ static void mailserver_bounce(struct world *w, struct host *srv, const char *sen
 		    "bounce to %s: %s", sender, list.p);
 
 	if (sender_domain && world_server_is_local(srv, sender_domain)) {
-		store_begin(w->store);
-		uint32_t uid = mailserver_store_local(w, srv, sender, "", dsn.p, dsn.len);
-		if (uid && store_commit(w->store) == 0) {
+		bool began = store_begin(w->store) == STORE_OK;
+		uint32_t uid = 0;
+		if (began)
+			uid = mailserver_store_local(w, srv, sender, "", dsn.p, dsn.len);
+		if (uid && store_commit(w->store) == STORE_OK) {
 			world_changes_commit(w);
 			world_event(w, srv->name, NULL, "delivered", NULL,
 				    "bounce delivered to %s INBOX (uid %u)", sender, uid);
 		} else {
-			store_rollback(w->store);
+			if (began && !uid)
+				store_rollback(w->store);
 			world_changes_discard(w);
 			world_event(w, srv->name, NULL, "bounce-dropped", NULL,
 				    "bounce for %s could not be stored: %s", sender,
-				    uid ? store_error(w->store) : "no such mailbox");
+				    began && !uid ? "no such mailbox" : store_error(w->store));
 		}
 	} else if (sender_domain) {
 		/* the sender is elsewhere: the bounce travels like any mail, with
@@ -233,6 +239,10 @@ static void mailserver_bounce(struct world *w, struct host *srv, const char *sen
 			world_event(w, srv->name, NULL, "queued", NULL,
 				    "bounce queued for %s", sender_domain);
 			mailserver_queue_schedule(w, srv, id, w->loop.now_us);
+		} else {
+			world_event(w, srv->name, NULL, "bounce-dropped", NULL,
+				    "bounce for %s could not be queued: %s", sender,
+				    store_error(w->store));
 		}
 	}
 	buf_free(&dsn);
@@ -519,8 +529,11 @@ static void smtp_in_data(void *ctx, const struct smtp_envelope *env, const char 
 		}
 		for (size_t i = 0; i < nqueued; i++) {
 			struct store_queue_entry e;
-			if (store_queue_get(w->store, queued[i], &e) != 0)
+			if (store_queue_get(w->store, queued[i], &e) != STORE_OK) {
+				/* committed: relay it, though it cannot be shown here */
+				mailserver_queue_schedule(w, s->srv, queued[i], w->loop.now_us);
 				continue;
+			}
 			struct buf rl;
 			buf_init(&rl);
 			for (size_t j = 0; j < e.nrcpts; j++)
@@ -648,15 +661,54 @@ struct relay {
 	struct smtp_client *cli;
 	struct wire out;
 	bool finished;
+	int store_failures;         /* attempts in a row the store could not record */
 };
 
 struct relay_due {
 	struct world *w;
 	struct host *srv;
 	int64_t id;
+	int store_failures;
 };
 
 static void relay_finish(struct relay *r);
+static void relay_schedule(struct world *w, struct host *srv, int64_t id, int64_t at_us,
+			   int store_failures);
+
+/*
+ * The store could not record what an attempt achieved (a full disk, say):
+ * the entry stays as the store has it, with every recipient it still
+ * lists, and is tried again with the usual back-off.  A recipient that the
+ * next server did take may then get the message twice, but none loses it:
+ * the queue gives up a message only once the store says it is handed on
+ * (RFC 5321 6.1: a server that accepted mail is responsible for it).
+ * After as many failures in a row as the retry limit, the entry waits in
+ * the store for the queue's next run (mailserver_resume()).
+ */
+static void relay_store_failed(struct relay *r)
+{
+	struct world *w = r->w;
+	int failures = r->store_failures + 1;
+	bool again = failures < r->srv->retry_attempts;
+	int64_t delay = r->srv->retry_first_us;
+	for (int i = 1; i < failures; i++)
+		delay *= r->srv->retry_backoff;
+	world_event(w, r->srv->name, NULL, "store-error",
+		    "the queue could not record this attempt: the message stays queued as "
+		    "it was, and nothing is bounced or forgotten",
+		    "%s: %s; %s", r->e.domain ? r->e.domain : "queue", store_error(w->store),
+		    again ? "the queue tries again later" : "the queue waits for its next run");
+	if (again)
+		relay_schedule(w, r->srv, r->id, w->loop.now_us + delay, failures);
+}
+
+/* Take recipient i off the entry (delivered, or bounced), as part of the
+ * caller's transaction; false if the store failed, which rolls it back.
+ * NOT_FOUND is no failure: the same address twice went with the first. */
+static bool relay_forget(struct relay *r, size_t i)
+{
+	return store_queue_remove_rcpt(r->w->store, r->id, r->e.rcpts[i]) != STORE_ERROR;
+}
 
 /* Work out what the attempt achieved, recipient by recipient. */
 static void relay_settle(struct relay *r, const char *remote, bool perm_all,
@@ -669,20 +721,20 @@ static void relay_settle(struct relay *r, const char *remote, bool perm_all,
 	const char *last_temp = NULL;
 	char **statuses = xcalloc(e->nrcpts, sizeof *statuses);
 
-	store_begin(w->store);
+	bool began = store_begin(w->store) == STORE_OK, ok = began;
 	for (size_t i = 0; i < e->nrcpts; i++) {
 		const char *reply = perm_reason;
 		enum smtp_rcpt_status st = perm_all ? SMTP_RCPT_PERMFAIL
 					   : smtp_client_rcpt_status(r->cli, i, &reply);
 		switch (st) {
 		case SMTP_RCPT_DELIVERED:
-			store_queue_remove_rcpt(w->store, r->id, e->rcpts[i]);
+			ok = ok && relay_forget(r, i);
 			world_event(w, r->srv->name, NULL, "relayed",
 				    "the next server said 250: it is responsible for the mail now",
 				    "%s relayed to %s", e->rcpts[i], remote);
 			break;
 		case SMTP_RCPT_PERMFAIL: {
-			store_queue_remove_rcpt(w->store, r->id, e->rcpts[i]);
+			ok = ok && relay_forget(r, i);
 			/* the status is the enhanced code in the reply: "550 5.1.1 ..." */
 			char status[16] = "5.0.0";
 			if (perm_status)
@@ -710,7 +762,14 @@ static void relay_settle(struct relay *r, const char *remote, bool perm_all,
 			break;
 		}
 	}
-	store_commit(w->store);
+	if (ok)
+		ok = store_commit(w->store) == STORE_OK;
+	else if (began)
+		store_rollback(w->store);
+	if (!ok) {
+		relay_store_failed(r);
+		goto out;
+	}
 
 	if (nfailed)
 		mailserver_bounce(w, r->srv, e->mail_from, failed, nfailed, e->content,
@@ -718,7 +777,11 @@ static void relay_settle(struct relay *r, const char *remote, bool perm_all,
 				  perm_all ? perm_reason : "The remote server refused the message.");
 
 	if (ntemp == 0) {
-		store_queue_delete(w->store, r->id);
+		/* every recipient is settled: an entry that stays (empty) is
+		 * never sent again, so a failure here loses nothing */
+		if (store_queue_delete(w->store, r->id) == STORE_ERROR)
+			world_event(w, r->srv->name, NULL, "store-error", NULL, "%s",
+				    store_error(w->store));
 	} else {
 		int attempts = e->attempts + 1;
 		if (attempts >= r->srv->retry_attempts) {
@@ -741,7 +804,12 @@ static void relay_settle(struct relay *r, const char *remote, bool perm_all,
 				    "a temporary failure that lasts too long becomes permanent: "
 				    "the server stops retrying and bounces",
 				    "giving up on %s after %d attempts", e->domain, attempts);
-			store_queue_delete(w->store, r->id);
+			if (store_queue_delete(w->store, r->id) == STORE_ERROR) {
+				/* still queued: bounced when a later run gives up */
+				free(late);
+				relay_store_failed(r);
+				goto out;
+			}
 			mailserver_bounce(w, r->srv, e->mail_from, late, nl, e->content,
 					  e->content_len, e->arrival,
 					  "The message could not be delivered before the retry limit.");
@@ -751,7 +819,11 @@ static void relay_settle(struct relay *r, const char *remote, bool perm_all,
 			for (int i = 1; i < attempts; i++)
 				delay *= r->srv->retry_backoff;
 			int64_t at = w->loop.now_us + delay;
-			store_queue_reschedule(w->store, r->id, attempts, at, last_temp);
+			if (store_queue_reschedule(w->store, r->id, attempts, at, last_temp) ==
+			    STORE_ERROR) {
+				relay_store_failed(r);
+				goto out;
+			}
 			bool said_4xx = last_temp && last_temp[0] == '4';
 			world_event(w, r->srv->name, NULL, "retry",
 				    said_4xx ? "4xx means try again later: the mail stays queued "
@@ -765,6 +837,7 @@ static void relay_settle(struct relay *r, const char *remote, bool perm_all,
 			mailserver_queue_schedule(w, r->srv, r->id, at);
 		}
 	}
+out:
 	for (size_t i = 0; i < nfailed; i++)
 		free(statuses[i]);
 	free(statuses);
@@ -861,9 +934,13 @@ static void relay_due(void *arg)
 	r->w = w;
 	r->srv = d->srv;
 	r->id = d->id;
+	r->store_failures = d->store_failures;
 	wire_init(&r->out);
 	free(d);
-	if (store_queue_get(w->store, r->id, &r->e) != 0 || r->e.nrcpts == 0) {
+	enum store_result got = store_queue_get(w->store, r->id, &r->e);
+	if (got == STORE_ERROR)
+		relay_store_failed(r); /* could not even read it: try again later */
+	if (got != STORE_OK || r->e.nrcpts == 0) {
 		relay_free(r);
 		return;
 	}
@@ -880,8 +957,11 @@ void mailserver_resume(struct world *w, struct host *srv)
 {
 	int64_t *ids, *next;
 	size_t n;
-	if (store_queue_list(w->store, srv->name, &ids, &next, &n) != 0)
+	if (store_queue_list(w->store, srv->name, &ids, &next, &n) != STORE_OK) {
+		world_event(w, srv->name, NULL, "store-error", NULL, "queue not resumed: %s",
+			    store_error(w->store));
 		return;
+	}
 	for (size_t i = 0; i < n; i++)
 		mailserver_queue_schedule(w, srv, ids[i], next[i] > w->loop.now_us ? next[i]
 										   : w->loop.now_us);
@@ -894,11 +974,18 @@ void mailserver_resume(struct world *w, struct host *srv)
 	free(next);
 }
 
-void mailserver_queue_schedule(struct world *w, struct host *srv, int64_t id, int64_t at_us)
+static void relay_schedule(struct world *w, struct host *srv, int64_t id, int64_t at_us,
+			   int store_failures)
 {
 	struct relay_due *d = xmalloc(sizeof *d);
 	d->w = w;
 	d->srv = srv;
 	d->id = id;
+	d->store_failures = store_failures;
 	ev_at(&w->loop, at_us, relay_due, d);
+}
+
+void mailserver_queue_schedule(struct world *w, struct host *srv, int64_t id, int64_t at_us)
+{
+	relay_schedule(w, srv, id, at_us, 0);
 }

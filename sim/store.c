@@ -6,7 +6,8 @@
  *   1. the schema, as the SQL that creates it (docs/SCHEMA.md explains it
  *      for students who open the database with the sqlite3 shell);
  *   2. the prepared statements, one table of SQL text;
- *   3. errors and transactions (the nesting rule is written out there);
+ *   3. errors and transactions (the nesting rule is written out there, and
+ *      the hook through which tests make a commit fail);
  *   4. the public functions, one group per table.
  *
  * Every public function that changes something runs inside
@@ -14,6 +15,8 @@
  * the caller's store_begin() and store_commit() it is part of that one.
  * Arguments are checked before the transaction is touched, so a call refused
  * for a bad argument changes nothing, not even the caller's transaction.
+ * Every public function that can fail gives an enum store_result (store.h
+ * says what each value means) and, for STORE_ERROR, sets store_error().
  */
 #include "store.h"
 
@@ -490,6 +493,8 @@ struct store {
 	int depth;                       /* store_begin() calls not yet closed */
 	bool doomed;                     /* rolled back; waiting for depth 0 */
 	char err[512];                   /* the last error, "" if none */
+	store_fault_fn commit_fault;     /* tests: should this COMMIT fail? */
+	void *commit_fault_ctx;
 };
 
 /* ------------------------------------------------------------------------
@@ -536,14 +541,14 @@ static void stmt_done(sqlite3_stmt *s)
 	}
 }
 
-/* Run a statement that returns no rows; 0 or -1 (error set). */
-static int stmt_run(struct store *st, sqlite3_stmt *s, const char *what)
+/* Run a statement that returns no rows; OK, or ERROR (error set). */
+static enum store_result stmt_run(struct store *st, sqlite3_stmt *s, const char *what)
 {
 	int rc = sqlite3_step(s);
 	if (rc != SQLITE_DONE)
 		db_error(st, what);
 	stmt_done(s);
-	return rc == SQLITE_DONE ? 0 : -1;
+	return rc == SQLITE_DONE ? STORE_OK : STORE_ERROR;
 }
 
 /* Bind text, or NULL for a NULL pointer.  SQLITE_STATIC: SQLite may use the
@@ -595,36 +600,38 @@ static void column_copy(sqlite3_stmt *s, int col, char *dst, size_t dstlen)
  * store_commit() or store_rollback().  store_rollback() at any depth rolls
  * back the whole outer transaction at once (SQLite has only one).  From then
  * on until depth is back at 0, store_commit() does nothing but close its
- * level and return -1 (the outermost caller learns its work is gone), and
- * store_begin() refuses with -1 without opening a level.  The first error of
- * a transaction stays in store_error() through those -1 returns.
+ * level and return STORE_ERROR (the outermost caller learns its work is
+ * gone), and store_begin() refuses with STORE_ERROR without opening a level.
+ * The first error of a transaction stays in store_error() through those
+ * returns.  A store_begin() that failed opened nothing: a store_rollback()
+ * for it finds no transaction, and leaves the error that says why alone.
  */
-int store_begin(struct store *st)
+enum store_result store_begin(struct store *st)
 {
 	if (!st)
-		return -1;
+		return STORE_ERROR;
 	if (st->doomed) {
 		if (!st->err[0])
 			set_error(st, "begin: the transaction was rolled back; finish it first");
-		return -1;
+		return STORE_ERROR;
 	}
 	if (st->depth == 0) {
 		sqlite3_stmt *s = stmt_get(st, SQL_BEGIN);
-		if (!s || stmt_run(st, s, "begin") < 0)
-			return -1;
+		if (!s || stmt_run(st, s, "begin") != STORE_OK)
+			return STORE_ERROR;
 		st->err[0] = '\0'; /* a fresh transaction, a fresh sticky error */
 	}
 	st->depth++;
-	return 0;
+	return STORE_OK;
 }
 
-int store_commit(struct store *st)
+enum store_result store_commit(struct store *st)
 {
 	if (!st)
-		return -1;
+		return STORE_ERROR;
 	if (st->depth == 0) {
 		set_error(st, "commit: no transaction is open");
-		return -1;
+		return STORE_ERROR;
 	}
 	st->depth--;
 	if (st->doomed) {
@@ -632,18 +639,20 @@ int store_commit(struct store *st)
 			st->doomed = false;
 		if (!st->err[0])
 			set_error(st, "commit: the transaction was rolled back");
-		return -1;
+		return STORE_ERROR;
 	}
 	if (st->depth > 0)
-		return 0;
+		return STORE_OK;
 	sqlite3_stmt *s = stmt_get(st, SQL_COMMIT);
-	if (s && stmt_run(st, s, "commit") == 0)
-		return 0;
+	if (st->commit_fault && st->commit_fault(st->commit_fault_ctx))
+		set_error(st, "commit: injected failure");
+	else if (s && stmt_run(st, s, "commit") == STORE_OK)
+		return STORE_OK;
 	/* COMMIT failed (disk full, I/O error, lock): nothing was saved.  Make
 	 * sure SQLite agrees, so the next BEGIN starts clean. */
 	if (!sqlite3_get_autocommit(st->db))
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
-	return -1;
+	return STORE_ERROR;
 }
 
 void store_rollback(struct store *st)
@@ -651,7 +660,8 @@ void store_rollback(struct store *st)
 	if (!st)
 		return;
 	if (st->depth == 0) {
-		set_error(st, "rollback: no transaction is open");
+		if (!st->err[0])
+			set_error(st, "rollback: no transaction is open");
 		return;
 	}
 	if (!st->doomed) {
@@ -663,7 +673,7 @@ void store_rollback(struct store *st)
 			if (s) {
 				char keep[sizeof st->err];
 				memcpy(keep, st->err, sizeof keep); /* the cause matters more */
-				if (stmt_run(st, s, "rollback") < 0 && keep[0])
+				if (stmt_run(st, s, "rollback") != STORE_OK && keep[0])
 					memcpy(st->err, keep, sizeof keep);
 			}
 		}
@@ -673,20 +683,21 @@ void store_rollback(struct store *st)
 }
 
 /* Each public change: tx_begin(), the work, then tx_end(st, rc) with the
- * work's result; rc < 0 rolls back, anything else commits and is returned
- * if the commit succeeds. */
-static int tx_begin(struct store *st)
+ * work's result.  STORE_ERROR rolls back; any other result commits (an
+ * answer such as STORE_NOT_FOUND changed nothing, and must not undo the
+ * caller's transaction) and is returned if the commit succeeds. */
+static enum store_result tx_begin(struct store *st)
 {
 	return store_begin(st);
 }
 
-static int tx_end(struct store *st, int rc)
+static enum store_result tx_end(struct store *st, enum store_result rc)
 {
-	if (rc < 0) {
+	if (rc == STORE_ERROR) {
 		store_rollback(st);
-		return -1;
+		return STORE_ERROR;
 	}
-	return store_commit(st) < 0 ? -1 : rc;
+	return store_commit(st) == STORE_OK ? rc : STORE_ERROR;
 }
 
 /* Argument checks shared by the public functions. */
@@ -721,28 +732,28 @@ static bool content_ok(struct store *st, const char *content, size_t len)
  * ------------------------------------------------------------------------ */
 
 /* Run one PRAGMA or other statement whose rows we do not need. */
-static int exec_sql(struct store *st, const char *sql, const char *what)
+static enum store_result exec_sql(struct store *st, const char *sql, const char *what)
 {
 	char *msg = NULL;
 	if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
 		set_error(st, "%s: %s", what, msg ? msg : sqlite3_errmsg(st->db));
 		sqlite3_free(msg);
-		return -1;
+		return STORE_ERROR;
 	}
-	return 0;
+	return STORE_OK;
 }
 
-static int user_version(struct store *st, int *version)
+static enum store_result user_version(struct store *st, int *version)
 {
 	sqlite3_stmt *s = NULL;
-	int rc = -1;
+	enum store_result rc = STORE_ERROR;
 	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL) != SQLITE_OK ||
 	    sqlite3_step(s) != SQLITE_ROW) {
 		db_error(st, "read schema version");
 		goto done;
 	}
 	*version = sqlite3_column_int(s, 0);
-	rc = 0;
+	rc = STORE_OK;
 done:
 	sqlite3_finalize(s);
 	return rc;
@@ -751,27 +762,27 @@ done:
 /* Version 1 to 2: keywords on messages, the device_folders table, and
  * mail_overview showing keywords.  All of it and the new user_version in
  * one transaction: a failure (or a crash) leaves a whole version 1. */
-static int schema_upgrade_1_to_2(struct store *st, int *version)
+static enum store_result schema_upgrade_1_to_2(struct store *st, int *version)
 {
-	if (store_begin(st) < 0)
-		return -1;
+	if (store_begin(st) != STORE_OK)
+		return STORE_ERROR;
 	/* Look again with the write lock held: another process may have
 	 * upgraded it between our first look and our BEGIN. */
-	int rc = user_version(st, version);
-	if (rc == 0 && *version == 1) {
+	enum store_result rc = user_version(st, version);
+	if (rc == STORE_OK && *version == 1) {
 		rc = exec_sql(st, store_upgrade_1_to_2_sql, "upgrade schema 1 to 2");
-		if (rc == 0)
+		if (rc == STORE_OK)
 			rc = exec_sql(st, store_device_folders_sql, "upgrade schema 1 to 2");
-		if (rc == 0)
+		if (rc == STORE_OK)
 			rc = exec_sql(st, store_mail_overview_sql, "upgrade schema 1 to 2");
-		if (rc == 0)
+		if (rc == STORE_OK)
 			rc = exec_sql(st, "PRAGMA user_version = 2", "upgrade schema 1 to 2");
 	}
-	if (tx_end(st, rc) < 0)
-		return -1;
+	if (tx_end(st, rc) != STORE_OK)
+		return STORE_ERROR;
 	if (*version == 1)
 		*version = 2;
-	return 0;
+	return STORE_OK;
 }
 
 /* Version 2 to 3: folders.recent_uid (IMAP \Recent survives a restart),
@@ -779,79 +790,79 @@ static int schema_upgrade_1_to_2(struct store *st, int *version)
  * the counters table (queue ids and Message-IDs that never repeat).  As
  * above, all of it and the new user_version in one transaction: a failure
  * (or a crash) leaves a whole version 2, and every counter starts at 1. */
-static int schema_upgrade_2_to_3(struct store *st, int *version)
+static enum store_result schema_upgrade_2_to_3(struct store *st, int *version)
 {
-	if (store_begin(st) < 0)
-		return -1;
+	if (store_begin(st) != STORE_OK)
+		return STORE_ERROR;
 	/* Look again with the write lock held, as in the step from 1. */
-	int rc = user_version(st, version);
-	if (rc == 0 && *version == 2) {
+	enum store_result rc = user_version(st, version);
+	if (rc == STORE_OK && *version == 2) {
 		rc = exec_sql(st, store_upgrade_2_to_3_sql, "upgrade schema 2 to 3");
-		if (rc == 0)
+		if (rc == STORE_OK)
 			rc = exec_sql(st, store_orphan_subscriptions_sql, "upgrade schema 2 to 3");
-		if (rc == 0)
+		if (rc == STORE_OK)
 			rc = exec_sql(st, store_counters_sql, "upgrade schema 2 to 3");
-		if (rc == 0)
+		if (rc == STORE_OK)
 			rc = exec_sql(st, "PRAGMA user_version = 3", "upgrade schema 2 to 3");
 	}
-	if (tx_end(st, rc) < 0)
-		return -1;
+	if (tx_end(st, rc) != STORE_OK)
+		return STORE_ERROR;
 	if (*version == 2)
 		*version = 3;
-	return 0;
+	return STORE_OK;
 }
 
 /* Create the schema in a new database, or check that an existing one is a
  * version we understand (upgrading an older one a step at a time). */
-static int schema_ensure(struct store *st)
+static enum store_result schema_ensure(struct store *st)
 {
 	int version;
-	if (user_version(st, &version) < 0)
-		return -1;
+	if (user_version(st, &version) != STORE_OK)
+		return STORE_ERROR;
 	if (version == 0) {
-		if (store_begin(st) < 0)
-			return -1;
+		if (store_begin(st) != STORE_OK)
+			return STORE_ERROR;
 		/* Look again with the write lock held: another process may have
 		 * created the schema between our first look and our BEGIN. */
-		int rc = user_version(st, &version);
-		if (rc == 0 && version == 0) {
+		enum store_result rc = user_version(st, &version);
+		if (rc == STORE_OK && version == 0) {
 			char setv[64];
 			snprintf(setv, sizeof setv, "PRAGMA user_version = %d", STORE_SCHEMA_VERSION);
 			rc = exec_sql(st, store_schema_sql, "create schema");
-			if (rc == 0)
+			if (rc == STORE_OK)
 				rc = exec_sql(st, store_device_folders_sql, "create schema");
-			if (rc == 0)
+			if (rc == STORE_OK)
 				rc = exec_sql(st, store_orphan_subscriptions_sql, "create schema");
-			if (rc == 0)
+			if (rc == STORE_OK)
 				rc = exec_sql(st, store_mail_overview_sql, "create schema");
-			if (rc == 0)
+			if (rc == STORE_OK)
 				rc = exec_sql(st, store_counters_sql, "create schema");
-			if (rc == 0)
+			if (rc == STORE_OK)
 				rc = exec_sql(st, setv, "set schema version");
-			if (rc == 0)
+			if (rc == STORE_OK)
 				version = STORE_SCHEMA_VERSION;
 		}
-		if (tx_end(st, rc) < 0)
-			return -1;
+		if (tx_end(st, rc) != STORE_OK)
+			return STORE_ERROR;
 	}
 	if (version > STORE_SCHEMA_VERSION) {
 		set_error(st, "database schema version %d is newer than this mailsim (%d)",
 			  version, STORE_SCHEMA_VERSION);
-		return -1;
+		return STORE_ERROR;
 	}
-	if (version == 1 && schema_upgrade_1_to_2(st, &version) < 0)
-		return -1;
-	if (version == 2 && schema_upgrade_2_to_3(st, &version) < 0)
-		return -1;
+	if (version == 1 && schema_upgrade_1_to_2(st, &version) != STORE_OK)
+		return STORE_ERROR;
+	if (version == 2 && schema_upgrade_2_to_3(st, &version) != STORE_OK)
+		return STORE_ERROR;
 	if (version != STORE_SCHEMA_VERSION) {
 		set_error(st, "database schema version %d is not one this mailsim can read (%d)",
 			  version, STORE_SCHEMA_VERSION);
-		return -1;
+		return STORE_ERROR;
 	}
-	return 0;
+	return STORE_OK;
 }
 
-int store_open(struct store **out, const char *path, char *err, size_t errlen)
+enum store_result store_open(struct store **out, const char *path, char *err, size_t errlen)
 {
 	struct store *st = NULL;
 	if (err && errlen)
@@ -859,7 +870,7 @@ int store_open(struct store **out, const char *path, char *err, size_t errlen)
 	if (!out) {
 		if (err && errlen)
 			snprintf(err, errlen, "store_open: nowhere to put the store");
-		return -1;
+		return STORE_ERROR;
 	}
 	*out = NULL;
 
@@ -878,7 +889,7 @@ int store_open(struct store **out, const char *path, char *err, size_t errlen)
 	sqlite3_busy_timeout(st->db, STORE_BUSY_TIMEOUT_MSECS);
 
 	/* SQLite checks REFERENCES only when asked, once per connection. */
-	if (exec_sql(st, "PRAGMA foreign_keys = ON", in_memory ? ":memory:" : path) < 0)
+	if (exec_sql(st, "PRAGMA foreign_keys = ON", in_memory ? ":memory:" : path) != STORE_OK)
 		goto fail;
 	if (!in_memory) {
 		/* WAL (write-ahead log): a commit appends the changed pages to
@@ -888,20 +899,20 @@ int store_open(struct store **out, const char *path, char *err, size_t errlen)
 		 * synchronous=FULL: each COMMIT waits for fsync of the log.
 		 * With NORMAL, a power cut may lose the last commits, and mail
 		 * we answered 250 for would be gone: the reply is a promise. */
-		if (exec_sql(st, "PRAGMA journal_mode = WAL", path) < 0 ||
-		    exec_sql(st, "PRAGMA synchronous = FULL", path) < 0)
+		if (exec_sql(st, "PRAGMA journal_mode = WAL", path) != STORE_OK ||
+		    exec_sql(st, "PRAGMA synchronous = FULL", path) != STORE_OK)
 			goto fail;
 	}
-	if (schema_ensure(st) < 0)
+	if (schema_ensure(st) != STORE_OK)
 		goto fail;
 	*out = st;
-	return 0;
+	return STORE_OK;
 
 fail:
 	if (err && errlen)
 		snprintf(err, errlen, "%s", st->err);
 	store_close(st);
-	return -1;
+	return STORE_ERROR;
 }
 
 void store_close(struct store *st)
@@ -913,6 +924,14 @@ void store_close(struct store *st)
 	/* An open transaction is rolled back by closing. */
 	sqlite3_close(st->db);
 	free(st);
+}
+
+void store_set_commit_fault(struct store *st, store_fault_fn fail, void *ctx)
+{
+	if (!st)
+		return;
+	st->commit_fault = fail;
+	st->commit_fault_ctx = ctx;
 }
 
 const char *store_error(const struct store *st)
@@ -934,18 +953,20 @@ static const char store_tables_sql[] =
  * made into a new empty database; no journal_mode (switching to WAL is a
  * write; a file store_open() made is in WAL already, and a reader needs
  * nothing more); no upgrade.  query_only makes even an attempt fail. */
-int store_open_readonly(struct store **out, const char *path, char *err, size_t errlen)
+enum store_result store_open_readonly(struct store **out, const char *path, char *err,
+				      size_t errlen)
 {
 	if (err && errlen)
 		err[0] = '\0';
 	if (!out) {
 		if (err && errlen)
 			snprintf(err, errlen, "store_open_readonly: nowhere to put the store");
-		return -1;
+		return STORE_ERROR;
 	}
 	*out = NULL;
 	struct store *st = xcalloc(1, sizeof *st);
-	int rc = -1, version = 0;
+	enum store_result rc = STORE_ERROR;
+	int version = 0;
 	if (!path || !*path || strcmp(path, ":memory:") == 0) {
 		set_error(st, "a read-only store needs a database file");
 		goto done;
@@ -959,9 +980,9 @@ int store_open_readonly(struct store **out, const char *path, char *err, size_t 
 	}
 	sqlite3_extended_result_codes(st->db, 1);
 	sqlite3_busy_timeout(st->db, STORE_BUSY_TIMEOUT_MSECS);
-	if (exec_sql(st, "PRAGMA query_only = ON", path) < 0)
+	if (exec_sql(st, "PRAGMA query_only = ON", path) != STORE_OK)
 		goto done;
-	if (user_version(st, &version) < 0) {
+	if (user_version(st, &version) != STORE_OK) {
 		if (sqlite3_extended_errcode(st->db) == SQLITE_NOTADB)
 			set_error(st, "not a mailsim database (not an SQLite file at all)");
 		goto done;
@@ -978,7 +999,7 @@ int store_open_readonly(struct store **out, const char *path, char *err, size_t 
 	if (version < STORE_SCHEMA_VERSION) {
 		set_error(st, "database schema version %d is older than this mailsim (%d): "
 			  "opening it for writing upgrades it", version, STORE_SCHEMA_VERSION);
-		rc = 1;
+		rc = STORE_OLD_SCHEMA;
 		goto done;
 	}
 	sqlite3_stmt *s = NULL;
@@ -988,12 +1009,12 @@ int store_open_readonly(struct store **out, const char *path, char *err, size_t 
 	else if (sqlite3_column_int(s, 0) != STORE_NTABLES)
 		set_error(st, "not a mailsim database (its tables are not mailsim's)");
 	else
-		rc = 0;
+		rc = STORE_OK;
 	sqlite3_finalize(s);
 done:
-	if (rc == 0) {
+	if (rc == STORE_OK) {
 		*out = st;
-		return 0;
+		return STORE_OK;
 	}
 	if (err && errlen)
 		snprintf(err, errlen, "%s", st->err);
@@ -1011,13 +1032,13 @@ static const char *folder_name_norm(const char *name)
 	return strcasecmp(name, "INBOX") == 0 ? "INBOX" : name;
 }
 
-static int folder_insert(struct store *st, int64_t account, const char *name,
-			 const char *special_use, int64_t *folder_id)
+static enum store_result folder_insert(struct store *st, int64_t account, const char *name,
+				       const char *special_use, int64_t *folder_id)
 {
 	sqlite3_stmt *s = stmt_get(st, SQL_FOLDER_ADD);
-	int rc = -1;
+	enum store_result rc = STORE_ERROR;
 	if (!s)
-		return -1;
+		return STORE_ERROR;
 	name = folder_name_norm(name);
 	if ((sqlite3_bind_int64(s, 1, account) | bind_text(s, 2, name) |
 	     bind_text(s, 3, special_use)) != SQLITE_OK) {
@@ -1026,34 +1047,36 @@ static int folder_insert(struct store *st, int64_t account, const char *name,
 	}
 	if (sqlite3_step(s) != SQLITE_DONE) {
 		int code = sqlite3_extended_errcode(st->db);
-		if (code == SQLITE_CONSTRAINT_UNIQUE)
+		if (code == SQLITE_CONSTRAINT_UNIQUE) {
 			set_error(st, "folder \"%s\" already exists", name);
-		else if (code == SQLITE_CONSTRAINT_FOREIGNKEY)
+			rc = STORE_EXISTS;
+		} else if (code == SQLITE_CONSTRAINT_FOREIGNKEY) {
 			set_error(st, "no account %lld", (long long)account);
-		else
+		} else {
 			db_error(st, "add folder");
+		}
 		goto done;
 	}
 	if (folder_id)
 		*folder_id = sqlite3_last_insert_rowid(st->db);
-	rc = 0;
+	rc = STORE_OK;
 done:
 	stmt_done(s);
 	return rc;
 }
 
-int store_account_add(struct store *st, const char *address, const char *password,
-		      const char *name, const char *server, int64_t *id)
+enum store_result store_account_add(struct store *st, const char *address, const char *password,
+				    const char *name, const char *server, int64_t *id)
 {
 	if (!st)
-		return -1;
+		return STORE_ERROR;
 	if (!text_ok(st, "address", address, false) || !text_ok(st, "server", server, false) ||
 	    (name && !text_ok(st, "name", name, true)))
-		return -1;
-	if (tx_begin(st) < 0)
-		return -1;
+		return STORE_ERROR;
+	if (tx_begin(st) != STORE_OK)
+		return STORE_ERROR;
 
-	int rc = -1;
+	enum store_result rc = STORE_ERROR;
 	sqlite3_stmt *s = stmt_get(st, SQL_ACCOUNT_ADD);
 	if (!s)
 		goto done;
@@ -1063,10 +1086,12 @@ int store_account_add(struct store *st, const char *address, const char *passwor
 		goto done;
 	}
 	if (sqlite3_step(s) != SQLITE_DONE) {
-		if (sqlite3_extended_errcode(st->db) == SQLITE_CONSTRAINT_UNIQUE)
+		if (sqlite3_extended_errcode(st->db) == SQLITE_CONSTRAINT_UNIQUE) {
 			set_error(st, "account %s already exists", address);
-		else
+			rc = STORE_EXISTS;
+		} else {
 			db_error(st, "add account");
+		}
 		goto done;
 	}
 	int64_t account = sqlite3_last_insert_rowid(st->db);
@@ -1075,28 +1100,29 @@ int store_account_add(struct store *st, const char *address, const char *passwor
 	/* Every account starts with the three folders a mail client expects;
 	 * the special-use attribute tells a client which is which whatever
 	 * the names (RFC 6154). */
-	if (folder_insert(st, account, "INBOX", NULL, NULL) < 0 ||
-	    folder_insert(st, account, "Sent", "\\Sent", NULL) < 0 ||
-	    folder_insert(st, account, "Trash", "\\Trash", NULL) < 0)
+	if (folder_insert(st, account, "INBOX", NULL, NULL) != STORE_OK ||
+	    folder_insert(st, account, "Sent", "\\Sent", NULL) != STORE_OK ||
+	    folder_insert(st, account, "Trash", "\\Trash", NULL) != STORE_OK)
 		goto done;
 	if (id)
 		*id = account;
-	rc = 0;
+	rc = STORE_OK;
 done:
 	stmt_done(s);
 	return tx_end(st, rc);
 }
 
-int store_account_find(struct store *st, const char *address, struct store_account *out)
+enum store_result store_account_find(struct store *st, const char *address,
+				     struct store_account *out)
 {
 	if (!st)
-		return -1;
+		return STORE_ERROR;
 	if (!text_ok(st, "address", address, true))
-		return -1;
+		return STORE_ERROR;
 	sqlite3_stmt *s = stmt_get(st, SQL_ACCOUNT_FIND);
-	int rc = -1;
+	enum store_result rc = STORE_ERROR;
 	if (!s)
-		return -1;
+		return STORE_ERROR;
 	if (bind_text(s, 1, address) != SQLITE_OK) {
 		db_error(st, "find account");
 		goto done;
@@ -1110,10 +1136,10 @@ int store_account_find(struct store *st, const char *address, struct store_accou
 			column_copy(s, 2, out->name, sizeof out->name);
 			column_copy(s, 3, out->server, sizeof out->server);
 		}
-		rc = 0;
+		rc = STORE_OK;
 		break;
 	case SQLITE_DONE:
-		rc = 1;
+		rc = STORE_NOT_FOUND;
 		break;
 	default:
 		db_error(st, "find account");
@@ -1123,16 +1149,16 @@ done:
 	return rc;
 }
 
-int store_account_auth(struct store *st, const char *address, const char *password)
+enum store_result store_account_auth(struct store *st, const char *address, const char *password)
 {
 	if (!st)
-		return -1;
+		return STORE_ERROR;
 	if (!address || !password)
-		return 1; /* nobody is missing a name or a password and right */
+		return STORE_REFUSED; /* nobody is missing a name or a password and right */
 	sqlite3_stmt *s = stmt_get(st, SQL_ACCOUNT_PASSWORD);
-	int rc = -1;
+	enum store_result rc = STORE_ERROR;
 	if (!s)
-		return -1;
+		return STORE_ERROR;
 	if (bind_text(s, 1, address) != SQLITE_OK) {
 		db_error(st, "check password");
 		goto done;
@@ -1140,11 +1166,11 @@ int store_account_auth(struct store *st, const char *address, const char *passwo
 	switch (sqlite3_step(s)) {
 	case SQLITE_ROW: {
 		const unsigned char *pw = sqlite3_column_text(s, 0);
-		rc = pw && strcmp((const char *)pw, password) == 0 ? 0 : 1;
+		rc = pw && strcmp((const char *)pw, password) == 0 ? STORE_OK : STORE_REFUSED;
 		break;
 	}
 	case SQLITE_DONE:
-		rc = 1;
+		rc = STORE_REFUSED;
 		break;
 	default:
 		db_error(st, "check password");
@@ -1154,16 +1180,17 @@ done:
 	return rc;
 }
 
-int store_folder_find(struct store *st, int64_t account, const char *name, int64_t *folder_id)
+enum store_result store_folder_find(struct store *st, int64_t account, const char *name,
+				    int64_t *folder_id)
 {
 	if (!st)
-		return -1;
+		return STORE_ERROR;
 	if (!text_ok(st, "folder name", name, true))
-		return -1;
+		return STORE_ERROR;
 	sqlite3_stmt *s = stmt_get(st, SQL_FOLDER_FIND);
-	int rc = -1;
+	enum store_result rc = STORE_ERROR;
 	if (!s)
-		return -1;
+		return STORE_ERROR;
 	if ((sqlite3_bind_int64(s, 1, account) | bind_text(s, 2, folder_name_norm(name))) !=
 	    SQLITE_OK) {
 		db_error(st, "find folder");
@@ -1173,10 +1200,10 @@ int store_folder_find(struct store *st, int64_t account, const char *name, int64
 	case SQLITE_ROW:
 		if (folder_id)
 			*folder_id = sqlite3_column_int64(s, 0);
-		rc = 0;
+		rc = STORE_OK;
 		break;
 	case SQLITE_DONE:
-		rc = 1;
+		rc = STORE_NOT_FOUND;
 		break;
 	default:
 		db_error(st, "find folder");
@@ -1186,26 +1213,26 @@ done:
 	return rc;
 }
 
-int store_folder_create(struct store *st, int64_t account, const char *name,
-			const char *special_use, int64_t *folder_id)
+enum store_result store_folder_create(struct store *st, int64_t account, const char *name,
+				      const char *special_use, int64_t *folder_id)
 {
 	if (!st)
-		return -1;
+		return STORE_ERROR;
 	if (!text_ok(st, "folder name", name, false))
-		return -1;
-	if (tx_begin(st) < 0)
-		return -1;
+		return STORE_ERROR;
+	if (tx_begin(st) != STORE_OK)
+		return STORE_ERROR;
 	return tx_end(st, folder_insert(st, account, name, special_use, folder_id));
 }
 
-int store_folder_get(struct store *st, int64_t folder_id, struct store_folder *out)
+enum store_result store_folder_get(struct store *st, int64_t folder_id, struct store_folder *out)
 {
 	if (!st)
-		return -1;
+		return STORE_ERROR;
 	sqlite3_stmt *s = stmt_get(st, SQL_FOLDER_GET);
-	int rc = -1;
+	enum store_result rc = STORE_ERROR;
 	if (!s)
-		return -1;
+		return STORE_ERROR;
 	if (sqlite3_bind_int64(s, 1, folder_id) != SQLITE_OK) {
 		db_error(st, "get folder");
 		goto done;
@@ -1222,10 +1249,10 @@ int store_folder_get(struct store *st, int64_t folder_id, struct store_folder *o
 			out->uidvalidity = (uint32_t)sqlite3_column_int64(s, 4);
 			out->uidnext = sqlite3_column_int64(s, 5);
 		}
-		rc = 0;
+		rc = STORE_OK;
 		break;
 	case SQLITE_DONE:
-		rc = 1;
+		rc = STORE_NOT_FOUND;
 		break;
 	default:
 		db_error(st, "get folder");
@@ -1236,13 +1263,14 @@ done:
 }
 
 /* Run a "SELECT count(*) ..." whose parameters are bound already. */
-static int count_run(struct store *st, sqlite3_stmt *s, int64_t *count, const char *what)
+static enum store_result count_run(struct store *st, sqlite3_stmt *s, int64_t *count,
+				   const char *what)
 {
-	int rc = -1;
+	enum store_result rc = STORE_ERROR;
 	if (sqlite3_step(s) == SQLITE_ROW) {
 		if (count)
 			*count = sqlite3_column_int64(s, 0);
-		rc = 0;
+		rc = STORE_OK;
 	} else {
 		db_error(st, what);
 	}
@@ -1250,31 +1278,31 @@ static int count_run(struct store *st, sqlite3_stmt *s, int64_t *count, const ch
 	return rc;
 }
 
-int store_folder_count(struct store *st, int64_t folder_id, int64_t *count)
+enum store_result store_folder_count(struct store *st, int64_t folder_id, int64_t *count)
 {
 	if (!st)
-		return -1;
+		return STORE_ERROR;
 	sqlite3_stmt *s = stmt_get(st, SQL_FOLDER_COUNT);
 	if (!s)
-		return -1;
+		return STORE_ERROR;
 	sqlite3_bind_int64(s, 1, folder_id);
 	return count_run(st, s, count, "count messages");
 }
 
-/* Step a "SELECT 1 ... LIMIT 1": 0 a row, 1 none, -1 error. */
-static int exists_run(struct store *st, sqlite3_stmt *s, int bound, const char *what)
+/* Step a "SELECT 1 ... LIMIT 1": OK a row, NOT_FOUND none, or ERROR. */
+static enum store_result exists_run(struct store *st, sqlite3_stmt *s, int bound, const char *what)
 {
-	int rc = -1;
+	enum store_result rc = STORE_ERROR;
 	if (bound != SQLITE_OK) {
 		db_error(st, what);
 		goto done;
 	}
 	switch (sqlite3_step(s)) {
 	case SQLITE_ROW:
-		rc = 0;
+		rc = STORE_OK;
 		break;
 	case SQLITE_DONE:
-		rc = 1;
+		rc = STORE_NOT_FOUND;
 		break;
 	default:
 		db_error(st, what);
@@ -1284,34 +1312,35 @@ done:
 	return rc;
 }
 
-int store_folder_has(struct store *st, int64_t folder_id, const char *from, const char *to,
-		     const char *subject)
+enum store_result store_folder_has(struct store *st, int64_t folder_id, const char *from,
+				   const char *to, const char *subject)
 {
 	const struct store_match m = { .from = from, .to = to, .subject = subject };
 	return store_folder_match(st, folder_id, &m);
 }
 
-int store_folder_match(struct store *st, int64_t folder_id, const struct store_match *m)
+enum store_result store_folder_match(struct store *st, int64_t folder_id,
+				     const struct store_match *m)
 {
 	if (!st || !m)
-		return -1;
+		return STORE_ERROR;
 	sqlite3_stmt *s = stmt_get(st, SQL_FOLDER_HAS);
 	if (!s)
-		return -1;
+		return STORE_ERROR;
 	int bound = sqlite3_bind_int64(s, 1, folder_id) | bind_text(s, 2, m->from) |
 		    bind_text(s, 3, m->to) | bind_text(s, 4, m->subject) |
 		    sqlite3_bind_int64(s, 5, m->flags) | bind_text(s, 6, m->keyword);
 	return exists_run(st, s, bound, "search folder");
 }
 
-int store_device_match(struct store *st, int64_t device, const char *folder,
-		       const struct store_match *m)
+enum store_result store_device_match(struct store *st, int64_t device, const char *folder,
+				     const struct store_match *m)
 {
 	if (!st || !m || !folder)
-		return -1;
+		return STORE_ERROR;
 	sqlite3_stmt *s = stmt_get(st, SQL_DEVICE_HAS);
 	if (!s)
-		return -1;
+		return STORE_ERROR;
 	int bound = sqlite3_bind_int64(s, 1, device) | bind_text(s, 2, folder) |
 		    bind_text(s, 3, m->from) | bind_text(s, 4, m->to) | bind_text(s, 5, m->subject) |
 		    sqlite3_bind_int64(s, 6, m->flags);
@@ -1333,25 +1362,25 @@ static int bind_summary(sqlite3_stmt *s, int first, const struct store_summary *
 	       bind_text(s, first + 4, sum->message_id);
 }
 
-int store_message_add(struct store *st, int64_t folder_id, const char *content, size_t len,
-		      int64_t internaldate, uint32_t flags, const struct store_summary *sum,
-		      uint32_t *uid)
+enum store_result store_message_add(struct store *st, int64_t folder_id, const char *content,
+				    size_t len, int64_t internaldate, uint32_t flags,
+				    const struct store_summary *sum, uint32_t *uid)
 {
 	if (!st)
-		return -1;
+		return STORE_ERROR;
 	if (!content_ok(st, content, len))
-		return -1;
+		return STORE_ERROR;
 	if (flags > 63) {
 		set_error(st, "add message: unknown flag bits 0x%x", (unsigned)flags);
-		return -1;
+		return STORE_ERROR;
 	}
-	if (tx_begin(st) < 0)
-		return -1;
+	if (tx_begin(st) != STORE_OK)
+		return STORE_ERROR;
 
 	/* The UID is read and bumped inside the transaction that inserts the
 	 * message, so no two messages can get the same one, and a failed
 	 * delivery gives its UID back. */
-	int rc = -1;
+	enum store_result rc = STORE_ERROR;
 	int64_t next = 0;
 	sqlite3_stmt *s = stmt_get(st, SQL_FOLDER_UIDNEXT);
 	if (!s)
@@ -1385,33 +1414,33 @@ int store_message_add(struct store *st, int64_t folder_id, const char *content, 
 		db_error(st, "add message");
 		goto done;
 	}
-	if (stmt_run(st, s, "add message") < 0)
+	if (stmt_run(st, s, "add message") != STORE_OK)
 		goto done;
 
 	s = stmt_get(st, SQL_FOLDER_BUMP_UIDNEXT);
 	if (!s)
 		goto done;
 	sqlite3_bind_int64(s, 1, folder_id);
-	if (stmt_run(st, s, "add message") < 0)
+	if (stmt_run(st, s, "add message") != STORE_OK)
 		goto done;
 	s = NULL;
 	if (uid)
 		*uid = (uint32_t)next;
-	rc = 0;
+	rc = STORE_OK;
 done:
 	stmt_done(s);
 	return tx_end(st, rc);
 }
 
-int store_message_get(struct store *st, int64_t folder_id, uint32_t uid, bool with_content,
-		      struct store_message *out)
+enum store_result store_message_get(struct store *st, int64_t folder_id, uint32_t uid,
+				    bool with_content, struct store_message *out)
 {
 	if (!st)
-		return -1;
+		return STORE_ERROR;
 	sqlite3_stmt *s = stmt_get(st, SQL_MESSAGE_GET);
-	int rc = -1;
+	enum store_result rc = STORE_ERROR;
 	if (!s)
-		return -1;
+		return STORE_ERROR;
 	if ((sqlite3_bind_int64(s, 1, folder_id) | sqlite3_bind_int64(s, 2, uid)) != SQLITE_OK) {
 		db_error(st, "get message");
 		goto done;
@@ -1429,10 +1458,10 @@ int store_message_get(struct store *st, int64_t folder_id, uint32_t uid, bool wi
 			if (with_content)
 				out->content = column_dup(s, 5, &out->content_len);
 		}
-		rc = 0;
+		rc = STORE_OK;
 		break;
 	case SQLITE_DONE:
-		rc = 1;
+		rc = STORE_NOT_FOUND;
 		break;
 	default:
 		db_error(st, "get message");
@@ -1451,17 +1480,17 @@ void store_message_free(struct store_message *m)
 	m->content_len = 0;
 }
 
-int store_folder_list(struct store *st, int64_t folder_id, struct store_message **out,
-		      size_t *n)
+enum store_result store_folder_list(struct store *st, int64_t folder_id, struct store_message **out,
+				    size_t *n)
 {
 	*out = NULL;
 	*n = 0;
 	if (!st)
-		return -1;
+		return STORE_ERROR;
 	sqlite3_stmt *s = stmt_get(st, SQL_FOLDER_LIST);
 	if (!s)
-		return -1;
-	int rc = -1;
+		return STORE_ERROR;
+	enum store_result rc = STORE_ERROR;
 	size_t cap = 0;
 	if (sqlite3_bind_int64(s, 1, folder_id) != SQLITE_OK) {
 		db_error(st, "list folder");
@@ -1489,10 +1518,10 @@ int store_folder_list(struct store *st, int64_t folder_id, struct store_message 
 		m->content_len = 0;
 		column_copy(s, 5, m->keywords, sizeof m->keywords); /* no memset of 256 bytes */
 	}
-	rc = 0;
+	rc = STORE_OK;
 done:
 	stmt_done(s);
-	if (rc != 0) {
+	if (rc != STORE_OK) {
 		free(*out);
 		*out = NULL;
 		*n = 0;
@@ -1500,25 +1529,26 @@ done:
 	return rc;
 }
 
-int store_folder_count_above(struct store *st, int64_t folder_id, uint32_t uid, int64_t *count)
+enum store_result store_folder_count_above(struct store *st, int64_t folder_id, uint32_t uid,
+					   int64_t *count)
 {
 	if (!st)
-		return -1;
+		return STORE_ERROR;
 	sqlite3_stmt *s = stmt_get(st, SQL_FOLDER_COUNT_ABOVE);
 	if (!s)
-		return -1;
+		return STORE_ERROR;
 	sqlite3_bind_int64(s, 1, folder_id);
 	sqlite3_bind_int64(s, 2, uid);
 	return count_run(st, s, count, "count messages above a UID");
 }
 
-int store_message_delete(struct store *st, int64_t folder_id, uint32_t uid)
+enum store_result store_message_delete(struct store *st, int64_t folder_id, uint32_t uid)
 {
 	if (!st)
-		return -1;
-	if (tx_begin(st) < 0)
-		return -1;
-	int rc = -1;
+		return STORE_ERROR;
+	if (tx_begin(st) != STORE_OK)
+		return STORE_ERROR;
+	enum store_result rc = STORE_ERROR;
 	sqlite3_stmt *s = stmt_get(st, SQL_MESSAGE_DELETE);
 	if (!s)
 		goto done;
@@ -1527,10 +1557,10 @@ int store_message_delete(struct store *st, int64_t folder_id, uint32_t uid)
 		db_error(st, "delete message");
 		goto done;
 	}
-	rc = sqlite3_changes(st->db) > 0 ? 0 : 1;
+	rc = sqlite3_changes(st->db) > 0 ? STORE_OK : STORE_NOT_FOUND;
 done:
 	stmt_done(s);
-	return tx_end(st, rc); /* 1, "no such message", commits like 0 */
+	return tx_end(st, rc); /* NOT_FOUND commits like OK: nothing changed */
 }
 
 /* ------------------------------------------------------------------------
@@ -1538,19 +1568,20 @@ done:
  * ------------------------------------------------------------------------ */
 
 /* Run a prepared UPDATE or DELETE in its own (or the caller's) transaction;
- * 0 if it touched a row, 1 if none matched. */
-static int change_run(struct store *st, sqlite3_stmt *s, const char *what);
+ * OK if it touched a row, NOT_FOUND if none matched. */
+static enum store_result change_run(struct store *st, sqlite3_stmt *s, const char *what);
 
-int store_folders(struct store *st, int64_t account, struct store_folder **out, size_t *n)
+enum store_result store_folders(struct store *st, int64_t account, struct store_folder **out,
+				size_t *n)
 {
 	*out = NULL;
 	*n = 0;
 	if (!st)
-		return -1;
+		return STORE_ERROR;
 	sqlite3_stmt *s = stmt_get(st, SQL_FOLDERS);
 	if (!s)
-		return -1;
-	int rc = -1;
+		return STORE_ERROR;
+	enum store_result rc = STORE_ERROR;
 	size_t cap = 0;
 	if (sqlite3_bind_int64(s, 1, account) != SQLITE_OK) {
 		db_error(st, "list folders");
@@ -1578,10 +1609,10 @@ int store_folders(struct store *st, int64_t account, struct store_folder **out, 
 		f->uidvalidity = (uint32_t)sqlite3_column_int64(s, 4);
 		f->uidnext = (uint32_t)sqlite3_column_int64(s, 5);
 	}
-	rc = 0;
+	rc = STORE_OK;
 done:
 	stmt_done(s);
-	if (rc != 0) {
+	if (rc != STORE_OK) {
 		free(*out);
 		*out = NULL;
 		*n = 0;
@@ -1589,15 +1620,15 @@ done:
 	return rc;
 }
 
-int store_folder_stats(struct store *st, int64_t folder_id, uint32_t *messages, uint32_t *unseen,
-		       uint32_t *recent)
+enum store_result store_folder_stats(struct store *st, int64_t folder_id, uint32_t *messages,
+				     uint32_t *unseen, uint32_t *recent)
 {
 	if (!st)
-		return -1;
+		return STORE_ERROR;
 	sqlite3_stmt *s = stmt_get(st, SQL_FOLDER_STATS);
 	if (!s)
-		return -1;
-	int rc = -1;
+		return STORE_ERROR;
+	enum store_result rc = STORE_ERROR;
 	sqlite3_bind_int64(s, 1, folder_id);
 	/* An aggregate without GROUP BY always gives one row; count(f.id)
 	 * would be 0 for a missing folder and for an empty one alike, so
@@ -1616,7 +1647,7 @@ int store_folder_stats(struct store *st, int64_t folder_id, uint32_t *messages, 
 		db_error(st, "folder stats");
 	}
 	stmt_done(s);
-	if (rc == 1) {
+	if (rc == STORE_NOT_FOUND) {
 		if (messages)
 			*messages = 0;
 		if (unseen)
@@ -1627,22 +1658,22 @@ int store_folder_stats(struct store *st, int64_t folder_id, uint32_t *messages, 
 	return rc;
 }
 
-int store_folder_delete(struct store *st, int64_t folder_id)
+enum store_result store_folder_delete(struct store *st, int64_t folder_id)
 {
 	if (!st)
-		return -1;
+		return STORE_ERROR;
 	struct store_folder f;
-	int found = store_folder_get(st, folder_id, &f);
-	if (found != 0)
+	enum store_result found = store_folder_get(st, folder_id, &f);
+	if (found != STORE_OK)
 		return found;
 	if (strcmp(f.name, "INBOX") == 0) {
 		/* RFC 3501 6.3.4: "It is an error to attempt to delete INBOX". */
 		set_error(st, "delete folder: INBOX cannot be deleted");
-		return -1;
+		return STORE_REFUSED;
 	}
 	sqlite3_stmt *s = stmt_get(st, SQL_FOLDER_DELETE);
 	if (!s)
-		return -1;
+		return STORE_ERROR;
 	sqlite3_bind_int64(s, 1, folder_id);
 	/* The id stays in sqlite_sequence, so a folder created later under the
 	 * same name gets a greater UIDVALIDITY (RFC 3501 2.3.1.1). */
@@ -1671,69 +1702,71 @@ int store_folder_delete(struct store *st, int64_t folder_id)
  * client that remembers that one sees the value go down where 2.3.1.1 says
  * "greater"; it still differs, so the client does discard its cache.
  */
-int store_folder_rename(struct store *st, int64_t folder_id, const char *new_name)
+enum store_result store_folder_rename(struct store *st, int64_t folder_id, const char *new_name)
 {
 	if (!st)
-		return -1;
+		return STORE_ERROR;
 	if (!text_ok(st, "folder name", new_name, false))
-		return -1;
+		return STORE_ERROR;
 	const char *name = folder_name_norm(new_name);
 	struct store_folder f;
-	int found = store_folder_get(st, folder_id, &f);
-	if (found != 0)
+	enum store_result found = store_folder_get(st, folder_id, &f);
+	if (found != STORE_OK)
 		return found;
 	if (strcmp(f.name, "INBOX") == 0) {
 		/* RFC 3501 6.3.5: RENAME INBOX moves its messages to a new
 		 * folder and leaves INBOX in place; that is the caller's. */
 		set_error(st, "rename folder: INBOX cannot be renamed (its messages can be moved)");
-		return -1;
+		return STORE_REFUSED;
 	}
 	if (strcmp(f.name, name) == 0) {
 		/* RFC 3501 6.3.5: renaming to a name that exists is an error,
 		 * its own included. */
 		set_error(st, "folder \"%s\" already exists", name);
-		return -1;
+		return STORE_EXISTS;
 	}
 	sqlite3_stmt *s = stmt_get(st, SQL_FOLDER_RENAME);
 	if (!s)
-		return -1;
-	if (tx_begin(st) < 0)
-		return -1;
-	int rc = -1;
+		return STORE_ERROR;
+	if (tx_begin(st) != STORE_OK)
+		return STORE_ERROR;
+	enum store_result rc = STORE_ERROR;
 	if ((sqlite3_bind_int64(s, 1, folder_id) | bind_text(s, 2, name)) != SQLITE_OK) {
 		db_error(st, "rename folder");
 		goto done;
 	}
 	if (sqlite3_step(s) != SQLITE_DONE) {
-		if (sqlite3_extended_errcode(st->db) == SQLITE_CONSTRAINT_UNIQUE)
+		if (sqlite3_extended_errcode(st->db) == SQLITE_CONSTRAINT_UNIQUE) {
 			set_error(st, "folder \"%s\" already exists", name);
-		else
+			rc = STORE_EXISTS;
+		} else {
 			db_error(st, "rename folder");
+		}
 		goto done;
 	}
-	rc = sqlite3_changes(st->db) > 0 ? 0 : 1;
+	rc = sqlite3_changes(st->db) > 0 ? STORE_OK : STORE_NOT_FOUND;
 done:
 	stmt_done(s);
 	return tx_end(st, rc);
 }
 
-int store_folder_recent_uid(struct store *st, int64_t folder_id, uint32_t *uid)
+enum store_result store_folder_recent_uid(struct store *st, int64_t folder_id, uint32_t *uid)
 {
 	if (!st)
-		return -1;
+		return STORE_ERROR;
 	sqlite3_stmt *s = stmt_get(st, SQL_FOLDER_RECENT_UID);
 	if (!s)
-		return -1;
+		return STORE_ERROR;
 	sqlite3_bind_int64(s, 1, folder_id);
-	int rc = -1;
+	enum store_result rc = STORE_ERROR;
 	switch (sqlite3_step(s)) {
 	case SQLITE_ROW:
 		if (uid)
 			*uid = (uint32_t)sqlite3_column_int64(s, 0);
-		rc = 0;
+		rc = STORE_OK;
 		break;
 	case SQLITE_DONE:
-		rc = 1;
+		rc = STORE_NOT_FOUND;
 		break;
 	default:
 		db_error(st, "read recent UID");
@@ -1743,45 +1776,45 @@ int store_folder_recent_uid(struct store *st, int64_t folder_id, uint32_t *uid)
 	return rc;
 }
 
-int store_folder_set_recent_uid(struct store *st, int64_t folder_id, uint32_t uid)
+enum store_result store_folder_set_recent_uid(struct store *st, int64_t folder_id, uint32_t uid)
 {
 	if (!st)
-		return -1;
+		return STORE_ERROR;
 	sqlite3_stmt *s = stmt_get(st, SQL_FOLDER_SET_RECENT_UID);
 	if (!s)
-		return -1;
+		return STORE_ERROR;
 	sqlite3_bind_int64(s, 1, folder_id);
 	sqlite3_bind_int64(s, 2, uid);
 	return change_run(st, s, "set recent UID");
 }
 
-int store_orphan_subscription_set(struct store *st, int64_t account, const char *name, bool on)
+enum store_result store_orphan_subscription_set(struct store *st, int64_t account, const char *name, bool on)
 {
 	if (!st)
-		return -1;
+		return STORE_ERROR;
 	if (!text_ok(st, "subscribed name", name, false))
-		return -1;
+		return STORE_ERROR;
 	sqlite3_stmt *s = stmt_get(st, on ? SQL_ORPHAN_SUBSCRIPTION_ADD
 					  : SQL_ORPHAN_SUBSCRIPTION_DELETE);
 	if (!s)
-		return -1;
+		return STORE_ERROR;
 	sqlite3_bind_int64(s, 1, account);
 	bind_text(s, 2, name);
-	int rc = change_run(st, s, on ? "keep subscription" : "drop subscription");
-	return on && rc == 1 ? 0 : rc; /* subscribed already: done */
+	enum store_result rc = change_run(st, s, on ? "keep subscription" : "drop subscription");
+	return on && rc == STORE_NOT_FOUND ? STORE_OK : rc; /* subscribed already: done */
 }
 
-int store_orphan_subscriptions(struct store *st, int64_t account, char ***out, size_t *n)
+enum store_result store_orphan_subscriptions(struct store *st, int64_t account, char ***out, size_t *n)
 {
 	*out = NULL;
 	*n = 0;
 	if (!st)
-		return -1;
+		return STORE_ERROR;
 	sqlite3_stmt *s = stmt_get(st, SQL_ORPHAN_SUBSCRIPTIONS);
 	if (!s)
-		return -1;
+		return STORE_ERROR;
 	sqlite3_bind_int64(s, 1, account);
-	int rc = -1;
+	enum store_result rc = STORE_ERROR;
 	size_t cap = 0;
 	for (;;) {
 		int step = sqlite3_step(s);
@@ -1797,10 +1830,10 @@ int store_orphan_subscriptions(struct store *st, int64_t account, char ***out, s
 		}
 		(*out)[(*n)++] = column_dup(s, 0, NULL);
 	}
-	rc = 0;
+	rc = STORE_OK;
 done:
 	stmt_done(s);
-	if (rc != 0) {
+	if (rc != STORE_OK) {
 		store_strings_free(*out, *n);
 		*out = NULL;
 		*n = 0;
@@ -1808,13 +1841,13 @@ done:
 	return rc;
 }
 
-int store_folder_subscribe(struct store *st, int64_t folder_id, bool on)
+enum store_result store_folder_subscribe(struct store *st, int64_t folder_id, bool on)
 {
 	if (!st)
-		return -1;
+		return STORE_ERROR;
 	sqlite3_stmt *s = stmt_get(st, SQL_FOLDER_SUBSCRIBE);
 	if (!s)
-		return -1;
+		return STORE_ERROR;
 	sqlite3_bind_int64(s, 1, folder_id);
 	sqlite3_bind_int(s, 2, on ? 1 : 0);
 	return change_run(st, s, "subscribe folder");
@@ -1829,56 +1862,56 @@ static bool flags_ok(struct store *st, const char *what, uint32_t flags)
 	return true;
 }
 
-int store_message_set_flags(struct store *st, int64_t folder_id, uint32_t uid, uint32_t flags,
-			    const char *keywords)
+enum store_result store_message_set_flags(struct store *st, int64_t folder_id, uint32_t uid,
+					  uint32_t flags, const char *keywords)
 {
 	if (!st)
-		return -1;
+		return STORE_ERROR;
 	if (!flags_ok(st, "set flags", flags) ||
 	    (keywords && !text_ok(st, "keywords", keywords, true)))
-		return -1;
+		return STORE_ERROR;
 	sqlite3_stmt *s = stmt_get(st, keywords ? SQL_MESSAGE_SET_FLAGS : SQL_MESSAGE_SET_FLAGS_ONLY);
 	if (!s)
-		return -1;
+		return STORE_ERROR;
 	sqlite3_bind_int64(s, 1, folder_id);
 	sqlite3_bind_int64(s, 2, uid);
 	sqlite3_bind_int64(s, 3, flags);
 	if (keywords)
 		bind_text(s, 4, keywords);
-	int rc = change_run(st, s, "set flags");
-	if (rc != 1)
+	enum store_result rc = change_run(st, s, "set flags");
+	if (rc != STORE_NOT_FOUND)
 		return rc;
 	/* Nothing changed: no such message, or it had those flags already. */
 	s = stmt_get(st, SQL_MESSAGE_EXISTS);
 	if (!s)
-		return -1;
+		return STORE_ERROR;
 	sqlite3_bind_int64(s, 1, folder_id);
 	sqlite3_bind_int64(s, 2, uid);
 	switch (sqlite3_step(s)) {
 	case SQLITE_ROW:
-		rc = 0;
+		rc = STORE_OK;
 		break;
 	case SQLITE_DONE:
-		rc = 1;
+		rc = STORE_NOT_FOUND;
 		break;
 	default:
 		db_error(st, "set flags");
-		rc = -1;
+		rc = STORE_ERROR;
 	}
 	stmt_done(s);
 	return rc;
 }
 
-int store_message_copy(struct store *st, int64_t from_folder, uint32_t uid, int64_t to_folder,
-		       uint32_t *new_uid)
+enum store_result store_message_copy(struct store *st, int64_t from_folder, uint32_t uid,
+				     int64_t to_folder, uint32_t *new_uid)
 {
 	if (!st)
-		return -1;
-	if (tx_begin(st) < 0)
-		return -1;
+		return STORE_ERROR;
+	if (tx_begin(st) != STORE_OK)
+		return STORE_ERROR;
 	/* As in store_message_add: the target's UIDNEXT is read, used and
 	 * bumped in one transaction. */
-	int rc = -1;
+	enum store_result rc = STORE_ERROR;
 	int64_t next = 0;
 	sqlite3_stmt *s = stmt_get(st, SQL_FOLDER_UIDNEXT);
 	if (!s)
@@ -1909,11 +1942,11 @@ int store_message_copy(struct store *st, int64_t from_folder, uint32_t uid, int6
 	sqlite3_bind_int64(s, 2, uid);
 	sqlite3_bind_int64(s, 3, to_folder);
 	sqlite3_bind_int64(s, 4, next);
-	if (stmt_run(st, s, "copy message") < 0)
+	if (stmt_run(st, s, "copy message") != STORE_OK)
 		goto done;
 	s = NULL;
 	if (sqlite3_changes(st->db) == 0) {
-		rc = 1; /* no such message: nothing inserted, UIDNEXT untouched */
+		rc = STORE_NOT_FOUND; /* no such message: nothing inserted, UIDNEXT untouched */
 		goto done;
 	}
 
@@ -1921,12 +1954,12 @@ int store_message_copy(struct store *st, int64_t from_folder, uint32_t uid, int6
 	if (!s)
 		goto done;
 	sqlite3_bind_int64(s, 1, to_folder);
-	if (stmt_run(st, s, "copy message") < 0)
+	if (stmt_run(st, s, "copy message") != STORE_OK)
 		goto done;
 	s = NULL;
 	if (new_uid)
 		*new_uid = (uint32_t)next;
-	rc = 0;
+	rc = STORE_OK;
 done:
 	stmt_done(s);
 	return tx_end(st, rc);
@@ -1936,27 +1969,27 @@ done:
  * Relay queues
  * ------------------------------------------------------------------------ */
 
-int store_queue_add(struct store *st, const char *server, const char *domain,
-		    const char *mail_from, const char *const *rcpts, size_t nrcpts,
-		    const char *content, size_t len, int64_t arrival, int64_t next_try_us,
-		    int64_t *id)
+enum store_result store_queue_add(struct store *st, const char *server, const char *domain,
+				  const char *mail_from, const char *const *rcpts, size_t nrcpts,
+				  const char *content, size_t len, int64_t arrival,
+				  int64_t next_try_us, int64_t *id)
 {
 	if (!st)
-		return -1;
+		return STORE_ERROR;
 	if (!text_ok(st, "server", server, false) || !text_ok(st, "domain", domain, false) ||
 	    !text_ok(st, "mail from", mail_from, true) || !content_ok(st, content, len))
-		return -1;
+		return STORE_ERROR;
 	if (nrcpts == 0 || !rcpts) {
 		set_error(st, "queue: an entry needs at least one recipient");
-		return -1;
+		return STORE_ERROR;
 	}
 	for (size_t i = 0; i < nrcpts; i++)
 		if (!text_ok(st, "recipient", rcpts[i], false))
-			return -1;
-	if (tx_begin(st) < 0)
-		return -1;
+			return STORE_ERROR;
+	if (tx_begin(st) != STORE_OK)
+		return STORE_ERROR;
 
-	int rc = -1;
+	enum store_result rc = STORE_ERROR;
 	sqlite3_stmt *s = stmt_get(st, SQL_QUEUE_ADD);
 	if (!s)
 		goto done;
@@ -1966,7 +1999,7 @@ int store_queue_add(struct store *st, const char *server, const char *domain,
 		db_error(st, "queue");
 		goto done;
 	}
-	if (stmt_run(st, s, "queue") < 0)
+	if (stmt_run(st, s, "queue") != STORE_OK)
 		goto done;
 	int64_t entry = sqlite3_last_insert_rowid(st->db);
 
@@ -1976,13 +2009,13 @@ int store_queue_add(struct store *st, const char *server, const char *domain,
 	for (size_t i = 0; i < nrcpts; i++) {
 		sqlite3_bind_int64(s, 1, entry);
 		bind_text(s, 2, rcpts[i]);
-		if (stmt_run(st, s, "queue recipient") < 0)
+		if (stmt_run(st, s, "queue recipient") != STORE_OK)
 			goto done;
 	}
 	s = NULL;
 	if (id)
 		*id = entry;
-	rc = 0;
+	rc = STORE_OK;
 done:
 	stmt_done(s);
 	return tx_end(st, rc);
@@ -1994,24 +2027,24 @@ static char *column_strdup_or_null(sqlite3_stmt *s, int col)
 	return sqlite3_column_type(s, col) == SQLITE_NULL ? NULL : column_dup(s, col, NULL);
 }
 
-int store_queue_get(struct store *st, int64_t id, struct store_queue_entry *out)
+enum store_result store_queue_get(struct store *st, int64_t id, struct store_queue_entry *out)
 {
 	if (!st || !out) {
 		if (st)
 			set_error(st, "queue get: nowhere to put the entry");
-		return -1;
+		return STORE_ERROR;
 	}
 	memset(out, 0, sizeof *out);
-	int rc = -1;
+	enum store_result rc = STORE_ERROR;
 	sqlite3_stmt *s = stmt_get(st, SQL_QUEUE_GET);
 	if (!s)
-		return -1;
+		return STORE_ERROR;
 	sqlite3_bind_int64(s, 1, id);
 	switch (sqlite3_step(s)) {
 	case SQLITE_ROW:
 		break;
 	case SQLITE_DONE:
-		rc = 1;
+		rc = STORE_NOT_FOUND;
 		goto done;
 	default:
 		db_error(st, "queue get");
@@ -2045,10 +2078,10 @@ int store_queue_get(struct store *st, int64_t id, struct store_queue_entry *out)
 		db_error(st, "queue get recipients");
 		goto done;
 	}
-	rc = 0;
+	rc = STORE_OK;
 done:
 	stmt_done(s);
-	if (rc != 0)
+	if (rc != STORE_OK)
 		store_queue_entry_free(out);
 	return rc;
 }
@@ -2068,15 +2101,15 @@ void store_queue_entry_free(struct store_queue_entry *e)
 	memset(e, 0, sizeof *e);
 }
 
-static int change_run(struct store *st, sqlite3_stmt *s, const char *what)
+static enum store_result change_run(struct store *st, sqlite3_stmt *s, const char *what)
 {
-	if (tx_begin(st) < 0) {
+	if (tx_begin(st) != STORE_OK) {
 		stmt_done(s);
-		return -1;
+		return STORE_ERROR;
 	}
-	int rc = stmt_run(st, s, what);
-	if (rc == 0 && sqlite3_changes(st->db) == 0)
-		rc = 1;
+	enum store_result rc = stmt_run(st, s, what);
+	if (rc == STORE_OK && sqlite3_changes(st->db) == 0)
+		rc = STORE_NOT_FOUND;
 	return tx_end(st, rc);
 }
 
@@ -2084,24 +2117,24 @@ static int change_run(struct store *st, sqlite3_stmt *s, const char *what)
  * Counters
  * ------------------------------------------------------------------------ */
 
-int store_counter_next(struct store *st, const char *name, uint64_t *value)
+enum store_result store_counter_next(struct store *st, const char *name, uint64_t *value)
 {
 	if (!st)
-		return -1;
+		return STORE_ERROR;
 	if (!text_ok(st, "counter name", name, false))
-		return -1;
+		return STORE_ERROR;
 	if (!value) {
 		set_error(st, "counter: nowhere to put the value");
-		return -1;
+		return STORE_ERROR;
 	}
-	if (tx_begin(st) < 0)
-		return -1;
-	int rc = -1;
+	if (tx_begin(st) != STORE_OK)
+		return STORE_ERROR;
+	enum store_result rc = STORE_ERROR;
 	sqlite3_stmt *s = stmt_get(st, SQL_COUNTER_BUMP);
 	if (!s)
 		goto done;
 	bind_text(s, 1, name);
-	if (stmt_run(st, s, "counter") < 0)
+	if (stmt_run(st, s, "counter") != STORE_OK)
 		goto done;
 	s = stmt_get(st, SQL_COUNTER_GET);
 	if (!s)
@@ -2112,38 +2145,38 @@ int store_counter_next(struct store *st, const char *name, uint64_t *value)
 		goto done;
 	}
 	*value = (uint64_t)sqlite3_column_int64(s, 0);
-	rc = 0;
+	rc = STORE_OK;
 done:
 	stmt_done(s);
 	return tx_end(st, rc);
 }
 
-int store_queue_remove_rcpt(struct store *st, int64_t id, const char *rcpt)
+enum store_result store_queue_remove_rcpt(struct store *st, int64_t id, const char *rcpt)
 {
 	if (!st)
-		return -1;
+		return STORE_ERROR;
 	if (!text_ok(st, "recipient", rcpt, false))
-		return -1;
+		return STORE_ERROR;
 	sqlite3_stmt *s = stmt_get(st, SQL_QUEUE_RCPT_DEL);
 	if (!s)
-		return -1;
+		return STORE_ERROR;
 	sqlite3_bind_int64(s, 1, id);
 	bind_text(s, 2, rcpt);
 	return change_run(st, s, "queue remove recipient");
 }
 
-int store_queue_reschedule(struct store *st, int64_t id, int attempts, int64_t next_try_us,
-			   const char *last_reply)
+enum store_result store_queue_reschedule(struct store *st, int64_t id, int attempts,
+					 int64_t next_try_us, const char *last_reply)
 {
 	if (!st)
-		return -1;
+		return STORE_ERROR;
 	if (attempts < 0) {
 		set_error(st, "queue reschedule: negative attempts %d", attempts);
-		return -1;
+		return STORE_ERROR;
 	}
 	sqlite3_stmt *s = stmt_get(st, SQL_QUEUE_RESCHEDULE);
 	if (!s)
-		return -1;
+		return STORE_ERROR;
 	sqlite3_bind_int64(s, 1, id);
 	sqlite3_bind_int(s, 2, attempts);
 	sqlite3_bind_int64(s, 3, next_try_us);
@@ -2151,29 +2184,29 @@ int store_queue_reschedule(struct store *st, int64_t id, int attempts, int64_t n
 	return change_run(st, s, "queue reschedule");
 }
 
-int store_queue_delete(struct store *st, int64_t id)
+enum store_result store_queue_delete(struct store *st, int64_t id)
 {
 	if (!st)
-		return -1;
+		return STORE_ERROR;
 	sqlite3_stmt *s = stmt_get(st, SQL_QUEUE_DELETE);
 	if (!s)
-		return -1;
+		return STORE_ERROR;
 	sqlite3_bind_int64(s, 1, id);
 	return change_run(st, s, "queue delete");
 }
 
-int store_queue_list(struct store *st, const char *server, int64_t **ids, int64_t **next_try_us,
-		     size_t *n)
+enum store_result store_queue_list(struct store *st, const char *server, int64_t **ids,
+				   int64_t **next_try_us, size_t *n)
 {
 	*ids = NULL;
 	*next_try_us = NULL;
 	*n = 0;
 	if (!st || !server)
-		return -1;
+		return STORE_ERROR;
 	sqlite3_stmt *s = stmt_get(st, SQL_QUEUE_LIST);
 	if (!s)
-		return -1;
-	int rc = -1;
+		return STORE_ERROR;
+	enum store_result rc = STORE_ERROR;
 	size_t cap = 0;
 	if (bind_text(s, 1, server) != SQLITE_OK) {
 		db_error(st, "list queue");
@@ -2196,10 +2229,10 @@ int store_queue_list(struct store *st, const char *server, int64_t **ids, int64_
 		(*next_try_us)[*n] = sqlite3_column_int64(s, 1);
 		(*n)++;
 	}
-	rc = 0;
+	rc = STORE_OK;
 done:
 	stmt_done(s);
-	if (rc != 0) {
+	if (rc != STORE_OK) {
 		free(*ids);
 		free(*next_try_us);
 		*ids = *next_try_us = NULL;
@@ -2208,13 +2241,13 @@ done:
 	return rc;
 }
 
-int store_queue_count(struct store *st, const char *server, int64_t *count)
+enum store_result store_queue_count(struct store *st, const char *server, int64_t *count)
 {
 	if (!st)
-		return -1;
+		return STORE_ERROR;
 	sqlite3_stmt *s = stmt_get(st, server ? SQL_QUEUE_COUNT_SERVER : SQL_QUEUE_COUNT_ALL);
 	if (!s)
-		return -1;
+		return STORE_ERROR;
 	if (server)
 		bind_text(s, 1, server);
 	return count_run(st, s, count, "queue count");
@@ -2224,55 +2257,58 @@ int store_queue_count(struct store *st, const char *server, int64_t *count)
  * Devices
  * ------------------------------------------------------------------------ */
 
-int store_device_add(struct store *st, const char *name, const char *owner, int64_t *id)
+enum store_result store_device_add(struct store *st, const char *name, const char *owner,
+				   int64_t *id)
 {
 	if (!st)
-		return -1;
+		return STORE_ERROR;
 	if (!text_ok(st, "device name", name, false) ||
 	    (owner && !text_ok(st, "device owner", owner, true)))
-		return -1;
-	if (tx_begin(st) < 0)
-		return -1;
-	int rc = -1;
+		return STORE_ERROR;
+	if (tx_begin(st) != STORE_OK)
+		return STORE_ERROR;
+	enum store_result rc = STORE_ERROR;
 	sqlite3_stmt *s = stmt_get(st, SQL_DEVICE_ADD);
 	if (!s)
 		goto done;
 	bind_text(s, 1, name);
 	bind_text(s, 2, owner);
 	if (sqlite3_step(s) != SQLITE_DONE) {
-		if (sqlite3_extended_errcode(st->db) == SQLITE_CONSTRAINT_UNIQUE)
+		if (sqlite3_extended_errcode(st->db) == SQLITE_CONSTRAINT_UNIQUE) {
 			set_error(st, "device %s already exists", name);
-		else
+			rc = STORE_EXISTS;
+		} else {
 			db_error(st, "add device");
+		}
 		goto done;
 	}
 	if (id)
 		*id = sqlite3_last_insert_rowid(st->db);
-	rc = 0;
+	rc = STORE_OK;
 done:
 	stmt_done(s);
 	return tx_end(st, rc);
 }
 
-int store_device_find(struct store *st, const char *name, int64_t *id)
+enum store_result store_device_find(struct store *st, const char *name, int64_t *id)
 {
 	if (!st)
-		return -1;
+		return STORE_ERROR;
 	if (!text_ok(st, "device name", name, true))
-		return -1;
+		return STORE_ERROR;
 	sqlite3_stmt *s = stmt_get(st, SQL_DEVICE_FIND);
-	int rc = -1;
+	enum store_result rc = STORE_ERROR;
 	if (!s)
-		return -1;
+		return STORE_ERROR;
 	bind_text(s, 1, name);
 	switch (sqlite3_step(s)) {
 	case SQLITE_ROW:
 		if (id)
 			*id = sqlite3_column_int64(s, 0);
-		rc = 0;
+		rc = STORE_OK;
 		break;
 	case SQLITE_DONE:
-		rc = 1;
+		rc = STORE_NOT_FOUND;
 		break;
 	default:
 		db_error(st, "find device");
@@ -2281,21 +2317,22 @@ int store_device_find(struct store *st, const char *name, int64_t *id)
 	return rc;
 }
 
-int store_device_message_add(struct store *st, int64_t device, const char *folder,
-			     const char *content, size_t len, const struct store_summary *sum,
-			     const char *uidl, uint32_t uid, uint32_t flags)
+enum store_result store_device_message_add(struct store *st, int64_t device, const char *folder,
+					   const char *content, size_t len,
+					   const struct store_summary *sum, const char *uidl,
+					   uint32_t uid, uint32_t flags)
 {
 	if (!st)
-		return -1;
+		return STORE_ERROR;
 	if (!text_ok(st, "device folder", folder, false) || !content_ok(st, content, len))
-		return -1;
+		return STORE_ERROR;
 	if (flags > 63) {
 		set_error(st, "device message: unknown flag bits 0x%x", (unsigned)flags);
-		return -1;
+		return STORE_ERROR;
 	}
-	if (tx_begin(st) < 0)
-		return -1;
-	int rc = -1;
+	if (tx_begin(st) != STORE_OK)
+		return STORE_ERROR;
+	enum store_result rc = STORE_ERROR;
 	sqlite3_stmt *s = stmt_get(st, SQL_DEVICE_MESSAGE_ADD);
 	if (!s)
 		goto done;
@@ -2315,33 +2352,33 @@ int store_device_message_add(struct store *st, int64_t device, const char *folde
 			db_error(st, "device message");
 		goto done;
 	}
-	rc = 0;
+	rc = STORE_OK;
 done:
 	stmt_done(s);
 	return tx_end(st, rc);
 }
 
-int store_device_count(struct store *st, int64_t device, int64_t *count)
+enum store_result store_device_count(struct store *st, int64_t device, int64_t *count)
 {
 	if (!st)
-		return -1;
+		return STORE_ERROR;
 	sqlite3_stmt *s = stmt_get(st, SQL_DEVICE_COUNT);
 	if (!s)
-		return -1;
+		return STORE_ERROR;
 	sqlite3_bind_int64(s, 1, device);
 	return count_run(st, s, count, "count device messages");
 }
 
-int store_device_uidls(struct store *st, int64_t device, char ***out, size_t *n)
+enum store_result store_device_uidls(struct store *st, int64_t device, char ***out, size_t *n)
 {
 	*out = NULL;
 	*n = 0;
 	if (!st)
-		return -1;
+		return STORE_ERROR;
 	sqlite3_stmt *s = stmt_get(st, SQL_DEVICE_UIDLS);
 	if (!s)
-		return -1;
-	int rc = -1;
+		return STORE_ERROR;
+	enum store_result rc = STORE_ERROR;
 	size_t cap = 0;
 	if (sqlite3_bind_int64(s, 1, device) != SQLITE_OK) {
 		db_error(st, "device uidls");
@@ -2362,10 +2399,10 @@ int store_device_uidls(struct store *st, int64_t device, char ***out, size_t *n)
 		const char *u = (const char *)sqlite3_column_text(s, 0);
 		(*out)[(*n)++] = xstrdup(u ? u : "");
 	}
-	rc = 0;
+	rc = STORE_OK;
 done:
 	stmt_done(s);
-	if (rc != 0) {
+	if (rc != STORE_OK) {
 		store_strings_free(*out, *n);
 		*out = NULL;
 		*n = 0;
@@ -2385,17 +2422,17 @@ static bool bind_device_folder(struct store *st, sqlite3_stmt *s, int64_t device
 	return true;
 }
 
-int store_device_folder_set(struct store *st, int64_t device, const char *name,
-			    const char *special_use, uint32_t uidvalidity)
+enum store_result store_device_folder_set(struct store *st, int64_t device, const char *name,
+					  const char *special_use, uint32_t uidvalidity)
 {
 	if (!st)
-		return -1;
+		return STORE_ERROR;
 	if (!text_ok(st, "device folder", name, false) ||
 	    (special_use && !text_ok(st, "special use", special_use, true)))
-		return -1;
-	if (tx_begin(st) < 0)
-		return -1;
-	int rc = -1;
+		return STORE_ERROR;
+	if (tx_begin(st) != STORE_OK)
+		return STORE_ERROR;
+	enum store_result rc = STORE_ERROR;
 	sqlite3_stmt *s = stmt_get(st, SQL_DEVICE_FOLDER_SET);
 	if (!s)
 		goto done;
@@ -2410,31 +2447,31 @@ int store_device_folder_set(struct store *st, int64_t device, const char *name,
 			db_error(st, "device folder");
 		goto done;
 	}
-	rc = 0;
+	rc = STORE_OK;
 done:
 	stmt_done(s);
 	return tx_end(st, rc);
 }
 
-int store_device_folder_uidvalidity(struct store *st, int64_t device, const char *name,
-				    uint32_t *uidvalidity)
+enum store_result store_device_folder_uidvalidity(struct store *st, int64_t device,
+						  const char *name, uint32_t *uidvalidity)
 {
 	if (!st)
-		return -1;
+		return STORE_ERROR;
 	if (!text_ok(st, "device folder", name, true))
-		return -1;
+		return STORE_ERROR;
 	sqlite3_stmt *s = stmt_get(st, SQL_DEVICE_FOLDER_UIDVALIDITY);
 	if (!s || !bind_device_folder(st, s, device, name))
-		return -1;
-	int rc = -1;
+		return STORE_ERROR;
+	enum store_result rc = STORE_ERROR;
 	switch (sqlite3_step(s)) {
 	case SQLITE_ROW:
 		if (uidvalidity)
 			*uidvalidity = (uint32_t)sqlite3_column_int64(s, 0);
-		rc = 0;
+		rc = STORE_OK;
 		break;
 	case SQLITE_DONE:
-		rc = 1;
+		rc = STORE_NOT_FOUND;
 		break;
 	default:
 		db_error(st, "device folder uidvalidity");
@@ -2443,19 +2480,19 @@ int store_device_folder_uidvalidity(struct store *st, int64_t device, const char
 	return rc;
 }
 
-int store_device_folder_list(struct store *st, int64_t device, const char *folder,
-			     struct store_message **out, size_t *n)
+enum store_result store_device_folder_list(struct store *st, int64_t device, const char *folder,
+					   struct store_message **out, size_t *n)
 {
 	*out = NULL;
 	*n = 0;
 	if (!st)
-		return -1;
+		return STORE_ERROR;
 	if (!text_ok(st, "device folder", folder, true))
-		return -1;
+		return STORE_ERROR;
 	sqlite3_stmt *s = stmt_get(st, SQL_DEVICE_FOLDER_LIST);
 	if (!s || !bind_device_folder(st, s, device, folder))
-		return -1;
-	int rc = -1;
+		return STORE_ERROR;
+	enum store_result rc = STORE_ERROR;
 	size_t cap = 0;
 	for (;;) {
 		int step = sqlite3_step(s);
@@ -2479,10 +2516,10 @@ int store_device_folder_list(struct store *st, int64_t device, const char *folde
 		m->content_len = 0;
 		m->keywords[0] = '\0';
 	}
-	rc = 0;
+	rc = STORE_OK;
 done:
 	stmt_done(s);
-	if (rc != 0) {
+	if (rc != STORE_OK) {
 		free(*out);
 		*out = NULL;
 		*n = 0;
@@ -2490,59 +2527,59 @@ done:
 	return rc;
 }
 
-int store_device_message_set_flags(struct store *st, int64_t device, const char *folder,
-				   uint32_t uid, uint32_t flags)
+enum store_result store_device_message_set_flags(struct store *st, int64_t device,
+						 const char *folder, uint32_t uid, uint32_t flags)
 {
 	if (!st)
-		return -1;
+		return STORE_ERROR;
 	if (!text_ok(st, "device folder", folder, true) ||
 	    !flags_ok(st, "device set flags", flags))
-		return -1;
+		return STORE_ERROR;
 	sqlite3_stmt *s = stmt_get(st, SQL_DEVICE_MESSAGE_SET_FLAGS);
 	if (!s || !bind_device_folder(st, s, device, folder))
-		return -1;
+		return STORE_ERROR;
 	sqlite3_bind_int64(s, 3, uid);
 	sqlite3_bind_int64(s, 4, flags);
 	return change_run(st, s, "device set flags");
 }
 
-int store_device_message_delete(struct store *st, int64_t device, const char *folder,
-				uint32_t uid)
+enum store_result store_device_message_delete(struct store *st, int64_t device, const char *folder,
+					      uint32_t uid)
 {
 	if (!st)
-		return -1;
+		return STORE_ERROR;
 	if (!text_ok(st, "device folder", folder, true))
-		return -1;
+		return STORE_ERROR;
 	sqlite3_stmt *s = stmt_get(st, SQL_DEVICE_MESSAGE_DELETE);
 	if (!s || !bind_device_folder(st, s, device, folder))
-		return -1;
+		return STORE_ERROR;
 	sqlite3_bind_int64(s, 3, uid);
 	return change_run(st, s, "device delete message");
 }
 
-int store_device_folder_clear(struct store *st, int64_t device, const char *folder)
+enum store_result store_device_folder_clear(struct store *st, int64_t device, const char *folder)
 {
 	if (!st)
-		return -1;
+		return STORE_ERROR;
 	if (!text_ok(st, "device folder", folder, true))
-		return -1;
+		return STORE_ERROR;
 	sqlite3_stmt *s = stmt_get(st, SQL_DEVICE_FOLDER_CLEAR);
 	if (!s || !bind_device_folder(st, s, device, folder))
-		return -1;
-	int rc = change_run(st, s, "clear device folder");
-	return rc == 1 ? 0 : rc; /* an empty cache is cleared too */
+		return STORE_ERROR;
+	enum store_result rc = change_run(st, s, "clear device folder");
+	return rc == STORE_NOT_FOUND ? STORE_OK : rc; /* an empty cache is cleared too */
 }
 
-int store_device_folder_count(struct store *st, int64_t device, const char *folder,
-			      int64_t *count)
+enum store_result store_device_folder_count(struct store *st, int64_t device, const char *folder,
+					    int64_t *count)
 {
 	if (!st)
-		return -1;
+		return STORE_ERROR;
 	if (!text_ok(st, "device folder", folder, true))
-		return -1;
+		return STORE_ERROR;
 	sqlite3_stmt *s = stmt_get(st, SQL_DEVICE_FOLDER_COUNT);
 	if (!s || !bind_device_folder(st, s, device, folder))
-		return -1;
+		return STORE_ERROR;
 	return count_run(st, s, count, "count device folder");
 }
 
@@ -2550,16 +2587,16 @@ int store_device_folder_count(struct store *st, int64_t device, const char *fold
  * Listing the whole store (mailsim inspect)
  * ------------------------------------------------------------------------ */
 
-int store_accounts(struct store *st, struct store_account **out, size_t *n)
+enum store_result store_accounts(struct store *st, struct store_account **out, size_t *n)
 {
 	*out = NULL;
 	*n = 0;
 	if (!st)
-		return -1;
+		return STORE_ERROR;
 	sqlite3_stmt *s = stmt_get(st, SQL_ACCOUNTS);
 	if (!s)
-		return -1;
-	int rc = -1;
+		return STORE_ERROR;
+	enum store_result rc = STORE_ERROR;
 	size_t cap = 0;
 	for (;;) {
 		int step = sqlite3_step(s);
@@ -2579,10 +2616,10 @@ int store_accounts(struct store *st, struct store_account **out, size_t *n)
 		column_copy(s, 2, a->name, sizeof a->name);
 		column_copy(s, 3, a->server, sizeof a->server);
 	}
-	rc = 0;
+	rc = STORE_OK;
 done:
 	stmt_done(s);
-	if (rc != 0) {
+	if (rc != STORE_OK) {
 		free(*out);
 		*out = NULL;
 		*n = 0;
@@ -2590,16 +2627,16 @@ done:
 	return rc;
 }
 
-int store_devices(struct store *st, struct store_device **out, size_t *n)
+enum store_result store_devices(struct store *st, struct store_device **out, size_t *n)
 {
 	*out = NULL;
 	*n = 0;
 	if (!st)
-		return -1;
+		return STORE_ERROR;
 	sqlite3_stmt *s = stmt_get(st, SQL_DEVICES);
 	if (!s)
-		return -1;
-	int rc = -1;
+		return STORE_ERROR;
+	enum store_result rc = STORE_ERROR;
 	size_t cap = 0;
 	for (;;) {
 		int step = sqlite3_step(s);
@@ -2618,10 +2655,10 @@ int store_devices(struct store *st, struct store_device **out, size_t *n)
 		column_copy(s, 1, d->name, sizeof d->name);
 		column_copy(s, 2, d->owner, sizeof d->owner);
 	}
-	rc = 0;
+	rc = STORE_OK;
 done:
 	stmt_done(s);
-	if (rc != 0) {
+	if (rc != STORE_OK) {
 		free(*out);
 		*out = NULL;
 		*n = 0;
@@ -2629,16 +2666,16 @@ done:
 	return rc;
 }
 
-int store_servers(struct store *st, char ***out, size_t *n)
+enum store_result store_servers(struct store *st, char ***out, size_t *n)
 {
 	*out = NULL;
 	*n = 0;
 	if (!st)
-		return -1;
+		return STORE_ERROR;
 	sqlite3_stmt *s = stmt_get(st, SQL_SERVERS);
 	if (!s)
-		return -1;
-	int rc = -1;
+		return STORE_ERROR;
+	enum store_result rc = STORE_ERROR;
 	size_t cap = 0;
 	for (;;) {
 		int step = sqlite3_step(s);
@@ -2654,10 +2691,10 @@ int store_servers(struct store *st, char ***out, size_t *n)
 		}
 		(*out)[(*n)++] = column_dup(s, 0, NULL);
 	}
-	rc = 0;
+	rc = STORE_OK;
 done:
 	stmt_done(s);
-	if (rc != 0) {
+	if (rc != STORE_OK) {
 		store_strings_free(*out, *n);
 		*out = NULL;
 		*n = 0;
@@ -2667,10 +2704,10 @@ done:
 
 /* Step SQL_FOLDER_LISTING or SQL_DEVICE_LISTING (bound already): both give
  * folder, uid, uidl, flags, size, from_hdr, subject. */
-static int listing_run(struct store *st, sqlite3_stmt *s, struct store_listed **out, size_t *n,
-		       const char *what)
+static enum store_result listing_run(struct store *st, sqlite3_stmt *s, struct store_listed **out,
+				     size_t *n, const char *what)
 {
-	int rc = -1;
+	enum store_result rc = STORE_ERROR;
 	size_t cap = 0;
 	for (;;) {
 		int step = sqlite3_step(s);
@@ -2693,10 +2730,10 @@ static int listing_run(struct store *st, sqlite3_stmt *s, struct store_listed **
 		m->from = column_strdup_or_null(s, 5);
 		m->subject = column_strdup_or_null(s, 6);
 	}
-	rc = 0;
+	rc = STORE_OK;
 done:
 	stmt_done(s);
-	if (rc != 0) {
+	if (rc != STORE_OK) {
 		store_listed_free(*out, *n);
 		*out = NULL;
 		*n = 0;
@@ -2704,30 +2741,30 @@ done:
 	return rc;
 }
 
-int store_folder_listing(struct store *st, int64_t folder_id, struct store_listed **out,
-			 size_t *n)
+enum store_result store_folder_listing(struct store *st, int64_t folder_id,
+				       struct store_listed **out, size_t *n)
 {
 	*out = NULL;
 	*n = 0;
 	if (!st)
-		return -1;
+		return STORE_ERROR;
 	sqlite3_stmt *s = stmt_get(st, SQL_FOLDER_LISTING);
 	if (!s)
-		return -1;
+		return STORE_ERROR;
 	sqlite3_bind_int64(s, 1, folder_id);
 	return listing_run(st, s, out, n, "list folder");
 }
 
-int store_device_listing(struct store *st, int64_t device, struct store_listed **out,
-			 size_t *n)
+enum store_result store_device_listing(struct store *st, int64_t device, struct store_listed **out,
+				       size_t *n)
 {
 	*out = NULL;
 	*n = 0;
 	if (!st)
-		return -1;
+		return STORE_ERROR;
 	sqlite3_stmt *s = stmt_get(st, SQL_DEVICE_LISTING);
 	if (!s)
-		return -1;
+		return STORE_ERROR;
 	sqlite3_bind_int64(s, 1, device);
 	return listing_run(st, s, out, n, "list device");
 }

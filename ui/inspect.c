@@ -323,7 +323,7 @@ static int text_accounts(struct store *st, struct out *o)
 {
 	struct store_account *acc;
 	size_t nacc;
-	if (store_accounts(st, &acc, &nacc) != 0)
+	if (store_accounts(st, &acc, &nacc) != STORE_OK)
 		return -1;
 	int rc = 0;
 	buf_adds(&o->b, "== Mailboxes on the servers ==\n");
@@ -343,14 +343,14 @@ static int text_accounts(struct store *st, struct out *o)
 			buf_addc(&o->b, ')');
 		}
 		buf_addc(&o->b, '\n');
-		if (store_folders(st, a->id, &f, &nf) != 0) {
+		if (store_folders(st, a->id, &f, &nf) != STORE_OK) {
 			rc = -1;
 			break;
 		}
 		for (size_t j = 0; j < nf; j++) {
 			struct store_listed *m;
 			size_t nm;
-			if (store_folder_listing(st, f[j].id, &m, &nm) != 0) {
+			if (store_folder_listing(st, f[j].id, &m, &nm) != STORE_OK) {
 				rc = -1;
 				break;
 			}
@@ -395,7 +395,7 @@ static int text_devices(struct store *st, struct out *o)
 {
 	struct store_device *dev;
 	size_t ndev;
-	if (store_devices(st, &dev, &ndev) != 0)
+	if (store_devices(st, &dev, &ndev) != STORE_OK)
 		return -1;
 	int rc = 0;
 	buf_adds(&o->b, "\n== Devices ==\n");
@@ -404,7 +404,7 @@ static int text_devices(struct store *st, struct out *o)
 	for (size_t i = 0; i < ndev; i++) {
 		struct store_listed *m;
 		size_t nm;
-		if (store_device_listing(st, dev[i].id, &m, &nm) != 0) {
+		if (store_device_listing(st, dev[i].id, &m, &nm) != STORE_OK) {
 			rc = -1;
 			break;
 		}
@@ -450,7 +450,7 @@ static int text_queues(struct store *st, struct out *o)
 {
 	char **srv;
 	size_t nsrv;
-	if (store_servers(st, &srv, &nsrv) != 0)
+	if (store_servers(st, &srv, &nsrv) != STORE_OK)
 		return -1;
 	int rc = 0;
 	buf_adds(&o->b, "\n== Relay queues ==\n");
@@ -459,7 +459,7 @@ static int text_queues(struct store *st, struct out *o)
 	for (size_t i = 0; i < nsrv && rc == 0; i++) {
 		int64_t *ids, *next;
 		size_t n;
-		if (store_queue_list(st, srv[i], &ids, &next, &n) != 0) {
+		if (store_queue_list(st, srv[i], &ids, &next, &n) != STORE_OK) {
 			rc = -1;
 			break;
 		}
@@ -476,7 +476,7 @@ static int text_queues(struct store *st, struct out *o)
 		table_init(&t, 8, head, "rlllrrrl");
 		for (size_t k = 0; k < n; k++) {
 			struct store_queue_entry e;
-			if (store_queue_get(st, ids[k], &e) != 0) {
+			if (store_queue_get(st, ids[k], &e) != STORE_OK) {
 				rc = -1;
 				break;
 			}
@@ -544,14 +544,14 @@ static int json_accounts(struct store *st, struct out *o)
 {
 	struct store_account *acc;
 	size_t nacc;
-	if (store_accounts(st, &acc, &nacc) != 0)
+	if (store_accounts(st, &acc, &nacc) != STORE_OK)
 		return -1;
 	int rc = 0;
 	buf_adds(&o->b, "  \"accounts\": [");
 	for (size_t i = 0; i < nacc && rc == 0; i++) {
 		struct store_folder *f;
 		size_t nf;
-		if (store_folders(st, acc[i].id, &f, &nf) != 0) {
+		if (store_folders(st, acc[i].id, &f, &nf) != STORE_OK) {
 			rc = -1;
 			break;
 		}
@@ -565,7 +565,7 @@ static int json_accounts(struct store *st, struct out *o)
 		for (size_t j = 0; j < nf; j++) {
 			struct store_listed *m;
 			size_t nm;
-			if (store_folder_listing(st, f[j].id, &m, &nm) != 0) {
+			if (store_folder_listing(st, f[j].id, &m, &nm) != STORE_OK) {
 				rc = -1;
 				break;
 			}
@@ -602,14 +602,14 @@ static int json_devices(struct store *st, struct out *o)
 {
 	struct store_device *dev;
 	size_t ndev;
-	if (store_devices(st, &dev, &ndev) != 0)
+	if (store_devices(st, &dev, &ndev) != STORE_OK)
 		return -1;
 	int rc = 0;
 	buf_adds(&o->b, ",\n  \"devices\": [");
 	for (size_t i = 0; i < ndev; i++) {
 		struct store_listed *m;
 		size_t nm;
-		if (store_device_listing(st, dev[i].id, &m, &nm) != 0) {
+		if (store_device_listing(st, dev[i].id, &m, &nm) != STORE_OK) {
 			rc = -1;
 			break;
 		}
@@ -648,14 +648,14 @@ static int json_queues(struct store *st, struct out *o)
 {
 	char **srv;
 	size_t nsrv;
-	if (store_servers(st, &srv, &nsrv) != 0)
+	if (store_servers(st, &srv, &nsrv) != STORE_OK)
 		return -1;
 	int rc = 0;
 	buf_adds(&o->b, ",\n  \"queues\": [");
 	for (size_t i = 0; i < nsrv && rc == 0; i++) {
 		int64_t *ids, *next;
 		size_t n;
-		if (store_queue_list(st, srv[i], &ids, &next, &n) != 0) {
+		if (store_queue_list(st, srv[i], &ids, &next, &n) != STORE_OK) {
 			rc = -1;
 			break;
 		}
@@ -664,7 +664,7 @@ static int json_queues(struct store *st, struct out *o)
 		buf_printf(&o->b, ", \"count\": %zu,\n     \"entries\": [", n);
 		for (size_t k = 0; k < n; k++) {
 			struct store_queue_entry e;
-			if (store_queue_get(st, ids[k], &e) != 0) {
+			if (store_queue_get(st, ids[k], &e) != STORE_OK) {
 				rc = -1;
 				break;
 			}
@@ -718,13 +718,13 @@ static int inspect_open(const char *path, struct store **st)
 		fprintf(stderr, "mailsim inspect: %s: not a file\n", path);
 		return INSPECT_USAGE;
 	}
-	int rc = store_open_readonly(st, path, err, sizeof err);
-	if (rc == 1) {
+	enum store_result rc = store_open_readonly(st, path, err, sizeof err);
+	if (rc == STORE_OLD_SCHEMA) {
 		fprintf(stderr, "mailsim inspect: %s: upgrading the database to schema %d\n", path,
 			STORE_SCHEMA_VERSION);
 		rc = store_open(st, path, err, sizeof err);
 	}
-	if (rc != 0) {
+	if (rc != STORE_OK) {
 		fprintf(stderr, "mailsim inspect: %s: %s\n", path, err);
 		return INSPECT_USAGE;
 	}

@@ -348,12 +348,12 @@ static int lab_check(const struct scenario *scn, const char *name, const char *d
 	char err[512];
 	struct store *st;
 	/* first only look: a file that is not a mailsim store is not touched */
-	int rc = store_open_readonly(&st, db, err, sizeof err);
-	if (rc < 0) {
+	enum store_result rc = store_open_readonly(&st, db, err, sizeof err);
+	if (rc == STORE_ERROR) {
 		fprintf(stderr, "mailsim lab: %s: %s\n", db, err);
 		return LAB_EXIT_USAGE;
 	}
-	if (rc == 0) {
+	if (rc == STORE_OK) {
 		bool ours = true;
 		for (size_t i = 0; i < scn->nusers && ours; i++) {
 			struct store_account a;
@@ -497,7 +497,7 @@ static int lab_start(const struct scenario *scn, const char *name, const char *d
 		/* only a mailsim store is replaced, never some other file */
 		char err[512];
 		struct store *old;
-		if (store_open_readonly(&old, db, err, sizeof err) < 0) {
+		if (store_open_readonly(&old, db, err, sizeof err) == STORE_ERROR) {
 			fprintf(stderr, "mailsim lab: %s is not a lab store (%s): not replacing it; "
 				"choose another with --db\n", db, err);
 			return LAB_EXIT_USAGE;

@@ -138,7 +138,7 @@ static int open_world(const char *cmd, const char *path, const char *seed, const
 		(*scn)->seed = v;
 	}
 	char err[512];
-	if (store_open(st, db, err, sizeof err) != 0) {
+	if (store_open(st, db, err, sizeof err) != STORE_OK) {
 		fprintf(stderr, "mailsim: %s\n", err);
 		scn_free(*scn);
 		return EXIT_RUNTIME;

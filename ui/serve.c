@@ -216,7 +216,7 @@ int serve_main(int argc, char **argv)
 
 	char err[512];
 	struct store *st;
-	if (store_open(&st, db, err, sizeof err) != 0) {
+	if (store_open(&st, db, err, sizeof err) != STORE_OK) {
 		fprintf(stderr, "mailsim: %s\n", err);
 		scn_free(scn);
 		return 3;

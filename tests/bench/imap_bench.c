@@ -93,9 +93,12 @@ int main(int argc, char **argv)
 	double t0 = bench_now();
 	struct store_account acct;
 	int64_t inbox;
-	store_account_find(st, "bob@gmail.com", &acct);
-	store_folder_find(st, acct.id, "INBOX", &inbox);
-	store_begin(st);
+	if (store_account_find(st, "bob@gmail.com", &acct) != STORE_OK ||
+	    store_folder_find(st, acct.id, "INBOX", &inbox) != STORE_OK ||
+	    store_begin(st) != STORE_OK) {
+		fprintf(stderr, "imap_bench: %s\n", store_error(st));
+		return 3;
+	}
 	char msg[512];
 	for (long i = 1; i <= count; i++) {
 		int len = snprintf(msg, sizeof msg,
@@ -107,12 +110,15 @@ int main(int argc, char **argv)
 					     .subject = msg + 50 };
 		uint32_t uid;
 		if (store_message_add(st, inbox, msg, (size_t)len, WORLD_EPOCH_UNIX,
-				      i % 3 ? STORE_FLAG_SEEN : 0, &sum, &uid) != 0) {
+				      i % 3 ? STORE_FLAG_SEEN : 0, &sum, &uid) != STORE_OK) {
 			fprintf(stderr, "imap_bench: %s\n", store_error(st));
 			return 3;
 		}
 	}
-	store_commit(st);
+	if (store_commit(st) != STORE_OK) {
+		fprintf(stderr, "imap_bench: %s\n", store_error(st));
+		return 3;
+	}
 	printf("imap: a mailbox of %ld messages (one in three unseen), stored in %.2f s\n", count,
 	       bench_now() - t0);
 

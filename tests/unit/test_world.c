@@ -49,8 +49,10 @@ static const char *WORLD =
 	"user bob@gmail.com password bob123\n"
 	"device alice-laptop owner alice@uea.edu.br\n";
 
-/* The world and story, run on a store in memory (db NULL) or in a file. */
-static void fx_run_db(struct fixture *f, const char *story, const char *db)
+/* The world and its store (in memory if db is NULL, else in that file),
+ * ready to run: fx_open() then fx_go() is fx_run_db(), with room in between
+ * for a test to set a fault. */
+static void fx_open(struct fixture *f, const char *story, const char *db)
 {
 	memset(f, 0, sizeof *f);
 	struct buf text;
@@ -63,12 +65,24 @@ static void fx_run_db(struct fixture *f, const char *story, const char *db)
 	if (!f->ok)
 		return;
 	char err[256];
-	CHECK_INT(store_open(&f->st, db, err, sizeof err), 0);
+	CHECK_INT(store_open(&f->st, db, err, sizeof err), STORE_OK);
 	CHECK_INT(world_init(&f->w, f->scn, f->st, err, sizeof err), 0);
 	buf_init(&f->cap.all);
+}
+
+static void fx_go(struct fixture *f)
+{
+	if (!f->ok)
+		return;
 	trace_add_sink(&f->w.trace, capture_sink, &f->cap);
 	world_run(&f->w);
 	world_check(&f->w);
+}
+
+static void fx_run_db(struct fixture *f, const char *story, const char *db)
+{
+	fx_open(f, story, db);
+	fx_go(f);
 }
 
 static void fx_run(struct fixture *f, const char *story)
@@ -90,11 +104,12 @@ static int64_t fx_count(struct fixture *f, const char *addr, const char *folder)
 {
 	struct store_account a;
 	int64_t id, n = -1;
-	if (store_account_find(f->st, addr, &a) != 0)
+	if (store_account_find(f->st, addr, &a) != STORE_OK)
 		return -1;
-	if (store_folder_find(f->st, a.id, folder, &id) != 0)
+	if (store_folder_find(f->st, a.id, folder, &id) != STORE_OK)
 		return -1;
-	store_folder_count(f->st, id, &n);
+	if (store_folder_count(f->st, id, &n) != STORE_OK)
+		return -1;
 	return n;
 }
 
@@ -148,7 +163,7 @@ static void test_partial_failure_bounces_one(void)
 	CHECK_CONTAINS(f.cap.all.p, "bounce: bounce to alice@uea.edu.br: jbob@gmail.com (5.1.1)");
 	CHECK(f.w.replies_seen[550]);
 	int64_t q = -1;
-	store_queue_count(f.st, NULL, &q);
+	CHECK_INT(store_queue_count(f.st, NULL, &q), STORE_OK);
 	CHECK_INT(q, 0);
 	fx_free(&f);
 }
@@ -304,6 +319,112 @@ static void test_sender_down_for_good_ends(void)
 	fx_free(&f);
 }
 
+/* A store that fails one commit: the first commit after the trace shows
+ * `after` (a line or an event) fails, as a full disk would make it fail. */
+struct commit_fault {
+	struct fixture *f;
+	const char *after;
+	bool fired;
+};
+
+static bool commit_fault_once(void *ctx)
+{
+	struct commit_fault *cf = ctx;
+	const char *seen = cf->f->cap.all.p;
+	if (cf->fired || !seen || !strstr(seen, cf->after))
+		return false;
+	cf->fired = true;
+	return true;
+}
+
+static void test_data_commit_fails_451(void)
+{
+	/* RFC 5321 4.2.5: a server that cannot take responsibility for the
+	 * message answers 4xx after the data, and keeps nothing of it */
+	struct fixture f;
+	fx_open(&f, "send alice-laptop to bob@gmail.com, alice@uea.edu.br "
+		    "subject \"x\" body \"y\"\n", NULL);
+	if (!f.ok)
+		return;
+	struct commit_fault cf = { .f = &f, .after = "alice-laptop>mail.uea.edu.br .\n" };
+	store_set_commit_fault(f.st, commit_fault_once, &cf);
+	fx_go(&f);
+	CHECK(cf.fired);
+	CHECK_CONTAINS(f.cap.all.p, "mail.uea.edu.br>alice-laptop 451 4.3.0 Error: queue file write "
+		       "error, try again later\n");
+	CHECK_CONTAINS(f.cap.all.p, "store-error: commit: injected failure\n");
+	CHECK(strstr(f.cap.all.p, "Ok: queued as") == NULL);
+	int64_t q = -1;
+	CHECK_INT(store_queue_count(f.st, NULL, &q), STORE_OK);
+	CHECK_INT(q, 0);
+	CHECK_INT(fx_count(&f, "alice@uea.edu.br", "INBOX"), 0);
+	CHECK_INT(fx_count(&f, "bob@gmail.com", "INBOX"), 0);
+	fx_free(&f);
+}
+
+/* The next server took the message (250), but the queue cannot record it:
+ * the entry stays queued with its recipient, nothing is bounced, and the
+ * next attempt sends it again.  Bob gets it twice; nobody loses it. */
+static void test_relay_commit_fails_keeps_queued(void)
+{
+	struct fixture f;
+	fx_open(&f, "retry mail.uea.edu.br after 30s backoff 2 attempts 6\n"
+		    "send alice-laptop to bob@gmail.com subject \"x\" body \"y\"\n", NULL);
+	if (!f.ok)
+		return;
+	struct commit_fault cf = { .f = &f,
+				   .after = "mx.gmail.com>mail.uea.edu.br 250 2.0.0 Ok: queued" };
+	store_set_commit_fault(f.st, commit_fault_once, &cf);
+	fx_go(&f);
+	CHECK(cf.fired);
+	CHECK_CONTAINS(f.cap.all.p, "store-error: gmail.com: commit: injected failure; the queue "
+		       "tries again later\n");
+	const char *retry = strstr(f.cap.all.p, "store-error: gmail.com");
+	CHECK(retry && strstr(retry, "relayed: bob@gmail.com relayed to mx.gmail.com"));
+	CHECK(strstr(f.cap.all.p, "bounce") == NULL);
+	CHECK_INT(fx_count(&f, "bob@gmail.com", "INBOX"), 2);
+	CHECK_INT(fx_count(&f, "alice@uea.edu.br", "INBOX"), 0);
+	int64_t q = -1;
+	CHECK_INT(store_queue_count(f.st, NULL, &q), STORE_OK);
+	CHECK_INT(q, 0);
+	fx_free(&f);
+}
+
+/* With no retry left, the entry waits in the store for the queue's next
+ * run: still there, with its recipient, and not bounced. */
+static void test_relay_commit_fails_waits_in_store(void)
+{
+	struct fixture f;
+	fx_open(&f, "retry mail.uea.edu.br after 30s backoff 2 attempts 1\n"
+		    "send alice-laptop to bob@gmail.com subject \"x\" body \"y\"\n", NULL);
+	if (!f.ok)
+		return;
+	struct commit_fault cf = { .f = &f,
+				   .after = "mx.gmail.com>mail.uea.edu.br 250 2.0.0 Ok: queued" };
+	store_set_commit_fault(f.st, commit_fault_once, &cf);
+	fx_go(&f);
+	CHECK(cf.fired);
+	CHECK_CONTAINS(f.cap.all.p, "the queue waits for its next run\n");
+	CHECK(strstr(f.cap.all.p, "bounce") == NULL);
+	CHECK(strstr(f.cap.all.p, "gave-up") == NULL);
+	int64_t *ids = NULL, *next = NULL;
+	size_t n = 0;
+	CHECK_INT(store_queue_list(f.st, "mail.uea.edu.br", &ids, &next, &n), STORE_OK);
+	CHECK_INT(n, 1);
+	if (n == 1) {
+		struct store_queue_entry e;
+		CHECK_INT(store_queue_get(f.st, ids[0], &e), STORE_OK);
+		CHECK_INT(e.nrcpts, 1);
+		if (e.nrcpts == 1)
+			CHECK_STR(e.rcpts[0], "bob@gmail.com");
+		CHECK_INT(e.attempts, 0);
+		store_queue_entry_free(&e);
+	}
+	free(ids);
+	free(next);
+	fx_free(&f);
+}
+
 static void test_queue_resumes_when_server_returns(void)
 {
 	struct fixture f;
@@ -330,9 +451,9 @@ static void test_return_path_and_one_copy(void)
 	struct store_account a;
 	int64_t inbox;
 	struct store_message m;
-	CHECK_INT(store_account_find(f.st, "bob@gmail.com", &a), 0);
-	CHECK_INT(store_folder_find(f.st, a.id, "INBOX", &inbox), 0);
-	CHECK_INT(store_message_get(f.st, inbox, 1, true, &m), 0);
+	CHECK_INT(store_account_find(f.st, "bob@gmail.com", &a), STORE_OK);
+	CHECK_INT(store_folder_find(f.st, a.id, "INBOX", &inbox), STORE_OK);
+	CHECK_INT(store_message_get(f.st, inbox, 1, true, &m), STORE_OK);
 	/* the final server writes the envelope sender on top, then its own
 	 * Received:, then the first server's */
 	CHECK(strncmp(m.content, "Return-Path: <alice@uea.edu.br>\r\nReceived: from mail.uea.edu.br", 63) == 0);
@@ -980,6 +1101,9 @@ int main(void)
 	RUN(test_repeat_expands_i);
 	RUN(test_sender_down_for_good_ends);
 	RUN(test_queue_resumes_when_server_returns);
+	RUN(test_data_commit_fails_451);
+	RUN(test_relay_commit_fails_keeps_queued);
+	RUN(test_relay_commit_fails_waits_in_store);
 	RUN(test_return_path_and_one_copy);
 	RUN(test_postmaster_always_accepted);
 	RUN(test_submission_sender_must_be_the_user);
