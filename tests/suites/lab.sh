@@ -41,10 +41,10 @@ MAILSIM_LABS="$tmp/empty" "$mailsim" lab >"$tmp/o" 2>&1; check "MAILSIM_LABS wit
 # instead of hanging, and it is generous: a busy machine is slow, not wrong.
 PATIENCE=90 # seconds
 
-# wait_line NAME FILE TEXT: until the lab's output FILE holds TEXT; a FAIL
-# line names the check if it never comes
+# wait_line NAME FILE TEXT: a check that passes once the lab's output FILE
+# holds TEXT; its FAIL line names it if TEXT never comes
 wait_line() {
-	if python3 - "$2" "$3" "$PATIENCE" <<'PY'; then return 0; fi
+	if python3 - "$2" "$3" "$PATIENCE" <<'PY'; then passed=$((passed + 1)); return 0; fi
 import sys, time
 path, text, patience = sys.argv[1], sys.argv[2].encode(), float(sys.argv[3])
 end = time.monotonic() + patience
@@ -138,7 +138,7 @@ for e in smtp-by-hand submission-auth pop3-delete imap-flag-move sockets bounce-
 	st=$?
 	check "$e: solver ran" 0 $st
 	[ $st -eq 0 ] || cat "$tmp/solve"
-	if wait_line "$e: live progress" "$tmp/$e.live" "every check passes"; then passed=$((passed + 1)); fi
+	wait_line "$e: live progress" "$tmp/$e.live" "every check passes"
 	"$mailsim" lab "$e" --check --db "$tmp/$e.db" >"$tmp/report" 2>&1
 	check "$e: solved passes --check" 0 $?
 	stop_lab
@@ -152,7 +152,7 @@ for e in smtp-by-hand submission-auth pop3-delete imap-flag-move sockets bounce-
 	st=$?
 	check "$e: wrong solver ran" 0 $st
 	[ $st -eq 0 ] || cat "$tmp/solve"
-	wait_line "$e: wrong attempt settled" "$tmp/$e.live" "$(settled "$e")" && passed=$((passed + 1))
+	wait_line "$e: wrong attempt settled" "$tmp/$e.live" "$(settled "$e")"
 	stop_lab
 	"$mailsim" lab "$e" --check --db "$tmp/$e-wrong.db" >"$tmp/report" 2>&1
 	check "$e: wrong attempt fails --check" 1 $?
@@ -161,8 +161,7 @@ for e in smtp-by-hand submission-auth pop3-delete imap-flag-move sockets bounce-
 done
 
 # a second start replaces the store of the first, and says so
-start_lab smtp-by-hand "$tmp/smtp-by-hand.db"
-wait_line "stale store: the lab is up" "$tmp/smtp-by-hand.live" "The servers:" && passed=$((passed + 1))
+start_lab smtp-by-hand "$tmp/smtp-by-hand.db" || failed=$((failed + 1))
 stop_lab
 contains "stale store replaced" "$tmp/smtp-by-hand.live" "from an earlier start was replaced"
 "$mailsim" lab smtp-by-hand --check --db "$tmp/smtp-by-hand.db" >"$tmp/report" 2>&1
