@@ -74,6 +74,8 @@ static int test_first_line;
 #define RUN(fn)                                                                  \
 	do {                                                                     \
 		test_current_failed = 0;                                         \
+		test_first_file = "?";                                           \
+		test_first_line = 0;                                             \
 		fn();                                                            \
 		if (test_current_failed) {                                       \
 			test_failed++;                                           \
