@@ -3,8 +3,10 @@
  *
  * A test is a function; RUN(fn) runs it and counts it passed if none of its
  * CHECKs failed.  A failed CHECK prints FILE:LINE and what differed, and the
- * test goes on (so one run shows every failure).  TEST_END() prints the
- * closing line "N passed, N failed" and returns the exit status.
+ * test goes on (so one run shows every failure).  A failed test then prints
+ * one line "FAIL fn (FILE:LINE of its first failed check)": tests/run.sh
+ * gathers those lines into its summary.  TEST_END() prints the closing line
+ * "N passed, N failed" and returns the exit status.
  */
 #ifndef MAILSIM_TEST_H
 #define MAILSIM_TEST_H
@@ -13,13 +15,25 @@
 #include <string.h>
 
 static int test_passed, test_failed, test_current_failed;
+static const char *test_first_file; /* where the running test first failed */
+static int test_first_line;
+
+/* Note a failed check at FILE:LINE (the first one is the one RUN names). */
+#define TEST_FAILED_AT(file, line)                                               \
+	do {                                                                     \
+		if (!test_current_failed) {                                      \
+			test_first_file = (file);                                \
+			test_first_line = (line);                                \
+		}                                                                \
+		test_current_failed = 1;                                         \
+	} while (0)
 
 #define CHECK(cond)                                                              \
 	do {                                                                     \
 		if (!(cond)) {                                                   \
 			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__,   \
 				__LINE__, #cond);                                \
-			test_current_failed = 1;                                 \
+			TEST_FAILED_AT(__FILE__, __LINE__);                      \
 		}                                                                \
 	} while (0)
 
@@ -29,7 +43,7 @@ static int test_passed, test_failed, test_current_failed;
 		if (check_a_ != check_b_) {                                      \
 			fprintf(stderr, "%s:%d: %s == %lld, expected %lld\n",    \
 				__FILE__, __LINE__, #a, check_a_, check_b_);     \
-			test_current_failed = 1;                                 \
+			TEST_FAILED_AT(__FILE__, __LINE__);                      \
 		}                                                                \
 	} while (0)
 
@@ -41,7 +55,7 @@ static int test_passed, test_failed, test_current_failed;
 				__FILE__, __LINE__, #a,                          \
 				check_a_ ? check_a_ : "(null)",                  \
 				check_b_ ? check_b_ : "(null)");                 \
-			test_current_failed = 1;                                 \
+			TEST_FAILED_AT(__FILE__, __LINE__);                      \
 		}                                                                \
 	} while (0)
 
@@ -53,17 +67,20 @@ static int test_passed, test_failed, test_current_failed;
 			fprintf(stderr, "%s:%d: %s does not contain \"%s\":\n%s\n", \
 				__FILE__, __LINE__, #hay, check_n_,              \
 				check_h_ ? check_h_ : "(null)");                 \
-			test_current_failed = 1;                                 \
+			TEST_FAILED_AT(__FILE__, __LINE__);                      \
 		}                                                                \
 	} while (0)
 
 #define RUN(fn)                                                                  \
 	do {                                                                     \
 		test_current_failed = 0;                                         \
+		test_first_file = "?";                                           \
+		test_first_line = 0;                                             \
 		fn();                                                            \
 		if (test_current_failed) {                                       \
 			test_failed++;                                           \
-			fprintf(stderr, "FAIL %s\n", #fn);                       \
+			fprintf(stderr, "FAIL %s (%s:%d)\n", #fn,               \
+				test_first_file, test_first_line);               \
 		} else {                                                         \
 			test_passed++;                                           \
 		}                                                                \

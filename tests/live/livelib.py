@@ -9,6 +9,7 @@ when LIVE_VERBOSE is set), and as its last line `N passed, N failed`.
 """
 import os
 import random
+import re
 import signal
 import socket
 import sqlite3
@@ -19,9 +20,15 @@ import time
 import traceback
 
 HOST = "127.0.0.1"
-SOCK_TIMEOUT = 10          # every client socket
-START_DEADLINE = 10        # seconds for `serve` to listen
-SAFETY_SECONDS = 80        # --seconds: a server never outlives a test run
+# A test waits for events (a port that answers, a row in the store, a line
+# in the log), never for a time.  These caps only keep a broken build from
+# hanging the run; they are generous because a busy machine is slow, not
+# wrong, and a check that runs out of patience fails with its own name.
+PATIENCE = 90              # seconds: any wait for an event
+SOCK_TIMEOUT = PATIENCE    # every client socket
+START_DEADLINE = PATIENCE  # seconds for `serve` to listen
+SAFETY_SECONDS = 900       # --seconds: a server never outlives a test run
+PORT_TRIES = 20            # starts on fresh ports when another run holds one
 
 CLASSROOM = {
     "alice@uea.edu.br": "alice123",
@@ -92,9 +99,10 @@ def pick_ports():
     raise RuntimeError("no free ports found")
 
 
-def wait_until(pred, deadline_s, step=0.05):
+def wait_until(pred, deadline_s=PATIENCE, step=0.05):
     """Call pred() until it returns something true or the deadline passes;
-    return its last value."""
+    return its last value (false on a timeout: the caller's check fails
+    under its own name)."""
     end = time.monotonic() + deadline_s
     while True:
         v = pred()
@@ -115,16 +123,24 @@ class Server:
         self.nservers = nservers
         self.tmpdir = tmpdir
         self.db = db or os.path.join(tmpdir, "%s-%d.db" % (name, len(SERVERS)))
-        self.ports = ports or pick_ports()
+        self.name = name
+        self.fixed_ports = ports is not None
+        self.opts = (seconds, json_log, list(extra), scenario)
+        self._start(ports or pick_ports())
+        SERVERS.append(self)
+
+    def _start(self, ports):
+        seconds, json_log, extra, scenario = self.opts
+        self.ports = ports
         self.smtp, self.submission, self.pop3, self.imap = self.ports
-        self.log_path = os.path.join(tmpdir, "%s-%d.log" % (name, int(time.time() * 1e6)))
+        self.log_path = os.path.join(self.tmpdir, "%s-%d.log" % (self.name, int(time.time() * 1e6)))
         self.err_path = self.log_path + ".err"
-        argv = [mailsim, "serve", "--db", self.db,
+        argv = [self.mailsim, "serve", "--db", self.db,
                 "--smtp-port", str(self.smtp), "--submission-port", str(self.submission),
                 "--pop3-port", str(self.pop3), "--imap-port", str(self.imap),
                 "--seconds", str(seconds)]
         argv += ["--json"] if json_log else ["--log"]
-        argv += list(extra)
+        argv += extra
         if scenario:
             argv.append(scenario)
         self.argv = argv
@@ -132,28 +148,54 @@ class Server:
         self.err = open(self.err_path, "wb")
         self.proc = subprocess.Popen(argv, stdout=self.out, stderr=self.err,
                                      stdin=subprocess.DEVNULL)
-        SERVERS.append(self)
 
     def port(self, which, server=0):
         return {"smtp": self.smtp, "submission": self.submission,
                 "pop3": self.pop3, "imap": self.imap}[which] + server
 
     def wait_ready(self, deadline=START_DEADLINE):
-        """True when every port of both servers accepts a connection."""
-        want = [p + k for p in self.ports for k in range(self.nservers)]
+        """True when every port of both servers accepts a connection.  A
+        server that could not listen because a port was taken meanwhile
+        (by another test run, say) is started again on other free ports,
+        unless the test chose the ports."""
+        for _ in range(PORT_TRIES):
+            want = [p + k for p in self.ports for k in range(self.nservers)]
 
-        def ready():
-            if self.proc.poll() is not None:
-                return "exited"
-            for p in want:
-                try:
-                    s = socket.create_connection((HOST, p), timeout=1)
-                    s.close()
-                except OSError:
-                    return False
+            def ready():
+                if self.proc.poll() is not None:
+                    return "exited"
+                for p in want:
+                    try:
+                        s = socket.create_connection((HOST, p), timeout=deadline)
+                        s.close()
+                    except OSError:
+                        return False
+                return True
+            r = wait_until(ready, deadline, 0.05)
+            if r is True:
+                return self.wait_quiet(len(want))
+            if r != "exited" or self.fixed_ports or "cannot listen" not in self.stderr():
+                return False
+            self._close()
+            self._start(pick_ports())
+        return False
+
+    def wait_quiet(self, probes):
+        """True once the log shows every connection so far taken (at least
+        `probes` of them, accepted or refused over a cap) and every one
+        accepted closed: a test that counts connections, or caps them,
+        starts from none.  Only for a --log server (a --json one's records
+        are not counted)."""
+        if "--log" not in self.argv:
             return True
-        r = wait_until(ready, deadline, 0.05)
-        return r is True
+
+        def quiet():
+            log = self.log()
+            n = len(re.findall(r"127\.0\.0\.1:\d+ +\* connect: ", log))
+            refused = len(re.findall(r"\* refused: 127\.0\.0\.1:\d+ refused", log))
+            gone = len(re.findall(r"127\.0\.0\.1:\d+ +\* disconnect: ", log))
+            return n + refused >= probes and gone >= n
+        return bool(wait_until(quiet))
 
     def log(self):
         try:
@@ -169,7 +211,7 @@ class Server:
         except OSError:
             return ""
 
-    def terminate(self, deadline=5):
+    def terminate(self, deadline=PATIENCE):
         """SIGTERM and wait; SIGKILL if it does not go.  Returns the exit
         status (None if it had to be killed)."""
         if self.proc.poll() is None:
@@ -178,7 +220,7 @@ class Server:
                 self.proc.wait(deadline)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
-                self.proc.wait(5)
+                self.proc.wait(PATIENCE)
                 self._close()
                 return None
         self._close()
@@ -187,7 +229,7 @@ class Server:
     def kill9(self):
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(5)
+        self.proc.wait(PATIENCE)
         self._close()
 
     def _close(self):
@@ -200,7 +242,7 @@ class Server:
     def sql(self, query, args=()):
         """Rows of a query on the store, read by a separate connection
         (WAL: readable while the server runs)."""
-        con = sqlite3.connect("file:%s?mode=ro" % self.db, uri=True, timeout=10)
+        con = sqlite3.connect("file:%s?mode=ro" % self.db, uri=True, timeout=PATIENCE)
         try:
             return con.execute(query, args).fetchall()
         finally:
@@ -224,7 +266,11 @@ class Server:
             "SELECT f.name FROM folders f JOIN accounts a ON a.id = f.account_id "
             "WHERE a.address = ? ORDER BY f.name", (address,))]
 
-    def wait_subjects(self, address, subjects, deadline=8, folder="INBOX"):
+    def wait_log(self, text, deadline=PATIENCE):
+        """Poll the log until it holds `text`."""
+        return bool(wait_until(lambda: text in self.log(), deadline, 0.05))
+
+    def wait_subjects(self, address, subjects, deadline=PATIENCE, folder="INBOX"):
         """Poll the store until every subject in `subjects` is in the folder."""
         want = set(subjects)
 
@@ -256,7 +302,7 @@ def main(run):
         for srv in SERVERS:
             if srv.proc.poll() is None:
                 srv.proc.kill()
-                srv.proc.wait(5)
+                srv.proc.wait(PATIENCE)
             srv._close()
         if not os.environ.get("LIVE_KEEP"):
             import shutil

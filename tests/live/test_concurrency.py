@@ -12,7 +12,7 @@ import time
 import livelib as L
 
 CLIENTS = 500
-GREET_DEADLINE = 20
+GREET_DEADLINE = L.PATIENCE
 
 
 def raise_nofile(n):
@@ -197,8 +197,6 @@ def caps(t, mailsim, tmp):
     try:
         if not t.ok("serve --max-per-client 3 listens", srv.wait_ready(), srv.stderr()):
             return
-        # wait_ready's probes are gone once the server has seen them close
-        time.sleep(0.2)
         for i in range(3):
             s, f, line = greet(srv.smtp)
             held.append((s, f))
@@ -235,7 +233,7 @@ def caps(t, mailsim, tmp):
                 return True
             s.close()
             return False
-        t.ok("a freed slot is given again", L.wait_until(again, 3, 0.1))
+        t.ok("a freed slot is given again", L.wait_until(again, L.PATIENCE, 0.1))
         t.ok("log: the refusal is told", "refused: too many connections" in srv.log())
     finally:
         for s, f in held:
@@ -247,7 +245,6 @@ def caps(t, mailsim, tmp):
     try:
         if not t.ok("serve --max-conns 2 listens", srv.wait_ready(), srv.stderr()):
             return
-        time.sleep(0.2)
         for port in (srv.smtp, srv.imap):
             s, f, line = greet(port)
             held.append(s)

@@ -21,7 +21,7 @@ user ben@example.test password ben123 name "Ben"
 """
 ANN, BEN = "ann@example.test", "ben@example.test"
 THREADS = 10
-SEND_SECONDS = 1.5
+ACKED_BEFORE_KILL = 3 * THREADS   # the kill comes once this much mail is in
 
 
 def sender(srv, n, stop, acked, errors):
@@ -78,8 +78,10 @@ def run(t, mailsim, tmp):
                for n in range(THREADS)]
     for th in threads:
         th.start()
-    time.sleep(SEND_SECONDS)
-    srv.kill9()                     # in the middle of the traffic
+    # in the middle of the traffic: once every thread could have had a
+    # message acknowledged, and all of them are still sending
+    L.wait_until(lambda: len(acked) >= ACKED_BEFORE_KILL or errors, L.PATIENCE, 0.01)
+    srv.kill9()
     killed_at = len(acked)
     stop.set()
     for th in threads:

@@ -142,7 +142,7 @@ def body(t, srv):
             except (poplib.error_proto, OSError):
                 pass
             return None
-    p = L.wait_until(relogin, 5, 0.1)
+    p = L.wait_until(relogin, L.PATIENCE, 0.1)
     if t.ok("lock released after a dropped session", p is not None):
         t.eq("dropped session deleted nothing (STAT)", p.stat()[0], 2)
         p.quit()

@@ -7,7 +7,11 @@
 #   UPDATE_GOLDEN=1 sh tests/suites/ui.sh ./mailsim   # rewrite tests/ui/*.txt
 #
 # Paused screens are deterministic (--step N --no-anim: nothing on screen
-# depends on the wall clock).  The last line is "N passed, N failed".
+# depends on the wall clock).  Every check waits for what it checks (a text
+# on the screen, the golden screen itself) and never for a time: PATIENCE
+# only caps a wait, so that a broken build fails instead of hanging, and a
+# check that runs out of it fails under its own name.
+# The last line is "N passed, N failed".
 mailsim=${1:-./mailsim}
 unset NO_COLOR
 passed=0
@@ -26,6 +30,8 @@ sock=mailsim-ui-$$-0
 T() { tmux -L "$sock" -f /dev/null "$@"; }
 trap 'T kill-server >/dev/null 2>&1; rm -rf "$tmp"' EXIT
 
+PATIENCE=90 # seconds
+
 ok() { passed=$((passed + 1)); }
 fail() { failed=$((failed + 1)); echo "FAIL $*"; }
 
@@ -38,41 +44,68 @@ start() {
 	n=$((n + 1))
 	sock=mailsim-ui-$$-$n
 	T new-session -d -x "$w" -y "$h" -e LANG=C.UTF-8 -e LC_ALL=C.UTF-8 ${NO_COLOR:+-e NO_COLOR=1} \
-		"trap : INT; cd '$(pwd)' && '$mailsim' $*; echo \"EXIT=\$?\"; stty -a | tr ';' '\\n' | grep -E -- '(^| )-?(icanon|echo)( |\$)' | tr '\\n' ' '; echo; sleep 60"
+		"trap : INT; cd '$(pwd)' && '$mailsim' $*; echo \"EXIT=\$?\"; stty -a | tr ';' '\\n' | grep -E -- '(^| )-?(icanon|echo)( |\$)' | tr '\\n' ' '; echo; sleep 3600"
 }
 screen() { T capture-pane -p "$@"; }
-# wait_for TEXT: until the screen shows TEXT (at most 5 s)
+# wait_for TEXT: until the screen shows TEXT (1 if PATIENCE runs out)
 wait_for() {
-	i=0
-	while [ $i -lt 50 ]; do
-		screen | grep -qF -- "$1" && return 0
+	end=$(($(date +%s) + PATIENCE))
+	until screen | grep -qF -- "$1"; do
+		[ "$(date +%s)" -ge "$end" ] && return 1
 		sleep 0.1
-		i=$((i + 1))
 	done
-	return 1
 }
-keys() { T send-keys "$@"; sleep 0.2; }
+# wait_gone TEXT: until the screen no longer shows TEXT
+wait_gone() {
+	end=$(($(date +%s) + PATIENCE))
+	while screen | grep -qF -- "$1"; do
+		[ "$(date +%s)" -ge "$end" ] && return 1
+		sleep 0.1
+	done
+}
+# still FILE: the paused screen into FILE once drawn in full (two captures
+# in a row alike: a screen caught half-drawn differs from the next)
+still() {
+	screen >"$1"
+	end=$(($(date +%s) + PATIENCE))
+	until sleep 0.1; screen >"$1.next"; cmp -s "$1" "$1.next"; do
+		mv "$1.next" "$1"
+		[ "$(date +%s)" -ge "$end" ] && break
+	done
+	rm -f "$1.next"
+}
+# keys KEY...: type them; a check after keys waits for their effect
+keys() { T send-keys "$@"; }
 
-# golden NAME [capture options]: compare the screen with tests/ui/NAME.txt
+# golden NAME [capture options]: until the screen is tests/ui/NAME.txt (a
+# screen may be caught half-drawn; only the one drawn in full must match)
 golden() {
 	name=$1
 	shift
-	screen "$@" >"$tmp/$name.txt"
 	if [ -n "$UPDATE_GOLDEN" ]; then
-		cp "$tmp/$name.txt" "$golden/$name.txt"
+		screen "$@" >"$golden/$name.txt"
 		ok
-	elif cmp -s "$tmp/$name.txt" "$golden/$name.txt"; then
-		ok
-	else
-		fail "screen $name differs from $golden/$name.txt:"
-		diff "$golden/$name.txt" "$tmp/$name.txt" | head -30
+		return
 	fi
+	end=$(($(date +%s) + PATIENCE))
+	until screen "$@" >"$tmp/$name.txt"; cmp -s "$tmp/$name.txt" "$golden/$name.txt"; do
+		if [ "$(date +%s)" -ge "$end" ]; then
+			fail "screen $name differs from $golden/$name.txt after ${PATIENCE}s:"
+			diff "$golden/$name.txt" "$tmp/$name.txt" | head -30
+			return
+		fi
+		sleep 0.1
+	done
+	ok
 }
 expect() { # expect NAME TEXT: the screen shows TEXT
 	if wait_for "$2"; then ok; else fail "$1: no '$2' on the screen:"; screen; fi
 }
-expect_not() {
+expect_not() { # expect_not NAME TEXT: the screen, as it is now, lacks TEXT
 	if screen | grep -qF -- "$2"; then fail "$1: '$2' on the screen"; else ok; fi
+}
+expect_gone() { # expect_gone NAME TEXT: TEXT leaves the screen
+	if wait_gone "$2"; then ok; else fail "$1: '$2' still on the screen after ${PATIENCE}s:"; screen; fi
 }
 
 # --- not a terminal: play says to use run
@@ -84,13 +117,24 @@ start 80 24 play --no-anim --step 20 scenarios/smtp-send.scn
 expect "smtp-send starts" "step 20/"
 golden smtp-send-step20
 golden smtp-send-step20-colour -e
-# n, n, n, p: step 22, exactly what a fresh start at 22 shows
-keys n; keys n; keys n; keys p
+# n, n, n, p: step 22, exactly what a fresh start at 22 shows (each key
+# waited for, so that the screen compared is the last one)
+keys n
+expect "n" "step 21/"
+keys n
+expect "n n" "step 22/"
+keys n
+expect "n n n" "step 23/"
+keys p
 expect "n and p" "step 22/"
-screen >"$tmp/walked.txt"
+still "$tmp/walked.txt"
 start 80 24 play --no-anim --step 22 scenarios/smtp-send.scn
 expect "smtp-send at 22" "step 22/"
-screen >"$tmp/direct.txt"
+end=$(($(date +%s) + PATIENCE))
+until screen >"$tmp/direct.txt"; cmp -s "$tmp/walked.txt" "$tmp/direct.txt"; do
+	[ "$(date +%s)" -ge "$end" ] && break
+	sleep 0.1
+done
 if cmp -s "$tmp/walked.txt" "$tmp/direct.txt"; then ok; else fail "n n n p differs from --step 22"; diff "$tmp/direct.txt" "$tmp/walked.txt"; fi
 keys End
 expect "End" "step 156/156"
@@ -106,7 +150,7 @@ keys '?'
 expect "help" "previous step (exact"
 golden help
 keys x
-expect_not "help closes" "previous step (exact"
+expect_gone "help closes" "previous step (exact"
 
 # --- pop3-vs-imap: the mailboxes before and after POP3's QUIT (100x30)
 start 100 30 play --no-anim --step 510 scenarios/pop3-vs-imap.scn
@@ -142,7 +186,6 @@ golden imap-two-devices-413
 start 100 30 play --no-anim --step 20 scenarios/smtp-send.scn
 expect "resize start" "step 20/"
 T resize-window -x 80 -y 24
-sleep 0.3
 expect "resize to 80x24" "step 20/"
 golden resize-80x24
 T resize-window -x 60 -y 20
@@ -166,7 +209,7 @@ keys Tab
 keys Enter
 expect "source view" "Received: from"
 keys q
-expect_not "source closes" "Received: from"
+expect_gone "source closes" "Received: from"
 
 # --- q leaves the terminal as it found it
 start 80 24 play --no-anim --step 3 scenarios/smtp-send.scn
@@ -190,7 +233,7 @@ start 80 24
 expect "menu" "mailsim · lessons"
 expect "menu default" "pop3-vs-imap.scn"
 keys Enter
-expect "menu plays" "POP3 vs IMAP"
+expect "menu plays" "mailsim · POP3 vs IMAP"
 keys q
 expect "back to the menu" "mailsim · lessons"
 keys q
@@ -198,14 +241,26 @@ expect "menu quits" "EXIT=0"
 
 # --- serve on a terminal: the player, live; a real client appears on the map
 if command -v python3 >/dev/null 2>&1; then
-	base=$((12000 + ($$ % 130) * 60)) # below the ephemeral ports (32768 and up)
-	start 100 30 serve --seconds 20 --smtp-port $base --submission-port $((base + 10)) \
-		--pop3-port $((base + 20)) --imap-port $((base + 30))
+	# random ports below the ephemeral ones (32768 and up); others if
+	# another run holds one of them
+	tries=0
+	while :; do
+		base=$((12000 + $(od -An -N2 -tu2 /dev/urandom) % 20000))
+		start 100 30 serve --seconds 900 --smtp-port $base --submission-port $((base + 10)) \
+			--pop3-port $((base + 20)) --imap-port $((base + 30))
+		end=$(($(date +%s) + PATIENCE))
+		until screen | grep -qE 'LIVE|EXIT='; do
+			[ "$(date +%s)" -ge "$end" ] && break
+			sleep 0.1
+		done
+		tries=$((tries + 1))
+		screen | grep -qF "cannot listen" && [ $tries -lt 20 ] || break
+	done
 	expect "serve live" "LIVE"
 	expect "serve shows the ports" "$base"
 	python3 - "$base" >"$tmp/client" 2>&1 <<'PY'
 import socket, sys
-s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=90)
 f = s.makefile("rwb")
 f.readline()
 f.write(b"EHLO ui.test\r\n"); f.flush()
