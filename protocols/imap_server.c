@@ -1460,11 +1460,10 @@ static void imap_server_list(struct imap_server *s, const struct imap_cmd *c, bo
 	qsort(set, nset, sizeof *set, imap_server_list_entry_cmp);
 
 	/* Names above listed ones that are not listed themselves are named
-	 * \Noselect where the pattern stops at them (the "%" of LIST "" %): a
-	 * deleted folder's inferiors keep their parent in the hierarchy (RFC
-	 * 3501 6.3.4), and LSUB shows the parents of subscribed names (6.3.9).
-	 * Only for plain LIST and LSUB; the RFC 5258 selections have rules of
-	 * their own. */
+	 * \Noselect: a deleted folder's inferiors keep their parent in the
+	 * hierarchy (RFC 3501 6.3.4), and LSUB shows the parents of subscribed
+	 * names (6.3.9).  Only for plain LIST and LSUB; the RFC 5258
+	 * selections have rules of their own. */
 	bool parents = lsub || (!o.subscribed_only && !o.special_only);
 	struct buf b, shown;
 	buf_init(&b);
@@ -1473,23 +1472,13 @@ static void imap_server_list(struct imap_server *s, const struct imap_cmd *c, bo
 	for (size_t i = 0; i < nset; i++) {
 		const char *name = set[i].name;
 		const struct imap_folder *f = set[i].folder;
-		if (imap_server_match_folder(full.p, name)) {
-			bool children = f ? f->has_children
-					  : imap_server_has_inferiors(folders, n, name);
-			buf_clear(&b);
-			buf_printf(&b, "* %s (%s%s", c->name, f ? "" : "\\Noselect ",
-				   children ? "\\HasChildren" : "\\HasNoChildren");
-			if (f && f->special_use[0])
-				buf_printf(&b, " %s", f->special_use);
-			if (f && o.return_subscribed && f->subscribed && !lsub)
-				buf_adds(&b, " \\Subscribed");
-			buf_adds(&b, ") \"/\" ");
-			imap_server_add_mailbox(&b, name);
-			imap_server_send(out, f && f->special_use[0] ? imap_server_note_special_use
-								     : NULL, &b);
-			continue;
-		}
-		for (const char *slash = strchr(name, '/'); parents && slash;
+		bool match = imap_server_match_folder(full.p, name);
+		/* The names above this one that no folder has, first (the set is
+		 * sorted, so a parent comes before its inferiors).  LIST shows
+		 * each that the pattern matches, "*" as well as "%": a deleted
+		 * folder with inferiors is still a name (RFC 3501 6.3.4).  LSUB
+		 * only where the pattern stops above a subscribed name (6.3.9). */
+		for (const char *slash = strchr(name, '/'); parents && (!lsub || !match) && slash;
 		     slash = strchr(slash + 1, '/')) {
 			size_t len = (size_t)(slash - name);
 			char parent[IMAP_SERVER_MAILBOX_MAX_OCTETS + 1];
@@ -1513,6 +1502,19 @@ static void imap_server_list(struct imap_server *s, const struct imap_cmd *c, bo
 					 "folders, that holds no messages itself and cannot be "
 					 "selected", &b);
 		}
+		if (!match)
+			continue;
+		bool children = f ? f->has_children : imap_server_has_inferiors(folders, n, name);
+		buf_clear(&b);
+		buf_printf(&b, "* %s (%s%s", c->name, f ? "" : "\\Noselect ",
+			   children ? "\\HasChildren" : "\\HasNoChildren");
+		if (f && f->special_use[0])
+			buf_printf(&b, " %s", f->special_use);
+		if (f && o.return_subscribed && f->subscribed && !lsub)
+			buf_adds(&b, " \\Subscribed");
+		buf_adds(&b, ") \"/\" ");
+		imap_server_add_mailbox(&b, name);
+		imap_server_send(out, f && f->special_use[0] ? imap_server_note_special_use : NULL, &b);
 	}
 	buf_free(&b);
 	buf_free(&shown);

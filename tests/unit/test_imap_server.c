@@ -764,8 +764,10 @@ static void test_hierarchy_noselect(void)
 		  "* LIST (\\HasNoChildren \\Trash) \"/\" \"Trash\"\r\n"
 		  "* LIST (\\Noselect \\HasChildren) \"/\" \"Work\"\r\n"
 		  "a2 OK LIST completed\r\n");
-	/* "*" reaches the inferior itself, so the name above is not needed */
+	/* the \Noselect name is still a name (6.3.4): "*" matches it too,
+	 * before its inferior (as Dovecot lists it) */
 	CHECK_STR(say(&t, "a3 LIST \"\" W*\r\n"),
+		  "* LIST (\\Noselect \\HasChildren) \"/\" \"Work\"\r\n"
 		  "* LIST (\\HasNoChildren) \"/\" \"Work/2024\"\r\n"
 		  "a3 OK LIST completed\r\n");
 	CHECK_STR(say(&t, "a4 LIST \"\" Work\r\n"),
