@@ -28,7 +28,8 @@ struct imapd {
 	struct wire out;
 	struct store_account acct;
 	bool logged_in;
-	/* \Recent, per session (RFC 3501 2.3.2): the UIDs this session was
+	/* \Recent, per session (RFC 3501 2.3.2; a session lasts from SELECT
+	 * or EXAMINE until the selection ends, 1.2): the UIDs this session was
 	 * the first to see in the folder it has selected (or, read-only, the
 	 * ones no session had been told of when it looked) */
 	int64_t recent_folder;
@@ -439,6 +440,11 @@ static enum imap_result imapd_snapshot(void *ctx, const char *name, struct imap_
 	if (store_folder_get(d->w->store, id, &f) != 0 ||
 	    store_folder_list(d->w->store, id, &list, &count) != 0)
 		return IMAP_FAILED;
+	/* Nothing selected yet: this snapshot opens a selection, and each
+	 * selection is a session of its own (RFC 3501 1.2), so what an earlier
+	 * selection of the same folder took as \Recent is no longer new. */
+	if (!imap_server_selected(d->eng))
+		d->recent_folder = -1;
 	imapd_claim_recent(d, id, count ? list[count - 1].uid : 0,
 			   !imap_server_read_only(d->eng));
 	if (!imapd_fill(d, &f, info)) {

@@ -955,6 +955,37 @@ static void test_examine_leaves_recent(void)
 	fx_free(&f);
 }
 
+/* A selection is a session of its own (RFC 3501 1.2: from SELECT or
+ * EXAMINE until the selection ends): a read-write SELECT takes the new
+ * mail's \Recent, so the same connection selecting the folder again, after
+ * CLOSE or straight away, sees none (as Dovecot does). */
+static void test_reselect_is_a_new_session(void)
+{
+	struct fixture f;
+	struct buf story;
+	buf_init(&story);
+	buf_printf(&story, "%s%s", IMAP_STORY,
+		   "session bob-laptop mx.gmail.com imap\n"
+		   "  > e1 LOGIN bob@gmail.com bob123\n"
+		   "  > e2 SELECT INBOX\n"
+		   "  > e3 CLOSE\n"
+		   "  > e4 SELECT INBOX\n"
+		   "  > e5 SELECT INBOX\n"
+		   "  > e6 LOGOUT\n"
+		   "end\n");
+	fx_run(&f, story.p);
+	buf_free(&story);
+	if (!f.ok)
+		return;
+	const char *first = strstr(f.cap.all.p, "mx.gmail.com>bob-laptop * 2 RECENT");
+	CHECK(first != NULL);
+	const char *again = first ? strstr(first, "mx.gmail.com>bob-laptop * 0 RECENT") : NULL;
+	CHECK(again != NULL);
+	CHECK(again && strstr(again + 1, "mx.gmail.com>bob-laptop * 0 RECENT") != NULL);
+	CHECK(first && strstr(first + 1, "mx.gmail.com>bob-laptop * 2 RECENT") == NULL);
+	fx_free(&f);
+}
+
 /* A store kept in a file remembers which messages a session has been told
  * are \Recent: a restart does not make them recent again. */
 static void test_recent_not_reborn_on_restart(void)
@@ -1121,6 +1152,7 @@ int main(void)
 	RUN(test_ids_unique_across_restarts);
 	RUN(test_submission_adds_date_and_message_id);
 	RUN(test_examine_leaves_recent);
+	RUN(test_reselect_is_a_new_session);
 	RUN(test_recent_not_reborn_on_restart);
 	RUN(test_imap_hierarchy_and_subscriptions);
 	return TEST_END();
