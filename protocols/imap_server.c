@@ -689,11 +689,12 @@ static void imap_server_send_permanentflags(struct imap_server *s, struct wire *
 	if (s->read_only)
 		wire_line(out, "PERMANENTFLAGS (): in a folder opened with EXAMINE no flag can be "
 			  "changed", "* OK [PERMANENTFLAGS ()] No permanent flags permitted");
-	else
+	else /* the keywords FLAGS named can be kept too (RFC 3501 7.1) */
 		wire_line(out, "PERMANENTFLAGS: the flags the client can set and keep; \\* means "
 			  "it may make up new keywords too",
-			  "* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft "
-			  "\\*)] Flags permitted");
+			  "* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft%s%s "
+			  "\\*)] Flags permitted", s->keywords.len ? " " : "",
+			  s->keywords.len ? s->keywords.p : "");
 }
 
 /* A keyword new to the folder entered it (STORE, APPEND, another session):

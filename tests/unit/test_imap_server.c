@@ -644,7 +644,7 @@ static void test_select_examine(void)
 		  "* 3 EXISTS\r\n"
 		  "* 1 RECENT\r\n"
 		  "* OK [UNSEEN 2] Message 2 is first unseen\r\n"
-		  "* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft \\*)] "
+		  "* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Label1 \\*)] "
 		  "Flags permitted\r\n"
 		  "* OK [UIDVALIDITY 1000] UIDs valid\r\n"
 		  "* OK [UIDNEXT 4] Predicted next UID\r\n"
@@ -1012,7 +1012,8 @@ static void test_store(void)
 		  "* 1 FETCH (FLAGS ())\r\na2 OK STORE completed\r\n");
 	CHECK_STR(say(&t, "a3 STORE 3 FLAGS ($Urgent \\Draft)\r\n"),
 		  "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Label1 $Urgent)\r\n"
-		  "* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft \\*)] "
+		  "* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Label1 $Urgent "
+		  "\\*)] "
 		  "Flags permitted\r\n"
 		  "* 3 FETCH (FLAGS (\\Draft \\Recent $Urgent))\r\na3 OK STORE completed\r\n");
 	CHECK_STR(fake_folder(&f, "INBOX")->msgs[2].keywords, "$Urgent");
@@ -1292,8 +1293,9 @@ static void test_uid_commands_after_other_expunge(void)
 }
 
 #define FLAGS_SYSTEM "\\Answered \\Flagged \\Deleted \\Seen \\Draft"
-#define PERMANENT_RW                                                                 \
-	"* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft \\*)] "  \
+/* the keywords in use are permanent too (RFC 3501 7.1), then \* */
+#define PERMANENT_RW(kw)                                                               \
+	"* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft " kw " \\*)] " \
 	"Flags permitted\r\n"
 
 /*
@@ -1312,11 +1314,11 @@ static void test_keyword_flags_announced(void)
 	session_ready(&c, &f, false);
 	say(&c, "c0 EXAMINE INBOX\r\n");
 	CHECK_STR(say(&a, "a1 STORE 1 +FLAGS ($Work)\r\n"),
-		  "* FLAGS (" FLAGS_SYSTEM " $Label1 $Work)\r\n" PERMANENT_RW
+		  "* FLAGS (" FLAGS_SYSTEM " $Label1 $Work)\r\n" PERMANENT_RW("$Label1 $Work")
 		  "* 1 FETCH (FLAGS (\\Seen $Work))\r\n"
 		  "a1 OK STORE completed\r\n");
 	CHECK_STR(say(&b, "b1 NOOP\r\n"),
-		  "* FLAGS (" FLAGS_SYSTEM " $Label1 $Work)\r\n" PERMANENT_RW
+		  "* FLAGS (" FLAGS_SYSTEM " $Label1 $Work)\r\n" PERMANENT_RW("$Label1 $Work")
 		  "* 1 FETCH (FLAGS (\\Seen $Work))\r\n"
 		  "b1 OK NOOP completed\r\n");
 	CHECK_STR(say(&c, "c1 NOOP\r\n"),
@@ -1331,21 +1333,21 @@ static void test_keyword_flags_announced(void)
 		  "* 2 FETCH (FLAGS (\\Flagged $work))\r\nb2 OK NOOP completed\r\n");
 	/* .SILENT leaves out the FETCH, not the FLAGS */
 	CHECK_STR(say(&a, "a3 STORE 2 +FLAGS.SILENT (Later)\r\n"),
-		  "* FLAGS (" FLAGS_SYSTEM " $Label1 $Work Later)\r\n" PERMANENT_RW
+		  "* FLAGS (" FLAGS_SYSTEM " $Label1 $Work Later)\r\n" PERMANENT_RW("$Label1 $Work Later")
 		  "a3 OK STORE completed\r\n");
 	/* APPEND: the idling session hears FLAGS before EXISTS */
 	CHECK_STR(say(&b, "b3 IDLE\r\n"),
 		  "+ idling\r\n"
-		  "* FLAGS (" FLAGS_SYSTEM " $Label1 $Work Later)\r\n" PERMANENT_RW
+		  "* FLAGS (" FLAGS_SYSTEM " $Label1 $Work Later)\r\n" PERMANENT_RW("$Label1 $Work Later")
 		  "* 2 FETCH (FLAGS (\\Flagged $work Later))\r\n");
 	CHECK_STR(say(&a, "a4 APPEND INBOX (Junk) {1+}\r\nx\r\n"),
-		  "* FLAGS (" FLAGS_SYSTEM " $Label1 $Work Later Junk)\r\n" PERMANENT_RW
+		  "* FLAGS (" FLAGS_SYSTEM " $Label1 $Work Later Junk)\r\n" PERMANENT_RW("$Label1 $Work Later Junk")
 		  "* 4 EXISTS\r\n* 2 RECENT\r\n"
 		  "a4 OK [APPENDUID 1000 4] APPEND completed\r\n");
 	wire_clear(&b.out);
 	imap_server_poke(b.s, &b.out);
 	CHECK_STR(b.out.data.p,
-		  "* FLAGS (" FLAGS_SYSTEM " $Label1 $Work Later Junk)\r\n" PERMANENT_RW
+		  "* FLAGS (" FLAGS_SYSTEM " $Label1 $Work Later Junk)\r\n" PERMANENT_RW("$Label1 $Work Later Junk")
 		  "* 4 EXISTS\r\n* 2 RECENT\r\n");
 	/* a new SELECT lists every keyword in use */
 	CHECK_CONTAINS(say(&a, "a5 SELECT INBOX\r\n"),
