@@ -511,9 +511,9 @@ enum imap_server_set_result {
 
 /*
  * Resolve a sequence set (or, for UID commands, a UID set) against the
- * view.  Sequence numbers must name existing messages (RFC 3501 9); UIDs
- * that name nothing are simply skipped (6.4.8), and "n:*" always includes
- * the last message.  The runs come out sorted and merged: each message
+ * view.  Sequence numbers must name existing messages (RFC 3501 9), and
+ * in an empty folder not even "*" does; UIDs that name nothing are simply
+ * skipped (6.4.8), and "n:*" always includes the last message.  The runs come out sorted and merged: each message
  * once, in view order, whatever order the client wrote.
  */
 static enum imap_server_set_result imap_server_resolve(const struct imap_server *s,
@@ -530,7 +530,6 @@ static enum imap_server_set_result imap_server_resolve(const struct imap_server 
 	enum imap_server_set_result r = IMAP_SERVER_SET_OK;
 	for (size_t i = 0; i < seq.n; i++) {
 		uint32_t lo = seq.ranges[i].lo, hi = seq.ranges[i].hi;
-		bool has_star = lo == 0 || hi == 0;
 		if (lo == 0)
 			lo = star;
 		if (hi == 0)
@@ -541,7 +540,9 @@ static enum imap_server_set_result imap_server_resolve(const struct imap_server 
 			hi = t;
 		}
 		if (s->nview == 0 || (lo == 0 && hi == 0)) {
-			if (!uid && !has_star)
+			/* no message to name: a sequence number, "*" too, is
+			 * past the last one (RFC 3501 9, seq-number) */
+			if (!uid)
 				r = IMAP_SERVER_SET_RANGE;
 			continue;
 		}

@@ -812,6 +812,32 @@ static void test_hierarchy_noselect(void)
 	fake_free(&f);
 }
 
+/*
+ * "*" in an empty folder (RFC 3501 9, seq-number): as a sequence number it
+ * is the number of messages "in a non-empty mailbox", and a number past the
+ * last message is BAD, "*" included when the folder is empty (Dovecot
+ * agrees).  As a UID it is UIDNEXT's neighbour and names nothing, so UID
+ * commands answer OK with no data; SEARCH's sets match nothing.
+ */
+static void test_star_in_empty_folder(void)
+{
+	struct fake f;
+	fake_init(&f);
+	struct session t;
+	session_ready(&t, &f, false);
+	say(&t, "a0 SELECT Sent\r\n");
+	CHECK_STR(say(&t, "a1 FETCH 1:* FLAGS\r\n"), "a1 BAD Invalid message sequence number\r\n");
+	CHECK_STR(say(&t, "a2 FETCH * FLAGS\r\n"), "a2 BAD Invalid message sequence number\r\n");
+	CHECK_STR(say(&t, "a3 STORE *:1 +FLAGS (\\Seen)\r\n"),
+		  "a3 BAD Invalid message sequence number\r\n");
+	CHECK_STR(say(&t, "a4 COPY 1:* INBOX\r\n"), "a4 BAD Invalid message sequence number\r\n");
+	CHECK_STR(say(&t, "a5 UID FETCH 1:* FLAGS\r\n"), "a5 OK FETCH completed\r\n");
+	CHECK_STR(say(&t, "a6 UID STORE * +FLAGS (\\Seen)\r\n"), "a6 OK STORE completed\r\n");
+	CHECK_STR(say(&t, "a7 SEARCH 1:*\r\n"), "* SEARCH\r\na7 OK SEARCH completed\r\n");
+	session_close(&t);
+	fake_free(&f);
+}
+
 static void test_status(void)
 {
 	struct fake f;
@@ -1876,6 +1902,7 @@ int main(void)
 	RUN(test_select_examine);
 	RUN(test_list_lsub);
 	RUN(test_hierarchy_noselect);
+	RUN(test_star_in_empty_folder);
 	RUN(test_status);
 	RUN(test_create_delete_rename);
 	RUN(test_append);
