@@ -1641,6 +1641,13 @@ static void imap_server_proceed_append(struct imap_server *s, const struct imap_
 				"Syntax: APPEND mailbox [(flags)] [date-time] literal");
 		return;
 	}
+	if (msg->len == 0) {
+		/* RFC 3501 is silent; a message needs at least a header (RFC
+		 * 5322 3.5), and Dovecot refuses a zero-octet one too */
+		imap_server_no(s, out, "an empty literal is no message: nothing was stored",
+			       "Cannot store an empty message");
+		return;
+	}
 	if (date < 0)
 		date = s->ops.now ? s->ops.now(s->ctx) : 0;
 	uint32_t uid = 0, uidvalidity = 0;

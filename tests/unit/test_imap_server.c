@@ -927,6 +927,10 @@ static void test_append(void)
 		  "a5 BAD \\Recent flag cannot be stored\r\n");
 	CHECK_STR(say(&t, "a6 APPEND Sent\r\n"),
 		  "a6 BAD Syntax: APPEND mailbox [(flags)] [date-time] literal\r\n");
+	/* an empty message is no message (RFC 5322 3.5 wants a header):
+	 * refused, as Dovecot refuses it */
+	CHECK_STR(say(&t, "a8 APPEND Sent {0+}\r\n\r\n"),
+		  "a8 NO Cannot store an empty message\r\n");
 	CHECK_INT(f.nappend, 3);
 	/* appending to the selected folder: EXISTS before the tagged OK */
 	say(&t, "s SELECT Sent\r\n");
