@@ -22,8 +22,8 @@
  *   do); parameter values are given as written (a boundary is
  *   case-sensitive).  A message without a usable Content-Type is
  *   ("TEXT" "PLAIN" ("CHARSET" "us-ascii") ...), RFC 2045 5.2.
- * - "lines" counts line ends (LF) in the body, plus one for a last line
- *   without a line end.
+ * - "lines" counts line ends (LF) in the body, as Dovecot does: a last
+ *   line without one (a part's, before its boundary) is not counted.
  * - A multipart whose boundary never appears has one part: its whole body,
  *   as headerless text/plain (the grammar needs at least one part).  A
  *   missing close-delimiter ends the last part at the end of the body.
@@ -123,14 +123,14 @@ static size_t next_line(const char *s, size_t len, size_t off, size_t *end)
 	return e + 1;
 }
 
-/* Line ends in s[0..n), plus one for a last line without one. */
+/* Line ends in s[0..n).  A part's last line has none: the CRLF before a
+ * boundary belongs to the boundary (RFC 2046 5.1.1), so "text\r\n--b" is
+ * a body of 0 lines, as Dovecot and UW imapd count it. */
 static size_t count_lines(const char *s, size_t n)
 {
 	size_t lines = 0;
 	for (size_t i = 0; i < n; i++)
 		lines += s[i] == '\n';
-	if (n > 0 && s[n - 1] != '\n')
-		lines++;
 	return lines;
 }
 

@@ -311,16 +311,18 @@ static void test_structure_qp(void)
 			"\"QUOTED-PRINTABLE\" 16 1 NIL NIL NIL NIL)");
 }
 
+/* A part's lines are its line ends: the CRLF before a boundary is the
+ * boundary's (RFC 2046 5.1.1), so a one-line part counts 0 (Dovecot too). */
 static void test_structure_multipart(void)
 {
 	CHECK_STRUCTURE(mixed_msg, true,
-			"((\"TEXT\" \"PLAIN\" (\"CHARSET\" \"us-ascii\") NIL NIL \"7BIT\" 10 1 "
+			"((\"TEXT\" \"PLAIN\" (\"CHARSET\" \"us-ascii\") NIL NIL \"7BIT\" 10 0 "
 			"NIL NIL NIL NIL)"
 			"(\"APPLICATION\" \"PDF\" (\"NAME\" \"a.pdf\") \"<pdf@x>\" NIL \"BASE64\" 8 "
 			"NIL (\"ATTACHMENT\" (\"FILENAME\" \"a.pdf\")) NIL NIL) "
 			"\"MIXED\" (\"BOUNDARY\" \"XyZ\") NIL NIL NIL)");
 	CHECK_STRUCTURE(mixed_msg, false,
-			"((\"TEXT\" \"PLAIN\" (\"CHARSET\" \"us-ascii\") NIL NIL \"7BIT\" 10 1)"
+			"((\"TEXT\" \"PLAIN\" (\"CHARSET\" \"us-ascii\") NIL NIL \"7BIT\" 10 0)"
 			"(\"APPLICATION\" \"PDF\" (\"NAME\" \"a.pdf\") \"<pdf@x>\" NIL \"BASE64\" 8) "
 			"\"MIXED\")");
 }
@@ -328,12 +330,12 @@ static void test_structure_multipart(void)
 static void test_structure_rfc822(void)
 {
 	CHECK_STRUCTURE(nested_msg, true,
-			"((\"TEXT\" \"PLAIN\" NIL NIL NIL \"7BIT\" 9 1 NIL NIL NIL NIL)"
+			"((\"TEXT\" \"PLAIN\" NIL NIL NIL \"7BIT\" 9 0 NIL NIL NIL NIL)"
 			"(\"MESSAGE\" \"RFC822\" NIL NIL NIL \"7BIT\" 49 "
 			"(NIL \"inner\" ((\"Carol\" NIL \"c\" \"d.e\")) ((\"Carol\" NIL \"c\" \"d.e\")) "
 			"((\"Carol\" NIL \"c\" \"d.e\")) NIL NIL NIL NIL NIL) "
-			"(\"TEXT\" \"PLAIN\" (\"CHARSET\" \"us-ascii\") NIL NIL \"7BIT\" 10 1 "
-			"NIL NIL NIL NIL) 4 NIL NIL NIL NIL) "
+			"(\"TEXT\" \"PLAIN\" (\"CHARSET\" \"us-ascii\") NIL NIL \"7BIT\" 10 0 "
+			"NIL NIL NIL NIL) 3 NIL NIL NIL NIL) "
 			"\"MIXED\" (\"BOUNDARY\" \"b1\") NIL NIL NIL)");
 }
 
@@ -355,9 +357,9 @@ static void test_structure_rfc822_nested(void)
 	buf_printf(&want,
 		   "((\"MESSAGE\" \"RFC822\" NIL NIL \"forwarded\" \"7BIT\" %zu %s "
 		   "((\"MESSAGE\" \"RFC822\" NIL NIL NIL \"7BIT\" 76 %s "
-		   "(\"TEXT\" \"PLAIN\" (\"CHARSET\" \"us-ascii\") NIL NIL \"7BIT\" 14 1) 4)"
-		   "(\"TEXT\" \"PLAIN\" NIL NIL NIL \"7BIT\" 8 1) \"MIXED\") 16)"
-		   "(\"TEXT\" \"PLAIN\" NIL NIL NIL \"7BIT\" 10 1) \"MIXED\")",
+		   "(\"TEXT\" \"PLAIN\" (\"CHARSET\" \"us-ascii\") NIL NIL \"7BIT\" 14 0) 3)"
+		   "(\"TEXT\" \"PLAIN\" NIL NIL NIL \"7BIT\" 8 0) \"MIXED\") 15)"
+		   "(\"TEXT\" \"PLAIN\" NIL NIL NIL \"7BIT\" 10 0) \"MIXED\")",
 		   strlen(strstr(deep_msg, "From: Mid")) - strlen("\r\n--o\r\n"
 		   "Content-Type: text/plain\r\n\r\nouter text\r\n--o--\r\n"),
 		   mid_env, inner_env);
@@ -435,8 +437,8 @@ static void test_structure_broken(void)
 	CHECK_STRUCTURE("Content-Type: multipart/alternative; boundary=q\r\n\r\n"
 			"--q\r\n\r\none\r\n--q\r\nContent-Type: text/html\r\n\r\n<p>two",
 			false,
-			"((\"TEXT\" \"PLAIN\" (\"CHARSET\" \"us-ascii\") NIL NIL \"7BIT\" 3 1)"
-			"(\"TEXT\" \"HTML\" NIL NIL NIL \"7BIT\" 6 1) \"ALTERNATIVE\")");
+			"((\"TEXT\" \"PLAIN\" (\"CHARSET\" \"us-ascii\") NIL NIL \"7BIT\" 3 0)"
+			"(\"TEXT\" \"HTML\" NIL NIL NIL \"7BIT\" 6 0) \"ALTERNATIVE\")");
 	/* The boundary never appears: one part, the whole body. */
 	CHECK_STRUCTURE("Content-Type: multipart/mixed; boundary=nope\r\n\r\nhello\r\n", false,
 			"((\"TEXT\" \"PLAIN\" (\"CHARSET\" \"us-ascii\") NIL NIL \"7BIT\" 7 1) "
@@ -446,7 +448,7 @@ static void test_structure_broken(void)
 			"(\"TEXT\" \"PLAIN\" NIL NIL NIL \"7BIT\" 7 1)");
 	/* A Content-Type that is not one: the default. */
 	CHECK_STRUCTURE("Content-Type: ;;garbage\r\nContent-Transfer-Encoding: \r\n\r\nx", false,
-			"(\"TEXT\" \"PLAIN\" (\"CHARSET\" \"us-ascii\") NIL NIL \"7BIT\" 1 1)");
+			"(\"TEXT\" \"PLAIN\" (\"CHARSET\" \"us-ascii\") NIL NIL \"7BIT\" 1 0)");
 	/* Garbage parameters are skipped; quoted values unescaped. */
 	CHECK_STRUCTURE("Content-Type: Text/X-Odd; ; junk ; a=\"q\\\"t\" (c); b=1\r\n\r\n", false,
 			"(\"TEXT\" \"X-ODD\" (\"A\" \"q\\\"t\" \"B\" \"1\") NIL NIL \"7BIT\" 0 0)");
