@@ -322,13 +322,34 @@ static enum imap_result imapd_remove(void *ctx, const char *name)
 	return IMAP_OK;
 }
 
+/* Does some folder stand below name ("Work/2024" below "Work")? */
+static bool imapd_has_inferiors(struct imapd *d, const char *name)
+{
+	struct store_folder *fs = NULL;
+	size_t nf = 0;
+	size_t len = strlen(name);
+	bool found = false;
+	if (!d->logged_in || store_folders(d->w->store, d->acct.id, &fs, &nf) != 0)
+		return false;
+	for (size_t i = 0; !found && i < nf; i++)
+		found = strncmp(fs[i].name, name, len) == 0 && fs[i].name[len] == '/';
+	free(fs);
+	return found;
+}
+
 static enum imap_result imapd_rename(void *ctx, const char *from, const char *to)
 {
 	struct imapd *d = ctx;
 	struct world *w = d->w;
 	int64_t src, dst;
-	if (!imapd_folder_id(d, from, &src))
-		return IMAP_NO_SUCH;
+	if (!imapd_folder_id(d, from, &src)) {
+		/* A \Noselect name (a deleted folder's, with folders below it)
+		 * is renamed too: its inferiors MUST follow (RFC 3501 6.3.5),
+		 * and the new name stays \Noselect above them. */
+		if (!imapd_has_inferiors(d, from))
+			return IMAP_NO_SUCH;
+		src = -1;
+	}
 	if (strcasecmp(to, "INBOX") == 0 || imapd_folder_id(d, to, &dst))
 		return IMAP_EXISTS;
 	bool ok = store_begin(w->store) == 0;

@@ -1068,6 +1068,39 @@ static void test_imap_hierarchy_and_subscriptions(void)
 	fx_free(&f);
 }
 
+/* RENAME of a \Noselect name renames what stands below it (RFC 3501
+ * 6.3.5: inferior names MUST be renamed too), as Dovecot does; a name with
+ * nothing below it is no name at all. */
+static void test_imap_rename_noselect(void)
+{
+	struct fixture f;
+	fx_run(&f, "device bob-laptop owner bob@gmail.com\n"
+		   "session bob-laptop mx.gmail.com imap\n"
+		   "  > r1 LOGIN bob@gmail.com bob123\n"
+		   "  > r2 CREATE Work/2024\n"
+		   "  > r3 DELETE Work\n"
+		   "  > r4 RENAME Work Job\n"
+		   "  > r5 LIST \"\" *o*\n"
+		   "  > r6 RENAME Nowhere Elsewhere\n"
+		   "  > r7 LOGOUT\n"
+		   "end\n");
+	if (!f.ok)
+		return;
+	const char *a = f.cap.all.p;
+	CHECK_CONTAINS(a, "mx.gmail.com>bob-laptop r4 OK RENAME completed");
+	const char *r5 = strstr(a, "bob-laptop>mx.gmail.com r5 LIST");
+	CHECK(r5 != NULL);
+	if (r5) {
+		CHECK_CONTAINS(r5, "mx.gmail.com>bob-laptop * LIST (\\Noselect \\HasChildren) \"/\" \"Job\"");
+		CHECK_CONTAINS(r5, "mx.gmail.com>bob-laptop * LIST (\\HasNoChildren) \"/\" \"Job/2024\"");
+		const char *end = strstr(r5, "r5 OK");
+		const char *work = strstr(r5, "\"Work");
+		CHECK(end && (!work || work > end));
+	}
+	CHECK_CONTAINS(a, "mx.gmail.com>bob-laptop r6 NO [NONEXISTENT]");
+	fx_free(&f);
+}
+
 static void test_mail_records_follow_the_store(void)
 {
 	struct fixture f;
@@ -1155,5 +1188,6 @@ int main(void)
 	RUN(test_reselect_is_a_new_session);
 	RUN(test_recent_not_reborn_on_restart);
 	RUN(test_imap_hierarchy_and_subscriptions);
+	RUN(test_imap_rename_noselect);
 	return TEST_END();
 }
