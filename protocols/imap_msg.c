@@ -21,9 +21,11 @@
  *   the disposition type in upper case (as Cyrus and the RFC 3501 examples
  *   do); parameter values are given as written (a boundary is
  *   case-sensitive).  A message without a usable Content-Type is
- *   ("TEXT" "PLAIN" ("CHARSET" "us-ascii") ...), RFC 2045 5.2.
- * - "lines" counts line ends (LF) in the body, plus one for a last line
- *   without a line end.
+ *   ("TEXT" "PLAIN" ("CHARSET" "us-ascii") ...), RFC 2045 5.2, and a text
+ *   part without a charset gets "CHARSET" "us-ascii" after its own
+ *   parameters (RFC 2046 4.1.2; Dovecot does the same).
+ * - "lines" counts line ends (LF) in the body, as Dovecot does: a last
+ *   line without one (a part's, before its boundary) is not counted.
  * - A multipart whose boundary never appears has one part: its whole body,
  *   as headerless text/plain (the grammar needs at least one part).  A
  *   missing close-delimiter ends the last part at the end of the body.
@@ -123,14 +125,14 @@ static size_t next_line(const char *s, size_t len, size_t off, size_t *end)
 	return e + 1;
 }
 
-/* Line ends in s[0..n), plus one for a last line without one. */
+/* Line ends in s[0..n).  A part's last line has none: the CRLF before a
+ * boundary belongs to the boundary (RFC 2046 5.1.1), so "text\r\n--b" is
+ * a body of 0 lines, as Dovecot and UW imapd count it. */
 static size_t count_lines(const char *s, size_t n)
 {
 	size_t lines = 0;
 	for (size_t i = 0; i < n; i++)
 		lines += s[i] == '\n';
-	if (n > 0 && s[n - 1] != '\n')
-		lines++;
 	return lines;
 }
 
@@ -473,6 +475,16 @@ static void entity_ctype(const struct entity *e, struct ctype *ct)
 		buf_adds(&ct->params[0].name, "charset");
 		buf_adds(&ct->params[0].value, "us-ascii");
 		ct->nparams = 1;
+	}
+	if (ok && ctype_is(ct, "text", NULL) && !ctype_param(ct, "charset") &&
+	    ct->nparams < IMAP_MSG_PARAMS_MAX) {
+		/* text without a charset is US-ASCII (RFC 2046 4.1.2): named
+		 * after the parameters given, as Dovecot names it */
+		struct param *p = &ct->params[ct->nparams++];
+		buf_clear(&p->name);
+		buf_clear(&p->value);
+		buf_adds(&p->name, "charset");
+		buf_adds(&p->value, "us-ascii");
 	}
 	bool opens = ctype_is(ct, "multipart", NULL) || ctype_is(ct, "message", "rfc822");
 	if (opens && e->depth >= IMAP_MSG_DEPTH_MAX)

@@ -511,9 +511,9 @@ enum imap_server_set_result {
 
 /*
  * Resolve a sequence set (or, for UID commands, a UID set) against the
- * view.  Sequence numbers must name existing messages (RFC 3501 9); UIDs
- * that name nothing are simply skipped (6.4.8), and "n:*" always includes
- * the last message.  The runs come out sorted and merged: each message
+ * view.  Sequence numbers must name existing messages (RFC 3501 9), and
+ * in an empty folder not even "*" does; UIDs that name nothing are simply
+ * skipped (6.4.8), and "n:*" always includes the last message.  The runs come out sorted and merged: each message
  * once, in view order, whatever order the client wrote.
  */
 static enum imap_server_set_result imap_server_resolve(const struct imap_server *s,
@@ -530,7 +530,6 @@ static enum imap_server_set_result imap_server_resolve(const struct imap_server 
 	enum imap_server_set_result r = IMAP_SERVER_SET_OK;
 	for (size_t i = 0; i < seq.n; i++) {
 		uint32_t lo = seq.ranges[i].lo, hi = seq.ranges[i].hi;
-		bool has_star = lo == 0 || hi == 0;
 		if (lo == 0)
 			lo = star;
 		if (hi == 0)
@@ -541,7 +540,9 @@ static enum imap_server_set_result imap_server_resolve(const struct imap_server 
 			hi = t;
 		}
 		if (s->nview == 0 || (lo == 0 && hi == 0)) {
-			if (!uid && !has_star)
+			/* no message to name: a sequence number, "*" too, is
+			 * past the last one (RFC 3501 9, seq-number) */
+			if (!uid)
 				r = IMAP_SERVER_SET_RANGE;
 			continue;
 		}
@@ -689,11 +690,12 @@ static void imap_server_send_permanentflags(struct imap_server *s, struct wire *
 	if (s->read_only)
 		wire_line(out, "PERMANENTFLAGS (): in a folder opened with EXAMINE no flag can be "
 			  "changed", "* OK [PERMANENTFLAGS ()] No permanent flags permitted");
-	else
+	else /* the keywords FLAGS named can be kept too (RFC 3501 7.1) */
 		wire_line(out, "PERMANENTFLAGS: the flags the client can set and keep; \\* means "
 			  "it may make up new keywords too",
-			  "* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft "
-			  "\\*)] Flags permitted");
+			  "* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft%s%s "
+			  "\\*)] Flags permitted", s->keywords.len ? " " : "",
+			  s->keywords.len ? s->keywords.p : "");
 }
 
 /* A keyword new to the folder entered it (STORE, APPEND, another session):
@@ -1460,11 +1462,10 @@ static void imap_server_list(struct imap_server *s, const struct imap_cmd *c, bo
 	qsort(set, nset, sizeof *set, imap_server_list_entry_cmp);
 
 	/* Names above listed ones that are not listed themselves are named
-	 * \Noselect where the pattern stops at them (the "%" of LIST "" %): a
-	 * deleted folder's inferiors keep their parent in the hierarchy (RFC
-	 * 3501 6.3.4), and LSUB shows the parents of subscribed names (6.3.9).
-	 * Only for plain LIST and LSUB; the RFC 5258 selections have rules of
-	 * their own. */
+	 * \Noselect: a deleted folder's inferiors keep their parent in the
+	 * hierarchy (RFC 3501 6.3.4), and LSUB shows the parents of subscribed
+	 * names (6.3.9).  Only for plain LIST and LSUB; the RFC 5258
+	 * selections have rules of their own. */
 	bool parents = lsub || (!o.subscribed_only && !o.special_only);
 	struct buf b, shown;
 	buf_init(&b);
@@ -1473,23 +1474,13 @@ static void imap_server_list(struct imap_server *s, const struct imap_cmd *c, bo
 	for (size_t i = 0; i < nset; i++) {
 		const char *name = set[i].name;
 		const struct imap_folder *f = set[i].folder;
-		if (imap_server_match_folder(full.p, name)) {
-			bool children = f ? f->has_children
-					  : imap_server_has_inferiors(folders, n, name);
-			buf_clear(&b);
-			buf_printf(&b, "* %s (%s%s", c->name, f ? "" : "\\Noselect ",
-				   children ? "\\HasChildren" : "\\HasNoChildren");
-			if (f && f->special_use[0])
-				buf_printf(&b, " %s", f->special_use);
-			if (f && o.return_subscribed && f->subscribed && !lsub)
-				buf_adds(&b, " \\Subscribed");
-			buf_adds(&b, ") \"/\" ");
-			imap_server_add_mailbox(&b, name);
-			imap_server_send(out, f && f->special_use[0] ? imap_server_note_special_use
-								     : NULL, &b);
-			continue;
-		}
-		for (const char *slash = strchr(name, '/'); parents && slash;
+		bool match = imap_server_match_folder(full.p, name);
+		/* The names above this one that no folder has, first (the set is
+		 * sorted, so a parent comes before its inferiors).  LIST shows
+		 * each that the pattern matches, "*" as well as "%": a deleted
+		 * folder with inferiors is still a name (RFC 3501 6.3.4).  LSUB
+		 * only where the pattern stops above a subscribed name (6.3.9). */
+		for (const char *slash = strchr(name, '/'); parents && (!lsub || !match) && slash;
 		     slash = strchr(slash + 1, '/')) {
 			size_t len = (size_t)(slash - name);
 			char parent[IMAP_SERVER_MAILBOX_MAX_OCTETS + 1];
@@ -1513,6 +1504,19 @@ static void imap_server_list(struct imap_server *s, const struct imap_cmd *c, bo
 					 "folders, that holds no messages itself and cannot be "
 					 "selected", &b);
 		}
+		if (!match)
+			continue;
+		bool children = f ? f->has_children : imap_server_has_inferiors(folders, n, name);
+		buf_clear(&b);
+		buf_printf(&b, "* %s (%s%s", c->name, f ? "" : "\\Noselect ",
+			   children ? "\\HasChildren" : "\\HasNoChildren");
+		if (f && f->special_use[0])
+			buf_printf(&b, " %s", f->special_use);
+		if (f && o.return_subscribed && f->subscribed && !lsub)
+			buf_adds(&b, " \\Subscribed");
+		buf_adds(&b, ") \"/\" ");
+		imap_server_add_mailbox(&b, name);
+		imap_server_send(out, f && f->special_use[0] ? imap_server_note_special_use : NULL, &b);
 	}
 	buf_free(&b);
 	buf_free(&shown);
@@ -1635,6 +1639,13 @@ static void imap_server_proceed_append(struct imap_server *s, const struct imap_
 	if (i != c->nargs - 1) {
 		imap_server_bad(s, out, imap_server_note_syntax,
 				"Syntax: APPEND mailbox [(flags)] [date-time] literal");
+		return;
+	}
+	if (msg->len == 0) {
+		/* RFC 3501 is silent; a message needs at least a header (RFC
+		 * 5322 3.5), and Dovecot refuses a zero-octet one too */
+		imap_server_no(s, out, "an empty literal is no message: nothing was stored",
+			       "Cannot store an empty message");
 		return;
 	}
 	if (date < 0)

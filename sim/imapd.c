@@ -28,7 +28,8 @@ struct imapd {
 	struct wire out;
 	struct store_account acct;
 	bool logged_in;
-	/* \Recent, per session (RFC 3501 2.3.2): the UIDs this session was
+	/* \Recent, per session (RFC 3501 2.3.2; a session lasts from SELECT
+	 * or EXAMINE until the selection ends, 1.2): the UIDs this session was
 	 * the first to see in the folder it has selected (or, read-only, the
 	 * ones no session had been told of when it looked) */
 	int64_t recent_folder;
@@ -321,13 +322,34 @@ static enum imap_result imapd_remove(void *ctx, const char *name)
 	return IMAP_OK;
 }
 
+/* Does some folder stand below name ("Work/2024" below "Work")? */
+static bool imapd_has_inferiors(struct imapd *d, const char *name)
+{
+	struct store_folder *fs = NULL;
+	size_t nf = 0;
+	size_t len = strlen(name);
+	bool found = false;
+	if (!d->logged_in || store_folders(d->w->store, d->acct.id, &fs, &nf) != 0)
+		return false;
+	for (size_t i = 0; !found && i < nf; i++)
+		found = strncmp(fs[i].name, name, len) == 0 && fs[i].name[len] == '/';
+	free(fs);
+	return found;
+}
+
 static enum imap_result imapd_rename(void *ctx, const char *from, const char *to)
 {
 	struct imapd *d = ctx;
 	struct world *w = d->w;
 	int64_t src, dst;
-	if (!imapd_folder_id(d, from, &src))
-		return IMAP_NO_SUCH;
+	if (!imapd_folder_id(d, from, &src)) {
+		/* A \Noselect name (a deleted folder's, with folders below it)
+		 * is renamed too: its inferiors MUST follow (RFC 3501 6.3.5),
+		 * and the new name stays \Noselect above them. */
+		if (!imapd_has_inferiors(d, from))
+			return IMAP_NO_SUCH;
+		src = -1;
+	}
 	if (strcasecmp(to, "INBOX") == 0 || imapd_folder_id(d, to, &dst))
 		return IMAP_EXISTS;
 	bool ok = store_begin(w->store) == 0;
@@ -439,6 +461,11 @@ static enum imap_result imapd_snapshot(void *ctx, const char *name, struct imap_
 	if (store_folder_get(d->w->store, id, &f) != 0 ||
 	    store_folder_list(d->w->store, id, &list, &count) != 0)
 		return IMAP_FAILED;
+	/* Nothing selected yet: this snapshot opens a selection, and each
+	 * selection is a session of its own (RFC 3501 1.2), so what an earlier
+	 * selection of the same folder took as \Recent is no longer new. */
+	if (!imap_server_selected(d->eng))
+		d->recent_folder = -1;
 	imapd_claim_recent(d, id, count ? list[count - 1].uid : 0,
 			   !imap_server_read_only(d->eng));
 	if (!imapd_fill(d, &f, info)) {

@@ -311,16 +311,35 @@ static void test_structure_qp(void)
 			"\"QUOTED-PRINTABLE\" 16 1 NIL NIL NIL NIL)");
 }
 
+/* A text part without a charset parameter has the default one, US-ASCII
+ * (RFC 2046 4.1.2), and BODYSTRUCTURE names it after the parameters given,
+ * as Dovecot does. */
+static void test_structure_default_charset(void)
+{
+	CHECK_STRUCTURE("Content-Type: text/html\r\n\r\nx\r\n", false,
+			"(\"TEXT\" \"HTML\" (\"CHARSET\" \"us-ascii\") NIL NIL \"7BIT\" 3 1)");
+	CHECK_STRUCTURE("Content-Type: text/plain; format=flowed\r\n\r\nx\r\n", false,
+			"(\"TEXT\" \"PLAIN\" (\"FORMAT\" \"flowed\" \"CHARSET\" \"us-ascii\") NIL NIL "
+			"\"7BIT\" 3 1)");
+	CHECK_STRUCTURE("Content-Type: text/plain; charset=utf-8\r\n\r\nx\r\n", false,
+			"(\"TEXT\" \"PLAIN\" (\"CHARSET\" \"utf-8\") NIL NIL \"7BIT\" 3 1)");
+	/* not text: no charset is made up */
+	CHECK_STRUCTURE("Content-Type: application/x-foo\r\n\r\nx\r\n", false,
+			"(\"APPLICATION\" \"X-FOO\" NIL NIL NIL \"7BIT\" 3)");
+}
+
+/* A part's lines are its line ends: the CRLF before a boundary is the
+ * boundary's (RFC 2046 5.1.1), so a one-line part counts 0 (Dovecot too). */
 static void test_structure_multipart(void)
 {
 	CHECK_STRUCTURE(mixed_msg, true,
-			"((\"TEXT\" \"PLAIN\" (\"CHARSET\" \"us-ascii\") NIL NIL \"7BIT\" 10 1 "
+			"((\"TEXT\" \"PLAIN\" (\"CHARSET\" \"us-ascii\") NIL NIL \"7BIT\" 10 0 "
 			"NIL NIL NIL NIL)"
 			"(\"APPLICATION\" \"PDF\" (\"NAME\" \"a.pdf\") \"<pdf@x>\" NIL \"BASE64\" 8 "
 			"NIL (\"ATTACHMENT\" (\"FILENAME\" \"a.pdf\")) NIL NIL) "
 			"\"MIXED\" (\"BOUNDARY\" \"XyZ\") NIL NIL NIL)");
 	CHECK_STRUCTURE(mixed_msg, false,
-			"((\"TEXT\" \"PLAIN\" (\"CHARSET\" \"us-ascii\") NIL NIL \"7BIT\" 10 1)"
+			"((\"TEXT\" \"PLAIN\" (\"CHARSET\" \"us-ascii\") NIL NIL \"7BIT\" 10 0)"
 			"(\"APPLICATION\" \"PDF\" (\"NAME\" \"a.pdf\") \"<pdf@x>\" NIL \"BASE64\" 8) "
 			"\"MIXED\")");
 }
@@ -328,12 +347,12 @@ static void test_structure_multipart(void)
 static void test_structure_rfc822(void)
 {
 	CHECK_STRUCTURE(nested_msg, true,
-			"((\"TEXT\" \"PLAIN\" NIL NIL NIL \"7BIT\" 9 1 NIL NIL NIL NIL)"
+			"((\"TEXT\" \"PLAIN\" (\"CHARSET\" \"us-ascii\") NIL NIL \"7BIT\" 9 0 NIL NIL NIL NIL)"
 			"(\"MESSAGE\" \"RFC822\" NIL NIL NIL \"7BIT\" 49 "
 			"(NIL \"inner\" ((\"Carol\" NIL \"c\" \"d.e\")) ((\"Carol\" NIL \"c\" \"d.e\")) "
 			"((\"Carol\" NIL \"c\" \"d.e\")) NIL NIL NIL NIL NIL) "
-			"(\"TEXT\" \"PLAIN\" (\"CHARSET\" \"us-ascii\") NIL NIL \"7BIT\" 10 1 "
-			"NIL NIL NIL NIL) 4 NIL NIL NIL NIL) "
+			"(\"TEXT\" \"PLAIN\" (\"CHARSET\" \"us-ascii\") NIL NIL \"7BIT\" 10 0 "
+			"NIL NIL NIL NIL) 3 NIL NIL NIL NIL) "
 			"\"MIXED\" (\"BOUNDARY\" \"b1\") NIL NIL NIL)");
 }
 
@@ -355,9 +374,9 @@ static void test_structure_rfc822_nested(void)
 	buf_printf(&want,
 		   "((\"MESSAGE\" \"RFC822\" NIL NIL \"forwarded\" \"7BIT\" %zu %s "
 		   "((\"MESSAGE\" \"RFC822\" NIL NIL NIL \"7BIT\" 76 %s "
-		   "(\"TEXT\" \"PLAIN\" (\"CHARSET\" \"us-ascii\") NIL NIL \"7BIT\" 14 1) 4)"
-		   "(\"TEXT\" \"PLAIN\" NIL NIL NIL \"7BIT\" 8 1) \"MIXED\") 16)"
-		   "(\"TEXT\" \"PLAIN\" NIL NIL NIL \"7BIT\" 10 1) \"MIXED\")",
+		   "(\"TEXT\" \"PLAIN\" (\"CHARSET\" \"us-ascii\") NIL NIL \"7BIT\" 14 0) 3)"
+		   "(\"TEXT\" \"PLAIN\" (\"CHARSET\" \"us-ascii\") NIL NIL \"7BIT\" 8 0) \"MIXED\") 15)"
+		   "(\"TEXT\" \"PLAIN\" (\"CHARSET\" \"us-ascii\") NIL NIL \"7BIT\" 10 0) \"MIXED\")",
 		   strlen(strstr(deep_msg, "From: Mid")) - strlen("\r\n--o\r\n"
 		   "Content-Type: text/plain\r\n\r\nouter text\r\n--o--\r\n"),
 		   mid_env, inner_env);
@@ -411,7 +430,7 @@ static void test_structure_dsn(void)
 	CHECK(strncmp(s, "((\"TEXT\" \"PLAIN\" (\"CHARSET\" \"us-ascii\") NIL \"Notification\"",
 		      strlen("((\"TEXT\" \"PLAIN\" (\"CHARSET\" \"us-ascii\") NIL \"Notification\"")) == 0);
 	CHECK_CONTAINS(s, ")(\"MESSAGE\" \"DELIVERY-STATUS\" NIL NIL \"Delivery report\" \"7BIT\" ");
-	CHECK_CONTAINS(s, ")(\"TEXT\" \"RFC822-HEADERS\" NIL NIL \"Undelivered Message Headers\" ");
+	CHECK_CONTAINS(s, ")(\"TEXT\" \"RFC822-HEADERS\" (\"CHARSET\" \"us-ascii\") NIL \"Undelivered Message Headers\" ");
 	CHECK_CONTAINS(s, ") \"REPORT\" (\"REPORT-TYPE\" \"delivery-status\" \"BOUNDARY\" \"dsn-b\") "
 			  "NIL NIL NIL)");
 	free(s);
@@ -435,8 +454,8 @@ static void test_structure_broken(void)
 	CHECK_STRUCTURE("Content-Type: multipart/alternative; boundary=q\r\n\r\n"
 			"--q\r\n\r\none\r\n--q\r\nContent-Type: text/html\r\n\r\n<p>two",
 			false,
-			"((\"TEXT\" \"PLAIN\" (\"CHARSET\" \"us-ascii\") NIL NIL \"7BIT\" 3 1)"
-			"(\"TEXT\" \"HTML\" NIL NIL NIL \"7BIT\" 6 1) \"ALTERNATIVE\")");
+			"((\"TEXT\" \"PLAIN\" (\"CHARSET\" \"us-ascii\") NIL NIL \"7BIT\" 3 0)"
+			"(\"TEXT\" \"HTML\" (\"CHARSET\" \"us-ascii\") NIL NIL \"7BIT\" 6 0) \"ALTERNATIVE\")");
 	/* The boundary never appears: one part, the whole body. */
 	CHECK_STRUCTURE("Content-Type: multipart/mixed; boundary=nope\r\n\r\nhello\r\n", false,
 			"((\"TEXT\" \"PLAIN\" (\"CHARSET\" \"us-ascii\") NIL NIL \"7BIT\" 7 1) "
@@ -446,10 +465,10 @@ static void test_structure_broken(void)
 			"(\"TEXT\" \"PLAIN\" NIL NIL NIL \"7BIT\" 7 1)");
 	/* A Content-Type that is not one: the default. */
 	CHECK_STRUCTURE("Content-Type: ;;garbage\r\nContent-Transfer-Encoding: \r\n\r\nx", false,
-			"(\"TEXT\" \"PLAIN\" (\"CHARSET\" \"us-ascii\") NIL NIL \"7BIT\" 1 1)");
+			"(\"TEXT\" \"PLAIN\" (\"CHARSET\" \"us-ascii\") NIL NIL \"7BIT\" 1 0)");
 	/* Garbage parameters are skipped; quoted values unescaped. */
 	CHECK_STRUCTURE("Content-Type: Text/X-Odd; ; junk ; a=\"q\\\"t\" (c); b=1\r\n\r\n", false,
-			"(\"TEXT\" \"X-ODD\" (\"A\" \"q\\\"t\" \"B\" \"1\") NIL NIL \"7BIT\" 0 0)");
+			"(\"TEXT\" \"X-ODD\" (\"A\" \"q\\\"t\" \"B\" \"1\" \"CHARSET\" \"us-ascii\") NIL NIL \"7BIT\" 0 0)");
 	/* Headers only, no body, no empty line; and nothing at all. */
 	CHECK_STRUCTURE("Subject: x\r\n", false,
 			"(\"TEXT\" \"PLAIN\" (\"CHARSET\" \"us-ascii\") NIL NIL \"7BIT\" 0 0)");
@@ -811,6 +830,7 @@ int main(void)
 	RUN(test_envelope_comment_names);
 	RUN(test_structure_text_plain);
 	RUN(test_structure_qp);
+	RUN(test_structure_default_charset);
 	RUN(test_structure_multipart);
 	RUN(test_structure_rfc822);
 	RUN(test_structure_rfc822_nested);

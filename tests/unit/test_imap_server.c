@@ -644,7 +644,7 @@ static void test_select_examine(void)
 		  "* 3 EXISTS\r\n"
 		  "* 1 RECENT\r\n"
 		  "* OK [UNSEEN 2] Message 2 is first unseen\r\n"
-		  "* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft \\*)] "
+		  "* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Label1 \\*)] "
 		  "Flags permitted\r\n"
 		  "* OK [UIDVALIDITY 1000] UIDs valid\r\n"
 		  "* OK [UIDNEXT 4] Predicted next UID\r\n"
@@ -764,8 +764,10 @@ static void test_hierarchy_noselect(void)
 		  "* LIST (\\HasNoChildren \\Trash) \"/\" \"Trash\"\r\n"
 		  "* LIST (\\Noselect \\HasChildren) \"/\" \"Work\"\r\n"
 		  "a2 OK LIST completed\r\n");
-	/* "*" reaches the inferior itself, so the name above is not needed */
+	/* the \Noselect name is still a name (6.3.4): "*" matches it too,
+	 * before its inferior (as Dovecot lists it) */
 	CHECK_STR(say(&t, "a3 LIST \"\" W*\r\n"),
+		  "* LIST (\\Noselect \\HasChildren) \"/\" \"Work\"\r\n"
 		  "* LIST (\\HasNoChildren) \"/\" \"Work/2024\"\r\n"
 		  "a3 OK LIST completed\r\n");
 	CHECK_STR(say(&t, "a4 LIST \"\" Work\r\n"),
@@ -806,6 +808,32 @@ static void test_hierarchy_noselect(void)
 		  "b8 OK LIST completed\r\n");
 	/* a \Noselect name without inferiors is no name at all */
 	CHECK_STR(say(&t, "c1 LIST \"\" Nowhere\r\n"), "c1 OK LIST completed\r\n");
+	session_close(&t);
+	fake_free(&f);
+}
+
+/*
+ * "*" in an empty folder (RFC 3501 9, seq-number): as a sequence number it
+ * is the number of messages "in a non-empty mailbox", and a number past the
+ * last message is BAD, "*" included when the folder is empty (Dovecot
+ * agrees).  As a UID it is UIDNEXT's neighbour and names nothing, so UID
+ * commands answer OK with no data; SEARCH's sets match nothing.
+ */
+static void test_star_in_empty_folder(void)
+{
+	struct fake f;
+	fake_init(&f);
+	struct session t;
+	session_ready(&t, &f, false);
+	say(&t, "a0 SELECT Sent\r\n");
+	CHECK_STR(say(&t, "a1 FETCH 1:* FLAGS\r\n"), "a1 BAD Invalid message sequence number\r\n");
+	CHECK_STR(say(&t, "a2 FETCH * FLAGS\r\n"), "a2 BAD Invalid message sequence number\r\n");
+	CHECK_STR(say(&t, "a3 STORE *:1 +FLAGS (\\Seen)\r\n"),
+		  "a3 BAD Invalid message sequence number\r\n");
+	CHECK_STR(say(&t, "a4 COPY 1:* INBOX\r\n"), "a4 BAD Invalid message sequence number\r\n");
+	CHECK_STR(say(&t, "a5 UID FETCH 1:* FLAGS\r\n"), "a5 OK FETCH completed\r\n");
+	CHECK_STR(say(&t, "a6 UID STORE * +FLAGS (\\Seen)\r\n"), "a6 OK STORE completed\r\n");
+	CHECK_STR(say(&t, "a7 SEARCH 1:*\r\n"), "* SEARCH\r\na7 OK SEARCH completed\r\n");
 	session_close(&t);
 	fake_free(&f);
 }
@@ -899,6 +927,10 @@ static void test_append(void)
 		  "a5 BAD \\Recent flag cannot be stored\r\n");
 	CHECK_STR(say(&t, "a6 APPEND Sent\r\n"),
 		  "a6 BAD Syntax: APPEND mailbox [(flags)] [date-time] literal\r\n");
+	/* an empty message is no message (RFC 5322 3.5 wants a header):
+	 * refused, as Dovecot refuses it */
+	CHECK_STR(say(&t, "a8 APPEND Sent {0+}\r\n\r\n"),
+		  "a8 NO Cannot store an empty message\r\n");
 	CHECK_INT(f.nappend, 3);
 	/* appending to the selected folder: EXISTS before the tagged OK */
 	say(&t, "s SELECT Sent\r\n");
@@ -1010,7 +1042,8 @@ static void test_store(void)
 		  "* 1 FETCH (FLAGS ())\r\na2 OK STORE completed\r\n");
 	CHECK_STR(say(&t, "a3 STORE 3 FLAGS ($Urgent \\Draft)\r\n"),
 		  "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Label1 $Urgent)\r\n"
-		  "* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft \\*)] "
+		  "* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Label1 $Urgent "
+		  "\\*)] "
 		  "Flags permitted\r\n"
 		  "* 3 FETCH (FLAGS (\\Draft \\Recent $Urgent))\r\na3 OK STORE completed\r\n");
 	CHECK_STR(fake_folder(&f, "INBOX")->msgs[2].keywords, "$Urgent");
@@ -1290,8 +1323,9 @@ static void test_uid_commands_after_other_expunge(void)
 }
 
 #define FLAGS_SYSTEM "\\Answered \\Flagged \\Deleted \\Seen \\Draft"
-#define PERMANENT_RW                                                                 \
-	"* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft \\*)] "  \
+/* the keywords in use are permanent too (RFC 3501 7.1), then \* */
+#define PERMANENT_RW(kw)                                                               \
+	"* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft " kw " \\*)] " \
 	"Flags permitted\r\n"
 
 /*
@@ -1310,11 +1344,11 @@ static void test_keyword_flags_announced(void)
 	session_ready(&c, &f, false);
 	say(&c, "c0 EXAMINE INBOX\r\n");
 	CHECK_STR(say(&a, "a1 STORE 1 +FLAGS ($Work)\r\n"),
-		  "* FLAGS (" FLAGS_SYSTEM " $Label1 $Work)\r\n" PERMANENT_RW
+		  "* FLAGS (" FLAGS_SYSTEM " $Label1 $Work)\r\n" PERMANENT_RW("$Label1 $Work")
 		  "* 1 FETCH (FLAGS (\\Seen $Work))\r\n"
 		  "a1 OK STORE completed\r\n");
 	CHECK_STR(say(&b, "b1 NOOP\r\n"),
-		  "* FLAGS (" FLAGS_SYSTEM " $Label1 $Work)\r\n" PERMANENT_RW
+		  "* FLAGS (" FLAGS_SYSTEM " $Label1 $Work)\r\n" PERMANENT_RW("$Label1 $Work")
 		  "* 1 FETCH (FLAGS (\\Seen $Work))\r\n"
 		  "b1 OK NOOP completed\r\n");
 	CHECK_STR(say(&c, "c1 NOOP\r\n"),
@@ -1329,21 +1363,21 @@ static void test_keyword_flags_announced(void)
 		  "* 2 FETCH (FLAGS (\\Flagged $work))\r\nb2 OK NOOP completed\r\n");
 	/* .SILENT leaves out the FETCH, not the FLAGS */
 	CHECK_STR(say(&a, "a3 STORE 2 +FLAGS.SILENT (Later)\r\n"),
-		  "* FLAGS (" FLAGS_SYSTEM " $Label1 $Work Later)\r\n" PERMANENT_RW
+		  "* FLAGS (" FLAGS_SYSTEM " $Label1 $Work Later)\r\n" PERMANENT_RW("$Label1 $Work Later")
 		  "a3 OK STORE completed\r\n");
 	/* APPEND: the idling session hears FLAGS before EXISTS */
 	CHECK_STR(say(&b, "b3 IDLE\r\n"),
 		  "+ idling\r\n"
-		  "* FLAGS (" FLAGS_SYSTEM " $Label1 $Work Later)\r\n" PERMANENT_RW
+		  "* FLAGS (" FLAGS_SYSTEM " $Label1 $Work Later)\r\n" PERMANENT_RW("$Label1 $Work Later")
 		  "* 2 FETCH (FLAGS (\\Flagged $work Later))\r\n");
 	CHECK_STR(say(&a, "a4 APPEND INBOX (Junk) {1+}\r\nx\r\n"),
-		  "* FLAGS (" FLAGS_SYSTEM " $Label1 $Work Later Junk)\r\n" PERMANENT_RW
+		  "* FLAGS (" FLAGS_SYSTEM " $Label1 $Work Later Junk)\r\n" PERMANENT_RW("$Label1 $Work Later Junk")
 		  "* 4 EXISTS\r\n* 2 RECENT\r\n"
 		  "a4 OK [APPENDUID 1000 4] APPEND completed\r\n");
 	wire_clear(&b.out);
 	imap_server_poke(b.s, &b.out);
 	CHECK_STR(b.out.data.p,
-		  "* FLAGS (" FLAGS_SYSTEM " $Label1 $Work Later Junk)\r\n" PERMANENT_RW
+		  "* FLAGS (" FLAGS_SYSTEM " $Label1 $Work Later Junk)\r\n" PERMANENT_RW("$Label1 $Work Later Junk")
 		  "* 4 EXISTS\r\n* 2 RECENT\r\n");
 	/* a new SELECT lists every keyword in use */
 	CHECK_CONTAINS(say(&a, "a5 SELECT INBOX\r\n"),
@@ -1872,6 +1906,7 @@ int main(void)
 	RUN(test_select_examine);
 	RUN(test_list_lsub);
 	RUN(test_hierarchy_noselect);
+	RUN(test_star_in_empty_folder);
 	RUN(test_status);
 	RUN(test_create_delete_rename);
 	RUN(test_append);

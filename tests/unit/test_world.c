@@ -955,6 +955,37 @@ static void test_examine_leaves_recent(void)
 	fx_free(&f);
 }
 
+/* A selection is a session of its own (RFC 3501 1.2: from SELECT or
+ * EXAMINE until the selection ends): a read-write SELECT takes the new
+ * mail's \Recent, so the same connection selecting the folder again, after
+ * CLOSE or straight away, sees none (as Dovecot does). */
+static void test_reselect_is_a_new_session(void)
+{
+	struct fixture f;
+	struct buf story;
+	buf_init(&story);
+	buf_printf(&story, "%s%s", IMAP_STORY,
+		   "session bob-laptop mx.gmail.com imap\n"
+		   "  > e1 LOGIN bob@gmail.com bob123\n"
+		   "  > e2 SELECT INBOX\n"
+		   "  > e3 CLOSE\n"
+		   "  > e4 SELECT INBOX\n"
+		   "  > e5 SELECT INBOX\n"
+		   "  > e6 LOGOUT\n"
+		   "end\n");
+	fx_run(&f, story.p);
+	buf_free(&story);
+	if (!f.ok)
+		return;
+	const char *first = strstr(f.cap.all.p, "mx.gmail.com>bob-laptop * 2 RECENT");
+	CHECK(first != NULL);
+	const char *again = first ? strstr(first, "mx.gmail.com>bob-laptop * 0 RECENT") : NULL;
+	CHECK(again != NULL);
+	CHECK(again && strstr(again + 1, "mx.gmail.com>bob-laptop * 0 RECENT") != NULL);
+	CHECK(first && strstr(first + 1, "mx.gmail.com>bob-laptop * 2 RECENT") == NULL);
+	fx_free(&f);
+}
+
 /* A store kept in a file remembers which messages a session has been told
  * are \Recent: a restart does not make them recent again. */
 static void test_recent_not_reborn_on_restart(void)
@@ -1034,6 +1065,39 @@ static void test_imap_hierarchy_and_subscriptions(void)
 	CHECK(h9 && strstr(h9, "* LSUB") == NULL);
 	CHECK_CONTAINS(a, "mx.gmail.com>bob-laptop * LIST (\\HasNoChildren) \"/\" \"INBOX\"");
 	CHECK_CONTAINS(a, "mx.gmail.com>bob-laptop i2 NO [CANNOT] Invalid mailbox name");
+	fx_free(&f);
+}
+
+/* RENAME of a \Noselect name renames what stands below it (RFC 3501
+ * 6.3.5: inferior names MUST be renamed too), as Dovecot does; a name with
+ * nothing below it is no name at all. */
+static void test_imap_rename_noselect(void)
+{
+	struct fixture f;
+	fx_run(&f, "device bob-laptop owner bob@gmail.com\n"
+		   "session bob-laptop mx.gmail.com imap\n"
+		   "  > r1 LOGIN bob@gmail.com bob123\n"
+		   "  > r2 CREATE Work/2024\n"
+		   "  > r3 DELETE Work\n"
+		   "  > r4 RENAME Work Job\n"
+		   "  > r5 LIST \"\" *o*\n"
+		   "  > r6 RENAME Nowhere Elsewhere\n"
+		   "  > r7 LOGOUT\n"
+		   "end\n");
+	if (!f.ok)
+		return;
+	const char *a = f.cap.all.p;
+	CHECK_CONTAINS(a, "mx.gmail.com>bob-laptop r4 OK RENAME completed");
+	const char *r5 = strstr(a, "bob-laptop>mx.gmail.com r5 LIST");
+	CHECK(r5 != NULL);
+	if (r5) {
+		CHECK_CONTAINS(r5, "mx.gmail.com>bob-laptop * LIST (\\Noselect \\HasChildren) \"/\" \"Job\"");
+		CHECK_CONTAINS(r5, "mx.gmail.com>bob-laptop * LIST (\\HasNoChildren) \"/\" \"Job/2024\"");
+		const char *end = strstr(r5, "r5 OK");
+		const char *work = strstr(r5, "\"Work");
+		CHECK(end && (!work || work > end));
+	}
+	CHECK_CONTAINS(a, "mx.gmail.com>bob-laptop r6 NO [NONEXISTENT]");
 	fx_free(&f);
 }
 
@@ -1121,7 +1185,9 @@ int main(void)
 	RUN(test_ids_unique_across_restarts);
 	RUN(test_submission_adds_date_and_message_id);
 	RUN(test_examine_leaves_recent);
+	RUN(test_reselect_is_a_new_session);
 	RUN(test_recent_not_reborn_on_restart);
 	RUN(test_imap_hierarchy_and_subscriptions);
+	RUN(test_imap_rename_noselect);
 	return TEST_END();
 }
