@@ -747,32 +747,35 @@ bool mime_header_get(const char *msg, size_t len, const char *name, struct buf *
 	return false;
 }
 
-size_t mime_body_offset(const char *msg, size_t len)
+/* The empty line that ends the header block: *start where it begins,
+ * *after just past it; both len if there is none. */
+static void header_block_end(const char *msg, size_t len, size_t *start, size_t *after)
 {
-	if (!msg)
-		return 0;
 	size_t off = 0;
-	while (off < len) {
+	while (msg && off < len) {
 		size_t end, next = next_line(msg, len, off, &end);
-		if (end == off && next > off)
-			return next;
+		if (end == off && next > off) {
+			*start = off;
+			*after = next;
+			return;
+		}
 		off = next;
 	}
-	return len;
+	*start = *after = msg ? len : 0;
+}
+
+size_t mime_body_offset(const char *msg, size_t len)
+{
+	size_t start, after;
+	header_block_end(msg, len, &start, &after);
+	return after;
 }
 
 size_t mime_header_end(const char *msg, size_t len)
 {
-	if (!msg)
-		return 0;
-	size_t off = 0;
-	while (off < len) {
-		size_t end, next = next_line(msg, len, off, &end);
-		if (end == off && next > off)
-			return off;
-		off = next;
-	}
-	return len;
+	size_t start, after;
+	header_block_end(msg, len, &start, &after);
+	return start;
 }
 
 /* Index of the first c in s[0..n) that is outside quoted strings and

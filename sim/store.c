@@ -1804,16 +1804,11 @@ enum store_result store_orphan_subscription_set(struct store *st, int64_t accoun
 	return on && rc == STORE_NOT_FOUND ? STORE_OK : rc; /* subscribed already: done */
 }
 
-enum store_result store_orphan_subscriptions(struct store *st, int64_t account, char ***out, size_t *n)
+/* Step a bound statement whose rows are one text column into a malloc'd
+ * array of strings (free with store_strings_free()); on an error, none. */
+static enum store_result step_strings(struct store *st, sqlite3_stmt *s, const char *what,
+				      char ***out, size_t *n)
 {
-	*out = NULL;
-	*n = 0;
-	if (!st)
-		return STORE_ERROR;
-	sqlite3_stmt *s = stmt_get(st, SQL_ORPHAN_SUBSCRIPTIONS);
-	if (!s)
-		return STORE_ERROR;
-	sqlite3_bind_int64(s, 1, account);
 	enum store_result rc = STORE_ERROR;
 	size_t cap = 0;
 	for (;;) {
@@ -1821,7 +1816,7 @@ enum store_result store_orphan_subscriptions(struct store *st, int64_t account, 
 		if (step == SQLITE_DONE)
 			break;
 		if (step != SQLITE_ROW) {
-			db_error(st, "list subscriptions");
+			db_error(st, what);
 			goto done;
 		}
 		if (*n == cap) {
@@ -1839,6 +1834,19 @@ done:
 		*n = 0;
 	}
 	return rc;
+}
+
+enum store_result store_orphan_subscriptions(struct store *st, int64_t account, char ***out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	if (!st)
+		return STORE_ERROR;
+	sqlite3_stmt *s = stmt_get(st, SQL_ORPHAN_SUBSCRIPTIONS);
+	if (!s)
+		return STORE_ERROR;
+	sqlite3_bind_int64(s, 1, account);
+	return step_strings(st, s, "list subscriptions", out, n);
 }
 
 enum store_result store_folder_subscribe(struct store *st, int64_t folder_id, bool on)
@@ -2675,31 +2683,7 @@ enum store_result store_servers(struct store *st, char ***out, size_t *n)
 	sqlite3_stmt *s = stmt_get(st, SQL_SERVERS);
 	if (!s)
 		return STORE_ERROR;
-	enum store_result rc = STORE_ERROR;
-	size_t cap = 0;
-	for (;;) {
-		int step = sqlite3_step(s);
-		if (step == SQLITE_DONE)
-			break;
-		if (step != SQLITE_ROW) {
-			db_error(st, "list servers");
-			goto done;
-		}
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 8;
-			*out = xrealloc(*out, cap * sizeof **out);
-		}
-		(*out)[(*n)++] = column_dup(s, 0, NULL);
-	}
-	rc = STORE_OK;
-done:
-	stmt_done(s);
-	if (rc != STORE_OK) {
-		store_strings_free(*out, *n);
-		*out = NULL;
-		*n = 0;
-	}
-	return rc;
+	return step_strings(st, s, "list servers", out, n);
 }
 
 /* Step SQL_FOLDER_LISTING or SQL_DEVICE_LISTING (bound already): both give
