@@ -13,9 +13,12 @@
  * each chunk then goes to one session or the other (the generator
  * chooses), and the other is poked as the real host pokes every session
  * that has the changed folder selected.  That is how one session's
- * EXPUNGE meets the other's UID commands.  Bit 1 starts at the greeting;
- * otherwise both sessions are logged in with INBOX selected before the
- * input begins.
+ * EXPUNGE meets the other's UID commands.  With bit 2 as well, the
+ * sessions take turns instead: the stream is cut at each byte 0x01 (not
+ * fed), the first piece going to session 1, the next to session 2...;
+ * that makes a two-session input easy to write by hand.  Bit 1 starts at
+ * the greeting; otherwise both sessions are logged in with INBOX selected
+ * before the input begins.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -456,8 +459,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	const char *p;
 	size_t len;
+	bool turns = nsessions == 2 && (z.flags & 4);
+	size_t turn = 0;
 	while ((len = fz_chunk(&z, &p)) > 0) {
 		size_t who = nsessions == 2 ? (fz_rand(&z) >> 7) & 1 : 0;
+		if (turns) {
+			const char *sep = memchr(p, 0x01, len);
+			if (sep) { /* feed up to the separator, then switch */
+				size_t rest = len - (size_t)(sep - p) - 1;
+				len = (size_t)(sep - p);
+				z.p -= rest;
+				z.n += rest;
+			}
+			who = turn;
+			if (sep)
+				turn = 1 - turn;
+			if (len == 0)
+				continue;
+		}
 		if (imap_server_closed(s[who]))
 			who = 1 - who;
 		if (who >= nsessions || imap_server_closed(s[who]))
