@@ -15,7 +15,9 @@
 # coverage reached (cov: edges, ft: features), from libFuzzer's last status
 # line.  Exit status 1 if any run crashed.
 #
-# Extra libFuzzer options: FUZZ_OPTS="-max_len=8192" make fuzz.
+# The protocol targets get a dictionary of the protocol's words
+# (tests/fuzz/imap.dict, smtp.dict, pop3.dict).  Extra libFuzzer options:
+# FUZZ_OPTS="-max_len=8192" make fuzz.
 bin=build/fuzz/fuzz
 mode=${1:?usage: tests/fuzz/run.sh SECS|merge|seed TARGET...}
 shift
@@ -61,10 +63,13 @@ esac
 
 secs=$mode
 for t in "$@"; do
+	# the protocol's words (tests/fuzz/imap.dict for imap_*...), if any
+	dict=
+	[ -f tests/fuzz/"${t%%_*}".dict ] && dict=-dict=tests/fuzz/"${t%%_*}".dict
 	mkdir -p build/fuzz/corpus/"$t" build/fuzz/crashes/"$t" tests/fuzz/corpus/"$t"
 	log=build/fuzz/fuzz-"$t".log
 	"$bin/fuzz_$t" -fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1 \
-		-max_total_time="$secs" -artifact_prefix=build/fuzz/crashes/"$t"/ $FUZZ_OPTS \
+		-max_total_time="$secs" -artifact_prefix=build/fuzz/crashes/"$t"/ $dict $FUZZ_OPTS \
 		build/fuzz/corpus/"$t" tests/fuzz/corpus/"$t" >"$log" 2>&1
 	# the last status line: "#N: cov: C ft: F corp: K exec/s E oom/timeout/crash: a/b/c ..."
 	last=$(grep -E '^#[0-9]+: cov:' "$log" | tail -n 1)
