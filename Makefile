@@ -4,6 +4,8 @@
 #   make test       build and run every test; ends with "N passed, N failed"
 #   make check      the same suite built with AddressSanitizer + UBSan
 #   make bench      the benchmarks (speed and memory goals live here)
+#   make fuzz       build the libFuzzer targets with clang, run each SECS=60
+#                   seconds (tests/fuzz/README.md)
 #   make run        the lesson menu on a terminal (else the first lesson's transcript)
 #   make install    install into $(PREFIX) (default /usr/local); DESTDIR works
 #   make clean
@@ -14,6 +16,7 @@ MANDIR  ?= $(PREFIX)/share/man
 DATADIR ?= $(PREFIX)/share/mailsim
 
 CC      ?= cc
+FUZZ_CC ?= clang
 PKG_CONFIG ?= pkg-config
 
 ifeq ($(shell $(PKG_CONFIG) --version >/dev/null 2>&1 && echo yes),)
@@ -39,8 +42,15 @@ BASEFLAGS := -std=c17 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L \
 CFLAGS  ?= -O2 -g
 LDLIBS  := $(SQLITE_LIBS) $(NCURSES_LIBS) -lm
 
-# The sanitizer build used by `make check`.
-ifeq ($(SAN),1)
+# The sanitizer build used by `make check`; the libFuzzer build of `make
+# fuzz` (clang only, with its own build directory).
+ifeq ($(FUZZ),1)
+BUILD   := build/fuzz
+CC      := $(FUZZ_CC)
+CFLAGS  := -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer \
+           -fno-sanitize-recover=all
+LDFLAGS += -fsanitize=address,undefined
+else ifeq ($(SAN),1)
 BUILD   := build/san
 CFLAGS  := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDFLAGS += -fsanitize=address,undefined
@@ -53,10 +63,17 @@ LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 MAIN_OBJ := $(BUILD)/ui/main.o
 TEST_SRC := $(wildcard tests/unit/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+# Fuzz targets: each linked with libFuzzer (make fuzz) or with the replay
+# driver that make test runs on the corpora (any compiler).
+FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+REPLAY_BIN := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/replay_%)
+FUZZ_BIN := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
+SECS     ?= 60
 LIB      := $(BUILD)/libmailsim.a
 
 .SECONDARY:
-.PHONY: all test check bench run install uninstall clean tests-bin
+.PHONY: all test check bench run install uninstall clean tests-bin fuzz fuzz-bin fuzz-merge \
+	fuzz-seed
 .DEFAULT_GOAL := all
 
 all: mailsim
@@ -96,7 +113,38 @@ $(BUILD)/tests/unit/%.o: tests/unit/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(BASEFLAGS) -Itests $(CFLAGS) -c -o $@ $<
 
-tests-bin: $(mailsim_bin) $(TEST_BIN)
+$(BUILD)/fuzz/replay_%: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/tests/fuzz/replay.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/fuzz/fuzz_%: $(BUILD)/tests/fuzz/fuzz_%.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/fuzz/%.o: tests/fuzz/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASEFLAGS) -Itests/fuzz $(CFLAGS) -c -o $@ $<
+
+tests-bin: $(mailsim_bin) $(TEST_BIN) $(REPLAY_BIN)
+
+# make fuzz SECS=N [TARGETS="mime imap_parse"]: build with clang, then run
+# each target N seconds on its corpus (new inputs go to build/fuzz/corpus,
+# crashes to build/fuzz/crashes; see tests/fuzz/README.md).
+fuzz:
+	@$(MAKE) --no-print-directory FUZZ=1 fuzz-bin
+	@sh tests/fuzz/run.sh $(SECS) $(or $(TARGETS),$(FUZZ_TARGETS))
+
+fuzz-bin: $(FUZZ_BIN)
+
+# Fold what make fuzz found back into the committed corpora, minimized.
+fuzz-merge:
+	@$(MAKE) --no-print-directory FUZZ=1 fuzz-bin
+	@sh tests/fuzz/run.sh merge $(or $(TARGETS),$(FUZZ_TARGETS))
+
+# Seed the corpora again from the unit tests, lessons and golden transcripts.
+fuzz-seed:
+	@$(MAKE) --no-print-directory FUZZ=1 fuzz-bin
+	@sh tests/fuzz/run.sh seed $(or $(TARGETS),$(FUZZ_TARGETS))
 
 test: tests-bin
 	@sh tests/run.sh $(BUILD) ./$(mailsim_bin)

@@ -564,9 +564,14 @@ static void smtp_server_proceed_ehlo(struct smtp_server *s, const char *args, st
 	s->helo = xstrdup(args);
 	s->esmtp = true;
 	smtp_server_enter_state(s, SMTP_SERVER_STATE_HELO); /* EHLO resets (4.1.4) */
+	/* The greeting echoes the client's name, but a reply line is at most
+	 * 512 octets with its CRLF (RFC 5321 4.5.3.1.5), and the name may take
+	 * nearly all of a 512-octet command line: echo only what fits. */
+	size_t used = strlen("250-") + strlen(s->hostname) + strlen(" greets ") + 2;
+	size_t room = used < SMTP_REPLY_LINE_MAX_OCTETS ? SMTP_REPLY_LINE_MAX_OCTETS - used : 0;
 	wire_line(out, "EHLO: the server names itself and lists its extensions, one per line; "
 		  "\"250-\" means more lines follow, \"250 \" is the last",
-		  "250-%s greets %s", s->hostname, s->helo);
+		  "250-%s greets %.*s", s->hostname, (int)room, s->helo);
 	wire_line(out, "PIPELINING: the client may send several commands without waiting "
 		  "for each reply (RFC 2920)", "250-PIPELINING");
 	wire_line(out, "SIZE: the largest message this server accepts, in octets (RFC 1870)",

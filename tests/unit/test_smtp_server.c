@@ -264,6 +264,33 @@ static void test_ehlo_helo_need_argument(void)
 	t_close(&t);
 }
 
+/* A reply line is at most 512 octets with its CRLF (RFC 5321 4.5.3.1.5),
+ * however long the name the client gave: the greeting echoes only as much
+ * of it as fits.  Found by tests/fuzz/fuzz_smtp_server.c. */
+static void test_ehlo_long_name_reply_fits(void)
+{
+	struct t t;
+	t_open(&t, false);
+	char *name = repeat('n', SMTP_COMMAND_LINE_MAX_OCTETS - strlen("EHLO \r\n"));
+	char line[SMTP_COMMAND_LINE_MAX_OCTETS + 1];
+	snprintf(line, sizeof line, "EHLO %s\r\n", name);
+	CHECK_INT(strlen(line), SMTP_COMMAND_LINE_MAX_OCTETS);
+	const char *r = say(&t, line);
+	CHECK(strncmp(r, "250-mx.example.org greets nnnn", 30) == 0);
+	size_t longest = 0;
+	for (const char *p = r; *p;) {
+		const char *eol = strchr(p, '\n');
+		size_t len = eol ? (size_t)(eol - p) + 1 : strlen(p);
+		if (len > longest)
+			longest = len;
+		p += len;
+	}
+	CHECK_INT(longest, SMTP_REPLY_LINE_MAX_OCTETS);
+	CHECK(strstr(r, "\r\n250-PIPELINING\r\n") != NULL);
+	free(name);
+	t_close(&t);
+}
+
 static void test_helo(void)
 {
 	struct t t;
@@ -1244,6 +1271,7 @@ int main(void)
 	RUN(test_ehlo_submission_offers_auth);
 	RUN(test_ehlo_size_shows_limit);
 	RUN(test_ehlo_helo_need_argument);
+	RUN(test_ehlo_long_name_reply_fits);
 	RUN(test_helo);
 	RUN(test_ehlo_resets_transaction);
 	RUN(test_mail_before_ehlo);
