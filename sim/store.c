@@ -759,56 +759,45 @@ done:
 	return rc;
 }
 
-/* Version 1 to 2: keywords on messages, the device_folders table, and
- * mail_overview showing keywords.  All of it and the new user_version in
- * one transaction: a failure (or a crash) leaves a whole version 1. */
-static enum store_result schema_upgrade_1_to_2(struct store *st, int *version)
+/* The steps from one schema version to the next, each the SQL it runs.
+ * 1 to 2: keywords on messages, the device_folders table, and mail_overview
+ * showing keywords.  2 to 3: folders.recent_uid (IMAP \Recent survives a
+ * restart), the orphan_subscriptions table (a subscription outlives its
+ * folder) and the counters table (queue ids and Message-IDs that never
+ * repeat; every counter starts at 1). */
+static const struct schema_step {
+	int from;              /* the version it upgrades, to from + 1 */
+	const char *sql[4];    /* run in this order; NULL ends the list */
+} schema_steps[] = {
+	{ 1, { store_upgrade_1_to_2_sql, store_device_folders_sql, store_mail_overview_sql } },
+	{ 2, { store_upgrade_2_to_3_sql, store_orphan_subscriptions_sql, store_counters_sql } },
+};
+_Static_assert(sizeof schema_steps / sizeof schema_steps[0] == STORE_SCHEMA_VERSION - 1,
+	       "one upgrade step per schema version after the first");
+
+/* One step: all of it and the new user_version in one transaction, so a
+ * failure (or a crash) leaves the whole older version. */
+static enum store_result schema_upgrade(struct store *st, const struct schema_step *step,
+					int *version)
 {
+	char what[64], setv[64];
+	snprintf(what, sizeof what, "upgrade schema %d to %d", step->from, step->from + 1);
+	snprintf(setv, sizeof setv, "PRAGMA user_version = %d", step->from + 1);
 	if (store_begin(st) != STORE_OK)
 		return STORE_ERROR;
 	/* Look again with the write lock held: another process may have
 	 * upgraded it between our first look and our BEGIN. */
 	enum store_result rc = user_version(st, version);
-	if (rc == STORE_OK && *version == 1) {
-		rc = exec_sql(st, store_upgrade_1_to_2_sql, "upgrade schema 1 to 2");
+	if (rc == STORE_OK && *version == step->from) {
+		for (size_t i = 0; rc == STORE_OK && i < 4 && step->sql[i]; i++)
+			rc = exec_sql(st, step->sql[i], what);
 		if (rc == STORE_OK)
-			rc = exec_sql(st, store_device_folders_sql, "upgrade schema 1 to 2");
-		if (rc == STORE_OK)
-			rc = exec_sql(st, store_mail_overview_sql, "upgrade schema 1 to 2");
-		if (rc == STORE_OK)
-			rc = exec_sql(st, "PRAGMA user_version = 2", "upgrade schema 1 to 2");
+			rc = exec_sql(st, setv, what);
 	}
 	if (tx_end(st, rc) != STORE_OK)
 		return STORE_ERROR;
-	if (*version == 1)
-		*version = 2;
-	return STORE_OK;
-}
-
-/* Version 2 to 3: folders.recent_uid (IMAP \Recent survives a restart),
- * the orphan_subscriptions table (a subscription outlives its folder) and
- * the counters table (queue ids and Message-IDs that never repeat).  As
- * above, all of it and the new user_version in one transaction: a failure
- * (or a crash) leaves a whole version 2, and every counter starts at 1. */
-static enum store_result schema_upgrade_2_to_3(struct store *st, int *version)
-{
-	if (store_begin(st) != STORE_OK)
-		return STORE_ERROR;
-	/* Look again with the write lock held, as in the step from 1. */
-	enum store_result rc = user_version(st, version);
-	if (rc == STORE_OK && *version == 2) {
-		rc = exec_sql(st, store_upgrade_2_to_3_sql, "upgrade schema 2 to 3");
-		if (rc == STORE_OK)
-			rc = exec_sql(st, store_orphan_subscriptions_sql, "upgrade schema 2 to 3");
-		if (rc == STORE_OK)
-			rc = exec_sql(st, store_counters_sql, "upgrade schema 2 to 3");
-		if (rc == STORE_OK)
-			rc = exec_sql(st, "PRAGMA user_version = 3", "upgrade schema 2 to 3");
-	}
-	if (tx_end(st, rc) != STORE_OK)
-		return STORE_ERROR;
-	if (*version == 2)
-		*version = 3;
+	if (*version == step->from)
+		*version = step->from + 1;
 	return STORE_OK;
 }
 
@@ -850,10 +839,10 @@ static enum store_result schema_ensure(struct store *st)
 			  version, STORE_SCHEMA_VERSION);
 		return STORE_ERROR;
 	}
-	if (version == 1 && schema_upgrade_1_to_2(st, &version) != STORE_OK)
-		return STORE_ERROR;
-	if (version == 2 && schema_upgrade_2_to_3(st, &version) != STORE_OK)
-		return STORE_ERROR;
+	for (size_t i = 0; i < sizeof schema_steps / sizeof schema_steps[0]; i++)
+		if (version == schema_steps[i].from &&
+		    schema_upgrade(st, &schema_steps[i], &version) != STORE_OK)
+			return STORE_ERROR;
 	if (version != STORE_SCHEMA_VERSION) {
 		set_error(st, "database schema version %d is not one this mailsim can read (%d)",
 			  version, STORE_SCHEMA_VERSION);
