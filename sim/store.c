@@ -303,8 +303,7 @@ enum store_stmt {
 	SQL_SERVERS,
 	SQL_FOLDER_LISTING,
 	SQL_DEVICE_LISTING,
-	SQL_COUNTER_BUMP,
-	SQL_COUNTER_GET,
+	SQL_COUNTER_NEXT,
 	SQL_NSTMTS
 };
 
@@ -481,10 +480,9 @@ static const char *const store_sql[SQL_NSTMTS] = {
 
 	/* An UPSERT (SQLite 3.24) rather than RETURNING (3.35): the value is
 	 * read back with a second statement in the same transaction. */
-	[SQL_COUNTER_BUMP] =
+	[SQL_COUNTER_NEXT] =
 		"INSERT INTO counters (name, value) VALUES (?1, 1)"
-		" ON CONFLICT (name) DO UPDATE SET value = value + 1",
-	[SQL_COUNTER_GET] = "SELECT value FROM counters WHERE name = ?1",
+		" ON CONFLICT (name) DO UPDATE SET value = value + 1 RETURNING value",
 };
 
 struct store {
@@ -2127,13 +2125,9 @@ enum store_result store_counter_next(struct store *st, const char *name, uint64_
 	if (tx_begin(st) != STORE_OK)
 		return STORE_ERROR;
 	enum store_result rc = STORE_ERROR;
-	sqlite3_stmt *s = stmt_get(st, SQL_COUNTER_BUMP);
-	if (!s)
-		goto done;
-	bind_text(s, 1, name);
-	if (stmt_run(st, s, "counter") != STORE_OK)
-		goto done;
-	s = stmt_get(st, SQL_COUNTER_GET);
+	/* One statement bumps and reads: its changes are made by the first
+	 * step, which also gives the new value (RETURNING, SQLite 3.35). */
+	sqlite3_stmt *s = stmt_get(st, SQL_COUNTER_NEXT);
 	if (!s)
 		goto done;
 	bind_text(s, 1, name);
