@@ -215,6 +215,13 @@ static void imapd_mail(struct imapd *d, enum trace_mail_op op, const char *folde
 	world_mail(d->w, &tm, true);
 }
 
+/* Is name a folder below parent ("Work/2024" below "Work")? */
+static bool imapd_is_below(const char *name, const char *parent)
+{
+	size_t len = strlen(parent);
+	return strncmp(name, parent, len) == 0 && name[len] == '/';
+}
+
 static enum imap_result imapd_folders(void *ctx, struct imap_folder **out, size_t *n)
 {
 	struct imapd *d = ctx;
@@ -231,10 +238,8 @@ static enum imap_result imapd_folders(void *ctx, struct imap_folder **out, size_
 			free(v);
 			return IMAP_FAILED;
 		}
-		size_t len = strlen(fs[i].name);
 		for (size_t k = 0; k < nf && !v[i].has_children; k++)
-			v[i].has_children = k != i && strncmp(fs[k].name, fs[i].name, len) == 0 &&
-					    fs[k].name[len] == '/';
+			v[i].has_children = imapd_is_below(fs[k].name, fs[i].name);
 	}
 	free(fs);
 	*out = v;
@@ -327,12 +332,11 @@ static bool imapd_has_inferiors(struct imapd *d, const char *name)
 {
 	struct store_folder *fs = NULL;
 	size_t nf = 0;
-	size_t len = strlen(name);
 	bool found = false;
-	if (!d->logged_in || store_folders(d->w->store, d->acct.id, &fs, &nf) != 0)
+	if (!d->logged_in || store_folders(d->w->store, d->acct.id, &fs, &nf) != STORE_OK)
 		return false;
 	for (size_t i = 0; !found && i < nf; i++)
-		found = strncmp(fs[i].name, name, len) == 0 && fs[i].name[len] == '/';
+		found = imapd_is_below(fs[i].name, name);
 	free(fs);
 	return found;
 }
@@ -382,7 +386,7 @@ static enum imap_result imapd_rename(void *ctx, const char *from, const char *to
 			buf_init(&nn);
 			if (fs[i].id == src)
 				buf_adds(&nn, to);
-			else if (strncmp(fs[i].name, from, flen) == 0 && fs[i].name[flen] == '/')
+			else if (imapd_is_below(fs[i].name, from))
 				buf_printf(&nn, "%s%s", to, fs[i].name + flen);
 			if (nn.len) {
 				ok = store_folder_rename(w->store, fs[i].id, nn.p) == 0 &&
@@ -430,10 +434,13 @@ static enum imap_result imapd_subscribe(void *ctx, const char *name, bool on)
 	if (!imapd_folder_id(d, name, &id)) {
 		if (on || !name[0])
 			return IMAP_NO_SUCH;
-		int rc = store_orphan_subscription_set(d->w->store, d->acct.id, name, false);
-		return rc == 0 ? IMAP_OK : rc == 1 ? IMAP_NO_SUCH : IMAP_FAILED;
+		enum store_result rc =
+			store_orphan_subscription_set(d->w->store, d->acct.id, name, false);
+		return rc == STORE_OK	       ? IMAP_OK
+		       : rc == STORE_NOT_FOUND ? IMAP_NO_SUCH
+					       : IMAP_FAILED;
 	}
-	return store_folder_subscribe(d->w->store, id, on) == 0 ? IMAP_OK : IMAP_FAILED;
+	return store_folder_subscribe(d->w->store, id, on) == STORE_OK ? IMAP_OK : IMAP_FAILED;
 }
 
 static enum imap_result imapd_orphan_subscriptions(void *ctx, char ***names, size_t *n)

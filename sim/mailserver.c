@@ -675,6 +675,16 @@ static void relay_finish(struct relay *r);
 static void relay_schedule(struct world *w, struct host *srv, int64_t id, int64_t at_us,
 			   int store_failures);
 
+/* How long to wait after the nth attempt in a row that failed: the first
+ * retry delay, times the back-off for each attempt after the first. */
+static int64_t relay_backoff(const struct host *srv, int n)
+{
+	int64_t delay = srv->retry_first_us;
+	for (int i = 1; i < n; i++)
+		delay *= srv->retry_backoff;
+	return delay;
+}
+
 /*
  * The store could not record what an attempt achieved (a full disk, say):
  * the entry stays as the store has it, with every recipient it still
@@ -690,9 +700,7 @@ static void relay_store_failed(struct relay *r)
 	struct world *w = r->w;
 	int failures = r->store_failures + 1;
 	bool again = failures < r->srv->retry_attempts;
-	int64_t delay = r->srv->retry_first_us;
-	for (int i = 1; i < failures; i++)
-		delay *= r->srv->retry_backoff;
+	int64_t delay = relay_backoff(r->srv, failures);
 	world_event(w, r->srv->name, NULL, "store-error",
 		    "the queue could not record this attempt: the message stays queued as "
 		    "it was, and nothing is bounced or forgotten",
@@ -815,9 +823,7 @@ static void relay_settle(struct relay *r, const char *remote, bool perm_all,
 					  "The message could not be delivered before the retry limit.");
 			free(late);
 		} else {
-			int64_t delay = r->srv->retry_first_us;
-			for (int i = 1; i < attempts; i++)
-				delay *= r->srv->retry_backoff;
+			int64_t delay = relay_backoff(r->srv, attempts);
 			int64_t at = w->loop.now_us + delay;
 			if (store_queue_reschedule(w->store, r->id, attempts, at, last_temp) ==
 			    STORE_ERROR) {

@@ -303,7 +303,8 @@ enum store_stmt {
 	SQL_SERVERS,
 	SQL_FOLDER_LISTING,
 	SQL_DEVICE_LISTING,
-	SQL_COUNTER_NEXT,
+	SQL_COUNTER_BUMP,
+	SQL_COUNTER_GET,
 	SQL_NSTMTS
 };
 
@@ -480,9 +481,10 @@ static const char *const store_sql[SQL_NSTMTS] = {
 
 	/* An UPSERT (SQLite 3.24) rather than RETURNING (3.35): the value is
 	 * read back with a second statement in the same transaction. */
-	[SQL_COUNTER_NEXT] =
+	[SQL_COUNTER_BUMP] =
 		"INSERT INTO counters (name, value) VALUES (?1, 1)"
-		" ON CONFLICT (name) DO UPDATE SET value = value + 1 RETURNING value",
+		" ON CONFLICT (name) DO UPDATE SET value = value + 1",
+	[SQL_COUNTER_GET] = "SELECT value FROM counters WHERE name = ?1",
 };
 
 struct store {
@@ -2125,20 +2127,21 @@ enum store_result store_counter_next(struct store *st, const char *name, uint64_
 	if (tx_begin(st) != STORE_OK)
 		return STORE_ERROR;
 	enum store_result rc = STORE_ERROR;
-	/* One statement bumps and reads: its changes are made by the first
-	 * step, which also gives the new value (RETURNING, SQLite 3.35). */
-	sqlite3_stmt *s = stmt_get(st, SQL_COUNTER_NEXT);
+	sqlite3_stmt *s = stmt_get(st, SQL_COUNTER_BUMP);
 	if (!s)
 		goto done;
 	bind_text(s, 1, name);
-	if (sqlite3_step(s) != SQLITE_ROW) {
-		db_error(st, "counter");
+	if (stmt_run(st, s, "counter") != STORE_OK)
 		goto done;
-	}
-	*value = (uint64_t)sqlite3_column_int64(s, 0);
-	rc = STORE_OK;
+	s = stmt_get(st, SQL_COUNTER_GET);
+	if (!s)
+		goto done;
+	bind_text(s, 1, name);
+	int64_t v = 0;
+	rc = count_run(st, s, &v, "counter");
+	if (rc == STORE_OK)
+		*value = (uint64_t)v;
 done:
-	stmt_done(s);
 	return tx_end(st, rc);
 }
 
@@ -2369,36 +2372,12 @@ enum store_result store_device_uidls(struct store *st, int64_t device, char ***o
 	sqlite3_stmt *s = stmt_get(st, SQL_DEVICE_UIDLS);
 	if (!s)
 		return STORE_ERROR;
-	enum store_result rc = STORE_ERROR;
-	size_t cap = 0;
 	if (sqlite3_bind_int64(s, 1, device) != SQLITE_OK) {
 		db_error(st, "device uidls");
-		goto done;
+		stmt_done(s);
+		return STORE_ERROR;
 	}
-	for (;;) {
-		int step = sqlite3_step(s);
-		if (step == SQLITE_DONE)
-			break;
-		if (step != SQLITE_ROW) {
-			db_error(st, "device uidls");
-			goto done;
-		}
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 16;
-			*out = xrealloc(*out, cap * sizeof **out);
-		}
-		const char *u = (const char *)sqlite3_column_text(s, 0);
-		(*out)[(*n)++] = xstrdup(u ? u : "");
-	}
-	rc = STORE_OK;
-done:
-	stmt_done(s);
-	if (rc != STORE_OK) {
-		store_strings_free(*out, *n);
-		*out = NULL;
-		*n = 0;
-	}
-	return rc;
+	return step_strings(st, s, "device uidls", out, n); /* a NULL uidl reads "" */
 }
 
 /* Bind (device, folder) as ?1 and ?2; false (error set) if the name is bad. */
