@@ -107,9 +107,9 @@ struct imap_server {
 	struct imap_msg *view;          /* the messages the client knows, UID order */
 	size_t nview, capview;
 	uint64_t version;               /* ops->version when the view was last compared */
-	bool stale;                     /* the view holds messages the store no longer has
-					 * (a deferred EXPUNGE): compare again next time */
-	uint32_t *gone;                 /* their UIDs, ascending (valid while stale) */
+	uint32_t *gone;                 /* UIDs, ascending, of view messages the store no
+					 * longer has (deferred EXPUNGEs); ngone > 0: the
+					 * view is stale, compare again next time */
 	size_t ngone, capgone;
 	size_t nrecent;                 /* the last RECENT count the client was told */
 	struct buf keywords;            /* the keywords FLAGS has named, space-separated */
@@ -125,7 +125,6 @@ static void imap_server_drop_view(struct imap_server *s)
 	s->view = NULL;
 	s->nview = s->capview = 0;
 	s->read_only = false;
-	s->stale = false;
 	free(s->gone);
 	s->gone = NULL;
 	s->ngone = s->capgone = 0;
@@ -211,7 +210,8 @@ bool imap_server_read_only(const struct imap_server *s)
 
 /* ------------------------------------------------------------ 3. helpers */
 
-static void imap_server_resync(struct imap_server *s, struct wire *out, bool pushed);
+static void imap_server_resync(struct imap_server *s, struct wire *out, bool pushed,
+			       bool may_expunge);
 
 /* One response line that was built in a buf (it may hold literals). */
 static void imap_server_send(struct wire *out, const char *note, const struct buf *b)
@@ -232,7 +232,7 @@ static void imap_server_vtagged(struct imap_server *s, struct wire *out, const c
 static void imap_server_vtagged(struct imap_server *s, struct wire *out, const char *status,
 				const char *note, const char *fmt, va_list ap)
 {
-	imap_server_resync(s, out, false);
+	imap_server_resync(s, out, false, s->expunge_ok);
 	struct buf b;
 	buf_init(&b);
 	buf_printf(&b, "%s %s ", s->tag[0] ? s->tag : "*", status);
@@ -728,15 +728,20 @@ static void imap_server_count_recent(struct imap_server *s, size_t *recent)
  *   - new messages (UIDs above the view's last): "* n EXISTS", "* r RECENT".
  * While an EXPUNGE may not be sent (during FETCH, STORE, SEARCH), a gone
  * message stays in the view - its number must not move under the client -
- * and the view is marked stale, so the next chance tells it.
- * pushed: the client idles, and these lines are news sent unasked.
+ * and its UID goes in s->gone, so the next chance tells it.
+ * pushed: the client idles, and these lines are news sent unasked (an
+ * EXPUNGE may always be sent then); may_expunge: they may be sent now.
  */
-static void imap_server_resync(struct imap_server *s, struct wire *out, bool pushed)
+static void imap_server_resync(struct imap_server *s, struct wire *out, bool pushed,
+			       bool may_expunge)
 {
 	if (!s->folder || !s->ops.snapshot)
 		return;
 	uint64_t v = s->ops.version ? s->ops.version(s->ctx, s->folder) : 0;
-	if (s->ops.version && v == s->version && !s->stale)
+	bool expunge_ok = may_expunge || pushed;
+	/* Nothing changed since the last look, and what is pending (deferred
+	 * expunges) may still not be told: a new look would find the same. */
+	if (s->ops.version && v == s->version && (s->ngone == 0 || !expunge_ok))
 		return;
 	struct imap_folder info;
 	memset(&info, 0, sizeof info);
@@ -749,7 +754,6 @@ static void imap_server_resync(struct imap_server *s, struct wire *out, bool pus
 	if (!snap)
 		nsnap = 0;
 	s->version = v;
-	s->stale = false;
 	s->ngone = 0;
 	uint32_t uidvalidity = s->info.uidvalidity;
 	s->info = info;
@@ -762,7 +766,6 @@ static void imap_server_resync(struct imap_server *s, struct wire *out, bool pus
 	if (news)
 		imap_server_announce_flags(s, out, pushed);
 
-	bool expunge_ok = s->expunge_ok || pushed;
 	uint32_t maxuid = s->nview ? s->view[s->nview - 1].uid : 0;
 	struct buf b;
 	buf_init(&b);
@@ -779,7 +782,6 @@ static void imap_server_resync(struct imap_server *s, struct wire *out, bool pus
 				gone++;
 				continue;
 			}
-			s->stale = true;
 			if (s->ngone == s->capgone) {
 				s->capgone = s->capgone ? 2 * s->capgone : 8;
 				s->gone = xrealloc(s->gone, s->capgone * sizeof *s->gone);
@@ -839,18 +841,14 @@ static void imap_server_resync(struct imap_server *s, struct wire *out, bool pus
 static void imap_server_catch_up(struct imap_server *s, const struct imap_cmd *c,
 				 struct wire *out)
 {
-	bool expunge_ok = s->expunge_ok;
-	if (!c->uid)
-		s->expunge_ok = false;
-	imap_server_resync(s, out, false);
-	s->expunge_ok = expunge_ok;
+	imap_server_resync(s, out, false, s->expunge_ok && c->uid);
 }
 
 /* Is the view's message with this UID gone from the store, its EXPUNGE
  * not yet told (binary search in s->gone)? */
 static bool imap_server_is_gone(const struct imap_server *s, uint32_t uid)
 {
-	size_t lo = 0, hi = s->stale ? s->ngone : 0;
+	size_t lo = 0, hi = s->ngone;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 		if (s->gone[mid] == uid)
@@ -875,7 +873,7 @@ static void imap_server_no_expunged(struct imap_server *s, struct wire *out)
 void imap_server_poke(struct imap_server *s, struct wire *out)
 {
 	if (s->state == IMAP_SERVER_STATE_IDLE)
-		imap_server_resync(s, out, true);
+		imap_server_resync(s, out, true, s->expunge_ok);
 	/* otherwise ops->version tells the next command that something changed */
 }
 
@@ -1677,7 +1675,7 @@ static void imap_server_proceed_idle(struct imap_server *s, const struct imap_cm
 	s->idle_return = s->state;
 	imap_server_enter_state(s, IMAP_SERVER_STATE_IDLE);
 	wire_line(out, "the server will now push news without being asked", "+ idling");
-	imap_server_resync(s, out, true);
+	imap_server_resync(s, out, true, s->expunge_ok);
 }
 
 /* The line that should be DONE. */
@@ -1755,7 +1753,7 @@ static void imap_server_proceed_close(struct imap_server *s, const struct imap_c
 		 * expunges what the store has marked \Deleted now. */
 		struct wire scratch;
 		wire_init(&scratch);
-		imap_server_resync(s, &scratch, false);
+		imap_server_resync(s, &scratch, false, s->expunge_ok);
 		wire_free(&scratch);
 		imap_server_expunge(s, NULL, true, out);
 	}
@@ -1790,7 +1788,7 @@ static void imap_server_proceed_expunge(struct imap_server *s, const struct imap
 	/* Others' news first, then this: the UIDs are mapped to the view only
 	 * once it holds what the store holds, or a position would name the
 	 * message that moved into it (or lie past the end). */
-	imap_server_resync(s, out, false);
+	imap_server_resync(s, out, false, s->expunge_ok);
 	if (c->uid && !imap_server_resolve_arg(s, c, &c->args[0], &set, out))
 		return;
 	enum imap_result r = imap_server_expunge(s, c->uid ? &set : NULL, false, out);
