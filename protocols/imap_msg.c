@@ -469,14 +469,9 @@ static void entity_ctype(const struct entity *e, struct ctype *ct)
 	if (!ok && e->in_digest) {
 		ctype_set(ct, "message", "rfc822");
 	} else if (!ok) {
-		ctype_set(ct, "text", "plain");
-		buf_clear(&ct->params[0].name);
-		buf_clear(&ct->params[0].value);
-		buf_adds(&ct->params[0].name, "charset");
-		buf_adds(&ct->params[0].value, "us-ascii");
-		ct->nparams = 1;
+		ctype_set(ct, "text", "plain"); /* the default (RFC 2045 5.2) */
 	}
-	if (ok && ctype_is(ct, "text", NULL) && !ctype_param(ct, "charset") &&
+	if (ctype_is(ct, "text", NULL) && !ctype_param(ct, "charset") &&
 	    ct->nparams < IMAP_MSG_PARAMS_MAX) {
 		/* text without a charset is US-ASCII (RFC 2046 4.1.2): named
 		 * after the parameters given, as Dovecot names it */
@@ -1478,6 +1473,7 @@ static bool header_matches(const char *hdr, size_t hdrlen, const char *name, con
 {
 	size_t off = 0;
 	struct field f;
+	bool address = name && is_address_field(name, strlen(name));
 	while (field_next(hdr, hdrlen, &off, &f)) {
 		if (name && !(f.name_end > f.start &&
 			      eq_nocase(hdr + f.start, f.name_end - f.start, name)))
@@ -1486,7 +1482,7 @@ static bool header_matches(const char *hdr, size_t hdrlen, const char *name, con
 			return true;
 		if (value_matches(hdr + f.value, f.value_end - f.value, needle, m))
 			return true;
-		if (name && is_address_field(name, strlen(name)) &&
+		if (address &&
 		    addresses_match(hdr + f.value, f.value_end - f.value, needle, m))
 			return true;
 	}
