@@ -38,7 +38,18 @@ NCURSES_LIBS   := $(shell $(PKG_CONFIG) --libs ncursesw)
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wformat=2 -Wno-format-nonliteral -Wvla
 BASEFLAGS := -std=c17 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L \
-           -Iprotocols -Isim -Iui $(SQLITE_CFLAGS) $(WARN) -MMD -MP
+           $(SQLITE_CFLAGS) $(WARN) -MMD -MP
+
+# The layers, lowest first.  A layer sees only its own headers and those of
+# the layers below it: protocols/ (the sans-I/O engines) sees itself; sim/
+# (the world, the store) sees protocols/; ui/ (the command line, the player)
+# sees both.  The compiler enforces the rule, because each layer is compiled
+# with its own include path only, and each becomes its own archive;
+# tests/suites/layers.sh checks it once more on the #include lines.
+INC_protocols := -Iprotocols
+INC_sim       := -Isim -Iprotocols
+INC_ui        := -Iui -Isim -Iprotocols
+INC_tests     := $(INC_ui)
 CFLAGS  ?= -O2 -g
 LDLIBS  := $(SQLITE_LIBS) $(NCURSES_LIBS) -lm
 
@@ -58,8 +69,9 @@ else
 BUILD   := build/release
 endif
 
-LIB_SRC  := $(wildcard protocols/*.c) $(wildcard sim/*.c) $(filter-out ui/main.c,$(wildcard ui/*.c))
-LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+PROTOCOLS_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(wildcard protocols/*.c))
+SIM_OBJ  := $(patsubst %.c,$(BUILD)/%.o,$(wildcard sim/*.c))
+UI_OBJ   := $(patsubst %.c,$(BUILD)/%.o,$(filter-out ui/main.c,$(wildcard ui/*.c)))
 MAIN_OBJ := $(BUILD)/ui/main.o
 TEST_SRC := $(wildcard tests/unit/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
@@ -69,11 +81,12 @@ FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c)
 REPLAY_BIN := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/replay_%)
 FUZZ_BIN := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
 SECS     ?= 60
-LIB      := $(BUILD)/libmailsim.a
+# One archive a layer, in link order: a layer calls only those after it.
+LIB      := $(BUILD)/libmailsim-ui.a $(BUILD)/libmailsim-sim.a $(BUILD)/libmailsim-protocols.a
 
 .SECONDARY:
 .PHONY: all test check bench run install uninstall clean tests-bin fuzz fuzz-bin fuzz-merge \
-	fuzz-seed
+	fuzz-seed layer-flags
 .DEFAULT_GOAL := all
 
 all: mailsim
@@ -91,7 +104,10 @@ ifeq ($(SAN),1)
 mailsim: $(mailsim_bin)
 endif
 
-$(LIB): $(LIB_OBJ)
+$(BUILD)/libmailsim-protocols.a: $(PROTOCOLS_OBJ)
+$(BUILD)/libmailsim-sim.a: $(SIM_OBJ)
+$(BUILD)/libmailsim-ui.a: $(UI_OBJ)
+$(BUILD)/libmailsim-%.a:
 	@rm -f $@
 	$(AR) rcs $@ $^
 
@@ -101,9 +117,17 @@ $(BUILD)/ui/player.o: BASEFLAGS += $(NCURSES_CFLAGS)
 $(BUILD)/ui/main.o: BASEFLAGS += -DMAILSIM_DATADIR='"$(DATADIR)"'
 $(BUILD)/ui/lab.o: BASEFLAGS += -DMAILSIM_DATADIR='"$(DATADIR)"'
 
-$(BUILD)/%.o: %.c
+$(BUILD)/protocols/%.o: protocols/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(BASEFLAGS) $(CFLAGS) -c -o $@ $<
+	$(CC) $(BASEFLAGS) $(INC_protocols) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/sim/%.o: sim/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASEFLAGS) $(INC_sim) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/ui/%.o: ui/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASEFLAGS) $(INC_ui) $(CFLAGS) -c -o $@ $<
 
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIB)
 	@mkdir -p $(dir $@)
@@ -111,7 +135,7 @@ $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIB)
 
 $(BUILD)/tests/unit/%.o: tests/unit/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(BASEFLAGS) -Itests $(CFLAGS) -c -o $@ $<
+	$(CC) $(BASEFLAGS) $(INC_tests) -Itests $(CFLAGS) -c -o $@ $<
 
 $(BUILD)/fuzz/replay_%: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/tests/fuzz/replay.o $(LIB)
 	@mkdir -p $(dir $@)
@@ -123,7 +147,7 @@ $(BUILD)/fuzz/fuzz_%: $(BUILD)/tests/fuzz/fuzz_%.o $(LIB)
 
 $(BUILD)/tests/fuzz/%.o: tests/fuzz/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(BASEFLAGS) -Itests/fuzz $(CFLAGS) -c -o $@ $<
+	$(CC) $(BASEFLAGS) $(INC_tests) -Itests/fuzz $(CFLAGS) -c -o $@ $<
 
 tests-bin: $(mailsim_bin) $(TEST_BIN) $(REPLAY_BIN)
 
@@ -163,7 +187,7 @@ $(BUILD)/bench/%: $(BUILD)/tests/bench/%.o $(LIB)
 
 $(BUILD)/tests/bench/%.o: tests/bench/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(BASEFLAGS) $(CFLAGS) -c -o $@ $<
+	$(CC) $(BASEFLAGS) $(INC_tests) $(CFLAGS) -c -o $@ $<
 
 bench: $(mailsim_bin) $(BENCH_BIN)
 	@sh tests/bench.sh ./$(mailsim_bin) $(BENCH_BIN)
@@ -188,5 +212,9 @@ uninstall:
 
 clean:
 	rm -rf build mailsim
+
+# The include path of a layer (tests/suites/layers.sh compiles with it).
+layer-flags:
+	@echo $(INC_$(LAYER))
 
 -include $(shell find build -name '*.d' 2>/dev/null)
