@@ -227,8 +227,7 @@ const char *scn_suggest(const char *word, const char *const *cands, size_t n)
 
 void scn_push_str(char ***arr, size_t *n, char *str)
 {
-	*arr = xrealloc(*arr, (*n + 1) * sizeof(**arr));
-	(*arr)[(*n)++] = str;
+	*APPEND(*arr, *n) = str;
 }
 
 static void free_strs(char **arr, size_t n)
@@ -278,20 +277,6 @@ void scn_check_clear(struct scn_check *c)
 	free(c->flag);
 	free(c->reply_enh);
 	memset(c, 0, sizeof *c);
-}
-
-void scn_push_action(struct parser *p, struct scn_action *a)
-{
-	struct scenario *s = p->s;
-	s->actions = xrealloc(s->actions, (s->nactions + 1) * sizeof *s->actions);
-	s->actions[s->nactions++] = *a;
-}
-
-void scn_push_check(struct parser *p, struct scn_check *c)
-{
-	struct scenario *s = p->s;
-	s->checks = xrealloc(s->checks, (s->nchecks + 1) * sizeof *s->checks);
-	s->checks[s->nchecks++] = *c;
 }
 
 void scn_free(struct scenario *s)

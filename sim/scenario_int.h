@@ -145,6 +145,14 @@ static inline bool is_alnum(char c)
 	return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
 
+/* The first byte of ln from k on that is not a blank, or its length. */
+static inline size_t skip_blanks(const struct line *ln, size_t k)
+{
+	while (k < ln->len && is_blank(ln->p[k]))
+		k++;
+	return k;
+}
+
 /* ------------------------------------------------------------------ */
 /* scenario.c: errors, suggestions, the tree's parts                  */
 /* ------------------------------------------------------------------ */
@@ -160,8 +168,6 @@ void scn_push_str(char ***arr, size_t *n, char *str); /* takes str */
 void scn_action_init(struct scn_action *a, struct scn_pos pos);
 void scn_action_clear(struct scn_action *a);
 void scn_check_clear(struct scn_check *c);
-void scn_push_action(struct parser *p, struct scn_action *a);
-void scn_push_check(struct parser *p, struct scn_check *c);
 const struct scn_link *scn_find_link(const struct scenario *s, const char *a, const char *b);
 
 /* ------------------------------------------------------------------ */
@@ -175,6 +181,7 @@ void scn_free_toks(struct parser *p);
 const struct tok *scn_peek_tok(const struct parser *p);
 const struct tok *scn_next_tok(struct parser *p);
 bool scn_tok_is(const struct tok *t, const char *word);
+bool scn_take_word(struct parser *p, const char *word); /* read it if it is next */
 struct scn_pos scn_tok_pos(const struct parser *p, const struct tok *t);
 int scn_tok_which(const struct tok *t, const char *const *words, size_t n);
 
@@ -192,6 +199,8 @@ const struct tok *scn_expect_address(struct parser *p);
 void scn_err_expected(struct parser *p, const struct tok *t, const char *what);
 void scn_err_unknown_word(struct parser *p, const struct tok *t, const char *what,
 			  const char *list, const char *const *words, size_t n);
+int scn_take_option(struct parser *p, const struct tok *t, const char *what, const char *list,
+		    const char *const *words, size_t n, bool *seen);
 int scn_end_of_line(struct parser *p);
 
 bool scn_valid_hostname(const char *s);

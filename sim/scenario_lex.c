@@ -13,12 +13,14 @@
  *   string ends the line.
  *   Reading tokens: the directive parsers take tokens one by one with
  *   scn_next_tok() and the scn_expect_...() family, which report
- *   "expected WHAT, got ..." themselves.
+ *   "expected WHAT, got ..." themselves; scn_take_option() reads the
+ *   options a directive accepts, each once.
  *   Values: host names, addresses, device names, whole numbers, decimals
  *   (by hand: no locale, no floating point), durations and rates.
  */
 #include "scenario_int.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,6 +31,7 @@
 /* Length of the valid UTF-8 sequence at s (n bytes left), or 0. */
 static size_t utf8_valid(const unsigned char *s, size_t n)
 {
+	assert(n > 0);
 	unsigned char c = s[0];
 	size_t len;
 	unsigned min;
@@ -60,26 +63,19 @@ static size_t utf8_valid(const unsigned char *s, size_t n)
 static bool check_line_bytes(struct parser *p, const struct line *ln)
 {
 	const unsigned char *s = (const unsigned char *)ln->p;
-	for (size_t i = 0; i < ln->len;) {
+	for (size_t i = 0, n; i < ln->len; i += n) {
 		unsigned char c = s[i];
-		int col = (int)i + 1;
-		if (c == 0) {
-			struct scn_pos pos = {ln->no, col};
+		struct scn_pos pos = {ln->no, (int)i + 1};
+		if (c == 0)
 			scn_err_at(p, pos, "NUL byte in the file (is it a text file?)");
-			return true;
-		}
-		if ((c < 0x20 && c != '\t') || c == 0x7f) {
-			struct scn_pos pos = {ln->no, col};
+		else if ((c < 0x20 && c != '\t') || c == 0x7f)
 			scn_err_at(p, pos, "control character 0x%02x in the file", c);
-			return true;
-		}
-		size_t n = utf8_valid(s + i, ln->len - i);
-		if (n == 0) {
-			struct scn_pos pos = {ln->no, col};
-			scn_err_at(p, pos, "invalid UTF-8 (byte 0x%02x): save the file as UTF-8", c);
-			return true;
-		}
-		i += n;
+		else if ((n = utf8_valid(s + i, ln->len - i)) == 0)
+			scn_err_at(p, pos, "invalid UTF-8 (byte 0x%02x): save the file as UTF-8",
+				   c);
+		else
+			continue;
+		return true;
 	}
 	return false;
 }
@@ -109,6 +105,7 @@ void scn_split_lines(struct parser *p, const char *text, size_t len)
 
 static void push_tok(struct parser *p, size_t start, size_t end, bool string, char *text)
 {
+	assert(start < end);
 	GROW(p->toks, p->ntoks, p->captoks);
 	struct tok *t = &p->toks[p->ntoks++];
 	t->col = (int)start + 1;
@@ -129,11 +126,13 @@ void scn_free_toks(struct parser *p)
  * quote. */
 static int lex_string(struct parser *p, const struct line *ln, size_t *i)
 {
+	assert(*i < ln->len && ln->p[*i] == '"');
 	size_t start = *i, j = start + 1;
 	struct buf b;
 	buf_init(&b);
 	for (;;) {
-		if (j >= ln->len) {
+		/* the line ends before the closing quote, or after a backslash */
+		if (j >= ln->len || (ln->p[j] == '\\' && j + 1 >= ln->len)) {
 			scn_err_col(p, (int)start + 1,
 				    "unterminated string (a string ends with \" on the same line)");
 			buf_free(&b);
@@ -146,12 +145,6 @@ static int lex_string(struct parser *p, const struct line *ln, size_t *i)
 			buf_addc(&b, c);
 			j++;
 			continue;
-		}
-		if (j + 1 >= ln->len) {
-			scn_err_col(p, (int)start + 1,
-				    "unterminated string (a string ends with \" on the same line)");
-			buf_free(&b);
-			return -1;
 		}
 		char e = ln->p[j + 1];
 		switch (e) {
@@ -169,7 +162,8 @@ static int lex_string(struct parser *p, const struct line *ln, size_t *i)
 			size_t n = utf8_valid((const unsigned char *)ln->p + j + 1,
 					      ln->len - j - 1);
 			scn_err_col(p, (int)j + 1,
-				    "unknown escape '\\%.*s' in a string (use \\\", \\\\, \\n or \\t)",
+				    "unknown escape '\\%.*s' in a string "
+				    "(use \\\", \\\\, \\n or \\t)",
 				    (int)(n ? n : 1), ln->p + j + 1);
 			buf_free(&b);
 			return -1;
@@ -216,6 +210,7 @@ int scn_lex_line(struct parser *p, const struct line *ln)
 
 struct scn_pos scn_tok_pos(const struct parser *p, const struct tok *t)
 {
+	assert(t);
 	struct scn_pos pos = {p->line_no, t->col};
 	return pos;
 }
@@ -235,6 +230,15 @@ bool scn_tok_is(const struct tok *t, const char *word)
 	return t && !t->string && strcmp(t->text, word) == 0;
 }
 
+/* If the next token is the word, read it: true. */
+bool scn_take_word(struct parser *p, const char *word)
+{
+	if (!scn_tok_is(scn_peek_tok(p), word))
+		return false;
+	p->ti++;
+	return true;
+}
+
 /* "expected WHAT[, got ...]" at t, or at the end of the line if t is NULL. */
 void scn_err_expected(struct parser *p, const struct tok *t, const char *what)
 {
@@ -246,35 +250,31 @@ void scn_err_expected(struct parser *p, const struct tok *t, const char *what)
 		scn_err_col(p, t->col, "expected %s, got '%s'", what, t->text);
 }
 
-const struct tok *scn_expect_word(struct parser *p, const char *what)
+enum tok_want { WANT_WORD, WANT_STRING, WANT_TEXT /* either */ };
+
+static const struct tok *expect_tok(struct parser *p, const char *what, enum tok_want want)
 {
 	const struct tok *t = scn_next_tok(p);
-	if (!t || t->string) {
+	if (!t || (want == WANT_WORD && t->string) || (want == WANT_STRING && !t->string)) {
 		scn_err_expected(p, t, what);
 		return NULL;
 	}
 	return t;
+}
+
+const struct tok *scn_expect_word(struct parser *p, const char *what)
+{
+	return expect_tok(p, what, WANT_WORD);
 }
 
 const struct tok *scn_expect_string(struct parser *p, const char *what)
 {
-	const struct tok *t = scn_next_tok(p);
-	if (!t || !t->string) {
-		scn_err_expected(p, t, what);
-		return NULL;
-	}
-	return t;
+	return expect_tok(p, what, WANT_STRING);
 }
 
-/* A word or a string. */
 const struct tok *scn_expect_text(struct parser *p, const char *what)
 {
-	const struct tok *t = scn_next_tok(p);
-	if (!t) {
-		scn_err_expected(p, t, what);
-		return NULL;
-	}
-	return t;
+	return expect_tok(p, what, WANT_TEXT);
 }
 
 int scn_expect_keyword(struct parser *p, const char *kw)
@@ -299,14 +299,10 @@ int scn_tok_which(const struct tok *t, const char *const *words, size_t n)
 
 /* "unknown WHAT 'x' (expected LIST[; did you mean 'y'?])" */
 void scn_err_unknown_word(struct parser *p, const struct tok *t, const char *what,
-			     const char *list, const char *const *words, size_t n)
+			  const char *list, const char *const *words, size_t n)
 {
-	if (!t) {
-		scn_err_col(p, p->eol_col, "expected %s", list);
-		return;
-	}
-	if (t->string) {
-		scn_err_col(p, t->col, "expected %s, got a string", list);
+	if (!t || t->string) {
+		scn_err_expected(p, t, list);
 		return;
 	}
 	const char *s = scn_suggest(t->text, words, n);
@@ -314,6 +310,27 @@ void scn_err_unknown_word(struct parser *p, const struct tok *t, const char *wha
 		scn_err_col(p, t->col, "unknown %s '%s' (did you mean '%s'?)", what, t->text, s);
 	else
 		scn_err_col(p, t->col, "unknown %s '%s' (expected %s)", what, t->text, list);
+}
+
+/* t as one of the options `words` of a directive, each allowed once:
+ * seen[] (n long) notes those read so far.  Its index, or -1 after
+ * reporting an unknown word ("unknown WHAT 'x' (expected LIST)") or a
+ * repeat. */
+int scn_take_option(struct parser *p, const struct tok *t, const char *what, const char *list,
+		    const char *const *words, size_t n, bool *seen)
+{
+	assert(t);
+	int which = scn_tok_which(t, words, n);
+	if (which < 0) {
+		scn_err_unknown_word(p, t, what, list, words, n);
+		return -1;
+	}
+	if (seen[which]) {
+		scn_err_col(p, t->col, "'%s' is given twice", t->text);
+		return -1;
+	}
+	seen[which] = true;
+	return which;
 }
 
 int scn_end_of_line(struct parser *p)
@@ -330,7 +347,7 @@ int scn_end_of_line(struct parser *p)
 }
 
 /* ------------------------------------------------------------------ */
-/* Values: names, numbers, durations, rates                          */
+/* Values: names, numbers, durations, rates                           */
 /* ------------------------------------------------------------------ */
 
 bool scn_valid_hostname(const char *s)
@@ -387,6 +404,7 @@ const char *scn_addr_domain(const char *addr)
 /* A whole number from min to max, digits only. */
 bool scn_parse_long(const char *s, long min, long max, long *out)
 {
+	assert(0 <= min && min <= max);
 	long v = 0;
 	if (!*s)
 		return false;
@@ -408,6 +426,7 @@ bool scn_parse_long(const char *s, long min, long max, long *out)
  * big.  Written out by hand: no locale, no floating point. */
 int scn_parse_decimal(const char *s, size_t n, int64_t scale, int64_t *out)
 {
+	assert(scale > 0 && scale <= US_PER_HOUR); /* see the product below */
 	size_t i = 0;
 	int64_t ip = 0, frac = 0, div = 1;
 	if (n == 0 || !is_digit(s[0]))
@@ -485,6 +504,7 @@ int64_t scn_parse_rate(const char *word)
 /* A duration token; min_us is 0 or 1 (must be > 0). */
 int scn_expect_duration(struct parser *p, const char *what, int64_t min_us, int64_t *out)
 {
+	assert(min_us == 0 || min_us == 1);
 	const struct tok *t = scn_next_tok(p);
 	int64_t v = t && !t->string ? scn_parse_duration(t->text) : -1;
 	if (v < 0) {
@@ -501,11 +521,9 @@ int scn_expect_duration(struct parser *p, const char *what, int64_t min_us, int6
 
 int scn_expect_number(struct parser *p, const char *what, long min, long max, long *out)
 {
-	const struct tok *t = scn_next_tok(p);
-	if (!t || t->string) {
-		scn_err_expected(p, t, what);
+	const struct tok *t = scn_expect_word(p, what);
+	if (!t)
 		return -1;
-	}
 	if (!scn_parse_long(t->text, min, max, out)) {
 		scn_err_col(p, t->col, "%s must be a whole number from %ld to %ld, got '%s'", what,
 			    min, max, t->text);

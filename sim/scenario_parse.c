@@ -19,6 +19,7 @@
  */
 #include "scenario_int.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -27,17 +28,32 @@
 /* Step 3: directives - header and world                              */
 /* ------------------------------------------------------------------ */
 
+/* A directive given once per file (kw: title, exercise, seed): *line is
+ * where it was, 0 if nowhere yet.  `given` says how it was, for the error:
+ * "duplicate seed (the seed is given on line 3)". */
+static int given_once(struct parser *p, const struct tok *kw, int *line, const char *given)
+{
+	if (*line) {
+		scn_err_col(p, kw->col, "duplicate %s (%s on line %d)", kw->text, given, *line);
+		return -1;
+	}
+	*line = p->line_no;
+	return 0;
+}
+
+/* "duplicate domain 'x' (first declared on line 3)", at t. */
+static void err_declared(struct parser *p, const struct tok *t, const char *what, int line)
+{
+	scn_err_col(p, t->col, "duplicate %s '%s' (first declared on line %d)", what, t->text,
+		    line);
+}
+
 static int parse_title(struct parser *p, const struct tok *kw)
 {
 	const struct tok *t = scn_expect_string(p, "the title in double quotes");
-	if (!t || scn_end_of_line(p) < 0)
+	if (!t || scn_end_of_line(p) < 0 ||
+	    given_once(p, kw, &p->title_line, "the title is given") < 0)
 		return -1;
-	if (p->title_line) {
-		scn_err_col(p, kw->col, "duplicate title (the title is given on line %d)",
-			    p->title_line);
-		return -1;
-	}
-	p->title_line = p->line_no;
 	p->s->title = xstrdup(t->text);
 	return 0;
 }
@@ -55,14 +71,9 @@ static int parse_about(struct parser *p, const struct tok *kw)
 /* `exercise`: no argument; marks the file as a lab exercise. */
 static int parse_exercise(struct parser *p, const struct tok *kw)
 {
-	if (scn_end_of_line(p) < 0)
+	if (scn_end_of_line(p) < 0 ||
+	    given_once(p, kw, &p->exercise_line, "the file is marked an exercise") < 0)
 		return -1;
-	if (p->exercise_line) {
-		scn_err_col(p, kw->col, "duplicate exercise (the file is marked an exercise on line %d)",
-			    p->exercise_line);
-		return -1;
-	}
-	p->exercise_line = p->line_no;
 	p->s->exercise = true;
 	return 0;
 }
@@ -71,8 +82,10 @@ static int parse_exercise(struct parser *p, const struct tok *kw)
 static int parse_lab_text(struct parser *p, const struct tok *kw)
 {
 	bool task = strcmp(kw->text, "task") == 0;
-	const struct tok *t = scn_expect_string(p, task ? "the task (a paragraph) in double quotes"
-						    : "the hint (a paragraph) in double quotes");
+	assert(task || strcmp(kw->text, "hint") == 0);
+	const char *what = task ? "the task (a paragraph) in double quotes"
+				: "the hint (a paragraph) in double quotes";
+	const struct tok *t = scn_expect_string(p, what);
 	if (!t || scn_end_of_line(p) < 0)
 		return -1;
 	if (!p->first_lab_text.line)
@@ -98,18 +111,12 @@ static int parse_seed(struct parser *p, const struct tok *kw)
 		v = v * 10 + d;
 	}
 	if (q == t->text || *q) {
-		scn_err_col(p, t->col,
-			    "the seed must be a whole number from 0 to 18446744073709551615, got '%s'",
-			    t->text);
+		scn_err_col(p, t->col, "the seed must be a whole number from 0 to "
+				       "18446744073709551615, got '%s'", t->text);
 		return -1;
 	}
-	if (scn_end_of_line(p) < 0)
+	if (scn_end_of_line(p) < 0 || given_once(p, kw, &p->seed_line, "the seed is given") < 0)
 		return -1;
-	if (p->seed_line) {
-		scn_err_col(p, kw->col, "duplicate seed (the seed is given on line %d)", p->seed_line);
-		return -1;
-	}
-	p->seed_line = p->line_no;
 	p->s->seed = v;
 	return 0;
 }
@@ -136,13 +143,10 @@ static int parse_domain(struct parser *p, const struct tok *kw)
 		return -1;
 	const struct scn_domain *old = scn_find_domain(p->s, d->text);
 	if (old) {
-		scn_err_col(p, d->col, "duplicate domain '%s' (first declared on line %d)", d->text,
-			    old->pos.line);
+		err_declared(p, d, "domain", old->pos.line);
 		return -1;
 	}
-	struct scenario *s = p->s;
-	s->domains = xrealloc(s->domains, (s->ndomains + 1) * sizeof *s->domains);
-	struct scn_domain *dom = &s->domains[s->ndomains++];
+	struct scn_domain *dom = APPEND(p->s->domains, p->s->ndomains);
 	dom->pos = scn_tok_pos(p, kw);
 	dom->name = xstrdup(d->text);
 	dom->server = xstrdup(h->text);
@@ -154,18 +158,13 @@ static int parse_user(struct parser *p, const struct tok *kw)
 	static const char *const opts[] = {"password", "name"};
 	const struct tok *addr = scn_expect_address(p);
 	const struct tok *pw = NULL, *name = NULL;
+	bool seen[2] = {false, false};
 	if (!addr)
 		return -1;
 	for (const struct tok *t; (t = scn_next_tok(p));) {
-		int which = scn_tok_which(t, opts, 2);
-		if (which < 0) {
-			scn_err_unknown_word(p, t, "user option", "password or name", opts, 2);
+		int which = scn_take_option(p, t, "user option", "password or name", opts, 2, seen);
+		if (which < 0)
 			return -1;
-		}
-		if ((which == 0 && pw) || (which == 1 && name)) {
-			scn_err_col(p, t->col, "'%s' is given twice", t->text);
-			return -1;
-		}
 		if (which == 0) {
 			if (!(pw = scn_expect_text(p, "a password")))
 				return -1;
@@ -178,18 +177,16 @@ static int parse_user(struct parser *p, const struct tok *kw)
 		}
 	}
 	if (!pw) {
-		scn_err_col(p, p->eol_col, "expected 'password' (a user needs a password to log in)");
+		scn_err_col(p, p->eol_col,
+			    "expected 'password' (a user needs a password to log in)");
 		return -1;
 	}
 	const struct scn_user *old = scn_find_user(p->s, addr->text);
 	if (old) {
-		scn_err_col(p, addr->col, "duplicate user '%s' (first declared on line %d)",
-			    addr->text, old->pos.line);
+		err_declared(p, addr, "user", old->pos.line);
 		return -1;
 	}
-	struct scenario *s = p->s;
-	s->users = xrealloc(s->users, (s->nusers + 1) * sizeof *s->users);
-	struct scn_user *u = &s->users[s->nusers++];
+	struct scn_user *u = APPEND(p->s->users, p->s->nusers);
 	u->pos = scn_tok_pos(p, kw);
 	u->address = xstrdup(addr->text);
 	u->password = xstrdup(pw->text);
@@ -204,9 +201,8 @@ static int parse_device(struct parser *p, const struct tok *kw)
 	if (!name)
 		return -1;
 	if (!scn_valid_device_name(name->text)) {
-		scn_err_col(p, name->col,
-			    "'%s' is not a valid device name (use letters, digits, '-', '_' and '.')",
-			    name->text);
+		scn_err_col(p, name->col, "'%s' is not a valid device name (use letters, digits, "
+					  "'-', '_' and '.')", name->text);
 		return -1;
 	}
 	if (scn_expect_keyword(p, "owner") < 0)
@@ -216,13 +212,10 @@ static int parse_device(struct parser *p, const struct tok *kw)
 		return -1;
 	const struct scn_device *old = scn_find_device(p->s, name->text);
 	if (old) {
-		scn_err_col(p, name->col, "duplicate device '%s' (first declared on line %d)",
-			    name->text, old->pos.line);
+		err_declared(p, name, "device", old->pos.line);
 		return -1;
 	}
-	struct scenario *s = p->s;
-	s->devices = xrealloc(s->devices, (s->ndevices + 1) * sizeof *s->devices);
-	struct scn_device *dev = &s->devices[s->ndevices++];
+	struct scn_device *dev = APPEND(p->s->devices, p->s->ndevices);
 	dev->pos = scn_tok_pos(p, kw);
 	dev->name = xstrdup(name->text);
 	dev->owner = xstrdup(owner->text);
@@ -263,16 +256,10 @@ static int parse_link(struct parser *p, const struct tok *kw)
 	int64_t latency = -1, bandwidth = 0, loss = 0;
 	bool seen[3] = {false, false, false};
 	for (const struct tok *t; (t = scn_next_tok(p));) {
-		int which = scn_tok_which(t, opts, 3);
-		if (which < 0) {
-			scn_err_unknown_word(p, t, "link option", "latency, bandwidth or loss", opts, 3);
+		int which = scn_take_option(p, t, "link option", "latency, bandwidth or loss", opts,
+					    3, seen);
+		if (which < 0)
 			return -1;
-		}
-		if (seen[which]) {
-			scn_err_col(p, t->col, "'%s' is given twice", t->text);
-			return -1;
-		}
-		seen[which] = true;
 		if (which == 0) {
 			if (scn_expect_duration(p, "the latency", 0, &latency) < 0)
 				return -1;
@@ -293,21 +280,20 @@ static int parse_link(struct parser *p, const struct tok *kw)
 				return -1;
 			}
 			if (loss > SCN_PPM_MAX) {
-				scn_err_col(p, v->col, "the loss must be from 0%% to 100%%, got '%s'",
-					    v->text);
+				scn_err_col(p, v->col, "the loss must be from 0%% to 100%%, "
+						       "got '%s'", v->text);
 				return -1;
 			}
 		}
 	}
 	const struct scn_link *old = scn_find_link(p->s, a->text, b->text);
 	if (old) {
-		scn_err_col(p, a->col, "duplicate link between '%s' and '%s' (first declared on line %d)",
+		scn_err_col(p, a->col,
+			    "duplicate link between '%s' and '%s' (first declared on line %d)",
 			    a->text, b->text, old->pos.line);
 		return -1;
 	}
-	struct scenario *s = p->s;
-	s->links = xrealloc(s->links, (s->nlinks + 1) * sizeof *s->links);
-	struct scn_link *l = &s->links[s->nlinks++];
+	struct scn_link *l = APPEND(p->s->links, p->s->nlinks);
 	l->pos = scn_tok_pos(p, kw);
 	l->a = xstrdup(a->text);
 	l->b = xstrdup(b->text);
@@ -334,40 +320,36 @@ static int parse_retry(struct parser *p, const struct tok *kw)
 	long backoff = SCN_DEFAULT_BACKOFF, attempts = SCN_DEFAULT_ATTEMPTS;
 	bool seen[2] = {false, false};
 	while ((t = scn_next_tok(p))) {
-		int which = scn_tok_which(t, opts, 2);
-		if (which < 0) {
-			scn_err_unknown_word(p, t, "retry option", "backoff or attempts", opts, 2);
+		int which = scn_take_option(p, t, "retry option", "backoff or attempts", opts, 2,
+					    seen);
+		if (which < 0)
 			return -1;
-		}
-		if (seen[which]) {
-			scn_err_col(p, t->col, "'%s' is given twice", t->text);
+		if (which == 0 &&
+		    scn_expect_number(p, "the backoff", 1, SCN_MAX_BACKOFF, &backoff) < 0)
 			return -1;
-		}
-		seen[which] = true;
-		if (which == 0 && scn_expect_number(p, "the backoff", 1, SCN_MAX_BACKOFF, &backoff) < 0)
-			return -1;
-		if (which == 1 &&
-		    scn_expect_number(p, "the number of attempts", 1, SCN_MAX_ATTEMPTS, &attempts) < 0)
+		if (which == 1 && scn_expect_number(p, "the number of attempts", 1,
+						    SCN_MAX_ATTEMPTS, &attempts) < 0)
 			return -1;
 	}
 	struct scenario *s = p->s;
 	for (size_t i = 0; i < s->nretries; i++) {
 		const struct scn_retry *r = &s->retries[i];
 		if (!host && !r->server) {
-			scn_err_col(p, kw->col, "duplicate retry for every server (first given on line %d)",
+			scn_err_col(p, kw->col,
+				    "duplicate retry for every server (first given on line %d)",
 				    r->pos.line);
 			return -1;
 		}
 		if (host && r->server && strcasecmp(host->text, r->server) == 0) {
-			scn_err_col(p, host->col, "duplicate retry for '%s' (first given on line %d)",
-				    host->text, r->pos.line);
+			scn_err_col(p, host->col,
+				    "duplicate retry for '%s' (first given on line %d)", host->text,
+				    r->pos.line);
 			return -1;
 		}
 	}
 	if (host)
 		scn_add_ref(p, REF_SERVER, host, host->text, NULL);
-	s->retries = xrealloc(s->retries, (s->nretries + 1) * sizeof *s->retries);
-	struct scn_retry *r = &s->retries[s->nretries++];
+	struct scn_retry *r = APPEND(s->retries, s->nretries);
 	r->pos = scn_tok_pos(p, kw);
 	r->server = host ? xstrdup(host->text) : NULL;
 	r->first_us = first;
@@ -446,6 +428,7 @@ static void err_unknown_directive(struct parser *p, const struct tok *t)
 static int run_action(struct parser *p, const struct tok *kw, struct scn_pos pos, long repeat)
 {
 	const struct directive *d = find_directive(kw->text);
+	assert(d && d->action);
 	struct scn_action a;
 	scn_action_init(&a, pos);
 	a.repeat = repeat;
@@ -456,7 +439,7 @@ static int run_action(struct parser *p, const struct tok *kw, struct scn_pos pos
 	if (!scn_action_available(a.kind))
 		scn_err_col(p, kw->col, "%s is not implemented yet in this version of mailsim",
 			    kw->text);
-	scn_push_action(p, &a);
+	*APPEND(p->s->actions, p->s->nactions) = a;
 	return 0;
 }
 
@@ -491,9 +474,7 @@ static int parse_repeat(struct parser *p, const struct tok *kw)
 /* Does the line's first word equal word? (for a line that did not lex) */
 static bool line_starts_with(const struct line *ln, const char *word)
 {
-	size_t k = 0, n = strlen(word);
-	while (k < ln->len && is_blank(ln->p[k]))
-		k++;
+	size_t k = skip_blanks(ln, 0), n = strlen(word);
 	return ln->len - k >= n && memcmp(ln->p + k, word, n) == 0 &&
 	       (ln->len - k == n || is_blank(ln->p[k + n]));
 }
@@ -525,12 +506,10 @@ void scn_parse_lines(struct parser *p)
 {
 	for (p->li = 0; p->li < p->nlines; p->li++) {
 		const struct line *ln = &p->lines[p->li];
-		size_t refs0 = p->nrefs, k = 0;
+		size_t refs0 = p->nrefs, k = skip_blanks(ln, 0);
 		int rc;
 		if (ln->bad)
 			continue;
-		while (k < ln->len && is_blank(ln->p[k]))
-			k++;
 		p->line_no = ln->no;
 		if (k < ln->len && ln->p[k] == '>') {
 			scn_err_col(p, (int)k + 1,

@@ -15,6 +15,7 @@
  */
 #include "scenario_int.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -23,9 +24,11 @@
 /* References                                                         */
 /* ------------------------------------------------------------------ */
 
-void scn_add_ref(struct parser *p, enum ref_kind kind, const struct tok *t,
-		    const char *a, const char *b)
+/* A name used at t: a, and for REF_LINKED the other host b (else NULL). */
+void scn_add_ref(struct parser *p, enum ref_kind kind, const struct tok *t, const char *a,
+		 const char *b)
 {
+	assert(a && (kind == REF_LINKED) == (b != NULL));
 	GROW(p->refs, p->nrefs, p->caprefs);
 	struct ref *r = &p->refs[p->nrefs++];
 	r->kind = kind;
@@ -37,6 +40,7 @@ void scn_add_ref(struct parser *p, enum ref_kind kind, const struct tok *t,
 /* Forget the references noted since `from` (their line failed). */
 void scn_drop_refs(struct parser *p, size_t from)
 {
+	assert(from <= p->nrefs);
 	while (p->nrefs > from) {
 		p->nrefs--;
 		free(p->refs[p->nrefs].a);
@@ -58,6 +62,17 @@ static void err_unknown_name(struct parser *p, struct scn_pos pos, const char *w
 		scn_err_at(p, pos, "unknown %s '%s'", what, name);
 }
 
+/* r names no declared WHAT: it is the other kind of host (`is`: "server"),
+ * or nothing at all (is NULL), perhaps a typo of one of cands. */
+static void err_not_a(struct parser *p, const struct ref *r, const char *what, const char *is,
+		      const char **cands, size_t n)
+{
+	if (is)
+		scn_err_at(p, r->pos, "'%s' is a %s, not a %s", r->a, is, what);
+	else
+		err_unknown_name(p, r->pos, what, r->a, cands, n);
+}
+
 static bool is_server(const struct scenario *s, const char *host)
 {
 	for (size_t i = 0; i < s->ndomains; i++)
@@ -69,12 +84,13 @@ static bool is_server(const struct scenario *s, const char *host)
 /* Is a login's domain declared?  Reports it if not. */
 static bool login_domain_ok(struct parser *p, const struct ref *r)
 {
+	assert(r->kind == REF_LOGIN || r->kind == REF_OWNER || r->kind == REF_MAILBOX);
 	const char *dom = scn_addr_domain(r->a);
 	if (scn_find_domain(p->s, dom))
 		return true;
 	scn_err_at(p, r->pos,
-		   "'%s' is not in a declared domain (declare it with 'domain %s server ...')", r->a,
-		   dom);
+		   "'%s' is not in a declared domain (declare it with 'domain %s server ...')",
+		   r->a, dom);
 	return false;
 }
 
@@ -113,51 +129,41 @@ static void resolve_refs(struct parser *p)
 		bool dev = scn_find_device(s, r->a) != NULL, srv = is_server(s, r->a);
 		switch (r->kind) {
 		case REF_DEVICE:
-			if (!dev && srv)
-				scn_err_at(p, r->pos, "'%s' is a server, not a device", r->a);
-			else if (!dev)
-				err_unknown_name(p, r->pos, "device", r->a, devs, s->ndevices);
+			if (!dev)
+				err_not_a(p, r, "device", srv ? "server" : NULL, devs, s->ndevices);
 			break;
 		case REF_SERVER:
-			if (!srv && dev)
-				scn_err_at(p, r->pos, "'%s' is a device, not a server", r->a);
-			else if (!srv)
-				err_unknown_name(p, r->pos, "server", r->a, servers, s->ndomains);
+			if (!srv)
+				err_not_a(p, r, "server", dev ? "device" : NULL, servers,
+					  s->ndomains);
 			break;
 		case REF_HOST:
 			if (!dev && !srv)
-				scn_err_at(p, r->pos,
-					   "unknown host '%s' (a link joins declared devices and servers)",
-					   r->a);
+				scn_err_at(p, r->pos, "unknown host '%s' (a link joins declared "
+						      "devices and servers)", r->a);
 			break;
 		case REF_LOGIN:
 			login_domain_ok(p, r);
 			break;
 		case REF_OWNER:
-			if (login_domain_ok(p, r) && !scn_find_user(s, r->a))
-				scn_err_at(p, r->pos,
-					   "device owner '%s' is not a declared user "
-					   "(declare it with 'user %s password ...')",
-					   r->a, r->a);
-			break;
 		case REF_MAILBOX:
 			if (login_domain_ok(p, r) && !scn_find_user(s, r->a))
 				scn_err_at(p, r->pos,
-					   "'%s' is not a declared user (declare it with 'user %s "
-					   "password ...')",
-					   r->a, r->a);
+					   "%s'%s' is not a declared user "
+					   "(declare it with 'user %s password ...')",
+					   r->kind == REF_OWNER ? "device owner " : "", r->a, r->a);
 			break;
 		case REF_NEW_DEVICE:
 			if (srv)
-				scn_err_at(p, r->pos, "a device and a server cannot share the name '%s'",
-					   r->a);
+				scn_err_at(p, r->pos, "a device and a server cannot share the "
+						      "name '%s'", r->a);
 			break;
 		case REF_LINKED:
 			if ((dev || srv) && (scn_find_device(s, r->b) || is_server(s, r->b)) &&
 			    !linked(s, r->a, r->b))
 				scn_err_at(p, r->pos,
-					   "there is no link between '%s' and '%s' (declare one with "
-					   "'link %s %s')",
+					   "there is no link between '%s' and '%s' "
+					   "(declare one with 'link %s %s')",
 					   r->a, r->b, r->a, r->b);
 			break;
 		}
@@ -165,6 +171,7 @@ static void resolve_refs(struct parser *p)
 	free(devs);
 	free(servers);
 }
+
 /* Step 4: every reference, then the rules about the whole file. */
 void scn_resolve(struct parser *p)
 {

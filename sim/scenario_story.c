@@ -21,6 +21,7 @@
  */
 #include "scenario_int.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -29,14 +30,21 @@
 /* Step 3: directives - the story                                     */
 /* ------------------------------------------------------------------ */
 
-static int need_device(struct parser *p, struct scn_action *a)
+/* A name the line refers to (what: "a device name"): a copy in *out, and
+ * a reference of that kind for step 4. */
+static int take_name(struct parser *p, const char *what, enum ref_kind kind, char **out)
 {
-	const struct tok *t = scn_expect_device_name(p);
+	const struct tok *t = scn_expect_word(p, what);
 	if (!t)
 		return -1;
-	a->device = xstrdup(t->text);
-	scn_add_ref(p, REF_DEVICE, t, t->text, NULL);
+	*out = xstrdup(t->text);
+	scn_add_ref(p, kind, t, t->text, NULL);
 	return 0;
+}
+
+static int need_device(struct parser *p, struct scn_action *a)
+{
+	return take_name(p, "a device name", REF_DEVICE, &a->device);
 }
 
 static const char *const send_words[] = {"to", "cc", "bcc", "subject", "body"};
@@ -53,15 +61,14 @@ static int addr_list(struct parser *p, char ***arr, size_t *n)
 	while ((t = scn_peek_tok(p))) {
 		if (t->string || (!need && t->text[0] != ','))
 			break;
-		if (need && scn_tok_which(t, send_words, SEND_NWORDS) >= 0) {
-			scn_err_expected(p, t, any ? "an address after ','" : "an address (local@domain)");
-			return -1;
-		}
+		if (need && scn_tok_which(t, send_words, SEND_NWORDS) >= 0)
+			break; /* a keyword where an address should be */
 		p->ti++;
 		for (size_t i = 0; t->text[i];) {
 			if (t->text[i] == ',') {
 				if (need) {
-					scn_err_col(p, t->col + (int)i, "expected an address before ','");
+					scn_err_col(p, t->col + (int)i,
+						    "expected an address before ','");
 					return -1;
 				}
 				need = true;
@@ -82,12 +89,8 @@ static int addr_list(struct parser *p, char ***arr, size_t *n)
 			i += len;
 		}
 	}
-	if (!any) {
-		scn_err_expected(p, t, "an address (local@domain)");
-		return -1;
-	}
-	if (need) {
-		scn_err_expected(p, t, "an address after ','");
+	if (need) { /* no address yet, or one was promised by a ',' */
+		scn_err_expected(p, t, any ? "an address after ','" : "an address (local@domain)");
 		return -1;
 	}
 	return 0;
@@ -109,35 +112,27 @@ int scn_action_send(struct parser *p, const struct tok *kw, struct scn_action *a
 	if (need_device(p, a) < 0)
 		return -1;
 	for (const struct tok *t; (t = scn_next_tok(p));) {
-		int which = scn_tok_which(t, send_words, SEND_NWORDS);
-		if (which < 0 && !t->string && strchr(t->text, '@')) {
-			scn_err_col(p, t->col, "missing ',' before '%s' (separate addresses with commas)",
-				    t->text);
+		if (scn_tok_which(t, send_words, SEND_NWORDS) < 0 && !t->string &&
+		    strchr(t->text, '@')) {
+			scn_err_col(p, t->col, "missing ',' before '%s' "
+					       "(separate addresses with commas)", t->text);
 			return -1;
 		}
-		if (which < 0) {
-			scn_err_unknown_word(p, t, "send keyword", SEND_WORDS_LIST, send_words,
-					     SEND_NWORDS);
+		int which = scn_take_option(p, t, "send keyword", SEND_WORDS_LIST, send_words,
+					    SEND_NWORDS, seen);
+		if (which < 0)
 			return -1;
-		}
-		if (seen[which]) {
-			scn_err_col(p, t->col, "'%s' is given twice", t->text);
-			return -1;
-		}
-		seen[which] = true;
 		const struct tok *v;
+		int rc = 0;
 		switch (which) {
 		case SEND_TO:
-			if (addr_list(p, &a->to, &a->nto) < 0)
-				return -1;
+			rc = addr_list(p, &a->to, &a->nto);
 			break;
 		case SEND_CC:
-			if (addr_list(p, &a->cc, &a->ncc) < 0)
-				return -1;
+			rc = addr_list(p, &a->cc, &a->ncc);
 			break;
 		case SEND_BCC:
-			if (addr_list(p, &a->bcc, &a->nbcc) < 0)
-				return -1;
+			rc = addr_list(p, &a->bcc, &a->nbcc);
 			break;
 		case SEND_SUBJECT:
 			if (!(v = scn_expect_string(p, "the subject in double quotes")))
@@ -154,6 +149,8 @@ int scn_action_send(struct parser *p, const struct tok *kw, struct scn_action *a
 			a->body = xstrdup(v->text);
 			break;
 		}
+		if (rc < 0)
+			return -1;
 	}
 	if (!seen[SEND_TO]) {
 		scn_err_col(p, kw->col, "send needs 'to' and at least one address");
@@ -176,14 +173,10 @@ int scn_action_pop3(struct parser *p, const struct tok *kw, struct scn_action *a
 	a->kind = SCN_POP3_FETCH;
 	if (need_device(p, a) < 0 || scn_expect_keyword(p, "fetch") < 0)
 		return -1;
-	const struct tok *t = scn_peek_tok(p);
-	if (t && !scn_tok_is(t, "keep")) {
-		scn_err_expected(p, t, "'keep' or the end of the line");
+	a->keep = scn_take_word(p, "keep");
+	if (!a->keep && scn_peek_tok(p)) {
+		scn_err_expected(p, scn_peek_tok(p), "'keep' or the end of the line");
 		return -1;
-	}
-	if (t) {
-		a->keep = true;
-		p->ti++;
 	}
 	return 0;
 }
@@ -252,6 +245,8 @@ int scn_action_imap(struct parser *p, const struct tok *kw, struct scn_action *a
 		SCN_IMAP_SYNC, SCN_IMAP_OPEN, SCN_IMAP_CLOSE, SCN_IMAP_READ,
 		SCN_IMAP_FLAG, SCN_IMAP_CREATE, SCN_IMAP_MOVE, SCN_IMAP_DELETE,
 	};
+	static_assert(sizeof cmds / sizeof cmds[0] == 8 && sizeof kinds / sizeof kinds[0] == 8,
+		      "one kind per imap command");
 	(void)kw;
 	a->kind = SCN_IMAP_SYNC;
 	if (need_device(p, a) < 0)
@@ -259,8 +254,8 @@ int scn_action_imap(struct parser *p, const struct tok *kw, struct scn_action *a
 	const struct tok *t = scn_next_tok(p);
 	int which = scn_tok_which(t, cmds, 8);
 	if (which < 0) {
-		scn_err_unknown_word(p, t, "imap command",
-				     "sync, open, close, read, flag, create, move or delete", cmds, 8);
+		scn_err_unknown_word(p, t, "imap command", "sync, open, close, read, flag, "
+				     "create, move or delete", cmds, 8);
 		return -1;
 	}
 	a->kind = kinds[which];
@@ -282,8 +277,7 @@ int scn_action_imap(struct parser *p, const struct tok *kw, struct scn_action *a
 int scn_action_wait(struct parser *p, const struct tok *kw, struct scn_action *a)
 {
 	(void)kw;
-	if (scn_tok_is(scn_peek_tok(p), "idle")) {
-		p->ti++;
+	if (scn_take_word(p, "idle")) {
 		a->kind = SCN_WAIT_IDLE;
 		return 0;
 	}
@@ -319,11 +313,8 @@ int scn_action_server(struct parser *p, const struct tok *kw, struct scn_action 
 {
 	(void)kw;
 	a->kind = SCN_SERVER_STATE;
-	const struct tok *t = scn_expect_word(p, "a server name");
-	if (!t)
+	if (take_name(p, "a server name", REF_SERVER, &a->host_a) < 0)
 		return -1;
-	a->host_a = xstrdup(t->text);
-	scn_add_ref(p, REF_SERVER, t, t->text, NULL);
 	return up_or_down(p, a);
 }
 
@@ -344,14 +335,13 @@ int scn_action_note(struct parser *p, const struct tok *kw, struct scn_action *a
  * not one per line of the rest of the file.  a NULL: skip quietly. */
 int scn_session_body(struct parser *p, struct scn_action *a, struct scn_pos pos)
 {
+	assert(p->li < p->nlines); /* the session's line */
 	size_t j;
 	for (j = p->li + 1; j < p->nlines; j++) {
 		const struct line *ln = &p->lines[j];
-		size_t k = 0;
+		size_t k = skip_blanks(ln, 0);
 		if (ln->bad)
 			continue;
-		while (k < ln->len && is_blank(ln->p[k]))
-			k++;
 		if (k == ln->len || ln->p[k] == '#')
 			continue;
 		if (ln->p[k] == '>') {
@@ -359,8 +349,7 @@ int scn_session_body(struct parser *p, struct scn_action *a, struct scn_pos pos)
 			if (start < ln->len && ln->p[start] == ' ')
 				start++;
 			if (a) {
-				a->lines = xrealloc(a->lines, (a->nlines + 1) * sizeof *a->lines);
-				struct scn_session_line *sl = &a->lines[a->nlines++];
+				struct scn_session_line *sl = APPEND(a->lines, a->nlines);
 				sl->pos.line = ln->no;
 				sl->pos.col = (int)k + 1;
 				sl->text = xstrndup(ln->p + start, ln->len - start);
@@ -368,9 +357,7 @@ int scn_session_body(struct parser *p, struct scn_action *a, struct scn_pos pos)
 			continue;
 		}
 		if (ln->len - k >= 3 && memcmp(ln->p + k, "end", 3) == 0) {
-			size_t e = k + 3;
-			while (e < ln->len && is_blank(ln->p[e]))
-				e++;
+			size_t e = skip_blanks(ln, k + 3);
 			if (e == ln->len || ln->p[e] == '#') {
 				p->li = j;
 				return 0;
@@ -380,7 +367,8 @@ int scn_session_body(struct parser *p, struct scn_action *a, struct scn_pos pos)
 	}
 	p->li = j - 1;
 	if (a) {
-		scn_err_at(p, pos, "session has no 'end' line (a session is '>' lines, then 'end')");
+		scn_err_at(p, pos,
+			   "session has no 'end' line (a session is '>' lines, then 'end')");
 		return -1;
 	}
 	return 0;
@@ -392,12 +380,12 @@ static int session_header(struct parser *p, struct scn_action *a)
 {
 	static const enum scn_port ports[] = {SCN_PORT_SMTP, SCN_PORT_SUBMISSION,
 					      SCN_PORT_POP3, SCN_PORT_IMAP};
-	const struct tok *t;
-	if (need_device(p, a) < 0 || !(t = scn_expect_word(p, "a server name")))
+	static_assert(sizeof ports / sizeof ports[0] == 4 &&
+			      sizeof port_words / sizeof port_words[0] == 4,
+		      "one port per port word");
+	if (need_device(p, a) < 0 || take_name(p, "a server name", REF_SERVER, &a->server) < 0)
 		return -1;
-	a->server = xstrdup(t->text);
-	scn_add_ref(p, REF_SERVER, t, t->text, NULL);
-	t = scn_next_tok(p);
+	const struct tok *t = scn_next_tok(p);
 	int which = scn_tok_which(t, port_words, 4);
 	if (which < 0) {
 		scn_err_unknown_word(p, t, "port", "smtp, submission, pop3 or imap", port_words, 4);
@@ -407,7 +395,8 @@ static int session_header(struct parser *p, struct scn_action *a)
 	if (scn_end_of_line(p) < 0)
 		return -1;
 	if (!scn_port_available(a->port))
-		scn_err_col(p, t->col, "%s is not implemented yet in this version of mailsim", t->text);
+		scn_err_col(p, t->col, "%s is not implemented yet in this version of mailsim",
+			    t->text);
 	return 0;
 }
 
@@ -449,6 +438,7 @@ static int session_check_literals(struct parser *p, const struct scn_action *a)
 	}
 	if (left == 0)
 		return 0;
+	assert(announced);
 	scn_err_at(p, announced->pos,
 		   "the literal announced here needs %llu more octets than the lines after it give "
 		   "(each '>' line counts with its CRLF)",
@@ -470,7 +460,7 @@ int scn_parse_session(struct parser *p, const struct tok *kw)
 		scn_action_clear(&a);
 		return -1;
 	}
-	scn_push_action(p, &a);
+	*APPEND(p->s->actions, p->s->nactions) = a;
 	return 0;
 }
 
@@ -490,26 +480,23 @@ static int check_count(struct parser *p, struct scn_check *c)
 static int check_has(struct parser *p, struct scn_check *c)
 {
 	static const char *const words[] = {"from", "to", "subject", "flag"};
+	bool seen[4] = {false, false, false, false};
 	const struct tok *t;
 	while ((t = scn_next_tok(p))) {
-		int which = scn_tok_which(t, words, 4);
-		if (which < 0) {
-			scn_err_unknown_word(p, t, "'has' field", "from, to, subject or flag", words, 4);
+		int which = scn_take_option(p, t, "'has' field", "from, to, subject or flag", words,
+					    4, seen);
+		if (which < 0)
 			return -1;
-		}
 		char **field = which == 0 ? &c->from : which == 1 ? &c->to
 			     : which == 2 ? &c->subject : &c->flag;
-		if (*field) {
-			scn_err_col(p, t->col, "'%s' is given twice", t->text);
-			return -1;
-		}
 		if (which == 3) {
 			if (parse_flag(p, field) < 0)
 				return -1;
 			continue;
 		}
-		const struct tok *v = which == 2 ? scn_expect_string(p, "the subject in double quotes")
-						 : scn_expect_address(p);
+		const struct tok *v = which == 2
+					      ? scn_expect_string(p, "the subject in double quotes")
+					      : scn_expect_address(p);
 		if (!v)
 			return -1;
 		*field = xstrdup(v->text);
@@ -528,23 +515,21 @@ static int check_mailbox(struct parser *p, struct scn_check *c)
 		return -1;
 	c->address = xstrdup(addr->text);
 	scn_add_ref(p, REF_MAILBOX, addr, addr->text, NULL);
-	const struct tok *t = scn_peek_tok(p);
-	if (scn_tok_is(t, "folder")) {
-		p->ti++;
-		if (!(t = scn_expect_text(p, "a folder name")))
+	if (scn_take_word(p, "folder")) {
+		const struct tok *t = scn_expect_text(p, "a folder name");
+		if (!t)
 			return -1;
 		c->folder = xstrdup(t->text);
-		t = scn_peek_tok(p);
 	}
 	c->kind = SCN_EXPECT_MAILBOX_COUNT;
-	if (scn_tok_is(t, "count"))
+	if (scn_tok_is(scn_peek_tok(p), "count"))
 		return check_count(p, c);
-	if (scn_tok_is(t, "has")) {
-		p->ti++;
+	if (scn_take_word(p, "has")) {
 		c->kind = SCN_EXPECT_MAILBOX_HAS;
 		return check_has(p, c);
 	}
-	scn_err_expected(p, t, c->folder ? "'count' or 'has'" : "'count', 'folder' or 'has'");
+	scn_err_expected(p, scn_peek_tok(p),
+			 c->folder ? "'count' or 'has'" : "'count', 'folder' or 'has'");
 	return -1;
 }
 
@@ -577,7 +562,7 @@ int scn_parse_expect(struct parser *p, const struct tok *kw)
 	struct scn_check c;
 	memset(&c, 0, sizeof c);
 	c.pos = scn_tok_pos(p, kw);
-	const struct tok *t = scn_next_tok(p), *v;
+	const struct tok *t = scn_next_tok(p);
 	int rc = -1;
 	switch (scn_tok_which(t, kinds, 4)) {
 	case 0:
@@ -585,13 +570,10 @@ int scn_parse_expect(struct parser *p, const struct tok *kw)
 		break;
 	case 1:
 		c.kind = SCN_EXPECT_DEVICE_COUNT;
-		if (!(v = scn_expect_device_name(p)))
+		if (take_name(p, "a device name", REF_DEVICE, &c.device) < 0)
 			break;
-		c.device = xstrdup(v->text);
-		scn_add_ref(p, REF_DEVICE, v, v->text, NULL);
-		if (scn_tok_is(scn_peek_tok(p), "has")) {
+		if (scn_take_word(p, "has")) {
 			/* extension: what the device holds, by content and flags */
-			p->ti++;
 			c.kind = SCN_EXPECT_DEVICE_HAS;
 			rc = check_has(p, &c);
 			break;
@@ -602,13 +584,10 @@ int scn_parse_expect(struct parser *p, const struct tok *kw)
 		rc = check_reply(p, &c);
 		break;
 	case 3:
-		if (!(v = scn_expect_word(p, "a server name")))
+		if (take_name(p, "a server name", REF_SERVER, &c.host) < 0)
 			break;
-		c.host = xstrdup(v->text);
-		scn_add_ref(p, REF_SERVER, v, v->text, NULL);
 		c.kind = SCN_EXPECT_QUEUE_EMPTY;
-		if (scn_tok_is(scn_peek_tok(p), "empty")) {
-			p->ti++;
+		if (scn_take_word(p, "empty")) {
 			rc = 0;
 		} else if (scn_tok_is(scn_peek_tok(p), "count")) {
 			c.kind = SCN_EXPECT_QUEUE_COUNT;
@@ -630,11 +609,12 @@ int scn_parse_expect(struct parser *p, const struct tok *kw)
 	/* The line as written, trimmed, without its comment. */
 	const struct line *ln = &p->lines[p->li];
 	size_t b = 0, e = p->comment_off;
+	assert(e <= ln->len);
 	while (b < e && is_blank(ln->p[b]))
 		b++;
 	while (e > b && is_blank(ln->p[e - 1]))
 		e--;
 	c.source = xstrndup(ln->p + b, e - b);
-	scn_push_check(p, &c);
+	*APPEND(p->s->checks, p->s->nchecks) = c;
 	return 0;
 }
