@@ -7,6 +7,21 @@
  * only if there was none.  It also checks meaning (unknown device, a user
  * of an undeclared domain, duplicate names...), so that a tree it returns
  * can be played without surprises.
+ *
+ * The parser is a family of files sharing one private header,
+ * scenario_int.h (the parser's state, tokens, the error helpers), which
+ * nothing outside the family includes:
+ *
+ *   scenario.c          the entry points below, collecting and printing
+ *                       errors, building and freeing the tree, look-ups
+ *   scenario_lex.c      steps 1 and 2: lines (UTF-8 and control bytes
+ *                       checked), tokens and strings, reading tokens as
+ *                       names, numbers, durations and rates
+ *   scenario_parse.c    step 3: the directive table, the header (title,
+ *                       seed, exercise...), the world, `repeat`
+ *   scenario_story.c    step 3: the actions, session blocks and checks
+ *   scenario_resolve.c  step 4: the names used, checked against the
+ *                       declarations once every line is read
  */
 #ifndef MAILSIM_SCENARIO_H
 #define MAILSIM_SCENARIO_H

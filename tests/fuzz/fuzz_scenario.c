@@ -1,5 +1,5 @@
 /*
- * fuzz_scenario.c - the scenario parser (sim/scenario.c) fed arbitrary
+ * fuzz_scenario.c - the scenario parser (sim/scenario*.c) fed arbitrary
  * text.
  *
  * Reading guide.  The whole input is one .scn file.  Diagnostics are

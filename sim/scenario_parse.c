@@ -1,0 +1,531 @@
+/*
+ * scenario_parse.c - step 3 of the .scn parser: each line's directive, the
+ * header and the world.
+ *
+ * Reading guide.  scn_parse_lines() (at the end) walks the lines that
+ * step 1 kept: it lexes one (scenario_lex.c), looks its first word up in
+ * the directive table and calls the directive's parser; when a line fails,
+ * the references it noted are dropped and the next line is read.  A
+ * directive has a line parser or an action parser: the actions, the
+ * session block and the checks are in scenario_story.c; `repeat N ACTION`
+ * is here, since it only wraps an action.
+ *
+ * Above the table, in file order of a typical scenario:
+ *   the header: title, about, seed, and the lab's exercise, task, hint;
+ *   the world: domain, user, device, link (whose `link A B up|down` form
+ *   is an action) and the retry extension.
+ * Each checks its own words and duplicates against what is declared so
+ * far; names declared elsewhere are left to step 4 (scenario_resolve.c).
+ */
+#include "scenario_int.h"
+
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* ------------------------------------------------------------------ */
+/* Step 3: directives - header and world                              */
+/* ------------------------------------------------------------------ */
+
+/* A directive given once per file (kw: title, exercise, seed): *line is
+ * where it was, 0 if nowhere yet.  `given` says how it was, for the error:
+ * "duplicate seed (the seed is given on line 3)". */
+static int given_once(struct parser *p, const struct tok *kw, int *line, const char *given)
+{
+	if (*line) {
+		scn_err_col(p, kw->col, "duplicate %s (%s on line %d)", kw->text, given, *line);
+		return -1;
+	}
+	*line = p->line_no;
+	return 0;
+}
+
+/* "duplicate domain 'x' (first declared on line 3)", at t. */
+static void err_declared(struct parser *p, const struct tok *t, const char *what, int line)
+{
+	scn_err_col(p, t->col, "duplicate %s '%s' (first declared on line %d)", what, t->text,
+		    line);
+}
+
+static int parse_title(struct parser *p, const struct tok *kw)
+{
+	const struct tok *t = scn_expect_string(p, "the title in double quotes");
+	if (!t || scn_end_of_line(p) < 0 ||
+	    given_once(p, kw, &p->title_line, "the title is given") < 0)
+		return -1;
+	p->s->title = xstrdup(t->text);
+	return 0;
+}
+
+static int parse_about(struct parser *p, const struct tok *kw)
+{
+	(void)kw;
+	const struct tok *t = scn_expect_string(p, "a paragraph in double quotes");
+	if (!t || scn_end_of_line(p) < 0)
+		return -1;
+	scn_push_str(&p->s->about, &p->s->nabout, xstrdup(t->text));
+	return 0;
+}
+
+/* `exercise`: no argument; marks the file as a lab exercise. */
+static int parse_exercise(struct parser *p, const struct tok *kw)
+{
+	if (scn_end_of_line(p) < 0 ||
+	    given_once(p, kw, &p->exercise_line, "the file is marked an exercise") < 0)
+		return -1;
+	p->s->exercise = true;
+	return 0;
+}
+
+/* `task "..."` and `hint "..."`: paragraphs, in file order. */
+static int parse_lab_text(struct parser *p, const struct tok *kw)
+{
+	bool task = strcmp(kw->text, "task") == 0;
+	assert(task || strcmp(kw->text, "hint") == 0);
+	const char *what = task ? "the task (a paragraph) in double quotes"
+				: "the hint (a paragraph) in double quotes";
+	const struct tok *t = scn_expect_string(p, what);
+	if (!t || scn_end_of_line(p) < 0)
+		return -1;
+	if (!p->first_lab_text.line)
+		p->first_lab_text = scn_tok_pos(p, kw);
+	if (task)
+		scn_push_str(&p->s->tasks, &p->s->ntasks, xstrdup(t->text));
+	else
+		scn_push_str(&p->s->hints, &p->s->nhints, xstrdup(t->text));
+	return 0;
+}
+
+static int parse_seed(struct parser *p, const struct tok *kw)
+{
+	const struct tok *t = scn_expect_word(p, "a seed (a whole number)");
+	if (!t)
+		return -1;
+	uint64_t v = 0;
+	const char *q = t->text;
+	for (; is_digit(*q); q++) {
+		unsigned d = (unsigned)(*q - '0');
+		if (v > (UINT64_MAX - d) / 10)
+			break;
+		v = v * 10 + d;
+	}
+	if (q == t->text || *q) {
+		scn_err_col(p, t->col, "the seed must be a whole number from 0 to "
+				       "18446744073709551615, got '%s'", t->text);
+		return -1;
+	}
+	if (scn_end_of_line(p) < 0 || given_once(p, kw, &p->seed_line, "the seed is given") < 0)
+		return -1;
+	p->s->seed = v;
+	return 0;
+}
+
+static int parse_domain(struct parser *p, const struct tok *kw)
+{
+	const struct tok *d = scn_expect_word(p, "a domain name");
+	if (!d)
+		return -1;
+	if (!scn_valid_hostname(d->text)) {
+		scn_err_col(p, d->col, "'%s' is not a valid domain name", d->text);
+		return -1;
+	}
+	if (scn_expect_keyword(p, "server") < 0)
+		return -1;
+	const struct tok *h = scn_expect_word(p, "the host name of the domain's mail server");
+	if (!h)
+		return -1;
+	if (!scn_valid_hostname(h->text)) {
+		scn_err_col(p, h->col, "'%s' is not a valid host name", h->text);
+		return -1;
+	}
+	if (scn_end_of_line(p) < 0)
+		return -1;
+	const struct scn_domain *old = scn_find_domain(p->s, d->text);
+	if (old) {
+		err_declared(p, d, "domain", old->pos.line);
+		return -1;
+	}
+	struct scn_domain *dom = APPEND(p->s->domains, p->s->ndomains);
+	dom->pos = scn_tok_pos(p, kw);
+	dom->name = xstrdup(d->text);
+	dom->server = xstrdup(h->text);
+	return 0;
+}
+
+static int parse_user(struct parser *p, const struct tok *kw)
+{
+	static const char *const opts[] = {"password", "name"};
+	const struct tok *addr = scn_expect_address(p);
+	const struct tok *pw = NULL, *name = NULL;
+	bool seen[2] = {false, false};
+	if (!addr)
+		return -1;
+	for (const struct tok *t; (t = scn_next_tok(p));) {
+		int which = scn_take_option(p, t, "user option", "password or name", opts, 2, seen);
+		if (which < 0)
+			return -1;
+		if (which == 0) {
+			if (!(pw = scn_expect_text(p, "a password")))
+				return -1;
+			if (!*pw->text) {
+				scn_err_col(p, pw->col, "the password cannot be empty");
+				return -1;
+			}
+		} else if (!(name = scn_expect_string(p, "the user's name in double quotes"))) {
+			return -1;
+		}
+	}
+	if (!pw) {
+		scn_err_col(p, p->eol_col,
+			    "expected 'password' (a user needs a password to log in)");
+		return -1;
+	}
+	const struct scn_user *old = scn_find_user(p->s, addr->text);
+	if (old) {
+		err_declared(p, addr, "user", old->pos.line);
+		return -1;
+	}
+	struct scn_user *u = APPEND(p->s->users, p->s->nusers);
+	u->pos = scn_tok_pos(p, kw);
+	u->address = xstrdup(addr->text);
+	u->password = xstrdup(pw->text);
+	u->name = name ? xstrdup(name->text) : NULL;
+	scn_add_ref(p, REF_LOGIN, addr, addr->text, NULL);
+	return 0;
+}
+
+static int parse_device(struct parser *p, const struct tok *kw)
+{
+	const struct tok *name = scn_expect_device_name(p);
+	if (!name)
+		return -1;
+	if (!scn_valid_device_name(name->text)) {
+		scn_err_col(p, name->col, "'%s' is not a valid device name (use letters, digits, "
+					  "'-', '_' and '.')", name->text);
+		return -1;
+	}
+	if (scn_expect_keyword(p, "owner") < 0)
+		return -1;
+	const struct tok *owner = scn_expect_address(p);
+	if (!owner || scn_end_of_line(p) < 0)
+		return -1;
+	const struct scn_device *old = scn_find_device(p->s, name->text);
+	if (old) {
+		err_declared(p, name, "device", old->pos.line);
+		return -1;
+	}
+	struct scn_device *dev = APPEND(p->s->devices, p->s->ndevices);
+	dev->pos = scn_tok_pos(p, kw);
+	dev->name = xstrdup(name->text);
+	dev->owner = xstrdup(owner->text);
+	scn_add_ref(p, REF_NEW_DEVICE, name, name->text, NULL);
+	scn_add_ref(p, REF_OWNER, owner, owner->text, NULL);
+	return 0;
+}
+
+/* `link A B`: the two endpoints, shared by the declaration and the action. */
+int scn_link_ends(struct parser *p, const struct tok **a, const struct tok **b)
+{
+	if (!(*a = scn_expect_word(p, "a host name (a device or a server)")) ||
+	    !(*b = scn_expect_word(p, "a second host name (a device or a server)")))
+		return -1;
+	if (strcasecmp((*a)->text, (*b)->text) == 0) {
+		scn_err_col(p, (*b)->col, "a link joins two different hosts, got '%s' twice",
+			    (*a)->text);
+		return -1;
+	}
+	scn_add_ref(p, REF_HOST, *a, (*a)->text, NULL);
+	scn_add_ref(p, REF_HOST, *b, (*b)->text, NULL);
+	return 0;
+}
+
+static int run_action(struct parser *p, const struct tok *kw, struct scn_pos pos, long repeat);
+
+static int parse_link(struct parser *p, const struct tok *kw)
+{
+	static const char *const opts[] = {"latency", "bandwidth", "loss"};
+	/* `link A B up|down` is a story action. */
+	const struct tok *state = p->ti + 2 < p->ntoks ? &p->toks[p->ti + 2] : NULL;
+	if (scn_tok_is(state, "up") || scn_tok_is(state, "down"))
+		return run_action(p, kw, scn_tok_pos(p, kw), 1);
+
+	const struct tok *a, *b;
+	if (scn_link_ends(p, &a, &b) < 0)
+		return -1;
+	int64_t latency = -1, bandwidth = 0, loss = 0;
+	bool seen[3] = {false, false, false};
+	for (const struct tok *t; (t = scn_next_tok(p));) {
+		int which = scn_take_option(p, t, "link option", "latency, bandwidth or loss", opts,
+					    3, seen);
+		if (which < 0)
+			return -1;
+		if (which == 0) {
+			if (scn_expect_duration(p, "the latency", 0, &latency) < 0)
+				return -1;
+			continue;
+		}
+		const struct tok *v = scn_next_tok(p);
+		if (which == 1) {
+			bandwidth = v && !v->string ? scn_parse_rate(v->text) : -1;
+			if (bandwidth <= 0) {
+				scn_err_expected(p, v, "a rate like 56kbps, 1Mbps or 1.5Gbps");
+				return -1;
+			}
+		} else {
+			size_t n = v && !v->string ? strlen(v->text) : 0;
+			if (n < 2 || v->text[n - 1] != '%' ||
+			    scn_parse_decimal(v->text, n - 1, SCN_PPM_PER_PERCENT, &loss) < 0) {
+				scn_err_expected(p, v, "a loss like 2% or 0.5%");
+				return -1;
+			}
+			if (loss > SCN_PPM_MAX) {
+				scn_err_col(p, v->col, "the loss must be from 0%% to 100%%, "
+						       "got '%s'", v->text);
+				return -1;
+			}
+		}
+	}
+	const struct scn_link *old = scn_find_link(p->s, a->text, b->text);
+	if (old) {
+		scn_err_col(p, a->col,
+			    "duplicate link between '%s' and '%s' (first declared on line %d)",
+			    a->text, b->text, old->pos.line);
+		return -1;
+	}
+	struct scn_link *l = APPEND(p->s->links, p->s->nlinks);
+	l->pos = scn_tok_pos(p, kw);
+	l->a = xstrdup(a->text);
+	l->b = xstrdup(b->text);
+	l->latency_us = latency;
+	l->bandwidth_bps = bandwidth;
+	l->loss_ppm = (uint32_t)loss;
+	return 0;
+}
+
+/* Extension: `retry [HOST] after DUR [backoff N] [attempts N]`. */
+static int parse_retry(struct parser *p, const struct tok *kw)
+{
+	static const char *const opts[] = {"backoff", "attempts"};
+	const struct tok *host = NULL, *t = scn_peek_tok(p);
+	if (t && !scn_tok_is(t, "after")) {
+		if (!(host = scn_expect_word(p, "a server name or 'after'")))
+			return -1;
+	}
+	if (scn_expect_keyword(p, "after") < 0)
+		return -1;
+	int64_t first;
+	if (scn_expect_duration(p, "the retry delay", 1, &first) < 0)
+		return -1;
+	long backoff = SCN_DEFAULT_BACKOFF, attempts = SCN_DEFAULT_ATTEMPTS;
+	bool seen[2] = {false, false};
+	while ((t = scn_next_tok(p))) {
+		int which = scn_take_option(p, t, "retry option", "backoff or attempts", opts, 2,
+					    seen);
+		if (which < 0)
+			return -1;
+		if (which == 0 &&
+		    scn_expect_number(p, "the backoff", 1, SCN_MAX_BACKOFF, &backoff) < 0)
+			return -1;
+		if (which == 1 && scn_expect_number(p, "the number of attempts", 1,
+						    SCN_MAX_ATTEMPTS, &attempts) < 0)
+			return -1;
+	}
+	struct scenario *s = p->s;
+	for (size_t i = 0; i < s->nretries; i++) {
+		const struct scn_retry *r = &s->retries[i];
+		if (!host && !r->server) {
+			scn_err_col(p, kw->col,
+				    "duplicate retry for every server (first given on line %d)",
+				    r->pos.line);
+			return -1;
+		}
+		if (host && r->server && strcasecmp(host->text, r->server) == 0) {
+			scn_err_col(p, host->col,
+				    "duplicate retry for '%s' (first given on line %d)", host->text,
+				    r->pos.line);
+			return -1;
+		}
+	}
+	if (host)
+		scn_add_ref(p, REF_SERVER, host, host->text, NULL);
+	struct scn_retry *r = APPEND(s->retries, s->nretries);
+	r->pos = scn_tok_pos(p, kw);
+	r->server = host ? xstrdup(host->text) : NULL;
+	r->first_us = first;
+	r->backoff = (int)backoff;
+	r->attempts = (int)attempts;
+	return 0;
+}
+
+
+/* ------------------------------------------------------------------ */
+/* The directive table                                                */
+/* ------------------------------------------------------------------ */
+
+static int parse_repeat(struct parser *p, const struct tok *kw);
+
+/* A directive has a line parser (header, world, checks, blocks) or an
+ * action parser (the story: fills one action; run_action does the rest).
+ * `link` has both: `link A B up|down` is an action. */
+struct directive {
+	const char *name;
+	int (*parse)(struct parser *p, const struct tok *kw);
+	int (*action)(struct parser *p, const struct tok *kw, struct scn_action *a);
+};
+
+static const struct directive directives[] = {
+	{"title", parse_title, NULL},
+	{"about", parse_about, NULL},
+	{"seed", parse_seed, NULL},
+	{"domain", parse_domain, NULL},
+	{"user", parse_user, NULL},
+	{"device", parse_device, NULL},
+	{"link", parse_link, scn_action_link},
+	{"retry", parse_retry, NULL},
+	{"send", NULL, scn_action_send},
+	{"pop3", NULL, scn_action_pop3},
+	{"imap", NULL, scn_action_imap},
+	{"wait", NULL, scn_action_wait},
+	{"server", NULL, scn_action_server},
+	{"note", NULL, scn_action_note},
+	{"repeat", parse_repeat, NULL},
+	{"session", scn_parse_session, NULL},
+	{"expect", scn_parse_expect, NULL},
+	{"exercise", parse_exercise, NULL},
+	{"task", parse_lab_text, NULL},
+	{"hint", parse_lab_text, NULL},
+};
+
+#define NDIRECTIVES (sizeof directives / sizeof directives[0])
+
+static const struct directive *find_directive(const char *name)
+{
+	for (size_t i = 0; i < NDIRECTIVES; i++)
+		if (strcmp(directives[i].name, name) == 0)
+			return &directives[i];
+	return NULL;
+}
+
+static void err_unknown_directive(struct parser *p, const struct tok *t)
+{
+	const char *names[NDIRECTIVES];
+	for (size_t i = 0; i < NDIRECTIVES; i++)
+		names[i] = directives[i].name;
+	const char *s = scn_suggest(t->text, names, NDIRECTIVES);
+	if (s)
+		scn_err_col(p, t->col, "unknown directive '%s' (did you mean '%s'?)", t->text, s);
+	else
+		scn_err_col(p, t->col,
+			    "unknown directive '%s' (expected title, about, seed, domain, user, "
+			    "device, link, retry, send, pop3, imap, wait, server, note, repeat, "
+			    "session, expect, exercise, task or hint)",
+			    t->text);
+}
+
+/* Parse the action whose keyword is kw (already read), and add it to the
+ * story; pos is where the action's line starts (a `repeat`). */
+static int run_action(struct parser *p, const struct tok *kw, struct scn_pos pos, long repeat)
+{
+	const struct directive *d = find_directive(kw->text);
+	assert(d && d->action);
+	struct scn_action a;
+	scn_action_init(&a, pos);
+	a.repeat = repeat;
+	if (d->action(p, kw, &a) < 0 || scn_end_of_line(p) < 0) {
+		scn_action_clear(&a);
+		return -1;
+	}
+	if (!scn_action_available(a.kind))
+		scn_err_col(p, kw->col, "%s is not implemented yet in this version of mailsim",
+			    kw->text);
+	*APPEND(p->s->actions, p->s->nactions) = a;
+	return 0;
+}
+
+static int parse_repeat(struct parser *p, const struct tok *kw)
+{
+	long n;
+	if (scn_expect_number(p, "the repeat count", 1, SCN_MAX_REPEAT, &n) < 0)
+		return -1;
+	const struct tok *t = scn_expect_word(p, "an action to repeat");
+	if (!t)
+		return -1;
+	const struct directive *d = find_directive(t->text);
+	if (!d) {
+		err_unknown_directive(p, t);
+		return -1;
+	}
+	if (strcmp(d->name, "session") == 0) {
+		scn_err_col(p, t->col, "repeat cannot repeat a session block");
+		scn_session_body(p, NULL, scn_tok_pos(p, t));
+		return -1;
+	}
+	if (!d->action) {
+		scn_err_col(p, t->col,
+			    "repeat cannot repeat '%s' (it repeats send, pop3, imap, wait, "
+			    "link ... up|down, server or note)",
+			    t->text);
+		return -1;
+	}
+	return run_action(p, t, scn_tok_pos(p, kw), n);
+}
+
+/* Does the line's first word equal word? (for a line that did not lex) */
+static bool line_starts_with(const struct line *ln, const char *word)
+{
+	size_t k = skip_blanks(ln, 0), n = strlen(word);
+	return ln->len - k >= n && memcmp(ln->p + k, word, n) == 0 &&
+	       (ln->len - k == n || is_blank(ln->p[k + n]));
+}
+
+static int parse_directive(struct parser *p)
+{
+	const struct tok *kw = scn_next_tok(p);
+	if (!kw)
+		return 0;
+	if (kw->string) {
+		scn_err_col(p, kw->col, "expected a directive, got a string");
+		return -1;
+	}
+	if (strcmp(kw->text, "end") == 0) {
+		scn_err_col(p, kw->col, "'end' without a session");
+		return -1;
+	}
+	const struct directive *d = find_directive(kw->text);
+	if (!d) {
+		err_unknown_directive(p, kw);
+		return -1;
+	}
+	if (d->parse)
+		return d->parse(p, kw);
+	return run_action(p, kw, scn_tok_pos(p, kw), 1);
+}
+
+void scn_parse_lines(struct parser *p)
+{
+	for (p->li = 0; p->li < p->nlines; p->li++) {
+		const struct line *ln = &p->lines[p->li];
+		size_t refs0 = p->nrefs, k = skip_blanks(ln, 0);
+		int rc;
+		if (ln->bad)
+			continue;
+		p->line_no = ln->no;
+		if (k < ln->len && ln->p[k] == '>') {
+			scn_err_col(p, (int)k + 1,
+				    "'>' line outside a session block (start one with "
+				    "'session DEVICE SERVER PORT')");
+			continue;
+		}
+		if (scn_lex_line(p, ln) == 0) {
+			rc = parse_directive(p);
+		} else {
+			rc = -1;
+			if (line_starts_with(ln, "session"))
+				scn_session_body(p, NULL, (struct scn_pos){0, 0});
+		}
+		if (rc < 0)
+			scn_drop_refs(p, refs0);
+		scn_free_toks(p);
+	}
+}

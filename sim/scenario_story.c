@@ -1,0 +1,620 @@
+/*
+ * scenario_story.c - step 3 of the .scn parser: the story and the checks.
+ *
+ * Reading guide.  The directive table (scenario_parse.c) calls these:
+ *
+ *   The actions: scn_action_send(), _pop3(), _imap(), _wait(), _link()
+ *   (`link A B up|down`), _server() and _note() each fill one struct
+ *   scn_action from the rest of the line; the table's run_action() makes
+ *   it, checks the end of the line and adds it to the story (`repeat`
+ *   goes through there too).
+ *   The session block: scn_parse_session() reads `session DEVICE SERVER
+ *   PORT`, then scn_session_body() the `>` lines up to `end`, reading the
+ *   lines ahead of the main loop; for imap, the literals the lines
+ *   announce must be given in full.
+ *   The checks: scn_parse_expect() reads `expect mailbox|device|reply|
+ *   queue ...` into a struct scn_check, keeping the line as written for
+ *   the reports.
+ *
+ * Names of devices and servers are noted as references for step 4
+ * (scenario_resolve.c), not looked up here.
+ */
+#include "scenario_int.h"
+
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* ------------------------------------------------------------------ */
+/* Step 3: directives - the story                                     */
+/* ------------------------------------------------------------------ */
+
+/* A name the line refers to (what: "a device name"): a copy in *out, and
+ * a reference of that kind for step 4. */
+static int take_name(struct parser *p, const char *what, enum ref_kind kind, char **out)
+{
+	const struct tok *t = scn_expect_word(p, what);
+	if (!t)
+		return -1;
+	*out = xstrdup(t->text);
+	scn_add_ref(p, kind, t, t->text, NULL);
+	return 0;
+}
+
+static int need_device(struct parser *p, struct scn_action *a)
+{
+	return take_name(p, "a device name", REF_DEVICE, &a->device);
+}
+
+static const char *const send_words[] = {"to", "cc", "bcc", "subject", "body"};
+#define SEND_WORDS_LIST "to, cc, bcc, subject or body"
+enum { SEND_TO, SEND_CC, SEND_BCC, SEND_SUBJECT, SEND_BODY, SEND_NWORDS };
+
+/* An address list after `to`, `cc` or `bcc`: addresses separated by
+ * commas, which may be glued to them ("a@x.com,b@y.com") or not. */
+static int addr_list(struct parser *p, char ***arr, size_t *n)
+{
+	bool need = true; /* an address must come next */
+	bool any = false;
+	const struct tok *t;
+	while ((t = scn_peek_tok(p))) {
+		if (t->string || (!need && t->text[0] != ','))
+			break;
+		if (need && scn_tok_which(t, send_words, SEND_NWORDS) >= 0)
+			break; /* a keyword where an address should be */
+		p->ti++;
+		for (size_t i = 0; t->text[i];) {
+			if (t->text[i] == ',') {
+				if (need) {
+					scn_err_col(p, t->col + (int)i,
+						    "expected an address before ','");
+					return -1;
+				}
+				need = true;
+				i++;
+				continue;
+			}
+			size_t len = strcspn(t->text + i, ",");
+			char *addr = xstrndup(t->text + i, len);
+			if (!scn_valid_address(addr)) {
+				scn_err_col(p, t->col + (int)i,
+					    "'%s' is not an address (expected local@domain)", addr);
+				free(addr);
+				return -1;
+			}
+			scn_push_str(arr, n, addr);
+			need = false;
+			any = true;
+			i += len;
+		}
+	}
+	if (need) { /* no address yet, or one was promised by a ',' */
+		scn_err_expected(p, t, any ? "an address after ','" : "an address (local@domain)");
+		return -1;
+	}
+	return 0;
+}
+
+static bool has_line_break(const char *s)
+{
+	return strpbrk(s, "\r\n") != NULL;
+}
+
+int scn_action_send(struct parser *p, const struct tok *kw, struct scn_action *a)
+{
+	bool seen[SEND_NWORDS] = {false};
+	a->kind = SCN_SEND;
+	if (scn_tok_which(scn_peek_tok(p), send_words, SEND_NWORDS) >= 0) {
+		scn_err_expected(p, scn_peek_tok(p), "a device name");
+		return -1;
+	}
+	if (need_device(p, a) < 0)
+		return -1;
+	for (const struct tok *t; (t = scn_next_tok(p));) {
+		if (scn_tok_which(t, send_words, SEND_NWORDS) < 0 && !t->string &&
+		    strchr(t->text, '@')) {
+			scn_err_col(p, t->col, "missing ',' before '%s' "
+					       "(separate addresses with commas)", t->text);
+			return -1;
+		}
+		int which = scn_take_option(p, t, "send keyword", SEND_WORDS_LIST, send_words,
+					    SEND_NWORDS, seen);
+		if (which < 0)
+			return -1;
+		const struct tok *v;
+		int rc = 0;
+		switch (which) {
+		case SEND_TO:
+			rc = addr_list(p, &a->to, &a->nto);
+			break;
+		case SEND_CC:
+			rc = addr_list(p, &a->cc, &a->ncc);
+			break;
+		case SEND_BCC:
+			rc = addr_list(p, &a->bcc, &a->nbcc);
+			break;
+		case SEND_SUBJECT:
+			if (!(v = scn_expect_string(p, "the subject in double quotes")))
+				return -1;
+			if (has_line_break(v->text)) {
+				scn_err_col(p, v->col, "a subject is one line: it cannot hold \\n");
+				return -1;
+			}
+			a->subject = xstrdup(v->text);
+			break;
+		case SEND_BODY:
+			if (!(v = scn_expect_string(p, "the body in double quotes")))
+				return -1;
+			a->body = xstrdup(v->text);
+			break;
+		}
+		if (rc < 0)
+			return -1;
+	}
+	if (!seen[SEND_TO]) {
+		scn_err_col(p, kw->col, "send needs 'to' and at least one address");
+		return -1;
+	}
+	if (!seen[SEND_SUBJECT]) {
+		scn_err_col(p, kw->col, "send needs a subject: add subject \"...\"");
+		return -1;
+	}
+	if (!seen[SEND_BODY]) {
+		scn_err_col(p, kw->col, "send needs a body: add body \"...\"");
+		return -1;
+	}
+	return 0;
+}
+
+int scn_action_pop3(struct parser *p, const struct tok *kw, struct scn_action *a)
+{
+	(void)kw;
+	a->kind = SCN_POP3_FETCH;
+	if (need_device(p, a) < 0 || scn_expect_keyword(p, "fetch") < 0)
+		return -1;
+	a->keep = scn_take_word(p, "keep");
+	if (!a->keep && scn_peek_tok(p)) {
+		scn_err_expected(p, scn_peek_tok(p), "'keep' or the end of the line");
+		return -1;
+	}
+	return 0;
+}
+
+static int imap_msgno(struct parser *p, struct scn_action *a)
+{
+	return scn_expect_number(p, "a message number", 1, SCN_MAX_MSGNO, &a->msgno);
+}
+
+static int imap_folder(struct parser *p, struct scn_action *a)
+{
+	const struct tok *t = scn_expect_text(p, "a folder name");
+	if (!t)
+		return -1;
+	if (!*t->text || has_line_break(t->text)) {
+		scn_err_col(p, t->col, "a folder name must be one line, not empty");
+		return -1;
+	}
+	a->folder = xstrdup(t->text);
+	return 0;
+}
+
+/* \Seen and friends (written in any case, stored as IMAP spells them), or
+ * a keyword atom like $Label1. */
+static int parse_flag(struct parser *p, char **out)
+{
+	static const char *const system[] = {"\\Seen", "\\Answered", "\\Flagged", "\\Deleted",
+					     "\\Draft"};
+	const struct tok *t = scn_expect_word(p, "a flag like \\Seen or \\Flagged");
+	if (!t)
+		return -1;
+	if (t->text[0] == '\\') {
+		for (size_t i = 0; i < sizeof system / sizeof system[0]; i++) {
+			if (strcasecmp(t->text, system[i]) == 0) {
+				*out = xstrdup(system[i]);
+				return 0;
+			}
+		}
+	} else {
+		const char *q = t->text;
+		for (; *q; q++)
+			if ((unsigned char)*q >= 0x7f || strchr("(){%*]\\", *q))
+				break;
+		if (!*q) {
+			*out = xstrdup(t->text);
+			return 0;
+		}
+	}
+	scn_err_col(p, t->col,
+		    "unknown flag '%s' (expected \\Seen, \\Answered, \\Flagged, \\Deleted, \\Draft "
+		    "or a keyword like $Label1)",
+		    t->text);
+	return -1;
+}
+
+static int imap_flag(struct parser *p, struct scn_action *a)
+{
+	return parse_flag(p, &a->flag);
+}
+
+int scn_action_imap(struct parser *p, const struct tok *kw, struct scn_action *a)
+{
+	static const char *const cmds[] = {"sync", "open", "close", "read",
+					   "flag", "create", "move", "delete"};
+	static const enum scn_action_kind kinds[] = {
+		SCN_IMAP_SYNC, SCN_IMAP_OPEN, SCN_IMAP_CLOSE, SCN_IMAP_READ,
+		SCN_IMAP_FLAG, SCN_IMAP_CREATE, SCN_IMAP_MOVE, SCN_IMAP_DELETE,
+	};
+	static_assert(sizeof cmds / sizeof cmds[0] == 8 && sizeof kinds / sizeof kinds[0] == 8,
+		      "one kind per imap command");
+	(void)kw;
+	a->kind = SCN_IMAP_SYNC;
+	if (need_device(p, a) < 0)
+		return -1;
+	const struct tok *t = scn_next_tok(p);
+	int which = scn_tok_which(t, cmds, 8);
+	if (which < 0) {
+		scn_err_unknown_word(p, t, "imap command", "sync, open, close, read, flag, "
+				     "create, move or delete", cmds, 8);
+		return -1;
+	}
+	a->kind = kinds[which];
+	switch (a->kind) {
+	case SCN_IMAP_READ:
+	case SCN_IMAP_DELETE:
+		return imap_msgno(p, a);
+	case SCN_IMAP_FLAG:
+		return imap_msgno(p, a) < 0 ? -1 : imap_flag(p, a);
+	case SCN_IMAP_CREATE:
+		return imap_folder(p, a);
+	case SCN_IMAP_MOVE:
+		return imap_msgno(p, a) < 0 ? -1 : imap_folder(p, a);
+	default:
+		return 0;
+	}
+}
+
+int scn_action_wait(struct parser *p, const struct tok *kw, struct scn_action *a)
+{
+	(void)kw;
+	if (scn_take_word(p, "idle")) {
+		a->kind = SCN_WAIT_IDLE;
+		return 0;
+	}
+	a->kind = SCN_WAIT;
+	return scn_expect_duration(p, "the wait", 1, &a->duration_us);
+}
+
+static int up_or_down(struct parser *p, struct scn_action *a)
+{
+	const struct tok *t = scn_next_tok(p);
+	if (!scn_tok_is(t, "up") && !scn_tok_is(t, "down")) {
+		scn_err_expected(p, t, "'up' or 'down'");
+		return -1;
+	}
+	a->up = strcmp(t->text, "up") == 0;
+	return 0;
+}
+
+int scn_action_link(struct parser *p, const struct tok *kw, struct scn_action *a)
+{
+	(void)kw;
+	const struct tok *ta, *tb;
+	a->kind = SCN_LINK_STATE;
+	if (scn_link_ends(p, &ta, &tb) < 0)
+		return -1;
+	a->host_a = xstrdup(ta->text);
+	a->host_b = xstrdup(tb->text);
+	scn_add_ref(p, REF_LINKED, ta, ta->text, tb->text);
+	return up_or_down(p, a);
+}
+
+int scn_action_server(struct parser *p, const struct tok *kw, struct scn_action *a)
+{
+	(void)kw;
+	a->kind = SCN_SERVER_STATE;
+	if (take_name(p, "a server name", REF_SERVER, &a->host_a) < 0)
+		return -1;
+	return up_or_down(p, a);
+}
+
+int scn_action_note(struct parser *p, const struct tok *kw, struct scn_action *a)
+{
+	(void)kw;
+	a->kind = SCN_NOTE;
+	const struct tok *t = scn_expect_string(p, "the note in double quotes");
+	if (!t)
+		return -1;
+	a->text = xstrdup(t->text);
+	return 0;
+}
+
+/* The body of a session block: `>` lines up to `end`.  Blank and comment
+ * lines may sit between them.  The block also ends at the first other
+ * line, which is then read as a directive: a forgotten `end` is one error,
+ * not one per line of the rest of the file.  a NULL: skip quietly. */
+int scn_session_body(struct parser *p, struct scn_action *a, struct scn_pos pos)
+{
+	assert(p->li < p->nlines); /* the session's line */
+	size_t j;
+	for (j = p->li + 1; j < p->nlines; j++) {
+		const struct line *ln = &p->lines[j];
+		size_t k = skip_blanks(ln, 0);
+		if (ln->bad)
+			continue;
+		if (k == ln->len || ln->p[k] == '#')
+			continue;
+		if (ln->p[k] == '>') {
+			size_t start = k + 1;
+			if (start < ln->len && ln->p[start] == ' ')
+				start++;
+			if (a) {
+				struct scn_session_line *sl = APPEND(a->lines, a->nlines);
+				sl->pos.line = ln->no;
+				sl->pos.col = (int)k + 1;
+				sl->text = xstrndup(ln->p + start, ln->len - start);
+			}
+			continue;
+		}
+		if (ln->len - k >= 3 && memcmp(ln->p + k, "end", 3) == 0) {
+			size_t e = skip_blanks(ln, k + 3);
+			if (e == ln->len || ln->p[e] == '#') {
+				p->li = j;
+				return 0;
+			}
+		}
+		break;
+	}
+	p->li = j - 1;
+	if (a) {
+		scn_err_at(p, pos,
+			   "session has no 'end' line (a session is '>' lines, then 'end')");
+		return -1;
+	}
+	return 0;
+}
+
+static const char *const port_words[] = {"smtp", "submission", "pop3", "imap"};
+
+static int session_header(struct parser *p, struct scn_action *a)
+{
+	static const enum scn_port ports[] = {SCN_PORT_SMTP, SCN_PORT_SUBMISSION,
+					      SCN_PORT_POP3, SCN_PORT_IMAP};
+	static_assert(sizeof ports / sizeof ports[0] == 4 &&
+			      sizeof port_words / sizeof port_words[0] == 4,
+		      "one port per port word");
+	if (need_device(p, a) < 0 || take_name(p, "a server name", REF_SERVER, &a->server) < 0)
+		return -1;
+	const struct tok *t = scn_next_tok(p);
+	int which = scn_tok_which(t, port_words, 4);
+	if (which < 0) {
+		scn_err_unknown_word(p, t, "port", "smtp, submission, pop3 or imap", port_words, 4);
+		return -1;
+	}
+	a->port = ports[which];
+	if (scn_end_of_line(p) < 0)
+		return -1;
+	if (!scn_port_available(a->port))
+		scn_err_col(p, t->col, "%s is not implemented yet in this version of mailsim",
+			    t->text);
+	return 0;
+}
+
+/* An IMAP line announcing a literal ("{n}" or "{n+}" at its end): n. */
+static bool session_literal(const char *text, uint64_t *n)
+{
+	size_t len = strlen(text);
+	if (len < 3 || text[len - 1] != '}')
+		return false;
+	size_t i = len - 1;
+	if (text[i - 1] == '+')
+		i--;
+	size_t end = i;
+	while (i > 0 && text[i - 1] >= '0' && text[i - 1] <= '9')
+		i--;
+	if (i == 0 || i == end || end - i > 18 || text[i - 1] != '{')
+		return false;
+	*n = strtoull(text + i, NULL, 10);
+	return true;
+}
+
+/* In an imap session, a literal's octets are the `>` lines after its
+ * announcement, each with its CRLF: if they fall short, the server would
+ * wait for the rest until it gives up, so say so now. */
+static int session_check_literals(struct parser *p, const struct scn_action *a)
+{
+	uint64_t left = 0;
+	const struct scn_session_line *announced = NULL;
+	for (size_t i = 0; i < a->nlines; i++) {
+		uint64_t size = strlen(a->lines[i].text) + 2, n;
+		if (left > 0) {
+			left = left > size ? left - size : 0;
+			continue;
+		}
+		if (session_literal(a->lines[i].text, &n) && n > 0) {
+			left = n;
+			announced = &a->lines[i];
+		}
+	}
+	if (left == 0)
+		return 0;
+	assert(announced);
+	scn_err_at(p, announced->pos,
+		   "the literal announced here needs %llu more octets than the lines after it give "
+		   "(each '>' line counts with its CRLF)",
+		   (unsigned long long)left);
+	return -1;
+}
+
+int scn_parse_session(struct parser *p, const struct tok *kw)
+{
+	struct scn_action a;
+	scn_action_init(&a, scn_tok_pos(p, kw));
+	a.kind = SCN_SESSION;
+	int rc = session_header(p, &a);
+	if (scn_session_body(p, &a, scn_tok_pos(p, kw)) < 0)
+		rc = -1;
+	if (rc == 0 && a.port == SCN_PORT_IMAP && session_check_literals(p, &a) < 0)
+		rc = -1;
+	if (rc < 0) {
+		scn_action_clear(&a);
+		return -1;
+	}
+	*APPEND(p->s->actions, p->s->nactions) = a;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Step 3: directives - the checks                                    */
+/* ------------------------------------------------------------------ */
+
+static int check_count(struct parser *p, struct scn_check *c)
+{
+	if (scn_expect_keyword(p, "count") < 0)
+		return -1;
+	return scn_expect_number(p, "the count", 0, SCN_MAX_COUNT, &c->count);
+}
+
+/* `has [from ADDR] [to ADDR] [subject "..."] [flag FLAG]`, at least one,
+ * any order; one message must match them all.  (`flag` is an extension.) */
+static int check_has(struct parser *p, struct scn_check *c)
+{
+	static const char *const words[] = {"from", "to", "subject", "flag"};
+	bool seen[4] = {false, false, false, false};
+	const struct tok *t;
+	while ((t = scn_next_tok(p))) {
+		int which = scn_take_option(p, t, "'has' field", "from, to, subject or flag", words,
+					    4, seen);
+		if (which < 0)
+			return -1;
+		char **field = which == 0 ? &c->from : which == 1 ? &c->to
+			     : which == 2 ? &c->subject : &c->flag;
+		if (which == 3) {
+			if (parse_flag(p, field) < 0)
+				return -1;
+			continue;
+		}
+		const struct tok *v = which == 2
+					      ? scn_expect_string(p, "the subject in double quotes")
+					      : scn_expect_address(p);
+		if (!v)
+			return -1;
+		*field = xstrdup(v->text);
+	}
+	if (!c->from && !c->to && !c->subject && !c->flag) {
+		scn_err_col(p, p->eol_col, "expected from, to, subject or flag after 'has'");
+		return -1;
+	}
+	return 0;
+}
+
+static int check_mailbox(struct parser *p, struct scn_check *c)
+{
+	const struct tok *addr = scn_expect_address(p);
+	if (!addr)
+		return -1;
+	c->address = xstrdup(addr->text);
+	scn_add_ref(p, REF_MAILBOX, addr, addr->text, NULL);
+	if (scn_take_word(p, "folder")) {
+		const struct tok *t = scn_expect_text(p, "a folder name");
+		if (!t)
+			return -1;
+		c->folder = xstrdup(t->text);
+	}
+	c->kind = SCN_EXPECT_MAILBOX_COUNT;
+	if (scn_tok_is(scn_peek_tok(p), "count"))
+		return check_count(p, c);
+	if (scn_take_word(p, "has")) {
+		c->kind = SCN_EXPECT_MAILBOX_HAS;
+		return check_has(p, c);
+	}
+	scn_err_expected(p, scn_peek_tok(p),
+			 c->folder ? "'count' or 'has'" : "'count', 'folder' or 'has'");
+	return -1;
+}
+
+/* 550 (200 to 599) or an enhanced status code like 5.1.1 (RFC 3463). */
+static int check_reply(struct parser *p, struct scn_check *c)
+{
+	c->kind = SCN_EXPECT_REPLY;
+	const struct tok *t = scn_next_tok(p);
+	const char *w = t && !t->string ? t->text : "";
+	long code;
+	if (strlen(w) == 3 && scn_parse_long(w, 200, 599, &code)) {
+		c->reply_code = (int)code;
+		return 0;
+	}
+	if ((w[0] == '2' || w[0] == '4' || w[0] == '5') && w[1] == '.') {
+		size_t n1 = strspn(w + 2, "0123456789");
+		size_t n2 = w[2 + n1] == '.' ? strspn(w + 3 + n1, "0123456789") : 0;
+		if (n1 >= 1 && n1 <= 3 && n2 >= 1 && n2 <= 3 && w[3 + n1 + n2] == '\0') {
+			c->reply_enh = xstrdup(w);
+			return 0;
+		}
+	}
+	scn_err_expected(p, t, "a reply code like 550 or an enhanced status like 5.1.1");
+	return -1;
+}
+
+int scn_parse_expect(struct parser *p, const struct tok *kw)
+{
+	static const char *const kinds[] = {"mailbox", "device", "reply", "queue"};
+	struct scn_check c;
+	memset(&c, 0, sizeof c);
+	c.pos = scn_tok_pos(p, kw);
+	const struct tok *t = scn_next_tok(p);
+	int rc = -1;
+	switch (scn_tok_which(t, kinds, 4)) {
+	case 0:
+		rc = check_mailbox(p, &c);
+		break;
+	case 1:
+		c.kind = SCN_EXPECT_DEVICE_COUNT;
+		if (take_name(p, "a device name", REF_DEVICE, &c.device) < 0)
+			break;
+		if (scn_take_word(p, "has")) {
+			/* extension: what the device holds, by content and flags */
+			c.kind = SCN_EXPECT_DEVICE_HAS;
+			rc = check_has(p, &c);
+			break;
+		}
+		rc = check_count(p, &c);
+		break;
+	case 2:
+		rc = check_reply(p, &c);
+		break;
+	case 3:
+		if (take_name(p, "a server name", REF_SERVER, &c.host) < 0)
+			break;
+		c.kind = SCN_EXPECT_QUEUE_EMPTY;
+		if (scn_take_word(p, "empty")) {
+			rc = 0;
+		} else if (scn_tok_is(scn_peek_tok(p), "count")) {
+			c.kind = SCN_EXPECT_QUEUE_COUNT;
+			rc = check_count(p, &c);
+		} else {
+			scn_err_expected(p, scn_peek_tok(p), "'empty' or 'count'");
+		}
+		break;
+	default:
+		scn_err_unknown_word(p, t, "check", "mailbox, device, reply or queue", kinds, 4);
+		break;
+	}
+	if (rc == 0)
+		rc = scn_end_of_line(p);
+	if (rc < 0) {
+		scn_check_clear(&c);
+		return -1;
+	}
+	/* The line as written, trimmed, without its comment. */
+	const struct line *ln = &p->lines[p->li];
+	size_t b = 0, e = p->comment_off;
+	assert(e <= ln->len);
+	while (b < e && is_blank(ln->p[b]))
+		b++;
+	while (e > b && is_blank(ln->p[e - 1]))
+		e--;
+	c.source = xstrndup(ln->p + b, e - b);
+	*APPEND(p->s->checks, p->s->nchecks) = c;
+	return 0;
+}
