@@ -9,6 +9,7 @@
  * Every line that crosses becomes one trace record, stamped with the time it
  * was sent and the time it arrives.
  */
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -25,16 +26,19 @@ struct net_delivery {
 	char bytes[];
 };
 
-/* Each side of a connection has at most one timer.  The timer does not keep the
- * connection alive: when the connection goes, the timer is disarmed and
- * merely frees itself when its time comes. */
-struct net_timer_ev {
-	struct conn *c; /* NULL once disarmed */
-	void (*fn)(struct conn *);
-	int side;       /* whose timer: each side has at most one */
-};
-
 static void net_maybe_release(struct conn *c);
+
+/* Disarm a side's timer, if it is armed. */
+static void net_timer_cancel(struct conn *c, int side)
+{
+	struct conn_timer *t = &c->timer[side];
+	if (t->ev) {
+		bool waiting = ev_cancel(&c->w->loop, t->ev);
+		assert(waiting); /* a timer that fired has ev 0 */
+		(void)waiting;
+		t->ev = 0;
+	}
+}
 
 struct link *net_link(struct world *w, struct host *a, struct host *b)
 {
@@ -73,9 +77,9 @@ static void net_maybe_release(struct conn *c)
 		return;
 	net_unlink(c);
 	c->w->nconns--;
-	for (int i = 0; i < 2; i++)
-		if (c->timer[i])
-			c->timer[i]->c = NULL;
+	/* a timer does not keep the connection alive: it goes with it */
+	for (int side = 0; side < 2; side++)
+		net_timer_cancel(c, side);
 	for (int side = 0; side < 2; side++)
 		if (c->ops[side] && c->ops[side]->release)
 			c->ops[side]->release(c->ctx[side]);
@@ -562,34 +566,28 @@ void net_release_all(struct world *w)
 
 /* ------------------------------------------------------------ timers */
 
-
 static void net_timer_fire(void *arg)
 {
-	struct net_timer_ev *t = arg;
+	struct conn_timer *t = arg;
 	struct conn *c = t->c;
-	void (*fn)(struct conn *) = t->fn;
-	int side = t->side;
-	free(t);
-	if (!c)
-		return;
-	c->timer[side] = NULL;
+	t->ev = 0;
 	c->pending++; /* hold it while fn runs */
-	if (c->open[side])
-		fn(c);
+	if (c->open[t->side])
+		t->fn(c);
 	c->pending--;
 	net_maybe_release(c);
 }
 
 void net_timer(struct conn *c, int side, int64_t delay_us, void (*fn)(struct conn *))
 {
-	if (c->timer[side])
-		c->timer[side]->c = NULL;
-	struct net_timer_ev *t = xmalloc(sizeof *t);
+	assert(side == SIDE_CLIENT || side == SIDE_SERVER);
+	assert(fn);
+	net_timer_cancel(c, side);
+	struct conn_timer *t = &c->timer[side];
 	t->c = c;
-	t->fn = fn;
 	t->side = side;
-	c->timer[side] = t;
-	ev_after_bg(&c->w->loop, delay_us, net_timer_fire, t);
+	t->fn = fn;
+	t->ev = ev_after_bg(&c->w->loop, delay_us, net_timer_fire, t);
 }
 
 /* ------------------------------------------------------------ DNS */

@@ -83,7 +83,6 @@ struct link {
 };
 
 struct conn;
-struct net_timer_ev;
 struct imapd;
 struct agent_imap;
 
@@ -99,6 +98,15 @@ struct conn_ops {
 
 enum { SIDE_CLIENT = 0, SIDE_SERVER = 1 };
 
+/* A side's timer (net_timer): one event in the loop, cancelled when the
+ * timer is armed again or when the connection goes. */
+struct conn_timer {
+	struct conn *c;
+	int side;
+	ev_id ev;                    /* 0: not armed */
+	void (*fn)(struct conn *c);  /* what runs when it fires */
+};
+
 struct conn {
 	uint32_t id;
 	struct world *w;
@@ -112,7 +120,7 @@ struct conn {
 	bool established;
 	int pending;               /* scheduled events that point here */
 	int64_t last_arrival[2];   /* TCP keeps order: per sending side */
-	struct net_timer_ev *timer[2]; /* each side's timer, if armed */
+	struct conn_timer timer[2];  /* each side's timer */
 	/* live mode: the client is a real program on a socket */
 	bool live;
 	int fd;
@@ -258,8 +266,9 @@ void net_live_done(struct conn *c);
 void net_live_slow(struct conn *c, const char *p, size_t n);
 void net_reap(struct world *w);
 /* Run fn(conn) after delay if that side is still open; a side has one
- * timer, so arming it again replaces the old one.  Timers are background
- * events: they never keep `wait idle` waiting. */
+ * timer, so arming it again cancels the old one, and the connection going
+ * cancels both.  Timers are background events: they never keep `wait idle`
+ * waiting. */
 void net_timer(struct conn *c, int side, int64_t delay_us, void (*fn)(struct conn *));
 /* Ask the simulated DNS for the MX of domain; cb gets the host or NULL. */
 void net_dns_mx(struct world *w, struct host *asker, const char *domain,
