@@ -19,6 +19,7 @@
 #include "sock.h"
 
 #include <arpa/inet.h>
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -285,6 +286,7 @@ int live_run(struct world *w, const struct live_options *o, FILE *table, char *e
 			}
 			struct conn *c = pconn[i];
 			struct sock *s = sock_of(c);
+			assert(s); /* only sockets are polled */
 			if (s->zombie || !c->open[SIDE_CLIENT])
 				continue;
 			if (pfd[i].revents & (POLLIN | POLLHUP | POLLERR))

@@ -561,6 +561,7 @@ static void net_dns_answer(void *arg)
 void net_dns_mx(struct world *w, struct host *asker, const char *domain,
 		void (*cb)(struct world *w, void *arg, struct host *mx), void *arg)
 {
+	assert(asker && domain && cb);
 	struct net_dns_q *q = xmalloc(sizeof *q);
 	q->w = w;
 	q->asker = asker;
