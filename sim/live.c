@@ -5,9 +5,10 @@
  *
  * One poll() loop, non-blocking sockets, no threads.  The same engines and
  * the same mail-server code as the simulation serve the sockets: a
- * connection from a real client is a struct conn whose client side is the
- * socket (net_accept_live).  Relay between the world's servers still
- * travels over the simulated links, now timed by the real clock.
+ * connection from a real client is a struct conn whose transport is the
+ * socket (sim/sock.c, which reads and writes it when this loop says so).
+ * Relay between the world's servers still travels over the simulated
+ * links, now timed by the real clock.
  *
  * Every reply that promises something (250 after DATA, +OK after QUIT,
  * OK after STORE/EXPUNGE/APPEND) is written only after the store
@@ -15,8 +16,10 @@
  */
 #define _GNU_SOURCE 1 /* accept4 */
 #include "live.h"
+#include "sock.h"
 
 #include <arpa/inet.h>
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -32,7 +35,6 @@
 #include <unistd.h>
 
 #define LIVE_BACKLOG 1024          /* 500 clients at once must all be greeted */
-#define LIVE_READ_OCTETS 16384
 #define LIVE_POLL_MAX_MS 1000
 
 static volatile sig_atomic_t live_stop;
@@ -102,9 +104,11 @@ static void live_refuse(int fd, int port, const char *host)
 static size_t live_count_peer(struct world *w, const char *ip)
 {
 	size_t n = 0, len = strlen(ip);
-	for (struct conn *c = w->conns; c; c = c->next)
-		if (c->live && strncmp(c->live_host->name, ip, len) == 0 && c->live_host->name[len] == ':')
+	for (struct conn *c = w->conns; c; c = c->next) {
+		struct sock *s = sock_of(c);
+		if (s && strncmp(s->peer.name, ip, len) == 0 && s->peer.name[len] == ':')
 			n++;
+	}
 	return n;
 }
 
@@ -112,7 +116,7 @@ static size_t live_count(struct world *w)
 {
 	size_t n = 0;
 	for (struct conn *c = w->conns; c; c = c->next)
-		n += c->live;
+		n += sock_of(c) != NULL;
 	return n;
 }
 
@@ -135,48 +139,7 @@ static void live_accept(struct world *w, struct live_listener *l, const struct l
 			live_refuse(fd, l->port, l->server->name);
 			continue;
 		}
-		net_accept_live(w, name, l->server, l->port, l->proto, fd);
-	}
-}
-
-/* Write what a connection has to say; close it once a closed server side
- * has said everything. */
-static void live_flush(struct conn *c)
-{
-	while (c->wbuf.len > 0) {
-		ssize_t n = send(c->fd, c->wbuf.p, c->wbuf.len, MSG_NOSIGNAL);
-		if (n < 0) {
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				return;
-			buf_clear(&c->wbuf);
-			net_live_gone(c, "connection reset by the client");
-			return;
-		}
-		buf_consume(&c->wbuf, (size_t)n);
-	}
-	/* a closed server side, everything written (late replies too): hang up */
-	if (!c->open[SIDE_SERVER] && c->open[SIDE_CLIENT] && c->pending == 0)
-		net_live_done(c);
-}
-
-static void live_read(struct conn *c)
-{
-	char buf[LIVE_READ_OCTETS];
-	for (;;) {
-		ssize_t n = recv(c->fd, buf, sizeof buf, 0);
-		if (n > 0) {
-			net_live_received(c, buf, (size_t)n);
-			if (!c->open[SIDE_CLIENT] || !c->open[SIDE_SERVER])
-				return;
-			continue;
-		}
-		if (n == 0) {
-			net_live_gone(c, "connection closed by the client");
-			return;
-		}
-		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-			net_live_gone(c, "connection reset by the client");
-		return;
+		sock_accept(w, name, l->server, l->port, l->proto, fd);
 	}
 }
 
@@ -275,12 +238,13 @@ int live_run(struct world *w, const struct live_options *o, FILE *table, char *e
 			pconn[n++] = NULL;
 		}
 		for (struct conn *c = w->conns; c; c = c->next) {
-			if (!c->live || c->fd < 0 || !c->open[SIDE_CLIENT])
+			struct sock *s = sock_of(c);
+			if (!s || s->fd < 0 || !c->open[SIDE_CLIENT])
 				continue;
 			short ev = c->open[SIDE_SERVER] ? POLLIN : 0;
-			if (c->wbuf.len)
+			if (s->wbuf.len)
 				ev |= POLLOUT;
-			pfd[n] = (struct pollfd){ .fd = c->fd, .events = ev };
+			pfd[n] = (struct pollfd){ .fd = s->fd, .events = ev };
 			pconn[n++] = c;
 		}
 		int timeout = LIVE_POLL_MAX_MS;
@@ -321,19 +285,23 @@ int live_run(struct world *w, const struct live_options *o, FILE *table, char *e
 				continue;
 			}
 			struct conn *c = pconn[i];
-			if (c->zombie || !c->open[SIDE_CLIENT])
+			struct sock *s = sock_of(c);
+			assert(s); /* only sockets are polled */
+			if (s->zombie || !c->open[SIDE_CLIENT])
 				continue;
 			if (pfd[i].revents & (POLLIN | POLLHUP | POLLERR))
-				live_read(c);
-			if (!c->zombie && c->open[SIDE_CLIENT])
-				live_flush(c);
+				sock_read(c);
+			if (!s->zombie && c->open[SIDE_CLIENT])
+				sock_flush(c);
 		}
 		/* replies to one client may have gone to others too (IDLE) */
-		for (struct conn *c = w->conns; c; c = c->next)
-			if (c->live && !c->zombie && c->open[SIDE_CLIENT] && c->wbuf.len)
-				live_flush(c);
+		for (struct conn *c = w->conns; c; c = c->next) {
+			struct sock *s = sock_of(c);
+			if (s && !s->zombie && c->open[SIDE_CLIENT] && s->wbuf.len)
+				sock_flush(c);
+		}
 		w->live_busy = false;
-		net_reap(w);
+		sock_reap(w);
 	}
 	rc = 0;
 	world_event(w, "story", NULL, "stop", NULL, "live mode stopped%s",

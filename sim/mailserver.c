@@ -388,11 +388,11 @@ static bool smtp_in_rcpt(void *ctx, const struct smtp_envelope *env, const char 
 static void mailserver_tcp_info(struct buf *out, const struct conn *c)
 {
 	const char *name = c->host[SIDE_CLIENT]->name;
-	if (!c->live) {
+	if (!c->transport->real_client) {
 		mime_received_tcp_info(out, name, NULL);
 		return;
 	}
-	/* a live client's host is named ADDRESS:PORT (sim/live.c) */
+	/* a live client's host is named ADDRESS:PORT (sim/sock.c) */
 	const char *colon = strrchr(name, ':');
 	size_t n = colon ? (size_t)(colon - name) : strlen(name);
 	if (n >= 2 && name[0] == '[' && name[n - 1] == ']') { /* [IPv6]:PORT */

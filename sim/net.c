@@ -1,17 +1,26 @@
 /*
- * net.c - links and connections, and the simulated DNS.
+ * net.c - the life cycle of a connection, the simulated link, and the
+ * simulated DNS.
  *
- * A connection carries bytes between two engines as TCP would: in order,
- * after the link's latency, no faster than its bandwidth, and with lost
- * segments sent again after a retransmission timeout.  The protocols above
- * never see a loss, only the delay: the lesson of a reliable byte stream.
+ * A connection is opened (net_connect, or net_accept for a client from
+ * outside the world), carries lines (net_send), closes one side at a time
+ * (net_close), may break (net_break_*), and is freed once both sides are
+ * closed and no event points at it.  How its bytes travel is its
+ * transport's business (struct conn_transport in world.h): here the
+ * simulated link, in sim/sock.c a real socket.
+ *
+ * The simulated link carries bytes between two engines as TCP would: in
+ * order, after the link's latency, no faster than its bandwidth, and with
+ * lost segments sent again after a retransmission timeout.  The protocols
+ * above never see a loss, only the delay: the lesson of a reliable byte
+ * stream.
  *
  * Every line that crosses becomes one trace record, stamped with the time it
  * was sent and the time it arrives.
  */
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <unistd.h>
 #include <string.h>
 
 #include "world.h"
@@ -25,16 +34,17 @@ struct net_delivery {
 	char bytes[];
 };
 
-/* Each side of a connection has at most one timer.  The timer does not keep the
- * connection alive: when the connection goes, the timer is disarmed and
- * merely frees itself when its time comes. */
-struct net_timer_ev {
-	struct conn *c; /* NULL once disarmed */
-	void (*fn)(struct conn *);
-	int side;       /* whose timer: each side has at most one */
-};
-
-static void net_maybe_release(struct conn *c);
+/* Disarm a side's timer, if it is armed. */
+static void net_timer_cancel(struct conn *c, int side)
+{
+	struct conn_timer *t = &c->timer[side];
+	if (t->ev) {
+		bool waiting = ev_cancel(&c->w->loop, t->ev);
+		assert(waiting); /* a timer that fired has ev 0 */
+		(void)waiting;
+		t->ev = 0;
+	}
+}
 
 struct link *net_link(struct world *w, struct host *a, struct host *b)
 {
@@ -59,34 +69,23 @@ static void net_unlink(struct conn *c)
 }
 
 /* A connection is freed once both ends are closed and no event still points
- * at it. */
-static void net_maybe_release(struct conn *c)
+ * at it, unless its transport puts that off. */
+void net_maybe_release(struct conn *c)
 {
-	if (c->live && c->open[SIDE_CLIENT] == false && c->open[SIDE_SERVER] == false &&
-	    c->pending == 0 && c->w->live_busy) {
-		c->zombie = true; /* the live loop frees it when it is done with it */
-		return;
-	}
-	if (c->live && !c->open[SIDE_SERVER] && c->open[SIDE_CLIENT] && c->pending == 0)
-		return; /* the loop still has bytes to write, then it closes */
 	if (c->open[0] || c->open[1] || c->pending > 0)
+		return;
+	if (c->transport->may_release && !c->transport->may_release(c))
 		return;
 	net_unlink(c);
 	c->w->nconns--;
-	for (int i = 0; i < 2; i++)
-		if (c->timer[i])
-			c->timer[i]->c = NULL;
+	/* a timer does not keep the connection alive: it goes with it */
+	for (int side = 0; side < 2; side++)
+		net_timer_cancel(c, side);
 	for (int side = 0; side < 2; side++)
 		if (c->ops[side] && c->ops[side]->release)
 			c->ops[side]->release(c->ctx[side]);
-	if (c->live) {
-		if (c->fd >= 0)
-			close(c->fd);
-		buf_free(&c->wbuf);
-		buf_free(&c->rline);
-		free(c->live_host->name);
-		free(c->live_host);
-	}
+	if (c->transport->release)
+		c->transport->release(c);
 	free(c);
 }
 
@@ -119,19 +118,23 @@ static void net_notify_closed(struct conn *c, int side, const char *why)
 		c->ops[side]->closed(c, side, why);
 }
 
-/* ------------------------------------------------------------ delivery */
+void net_received(struct conn *c, int side, const char *p, size_t n)
+{
+	if (c->open[side] && c->ops[side] && c->ops[side]->data)
+		c->ops[side]->data(c, side, p, n);
+}
+
+/* ------------------------------------------------------------ the simulated link */
 
 static void net_deliver(void *arg)
 {
 	struct net_delivery *d = arg;
 	struct conn *c = d->c;
 	c->pending--;
-	if (c->open[d->to_side]) {
-		if (d->fin)
-			net_notify_closed(c, d->to_side, "connection closed by peer");
-		else if (c->ops[d->to_side] && c->ops[d->to_side]->data)
-			c->ops[d->to_side]->data(c, d->to_side, d->bytes, d->len);
-	}
+	if (d->fin)
+		net_notify_closed(c, d->to_side, "connection closed by peer");
+	else
+		net_received(c, d->to_side, d->bytes, d->len);
 	free(d);
 	net_maybe_release(c);
 }
@@ -144,6 +147,7 @@ static int64_t net_arrival(struct conn *c, int side, size_t len, int *losses)
 {
 	struct world *w = c->w;
 	struct link *l = c->link;
+	assert(l);
 	int64_t now = w->loop.now_us;
 	int dir = (c->host[side] == l->a) ? 0 : 1;
 	int64_t start = now > l->busy_until_us[dir] ? now : l->busy_until_us[dir];
@@ -186,8 +190,35 @@ static void net_schedule(struct conn *c, int to_side, int64_t at, bool fin,
 	ev_at(&c->w->loop, at, net_deliver, d);
 }
 
+/* The simulated link as a transport: a line arrives when net_arrival says. */
+static int64_t net_link_send(struct conn *c, int side, const char *p, size_t n, int *losses)
+{
+	int64_t at = net_arrival(c, side, n, losses);
+	net_schedule(c, !side, at, false, p, n);
+	return at;
+}
+
+/* The FIN follows the last data, like every other segment. */
+static void net_link_closing(struct conn *c, int side)
+{
+	if (c->open[!side] && c->established) {
+		int losses;
+		int64_t at = net_arrival(c, side, 0, &losses);
+		net_schedule(c, !side, at, true, NULL, 0);
+	}
+}
+
+static const struct conn_transport net_link_transport = {
+	.name = "link",
+	.send = net_link_send,
+	.closing = net_link_closing,
+};
+
+/* ------------------------------------------------------------ sending, closing */
+
 void net_send(struct conn *c, int side, struct wire *out)
 {
+	assert(side == SIDE_CLIENT || side == SIDE_SERVER);
 	const char *p = out->data.p;
 	size_t len = out->data.len;
 	if (!c->open[side] || len == 0) {
@@ -204,10 +235,9 @@ void net_send(struct conn *c, int side, struct wire *out)
 			textlen--;
 		if (textlen > 0 && p[off + textlen - 1] == '\r')
 			textlen--;
+		/* the transport carries the line, and knows when it arrives */
 		int losses = 0;
-		/* a live connection's client is a real program: the bytes go to
-		 * its socket at once (the live loop writes them out) */
-		int64_t at = c->live ? c->w->loop.now_us : net_arrival(c, side, end - off, &losses);
+		int64_t at = c->transport->send(c, side, p + off, end - off, &losses);
 		struct trace_rec r = {
 			.t_us = c->w->loop.now_us,
 			.from = c->host[side]->name,
@@ -256,147 +286,37 @@ void net_send(struct conn *c, int side, struct wire *out)
 				}
 			}
 		}
-		if (c->live && c->w->faults.slow_us)
-			net_live_slow(c, p + off, end - off);
-		else if (c->live)
-			buf_add(&c->wbuf, p + off, end - off);
-		else
-			net_schedule(c, !side, at, false, p + off, end - off);
 		off = end;
 	}
 	wire_clear(out);
 }
 
-/* ------------------------------------------------------------ live */
-
-/* An injected fault (serve --faults slow=DUR): the reply reaches the real
- * client late, as over a slow link. */
-struct net_slow {
-	struct conn *c;
-	size_t len;
-	char bytes[];
-};
-
-static void net_live_slow_fire(void *arg)
-{
-	struct net_slow *d = arg;
-	struct conn *c = d->c;
-	c->pending--;
-	if (c->open[SIDE_CLIENT])
-		buf_add(&c->wbuf, d->bytes, d->len);
-	free(d);
-	net_maybe_release(c);
-}
-
-void net_live_slow(struct conn *c, const char *p, size_t n)
-{
-	struct net_slow *d = xmalloc(sizeof *d + n);
-	d->c = c;
-	d->len = n;
-	memcpy(d->bytes, p, n);
-	c->pending++;
-	ev_after(&c->w->loop, c->w->faults.slow_us, net_live_slow_fire, d);
-}
-
-/* A live connection has no simulated link: the real network is loopback. */
-static struct link net_live_link = { .latency_us = 0, .up = true };
-
-struct conn *net_accept_live(struct world *w, const char *peer, struct host *server, int port,
-			     enum trace_proto proto, int fd)
-{
-	struct conn *c = xcalloc(1, sizeof *c);
-	c->id = ++w->next_conn_id;
-	c->w = w;
-	c->live = true;
-	c->fd = fd;
-	buf_init(&c->wbuf);
-	buf_init(&c->rline);
-	c->live_host = xcalloc(1, sizeof *c->live_host);
-	c->live_host->name = xstrdup(peer);
-	c->live_host->kind = HOST_DEVICE;
-	c->live_host->up = true;
-	c->host[SIDE_CLIENT] = c->live_host;
-	c->host[SIDE_SERVER] = server;
-	c->proto = proto;
-	c->port = port;
-	c->link = &net_live_link;
-	c->open[SIDE_CLIENT] = c->open[SIDE_SERVER] = true;
-	c->established = true;
-	c->next = w->conns;
-	if (w->conns)
-		w->conns->prev = c;
-	w->conns = c;
-	if (++w->nconns > w->peak_conns)
-		w->peak_conns = w->nconns;
-	char text[160];
-	snprintf(text, sizeof text, "connect to %s port %d", server->name, port);
-	net_trace_event(c, SIDE_CLIENT, "connect", "a real client connected over loopback", text);
-	mailserver_accept(c);
-	return c;
-}
-
-void net_live_received(struct conn *c, const char *p, size_t n)
-{
-	/* the trace records whole lines, as for a simulated client */
-	buf_add(&c->rline, p, n);
-	size_t start = 0;
-	for (;;) {
-		const char *nl = memchr(c->rline.p + start, '\n', c->rline.len - start);
-		if (!nl)
-			break;
-		size_t end = (size_t)(nl - c->rline.p);
-		size_t textlen = end - start;
-		if (textlen && c->rline.p[start + textlen - 1] == '\r')
-			textlen--;
-		struct trace_rec r = {
-			.t_us = c->w->loop.now_us,
-			.from = c->host[SIDE_CLIENT]->name,
-			.to = c->host[SIDE_SERVER]->name,
-			.proto = c->proto,
-			.dir = DIR_C2S,
-			.text = c->rline.p + start,
-			.text_len = textlen,
-			.session = c->id,
-			.arrive_us = c->w->loop.now_us,
-		};
-		trace_emit(&c->w->trace, &r);
-		start = end + 1;
-	}
-	buf_consume(&c->rline, start);
-	/* a client that never ends its line is not kept in memory for ever:
-	 * the engine has already refused the line as too long */
-	if (c->rline.len > 65536)
-		buf_clear(&c->rline);
-	if (c->open[SIDE_SERVER] && c->ops[SIDE_SERVER] && c->ops[SIDE_SERVER]->data)
-		c->ops[SIDE_SERVER]->data(c, SIDE_SERVER, p, n);
-}
-
-void net_live_gone(struct conn *c, const char *why)
-{
-	if (c->open[SIDE_CLIENT]) {
-		c->open[SIDE_CLIENT] = false;
-		net_trace_event(c, SIDE_CLIENT, "disconnect", NULL, why);
-	}
-	net_notify_closed(c, SIDE_SERVER, why);
-	net_maybe_release(c);
-}
-
 void net_close(struct conn *c, int side)
 {
+	assert(side == SIDE_CLIENT || side == SIDE_SERVER);
 	if (!c->open[side])
 		return;
 	c->open[side] = false;
-	if (c->live) {
-		/* the live loop closes the socket once the last bytes are out */
-		net_maybe_release(c);
-		return;
+	if (c->transport->closing)
+		c->transport->closing(c, side);
+	net_maybe_release(c);
+}
+
+void net_gone(struct conn *c, int side, const char *why)
+{
+	assert(why);
+	if (c->open[side]) {
+		c->open[side] = false;
+		net_trace_event(c, side, "disconnect", NULL, why);
 	}
-	if (c->open[!side] && c->established) {
-		/* the FIN follows the last data, like every other segment */
-		int losses;
-		int64_t at = net_arrival(c, side, 0, &losses);
-		net_schedule(c, !side, at, true, NULL, 0);
-	}
+	net_notify_closed(c, !side, why);
+	net_maybe_release(c);
+}
+
+void net_drained(struct conn *c, int side)
+{
+	assert(!c->open[!side]); /* the other side closed first */
+	c->open[side] = false;
 	net_maybe_release(c);
 }
 
@@ -438,10 +358,12 @@ static void net_connect_arrive(void *arg)
 	net_maybe_release(c);
 }
 
-struct conn *net_connect(struct world *w, struct host *client, struct host *server,
-			 int port, enum trace_proto proto,
-			 const struct conn_ops *ops, void *ctx)
+/* A new connection, in the world's list, neither side open yet. */
+static struct conn *net_conn_new(struct world *w, struct host *client, struct host *server,
+				 int port, enum trace_proto proto,
+				 const struct conn_transport *t, void *state)
 {
+	assert(t && t->send);
 	struct conn *c = xcalloc(1, sizeof *c);
 	c->id = ++w->next_conn_id;
 	c->w = w;
@@ -449,16 +371,26 @@ struct conn *net_connect(struct world *w, struct host *client, struct host *serv
 	c->host[SIDE_SERVER] = server;
 	c->proto = proto;
 	c->port = port;
-	c->ops[SIDE_CLIENT] = ops;
-	c->ctx[SIDE_CLIENT] = ctx;
-	c->open[SIDE_CLIENT] = true;
-	c->link = net_link(w, client, server);
+	c->transport = t;
+	c->transport_state = state;
 	c->next = w->conns;
 	if (w->conns)
 		w->conns->prev = c;
 	w->conns = c;
 	if (++w->nconns > w->peak_conns)
 		w->peak_conns = w->nconns;
+	return c;
+}
+
+struct conn *net_connect(struct world *w, struct host *client, struct host *server,
+			 int port, enum trace_proto proto,
+			 const struct conn_ops *ops, void *ctx)
+{
+	struct conn *c = net_conn_new(w, client, server, port, proto, &net_link_transport, NULL);
+	c->ops[SIDE_CLIENT] = ops;
+	c->ctx[SIDE_CLIENT] = ctx;
+	c->open[SIDE_CLIENT] = true;
+	c->link = net_link(w, client, server);
 
 	char text[160];
 	snprintf(text, sizeof text, "connect to %s port %d", server->name, port);
@@ -491,6 +423,20 @@ struct conn *net_connect(struct world *w, struct host *client, struct host *serv
 			text);
 	c->pending++;
 	ev_after(&w->loop, delay, net_connect_arrive, e);
+	return c;
+}
+
+struct conn *net_accept(struct world *w, struct host *client, struct host *server, int port,
+			enum trace_proto proto, const struct conn_transport *t, void *state)
+{
+	assert(t != &net_link_transport); /* the link's connections come by net_connect */
+	struct conn *c = net_conn_new(w, client, server, port, proto, t, state);
+	c->open[SIDE_CLIENT] = c->open[SIDE_SERVER] = true;
+	c->established = true;
+	char text[160];
+	snprintf(text, sizeof text, "connect to %s port %d", server->name, port);
+	net_trace_event(c, SIDE_CLIENT, "connect", "a real client connected over loopback", text);
+	mailserver_accept(c);
 	return c;
 }
 
@@ -528,28 +474,6 @@ void net_break_host(struct world *w, struct host *h, const char *why)
 	}
 }
 
-void net_reap(struct world *w)
-{
-	struct conn *c = w->conns;
-	while (c) {
-		struct conn *next = c->next;
-		if (c->zombie) {
-			c->zombie = false;
-			net_maybe_release(c);
-		}
-		c = next;
-	}
-}
-
-/* The live loop has written everything a closed server side said: the
- * client's half goes too. */
-void net_live_done(struct conn *c)
-{
-	c->open[SIDE_CLIENT] = false;
-	net_notify_closed(c, SIDE_SERVER, "closed");
-	net_maybe_release(c);
-}
-
 void net_release_all(struct world *w)
 {
 	while (w->conns) {
@@ -562,34 +486,28 @@ void net_release_all(struct world *w)
 
 /* ------------------------------------------------------------ timers */
 
-
 static void net_timer_fire(void *arg)
 {
-	struct net_timer_ev *t = arg;
+	struct conn_timer *t = arg;
 	struct conn *c = t->c;
-	void (*fn)(struct conn *) = t->fn;
-	int side = t->side;
-	free(t);
-	if (!c)
-		return;
-	c->timer[side] = NULL;
+	t->ev = 0;
 	c->pending++; /* hold it while fn runs */
-	if (c->open[side])
-		fn(c);
+	if (c->open[t->side])
+		t->fn(c);
 	c->pending--;
 	net_maybe_release(c);
 }
 
 void net_timer(struct conn *c, int side, int64_t delay_us, void (*fn)(struct conn *))
 {
-	if (c->timer[side])
-		c->timer[side]->c = NULL;
-	struct net_timer_ev *t = xmalloc(sizeof *t);
+	assert(side == SIDE_CLIENT || side == SIDE_SERVER);
+	assert(fn);
+	net_timer_cancel(c, side);
+	struct conn_timer *t = &c->timer[side];
 	t->c = c;
-	t->fn = fn;
 	t->side = side;
-	c->timer[side] = t;
-	ev_after_bg(&c->w->loop, delay_us, net_timer_fire, t);
+	t->fn = fn;
+	t->ev = ev_after_bg(&c->w->loop, delay_us, net_timer_fire, t);
 }
 
 /* ------------------------------------------------------------ DNS */
@@ -643,6 +561,7 @@ static void net_dns_answer(void *arg)
 void net_dns_mx(struct world *w, struct host *asker, const char *domain,
 		void (*cb)(struct world *w, void *arg, struct host *mx), void *arg)
 {
+	assert(asker && domain && cb);
 	struct net_dns_q *q = xmalloc(sizeof *q);
 	q->w = w;
 	q->asker = asker;

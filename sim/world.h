@@ -6,8 +6,10 @@
  * Everything that happens is told to the trace; nothing here prints.
  *
  *   world.c       building the world, the story, the checks, the run
- *   net.c         links and connections: bytes in flight, latency,
- *                 bandwidth, loss, down/up; the simulated DNS
+ *   net.c         connections (their life cycle) and the simulated
+ *                 links: bytes in flight, latency, bandwidth, loss,
+ *                 down/up; the simulated DNS
+ *   sock.c        (sock.h) connections from real clients on sockets
  *   mailserver.c  what a mail server does around its SMTP engine:
  *                 local delivery, relay queue, retries, bounces
  *   maildrop.c    the POP3 service of a mail server: lock, list, UPDATE
@@ -83,7 +85,6 @@ struct link {
 };
 
 struct conn;
-struct net_timer_ev;
 struct imapd;
 struct agent_imap;
 
@@ -99,11 +100,45 @@ struct conn_ops {
 
 enum { SIDE_CLIENT = 0, SIDE_SERVER = 1 };
 
+/* A side's timer (net_timer): one event in the loop, cancelled when the
+ * timer is armed again or when the connection goes. */
+struct conn_timer {
+	struct conn *c;
+	int side;
+	ev_id ev;                    /* 0: not armed */
+	void (*fn)(struct conn *c);  /* what runs when it fires */
+};
+
+/* How a connection's bytes travel, as Redis has connection types.  net.c
+ * keeps the life cycle of every connection (opening, each side's close,
+ * timers, release) and asks the transport to carry the bytes.  Two
+ * transports:
+ *   the simulated link (net.c)  latency, bandwidth, loss, retransmission
+ *   the socket (sock.c)         the client is a real program on a TCP
+ *                               socket (live mode), the server a world's */
+struct conn_transport {
+	const char *name;  /* "link", "socket" */
+	bool real_client;  /* the client is a real program: its host is named
+			    * ADDRESS:PORT */
+	/* Carry n bytes (one line) that side sends now; return when they reach
+	 * the other side (the trace's arrival time), and in *losses how many
+	 * times the link lost them on the way (TCP sent them again). */
+	int64_t (*send)(struct conn *c, int side, const char *p, size_t n, int *losses);
+	/* side has just closed: tell the other side, after the data */
+	void (*closing)(struct conn *c, int side);
+	/* Both sides are closed and no event points here: may the connection
+	 * be freed now?  If not, the transport frees it later.  NULL: yes. */
+	bool (*may_release)(struct conn *c);
+	/* The connection is being freed: free the transport's state.  NULL:
+	 * there is none. */
+	void (*release)(struct conn *c);
+};
+
 struct conn {
 	uint32_t id;
 	struct world *w;
 	struct host *host[2];      /* [SIDE_CLIENT], [SIDE_SERVER] */
-	struct link *link;
+	struct link *link;         /* the simulated link it uses (NULL on a socket) */
 	enum trace_proto proto;
 	int port;
 	const struct conn_ops *ops[2];
@@ -111,15 +146,10 @@ struct conn {
 	bool open[2];              /* each side still open? */
 	bool established;
 	int pending;               /* scheduled events that point here */
-	int64_t last_arrival[2];   /* TCP keeps order: per sending side */
-	struct net_timer_ev *timer[2]; /* each side's timer, if armed */
-	/* live mode: the client is a real program on a socket */
-	bool live;
-	int fd;
-	struct buf wbuf;           /* bytes for the socket, not yet written */
-	struct buf rline;          /* the client's partial line (for the trace) */
-	struct host *live_host;    /* a host standing for the client's address */
-	bool zombie;               /* to be freed when the live loop is done */
+	int64_t last_arrival[2];   /* on the link, TCP keeps order: per sending side */
+	struct conn_timer timer[2];  /* each side's timer */
+	const struct conn_transport *transport; /* how the bytes travel */
+	void *transport_state;     /* the transport's own (sock.c: struct sock) */
 	struct conn *prev, *next;  /* the world's list of live connections */
 };
 
@@ -230,11 +260,12 @@ struct world_summary {
 void world_summary_parse(struct world_summary *s, const char *msg, size_t len);
 void world_summary_free(struct world_summary *s);
 
-/* --- net.c */
+/* --- net.c: the life cycle of a connection, and the simulated link */
 struct link *net_link(struct world *w, struct host *a, struct host *b);
-/* Open a connection from client to server:port.  The server side is set up
- * by the server host when the connection arrives (mailserver_accept); the
- * client learns of failure through ops->closed. */
+/* Open a connection from client to server:port over the simulated link.
+ * The server side is set up by the server host when the connection
+ * arrives (mailserver_accept); the client learns of failure through
+ * ops->closed. */
 struct conn *net_connect(struct world *w, struct host *client, struct host *server,
 			 int port, enum trace_proto proto,
 			 const struct conn_ops *ops, void *ctx);
@@ -247,23 +278,31 @@ void net_break_link(struct world *w, struct link *l, const char *why);
 void net_break_host(struct world *w, struct host *h, const char *why);
 /* At the end: free every connection still open. */
 void net_release_all(struct world *w);
-/* Live mode: a real client connected (fd accepted) to server:port; bytes
- * arrived from it; it went away; a closed server side has been written
- * out; free what was released while the loop was busy. */
-struct conn *net_accept_live(struct world *w, const char *peer, struct host *server, int port,
-			     enum trace_proto proto, int fd);
-void net_live_received(struct conn *c, const char *p, size_t n);
-void net_live_gone(struct conn *c, const char *why);
-void net_live_done(struct conn *c);
-void net_live_slow(struct conn *c, const char *p, size_t n);
-void net_reap(struct world *w);
 /* Run fn(conn) after delay if that side is still open; a side has one
- * timer, so arming it again replaces the old one.  Timers are background
- * events: they never keep `wait idle` waiting. */
+ * timer, so arming it again cancels the old one, and the connection going
+ * cancels both.  Timers are background events: they never keep `wait idle`
+ * waiting. */
 void net_timer(struct conn *c, int side, int64_t delay_us, void (*fn)(struct conn *));
 /* Ask the simulated DNS for the MX of domain; cb gets the host or NULL. */
 void net_dns_mx(struct world *w, struct host *asker, const char *domain,
 		void (*cb)(struct world *w, void *arg, struct host *mx), void *arg);
+
+/* For a transport whose client is outside the world (sock.c): a client
+ * (client, a host standing for it) has connected to server:port, and the
+ * connection is established at once; state is the transport's own. */
+struct conn *net_accept(struct world *w, struct host *client, struct host *server, int port,
+			enum trace_proto proto, const struct conn_transport *t, void *state);
+/* Bytes from side's peer reached side: its engine reads them. */
+void net_received(struct conn *c, int side, const char *p, size_t n);
+/* side's end went away by itself (a real client hung up): the trace says
+ * why, the other side hears it. */
+void net_gone(struct conn *c, int side, const char *why);
+/* The other side closed, and the transport has carried everything it said
+ * to side: side's end closes too. */
+void net_drained(struct conn *c, int side);
+/* Free the connection if both sides are closed and nothing points here
+ * (for a transport that put the release off). */
+void net_maybe_release(struct conn *c);
 
 /* --- mailserver.c */
 void mailserver_accept(struct conn *c);
