@@ -13,6 +13,7 @@
  */
 #include "inspect.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
@@ -168,6 +169,7 @@ static char *text_clean(const char *s, size_t *width)
  * ellipsis when something was cut; *width is updated. */
 static void text_cut(char **sp, size_t *width, size_t max)
 {
+	assert(max >= 1); /* room for the ellipsis */
 	if (*width <= max)
 		return;
 	char *s = *sp;
@@ -210,6 +212,7 @@ struct table {
 
 static void table_init(struct table *t, size_t ncols, const char *const *head, const char *align)
 {
+	assert(ncols >= 1 && ncols <= TABLE_MAXCOLS && strlen(align) == ncols);
 	memset(t, 0, sizeof *t);
 	t->ncols = ncols;
 	t->head = head;
@@ -257,6 +260,7 @@ static void table_free(struct table *t)
 /* Print the heading and the rows, each line after indent; frees the cells. */
 static void table_print(struct table *t, struct out *o, const char *indent)
 {
+	assert(t->ncells % t->ncols == 0); /* whole rows only */
 	size_t width[TABLE_MAXCOLS] = { 0 };
 	for (size_t c = 0; c < t->ncols; c++)
 		width[c] = strlen(t->head[c]);

@@ -17,6 +17,7 @@
  */
 #include "lab.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -253,6 +254,7 @@ static void lab_wrap(FILE *out, const char *first, const char *text)
 /* The messages of the folder a failed mailbox check looks at, to help. */
 static void lab_show_folder(struct world *w, const struct scn_check *c, FILE *out)
 {
+	assert(c->kind == SCN_EXPECT_MAILBOX_HAS || c->kind == SCN_EXPECT_MAILBOX_COUNT);
 	struct store_account acct;
 	int64_t folder;
 	const char *fname = c->folder ? c->folder : "INBOX";
@@ -321,6 +323,7 @@ static size_t lab_report(struct world *w, const char *name, const char *db, FILE
 
 static int lab_check(const struct scenario *scn, const char *name, const char *db)
 {
+	assert(scn->exercise && name && db); /* lab_main made sure */
 	if (!lab_is_file(db)) {
 		fprintf(stderr, "mailsim lab: no lab store %s: start the lab with 'mailsim lab %s' "
 			"first\n", db, name);
@@ -465,6 +468,7 @@ static int lab_remove_store(const char *db)
 static int lab_start(const struct scenario *scn, const char *name, const char *db,
 		     const struct live_options *lo)
 {
+	assert(scn->exercise && name && db && lo); /* lab_main made sure */
 	bool stale = lab_is_file(db);
 	if (stale) {
 		/* only a mailsim store is replaced, never some other file */

@@ -250,6 +250,7 @@ static int cmd_validate(int argc, char **argv)
 static int play_file(const char *path, const char *seed, struct player_opts *po,
 		     enum player_exit *how)
 {
+	assert(path && po && how);
 	struct scenario *scn;
 	struct store *st;
 	struct world w;

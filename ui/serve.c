@@ -7,6 +7,7 @@
  */
 #include "serve.h"
 
+#include <assert.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -97,6 +98,7 @@ struct serve_tui {
 static bool serve_tick(void *ctx, int *timeout_ms)
 {
 	struct serve_tui *t = ctx;
+	assert(t->pl && t->table && t->header); /* serve_main set them before live_run */
 	if (!t->info) { /* the first turn: the ports are listening */
 		fflush(t->table);
 		size_t n = t->table_len + strlen(t->header) + 1;
