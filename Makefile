@@ -111,9 +111,9 @@ $(BUILD)/libmailsim-%.a:
 	@rm -f $@
 	$(AR) rcs $@ $^
 
-# Only the player sees curses' feature macros; main.c learns where the
-# lessons are installed (the menu's last resort).
-$(BUILD)/ui/player.o: BASEFLAGS += $(NCURSES_CFLAGS)
+# Only the player's files (ui/player*.c) see curses' feature macros;
+# main.c learns where the lessons are installed (the menu's last resort).
+$(BUILD)/ui/player.o $(BUILD)/ui/player_%.o: BASEFLAGS += $(NCURSES_CFLAGS)
 $(BUILD)/ui/main.o: BASEFLAGS += -DMAILSIM_DATADIR='"$(DATADIR)"'
 $(BUILD)/ui/lab.o: BASEFLAGS += -DMAILSIM_DATADIR='"$(DATADIR)"'
 

@@ -13,6 +13,7 @@
  */
 #include "inspect.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
@@ -168,6 +169,7 @@ static char *text_clean(const char *s, size_t *width)
  * ellipsis when something was cut; *width is updated. */
 static void text_cut(char **sp, size_t *width, size_t max)
 {
+	assert(max >= 1); /* room for the ellipsis */
 	if (*width <= max)
 		return;
 	char *s = *sp;
@@ -210,6 +212,7 @@ struct table {
 
 static void table_init(struct table *t, size_t ncols, const char *const *head, const char *align)
 {
+	assert(ncols >= 1 && ncols <= TABLE_MAXCOLS && strlen(align) == ncols);
 	memset(t, 0, sizeof *t);
 	t->ncols = ncols;
 	t->head = head;
@@ -257,6 +260,7 @@ static void table_free(struct table *t)
 /* Print the heading and the rows, each line after indent; frees the cells. */
 static void table_print(struct table *t, struct out *o, const char *indent)
 {
+	assert(t->ncells % t->ncols == 0); /* whole rows only */
 	size_t width[TABLE_MAXCOLS] = { 0 };
 	for (size_t c = 0; c < t->ncols; c++)
 		width[c] = strlen(t->head[c]);
@@ -315,6 +319,54 @@ static void count_of(struct buf *b, size_t n, const char *one, const char *many)
 	buf_printf(b, "%zu %s", n, n == 1 ? one : many);
 }
 
+/* " (s)" after a name, when s is not empty. */
+static void add_clean_aside(struct buf *b, const char *s)
+{
+	if (s[0]) {
+		buf_adds(b, " (");
+		add_clean(b, s);
+		buf_addc(b, ')');
+	}
+}
+
+/* The messages of a folder, or of a device (with the folder each is in
+ * and its UID or POP3 unique-id), as a table after indent, or "(empty)". */
+static void text_listing(struct out *o, const struct store_listed *m, size_t nm,
+			 const char *indent, bool device)
+{
+	if (nm == 0) {
+		buf_adds(&o->b, indent);
+		buf_adds(&o->b, "(empty)\n");
+		return;
+	}
+	static const char *const folder_head[] = { "UID", "FLAGS", "SIZE", "FROM", "SUBJECT" };
+	/* UID for what IMAP cached, the POP3 unique-id for a download */
+	static const char *const device_head[] = { "FOLDER", "UID/UIDL", "FLAGS", "SIZE",
+						   "FROM", "SUBJECT" };
+	struct table t;
+	if (device)
+		table_init(&t, 6, device_head, "lllrll");
+	else
+		table_init(&t, 5, folder_head, "rlrll");
+	for (size_t k = 0; k < nm; k++) {
+		char fl[6];
+		if (device) {
+			table_add(&t, m[k].folder);
+			if (m[k].uidl)
+				table_addf(&t, "uidl %.100s", m[k].uidl);
+			else
+				table_addf(&t, "uid %u", (unsigned)m[k].uid);
+		} else {
+			table_addf(&t, "%u", (unsigned)m[k].uid);
+		}
+		table_add(&t, flag_letters(m[k].flags, fl));
+		table_addf(&t, "%lld", (long long)m[k].size);
+		table_add(&t, m[k].from);
+		table_add(&t, m[k].subject);
+	}
+	table_print(&t, o, indent);
+}
+
 /* ------------------------------------------------------------------------
  * The table
  * ------------------------------------------------------------------------ */
@@ -337,11 +389,7 @@ static int text_accounts(struct store *st, struct out *o)
 		add_clean(&o->b, a->address);
 		buf_adds(&o->b, " on ");
 		add_clean(&o->b, a->server);
-		if (a->name[0]) {
-			buf_adds(&o->b, " (");
-			add_clean(&o->b, a->name);
-			buf_addc(&o->b, ')');
-		}
+		add_clean_aside(&o->b, a->name);
 		buf_addc(&o->b, '\n');
 		if (store_folders(st, a->id, &f, &nf) != STORE_OK) {
 			rc = -1;
@@ -356,32 +404,12 @@ static int text_accounts(struct store *st, struct out *o)
 			}
 			buf_adds(&o->b, "  ");
 			add_clean(&o->b, f[j].name);
-			if (f[j].special_use[0]) {
-				buf_adds(&o->b, " (");
-				add_clean(&o->b, f[j].special_use);
-				buf_addc(&o->b, ')');
-			}
+			add_clean_aside(&o->b, f[j].special_use);
 			buf_printf(&o->b, "  UIDVALIDITY %u  UIDNEXT %u  ", (unsigned)f[j].uidvalidity,
 				   (unsigned)f[j].uidnext);
 			count_of(&o->b, nm, "message", "messages");
 			buf_addc(&o->b, '\n');
-			if (nm == 0) {
-				buf_adds(&o->b, "    (empty)\n");
-			} else {
-				static const char *const head[] = { "UID", "FLAGS", "SIZE", "FROM",
-								    "SUBJECT" };
-				struct table t;
-				table_init(&t, 5, head, "rlrll");
-				for (size_t k = 0; k < nm; k++) {
-					char fl[6];
-					table_addf(&t, "%u", (unsigned)m[k].uid);
-					table_add(&t, flag_letters(m[k].flags, fl));
-					table_addf(&t, "%lld", (long long)m[k].size);
-					table_add(&t, m[k].from);
-					table_add(&t, m[k].subject);
-				}
-				table_print(&t, o, "    ");
-			}
+			text_listing(o, m, nm, "    ", false);
 			store_listed_free(m, nm);
 			out_flush(o, false);
 		}
@@ -417,28 +445,7 @@ static int text_devices(struct store *st, struct out *o)
 		buf_adds(&o->b, ": ");
 		count_of(&o->b, nm, "message", "messages");
 		buf_addc(&o->b, '\n');
-		if (nm == 0) {
-			buf_adds(&o->b, "  (empty)\n");
-		} else {
-			/* UID for what IMAP cached, the POP3 unique-id for a download */
-			static const char *const head[] = { "FOLDER", "UID/UIDL", "FLAGS", "SIZE",
-							    "FROM", "SUBJECT" };
-			struct table t;
-			table_init(&t, 6, head, "lllrll");
-			for (size_t k = 0; k < nm; k++) {
-				char fl[6];
-				table_add(&t, m[k].folder);
-				if (m[k].uidl)
-					table_addf(&t, "uidl %.100s", m[k].uidl);
-				else
-					table_addf(&t, "uid %u", (unsigned)m[k].uid);
-				table_add(&t, flag_letters(m[k].flags, fl));
-				table_addf(&t, "%lld", (long long)m[k].size);
-				table_add(&t, m[k].from);
-				table_add(&t, m[k].subject);
-			}
-			table_print(&t, o, "  ");
-		}
+		text_listing(o, m, nm, "  ", true);
 		store_listed_free(m, nm);
 		out_flush(o, false);
 	}
@@ -540,6 +547,18 @@ static void js_flags(struct buf *b, uint32_t flags)
 	buf_addc(b, ']');
 }
 
+/* A message's flags, size, from and subject, and the end of its object. */
+static void js_msg_rest(struct out *o, const struct store_listed *m)
+{
+	js_flags(&o->b, m->flags);
+	buf_printf(&o->b, ", \"size\": %lld, \"from\": ", (long long)m->size);
+	js_str(&o->b, m->from);
+	buf_adds(&o->b, ", \"subject\": ");
+	js_str(&o->b, m->subject);
+	buf_addc(&o->b, '}');
+	out_flush(o, false);
+}
+
 static int json_accounts(struct store *st, struct out *o)
 {
 	struct store_account *acc;
@@ -579,13 +598,7 @@ static int json_accounts(struct store *st, struct out *o)
 			for (size_t k = 0; k < nm; k++) {
 				buf_printf(&o->b, "%s\n        {\"uid\": %u, \"flags\": ",
 					   k ? "," : "", (unsigned)m[k].uid);
-				js_flags(&o->b, m[k].flags);
-				buf_printf(&o->b, ", \"size\": %lld, \"from\": ", (long long)m[k].size);
-				js_str(&o->b, m[k].from);
-				buf_adds(&o->b, ", \"subject\": ");
-				js_str(&o->b, m[k].subject);
-				buf_addc(&o->b, '}');
-				out_flush(o, false);
+				js_msg_rest(o, &m[k]);
 			}
 			buf_adds(&o->b, nm ? "\n       ]}" : "]}");
 			store_listed_free(m, nm);
@@ -628,13 +641,7 @@ static int json_devices(struct store *st, struct out *o)
 			buf_adds(&o->b, ", \"uidl\": ");
 			js_str(&o->b, m[k].uidl);
 			buf_adds(&o->b, ", \"flags\": ");
-			js_flags(&o->b, m[k].flags);
-			buf_printf(&o->b, ", \"size\": %lld, \"from\": ", (long long)m[k].size);
-			js_str(&o->b, m[k].from);
-			buf_adds(&o->b, ", \"subject\": ");
-			js_str(&o->b, m[k].subject);
-			buf_addc(&o->b, '}');
-			out_flush(o, false);
+			js_msg_rest(o, &m[k]);
 		}
 		buf_adds(&o->b, nm ? "\n     ]}" : "]}");
 		store_listed_free(m, nm);

@@ -17,7 +17,7 @@
  */
 #include "lab.h"
 
-#include <dirent.h>
+#include <assert.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "cli.h"
 #include "live.h"
 #include "scenario.h"
 #include "store.h"
@@ -95,41 +96,22 @@ static bool lab_is_file(const char *path)
 	return stat(path, &sb) == 0 && S_ISREG(sb.st_mode);
 }
 
-static int lab_name_cmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* The .scn files of the first directory that has any, sorted; their
  * directory in *dir. */
 static size_t lab_list_files(char ***out, const char **dir)
 {
 	const char *dirs[3];
 	lab_dirs(dirs);
-	char **names = NULL;
 	size_t n = 0;
+	*out = NULL;
 	*dir = NULL;
 	for (size_t d = 0; d < 3 && n == 0; d++) {
 		if (!dirs[d])
 			continue;
-		DIR *dp = opendir(dirs[d]);
-		if (!dp)
-			continue;
-		struct dirent *e;
-		while ((e = readdir(dp)) != NULL) {
-			size_t len = strlen(e->d_name);
-			if (len < 5 || strcmp(e->d_name + len - 4, ".scn") != 0)
-				continue;
-			names = xrealloc(names, (n + 1) * sizeof *names);
-			names[n++] = xstrdup(e->d_name);
-		}
-		closedir(dp);
+		n = cli_scn_files(dirs[d], out);
 		if (n)
 			*dir = dirs[d];
 	}
-	if (n)
-		qsort(names, n, sizeof *names, lab_name_cmp);
-	*out = names;
 	return n;
 }
 
@@ -272,6 +254,7 @@ static void lab_wrap(FILE *out, const char *first, const char *text)
 /* The messages of the folder a failed mailbox check looks at, to help. */
 static void lab_show_folder(struct world *w, const struct scn_check *c, FILE *out)
 {
+	assert(c->kind == SCN_EXPECT_MAILBOX_HAS || c->kind == SCN_EXPECT_MAILBOX_COUNT);
 	struct store_account acct;
 	int64_t folder;
 	const char *fname = c->folder ? c->folder : "INBOX";
@@ -340,6 +323,7 @@ static size_t lab_report(struct world *w, const char *name, const char *db, FILE
 
 static int lab_check(const struct scenario *scn, const char *name, const char *db)
 {
+	assert(scn->exercise && name && db); /* lab_main made sure */
 	if (!lab_is_file(db)) {
 		fprintf(stderr, "mailsim lab: no lab store %s: start the lab with 'mailsim lab %s' "
 			"first\n", db, name);
@@ -367,17 +351,9 @@ static int lab_check(const struct scenario *scn, const char *name, const char *d
 			return LAB_EXIT_USAGE;
 		}
 	}
-	if (store_open(&st, db, err, sizeof err) != 0) {
-		fprintf(stderr, "mailsim lab: %s\n", err);
-		return LAB_EXIT_RUNTIME;
-	}
 	struct world w;
-	if (world_init(&w, scn, st, err, sizeof err) != 0) {
-		fprintf(stderr, "mailsim lab: %s\n", err);
-		world_free(&w);
-		store_close(st);
+	if (cli_world_open("mailsim lab", scn, db, &st, &w) != 0)
 		return LAB_EXIT_RUNTIME;
-	}
 	size_t failed = lab_report(&w, name, db, stdout);
 	world_free(&w);
 	store_close(st);
@@ -492,6 +468,7 @@ static int lab_remove_store(const char *db)
 static int lab_start(const struct scenario *scn, const char *name, const char *db,
 		     const struct live_options *lo)
 {
+	assert(scn->exercise && name && db && lo); /* lab_main made sure */
 	bool stale = lab_is_file(db);
 	if (stale) {
 		/* only a mailsim store is replaced, never some other file */
@@ -508,24 +485,12 @@ static int lab_start(const struct scenario *scn, const char *name, const char *d
 	}
 	char err[512];
 	struct store *st;
-	if (store_open(&st, db, err, sizeof err) != 0) {
-		fprintf(stderr, "mailsim lab: %s\n", err);
-		return LAB_EXIT_RUNTIME;
-	}
 	struct world w;
-	if (world_init(&w, scn, st, err, sizeof err) != 0) {
-		fprintf(stderr, "mailsim lab: %s\n", err);
-		world_free(&w);
-		store_close(st);
+	if (cli_world_open("mailsim lab", scn, db, &st, &w) != 0)
 		return LAB_EXIT_RUNTIME;
-	}
 	struct lab_live l = { .w = &w };
 	l.passing = xcalloc(scn->nchecks + 1, sizeof *l.passing);
-	int width = 16;
-	for (size_t i = 0; i < w.nhosts; i++)
-		if ((int)strlen(w.hosts[i].name) > width)
-			width = (int)strlen(w.hosts[i].name);
-	view_text_init(&l.text, stdout, width + 6);
+	view_text_init(&l.text, stdout, cli_live_host_width(&w));
 
 	printf("mailsim lab: %s (%s)\n", scn->title ? scn->title : name, name);
 	if (stale)
@@ -544,8 +509,7 @@ static int lab_start(const struct scenario *scn, const char *name, const char *d
 		printf("  %zu. %s%s\n", i + 1, scn->checks[i].source ? scn->checks[i].source : "expect",
 		       scn->checks[i].kind == SCN_EXPECT_REPLY ? "   (not gradable from the store)" : "");
 	printf("\nThe users:\n");
-	for (size_t i = 0; i < scn->nusers; i++)
-		printf("  user %-24s password %s\n", scn->users[i].address, scn->users[i].password);
+	cli_print_users(stdout, scn);
 	printf("\nThe servers:\n");
 	fflush(stdout);
 
@@ -574,39 +538,18 @@ static int lab_start(const struct scenario *scn, const char *name, const char *d
 /* The command                                                        */
 /* ------------------------------------------------------------------ */
 
-static bool lab_number(const char *arg, long lo, long hi, long *out)
-{
-	char *end;
-	long v = strtol(arg, &end, 10);
-	if (!*arg || *end || v < lo || v > hi)
-		return false;
-	*out = v;
-	return true;
-}
-
 int lab_main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "check", no_argument, NULL, 'C' },
 		{ "db", required_argument, NULL, 'd' },
-		{ "bind", required_argument, NULL, 'b' },
-		{ "smtp-port", required_argument, NULL, 's' },
-		{ "submission-port", required_argument, NULL, 'u' },
-		{ "pop3-port", required_argument, NULL, 'p' },
-		{ "imap-port", required_argument, NULL, 'i' },
+		CLI_LIVE_OPTIONS,
 		{ "seconds", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct live_options lo = {
-		.bind = "127.0.0.1",
-		.smtp_port = LIVE_DEFAULT_SMTP_PORT,
-		.submission_port = LIVE_DEFAULT_SUBMISSION_PORT,
-		.pop3_port = LIVE_DEFAULT_POP3_PORT,
-		.imap_port = LIVE_DEFAULT_IMAP_PORT,
-		.max_conns = LIVE_DEFAULT_MAX_CONNS,
-		.max_per_addr = LIVE_DEFAULT_MAX_PER_ADDR,
-	};
+	struct live_options lo;
+	cli_live_defaults(&lo);
 	const char *db = NULL;
 	bool check = false;
 	int c;
@@ -621,21 +564,15 @@ int lab_main(int argc, char **argv)
 			db = optarg;
 			break;
 		case 'b':
-			lo.bind = optarg;
-			break;
 		case 's':
 		case 'u':
 		case 'p':
 		case 'i':
-			if (!lab_number(optarg, 1, 65535, &v)) {
-				fprintf(stderr, "mailsim lab: '%s' is not a port (1 to 65535)\n", optarg);
+			if (!cli_live_option("mailsim lab", c, optarg, &lo))
 				return LAB_EXIT_USAGE;
-			}
-			*(c == 's' ? &lo.smtp_port : c == 'u' ? &lo.submission_port
-				 : c == 'p' ? &lo.pop3_port : &lo.imap_port) = (int)v;
 			break;
 		case 'S':
-			if (!lab_number(optarg, 1, 1000000, &v)) {
+			if (!cli_number(optarg, 1, 1000000, &v)) {
 				fprintf(stderr, "mailsim lab: '%s' is not a number of seconds from 1 "
 					"to 1000000\n", optarg);
 				return LAB_EXIT_USAGE;

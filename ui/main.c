@@ -9,14 +9,20 @@
  * Exit status: 0 every check passed; 1 a check failed; 2 the command line
  * or the scenario file is wrong (nothing was played); 3 the run itself
  * failed (the store could not be opened, say).
+ *
+ * Read: the table of commands (`commands`, at the end: a command is a
+ * row, its word, its handler and its line of --help), then each handler.
+ * serve, inspect and lab live in files of their own; what the commands
+ * share is in cli.c.
  */
-#include <dirent.h>
+#include <assert.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "inspect.h"
 #include "lab.h"
 #include "playback.h"
@@ -38,53 +44,20 @@ enum {
 	EXIT_CHECKS_PASSED = 0,
 	EXIT_CHECK_FAILED = 1,
 	EXIT_USAGE = 2,
-	EXIT_RUNTIME = 3,
+	EXIT_RUNTIME = CLI_EXIT_RUNTIME,
 };
 
-static void usage(FILE *out)
+static void usage(FILE *out);
+
+/* A whole decimal number (strtoull) for --seed and --step. */
+static bool whole_number(const char *arg, unsigned long long *out)
 {
-	fputs("usage: mailsim COMMAND [OPTIONS] [FILE]\n"
-	      "\n"
-	      "A teaching mail-system simulator: user agents, mail servers and mailboxes\n"
-	      "exchanging real SMTP, POP3 and IMAP over simulated links.\n"
-	      "\n"
-	      "commands:\n"
-	      "  play FILE       play a scenario on the terminal (map, ladder, mailboxes)\n"
-	      "  run FILE        play a scenario headless and print every step\n"
-	      "  validate FILE   check scenario files without playing them\n"
-	      "  serve [FILE]    live: the servers on real sockets (loopback) for real clients\n"
-	      "  inspect         what a --db file holds: mailboxes, devices, queues\n"
-	      "  lab [NAME]      the student lab: list the exercises, start one, --check it\n"
-	      "  help            this text\n"
-	      "  version         the version\n"
-	      "  (none)          on a terminal: the menu of the shipped lessons\n"
-	      "\n"
-	      "options of run:\n"
-	      "  --json          JSON Lines instead of the transcript\n"
-	      "  --db FILE       keep the store in an SQLite file (default: in memory)\n"
-	      "  --seed N        override the scenario's seed\n"
-	      "  -q, --quiet     print only the checks\n"
-	      "  -h, --help      this text\n"
-	      "\n"
-	      "options of inspect:\n"
-	      "  --db FILE       a store kept by 'mailsim run --db FILE' (required)\n"
-	      "  --json          one JSON document instead of the table\n"
-	      "\n"
-	      "options of play:\n"
-	      "  --mono          no colour (also when NO_COLOR is set)\n"
-	      "  --quiz          stop before each server reply: the class guesses it\n"
-	      "  --step N        start paused at step N\n"
-	      "  --paused        start paused (at the beginning)\n"
-	      "  --speed X       0.25, 0.5, 1, 2, 4, 8 or 16\n"
-	      "  --no-anim       no token animation (tokens jump to their end)\n"
-	      "  --seed N        override the scenario's seed\n"
-	      "\n"
-	      "exit status: 0 all checks passed, 1 a check failed, 2 bad command line or\n"
-	      "scenario file (errors as FILE:LINE:COL: error: MESSAGE), 3 the run failed.\n"
-	      "\n"
-	      "example:\n"
-	      "  mailsim run scenarios/wrong-address.scn\n",
-	      out);
+	char *end;
+	unsigned long long v = strtoull(arg, &end, 10);
+	if (!*arg || *end)
+		return false;
+	*out = v;
+	return true;
 }
 
 /* The widest host name, so that the transcript's columns line up. */
@@ -125,32 +98,22 @@ static void run_json_checks_sink(void *ctx, const struct trace_rec *r)
 static int open_world(const char *cmd, const char *path, const char *seed, const char *db,
 		      struct scenario **scn, struct store **st, struct world *w)
 {
+	assert(cmd && path && scn && st && w);
 	if (scn_parse_file(path, scn, stderr) != 0)
 		return EXIT_USAGE;
 	if (seed) {
-		char *end;
-		unsigned long long v = strtoull(seed, &end, 10);
-		if (!*seed || *end) {
+		unsigned long long v;
+		if (!whole_number(seed, &v)) {
 			fprintf(stderr, "mailsim %s: --seed wants a number, not '%s'\n", cmd, seed);
 			scn_free(*scn);
 			return EXIT_USAGE;
 		}
 		(*scn)->seed = v;
 	}
-	char err[512];
-	if (store_open(st, db, err, sizeof err) != STORE_OK) {
-		fprintf(stderr, "mailsim: %s\n", err);
+	int rc = cli_world_open("mailsim", *scn, db, st, w);
+	if (rc != 0)
 		scn_free(*scn);
-		return EXIT_RUNTIME;
-	}
-	if (world_init(w, *scn, *st, err, sizeof err) != 0) {
-		fprintf(stderr, "mailsim: %s\n", err);
-		world_free(w);
-		store_close(*st);
-		scn_free(*scn);
-		return EXIT_RUNTIME;
-	}
-	return 0;
+	return rc;
 }
 
 static int cmd_run(int argc, char **argv)
@@ -287,26 +250,14 @@ static int cmd_validate(int argc, char **argv)
 static int play_file(const char *path, const char *seed, struct player_opts *po,
 		     enum player_exit *how)
 {
+	assert(path && po && how);
 	struct scenario *scn;
 	struct store *st;
 	struct world w;
 	int rc = open_world("play", path, seed, NULL, &scn, &st, &w);
 	if (rc != 0)
 		return rc;
-	struct playback *pb = pb_new();
-	/* servers first: a device names its home server */
-	for (size_t i = 0; i < w.nhosts; i++)
-		if (w.hosts[i].kind == HOST_SERVER)
-			pb_add_host(pb, w.hosts[i].name, true, NULL, NULL);
-	for (size_t i = 0; i < w.nhosts; i++) {
-		const struct host *h = &w.hosts[i];
-		if (h->kind == HOST_DEVICE)
-			pb_add_host(pb, h->name, false, h->owner ? h->owner->address : NULL,
-				    h->server ? h->server->name : NULL);
-	}
-	for (size_t i = 0; i < w.nlinks; i++)
-		pb_add_link(pb, w.links[i].a->name, w.links[i].b->name, w.links[i].latency_us);
-	trace_add_sink(&w.trace, pb_sink, pb);
+	struct playback *pb = cli_playback_record(&w, false);
 	world_run(&w);
 	world_check(&w);
 	int status = w.checks_failed ? EXIT_CHECK_FAILED : EXIT_CHECKS_PASSED;
@@ -320,12 +271,6 @@ static int play_file(const char *path, const char *seed, struct player_opts *po,
 	*how = player_run(pb, po);
 	pb_free(pb);
 	return status;
-}
-
-static bool no_color(void)
-{
-	const char *nc = getenv("NO_COLOR");
-	return nc && *nc;
 }
 
 static int cmd_play(int argc, char **argv)
@@ -342,7 +287,7 @@ static int cmd_play(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct player_opts po = {
-		.mono = no_color(),
+		.mono = cli_no_color(),
 		.anim = true,
 		.autoplay = true,
 		.start = SIZE_MAX,
@@ -360,9 +305,8 @@ static int cmd_play(int argc, char **argv)
 			po.quiz = true;
 			break;
 		case 'n': {
-			char *end;
-			unsigned long long v = strtoull(optarg, &end, 10);
-			if (!*optarg || *end) {
+			unsigned long long v;
+			if (!whole_number(optarg, &v)) {
 				fprintf(stderr, "mailsim play: --step wants a number, not '%s'\n", optarg);
 				return EXIT_USAGE;
 			}
@@ -419,14 +363,9 @@ static int cmd_play(int argc, char **argv)
 
 /* ---- the lesson menu */
 
-static int lesson_cmp(const void *a, const void *b)
-{
-	const struct player_lesson *x = a, *y = b;
-	return strcmp(x->path, y->path);
-}
-
-/* The shipped lessons: $MAILSIM_SCENARIOS, else ./scenarios, else the
- * installed share directory (MAILSIM_DATADIR/scenarios). */
+/* The shipped lessons, in the order of their file names: those of
+ * $MAILSIM_SCENARIOS, else ./scenarios, else the installed share directory
+ * (MAILSIM_DATADIR/scenarios), the first that has any that parse. */
 static size_t find_lessons(struct player_lesson **out)
 {
 	const char *env = getenv("MAILSIM_SCENARIOS");
@@ -436,18 +375,13 @@ static size_t find_lessons(struct player_lesson **out)
 	for (size_t d = 0; d < 3 && n == 0; d++) {
 		if (!dirs[d])
 			continue;
-		DIR *dir = opendir(dirs[d]);
-		if (!dir)
-			continue;
-		FILE *devnull = fopen("/dev/null", "w");
-		struct dirent *e;
-		while ((e = readdir(dir)) != NULL) {
-			size_t len = strlen(e->d_name);
-			if (len < 5 || strcmp(e->d_name + len - 4, ".scn") != 0)
-				continue;
+		char **names;
+		size_t nnames = cli_scn_files(dirs[d], &names);
+		FILE *devnull = nnames ? fopen("/dev/null", "w") : NULL;
+		for (size_t k = 0; k < nnames; k++) {
 			struct buf path;
 			buf_init(&path);
-			buf_printf(&path, "%s/%s", dirs[d], e->d_name);
+			buf_printf(&path, "%s/%s", dirs[d], names[k]);
 			struct scenario *scn;
 			if (scn_parse_file(path.p, &scn, devnull ? devnull : stderr) != 0) {
 				buf_free(&path);
@@ -465,17 +399,17 @@ static size_t find_lessons(struct player_lesson **out)
 				l = xrealloc(l, cap * sizeof *l);
 			}
 			l[n].path = buf_steal(&path);
-			l[n].title = xstrdup(scn->title ? scn->title : e->d_name);
+			l[n].title = xstrdup(scn->title ? scn->title : names[k]);
 			l[n].about = buf_steal(&about);
 			n++;
 			scn_free(scn);
 		}
 		if (devnull)
 			fclose(devnull);
-		closedir(dir);
+		for (size_t k = 0; k < nnames; k++)
+			free(names[k]);
+		free(names);
 	}
-	if (n)
-		qsort(l, n, sizeof *l, lesson_cmp);
 	*out = l;
 	return n;
 }
@@ -488,7 +422,7 @@ static int cmd_menu(void)
 	for (size_t i = 0; i < n; i++)
 		if (strstr(l[i].path, "/pop3-vs-imap.scn"))
 			sel = i;
-	bool mono = no_color();
+	bool mono = cli_no_color();
 	int status = 0;
 	for (;;) {
 		int k = player_menu(l, n, &sel, mono);
@@ -522,6 +456,108 @@ static int cmd_menu(void)
 	return status;
 }
 
+static int cmd_help(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	usage(stdout);
+	return 0;
+}
+
+static int cmd_version(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	printf("mailsim %s\n", MAILSIM_VERSION);
+	return 0;
+}
+
+/* The commands, in the order --help lists them: the word after `mailsim`,
+ * the handler (given argv from that word on: argv[0] is "run"), the
+ * command's line of --help, and other words for it.  The handler's return
+ * is the exit status.  Adding a command is adding a row. */
+static const struct command {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *args;           /* its arguments, as --help shows them */
+	const char *summary;        /* the rest of its line of --help */
+	const char *alias[2];       /* other words for it, or NULL */
+} commands[] = {
+	{ "play", cmd_play, "FILE", "play a scenario on the terminal (map, ladder, mailboxes)",
+	  { NULL } },
+	{ "run", cmd_run, "FILE", "play a scenario headless and print every step", { NULL } },
+	{ "validate", cmd_validate, "FILE", "check scenario files without playing them", { NULL } },
+	{ "serve", serve_main, "[FILE]",
+	  "live: the servers on real sockets (loopback) for real clients", { NULL } },
+	{ "inspect", inspect_main, "", "what a --db file holds: mailboxes, devices, queues",
+	  { NULL } },
+	{ "lab", lab_main, "[NAME]", "the student lab: list the exercises, start one, --check it",
+	  { NULL } },
+	{ "help", cmd_help, "", "this text", { "--help", "-h" } },
+	{ "version", cmd_version, "", "the version", { "--version" } },
+};
+
+#define NCOMMANDS (sizeof commands / sizeof commands[0])
+
+/* The command called word (its name or another word for it), or NULL. */
+static const struct command *command_find(const char *word)
+{
+	for (size_t i = 0; i < NCOMMANDS; i++) {
+		const struct command *c = &commands[i];
+		if (strcmp(word, c->name) == 0)
+			return c;
+		for (size_t k = 0; k < sizeof c->alias / sizeof c->alias[0] && c->alias[k]; k++)
+			if (strcmp(word, c->alias[k]) == 0)
+				return c;
+	}
+	return NULL;
+}
+
+static void usage(FILE *out)
+{
+	fputs("usage: mailsim COMMAND [OPTIONS] [FILE]\n"
+	      "\n"
+	      "A teaching mail-system simulator: user agents, mail servers and mailboxes\n"
+	      "exchanging real SMTP, POP3 and IMAP over simulated links.\n"
+	      "\n"
+	      "commands:\n",
+	      out);
+	for (size_t i = 0; i < NCOMMANDS; i++) {
+		char word[32];
+		snprintf(word, sizeof word, "%s%s%s", commands[i].name, *commands[i].args ? " " : "",
+			 commands[i].args);
+		fprintf(out, "  %-15s %s\n", word, commands[i].summary);
+	}
+	fputs("  (none)          on a terminal: the menu of the shipped lessons\n"
+	      "\n"
+	      "options of run:\n"
+	      "  --json          JSON Lines instead of the transcript\n"
+	      "  --db FILE       keep the store in an SQLite file (default: in memory)\n"
+	      "  --seed N        override the scenario's seed\n"
+	      "  -q, --quiet     print only the checks\n"
+	      "  -h, --help      this text\n"
+	      "\n"
+	      "options of inspect:\n"
+	      "  --db FILE       a store kept by 'mailsim run --db FILE' (required)\n"
+	      "  --json          one JSON document instead of the table\n"
+	      "\n"
+	      "options of play:\n"
+	      "  --mono          no colour (also when NO_COLOR is set)\n"
+	      "  --quiz          stop before each server reply: the class guesses it\n"
+	      "  --step N        start paused at step N\n"
+	      "  --paused        start paused (at the beginning)\n"
+	      "  --speed X       0.25, 0.5, 1, 2, 4, 8 or 16\n"
+	      "  --no-anim       no token animation (tokens jump to their end)\n"
+	      "  --seed N        override the scenario's seed\n"
+	      "\n"
+	      "exit status: 0 all checks passed, 1 a check failed, 2 bad command line or\n"
+	      "scenario file (errors as FILE:LINE:COL: error: MESSAGE), 3 the run failed.\n"
+	      "\n"
+	      "example:\n"
+	      "  mailsim run scenarios/wrong-address.scn\n",
+	      out);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2 && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO))
@@ -530,28 +566,10 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	const char *cmd = argv[1];
-	if (strcmp(cmd, "run") == 0)
-		return cmd_run(argc - 1, argv + 1);
-	if (strcmp(cmd, "play") == 0)
-		return cmd_play(argc - 1, argv + 1);
-	if (strcmp(cmd, "validate") == 0)
-		return cmd_validate(argc - 1, argv + 1);
-	if (strcmp(cmd, "inspect") == 0)
-		return inspect_main(argc - 1, argv + 1);
-	if (strcmp(cmd, "serve") == 0)
-		return serve_main(argc - 1, argv + 1);
-	if (strcmp(cmd, "lab") == 0)
-		return lab_main(argc - 1, argv + 1);
-	if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
-		usage(stdout);
-		return 0;
-	}
-	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
-		printf("mailsim %s\n", MAILSIM_VERSION);
-		return 0;
-	}
-	fprintf(stderr, "mailsim: unknown command '%s'\n\n", cmd);
+	const struct command *c = command_find(argv[1]);
+	if (c)
+		return c->run(argc - 1, argv + 1);
+	fprintf(stderr, "mailsim: unknown command '%s'\n\n", argv[1]);
 	usage(stderr);
 	return EXIT_USAGE;
 }

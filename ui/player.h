@@ -14,6 +14,12 @@
  * The terminal is always given back: endwin() at the end, at exit, and
  * from SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGSEGV, SIGBUS, SIGFPE and SIGABRT
  * (the handler restores the terminal, then re-raises the signal).
+ *
+ * The player is a family of files behind this header: player.c (the state,
+ * stepping, input, the loop, live mode), player_term.c (the terminal,
+ * colours, text by display columns), player_map.c, player_panes.c (the
+ * ladder, mailboxes, explanation, status line, help) and player_menu.c;
+ * what they share, and only they, is in player_int.h.
  */
 #ifndef MAILSIM_PLAYER_H
 #define MAILSIM_PLAYER_H

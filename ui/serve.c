@@ -7,6 +7,7 @@
  */
 #include "serve.h"
 
+#include <assert.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "cli.h"
 #include "live.h"
 #include "playback.h"
 #include "player.h"
@@ -96,6 +98,7 @@ struct serve_tui {
 static bool serve_tick(void *ctx, int *timeout_ms)
 {
 	struct serve_tui *t = ctx;
+	assert(t->pl && t->table && t->header); /* serve_main set them before live_run */
 	if (!t->info) { /* the first turn: the ports are listening */
 		fflush(t->table);
 		size_t n = t->table_len + strlen(t->header) + 1;
@@ -106,24 +109,10 @@ static bool serve_tick(void *ctx, int *timeout_ms)
 	return player_live_tick(t->pl, timeout_ms);
 }
 
-static bool serve_port(const char *arg, int *out)
-{
-	char *end;
-	long v = strtol(arg, &end, 10);
-	if (!*arg || *end || v < 1 || v > 65535)
-		return false;
-	*out = (int)v;
-	return true;
-}
-
 int serve_main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "bind", required_argument, NULL, 'b' },
-		{ "smtp-port", required_argument, NULL, 's' },
-		{ "submission-port", required_argument, NULL, 'u' },
-		{ "pop3-port", required_argument, NULL, 'p' },
-		{ "imap-port", required_argument, NULL, 'i' },
+		CLI_LIVE_OPTIONS,
 		{ "db", required_argument, NULL, 'd' },
 		{ "max-conns", required_argument, NULL, 'm' },
 		{ "max-per-client", required_argument, NULL, 'c' },
@@ -134,36 +123,23 @@ int serve_main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct live_options lo = {
-		.bind = "127.0.0.1",
-		.smtp_port = LIVE_DEFAULT_SMTP_PORT,
-		.submission_port = LIVE_DEFAULT_SUBMISSION_PORT,
-		.pop3_port = LIVE_DEFAULT_POP3_PORT,
-		.imap_port = LIVE_DEFAULT_IMAP_PORT,
-		.max_conns = LIVE_DEFAULT_MAX_CONNS,
-		.max_per_addr = LIVE_DEFAULT_MAX_PER_ADDR,
-	};
+	struct live_options lo;
+	cli_live_defaults(&lo);
 	const char *db = NULL;
 	const char *faults = NULL;
 	struct serve_out out = { .as_json = false };
 	bool as_log = false;
-	int c, n;
+	int c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'b':
-			lo.bind = optarg;
-			break;
 		case 's':
 		case 'u':
 		case 'p':
 		case 'i':
-			if (!serve_port(optarg, &n)) {
-				fprintf(stderr, "mailsim serve: '%s' is not a port (1 to 65535)\n", optarg);
+			if (!cli_live_option("mailsim serve", c, optarg, &lo))
 				return 2;
-			}
-			*(c == 's' ? &lo.smtp_port : c == 'u' ? &lo.submission_port
-				 : c == 'p' ? &lo.pop3_port : &lo.imap_port) = n;
 			break;
 		case 'd':
 			db = optarg;
@@ -171,9 +147,8 @@ int serve_main(int argc, char **argv)
 		case 'm':
 		case 'c':
 		case 'S': {
-			char *end;
-			long v = strtol(optarg, &end, 10);
-			if (!*optarg || *end || v < 1 || v > 1000000) {
+			long v;
+			if (!cli_number(optarg, 1, 1000000, &v)) {
 				fprintf(stderr, "mailsim serve: '%s' is not a number from 1 to 1000000\n", optarg);
 				return 2;
 			}
@@ -216,17 +191,8 @@ int serve_main(int argc, char **argv)
 
 	char err[512];
 	struct store *st;
-	if (store_open(&st, db, err, sizeof err) != STORE_OK) {
-		fprintf(stderr, "mailsim: %s\n", err);
-		scn_free(scn);
-		return 3;
-	}
 	struct world w;
-	if (world_init(&w, scn, st, err, sizeof err) != 0) {
-		/* a second start on the same --db: the accounts are there already */
-		fprintf(stderr, "mailsim: %s\n", err);
-		world_free(&w);
-		store_close(st);
+	if (cli_world_open("mailsim", scn, db, &st, &w) != 0) {
 		scn_free(scn);
 		return 3;
 	}
@@ -249,18 +215,12 @@ int serve_main(int argc, char **argv)
 		scn_free(scn);
 		return 3;
 	}
-	int width = 16;
-	for (size_t i = 0; i < w.nhosts; i++)
-		if ((int)strlen(w.hosts[i].name) > width)
-			width = (int)strlen(w.hosts[i].name);
-	view_text_init(&out.text, stdout, width + 6);
+	view_text_init(&out.text, stdout, cli_live_host_width(&w));
 	view_json_init(&out.json, stdout);
 
 	if (!tui)
 		printf("mailsim serve: %s\n", scn->title ? scn->title : argv[optind]);
-	for (size_t i = 0; i < scn->nusers; i++)
-		fprintf(hdr, "  user %-24s password %s\n", scn->users[i].address,
-			scn->users[i].password);
+	cli_print_users(hdr, scn);
 	if (w.faults.rcpt_451_every)
 		fprintf(hdr, "  fault: one RCPT in %u gets 451 4.3.0 (try again later)\n",
 			w.faults.rcpt_451_every);
@@ -283,26 +243,11 @@ int serve_main(int argc, char **argv)
 			tui = false; /* no memory: the transcript, then */
 	}
 	if (tui) {
-		pb = pb_new();
-		pb_set_live(pb, true);
-		/* servers first: a device names its home server (as `play`) */
-		for (size_t i = 0; i < w.nhosts; i++)
-			if (w.hosts[i].kind == HOST_SERVER)
-				pb_add_host(pb, w.hosts[i].name, true, NULL, NULL);
-		for (size_t i = 0; i < w.nhosts; i++) {
-			const struct host *h = &w.hosts[i];
-			if (h->kind == HOST_DEVICE)
-				pb_add_host(pb, h->name, false, h->owner ? h->owner->address : NULL,
-					    h->server ? h->server->name : NULL);
-		}
-		for (size_t i = 0; i < w.nlinks; i++)
-			pb_add_link(pb, w.links[i].a->name, w.links[i].b->name, w.links[i].latency_us);
-		trace_add_sink(&w.trace, pb_sink, pb);
+		pb = cli_playback_record(&w, true); /* as `play`, and clients join */
 		snprintf(title, sizeof title, "%s (serve)", scn->title ? scn->title : argv[optind]);
-		const char *nc = getenv("NO_COLOR");
 		po = (struct player_opts){
 			.title = title,
-			.mono = nc && *nc,
+			.mono = cli_no_color(),
 			.anim = true,
 			.start = SIZE_MAX,
 			.speed = PLAYER_SPEED_1X,

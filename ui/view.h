@@ -31,6 +31,8 @@ void view_json_free(struct view_json *v);
 void view_json_sink(void *ctx, const struct trace_rec *r);
 void view_json_summary(struct view_json *v, int passed, int failed);
 
+/* A protocol's name in capitals ("SMTP", "DNS"), "" for none. */
+const char *view_proto_label(enum trace_proto p);
 /* Seconds from microseconds, shortest exact form: 0, 0.01, 1.5, 12.000250. */
 void view_seconds(struct buf *out, int64_t us);
 /* A JSON string literal, quotes included; invalid UTF-8 bytes become

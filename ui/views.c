@@ -127,7 +127,7 @@ void view_text_free(struct view_text *v)
 	buf_free(&v->line);
 }
 
-static const char *view_proto_label(enum trace_proto p)
+const char *view_proto_label(enum trace_proto p)
 {
 	switch (p) {
 	case PROTO_SMTP:

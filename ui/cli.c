@@ -1,0 +1,145 @@
+/*
+ * cli.c - what the subcommands share (cli.h): main.c's run, play and
+ * menu, serve.c and lab.c once wrote each of these for themselves.
+ *
+ * Read in any order: each function is one step a command takes (open the
+ * world, record it, read an option, list the lessons), with the words and
+ * the exit status the commands always used.
+ */
+#include "cli.h"
+
+#include <assert.h>
+#include <dirent.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+
+bool cli_no_color(void)
+{
+	const char *nc = getenv("NO_COLOR");
+	return nc && *nc;
+}
+
+bool cli_number(const char *arg, long lo, long hi, long *out)
+{
+	assert(arg && out);
+	char *end;
+	long v = strtol(arg, &end, 10);
+	if (!*arg || *end || v < lo || v > hi)
+		return false;
+	*out = v;
+	return true;
+}
+
+int cli_world_open(const char *prog, const struct scenario *scn, const char *db,
+		   struct store **st, struct world *w)
+{
+	assert(prog && scn && st && w);
+	char err[512];
+	if (store_open(st, db, err, sizeof err) != STORE_OK) {
+		fprintf(stderr, "%s: %s\n", prog, err);
+		return CLI_EXIT_RUNTIME;
+	}
+	if (world_init(w, scn, *st, err, sizeof err) != 0) {
+		/* a second start on the same --db: the accounts are there already */
+		fprintf(stderr, "%s: %s\n", prog, err);
+		world_free(w);
+		store_close(*st);
+		return CLI_EXIT_RUNTIME;
+	}
+	return 0;
+}
+
+struct playback *cli_playback_record(struct world *w, bool live)
+{
+	assert(w);
+	struct playback *pb = pb_new();
+	pb_set_live(pb, live);
+	for (size_t i = 0; i < w->nhosts; i++)
+		if (w->hosts[i].kind == HOST_SERVER)
+			pb_add_host(pb, w->hosts[i].name, true, NULL, NULL);
+	for (size_t i = 0; i < w->nhosts; i++) {
+		const struct host *h = &w->hosts[i];
+		if (h->kind == HOST_DEVICE)
+			pb_add_host(pb, h->name, false, h->owner ? h->owner->address : NULL,
+				    h->server ? h->server->name : NULL);
+	}
+	for (size_t i = 0; i < w->nlinks; i++)
+		pb_add_link(pb, w->links[i].a->name, w->links[i].b->name, w->links[i].latency_us);
+	trace_add_sink(&w->trace, pb_sink, pb);
+	return pb;
+}
+
+void cli_live_defaults(struct live_options *lo)
+{
+	*lo = (struct live_options){
+		.bind = "127.0.0.1",
+		.smtp_port = LIVE_DEFAULT_SMTP_PORT,
+		.submission_port = LIVE_DEFAULT_SUBMISSION_PORT,
+		.pop3_port = LIVE_DEFAULT_POP3_PORT,
+		.imap_port = LIVE_DEFAULT_IMAP_PORT,
+		.max_conns = LIVE_DEFAULT_MAX_CONNS,
+		.max_per_addr = LIVE_DEFAULT_MAX_PER_ADDR,
+	};
+}
+
+bool cli_live_option(const char *prog, int c, const char *arg, struct live_options *lo)
+{
+	assert(c == 'b' || c == 's' || c == 'u' || c == 'p' || c == 'i');
+	if (c == 'b') {
+		lo->bind = arg;
+		return true;
+	}
+	long v;
+	if (!cli_number(arg, 1, 65535, &v)) {
+		fprintf(stderr, "%s: '%s' is not a port (1 to 65535)\n", prog, arg);
+		return false;
+	}
+	*(c == 's' ? &lo->smtp_port : c == 'u' ? &lo->submission_port
+	  : c == 'p' ? &lo->pop3_port : &lo->imap_port) = (int)v;
+	return true;
+}
+
+int cli_live_host_width(const struct world *w)
+{
+	int width = 16;
+	for (size_t i = 0; i < w->nhosts; i++)
+		if ((int)strlen(w->hosts[i].name) > width)
+			width = (int)strlen(w->hosts[i].name);
+	return width + 6;
+}
+
+void cli_print_users(FILE *out, const struct scenario *scn)
+{
+	for (size_t i = 0; i < scn->nusers; i++)
+		fprintf(out, "  user %-24s password %s\n", scn->users[i].address,
+			scn->users[i].password);
+}
+
+static int cli_name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+size_t cli_scn_files(const char *dir, char ***names)
+{
+	assert(dir && names);
+	*names = NULL;
+	DIR *dp = opendir(dir);
+	if (!dp)
+		return 0;
+	size_t n = 0;
+	struct dirent *e;
+	while ((e = readdir(dp)) != NULL) {
+		size_t len = strlen(e->d_name);
+		if (len < 5 || strcmp(e->d_name + len - 4, ".scn") != 0)
+			continue;
+		*names = xrealloc(*names, (n + 1) * sizeof **names);
+		(*names)[n++] = xstrdup(e->d_name);
+	}
+	closedir(dp);
+	if (n)
+		qsort(*names, n, sizeof **names, cli_name_cmp);
+	return n;
+}

@@ -1,0 +1,70 @@
+/*
+ * cli.h - what the subcommands of the command line share: main.c (run,
+ * play, the menu), serve.c and lab.c.  Opening a scenario's store and
+ * world with their errors said the same way, recording a world for the
+ * player, the options of the live servers, a number on the command line,
+ * NO_COLOR, the users' header and the .scn files of a folder.
+ *
+ * Error messages begin with the program's words for the command, `prog`
+ * ("mailsim", "mailsim serve", "mailsim lab"), as each command always said
+ * them; exit statuses are mailsim's (2 usage, 3 the run failed).
+ */
+#ifndef MAILSIM_CLI_H
+#define MAILSIM_CLI_H
+
+#include <getopt.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "live.h"
+#include "playback.h"
+#include "scenario.h"
+#include "store.h"
+#include "world.h"
+
+#define CLI_EXIT_RUNTIME 3 /* as main.c's EXIT_RUNTIME */
+
+/* NO_COLOR set and not empty: no colour (https://no-color.org). */
+bool cli_no_color(void);
+
+/* arg as a whole decimal number (strtol) from lo to hi, into *out. */
+bool cli_number(const char *arg, long lo, long hi, long *out);
+
+/* Open the store (the file db, or in memory when NULL) and build the world
+ * of scn on it.  0; or, after printing "PROG: why" on stderr and freeing
+ * the store and the world (not scn), CLI_EXIT_RUNTIME. */
+int cli_world_open(const char *prog, const struct scenario *scn, const char *db,
+		   struct store **st, struct world *w);
+
+/* A new playback that records w from now on: w's hosts (servers first: a
+ * device names its home server) and links, and pb_sink on w's trace.
+ * live: the playback of `serve`, where clients appear as they connect. */
+struct playback *cli_playback_record(struct world *w, bool live);
+
+/* The options of the live servers, as rows of a struct option table (in
+ * this order: getopt_long names them so when an abbreviation is
+ * ambiguous), and their defaults. */
+#define CLI_LIVE_OPTIONS                                                  \
+	{ "bind", required_argument, NULL, 'b' },                         \
+	{ "smtp-port", required_argument, NULL, 's' },                    \
+	{ "submission-port", required_argument, NULL, 'u' },              \
+	{ "pop3-port", required_argument, NULL, 'p' },                    \
+	{ "imap-port", required_argument, NULL, 'i' }
+void cli_live_defaults(struct live_options *lo);
+/* Take the value of live option c ('b', 's', 'u', 'p' or 'i'); false, said
+ * on stderr as "PROG: 'arg' is not a port (1 to 65535)", for a bad port. */
+bool cli_live_option(const char *prog, int c, const char *arg, struct live_options *lo);
+/* The host column of a live transcript (view_text_init): the longest
+ * host name, at least 16 characters, and 6 more. */
+int cli_live_host_width(const struct world *w);
+
+/* "  user ADDRESS  password PASSWORD", a line per user of scn. */
+void cli_print_users(FILE *out, const struct scenario *scn);
+
+/* The names of the .scn files in dir, sorted (strcmp), malloc'd; the
+ * count (0, and *names NULL, when dir cannot be read).  Free each name
+ * and the array. */
+size_t cli_scn_files(const char *dir, char ***names);
+
+#endif

@@ -1,0 +1,203 @@
+/*
+ * player_int.h - what the files of the player share, and nobody else.
+ *
+ * The player (player.h) is a family of five files; only they include
+ * this header (the Makefile gives every ui/player*.o the ncursesw cflags):
+ *
+ *   player.c        the player's state, stepping, the input handlers of
+ *                   the modes, the layout, the loop, live mode
+ *   player_term.c   the terminal: curses opened and given back, colours
+ *                   (term_attr), UTF-8 text drawn by display columns
+ *   player_map.c    the map: hosts as boxes, links, the token in flight,
+ *                   servers and links down
+ *   player_panes.c  the ladder, the mailboxes, the explanation, the title
+ *                   and status lines, the help and source overlays
+ *   player_menu.c   the lesson menu
+ *
+ * Read it in that order: the colours and text primitives, then the state
+ * (struct player), then what each file offers the others.  Every function
+ * here carries its file's prefix (term_, map_, pane_), or player_ for
+ * player.c's.
+ */
+#ifndef MAILSIM_PLAYER_INT_H
+#define MAILSIM_PLAYER_INT_H
+
+#include <curses.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "player.h"
+
+#define FLASH_STEPS 3               /* a change stays highlighted this many steps */
+
+/* ------------------------------------------------------------------ */
+/* player_term.c: colours and text.                                    */
+
+/* What a piece of the screen is; term_attr[] says how it looks (in
+ * colour, or in bold, reverse and underline with --mono). */
+enum role {
+	R_NORMAL, R_TITLE, R_SMTP, R_POP3, R_IMAP, R_DNS, R_EVENT, R_CUR, R_FLASH,
+	R_DOWN, R_BANNER, R_DIM, R_FOCUS, R_STATUS, R_HEAD, NROLES,
+};
+
+extern attr_t term_attr[NROLES];   /* set by player_screen_open */
+
+/* A protocol's colour (R_EVENT's look for none). */
+attr_t term_proto_attr(enum trace_proto p);
+
+/* A line of wrapped text: bytes of the text wrapped, not a copy. */
+struct span {
+	const char *p;
+	size_t n;
+};
+
+/* Display columns of s; the bytes of s that fit in maxw columns. */
+int term_width(const char *s, size_t len);
+size_t term_fit(const char *s, size_t len, int maxw);
+/* Draw s at (y, x) in at most maxw columns (clipped to the screen;
+ * control characters and bad UTF-8 as '?'); returns the columns used. */
+int term_putn(int y, int x, int maxw, const char *s, size_t len, attr_t a);
+int term_put(int y, int x, int maxw, const char *s, attr_t a);
+/* n copies of a one-column UTF-8 string. */
+void term_fill(int y, int x, int n, const char *ch, attr_t a);
+/* Greedy word wrap into at most max lines of at most w columns; '\n'
+ * breaks.  Returns the number of lines. */
+size_t term_wrap(const char *s, size_t len, int w, struct span *out, size_t max);
+/* An empty framed box with a title in its top line. */
+void term_box(int y, int x, int h, int w, const char *title);
+/* The whole screen: "mailsim needs at least 80x24". */
+void term_too_small(void);
+
+/* ------------------------------------------------------------------ */
+/* The player's state.                                                 */
+
+enum mode { MODE_PLAY, MODE_HELP, MODE_SOURCE, MODE_GOTO, MODE_QUIZ, NMODES };
+enum pane_id { PANE_MAP, PANE_LADDER, PANE_MAIL, PANE_EXPLAIN, NPANES };
+
+struct player;
+struct pane {
+	const char *name;
+	int y, x, h, w;
+	int scroll;                 /* rows (ladder: steps; mail: owners) scrolled back */
+	void (*draw)(struct player *p, struct pane *pn);
+};
+
+/* A message drawn in the mailbox pane (for Enter and the mouse). */
+struct visible_msg {
+	size_t owner, folder, index;
+	int y, x, w;
+};
+
+struct updown;                      /* player_map.c's */
+struct mapbox;                      /* player_map.c's */
+
+struct player {
+	struct playback *pb;
+	const struct player_opts *o;
+	size_t n;                   /* steps */
+	size_t cur;                 /* the current step, or SIZE_MAX before the first */
+	enum mode mode;
+	bool playing;
+	int speed;
+	bool too_small;
+	struct pane pane[NPANES];
+	int focus;                  /* PANE_LADDER, PANE_MAIL or PANE_EXPLAIN */
+	bool mail_centric;          /* many mailboxes: they get the wider pane */
+
+	/* animation of the current step's token */
+	bool animating;
+	double anim_start, anim_dur;
+	double next_at;             /* auto-play: when to take the next step */
+
+	/* live mode (`mailsim serve` on a terminal): steps arrive as they
+	 * happen; `playing` means following the newest one */
+	bool live;
+	const char *live_info;      /* the listening ports, until a client connects */
+	size_t nhosts0;             /* the world's own hosts (clients come after) */
+	size_t nhosts_laid;         /* hosts when the map was laid out */
+	bool dirty;
+
+	/* the map */
+	struct updown *ud;          /* servers and links going down or up */
+	size_t nud, capud;
+	size_t scanned;             /* steps scanned for up/down and DNS */
+	bool uses_dns;
+	struct mapbox *box;
+	size_t nbox;
+	int srow;                   /* the server row's top, in the map pane */
+
+	/* mailboxes: what the step removed, per owner */
+	int *removed;
+	size_t nremoved;
+	struct visible_msg *vis;
+	size_t nvis, capvis;
+	size_t sel;                 /* the selected message among vis */
+
+	/* the ladder's rows -> steps, for the mouse */
+	size_t *ladder_step;        /* LINES entries */
+
+	/* GOTO */
+	char go[16];
+	size_t golen;
+
+	/* QUIZ: the reply being asked about */
+	size_t quiz_step;
+
+	/* SOURCE */
+	struct buf src;
+	struct span *srcl;
+	size_t nsrcl;
+	int src_scroll;
+	char src_title[160];
+};
+
+/* Step i, if there is one (i = SIZE_MAX: before the first, none). */
+static inline bool step_at(const struct player *p, size_t i, struct pb_step *s)
+{
+	return i != SIZE_MAX && pb_get_step(p->pb, i, s);
+}
+
+/* ------------------------------------------------------------------ */
+/* player.c                                                            */
+
+/* The speeds offered by + and -, and their names on the status line. */
+extern const double player_speeds[PLAYER_NSPEEDS];
+extern const char *const player_speed_names[PLAYER_NSPEEDS];
+
+/* How far the current step's token has travelled: 0 to 1 (1 when it is
+ * not moving).  The only wall-clock time a drawing reads. */
+double player_token_progress(const struct player *p);
+
+/* ------------------------------------------------------------------ */
+/* player_map.c                                                        */
+
+/* Note the servers and links going down or up, and whether DNS is used,
+ * in the steps not scanned yet (p->scanned to p->n). */
+void map_scan_steps(struct player *p);
+/* Lay the boxes out in the map pane (after a resize, or a new host). */
+void map_layout(struct player *p);
+/* The map pane's draw function. */
+void map_draw(struct player *p, struct pane *pn);
+/* Whether step s moves a token along the map (a line or a connect
+ * between two boxes). */
+bool map_has_token(const struct pb_step *s);
+
+/* ------------------------------------------------------------------ */
+/* player_panes.c                                                      */
+
+/* The panes' draw functions (struct pane's draw). */
+void pane_draw_ladder(struct player *p, struct pane *pn);
+void pane_draw_mail(struct player *p, struct pane *pn);
+void pane_draw_explain(struct player *p, struct pane *pn);
+/* The top and bottom lines of the screen. */
+void pane_draw_title_line(struct player *p);
+void pane_draw_status_line(struct player *p);
+/* The overlays: the keys (MODE_HELP), a message's source (MODE_SOURCE). */
+void pane_draw_help(bool live);
+void pane_draw_source(struct player *p);
+/* Enter on a message: read its source into p->src and go to MODE_SOURCE. */
+void pane_open_source(struct player *p);
+
+#endif

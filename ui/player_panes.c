@@ -1,0 +1,611 @@
+/*
+ * player_panes.c - what the player draws around the map: the conversation
+ * (a ladder diagram of the current session), the explanation of the
+ * current step, the mailboxes, the title and status lines, and the two
+ * overlays (the keys, a message's source).
+ *
+ * Each pane is drawn from the cursor alone: the same step always draws the
+ * same screen.  Read: the ladder (the rows are the steps of one session,
+ * found back from the cursor with pb_session_prev, at most LADDER_LOOKBACK
+ * steps searched for the session itself), the explanation (quiz, live,
+ * note or step), the mailboxes (each owner a block of lines, blocks laid
+ * in columns), then the title, status, help and source.
+ */
+#define _GNU_SOURCE 1 /* memmem */
+#include <assert.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "mime.h"
+#include "player_int.h"
+#include "store.h"
+#include "view.h"
+
+#define LADDER_LOOKBACK 4000        /* steps searched back for the session shown */
+
+/* ------------------------------------------------------------------ */
+/* Pane titles.                                                        */
+
+static void pane_title(struct player *p, struct pane *pn, int id, const char *text)
+{
+	attr_t a = p->focus == id ? term_attr[R_FOCUS] : term_attr[R_HEAD];
+	term_fill(pn->y, pn->x, pn->w, "─", term_attr[R_DIM]);
+	char t[256];
+	snprintf(t, sizeof t, " %s ", text);
+	term_put(pn->y, pn->x + 1, pn->w - 2, t, a);
+}
+
+/* ------------------------------------------------------------------ */
+/* The conversation: a ladder diagram of the current session.          */
+
+/* The protocol line shown: the cursor's, or the last one before it. */
+static size_t ladder_anchor(const struct player *p)
+{
+	struct pb_step s;
+	size_t i = p->cur;
+	for (int k = 0; i != SIZE_MAX && k < LADDER_LOOKBACK; k++, i--) {
+		if (pb_get_step(p->pb, i, &s) && !s.event && s.session)
+			return i;
+		if (i == 0)
+			break;
+	}
+	return SIZE_MAX;
+}
+
+static void draw_ladder_row(struct player *p, struct pane *pn, int y, const struct pb_step *s,
+			    bool current)
+{
+	int w = pn->w;
+	attr_t pa = term_proto_attr(s->proto);
+	attr_t ta = current ? term_attr[R_CUR] : A_NORMAL;
+	if (current)
+		term_fill(y, pn->x, w, " ", ta);
+	term_put(y, pn->x, 1, "│", current ? ta : pa);
+	term_put(y, pn->x + w - 1, 1, "│", current ? ta : pa);
+	int tw = w - 8;
+	size_t fit = term_fit(s->text, s->text_len, tw);
+	int used = term_width(s->text, fit);
+	if (s->dir == DIR_C2S) {
+		term_put(y, pn->x + 1, 2, "─ ", current ? ta : pa);
+		term_putn(y, pn->x + 3, tw, s->text, fit, ta);
+		int x = pn->x + 3 + used + 1;
+		term_fill(y, x, pn->x + w - 2 - x, "─", current ? ta : pa);
+		term_put(y, pn->x + w - 2, 1, "►", current ? ta : pa | A_BOLD);
+	} else {
+		term_put(y, pn->x + 1, 3, "◄─ ", current ? ta : pa | A_BOLD);
+		term_putn(y, pn->x + 4, tw, s->text, fit, ta);
+		int x = pn->x + 4 + used + 1;
+		term_fill(y, x, pn->x + w - 1 - x, "─", current ? ta : pa);
+	}
+	(void)p;
+}
+
+/* The last protocol line of a session before step i (or SIZE_MAX). */
+static size_t ladder_anchor_before(const struct player *p, size_t i)
+{
+	struct pb_step s;
+	for (int k = 0; i != SIZE_MAX && i > 0 && k < LADDER_LOOKBACK; k++) {
+		i--;
+		if (pb_get_step(p->pb, i, &s) && !s.event && s.session)
+			return i;
+	}
+	return SIZE_MAX;
+}
+
+void pane_draw_ladder(struct player *p, struct pane *pn)
+{
+	assert(pn == &p->pane[PANE_LADDER] && p->ladder_step); /* layout() made its rows */
+	struct pb_step s;
+	size_t a = ladder_anchor(p);
+	for (int y = 0; y < LINES; y++)
+		p->ladder_step[y] = SIZE_MAX;
+
+	/* the bottom row: the anchor, scrolled back - past the start of its
+	 * session into the ones before, so the whole run can be read back */
+	size_t bottom = a;
+	for (int k = 0; bottom != SIZE_MAX && k < pn->scroll; k++) {
+		size_t q = pb_session_prev(p->pb, bottom);
+		if (q == SIZE_MAX) {
+			size_t first = bottom;
+			while ((q = pb_session_prev(p->pb, first)) != SIZE_MAX)
+				first = q;
+			q = ladder_anchor_before(p, first);
+		}
+		if (q == SIZE_MAX) {
+			pn->scroll = k;
+			break;
+		}
+		bottom = q;
+	}
+	if (!step_at(p, bottom, &s)) {
+		pane_title(p, pn, PANE_LADDER, "Conversation");
+		term_put(pn->y + 2, pn->x + 2, pn->w - 4, "No conversation yet.", term_attr[R_DIM]);
+		return;
+	}
+	char t[200];
+	snprintf(t, sizeof t, "%s%s session %u%s", pn->w >= 44 ? "Conversation · " : "",
+		 view_proto_label(s.proto), s.session, pn->scroll ? " (scrolled back)" : "");
+	pane_title(p, pn, PANE_LADDER, t);
+	const char *client = s.dir == DIR_C2S ? s.from_name : s.to_name;
+	const char *server = s.dir == DIR_C2S ? s.to_name : s.from_name;
+	int sw = term_width(server, strlen(server));
+	if (sw > pn->w / 2 - 1)
+		sw = pn->w / 2 - 1;
+	term_put(pn->y + 1, pn->x, pn->w / 2 - 1, client, term_attr[R_HEAD]);
+	term_put(pn->y + 1, pn->x + pn->w - sw, sw, server, term_attr[R_HEAD]);
+
+	int rows = pn->h - 2;
+	size_t *idx = xcalloc((size_t)rows + 1, sizeof *idx);
+	int nr = 0;
+	for (size_t q = bottom; q != SIZE_MAX && nr < rows; q = pb_session_prev(p->pb, q))
+		idx[nr++] = q;
+	for (int r = 0; r < nr; r++) {
+		size_t q = idx[nr - 1 - r];
+		int y = pn->y + 2 + r;
+		if (step_at(p, q, &s)) {
+			draw_ladder_row(p, pn, y, &s, q == p->cur);
+			p->ladder_step[y] = q;
+		}
+	}
+	for (int r = nr; r < rows; r++) {
+		term_put(pn->y + 2 + r, pn->x, 1, "│", term_attr[R_DIM]);
+		term_put(pn->y + 2 + r, pn->x + pn->w - 1, 1, "│", term_attr[R_DIM]);
+	}
+	free(idx);
+}
+
+/* ------------------------------------------------------------------ */
+/* The explanation of the current step.                                */
+
+void pane_draw_explain(struct player *p, struct pane *pn)
+{
+	assert(pn == &p->pane[PANE_EXPLAIN]);
+	struct pb_step s;
+	char t[512];
+	struct span lines[64];
+	struct buf text;
+	buf_init(&text);
+	attr_t body = A_NORMAL;
+	if (p->mode == MODE_QUIZ && step_at(p, p->quiz_step, &s)) {
+		struct pb_step c;
+		size_t prev = pb_session_prev(p->pb, p->quiz_step);
+		snprintf(t, sizeof t, "QUIZ · %s · %s answers", view_proto_label(s.proto), s.from_name);
+		pane_title(p, pn, PANE_EXPLAIN, t);
+		const char *hint = s.proto == PROTO_SMTP   ? "2xx, 3xx, 4xx or 5xx?"
+				   : s.proto == PROTO_POP3 ? "+OK or -ERR?"
+							   : "OK, NO or BAD?";
+		if (step_at(p, prev, &c))
+			buf_printf(&text, "%.*s  —  what will the server answer? %s\n",
+				   (int)c.text_len, c.text, hint);
+		buf_adds(&text, "Ask the class, then press any key to reveal the answer.");
+		body = term_attr[R_BANNER];
+	} else if (p->live && p->live_info && pb_nhosts(p->pb) == p->nhosts0) {
+		pane_title(p, pn, PANE_EXPLAIN, "LIVE · listening");
+		buf_adds(&text, p->live_info);
+		buf_adds(&text, "Connect a client (telnet, nc, a mail client) to a port above: it "
+				"appears on the map. Space follows or pauses, q stops serve.");
+	} else if (!step_at(p, p->cur, &s)) {
+		pane_title(p, pn, PANE_EXPLAIN, "Explanation");
+		buf_printf(&text, "%s: %zu steps. Space plays, n steps forward, ? lists the keys.",
+			   p->o->title, p->n);
+	} else if (s.is_note) {
+		pane_title(p, pn, PANE_EXPLAIN, "Note");
+		buf_adds(&text, "NOTE  ");
+		buf_add(&text, s.text, s.text_len);
+		buf_adds(&text, "\n(auto-play pauses here: Space goes on)");
+		body = term_attr[R_BANNER];
+	} else {
+		if (s.event)
+			snprintf(t, sizeof t, "Step %zu · %s at %s", s.index + 1, s.event, s.from_name);
+		else
+			snprintf(t, sizeof t, "Step %zu · %s · %s %s %s", s.index + 1,
+				 view_proto_label(s.proto), s.from_name, "→", s.to_name ? s.to_name : "");
+		pane_title(p, pn, PANE_EXPLAIN, t);
+		if (s.event)
+			buf_printf(&text, "* %s: ", s.event);
+		buf_add(&text, s.text, s.text_len);
+		buf_addc(&text, '\n');
+		if (s.note)
+			buf_adds(&text, s.note);
+	}
+	size_t nl = term_wrap(text.p, text.len, pn->w - 2, lines, 64);
+	int rows = pn->h - 1;
+	if (pn->scroll > (int)nl - rows)
+		pn->scroll = (int)nl - rows > 0 ? (int)nl - rows : 0;
+	for (int r = 0; r < rows; r++) {
+		size_t li = (size_t)(r + pn->scroll);
+		if (body != A_NORMAL)
+			term_fill(pn->y + 1 + r, pn->x, pn->w, " ", body);
+		if (li >= nl)
+			continue;
+		attr_t a = body;
+		if (li == 0 && body == A_NORMAL && step_at(p, p->cur, &s) && !s.event)
+			a = term_proto_attr(s.proto) | A_BOLD;
+		term_putn(pn->y + 1 + r, pn->x + 1, pn->w - 2, lines[li].p, lines[li].n, a);
+	}
+	if ((int)nl > rows + pn->scroll)
+		term_put(pn->y + pn->h - 1, pn->x + pn->w - 1, 1, "↓", term_attr[R_HEAD]);
+	buf_free(&text);
+}
+
+/* ------------------------------------------------------------------ */
+/* The mailboxes: each owner's folders and messages, in columns.       */
+
+static void flags_text(uint32_t f, char out[4])
+{
+	out[0] = f & STORE_FLAG_SEEN ? 'S' : '.';
+	out[1] = f & STORE_FLAG_FLAGGED ? 'F' : '.';
+	out[2] = f & STORE_FLAG_DELETED ? 'D' : '.';
+	out[3] = 0;
+}
+
+static bool flashing(const struct player *p, size_t changed_at)
+{
+	return p->cur != SIZE_MAX && changed_at <= p->cur && p->cur - changed_at < FLASH_STEPS;
+}
+
+enum mline_kind { ML_OWNER, ML_FOLDER, ML_MSG, ML_MORE, ML_EMPTY };
+struct mline {
+	enum mline_kind kind;
+	size_t folder, index, more;
+};
+
+/* The lines of one owner's block, at most max. */
+static size_t owner_lines(struct player *p, size_t o, struct mline *ml, size_t max)
+{
+	assert(max >= 1); /* the owner's own line always fits */
+	size_t n = 0, nf = pb_nfolders(p->pb, o), shown = 0;
+	ml[n++] = (struct mline){ ML_OWNER, 0, 0, 0 };
+	size_t nonempty = 0;
+	for (size_t f = 0; f < nf; f++)
+		nonempty += pb_nmsgs(p->pb, o, f) > 0;
+	for (size_t f = 0; f < nf && n < max; f++) {
+		size_t nm = pb_nmsgs(p->pb, o, f);
+		if (!nm)
+			continue;
+		const char *fname = pb_folder(p->pb, o, f);
+		if (nonempty > 1 || strcmp(fname, "INBOX") != 0)
+			ml[n++] = (struct mline){ ML_FOLDER, f, 0, nm };
+		size_t room = max > n ? max - n : 0;
+		size_t first = 0;
+		if (nm > room) { /* the newest messages, and how many more */
+			first = nm - (room > 1 ? room - 1 : 0);
+			if (n < max)
+				ml[n++] = (struct mline){ ML_MORE, f, 0, first };
+		}
+		for (size_t i = first; i < nm && n < max; i++, shown++)
+			ml[n++] = (struct mline){ ML_MSG, f, i, 0 };
+	}
+	if (!shown && n < max)
+		ml[n++] = (struct mline){ ML_EMPTY, 0, 0, 0 };
+	return n;
+}
+
+void pane_draw_mail(struct player *p, struct pane *pn)
+{
+	assert(pn == &p->pane[PANE_MAIL]);
+	size_t no = pb_nowners(p->pb);
+	char t[160];
+	snprintf(t, sizeof t, "Mailboxes (%zu)", no);
+	pane_title(p, pn, PANE_MAIL, t); /* the ladder's right line separates */
+	p->nvis = 0;
+	int x0 = pn->x + 2, w = pn->w - 2, rows = pn->h - 1;
+	if (!no) {
+		term_put(pn->y + 2, x0, w, "No mail yet.", term_attr[R_DIM]);
+		return;
+	}
+	int ncol = w / 22 > 0 ? w / 22 : 1;
+	if (ncol > 4)
+		ncol = 4;
+	int colw = (w - (ncol - 1)) / ncol;
+	if (pn->scroll >= (int)no)
+		pn->scroll = (int)no - 1;
+	if (pn->scroll < 0)
+		pn->scroll = 0;
+	struct mline *ml = xcalloc((size_t)rows + 2, sizeof *ml);
+	int col = 0, y = 0;
+	size_t o;
+	for (o = (size_t)pn->scroll; o < no; o++) {
+		size_t room = (size_t)(rows - y);
+		size_t want = owner_lines(p, o, ml, (size_t)rows);
+		if (want > room && y > 0) {
+			if (++col >= ncol)
+				break;
+			y = 0;
+			room = (size_t)rows;
+		}
+		size_t nl = owner_lines(p, o, ml, room);
+		int cx = x0 + col * (colw + 1);
+		for (size_t k = 0; k < nl; k++) {
+			int yy = pn->y + 1 + y + (int)k;
+			struct mline *m = &ml[k];
+			if (m->kind == ML_OWNER) {
+				bool dev;
+				const char *name = pb_owner(p->pb, o, &dev);
+				int used = term_put(yy, cx, colw, name,
+						    term_attr[R_HEAD] | A_UNDERLINE);
+				if (o < p->nremoved && p->removed[o]) {
+					snprintf(t, sizeof t, " −%d", p->removed[o]);
+					term_put(yy, cx + used, colw - used, t, term_attr[R_FLASH]);
+				} else if (used + 9 <= colw) {
+					term_put(yy, cx + used, colw - used, dev ? " (device)" : " (server)",
+						 term_attr[R_DIM]);
+				}
+			} else if (m->kind == ML_FOLDER) {
+				snprintf(t, sizeof t, " %s (%zu)", pb_folder(p->pb, o, m->folder), m->more);
+				term_put(yy, cx, colw, t, term_attr[R_HEAD]);
+			} else if (m->kind == ML_MORE) {
+				snprintf(t, sizeof t, "  … %zu older", m->more);
+				term_put(yy, cx, colw, t, term_attr[R_DIM]);
+			} else if (m->kind == ML_EMPTY) {
+				term_put(yy, cx, colw, "  (empty)", term_attr[R_DIM]);
+			} else {
+				struct pb_msg msg;
+				if (!pb_get_msg(p->pb, o, m->folder, m->index, &msg))
+					continue;
+				char fl[4];
+				flags_text(msg.flags, fl);
+				bool sel = p->focus == PANE_MAIL && p->nvis == p->sel;
+				attr_t a = flashing(p, msg.changed_at) ? term_attr[R_FLASH]
+								       : A_NORMAL;
+				if (sel)
+					a = term_attr[R_CUR];
+				if (!(msg.flags & STORE_FLAG_SEEN))
+					a |= A_BOLD;
+				snprintf(t, sizeof t, " %s %s", fl, msg.subject ? msg.subject : "(no subject)");
+				term_fill(yy, cx, colw, " ", a);
+				term_put(yy, cx, colw, t, a);
+				if (p->nvis == p->capvis) {
+					p->capvis = p->capvis ? p->capvis * 2 : 32;
+					p->vis = xrealloc(p->vis, p->capvis * sizeof *p->vis);
+				}
+				p->vis[p->nvis++] = (struct visible_msg){ o, m->folder, m->index, yy, cx, colw };
+			}
+		}
+		y += (int)nl;
+		if (y < rows)
+			y++; /* a blank line between owners */
+	}
+	if (o < no)
+		term_put(pn->y + pn->h - 1, pn->x + pn->w - 1, 1, "↓", term_attr[R_HEAD]);
+	if (pn->scroll > 0)
+		term_put(pn->y + 1, pn->x + pn->w - 1, 1, "↑", term_attr[R_HEAD]);
+	if (p->sel >= p->nvis)
+		p->sel = p->nvis ? p->nvis - 1 : 0;
+	free(ml);
+}
+
+/* ------------------------------------------------------------------ */
+/* Title, status line, overlays.                                       */
+
+void pane_draw_title_line(struct player *p)
+{
+	term_fill(0, 0, COLS, " ", term_attr[R_TITLE]);
+	char t[256];
+	snprintf(t, sizeof t, " mailsim · %s%s", p->o->title, p->o->quiz ? "  [quiz]" : "");
+	term_put(0, 0, COLS, t, term_attr[R_TITLE]);
+	if (!p->o->mono && has_colors()) {
+		static const struct {
+			const char *n;
+			enum role r;
+		} legend[] = { { "SMTP", R_SMTP }, { "POP3", R_POP3 }, { "IMAP", R_IMAP }, { "DNS", R_DNS } };
+		int x = COLS - 21;
+		for (size_t i = 0; i < 4; i++) {
+			term_put(0, x, 5, legend[i].n, term_attr[legend[i].r] | A_REVERSE | A_BOLD);
+			x += (int)strlen(legend[i].n) + 1;
+		}
+	}
+}
+
+/* "0.354s", "12.000250s", from microseconds, exact. */
+static void fmt_time(char *out, size_t n, int64_t us)
+{
+	if (us < 0)
+		us = 0;
+	int64_t s = us / 1000000, frac = us % 1000000;
+	if (frac % 1000 == 0)
+		snprintf(out, n, "%lld.%03llds", (long long)s, (long long)(frac / 1000));
+	else
+		snprintf(out, n, "%lld.%06llds", (long long)s, (long long)frac);
+}
+
+void pane_draw_status_line(struct player *p)
+{
+	int y = LINES - 1;
+	term_fill(y, 0, COLS, " ", term_attr[R_STATUS]);
+	if (p->mode == MODE_GOTO) {
+		char t[80];
+		snprintf(t, sizeof t, " Go to step (1-%zu): %.*s_   Enter go  Esc cancel", p->n,
+			 (int)p->golen, p->go);
+		term_put(y, 0, COLS, t, term_attr[R_STATUS]);
+		return;
+	}
+	struct pb_step s;
+	char tm[32], t[256];
+	fmt_time(tm, sizeof tm, step_at(p, p->cur, &s) ? s.t_us : 0);
+	if (p->live)
+		snprintf(t, sizeof t, " LIVE  t=%s  step %zu/%zu  %s", tm,
+			 p->cur == SIZE_MAX ? 0 : p->cur + 1, p->n,
+			 p->playing ? "▶ following" : "‖ paused");
+	else
+		snprintf(t, sizeof t, " t=%s  step %zu/%zu  %s  %s", tm,
+			 p->cur == SIZE_MAX ? 0 : p->cur + 1, p->n, player_speed_names[p->speed],
+			 p->mode == MODE_QUIZ ? "? quiz" : p->playing ? "▶ playing" : "‖ paused");
+	int used = term_put(y, 0, COLS, t, term_attr[R_STATUS] | A_BOLD);
+	const char *keys = p->live	  ? "Space follow  n/p step  Tab pane  ? help  q stop "
+			   : COLS >= 100 ? "Space play  n/p step  +/- speed  Tab pane  ? help  q quit "
+					 : "Space play  n/p step  ? help  q quit ";
+	int kw = term_width(keys, strlen(keys));
+	if (used + 2 + kw <= COLS)
+		term_put(y, COLS - kw, kw, keys, term_attr[R_STATUS]);
+	else if (used + 18 <= COLS)
+		term_put(y, COLS - 17, 17, "? help  q quit ", term_attr[R_STATUS]);
+}
+
+static const char *const help_lines[] = {
+	"Space        play / pause",
+	"Right  n     next step",
+	"Left   p     previous step (exact: replayed from the trace)",
+	"+  -         speed, 0.25x to 16x",
+	"Home  End    the start, the last step",
+	"g            go to a step by number",
+	"Tab          focus: conversation, mailboxes, explanation",
+	"Up Down      scroll the focused pane / choose a message",
+	"PgUp PgDn    scroll by a page",
+	"Enter        the selected message's full source",
+	"mouse        click a pane, a ladder line or a message",
+	"?            this help        q  quit",
+	"",
+	"Mailboxes: flags S seen, F flagged, D deleted ('.' not set);",
+	"unread messages in bold; a change is highlighted for 3 steps;",
+	"'−N' beside a mailbox: N messages left it in those 3 steps.",
+	"Ladder: ──► a command (client to server), ◄── a reply.",
+	"Colours: SMTP yellow, POP3 magenta, IMAP cyan, DNS green.",
+};
+
+/* Live mode (serve) says its own words for a few keys. */
+static const char *help_line(bool live, int i)
+{
+	if (live && i == 0)
+		return "Space        follow the newest step / pause (LIVE)";
+	if (live && i == 3)
+		return "+  -         (none: live runs on the real clock)";
+	if (live && i == 4)
+		return "Home  End    the start, the newest step (and follow)";
+	if (live && i == 11)
+		return "?            this help        q  stop serve";
+	return help_lines[i];
+}
+
+void pane_draw_help(bool live)
+{
+	int n = (int)(sizeof help_lines / sizeof help_lines[0]);
+	int w = 66, h = n + 4;
+	if (w > COLS)
+		w = COLS;
+	int y = (LINES - h) / 2, x = (COLS - w) / 2;
+	term_box(y, x, h, w, "Keys");
+	for (int i = 0; i < n; i++)
+		term_put(y + 2 + i, x + 2, w - 4, help_line(live, i), A_NORMAL);
+	term_put(y + h - 1, x + w - 22, 20, " any key closes ", term_attr[R_HEAD]);
+}
+
+void pane_draw_source(struct player *p)
+{
+	int y = 1, x = 1, h = LINES - 2, w = COLS - 2;
+	term_box(y, x, h, w, p->src_title);
+	int rows = h - 2;
+	if (p->src_scroll > (int)p->nsrcl - rows)
+		p->src_scroll = (int)p->nsrcl - rows;
+	if (p->src_scroll < 0)
+		p->src_scroll = 0;
+	for (int r = 0; r < rows && (size_t)(r + p->src_scroll) < p->nsrcl; r++) {
+		struct span *l = &p->srcl[r + p->src_scroll];
+		const char *arrow = memmem(l->p, l->n, "  ⇒ ", strlen("  ⇒ "));
+		if (arrow) {
+			int used = term_putn(y + 1 + r, x + 1, w - 2, l->p, (size_t)(arrow - l->p), A_NORMAL);
+			term_putn(y + 1 + r, x + 1 + used, w - 2 - used, arrow, l->n - (size_t)(arrow - l->p),
+				  term_attr[R_FLASH]);
+		} else {
+			term_putn(y + 1 + r, x + 1, w - 2, l->p, l->n, A_NORMAL);
+		}
+	}
+	term_put(y + h - 1, x + 2, w - 4, " Up/Down PgUp/PgDn scroll   q Esc Enter close ",
+		 term_attr[R_HEAD]);
+}
+
+void pane_open_source(struct player *p)
+{
+	if (p->sel >= p->nvis)
+		return;
+	struct visible_msg *v = &p->vis[p->sel];
+	struct pb_msg m;
+	if (!pb_get_msg(p->pb, v->owner, v->folder, v->index, &m) || !m.content)
+		return;
+	bool dev;
+	snprintf(p->src_title, sizeof p->src_title, "%s · %s · %s", pb_owner(p->pb, v->owner, &dev),
+		 pb_folder(p->pb, v->owner, v->folder), m.subject ? m.subject : "(no subject)");
+	buf_clear(&p->src);
+	bool headers = true;
+	struct buf dec;
+	buf_init(&dec);
+	for (size_t i = 0; i < m.content_len;) {
+		const char *nl = memchr(m.content + i, '\n', m.content_len - i);
+		size_t end = nl ? (size_t)(nl - m.content) : m.content_len;
+		size_t n = end - i;
+		if (n && m.content[i + n - 1] == '\r')
+			n--;
+		const char *line = m.content + i;
+		buf_add(&p->src, line, n);
+		if (!n)
+			headers = false;
+		if (headers && memmem(line, n, "=?", 2)) {
+			const char *colon = memchr(line, ':', n);
+			size_t off = colon ? (size_t)(colon - line) + 1 : 0;
+			buf_clear(&dec);
+			mime_decode_header_value(&dec, line + off, n - off);
+			buf_adds(&p->src, "  ⇒ ");
+			buf_add(&p->src, dec.p, dec.len);
+		}
+		buf_addc(&p->src, '\n');
+		i = end + 1;
+	}
+	/* a body sent as quoted-printable or base64: decoded, after the source */
+	const char *cte = NULL;
+	size_t hdr_end = m.content_len;
+	const char *blank = memmem(m.content, m.content_len, "\r\n\r\n", 4);
+	size_t skip = 4;
+	if (!blank) {
+		blank = memmem(m.content, m.content_len, "\n\n", 2);
+		skip = 2;
+	}
+	if (blank)
+		hdr_end = (size_t)(blank - m.content);
+	for (const char *q = m.content; q && q < m.content + hdr_end;) {
+		if (!strncasecmp(q, "Content-Transfer-Encoding:", 26)) {
+			cte = q + 26;
+			break;
+		}
+		q = memchr(q, '\n', hdr_end - (size_t)(q - m.content));
+		q = q ? q + 1 : NULL;
+	}
+	if (blank && cte) {
+		while (*cte == ' ' || *cte == '\t')
+			cte++;
+		const char *body = blank + skip;
+		size_t blen = m.content_len - (size_t)(body - m.content);
+		buf_clear(&dec);
+		int rc = -1;
+		if (!strncasecmp(cte, "quoted-printable", 16))
+			rc = mime_qp_decode(&dec, body, blen);
+		else if (!strncasecmp(cte, "base64", 6))
+			rc = mime_base64_decode(&dec, body, blen);
+		if (rc == 0) {
+			buf_adds(&p->src, "\n── the body decoded  ⇒ ──\n");
+			for (size_t i = 0; i < dec.len; i++)
+				if (dec.p[i] != '\r')
+					buf_addc(&p->src, dec.p[i]);
+			buf_addc(&p->src, '\n');
+		}
+	}
+	buf_free(&dec);
+	/* split into lines (no wrapping: the source as it is) */
+	size_t cap = 16;
+	p->nsrcl = 0;
+	p->srcl = xrealloc(p->srcl, cap * sizeof *p->srcl);
+	for (size_t i = 0; i < p->src.len;) {
+		const char *nl = memchr(p->src.p + i, '\n', p->src.len - i);
+		size_t end = nl ? (size_t)(nl - p->src.p) : p->src.len;
+		if (p->nsrcl == cap) {
+			cap *= 2;
+			p->srcl = xrealloc(p->srcl, cap * sizeof *p->srcl);
+		}
+		p->srcl[p->nsrcl++] = (struct span){ p->src.p + i, end - i };
+		i = end + 1;
+	}
+	p->src_scroll = 0;
+	p->mode = MODE_SOURCE;
+}
