@@ -182,48 +182,23 @@ void imap_server_send(struct wire *out, const char *note, const struct buf *b)
 
 /*
  * The tagged response that ends a command: "TAG OK ...", "TAG NO ...",
- * "TAG BAD ...".  Whatever changed in the selected folder is told first,
- * so the client's view is up to date when its command completes.
+ * "TAG BAD ..." (status); imap_server_ok(), _no() and _bad() name it.
+ * Whatever changed in the selected folder is told first, so the client's
+ * view is up to date when its command completes.
  */
-static void imap_server_vtagged(struct imap_server *s, struct wire *out, const char *status,
-				const char *note, const char *fmt, va_list ap) PRINTF_LIKE(5, 0);
-static void imap_server_vtagged(struct imap_server *s, struct wire *out, const char *status,
-				const char *note, const char *fmt, va_list ap)
+void imap_server_tagged(struct imap_server *s, struct wire *out, const char *status,
+			const char *note, const char *fmt, ...)
 {
 	imap_server_resync(s, out, false, s->expunge_ok);
 	struct buf b;
 	buf_init(&b);
 	buf_printf(&b, "%s %s ", s->tag[0] ? s->tag : "*", status);
+	va_list ap;
+	va_start(ap, fmt);
 	buf_vprintf(&b, fmt, ap);
+	va_end(ap);
 	wire_line(out, note, "%s", b.p);
 	buf_free(&b);
-}
-
-void imap_server_ok(struct imap_server *s, struct wire *out, const char *note,
-		    const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	imap_server_vtagged(s, out, "OK", note, fmt, ap);
-	va_end(ap);
-}
-
-void imap_server_no(struct imap_server *s, struct wire *out, const char *note,
-		    const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	imap_server_vtagged(s, out, "NO", note, fmt, ap);
-	va_end(ap);
-}
-
-void imap_server_bad(struct imap_server *s, struct wire *out, const char *note,
-		     const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	imap_server_vtagged(s, out, "BAD", note, fmt, ap);
-	va_end(ap);
 }
 
 /* The note of a BAD for arguments of the wrong shape. */
@@ -409,44 +384,45 @@ bool imap_server_parse_flags(const struct imap_arg *args, size_t n, uint32_t *fl
  */
 typedef bool imap_server_check_fn(struct imap_server *s, struct wire *out);
 
+/* What every check does: true if the session's state allows the command;
+ * otherwise BAD, with a note that says what the command needs, and false. */
+static bool imap_server_allowed(struct imap_server *s, struct wire *out, bool allowed,
+				const char *note)
+{
+	if (!allowed)
+		imap_server_bad(s, out, note, "command not valid in this state");
+	return allowed;
+}
+
 static bool imap_server_check_not_authenticated(struct imap_server *s, struct wire *out)
 {
-	if (s->state == IMAP_SERVER_STATE_NOT_AUTHENTICATED)
-		return true;
-	imap_server_bad(s, out, "LOGIN and AUTHENTICATE belong to the not-authenticated state; "
-			"this session is logged in already", "command not valid in this state");
-	return false;
+	return imap_server_allowed(s, out, s->state == IMAP_SERVER_STATE_NOT_AUTHENTICATED,
+				   "LOGIN and AUTHENTICATE belong to the not-authenticated "
+				   "state; this session is logged in already");
 }
 
 static bool imap_server_check_authenticated(struct imap_server *s, struct wire *out)
 {
-	if (s->state == IMAP_SERVER_STATE_AUTHENTICATED || s->state == IMAP_SERVER_STATE_SELECTED)
-		return true;
-	imap_server_bad(s, out, "this command needs a logged-in session: LOGIN first",
-			"command not valid in this state");
-	return false;
+	return imap_server_allowed(s, out, s->state == IMAP_SERVER_STATE_AUTHENTICATED ||
+						   s->state == IMAP_SERVER_STATE_SELECTED,
+				   "this command needs a logged-in session: LOGIN first");
 }
 
 /* ENABLE only before a folder is selected (RFC 5161 3.1). */
 static bool imap_server_check_authenticated_only(struct imap_server *s, struct wire *out)
 {
-	if (s->state == IMAP_SERVER_STATE_AUTHENTICATED)
-		return true;
-	imap_server_bad(s, out, "ENABLE is allowed only after login and before a folder is "
-			"selected (RFC 5161)", "command not valid in this state");
-	return false;
+	return imap_server_allowed(s, out, s->state == IMAP_SERVER_STATE_AUTHENTICATED,
+				   "ENABLE is allowed only after login and before a folder is "
+				   "selected (RFC 5161)");
 }
 
 static bool imap_server_check_selected(struct imap_server *s, struct wire *out)
 {
-	if (s->state == IMAP_SERVER_STATE_SELECTED)
-		return true;
-	const char *note =
+	return imap_server_allowed(
+		s, out, s->state == IMAP_SERVER_STATE_SELECTED,
 		s->state == IMAP_SERVER_STATE_AUTHENTICATED
 			? "this command works on the messages of a folder: SELECT one first"
-			: "this command needs a logged-in session with a folder selected";
-	imap_server_bad(s, out, note, "command not valid in this state");
-	return false;
+			: "this command needs a logged-in session with a folder selected");
 }
 
 /* ---- any state */
@@ -623,7 +599,8 @@ struct imap_server_command {
 	const char *usage;    /* the syntax, for "BAD Syntax: ..." */
 };
 
-/* Every command the server knows.  Adding a command is adding a row. */
+/* Every command the server knows.  Adding a command is adding a row.
+ * EXAMINE, UNSUBSCRIBE, LSUB and MOVE share their partner's proceed. */
 static const struct imap_server_command imap_server_commands[] = {
 	/* any state (RFC 3501 6.1) */
 	{"CAPABILITY", NULL, imap_server_proceed_capability, 0, 0, false, false, "CAPABILITY"},
@@ -639,7 +616,7 @@ static const struct imap_server_command imap_server_commands[] = {
 	 IMAP_SERVER_ARGS_ANY, false, false, "ENABLE capability..."},
 	{"SELECT", imap_server_check_authenticated, imap_server_proceed_select, 1, 1, false,
 	 false, "SELECT mailbox"},
-	{"EXAMINE", imap_server_check_authenticated, imap_server_proceed_examine, 1, 1, false,
+	{"EXAMINE", imap_server_check_authenticated, imap_server_proceed_select, 1, 1, false,
 	 false, "EXAMINE mailbox"},
 	{"CREATE", imap_server_check_authenticated, imap_server_proceed_create, 1, 1, false,
 	 false, "CREATE mailbox"},
@@ -649,11 +626,11 @@ static const struct imap_server_command imap_server_commands[] = {
 	 false, "RENAME mailbox new-name"},
 	{"SUBSCRIBE", imap_server_check_authenticated, imap_server_proceed_subscribe, 1, 1,
 	 false, false, "SUBSCRIBE mailbox"},
-	{"UNSUBSCRIBE", imap_server_check_authenticated, imap_server_proceed_unsubscribe, 1, 1,
+	{"UNSUBSCRIBE", imap_server_check_authenticated, imap_server_proceed_subscribe, 1, 1,
 	 false, false, "UNSUBSCRIBE mailbox"},
 	{"LIST", imap_server_check_authenticated, imap_server_proceed_list, 2, 5, false, false,
 	 "LIST reference mailbox-pattern"},
-	{"LSUB", imap_server_check_authenticated, imap_server_proceed_lsub, 2, 2, false, false,
+	{"LSUB", imap_server_check_authenticated, imap_server_proceed_list, 2, 2, false, false,
 	 "LSUB reference mailbox-pattern"},
 	{"STATUS", imap_server_check_authenticated, imap_server_proceed_status, 2, 2, false,
 	 false, "STATUS mailbox (items)"},
@@ -680,7 +657,7 @@ static const struct imap_server_command imap_server_commands[] = {
 	 IMAP_SERVER_ARGS_ANY, true, true, "STORE set [+|-]FLAGS[.SILENT] (flags)"},
 	{"COPY", imap_server_check_selected, imap_server_proceed_copy, 2, 2, true, false,
 	 "COPY set mailbox"},
-	{"MOVE", imap_server_check_selected, imap_server_proceed_move, 2, 2, true, false,
+	{"MOVE", imap_server_check_selected, imap_server_proceed_copy, 2, 2, true, false,
 	 "MOVE set mailbox"},
 };
 

@@ -80,12 +80,11 @@ void imap_server_enter_state(struct imap_server *s, enum imap_server_state next)
 void imap_server_send(struct wire *out, const char *note, const struct buf *b);
 /* The tagged line that ends a command, after the news of the selected
  * folder: "TAG OK ...", "TAG NO ...", "TAG BAD ..." (note: for the trace). */
-void imap_server_ok(struct imap_server *s, struct wire *out, const char *note,
-		    const char *fmt, ...) PRINTF_LIKE(4, 5);
-void imap_server_no(struct imap_server *s, struct wire *out, const char *note,
-		    const char *fmt, ...) PRINTF_LIKE(4, 5);
-void imap_server_bad(struct imap_server *s, struct wire *out, const char *note,
-		     const char *fmt, ...) PRINTF_LIKE(4, 5);
+void imap_server_tagged(struct imap_server *s, struct wire *out, const char *status,
+			const char *note, const char *fmt, ...) PRINTF_LIKE(5, 6);
+#define imap_server_ok(s, out, ...) imap_server_tagged((s), (out), "OK", __VA_ARGS__)
+#define imap_server_no(s, out, ...) imap_server_tagged((s), (out), "NO", __VA_ARGS__)
+#define imap_server_bad(s, out, ...) imap_server_tagged((s), (out), "BAD", __VA_ARGS__)
 /* A failed host operation on a folder, as NO with its RFC 5530 code. */
 void imap_server_no_result(struct imap_server *s, struct wire *out, enum imap_result r);
 /* The note of a BAD for arguments of the wrong shape. */
@@ -165,7 +164,10 @@ extern const char *const imap_server_note_expunge;
  * A command's proceed does its work and writes its responses, ending with
  * the tagged one; the table in imap_server.c says in which states each may
  * run and how many arguments it takes, and has checked both.  Each is
- * declared by its type, so all have the one signature.
+ * declared by its type, so all have the one signature.  A pair of commands
+ * that differ in one choice shares a proceed, which tells them apart by
+ * c->name: SELECT and EXAMINE, SUBSCRIBE and UNSUBSCRIBE, LIST and LSUB,
+ * COPY and MOVE.
  */
 typedef void imap_server_proceed_fn(struct imap_server *s, const struct imap_cmd *c,
 				    struct wire *out);
@@ -174,14 +176,11 @@ typedef void imap_server_proceed_fn(struct imap_server *s, const struct imap_cmd
 imap_server_proceed_fn imap_server_proceed_enable;
 imap_server_proceed_fn imap_server_proceed_namespace;
 imap_server_proceed_fn imap_server_proceed_select;
-imap_server_proceed_fn imap_server_proceed_examine;
 imap_server_proceed_fn imap_server_proceed_create;
 imap_server_proceed_fn imap_server_proceed_delete;
 imap_server_proceed_fn imap_server_proceed_rename;
 imap_server_proceed_fn imap_server_proceed_subscribe;
-imap_server_proceed_fn imap_server_proceed_unsubscribe;
 imap_server_proceed_fn imap_server_proceed_list;
-imap_server_proceed_fn imap_server_proceed_lsub;
 imap_server_proceed_fn imap_server_proceed_status;
 imap_server_proceed_fn imap_server_proceed_append;
 
@@ -195,6 +194,5 @@ imap_server_proceed_fn imap_server_proceed_unselect;
 imap_server_proceed_fn imap_server_proceed_expunge;
 imap_server_proceed_fn imap_server_proceed_store;
 imap_server_proceed_fn imap_server_proceed_copy;
-imap_server_proceed_fn imap_server_proceed_move;
 
 #endif

@@ -55,6 +55,29 @@ static void imap_server_add_mailbox(struct buf *b, const char *name)
 {
 	imap_write_string(b, name, strlen(name));
 }
+
+/* The mailbox name that is a command's first argument, into name[]; or
+ * BAD "Syntax: CREATE mailbox" and false. */
+static bool imap_server_mailbox_arg(struct imap_server *s, const struct imap_cmd *c,
+				    char name[IMAP_SERVER_MAILBOX_MAX_OCTETS + 1],
+				    struct wire *out)
+{
+	if (imap_server_mailbox(&c->args[0], name))
+		return true;
+	imap_server_bad(s, out, imap_server_note_syntax, "Syntax: %s mailbox", c->name);
+	return false;
+}
+
+/* The end of a command that is one host operation: "CREATE completed",
+ * or the NO the operation's result calls for. */
+static void imap_server_finish(struct imap_server *s, const struct imap_cmd *c,
+			       enum imap_result r, struct wire *out)
+{
+	if (r != IMAP_OK)
+		imap_server_no_result(s, out, r);
+	else
+		imap_server_ok(s, out, NULL, "%s completed", c->name);
+}
 void imap_server_proceed_enable(struct imap_server *s, const struct imap_cmd *c,
 				struct wire *out)
 {
@@ -82,14 +105,13 @@ void imap_server_proceed_namespace(struct imap_server *s, const struct imap_cmd 
 }
 
 /* SELECT (read-write) and EXAMINE (read-only), RFC 3501 6.3.1-2. */
-static void imap_server_select(struct imap_server *s, const struct imap_cmd *c, bool read_only,
-			       struct wire *out)
+void imap_server_proceed_select(struct imap_server *s, const struct imap_cmd *c,
+				struct wire *out)
 {
+	bool read_only = strcmp(c->name, "EXAMINE") == 0;
 	char name[IMAP_SERVER_MAILBOX_MAX_OCTETS + 1];
-	if (!imap_server_mailbox(&c->args[0], name)) {
-		imap_server_bad(s, out, imap_server_note_syntax, "Syntax: %s mailbox", c->name);
+	if (!imap_server_mailbox_arg(s, c, name, out))
 		return;
-	}
 	/* Whatever happens next, the folder selected before is closed (without
 	 * expunging): a failed SELECT leaves none selected. */
 	imap_server_enter_state(s, IMAP_SERVER_STATE_AUTHENTICATED);
@@ -144,26 +166,12 @@ static void imap_server_select(struct imap_server *s, const struct imap_cmd *c, 
 			       "and changed", "[READ-WRITE] SELECT completed");
 }
 
-void imap_server_proceed_select(struct imap_server *s, const struct imap_cmd *c,
-				struct wire *out)
-{
-	imap_server_select(s, c, false, out);
-}
-
-void imap_server_proceed_examine(struct imap_server *s, const struct imap_cmd *c,
-				 struct wire *out)
-{
-	imap_server_select(s, c, true, out);
-}
-
 void imap_server_proceed_create(struct imap_server *s, const struct imap_cmd *c,
 				struct wire *out)
 {
 	char name[IMAP_SERVER_MAILBOX_MAX_OCTETS + 1];
-	if (!imap_server_mailbox(&c->args[0], name)) {
-		imap_server_bad(s, out, imap_server_note_syntax, "Syntax: CREATE mailbox");
+	if (!imap_server_mailbox_arg(s, c, name, out))
 		return;
-	}
 	if (!imap_server_check_new_name(s, name, out))
 		return;
 	if (strcmp(name, "INBOX") == 0) {
@@ -171,12 +179,7 @@ void imap_server_proceed_create(struct imap_server *s, const struct imap_cmd *c,
 			       "[ALREADYEXISTS] INBOX always exists");
 		return;
 	}
-	enum imap_result r = s->ops.create ? s->ops.create(s->ctx, name) : IMAP_FAILED;
-	if (r != IMAP_OK) {
-		imap_server_no_result(s, out, r);
-		return;
-	}
-	imap_server_ok(s, out, NULL, "CREATE completed");
+	imap_server_finish(s, c, s->ops.create ? s->ops.create(s->ctx, name) : IMAP_FAILED, out);
 }
 
 /* One name LIST or LSUB may show: a folder, or (LSUB) a subscribed name
@@ -232,10 +235,8 @@ void imap_server_proceed_delete(struct imap_server *s, const struct imap_cmd *c,
 				struct wire *out)
 {
 	char name[IMAP_SERVER_MAILBOX_MAX_OCTETS + 1];
-	if (!imap_server_mailbox(&c->args[0], name)) {
-		imap_server_bad(s, out, imap_server_note_syntax, "Syntax: DELETE mailbox");
+	if (!imap_server_mailbox_arg(s, c, name, out))
 		return;
-	}
 	if (strcmp(name, "INBOX") == 0) {
 		imap_server_no(s, out, "INBOX is where new mail arrives: it cannot be deleted "
 			       "(RFC 3501 6.3.4)", "[CANNOT] INBOX cannot be deleted");
@@ -249,11 +250,7 @@ void imap_server_proceed_delete(struct imap_server *s, const struct imap_cmd *c,
 			       "[CANNOT] Name has inferior hierarchical names");
 		return;
 	}
-	if (r != IMAP_OK) {
-		imap_server_no_result(s, out, r);
-		return;
-	}
-	imap_server_ok(s, out, NULL, "DELETE completed");
+	imap_server_finish(s, c, r, out);
 }
 
 void imap_server_proceed_rename(struct imap_server *s, const struct imap_cmd *c,
@@ -266,40 +263,20 @@ void imap_server_proceed_rename(struct imap_server *s, const struct imap_cmd *c,
 	}
 	if (!imap_server_check_new_name(s, to, out))
 		return;
-	enum imap_result r = s->ops.rename ? s->ops.rename(s->ctx, from, to) : IMAP_FAILED;
-	if (r != IMAP_OK) {
-		imap_server_no_result(s, out, r);
-		return;
-	}
-	imap_server_ok(s, out, NULL, "RENAME completed");
+	imap_server_finish(s, c, s->ops.rename ? s->ops.rename(s->ctx, from, to) : IMAP_FAILED,
+			   out);
 }
 
-static void imap_server_subscribe(struct imap_server *s, const struct imap_cmd *c, bool on,
-				  struct wire *out)
-{
-	char name[IMAP_SERVER_MAILBOX_MAX_OCTETS + 1];
-	if (!imap_server_mailbox(&c->args[0], name)) {
-		imap_server_bad(s, out, imap_server_note_syntax, "Syntax: %s mailbox", c->name);
-		return;
-	}
-	enum imap_result r = s->ops.subscribe ? s->ops.subscribe(s->ctx, name, on) : IMAP_FAILED;
-	if (r != IMAP_OK) {
-		imap_server_no_result(s, out, r);
-		return;
-	}
-	imap_server_ok(s, out, NULL, "%s completed", c->name);
-}
-
+/* SUBSCRIBE and UNSUBSCRIBE (RFC 3501 6.3.6-7). */
 void imap_server_proceed_subscribe(struct imap_server *s, const struct imap_cmd *c,
 				   struct wire *out)
 {
-	imap_server_subscribe(s, c, true, out);
-}
-
-void imap_server_proceed_unsubscribe(struct imap_server *s, const struct imap_cmd *c,
-				     struct wire *out)
-{
-	imap_server_subscribe(s, c, false, out);
+	bool on = strcmp(c->name, "SUBSCRIBE") == 0;
+	char name[IMAP_SERVER_MAILBOX_MAX_OCTETS + 1];
+	if (!imap_server_mailbox_arg(s, c, name, out))
+		return;
+	imap_server_finish(s, c, s->ops.subscribe ? s->ops.subscribe(s->ctx, name, on)
+						  : IMAP_FAILED, out);
 }
 
 /* Does a LIST pattern match a name?  "*" matches anything, "%" anything
@@ -381,9 +358,10 @@ static bool imap_server_list_options(const struct imap_cmd *c, size_t *first,
 }
 
 /* LIST and LSUB (RFC 3501 6.3.8-9, RFC 6154 for the special-use attributes). */
-static void imap_server_list(struct imap_server *s, const struct imap_cmd *c, bool lsub,
-			     struct wire *out)
+void imap_server_proceed_list(struct imap_server *s, const struct imap_cmd *c,
+			      struct wire *out)
 {
+	bool lsub = strcmp(c->name, "LSUB") == 0;
 	struct imap_server_list_options o;
 	size_t first = 0;
 	bool shaped = lsub ? c->nargs == 2 : imap_server_list_options(c, &first, &o);
@@ -514,18 +492,6 @@ static void imap_server_list(struct imap_server *s, const struct imap_cmd *c, bo
 	free(orphans);
 	free(folders);
 	imap_server_ok(s, out, NULL, "%s completed", c->name);
-}
-
-void imap_server_proceed_list(struct imap_server *s, const struct imap_cmd *c,
-			      struct wire *out)
-{
-	imap_server_list(s, c, false, out);
-}
-
-void imap_server_proceed_lsub(struct imap_server *s, const struct imap_cmd *c,
-			      struct wire *out)
-{
-	imap_server_list(s, c, true, out);
 }
 
 /* STATUS (RFC 3501 6.3.10): counts of a folder without selecting it. */

@@ -30,6 +30,35 @@
 static const char *const imap_server_note_move =
 	"MOVE: the message left this folder for the other one, so it is expunged here";
 
+/* NO [READ-ONLY]: the folder was opened with EXAMINE (note: why it matters). */
+static void imap_server_no_read_only(struct imap_server *s, const char *note,
+				     struct wire *out)
+{
+	imap_server_no(s, out, note, "[READ-ONLY] Mailbox is read-only");
+}
+
+/*
+ * The messages with these UIDs (ascending, each in the view) are gone from
+ * the store: they leave the view, and each one's "* n EXPUNGE" is told,
+ * with the note (out NULL: silently, as CLOSE does).  The view is walked
+ * upwards, so each number already counts the ones before it.
+ */
+static void imap_server_remove_from_view(struct imap_server *s, const uint32_t *uids,
+					 size_t n, const char *note, struct wire *out)
+{
+	size_t keep = 0, k = 0;
+	for (size_t i = 0; i < s->nview; i++) {
+		if (k < n && s->view[i].uid == uids[k]) {
+			k++;
+			if (out)
+				wire_line(out, note, "* %zu EXPUNGE", keep + 1);
+			continue;
+		}
+		s->view[keep++] = s->view[i];
+	}
+	s->nview = keep;
+}
+
 /* ---- CHECK, CLOSE, UNSELECT and EXPUNGE (RFC 3501 6.4.1-3, RFC 3691) */
 
 void imap_server_proceed_check(struct imap_server *s, const struct imap_cmd *c,
@@ -48,36 +77,21 @@ static enum imap_result imap_server_expunge(struct imap_server *s,
 					    const struct imap_server_set *only, bool silent,
 					    struct wire *out)
 {
-	bool *pick = xcalloc(s->nview ? s->nview : 1, sizeof *pick);
-	uint32_t *uids = xcalloc(s->nview ? s->nview : 1, sizeof *uids);
+	struct imap_server_span all = {0, s->nview};
+	const struct imap_server_set whole = {&all, 1, s->nview};
+	if (!only)
+		only = &whole;
+	uint32_t *uids = xcalloc(only->count ? only->count : 1, sizeof *uids);
 	size_t n = 0;
-	if (only) {
-		IMAP_SERVER_FOR_EACH(only, i)
-			pick[i] = (s->view[i].flags & IMAP_FLAG_DELETED) != 0;
-	} else {
-		for (size_t i = 0; i < s->nview; i++)
-			pick[i] = (s->view[i].flags & IMAP_FLAG_DELETED) != 0;
-	}
-	for (size_t i = 0; i < s->nview; i++)
-		if (pick[i])
+	IMAP_SERVER_FOR_EACH(only, i)
+		if (s->view[i].flags & IMAP_FLAG_DELETED)
 			uids[n++] = s->view[i].uid;
 	enum imap_result r = IMAP_OK;
 	if (n)
 		r = s->ops.expunge ? s->ops.expunge(s->ctx, s->folder, uids, n) : IMAP_FAILED;
-	if (r == IMAP_OK && n) {
-		size_t keep = 0;
-		for (size_t i = 0; i < s->nview; i++) {
-			if (pick[i]) {
-				if (!silent)
-					wire_line(out, imap_server_note_expunge, "* %zu EXPUNGE",
-						  keep + 1);
-				continue;
-			}
-			s->view[keep++] = s->view[i];
-		}
-		s->nview = keep;
-	}
-	free(pick);
+	if (r == IMAP_OK && n)
+		imap_server_remove_from_view(s, uids, n, imap_server_note_expunge,
+					     silent ? NULL : out);
 	free(uids);
 	return r;
 }
@@ -119,8 +133,7 @@ void imap_server_proceed_expunge(struct imap_server *s, const struct imap_cmd *c
 		return;
 	}
 	if (s->read_only) {
-		imap_server_no(s, out, "[READ-ONLY]: the folder was opened with EXAMINE",
-			       "[READ-ONLY] Mailbox is read-only");
+		imap_server_no_read_only(s, "[READ-ONLY]: the folder was opened with EXAMINE", out);
 		return;
 	}
 	/* Others' news first, then this: the UIDs are mapped to the view only
@@ -154,6 +167,34 @@ static void imap_server_remove_keywords(char *list, const char *drop)
 			p++;
 	}
 	memcpy(list, kept, sizeof kept);
+}
+
+/* What STORE does to one message's flags: replace them (mode 0), add
+ * (1) or remove (-1) the ones given; \Recent stays as it was (RFC 3501
+ * 2.3.2).  False if the keywords would not fit. */
+static bool imap_server_store_one(struct imap_msg *v, int mode, uint32_t flags,
+				  const char keywords[IMAP_KEYWORDS_MAX_OCTETS])
+{
+	bool fits = true;
+	if (mode == 0) {
+		v->flags = flags | (v->flags & IMAP_FLAG_RECENT);
+		memcpy(v->keywords, keywords, sizeof v->keywords);
+	} else if (mode > 0) {
+		v->flags |= flags;
+		const char *p = keywords;
+		while (*p) {
+			size_t k = strcspn(p, " ");
+			if (!imap_server_add_keyword(v->keywords, p, k))
+				fits = false;
+			p += k;
+			while (*p == ' ')
+				p++;
+		}
+	} else {
+		v->flags &= ~flags;
+		imap_server_remove_keywords(v->keywords, keywords);
+	}
+	return fits;
 }
 
 void imap_server_proceed_store(struct imap_server *s, const struct imap_cmd *c,
@@ -198,8 +239,7 @@ void imap_server_proceed_store(struct imap_server *s, const struct imap_cmd *c,
 		return;
 	if (s->read_only) {
 		free(set.spans);
-		imap_server_no(s, out, "[READ-ONLY]: the folder was opened with EXAMINE",
-			       "[READ-ONLY] Mailbox is read-only");
+		imap_server_no_read_only(s, "[READ-ONLY]: the folder was opened with EXAMINE", out);
 		return;
 	}
 	/* The new flags of every chosen message; only the changed ones go to
@@ -209,48 +249,25 @@ void imap_server_proceed_store(struct imap_server *s, const struct imap_cmd *c,
 	size_t n = 0;
 	IMAP_SERVER_FOR_EACH(&set, i) {
 		struct imap_msg v = s->view[i];
-		uint32_t recent = v.flags & IMAP_FLAG_RECENT;
-		if (mode == 0) {
-			v.flags = flags | recent;
-			memcpy(v.keywords, keywords, sizeof v.keywords);
-		} else if (mode > 0) {
-			v.flags |= flags;
-			const char *p = keywords;
-			while (*p) {
-				size_t k = strcspn(p, " ");
-				if (!imap_server_add_keyword(v.keywords, p, k))
-					err = "Too many keywords";
-				p += k;
-				while (*p == ' ')
-					p++;
-			}
-		} else {
-			v.flags &= ~flags;
-			imap_server_remove_keywords(v.keywords, keywords);
-		}
+		if (!imap_server_store_one(&v, mode, flags, keywords))
+			err = "Too many keywords";
 		if (v.flags == s->view[i].flags && strcmp(v.keywords, s->view[i].keywords) == 0)
 			continue;
 		uids[n] = v.uid;
 		values[n++] = v;
 	}
-	enum imap_result r = IMAP_OK;
 	if (err) {
-		free(uids);
-		free(values);
-		free(set.spans);
 		imap_server_no(s, out, "a message may hold at most 255 octets of keywords here",
 			       "%s", err);
-		return;
+		goto done;
 	}
+	enum imap_result r = IMAP_OK;
 	if (n)
 		r = s->ops.set_flags ? s->ops.set_flags(s->ctx, s->folder, uids, values, n)
 				     : IMAP_FAILED;
 	if (r != IMAP_OK) {
-		free(uids);
-		free(values);
-		free(set.spans);
 		imap_server_no_result(s, out, r);
-		return;
+		goto done;
 	}
 	/* The view learns the new flags now, so the next resync does not
 	 * report this session's own change back to it; a new keyword is
@@ -265,8 +282,6 @@ void imap_server_proceed_store(struct imap_server *s, const struct imap_cmd *c,
 		if (k < n && s->view[i].uid == uids[k])
 			s->view[i] = values[k++];
 	}
-	free(uids);
-	free(values);
 	if (!silent) {
 		struct buf b;
 		buf_init(&b);
@@ -288,8 +303,11 @@ void imap_server_proceed_store(struct imap_server *s, const struct imap_cmd *c,
 		}
 		buf_free(&b);
 	}
-	free(set.spans);
 	imap_server_ok(s, out, NULL, "STORE completed");
+done:
+	free(uids);
+	free(values);
+	free(set.spans);
 }
 
 /* ---- COPY and MOVE (RFC 3501 6.4.7, RFC 6851, RFC 4315) */
@@ -314,9 +332,10 @@ static void imap_server_add_uidset(struct buf *b, const uint32_t *uids, size_t n
 	}
 }
 
-static void imap_server_copy(struct imap_server *s, const struct imap_cmd *c, bool move,
-			     struct wire *out)
+void imap_server_proceed_copy(struct imap_server *s, const struct imap_cmd *c,
+			      struct wire *out)
 {
+	bool move = strcmp(c->name, "MOVE") == 0;
 	char to[IMAP_SERVER_MAILBOX_MAX_OCTETS + 1];
 	if (!imap_server_mailbox(&c->args[1], to)) {
 		imap_server_bad(s, out, imap_server_note_syntax, "Syntax: %s set mailbox", c->name);
@@ -328,8 +347,8 @@ static void imap_server_copy(struct imap_server *s, const struct imap_cmd *c, bo
 		return;
 	if (move && s->read_only) {
 		free(set.spans);
-		imap_server_no(s, out, "[READ-ONLY]: MOVE removes messages, and the folder was "
-			       "opened with EXAMINE", "[READ-ONLY] Mailbox is read-only");
+		imap_server_no_read_only(s, "[READ-ONLY]: MOVE removes messages, and the folder "
+					 "was opened with EXAMINE", out);
 		return;
 	}
 	/* A sequence number may still name a message another session expunged
@@ -375,17 +394,7 @@ static void imap_server_copy(struct imap_server *s, const struct imap_cmd *c, bo
 			wire_line(out, "COPYUID: the target's UIDVALIDITY, the UIDs moved and the "
 				  "UIDs they have there now (RFC 4315, RFC 6851)",
 				  "* OK [%s] Moved", code.p);
-			size_t keep = 0, k = 0;
-			for (size_t i = 0; i < s->nview; i++) {
-				if (k < n && s->view[i].uid == uids[k]) {
-					k++;
-					wire_line(out, imap_server_note_move, "* %zu EXPUNGE",
-						  keep + 1);
-					continue;
-				}
-				s->view[keep++] = s->view[i];
-			}
-			s->nview = keep;
+			imap_server_remove_from_view(s, uids, n, imap_server_note_move, out);
 			imap_server_ok(s, out, NULL, "MOVE completed");
 		}
 		buf_free(&code);
@@ -393,16 +402,4 @@ static void imap_server_copy(struct imap_server *s, const struct imap_cmd *c, bo
 	free(uids);
 	free(new_uids);
 	free(set.spans);
-}
-
-void imap_server_proceed_copy(struct imap_server *s, const struct imap_cmd *c,
-			      struct wire *out)
-{
-	imap_server_copy(s, c, false, out);
-}
-
-void imap_server_proceed_move(struct imap_server *s, const struct imap_cmd *c,
-			      struct wire *out)
-{
-	imap_server_copy(s, c, true, out);
 }
