@@ -54,6 +54,7 @@
 #include "imap_server_int.h"
 #include "mime.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,6 +104,10 @@ static void imap_server_drop_view(struct imap_server *s)
  */
 void imap_server_enter_state(struct imap_server *s, enum imap_server_state next)
 {
+	assert(s->state != IMAP_SERVER_STATE_LOGOUT); /* LOGOUT is the end: no way out */
+	assert(next != IMAP_SERVER_STATE_SELECTED || s->folder); /* SELECT set the folder */
+	assert(next != IMAP_SERVER_STATE_IDLE || s->state == IMAP_SERVER_STATE_AUTHENTICATED ||
+	       s->state == IMAP_SERVER_STATE_SELECTED);
 	if (next != IMAP_SERVER_STATE_SELECTED && next != IMAP_SERVER_STATE_IDLE)
 		imap_server_drop_view(s);
 	s->state = next;
@@ -151,6 +156,7 @@ bool imap_server_closed(const struct imap_server *s)
 
 const char *imap_server_state_name(const struct imap_server *s)
 {
+	assert((size_t)s->state < IMAP_SERVER_NELEMS(imap_server_state_names));
 	return imap_server_state_names[s->state];
 }
 
@@ -189,6 +195,7 @@ void imap_server_send(struct wire *out, const char *note, const struct buf *b)
 void imap_server_tagged(struct imap_server *s, struct wire *out, const char *status,
 			const char *note, const char *fmt, ...)
 {
+	assert(s && out && status);
 	imap_server_resync(s, out, false, s->expunge_ok);
 	struct buf b;
 	buf_init(&b);
@@ -243,6 +250,7 @@ void imap_server_no_result(struct imap_server *s, struct wire *out, enum imap_re
 bool imap_server_mailbox(const struct imap_arg *a,
 			 char name[IMAP_SERVER_MAILBOX_MAX_OCTETS + 1])
 {
+	assert(a && name);
 	const char *v = imap_arg_str(a);
 	if (!v)
 		return false;
@@ -475,6 +483,7 @@ static void imap_server_login(struct imap_server *s, const char *command, const 
 static void imap_server_proceed_login(struct imap_server *s, const struct imap_cmd *c,
 				      struct wire *out)
 {
+	assert(c->nargs == 2); /* the table's row */
 	const char *user = imap_arg_str(&c->args[0]);
 	const char *password = imap_arg_str(&c->args[1]);
 	if (!user || !password) {
@@ -527,6 +536,7 @@ done:
 static void imap_server_proceed_authenticate(struct imap_server *s, const struct imap_cmd *c,
 					     struct wire *out)
 {
+	assert(c->nargs >= 1 && c->nargs <= 2); /* the table's row */
 	if (!imap_arg_is(&c->args[0], "PLAIN")) {
 		imap_server_no(s, out, "this server offers only AUTH=PLAIN (see CAPABILITY)",
 			       "Unsupported authentication mechanism");
@@ -550,6 +560,7 @@ static void imap_server_proceed_authenticate(struct imap_server *s, const struct
 /* The line the client sent in answer to AUTHENTICATE's "+ ". */
 static void imap_server_auth_response(struct imap_server *s, const char *line, struct wire *out)
 {
+	assert(s->state == IMAP_SERVER_STATE_AUTHENTICATE);
 	imap_server_enter_state(s, IMAP_SERVER_STATE_NOT_AUTHENTICATED);
 	if (strcmp(line, "*") == 0) {
 		imap_server_bad(s, out, "\"*\" cancels an AUTHENTICATE exchange (RFC 3501 6.2.2)",
@@ -574,6 +585,7 @@ static void imap_server_proceed_idle(struct imap_server *s, const struct imap_cm
 /* The line that should be DONE. */
 static void imap_server_idle_line(struct imap_server *s, const char *line, struct wire *out)
 {
+	assert(s->state == IMAP_SERVER_STATE_IDLE);
 	imap_server_enter_state(s, s->idle_return);
 	s->expunge_ok = true;
 	if (strcasecmp(line, "DONE") != 0) {
@@ -685,6 +697,7 @@ static char *imap_server_line_text(struct imap_server *s)
 /* One whole command, as the framer cut it. */
 static void imap_server_command(struct imap_server *s, struct wire *out)
 {
+	assert(s->state != IMAP_SERVER_STATE_LOGOUT); /* imap_server_feed stops there */
 	s->expunge_ok = true;
 	if (s->state == IMAP_SERVER_STATE_AUTHENTICATE || s->state == IMAP_SERVER_STATE_IDLE) {
 		/* not a command: the answer to "+ " or the DONE that ends IDLE;
@@ -778,6 +791,7 @@ static void imap_server_refused(struct imap_server *s, bool too_big, struct wire
  */
 size_t imap_server_feed(struct imap_server *s, const char *in, size_t len, struct wire *out)
 {
+	assert(s && out && (in || len == 0));
 	size_t used = 0;
 	while (s->state != IMAP_SERVER_STATE_LOGOUT) {
 		enum imap_frame what = IMAP_FRAME_MORE;

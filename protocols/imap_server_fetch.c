@@ -20,11 +20,12 @@
  *
  * A reading guide, in file order: the items; parsing them (partials, the
  * BODY[section] form, the macros); marking \Seen; one section's octets;
- * the command.
+ * one item's name and value; the command.
  */
 #include "imap_server_int.h"
 #include "imap_msg.h"
 
+#include <assert.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,7 +54,7 @@ struct imap_server_item {
 
 struct imap_server_fetch {
 	struct imap_server_item *items;
-	size_t n;
+	size_t n, cap;          /* items used, allocated */
 	bool content;           /* some item needs the message's content */
 	bool sets_seen;
 	bool has_uid, has_flags;
@@ -68,6 +69,7 @@ static void imap_server_fetch_free(struct imap_server_fetch *f)
 
 static void imap_server_fetch_add(struct imap_server_fetch *f, enum imap_server_item_kind kind)
 {
+	assert(f->n < f->cap); /* parse_fetch made room: one per item, + 4 for a macro */
 	struct imap_server_item *it = &f->items[f->n++];
 	memset(it, 0, sizeof *it);
 	it->kind = kind;
@@ -199,7 +201,8 @@ static bool imap_server_parse_fetch(const struct imap_arg *a, struct imap_server
 {
 	memset(f, 0, sizeof *f);
 	size_t n = a->type == IMAP_ARG_LIST ? a->nlist : 1;
-	f->items = xcalloc(n + 4, sizeof *f->items); /* + 4: a macro's items */
+	f->cap = n + 4; /* + 4: a macro's items */
+	f->items = xcalloc(f->cap, sizeof *f->items);
 	if (a->type == IMAP_ARG_ATOM) {
 		bool all = imap_arg_is(a, "ALL"), fast = imap_arg_is(a, "FAST"),
 		     full = imap_arg_is(a, "FULL");
@@ -240,6 +243,7 @@ static void imap_server_add_literal(struct buf *b, const char *p, size_t n)
 static bool imap_server_fetch_mark_seen(struct imap_server *s, const struct imap_server_set *set,
 					bool *seen_now)
 {
+	assert(!s->read_only); /* EXAMINE sets no flag (RFC 3501 6.3.2) */
 	size_t n = 0;
 	uint32_t *uids = xcalloc(set->count ? set->count : 1, sizeof *uids);
 	struct imap_msg *values = xcalloc(set->count ? set->count : 1, sizeof *values);
@@ -286,9 +290,50 @@ static void imap_server_fetch_section(struct imap_server *s, struct buf *b,
 	imap_server_add_literal(b, data->p + from, n);
 }
 
+/* One item of a message's FETCH response, its name and its value;
+ * s->content holds the message if the item needs it. */
+static void imap_server_fetch_item(struct imap_server *s, struct buf *b,
+				   const struct imap_server_item *it, const struct imap_msg *m,
+				   struct buf *data)
+{
+	switch (it->kind) {
+	case IMAP_SERVER_ITEM_UID:
+		buf_adds(b, "UID ");
+		buf_add_u64(b, m->uid);
+		break;
+	case IMAP_SERVER_ITEM_FLAGS:
+		buf_adds(b, "FLAGS ");
+		imap_server_add_flags(b, m->flags, m->keywords);
+		break;
+	case IMAP_SERVER_ITEM_INTERNALDATE:
+		buf_adds(b, "INTERNALDATE \"");
+		imap_format_datetime(b, m->internaldate);
+		buf_addc(b, '"');
+		break;
+	case IMAP_SERVER_ITEM_SIZE:
+		buf_adds(b, "RFC822.SIZE ");
+		buf_add_u64(b, m->size);
+		break;
+	case IMAP_SERVER_ITEM_ENVELOPE:
+		buf_adds(b, "ENVELOPE ");
+		imap_msg_envelope(b, s->content.p, s->content.len);
+		break;
+	case IMAP_SERVER_ITEM_BODY:
+	case IMAP_SERVER_ITEM_BODYSTRUCTURE:
+		buf_adds(b, it->kind == IMAP_SERVER_ITEM_BODY ? "BODY " : "BODYSTRUCTURE ");
+		imap_msg_bodystructure(b, s->content.p, s->content.len,
+				       it->kind == IMAP_SERVER_ITEM_BODYSTRUCTURE);
+		break;
+	case IMAP_SERVER_ITEM_SECTION:
+		imap_server_fetch_section(s, b, it, data);
+		break;
+	}
+}
+
 void imap_server_proceed_fetch(struct imap_server *s, const struct imap_cmd *c,
 			       struct wire *out)
 {
+	assert(c->nargs == 2); /* the table's row */
 	struct imap_server_fetch f;
 	struct imap_server_set set;
 	if (!imap_server_parse_fetch(&c->args[1], &f)) {
@@ -337,43 +382,10 @@ void imap_server_proceed_fetch(struct imap_server *s, const struct imap_cmd *c,
 			first = false;
 		}
 		for (size_t k = 0; k < f.n; k++) {
-			const struct imap_server_item *it = &f.items[k];
 			if (!first)
 				buf_addc(&b, ' ');
 			first = false;
-			switch (it->kind) {
-			case IMAP_SERVER_ITEM_UID:
-				buf_adds(&b, "UID ");
-				buf_add_u64(&b, m->uid);
-				break;
-			case IMAP_SERVER_ITEM_FLAGS:
-				buf_adds(&b, "FLAGS ");
-				imap_server_add_flags(&b, m->flags, m->keywords);
-				break;
-			case IMAP_SERVER_ITEM_INTERNALDATE:
-				buf_adds(&b, "INTERNALDATE \"");
-				imap_format_datetime(&b, m->internaldate);
-				buf_addc(&b, '"');
-				break;
-			case IMAP_SERVER_ITEM_SIZE:
-				buf_adds(&b, "RFC822.SIZE ");
-				buf_add_u64(&b, m->size);
-				break;
-			case IMAP_SERVER_ITEM_ENVELOPE:
-				buf_adds(&b, "ENVELOPE ");
-				imap_msg_envelope(&b, s->content.p, s->content.len);
-				break;
-			case IMAP_SERVER_ITEM_BODY:
-			case IMAP_SERVER_ITEM_BODYSTRUCTURE:
-				buf_adds(&b, it->kind == IMAP_SERVER_ITEM_BODY ? "BODY "
-									       : "BODYSTRUCTURE ");
-				imap_msg_bodystructure(&b, s->content.p, s->content.len,
-						       it->kind == IMAP_SERVER_ITEM_BODYSTRUCTURE);
-				break;
-			case IMAP_SERVER_ITEM_SECTION:
-				imap_server_fetch_section(s, &b, it, &data);
-				break;
-			}
+			imap_server_fetch_item(s, &b, &f.items[k], m, &data);
 		}
 		if (!f.has_flags && seen_now[i - set.spans[0].lo]) {
 			buf_adds(&b, " FLAGS ");

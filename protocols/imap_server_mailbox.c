@@ -24,6 +24,7 @@
 #include "imap_server_int.h"
 #include "imap_msg.h"
 
+#include <assert.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,6 +63,7 @@ static bool imap_server_mailbox_arg(struct imap_server *s, const struct imap_cmd
 				    char name[IMAP_SERVER_MAILBOX_MAX_OCTETS + 1],
 				    struct wire *out)
 {
+	assert(c->nargs >= 1); /* every row that calls this asks for one */
 	if (imap_server_mailbox(&c->args[0], name))
 		return true;
 	imap_server_bad(s, out, imap_server_note_syntax, "Syntax: %s mailbox", c->name);
@@ -108,6 +110,8 @@ void imap_server_proceed_namespace(struct imap_server *s, const struct imap_cmd 
 void imap_server_proceed_select(struct imap_server *s, const struct imap_cmd *c,
 				struct wire *out)
 {
+	assert(s->state == IMAP_SERVER_STATE_AUTHENTICATED ||
+	       s->state == IMAP_SERVER_STATE_SELECTED); /* imap_server_check_authenticated */
 	bool read_only = strcmp(c->name, "EXAMINE") == 0;
 	char name[IMAP_SERVER_MAILBOX_MAX_OCTETS + 1];
 	if (!imap_server_mailbox_arg(s, c, name, out))
@@ -256,6 +260,7 @@ void imap_server_proceed_delete(struct imap_server *s, const struct imap_cmd *c,
 void imap_server_proceed_rename(struct imap_server *s, const struct imap_cmd *c,
 				struct wire *out)
 {
+	assert(c->nargs == 2); /* the table's row */
 	char from[IMAP_SERVER_MAILBOX_MAX_OCTETS + 1], to[IMAP_SERVER_MAILBOX_MAX_OCTETS + 1];
 	if (!imap_server_mailbox(&c->args[0], from) || !imap_server_mailbox(&c->args[1], to)) {
 		imap_server_bad(s, out, imap_server_note_syntax, "Syntax: RENAME mailbox new-name");
@@ -361,6 +366,7 @@ static bool imap_server_list_options(const struct imap_cmd *c, size_t *first,
 void imap_server_proceed_list(struct imap_server *s, const struct imap_cmd *c,
 			      struct wire *out)
 {
+	assert(c->nargs >= 2 && c->nargs <= 5); /* the table's rows */
 	bool lsub = strcmp(c->name, "LSUB") == 0;
 	struct imap_server_list_options o;
 	size_t first = 0;
@@ -498,6 +504,7 @@ void imap_server_proceed_list(struct imap_server *s, const struct imap_cmd *c,
 void imap_server_proceed_status(struct imap_server *s, const struct imap_cmd *c,
 				struct wire *out)
 {
+	assert(c->nargs == 2); /* the table's row */
 	char name[IMAP_SERVER_MAILBOX_MAX_OCTETS + 1];
 	const struct imap_arg *items = &c->args[1];
 	if (!imap_server_mailbox(&c->args[0], name) || items->type != IMAP_ARG_LIST ||
@@ -559,6 +566,7 @@ void imap_server_proceed_status(struct imap_server *s, const struct imap_cmd *c,
 void imap_server_proceed_append(struct imap_server *s, const struct imap_cmd *c,
 				struct wire *out)
 {
+	assert(c->nargs >= 2 && c->nargs <= 4); /* the table's row */
 	char name[IMAP_SERVER_MAILBOX_MAX_OCTETS + 1];
 	const struct imap_arg *msg = &c->args[c->nargs - 1];
 	size_t i = 1;

@@ -18,6 +18,7 @@
 #include "imap_server_int.h"
 #include "imap_msg.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -161,6 +162,7 @@ static const char *imap_server_next_string(struct imap_server_search *p)
 static bool imap_server_parse_key(struct imap_server_search *p, struct imap_server_key *k,
 				  unsigned depth)
 {
+	assert(p->pos < p->n); /* the caller saw that a key comes */
 	memset(k, 0, sizeof *k);
 	if (depth > IMAP_SERVER_SEARCH_DEPTH_MAX) {
 		p->err = "Search keys nested too deeply";
@@ -267,6 +269,7 @@ struct imap_server_candidate {
 
 static bool imap_server_candidate_load(struct imap_server *s, struct imap_server_candidate *m)
 {
+	assert(m->seq < s->nview);
 	if (!m->loaded) {
 		m->loaded = true;
 		m->present = imap_server_load(s, s->view[m->seq].uid);
@@ -312,6 +315,7 @@ static bool imap_server_sent_day(struct imap_server *s, int64_t *day)
 static bool imap_server_eval(struct imap_server *s, const struct imap_server_key *k,
 			     struct imap_server_candidate *m)
 {
+	assert(m->seq < s->nview);
 	const struct imap_msg *msg = &s->view[m->seq];
 	bool r = false;
 	switch (k->kind) {
@@ -354,9 +358,11 @@ static bool imap_server_eval(struct imap_server *s, const struct imap_server_key
 					 s->nview ? s->view[s->nview - 1].uid : 0);
 		break;
 	case IMAP_SERVER_KEY_NOT:
+		assert(k->nkids == 1); /* a NOT that parsed has its key */
 		r = !imap_server_eval(s, &k->kids[0], m);
 		break;
 	case IMAP_SERVER_KEY_OR:
+		assert(k->nkids == 2); /* an OR that parsed has both */
 		r = imap_server_eval(s, &k->kids[0], m) || imap_server_eval(s, &k->kids[1], m);
 		break;
 	case IMAP_SERVER_KEY_AND:
@@ -371,6 +377,7 @@ static bool imap_server_eval(struct imap_server *s, const struct imap_server_key
 void imap_server_proceed_search(struct imap_server *s, const struct imap_cmd *c,
 				struct wire *out)
 {
+	assert(c->nargs >= 1); /* the table's row */
 	size_t first = 0;
 	if (c->nargs >= 2 && imap_arg_is(&c->args[0], "CHARSET")) {
 		const char *cs = imap_arg_str(&c->args[1]);

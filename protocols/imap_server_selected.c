@@ -22,6 +22,7 @@
  */
 #include "imap_server_int.h"
 
+#include <assert.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +48,7 @@ static void imap_server_remove_from_view(struct imap_server *s, const uint32_t *
 					 size_t n, const char *note, struct wire *out)
 {
 	size_t keep = 0, k = 0;
+	assert(s->nview == 0 || s->view);
 	for (size_t i = 0; i < s->nview; i++) {
 		if (k < n && s->view[i].uid == uids[k]) {
 			k++;
@@ -57,6 +59,7 @@ static void imap_server_remove_from_view(struct imap_server *s, const uint32_t *
 		s->view[keep++] = s->view[i];
 	}
 	s->nview = keep;
+	assert(k == n); /* every UID was in the view */
 }
 
 /* ---- CHECK, CLOSE, UNSELECT and EXPUNGE (RFC 3501 6.4.1-3, RFC 3691) */
@@ -77,6 +80,7 @@ static enum imap_result imap_server_expunge(struct imap_server *s,
 					    const struct imap_server_set *only, bool silent,
 					    struct wire *out)
 {
+	assert(s->folder && !s->read_only); /* the callers checked both */
 	struct imap_server_span all = {0, s->nview};
 	const struct imap_server_set whole = {&all, 1, s->nview};
 	if (!only)
@@ -126,6 +130,7 @@ void imap_server_proceed_unselect(struct imap_server *s, const struct imap_cmd *
 void imap_server_proceed_expunge(struct imap_server *s, const struct imap_cmd *c,
 				 struct wire *out)
 {
+	assert(s->folder); /* imap_server_check_selected */
 	struct imap_server_set set = {0};
 	if (c->nargs != (c->uid ? 1u : 0u)) {
 		imap_server_bad(s, out, imap_server_note_syntax, "Syntax: %s",
@@ -200,6 +205,7 @@ static bool imap_server_store_one(struct imap_msg *v, int mode, uint32_t flags,
 void imap_server_proceed_store(struct imap_server *s, const struct imap_cmd *c,
 			       struct wire *out)
 {
+	assert(c->nargs >= 3); /* the table's row */
 	/* +FLAGS and -FLAGS change the message's flags as they are now, with
 	 * what other sessions did since this one last looked (RFC 3501 6.4.6):
 	 * catch up first */
@@ -282,6 +288,7 @@ void imap_server_proceed_store(struct imap_server *s, const struct imap_cmd *c,
 		if (k < n && s->view[i].uid == uids[k])
 			s->view[i] = values[k++];
 	}
+	assert(k == n); /* each changed message found again, in the same order */
 	if (!silent) {
 		struct buf b;
 		buf_init(&b);
@@ -335,6 +342,7 @@ static void imap_server_add_uidset(struct buf *b, const uint32_t *uids, size_t n
 void imap_server_proceed_copy(struct imap_server *s, const struct imap_cmd *c,
 			      struct wire *out)
 {
+	assert(c->nargs == 2); /* the table's row */
 	bool move = strcmp(c->name, "MOVE") == 0;
 	char to[IMAP_SERVER_MAILBOX_MAX_OCTETS + 1];
 	if (!imap_server_mailbox(&c->args[1], to)) {

@@ -30,6 +30,7 @@
  */
 #include "imap_server_int.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -75,6 +76,7 @@ static enum imap_server_set_result imap_server_resolve(const struct imap_server 
 						       const char *text, bool uid,
 						       struct imap_server_set *set)
 {
+	assert(s->nview == 0 || s->view);
 	struct imap_seqset seq = {0};
 	set->spans = NULL;
 	set->n = set->count = 0;
@@ -113,6 +115,7 @@ static enum imap_server_set_result imap_server_resolve(const struct imap_server 
 			sp.lo = lo - 1;
 			sp.hi = hi;
 		}
+		assert(sp.lo <= sp.hi && sp.hi <= s->nview);
 		if (sp.lo < sp.hi)
 			set->spans[set->n++] = sp;
 	}
@@ -144,6 +147,7 @@ bool imap_server_resolve_arg(struct imap_server *s, const struct imap_cmd *c,
 			     const struct imap_arg *a, struct imap_server_set *set,
 			     struct wire *out)
 {
+	assert(a && set);
 	const char *text = a->type == IMAP_ARG_ATOM ? imap_arg_str(a) : NULL;
 	switch (imap_server_resolve(s, text, c->uid, set)) {
 	case IMAP_SERVER_SET_OK:
@@ -163,6 +167,7 @@ bool imap_server_resolve_arg(struct imap_server *s, const struct imap_cmd *c,
 /* Load a message's content into s->content; false if it is gone. */
 bool imap_server_load(struct imap_server *s, uint32_t uid)
 {
+	assert(s->folder); /* a message of the selected folder */
 	buf_clear(&s->content);
 	return s->ops.content && s->ops.content(s->ctx, s->folder, uid, &s->content) == IMAP_OK;
 }
@@ -243,6 +248,7 @@ void imap_server_announce_flags(struct imap_server *s, struct wire *out, bool pu
 
 void imap_server_count_recent(struct imap_server *s, size_t *recent)
 {
+	assert(s->nview == 0 || s->view);
 	*recent = 0;
 	for (size_t i = 0; i < s->nview; i++)
 		if (s->view[i].flags & IMAP_FLAG_RECENT)
@@ -335,6 +341,7 @@ void imap_server_resync(struct imap_server *s, struct wire *out, bool pushed,
 		keep++;
 	}
 	s->nview = keep;
+	assert(s->ngone == 0 || !expunge_ok); /* deferred only while it may not be told */
 
 	size_t first_new = nsnap;
 	while (first_new > 0 && snap[first_new - 1].uid > maxuid)
@@ -372,6 +379,7 @@ void imap_server_resync(struct imap_server *s, struct wire *out, bool pushed,
 void imap_server_catch_up(struct imap_server *s, const struct imap_cmd *c,
 			  struct wire *out)
 {
+	assert(s->state == IMAP_SERVER_STATE_SELECTED); /* the commands that name messages */
 	imap_server_resync(s, out, false, s->expunge_ok && c->uid);
 }
 
@@ -403,6 +411,7 @@ void imap_server_no_expunged(struct imap_server *s, struct wire *out)
 
 void imap_server_poke(struct imap_server *s, struct wire *out)
 {
+	assert(s && out);
 	if (s->state == IMAP_SERVER_STATE_IDLE)
 		imap_server_resync(s, out, true, s->expunge_ok);
 	/* otherwise ops->version tells the next command that something changed */
