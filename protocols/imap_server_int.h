@@ -154,7 +154,7 @@ void imap_server_send_permanentflags(struct imap_server *s, struct wire *out);
 /* A new keyword is in use: FLAGS and PERMANENTFLAGS again. */
 void imap_server_announce_flags(struct imap_server *s, struct wire *out, bool pushed);
 /* How many messages of the view are \Recent. */
-void imap_server_count_recent(struct imap_server *s, size_t *recent);
+size_t imap_server_count_recent(const struct imap_server *s);
 /* The note of "* n EXPUNGE" as an answer gives it. */
 extern const char *const imap_server_note_expunge;
 

@@ -146,7 +146,7 @@ void imap_server_proceed_select(struct imap_server *s, const struct imap_cmd *c,
 	imap_server_send_flags(s, out, "FLAGS: the flags a message in this folder can have");
 	wire_line(out, "EXISTS: how many messages the folder holds; they are numbered 1 to this",
 		  "* %zu EXISTS", s->nview);
-	imap_server_count_recent(s, &s->nrecent);
+	s->nrecent = imap_server_count_recent(s);
 	wire_line(out, NULL, "* %zu RECENT", s->nrecent);
 	for (size_t i = 0; i < s->nview; i++) {
 		if (!(s->view[i].flags & IMAP_FLAG_SEEN)) {

@@ -246,13 +246,14 @@ void imap_server_announce_flags(struct imap_server *s, struct wire *out, bool pu
 	imap_server_send_permanentflags(s, out);
 }
 
-void imap_server_count_recent(struct imap_server *s, size_t *recent)
+size_t imap_server_count_recent(const struct imap_server *s)
 {
 	assert(s->nview == 0 || s->view);
-	*recent = 0;
+	size_t recent = 0;
 	for (size_t i = 0; i < s->nview; i++)
 		if (s->view[i].flags & IMAP_FLAG_RECENT)
-			(*recent)++;
+			recent++;
+	return recent;
 }
 
 /*
@@ -356,8 +357,7 @@ void imap_server_resync(struct imap_server *s, struct wire *out, bool pushed,
 		s->nview += nnew;
 		wire_line(out, pushed ? imap_server_note_idle_exists : imap_server_note_exists,
 			  "* %zu EXISTS", s->nview);
-		size_t recent;
-		imap_server_count_recent(s, &recent);
+		size_t recent = imap_server_count_recent(s);
 		wire_line(out, NULL, "* %zu RECENT", recent);
 		s->nrecent = recent;
 	}
