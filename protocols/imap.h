@@ -15,6 +15,11 @@
  * reports the difference - at once while the client is in IDLE, otherwise
  * before the next tagged response, and never an EXPUNGE during FETCH,
  * STORE or SEARCH (RFC 3501 7.4.1).
+ *
+ * The server engine is a family of files, imap_server*.c, that share a
+ * private header, imap_server_int.h; imap_server.c's reading guide says
+ * what each holds.  The client engine is imap_client.c.  Both use the
+ * framer and parser of imap_parse.h and the message views of imap_msg.h.
  */
 #ifndef MAILSIM_IMAP_H
 #define MAILSIM_IMAP_H

@@ -677,6 +677,13 @@ static void test_store(void)
 	CHECK_STR(say(&t, "a9 STORE 1 LABELS (x)\r\n"), "a9 BAD Invalid STORE data item\r\n");
 	CHECK_STR(say(&t, "b1 STORE 5 +FLAGS (\\Seen)\r\n"),
 		  "b1 BAD Invalid message sequence number\r\n");
+	/* keywords that would not fit the message's 255 octets: NO, nothing stored */
+	char cmd[320];
+	snprintf(cmd, sizeof cmd, "b3 STORE 2:3 +FLAGS (\\Seen K%0250d)\r\n", 0);
+	before = f.nset_flags;
+	CHECK_STR(say(&t, cmd), "b3 NO Too many keywords\r\n");
+	CHECK_INT(f.nset_flags, before);
+	CHECK_STR(fake_folder(&f, "INBOX")->msgs[2].keywords, "$Label1");
 	/* own changes are not reported again at the next NOOP */
 	CHECK_STR(say(&t, "b2 NOOP\r\n"), "b2 OK NOOP completed\r\n");
 	session_close(&t);
