@@ -1,14 +1,28 @@
 /*
- * store.c - the one SQLite store shared by SMTP, POP3 and IMAP.
+ * store.c - the one SQLite store shared by SMTP, POP3 and IMAP: its schema,
+ * opening and closing it, errors and transactions, and the helpers the
+ * rest of the store uses.
  *
- * Read this file top to bottom:
+ * The store is a family of files.  store.h is its public face; store_int.h,
+ * included by the family only, holds struct store and the helpers below:
+ *
+ *   store.c         this file
+ *   store_mail.c    accounts, folders, messages, flags, keywords, UIDs
+ *   store_queue.c   the relay queue, and the counters that number it
+ *   store_device.c  devices and what they hold (POP3 UIDLs, IMAP caches)
+ *   store_list.c    the listings and searches of views, inspect and checks
+ *
+ * Each of those keeps the SQL it runs in a table beside its code.  Read
+ * this file top to bottom:
  *
  *   1. the schema, as the SQL that creates it (docs/SCHEMA.md explains it
  *      for students who open the database with the sqlite3 shell);
- *   2. the prepared statements, one table of SQL text;
+ *   2. prepared statements: prepared once and kept, then bound and
+ *      stepped, and the helpers that step them (step_rows() reads every
+ *      row of a listing into an array);
  *   3. errors and transactions (the nesting rule is written out there, and
  *      the hook through which tests make a commit fail);
- *   4. the public functions, one group per table.
+ *   4. opening and closing, which creates the schema or upgrades it.
  *
  * Every public function that changes something runs inside
  * tx_begin()/tx_end(): called alone it is one transaction, called between
@@ -18,25 +32,17 @@
  * Every public function that can fail gives an enum store_result (store.h
  * says what each value means) and, for STORE_ERROR, sets store_error().
  */
-#include "store.h"
+#include "store_int.h"
 
-#include "buf.h"
-
-#include <sqlite3.h>
+#include <assert.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
-/* Longest text that fits the fixed fields of struct store_account. */
-#define STORE_TEXT_MAX 255
 /* How long a statement waits for another connection's lock before it gives
  * up with "database is locked". */
 #define STORE_BUSY_TIMEOUT_MSECS 5000
-/* UIDs are 32-bit nz-numbers, and UIDNEXT must fit one too (STATUS reports
- * it), so UIDNEXT stops here and the last UID a folder hands out is one less. */
-#define STORE_UID_MAX 4294967295u
 
 /* ------------------------------------------------------------------------
  * 1. The schema
@@ -240,75 +246,14 @@ static const char store_upgrade_2_to_3_sql[] =
  * it, so each statement is prepared the first time it is needed and kept:
  * afterwards it is only reset, bound and stepped.  That is most of what lets
  * the store take well over 10,000 deliveries a second in memory.
+ *
+ * Each file of the family keeps the SQL of its own statements in a table
+ * indexed by enum store_stmt (store_int.h); this file's are the three of a
+ * transaction.  After them come the helpers every file binds and steps
+ * with, the one that reads a listing into an array (step_rows()) last.
  * ------------------------------------------------------------------------ */
 
-enum store_stmt {
-	SQL_BEGIN,
-	SQL_COMMIT,
-	SQL_ROLLBACK,
-	SQL_ACCOUNT_ADD,
-	SQL_ACCOUNT_FIND,
-	SQL_ACCOUNT_PASSWORD,
-	SQL_FOLDER_ADD,
-	SQL_FOLDER_FIND,
-	SQL_FOLDER_GET,
-	SQL_FOLDER_UIDNEXT,
-	SQL_FOLDER_RECENT_UID,
-	SQL_FOLDER_SET_RECENT_UID,
-	SQL_ORPHAN_SUBSCRIPTION_ADD,
-	SQL_ORPHAN_SUBSCRIPTION_DELETE,
-	SQL_ORPHAN_SUBSCRIPTIONS,
-	SQL_FOLDER_BUMP_UIDNEXT,
-	SQL_FOLDER_COUNT,
-	SQL_FOLDER_HAS,
-	SQL_DEVICE_HAS,
-	SQL_MESSAGE_ADD,
-	SQL_MESSAGE_GET,
-	SQL_FOLDER_LIST,
-	SQL_MESSAGE_DELETE,
-	SQL_DEVICE_UIDLS,
-	SQL_FOLDER_COUNT_ABOVE,
-	SQL_QUEUE_LIST,
-	SQL_QUEUE_ADD,
-	SQL_QUEUE_RCPT_ADD,
-	SQL_QUEUE_GET,
-	SQL_QUEUE_RCPTS,
-	SQL_QUEUE_RCPT_DEL,
-	SQL_QUEUE_RESCHEDULE,
-	SQL_QUEUE_DELETE,
-	SQL_QUEUE_COUNT_ALL,
-	SQL_QUEUE_COUNT_SERVER,
-	SQL_DEVICE_ADD,
-	SQL_DEVICE_FIND,
-	SQL_DEVICE_MESSAGE_ADD,
-	SQL_DEVICE_COUNT,
-	SQL_FOLDERS,
-	SQL_FOLDER_STATS,
-	SQL_FOLDER_DELETE,
-	SQL_FOLDER_RENAME,
-	SQL_FOLDER_SUBSCRIBE,
-	SQL_MESSAGE_SET_FLAGS,
-	SQL_MESSAGE_SET_FLAGS_ONLY,
-	SQL_MESSAGE_EXISTS,
-	SQL_MESSAGE_COPY,
-	SQL_DEVICE_FOLDER_SET,
-	SQL_DEVICE_FOLDER_UIDVALIDITY,
-	SQL_DEVICE_FOLDER_LIST,
-	SQL_DEVICE_MESSAGE_SET_FLAGS,
-	SQL_DEVICE_MESSAGE_DELETE,
-	SQL_DEVICE_FOLDER_CLEAR,
-	SQL_DEVICE_FOLDER_COUNT,
-	SQL_ACCOUNTS,
-	SQL_DEVICES,
-	SQL_SERVERS,
-	SQL_FOLDER_LISTING,
-	SQL_DEVICE_LISTING,
-	SQL_COUNTER_BUMP,
-	SQL_COUNTER_GET,
-	SQL_NSTMTS
-};
-
-static const char *const store_sql[SQL_NSTMTS] = {
+static const char *const tx_sql[SQL_NSTMTS] = {
 	/* IMMEDIATE takes the write lock now, not at the first write.  A
 	 * DEFERRED transaction that reads first and writes later may find
 	 * another writer got in between and fail with SQLITE_BUSY halfway
@@ -317,223 +262,30 @@ static const char *const store_sql[SQL_NSTMTS] = {
 	[SQL_BEGIN] = "BEGIN IMMEDIATE",
 	[SQL_COMMIT] = "COMMIT",
 	[SQL_ROLLBACK] = "ROLLBACK",
-
-	[SQL_ACCOUNT_ADD] =
-		"INSERT INTO accounts (address, password, name, server) VALUES (?1, ?2, ?3, ?4)",
-	[SQL_ACCOUNT_FIND] =
-		"SELECT id, address, name, server FROM accounts WHERE address = ?1",
-	[SQL_ACCOUNT_PASSWORD] = "SELECT password FROM accounts WHERE address = ?1",
-
-	/* The new folder's UIDVALIDITY is the id AUTOINCREMENT is about to give
-	 * it: one more than the highest id ever used, which sqlite_sequence
-	 * remembers even after that folder was deleted.  So it is deterministic
-	 * (same scenario, same numbers; no clock) and never reused. */
-	[SQL_FOLDER_ADD] =
-		"INSERT INTO folders (account_id, name, special_use, subscribed, uidvalidity, uidnext)"
-		" VALUES (?1, ?2, ?3, 1,"
-		"  (SELECT ifnull(max(seq), 0) + 1 FROM sqlite_sequence WHERE name = 'folders'), 1)",
-	[SQL_FOLDER_FIND] = "SELECT id FROM folders WHERE account_id = ?1 AND name = ?2",
-	[SQL_FOLDER_GET] =
-		"SELECT account_id, name, special_use, subscribed, uidvalidity, uidnext"
-		" FROM folders WHERE id = ?1",
-	[SQL_FOLDER_UIDNEXT] = "SELECT uidnext FROM folders WHERE id = ?1",
-	/* schema 3; max(): it only ever climbs, as UIDs do */
-	[SQL_FOLDER_RECENT_UID] = "SELECT recent_uid FROM folders WHERE id = ?1",
-	[SQL_FOLDER_SET_RECENT_UID] =
-		"UPDATE folders SET recent_uid = max(recent_uid, ?2) WHERE id = ?1",
-	[SQL_ORPHAN_SUBSCRIPTION_ADD] =
-		"INSERT INTO orphan_subscriptions (account_id, name) VALUES (?1, ?2)"
-		" ON CONFLICT (account_id, name) DO NOTHING",
-	[SQL_ORPHAN_SUBSCRIPTION_DELETE] =
-		"DELETE FROM orphan_subscriptions WHERE account_id = ?1 AND name = ?2",
-	[SQL_ORPHAN_SUBSCRIPTIONS] =
-		"SELECT name FROM orphan_subscriptions WHERE account_id = ?1 ORDER BY name",
-	[SQL_FOLDER_BUMP_UIDNEXT] = "UPDATE folders SET uidnext = uidnext + 1 WHERE id = ?1",
-	[SQL_FOLDER_COUNT] = "SELECT count(*) FROM messages WHERE folder_id = ?1",
-	/* instr(lower(..)) rather than LIKE: an address may hold '_' or '%',
-	 * which LIKE would take for wildcards. */
-	[SQL_FOLDER_HAS] =
-		"SELECT 1 FROM messages WHERE folder_id = ?1"
-		" AND (?2 IS NULL OR instr(lower(from_hdr), lower(?2)) > 0)"
-		" AND (?3 IS NULL OR instr(lower(to_hdr), lower(?3)) > 0)"
-		" AND (?4 IS NULL OR subject = ?4)"
-		" AND (flags & ?5) = ?5"
-		" AND (?6 IS NULL OR instr(' ' || lower(keywords) || ' ', ' ' || lower(?6) || ' ') > 0)"
-		" LIMIT 1",
-	[SQL_DEVICE_HAS] =
-		"SELECT 1 FROM device_messages WHERE device_id = ?1 AND folder = ?2"
-		" AND (?3 IS NULL OR instr(lower(from_hdr), lower(?3)) > 0)"
-		" AND (?4 IS NULL OR instr(lower(to_hdr), lower(?4)) > 0)"
-		" AND (?5 IS NULL OR subject = ?5)"
-		" AND (flags & ?6) = ?6"
-		" LIMIT 1",
-
-	[SQL_MESSAGE_ADD] =
-		"INSERT INTO messages (folder_id, uid, internaldate, size, flags, from_hdr, to_hdr,"
-		" subject, date_hdr, message_id, content)"
-		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-	[SQL_MESSAGE_GET] =
-		"SELECT id, flags, internaldate, size, keywords, content FROM messages"
-		" WHERE folder_id = ?1 AND uid = ?2",
-
-	[SQL_FOLDER_COUNT_ABOVE] = "SELECT count(*) FROM messages WHERE folder_id = ?1 AND uid > ?2",
-	[SQL_FOLDER_LIST] =
-		"SELECT id, uid, flags, internaldate, size, keywords FROM messages WHERE folder_id = ?1"
-		" ORDER BY uid",
-	[SQL_MESSAGE_DELETE] = "DELETE FROM messages WHERE folder_id = ?1 AND uid = ?2",
-	[SQL_DEVICE_UIDLS] =
-		"SELECT uidl FROM device_messages WHERE device_id = ?1 AND uidl IS NOT NULL"
-		" ORDER BY id",
-
-	[SQL_QUEUE_LIST] =
-		"SELECT id, next_try_us FROM queue WHERE server = ?1 ORDER BY next_try_us, id",
-
-	[SQL_QUEUE_ADD] =
-		"INSERT INTO queue (server, domain, mail_from, content, arrival, attempts, next_try_us)"
-		" VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6)",
-	[SQL_QUEUE_RCPT_ADD] = "INSERT INTO queue_rcpts (queue_id, rcpt) VALUES (?1, ?2)",
-	[SQL_QUEUE_GET] =
-		"SELECT server, domain, mail_from, content, arrival, attempts, next_try_us, last_reply"
-		" FROM queue WHERE id = ?1",
-	[SQL_QUEUE_RCPTS] = "SELECT rcpt FROM queue_rcpts WHERE queue_id = ?1 ORDER BY id",
-	[SQL_QUEUE_RCPT_DEL] = "DELETE FROM queue_rcpts WHERE queue_id = ?1 AND rcpt = ?2",
-	[SQL_QUEUE_RESCHEDULE] =
-		"UPDATE queue SET attempts = ?2, next_try_us = ?3, last_reply = ?4 WHERE id = ?1",
-	[SQL_QUEUE_DELETE] = "DELETE FROM queue WHERE id = ?1", /* rcpts go by CASCADE */
-	[SQL_QUEUE_COUNT_ALL] = "SELECT count(*) FROM queue",
-	[SQL_QUEUE_COUNT_SERVER] = "SELECT count(*) FROM queue WHERE server = ?1",
-
-	[SQL_DEVICE_ADD] = "INSERT INTO devices (name, owner) VALUES (?1, ?2)",
-	[SQL_DEVICE_FIND] = "SELECT id FROM devices WHERE name = ?1",
-	[SQL_DEVICE_MESSAGE_ADD] =
-		"INSERT INTO device_messages (device_id, folder, uid, uidl, flags, size, from_hdr,"
-		" to_hdr, subject, date_hdr, message_id, content)"
-		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-	[SQL_DEVICE_COUNT] = "SELECT count(*) FROM device_messages WHERE device_id = ?1",
-
-	/* IMAP (schema 2) */
-	[SQL_FOLDERS] =
-		"SELECT id, name, special_use, subscribed, uidvalidity, uidnext FROM folders"
-		" WHERE account_id = ?1 ORDER BY name <> 'INBOX', name",
-	/* Driven from folders, so a folder that does not exist gives no row
-	 * at all, and an empty one a row of zeros. */
-	[SQL_FOLDER_STATS] =
-		"SELECT count(m.id), ifnull(sum((m.flags & 1) = 0), 0),"
-		" ifnull(sum((m.flags & 32) <> 0), 0), f.id"
-		" FROM folders f LEFT JOIN messages m ON m.folder_id = f.id WHERE f.id = ?1",
-	[SQL_FOLDER_DELETE] = "DELETE FROM folders WHERE id = ?1", /* messages by CASCADE */
-	[SQL_FOLDER_RENAME] = "UPDATE folders SET name = ?2 WHERE id = ?1",
-	[SQL_FOLDER_SUBSCRIBE] = "UPDATE folders SET subscribed = ?2 WHERE id = ?1",
-	/* An UPDATE rewrites the whole row, content included, so a message
-	 * whose flags (and keywords) are already the wanted ones is left
-	 * alone: STORE 1:* +FLAGS (\Seen) on a folder that is mostly read
-	 * costs little.  SQL_MESSAGE_EXISTS then tells "unchanged" from "no
-	 * such message". */
-	[SQL_MESSAGE_SET_FLAGS] =
-		"UPDATE messages SET flags = ?3, keywords = ?4 WHERE folder_id = ?1 AND uid = ?2"
-		" AND (flags <> ?3 OR keywords <> ?4)",
-	[SQL_MESSAGE_SET_FLAGS_ONLY] =
-		"UPDATE messages SET flags = ?3 WHERE folder_id = ?1 AND uid = ?2 AND flags <> ?3",
-	[SQL_MESSAGE_EXISTS] = "SELECT 1 FROM messages WHERE folder_id = ?1 AND uid = ?2",
-	/* RFC 3501 6.4.7: flags and internal date preserved, \Recent set. */
-	/* \Recent is not copied (nor kept at all by mailsim's IMAP service):
-	 * it belongs to a session, not to the message (RFC 3501 2.3.2), and
-	 * sim/imapd.c works it out per session from the UIDs. */
-	[SQL_MESSAGE_COPY] =
-		"INSERT INTO messages (folder_id, uid, internaldate, size, flags, from_hdr, to_hdr,"
-		" subject, date_hdr, message_id, keywords, content)"
-		" SELECT ?3, ?4, internaldate, size, flags & ~32, from_hdr, to_hdr, subject, date_hdr,"
-		" message_id, keywords, content FROM messages WHERE folder_id = ?1 AND uid = ?2",
-
-	[SQL_DEVICE_FOLDER_SET] =
-		"INSERT INTO device_folders (device_id, name, special_use, uidvalidity)"
-		" VALUES (?1, ?2, ?3, ?4) ON CONFLICT (device_id, name) DO UPDATE"
-		" SET special_use = excluded.special_use, uidvalidity = excluded.uidvalidity",
-	[SQL_DEVICE_FOLDER_UIDVALIDITY] =
-		"SELECT uidvalidity FROM device_folders WHERE device_id = ?1 AND name = ?2",
-	[SQL_DEVICE_FOLDER_LIST] =
-		"SELECT id, uid, flags, size FROM device_messages"
-		" WHERE device_id = ?1 AND folder = ?2 AND uid IS NOT NULL ORDER BY uid",
-	[SQL_DEVICE_MESSAGE_SET_FLAGS] =
-		"UPDATE device_messages SET flags = ?4 WHERE device_id = ?1 AND folder = ?2"
-		" AND uid = ?3",
-	[SQL_DEVICE_MESSAGE_DELETE] =
-		"DELETE FROM device_messages WHERE device_id = ?1 AND folder = ?2 AND uid = ?3",
-	[SQL_DEVICE_FOLDER_CLEAR] =
-		"DELETE FROM device_messages WHERE device_id = ?1 AND folder = ?2"
-		" AND uid IS NOT NULL",
-	[SQL_DEVICE_FOLDER_COUNT] =
-		"SELECT count(*) FROM device_messages WHERE device_id = ?1 AND folder = ?2",
-
-	/* Listing the whole store (mailsim inspect).  Every ORDER BY ends in
-	 * a unique key, so the order never depends on how rows were stored;
-	 * address sorts NOCASE, as its column is declared. */
-	[SQL_ACCOUNTS] = "SELECT id, address, name, server FROM accounts ORDER BY server, address, id",
-	[SQL_DEVICES] = "SELECT id, name, owner FROM devices ORDER BY name",
-	[SQL_SERVERS] = "SELECT server FROM accounts UNION SELECT server FROM queue ORDER BY 1",
-	[SQL_FOLDER_LISTING] =
-		"SELECT NULL, uid, NULL, flags, size, from_hdr, subject FROM messages"
-		" WHERE folder_id = ?1 ORDER BY uid",
-	/* uid is NULL for a POP3 download, and NULL sorts first. */
-	[SQL_DEVICE_LISTING] =
-		"SELECT folder, uid, uidl, flags, size, from_hdr, subject FROM device_messages"
-		" WHERE device_id = ?1 ORDER BY folder <> 'INBOX', folder, uid, id",
-
-	/* An UPSERT (SQLite 3.24) rather than RETURNING (3.35): the value is
-	 * read back with a second statement in the same transaction. */
-	[SQL_COUNTER_BUMP] =
-		"INSERT INTO counters (name, value) VALUES (?1, 1)"
-		" ON CONFLICT (name) DO UPDATE SET value = value + 1",
-	[SQL_COUNTER_GET] = "SELECT value FROM counters WHERE name = ?1",
 };
 
-struct store {
-	sqlite3 *db;
-	sqlite3_stmt *stmts[SQL_NSTMTS]; /* prepared on first use, NULL before */
-	int depth;                       /* store_begin() calls not yet closed */
-	bool doomed;                     /* rolled back; waiting for depth 0 */
-	char err[512];                   /* the last error, "" if none */
-	store_fault_fn commit_fault;     /* tests: should this COMMIT fail? */
-	void *commit_fault_ctx;
-};
-
-/* ------------------------------------------------------------------------
- * 3. Errors and transactions
- * ------------------------------------------------------------------------ */
-
-static void set_error(struct store *st, const char *fmt, ...) PRINTF_LIKE(2, 3);
-
-static void set_error(struct store *st, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(st->err, sizeof st->err, fmt, ap);
-	va_end(ap);
-}
-
-/* "what: sqlite's own words".  Call it right after the failing call, before
- * anything else touches the connection and replaces the message. */
-static void db_error(struct store *st, const char *what)
-{
-	set_error(st, "%s: %s", what, sqlite3_errmsg(st->db));
-}
-
-/* The statement, prepared if this is its first use; NULL on error. */
 static sqlite3_stmt *stmt_get(struct store *st, enum store_stmt id)
 {
+	return stmt_prepare(st, id, tx_sql[id]);
+}
+
+sqlite3_stmt *stmt_prepare(struct store *st, enum store_stmt id, const char *sql)
+{
+	assert(st && (unsigned)id < SQL_NSTMTS);
+	assert(sql); /* else the calling file's table lacks the statement */
 	if (!st->stmts[id] &&
-	    sqlite3_prepare_v3(st->db, store_sql[id], -1, SQLITE_PREPARE_PERSISTENT,
-			       &st->stmts[id], NULL) != SQLITE_OK) {
+	    sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st->stmts[id],
+			       NULL) != SQLITE_OK) {
 		db_error(st, "prepare");
 		st->stmts[id] = NULL;
 	}
 	return st->stmts[id];
 }
 
-/* Ready a statement for its next use.  Resetting also ends the read it was
- * doing, so a half-read SELECT never keeps a snapshot (and its locks) open;
- * clearing the bindings drops pointers into the caller's memory. */
-static void stmt_done(sqlite3_stmt *s)
+/* Resetting also ends the read it was doing, so a half-read SELECT never
+ * keeps a snapshot (and its locks) open; clearing the bindings drops
+ * pointers into the caller's memory. */
+void stmt_done(sqlite3_stmt *s)
 {
 	if (s) {
 		sqlite3_reset(s);
@@ -541,32 +293,31 @@ static void stmt_done(sqlite3_stmt *s)
 	}
 }
 
-/* Run a statement that returns no rows; OK, or ERROR (error set). */
-static enum store_result stmt_run(struct store *st, sqlite3_stmt *s, const char *what)
-{
-	int rc = sqlite3_step(s);
-	if (rc != SQLITE_DONE)
-		db_error(st, what);
-	stmt_done(s);
-	return rc == SQLITE_DONE ? STORE_OK : STORE_ERROR;
-}
-
-/* Bind text, or NULL for a NULL pointer.  SQLITE_STATIC: SQLite may use the
- * caller's bytes without copying them, because stmt_done() forgets them
- * before the caller gets control back. */
-static int bind_text(sqlite3_stmt *s, int i, const char *text)
+/* SQLITE_STATIC: SQLite may use the caller's bytes without copying them,
+ * because stmt_done() forgets them before the caller gets control back. */
+int bind_text(sqlite3_stmt *s, int i, const char *text)
 {
 	return sqlite3_bind_text(s, i, text, -1, SQLITE_STATIC);
 }
 
-/* Bind message bytes as a BLOB: any byte may occur, NUL included. */
-static int bind_blob(sqlite3_stmt *s, int i, const char *p, size_t len)
+/* Message bytes as a BLOB: any byte may occur, NUL included. */
+int bind_blob(sqlite3_stmt *s, int i, const char *p, size_t len)
 {
 	return sqlite3_bind_blob64(s, i, p ? p : "", (sqlite3_uint64)len, SQLITE_STATIC);
 }
 
-/* A malloc'd, NUL-terminated copy of a BLOB or TEXT column. */
-static char *column_dup(sqlite3_stmt *s, int col, size_t *len)
+/* The five summary columns, from, to, subject, date, message_id. */
+int bind_summary(sqlite3_stmt *s, int first, const struct store_summary *sum)
+{
+	static const struct store_summary none;
+	if (!sum)
+		sum = &none;
+	return bind_text(s, first, sum->from) | bind_text(s, first + 1, sum->to) |
+	       bind_text(s, first + 2, sum->subject) | bind_text(s, first + 3, sum->date) |
+	       bind_text(s, first + 4, sum->message_id);
+}
+
+char *column_dup(sqlite3_stmt *s, int col, size_t *len)
 {
 	const void *p = sqlite3_column_blob(s, col);
 	size_t n = (size_t)sqlite3_column_bytes(s, col);
@@ -579,9 +330,14 @@ static char *column_dup(sqlite3_stmt *s, int col, size_t *len)
 	return copy;
 }
 
-/* A text column copied into a fixed buffer ("" for NULL). */
-static void column_copy(sqlite3_stmt *s, int col, char *dst, size_t dstlen)
+char *column_strdup_or_null(sqlite3_stmt *s, int col)
 {
+	return sqlite3_column_type(s, col) == SQLITE_NULL ? NULL : column_dup(s, col, NULL);
+}
+
+void column_copy(sqlite3_stmt *s, int col, char *dst, size_t dstlen)
+{
+	assert(dst && dstlen > 0);
 	const unsigned char *t = sqlite3_column_text(s, col);
 	size_t n = t ? (size_t)sqlite3_column_bytes(s, col) : 0;
 	if (n >= dstlen)
@@ -589,6 +345,163 @@ static void column_copy(sqlite3_stmt *s, int col, char *dst, size_t dstlen)
 	if (n)
 		memcpy(dst, t, n);
 	dst[n] = '\0';
+}
+
+enum store_result stmt_run(struct store *st, sqlite3_stmt *s, const char *what)
+{
+	assert(s);
+	int rc = sqlite3_step(s);
+	if (rc != SQLITE_DONE)
+		db_error(st, what);
+	stmt_done(s);
+	return rc == SQLITE_DONE ? STORE_OK : STORE_ERROR;
+}
+
+enum store_result change_run(struct store *st, sqlite3_stmt *s, const char *what)
+{
+	assert(s);
+	if (tx_begin(st) != STORE_OK) {
+		stmt_done(s);
+		return STORE_ERROR;
+	}
+	enum store_result rc = stmt_run(st, s, what);
+	if (rc == STORE_OK && sqlite3_changes(st->db) == 0)
+		rc = STORE_NOT_FOUND;
+	return tx_end(st, rc);
+}
+
+enum store_result count_run(struct store *st, sqlite3_stmt *s, int64_t *count, const char *what)
+{
+	assert(s);
+	enum store_result rc = STORE_ERROR;
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		if (count)
+			*count = sqlite3_column_int64(s, 0);
+		rc = STORE_OK;
+	} else {
+		db_error(st, what);
+	}
+	stmt_done(s);
+	return rc;
+}
+
+enum store_result step_one(struct store *st, sqlite3_stmt *s, int bound, const char *what)
+{
+	assert(s);
+	enum store_result rc = STORE_ERROR;
+	if (bound != SQLITE_OK) {
+		db_error(st, what);
+		stmt_done(s);
+		return STORE_ERROR;
+	}
+	switch (sqlite3_step(s)) {
+	case SQLITE_ROW:
+		return STORE_OK; /* the caller reads the row, then stmt_done() */
+	case SQLITE_DONE:
+		rc = STORE_NOT_FOUND;
+		break;
+	default:
+		db_error(st, what);
+	}
+	stmt_done(s);
+	return rc;
+}
+
+enum store_result step_int64(struct store *st, sqlite3_stmt *s, int bound, const char *what,
+			     int64_t *value)
+{
+	enum store_result rc = step_one(st, s, bound, what);
+	if (rc == STORE_OK) {
+		if (value)
+			*value = sqlite3_column_int64(s, 0);
+		stmt_done(s);
+	}
+	return rc;
+}
+
+enum store_result step_rows(struct store *st, sqlite3_stmt *s, int bound, const char *what,
+			    const struct row_reader *r, void **rows, size_t *n)
+{
+	assert(s && r && r->size > 0 && r->read && rows && n);
+	char *v = NULL; /* the array, as bytes: element i is at v + i * r->size */
+	size_t count = 0, cap = 0;
+	enum store_result rc = STORE_ERROR;
+	if (bound != SQLITE_OK) {
+		db_error(st, what);
+		goto done;
+	}
+	for (;;) {
+		int step = sqlite3_step(s);
+		if (step == SQLITE_DONE)
+			break;
+		if (step != SQLITE_ROW) {
+			db_error(st, what);
+			goto done;
+		}
+		if (count == cap) {
+			cap = cap ? cap * 2 : 16;
+			v = xrealloc(v, cap * r->size);
+		}
+		r->read(s, v + count++ * r->size);
+	}
+	rc = STORE_OK;
+done:
+	stmt_done(s);
+	if (rc != STORE_OK) {
+		for (size_t i = 0; r->drop && i < count; i++)
+			r->drop(v + i * r->size);
+		free(v);
+		v = NULL;
+		count = 0;
+	}
+	*rows = v;
+	*n = count;
+	return rc;
+}
+
+static void read_string(sqlite3_stmt *s, void *elem)
+{
+	*(char **)elem = column_dup(s, 0, NULL);
+}
+
+static void drop_string(void *elem)
+{
+	free(*(char **)elem);
+}
+
+enum store_result step_strings(struct store *st, sqlite3_stmt *s, int bound, const char *what,
+			       char ***out, size_t *n)
+{
+	static const struct row_reader string_row = { sizeof(char *), read_string, drop_string };
+	assert(out);
+	void *rows;
+	enum store_result rc = step_rows(st, s, bound, what, &string_row, &rows, n);
+	*out = rows;
+	return rc;
+}
+
+void store_strings_free(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* ------------------------------------------------------------------------
+ * 3. Errors and transactions
+ * ------------------------------------------------------------------------ */
+
+void set_error(struct store *st, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(st->err, sizeof st->err, fmt, ap);
+	va_end(ap);
+}
+
+void db_error(struct store *st, const char *what)
+{
+	set_error(st, "%s: %s", what, sqlite3_errmsg(st->db));
 }
 
 /*
@@ -682,17 +595,14 @@ void store_rollback(struct store *st)
 		st->doomed = false;
 }
 
-/* Each public change: tx_begin(), the work, then tx_end(st, rc) with the
- * work's result.  STORE_ERROR rolls back; any other result commits (an
- * answer such as STORE_NOT_FOUND changed nothing, and must not undo the
- * caller's transaction) and is returned if the commit succeeds. */
-static enum store_result tx_begin(struct store *st)
+enum store_result tx_begin(struct store *st)
 {
 	return store_begin(st);
 }
 
-static enum store_result tx_end(struct store *st, enum store_result rc)
+enum store_result tx_end(struct store *st, enum store_result rc)
 {
+	assert(st && st->depth > 0); /* after a tx_begin() that succeeded */
 	if (rc == STORE_ERROR) {
 		store_rollback(st);
 		return STORE_ERROR;
@@ -700,8 +610,7 @@ static enum store_result tx_end(struct store *st, enum store_result rc)
 	return store_commit(st) == STORE_OK ? rc : STORE_ERROR;
 }
 
-/* Argument checks shared by the public functions. */
-static bool text_ok(struct store *st, const char *what, const char *s, bool may_be_empty)
+bool text_ok(struct store *st, const char *what, const char *s, bool may_be_empty)
 {
 	if (!s) {
 		set_error(st, "%s is missing", what);
@@ -718,7 +627,7 @@ static bool text_ok(struct store *st, const char *what, const char *s, bool may_
 	return true;
 }
 
-static bool content_ok(struct store *st, const char *content, size_t len)
+bool content_ok(struct store *st, const char *content, size_t len)
 {
 	if (!content && len > 0) {
 		set_error(st, "content is missing");
@@ -727,8 +636,17 @@ static bool content_ok(struct store *st, const char *content, size_t len)
 	return true;
 }
 
+bool flags_ok(struct store *st, const char *what, uint32_t flags)
+{
+	if (flags > 63) {
+		set_error(st, "%s: unknown flag bits 0x%x", what, (unsigned)flags);
+		return false;
+	}
+	return true;
+}
+
 /* ------------------------------------------------------------------------
- * Opening and closing
+ * 4. Opening and closing
  * ------------------------------------------------------------------------ */
 
 /* Run one PRAGMA or other statement whose rows we do not need. */
@@ -759,46 +677,69 @@ done:
 	return rc;
 }
 
-/* The steps from one schema version to the next, each the SQL it runs.
- * 1 to 2: keywords on messages, the device_folders table, and mail_overview
- * showing keywords.  2 to 3: folders.recent_uid (IMAP \Recent survives a
- * restart), the orphan_subscriptions table (a subscription outlives its
- * folder) and the counters table (queue ids and Message-IDs that never
- * repeat; every counter starts at 1). */
-static const struct schema_step {
-	int from;              /* the version it upgrades, to from + 1 */
-	const char *sql[4];    /* run in this order; NULL ends the list */
-} schema_steps[] = {
-	{ 1, { store_upgrade_1_to_2_sql, store_device_folders_sql, store_mail_overview_sql } },
-	{ 2, { store_upgrade_2_to_3_sql, store_orphan_subscriptions_sql, store_counters_sql } },
+/* One way to a newer schema: from version `from` to `to`, by the SQL in
+ * `sql` (run in order; NULL ends the list).  An error names the work
+ * `what`, or `what_version` (if not NULL) when setting the new
+ * user_version fails. */
+struct schema_step {
+	int from, to;
+	const char *what, *what_version;
+	const char *sql[5];
+};
+
+/* A new database gets the whole schema at once. */
+static const struct schema_step schema_create = {
+	.from = 0, .to = STORE_SCHEMA_VERSION,
+	.what = "create schema", .what_version = "set schema version",
+	.sql = { store_schema_sql, store_device_folders_sql, store_orphan_subscriptions_sql,
+		 store_mail_overview_sql, store_counters_sql },
+};
+
+/* An older one goes a version at a time.  1 to 2: keywords on messages,
+ * the device_folders table, and mail_overview showing keywords.  2 to 3:
+ * folders.recent_uid (IMAP \Recent survives a restart), the
+ * orphan_subscriptions table (a subscription outlives its folder) and the
+ * counters table (queue ids and Message-IDs that never repeat; every
+ * counter starts at 1). */
+static const struct schema_step schema_steps[] = {
+	{ .from = 1, .to = 2, .what = "upgrade schema 1 to 2",
+	  .sql = { store_upgrade_1_to_2_sql, store_device_folders_sql, store_mail_overview_sql } },
+	{ .from = 2, .to = 3, .what = "upgrade schema 2 to 3",
+	  .sql = { store_upgrade_2_to_3_sql, store_orphan_subscriptions_sql, store_counters_sql } },
 };
 _Static_assert(sizeof schema_steps / sizeof schema_steps[0] == STORE_SCHEMA_VERSION - 1,
 	       "one upgrade step per schema version after the first");
 
 /* One step: all of it and the new user_version in one transaction, so a
- * failure (or a crash) leaves the whole older version. */
-static enum store_result schema_upgrade(struct store *st, const struct schema_step *step,
-					int *version)
+ * failure (or a crash) leaves the whole older version.  *version is what
+ * the database has afterwards. */
+static enum store_result schema_step(struct store *st, const struct schema_step *step,
+				     int *version)
 {
-	char what[64], setv[64];
-	snprintf(what, sizeof what, "upgrade schema %d to %d", step->from, step->from + 1);
-	snprintf(setv, sizeof setv, "PRAGMA user_version = %d", step->from + 1);
+	char setv[64];
+	snprintf(setv, sizeof setv, "PRAGMA user_version = %d", step->to);
 	if (store_begin(st) != STORE_OK)
 		return STORE_ERROR;
 	/* Look again with the write lock held: another process may have
-	 * upgraded it between our first look and our BEGIN. */
+	 * created or upgraded it between our first look and our BEGIN. */
 	enum store_result rc = user_version(st, version);
 	if (rc == STORE_OK && *version == step->from) {
-		for (size_t i = 0; rc == STORE_OK && i < 4 && step->sql[i]; i++)
-			rc = exec_sql(st, step->sql[i], what);
+		size_t nsql = sizeof step->sql / sizeof step->sql[0];
+		for (size_t i = 0; rc == STORE_OK && i < nsql && step->sql[i]; i++)
+			rc = exec_sql(st, step->sql[i], step->what);
 		if (rc == STORE_OK)
-			rc = exec_sql(st, setv, what);
+			rc = exec_sql(st, setv, step->what_version ? step->what_version : step->what);
+		if (rc == STORE_OK)
+			*version = step->to;
 	}
-	if (tx_end(st, rc) != STORE_OK)
-		return STORE_ERROR;
-	if (*version == step->from)
-		*version = step->from + 1;
-	return STORE_OK;
+	return tx_end(st, rc);
+}
+
+/* The version-too-new message, the same for both opens. */
+static void newer_schema_error(struct store *st, int version)
+{
+	set_error(st, "database schema version %d is newer than this mailsim (%d)", version,
+		  STORE_SCHEMA_VERSION);
 }
 
 /* Create the schema in a new database, or check that an existing one is a
@@ -808,40 +749,15 @@ static enum store_result schema_ensure(struct store *st)
 	int version;
 	if (user_version(st, &version) != STORE_OK)
 		return STORE_ERROR;
-	if (version == 0) {
-		if (store_begin(st) != STORE_OK)
-			return STORE_ERROR;
-		/* Look again with the write lock held: another process may have
-		 * created the schema between our first look and our BEGIN. */
-		enum store_result rc = user_version(st, &version);
-		if (rc == STORE_OK && version == 0) {
-			char setv[64];
-			snprintf(setv, sizeof setv, "PRAGMA user_version = %d", STORE_SCHEMA_VERSION);
-			rc = exec_sql(st, store_schema_sql, "create schema");
-			if (rc == STORE_OK)
-				rc = exec_sql(st, store_device_folders_sql, "create schema");
-			if (rc == STORE_OK)
-				rc = exec_sql(st, store_orphan_subscriptions_sql, "create schema");
-			if (rc == STORE_OK)
-				rc = exec_sql(st, store_mail_overview_sql, "create schema");
-			if (rc == STORE_OK)
-				rc = exec_sql(st, store_counters_sql, "create schema");
-			if (rc == STORE_OK)
-				rc = exec_sql(st, setv, "set schema version");
-			if (rc == STORE_OK)
-				version = STORE_SCHEMA_VERSION;
-		}
-		if (tx_end(st, rc) != STORE_OK)
-			return STORE_ERROR;
-	}
+	if (version == 0 && schema_step(st, &schema_create, &version) != STORE_OK)
+		return STORE_ERROR;
 	if (version > STORE_SCHEMA_VERSION) {
-		set_error(st, "database schema version %d is newer than this mailsim (%d)",
-			  version, STORE_SCHEMA_VERSION);
+		newer_schema_error(st, version);
 		return STORE_ERROR;
 	}
 	for (size_t i = 0; i < sizeof schema_steps / sizeof schema_steps[0]; i++)
 		if (version == schema_steps[i].from &&
-		    schema_upgrade(st, &schema_steps[i], &version) != STORE_OK)
+		    schema_step(st, &schema_steps[i], &version) != STORE_OK)
 			return STORE_ERROR;
 	if (version != STORE_SCHEMA_VERSION) {
 		set_error(st, "database schema version %d is not one this mailsim can read (%d)",
@@ -851,57 +767,77 @@ static enum store_result schema_ensure(struct store *st)
 	return STORE_OK;
 }
 
-enum store_result store_open(struct store **out, const char *path, char *err, size_t errlen)
+/* The start of both opens: err emptied and *out NULL, or false (err says
+ * why) when there is nowhere to put the store. */
+static bool open_start(struct store **out, char *err, size_t errlen, const char *who)
 {
-	struct store *st = NULL;
 	if (err && errlen)
 		err[0] = '\0';
 	if (!out) {
 		if (err && errlen)
-			snprintf(err, errlen, "store_open: nowhere to put the store");
-		return STORE_ERROR;
+			snprintf(err, errlen, "%s: nowhere to put the store", who);
+		return false;
 	}
 	*out = NULL;
+	return true;
+}
 
-	bool in_memory = !path || strcmp(path, ":memory:") == 0;
-	st = xcalloc(1, sizeof *st);
-	if (sqlite3_open_v2(in_memory ? ":memory:" : path, &st->db,
-			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
+/* Connect a new store to its database ("open NAME: why" if it fails). */
+static enum store_result db_connect(struct store *st, const char *path, int flags)
+{
+	if (sqlite3_open_v2(path, &st->db, flags, NULL) != SQLITE_OK) {
 		if (st->db)
-			set_error(st, "open %s: %s", in_memory ? ":memory:" : path,
-				  sqlite3_errmsg(st->db));
+			set_error(st, "open %s: %s", path, sqlite3_errmsg(st->db));
 		else
-			set_error(st, "open %s: out of memory", in_memory ? ":memory:" : path);
-		goto fail;
+			set_error(st, "open %s: out of memory", path);
+		return STORE_ERROR;
 	}
 	sqlite3_extended_result_codes(st->db, 1);
 	sqlite3_busy_timeout(st->db, STORE_BUSY_TIMEOUT_MSECS);
-
-	/* SQLite checks REFERENCES only when asked, once per connection. */
-	if (exec_sql(st, "PRAGMA foreign_keys = ON", in_memory ? ":memory:" : path) != STORE_OK)
-		goto fail;
-	if (!in_memory) {
-		/* WAL (write-ahead log): a commit appends the changed pages to
-		 * the -wal file instead of rewriting the database in place, so
-		 * readers go on reading while a writer writes, and a crash in
-		 * the middle leaves the last committed state intact.
-		 * synchronous=FULL: each COMMIT waits for fsync of the log.
-		 * With NORMAL, a power cut may lose the last commits, and mail
-		 * we answered 250 for would be gone: the reply is a promise. */
-		if (exec_sql(st, "PRAGMA journal_mode = WAL", path) != STORE_OK ||
-		    exec_sql(st, "PRAGMA synchronous = FULL", path) != STORE_OK)
-			goto fail;
-	}
-	if (schema_ensure(st) != STORE_OK)
-		goto fail;
-	*out = st;
 	return STORE_OK;
+}
 
-fail:
+/* The end of both opens: the store in *out, or, unless rc is OK, err says
+ * why and the store is closed. */
+static enum store_result open_finish(struct store *st, enum store_result rc, struct store **out,
+				     char *err, size_t errlen)
+{
+	if (rc == STORE_OK) {
+		*out = st;
+		return STORE_OK;
+	}
 	if (err && errlen)
 		snprintf(err, errlen, "%s", st->err);
 	store_close(st);
-	return STORE_ERROR;
+	return rc;
+}
+
+enum store_result store_open(struct store **out, const char *path, char *err, size_t errlen)
+{
+	if (!open_start(out, err, errlen, "store_open"))
+		return STORE_ERROR;
+	bool in_memory = !path || strcmp(path, ":memory:") == 0;
+	const char *name = in_memory ? ":memory:" : path;
+	struct store *st = xcalloc(1, sizeof *st);
+	enum store_result rc = STORE_ERROR;
+	if (db_connect(st, name, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) != STORE_OK)
+		goto done;
+	/* SQLite checks REFERENCES only when asked, once per connection. */
+	if (exec_sql(st, "PRAGMA foreign_keys = ON", name) != STORE_OK)
+		goto done;
+	/* WAL (write-ahead log): a commit appends the changed pages to the
+	 * -wal file instead of rewriting the database in place, so readers go
+	 * on reading while a writer writes, and a crash in the middle leaves
+	 * the last committed state intact.  synchronous=FULL: each COMMIT
+	 * waits for fsync of the log.  With NORMAL, a power cut may lose the
+	 * last commits, and mail we answered 250 for would be gone: the reply
+	 * is a promise. */
+	if (!in_memory && (exec_sql(st, "PRAGMA journal_mode = WAL", path) != STORE_OK ||
+			   exec_sql(st, "PRAGMA synchronous = FULL", path) != STORE_OK))
+		goto done;
+	rc = schema_ensure(st);
+done:
+	return open_finish(st, rc, out, err, errlen);
 }
 
 void store_close(struct store *st)
@@ -945,14 +881,8 @@ static const char store_tables_sql[] =
 enum store_result store_open_readonly(struct store **out, const char *path, char *err,
 				      size_t errlen)
 {
-	if (err && errlen)
-		err[0] = '\0';
-	if (!out) {
-		if (err && errlen)
-			snprintf(err, errlen, "store_open_readonly: nowhere to put the store");
+	if (!open_start(out, err, errlen, "store_open_readonly"))
 		return STORE_ERROR;
-	}
-	*out = NULL;
 	struct store *st = xcalloc(1, sizeof *st);
 	enum store_result rc = STORE_ERROR;
 	int version = 0;
@@ -960,16 +890,8 @@ enum store_result store_open_readonly(struct store **out, const char *path, char
 		set_error(st, "a read-only store needs a database file");
 		goto done;
 	}
-	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
-		if (st->db)
-			set_error(st, "open %s: %s", path, sqlite3_errmsg(st->db));
-		else
-			set_error(st, "open %s: out of memory", path);
-		goto done;
-	}
-	sqlite3_extended_result_codes(st->db, 1);
-	sqlite3_busy_timeout(st->db, STORE_BUSY_TIMEOUT_MSECS);
-	if (exec_sql(st, "PRAGMA query_only = ON", path) != STORE_OK)
+	if (db_connect(st, path, SQLITE_OPEN_READONLY) != STORE_OK ||
+	    exec_sql(st, "PRAGMA query_only = ON", path) != STORE_OK)
 		goto done;
 	if (user_version(st, &version) != STORE_OK) {
 		if (sqlite3_extended_errcode(st->db) == SQLITE_NOTADB)
@@ -977,8 +899,7 @@ enum store_result store_open_readonly(struct store **out, const char *path, char
 		goto done;
 	}
 	if (version > STORE_SCHEMA_VERSION) {
-		set_error(st, "database schema version %d is newer than this mailsim (%d)",
-			  version, STORE_SCHEMA_VERSION);
+		newer_schema_error(st, version);
 		goto done;
 	}
 	if (version == 0) {
@@ -1001,1736 +922,7 @@ enum store_result store_open_readonly(struct store **out, const char *path, char
 		rc = STORE_OK;
 	sqlite3_finalize(s);
 done:
-	if (rc == STORE_OK) {
-		*out = st;
-		return STORE_OK;
-	}
-	if (err && errlen)
-		snprintf(err, errlen, "%s", st->err);
-	store_close(st);
-	return rc;
-}
-
-/* ------------------------------------------------------------------------
- * 4. Accounts and folders
- * ------------------------------------------------------------------------ */
-
-/* RFC 3501 5.1: INBOX is a name in any case; other names are exact. */
-static const char *folder_name_norm(const char *name)
-{
-	return strcasecmp(name, "INBOX") == 0 ? "INBOX" : name;
-}
-
-static enum store_result folder_insert(struct store *st, int64_t account, const char *name,
-				       const char *special_use, int64_t *folder_id)
-{
-	sqlite3_stmt *s = stmt_get(st, SQL_FOLDER_ADD);
-	enum store_result rc = STORE_ERROR;
-	if (!s)
-		return STORE_ERROR;
-	name = folder_name_norm(name);
-	if ((sqlite3_bind_int64(s, 1, account) | bind_text(s, 2, name) |
-	     bind_text(s, 3, special_use)) != SQLITE_OK) {
-		db_error(st, "add folder");
-		goto done;
-	}
-	if (sqlite3_step(s) != SQLITE_DONE) {
-		int code = sqlite3_extended_errcode(st->db);
-		if (code == SQLITE_CONSTRAINT_UNIQUE) {
-			set_error(st, "folder \"%s\" already exists", name);
-			rc = STORE_EXISTS;
-		} else if (code == SQLITE_CONSTRAINT_FOREIGNKEY) {
-			set_error(st, "no account %lld", (long long)account);
-		} else {
-			db_error(st, "add folder");
-		}
-		goto done;
-	}
-	if (folder_id)
-		*folder_id = sqlite3_last_insert_rowid(st->db);
-	rc = STORE_OK;
-done:
-	stmt_done(s);
-	return rc;
-}
-
-enum store_result store_account_add(struct store *st, const char *address, const char *password,
-				    const char *name, const char *server, int64_t *id)
-{
-	if (!st)
-		return STORE_ERROR;
-	if (!text_ok(st, "address", address, false) || !text_ok(st, "server", server, false) ||
-	    (name && !text_ok(st, "name", name, true)))
-		return STORE_ERROR;
-	if (tx_begin(st) != STORE_OK)
-		return STORE_ERROR;
-
-	enum store_result rc = STORE_ERROR;
-	sqlite3_stmt *s = stmt_get(st, SQL_ACCOUNT_ADD);
-	if (!s)
-		goto done;
-	if ((bind_text(s, 1, address) | bind_text(s, 2, password) |
-	     bind_text(s, 3, name ? name : "") | bind_text(s, 4, server)) != SQLITE_OK) {
-		db_error(st, "add account");
-		goto done;
-	}
-	if (sqlite3_step(s) != SQLITE_DONE) {
-		if (sqlite3_extended_errcode(st->db) == SQLITE_CONSTRAINT_UNIQUE) {
-			set_error(st, "account %s already exists", address);
-			rc = STORE_EXISTS;
-		} else {
-			db_error(st, "add account");
-		}
-		goto done;
-	}
-	int64_t account = sqlite3_last_insert_rowid(st->db);
-	stmt_done(s);
-	s = NULL;
-	/* Every account starts with the three folders a mail client expects;
-	 * the special-use attribute tells a client which is which whatever
-	 * the names (RFC 6154). */
-	if (folder_insert(st, account, "INBOX", NULL, NULL) != STORE_OK ||
-	    folder_insert(st, account, "Sent", "\\Sent", NULL) != STORE_OK ||
-	    folder_insert(st, account, "Trash", "\\Trash", NULL) != STORE_OK)
-		goto done;
-	if (id)
-		*id = account;
-	rc = STORE_OK;
-done:
-	stmt_done(s);
-	return tx_end(st, rc);
-}
-
-enum store_result store_account_find(struct store *st, const char *address,
-				     struct store_account *out)
-{
-	if (!st)
-		return STORE_ERROR;
-	if (!text_ok(st, "address", address, true))
-		return STORE_ERROR;
-	sqlite3_stmt *s = stmt_get(st, SQL_ACCOUNT_FIND);
-	enum store_result rc = STORE_ERROR;
-	if (!s)
-		return STORE_ERROR;
-	if (bind_text(s, 1, address) != SQLITE_OK) {
-		db_error(st, "find account");
-		goto done;
-	}
-	switch (sqlite3_step(s)) {
-	case SQLITE_ROW:
-		if (out) {
-			memset(out, 0, sizeof *out);
-			out->id = sqlite3_column_int64(s, 0);
-			column_copy(s, 1, out->address, sizeof out->address);
-			column_copy(s, 2, out->name, sizeof out->name);
-			column_copy(s, 3, out->server, sizeof out->server);
-		}
-		rc = STORE_OK;
-		break;
-	case SQLITE_DONE:
-		rc = STORE_NOT_FOUND;
-		break;
-	default:
-		db_error(st, "find account");
-	}
-done:
-	stmt_done(s);
-	return rc;
-}
-
-enum store_result store_account_auth(struct store *st, const char *address, const char *password)
-{
-	if (!st)
-		return STORE_ERROR;
-	if (!address || !password)
-		return STORE_REFUSED; /* nobody is missing a name or a password and right */
-	sqlite3_stmt *s = stmt_get(st, SQL_ACCOUNT_PASSWORD);
-	enum store_result rc = STORE_ERROR;
-	if (!s)
-		return STORE_ERROR;
-	if (bind_text(s, 1, address) != SQLITE_OK) {
-		db_error(st, "check password");
-		goto done;
-	}
-	switch (sqlite3_step(s)) {
-	case SQLITE_ROW: {
-		const unsigned char *pw = sqlite3_column_text(s, 0);
-		rc = pw && strcmp((const char *)pw, password) == 0 ? STORE_OK : STORE_REFUSED;
-		break;
-	}
-	case SQLITE_DONE:
-		rc = STORE_REFUSED;
-		break;
-	default:
-		db_error(st, "check password");
-	}
-done:
-	stmt_done(s);
-	return rc;
-}
-
-enum store_result store_folder_find(struct store *st, int64_t account, const char *name,
-				    int64_t *folder_id)
-{
-	if (!st)
-		return STORE_ERROR;
-	if (!text_ok(st, "folder name", name, true))
-		return STORE_ERROR;
-	sqlite3_stmt *s = stmt_get(st, SQL_FOLDER_FIND);
-	enum store_result rc = STORE_ERROR;
-	if (!s)
-		return STORE_ERROR;
-	if ((sqlite3_bind_int64(s, 1, account) | bind_text(s, 2, folder_name_norm(name))) !=
-	    SQLITE_OK) {
-		db_error(st, "find folder");
-		goto done;
-	}
-	switch (sqlite3_step(s)) {
-	case SQLITE_ROW:
-		if (folder_id)
-			*folder_id = sqlite3_column_int64(s, 0);
-		rc = STORE_OK;
-		break;
-	case SQLITE_DONE:
-		rc = STORE_NOT_FOUND;
-		break;
-	default:
-		db_error(st, "find folder");
-	}
-done:
-	stmt_done(s);
-	return rc;
-}
-
-enum store_result store_folder_create(struct store *st, int64_t account, const char *name,
-				      const char *special_use, int64_t *folder_id)
-{
-	if (!st)
-		return STORE_ERROR;
-	if (!text_ok(st, "folder name", name, false))
-		return STORE_ERROR;
-	if (tx_begin(st) != STORE_OK)
-		return STORE_ERROR;
-	return tx_end(st, folder_insert(st, account, name, special_use, folder_id));
-}
-
-enum store_result store_folder_get(struct store *st, int64_t folder_id, struct store_folder *out)
-{
-	if (!st)
-		return STORE_ERROR;
-	sqlite3_stmt *s = stmt_get(st, SQL_FOLDER_GET);
-	enum store_result rc = STORE_ERROR;
-	if (!s)
-		return STORE_ERROR;
-	if (sqlite3_bind_int64(s, 1, folder_id) != SQLITE_OK) {
-		db_error(st, "get folder");
-		goto done;
-	}
-	switch (sqlite3_step(s)) {
-	case SQLITE_ROW:
-		if (out) {
-			memset(out, 0, sizeof *out);
-			out->id = folder_id;
-			out->account_id = sqlite3_column_int64(s, 0);
-			column_copy(s, 1, out->name, sizeof out->name);
-			column_copy(s, 2, out->special_use, sizeof out->special_use);
-			out->subscribed = sqlite3_column_int(s, 3) != 0;
-			out->uidvalidity = (uint32_t)sqlite3_column_int64(s, 4);
-			out->uidnext = sqlite3_column_int64(s, 5);
-		}
-		rc = STORE_OK;
-		break;
-	case SQLITE_DONE:
-		rc = STORE_NOT_FOUND;
-		break;
-	default:
-		db_error(st, "get folder");
-	}
-done:
-	stmt_done(s);
-	return rc;
-}
-
-/* Run a "SELECT count(*) ..." whose parameters are bound already. */
-static enum store_result count_run(struct store *st, sqlite3_stmt *s, int64_t *count,
-				   const char *what)
-{
-	enum store_result rc = STORE_ERROR;
-	if (sqlite3_step(s) == SQLITE_ROW) {
-		if (count)
-			*count = sqlite3_column_int64(s, 0);
-		rc = STORE_OK;
-	} else {
-		db_error(st, what);
-	}
-	stmt_done(s);
-	return rc;
-}
-
-enum store_result store_folder_count(struct store *st, int64_t folder_id, int64_t *count)
-{
-	if (!st)
-		return STORE_ERROR;
-	sqlite3_stmt *s = stmt_get(st, SQL_FOLDER_COUNT);
-	if (!s)
-		return STORE_ERROR;
-	sqlite3_bind_int64(s, 1, folder_id);
-	return count_run(st, s, count, "count messages");
-}
-
-/* Step a "SELECT 1 ... LIMIT 1": OK a row, NOT_FOUND none, or ERROR. */
-static enum store_result exists_run(struct store *st, sqlite3_stmt *s, int bound, const char *what)
-{
-	enum store_result rc = STORE_ERROR;
-	if (bound != SQLITE_OK) {
-		db_error(st, what);
-		goto done;
-	}
-	switch (sqlite3_step(s)) {
-	case SQLITE_ROW:
-		rc = STORE_OK;
-		break;
-	case SQLITE_DONE:
-		rc = STORE_NOT_FOUND;
-		break;
-	default:
-		db_error(st, what);
-	}
-done:
-	stmt_done(s);
-	return rc;
-}
-
-enum store_result store_folder_has(struct store *st, int64_t folder_id, const char *from,
-				   const char *to, const char *subject)
-{
-	const struct store_match m = { .from = from, .to = to, .subject = subject };
-	return store_folder_match(st, folder_id, &m);
-}
-
-enum store_result store_folder_match(struct store *st, int64_t folder_id,
-				     const struct store_match *m)
-{
-	if (!st || !m)
-		return STORE_ERROR;
-	sqlite3_stmt *s = stmt_get(st, SQL_FOLDER_HAS);
-	if (!s)
-		return STORE_ERROR;
-	int bound = sqlite3_bind_int64(s, 1, folder_id) | bind_text(s, 2, m->from) |
-		    bind_text(s, 3, m->to) | bind_text(s, 4, m->subject) |
-		    sqlite3_bind_int64(s, 5, m->flags) | bind_text(s, 6, m->keyword);
-	return exists_run(st, s, bound, "search folder");
-}
-
-enum store_result store_device_match(struct store *st, int64_t device, const char *folder,
-				     const struct store_match *m)
-{
-	if (!st || !m || !folder)
-		return STORE_ERROR;
-	sqlite3_stmt *s = stmt_get(st, SQL_DEVICE_HAS);
-	if (!s)
-		return STORE_ERROR;
-	int bound = sqlite3_bind_int64(s, 1, device) | bind_text(s, 2, folder) |
-		    bind_text(s, 3, m->from) | bind_text(s, 4, m->to) | bind_text(s, 5, m->subject) |
-		    sqlite3_bind_int64(s, 6, m->flags);
-	return exists_run(st, s, bound, "search device");
-}
-
-/* ------------------------------------------------------------------------
- * Messages
- * ------------------------------------------------------------------------ */
-
-/* Bind the five summary columns starting at parameter `first`. */
-static int bind_summary(sqlite3_stmt *s, int first, const struct store_summary *sum)
-{
-	static const struct store_summary none;
-	if (!sum)
-		sum = &none;
-	return bind_text(s, first, sum->from) | bind_text(s, first + 1, sum->to) |
-	       bind_text(s, first + 2, sum->subject) | bind_text(s, first + 3, sum->date) |
-	       bind_text(s, first + 4, sum->message_id);
-}
-
-enum store_result store_message_add(struct store *st, int64_t folder_id, const char *content,
-				    size_t len, int64_t internaldate, uint32_t flags,
-				    const struct store_summary *sum, uint32_t *uid)
-{
-	if (!st)
-		return STORE_ERROR;
-	if (!content_ok(st, content, len))
-		return STORE_ERROR;
-	if (flags > 63) {
-		set_error(st, "add message: unknown flag bits 0x%x", (unsigned)flags);
-		return STORE_ERROR;
-	}
-	if (tx_begin(st) != STORE_OK)
-		return STORE_ERROR;
-
-	/* The UID is read and bumped inside the transaction that inserts the
-	 * message, so no two messages can get the same one, and a failed
-	 * delivery gives its UID back. */
-	enum store_result rc = STORE_ERROR;
-	int64_t next = 0;
-	sqlite3_stmt *s = stmt_get(st, SQL_FOLDER_UIDNEXT);
-	if (!s)
-		goto done;
-	sqlite3_bind_int64(s, 1, folder_id);
-	switch (sqlite3_step(s)) {
-	case SQLITE_ROW:
-		next = sqlite3_column_int64(s, 0);
-		break;
-	case SQLITE_DONE:
-		set_error(st, "add message: no folder %lld", (long long)folder_id);
-		goto done;
-	default:
-		db_error(st, "add message");
-		goto done;
-	}
-	stmt_done(s);
-	s = NULL;
-	if (next < 1 || next >= (int64_t)STORE_UID_MAX) {
-		set_error(st, "add message: folder %lld has used up its UIDs", (long long)folder_id);
-		goto done;
-	}
-
-	s = stmt_get(st, SQL_MESSAGE_ADD);
-	if (!s)
-		goto done;
-	if ((sqlite3_bind_int64(s, 1, folder_id) | sqlite3_bind_int64(s, 2, next) |
-	     sqlite3_bind_int64(s, 3, internaldate) | sqlite3_bind_int64(s, 4, (int64_t)len) |
-	     sqlite3_bind_int64(s, 5, flags) | bind_summary(s, 6, sum) |
-	     bind_blob(s, 11, content, len)) != SQLITE_OK) {
-		db_error(st, "add message");
-		goto done;
-	}
-	if (stmt_run(st, s, "add message") != STORE_OK)
-		goto done;
-
-	s = stmt_get(st, SQL_FOLDER_BUMP_UIDNEXT);
-	if (!s)
-		goto done;
-	sqlite3_bind_int64(s, 1, folder_id);
-	if (stmt_run(st, s, "add message") != STORE_OK)
-		goto done;
-	s = NULL;
-	if (uid)
-		*uid = (uint32_t)next;
-	rc = STORE_OK;
-done:
-	stmt_done(s);
-	return tx_end(st, rc);
-}
-
-enum store_result store_message_get(struct store *st, int64_t folder_id, uint32_t uid,
-				    bool with_content, struct store_message *out)
-{
-	if (!st)
-		return STORE_ERROR;
-	sqlite3_stmt *s = stmt_get(st, SQL_MESSAGE_GET);
-	enum store_result rc = STORE_ERROR;
-	if (!s)
-		return STORE_ERROR;
-	if ((sqlite3_bind_int64(s, 1, folder_id) | sqlite3_bind_int64(s, 2, uid)) != SQLITE_OK) {
-		db_error(st, "get message");
-		goto done;
-	}
-	switch (sqlite3_step(s)) {
-	case SQLITE_ROW:
-		if (out) {
-			memset(out, 0, sizeof *out);
-			out->id = sqlite3_column_int64(s, 0);
-			out->uid = uid;
-			out->flags = (uint32_t)sqlite3_column_int64(s, 1);
-			out->internaldate = sqlite3_column_int64(s, 2);
-			out->size = sqlite3_column_int64(s, 3);
-			column_copy(s, 4, out->keywords, sizeof out->keywords);
-			if (with_content)
-				out->content = column_dup(s, 5, &out->content_len);
-		}
-		rc = STORE_OK;
-		break;
-	case SQLITE_DONE:
-		rc = STORE_NOT_FOUND;
-		break;
-	default:
-		db_error(st, "get message");
-	}
-done:
-	stmt_done(s);
-	return rc;
-}
-
-void store_message_free(struct store_message *m)
-{
-	if (!m)
-		return;
-	free(m->content);
-	m->content = NULL;
-	m->content_len = 0;
-}
-
-enum store_result store_folder_list(struct store *st, int64_t folder_id, struct store_message **out,
-				    size_t *n)
-{
-	*out = NULL;
-	*n = 0;
-	if (!st)
-		return STORE_ERROR;
-	sqlite3_stmt *s = stmt_get(st, SQL_FOLDER_LIST);
-	if (!s)
-		return STORE_ERROR;
-	enum store_result rc = STORE_ERROR;
-	size_t cap = 0;
-	if (sqlite3_bind_int64(s, 1, folder_id) != SQLITE_OK) {
-		db_error(st, "list folder");
-		goto done;
-	}
-	for (;;) {
-		int step = sqlite3_step(s);
-		if (step == SQLITE_DONE)
-			break;
-		if (step != SQLITE_ROW) {
-			db_error(st, "list folder");
-			goto done;
-		}
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 16;
-			*out = xrealloc(*out, cap * sizeof **out);
-		}
-		struct store_message *m = &(*out)[(*n)++];
-		m->id = sqlite3_column_int64(s, 0);
-		m->uid = (uint32_t)sqlite3_column_int64(s, 1);
-		m->flags = (uint32_t)sqlite3_column_int64(s, 2);
-		m->internaldate = sqlite3_column_int64(s, 3);
-		m->size = sqlite3_column_int64(s, 4);
-		m->content = NULL;
-		m->content_len = 0;
-		column_copy(s, 5, m->keywords, sizeof m->keywords); /* no memset of 256 bytes */
-	}
-	rc = STORE_OK;
-done:
-	stmt_done(s);
-	if (rc != STORE_OK) {
-		free(*out);
-		*out = NULL;
-		*n = 0;
-	}
-	return rc;
-}
-
-enum store_result store_folder_count_above(struct store *st, int64_t folder_id, uint32_t uid,
-					   int64_t *count)
-{
-	if (!st)
-		return STORE_ERROR;
-	sqlite3_stmt *s = stmt_get(st, SQL_FOLDER_COUNT_ABOVE);
-	if (!s)
-		return STORE_ERROR;
-	sqlite3_bind_int64(s, 1, folder_id);
-	sqlite3_bind_int64(s, 2, uid);
-	return count_run(st, s, count, "count messages above a UID");
-}
-
-enum store_result store_message_delete(struct store *st, int64_t folder_id, uint32_t uid)
-{
-	if (!st)
-		return STORE_ERROR;
-	if (tx_begin(st) != STORE_OK)
-		return STORE_ERROR;
-	enum store_result rc = STORE_ERROR;
-	sqlite3_stmt *s = stmt_get(st, SQL_MESSAGE_DELETE);
-	if (!s)
-		goto done;
-	if ((sqlite3_bind_int64(s, 1, folder_id) | sqlite3_bind_int64(s, 2, uid)) != SQLITE_OK ||
-	    sqlite3_step(s) != SQLITE_DONE) {
-		db_error(st, "delete message");
-		goto done;
-	}
-	rc = sqlite3_changes(st->db) > 0 ? STORE_OK : STORE_NOT_FOUND;
-done:
-	stmt_done(s);
-	return tx_end(st, rc); /* NOT_FOUND commits like OK: nothing changed */
-}
-
-/* ------------------------------------------------------------------------
- * IMAP: folders, flags, copies (schema 2)
- * ------------------------------------------------------------------------ */
-
-/* Run a prepared UPDATE or DELETE in its own (or the caller's) transaction;
- * OK if it touched a row, NOT_FOUND if none matched. */
-static enum store_result change_run(struct store *st, sqlite3_stmt *s, const char *what);
-
-enum store_result store_folders(struct store *st, int64_t account, struct store_folder **out,
-				size_t *n)
-{
-	*out = NULL;
-	*n = 0;
-	if (!st)
-		return STORE_ERROR;
-	sqlite3_stmt *s = stmt_get(st, SQL_FOLDERS);
-	if (!s)
-		return STORE_ERROR;
-	enum store_result rc = STORE_ERROR;
-	size_t cap = 0;
-	if (sqlite3_bind_int64(s, 1, account) != SQLITE_OK) {
-		db_error(st, "list folders");
-		goto done;
-	}
-	for (;;) {
-		int step = sqlite3_step(s);
-		if (step == SQLITE_DONE)
-			break;
-		if (step != SQLITE_ROW) {
-			db_error(st, "list folders");
-			goto done;
-		}
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 8;
-			*out = xrealloc(*out, cap * sizeof **out);
-		}
-		struct store_folder *f = &(*out)[(*n)++];
-		memset(f, 0, sizeof *f);
-		f->id = sqlite3_column_int64(s, 0);
-		f->account_id = account;
-		column_copy(s, 1, f->name, sizeof f->name);
-		column_copy(s, 2, f->special_use, sizeof f->special_use);
-		f->subscribed = sqlite3_column_int(s, 3) != 0;
-		f->uidvalidity = (uint32_t)sqlite3_column_int64(s, 4);
-		f->uidnext = (uint32_t)sqlite3_column_int64(s, 5);
-	}
-	rc = STORE_OK;
-done:
-	stmt_done(s);
-	if (rc != STORE_OK) {
-		free(*out);
-		*out = NULL;
-		*n = 0;
-	}
-	return rc;
-}
-
-enum store_result store_folder_stats(struct store *st, int64_t folder_id, uint32_t *messages,
-				     uint32_t *unseen, uint32_t *recent)
-{
-	if (!st)
-		return STORE_ERROR;
-	sqlite3_stmt *s = stmt_get(st, SQL_FOLDER_STATS);
-	if (!s)
-		return STORE_ERROR;
-	enum store_result rc = STORE_ERROR;
-	sqlite3_bind_int64(s, 1, folder_id);
-	/* An aggregate without GROUP BY always gives one row; count(f.id)
-	 * would be 0 for a missing folder and for an empty one alike, so
-	 * tell them apart by the folder id SQLite saw (NULL when none). */
-	switch (sqlite3_step(s)) {
-	case SQLITE_ROW:
-		if (messages)
-			*messages = (uint32_t)sqlite3_column_int64(s, 0);
-		if (unseen)
-			*unseen = (uint32_t)sqlite3_column_int64(s, 1);
-		if (recent)
-			*recent = (uint32_t)sqlite3_column_int64(s, 2);
-		rc = sqlite3_column_type(s, 3) == SQLITE_NULL ? 1 : 0;
-		break;
-	default:
-		db_error(st, "folder stats");
-	}
-	stmt_done(s);
-	if (rc == STORE_NOT_FOUND) {
-		if (messages)
-			*messages = 0;
-		if (unseen)
-			*unseen = 0;
-		if (recent)
-			*recent = 0;
-	}
-	return rc;
-}
-
-enum store_result store_folder_delete(struct store *st, int64_t folder_id)
-{
-	if (!st)
-		return STORE_ERROR;
-	struct store_folder f;
-	enum store_result found = store_folder_get(st, folder_id, &f);
-	if (found != STORE_OK)
-		return found;
-	if (strcmp(f.name, "INBOX") == 0) {
-		/* RFC 3501 6.3.4: "It is an error to attempt to delete INBOX". */
-		set_error(st, "delete folder: INBOX cannot be deleted");
-		return STORE_REFUSED;
-	}
-	sqlite3_stmt *s = stmt_get(st, SQL_FOLDER_DELETE);
-	if (!s)
-		return STORE_ERROR;
-	sqlite3_bind_int64(s, 1, folder_id);
-	/* The id stays in sqlite_sequence, so a folder created later under the
-	 * same name gets a greater UIDVALIDITY (RFC 3501 2.3.1.1). */
-	return change_run(st, s, "delete folder");
-}
-
-/*
- * RFC 3501 6.3.5 (RENAME) does not say what the renamed mailbox's
- * UIDVALIDITY becomes.  What it does require is about the *old* name: "The
- * value of the highest-used unique identifier of the old mailbox name MUST
- * be preserved so that a new mailbox created with the same name will not
- * reuse the identifiers of the former incarnation, UNLESS the new
- * incarnation has a different unique identifier validity value."  Here a
- * folder created later under the old name is a new row with a new, greater
- * UIDVALIDITY (its id), which satisfies that.
- *
- * The renamed folder keeps its messages and their UIDs, so nothing forces
- * a new UIDVALIDITY (2.3.1.1 demands one only when "unique identifiers from
- * an earlier session fail to persist"), and keeping it lets the client that
- * renamed keep its cache.  2.3.1.1's rule that "the combination of mailbox
- * name, UIDVALIDITY, and UID must refer to a single immutable message on
- * that server forever" still holds: a UIDVALIDITY is never given to two
- * folders of one store, so (new name, this UIDVALIDITY, uid) never named
- * another message.  One corner is not covered: if the new name belonged
- * earlier to a folder since deleted, whose UIDVALIDITY was greater, a
- * client that remembers that one sees the value go down where 2.3.1.1 says
- * "greater"; it still differs, so the client does discard its cache.
- */
-enum store_result store_folder_rename(struct store *st, int64_t folder_id, const char *new_name)
-{
-	if (!st)
-		return STORE_ERROR;
-	if (!text_ok(st, "folder name", new_name, false))
-		return STORE_ERROR;
-	const char *name = folder_name_norm(new_name);
-	struct store_folder f;
-	enum store_result found = store_folder_get(st, folder_id, &f);
-	if (found != STORE_OK)
-		return found;
-	if (strcmp(f.name, "INBOX") == 0) {
-		/* RFC 3501 6.3.5: RENAME INBOX moves its messages to a new
-		 * folder and leaves INBOX in place; that is the caller's. */
-		set_error(st, "rename folder: INBOX cannot be renamed (its messages can be moved)");
-		return STORE_REFUSED;
-	}
-	if (strcmp(f.name, name) == 0) {
-		/* RFC 3501 6.3.5: renaming to a name that exists is an error,
-		 * its own included. */
-		set_error(st, "folder \"%s\" already exists", name);
-		return STORE_EXISTS;
-	}
-	sqlite3_stmt *s = stmt_get(st, SQL_FOLDER_RENAME);
-	if (!s)
-		return STORE_ERROR;
-	if (tx_begin(st) != STORE_OK)
-		return STORE_ERROR;
-	enum store_result rc = STORE_ERROR;
-	if ((sqlite3_bind_int64(s, 1, folder_id) | bind_text(s, 2, name)) != SQLITE_OK) {
-		db_error(st, "rename folder");
-		goto done;
-	}
-	if (sqlite3_step(s) != SQLITE_DONE) {
-		if (sqlite3_extended_errcode(st->db) == SQLITE_CONSTRAINT_UNIQUE) {
-			set_error(st, "folder \"%s\" already exists", name);
-			rc = STORE_EXISTS;
-		} else {
-			db_error(st, "rename folder");
-		}
-		goto done;
-	}
-	rc = sqlite3_changes(st->db) > 0 ? STORE_OK : STORE_NOT_FOUND;
-done:
-	stmt_done(s);
-	return tx_end(st, rc);
-}
-
-enum store_result store_folder_recent_uid(struct store *st, int64_t folder_id, uint32_t *uid)
-{
-	if (!st)
-		return STORE_ERROR;
-	sqlite3_stmt *s = stmt_get(st, SQL_FOLDER_RECENT_UID);
-	if (!s)
-		return STORE_ERROR;
-	sqlite3_bind_int64(s, 1, folder_id);
-	enum store_result rc = STORE_ERROR;
-	switch (sqlite3_step(s)) {
-	case SQLITE_ROW:
-		if (uid)
-			*uid = (uint32_t)sqlite3_column_int64(s, 0);
-		rc = STORE_OK;
-		break;
-	case SQLITE_DONE:
-		rc = STORE_NOT_FOUND;
-		break;
-	default:
-		db_error(st, "read recent UID");
-		break;
-	}
-	stmt_done(s);
-	return rc;
-}
-
-enum store_result store_folder_set_recent_uid(struct store *st, int64_t folder_id, uint32_t uid)
-{
-	if (!st)
-		return STORE_ERROR;
-	sqlite3_stmt *s = stmt_get(st, SQL_FOLDER_SET_RECENT_UID);
-	if (!s)
-		return STORE_ERROR;
-	sqlite3_bind_int64(s, 1, folder_id);
-	sqlite3_bind_int64(s, 2, uid);
-	return change_run(st, s, "set recent UID");
-}
-
-enum store_result store_orphan_subscription_set(struct store *st, int64_t account, const char *name, bool on)
-{
-	if (!st)
-		return STORE_ERROR;
-	if (!text_ok(st, "subscribed name", name, false))
-		return STORE_ERROR;
-	sqlite3_stmt *s = stmt_get(st, on ? SQL_ORPHAN_SUBSCRIPTION_ADD
-					  : SQL_ORPHAN_SUBSCRIPTION_DELETE);
-	if (!s)
-		return STORE_ERROR;
-	sqlite3_bind_int64(s, 1, account);
-	bind_text(s, 2, name);
-	enum store_result rc = change_run(st, s, on ? "keep subscription" : "drop subscription");
-	return on && rc == STORE_NOT_FOUND ? STORE_OK : rc; /* subscribed already: done */
-}
-
-/* Step a bound statement whose rows are one text column into a malloc'd
- * array of strings (free with store_strings_free()); on an error, none. */
-static enum store_result step_strings(struct store *st, sqlite3_stmt *s, const char *what,
-				      char ***out, size_t *n)
-{
-	enum store_result rc = STORE_ERROR;
-	size_t cap = 0;
-	for (;;) {
-		int step = sqlite3_step(s);
-		if (step == SQLITE_DONE)
-			break;
-		if (step != SQLITE_ROW) {
-			db_error(st, what);
-			goto done;
-		}
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 8;
-			*out = xrealloc(*out, cap * sizeof **out);
-		}
-		(*out)[(*n)++] = column_dup(s, 0, NULL);
-	}
-	rc = STORE_OK;
-done:
-	stmt_done(s);
-	if (rc != STORE_OK) {
-		store_strings_free(*out, *n);
-		*out = NULL;
-		*n = 0;
-	}
-	return rc;
-}
-
-enum store_result store_orphan_subscriptions(struct store *st, int64_t account, char ***out, size_t *n)
-{
-	*out = NULL;
-	*n = 0;
-	if (!st)
-		return STORE_ERROR;
-	sqlite3_stmt *s = stmt_get(st, SQL_ORPHAN_SUBSCRIPTIONS);
-	if (!s)
-		return STORE_ERROR;
-	sqlite3_bind_int64(s, 1, account);
-	return step_strings(st, s, "list subscriptions", out, n);
-}
-
-enum store_result store_folder_subscribe(struct store *st, int64_t folder_id, bool on)
-{
-	if (!st)
-		return STORE_ERROR;
-	sqlite3_stmt *s = stmt_get(st, SQL_FOLDER_SUBSCRIBE);
-	if (!s)
-		return STORE_ERROR;
-	sqlite3_bind_int64(s, 1, folder_id);
-	sqlite3_bind_int(s, 2, on ? 1 : 0);
-	return change_run(st, s, "subscribe folder");
-}
-
-static bool flags_ok(struct store *st, const char *what, uint32_t flags)
-{
-	if (flags > 63) {
-		set_error(st, "%s: unknown flag bits 0x%x", what, (unsigned)flags);
-		return false;
-	}
-	return true;
-}
-
-enum store_result store_message_set_flags(struct store *st, int64_t folder_id, uint32_t uid,
-					  uint32_t flags, const char *keywords)
-{
-	if (!st)
-		return STORE_ERROR;
-	if (!flags_ok(st, "set flags", flags) ||
-	    (keywords && !text_ok(st, "keywords", keywords, true)))
-		return STORE_ERROR;
-	sqlite3_stmt *s = stmt_get(st, keywords ? SQL_MESSAGE_SET_FLAGS : SQL_MESSAGE_SET_FLAGS_ONLY);
-	if (!s)
-		return STORE_ERROR;
-	sqlite3_bind_int64(s, 1, folder_id);
-	sqlite3_bind_int64(s, 2, uid);
-	sqlite3_bind_int64(s, 3, flags);
-	if (keywords)
-		bind_text(s, 4, keywords);
-	enum store_result rc = change_run(st, s, "set flags");
-	if (rc != STORE_NOT_FOUND)
-		return rc;
-	/* Nothing changed: no such message, or it had those flags already. */
-	s = stmt_get(st, SQL_MESSAGE_EXISTS);
-	if (!s)
-		return STORE_ERROR;
-	sqlite3_bind_int64(s, 1, folder_id);
-	sqlite3_bind_int64(s, 2, uid);
-	switch (sqlite3_step(s)) {
-	case SQLITE_ROW:
-		rc = STORE_OK;
-		break;
-	case SQLITE_DONE:
-		rc = STORE_NOT_FOUND;
-		break;
-	default:
-		db_error(st, "set flags");
-		rc = STORE_ERROR;
-	}
-	stmt_done(s);
-	return rc;
-}
-
-enum store_result store_message_copy(struct store *st, int64_t from_folder, uint32_t uid,
-				     int64_t to_folder, uint32_t *new_uid)
-{
-	if (!st)
-		return STORE_ERROR;
-	if (tx_begin(st) != STORE_OK)
-		return STORE_ERROR;
-	/* As in store_message_add: the target's UIDNEXT is read, used and
-	 * bumped in one transaction. */
-	enum store_result rc = STORE_ERROR;
-	int64_t next = 0;
-	sqlite3_stmt *s = stmt_get(st, SQL_FOLDER_UIDNEXT);
-	if (!s)
-		goto done;
-	sqlite3_bind_int64(s, 1, to_folder);
-	switch (sqlite3_step(s)) {
-	case SQLITE_ROW:
-		next = sqlite3_column_int64(s, 0);
-		break;
-	case SQLITE_DONE:
-		set_error(st, "copy message: no folder %lld", (long long)to_folder);
-		goto done;
-	default:
-		db_error(st, "copy message");
-		goto done;
-	}
-	stmt_done(s);
-	s = NULL;
-	if (next < 1 || next >= (int64_t)STORE_UID_MAX) {
-		set_error(st, "copy message: folder %lld has used up its UIDs", (long long)to_folder);
-		goto done;
-	}
-
-	s = stmt_get(st, SQL_MESSAGE_COPY);
-	if (!s)
-		goto done;
-	sqlite3_bind_int64(s, 1, from_folder);
-	sqlite3_bind_int64(s, 2, uid);
-	sqlite3_bind_int64(s, 3, to_folder);
-	sqlite3_bind_int64(s, 4, next);
-	if (stmt_run(st, s, "copy message") != STORE_OK)
-		goto done;
-	s = NULL;
-	if (sqlite3_changes(st->db) == 0) {
-		rc = STORE_NOT_FOUND; /* no such message: nothing inserted, UIDNEXT untouched */
-		goto done;
-	}
-
-	s = stmt_get(st, SQL_FOLDER_BUMP_UIDNEXT);
-	if (!s)
-		goto done;
-	sqlite3_bind_int64(s, 1, to_folder);
-	if (stmt_run(st, s, "copy message") != STORE_OK)
-		goto done;
-	s = NULL;
-	if (new_uid)
-		*new_uid = (uint32_t)next;
-	rc = STORE_OK;
-done:
-	stmt_done(s);
-	return tx_end(st, rc);
-}
-
-/* ------------------------------------------------------------------------
- * Relay queues
- * ------------------------------------------------------------------------ */
-
-enum store_result store_queue_add(struct store *st, const char *server, const char *domain,
-				  const char *mail_from, const char *const *rcpts, size_t nrcpts,
-				  const char *content, size_t len, int64_t arrival,
-				  int64_t next_try_us, int64_t *id)
-{
-	if (!st)
-		return STORE_ERROR;
-	if (!text_ok(st, "server", server, false) || !text_ok(st, "domain", domain, false) ||
-	    !text_ok(st, "mail from", mail_from, true) || !content_ok(st, content, len))
-		return STORE_ERROR;
-	if (nrcpts == 0 || !rcpts) {
-		set_error(st, "queue: an entry needs at least one recipient");
-		return STORE_ERROR;
-	}
-	for (size_t i = 0; i < nrcpts; i++)
-		if (!text_ok(st, "recipient", rcpts[i], false))
-			return STORE_ERROR;
-	if (tx_begin(st) != STORE_OK)
-		return STORE_ERROR;
-
-	enum store_result rc = STORE_ERROR;
-	sqlite3_stmt *s = stmt_get(st, SQL_QUEUE_ADD);
-	if (!s)
-		goto done;
-	if ((bind_text(s, 1, server) | bind_text(s, 2, domain) | bind_text(s, 3, mail_from) |
-	     bind_blob(s, 4, content, len) | sqlite3_bind_int64(s, 5, arrival) |
-	     sqlite3_bind_int64(s, 6, next_try_us)) != SQLITE_OK) {
-		db_error(st, "queue");
-		goto done;
-	}
-	if (stmt_run(st, s, "queue") != STORE_OK)
-		goto done;
-	int64_t entry = sqlite3_last_insert_rowid(st->db);
-
-	s = stmt_get(st, SQL_QUEUE_RCPT_ADD);
-	if (!s)
-		goto done;
-	for (size_t i = 0; i < nrcpts; i++) {
-		sqlite3_bind_int64(s, 1, entry);
-		bind_text(s, 2, rcpts[i]);
-		if (stmt_run(st, s, "queue recipient") != STORE_OK)
-			goto done;
-	}
-	s = NULL;
-	if (id)
-		*id = entry;
-	rc = STORE_OK;
-done:
-	stmt_done(s);
-	return tx_end(st, rc);
-}
-
-/* Text column as a malloc'd string, NULL for SQL NULL. */
-static char *column_strdup_or_null(sqlite3_stmt *s, int col)
-{
-	return sqlite3_column_type(s, col) == SQLITE_NULL ? NULL : column_dup(s, col, NULL);
-}
-
-enum store_result store_queue_get(struct store *st, int64_t id, struct store_queue_entry *out)
-{
-	if (!st || !out) {
-		if (st)
-			set_error(st, "queue get: nowhere to put the entry");
-		return STORE_ERROR;
-	}
-	memset(out, 0, sizeof *out);
-	enum store_result rc = STORE_ERROR;
-	sqlite3_stmt *s = stmt_get(st, SQL_QUEUE_GET);
-	if (!s)
-		return STORE_ERROR;
-	sqlite3_bind_int64(s, 1, id);
-	switch (sqlite3_step(s)) {
-	case SQLITE_ROW:
-		break;
-	case SQLITE_DONE:
-		rc = STORE_NOT_FOUND;
-		goto done;
-	default:
-		db_error(st, "queue get");
-		goto done;
-	}
-	out->id = id;
-	out->server = column_dup(s, 0, NULL);
-	out->domain = column_dup(s, 1, NULL);
-	out->mail_from = column_dup(s, 2, NULL);
-	out->content = column_dup(s, 3, &out->content_len);
-	out->arrival = sqlite3_column_int64(s, 4);
-	out->attempts = sqlite3_column_int(s, 5);
-	out->next_try_us = sqlite3_column_int64(s, 6);
-	out->last_reply = column_strdup_or_null(s, 7);
-	stmt_done(s);
-
-	s = stmt_get(st, SQL_QUEUE_RCPTS);
-	if (!s)
-		goto done;
-	sqlite3_bind_int64(s, 1, id);
-	size_t cap = 0;
-	int step;
-	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
-		if (out->nrcpts == cap) {
-			cap = cap ? cap * 2 : 4;
-			out->rcpts = xrealloc(out->rcpts, cap * sizeof *out->rcpts);
-		}
-		out->rcpts[out->nrcpts++] = column_dup(s, 0, NULL);
-	}
-	if (step != SQLITE_DONE) {
-		db_error(st, "queue get recipients");
-		goto done;
-	}
-	rc = STORE_OK;
-done:
-	stmt_done(s);
-	if (rc != STORE_OK)
-		store_queue_entry_free(out);
-	return rc;
-}
-
-void store_queue_entry_free(struct store_queue_entry *e)
-{
-	if (!e)
-		return;
-	for (size_t i = 0; i < e->nrcpts; i++)
-		free(e->rcpts[i]);
-	free(e->rcpts);
-	free(e->server);
-	free(e->domain);
-	free(e->mail_from);
-	free(e->content);
-	free(e->last_reply);
-	memset(e, 0, sizeof *e);
-}
-
-static enum store_result change_run(struct store *st, sqlite3_stmt *s, const char *what)
-{
-	if (tx_begin(st) != STORE_OK) {
-		stmt_done(s);
-		return STORE_ERROR;
-	}
-	enum store_result rc = stmt_run(st, s, what);
-	if (rc == STORE_OK && sqlite3_changes(st->db) == 0)
-		rc = STORE_NOT_FOUND;
-	return tx_end(st, rc);
-}
-
-/* ------------------------------------------------------------------------
- * Counters
- * ------------------------------------------------------------------------ */
-
-enum store_result store_counter_next(struct store *st, const char *name, uint64_t *value)
-{
-	if (!st)
-		return STORE_ERROR;
-	if (!text_ok(st, "counter name", name, false))
-		return STORE_ERROR;
-	if (!value) {
-		set_error(st, "counter: nowhere to put the value");
-		return STORE_ERROR;
-	}
-	if (tx_begin(st) != STORE_OK)
-		return STORE_ERROR;
-	enum store_result rc = STORE_ERROR;
-	sqlite3_stmt *s = stmt_get(st, SQL_COUNTER_BUMP);
-	if (!s)
-		goto done;
-	bind_text(s, 1, name);
-	if (stmt_run(st, s, "counter") != STORE_OK)
-		goto done;
-	s = stmt_get(st, SQL_COUNTER_GET);
-	if (!s)
-		goto done;
-	bind_text(s, 1, name);
-	int64_t v = 0;
-	rc = count_run(st, s, &v, "counter");
-	if (rc == STORE_OK)
-		*value = (uint64_t)v;
-done:
-	return tx_end(st, rc);
-}
-
-enum store_result store_queue_remove_rcpt(struct store *st, int64_t id, const char *rcpt)
-{
-	if (!st)
-		return STORE_ERROR;
-	if (!text_ok(st, "recipient", rcpt, false))
-		return STORE_ERROR;
-	sqlite3_stmt *s = stmt_get(st, SQL_QUEUE_RCPT_DEL);
-	if (!s)
-		return STORE_ERROR;
-	sqlite3_bind_int64(s, 1, id);
-	bind_text(s, 2, rcpt);
-	return change_run(st, s, "queue remove recipient");
-}
-
-enum store_result store_queue_reschedule(struct store *st, int64_t id, int attempts,
-					 int64_t next_try_us, const char *last_reply)
-{
-	if (!st)
-		return STORE_ERROR;
-	if (attempts < 0) {
-		set_error(st, "queue reschedule: negative attempts %d", attempts);
-		return STORE_ERROR;
-	}
-	sqlite3_stmt *s = stmt_get(st, SQL_QUEUE_RESCHEDULE);
-	if (!s)
-		return STORE_ERROR;
-	sqlite3_bind_int64(s, 1, id);
-	sqlite3_bind_int(s, 2, attempts);
-	sqlite3_bind_int64(s, 3, next_try_us);
-	bind_text(s, 4, last_reply);
-	return change_run(st, s, "queue reschedule");
-}
-
-enum store_result store_queue_delete(struct store *st, int64_t id)
-{
-	if (!st)
-		return STORE_ERROR;
-	sqlite3_stmt *s = stmt_get(st, SQL_QUEUE_DELETE);
-	if (!s)
-		return STORE_ERROR;
-	sqlite3_bind_int64(s, 1, id);
-	return change_run(st, s, "queue delete");
-}
-
-enum store_result store_queue_list(struct store *st, const char *server, int64_t **ids,
-				   int64_t **next_try_us, size_t *n)
-{
-	*ids = NULL;
-	*next_try_us = NULL;
-	*n = 0;
-	if (!st || !server)
-		return STORE_ERROR;
-	sqlite3_stmt *s = stmt_get(st, SQL_QUEUE_LIST);
-	if (!s)
-		return STORE_ERROR;
-	enum store_result rc = STORE_ERROR;
-	size_t cap = 0;
-	if (bind_text(s, 1, server) != SQLITE_OK) {
-		db_error(st, "list queue");
-		goto done;
-	}
-	for (;;) {
-		int step = sqlite3_step(s);
-		if (step == SQLITE_DONE)
-			break;
-		if (step != SQLITE_ROW) {
-			db_error(st, "list queue");
-			goto done;
-		}
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 16;
-			*ids = xrealloc(*ids, cap * sizeof **ids);
-			*next_try_us = xrealloc(*next_try_us, cap * sizeof **next_try_us);
-		}
-		(*ids)[*n] = sqlite3_column_int64(s, 0);
-		(*next_try_us)[*n] = sqlite3_column_int64(s, 1);
-		(*n)++;
-	}
-	rc = STORE_OK;
-done:
-	stmt_done(s);
-	if (rc != STORE_OK) {
-		free(*ids);
-		free(*next_try_us);
-		*ids = *next_try_us = NULL;
-		*n = 0;
-	}
-	return rc;
-}
-
-enum store_result store_queue_count(struct store *st, const char *server, int64_t *count)
-{
-	if (!st)
-		return STORE_ERROR;
-	sqlite3_stmt *s = stmt_get(st, server ? SQL_QUEUE_COUNT_SERVER : SQL_QUEUE_COUNT_ALL);
-	if (!s)
-		return STORE_ERROR;
-	if (server)
-		bind_text(s, 1, server);
-	return count_run(st, s, count, "queue count");
-}
-
-/* ------------------------------------------------------------------------
- * Devices
- * ------------------------------------------------------------------------ */
-
-enum store_result store_device_add(struct store *st, const char *name, const char *owner,
-				   int64_t *id)
-{
-	if (!st)
-		return STORE_ERROR;
-	if (!text_ok(st, "device name", name, false) ||
-	    (owner && !text_ok(st, "device owner", owner, true)))
-		return STORE_ERROR;
-	if (tx_begin(st) != STORE_OK)
-		return STORE_ERROR;
-	enum store_result rc = STORE_ERROR;
-	sqlite3_stmt *s = stmt_get(st, SQL_DEVICE_ADD);
-	if (!s)
-		goto done;
-	bind_text(s, 1, name);
-	bind_text(s, 2, owner);
-	if (sqlite3_step(s) != SQLITE_DONE) {
-		if (sqlite3_extended_errcode(st->db) == SQLITE_CONSTRAINT_UNIQUE) {
-			set_error(st, "device %s already exists", name);
-			rc = STORE_EXISTS;
-		} else {
-			db_error(st, "add device");
-		}
-		goto done;
-	}
-	if (id)
-		*id = sqlite3_last_insert_rowid(st->db);
-	rc = STORE_OK;
-done:
-	stmt_done(s);
-	return tx_end(st, rc);
-}
-
-enum store_result store_device_find(struct store *st, const char *name, int64_t *id)
-{
-	if (!st)
-		return STORE_ERROR;
-	if (!text_ok(st, "device name", name, true))
-		return STORE_ERROR;
-	sqlite3_stmt *s = stmt_get(st, SQL_DEVICE_FIND);
-	enum store_result rc = STORE_ERROR;
-	if (!s)
-		return STORE_ERROR;
-	bind_text(s, 1, name);
-	switch (sqlite3_step(s)) {
-	case SQLITE_ROW:
-		if (id)
-			*id = sqlite3_column_int64(s, 0);
-		rc = STORE_OK;
-		break;
-	case SQLITE_DONE:
-		rc = STORE_NOT_FOUND;
-		break;
-	default:
-		db_error(st, "find device");
-	}
-	stmt_done(s);
-	return rc;
-}
-
-enum store_result store_device_message_add(struct store *st, int64_t device, const char *folder,
-					   const char *content, size_t len,
-					   const struct store_summary *sum, const char *uidl,
-					   uint32_t uid, uint32_t flags)
-{
-	if (!st)
-		return STORE_ERROR;
-	if (!text_ok(st, "device folder", folder, false) || !content_ok(st, content, len))
-		return STORE_ERROR;
-	if (flags > 63) {
-		set_error(st, "device message: unknown flag bits 0x%x", (unsigned)flags);
-		return STORE_ERROR;
-	}
-	if (tx_begin(st) != STORE_OK)
-		return STORE_ERROR;
-	enum store_result rc = STORE_ERROR;
-	sqlite3_stmt *s = stmt_get(st, SQL_DEVICE_MESSAGE_ADD);
-	if (!s)
-		goto done;
-	int bad = sqlite3_bind_int64(s, 1, device) | bind_text(s, 2, folder) |
-		  (uid ? sqlite3_bind_int64(s, 3, uid) : sqlite3_bind_null(s, 3)) |
-		  bind_text(s, 4, uidl) | sqlite3_bind_int64(s, 5, flags) |
-		  sqlite3_bind_int64(s, 6, (int64_t)len) | bind_summary(s, 7, sum) |
-		  bind_blob(s, 12, content, len);
-	if (bad != SQLITE_OK) {
-		db_error(st, "device message");
-		goto done;
-	}
-	if (sqlite3_step(s) != SQLITE_DONE) {
-		if (sqlite3_extended_errcode(st->db) == SQLITE_CONSTRAINT_FOREIGNKEY)
-			set_error(st, "device message: no device %lld", (long long)device);
-		else
-			db_error(st, "device message");
-		goto done;
-	}
-	rc = STORE_OK;
-done:
-	stmt_done(s);
-	return tx_end(st, rc);
-}
-
-enum store_result store_device_count(struct store *st, int64_t device, int64_t *count)
-{
-	if (!st)
-		return STORE_ERROR;
-	sqlite3_stmt *s = stmt_get(st, SQL_DEVICE_COUNT);
-	if (!s)
-		return STORE_ERROR;
-	sqlite3_bind_int64(s, 1, device);
-	return count_run(st, s, count, "count device messages");
-}
-
-enum store_result store_device_uidls(struct store *st, int64_t device, char ***out, size_t *n)
-{
-	*out = NULL;
-	*n = 0;
-	if (!st)
-		return STORE_ERROR;
-	sqlite3_stmt *s = stmt_get(st, SQL_DEVICE_UIDLS);
-	if (!s)
-		return STORE_ERROR;
-	if (sqlite3_bind_int64(s, 1, device) != SQLITE_OK) {
-		db_error(st, "device uidls");
-		stmt_done(s);
-		return STORE_ERROR;
-	}
-	return step_strings(st, s, "device uidls", out, n); /* a NULL uidl reads "" */
-}
-
-/* Bind (device, folder) as ?1 and ?2; false (error set) if the name is bad. */
-static bool bind_device_folder(struct store *st, sqlite3_stmt *s, int64_t device,
-			       const char *folder)
-{
-	if ((sqlite3_bind_int64(s, 1, device) | bind_text(s, 2, folder)) != SQLITE_OK) {
-		db_error(st, "device folder");
-		stmt_done(s);
-		return false;
-	}
-	return true;
-}
-
-enum store_result store_device_folder_set(struct store *st, int64_t device, const char *name,
-					  const char *special_use, uint32_t uidvalidity)
-{
-	if (!st)
-		return STORE_ERROR;
-	if (!text_ok(st, "device folder", name, false) ||
-	    (special_use && !text_ok(st, "special use", special_use, true)))
-		return STORE_ERROR;
-	if (tx_begin(st) != STORE_OK)
-		return STORE_ERROR;
-	enum store_result rc = STORE_ERROR;
-	sqlite3_stmt *s = stmt_get(st, SQL_DEVICE_FOLDER_SET);
-	if (!s)
-		goto done;
-	if (!bind_device_folder(st, s, device, name))
-		goto done;
-	bind_text(s, 3, special_use && *special_use ? special_use : NULL);
-	sqlite3_bind_int64(s, 4, uidvalidity);
-	if (sqlite3_step(s) != SQLITE_DONE) {
-		if (sqlite3_extended_errcode(st->db) == SQLITE_CONSTRAINT_FOREIGNKEY)
-			set_error(st, "device folder: no device %lld", (long long)device);
-		else
-			db_error(st, "device folder");
-		goto done;
-	}
-	rc = STORE_OK;
-done:
-	stmt_done(s);
-	return tx_end(st, rc);
-}
-
-enum store_result store_device_folder_uidvalidity(struct store *st, int64_t device,
-						  const char *name, uint32_t *uidvalidity)
-{
-	if (!st)
-		return STORE_ERROR;
-	if (!text_ok(st, "device folder", name, true))
-		return STORE_ERROR;
-	sqlite3_stmt *s = stmt_get(st, SQL_DEVICE_FOLDER_UIDVALIDITY);
-	if (!s || !bind_device_folder(st, s, device, name))
-		return STORE_ERROR;
-	enum store_result rc = STORE_ERROR;
-	switch (sqlite3_step(s)) {
-	case SQLITE_ROW:
-		if (uidvalidity)
-			*uidvalidity = (uint32_t)sqlite3_column_int64(s, 0);
-		rc = STORE_OK;
-		break;
-	case SQLITE_DONE:
-		rc = STORE_NOT_FOUND;
-		break;
-	default:
-		db_error(st, "device folder uidvalidity");
-	}
-	stmt_done(s);
-	return rc;
-}
-
-enum store_result store_device_folder_list(struct store *st, int64_t device, const char *folder,
-					   struct store_message **out, size_t *n)
-{
-	*out = NULL;
-	*n = 0;
-	if (!st)
-		return STORE_ERROR;
-	if (!text_ok(st, "device folder", folder, true))
-		return STORE_ERROR;
-	sqlite3_stmt *s = stmt_get(st, SQL_DEVICE_FOLDER_LIST);
-	if (!s || !bind_device_folder(st, s, device, folder))
-		return STORE_ERROR;
-	enum store_result rc = STORE_ERROR;
-	size_t cap = 0;
-	for (;;) {
-		int step = sqlite3_step(s);
-		if (step == SQLITE_DONE)
-			break;
-		if (step != SQLITE_ROW) {
-			db_error(st, "list device folder");
-			goto done;
-		}
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 16;
-			*out = xrealloc(*out, cap * sizeof **out);
-		}
-		struct store_message *m = &(*out)[(*n)++];
-		m->id = sqlite3_column_int64(s, 0);
-		m->uid = (uint32_t)sqlite3_column_int64(s, 1);
-		m->flags = (uint32_t)sqlite3_column_int64(s, 2);
-		m->internaldate = 0;
-		m->size = sqlite3_column_int64(s, 3);
-		m->content = NULL;
-		m->content_len = 0;
-		m->keywords[0] = '\0';
-	}
-	rc = STORE_OK;
-done:
-	stmt_done(s);
-	if (rc != STORE_OK) {
-		free(*out);
-		*out = NULL;
-		*n = 0;
-	}
-	return rc;
-}
-
-enum store_result store_device_message_set_flags(struct store *st, int64_t device,
-						 const char *folder, uint32_t uid, uint32_t flags)
-{
-	if (!st)
-		return STORE_ERROR;
-	if (!text_ok(st, "device folder", folder, true) ||
-	    !flags_ok(st, "device set flags", flags))
-		return STORE_ERROR;
-	sqlite3_stmt *s = stmt_get(st, SQL_DEVICE_MESSAGE_SET_FLAGS);
-	if (!s || !bind_device_folder(st, s, device, folder))
-		return STORE_ERROR;
-	sqlite3_bind_int64(s, 3, uid);
-	sqlite3_bind_int64(s, 4, flags);
-	return change_run(st, s, "device set flags");
-}
-
-enum store_result store_device_message_delete(struct store *st, int64_t device, const char *folder,
-					      uint32_t uid)
-{
-	if (!st)
-		return STORE_ERROR;
-	if (!text_ok(st, "device folder", folder, true))
-		return STORE_ERROR;
-	sqlite3_stmt *s = stmt_get(st, SQL_DEVICE_MESSAGE_DELETE);
-	if (!s || !bind_device_folder(st, s, device, folder))
-		return STORE_ERROR;
-	sqlite3_bind_int64(s, 3, uid);
-	return change_run(st, s, "device delete message");
-}
-
-enum store_result store_device_folder_clear(struct store *st, int64_t device, const char *folder)
-{
-	if (!st)
-		return STORE_ERROR;
-	if (!text_ok(st, "device folder", folder, true))
-		return STORE_ERROR;
-	sqlite3_stmt *s = stmt_get(st, SQL_DEVICE_FOLDER_CLEAR);
-	if (!s || !bind_device_folder(st, s, device, folder))
-		return STORE_ERROR;
-	enum store_result rc = change_run(st, s, "clear device folder");
-	return rc == STORE_NOT_FOUND ? STORE_OK : rc; /* an empty cache is cleared too */
-}
-
-enum store_result store_device_folder_count(struct store *st, int64_t device, const char *folder,
-					    int64_t *count)
-{
-	if (!st)
-		return STORE_ERROR;
-	if (!text_ok(st, "device folder", folder, true))
-		return STORE_ERROR;
-	sqlite3_stmt *s = stmt_get(st, SQL_DEVICE_FOLDER_COUNT);
-	if (!s || !bind_device_folder(st, s, device, folder))
-		return STORE_ERROR;
-	return count_run(st, s, count, "count device folder");
-}
-
-/* ------------------------------------------------------------------------
- * Listing the whole store (mailsim inspect)
- * ------------------------------------------------------------------------ */
-
-enum store_result store_accounts(struct store *st, struct store_account **out, size_t *n)
-{
-	*out = NULL;
-	*n = 0;
-	if (!st)
-		return STORE_ERROR;
-	sqlite3_stmt *s = stmt_get(st, SQL_ACCOUNTS);
-	if (!s)
-		return STORE_ERROR;
-	enum store_result rc = STORE_ERROR;
-	size_t cap = 0;
-	for (;;) {
-		int step = sqlite3_step(s);
-		if (step == SQLITE_DONE)
-			break;
-		if (step != SQLITE_ROW) {
-			db_error(st, "list accounts");
-			goto done;
-		}
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 8;
-			*out = xrealloc(*out, cap * sizeof **out);
-		}
-		struct store_account *a = &(*out)[(*n)++];
-		a->id = sqlite3_column_int64(s, 0);
-		column_copy(s, 1, a->address, sizeof a->address);
-		column_copy(s, 2, a->name, sizeof a->name);
-		column_copy(s, 3, a->server, sizeof a->server);
-	}
-	rc = STORE_OK;
-done:
-	stmt_done(s);
-	if (rc != STORE_OK) {
-		free(*out);
-		*out = NULL;
-		*n = 0;
-	}
-	return rc;
-}
-
-enum store_result store_devices(struct store *st, struct store_device **out, size_t *n)
-{
-	*out = NULL;
-	*n = 0;
-	if (!st)
-		return STORE_ERROR;
-	sqlite3_stmt *s = stmt_get(st, SQL_DEVICES);
-	if (!s)
-		return STORE_ERROR;
-	enum store_result rc = STORE_ERROR;
-	size_t cap = 0;
-	for (;;) {
-		int step = sqlite3_step(s);
-		if (step == SQLITE_DONE)
-			break;
-		if (step != SQLITE_ROW) {
-			db_error(st, "list devices");
-			goto done;
-		}
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 8;
-			*out = xrealloc(*out, cap * sizeof **out);
-		}
-		struct store_device *d = &(*out)[(*n)++];
-		d->id = sqlite3_column_int64(s, 0);
-		column_copy(s, 1, d->name, sizeof d->name);
-		column_copy(s, 2, d->owner, sizeof d->owner);
-	}
-	rc = STORE_OK;
-done:
-	stmt_done(s);
-	if (rc != STORE_OK) {
-		free(*out);
-		*out = NULL;
-		*n = 0;
-	}
-	return rc;
-}
-
-enum store_result store_servers(struct store *st, char ***out, size_t *n)
-{
-	*out = NULL;
-	*n = 0;
-	if (!st)
-		return STORE_ERROR;
-	sqlite3_stmt *s = stmt_get(st, SQL_SERVERS);
-	if (!s)
-		return STORE_ERROR;
-	return step_strings(st, s, "list servers", out, n);
-}
-
-/* Step SQL_FOLDER_LISTING or SQL_DEVICE_LISTING (bound already): both give
- * folder, uid, uidl, flags, size, from_hdr, subject. */
-static enum store_result listing_run(struct store *st, sqlite3_stmt *s, struct store_listed **out,
-				     size_t *n, const char *what)
-{
-	enum store_result rc = STORE_ERROR;
-	size_t cap = 0;
-	for (;;) {
-		int step = sqlite3_step(s);
-		if (step == SQLITE_DONE)
-			break;
-		if (step != SQLITE_ROW) {
-			db_error(st, what);
-			goto done;
-		}
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 16;
-			*out = xrealloc(*out, cap * sizeof **out);
-		}
-		struct store_listed *m = &(*out)[(*n)++];
-		m->folder = column_strdup_or_null(s, 0);
-		m->uid = (uint32_t)sqlite3_column_int64(s, 1); /* NULL reads 0 */
-		m->uidl = column_strdup_or_null(s, 2);
-		m->flags = (uint32_t)sqlite3_column_int64(s, 3);
-		m->size = sqlite3_column_int64(s, 4);
-		m->from = column_strdup_or_null(s, 5);
-		m->subject = column_strdup_or_null(s, 6);
-	}
-	rc = STORE_OK;
-done:
-	stmt_done(s);
-	if (rc != STORE_OK) {
-		store_listed_free(*out, *n);
-		*out = NULL;
-		*n = 0;
-	}
-	return rc;
-}
-
-enum store_result store_folder_listing(struct store *st, int64_t folder_id,
-				       struct store_listed **out, size_t *n)
-{
-	*out = NULL;
-	*n = 0;
-	if (!st)
-		return STORE_ERROR;
-	sqlite3_stmt *s = stmt_get(st, SQL_FOLDER_LISTING);
-	if (!s)
-		return STORE_ERROR;
-	sqlite3_bind_int64(s, 1, folder_id);
-	return listing_run(st, s, out, n, "list folder");
-}
-
-enum store_result store_device_listing(struct store *st, int64_t device, struct store_listed **out,
-				       size_t *n)
-{
-	*out = NULL;
-	*n = 0;
-	if (!st)
-		return STORE_ERROR;
-	sqlite3_stmt *s = stmt_get(st, SQL_DEVICE_LISTING);
-	if (!s)
-		return STORE_ERROR;
-	sqlite3_bind_int64(s, 1, device);
-	return listing_run(st, s, out, n, "list device");
-}
-
-void store_listed_free(struct store_listed *v, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		free(v[i].folder);
-		free(v[i].uidl);
-		free(v[i].from);
-		free(v[i].subject);
-	}
-	free(v);
-}
-
-void store_strings_free(char **v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
+	return open_finish(st, rc, out, err, errlen);
 }
 
 int64_t store_memory_used(void)

@@ -34,6 +34,16 @@
  *
  * Functions that give back a count, an id or a list do so through an out
  * parameter, set only when the result is STORE_OK.
+ *
+ * Behind this header is a family of files, with store_int.h (struct store
+ * and the helpers they share) as their private header:
+ *
+ *   store.c         the schema and its upgrades, opening and closing,
+ *                   errors, transactions
+ *   store_mail.c    accounts, folders, messages, flags, keywords, UIDs
+ *   store_queue.c   the relay queue, and the counters
+ *   store_device.c  devices and what they hold (POP3 UIDLs, IMAP caches)
+ *   store_list.c    the listings and searches of views, inspect and checks
  */
 #ifndef MAILSIM_STORE_H
 #define MAILSIM_STORE_H
@@ -253,7 +263,7 @@ enum store_result store_folder_stats(struct store *st, int64_t folder_id, uint32
 STORE_MUST_CHECK
 enum store_result store_folder_delete(struct store *st, int64_t folder_id);
 /* Rename one folder; it keeps its id, UIDVALIDITY, UIDNEXT, messages and
- * UIDs (RFC 3501 6.3.5 and 2.3.1.1: see store.c).  Only that folder:
+ * UIDs (RFC 3501 6.3.5 and 2.3.1.1: see store_mail.c).  Only that folder:
  * renaming inferiors ("Work/2024" with "Work") and the special move that
  * RENAME INBOX means are the caller's.  Results: OK, NOT_FOUND, REFUSED
  * (INBOX), EXISTS (the account has a folder of the new name, this one
