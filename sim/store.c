@@ -250,7 +250,8 @@ static const char store_upgrade_2_to_3_sql[] =
  * Each file of the family keeps the SQL of its own statements in a table
  * indexed by enum store_stmt (store_int.h); this file's are the three of a
  * transaction.  After them come the helpers every file binds and steps
- * with, the one that reads a listing into an array (step_rows()) last.
+ * with; last those that read a listing into an array: step_rows(), and
+ * list_rows() for the public functions that list.
  * ------------------------------------------------------------------------ */
 
 static const char *const tx_sql[SQL_NSTMTS] = {
@@ -271,8 +272,10 @@ static sqlite3_stmt *stmt_get(struct store *st, enum store_stmt id)
 
 sqlite3_stmt *stmt_prepare(struct store *st, enum store_stmt id, const char *sql)
 {
-	assert(st && (unsigned)id < SQL_NSTMTS);
+	assert((unsigned)id < SQL_NSTMTS);
 	assert(sql); /* else the calling file's table lacks the statement */
+	if (!st)
+		return NULL;
 	if (!st->stmts[id] &&
 	    sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st->stmts[id],
 			       NULL) != SQLITE_OK) {
@@ -469,13 +472,26 @@ static void drop_string(void *elem)
 	free(*(char **)elem);
 }
 
-enum store_result step_strings(struct store *st, sqlite3_stmt *s, int bound, const char *what,
+enum store_result list_rows(struct store *st, sqlite3_stmt *s, int64_t key, const char *what,
+			    const struct row_reader *r, void **rows, size_t *n)
+{
+	assert(rows && n);
+	if (!s) {
+		*rows = NULL;
+		*n = 0;
+		return STORE_ERROR;
+	}
+	int bound = sqlite3_bind_parameter_count(s) > 0 ? sqlite3_bind_int64(s, 1, key) : SQLITE_OK;
+	return step_rows(st, s, bound, what, r, rows, n);
+}
+
+enum store_result list_strings(struct store *st, sqlite3_stmt *s, int64_t key, const char *what,
 			       char ***out, size_t *n)
 {
 	static const struct row_reader string_row = { sizeof(char *), read_string, drop_string };
 	assert(out);
 	void *rows;
-	enum store_result rc = step_rows(st, s, bound, what, &string_row, &rows, n);
+	enum store_result rc = list_rows(st, s, key, what, &string_row, &rows, n);
 	*out = rows;
 	return rc;
 }

@@ -171,15 +171,7 @@ enum store_result store_device_count(struct store *st, int64_t device, int64_t *
 
 enum store_result store_device_uidls(struct store *st, int64_t device, char ***out, size_t *n)
 {
-	assert(out && n);
-	*out = NULL;
-	*n = 0;
-	if (!st)
-		return STORE_ERROR;
-	sqlite3_stmt *s = stmt_get(st, SQL_DEVICE_UIDLS);
-	if (!s)
-		return STORE_ERROR;
-	return step_strings(st, s, sqlite3_bind_int64(s, 1, device), "device uidls", out, n);
+	return list_strings(st, stmt_get(st, SQL_DEVICE_UIDLS), device, "device uidls", out, n);
 }
 
 /* ------------------------------------------------------------------------

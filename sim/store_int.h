@@ -143,7 +143,7 @@ enum store_result tx_end(struct store *st, enum store_result rc);
 /* --- statements */
 
 /* The statement `id`, prepared from `sql` on its first use and kept;
- * NULL (error set) if it does not prepare. */
+ * NULL (error set) if it does not prepare, and NULL for a NULL store. */
 sqlite3_stmt *stmt_prepare(struct store *st, enum store_stmt id, const char *sql);
 /* Ready a statement for its next use (NULL is allowed). */
 void stmt_done(sqlite3_stmt *s);
@@ -201,9 +201,14 @@ struct row_reader {
  * kept (*rows NULL, *n 0). */
 enum store_result step_rows(struct store *st, sqlite3_stmt *s, int bound, const char *what,
 			    const struct row_reader *r, void **rows, size_t *n);
-/* step_rows() for rows of one text column (NULL reads ""): the array that
+/* A public listing: step_rows() for a statement with one parameter, an id
+ * (?1 = key), or none (key unused).  s may be NULL (no store, or it did not
+ * prepare: stmt_get(st, ...) as it came), giving ERROR with nothing.  */
+enum store_result list_rows(struct store *st, sqlite3_stmt *s, int64_t key, const char *what,
+			    const struct row_reader *r, void **rows, size_t *n);
+/* list_rows() for rows of one text column (NULL reads ""): the array that
  * store_strings_free() frees. */
-enum store_result step_strings(struct store *st, sqlite3_stmt *s, int bound, const char *what,
+enum store_result list_strings(struct store *st, sqlite3_stmt *s, int64_t key, const char *what,
 			       char ***out, size_t *n);
 
 /* --- row readers for the structs that more than one file reads (in

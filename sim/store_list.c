@@ -18,7 +18,6 @@
  */
 #include "store_int.h"
 
-#include <assert.h>
 #include <stdlib.h>
 
 /* ------------------------------------------------------------------------
@@ -143,16 +142,9 @@ enum store_result store_accounts(struct store *st, struct store_account **out, s
 {
 	static const struct row_reader account_row = { sizeof(struct store_account), read_account,
 						       NULL };
-	assert(out && n);
-	*out = NULL;
-	*n = 0;
-	if (!st)
-		return STORE_ERROR;
-	sqlite3_stmt *s = stmt_get(st, SQL_ACCOUNTS);
-	if (!s)
-		return STORE_ERROR;
 	void *rows;
-	enum store_result rc = step_rows(st, s, SQLITE_OK, "list accounts", &account_row, &rows, n);
+	enum store_result rc = list_rows(st, stmt_get(st, SQL_ACCOUNTS), 0, "list accounts",
+					 &account_row, &rows, n);
 	*out = rows;
 	return rc;
 }
@@ -161,64 +153,39 @@ enum store_result store_devices(struct store *st, struct store_device **out, siz
 {
 	static const struct row_reader device_row = { sizeof(struct store_device), read_device,
 						      NULL };
-	assert(out && n);
-	*out = NULL;
-	*n = 0;
-	if (!st)
-		return STORE_ERROR;
-	sqlite3_stmt *s = stmt_get(st, SQL_DEVICES);
-	if (!s)
-		return STORE_ERROR;
 	void *rows;
-	enum store_result rc = step_rows(st, s, SQLITE_OK, "list devices", &device_row, &rows, n);
+	enum store_result rc = list_rows(st, stmt_get(st, SQL_DEVICES), 0, "list devices",
+					 &device_row, &rows, n);
 	*out = rows;
 	return rc;
 }
 
 enum store_result store_servers(struct store *st, char ***out, size_t *n)
 {
-	assert(out && n);
-	*out = NULL;
-	*n = 0;
-	if (!st)
-		return STORE_ERROR;
-	sqlite3_stmt *s = stmt_get(st, SQL_SERVERS);
-	if (!s)
-		return STORE_ERROR;
-	return step_strings(st, s, SQLITE_OK, "list servers", out, n);
+	return list_strings(st, stmt_get(st, SQL_SERVERS), 0, "list servers", out, n);
 }
 
-/* A folder's or a device's listing: statement id, its ?1 the key. */
-static enum store_result listing_run(struct store *st, enum store_stmt id, int64_t key,
-				     const char *what, struct store_listed **out, size_t *n)
-{
-	static const struct row_reader listed_row = { sizeof(struct store_listed), read_listed,
-						      drop_listed };
-	assert(out && n);
-	*out = NULL;
-	*n = 0;
-	if (!st)
-		return STORE_ERROR;
-	sqlite3_stmt *s = stmt_get(st, id);
-	if (!s)
-		return STORE_ERROR;
-	void *rows;
-	enum store_result rc = step_rows(st, s, sqlite3_bind_int64(s, 1, key), what, &listed_row,
-					 &rows, n);
-	*out = rows;
-	return rc;
-}
+static const struct row_reader listed_row = { sizeof(struct store_listed), read_listed,
+					      drop_listed };
 
 enum store_result store_folder_listing(struct store *st, int64_t folder_id,
 				       struct store_listed **out, size_t *n)
 {
-	return listing_run(st, SQL_FOLDER_LISTING, folder_id, "list folder", out, n);
+	void *rows;
+	enum store_result rc = list_rows(st, stmt_get(st, SQL_FOLDER_LISTING), folder_id,
+					 "list folder", &listed_row, &rows, n);
+	*out = rows;
+	return rc;
 }
 
 enum store_result store_device_listing(struct store *st, int64_t device, struct store_listed **out,
 				       size_t *n)
 {
-	return listing_run(st, SQL_DEVICE_LISTING, device, "list device", out, n);
+	void *rows;
+	enum store_result rc = list_rows(st, stmt_get(st, SQL_DEVICE_LISTING), device,
+					 "list device", &listed_row, &rows, n);
+	*out = rows;
+	return rc;
 }
 
 void store_listed_free(struct store_listed *v, size_t n)

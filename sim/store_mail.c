@@ -157,6 +157,7 @@ static const char *folder_name_norm(const char *name)
 static enum store_result folder_insert(struct store *st, int64_t account, const char *name,
 				       const char *special_use, int64_t *folder_id)
 {
+	assert(name); /* checked by the caller */
 	sqlite3_stmt *s = stmt_get(st, SQL_FOLDER_ADD);
 	enum store_result rc = STORE_ERROR;
 	if (!s)
@@ -384,6 +385,7 @@ static enum store_result message_insert(struct store *st, int64_t folder_id,
 					int (*bind)(sqlite3_stmt *s, int64_t uid, const void *ctx),
 					const void *ctx, uint32_t *uid)
 {
+	assert(st && bind);
 	if (tx_begin(st) != STORE_OK)
 		return STORE_ERROR;
 	enum store_result rc = STORE_ERROR;
@@ -482,16 +484,8 @@ enum store_result store_folder_list(struct store *st, int64_t folder_id, struct 
 {
 	static const struct row_reader message_row = { sizeof(struct store_message), read_message,
 							      NULL };
-	assert(out && n);
-	*out = NULL;
-	*n = 0;
-	if (!st)
-		return STORE_ERROR;
-	sqlite3_stmt *s = stmt_get(st, SQL_FOLDER_LIST);
-	if (!s)
-		return STORE_ERROR;
 	void *rows;
-	enum store_result rc = step_rows(st, s, sqlite3_bind_int64(s, 1, folder_id), "list folder",
+	enum store_result rc = list_rows(st, stmt_get(st, SQL_FOLDER_LIST), folder_id, "list folder",
 					 &message_row, &rows, n);
 	*out = rows;
 	return rc;
@@ -540,16 +534,8 @@ enum store_result store_folders(struct store *st, int64_t account, struct store_
 {
 	static const struct row_reader folder_row = { sizeof(struct store_folder), read_folder,
 						      NULL };
-	assert(out && n);
-	*out = NULL;
-	*n = 0;
-	if (!st)
-		return STORE_ERROR;
-	sqlite3_stmt *s = stmt_get(st, SQL_FOLDERS);
-	if (!s)
-		return STORE_ERROR;
 	void *rows;
-	enum store_result rc = step_rows(st, s, sqlite3_bind_int64(s, 1, account), "list folders",
+	enum store_result rc = list_rows(st, stmt_get(st, SQL_FOLDERS), account, "list folders",
 					 &folder_row, &rows, n);
 	*out = rows;
 	return rc;
@@ -720,16 +706,8 @@ enum store_result store_orphan_subscription_set(struct store *st, int64_t accoun
 
 enum store_result store_orphan_subscriptions(struct store *st, int64_t account, char ***out, size_t *n)
 {
-	assert(out && n);
-	*out = NULL;
-	*n = 0;
-	if (!st)
-		return STORE_ERROR;
-	sqlite3_stmt *s = stmt_get(st, SQL_ORPHAN_SUBSCRIPTIONS);
-	if (!s)
-		return STORE_ERROR;
-	sqlite3_bind_int64(s, 1, account);
-	return step_strings(st, s, SQLITE_OK, "list subscriptions", out, n);
+	return list_strings(st, stmt_get(st, SQL_ORPHAN_SUBSCRIPTIONS), account,
+			    "list subscriptions", out, n);
 }
 
 enum store_result store_folder_subscribe(struct store *st, int64_t folder_id, bool on)

@@ -139,10 +139,8 @@ enum store_result store_queue_get(struct store *st, int64_t id, struct store_que
 	out->last_reply = column_strdup_or_null(s, 7);
 	stmt_done(s);
 
-	s = stmt_get(st, SQL_QUEUE_RCPTS);
-	rc = !s ? STORE_ERROR
-		: step_strings(st, s, sqlite3_bind_int64(s, 1, id), "queue get recipients",
-			       &out->rcpts, &out->nrcpts);
+	rc = list_strings(st, stmt_get(st, SQL_QUEUE_RCPTS), id, "queue get recipients",
+			  &out->rcpts, &out->nrcpts);
 	if (rc != STORE_OK)
 		store_queue_entry_free(out);
 	return rc;
