@@ -3,6 +3,7 @@
  */
 #include "buf.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -234,4 +235,39 @@ void line_reader_next(struct line_reader *r)
 {
 	r->n = 0;
 	r->overflow = false;
+}
+
+long utf8_decode(const unsigned char *s, size_t n, size_t *len)
+{
+	assert(n > 0);
+	unsigned char c = s[0];
+	size_t l;
+	long min;
+	*len = 1;
+	if (c < 0x80)
+		return c;
+	if (c >= 0xC2 && c <= 0xDF) {
+		l = 2;
+		min = 0x80;
+	} else if (c >= 0xE0 && c <= 0xEF) {
+		l = 3;
+		min = 0x800;
+	} else if (c >= 0xF0 && c <= 0xF4) {
+		l = 4;
+		min = 0x10000;
+	} else {
+		return -1; /* a continuation byte, or a lead byte never used */
+	}
+	if (n < l)
+		return -1;
+	long cp = c & (0xFF >> (l + 1));
+	for (size_t i = 1; i < l; i++) {
+		if ((s[i] & 0xC0) != 0x80)
+			return -1;
+		cp = (cp << 6) | (s[i] & 0x3F);
+	}
+	if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+		return -1;
+	*len = l;
+	return cp;
 }

@@ -92,6 +92,13 @@ size_t line_reader_feed(struct line_reader *r, const char *in, size_t len, bool 
 			size_t *textlen);
 void line_reader_next(struct line_reader *r);
 
+/* The code point of the UTF-8 character at s (n > 0 bytes left), and its
+ * length (1 to 4) in *len; -1, with *len 1, where the bytes are not valid
+ * UTF-8 (RFC 3629 section 3: no overlong forms, no surrogates, nothing past
+ * U+10FFFF), so that a caller always moves forward.  The one decoder that
+ * the scenario lexer, MIME and the views share. */
+long utf8_decode(const unsigned char *s, size_t n, size_t *len);
+
 /* Memory helpers that abort on exhaustion. */
 void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t size);

@@ -88,42 +88,9 @@ static bool header_unsafe(unsigned char c)
  */
 static size_t utf8_char_len(const unsigned char *s, size_t len, bool *valid)
 {
-	unsigned char c = s[0];
-	size_t need;
-	unsigned char lo = 0x80, hi = 0xBF; /* allowed range of the 2nd byte */
-
-	*valid = true;
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xC2 && c <= 0xDF) {
-		need = 2;
-	} else if (c >= 0xE0 && c <= 0xEF) {
-		need = 3;
-		if (c == 0xE0)
-			lo = 0xA0; /* no overlong forms */
-		else if (c == 0xED)
-			hi = 0x9F; /* no surrogates */
-	} else if (c >= 0xF0 && c <= 0xF4) {
-		need = 4;
-		if (c == 0xF0)
-			lo = 0x90;
-		else if (c == 0xF4)
-			hi = 0x8F; /* nothing past U+10FFFF */
-	} else {
-		*valid = false;
-		return 1;
-	}
-	if (len < need || s[1] < lo || s[1] > hi) {
-		*valid = false;
-		return 1;
-	}
-	for (size_t i = 2; i < need; i++) {
-		if ((s[i] & 0xC0) != 0x80) {
-			*valid = false;
-			return 1;
-		}
-	}
-	return need;
+	size_t n;
+	*valid = utf8_decode(s, len, &n) >= 0;
+	return n;
 }
 
 static void add_utf8_replacement(struct buf *out)

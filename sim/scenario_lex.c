@@ -31,32 +31,8 @@
 /* Length of the valid UTF-8 sequence at s (n bytes left), or 0. */
 static size_t utf8_valid(const unsigned char *s, size_t n)
 {
-	assert(n > 0);
-	unsigned char c = s[0];
 	size_t len;
-	unsigned min;
-	unsigned cp;
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf) {
-		len = 2, cp = c & 0x1f, min = 0x80;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		len = 3, cp = c & 0x0f, min = 0x800;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		len = 4, cp = c & 0x07, min = 0x10000;
-	} else {
-		return 0;
-	}
-	if (n < len)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return len;
+	return utf8_decode(s, n, &len) < 0 ? 0 : len;
 }
 
 /* Report the first bad byte of a line; true if there was one. */

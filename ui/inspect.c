@@ -83,41 +83,6 @@ static void out_flush(struct out *o, bool force)
  * is not UTF-8 shown as '?', widths counted in terminal columns
  * ------------------------------------------------------------------------ */
 
-/* The code point of the valid UTF-8 sequence at s (n bytes left) and its
- * length in *len; -1 (and *len 1) if the byte does not start one. */
-static long utf8_decode(const unsigned char *s, size_t n, size_t *len)
-{
-	unsigned char c = s[0];
-	size_t l;
-	long min, cp;
-	*len = 1;
-	if (c < 0x80)
-		return c;
-	if (c >= 0xC2 && c <= 0xDF) {
-		l = 2;
-		min = 0x80;
-	} else if (c >= 0xE0 && c <= 0xEF) {
-		l = 3;
-		min = 0x800;
-	} else if (c >= 0xF0 && c <= 0xF4) {
-		l = 4;
-		min = 0x10000;
-	} else {
-		return -1;
-	}
-	if (n < l)
-		return -1;
-	cp = c & (0xFF >> (l + 1));
-	for (size_t i = 1; i < l; i++) {
-		if ((s[i] & 0xC0) != 0x80)
-			return -1;
-		cp = (cp << 6) | (s[i] & 0x3F);
-	}
-	if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-		return -1;
-	*len = l;
-	return cp;
-}
 
 /* Terminal columns of a code point: 0 for combining marks, 2 for the wide
  * East Asian ranges and emoji, else 1.  Enough for subjects; not wcwidth()

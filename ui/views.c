@@ -35,34 +35,8 @@ void view_seconds(struct buf *out, int64_t us)
 /* Length of the valid UTF-8 sequence at s (1-4), or 0 if invalid. */
 static size_t view_utf8_len(const unsigned char *s, size_t n)
 {
-	unsigned char c = s[0];
 	size_t len;
-	uint32_t min;
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xC2 && c <= 0xDF) {
-		len = 2;
-		min = 0x80;
-	} else if (c >= 0xE0 && c <= 0xEF) {
-		len = 3;
-		min = 0x800;
-	} else if (c >= 0xF0 && c <= 0xF4) {
-		len = 4;
-		min = 0x10000;
-	} else {
-		return 0;
-	}
-	if (n < len)
-		return 0;
-	uint32_t cp = c & (0xFF >> (len + 1));
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xC0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3F);
-	}
-	if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-		return 0;
-	return len;
+	return utf8_decode(s, n, &len) < 0 ? 0 : len;
 }
 
 void view_json_string(struct buf *out, const char *s, size_t len)
