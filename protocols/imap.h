@@ -30,7 +30,8 @@
 
 #include "buf.h"
 
-/* System flags as bits; the same values as the store's STORE_FLAG_*. */
+/* System flags as bits; the same values as the store's STORE_FLAG_*
+ * (sim/imapd.c asserts it, bit by bit, when it is compiled). */
 enum {
 	IMAP_FLAG_SEEN = 1 << 0,
 	IMAP_FLAG_ANSWERED = 1 << 1,

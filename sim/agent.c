@@ -401,10 +401,11 @@ static void agent_imap_message(void *ctx, uint32_t uid, uint32_t flags, const ch
 	struct agent_imap *a = ctx;
 	struct world_summary s;
 	world_summary_parse(&s, content, len);
+	flags &= STORE_FLAGS_SYSTEM; /* a device keeps no keywords, no \Recent */
 	if (store_device_message_add(a->w->store, a->dev->device_id, "INBOX", content, len, &s.sum,
-				     NULL, uid, flags & 0x1F) == STORE_OK) {
+				     NULL, uid, flags) == STORE_OK) {
 		struct trace_mail tm = { .op = MAIL_ADD, .owner = a->dev->name, .device = true,
-					 .folder = "INBOX", .uid = uid, .flags = flags & 0x1F,
+					 .folder = "INBOX", .uid = uid, .flags = flags,
 					 .from = s.sum.from, .subject = s.sum.subject,
 					 .content = content, .content_len = len };
 		world_mail(a->w, &tm, false);
@@ -421,11 +422,12 @@ static void agent_imap_flags(void *ctx, uint32_t uid, uint32_t flags)
 {
 	struct agent_imap *a = ctx;
 	char names[80];
+	flags &= STORE_FLAGS_SYSTEM;
 	if (store_device_message_set_flags(a->w->store, a->dev->device_id, "INBOX", uid,
-					   flags & 0x1F) != STORE_OK)
+					   flags) != STORE_OK)
 		return;
 	struct trace_mail tm = { .op = MAIL_FLAGS, .owner = a->dev->name, .device = true,
-				 .folder = "INBOX", .uid = uid, .flags = flags & 0x1F };
+				 .folder = "INBOX", .uid = uid, .flags = flags };
 	world_mail(a->w, &tm, false);
 	world_event(a->w, a->dev->name, NULL, "flags-synced",
 			    "the device learned the new flags from the server: every device "

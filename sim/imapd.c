@@ -20,6 +20,19 @@
 #include "imap.h"
 #include "world.h"
 
+/* The IMAP engine's flag bits go to the store as they are, and come back
+ * from it so: the two enums must agree bit for bit (the casts: they are
+ * two different enums). */
+#define IMAPD_SAME_FLAG(name)                                            \
+	_Static_assert((int)IMAP_FLAG_##name == (int)STORE_FLAG_##name, \
+		       "IMAP_FLAG_" #name " is not STORE_FLAG_" #name)
+IMAPD_SAME_FLAG(SEEN);
+IMAPD_SAME_FLAG(ANSWERED);
+IMAPD_SAME_FLAG(FLAGGED);
+IMAPD_SAME_FLAG(DELETED);
+IMAPD_SAME_FLAG(DRAFT);
+IMAPD_SAME_FLAG(RECENT);
+
 struct imapd {
 	struct world *w;
 	struct host *srv;
@@ -211,7 +224,7 @@ static void imapd_mail(struct imapd *d, enum trace_mail_op op, const char *folde
 		       uint32_t flags)
 {
 	struct trace_mail tm = { .op = op, .owner = d->acct.address, .folder = folder, .uid = uid,
-				 .flags = flags & 0x1F };
+				 .flags = flags & STORE_FLAGS_SYSTEM };
 	world_mail(d->w, &tm, true);
 }
 
@@ -561,12 +574,12 @@ static enum imap_result imapd_set_flags(void *ctx, const char *name, const uint3
 	if (r == IMAP_OK && n == 1) {
 		char names[80];
 		bool kw = values[0].keywords[0] != '\0';
+		bool sys = (values[0].flags & STORE_FLAGS_SYSTEM) != 0;
 		world_event(d->w, d->srv->name, NULL, "flags",
 			    "flags live on the server: every device that looks sees the same",
 			    "%s %s uid %u: %s%s%s", d->acct.address, name, uids[0],
-			    kw && !(values[0].flags & 0x1F) ? ""
-				: world_flag_names(values[0].flags, names, sizeof names),
-			    kw && (values[0].flags & 0x1F) ? " " : "", values[0].keywords);
+			    kw && !sys ? "" : world_flag_names(values[0].flags, names, sizeof names),
+			    kw && sys ? " " : "", values[0].keywords);
 	} else if (r == IMAP_OK && n > 1) {
 		world_event(d->w, d->srv->name, NULL, "flags", NULL, "%s %s: flags of %zu messages set",
 			    d->acct.address, name, n);
@@ -655,8 +668,9 @@ static enum imap_result imapd_append(void *ctx, const char *name, uint32_t flags
 		ok = store_message_set_flags(d->w->store, id, *uid, flags, keywords) == 0;
 	if (ok) {
 		struct trace_mail tm = { .op = MAIL_ADD, .owner = d->acct.address, .folder = f.name,
-					 .uid = *uid, .flags = flags & 0x1F, .from = s.sum.from,
-					 .subject = s.sum.subject, .content = msg, .content_len = len };
+					 .uid = *uid, .flags = flags & STORE_FLAGS_SYSTEM,
+					 .from = s.sum.from, .subject = s.sum.subject,
+					 .content = msg, .content_len = len };
 		world_mail(d->w, &tm, true);
 	}
 	world_summary_free(&s);

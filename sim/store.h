@@ -67,6 +67,10 @@ enum {
 	STORE_FLAG_DELETED = 1 << 3,
 	STORE_FLAG_DRAFT = 1 << 4,
 	STORE_FLAG_RECENT = 1 << 5,
+	/* the five a message keeps (\Recent belongs to an IMAP session, not
+	 * to the message): what a device stores and the trace shows */
+	STORE_FLAGS_SYSTEM = STORE_FLAG_SEEN | STORE_FLAG_ANSWERED | STORE_FLAG_FLAGGED |
+			     STORE_FLAG_DELETED | STORE_FLAG_DRAFT,
 };
 
 /* On a function whose result must not be ignored (GCC and Clang warn, and

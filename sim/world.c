@@ -223,7 +223,7 @@ void world_mail_add_stored(struct world *w, const char *owner, const char *folde
 		.owner = owner,
 		.folder = folder,
 		.uid = uid,
-		.flags = m.flags & 0x1F,
+		.flags = m.flags & STORE_FLAGS_SYSTEM,
 		.from = s.sum.from,
 		.subject = s.sum.subject,
 		.content = m.content,
