@@ -756,7 +756,7 @@ static const struct conn_ops imapd_conn_ops = {
 	.release = imapd_release,
 };
 
-void imapd_accept(struct conn *c)
+static void imapd_accept(struct conn *c)
 {
 	struct imapd *d = xcalloc(1, sizeof *d);
 	d->w = c->w;
@@ -773,3 +773,7 @@ void imapd_accept(struct conn *c)
 	net_send(c, SIDE_SERVER, &d->out);
 	net_timer(c, SIDE_SERVER, IMAP_SERVER_AUTOLOGOUT_US, imapd_idle_check);
 }
+
+const struct service imapd_service = {
+	.port = PORT_IMAP, .proto = PROTO_IMAP, .name = "IMAP", .accept = imapd_accept,
+};

@@ -224,7 +224,7 @@ static const struct conn_ops maildrop_conn_ops = {
 	.release = maildrop_release,
 };
 
-void maildrop_accept(struct conn *c)
+static void maildrop_accept(struct conn *c)
 {
 	struct maildrop *m = xcalloc(1, sizeof *m);
 	m->w = c->w;
@@ -239,3 +239,7 @@ void maildrop_accept(struct conn *c)
 	net_send(c, SIDE_SERVER, &m->out);
 	net_timer(c, SIDE_SERVER, POP3_SERVER_IDLE_TIMEOUT_US, maildrop_idle_check);
 }
+
+const struct service maildrop_service = {
+	.port = PORT_POP3, .proto = PROTO_POP3, .name = "POP3", .accept = maildrop_accept,
+};

@@ -619,17 +619,9 @@ static const struct conn_ops smtp_in_conn_ops = {
 	.release = smtp_in_release,
 };
 
-void mailserver_accept(struct conn *c)
+static void mailserver_accept(struct conn *c)
 {
 	struct host *srv = c->host[SIDE_SERVER];
-	if (c->port == PORT_POP3) {
-		maildrop_accept(c);
-		return;
-	}
-	if (c->port == PORT_IMAP) {
-		imapd_accept(c);
-		return;
-	}
 	struct smtp_in *s = xcalloc(1, sizeof *s);
 	s->w = c->w;
 	s->srv = srv;
@@ -649,6 +641,15 @@ void mailserver_accept(struct conn *c)
 	net_send(c, SIDE_SERVER, &s->out);
 	net_timer(c, SIDE_SERVER, SMTP_SERVER_IDLE_TIMEOUT_US, smtp_in_idle_check);
 }
+
+/* One engine serves both ports; the port decides the policy (see the top). */
+const struct service mailserver_smtp_service = {
+	.port = PORT_SMTP, .proto = PROTO_SMTP, .name = "SMTP", .accept = mailserver_accept,
+};
+const struct service mailserver_submission_service = {
+	.port = PORT_SUBMISSION, .proto = PROTO_SMTP, .name = "submission",
+	.accept = mailserver_accept,
+};
 
 /* ================================================================ relay */
 

@@ -354,7 +354,7 @@ static void net_connect_arrive(void *arg)
 	}
 	c->established = true;
 	c->open[SIDE_SERVER] = true;
-	mailserver_accept(c);
+	world_service(c->w, c->port)->accept(c);
 	net_maybe_release(c);
 }
 
@@ -436,7 +436,7 @@ struct conn *net_accept(struct world *w, struct host *client, struct host *serve
 	char text[160];
 	snprintf(text, sizeof text, "connect to %s port %d", server->name, port);
 	net_trace_event(c, SIDE_CLIENT, "connect", "a real client connected over loopback", text);
-	mailserver_accept(c);
+	world_service(w, port)->accept(c);
 	return c;
 }
 

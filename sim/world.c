@@ -4,6 +4,7 @@
  */
 #include "world.h"
 
+#include <assert.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +35,15 @@ struct host *world_host(struct world *w, const char *name)
 		if (strcasecmp(w->hosts[i].name, name) == 0)
 			return &w->hosts[i];
 	return NULL;
+}
+
+const struct service *world_service(const struct world *w, int port)
+{
+	assert(w->nservices > 0); /* world_init set the table */
+	for (size_t i = 0; i < w->nservices; i++)
+		if (w->services[i]->port == port)
+			return w->services[i];
+	return w->services[0];
 }
 
 struct host *world_mx(struct world *w, const char *domain)
@@ -236,6 +246,15 @@ void world_mail_add_stored(struct world *w, const char *owner, const char *folde
 
 /* ================================================================ building */
 
+/* What every mail server listens on; the first also answers a port no
+ * entry names (world_service). */
+static const struct service *const world_services[] = {
+	&mailserver_smtp_service,
+	&mailserver_submission_service,
+	&maildrop_service,
+	&imapd_service,
+};
+
 static struct host *world_add_host(struct world *w, const char *name, enum host_kind kind)
 {
 	struct host *h = world_host(w, name);
@@ -272,6 +291,8 @@ int world_init(struct world *w, const struct scenario *scn, struct store *st,
 	trace_init(&w->trace);
 	w->rng = scn->seed;
 	w->epoch_unix = WORLD_EPOCH_UNIX;
+	w->services = world_services;
+	w->nservices = sizeof world_services / sizeof *world_services;
 
 	size_t maxhosts = scn->ndomains + scn->ndevices + 1;
 	w->hosts = xcalloc(maxhosts, sizeof *w->hosts);

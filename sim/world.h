@@ -88,6 +88,19 @@ struct conn;
 struct imapd;
 struct agent_imap;
 
+/*
+ * A service of the mail servers: what listens on one port.  Each service
+ * module exports its entry (mailserver.c: 25 and 587, maildrop.c: 110,
+ * imapd.c: 143); the world holds the table, and the link layer hands a
+ * connection that arrives to the entry for its port (world_service).
+ */
+struct service {
+	int port;                       /* the well-known port: PORT_* */
+	enum trace_proto proto;         /* what its connections speak */
+	const char *name;               /* "SMTP", "submission", "POP3", "IMAP" */
+	void (*accept)(struct conn *c); /* set up the server side of a new connection */
+};
+
 /* What each end of a connection does with what reaches it. */
 struct conn_ops {
 	/* the other side's bytes have arrived */
@@ -166,6 +179,8 @@ struct world {
 	size_t nhosts;
 	struct link *links;
 	size_t nlinks;
+	const struct service *const *services; /* what the servers listen on */
+	size_t nservices;
 
 	struct conn *conns;        /* live connections */
 	uint32_t next_conn_id;
@@ -227,6 +242,9 @@ bool world_check_one(struct world *w, size_t i, char *detail, size_t n);
 struct host *world_host(struct world *w, const char *name);
 /* The world's clock as Unix seconds (for Date:, Received:, INTERNALDATE). */
 int64_t world_unix_now(const struct world *w);
+/* The service for a port.  A port no entry names gets the table's first,
+ * SMTP on port 25, as every connection not to 110 or 143 always did. */
+const struct service *world_service(const struct world *w, int port);
 /* The server for an address's domain, or NULL if the domain is unknown. */
 struct host *world_mx(struct world *w, const char *domain);
 bool world_server_is_local(const struct host *srv, const char *domain);
@@ -263,8 +281,8 @@ void world_summary_free(struct world_summary *s);
 /* --- net.c: the life cycle of a connection, and the simulated link */
 struct link *net_link(struct world *w, struct host *a, struct host *b);
 /* Open a connection from client to server:port over the simulated link.
- * The server side is set up by the server host when the connection
- * arrives (mailserver_accept); the client learns of failure through
+ * The server side is set up when the connection arrives, by the service
+ * for the port (world_service); the client learns of failure through
  * ops->closed. */
 struct conn *net_connect(struct world *w, struct host *client, struct host *server,
 			 int port, enum trace_proto proto,
@@ -305,7 +323,8 @@ void net_drained(struct conn *c, int side);
 void net_maybe_release(struct conn *c);
 
 /* --- mailserver.c */
-void mailserver_accept(struct conn *c);
+extern const struct service mailserver_smtp_service;       /* port 25 */
+extern const struct service mailserver_submission_service; /* port 587 */
 /* A queue entry is due (scheduled by the server itself). */
 void mailserver_queue_schedule(struct world *w, struct host *srv, int64_t id, int64_t at_us);
 /* The server is up again: schedule every entry of its queue. */
@@ -316,14 +335,14 @@ void mailserver_resume(struct world *w, struct host *srv);
 int mailserver_next_message_number(struct world *w, uint64_t *k);
 
 /* --- maildrop.c */
-void maildrop_accept(struct conn *c);
+extern const struct service maildrop_service; /* port 110 */
 
 /* Parse a --faults SPEC ("rcpt451=3,drop-data=2,slow=500ms") into w->faults;
  * false with a message in err if it is not one. */
 bool world_faults_parse(struct world_faults *f, const char *spec, char *err, size_t errlen);
 
 /* --- imapd.c */
-void imapd_accept(struct conn *c);
+extern const struct service imapd_service; /* port 143 */
 /* A folder is changed by the transaction under way ... */
 void world_folder_touched(struct world *w, int64_t folder);
 /* ... which committed: bump versions, tell the IMAP sessions ... */
