@@ -232,7 +232,7 @@ static void agent_pop3_got(void *ctx, const char *uidl, const char *content, siz
 					 .folder = "INBOX", .from = s.sum.from,
 					 .subject = s.sum.subject, .content = content,
 					 .content_len = len };
-		world_mail(a->w, &tm, false);
+		changes_mail(a->w, &tm, false);
 		world_event(a->w, a->dev->name, NULL, "downloaded",
 			    "the message is now stored on the device itself: it can be read "
 			    "offline, with no server",
@@ -369,25 +369,18 @@ static void agent_imap_reset(void *ctx, uint32_t uidvalidity)
 	bool had = store_device_folder_uidvalidity(a->w->store, a->dev->device_id, "INBOX", &old) ==
 		   STORE_OK;
 	/* the old copies and the new UIDVALIDITY together, or neither */
-	bool ok = store_begin(a->w->store) == STORE_OK;
-	if (ok) {
-		ok = store_device_folder_clear(a->w->store, a->dev->device_id, "INBOX") ==
-			     STORE_OK &&
-		     store_device_folder_set(a->w->store, a->dev->device_id, "INBOX", "",
-					     uidvalidity) == STORE_OK;
-		if (ok)
-			ok = store_commit(a->w->store) == STORE_OK;
-		else
-			store_rollback(a->w->store);
-	}
-	if (!ok) {
+	bool ok = changes_begin(a->w) &&
+		  store_device_folder_clear(a->w->store, a->dev->device_id, "INBOX") == STORE_OK &&
+		  store_device_folder_set(a->w->store, a->dev->device_id, "INBOX", "",
+					  uidvalidity) == STORE_OK;
+	if (!changes_end(a->w, ok)) {
 		world_event(a->w, a->dev->name, NULL, "store-error", NULL, "%s",
 			    store_error(a->w->store));
 		return;
 	}
 	struct trace_mail tm = { .op = MAIL_CLEAR, .owner = a->dev->name, .device = true,
 				 .folder = "INBOX" };
-	world_mail(a->w, &tm, false);
+	changes_mail(a->w, &tm, false);
 	if (had && old && old != uidvalidity)
 		world_event(a->w, a->dev->name, NULL, "uidvalidity",
 			    "a new UIDVALIDITY means the old UIDs mean nothing now: the device "
@@ -408,7 +401,7 @@ static void agent_imap_message(void *ctx, uint32_t uid, uint32_t flags, const ch
 					 .folder = "INBOX", .uid = uid, .flags = flags,
 					 .from = s.sum.from, .subject = s.sum.subject,
 					 .content = content, .content_len = len };
-		world_mail(a->w, &tm, false);
+		changes_mail(a->w, &tm, false);
 		world_event(a->w, a->dev->name, NULL, "synced",
 			    "the device keeps a copy, but the server still has the message: "
 			    "IMAP copies, it does not move",
@@ -428,7 +421,7 @@ static void agent_imap_flags(void *ctx, uint32_t uid, uint32_t flags)
 		return;
 	struct trace_mail tm = { .op = MAIL_FLAGS, .owner = a->dev->name, .device = true,
 				 .folder = "INBOX", .uid = uid, .flags = flags };
-	world_mail(a->w, &tm, false);
+	changes_mail(a->w, &tm, false);
 	world_event(a->w, a->dev->name, NULL, "flags-synced",
 			    "the device learned the new flags from the server: every device "
 			    "shows the same state",
@@ -443,7 +436,7 @@ static void agent_imap_expunged(void *ctx, uint32_t uid)
 		return;
 	struct trace_mail tm = { .op = MAIL_REMOVE, .owner = a->dev->name, .device = true,
 				 .folder = "INBOX", .uid = uid };
-	world_mail(a->w, &tm, false);
+	changes_mail(a->w, &tm, false);
 	world_event(a->w, a->dev->name, NULL, "removed",
 			    "the message is gone from the server (an EXPUNGE, or a UID no longer "
 			    "listed when the device synchronised): the device removes its copy too",

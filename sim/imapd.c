@@ -8,9 +8,10 @@
  * new mail, POP3 deleting at UPDATE, or another IMAP session setting a
  * flag.  That is how every device stays in step.
  *
- * A change is announced only after its transaction committed
- * (world_changes_commit), so no session ever sees what might still be
- * rolled back.
+ * Every change here is one change of changes.c (changes_begin ...
+ * changes_end): the sessions hear of it through the hook this service
+ * sets (imapd_changed), only after it committed, so no session ever sees
+ * what might still be rolled back.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,38 +57,6 @@ struct imapd {
 
 /* ================================================================ changes */
 
-static struct folder_version *world_folder_slot(struct world *w, int64_t folder)
-{
-	for (size_t i = 0; i < w->nversions; i++)
-		if (w->versions[i].folder == folder)
-			return &w->versions[i];
-	w->versions = xrealloc(w->versions, (w->nversions + 1) * sizeof *w->versions);
-	struct folder_version *v = &w->versions[w->nversions++];
-	v->folder = folder;
-	v->version = 1;
-	return v;
-}
-
-static uint64_t *world_version_slot(struct world *w, int64_t folder)
-{
-	return &world_folder_slot(w, folder)->version;
-}
-
-void world_folder_touched(struct world *w, int64_t folder)
-{
-	for (size_t i = 0; i < w->ntouched; i++)
-		if (w->touched[i] == folder)
-			return;
-	w->touched = xrealloc(w->touched, (w->ntouched + 1) * sizeof *w->touched);
-	w->touched[w->ntouched++] = folder;
-}
-
-void world_changes_discard(struct world *w)
-{
-	w->ntouched = 0;
-	world_mail_flush(w, false);
-}
-
 /* The folder id a session has selected, or 0. */
 static int64_t imapd_selected_folder(struct imapd *d)
 {
@@ -98,23 +67,20 @@ static int64_t imapd_selected_folder(struct imapd *d)
 	return id;
 }
 
-void world_changes_commit(struct world *w)
+/* A change committed (changes.c): every session that has one of its
+ * folders selected is poked, and tells its client (at once in IDLE). */
+static void imapd_changed(struct world *w, const int64_t *folders, size_t n)
 {
-	world_mail_flush(w, true);
-	/* bump first, then poke: a poked session snapshots what is committed */
-	for (size_t i = 0; i < w->ntouched; i++)
-		(*world_version_slot(w, w->touched[i]))++;
 	for (struct imapd *d = w->imap_sessions; d; d = d->next) {
 		int64_t sel = imapd_selected_folder(d);
-		for (size_t i = 0; sel && i < w->ntouched; i++) {
-			if (w->touched[i] != sel || !d->c->open[SIDE_SERVER])
+		for (size_t i = 0; sel && i < n; i++) {
+			if (folders[i] != sel || !d->c->open[SIDE_SERVER])
 				continue;
 			imap_server_poke(d->eng, &d->out);
 			net_send(d->c, SIDE_SERVER, &d->out);
 			break;
 		}
 	}
-	w->ntouched = 0;
 }
 
 /* ================================================================ ops */
@@ -225,7 +191,7 @@ static void imapd_mail(struct imapd *d, enum trace_mail_op op, const char *folde
 {
 	struct trace_mail tm = { .op = op, .owner = d->acct.address, .folder = folder, .uid = uid,
 				 .flags = flags & STORE_FLAGS_SYSTEM };
-	world_mail(d->w, &tm, true);
+	changes_mail(d->w, &tm, true);
 }
 
 /* Is name a folder below parent ("Work/2024" below "Work")? */
@@ -298,12 +264,9 @@ static enum imap_result imapd_create(void *ctx, const char *name)
 		return IMAP_FAILED;
 	if (strcasecmp(name, "INBOX") == 0 || imapd_folder_id(d, name, &id))
 		return IMAP_EXISTS;
-	bool ok = store_begin(d->w->store) == 0 && imapd_create_superiors(d, name) &&
+	bool ok = changes_begin(d->w) && imapd_create_superiors(d, name) &&
 		  imapd_folder_create(d, name, &id);
-	if (ok)
-		ok = store_commit(d->w->store) == 0;
-	else
-		store_rollback(d->w->store);
+	ok = changes_end(d->w, ok);
 	if (ok)
 		world_event(d->w, d->srv->name, NULL, "folder-created",
 			    "folders live on the server with IMAP: every device will see it",
@@ -322,19 +285,16 @@ static enum imap_result imapd_remove(void *ctx, const char *name)
 	/* RFC 3501 6.3.6: the server must not unsubscribe a name by itself,
 	 * so a subscribed folder leaves its name among the subscriptions */
 	struct store_folder f;
-	bool ok = store_begin(d->w->store) == 0 && store_folder_get(d->w->store, id, &f) == 0;
+	bool ok = changes_begin(d->w) && store_folder_get(d->w->store, id, &f) == 0;
 	if (ok && f.subscribed)
 		ok = store_orphan_subscription_set(d->w->store, d->acct.id, f.name, true) == 0;
 	ok = ok && store_folder_delete(d->w->store, id) == 0;
-	if (ok)
-		ok = store_commit(d->w->store) == 0;
-	else
-		store_rollback(d->w->store);
-	if (!ok)
+	if (ok) {
+		snprintf(f.name, sizeof f.name, "%s", name);
+		imapd_mail(d, MAIL_CLEAR, f.name, 0, 0);
+	}
+	if (!changes_end(d->w, ok))
 		return IMAP_FAILED;
-	snprintf(f.name, sizeof f.name, "%s", name);
-	imapd_mail(d, MAIL_CLEAR, f.name, 0, 0);
-	world_mail_flush(d->w, true);
 	world_event(d->w, d->srv->name, NULL, "folder-deleted", NULL, "%s: folder \"%s\" deleted",
 		    d->acct.address, name);
 	return IMAP_OK;
@@ -369,7 +329,7 @@ static enum imap_result imapd_rename(void *ctx, const char *from, const char *to
 	}
 	if (strcasecmp(to, "INBOX") == 0 || imapd_folder_id(d, to, &dst))
 		return IMAP_EXISTS;
-	bool ok = store_begin(w->store) == 0;
+	bool ok = changes_begin(w);
 	if (strcasecmp(from, "INBOX") == 0) {
 		/* RFC 3501 6.3.5: renaming INBOX moves all its messages to a new
 		 * folder and leaves INBOX, empty, in place */
@@ -382,12 +342,12 @@ static enum imap_result imapd_rename(void *ctx, const char *from, const char *to
 			ok = store_message_copy(w->store, src, list[i].uid, dst, &uid) == 0 &&
 			     store_message_delete(w->store, src, list[i].uid) == 0;
 			if (ok) {
-				world_mail_add_stored(w, d->acct.address, to, dst, uid, true);
+				changes_mail_stored(w, d->acct.address, to, dst, uid, true);
 				imapd_mail(d, MAIL_REMOVE, "INBOX", list[i].uid, 0);
 			}
 		}
 		free(list);
-		world_folder_touched(w, src);
+		changes_touch(w, src);
 	} else {
 		/* the folder and every folder below it ("from/...") */
 		struct store_folder *fs = NULL;
@@ -411,8 +371,8 @@ static enum imap_result imapd_rename(void *ctx, const char *from, const char *to
 				imapd_mail(d, MAIL_CLEAR, fs[i].name, 0, 0);
 				if (ok && store_folder_list(w->store, fs[i].id, &list, &n) == 0)
 					for (size_t k = 0; k < n; k++)
-						world_mail_add_stored(w, d->acct.address, nn.p, fs[i].id,
-								      list[k].uid, true);
+						changes_mail_stored(w, d->acct.address, nn.p,
+								    fs[i].id, list[k].uid, true);
 				free(list);
 			}
 			buf_free(&nn);
@@ -422,15 +382,8 @@ static enum imap_result imapd_rename(void *ctx, const char *from, const char *to
 	/* "Archive" renamed to "Archive/2026" needs a new "Archive" above it */
 	if (ok)
 		ok = imapd_create_superiors(d, to);
-	if (ok)
-		ok = store_commit(w->store) == 0;
-	else
-		store_rollback(w->store);
-	if (!ok) {
-		world_changes_discard(w);
+	if (!changes_end(w, ok))
 		return IMAP_FAILED;
-	}
-	world_changes_commit(w);
 	world_event(w, d->srv->name, NULL, "folder-renamed", NULL, "%s: \"%s\" renamed to \"%s\"",
 		    d->acct.address, from, to);
 	return IMAP_OK;
@@ -518,7 +471,7 @@ static uint64_t imapd_version(void *ctx, const char *name)
 	int64_t id;
 	if (!imapd_folder_id(d, name, &id))
 		return 0;
-	return *world_version_slot(d->w, id);
+	return changes_version(d->w, id);
 }
 
 static enum imap_result imapd_content(void *ctx, const char *name, uint32_t uid, struct buf *out)
@@ -536,23 +489,6 @@ static enum imap_result imapd_content(void *ctx, const char *name, uint32_t uid,
 	return IMAP_OK;
 }
 
-/* Run a change on the store as one transaction and, once committed, tell
- * every session that has the folder selected. */
-static enum imap_result imapd_finish(struct imapd *d, bool ok)
-{
-	struct world *w = d->w;
-	if (ok)
-		ok = store_commit(w->store) == 0;
-	else
-		store_rollback(w->store);
-	if (!ok) {
-		world_changes_discard(w);
-		return IMAP_FAILED;
-	}
-	world_changes_commit(w);
-	return IMAP_OK;
-}
-
 static enum imap_result imapd_set_flags(void *ctx, const char *name, const uint32_t *uids,
 					const struct imap_msg *values, size_t n)
 {
@@ -562,15 +498,15 @@ static enum imap_result imapd_set_flags(void *ctx, const char *name, const uint3
 		return IMAP_NO_SUCH;
 	struct store_folder f;
 	imapd_canon(d, id, &f);
-	bool ok = store_begin(d->w->store) == 0;
+	bool ok = changes_begin(d->w);
 	for (size_t i = 0; ok && i < n; i++) {
 		ok = store_message_set_flags(d->w->store, id, uids[i],
 					     values[i].flags & ~(uint32_t)IMAP_FLAG_RECENT,
 					     values[i].keywords) >= 0;
 		imapd_mail(d, MAIL_FLAGS, f.name, uids[i], values[i].flags);
 	}
-	world_folder_touched(d->w, id);
-	enum imap_result r = imapd_finish(d, ok);
+	changes_touch(d->w, id);
+	enum imap_result r = changes_end(d->w, ok) ? IMAP_OK : IMAP_FAILED;
 	if (r == IMAP_OK && n == 1) {
 		char names[80];
 		bool kw = values[0].keywords[0] != '\0';
@@ -595,13 +531,13 @@ static enum imap_result imapd_expunge(void *ctx, const char *name, const uint32_
 		return IMAP_NO_SUCH;
 	struct store_folder f;
 	imapd_canon(d, id, &f);
-	bool ok = store_begin(d->w->store) == 0;
+	bool ok = changes_begin(d->w);
 	for (size_t i = 0; ok && i < n; i++) {
 		ok = store_message_delete(d->w->store, id, uids[i]) != STORE_ERROR;
 		imapd_mail(d, MAIL_REMOVE, f.name, uids[i], 0);
 	}
-	world_folder_touched(d->w, id);
-	enum imap_result r = imapd_finish(d, ok);
+	changes_touch(d->w, id);
+	enum imap_result r = changes_end(d->w, ok) ? IMAP_OK : IMAP_FAILED;
 	if (r == IMAP_OK && n)
 		world_event(d->w, d->srv->name, NULL, "expunged",
 			    "EXPUNGE removes for good; every session with the folder open is "
@@ -625,20 +561,20 @@ static enum imap_result imapd_copy(void *ctx, const char *from, const uint32_t *
 	*dest_uidvalidity = f.uidvalidity;
 	struct store_folder sf;
 	imapd_canon(d, src, &sf);
-	bool ok = store_begin(d->w->store) == 0;
+	bool ok = changes_begin(d->w);
 	for (size_t i = 0; ok && i < n; i++) {
 		ok = store_message_copy(d->w->store, src, uids[i], dst, &new_uids[i]) == 0;
 		if (ok)
-			world_mail_add_stored(d->w, d->acct.address, f.name, dst, new_uids[i], true);
+			changes_mail_stored(d->w, d->acct.address, f.name, dst, new_uids[i], true);
 		if (ok && move) {
 			ok = store_message_delete(d->w->store, src, uids[i]) != STORE_ERROR;
 			imapd_mail(d, MAIL_REMOVE, sf.name, uids[i], 0);
 		}
 	}
-	world_folder_touched(d->w, dst);
+	changes_touch(d->w, dst);
 	if (move)
-		world_folder_touched(d->w, src);
-	enum imap_result r = imapd_finish(d, ok);
+		changes_touch(d->w, src);
+	enum imap_result r = changes_end(d->w, ok) ? IMAP_OK : IMAP_FAILED;
 	if (r == IMAP_OK)
 		world_event(d->w, d->srv->name, NULL, move ? "moved" : "copied",
 			    move ? "MOVE is copy and expunge in one step (RFC 6851)" : NULL,
@@ -661,7 +597,7 @@ static enum imap_result imapd_append(void *ctx, const char *name, uint32_t flags
 	*uidvalidity = f.uidvalidity;
 	struct world_summary s;
 	world_summary_parse(&s, msg, len);
-	bool ok = store_begin(d->w->store) == 0;
+	bool ok = changes_begin(d->w);
 	flags &= ~(uint32_t)IMAP_FLAG_RECENT; /* a session's, not the message's */
 	ok = ok && store_message_add(d->w->store, id, msg, len, internaldate, flags, &s.sum, uid) == 0;
 	if (ok && keywords && *keywords)
@@ -671,11 +607,11 @@ static enum imap_result imapd_append(void *ctx, const char *name, uint32_t flags
 					 .uid = *uid, .flags = flags & STORE_FLAGS_SYSTEM,
 					 .from = s.sum.from, .subject = s.sum.subject,
 					 .content = msg, .content_len = len };
-		world_mail(d->w, &tm, true);
+		changes_mail(d->w, &tm, true);
 	}
 	world_summary_free(&s);
-	world_folder_touched(d->w, id);
-	enum imap_result r = imapd_finish(d, ok);
+	changes_touch(d->w, id);
+	enum imap_result r = changes_end(d->w, ok) ? IMAP_OK : IMAP_FAILED;
 	if (r == IMAP_OK)
 		world_event(d->w, d->srv->name, NULL, "appended", NULL, "%s: message stored in %s (uid %u)",
 			    d->acct.address, name, *uid);
@@ -767,6 +703,7 @@ static void imapd_accept(struct conn *c)
 	d->eng = imap_server_new(&cfg, &imapd_ops, d);
 	d->next = c->w->imap_sessions;
 	c->w->imap_sessions = d;
+	changes_listen(c->w, imapd_changed);
 	c->ops[SIDE_SERVER] = &imapd_conn_ops;
 	c->ctx[SIDE_SERVER] = d;
 	imap_server_start(d->eng, &d->out);

@@ -137,23 +137,16 @@ static bool maildrop_update(void *ctx, const char *user, const struct pop3_msg *
 		return true;
 	/* RFC 1939 6: the UPDATE state removes every message marked deleted,
 	 * all or nothing */
-	bool ok = store_begin(w->store) == 0;
+	bool ok = changes_begin(w);
 	for (size_t i = 0; ok && i < n; i++) {
 		ok = store_message_delete(w->store, m->folder, dele[i]->id) != STORE_ERROR;
 		struct trace_mail tm = { .op = MAIL_REMOVE, .owner = m->address, .folder = "INBOX",
 					 .uid = dele[i]->id };
-		world_mail(w, &tm, true);
+		changes_mail(w, &tm, true);
 	}
-	world_folder_touched(w, m->folder);
-	if (ok)
-		ok = store_commit(w->store) == 0;
-	else
-		store_rollback(w->store);
 	/* an IMAP session on the same INBOX sees these as EXPUNGE */
-	if (ok)
-		world_changes_commit(w);
-	else
-		world_changes_discard(w);
+	changes_touch(w, m->folder);
+	ok = changes_end(w, ok);
 	if (ok)
 		world_event(w, m->srv->name, NULL, "pop3-deleted",
 			    "POP3 download-and-delete: the messages are gone from the server; "

@@ -92,13 +92,13 @@ static uint32_t mailserver_store_local(struct world *w, const struct host *srv, 
 			      &s.sum, &uid) != 0) {
 		uid = 0;
 	} else {
-		world_folder_touched(w, folder); /* IMAP sessions hear of it at commit */
+		changes_touch(w, folder); /* IMAP sessions hear of it at commit */
 		struct trace_mail tm = {
 			.op = MAIL_ADD, .owner = acct.address, .folder = "INBOX", .uid = uid,
 			.from = s.sum.from, .subject = s.sum.subject,
 			.content = full.p, .content_len = full.len,
 		};
-		world_mail(w, &tm, true);
+		changes_mail(w, &tm, true);
 	}
 	world_summary_free(&s);
 	buf_free(&full);
@@ -212,18 +212,14 @@ static void mailserver_bounce(struct world *w, struct host *srv, const char *sen
 		    "bounce to %s: %s", sender, list.p);
 
 	if (sender_domain && world_server_is_local(srv, sender_domain)) {
-		bool began = store_begin(w->store) == STORE_OK;
+		bool began = changes_begin(w);
 		uint32_t uid = 0;
 		if (began)
 			uid = mailserver_store_local(w, srv, sender, "", dsn.p, dsn.len);
-		if (uid && store_commit(w->store) == STORE_OK) {
-			world_changes_commit(w);
+		if (changes_end(w, uid != 0)) {
 			world_event(w, srv->name, NULL, "delivered", NULL,
 				    "bounce delivered to %s INBOX (uid %u)", sender, uid);
 		} else {
-			if (began && !uid)
-				store_rollback(w->store);
-			world_changes_discard(w);
 			world_event(w, srv->name, NULL, "bounce-dropped", NULL,
 				    "bounce for %s could not be stored: %s", sender,
 				    began && !uid ? "no such mailbox" : store_error(w->store));
@@ -424,7 +420,7 @@ static void smtp_in_data(void *ctx, const struct smtp_envelope *env, const char 
 	}
 	/* One transaction: the queue id, local deliveries and queue entries
 	 * together. */
-	bool ok = store_begin(w->store) == 0;
+	bool ok = changes_begin(w);
 	char qid[32] = "";
 	if (ok)
 		ok = mailserver_next_queue_id(w, qid, sizeof qid) == 0;
@@ -496,14 +492,7 @@ static void smtp_in_data(void *ctx, const struct smtp_envelope *env, const char 
 			nqueued++;
 		free(group);
 	}
-	if (ok)
-		ok = store_commit(w->store) == 0;
-	else
-		store_rollback(w->store);
-	if (ok)
-		world_changes_commit(w);
-	else
-		world_changes_discard(w);
+	ok = changes_end(w, ok);
 
 	if (!ok) {
 		/* nothing was kept: the client must try again (RFC 5321 4.2.5) */
@@ -730,7 +719,7 @@ static void relay_settle(struct relay *r, const char *remote, bool perm_all,
 	const char *last_temp = NULL;
 	char **statuses = xcalloc(e->nrcpts, sizeof *statuses);
 
-	bool began = store_begin(w->store) == STORE_OK, ok = began;
+	bool ok = changes_begin(w);
 	for (size_t i = 0; i < e->nrcpts; i++) {
 		const char *reply = perm_reason;
 		enum smtp_rcpt_status st = perm_all ? SMTP_RCPT_PERMFAIL
@@ -771,11 +760,7 @@ static void relay_settle(struct relay *r, const char *remote, bool perm_all,
 			break;
 		}
 	}
-	if (ok)
-		ok = store_commit(w->store) == STORE_OK;
-	else if (began)
-		store_rollback(w->store);
-	if (!ok) {
+	if (!changes_end(w, ok)) {
 		relay_store_failed(r);
 		goto out;
 	}

@@ -162,88 +162,6 @@ bool world_faults_parse(struct world_faults *f, const char *spec, char *err, siz
 	return ok;
 }
 
-/* ================================================================ mail */
-
-static void world_mail_emit(struct world *w, const struct trace_mail *m)
-{
-	struct trace_rec r = {
-		.t_us = w->loop.now_us,
-		.from = m->owner,
-		.proto = PROTO_NONE,
-		.event = "mail",
-		.text = "",
-		.text_len = 0,
-		.arrive_us = w->loop.now_us,
-		.mail = m,
-	};
-	trace_emit(&w->trace, &r);
-}
-
-static char *world_dup_or_null(const char *s)
-{
-	return s ? xstrdup(s) : NULL;
-}
-
-static void world_mail_free(struct trace_mail *m)
-{
-	free((char *)m->owner);
-	free((char *)m->folder);
-	free((char *)m->from);
-	free((char *)m->subject);
-	free((char *)m->content);
-}
-
-void world_mail(struct world *w, const struct trace_mail *m, bool pending)
-{
-	if (!pending) {
-		world_mail_emit(w, m);
-		return;
-	}
-	w->pending_mail = xrealloc(w->pending_mail, (w->npending_mail + 1) * sizeof *w->pending_mail);
-	struct trace_mail *c = &w->pending_mail[w->npending_mail++];
-	*c = *m;
-	c->owner = xstrdup(m->owner);
-	c->folder = xstrdup(m->folder);
-	c->from = world_dup_or_null(m->from);
-	c->subject = world_dup_or_null(m->subject);
-	c->content = m->content ? xstrndup(m->content, m->content_len) : NULL;
-}
-
-/* Called by world_changes_commit / world_changes_discard (imapd.c). */
-void world_mail_flush(struct world *w, bool emit)
-{
-	for (size_t i = 0; i < w->npending_mail; i++) {
-		if (emit)
-			world_mail_emit(w, &w->pending_mail[i]);
-		world_mail_free(&w->pending_mail[i]);
-	}
-	w->npending_mail = 0;
-}
-
-void world_mail_add_stored(struct world *w, const char *owner, const char *folder,
-			   int64_t folder_id, uint32_t uid, bool pending)
-{
-	struct store_message m;
-	if (store_message_get(w->store, folder_id, uid, true, &m) != 0)
-		return;
-	struct world_summary s;
-	world_summary_parse(&s, m.content, m.content_len);
-	struct trace_mail tm = {
-		.op = MAIL_ADD,
-		.owner = owner,
-		.folder = folder,
-		.uid = uid,
-		.flags = m.flags & STORE_FLAGS_SYSTEM,
-		.from = s.sum.from,
-		.subject = s.sum.subject,
-		.content = m.content,
-		.content_len = m.content_len,
-	};
-	world_mail(w, &tm, pending);
-	world_summary_free(&s);
-	store_message_free(&m);
-}
-
 /* ================================================================ building */
 
 /* What every mail server listens on; the first also answers a port no
@@ -419,10 +337,7 @@ void world_free(struct world *w)
 	for (size_t i = 0; i < w->nlocks; i++)
 		free(w->locks[i]);
 	free(w->locks);
-	free(w->versions);
-	free(w->touched);
-	world_mail_flush(w, false);
-	free(w->pending_mail);
+	changes_free(w);
 }
 
 /* ================================================================ story */

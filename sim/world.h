@@ -25,6 +25,7 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "changes.h"
 #include "event.h"
 #include "scenario.h"
 #include "store.h"
@@ -204,22 +205,12 @@ struct world {
 	/* what the checks look at */
 	unsigned char replies_seen[600]; /* SMTP reply codes seen */
 	char **enh_seen;           /* enhanced status codes seen */
+	size_t nenh_seen;
 	char **locks;              /* POP3 maildrops locked now (addresses) */
 	size_t nlocks;
 
-	/* IMAP: live sessions, and a version per folder that changes with
-	 * every committed change (imapd.c) */
-	struct imapd *imap_sessions;
-	struct folder_version {
-		int64_t folder;
-		uint64_t version;
-	} *versions;
-	size_t nversions;
-	int64_t *touched;          /* folders changed by the open transaction */
-	size_t ntouched;
-	struct trace_mail *pending_mail; /* mailbox changes waiting for the commit */
-	size_t npending_mail;
-	size_t nenh_seen;
+	struct imapd *imap_sessions; /* IMAP: live sessions (imapd.c) */
+	struct changes changes;      /* the change under way, folder versions (changes.c) */
 
 	int checks_passed, checks_failed;
 	char err[256];
@@ -256,16 +247,6 @@ void world_event(struct world *w, const char *host, const char *to,
 	PRINTF_LIKE(6, 7);
 /* The story's current action is finished: go on with the next. */
 void world_story_next(struct world *w);
-
-/* Tell the trace of a mailbox change (for the player's mailbox pane).
- * pending: part of the transaction under way, told at world_changes_commit
- * (or forgotten at world_changes_discard); else told now.  The strings are
- * copied. */
-void world_mail(struct world *w, const struct trace_mail *m, bool pending);
-void world_mail_flush(struct world *w, bool emit);
-/* The same for a message in the store: ADD with its content, read back. */
-void world_mail_add_stored(struct world *w, const char *owner, const char *folder,
-			   int64_t folder_id, uint32_t uid, bool pending);
 
 /* "\\Seen \\Flagged", or "no flags", for events. */
 const char *world_flag_names(uint32_t flags, char *buf, size_t n);
@@ -343,12 +324,6 @@ bool world_faults_parse(struct world_faults *f, const char *spec, char *err, siz
 
 /* --- imapd.c */
 extern const struct service imapd_service; /* port 143 */
-/* A folder is changed by the transaction under way ... */
-void world_folder_touched(struct world *w, int64_t folder);
-/* ... which committed: bump versions, tell the IMAP sessions ... */
-void world_changes_commit(struct world *w);
-/* ... or rolled back: forget it. */
-void world_changes_discard(struct world *w);
 
 /* --- agent.c */
 void agent_send(struct world *w, const struct scn_action *a, long iteration);
