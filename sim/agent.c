@@ -10,6 +10,7 @@
  *                 background IDLE session that applies what the server pushes
  *   session       lines typed one by one, as a student would into telnet
  */
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,11 +42,13 @@ static char *agent_expand(const char *s, long i)
 
 /* ================================================================ send */
 
-static void agent_imap_append_sent(struct world *w, struct host *dev, const char *msg, size_t len);
+static void agent_imap_append_sent(struct world *w, struct host *dev, const char *msg, size_t len,
+				   agent_done_fn done);
 
 struct agent_send {
 	struct world *w;
 	struct host *dev;
+	agent_done_fn done;   /* told when the message is sent (and saved) */
 	struct buf msg;       /* the message, for the copy in Sent */
 	struct smtp_client *cli;
 	struct wire out;
@@ -78,10 +81,10 @@ static void agent_send_finish(struct agent_send *a)
 	bool sent = false;
 	for (size_t i = 0; i < a->nrcpts && !sent; i++)
 		sent = smtp_client_rcpt_status(a->cli, i, NULL) == SMTP_RCPT_DELIVERED;
-	if (sent && a->dev->uses_imap)
-		agent_imap_append_sent(a->w, a->dev, a->msg.p, a->msg.len); /* then the story */
+	if (sent && a->dev->uses_imap) /* done when the copy is in Sent */
+		agent_imap_append_sent(a->w, a->dev, a->msg.p, a->msg.len, a->done);
 	else
-		world_story_next(a->w);
+		a->done(a->w);
 }
 
 static void agent_send_on_data(struct conn *c, int side, const char *p, size_t n)
@@ -130,9 +133,10 @@ static void agent_send_add_rcpt(struct agent_send *a, const char *addr)
 	a->rcpts[a->nrcpts++] = xstrdup(addr);
 }
 
-void agent_send(struct world *w, const struct scn_action *act, long iteration)
+void agent_send(struct world *w, const struct scn_action *act, long iteration, agent_done_fn done)
 {
 	struct host *dev = world_host(w, act->device);
+	assert(dev && dev->owner); /* the scenario names a device of a user */
 	const struct scn_user *u = dev->owner;
 	/* the number in the Message-ID comes from the store, so that it is
 	 * never used twice, not even by another run on the same --db file */
@@ -150,6 +154,7 @@ void agent_send(struct world *w, const struct scn_action *act, long iteration)
 	struct agent_send *a = xcalloc(1, sizeof *a);
 	a->w = w;
 	a->dev = dev;
+	a->done = done;
 	wire_init(&a->out);
 	size_t n = act->nto + act->ncc + act->nbcc;
 	a->rcpts = xcalloc(n ? n : 1, sizeof *a->rcpts);
@@ -212,6 +217,7 @@ void agent_send(struct world *w, const struct scn_action *act, long iteration)
 struct agent_pop3 {
 	struct world *w;
 	struct host *dev;
+	agent_done_fn done;
 	struct pop3_client *cli;
 	struct wire out;
 	char **known;
@@ -263,7 +269,7 @@ static void agent_pop3_finish(struct agent_pop3 *a)
 				   : NULL),
 		    "%zu new message%s downloaded, %zu deleted on the server", got,
 		    got == 1 ? "" : "s", del);
-	world_story_next(a->w);
+	a->done(a->w);
 }
 
 static void agent_pop3_on_data(struct conn *c, int side, const char *p, size_t n)
@@ -300,12 +306,14 @@ static const struct conn_ops agent_pop3_ops = {
 	.release = agent_pop3_release,
 };
 
-void agent_pop3_fetch(struct world *w, const struct scn_action *act)
+void agent_pop3_fetch(struct world *w, const struct scn_action *act, agent_done_fn done)
 {
 	struct host *dev = world_host(w, act->device);
+	assert(dev && dev->owner);
 	struct agent_pop3 *a = xcalloc(1, sizeof *a);
 	a->w = w;
 	a->dev = dev;
+	a->done = done;
 	a->keep = act->keep;
 	wire_init(&a->out);
 	if (store_device_uidls(w->store, dev->device_id, &a->known, &a->nknown) != STORE_OK) {
@@ -337,6 +345,7 @@ void agent_pop3_fetch(struct world *w, const struct scn_action *act)
 struct agent_imap {
 	struct world *w;
 	struct host *dev;
+	agent_done_fn done;
 	const struct scn_action *act;  /* NULL for the APPEND after a send */
 	struct imap_client *cli;
 	struct wire out;
@@ -344,8 +353,8 @@ struct agent_imap {
 	size_t nknown;
 	struct imap_known *kv;
 	char *msg;                     /* APPEND content */
-	bool background;               /* `open`: the story goes on meanwhile */
-	bool story_told;               /* world_story_next was called */
+	bool background;               /* `open`: done once in IDLE, the session stays */
+	bool done_told;                /* done was called */
 	bool finished;
 	struct conn *conn;
 };
@@ -451,12 +460,12 @@ static const struct imap_client_events agent_imap_events = {
 	.expunged = agent_imap_expunged,
 };
 
-static void agent_imap_story(struct agent_imap *a)
+static void agent_imap_done(struct agent_imap *a)
 {
-	if (a->story_told)
+	if (a->done_told)
 		return;
-	a->story_told = true;
-	world_story_next(a->w);
+	a->done_told = true;
+	a->done(a->w);
 }
 
 static void agent_imap_finish(struct agent_imap *a)
@@ -470,7 +479,7 @@ static void agent_imap_finish(struct agent_imap *a)
 			    "the mail client shows this error to its user", "%s", err);
 	if (a->dev->imap_open == a)
 		a->dev->imap_open = NULL;
-	agent_imap_story(a);
+	agent_imap_done(a);
 }
 
 /* RFC 2177 3: leave IDLE and enter it again before the server's 30-minute
@@ -495,7 +504,7 @@ static void agent_imap_on_data(struct conn *c, int side, const char *p, size_t n
 	} else if (imap_client_idling(a->cli)) {
 		net_timer(c, side, IMAP_CLIENT_REIDLE_SECONDS * US_PER_SEC, agent_imap_reidle);
 		if (a->background)
-			agent_imap_story(a); /* the device sits in IDLE: the story goes on */
+			agent_imap_done(a); /* the device sits in IDLE: its starter goes on */
 	}
 }
 
@@ -528,11 +537,13 @@ static const struct conn_ops agent_imap_ops = {
 
 /* Start one IMAP task for a device. */
 static void agent_imap_start(struct world *w, struct host *dev, const struct scn_action *act,
-			     struct imap_client_config *cfg, const char *msg, size_t msglen)
+			     struct imap_client_config *cfg, const char *msg, size_t msglen,
+			     agent_done_fn done)
 {
 	struct agent_imap *a = xcalloc(1, sizeof *a);
 	a->w = w;
 	a->dev = dev;
+	a->done = done;
 	a->act = act;
 	wire_init(&a->out);
 	uint32_t uidvalidity = 0;
@@ -581,9 +592,10 @@ static bool agent_imap_uid(struct world *w, struct host *dev, long n, uint32_t *
 	return ok;
 }
 
-void agent_imap(struct world *w, const struct scn_action *act)
+void agent_imap(struct world *w, const struct scn_action *act, agent_done_fn done)
 {
 	struct host *dev = world_host(w, act->device);
+	assert(dev && dev->owner);
 	struct imap_client_config cfg;
 	memset(&cfg, 0, sizeof cfg);
 	switch (act->kind) {
@@ -594,7 +606,7 @@ void agent_imap(struct world *w, const struct scn_action *act)
 		if (dev->imap_open) {
 			world_event(w, dev->name, NULL, "imap-open", NULL,
 				    "%s already has a session open", dev->name);
-			world_story_next(w);
+			done(w);
 			return;
 		}
 		cfg.task = IMAP_TASK_OPEN;
@@ -604,11 +616,12 @@ void agent_imap(struct world *w, const struct scn_action *act)
 		if (!a || !a->conn) {
 			world_event(w, dev->name, NULL, "imap-close", NULL,
 				    "%s has no open session to close", dev->name);
-			world_story_next(w);
+			done(w);
 			return;
 		}
-		/* the story waits for this session's end now */
-		a->story_told = false;
+		/* whoever asked for the close waits for this session's end now */
+		a->done = done;
+		a->done_told = false;
 		a->background = false;
 		imap_client_close(a->cli, &a->out);
 		net_send(a->conn, SIDE_CLIENT, &a->out);
@@ -623,7 +636,7 @@ void agent_imap(struct world *w, const struct scn_action *act)
 				    "message numbers count the messages the device knows in its "
 				    "INBOX (sync first)",
 				    "%s knows no message %ld in its INBOX", dev->name, act->msgno);
-			world_story_next(w);
+			done(w);
 			return;
 		}
 		if (act->kind == SCN_IMAP_READ) {
@@ -646,21 +659,22 @@ void agent_imap(struct world *w, const struct scn_action *act)
 		cfg.folder = act->folder;
 		break;
 	default:
-		world_story_next(w);
+		done(w);
 		return;
 	}
-	agent_imap_start(w, dev, act, &cfg, NULL, 0);
+	agent_imap_start(w, dev, act, &cfg, NULL, 0, done);
 }
 
 /* A device that reads mail with IMAP keeps a copy of what it sends in the
  * Sent folder on the server: the user agent APPENDs it after submission. */
-static void agent_imap_append_sent(struct world *w, struct host *dev, const char *msg, size_t len)
+static void agent_imap_append_sent(struct world *w, struct host *dev, const char *msg, size_t len,
+				   agent_done_fn done)
 {
 	struct imap_client_config cfg;
 	memset(&cfg, 0, sizeof cfg);
 	cfg.task = IMAP_TASK_APPEND;
 	cfg.folder = "Sent";
-	agent_imap_start(w, dev, NULL, &cfg, msg, len);
+	agent_imap_start(w, dev, NULL, &cfg, msg, len, done);
 }
 
 /* ================================================================ raw */
@@ -674,6 +688,7 @@ static void agent_imap_append_sent(struct world *w, struct host *dev, const char
 struct agent_raw {
 	struct world *w;
 	const struct scn_action *act;
+	agent_done_fn done;
 	size_t next;          /* next line to send */
 	struct buf in;        /* what the server said, not yet a whole reply */
 	struct wire out;
@@ -695,7 +710,7 @@ static void agent_raw_finish(struct agent_raw *r, struct conn *c, const char *wh
 		world_event(r->w, r->act->device, r->act->server, "session-ended",
 			    NULL, "%s; %zu line%s not sent", why, r->act->nlines - r->next,
 			    r->act->nlines - r->next == 1 ? "" : "s");
-	world_story_next(r->w);
+	r->done(r->w);
 	if (c)
 		net_close(c, SIDE_CLIENT); /* last: it may free r */
 }
@@ -851,7 +866,7 @@ static const struct conn_ops agent_raw_ops = {
 	.release = agent_raw_release,
 };
 
-void agent_session(struct world *w, const struct scn_action *act)
+void agent_session(struct world *w, const struct scn_action *act, agent_done_fn done)
 {
 	struct host *from = world_host(w, act->device);
 	struct host *to = world_host(w, act->server);
@@ -876,6 +891,7 @@ void agent_session(struct world *w, const struct scn_action *act)
 	struct agent_raw *r = xcalloc(1, sizeof *r);
 	r->w = w;
 	r->act = act;
+	r->done = done;
 	r->proto = proto;
 	buf_init(&r->in);
 	wire_init(&r->out);

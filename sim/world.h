@@ -220,36 +220,30 @@ struct world {
 int world_init(struct world *w, const struct scenario *scn, struct store *st,
 	       char *err, size_t errlen);
 void world_free(struct world *w);
-/* Play the story to its end (and the implicit `wait idle`). */
-void world_run(struct world *w);
-/* Live mode: start the story; the live loop runs its events. */
-void world_story_start_live(struct world *w);
-/* Evaluate the checks; each result is a trace event "check". */
-void world_check(struct world *w);
-/* Evaluate check i alone, emitting nothing: true if it passes; detail gets
- * what was found ("found 0", "no such message"...), shown on failure. */
-bool world_check_one(struct world *w, size_t i, char *detail, size_t n);
+/* Parse a --faults SPEC ("rcpt451=3,drop-data=2,slow=500ms") into w->faults;
+ * false with a message in err if it is not one. */
+bool world_faults_parse(struct world_faults *f, const char *spec, char *err, size_t errlen);
 
-struct host *world_host(struct world *w, const char *name);
+/* --- base.c */
+uint64_t world_random(struct world *w);
 /* The world's clock as Unix seconds (for Date:, Received:, INTERNALDATE). */
 int64_t world_unix_now(const struct world *w);
+struct host *world_host(struct world *w, const char *name);
+/* The server for an address's domain, or NULL if the domain is unknown. */
+struct host *world_mx(struct world *w, const char *domain);
 /* The service for a port.  A port no entry names gets the table's first,
  * SMTP on port 25, as every connection not to 110 or 143 always did. */
 const struct service *world_service(const struct world *w, int port);
-/* The server for an address's domain, or NULL if the domain is unknown. */
-struct host *world_mx(struct world *w, const char *domain);
-bool world_server_is_local(const struct host *srv, const char *domain);
-uint64_t world_random(struct world *w);
 
 /* Emit an event record at a host. */
 void world_event(struct world *w, const char *host, const char *to,
 		 const char *event, const char *note, const char *fmt, ...)
 	PRINTF_LIKE(6, 7);
-/* The story's current action is finished: go on with the next. */
-void world_story_next(struct world *w);
 
 /* "\\Seen \\Flagged", or "no flags", for events. */
 const char *world_flag_names(uint32_t flags, char *buf, size_t n);
+/* The bit of a system flag ("\\Seen", any case), or 0 if name is none. */
+uint32_t world_flag_bit(const char *name);
 
 /* The headers the views show, parsed once (encoded words decoded). */
 struct world_summary {
@@ -258,6 +252,22 @@ struct world_summary {
 };
 void world_summary_parse(struct world_summary *s, const char *msg, size_t len);
 void world_summary_free(struct world_summary *s);
+
+/* --- story.c */
+/* Play the story to its end (and the implicit `wait idle`). */
+void world_run(struct world *w);
+/* Live mode: start the story; the live loop runs its events. */
+void world_story_start_live(struct world *w);
+/* The story's current action is finished: go on with the next (the
+ * agents' done; live mode's `wait idle`). */
+void world_story_next(struct world *w);
+
+/* --- checks.c */
+/* Evaluate the checks; each result is a trace event "check". */
+void world_check(struct world *w);
+/* Evaluate check i alone, emitting nothing: true if it passes; detail gets
+ * what was found ("found 0", "no such message"...), shown on failure. */
+bool world_check_one(struct world *w, size_t i, char *detail, size_t n);
 
 /* --- net.c: the life cycle of a connection, and the simulated link */
 struct link *net_link(struct world *w, struct host *a, struct host *b);
@@ -304,6 +314,8 @@ void net_drained(struct conn *c, int side);
 void net_maybe_release(struct conn *c);
 
 /* --- mailserver.c */
+/* Is domain one of those the server serves? */
+bool world_server_is_local(const struct host *srv, const char *domain);
 extern const struct service mailserver_smtp_service;       /* port 25 */
 extern const struct service mailserver_submission_service; /* port 587 */
 /* A queue entry is due (scheduled by the server itself). */
@@ -318,17 +330,17 @@ int mailserver_next_message_number(struct world *w, uint64_t *k);
 /* --- maildrop.c */
 extern const struct service maildrop_service; /* port 110 */
 
-/* Parse a --faults SPEC ("rcpt451=3,drop-data=2,slow=500ms") into w->faults;
- * false with a message in err if it is not one. */
-bool world_faults_parse(struct world_faults *f, const char *spec, char *err, size_t errlen);
-
 /* --- imapd.c */
 extern const struct service imapd_service; /* port 143 */
 
-/* --- agent.c */
-void agent_send(struct world *w, const struct scn_action *a, long iteration);
-void agent_session(struct world *w, const struct scn_action *a);
-void agent_pop3_fetch(struct world *w, const struct scn_action *a);
-void agent_imap(struct world *w, const struct scn_action *a);
+/* --- agent.c: each starts one task of a scenario action, and calls done
+ * once when it is over (for `imap DEV open`: once the session is in IDLE;
+ * `imap DEV close` hands the open session the closer's done).  The story
+ * passes world_story_next. */
+typedef void (*agent_done_fn)(struct world *w);
+void agent_send(struct world *w, const struct scn_action *a, long iteration, agent_done_fn done);
+void agent_session(struct world *w, const struct scn_action *a, agent_done_fn done);
+void agent_pop3_fetch(struct world *w, const struct scn_action *a, agent_done_fn done);
+void agent_imap(struct world *w, const struct scn_action *a, agent_done_fn done);
 
 #endif

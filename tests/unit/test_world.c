@@ -698,7 +698,7 @@ static void fx_session(struct fixture *f, struct scn_action *act, struct scn_ses
 		lines[i].text = (char *)text[i];
 	act->lines = lines;
 	act->nlines = n;
-	agent_session(&f->w, act);
+	agent_session(&f->w, act, world_story_next);
 }
 
 static const char *POP3_WORLD_STORY =

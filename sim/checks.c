@@ -1,0 +1,139 @@
+/*
+ * checks.c - the scenario's `expect` lines, checked against how the world
+ * ended: the store's mailboxes, devices and queues, and the SMTP replies
+ * seen on the way.
+ */
+#include "world.h"
+
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static void world_check_result(struct world *w, const struct scn_check *c, bool ok,
+			       const char *detail)
+{
+	if (ok)
+		w->checks_passed++;
+	else
+		w->checks_failed++;
+	struct buf text;
+	buf_init(&text);
+	buf_printf(&text, "%s:%d: %s: %s", w->scn->file, c->pos.line, ok ? "passed" : "FAILED",
+		   c->source ? c->source : "expect");
+	if (!ok && detail)
+		buf_printf(&text, " (%s)", detail);
+	struct trace_rec r = {
+		.t_us = w->loop.now_us,
+		.from = "check",
+		.event = ok ? "check-passed" : "check-failed",
+		.text = text.p,
+		.text_len = text.len,
+		.arrive_us = w->loop.now_us,
+	};
+	trace_emit(&w->trace, &r);
+	buf_free(&text);
+}
+
+static int world_mailbox_folder(struct world *w, const char *address, const char *folder,
+				int64_t *id, char *detail, size_t n)
+{
+	struct store_account acct;
+	if (store_account_find(w->store, address, &acct) != 0) {
+		snprintf(detail, n, "no mailbox %s", address);
+		return -1;
+	}
+	if (store_folder_find(w->store, acct.id, folder ? folder : "INBOX", id) != 0) {
+		snprintf(detail, n, "no folder %s", folder ? folder : "INBOX");
+		return -1;
+	}
+	return 0;
+}
+
+/* A check's `flag`: a system flag's bit, or a keyword. */
+static void world_check_flag(const char *flag, uint32_t *bits, const char **keyword)
+{
+	*bits = 0;
+	*keyword = NULL;
+	if (!flag)
+		return;
+	*bits = world_flag_bit(flag);
+	if (!*bits)
+		*keyword = flag;
+}
+
+bool world_check_one(struct world *w, size_t i, char *detail, size_t n)
+{
+	assert(i < w->scn->nchecks);
+	const struct scn_check *c = &w->scn->checks[i];
+	bool ok = false;
+	int64_t id, count = -1;
+	if (n)
+		detail[0] = '\0';
+	switch (c->kind) {
+	case SCN_EXPECT_MAILBOX_COUNT:
+		if (world_mailbox_folder(w, c->address, c->folder, &id, detail, n) == 0 &&
+		    store_folder_count(w->store, id, &count) == 0) {
+			ok = count == c->count;
+			snprintf(detail, n, "found %lld", (long long)count);
+		}
+		break;
+	case SCN_EXPECT_MAILBOX_HAS:
+		if (world_mailbox_folder(w, c->address, c->folder, &id, detail, n) == 0) {
+			struct store_match m = { .from = c->from, .to = c->to,
+						 .subject = c->subject };
+			world_check_flag(c->flag, &m.flags, &m.keyword);
+			ok = store_folder_match(w->store, id, &m) == 0;
+			snprintf(detail, n, "no such message");
+		}
+		break;
+	case SCN_EXPECT_DEVICE_COUNT: {
+		struct host *h = world_host(w, c->device);
+		if (h && store_device_count(w->store, h->device_id, &count) == 0) {
+			ok = count == c->count;
+			snprintf(detail, n, "found %lld", (long long)count);
+		}
+		break;
+	}
+	case SCN_EXPECT_DEVICE_HAS: {
+		struct host *h = world_host(w, c->device);
+		struct store_match m = { .from = c->from, .to = c->to, .subject = c->subject };
+		world_check_flag(c->flag, &m.flags, &m.keyword);
+		if (m.keyword) {
+			snprintf(detail, n, "a device keeps only the system flags, not keywords");
+			break;
+		}
+		ok = h && store_device_match(w->store, h->device_id, "INBOX", &m) == 0;
+		snprintf(detail, n, "no such message on %s", c->device);
+		break;
+	}
+	case SCN_EXPECT_REPLY:
+		if (c->reply_code) {
+			ok = c->reply_code >= 0 && c->reply_code < 600 &&
+			     w->replies_seen[c->reply_code];
+		} else {
+			for (size_t k = 0; k < w->nenh_seen && !ok; k++)
+				ok = strcmp(w->enh_seen[k], c->reply_enh) == 0;
+		}
+		snprintf(detail, n, "no server sent it");
+		break;
+	case SCN_EXPECT_QUEUE_EMPTY:
+	case SCN_EXPECT_QUEUE_COUNT:
+		if (store_queue_count(w->store, c->host, &count) == 0) {
+			ok = count == (c->kind == SCN_EXPECT_QUEUE_EMPTY ? 0 : c->count);
+			snprintf(detail, n, "%lld queued", (long long)count);
+		}
+		break;
+	}
+	return ok;
+}
+
+void world_check(struct world *w)
+{
+	for (size_t i = 0; i < w->scn->nchecks; i++) {
+		char detail[256] = "";
+		bool ok = world_check_one(w, i, detail, sizeof detail);
+		world_check_result(w, &w->scn->checks[i], ok, detail);
+	}
+}
