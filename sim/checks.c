@@ -11,6 +11,57 @@
 #include <string.h>
 #include <strings.h>
 
+/* ================================================================ replies */
+
+/* Remember a reply code, and the enhanced status code after it (RFC 3463:
+ * "550 5.1.1 ..."), for `expect reply`. */
+static void world_check_reply(struct world *w, const char *t, size_t len)
+{
+	if (len < 3 || t[0] < '2' || t[0] > '5' || t[1] < '0' || t[1] > '9' || t[2] < '0' ||
+	    t[2] > '9')
+		return;
+	int code = (t[0] - '0') * 100 + (t[1] - '0') * 10 + (t[2] - '0');
+	w->replies_seen[code] = 1;
+	if (len <= 6 || (t[3] != ' ' && t[3] != '-') || t[4] < '2' || t[4] > '5' || t[5] != '.')
+		return;
+	size_t k = 4;
+	while (k < len && t[k] != ' ')
+		k++;
+	char enh[16];
+	size_t n = k - 4 < sizeof enh - 1 ? k - 4 : sizeof enh - 1;
+	memcpy(enh, t + 4, n);
+	enh[n] = '\0';
+	for (size_t i = 0; i < w->nenh_seen; i++)
+		if (strcmp(w->enh_seen[i], enh) == 0)
+			return;
+	w->enh_seen = xrealloc(w->enh_seen, (w->nenh_seen + 1) * sizeof *w->enh_seen);
+	w->enh_seen[w->nenh_seen++] = xstrdup(enh);
+}
+
+/* The trace's listener: every line an SMTP server sent (a protocol line
+ * has no event). */
+static void world_check_sink(void *ctx, const struct trace_rec *r)
+{
+	if (!r->event && r->proto == PROTO_SMTP && r->dir == DIR_S2C)
+		world_check_reply(ctx, r->text, r->text_len);
+}
+
+void world_check_init(struct world *w)
+{
+	trace_add_sink(&w->trace, world_check_sink, w);
+}
+
+void world_check_free(struct world *w)
+{
+	for (size_t i = 0; i < w->nenh_seen; i++)
+		free(w->enh_seen[i]);
+	free(w->enh_seen);
+	w->enh_seen = NULL;
+	w->nenh_seen = 0;
+}
+
+/* ================================================================ checks */
+
 static void world_check_result(struct world *w, const struct scn_check *c, bool ok,
 			       const char *detail)
 {

@@ -259,33 +259,6 @@ void net_send(struct conn *c, int side, struct wire *out)
 					"TCP resends what the link lost: the mail protocol never "
 					"sees the loss, only the delay", msg);
 		}
-		if (side == SIDE_SERVER && c->proto == PROTO_SMTP && textlen >= 3) {
-			/* remember reply codes for `expect reply` */
-			const char *t = p + off;
-			if (t[0] >= '2' && t[0] <= '5' && t[1] >= '0' && t[1] <= '9' &&
-			    t[2] >= '0' && t[2] <= '9') {
-				int code = (t[0] - '0') * 100 + (t[1] - '0') * 10 + (t[2] - '0');
-				c->w->replies_seen[code] = 1;
-				if (textlen > 6 && (t[3] == ' ' || t[3] == '-') &&
-				    t[4] >= '2' && t[4] <= '5' && t[5] == '.') {
-					size_t k = 4;
-					while (k < textlen && t[k] != ' ')
-						k++;
-					char enh[16];
-					size_t n = k - 4 < sizeof enh - 1 ? k - 4 : sizeof enh - 1;
-					memcpy(enh, t + 4, n);
-					enh[n] = '\0';
-					bool known = false;
-					for (size_t i = 0; i < c->w->nenh_seen && !known; i++)
-						known = strcmp(c->w->enh_seen[i], enh) == 0;
-					if (!known) {
-						c->w->enh_seen = xrealloc(c->w->enh_seen,
-							(c->w->nenh_seen + 1) * sizeof *c->w->enh_seen);
-						c->w->enh_seen[c->w->nenh_seen++] = xstrdup(enh);
-					}
-				}
-			}
-		}
 		off = end;
 	}
 	wire_clear(out);

@@ -105,6 +105,7 @@ int world_init(struct world *w, const struct scenario *scn, struct store *st,
 	w->store = st;
 	ev_init(&w->loop);
 	trace_init(&w->trace);
+	world_check_init(w); /* the first listener: before any view */
 	w->rng = scn->seed;
 	w->epoch_unix = WORLD_EPOCH_UNIX;
 	w->services = world_services;
@@ -229,9 +230,7 @@ void world_free(struct world *w)
 	}
 	free(w->hosts);
 	free(w->links);
-	for (size_t i = 0; i < w->nenh_seen; i++)
-		free(w->enh_seen[i]);
-	free(w->enh_seen);
+	world_check_free(w);
 	for (size_t i = 0; i < w->nlocks; i++)
 		free(w->locks[i]);
 	free(w->locks);

@@ -202,11 +202,12 @@ struct world {
 	bool story_done;
 	bool waiting_idle;         /* `wait idle`: resume when nothing is pending */
 
-	/* what the checks look at */
+	/* what the checks heard on the trace (checks.c) */
 	unsigned char replies_seen[600]; /* SMTP reply codes seen */
 	char **enh_seen;           /* enhanced status codes seen */
 	size_t nenh_seen;
-	char **locks;              /* POP3 maildrops locked now (addresses) */
+
+	char **locks;              /* POP3 maildrops locked now (addresses, maildrop.c) */
 	size_t nlocks;
 
 	struct imapd *imap_sessions; /* IMAP: live sessions (imapd.c) */
@@ -263,6 +264,10 @@ void world_story_start_live(struct world *w);
 void world_story_next(struct world *w);
 
 /* --- checks.c */
+/* Start listening to the trace for the SMTP replies `expect reply` asks
+ * about (world_init); forget what was heard (world_free). */
+void world_check_init(struct world *w);
+void world_check_free(struct world *w);
 /* Evaluate the checks; each result is a trace event "check". */
 void world_check(struct world *w);
 /* Evaluate check i alone, emitting nothing: true if it passes; detail gets
