@@ -9,6 +9,9 @@
  *   imap ...      one IMAP task from the device's view of its INBOX, or a
  *                 background IDLE session that applies what the server pushes
  *   session       lines typed one by one, as a student would into telnet
+ *
+ * Each task calls the agent_done_fn it was started with once it is over:
+ * agent.c does not know who started it (the story, or a test).
  */
 #include <assert.h>
 #include <stdio.h>
@@ -870,6 +873,7 @@ void agent_session(struct world *w, const struct scn_action *act, agent_done_fn 
 {
 	struct host *from = world_host(w, act->device);
 	struct host *to = world_host(w, act->server);
+	assert(from && to); /* the scenario checked the names */
 	int port = PORT_SMTP;
 	enum trace_proto proto = PROTO_SMTP;
 	switch (act->port) {

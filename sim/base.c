@@ -47,7 +47,7 @@ const struct service *world_service(const struct world *w, int port)
 	for (size_t i = 0; i < w->nservices; i++)
 		if (w->services[i]->port == port)
 			return w->services[i];
-	return w->services[0];
+	return w->services[0]; /* no entry names it: SMTP on 25, as it always was */
 }
 
 struct host *world_mx(struct world *w, const char *domain)

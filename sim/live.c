@@ -7,8 +7,9 @@
  * the same mail-server code as the simulation serve the sockets: a
  * connection from a real client is a struct conn whose transport is the
  * socket (sim/sock.c, which reads and writes it when this loop says so).
- * Relay between the world's servers still travels over the simulated
- * links, now timed by the real clock.
+ * Every server listens for each service of the world's table.  Relay
+ * between the world's servers still travels over the simulated links, now
+ * timed by the real clock.
  *
  * Every reply that promises something (250 after DATA, +OK after QUIT,
  * OK after STORE/EXPUNGE/APPEND) is written only after the store
@@ -52,6 +53,22 @@ struct live_listener {
 	int real_port;             /* the socket's */
 	enum trace_proto proto;
 };
+
+/* The first server's real port for a service of the world's table (the
+ * options name one per service; the next server's are one above). */
+static int live_base_port(const struct live_options *o, const struct service *svc)
+{
+	switch (svc->port) {
+	case PORT_SUBMISSION:
+		return o->submission_port;
+	case PORT_POP3:
+		return o->pop3_port;
+	case PORT_IMAP:
+		return o->imap_port;
+	default:
+		return o->smtp_port;
+	}
+}
 
 static int64_t live_clock_us(void)
 {
@@ -176,14 +193,11 @@ int live_run(struct world *w, const struct live_options *o, FILE *table, char *e
 	size_t nservers = 0;
 	for (size_t i = 0; i < w->nhosts; i++)
 		nservers += w->hosts[i].kind == HOST_SERVER;
-	struct live_listener *ls = xcalloc(nservers * 4 + 1, sizeof *ls);
+	struct live_listener *ls = xcalloc(nservers * w->nservices + 1, sizeof *ls);
 	size_t nls = 0, k = 0;
 	struct pollfd *pfd = NULL;
 	struct conn **pconn = NULL;
 	size_t cap = 0;
-	static const int logical[4] = { PORT_SMTP, PORT_SUBMISSION, PORT_POP3, PORT_IMAP };
-	static const enum trace_proto protos[4] = { PROTO_SMTP, PROTO_SMTP, PROTO_POP3, PROTO_IMAP };
-	const int base[4] = { o->smtp_port, o->submission_port, o->pop3_port, o->imap_port };
 	int rc = -1;
 	if (table)
 		fprintf(table, "%-24s %6s %11s %6s %6s   (on %s)\n", "server", "SMTP", "submission",
@@ -193,16 +207,18 @@ int live_run(struct world *w, const struct live_options *o, FILE *table, char *e
 		if (h->kind != HOST_SERVER)
 			continue;
 		/* the first server on the base ports, the next ones one above */
-		for (int p = 0; p < 4; p++) {
-			int port = base[p] + (int)k;
+		for (size_t p = 0; p < w->nservices; p++) {
+			const struct service *svc = w->services[p];
+			int port = live_base_port(o, svc) + (int)k;
 			int fd = live_listen(o->bind, port, err, errlen);
 			if (fd < 0)
 				goto out;
-			ls[nls++] = (struct live_listener){ fd, h, logical[p], port, protos[p] };
+			ls[nls++] = (struct live_listener){ fd, h, svc->port, port, svc->proto };
 		}
 		if (table)
-			fprintf(table, "%-24s %6d %11d %6d %6d\n", h->name, base[0] + (int)k,
-				base[1] + (int)k, base[2] + (int)k, base[3] + (int)k);
+			fprintf(table, "%-24s %6d %11d %6d %6d\n", h->name, o->smtp_port + (int)k,
+				o->submission_port + (int)k, o->pop3_port + (int)k,
+				o->imap_port + (int)k);
 		k++;
 	}
 	if (table)

@@ -5,7 +5,8 @@
  * gives it the maildrop: a user's INBOX in the store, locked while a session
  * is in the TRANSACTION state so that two sessions never delete under each
  * other (RFC 1939 8), and emptied of what was marked only at QUIT, in one
- * store transaction.
+ * change of changes.c (an IMAP session on the INBOX hears of it then).
+ * It exports its entry of the world's table of services.
  *
  * A POP3 unique-id is "UIDVALIDITY.UID" of the message in the INBOX: it
  * never changes and is never given to another message, which is exactly

@@ -21,6 +21,10 @@
  *   - what the store could not record is never taken as done: a failed
  *     commit after DATA is answered 451, and a relay attempt the queue
  *     could not record leaves the entry queued as it was.
+ *
+ * It exports two entries of the world's table of services (25 and 587,
+ * one engine); each delivery is one change of changes.c, so the IMAP
+ * sessions hear of new mail only once it is committed.
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -17,6 +17,9 @@
  *
  * Every line that crosses becomes one trace record, stamped with the time it
  * was sent and the time it arrives.
+ *
+ * A connection that arrives is handed to the service the world's table
+ * names for its port (world_service): net.c knows no service.
  */
 #include <assert.h>
 #include <stdio.h>

@@ -5,17 +5,46 @@
  * A world is built from a parsed scenario and played on the event loop.
  * Everything that happens is told to the trace; nothing here prints.
  *
- *   world.c       building the world, the story, the checks, the run
+ *   world.c       building the world (hosts, links, the table of services,
+ *                 the store's mailboxes) and taking it down
+ *   story.c       the story: one action after the other, the run
+ *   checks.c      the `expect` lines, and the SMTP replies they ask about
+ *                 (heard on the trace)
+ *   agent.c       the user agents (send, POP3 fetch, IMAP) and raw
+ *                 sessions; each tells whoever started it when it is done
+ *   mailserver.c  the SMTP service (25, 587) and what a mail server does
+ *                 around its engine: local delivery, relay queue, retries,
+ *                 bounces
+ *   maildrop.c    the POP3 service (110): lock, list, UPDATE
+ *   imapd.c       the IMAP service (143): folders in the store, sessions
+ *                 told of every committed change
+ *   changes.c     a change to the mailboxes as one transaction (changes.h):
+ *                 told to the trace and the IMAP sessions once committed
  *   net.c         connections (their life cycle) and the simulated
  *                 links: bytes in flight, latency, bandwidth, loss,
- *                 down/up; the simulated DNS
+ *                 down/up; the simulated DNS; an arriving connection goes
+ *                 to the service for its port
  *   sock.c        (sock.h) connections from real clients on sockets
- *   mailserver.c  what a mail server does around its SMTP engine:
- *                 local delivery, relay queue, retries, bounces
- *   maildrop.c    the POP3 service of a mail server: lock, list, UPDATE
- *   imapd.c       the IMAP service: folders in the store, sessions told of
- *                 every committed change
- *   agent.c       the user agents (send, POP3 fetch) and raw sessions
+ *   base.c        what all of them use: clock, random numbers, hosts, MX,
+ *                 the service table's look-up, events, header summaries
+ *   live.c        live mode (live.h): the servers on real sockets
+ *
+ * Who calls whom: no two of them call each other.  A service is reached
+ * through the table, a transport through its struct conn_transport, the
+ * IMAP sessions through changes.c's listener, the story through an
+ * agent's done: pointers, not calls.
+ *
+ *   world                        -> checks, net, changes, base (and it
+ *                                   lists the services' table entries)
+ *   live                         -> story, sock, base
+ *   sock                         -> net
+ *   story                        -> agent, mailserver, net, base
+ *   agent                        -> mailserver, net, changes, base
+ *   mailserver, maildrop, imapd  -> net, changes, base
+ *   net, changes, checks         -> base
+ *   base                         -> the trace and the scenario only
+ *
+ * (and any of them -> store, trace, event loop).
  */
 #ifndef MAILSIM_WORLD_H
 #define MAILSIM_WORLD_H
