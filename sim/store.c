@@ -350,14 +350,22 @@ void column_copy(sqlite3_stmt *s, int col, char *dst, size_t dstlen)
 	dst[n] = '\0';
 }
 
-enum store_result stmt_run(struct store *st, sqlite3_stmt *s, const char *what)
+int write_step(struct store *st, sqlite3_stmt *s, int bound, const char *what)
 {
 	assert(s);
-	int rc = sqlite3_step(s);
-	if (rc != SQLITE_DONE)
+	int code = bound != SQLITE_OK ? bound : sqlite3_step(s);
+	if (code != SQLITE_DONE) {
+		if (bound == SQLITE_OK)
+			code = sqlite3_extended_errcode(st->db); /* before stmt_done() */
 		db_error(st, what);
+	}
 	stmt_done(s);
-	return rc == SQLITE_DONE ? STORE_OK : STORE_ERROR;
+	return code;
+}
+
+enum store_result stmt_run(struct store *st, sqlite3_stmt *s, const char *what)
+{
+	return write_step(st, s, SQLITE_OK, what) == SQLITE_DONE ? STORE_OK : STORE_ERROR;
 }
 
 enum store_result change_run(struct store *st, sqlite3_stmt *s, const char *what)
@@ -367,9 +375,15 @@ enum store_result change_run(struct store *st, sqlite3_stmt *s, const char *what
 		stmt_done(s);
 		return STORE_ERROR;
 	}
-	enum store_result rc = stmt_run(st, s, what);
-	if (rc == STORE_OK && sqlite3_changes(st->db) == 0)
-		rc = STORE_NOT_FOUND;
+	enum store_result rc = STORE_ERROR;
+	switch (write_step(st, s, SQLITE_OK, what)) {
+	case SQLITE_DONE:
+		rc = sqlite3_changes(st->db) > 0 ? STORE_OK : STORE_NOT_FOUND;
+		break;
+	case SQLITE_CONSTRAINT_UNIQUE:
+		rc = STORE_EXISTS; /* nothing changed: commits like NOT_FOUND */
+		break;
+	}
 	return tx_end(st, rc);
 }
 

@@ -171,10 +171,19 @@ void column_copy(sqlite3_stmt *s, int col, char *dst, size_t dstlen);
  * calls returned ORed together, report a failed bind as the error.
  */
 
+/* A statement that writes (INSERT, UPDATE, DELETE): SQLITE_DONE if it went
+ * through, or else SQLite's extended error code, the error set to "what:
+ * sqlite's words" for the caller to replace when it can say better, as
+ * for SQLITE_CONSTRAINT_UNIQUE (that name exists already) and
+ * SQLITE_CONSTRAINT_FOREIGNKEY (what it belongs to does not exist).  A
+ * failed bind is returned as it is, the statement not run. */
+int write_step(struct store *st, sqlite3_stmt *s, int bound, const char *what);
 /* A statement that returns no rows: OK, or ERROR. */
 enum store_result stmt_run(struct store *st, sqlite3_stmt *s, const char *what);
-/* An UPDATE or DELETE, in its own transaction or the caller's: OK if it
- * touched a row, NOT_FOUND if none matched, ERROR. */
+/* An INSERT, UPDATE or DELETE, in its own transaction or the caller's: OK
+ * if it touched a row, NOT_FOUND if none matched, EXISTS if it would break
+ * a UNIQUE constraint (the error "what: sqlite's words", for the caller to
+ * say better: which name), ERROR. */
 enum store_result change_run(struct store *st, sqlite3_stmt *s, const char *what);
 /* A "SELECT count(*) ...": OK with *count (count may be NULL), or ERROR. */
 enum store_result count_run(struct store *st, sqlite3_stmt *s, int64_t *count,

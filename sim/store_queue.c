@@ -67,9 +67,7 @@ enum store_result store_queue_add(struct store *st, const char *server, const ch
 				  const char *content, size_t len, int64_t arrival,
 				  int64_t next_try_us, int64_t *id)
 {
-	if (!st)
-		return STORE_ERROR;
-	if (!text_ok(st, "server", server, false) || !text_ok(st, "domain", domain, false) ||
+	if (!st || !text_ok(st, "server", server, false) || !text_ok(st, "domain", domain, false) ||
 	    !text_ok(st, "mail from", mail_from, true) || !content_ok(st, content, len))
 		return STORE_ERROR;
 	if (nrcpts == 0 || !rcpts) {
@@ -161,9 +159,7 @@ void store_queue_entry_free(struct store_queue_entry *e)
 
 enum store_result store_queue_remove_rcpt(struct store *st, int64_t id, const char *rcpt)
 {
-	if (!st)
-		return STORE_ERROR;
-	if (!text_ok(st, "recipient", rcpt, false))
+	if (!st || !text_ok(st, "recipient", rcpt, false))
 		return STORE_ERROR;
 	sqlite3_stmt *s = stmt_get(st, SQL_QUEUE_RCPT_DEL);
 	if (!s)
@@ -194,8 +190,6 @@ enum store_result store_queue_reschedule(struct store *st, int64_t id, int attem
 
 enum store_result store_queue_delete(struct store *st, int64_t id)
 {
-	if (!st)
-		return STORE_ERROR;
 	sqlite3_stmt *s = stmt_get(st, SQL_QUEUE_DELETE);
 	if (!s)
 		return STORE_ERROR;
@@ -249,8 +243,6 @@ enum store_result store_queue_list(struct store *st, const char *server, int64_t
 
 enum store_result store_queue_count(struct store *st, const char *server, int64_t *count)
 {
-	if (!st)
-		return STORE_ERROR;
 	sqlite3_stmt *s = stmt_get(st, server ? SQL_QUEUE_COUNT_SERVER : SQL_QUEUE_COUNT_ALL);
 	if (!s)
 		return STORE_ERROR;
@@ -265,9 +257,7 @@ enum store_result store_queue_count(struct store *st, const char *server, int64_
 
 enum store_result store_counter_next(struct store *st, const char *name, uint64_t *value)
 {
-	if (!st)
-		return STORE_ERROR;
-	if (!text_ok(st, "counter name", name, false))
+	if (!st || !text_ok(st, "counter name", name, false))
 		return STORE_ERROR;
 	if (!value) {
 		set_error(st, "counter: nowhere to put the value");
