@@ -424,16 +424,27 @@ enum store_result step_one(struct store *st, sqlite3_stmt *s, int bound, const c
 	return rc;
 }
 
-enum store_result step_int64(struct store *st, sqlite3_stmt *s, int bound, const char *what,
-			     int64_t *value)
+enum store_result step_read(struct store *st, sqlite3_stmt *s, int bound, const char *what,
+			    void (*read)(sqlite3_stmt *s, void *elem), void *out)
 {
 	enum store_result rc = step_one(st, s, bound, what);
 	if (rc == STORE_OK) {
-		if (value)
-			*value = sqlite3_column_int64(s, 0);
+		if (out)
+			read(s, out);
 		stmt_done(s);
 	}
 	return rc;
+}
+
+static void read_int64(sqlite3_stmt *s, void *elem)
+{
+	*(int64_t *)elem = sqlite3_column_int64(s, 0);
+}
+
+enum store_result step_int64(struct store *st, sqlite3_stmt *s, int bound, const char *what,
+			     int64_t *value)
+{
+	return step_read(st, s, bound, what, read_int64, value);
 }
 
 enum store_result step_rows(struct store *st, sqlite3_stmt *s, int bound, const char *what,

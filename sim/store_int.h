@@ -11,8 +11,9 @@
  *
  * Read it in this order: struct store, then the statements (each file
  * keeps the SQL it runs beside the code that runs it), then the helpers,
- * in the order a public function uses them: check the arguments, open a
- * transaction, get a statement, bind, step, close the transaction.
+ * in the order a public function uses them: check the arguments, get a
+ * statement, bind, step it (a write inside tx_begin() and tx_end(), which
+ * change_run() does for the common case of one statement).
  */
 #ifndef MAILSIM_STORE_INT_H
 #define MAILSIM_STORE_INT_H
@@ -191,6 +192,10 @@ enum store_result count_run(struct store *st, sqlite3_stmt *s, int64_t *count,
 /* The first row: OK (it is there to read; stmt_done() after), NOT_FOUND
  * (no row), ERROR. */
 enum store_result step_one(struct store *st, sqlite3_stmt *s, int bound, const char *what);
+/* The first row, read by read() into *out (unless out is NULL), the
+ * statement done: OK, NOT_FOUND (no row), ERROR. */
+enum store_result step_read(struct store *st, sqlite3_stmt *s, int bound, const char *what,
+			    void (*read)(sqlite3_stmt *s, void *elem), void *out);
 /* The first row's first column, an integer: OK (*value set unless value is
  * NULL), NOT_FOUND (no row), ERROR.  With a NULL value it only tells
  * whether there is a row: a "SELECT 1 ... LIMIT 1". */

@@ -186,13 +186,11 @@ enum store_result store_account_add(struct store *st, const char *address, const
 	if (!st || !text_ok(st, "address", address, false) || !text_ok(st, "server", server, false) ||
 	    (name && !text_ok(st, "name", name, true)))
 		return STORE_ERROR;
-	if (tx_begin(st) != STORE_OK)
+	sqlite3_stmt *s = stmt_get(st, SQL_ACCOUNT_ADD);
+	if (!s || tx_begin(st) != STORE_OK)
 		return STORE_ERROR;
 
 	enum store_result rc = STORE_ERROR;
-	sqlite3_stmt *s = stmt_get(st, SQL_ACCOUNT_ADD);
-	if (!s)
-		goto done;
 	int bound = bind_text(s, 1, address) | bind_text(s, 2, password) |
 		    bind_text(s, 3, name ? name : "") | bind_text(s, 4, server);
 	int code = write_step(st, s, bound, "add account");
@@ -225,13 +223,7 @@ enum store_result store_account_find(struct store *st, const char *address,
 	sqlite3_stmt *s = stmt_get(st, SQL_ACCOUNT_FIND);
 	if (!s)
 		return STORE_ERROR;
-	enum store_result rc = step_one(st, s, bind_text(s, 1, address), "find account");
-	if (rc == STORE_OK) {
-		if (out)
-			read_account(s, out);
-		stmt_done(s);
-	}
-	return rc;
+	return step_read(st, s, bind_text(s, 1, address), "find account", read_account, out);
 }
 
 enum store_result store_account_auth(struct store *st, const char *address, const char *password)
@@ -279,13 +271,8 @@ enum store_result store_folder_get(struct store *st, int64_t folder_id, struct s
 	sqlite3_stmt *s = stmt_get(st, SQL_FOLDER_GET);
 	if (!s)
 		return STORE_ERROR;
-	enum store_result rc = step_one(st, s, sqlite3_bind_int64(s, 1, folder_id), "get folder");
-	if (rc == STORE_OK) {
-		if (out)
-			read_folder(s, out);
-		stmt_done(s);
-	}
-	return rc;
+	return step_read(st, s, sqlite3_bind_int64(s, 1, folder_id), "get folder", read_folder,
+			 out);
 }
 
 enum store_result store_folder_count(struct store *st, int64_t folder_id, int64_t *count)

@@ -77,20 +77,15 @@ enum store_result store_queue_add(struct store *st, const char *server, const ch
 	for (size_t i = 0; i < nrcpts; i++)
 		if (!text_ok(st, "recipient", rcpts[i], false))
 			return STORE_ERROR;
-	if (tx_begin(st) != STORE_OK)
+	sqlite3_stmt *s = stmt_get(st, SQL_QUEUE_ADD);
+	if (!s || tx_begin(st) != STORE_OK)
 		return STORE_ERROR;
 
 	enum store_result rc = STORE_ERROR;
-	sqlite3_stmt *s = stmt_get(st, SQL_QUEUE_ADD);
-	if (!s)
-		goto done;
-	if ((bind_text(s, 1, server) | bind_text(s, 2, domain) | bind_text(s, 3, mail_from) |
-	     bind_blob(s, 4, content, len) | sqlite3_bind_int64(s, 5, arrival) |
-	     sqlite3_bind_int64(s, 6, next_try_us)) != SQLITE_OK) {
-		db_error(st, "queue");
-		goto done;
-	}
-	if (stmt_run(st, s, "queue") != STORE_OK)
+	int bound = bind_text(s, 1, server) | bind_text(s, 2, domain) | bind_text(s, 3, mail_from) |
+		    bind_blob(s, 4, content, len) | sqlite3_bind_int64(s, 5, arrival) |
+		    sqlite3_bind_int64(s, 6, next_try_us);
+	if (write_step(st, s, bound, "queue") != SQLITE_DONE)
 		goto done;
 	int64_t entry = sqlite3_last_insert_rowid(st->db);
 
@@ -103,12 +98,10 @@ enum store_result store_queue_add(struct store *st, const char *server, const ch
 		if (stmt_run(st, s, "queue recipient") != STORE_OK)
 			goto done;
 	}
-	s = NULL;
 	if (id)
 		*id = entry;
 	rc = STORE_OK;
 done:
-	stmt_done(s);
 	return tx_end(st, rc);
 }
 
@@ -263,12 +256,10 @@ enum store_result store_counter_next(struct store *st, const char *name, uint64_
 		set_error(st, "counter: nowhere to put the value");
 		return STORE_ERROR;
 	}
-	if (tx_begin(st) != STORE_OK)
+	sqlite3_stmt *s = stmt_get(st, SQL_COUNTER_BUMP);
+	if (!s || tx_begin(st) != STORE_OK)
 		return STORE_ERROR;
 	enum store_result rc = STORE_ERROR;
-	sqlite3_stmt *s = stmt_get(st, SQL_COUNTER_BUMP);
-	if (!s)
-		goto done;
 	bind_text(s, 1, name);
 	if (stmt_run(st, s, "counter") != STORE_OK)
 		goto done;
