@@ -350,14 +350,22 @@ void column_copy(sqlite3_stmt *s, int col, char *dst, size_t dstlen)
 	dst[n] = '\0';
 }
 
-enum store_result stmt_run(struct store *st, sqlite3_stmt *s, const char *what)
+int write_step(struct store *st, sqlite3_stmt *s, int bound, const char *what)
 {
 	assert(s);
-	int rc = sqlite3_step(s);
-	if (rc != SQLITE_DONE)
+	int code = bound != SQLITE_OK ? bound : sqlite3_step(s);
+	if (code != SQLITE_DONE) {
+		if (bound == SQLITE_OK)
+			code = sqlite3_extended_errcode(st->db); /* before stmt_done() */
 		db_error(st, what);
+	}
 	stmt_done(s);
-	return rc == SQLITE_DONE ? STORE_OK : STORE_ERROR;
+	return code;
+}
+
+enum store_result stmt_run(struct store *st, sqlite3_stmt *s, const char *what)
+{
+	return write_step(st, s, SQLITE_OK, what) == SQLITE_DONE ? STORE_OK : STORE_ERROR;
 }
 
 enum store_result change_run(struct store *st, sqlite3_stmt *s, const char *what)
@@ -367,9 +375,15 @@ enum store_result change_run(struct store *st, sqlite3_stmt *s, const char *what
 		stmt_done(s);
 		return STORE_ERROR;
 	}
-	enum store_result rc = stmt_run(st, s, what);
-	if (rc == STORE_OK && sqlite3_changes(st->db) == 0)
-		rc = STORE_NOT_FOUND;
+	enum store_result rc = STORE_ERROR;
+	switch (write_step(st, s, SQLITE_OK, what)) {
+	case SQLITE_DONE:
+		rc = sqlite3_changes(st->db) > 0 ? STORE_OK : STORE_NOT_FOUND;
+		break;
+	case SQLITE_CONSTRAINT_UNIQUE:
+		rc = STORE_EXISTS; /* nothing changed: commits like NOT_FOUND */
+		break;
+	}
 	return tx_end(st, rc);
 }
 
@@ -410,16 +424,27 @@ enum store_result step_one(struct store *st, sqlite3_stmt *s, int bound, const c
 	return rc;
 }
 
-enum store_result step_int64(struct store *st, sqlite3_stmt *s, int bound, const char *what,
-			     int64_t *value)
+enum store_result step_read(struct store *st, sqlite3_stmt *s, int bound, const char *what,
+			    void (*read)(sqlite3_stmt *s, void *elem), void *out)
 {
 	enum store_result rc = step_one(st, s, bound, what);
 	if (rc == STORE_OK) {
-		if (value)
-			*value = sqlite3_column_int64(s, 0);
+		if (out)
+			read(s, out);
 		stmt_done(s);
 	}
 	return rc;
+}
+
+static void read_int64(sqlite3_stmt *s, void *elem)
+{
+	*(int64_t *)elem = sqlite3_column_int64(s, 0);
+}
+
+enum store_result step_int64(struct store *st, sqlite3_stmt *s, int bound, const char *what,
+			     int64_t *value)
+{
+	return step_read(st, s, bound, what, read_int64, value);
 }
 
 enum store_result step_rows(struct store *st, sqlite3_stmt *s, int bound, const char *what,

@@ -71,41 +71,25 @@ static sqlite3_stmt *stmt_get(struct store *st, enum store_stmt id)
 enum store_result store_device_add(struct store *st, const char *name, const char *owner,
 				   int64_t *id)
 {
-	if (!st)
-		return STORE_ERROR;
-	if (!text_ok(st, "device name", name, false) ||
+	if (!st || !text_ok(st, "device name", name, false) ||
 	    (owner && !text_ok(st, "device owner", owner, true)))
 		return STORE_ERROR;
-	if (tx_begin(st) != STORE_OK)
-		return STORE_ERROR;
-	enum store_result rc = STORE_ERROR;
 	sqlite3_stmt *s = stmt_get(st, SQL_DEVICE_ADD);
 	if (!s)
-		goto done;
+		return STORE_ERROR;
 	bind_text(s, 1, name);
 	bind_text(s, 2, owner);
-	if (sqlite3_step(s) != SQLITE_DONE) {
-		if (sqlite3_extended_errcode(st->db) == SQLITE_CONSTRAINT_UNIQUE) {
-			set_error(st, "device %s already exists", name);
-			rc = STORE_EXISTS;
-		} else {
-			db_error(st, "add device");
-		}
-		goto done;
-	}
-	if (id)
+	enum store_result rc = change_run(st, s, "add device");
+	if (rc == STORE_EXISTS)
+		set_error(st, "device %s already exists", name);
+	if (rc == STORE_OK && id)
 		*id = sqlite3_last_insert_rowid(st->db);
-	rc = STORE_OK;
-done:
-	stmt_done(s);
-	return tx_end(st, rc);
+	return rc;
 }
 
 enum store_result store_device_find(struct store *st, const char *name, int64_t *id)
 {
-	if (!st)
-		return STORE_ERROR;
-	if (!text_ok(st, "device name", name, true))
+	if (!st || !text_ok(st, "device name", name, true))
 		return STORE_ERROR;
 	sqlite3_stmt *s = stmt_get(st, SQL_DEVICE_FIND);
 	if (!s)
@@ -113,18 +97,20 @@ enum store_result store_device_find(struct store *st, const char *name, int64_t 
 	return step_int64(st, s, bind_text(s, 1, name), "find device", id);
 }
 
-/* Run an INSERT that names the device (?1), inside the caller's
- * transaction: a device that does not exist is "what: no device N". */
-static enum store_result device_insert_run(struct store *st, sqlite3_stmt *s, int64_t device,
-					   const char *what)
+/* Run an INSERT that names the device (?1), whose parameters are bound, in
+ * its own transaction or the caller's: a device that does not exist is
+ * "what: no device N". */
+static enum store_result device_insert_run(struct store *st, sqlite3_stmt *s, int bound,
+					   int64_t device, const char *what)
 {
-	if (sqlite3_step(s) == SQLITE_DONE)
-		return STORE_OK;
-	if (sqlite3_extended_errcode(st->db) == SQLITE_CONSTRAINT_FOREIGNKEY)
+	if (tx_begin(st) != STORE_OK) {
+		stmt_done(s);
+		return STORE_ERROR;
+	}
+	int code = write_step(st, s, bound, what);
+	if (code == SQLITE_CONSTRAINT_FOREIGNKEY)
 		set_error(st, "%s: no device %lld", what, (long long)device);
-	else
-		db_error(st, what);
-	return STORE_ERROR;
+	return tx_end(st, code == SQLITE_DONE ? STORE_OK : STORE_ERROR);
 }
 
 enum store_result store_device_message_add(struct store *st, int64_t device, const char *folder,
@@ -132,36 +118,22 @@ enum store_result store_device_message_add(struct store *st, int64_t device, con
 					   const struct store_summary *sum, const char *uidl,
 					   uint32_t uid, uint32_t flags)
 {
-	if (!st)
-		return STORE_ERROR;
-	if (!text_ok(st, "device folder", folder, false) || !content_ok(st, content, len) ||
+	if (!st || !text_ok(st, "device folder", folder, false) || !content_ok(st, content, len) ||
 	    !flags_ok(st, "device message", flags))
 		return STORE_ERROR;
-	if (tx_begin(st) != STORE_OK)
-		return STORE_ERROR;
-	enum store_result rc = STORE_ERROR;
 	sqlite3_stmt *s = stmt_get(st, SQL_DEVICE_MESSAGE_ADD);
 	if (!s)
-		goto done;
-	int bad = sqlite3_bind_int64(s, 1, device) | bind_text(s, 2, folder) |
-		  (uid ? sqlite3_bind_int64(s, 3, uid) : sqlite3_bind_null(s, 3)) |
-		  bind_text(s, 4, uidl) | sqlite3_bind_int64(s, 5, flags) |
-		  sqlite3_bind_int64(s, 6, (int64_t)len) | bind_summary(s, 7, sum) |
-		  bind_blob(s, 12, content, len);
-	if (bad != SQLITE_OK) {
-		db_error(st, "device message");
-		goto done;
-	}
-	rc = device_insert_run(st, s, device, "device message");
-done:
-	stmt_done(s);
-	return tx_end(st, rc);
+		return STORE_ERROR;
+	int bound = sqlite3_bind_int64(s, 1, device) | bind_text(s, 2, folder) |
+		    (uid ? sqlite3_bind_int64(s, 3, uid) : sqlite3_bind_null(s, 3)) |
+		    bind_text(s, 4, uidl) | sqlite3_bind_int64(s, 5, flags) |
+		    sqlite3_bind_int64(s, 6, (int64_t)len) | bind_summary(s, 7, sum) |
+		    bind_blob(s, 12, content, len);
+	return device_insert_run(st, s, bound, device, "device message");
 }
 
 enum store_result store_device_count(struct store *st, int64_t device, int64_t *count)
 {
-	if (!st)
-		return STORE_ERROR;
 	sqlite3_stmt *s = stmt_get(st, SQL_DEVICE_COUNT);
 	if (!s)
 		return STORE_ERROR;
@@ -178,52 +150,42 @@ enum store_result store_device_uidls(struct store *st, int64_t device, char ***o
  * 3. A device's server folders (IMAP)
  * ------------------------------------------------------------------------ */
 
-/* Bind (device, folder) as ?1 and ?2; false (error set, statement done) if
- * that fails. */
-static bool bind_device_folder(struct store *st, sqlite3_stmt *s, int64_t device,
-			       const char *folder)
+/* The statement `id` about one folder of a device, with (device, folder)
+ * bound as ?1 and ?2: NULL (error set) for no store, a folder name that is
+ * missing or too long, or a statement that does not prepare or bind. */
+static sqlite3_stmt *device_folder_stmt(struct store *st, enum store_stmt id, int64_t device,
+					const char *folder)
 {
-	if ((sqlite3_bind_int64(s, 1, device) | bind_text(s, 2, folder)) != SQLITE_OK) {
+	if (!st || !text_ok(st, "device folder", folder, true))
+		return NULL;
+	sqlite3_stmt *s = stmt_get(st, id);
+	if (s && (sqlite3_bind_int64(s, 1, device) | bind_text(s, 2, folder)) != SQLITE_OK) {
 		db_error(st, "device folder");
 		stmt_done(s);
-		return false;
+		return NULL;
 	}
-	return true;
+	return s;
 }
 
 enum store_result store_device_folder_set(struct store *st, int64_t device, const char *name,
 					  const char *special_use, uint32_t uidvalidity)
 {
-	if (!st)
-		return STORE_ERROR;
-	if (!text_ok(st, "device folder", name, false) ||
+	if (!st || !text_ok(st, "device folder", name, false) ||
 	    (special_use && !text_ok(st, "special use", special_use, true)))
 		return STORE_ERROR;
-	if (tx_begin(st) != STORE_OK)
-		return STORE_ERROR;
-	enum store_result rc = STORE_ERROR;
-	sqlite3_stmt *s = stmt_get(st, SQL_DEVICE_FOLDER_SET);
+	sqlite3_stmt *s = device_folder_stmt(st, SQL_DEVICE_FOLDER_SET, device, name);
 	if (!s)
-		goto done;
-	if (!bind_device_folder(st, s, device, name))
-		goto done;
-	bind_text(s, 3, special_use && *special_use ? special_use : NULL);
-	sqlite3_bind_int64(s, 4, uidvalidity);
-	rc = device_insert_run(st, s, device, "device folder");
-done:
-	stmt_done(s);
-	return tx_end(st, rc);
+		return STORE_ERROR;
+	int bound = bind_text(s, 3, special_use && *special_use ? special_use : NULL) |
+		    sqlite3_bind_int64(s, 4, uidvalidity);
+	return device_insert_run(st, s, bound, device, "device folder");
 }
 
 enum store_result store_device_folder_uidvalidity(struct store *st, int64_t device,
 						  const char *name, uint32_t *uidvalidity)
 {
-	if (!st)
-		return STORE_ERROR;
-	if (!text_ok(st, "device folder", name, true))
-		return STORE_ERROR;
-	sqlite3_stmt *s = stmt_get(st, SQL_DEVICE_FOLDER_UIDVALIDITY);
-	if (!s || !bind_device_folder(st, s, device, name))
+	sqlite3_stmt *s = device_folder_stmt(st, SQL_DEVICE_FOLDER_UIDVALIDITY, device, name);
+	if (!s)
 		return STORE_ERROR;
 	int64_t v = 0;
 	enum store_result rc = step_int64(st, s, SQLITE_OK, "device folder uidvalidity", &v);
@@ -240,12 +202,8 @@ enum store_result store_device_folder_list(struct store *st, int64_t device, con
 	assert(out && n);
 	*out = NULL;
 	*n = 0;
-	if (!st)
-		return STORE_ERROR;
-	if (!text_ok(st, "device folder", folder, true))
-		return STORE_ERROR;
-	sqlite3_stmt *s = stmt_get(st, SQL_DEVICE_FOLDER_LIST);
-	if (!s || !bind_device_folder(st, s, device, folder))
+	sqlite3_stmt *s = device_folder_stmt(st, SQL_DEVICE_FOLDER_LIST, device, folder);
+	if (!s)
 		return STORE_ERROR;
 	void *rows;
 	enum store_result rc = step_rows(st, s, SQLITE_OK, "list device folder", &message_row,
@@ -257,13 +215,11 @@ enum store_result store_device_folder_list(struct store *st, int64_t device, con
 enum store_result store_device_message_set_flags(struct store *st, int64_t device,
 						 const char *folder, uint32_t uid, uint32_t flags)
 {
-	if (!st)
-		return STORE_ERROR;
-	if (!text_ok(st, "device folder", folder, true) ||
+	if (!st || !text_ok(st, "device folder", folder, true) ||
 	    !flags_ok(st, "device set flags", flags))
 		return STORE_ERROR;
-	sqlite3_stmt *s = stmt_get(st, SQL_DEVICE_MESSAGE_SET_FLAGS);
-	if (!s || !bind_device_folder(st, s, device, folder))
+	sqlite3_stmt *s = device_folder_stmt(st, SQL_DEVICE_MESSAGE_SET_FLAGS, device, folder);
+	if (!s)
 		return STORE_ERROR;
 	sqlite3_bind_int64(s, 3, uid);
 	sqlite3_bind_int64(s, 4, flags);
@@ -273,12 +229,8 @@ enum store_result store_device_message_set_flags(struct store *st, int64_t devic
 enum store_result store_device_message_delete(struct store *st, int64_t device, const char *folder,
 					      uint32_t uid)
 {
-	if (!st)
-		return STORE_ERROR;
-	if (!text_ok(st, "device folder", folder, true))
-		return STORE_ERROR;
-	sqlite3_stmt *s = stmt_get(st, SQL_DEVICE_MESSAGE_DELETE);
-	if (!s || !bind_device_folder(st, s, device, folder))
+	sqlite3_stmt *s = device_folder_stmt(st, SQL_DEVICE_MESSAGE_DELETE, device, folder);
+	if (!s)
 		return STORE_ERROR;
 	sqlite3_bind_int64(s, 3, uid);
 	return change_run(st, s, "device delete message");
@@ -286,12 +238,8 @@ enum store_result store_device_message_delete(struct store *st, int64_t device, 
 
 enum store_result store_device_folder_clear(struct store *st, int64_t device, const char *folder)
 {
-	if (!st)
-		return STORE_ERROR;
-	if (!text_ok(st, "device folder", folder, true))
-		return STORE_ERROR;
-	sqlite3_stmt *s = stmt_get(st, SQL_DEVICE_FOLDER_CLEAR);
-	if (!s || !bind_device_folder(st, s, device, folder))
+	sqlite3_stmt *s = device_folder_stmt(st, SQL_DEVICE_FOLDER_CLEAR, device, folder);
+	if (!s)
 		return STORE_ERROR;
 	enum store_result rc = change_run(st, s, "clear device folder");
 	return rc == STORE_NOT_FOUND ? STORE_OK : rc; /* an empty cache is cleared too */
@@ -300,12 +248,8 @@ enum store_result store_device_folder_clear(struct store *st, int64_t device, co
 enum store_result store_device_folder_count(struct store *st, int64_t device, const char *folder,
 					    int64_t *count)
 {
-	if (!st)
-		return STORE_ERROR;
-	if (!text_ok(st, "device folder", folder, true))
-		return STORE_ERROR;
-	sqlite3_stmt *s = stmt_get(st, SQL_DEVICE_FOLDER_COUNT);
-	if (!s || !bind_device_folder(st, s, device, folder))
+	sqlite3_stmt *s = device_folder_stmt(st, SQL_DEVICE_FOLDER_COUNT, device, folder);
+	if (!s)
 		return STORE_ERROR;
 	return count_run(st, s, count, "count device folder");
 }

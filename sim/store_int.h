@@ -11,8 +11,9 @@
  *
  * Read it in this order: struct store, then the statements (each file
  * keeps the SQL it runs beside the code that runs it), then the helpers,
- * in the order a public function uses them: check the arguments, open a
- * transaction, get a statement, bind, step, close the transaction.
+ * in the order a public function uses them: check the arguments, get a
+ * statement, bind, step it (a write inside tx_begin() and tx_end(), which
+ * change_run() does for the common case of one statement).
  */
 #ifndef MAILSIM_STORE_INT_H
 #define MAILSIM_STORE_INT_H
@@ -171,10 +172,19 @@ void column_copy(sqlite3_stmt *s, int col, char *dst, size_t dstlen);
  * calls returned ORed together, report a failed bind as the error.
  */
 
+/* A statement that writes (INSERT, UPDATE, DELETE): SQLITE_DONE if it went
+ * through, or else SQLite's extended error code, the error set to "what:
+ * sqlite's words" for the caller to replace when it can say better, as
+ * for SQLITE_CONSTRAINT_UNIQUE (that name exists already) and
+ * SQLITE_CONSTRAINT_FOREIGNKEY (what it belongs to does not exist).  A
+ * failed bind is returned as it is, the statement not run. */
+int write_step(struct store *st, sqlite3_stmt *s, int bound, const char *what);
 /* A statement that returns no rows: OK, or ERROR. */
 enum store_result stmt_run(struct store *st, sqlite3_stmt *s, const char *what);
-/* An UPDATE or DELETE, in its own transaction or the caller's: OK if it
- * touched a row, NOT_FOUND if none matched, ERROR. */
+/* An INSERT, UPDATE or DELETE, in its own transaction or the caller's: OK
+ * if it touched a row, NOT_FOUND if none matched, EXISTS if it would break
+ * a UNIQUE constraint (the error "what: sqlite's words", for the caller to
+ * say better: which name), ERROR. */
 enum store_result change_run(struct store *st, sqlite3_stmt *s, const char *what);
 /* A "SELECT count(*) ...": OK with *count (count may be NULL), or ERROR. */
 enum store_result count_run(struct store *st, sqlite3_stmt *s, int64_t *count,
@@ -182,6 +192,10 @@ enum store_result count_run(struct store *st, sqlite3_stmt *s, int64_t *count,
 /* The first row: OK (it is there to read; stmt_done() after), NOT_FOUND
  * (no row), ERROR. */
 enum store_result step_one(struct store *st, sqlite3_stmt *s, int bound, const char *what);
+/* The first row, read by read() into *out (unless out is NULL), the
+ * statement done: OK, NOT_FOUND (no row), ERROR. */
+enum store_result step_read(struct store *st, sqlite3_stmt *s, int bound, const char *what,
+			    void (*read)(sqlite3_stmt *s, void *elem), void *out);
 /* The first row's first column, an integer: OK (*value set unless value is
  * NULL), NOT_FOUND (no row), ERROR.  With a NULL value it only tells
  * whether there is a row: a "SELECT 1 ... LIMIT 1". */

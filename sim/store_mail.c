@@ -159,67 +159,48 @@ static enum store_result folder_insert(struct store *st, int64_t account, const 
 {
 	assert(name); /* checked by the caller */
 	sqlite3_stmt *s = stmt_get(st, SQL_FOLDER_ADD);
-	enum store_result rc = STORE_ERROR;
 	if (!s)
 		return STORE_ERROR;
 	name = folder_name_norm(name);
-	if ((sqlite3_bind_int64(s, 1, account) | bind_text(s, 2, name) |
-	     bind_text(s, 3, special_use)) != SQLITE_OK) {
-		db_error(st, "add folder");
-		goto done;
+	int bound = sqlite3_bind_int64(s, 1, account) | bind_text(s, 2, name) |
+		    bind_text(s, 3, special_use);
+	switch (write_step(st, s, bound, "add folder")) {
+	case SQLITE_DONE:
+		if (folder_id)
+			*folder_id = sqlite3_last_insert_rowid(st->db);
+		return STORE_OK;
+	case SQLITE_CONSTRAINT_UNIQUE:
+		set_error(st, "folder \"%s\" already exists", name);
+		return STORE_EXISTS;
+	case SQLITE_CONSTRAINT_FOREIGNKEY:
+		set_error(st, "no account %lld", (long long)account);
+		return STORE_ERROR;
+	default:
+		return STORE_ERROR;
 	}
-	if (sqlite3_step(s) != SQLITE_DONE) {
-		int code = sqlite3_extended_errcode(st->db);
-		if (code == SQLITE_CONSTRAINT_UNIQUE) {
-			set_error(st, "folder \"%s\" already exists", name);
-			rc = STORE_EXISTS;
-		} else if (code == SQLITE_CONSTRAINT_FOREIGNKEY) {
-			set_error(st, "no account %lld", (long long)account);
-		} else {
-			db_error(st, "add folder");
-		}
-		goto done;
-	}
-	if (folder_id)
-		*folder_id = sqlite3_last_insert_rowid(st->db);
-	rc = STORE_OK;
-done:
-	stmt_done(s);
-	return rc;
 }
 
 enum store_result store_account_add(struct store *st, const char *address, const char *password,
 				    const char *name, const char *server, int64_t *id)
 {
-	if (!st)
-		return STORE_ERROR;
-	if (!text_ok(st, "address", address, false) || !text_ok(st, "server", server, false) ||
+	if (!st || !text_ok(st, "address", address, false) || !text_ok(st, "server", server, false) ||
 	    (name && !text_ok(st, "name", name, true)))
 		return STORE_ERROR;
-	if (tx_begin(st) != STORE_OK)
+	sqlite3_stmt *s = stmt_get(st, SQL_ACCOUNT_ADD);
+	if (!s || tx_begin(st) != STORE_OK)
 		return STORE_ERROR;
 
 	enum store_result rc = STORE_ERROR;
-	sqlite3_stmt *s = stmt_get(st, SQL_ACCOUNT_ADD);
-	if (!s)
-		goto done;
-	if ((bind_text(s, 1, address) | bind_text(s, 2, password) |
-	     bind_text(s, 3, name ? name : "") | bind_text(s, 4, server)) != SQLITE_OK) {
-		db_error(st, "add account");
-		goto done;
+	int bound = bind_text(s, 1, address) | bind_text(s, 2, password) |
+		    bind_text(s, 3, name ? name : "") | bind_text(s, 4, server);
+	int code = write_step(st, s, bound, "add account");
+	if (code == SQLITE_CONSTRAINT_UNIQUE) {
+		set_error(st, "account %s already exists", address);
+		rc = STORE_EXISTS;
 	}
-	if (sqlite3_step(s) != SQLITE_DONE) {
-		if (sqlite3_extended_errcode(st->db) == SQLITE_CONSTRAINT_UNIQUE) {
-			set_error(st, "account %s already exists", address);
-			rc = STORE_EXISTS;
-		} else {
-			db_error(st, "add account");
-		}
+	if (code != SQLITE_DONE)
 		goto done;
-	}
 	int64_t account = sqlite3_last_insert_rowid(st->db);
-	stmt_done(s);
-	s = NULL;
 	/* Every account starts with the three folders a mail client expects;
 	 * the special-use attribute tells a client which is which whatever
 	 * the names (RFC 6154). */
@@ -231,27 +212,18 @@ enum store_result store_account_add(struct store *st, const char *address, const
 		*id = account;
 	rc = STORE_OK;
 done:
-	stmt_done(s);
 	return tx_end(st, rc);
 }
 
 enum store_result store_account_find(struct store *st, const char *address,
 				     struct store_account *out)
 {
-	if (!st)
-		return STORE_ERROR;
-	if (!text_ok(st, "address", address, true))
+	if (!st || !text_ok(st, "address", address, true))
 		return STORE_ERROR;
 	sqlite3_stmt *s = stmt_get(st, SQL_ACCOUNT_FIND);
 	if (!s)
 		return STORE_ERROR;
-	enum store_result rc = step_one(st, s, bind_text(s, 1, address), "find account");
-	if (rc == STORE_OK) {
-		if (out)
-			read_account(s, out);
-		stmt_done(s);
-	}
-	return rc;
+	return step_read(st, s, bind_text(s, 1, address), "find account", read_account, out);
 }
 
 enum store_result store_account_auth(struct store *st, const char *address, const char *password)
@@ -275,9 +247,7 @@ enum store_result store_account_auth(struct store *st, const char *address, cons
 enum store_result store_folder_find(struct store *st, int64_t account, const char *name,
 				    int64_t *folder_id)
 {
-	if (!st)
-		return STORE_ERROR;
-	if (!text_ok(st, "folder name", name, true))
+	if (!st || !text_ok(st, "folder name", name, true))
 		return STORE_ERROR;
 	sqlite3_stmt *s = stmt_get(st, SQL_FOLDER_FIND);
 	if (!s)
@@ -289,9 +259,7 @@ enum store_result store_folder_find(struct store *st, int64_t account, const cha
 enum store_result store_folder_create(struct store *st, int64_t account, const char *name,
 				      const char *special_use, int64_t *folder_id)
 {
-	if (!st)
-		return STORE_ERROR;
-	if (!text_ok(st, "folder name", name, false))
+	if (!st || !text_ok(st, "folder name", name, false))
 		return STORE_ERROR;
 	if (tx_begin(st) != STORE_OK)
 		return STORE_ERROR;
@@ -300,24 +268,15 @@ enum store_result store_folder_create(struct store *st, int64_t account, const c
 
 enum store_result store_folder_get(struct store *st, int64_t folder_id, struct store_folder *out)
 {
-	if (!st)
-		return STORE_ERROR;
 	sqlite3_stmt *s = stmt_get(st, SQL_FOLDER_GET);
 	if (!s)
 		return STORE_ERROR;
-	enum store_result rc = step_one(st, s, sqlite3_bind_int64(s, 1, folder_id), "get folder");
-	if (rc == STORE_OK) {
-		if (out)
-			read_folder(s, out);
-		stmt_done(s);
-	}
-	return rc;
+	return step_read(st, s, sqlite3_bind_int64(s, 1, folder_id), "get folder", read_folder,
+			 out);
 }
 
 enum store_result store_folder_count(struct store *st, int64_t folder_id, int64_t *count)
 {
-	if (!st)
-		return STORE_ERROR;
 	sqlite3_stmt *s = stmt_get(st, SQL_FOLDER_COUNT);
 	if (!s)
 		return STORE_ERROR;
@@ -439,9 +398,7 @@ enum store_result store_message_add(struct store *st, int64_t folder_id, const c
 				    size_t len, int64_t internaldate, uint32_t flags,
 				    const struct store_summary *sum, uint32_t *uid)
 {
-	if (!st)
-		return STORE_ERROR;
-	if (!content_ok(st, content, len) || !flags_ok(st, "add message", flags))
+	if (!st || !content_ok(st, content, len) || !flags_ok(st, "add message", flags))
 		return STORE_ERROR;
 	const struct message_new m = { folder_id, content, len, internaldate, flags, sum };
 	return message_insert(st, folder_id, SQL_MESSAGE_ADD, "add message", bind_message_add, &m,
@@ -451,8 +408,6 @@ enum store_result store_message_add(struct store *st, int64_t folder_id, const c
 enum store_result store_message_get(struct store *st, int64_t folder_id, uint32_t uid,
 				    bool with_content, struct store_message *out)
 {
-	if (!st)
-		return STORE_ERROR;
 	sqlite3_stmt *s = stmt_get(st, SQL_MESSAGE_GET);
 	if (!s)
 		return STORE_ERROR;
@@ -494,8 +449,6 @@ enum store_result store_folder_list(struct store *st, int64_t folder_id, struct 
 enum store_result store_folder_count_above(struct store *st, int64_t folder_id, uint32_t uid,
 					   int64_t *count)
 {
-	if (!st)
-		return STORE_ERROR;
 	sqlite3_stmt *s = stmt_get(st, SQL_FOLDER_COUNT_ABOVE);
 	if (!s)
 		return STORE_ERROR;
@@ -506,23 +459,12 @@ enum store_result store_folder_count_above(struct store *st, int64_t folder_id, 
 
 enum store_result store_message_delete(struct store *st, int64_t folder_id, uint32_t uid)
 {
-	if (!st)
-		return STORE_ERROR;
-	if (tx_begin(st) != STORE_OK)
-		return STORE_ERROR;
-	enum store_result rc = STORE_ERROR;
 	sqlite3_stmt *s = stmt_get(st, SQL_MESSAGE_DELETE);
 	if (!s)
-		goto done;
-	if ((sqlite3_bind_int64(s, 1, folder_id) | sqlite3_bind_int64(s, 2, uid)) != SQLITE_OK ||
-	    sqlite3_step(s) != SQLITE_DONE) {
-		db_error(st, "delete message");
-		goto done;
-	}
-	rc = sqlite3_changes(st->db) > 0 ? STORE_OK : STORE_NOT_FOUND;
-done:
-	stmt_done(s);
-	return tx_end(st, rc); /* NOT_FOUND commits like OK: nothing changed */
+		return STORE_ERROR;
+	sqlite3_bind_int64(s, 1, folder_id);
+	sqlite3_bind_int64(s, 2, uid);
+	return change_run(st, s, "delete message");
 }
 
 /* ------------------------------------------------------------------------
@@ -544,8 +486,6 @@ enum store_result store_folders(struct store *st, int64_t account, struct store_
 enum store_result store_folder_stats(struct store *st, int64_t folder_id, uint32_t *messages,
 				     uint32_t *unseen, uint32_t *recent)
 {
-	if (!st)
-		return STORE_ERROR;
 	sqlite3_stmt *s = stmt_get(st, SQL_FOLDER_STATS);
 	if (!s)
 		return STORE_ERROR;
@@ -571,10 +511,8 @@ enum store_result store_folder_stats(struct store *st, int64_t folder_id, uint32
 
 enum store_result store_folder_delete(struct store *st, int64_t folder_id)
 {
-	if (!st)
-		return STORE_ERROR;
 	struct store_folder f;
-	enum store_result found = store_folder_get(st, folder_id, &f);
+	enum store_result found = store_folder_get(st, folder_id, &f); /* ERROR for no store */
 	if (found != STORE_OK)
 		return found;
 	if (strcmp(f.name, "INBOX") == 0) {
@@ -615,9 +553,7 @@ enum store_result store_folder_delete(struct store *st, int64_t folder_id)
  */
 enum store_result store_folder_rename(struct store *st, int64_t folder_id, const char *new_name)
 {
-	if (!st)
-		return STORE_ERROR;
-	if (!text_ok(st, "folder name", new_name, false))
+	if (!st || !text_ok(st, "folder name", new_name, false))
 		return STORE_ERROR;
 	const char *name = folder_name_norm(new_name);
 	struct store_folder f;
@@ -639,32 +575,16 @@ enum store_result store_folder_rename(struct store *st, int64_t folder_id, const
 	sqlite3_stmt *s = stmt_get(st, SQL_FOLDER_RENAME);
 	if (!s)
 		return STORE_ERROR;
-	if (tx_begin(st) != STORE_OK)
-		return STORE_ERROR;
-	enum store_result rc = STORE_ERROR;
-	if ((sqlite3_bind_int64(s, 1, folder_id) | bind_text(s, 2, name)) != SQLITE_OK) {
-		db_error(st, "rename folder");
-		goto done;
-	}
-	if (sqlite3_step(s) != SQLITE_DONE) {
-		if (sqlite3_extended_errcode(st->db) == SQLITE_CONSTRAINT_UNIQUE) {
-			set_error(st, "folder \"%s\" already exists", name);
-			rc = STORE_EXISTS;
-		} else {
-			db_error(st, "rename folder");
-		}
-		goto done;
-	}
-	rc = sqlite3_changes(st->db) > 0 ? STORE_OK : STORE_NOT_FOUND;
-done:
-	stmt_done(s);
-	return tx_end(st, rc);
+	sqlite3_bind_int64(s, 1, folder_id);
+	bind_text(s, 2, name);
+	enum store_result rc = change_run(st, s, "rename folder");
+	if (rc == STORE_EXISTS)
+		set_error(st, "folder \"%s\" already exists", name);
+	return rc;
 }
 
 enum store_result store_folder_recent_uid(struct store *st, int64_t folder_id, uint32_t *uid)
 {
-	if (!st)
-		return STORE_ERROR;
 	sqlite3_stmt *s = stmt_get(st, SQL_FOLDER_RECENT_UID);
 	if (!s)
 		return STORE_ERROR;
@@ -678,8 +598,6 @@ enum store_result store_folder_recent_uid(struct store *st, int64_t folder_id, u
 
 enum store_result store_folder_set_recent_uid(struct store *st, int64_t folder_id, uint32_t uid)
 {
-	if (!st)
-		return STORE_ERROR;
 	sqlite3_stmt *s = stmt_get(st, SQL_FOLDER_SET_RECENT_UID);
 	if (!s)
 		return STORE_ERROR;
@@ -690,9 +608,7 @@ enum store_result store_folder_set_recent_uid(struct store *st, int64_t folder_i
 
 enum store_result store_orphan_subscription_set(struct store *st, int64_t account, const char *name, bool on)
 {
-	if (!st)
-		return STORE_ERROR;
-	if (!text_ok(st, "subscribed name", name, false))
+	if (!st || !text_ok(st, "subscribed name", name, false))
 		return STORE_ERROR;
 	sqlite3_stmt *s = stmt_get(st, on ? SQL_ORPHAN_SUBSCRIPTION_ADD
 					  : SQL_ORPHAN_SUBSCRIPTION_DELETE);
@@ -712,8 +628,6 @@ enum store_result store_orphan_subscriptions(struct store *st, int64_t account, 
 
 enum store_result store_folder_subscribe(struct store *st, int64_t folder_id, bool on)
 {
-	if (!st)
-		return STORE_ERROR;
 	sqlite3_stmt *s = stmt_get(st, SQL_FOLDER_SUBSCRIBE);
 	if (!s)
 		return STORE_ERROR;
@@ -725,9 +639,7 @@ enum store_result store_folder_subscribe(struct store *st, int64_t folder_id, bo
 enum store_result store_message_set_flags(struct store *st, int64_t folder_id, uint32_t uid,
 					  uint32_t flags, const char *keywords)
 {
-	if (!st)
-		return STORE_ERROR;
-	if (!flags_ok(st, "set flags", flags) ||
+	if (!st || !flags_ok(st, "set flags", flags) ||
 	    (keywords && !text_ok(st, "keywords", keywords, true)))
 		return STORE_ERROR;
 	sqlite3_stmt *s = stmt_get(st, keywords ? SQL_MESSAGE_SET_FLAGS : SQL_MESSAGE_SET_FLAGS_ONLY);

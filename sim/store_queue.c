@@ -67,9 +67,7 @@ enum store_result store_queue_add(struct store *st, const char *server, const ch
 				  const char *content, size_t len, int64_t arrival,
 				  int64_t next_try_us, int64_t *id)
 {
-	if (!st)
-		return STORE_ERROR;
-	if (!text_ok(st, "server", server, false) || !text_ok(st, "domain", domain, false) ||
+	if (!st || !text_ok(st, "server", server, false) || !text_ok(st, "domain", domain, false) ||
 	    !text_ok(st, "mail from", mail_from, true) || !content_ok(st, content, len))
 		return STORE_ERROR;
 	if (nrcpts == 0 || !rcpts) {
@@ -79,20 +77,15 @@ enum store_result store_queue_add(struct store *st, const char *server, const ch
 	for (size_t i = 0; i < nrcpts; i++)
 		if (!text_ok(st, "recipient", rcpts[i], false))
 			return STORE_ERROR;
-	if (tx_begin(st) != STORE_OK)
+	sqlite3_stmt *s = stmt_get(st, SQL_QUEUE_ADD);
+	if (!s || tx_begin(st) != STORE_OK)
 		return STORE_ERROR;
 
 	enum store_result rc = STORE_ERROR;
-	sqlite3_stmt *s = stmt_get(st, SQL_QUEUE_ADD);
-	if (!s)
-		goto done;
-	if ((bind_text(s, 1, server) | bind_text(s, 2, domain) | bind_text(s, 3, mail_from) |
-	     bind_blob(s, 4, content, len) | sqlite3_bind_int64(s, 5, arrival) |
-	     sqlite3_bind_int64(s, 6, next_try_us)) != SQLITE_OK) {
-		db_error(st, "queue");
-		goto done;
-	}
-	if (stmt_run(st, s, "queue") != STORE_OK)
+	int bound = bind_text(s, 1, server) | bind_text(s, 2, domain) | bind_text(s, 3, mail_from) |
+		    bind_blob(s, 4, content, len) | sqlite3_bind_int64(s, 5, arrival) |
+		    sqlite3_bind_int64(s, 6, next_try_us);
+	if (write_step(st, s, bound, "queue") != SQLITE_DONE)
 		goto done;
 	int64_t entry = sqlite3_last_insert_rowid(st->db);
 
@@ -105,12 +98,10 @@ enum store_result store_queue_add(struct store *st, const char *server, const ch
 		if (stmt_run(st, s, "queue recipient") != STORE_OK)
 			goto done;
 	}
-	s = NULL;
 	if (id)
 		*id = entry;
 	rc = STORE_OK;
 done:
-	stmt_done(s);
 	return tx_end(st, rc);
 }
 
@@ -161,9 +152,7 @@ void store_queue_entry_free(struct store_queue_entry *e)
 
 enum store_result store_queue_remove_rcpt(struct store *st, int64_t id, const char *rcpt)
 {
-	if (!st)
-		return STORE_ERROR;
-	if (!text_ok(st, "recipient", rcpt, false))
+	if (!st || !text_ok(st, "recipient", rcpt, false))
 		return STORE_ERROR;
 	sqlite3_stmt *s = stmt_get(st, SQL_QUEUE_RCPT_DEL);
 	if (!s)
@@ -194,8 +183,6 @@ enum store_result store_queue_reschedule(struct store *st, int64_t id, int attem
 
 enum store_result store_queue_delete(struct store *st, int64_t id)
 {
-	if (!st)
-		return STORE_ERROR;
 	sqlite3_stmt *s = stmt_get(st, SQL_QUEUE_DELETE);
 	if (!s)
 		return STORE_ERROR;
@@ -249,8 +236,6 @@ enum store_result store_queue_list(struct store *st, const char *server, int64_t
 
 enum store_result store_queue_count(struct store *st, const char *server, int64_t *count)
 {
-	if (!st)
-		return STORE_ERROR;
 	sqlite3_stmt *s = stmt_get(st, server ? SQL_QUEUE_COUNT_SERVER : SQL_QUEUE_COUNT_ALL);
 	if (!s)
 		return STORE_ERROR;
@@ -265,20 +250,16 @@ enum store_result store_queue_count(struct store *st, const char *server, int64_
 
 enum store_result store_counter_next(struct store *st, const char *name, uint64_t *value)
 {
-	if (!st)
-		return STORE_ERROR;
-	if (!text_ok(st, "counter name", name, false))
+	if (!st || !text_ok(st, "counter name", name, false))
 		return STORE_ERROR;
 	if (!value) {
 		set_error(st, "counter: nowhere to put the value");
 		return STORE_ERROR;
 	}
-	if (tx_begin(st) != STORE_OK)
+	sqlite3_stmt *s = stmt_get(st, SQL_COUNTER_BUMP);
+	if (!s || tx_begin(st) != STORE_OK)
 		return STORE_ERROR;
 	enum store_result rc = STORE_ERROR;
-	sqlite3_stmt *s = stmt_get(st, SQL_COUNTER_BUMP);
-	if (!s)
-		goto done;
 	bind_text(s, 1, name);
 	if (stmt_run(st, s, "counter") != STORE_OK)
 		goto done;
