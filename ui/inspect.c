@@ -6,6 +6,8 @@
  * after a POP3 lesson, the server's INBOX is empty and the laptop holds the
  * mail.  The same rows the sqlite3 shell shows (docs/SCHEMA.md), read
  * through the store and laid out for people: a table, or one JSON document.
+ * One walk reads the store (inspect_walk) and hands each row to a writer,
+ * text_writer or json_writer: a table of callbacks, one per kind of row.
  *
  * The file is opened read-only: nothing is created (a mistyped name stays
  * an error) and nothing written.  Only a version 1 database, which the
@@ -59,23 +61,6 @@ static void inspect_usage(FILE *out)
 	      "exit status: 0 listed, 2 bad command line or not a mailsim database,\n"
 	      "3 reading the database failed.\n",
 	      out);
-}
-
-/* ------------------------------------------------------------------------
- * Output: a buffer written out whenever it grows large
- * ------------------------------------------------------------------------ */
-
-struct out {
-	FILE *f;
-	struct buf b;
-};
-
-static void out_flush(struct out *o, bool force)
-{
-	if (o->b.len && (force || o->b.len >= INSPECT_FLUSH_AT)) {
-		fwrite(o->b.p, 1, o->b.len, o->f);
-		buf_clear(&o->b);
-	}
 }
 
 /* ------------------------------------------------------------------------
@@ -174,6 +159,21 @@ struct table {
 	struct cell *cells;
 	size_t ncells, cap;
 };
+
+/* Output: a buffer written out whenever it grows large. */
+struct out {
+	FILE *f;
+	struct buf b;
+	struct table rows; /* the text writer's relay queue, until its end */
+};
+
+static void out_flush(struct out *o, bool force)
+{
+	if (o->b.len && (force || o->b.len >= INSPECT_FLUSH_AT)) {
+		fwrite(o->b.p, 1, o->b.len, o->f);
+		buf_clear(&o->b);
+	}
+}
 
 static void table_init(struct table *t, size_t ncols, const char *const *head, const char *align)
 {
@@ -333,33 +333,52 @@ static void text_listing(struct out *o, const struct store_listed *m, size_t nm,
 }
 
 /* ------------------------------------------------------------------------
- * The table
+ * One walk through the store, two writers
+ *
+ * The walk reads the sections in order (the mailboxes on the servers, the
+ * devices, the relay queues) and hands every row to a writer: the text
+ * writer lays them out as tables for people, the JSON writer as one
+ * document.  i, j and k count a row's place in its list, from 0.
  * ------------------------------------------------------------------------ */
 
-static int text_accounts(struct store *st, struct out *o)
+enum section { SECTION_ACCOUNTS, SECTION_DEVICES, SECTION_QUEUES };
+
+struct writer {
+	const char *opening, *closing; /* before the first section, after the last */
+	/* A section of n rows (accounts, devices or servers) begins; ends. */
+	void (*section)(struct out *o, enum section s, size_t n);
+	void (*section_end)(struct out *o, size_t n);
+	/* An account, each of its nf folders with the folder's messages, the end. */
+	void (*account)(struct out *o, const struct store_account *a, size_t i);
+	void (*folder)(struct out *o, const struct store_folder *f, size_t j,
+		       const struct store_listed *m, size_t nm);
+	void (*account_end)(struct out *o, size_t nf);
+	/* A device with the messages it keeps. */
+	void (*device)(struct out *o, const struct store_device *d, size_t i,
+		       const struct store_listed *m, size_t nm);
+	/* A server's relay queue of n entries, each entry, the end; whole is
+	 * false when an entry could not be read (the output is then dropped). */
+	void (*queue)(struct out *o, const char *server, size_t i, size_t n);
+	void (*queue_entry)(struct out *o, const struct store_queue_entry *e, size_t k);
+	void (*queue_end)(struct out *o, size_t n, bool whole);
+};
+
+static int walk_accounts(struct store *st, const struct writer *w, struct out *o)
 {
 	struct store_account *acc;
 	size_t nacc;
 	if (store_accounts(st, &acc, &nacc) != STORE_OK)
 		return -1;
 	int rc = 0;
-	buf_adds(&o->b, "== Mailboxes on the servers ==\n");
-	if (nacc == 0)
-		buf_adds(&o->b, "\n(empty)\n");
+	w->section(o, SECTION_ACCOUNTS, nacc);
 	for (size_t i = 0; i < nacc && rc == 0; i++) {
-		const struct store_account *a = &acc[i];
 		struct store_folder *f;
 		size_t nf;
-		buf_addc(&o->b, '\n');
-		add_clean(&o->b, a->address);
-		buf_adds(&o->b, " on ");
-		add_clean(&o->b, a->server);
-		add_clean_aside(&o->b, a->name);
-		buf_addc(&o->b, '\n');
-		if (store_folders(st, a->id, &f, &nf) != STORE_OK) {
+		if (store_folders(st, acc[i].id, &f, &nf) != STORE_OK) {
 			rc = -1;
 			break;
 		}
+		w->account(o, &acc[i], i);
 		for (size_t j = 0; j < nf; j++) {
 			struct store_listed *m;
 			size_t nm;
@@ -367,33 +386,26 @@ static int text_accounts(struct store *st, struct out *o)
 				rc = -1;
 				break;
 			}
-			buf_adds(&o->b, "  ");
-			add_clean(&o->b, f[j].name);
-			add_clean_aside(&o->b, f[j].special_use);
-			buf_printf(&o->b, "  UIDVALIDITY %u  UIDNEXT %u  ", (unsigned)f[j].uidvalidity,
-				   (unsigned)f[j].uidnext);
-			count_of(&o->b, nm, "message", "messages");
-			buf_addc(&o->b, '\n');
-			text_listing(o, m, nm, "    ", false);
+			w->folder(o, &f[j], j, m, nm);
 			store_listed_free(m, nm);
 			out_flush(o, false);
 		}
+		w->account_end(o, nf);
 		free(f);
 	}
+	w->section_end(o, nacc);
 	free(acc);
 	return rc;
 }
 
-static int text_devices(struct store *st, struct out *o)
+static int walk_devices(struct store *st, const struct writer *w, struct out *o)
 {
 	struct store_device *dev;
 	size_t ndev;
 	if (store_devices(st, &dev, &ndev) != STORE_OK)
 		return -1;
 	int rc = 0;
-	buf_adds(&o->b, "\n== Devices ==\n");
-	if (ndev == 0)
-		buf_adds(&o->b, "\n(empty)\n");
+	w->section(o, SECTION_DEVICES, ndev);
 	for (size_t i = 0; i < ndev; i++) {
 		struct store_listed *m;
 		size_t nm;
@@ -401,33 +413,23 @@ static int text_devices(struct store *st, struct out *o)
 			rc = -1;
 			break;
 		}
-		buf_addc(&o->b, '\n');
-		add_clean(&o->b, dev[i].name);
-		if (dev[i].owner[0]) {
-			buf_adds(&o->b, " of ");
-			add_clean(&o->b, dev[i].owner);
-		}
-		buf_adds(&o->b, ": ");
-		count_of(&o->b, nm, "message", "messages");
-		buf_addc(&o->b, '\n');
-		text_listing(o, m, nm, "  ", true);
+		w->device(o, &dev[i], i, m, nm);
 		store_listed_free(m, nm);
 		out_flush(o, false);
 	}
+	w->section_end(o, ndev);
 	free(dev);
 	return rc;
 }
 
-static int text_queues(struct store *st, struct out *o)
+static int walk_queues(struct store *st, const struct writer *w, struct out *o)
 {
 	char **srv;
 	size_t nsrv;
 	if (store_servers(st, &srv, &nsrv) != STORE_OK)
 		return -1;
 	int rc = 0;
-	buf_adds(&o->b, "\n== Relay queues ==\n");
-	if (nsrv == 0)
-		buf_adds(&o->b, "\n(empty)\n");
+	w->section(o, SECTION_QUEUES, nsrv);
 	for (size_t i = 0; i < nsrv && rc == 0; i++) {
 		int64_t *ids, *next;
 		size_t n;
@@ -435,58 +437,171 @@ static int text_queues(struct store *st, struct out *o)
 			rc = -1;
 			break;
 		}
-		buf_addc(&o->b, '\n');
-		add_clean(&o->b, srv[i]);
-		buf_adds(&o->b, ": ");
-		count_of(&o->b, n, "entry", "entries");
-		buf_addc(&o->b, '\n');
-		if (n == 0)
-			buf_adds(&o->b, "  (empty)\n");
-		static const char *const head[] = { "ID",   "DOMAIN",   "FROM",     "TO",
-						    "SIZE", "ATTEMPTS", "NEXT TRY", "LAST REPLY" };
-		struct table t;
-		table_init(&t, 8, head, "rlllrrrl");
+		w->queue(o, srv[i], i, n);
 		for (size_t k = 0; k < n; k++) {
 			struct store_queue_entry e;
 			if (store_queue_get(st, ids[k], &e) != STORE_OK) {
 				rc = -1;
 				break;
 			}
-			struct buf rc_list, when;
-			buf_init(&rc_list);
-			buf_init(&when);
-			for (size_t r = 0; r < e.nrcpts; r++)
-				buf_printf(&rc_list, "%s%s", r ? ", " : "", e.rcpts[r]);
-			buf_adds(&when, "t=");
-			view_seconds(&when, e.next_try_us);
-			buf_addc(&when, 's');
-			table_addf(&t, "%lld", (long long)e.id);
-			table_add(&t, e.domain);
-			table_add(&t, e.mail_from[0] ? e.mail_from : "<>");
-			table_add(&t, rc_list.p);
-			table_addf(&t, "%zu", e.content_len);
-			table_addf(&t, "%d", e.attempts);
-			table_add(&t, when.p);
-			table_add(&t, e.last_reply ? e.last_reply : "-");
-			buf_free(&rc_list);
-			buf_free(&when);
+			w->queue_entry(o, &e, k);
 			store_queue_entry_free(&e);
+			out_flush(o, false);
 		}
-		if (rc == 0 && n)
-			table_print(&t, o, "  ");
-		else
-			table_free(&t);
+		w->queue_end(o, n, rc == 0);
 		free(ids);
 		free(next);
 		out_flush(o, false);
 	}
+	w->section_end(o, nsrv);
 	store_strings_free(srv, nsrv);
 	return rc;
 }
 
+/* Each section is its own read: a run writing the file meanwhile may
+ * show in a later section and not an earlier one.  0, or -1 when reading
+ * failed (store_error() says why). */
+static int inspect_walk(struct store *st, const struct writer *w, struct out *o)
+{
+	buf_adds(&o->b, w->opening);
+	int rc = walk_accounts(st, w, o);
+	if (rc == 0)
+		rc = walk_devices(st, w, o);
+	if (rc == 0)
+		rc = walk_queues(st, w, o);
+	buf_adds(&o->b, w->closing);
+	return rc;
+}
+
 /* ------------------------------------------------------------------------
- * JSON: one document; objects that hold lists open on their own line, each
- * message and queue entry is one line
+ * The text writer: a heading per section, a table per list
+ * ------------------------------------------------------------------------ */
+
+static void text_section(struct out *o, enum section s, size_t n)
+{
+	static const char *const title[] = {
+		[SECTION_ACCOUNTS] = "Mailboxes on the servers",
+		[SECTION_DEVICES] = "Devices",
+		[SECTION_QUEUES] = "Relay queues",
+	};
+	buf_printf(&o->b, "%s== %s ==\n", s == SECTION_ACCOUNTS ? "" : "\n", title[s]);
+	if (n == 0)
+		buf_adds(&o->b, "\n(empty)\n");
+}
+
+/* The end of a section or of an account: nothing to write. */
+static void text_end(struct out *o, size_t n)
+{
+	(void)o;
+	(void)n;
+}
+
+static void text_account(struct out *o, const struct store_account *a, size_t i)
+{
+	(void)i;
+	buf_addc(&o->b, '\n');
+	add_clean(&o->b, a->address);
+	buf_adds(&o->b, " on ");
+	add_clean(&o->b, a->server);
+	add_clean_aside(&o->b, a->name);
+	buf_addc(&o->b, '\n');
+}
+
+static void text_folder(struct out *o, const struct store_folder *f, size_t j,
+			const struct store_listed *m, size_t nm)
+{
+	(void)j;
+	buf_adds(&o->b, "  ");
+	add_clean(&o->b, f->name);
+	add_clean_aside(&o->b, f->special_use);
+	buf_printf(&o->b, "  UIDVALIDITY %u  UIDNEXT %u  ", (unsigned)f->uidvalidity,
+		   (unsigned)f->uidnext);
+	count_of(&o->b, nm, "message", "messages");
+	buf_addc(&o->b, '\n');
+	text_listing(o, m, nm, "    ", false);
+}
+
+static void text_device(struct out *o, const struct store_device *d, size_t i,
+			const struct store_listed *m, size_t nm)
+{
+	(void)i;
+	buf_addc(&o->b, '\n');
+	add_clean(&o->b, d->name);
+	if (d->owner[0]) {
+		buf_adds(&o->b, " of ");
+		add_clean(&o->b, d->owner);
+	}
+	buf_adds(&o->b, ": ");
+	count_of(&o->b, nm, "message", "messages");
+	buf_addc(&o->b, '\n');
+	text_listing(o, m, nm, "  ", true);
+}
+
+/* A queue's entries gather in o->rows, printed at the queue's end. */
+static void text_queue(struct out *o, const char *server, size_t i, size_t n)
+{
+	(void)i;
+	buf_addc(&o->b, '\n');
+	add_clean(&o->b, server);
+	buf_adds(&o->b, ": ");
+	count_of(&o->b, n, "entry", "entries");
+	buf_addc(&o->b, '\n');
+	if (n == 0)
+		buf_adds(&o->b, "  (empty)\n");
+	static const char *const head[] = { "ID",   "DOMAIN",   "FROM",     "TO",
+					    "SIZE", "ATTEMPTS", "NEXT TRY", "LAST REPLY" };
+	table_init(&o->rows, 8, head, "rlllrrrl");
+}
+
+static void text_queue_entry(struct out *o, const struct store_queue_entry *e, size_t k)
+{
+	(void)k;
+	struct table *t = &o->rows;
+	struct buf rc_list, when;
+	buf_init(&rc_list);
+	buf_init(&when);
+	for (size_t r = 0; r < e->nrcpts; r++)
+		buf_printf(&rc_list, "%s%s", r ? ", " : "", e->rcpts[r]);
+	buf_adds(&when, "t=");
+	view_seconds(&when, e->next_try_us);
+	buf_addc(&when, 's');
+	table_addf(t, "%lld", (long long)e->id);
+	table_add(t, e->domain);
+	table_add(t, e->mail_from[0] ? e->mail_from : "<>");
+	table_add(t, rc_list.p);
+	table_addf(t, "%zu", e->content_len);
+	table_addf(t, "%d", e->attempts);
+	table_add(t, when.p);
+	table_add(t, e->last_reply ? e->last_reply : "-");
+	buf_free(&rc_list);
+	buf_free(&when);
+}
+
+static void text_queue_end(struct out *o, size_t n, bool whole)
+{
+	if (whole && n)
+		table_print(&o->rows, o, "  ");
+	else
+		table_free(&o->rows);
+}
+
+static const struct writer text_writer = {
+	.opening = "",
+	.closing = "",
+	.section = text_section,
+	.section_end = text_end,
+	.account = text_account,
+	.folder = text_folder,
+	.account_end = text_end,
+	.device = text_device,
+	.queue = text_queue,
+	.queue_entry = text_queue_entry,
+	.queue_end = text_queue_end,
+};
+
+/* ------------------------------------------------------------------------
+ * The JSON writer: one document; objects that hold lists open on their own
+ * line, each message and queue entry is one line
  * ------------------------------------------------------------------------ */
 
 static void js_str(struct buf *b, const char *s)
@@ -524,150 +639,126 @@ static void js_msg_rest(struct out *o, const struct store_listed *m)
 	out_flush(o, false);
 }
 
-static int json_accounts(struct store *st, struct out *o)
+static void json_section(struct out *o, enum section s, size_t n)
 {
-	struct store_account *acc;
-	size_t nacc;
-	if (store_accounts(st, &acc, &nacc) != STORE_OK)
-		return -1;
-	int rc = 0;
-	buf_adds(&o->b, "  \"accounts\": [");
-	for (size_t i = 0; i < nacc && rc == 0; i++) {
-		struct store_folder *f;
-		size_t nf;
-		if (store_folders(st, acc[i].id, &f, &nf) != STORE_OK) {
-			rc = -1;
-			break;
-		}
-		buf_adds(&o->b, i ? ",\n    {\"address\": " : "\n    {\"address\": ");
-		js_str(&o->b, acc[i].address);
-		buf_adds(&o->b, ", \"name\": ");
-		js_str(&o->b, acc[i].name);
-		buf_adds(&o->b, ", \"server\": ");
-		js_str(&o->b, acc[i].server);
-		buf_adds(&o->b, ",\n     \"folders\": [");
-		for (size_t j = 0; j < nf; j++) {
-			struct store_listed *m;
-			size_t nm;
-			if (store_folder_listing(st, f[j].id, &m, &nm) != STORE_OK) {
-				rc = -1;
-				break;
-			}
-			buf_adds(&o->b, j ? ",\n      {\"name\": " : "\n      {\"name\": ");
-			js_str(&o->b, f[j].name);
-			buf_adds(&o->b, ", \"special_use\": ");
-			js_str(&o->b, f[j].special_use[0] ? f[j].special_use : NULL);
-			buf_printf(&o->b, ", \"uidvalidity\": %u, \"uidnext\": %u, \"count\": %zu,",
-				   (unsigned)f[j].uidvalidity, (unsigned)f[j].uidnext, nm);
-			buf_adds(&o->b, "\n       \"messages\": [");
-			for (size_t k = 0; k < nm; k++) {
-				buf_printf(&o->b, "%s\n        {\"uid\": %u, \"flags\": ",
-					   k ? "," : "", (unsigned)m[k].uid);
-				js_msg_rest(o, &m[k]);
-			}
-			buf_adds(&o->b, nm ? "\n       ]}" : "]}");
-			store_listed_free(m, nm);
-		}
-		buf_adds(&o->b, nf ? "\n     ]}" : "]}");
-		free(f);
-	}
-	buf_adds(&o->b, nacc ? "\n  ]" : "]");
-	free(acc);
-	return rc;
+	static const char *const key[] = {
+		[SECTION_ACCOUNTS] = "accounts",
+		[SECTION_DEVICES] = "devices",
+		[SECTION_QUEUES] = "queues",
+	};
+	(void)n;
+	buf_printf(&o->b, "%s  \"%s\": [", s == SECTION_ACCOUNTS ? "" : ",\n", key[s]);
 }
 
-static int json_devices(struct store *st, struct out *o)
+static void json_section_end(struct out *o, size_t n)
 {
-	struct store_device *dev;
-	size_t ndev;
-	if (store_devices(st, &dev, &ndev) != STORE_OK)
-		return -1;
-	int rc = 0;
-	buf_adds(&o->b, ",\n  \"devices\": [");
-	for (size_t i = 0; i < ndev; i++) {
-		struct store_listed *m;
-		size_t nm;
-		if (store_device_listing(st, dev[i].id, &m, &nm) != STORE_OK) {
-			rc = -1;
-			break;
-		}
-		buf_adds(&o->b, i ? ",\n    {\"name\": " : "\n    {\"name\": ");
-		js_str(&o->b, dev[i].name);
-		buf_adds(&o->b, ", \"owner\": ");
-		js_str(&o->b, dev[i].owner[0] ? dev[i].owner : NULL);
-		buf_printf(&o->b, ", \"count\": %zu,\n     \"messages\": [", nm);
-		for (size_t k = 0; k < nm; k++) {
-			buf_adds(&o->b, k ? ",\n      {\"folder\": " : "\n      {\"folder\": ");
-			js_str(&o->b, m[k].folder);
-			if (m[k].uid)
-				buf_printf(&o->b, ", \"uid\": %u", (unsigned)m[k].uid);
-			else
-				buf_adds(&o->b, ", \"uid\": null");
-			buf_adds(&o->b, ", \"uidl\": ");
-			js_str(&o->b, m[k].uidl);
-			buf_adds(&o->b, ", \"flags\": ");
-			js_msg_rest(o, &m[k]);
-		}
-		buf_adds(&o->b, nm ? "\n     ]}" : "]}");
-		store_listed_free(m, nm);
-	}
-	buf_adds(&o->b, ndev ? "\n  ]" : "]");
-	free(dev);
-	return rc;
+	buf_adds(&o->b, n ? "\n  ]" : "]");
 }
 
-static int json_queues(struct store *st, struct out *o)
+/* The end of the list an account, device or queue holds, and of its object. */
+static void json_inner_end(struct out *o, size_t n)
 {
-	char **srv;
-	size_t nsrv;
-	if (store_servers(st, &srv, &nsrv) != STORE_OK)
-		return -1;
-	int rc = 0;
-	buf_adds(&o->b, ",\n  \"queues\": [");
-	for (size_t i = 0; i < nsrv && rc == 0; i++) {
-		int64_t *ids, *next;
-		size_t n;
-		if (store_queue_list(st, srv[i], &ids, &next, &n) != STORE_OK) {
-			rc = -1;
-			break;
-		}
-		buf_adds(&o->b, i ? ",\n    {\"server\": " : "\n    {\"server\": ");
-		js_str(&o->b, srv[i]);
-		buf_printf(&o->b, ", \"count\": %zu,\n     \"entries\": [", n);
-		for (size_t k = 0; k < n; k++) {
-			struct store_queue_entry e;
-			if (store_queue_get(st, ids[k], &e) != STORE_OK) {
-				rc = -1;
-				break;
-			}
-			buf_printf(&o->b, "%s\n      {\"id\": %lld, \"domain\": ", k ? "," : "",
-				   (long long)e.id);
-			js_str(&o->b, e.domain);
-			buf_adds(&o->b, ", \"mail_from\": ");
-			js_str(&o->b, e.mail_from);
-			buf_adds(&o->b, ", \"rcpts\": [");
-			for (size_t r = 0; r < e.nrcpts; r++) {
-				if (r)
-					buf_adds(&o->b, ", ");
-				js_str(&o->b, e.rcpts[r]);
-			}
-			buf_printf(&o->b, "], \"size\": %zu, \"attempts\": %d, \"next_try\": ",
-				   e.content_len, e.attempts);
-			view_seconds(&o->b, e.next_try_us); /* seconds of simulated time */
-			buf_adds(&o->b, ", \"last_reply\": ");
-			js_str(&o->b, e.last_reply);
-			buf_addc(&o->b, '}');
-			store_queue_entry_free(&e);
-			out_flush(o, false);
-		}
-		buf_adds(&o->b, n ? "\n     ]}" : "]}");
-		free(ids);
-		free(next);
-	}
-	buf_adds(&o->b, nsrv ? "\n  ]" : "]");
-	store_strings_free(srv, nsrv);
-	return rc;
+	buf_adds(&o->b, n ? "\n     ]}" : "]}");
 }
+
+static void json_account(struct out *o, const struct store_account *a, size_t i)
+{
+	buf_adds(&o->b, i ? ",\n    {\"address\": " : "\n    {\"address\": ");
+	js_str(&o->b, a->address);
+	buf_adds(&o->b, ", \"name\": ");
+	js_str(&o->b, a->name);
+	buf_adds(&o->b, ", \"server\": ");
+	js_str(&o->b, a->server);
+	buf_adds(&o->b, ",\n     \"folders\": [");
+}
+
+static void json_folder(struct out *o, const struct store_folder *f, size_t j,
+			const struct store_listed *m, size_t nm)
+{
+	buf_adds(&o->b, j ? ",\n      {\"name\": " : "\n      {\"name\": ");
+	js_str(&o->b, f->name);
+	buf_adds(&o->b, ", \"special_use\": ");
+	js_str(&o->b, f->special_use[0] ? f->special_use : NULL);
+	buf_printf(&o->b, ", \"uidvalidity\": %u, \"uidnext\": %u, \"count\": %zu,",
+		   (unsigned)f->uidvalidity, (unsigned)f->uidnext, nm);
+	buf_adds(&o->b, "\n       \"messages\": [");
+	for (size_t k = 0; k < nm; k++) {
+		buf_printf(&o->b, "%s\n        {\"uid\": %u, \"flags\": ", k ? "," : "",
+			   (unsigned)m[k].uid);
+		js_msg_rest(o, &m[k]);
+	}
+	buf_adds(&o->b, nm ? "\n       ]}" : "]}");
+}
+
+static void json_device(struct out *o, const struct store_device *d, size_t i,
+			const struct store_listed *m, size_t nm)
+{
+	buf_adds(&o->b, i ? ",\n    {\"name\": " : "\n    {\"name\": ");
+	js_str(&o->b, d->name);
+	buf_adds(&o->b, ", \"owner\": ");
+	js_str(&o->b, d->owner[0] ? d->owner : NULL);
+	buf_printf(&o->b, ", \"count\": %zu,\n     \"messages\": [", nm);
+	for (size_t k = 0; k < nm; k++) {
+		buf_adds(&o->b, k ? ",\n      {\"folder\": " : "\n      {\"folder\": ");
+		js_str(&o->b, m[k].folder);
+		if (m[k].uid)
+			buf_printf(&o->b, ", \"uid\": %u", (unsigned)m[k].uid);
+		else
+			buf_adds(&o->b, ", \"uid\": null");
+		buf_adds(&o->b, ", \"uidl\": ");
+		js_str(&o->b, m[k].uidl);
+		buf_adds(&o->b, ", \"flags\": ");
+		js_msg_rest(o, &m[k]);
+	}
+	json_inner_end(o, nm);
+}
+
+static void json_queue(struct out *o, const char *server, size_t i, size_t n)
+{
+	buf_adds(&o->b, i ? ",\n    {\"server\": " : "\n    {\"server\": ");
+	js_str(&o->b, server);
+	buf_printf(&o->b, ", \"count\": %zu,\n     \"entries\": [", n);
+}
+
+static void json_queue_entry(struct out *o, const struct store_queue_entry *e, size_t k)
+{
+	buf_printf(&o->b, "%s\n      {\"id\": %lld, \"domain\": ", k ? "," : "", (long long)e->id);
+	js_str(&o->b, e->domain);
+	buf_adds(&o->b, ", \"mail_from\": ");
+	js_str(&o->b, e->mail_from);
+	buf_adds(&o->b, ", \"rcpts\": [");
+	for (size_t r = 0; r < e->nrcpts; r++) {
+		if (r)
+			buf_adds(&o->b, ", ");
+		js_str(&o->b, e->rcpts[r]);
+	}
+	buf_printf(&o->b, "], \"size\": %zu, \"attempts\": %d, \"next_try\": ", e->content_len,
+		   e->attempts);
+	view_seconds(&o->b, e->next_try_us); /* seconds of simulated time */
+	buf_adds(&o->b, ", \"last_reply\": ");
+	js_str(&o->b, e->last_reply);
+	buf_addc(&o->b, '}');
+}
+
+static void json_queue_end(struct out *o, size_t n, bool whole)
+{
+	(void)whole;
+	json_inner_end(o, n);
+}
+
+static const struct writer json_writer = {
+	.opening = "{\n",
+	.closing = "\n}\n",
+	.section = json_section,
+	.section_end = json_section_end,
+	.account = json_account,
+	.folder = json_folder,
+	.account_end = json_inner_end,
+	.device = json_device,
+	.queue = json_queue,
+	.queue_entry = json_queue_entry,
+	.queue_end = json_queue_end,
+};
 
 /* ------------------------------------------------------------------------
  * The command
@@ -753,26 +844,9 @@ int inspect_main(int argc, char **argv)
 	if (status)
 		return status;
 
-	/* Each listing is its own read: a run writing the file meanwhile
-	 * may show in a later section and not an earlier one. */
 	struct out o = { .f = stdout };
 	buf_init(&o.b);
-	int rc;
-	if (json) {
-		buf_adds(&o.b, "{\n");
-		rc = json_accounts(st, &o);
-		if (rc == 0)
-			rc = json_devices(st, &o);
-		if (rc == 0)
-			rc = json_queues(st, &o);
-		buf_adds(&o.b, "\n}\n");
-	} else {
-		rc = text_accounts(st, &o);
-		if (rc == 0)
-			rc = text_devices(st, &o);
-		if (rc == 0)
-			rc = text_queues(st, &o);
-	}
+	int rc = inspect_walk(st, json ? &json_writer : &text_writer, &o);
 	if (rc == 0)
 		out_flush(&o, true);
 	buf_free(&o.b);

@@ -318,14 +318,7 @@ static int cmd_play(int argc, char **argv)
 			po.autoplay = false;
 			break;
 		case 'v': {
-			static const char *const names[PLAYER_NSPEEDS] = { "0.25", "0.5", "1", "2",
-									   "4", "8", "16" };
-			int k = -1;
-			for (int i = 0; i < PLAYER_NSPEEDS; i++)
-				if (strcmp(optarg, names[i]) == 0 ||
-				    (strncmp(optarg, names[i], strlen(names[i])) == 0 &&
-				     strcmp(optarg + strlen(names[i]), "x") == 0))
-					k = i;
+			int k = player_speed_find(optarg);
 			if (k < 0) {
 				fprintf(stderr, "mailsim play: --speed is one of 0.25 0.5 1 2 4 8 16\n");
 				return EXIT_USAGE;

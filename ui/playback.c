@@ -918,6 +918,18 @@ static void pb_undo_push(struct playback *pb, struct pb_entry e)
 	pb->undo[pb->nundo++] = e;
 }
 
+/* The place in f of the message change c is about, its entry kept for the
+ * undo (c->undo_n 1); SIZE_MAX, nothing kept, when f has no such message. */
+static size_t pb_entry_keep(struct playback *pb, struct pb_chg *c, struct pb_folder *f)
+{
+	size_t p = pb_entry_find(f, c->uid);
+	if (p != SIZE_MAX) {
+		pb_undo_push(pb, f->v[p]);
+		c->undo_n = 1;
+	}
+	return p;
+}
+
 /* The step a change shows at: its tag, except that a change recorded after
  * the last step shows at the last step. */
 static uint32_t pb_chg_step(const struct playback *pb, const struct pb_chg *c)
@@ -936,10 +948,8 @@ static void pb_apply(struct playback *pb, size_t ci)
 	switch ((enum trace_mail_op)c->op) {
 	case MAIL_ADD: {
 		struct pb_entry e = { c->uid, c->flags, (uint32_t)ci, pb_chg_step(pb, c) };
-		p = pb_entry_find(f, c->uid);
+		p = pb_entry_keep(pb, c, f);
 		if (p != SIZE_MAX) {
-			pb_undo_push(pb, f->v[p]);
-			c->undo_n = 1;
 			f->v[p] = e;
 		} else {
 			pb_entry_insert(f, pb_bound(f, c->uid, true), e);
@@ -947,18 +957,13 @@ static void pb_apply(struct playback *pb, size_t ci)
 		break;
 	}
 	case MAIL_REMOVE:
-		p = pb_entry_find(f, c->uid);
-		if (p != SIZE_MAX) {
-			pb_undo_push(pb, f->v[p]);
-			c->undo_n = 1;
+		p = pb_entry_keep(pb, c, f);
+		if (p != SIZE_MAX)
 			pb_entry_erase(f, p);
-		}
 		break;
 	case MAIL_FLAGS:
-		p = pb_entry_find(f, c->uid);
+		p = pb_entry_keep(pb, c, f);
 		if (p != SIZE_MAX) {
-			pb_undo_push(pb, f->v[p]);
-			c->undo_n = 1;
 			f->v[p].flags = c->flags;
 			f->v[p].changed_at = pb_chg_step(pb, c);
 		}

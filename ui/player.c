@@ -57,6 +57,17 @@ const double player_speeds[PLAYER_NSPEEDS] = { 0.25, 0.5, 1, 2, 4, 8, 16 };
 const char *const player_speed_names[PLAYER_NSPEEDS] = { "0.25x", "0.5x", "1x", "2x",
 							 "4x", "8x", "16x" };
 
+int player_speed_find(const char *name)
+{
+	for (int i = 0; i < PLAYER_NSPEEDS; i++) {
+		size_t n = strlen(player_speed_names[i]) - 1; /* without its x */
+		if (strncmp(name, player_speed_names[i], n) == 0 &&
+		    (name[n] == '\0' || strcmp(name + n, "x") == 0))
+			return i;
+	}
+	return -1;
+}
+
 enum key_result { HANDLED, REDRAW, QUIT };
 
 static double now_s(void)

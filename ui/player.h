@@ -47,6 +47,10 @@ struct player_opts {
 #define PLAYER_NSPEEDS 7
 #define PLAYER_SPEED_1X 2
 
+/* The speed a name on the command line (--speed) means: a name the status
+ * line shows ("0.25x" .. "16x"), with or without its x; its index, or -1. */
+int player_speed_find(const char *name);
+
 enum player_exit {
 	PLAYER_QUIT,           /* q: leave the program (or the menu) */
 	PLAYER_BACK,           /* q from a lesson opened by the menu: back to it */

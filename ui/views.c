@@ -118,6 +118,16 @@ const char *view_proto_label(enum trace_proto p)
 	return "";
 }
 
+/* The line a view lays r out on, emptied; NULL for a mailbox change: those
+ * feed the player, and the events say it in words. */
+static struct buf *view_line(struct buf *line, const struct trace_rec *r)
+{
+	if (r->mail)
+		return NULL;
+	buf_clear(line);
+	return line;
+}
+
 /* Control characters are shown, not obeyed: a transcript must not be able
  * to move a terminal's cursor. */
 static void view_text_safe(struct buf *b, const char *s, size_t n)
@@ -136,10 +146,9 @@ static void view_text_safe(struct buf *b, const char *s, size_t n)
 void view_text_sink(void *ctx, const struct trace_rec *r)
 {
 	struct view_text *v = ctx;
-	if (r->mail)
-		return; /* mailbox changes feed the player; the events say it in words */
-	struct buf *b = &v->line;
-	buf_clear(b);
+	struct buf *b = view_line(&v->line, r);
+	if (!b)
+		return;
 	/* the time, to the millisecond, right-aligned */
 	int64_t ms = (r->t_us + 500) / 1000;
 	buf_printf(b, "%6" PRId64 ".%03" PRId64 "s  ", ms / 1000, ms % 1000);
@@ -194,10 +203,9 @@ static void view_json_host(struct buf *b, const char *key, const char *host)
 void view_json_sink(void *ctx, const struct trace_rec *r)
 {
 	struct view_json *v = ctx;
-	if (r->mail)
-		return; /* mailbox changes feed the player; the events say it in words */
-	struct buf *b = &v->line;
-	buf_clear(b);
+	struct buf *b = view_line(&v->line, r);
+	if (!b)
+		return;
 	buf_adds(b, "{\"t\":");
 	view_seconds(b, r->t_us);
 	if (r->event) {
