@@ -271,3 +271,14 @@ long utf8_decode(const unsigned char *s, size_t n, size_t *len)
 	*len = l;
 	return cp;
 }
+
+void error_keep_first(char **error, const char *why, size_t n)
+{
+	if (*error)
+		return;
+	char *e = xmalloc(n + 1);
+	for (size_t i = 0; i < n; i++)
+		e[i] = (unsigned char)why[i] < ' ' || why[i] == 0x7f ? '?' : why[i];
+	e[n] = '\0';
+	*error = e;
+}

@@ -99,6 +99,13 @@ void line_reader_next(struct line_reader *r);
  * the scenario lexer, MIME and the views share. */
 long utf8_decode(const unsigned char *s, size_t n, size_t *len);
 
+/* A sticky error, as the client engines keep it: the first thing that went
+ * wrong wins, so a later problem (the server closing the connection after
+ * a wrong password, say) does not hide the cause.  If *error is NULL it
+ * becomes a copy of why[0..n), with control bytes (a NUL, a terminal
+ * escape) as "?": safe to print, and a NUL cannot cut it short. */
+void error_keep_first(char **error, const char *why, size_t n);
+
 /* Memory helpers that abort on exhaustion. */
 void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t size);

@@ -111,20 +111,6 @@ static bool contains_nocase(const char *hay, size_t n, const char *needle, size_
 	return false;
 }
 
-/* The line starting at off: *end is where its text ends (before CRLF or LF),
- * the return value where the next line starts. */
-static size_t next_line(const char *s, size_t len, size_t off, size_t *end)
-{
-	const char *nl = memchr(s + off, '\n', len - off);
-	if (!nl) {
-		*end = len;
-		return len;
-	}
-	size_t e = (size_t)(nl - s);
-	*end = e > off && s[e - 1] == '\r' ? e - 1 : e;
-	return e + 1;
-}
-
 /* Line ends in s[0..n).  A part's last line has none: the CRLF before a
  * boundary belongs to the boundary (RFC 2046 5.1.1), so "text\r\n--b" is
  * a body of 0 lines, as Dovecot and UW imapd count it. */
@@ -213,7 +199,7 @@ static bool field_next(const char *h, size_t len, size_t *off, struct field *f)
 {
 	if (*off >= len)
 		return false;
-	size_t end, next = next_line(h, len, *off, &end);
+	size_t end, next = mime_next_line(h, len, *off, &end);
 	if (end == *off)
 		return false;
 	f->start = *off;
@@ -230,7 +216,7 @@ static bool field_next(const char *h, size_t len, size_t *off, struct field *f)
 	}
 	f->value_end = end;
 	while (next < len && is_wsp(h[next])) /* continuation lines */
-		next = next_line(h, len, next, &f->value_end);
+		next = mime_next_line(h, len, next, &f->value_end);
 	f->end = next;
 	*off = next;
 	return true;
@@ -541,7 +527,7 @@ static void parts_init(struct parts *it, const char *body, size_t len, const str
 	it->off = len;
 	size_t off = 0;
 	while (off < len) {
-		size_t end, next = next_line(body, len, off, &end);
+		size_t end, next = mime_next_line(body, len, off, &end);
 		int kind = delimiter_kind(it, off, end);
 		if (kind == 1) {
 			it->off = next;
@@ -562,7 +548,7 @@ static bool parts_next(struct parts *it, size_t *start, size_t *n)
 	size_t off = it->off;
 	*start = off;
 	while (off < it->len) {
-		size_t end, next = next_line(it->body, it->len, off, &end);
+		size_t end, next = mime_next_line(it->body, it->len, off, &end);
 		int kind = delimiter_kind(it, off, end);
 		if (kind) {
 			size_t e = off;

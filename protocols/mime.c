@@ -100,30 +100,27 @@ static void add_utf8_replacement(struct buf *out)
 
 /* ------------------------------------------------------------------ base64 */
 
+/* One group of base64: the 24 bits of v (up to 3 octets, the first in the
+ * high bits) as 4 characters, of which those past `octets` + 1 are "="
+ * padding (RFC 4648 4). */
+static void b64_add_group(struct buf *out, unsigned long v, size_t octets)
+{
+	for (size_t k = 0; k < 4; k++)
+		buf_addc(out, k <= octets ? b64_alphabet[(v >> (18 - 6 * k)) & 63] : '=');
+}
+
 void mime_base64_encode(struct buf *out, const void *in, size_t len)
 {
 	const unsigned char *p = in;
 	buf_reserve(out, (len + 2) / 3 * 4);
 	size_t i = 0;
-	for (; i + 3 <= len; i += 3) {
-		unsigned long v = (unsigned long)p[i] << 16 | (unsigned long)p[i + 1] << 8 | p[i + 2];
-		buf_addc(out, b64_alphabet[(v >> 18) & 63]);
-		buf_addc(out, b64_alphabet[(v >> 12) & 63]);
-		buf_addc(out, b64_alphabet[(v >> 6) & 63]);
-		buf_addc(out, b64_alphabet[v & 63]);
-	}
-	if (len - i == 1) {
-		unsigned long v = (unsigned long)p[i] << 16;
-		buf_addc(out, b64_alphabet[(v >> 18) & 63]);
-		buf_addc(out, b64_alphabet[(v >> 12) & 63]);
-		buf_adds(out, "==");
-	} else if (len - i == 2) {
-		unsigned long v = (unsigned long)p[i] << 16 | (unsigned long)p[i + 1] << 8;
-		buf_addc(out, b64_alphabet[(v >> 18) & 63]);
-		buf_addc(out, b64_alphabet[(v >> 12) & 63]);
-		buf_addc(out, b64_alphabet[(v >> 6) & 63]);
-		buf_addc(out, '=');
-	}
+	for (; i + 3 <= len; i += 3)
+		b64_add_group(out, (unsigned long)p[i] << 16 | (unsigned long)p[i + 1] << 8 | p[i + 2],
+			      3);
+	if (len - i == 1)
+		b64_add_group(out, (unsigned long)p[i] << 16, 1);
+	else if (len - i == 2)
+		b64_add_group(out, (unsigned long)p[i] << 16 | (unsigned long)p[i + 1] << 8, 2);
 }
 
 static int b64_value(char c)
@@ -654,9 +651,7 @@ void mime_decode_header_value(struct buf *out, const char *value, size_t len)
 
 /* ----------------------------------------------------------------- headers */
 
-/* The line starting at off: *end is where its text ends (before CRLF or LF),
- * the return value where the next line starts. */
-static size_t next_line(const char *msg, size_t len, size_t off, size_t *end)
+size_t mime_next_line(const char *msg, size_t len, size_t off, size_t *end)
 {
 	const char *nl = memchr(msg + off, '\n', len - off);
 	if (!nl) {
@@ -677,7 +672,7 @@ bool mime_header_get(const char *msg, size_t len, const char *name, struct buf *
 		return false;
 	size_t off = 0;
 	while (off < len) {
-		size_t end, next = next_line(msg, len, off, &end);
+		size_t end, next = mime_next_line(msg, len, off, &end);
 		if (end == off)
 			return false; /* the empty line: end of the header block */
 		if (is_wsp(msg[off]) || end - off <= namelen ||
@@ -697,7 +692,7 @@ bool mime_header_get(const char *msg, size_t len, const char *name, struct buf *
 		buf_add(out, msg + p + 1, end - p - 1);
 		off = next;
 		while (off < len && is_wsp(msg[off])) {
-			next = next_line(msg, len, off, &end);
+			next = mime_next_line(msg, len, off, &end);
 			buf_add(out, msg + off, end - off);
 			off = next;
 		}
@@ -720,7 +715,7 @@ static void header_block_end(const char *msg, size_t len, size_t *start, size_t 
 {
 	size_t off = 0;
 	while (msg && off < len) {
-		size_t end, next = next_line(msg, len, off, &end);
+		size_t end, next = mime_next_line(msg, len, off, &end);
 		if (end == off && next > off) {
 			*start = off;
 			*after = next;
@@ -1174,7 +1169,7 @@ static void dsn_original_headers(struct buf *out, const char *msg, size_t len)
 	size_t body = msg ? mime_body_offset(msg, len) : 0;
 	size_t off = 0;
 	while (off < body) {
-		size_t end, next = next_line(msg, len, off, &end);
+		size_t end, next = mime_next_line(msg, len, off, &end);
 		if (end == off)
 			break;
 		for (size_t k = off; k < end; k += MIME_DSN_HEADER_PIECE_OCTETS) {

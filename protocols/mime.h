@@ -58,6 +58,10 @@ size_t mime_body_offset(const char *msg, size_t len);
 /* Where a field added at the end of the header block goes: the start of
  * the empty line that ends it, or len if there is none. */
 size_t mime_header_end(const char *msg, size_t len);
+/* The line of msg starting at off: *end is where its text ends (before
+ * CRLF or LF), the return value where the next line starts (len after the
+ * last line, which may have no line end). */
+size_t mime_next_line(const char *msg, size_t len, size_t off, size_t *end);
 /* The addr-spec inside a mailbox: "Alice <a@b.c>" -> "a@b.c", "a@b.c" -> "a@b.c". */
 bool mime_addr_spec(const char *mailbox, struct buf *out);
 /* The domain part of an address ("bob@gmail.com" -> "gmail.com"), or NULL. */

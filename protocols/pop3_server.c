@@ -42,6 +42,7 @@
 #include <strings.h>
 
 #include "mime.h"
+#include "sasl.h"
 
 /* Octets of a command line before its CRLF (RFC 2449 4: 255 with it). */
 #define POP3_SERVER_COMMAND_TEXT_MAX_OCTETS (POP3_COMMAND_LINE_MAX_OCTETS - 2)
@@ -329,29 +330,19 @@ static void pop3_server_auth_plain(struct pop3_server *s, const char *b64, struc
 			  "-ERR cannot decode the base64 response");
 		goto done;
 	}
-	/* Find the two NULs; the buf's own NUL ends the password. */
-	const char *user = NULL, *password = NULL;
-	size_t nuls = 0;
-	for (size_t i = 0; i < dec.len; i++) {
-		if (dec.p[i] != '\0')
-			continue;
-		if (++nuls == 1)
-			user = dec.p + i + 1;
-		else if (nuls == 2)
-			password = dec.p + i + 1;
-	}
-	if (nuls != 2) {
+	struct sasl_plain plain;
+	if (!sasl_plain_split(&dec, &plain)) {
 		wire_line(out, "PLAIN carries three parts: authorization id, NUL, user name, NUL, "
 			  "password (RFC 4616)", "-ERR malformed PLAIN response");
 		goto done;
 	}
-	if (dec.p[0] && strcmp(dec.p, user) != 0) {
+	if (sasl_plain_acts_as_other(&plain)) {
 		/* acting for another user is not something this server allows */
 		wire_line(out, "[AUTH]: this user may not act as another",
 			  "-ERR [AUTH] Authentication failed");
 		goto done;
 	}
-	pop3_server_login(s, user, password, out);
+	pop3_server_login(s, plain.user, plain.password, out);
 done:
 	buf_free(&dec);
 }
