@@ -52,7 +52,7 @@ static char ascii_lower(char c)
 	return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
 }
 
-static bool ascii_eq_nocase(const char *a, size_t alen, const char *b)
+bool mime_eq_nocase(const char *a, size_t alen, const char *b)
 {
 	size_t blen = strlen(b);
 	if (alen != blen)
@@ -100,13 +100,15 @@ static void add_utf8_replacement(struct buf *out)
 
 /* ------------------------------------------------------------------ base64 */
 
-/* One group of base64: the 24 bits of v (up to 3 octets, the first in the
- * high bits) as 4 characters, of which those past `octets` + 1 are "="
- * padding (RFC 4648 4). */
-static void b64_add_group(struct buf *out, unsigned long v, size_t octets)
+/* Up to 3 octets p[0..n) as one group of 4 base64 characters, with "="
+ * in place of those the missing octets would give (RFC 4648 4). */
+static void b64_add_group(struct buf *out, const unsigned char *p, size_t n)
 {
+	unsigned long v = 0; /* the 24 bits of the group, the first octet high */
+	for (size_t k = 0; k < 3; k++)
+		v = v << 8 | (k < n ? p[k] : 0u);
 	for (size_t k = 0; k < 4; k++)
-		buf_addc(out, k <= octets ? b64_alphabet[(v >> (18 - 6 * k)) & 63] : '=');
+		buf_addc(out, k <= n ? b64_alphabet[(v >> (18 - 6 * k)) & 63] : '=');
 }
 
 void mime_base64_encode(struct buf *out, const void *in, size_t len)
@@ -115,12 +117,9 @@ void mime_base64_encode(struct buf *out, const void *in, size_t len)
 	buf_reserve(out, (len + 2) / 3 * 4);
 	size_t i = 0;
 	for (; i + 3 <= len; i += 3)
-		b64_add_group(out, (unsigned long)p[i] << 16 | (unsigned long)p[i + 1] << 8 | p[i + 2],
-			      3);
-	if (len - i == 1)
-		b64_add_group(out, (unsigned long)p[i] << 16, 1);
-	else if (len - i == 2)
-		b64_add_group(out, (unsigned long)p[i] << 16 | (unsigned long)p[i + 1] << 8, 2);
+		b64_add_group(out, p + i, 3);
+	if (i < len)
+		b64_add_group(out, p + i, len - i);
 }
 
 static int b64_value(char c)
@@ -510,12 +509,12 @@ void mime_encode_header_value(struct buf *out, const char *utf8, size_t used)
 static bool charset_to_utf8(struct buf *out, const char *cs, size_t cslen,
 			    const unsigned char *p, size_t n)
 {
-	bool latin1 = ascii_eq_nocase(cs, cslen, "ISO-8859-1") ||
-		      ascii_eq_nocase(cs, cslen, "ISO8859-1") ||
-		      ascii_eq_nocase(cs, cslen, "LATIN1");
-	bool utf8 = ascii_eq_nocase(cs, cslen, "UTF-8") || ascii_eq_nocase(cs, cslen, "UTF8") ||
-		    ascii_eq_nocase(cs, cslen, "US-ASCII") ||
-		    ascii_eq_nocase(cs, cslen, "ASCII");
+	bool latin1 = mime_eq_nocase(cs, cslen, "ISO-8859-1") ||
+		      mime_eq_nocase(cs, cslen, "ISO8859-1") ||
+		      mime_eq_nocase(cs, cslen, "LATIN1");
+	bool utf8 = mime_eq_nocase(cs, cslen, "UTF-8") || mime_eq_nocase(cs, cslen, "UTF8") ||
+		    mime_eq_nocase(cs, cslen, "US-ASCII") ||
+		    mime_eq_nocase(cs, cslen, "ASCII");
 	if (!latin1 && !utf8)
 		return false;
 	size_t i = 0;
@@ -676,7 +675,7 @@ bool mime_header_get(const char *msg, size_t len, const char *name, struct buf *
 		if (end == off)
 			return false; /* the empty line: end of the header block */
 		if (is_wsp(msg[off]) || end - off <= namelen ||
-		    !ascii_eq_nocase(msg + off, namelen, name)) {
+		    !mime_eq_nocase(msg + off, namelen, name)) {
 			off = next;
 			continue;
 		}

@@ -31,6 +31,9 @@ int mime_base64_decode(struct buf *out, const char *in, size_t len);
 void mime_qp_encode(struct buf *out, const char *in, size_t len);
 int mime_qp_decode(struct buf *out, const char *in, size_t len);
 
+/* a[0..alen) equals the C string b, ignoring ASCII case (a charset, an
+ * encoding, a header name: RFC 2045 and RFC 5322 compare them so). */
+bool mime_eq_nocase(const char *a, size_t alen, const char *b);
 /* True if every byte is 7-bit ASCII (no byte >= 0x80, no NUL). */
 bool mime_is_7bit(const char *s, size_t len);
 
