@@ -330,6 +330,26 @@ static void imap_scan_spaces(struct imap_scan *s)
 		s->pos++;
 }
 
+/* The "(" that opens a parenthesised list: true, past it, if it is there. */
+static bool imap_scan_list_open(struct imap_scan *s)
+{
+	if (!imap_scan_at(s, '('))
+		return false;
+	s->pos++;
+	return true;
+}
+
+/* Inside a list, before the next item: spaces skipped, and true, past the
+ * ")", where the list ends. */
+static bool imap_scan_list_close(struct imap_scan *s)
+{
+	imap_scan_spaces(s);
+	if (!imap_scan_at(s, ')'))
+		return false;
+	s->pos++;
+	return true;
+}
+
 /* ATOM-CHAR of RFC 3501 9, with "]" (ASTRING-CHAR) and the list wildcards
  * allowed: anything visible but the specials ( ) { " and [ ]. */
 static bool imap_atom_char(char ch)
@@ -440,18 +460,12 @@ static bool imap_scan_skip(struct imap_scan *s, struct buf *scratch, int depth)
 	size_t vn;
 	if (depth > IMAP_CLIENT_NESTING_MAX)
 		return false;
-	if (!imap_scan_at(s, '('))
+	if (!imap_scan_list_open(s))
 		return imap_scan_string(s, scratch, true, &v, &vn);
-	s->pos++;
-	for (;;) {
-		imap_scan_spaces(s);
-		if (imap_scan_at(s, ')')) {
-			s->pos++;
-			return true;
-		}
+	while (!imap_scan_list_close(s))
 		if (imap_scan_end(s) || !imap_scan_skip(s, scratch, depth + 1))
 			return false;
-	}
+	return true;
 }
 
 /* A flag list "(\Seen $Label1)": the system flags as bits; keywords are
@@ -459,15 +473,9 @@ static bool imap_scan_skip(struct imap_scan *s, struct buf *scratch, int depth)
 static bool imap_scan_flags(struct imap_scan *s, uint32_t *flags)
 {
 	*flags = 0;
-	if (!imap_scan_at(s, '('))
+	if (!imap_scan_list_open(s))
 		return false;
-	s->pos++;
-	for (;;) {
-		imap_scan_spaces(s);
-		if (imap_scan_at(s, ')')) {
-			s->pos++;
-			return true;
-		}
+	while (!imap_scan_list_close(s)) {
 		const char *w;
 		size_t n;
 		if (!imap_scan_atom(s, false, &w, &n))
@@ -476,6 +484,7 @@ static bool imap_scan_flags(struct imap_scan *s, uint32_t *flags)
 			if (imap_word_is(w, n, imap_flag_table[i].name))
 				*flags |= imap_flag_table[i].bit;
 	}
+	return true;
 }
 
 /* What one FETCH response says about a message. */
@@ -491,16 +500,9 @@ struct imap_fetch {
 static bool imap_scan_fetch(struct imap_scan *s, struct buf *scratch, struct imap_fetch *f)
 {
 	memset(f, 0, sizeof *f);
-	if (!imap_scan_at(s, '('))
+	if (!imap_scan_list_open(s))
 		return false;
-	s->pos++;
-	for (;;) {
-		imap_scan_spaces(s);
-		if (imap_scan_at(s, ')')) {
-			s->pos++;
-			imap_scan_spaces(s);
-			return imap_scan_end(s);
-		}
+	while (!imap_scan_list_close(s)) {
 		const char *item;
 		size_t n;
 		if (!imap_scan_atom(s, true, &item, &n))
@@ -526,6 +528,8 @@ static bool imap_scan_fetch(struct imap_scan *s, struct buf *scratch, struct ima
 		if (!ok)
 			return false;
 	}
+	imap_scan_spaces(s);
+	return imap_scan_end(s);
 }
 
 /* ------------------------------------------------------------- commands */
@@ -945,20 +949,15 @@ static void imap_client_on_list(struct imap_client *c, struct imap_scan *s)
 {
 	const char *special = "", *w, *name;
 	size_t n, namelen;
-	if (!imap_scan_at(s, '('))
+	if (!imap_scan_list_open(s))
 		goto bad;
-	s->pos++;
-	for (;;) {
-		imap_scan_spaces(s);
-		if (imap_scan_at(s, ')'))
-			break;
+	while (!imap_scan_list_close(s)) {
 		if (!imap_scan_atom(s, false, &w, &n))
 			goto bad;
 		for (size_t i = 0; i < sizeof imap_special_uses / sizeof *imap_special_uses; i++)
 			if (imap_word_is(w, n, imap_special_uses[i]) && special[0] == '\0')
 				special = imap_special_uses[i];
 	}
-	s->pos++;
 	imap_scan_spaces(s);
 	if (!imap_scan_string(s, &c->scratch, false, &w, &n)) /* the delimiter */
 		goto bad;
