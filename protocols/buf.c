@@ -180,11 +180,16 @@ void wire_note_here(struct wire *w, const char *note)
 
 void wire_line(struct wire *w, const char *note, const char *fmt, ...)
 {
-	wire_note_here(w, note);
 	va_list ap;
 	va_start(ap, fmt);
-	buf_vprintf(&w->data, fmt, ap);
+	wire_vline(w, note, fmt, ap);
 	va_end(ap);
+}
+
+void wire_vline(struct wire *w, const char *note, const char *fmt, va_list ap)
+{
+	wire_note_here(w, note);
+	buf_vprintf(&w->data, fmt, ap);
 	buf_add(&w->data, "\r\n", 2);
 }
 

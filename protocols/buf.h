@@ -130,6 +130,8 @@ void wire_free(struct wire *w);
 void wire_clear(struct wire *w);
 /* Append one line: the formatted text, then CRLF, with an optional note. */
 void wire_line(struct wire *w, const char *note, const char *fmt, ...) PRINTF_LIKE(3, 4);
+/* The same, for a function that takes a format of its own. */
+void wire_vline(struct wire *w, const char *note, const char *fmt, va_list ap) PRINTF_LIKE(3, 0);
 /* Append raw bytes (message content); the caller supplies any CRLF. */
 void wire_raw(struct wire *w, const void *p, size_t n);
 /* Attach a note to the line starting at the current end of the data. */

@@ -513,14 +513,10 @@ static void pop3_server_send_message(struct pop3_server *s, const struct pop3_ms
 	struct buf content;
 	buf_init(&content);
 	if (s->ops.content && s->ops.content(s->ctx, s->user, m, &content)) {
-		struct buf status;
-		buf_init(&status);
 		va_list ap;
 		va_start(ap, fmt);
-		buf_vprintf(&status, fmt, ap);
+		wire_vline(out, note, fmt, ap);
 		va_end(ap);
-		wire_line(out, note, "%s", status.p);
-		buf_free(&status);
 		pop3_server_send_stuffed(out, content.p, content.len, body_lines_max);
 	} else {
 		wire_line(out, "the message went away after the session began, perhaps removed by "
