@@ -180,11 +180,16 @@ void wire_note_here(struct wire *w, const char *note)
 
 void wire_line(struct wire *w, const char *note, const char *fmt, ...)
 {
-	wire_note_here(w, note);
 	va_list ap;
 	va_start(ap, fmt);
-	buf_vprintf(&w->data, fmt, ap);
+	wire_vline(w, note, fmt, ap);
 	va_end(ap);
+}
+
+void wire_vline(struct wire *w, const char *note, const char *fmt, va_list ap)
+{
+	wire_note_here(w, note);
+	buf_vprintf(&w->data, fmt, ap);
 	buf_add(&w->data, "\r\n", 2);
 }
 
@@ -270,4 +275,15 @@ long utf8_decode(const unsigned char *s, size_t n, size_t *len)
 		return -1;
 	*len = l;
 	return cp;
+}
+
+void error_keep_first(char **error, const char *why, size_t n)
+{
+	if (*error)
+		return;
+	char *e = xmalloc(n + 1);
+	for (size_t i = 0; i < n; i++)
+		e[i] = (unsigned char)why[i] < ' ' || why[i] == 0x7f ? '?' : why[i];
+	e[n] = '\0';
+	*error = e;
 }

@@ -99,6 +99,13 @@ void line_reader_next(struct line_reader *r);
  * the scenario lexer, MIME and the views share. */
 long utf8_decode(const unsigned char *s, size_t n, size_t *len);
 
+/* A sticky error, as the client engines keep it: the first thing that went
+ * wrong wins, so a later problem (the server closing the connection after
+ * a wrong password, say) does not hide the cause.  If *error is NULL it
+ * becomes a copy of why[0..n), with control bytes (a NUL, a terminal
+ * escape) as "?": safe to print, and a NUL cannot cut it short. */
+void error_keep_first(char **error, const char *why, size_t n);
+
 /* Memory helpers that abort on exhaustion. */
 void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t size);
@@ -123,6 +130,8 @@ void wire_free(struct wire *w);
 void wire_clear(struct wire *w);
 /* Append one line: the formatted text, then CRLF, with an optional note. */
 void wire_line(struct wire *w, const char *note, const char *fmt, ...) PRINTF_LIKE(3, 4);
+/* The same, for a function that takes a format of its own. */
+void wire_vline(struct wire *w, const char *note, const char *fmt, va_list ap) PRINTF_LIKE(3, 0);
 /* Append raw bytes (message content); the caller supplies any CRLF. */
 void wire_raw(struct wire *w, const void *p, size_t n);
 /* Attach a note to the line starting at the current end of the data. */

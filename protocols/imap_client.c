@@ -179,21 +179,21 @@ static void imap_client_enter_state(struct imap_client *c, enum imap_client_stat
 	c->state = s;
 }
 
-/* Remember what went wrong, unless something already did; control bytes
- * become "?" so that the error is safe to print. */
+/* Remember what went wrong, unless something already did. */
 static void imap_client_fail(struct imap_client *c, const char *why, size_t n)
 {
-	if (c->error)
-		return;
-	c->error = xmalloc(n + 1);
-	for (size_t i = 0; i < n; i++)
-		c->error[i] = (unsigned char)why[i] < ' ' || why[i] == 0x7f ? '?' : why[i];
-	c->error[n] = '\0';
+	error_keep_first(&c->error, why, n);
 }
 
 static void imap_client_fails(struct imap_client *c, const char *why)
 {
 	imap_client_fail(c, why, strlen(why));
+}
+
+/* How much of the response received is quoted in an error. */
+static size_t imap_client_quote_len(const struct imap_client *c)
+{
+	return c->resp.len < IMAP_CLIENT_QUOTE_OCTETS ? c->resp.len : IMAP_CLIENT_QUOTE_OCTETS;
 }
 
 /* The server said something this client cannot make sense of: nothing it
@@ -206,8 +206,7 @@ static void imap_client_protocol_error(struct imap_client *c, const char *what)
 	buf_adds(&why, what);
 	if (c->resp.len > 0) {
 		buf_adds(&why, ": \"");
-		buf_add(&why, c->resp.p,
-			c->resp.len < IMAP_CLIENT_QUOTE_OCTETS ? c->resp.len : IMAP_CLIENT_QUOTE_OCTETS);
+		buf_add(&why, c->resp.p, imap_client_quote_len(c));
 		buf_adds(&why, "\"");
 	}
 	imap_client_fail(c, why.p, why.len);
@@ -287,6 +286,15 @@ static void imap_client_report_flags(struct imap_client *c, uint32_t uid, uint32
 		c->ev->flags(c->ctx, uid, flags);
 }
 
+/* A new UIDVALIDITY: the UIDs the device knew may name other messages
+ * now, so it forgets them all (RFC 3501 2.3.1.1). */
+static void imap_client_forget_all(struct imap_client *c)
+{
+	if (c->ev && c->ev->reset)
+		c->ev->reset(c->ctx, c->uidvalidity);
+	c->nhave = 0;
+}
+
 static void imap_client_report_expunged(struct imap_client *c, uint32_t uid)
 {
 	struct imap_client_have *h = imap_client_have_find(c, uid);
@@ -320,6 +328,26 @@ static void imap_scan_spaces(struct imap_scan *s)
 {
 	while (imap_scan_at(s, ' '))
 		s->pos++;
+}
+
+/* The "(" that opens a parenthesised list: true, past it, if it is there. */
+static bool imap_scan_list_open(struct imap_scan *s)
+{
+	if (!imap_scan_at(s, '('))
+		return false;
+	s->pos++;
+	return true;
+}
+
+/* Inside a list, before the next item: spaces skipped, and true, past the
+ * ")", where the list ends. */
+static bool imap_scan_list_close(struct imap_scan *s)
+{
+	imap_scan_spaces(s);
+	if (!imap_scan_at(s, ')'))
+		return false;
+	s->pos++;
+	return true;
 }
 
 /* ATOM-CHAR of RFC 3501 9, with "]" (ASTRING-CHAR) and the list wildcards
@@ -432,18 +460,12 @@ static bool imap_scan_skip(struct imap_scan *s, struct buf *scratch, int depth)
 	size_t vn;
 	if (depth > IMAP_CLIENT_NESTING_MAX)
 		return false;
-	if (!imap_scan_at(s, '('))
+	if (!imap_scan_list_open(s))
 		return imap_scan_string(s, scratch, true, &v, &vn);
-	s->pos++;
-	for (;;) {
-		imap_scan_spaces(s);
-		if (imap_scan_at(s, ')')) {
-			s->pos++;
-			return true;
-		}
+	while (!imap_scan_list_close(s))
 		if (imap_scan_end(s) || !imap_scan_skip(s, scratch, depth + 1))
 			return false;
-	}
+	return true;
 }
 
 /* A flag list "(\Seen $Label1)": the system flags as bits; keywords are
@@ -451,15 +473,9 @@ static bool imap_scan_skip(struct imap_scan *s, struct buf *scratch, int depth)
 static bool imap_scan_flags(struct imap_scan *s, uint32_t *flags)
 {
 	*flags = 0;
-	if (!imap_scan_at(s, '('))
+	if (!imap_scan_list_open(s))
 		return false;
-	s->pos++;
-	for (;;) {
-		imap_scan_spaces(s);
-		if (imap_scan_at(s, ')')) {
-			s->pos++;
-			return true;
-		}
+	while (!imap_scan_list_close(s)) {
 		const char *w;
 		size_t n;
 		if (!imap_scan_atom(s, false, &w, &n))
@@ -468,6 +484,7 @@ static bool imap_scan_flags(struct imap_scan *s, uint32_t *flags)
 			if (imap_word_is(w, n, imap_flag_table[i].name))
 				*flags |= imap_flag_table[i].bit;
 	}
+	return true;
 }
 
 /* What one FETCH response says about a message. */
@@ -483,16 +500,9 @@ struct imap_fetch {
 static bool imap_scan_fetch(struct imap_scan *s, struct buf *scratch, struct imap_fetch *f)
 {
 	memset(f, 0, sizeof *f);
-	if (!imap_scan_at(s, '('))
+	if (!imap_scan_list_open(s))
 		return false;
-	s->pos++;
-	for (;;) {
-		imap_scan_spaces(s);
-		if (imap_scan_at(s, ')')) {
-			s->pos++;
-			imap_scan_spaces(s);
-			return imap_scan_end(s);
-		}
+	while (!imap_scan_list_close(s)) {
 		const char *item;
 		size_t n;
 		if (!imap_scan_atom(s, true, &item, &n))
@@ -518,6 +528,8 @@ static bool imap_scan_fetch(struct imap_scan *s, struct buf *scratch, struct ima
 		if (!ok)
 			return false;
 	}
+	imap_scan_spaces(s);
+	return imap_scan_end(s);
 }
 
 /* ------------------------------------------------------------- commands */
@@ -620,12 +632,16 @@ static void imap_client_give_up(struct imap_client *c, struct wire *out, const c
 	imap_client_send_logout(c, out);
 }
 
+static void imap_client_gives_up(struct imap_client *c, struct wire *out, const char *why)
+{
+	imap_client_give_up(c, out, why, strlen(why));
+}
+
 static void imap_client_send_login(struct imap_client *c, struct wire *out)
 {
 	if (c->cap_logindisabled) {
-		imap_client_fails(c, "client: the server does not allow LOGIN here "
-				  "(LOGINDISABLED: it wants TLS first)");
-		imap_client_send_logout(c, out);
+		imap_client_gives_up(c, out, "client: the server does not allow LOGIN here "
+					     "(LOGINDISABLED: it wants TLS first)");
 		return;
 	}
 	imap_client_begin(c);
@@ -736,9 +752,8 @@ static bool imap_client_flag_ok(const char *flag)
 static void imap_client_send_store(struct imap_client *c, struct wire *out)
 {
 	if (!imap_client_flag_ok(c->flag)) {
-		imap_client_fails(c, "client: the flag cannot be sent in IMAP (it must "
-				  "be one word, like \\Seen or $Label1)");
-		imap_client_send_logout(c, out);
+		imap_client_gives_up(c, out, "client: the flag cannot be sent in IMAP (it must "
+					     "be one word, like \\Seen or $Label1)");
 		return;
 	}
 	imap_client_command(c, out, IMAP_CLIENT_STORE,
@@ -778,9 +793,8 @@ static void imap_client_send_create(struct imap_client *c, struct wire *out)
 static void imap_client_send_append(struct imap_client *c, struct wire *out)
 {
 	if (memchr(c->msg, '\0', c->cfg.msglen)) {
-		imap_client_fails(c, "client: the message holds a NUL octet, which IMAP "
-				  "cannot carry without BINARY (RFC 3516)");
-		imap_client_send_logout(c, out);
+		imap_client_gives_up(c, out, "client: the message holds a NUL octet, which IMAP "
+					     "cannot carry without BINARY (RFC 3516)");
 		return;
 	}
 	imap_client_begin(c);
@@ -935,20 +949,15 @@ static void imap_client_on_list(struct imap_client *c, struct imap_scan *s)
 {
 	const char *special = "", *w, *name;
 	size_t n, namelen;
-	if (!imap_scan_at(s, '('))
+	if (!imap_scan_list_open(s))
 		goto bad;
-	s->pos++;
-	for (;;) {
-		imap_scan_spaces(s);
-		if (imap_scan_at(s, ')'))
-			break;
+	while (!imap_scan_list_close(s)) {
 		if (!imap_scan_atom(s, false, &w, &n))
 			goto bad;
 		for (size_t i = 0; i < sizeof imap_special_uses / sizeof *imap_special_uses; i++)
 			if (imap_word_is(w, n, imap_special_uses[i]) && special[0] == '\0')
 				special = imap_special_uses[i];
 	}
-	s->pos++;
 	imap_scan_spaces(s);
 	if (!imap_scan_string(s, &c->scratch, false, &w, &n)) /* the delimiter */
 		goto bad;
@@ -1094,9 +1103,7 @@ static void imap_client_on_untagged(struct imap_client *c, struct imap_scan *s,
 	imap_scan_spaces(s);
 	if (imap_word_is(w, n, "BYE")) {
 		if (c->state != IMAP_CLIENT_LOGOUT)
-			imap_client_fail(c, c->resp.p, c->resp.len < IMAP_CLIENT_QUOTE_OCTETS
-							     ? c->resp.len
-							     : IMAP_CLIENT_QUOTE_OCTETS);
+			imap_client_fail(c, c->resp.p, imap_client_quote_len(c));
 		imap_client_enter_state(c, IMAP_CLIENT_DONE); /* the server hangs up */
 		return;
 	}
@@ -1152,8 +1159,7 @@ static void imap_client_on_tagged(struct imap_client *c, struct imap_scan *s, st
 	imap_client_on_code(c, s);
 	c->tag[0] = '\0';
 	c->cmd_sent = c->cmd.len; /* a NO to a literal's "{n}" ends the command */
-	size_t quote = c->resp.len < IMAP_CLIENT_QUOTE_OCTETS ? c->resp.len
-							       : IMAP_CLIENT_QUOTE_OCTETS;
+	size_t quote = imap_client_quote_len(c);
 	if (!imap_word_is(w, n, "OK")) {
 		if (c->state == IMAP_CLIENT_LOGOUT) {
 			imap_client_fail(c, c->resp.p, quote);
@@ -1167,26 +1173,19 @@ static void imap_client_on_tagged(struct imap_client *c, struct imap_scan *s, st
 	switch (c->state) {
 	case IMAP_CLIENT_SELECT:
 		if (c->uidvalidity == 0) {
-			imap_client_fails(c, "client: SELECT gave no UIDVALIDITY, so the "
-					  "UIDs cannot be trusted");
-			imap_client_send_logout(c, out);
+			imap_client_gives_up(c, out, "client: SELECT gave no UIDVALIDITY, so the "
+						     "UIDs cannot be trusted");
 			return;
 		}
 		if (c->uidvalidity == c->cfg.uidvalidity)
 			break;
 		if (imap_client_resyncs(c)) {
-			/* a new view (or the device's first): the UIDs it knew
-			 * may name other messages now, so it starts afresh */
-			if (c->ev && c->ev->reset)
-				c->ev->reset(c->ctx, c->uidvalidity);
-			c->nhave = 0;
+			imap_client_forget_all(c); /* a new view, or the device's first */
 		} else if (c->cfg.uidvalidity != 0) {
-			if (c->ev && c->ev->reset)
-				c->ev->reset(c->ctx, c->uidvalidity);
-			c->nhave = 0;
-			imap_client_fails(c, "client: the INBOX's UIDVALIDITY changed, so "
-					  "the message's UID may name another message now");
-			imap_client_send_logout(c, out);
+			imap_client_forget_all(c);
+			imap_client_gives_up(c, out, "client: the INBOX's UIDVALIDITY changed, "
+						     "so the message's UID may name another "
+						     "message now");
 			return;
 		}
 		break;

@@ -82,18 +82,6 @@ static bool is_digit(char c)
 	return c >= '0' && c <= '9';
 }
 
-/* a[0..alen) equals the C string b, ignoring ASCII case. */
-static bool eq_nocase(const char *a, size_t alen, const char *b)
-{
-	size_t blen = strlen(b);
-	if (alen != blen)
-		return false;
-	for (size_t i = 0; i < alen; i++)
-		if (ascii_lower(a[i]) != ascii_lower(b[i]))
-			return false;
-	return true;
-}
-
 /* Does hay[0..n) contain needle[0..m), ignoring ASCII case?  The plain
  * quadratic scan: messages and needles are small, and it is obviously
  * right. */
@@ -109,20 +97,6 @@ static bool contains_nocase(const char *hay, size_t n, const char *needle, size_
 			return true;
 	}
 	return false;
-}
-
-/* The line starting at off: *end is where its text ends (before CRLF or LF),
- * the return value where the next line starts. */
-static size_t next_line(const char *s, size_t len, size_t off, size_t *end)
-{
-	const char *nl = memchr(s + off, '\n', len - off);
-	if (!nl) {
-		*end = len;
-		return len;
-	}
-	size_t e = (size_t)(nl - s);
-	*end = e > off && s[e - 1] == '\r' ? e - 1 : e;
-	return e + 1;
 }
 
 /* Line ends in s[0..n).  A part's last line has none: the CRLF before a
@@ -213,7 +187,7 @@ static bool field_next(const char *h, size_t len, size_t *off, struct field *f)
 {
 	if (*off >= len)
 		return false;
-	size_t end, next = next_line(h, len, *off, &end);
+	size_t end, next = mime_next_line(h, len, *off, &end);
 	if (end == *off)
 		return false;
 	f->start = *off;
@@ -230,7 +204,7 @@ static bool field_next(const char *h, size_t len, size_t *off, struct field *f)
 	}
 	f->value_end = end;
 	while (next < len && is_wsp(h[next])) /* continuation lines */
-		next = next_line(h, len, next, &f->value_end);
+		next = mime_next_line(h, len, next, &f->value_end);
 	f->end = next;
 	*off = next;
 	return true;
@@ -393,14 +367,14 @@ static bool ctype_parse(struct ctype *ct, const char *s, size_t n, bool with_sub
 
 static bool ctype_is(const struct ctype *ct, const char *type, const char *subtype)
 {
-	return eq_nocase(ct->type.p, ct->type.len, type) &&
-	       (!subtype || eq_nocase(ct->subtype.p, ct->subtype.len, subtype));
+	return mime_eq_nocase(ct->type.p, ct->type.len, type) &&
+	       (!subtype || mime_eq_nocase(ct->subtype.p, ct->subtype.len, subtype));
 }
 
 static const struct buf *ctype_param(const struct ctype *ct, const char *name)
 {
 	for (size_t i = 0; i < ct->nparams; i++)
-		if (eq_nocase(ct->params[i].name.p, ct->params[i].name.len, name))
+		if (mime_eq_nocase(ct->params[i].name.p, ct->params[i].name.len, name))
 			return &ct->params[i].value;
 	return NULL;
 }
@@ -541,7 +515,7 @@ static void parts_init(struct parts *it, const char *body, size_t len, const str
 	it->off = len;
 	size_t off = 0;
 	while (off < len) {
-		size_t end, next = next_line(body, len, off, &end);
+		size_t end, next = mime_next_line(body, len, off, &end);
 		int kind = delimiter_kind(it, off, end);
 		if (kind == 1) {
 			it->off = next;
@@ -562,7 +536,7 @@ static bool parts_next(struct parts *it, size_t *start, size_t *n)
 	size_t off = it->off;
 	*start = off;
 	while (off < it->len) {
-		size_t end, next = next_line(it->body, it->len, off, &end);
+		size_t end, next = mime_next_line(it->body, it->len, off, &end);
 		int kind = delimiter_kind(it, off, end);
 		if (kind) {
 			size_t e = off;
@@ -1256,7 +1230,7 @@ static bool parse_header_list(const char *s, struct buf *names)
 static bool name_listed(const struct buf *names, const char *name, size_t n)
 {
 	for (size_t i = 0; i < names->len; i += strlen(names->p + i) + 1)
-		if (eq_nocase(name, n, names->p + i))
+		if (mime_eq_nocase(name, n, names->p + i))
 			return true;
 	return false;
 }
@@ -1411,7 +1385,7 @@ static bool is_address_field(const char *name, size_t n)
 					    "Resent-From", "Resent-Sender", "Resent-To",
 					    "Resent-Cc", "Resent-Bcc"};
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-		if (eq_nocase(name, n, names[i]))
+		if (mime_eq_nocase(name, n, names[i]))
 			return true;
 	return false;
 }
@@ -1476,7 +1450,7 @@ static bool header_matches(const char *hdr, size_t hdrlen, const char *name, con
 	bool address = name && is_address_field(name, strlen(name));
 	while (field_next(hdr, hdrlen, &off, &f)) {
 		if (name && !(f.name_end > f.start &&
-			      eq_nocase(hdr + f.start, f.name_end - f.start, name)))
+			      mime_eq_nocase(hdr + f.start, f.name_end - f.start, name)))
 			continue;
 		if (!name && contains_nocase(hdr + f.start, f.name_end - f.start, needle, m))
 			return true;
@@ -1520,9 +1494,9 @@ static bool body_matches(const struct entity *e, const char *needle, size_t m)
 		if (mime_header_get(e->hdr, e->hdrlen, "Content-Transfer-Encoding", &v)) {
 			size_t a = skip_cfws(v.p, v.len, 0), b = scan_token(v.p, v.len, a);
 			/* A decoding error keeps what was decoded so far. */
-			if (eq_nocase(v.p + a, b - a, "quoted-printable"))
+			if (mime_eq_nocase(v.p + a, b - a, "quoted-printable"))
 				(void)mime_qp_decode(&dec, e->body, e->bodylen);
-			else if (eq_nocase(v.p + a, b - a, "base64"))
+			else if (mime_eq_nocase(v.p + a, b - a, "base64"))
 				(void)mime_base64_decode(&dec, e->body, e->bodylen);
 		}
 		hit = contains_nocase(dec.p, dec.len, needle, m);
@@ -1541,9 +1515,9 @@ bool imap_msg_search(const char *msg, size_t len, const char *field, const char 
 	struct entity e;
 	entity_init(&e, msg, len, 0);
 	e.is_message = true;
-	if (eq_nocase(field, strlen(field), "BODY"))
+	if (mime_eq_nocase(field, strlen(field), "BODY"))
 		return body_matches(&e, needle, m);
-	if (eq_nocase(field, strlen(field), "TEXT"))
+	if (mime_eq_nocase(field, strlen(field), "TEXT"))
 		return header_matches(e.hdr, e.hdrlen, NULL, needle, m) ||
 		       body_matches(&e, needle, m);
 	return header_matches(e.hdr, e.hdrlen, field, needle, m);
@@ -1608,7 +1582,7 @@ static int64_t read_number(const char **s, int max)
 static unsigned read_month(const char **s)
 {
 	for (unsigned m = 0; m < 12; m++) {
-		if ((*s)[0] && (*s)[1] && (*s)[2] && eq_nocase(*s, 3, month_names[m])) {
+		if ((*s)[0] && (*s)[1] && (*s)[2] && mime_eq_nocase(*s, 3, month_names[m])) {
 			*s += 3;
 			return m + 1;
 		}
@@ -1743,7 +1717,7 @@ static int64_t obs_zone(const char *z, size_t n)
 		     {"CST", -6}, {"CDT", -5}, {"MST", -7}, {"MDT", -6}, {"PST", -8},
 		     {"PDT", -7}};
 	for (size_t i = 0; i < sizeof zones / sizeof zones[0]; i++)
-		if (eq_nocase(z, n, zones[i].name))
+		if (mime_eq_nocase(z, n, zones[i].name))
 			return (int64_t)zones[i].hours * 3600;
 	return 0;
 }

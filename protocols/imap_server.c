@@ -53,6 +53,7 @@
  */
 #include "imap_server_int.h"
 #include "mime.h"
+#include "sasl.h"
 
 #include <assert.h>
 #include <stdio.h>
@@ -512,23 +513,14 @@ static void imap_server_auth_plain(struct imap_server *s, const char *b64, struc
 				"Invalid base64 data");
 		goto done;
 	}
-	const char *user = NULL, *password = NULL;
-	size_t nuls = 0;
-	for (size_t i = 0; i < dec.len; i++) {
-		if (dec.p[i] != '\0')
-			continue;
-		if (++nuls == 1)
-			user = dec.p + i + 1;
-		else if (nuls == 2)
-			password = dec.p + i + 1;
-	}
-	if (nuls != 2 || (dec.p[0] && strcmp(dec.p, user) != 0)) {
+	struct sasl_plain plain;
+	if (!sasl_plain_split(&dec, &plain) || sasl_plain_acts_as_other(&plain)) {
 		imap_server_no(s, out, "PLAIN carries authorization id, NUL, user, NUL, password; "
 			       "acting as another user is not allowed (RFC 4616)",
 			       "[AUTHENTICATIONFAILED] Invalid credentials");
 		goto done;
 	}
-	imap_server_login(s, "AUTHENTICATE", user, password, out);
+	imap_server_login(s, "AUTHENTICATE", plain.user, plain.password, out);
 done:
 	buf_free(&dec);
 }

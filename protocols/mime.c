@@ -52,7 +52,7 @@ static char ascii_lower(char c)
 	return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
 }
 
-static bool ascii_eq_nocase(const char *a, size_t alen, const char *b)
+bool mime_eq_nocase(const char *a, size_t alen, const char *b)
 {
 	size_t blen = strlen(b);
 	if (alen != blen)
@@ -100,30 +100,26 @@ static void add_utf8_replacement(struct buf *out)
 
 /* ------------------------------------------------------------------ base64 */
 
+/* Up to 3 octets p[0..n) as one group of 4 base64 characters, with "="
+ * in place of those the missing octets would give (RFC 4648 4). */
+static void b64_add_group(struct buf *out, const unsigned char *p, size_t n)
+{
+	unsigned long v = 0; /* the 24 bits of the group, the first octet high */
+	for (size_t k = 0; k < 3; k++)
+		v = v << 8 | (k < n ? p[k] : 0u);
+	for (size_t k = 0; k < 4; k++)
+		buf_addc(out, k <= n ? b64_alphabet[(v >> (18 - 6 * k)) & 63] : '=');
+}
+
 void mime_base64_encode(struct buf *out, const void *in, size_t len)
 {
 	const unsigned char *p = in;
 	buf_reserve(out, (len + 2) / 3 * 4);
 	size_t i = 0;
-	for (; i + 3 <= len; i += 3) {
-		unsigned long v = (unsigned long)p[i] << 16 | (unsigned long)p[i + 1] << 8 | p[i + 2];
-		buf_addc(out, b64_alphabet[(v >> 18) & 63]);
-		buf_addc(out, b64_alphabet[(v >> 12) & 63]);
-		buf_addc(out, b64_alphabet[(v >> 6) & 63]);
-		buf_addc(out, b64_alphabet[v & 63]);
-	}
-	if (len - i == 1) {
-		unsigned long v = (unsigned long)p[i] << 16;
-		buf_addc(out, b64_alphabet[(v >> 18) & 63]);
-		buf_addc(out, b64_alphabet[(v >> 12) & 63]);
-		buf_adds(out, "==");
-	} else if (len - i == 2) {
-		unsigned long v = (unsigned long)p[i] << 16 | (unsigned long)p[i + 1] << 8;
-		buf_addc(out, b64_alphabet[(v >> 18) & 63]);
-		buf_addc(out, b64_alphabet[(v >> 12) & 63]);
-		buf_addc(out, b64_alphabet[(v >> 6) & 63]);
-		buf_addc(out, '=');
-	}
+	for (; i + 3 <= len; i += 3)
+		b64_add_group(out, p + i, 3);
+	if (i < len)
+		b64_add_group(out, p + i, len - i);
 }
 
 static int b64_value(char c)
@@ -513,12 +509,12 @@ void mime_encode_header_value(struct buf *out, const char *utf8, size_t used)
 static bool charset_to_utf8(struct buf *out, const char *cs, size_t cslen,
 			    const unsigned char *p, size_t n)
 {
-	bool latin1 = ascii_eq_nocase(cs, cslen, "ISO-8859-1") ||
-		      ascii_eq_nocase(cs, cslen, "ISO8859-1") ||
-		      ascii_eq_nocase(cs, cslen, "LATIN1");
-	bool utf8 = ascii_eq_nocase(cs, cslen, "UTF-8") || ascii_eq_nocase(cs, cslen, "UTF8") ||
-		    ascii_eq_nocase(cs, cslen, "US-ASCII") ||
-		    ascii_eq_nocase(cs, cslen, "ASCII");
+	bool latin1 = mime_eq_nocase(cs, cslen, "ISO-8859-1") ||
+		      mime_eq_nocase(cs, cslen, "ISO8859-1") ||
+		      mime_eq_nocase(cs, cslen, "LATIN1");
+	bool utf8 = mime_eq_nocase(cs, cslen, "UTF-8") || mime_eq_nocase(cs, cslen, "UTF8") ||
+		    mime_eq_nocase(cs, cslen, "US-ASCII") ||
+		    mime_eq_nocase(cs, cslen, "ASCII");
 	if (!latin1 && !utf8)
 		return false;
 	size_t i = 0;
@@ -654,9 +650,7 @@ void mime_decode_header_value(struct buf *out, const char *value, size_t len)
 
 /* ----------------------------------------------------------------- headers */
 
-/* The line starting at off: *end is where its text ends (before CRLF or LF),
- * the return value where the next line starts. */
-static size_t next_line(const char *msg, size_t len, size_t off, size_t *end)
+size_t mime_next_line(const char *msg, size_t len, size_t off, size_t *end)
 {
 	const char *nl = memchr(msg + off, '\n', len - off);
 	if (!nl) {
@@ -677,11 +671,11 @@ bool mime_header_get(const char *msg, size_t len, const char *name, struct buf *
 		return false;
 	size_t off = 0;
 	while (off < len) {
-		size_t end, next = next_line(msg, len, off, &end);
+		size_t end, next = mime_next_line(msg, len, off, &end);
 		if (end == off)
 			return false; /* the empty line: end of the header block */
 		if (is_wsp(msg[off]) || end - off <= namelen ||
-		    !ascii_eq_nocase(msg + off, namelen, name)) {
+		    !mime_eq_nocase(msg + off, namelen, name)) {
 			off = next;
 			continue;
 		}
@@ -697,7 +691,7 @@ bool mime_header_get(const char *msg, size_t len, const char *name, struct buf *
 		buf_add(out, msg + p + 1, end - p - 1);
 		off = next;
 		while (off < len && is_wsp(msg[off])) {
-			next = next_line(msg, len, off, &end);
+			next = mime_next_line(msg, len, off, &end);
 			buf_add(out, msg + off, end - off);
 			off = next;
 		}
@@ -720,7 +714,7 @@ static void header_block_end(const char *msg, size_t len, size_t *start, size_t 
 {
 	size_t off = 0;
 	while (msg && off < len) {
-		size_t end, next = next_line(msg, len, off, &end);
+		size_t end, next = mime_next_line(msg, len, off, &end);
 		if (end == off && next > off) {
 			*start = off;
 			*after = next;
@@ -1174,7 +1168,7 @@ static void dsn_original_headers(struct buf *out, const char *msg, size_t len)
 	size_t body = msg ? mime_body_offset(msg, len) : 0;
 	size_t off = 0;
 	while (off < body) {
-		size_t end, next = next_line(msg, len, off, &end);
+		size_t end, next = mime_next_line(msg, len, off, &end);
 		if (end == off)
 			break;
 		for (size_t k = off; k < end; k += MIME_DSN_HEADER_PIECE_OCTETS) {

@@ -31,6 +31,9 @@ int mime_base64_decode(struct buf *out, const char *in, size_t len);
 void mime_qp_encode(struct buf *out, const char *in, size_t len);
 int mime_qp_decode(struct buf *out, const char *in, size_t len);
 
+/* a[0..alen) equals the C string b, ignoring ASCII case (a charset, an
+ * encoding, a header name: RFC 2045 and RFC 5322 compare them so). */
+bool mime_eq_nocase(const char *a, size_t alen, const char *b);
 /* True if every byte is 7-bit ASCII (no byte >= 0x80, no NUL). */
 bool mime_is_7bit(const char *s, size_t len);
 
@@ -58,6 +61,10 @@ size_t mime_body_offset(const char *msg, size_t len);
 /* Where a field added at the end of the header block goes: the start of
  * the empty line that ends it, or len if there is none. */
 size_t mime_header_end(const char *msg, size_t len);
+/* The line of msg starting at off: *end is where its text ends (before
+ * CRLF or LF), the return value where the next line starts (len after the
+ * last line, which may have no line end). */
+size_t mime_next_line(const char *msg, size_t len, size_t off, size_t *end);
 /* The addr-spec inside a mailbox: "Alice <a@b.c>" -> "a@b.c", "a@b.c" -> "a@b.c". */
 bool mime_addr_spec(const char *mailbox, struct buf *out);
 /* The domain part of an address ("bob@gmail.com" -> "gmail.com"), or NULL. */

@@ -261,17 +261,10 @@ static void pop3_client_enter_state(struct pop3_client *c, enum pop3_client_stat
 	c->state = s;
 }
 
-/* Remember what went wrong, unless something already did.  Control bytes
- * (a NUL, a terminal escape) become "?": the error is safe to print, and a
- * NUL cannot cut it short. */
+/* Remember what went wrong, unless something already did. */
 static void pop3_client_fail(struct pop3_client *c, const char *why, size_t n)
 {
-	if (c->error)
-		return;
-	c->error = xmalloc(n + 1);
-	for (size_t i = 0; i < n; i++)
-		c->error[i] = (unsigned char)why[i] < ' ' || why[i] == 0x7f ? '?' : why[i];
-	c->error[n] = '\0';
+	error_keep_first(&c->error, why, n);
 }
 
 static void pop3_client_fails(struct pop3_client *c, const char *why)

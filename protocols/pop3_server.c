@@ -42,6 +42,7 @@
 #include <strings.h>
 
 #include "mime.h"
+#include "sasl.h"
 
 /* Octets of a command line before its CRLF (RFC 2449 4: 255 with it). */
 #define POP3_SERVER_COMMAND_TEXT_MAX_OCTETS (POP3_COMMAND_LINE_MAX_OCTETS - 2)
@@ -329,29 +330,19 @@ static void pop3_server_auth_plain(struct pop3_server *s, const char *b64, struc
 			  "-ERR cannot decode the base64 response");
 		goto done;
 	}
-	/* Find the two NULs; the buf's own NUL ends the password. */
-	const char *user = NULL, *password = NULL;
-	size_t nuls = 0;
-	for (size_t i = 0; i < dec.len; i++) {
-		if (dec.p[i] != '\0')
-			continue;
-		if (++nuls == 1)
-			user = dec.p + i + 1;
-		else if (nuls == 2)
-			password = dec.p + i + 1;
-	}
-	if (nuls != 2) {
+	struct sasl_plain plain;
+	if (!sasl_plain_split(&dec, &plain)) {
 		wire_line(out, "PLAIN carries three parts: authorization id, NUL, user name, NUL, "
 			  "password (RFC 4616)", "-ERR malformed PLAIN response");
 		goto done;
 	}
-	if (dec.p[0] && strcmp(dec.p, user) != 0) {
+	if (sasl_plain_acts_as_other(&plain)) {
 		/* acting for another user is not something this server allows */
 		wire_line(out, "[AUTH]: this user may not act as another",
 			  "-ERR [AUTH] Authentication failed");
 		goto done;
 	}
-	pop3_server_login(s, user, password, out);
+	pop3_server_login(s, plain.user, plain.password, out);
 done:
 	buf_free(&dec);
 }
@@ -505,16 +496,33 @@ static void pop3_server_proceed_list(struct pop3_server *s, char **argv, size_t 
 	wire_line(out, NULL, ".");
 }
 
-/* Fetch a message's content from the host into content; false (after
- * answering) if the host no longer has it. */
-static bool pop3_server_content(struct pop3_server *s, const struct pop3_msg *m, size_t number,
-				struct buf *content, struct wire *out)
+/*
+ * RETR and TOP: fetch the message's content from the host, then send the
+ * +OK line (note, fmt) and the content, dot-stuffed, with at most
+ * body_lines_max lines of its body.  If the host no longer has the
+ * message, say so instead.
+ */
+static void pop3_server_send_message(struct pop3_server *s, const struct pop3_msg *m,
+				     size_t number, uint64_t body_lines_max, struct wire *out,
+				     const char *note, const char *fmt, ...) PRINTF_LIKE(7, 8);
+
+static void pop3_server_send_message(struct pop3_server *s, const struct pop3_msg *m,
+				     size_t number, uint64_t body_lines_max, struct wire *out,
+				     const char *note, const char *fmt, ...)
 {
-	if (s->ops.content && s->ops.content(s->ctx, s->user, m, content))
-		return true;
-	wire_line(out, "the message went away after the session began, perhaps removed by "
-		  "another client", "-ERR message %zu no longer exists", number);
-	return false;
+	struct buf content;
+	buf_init(&content);
+	if (s->ops.content && s->ops.content(s->ctx, s->user, m, &content)) {
+		va_list ap;
+		va_start(ap, fmt);
+		wire_vline(out, note, fmt, ap);
+		va_end(ap);
+		pop3_server_send_stuffed(out, content.p, content.len, body_lines_max);
+	} else {
+		wire_line(out, "the message went away after the session began, perhaps removed by "
+			  "another client", "-ERR message %zu no longer exists", number);
+	}
+	buf_free(&content);
 }
 
 static void pop3_server_proceed_retr(struct pop3_server *s, char **argv, size_t argc,
@@ -523,16 +531,10 @@ static void pop3_server_proceed_retr(struct pop3_server *s, char **argv, size_t 
 	(void)argc;
 	size_t number;
 	const struct pop3_msg *m = pop3_server_find(s, argv[0], &number, out);
-	if (!m)
-		return;
-	struct buf content;
-	buf_init(&content);
-	if (pop3_server_content(s, m, number, &content, out)) {
-		wire_line(out, "RETR: the whole message follows, ended by a line with a single dot",
-			  "+OK %" PRIu64 " octets", m->size);
-		pop3_server_send_stuffed(out, content.p, content.len, UINT64_MAX);
-	}
-	buf_free(&content);
+	if (m)
+		pop3_server_send_message(s, m, number, UINT64_MAX, out,
+					 "RETR: the whole message follows, ended by a line with "
+					 "a single dot", "+OK %" PRIu64 " octets", m->size);
 }
 
 static void pop3_server_proceed_top(struct pop3_server *s, char **argv, size_t argc,
@@ -549,15 +551,10 @@ static void pop3_server_proceed_top(struct pop3_server *s, char **argv, size_t a
 			  "in digits", "-ERR invalid number of lines");
 		return;
 	}
-	struct buf content;
-	buf_init(&content);
-	if (pop3_server_content(s, m, number, &content, out)) {
-		wire_line(out, "TOP: the header, the empty line after it and only the first lines "
-			  "of the body, ended by a line with a single dot",
-			  "+OK top of message follows");
-		pop3_server_send_stuffed(out, content.p, content.len, lines);
-	}
-	buf_free(&content);
+	pop3_server_send_message(s, m, number, lines, out,
+				 "TOP: the header, the empty line after it and only the first "
+				 "lines of the body, ended by a line with a single dot",
+				 "+OK top of message follows");
 }
 
 static void pop3_server_proceed_dele(struct pop3_server *s, char **argv, size_t argc,

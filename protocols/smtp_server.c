@@ -23,6 +23,7 @@
  */
 #include "smtp.h"
 #include "mime.h"
+#include "sasl.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -896,26 +897,22 @@ static void smtp_server_auth_plain(struct smtp_server *s, const char *b64, struc
 		smtp_server_auth_undecodable(s, out);
 		goto done;
 	}
-	const char *end = dec.p + dec.len;
-	const char *user = memchr(dec.p, '\0', dec.len);
-	const char *password = user ? memchr(user + 1, '\0', (size_t)(end - user - 1)) : NULL;
-	if (!password || memchr(password + 1, '\0', (size_t)(end - password - 1))) {
+	struct sasl_plain plain;
+	if (!sasl_plain_split(&dec, &plain)) {
 		smtp_server_enter_state(s, SMTP_SERVER_STATE_HELO);
 		wire_line(out, "PLAIN carries three parts: authorization id, NUL, user, NUL, "
 			  "password (RFC 4616)",
 			  "501 5.5.2 Malformed PLAIN response");
 		goto done;
 	}
-	user++;
-	password++;
-	if (dec.p[0] && strcmp(dec.p, user) != 0) {
+	if (sasl_plain_acts_as_other(&plain)) {
 		/* acting for another user is not something this server allows */
 		smtp_server_enter_state(s, SMTP_SERVER_STATE_HELO);
 		wire_line(out, "535: this user may not act as another",
 			  "535 5.7.8 Authentication credentials invalid");
 		goto done;
 	}
-	smtp_server_auth_finish(s, user, password, out);
+	smtp_server_auth_finish(s, plain.user, plain.password, out);
 done:
 	buf_free(&dec);
 }
