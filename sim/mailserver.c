@@ -38,7 +38,8 @@
 
 /* ================================================================ helpers */
 
-bool world_server_is_local(const struct host *srv, const char *domain)
+/* Is domain one of those the server serves? */
+static bool mailserver_is_local(const struct host *srv, const char *domain)
 {
 	for (size_t i = 0; i < srv->ndomains; i++)
 		if (strcasecmp(srv->domains[i], domain) == 0)
@@ -175,7 +176,7 @@ static void mailserver_bounce(struct world *w, struct host *srv, const char *sen
 	}
 	const char *sender_domain = mime_addr_domain(sender);
 	const char *pm_domain = srv->ndomains ? srv->domains[0] : srv->name;
-	if (sender_domain && world_server_is_local(srv, sender_domain))
+	if (sender_domain && mailserver_is_local(srv, sender_domain))
 		pm_domain = sender_domain;
 
 	char msgid[128], boundary[64];
@@ -215,7 +216,7 @@ static void mailserver_bounce(struct world *w, struct host *srv, const char *sen
 		    "notification, RFC 3464) from MAILER-DAEMON, quoting the reason",
 		    "bounce to %s: %s", sender, list.p);
 
-	if (sender_domain && world_server_is_local(srv, sender_domain)) {
+	if (sender_domain && mailserver_is_local(srv, sender_domain)) {
 		bool began = changes_begin(w);
 		uint32_t uid = 0;
 		if (began)
@@ -352,7 +353,7 @@ static bool smtp_in_rcpt(void *ctx, const struct smtp_envelope *env, const char 
 			       "<%s>: Recipient address rejected: need fully-qualified address", rcpt);
 		return false;
 	}
-	if (world_server_is_local(s->srv, domain)) {
+	if (mailserver_is_local(s->srv, domain)) {
 		struct store_account acct;
 		if (mailserver_local_account(s->w, s->srv, rcpt, &acct))
 			return true;
@@ -459,7 +460,7 @@ static void smtp_in_data(void *ctx, const struct smtp_envelope *env, const char 
 			dup = strcasecmp(env->rcpts[j], env->rcpts[i]) == 0;
 		if (dup)
 			continue;
-		if (!domain || world_server_is_local(s->srv, domain)) {
+		if (!domain || mailserver_is_local(s->srv, domain)) {
 			/* two names of one mailbox (postmaster and its owner) get one copy */
 			struct store_account acct;
 			bool again = false;
@@ -514,7 +515,7 @@ static void smtp_in_data(void *ctx, const struct smtp_envelope *env, const char 
 			bool dup = false;
 			for (size_t j = 0; j < i && !dup; j++)
 				dup = strcasecmp(env->rcpts[j], env->rcpts[i]) == 0;
-			if (!dup && (!domain || world_server_is_local(s->srv, domain)))
+			if (!dup && (!domain || mailserver_is_local(s->srv, domain)))
 				world_event(w, s->srv->name, NULL, "delivered",
 					    "the mail is in the recipient's mailbox on the server, "
 					    "waiting for POP3 or IMAP to read it",

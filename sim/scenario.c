@@ -1,9 +1,10 @@
 /*
- * scenario.c - the .scn parser's entry points, its errors, and the tree's
- * building blocks and freeing.
+ * scenario.c - the .scn parser's entry points and its directive table: the
+ * top of the parser's family.
  *
- * Reading guide.  The parser is a family of files sharing scenario_int.h;
- * the work is done in four steps:
+ * Reading guide.  The parser is a family of files sharing scenario_int.h
+ * (whose reading guide gives the order in which they call each other: this
+ * file calls the others, none calls it); the work is done in four steps:
  *
  *   1. Lines (scenario_lex.c).  The text is cut into lines (LF or CRLF);
  *      each line is checked for NUL bytes, control characters and invalid
@@ -13,35 +14,43 @@
  *      (escapes decoded), each with its column; `#` outside a string ends
  *      the line.  The same file reads tokens as values: names, numbers,
  *      durations, rates.
- *   3. Directives (scenario_parse.c, scenario_story.c).  The first word
- *      names a directive, found in a table {name, parser}.  A parser builds
- *      one element of the tree and notes every name it refers to (a device,
- *      a server, a login...) as a "reference" with its position; it does
- *      not look names up yet.  scenario_parse.c has the table, the header
- *      and the world; scenario_story.c the actions, sessions and checks.
+ *   3. Directives (this file, scenario_parse.c, scenario_story.c).  The
+ *      first word names a directive, found in a table {name, parser} (at
+ *      the end of this file).  A parser builds one element of the tree and
+ *      notes every name it refers to (a device, a server, a login...) as a
+ *      "reference" with its position; it does not look names up yet.
+ *      scenario_parse.c has the header and the world; scenario_story.c the
+ *      actions, sessions and checks.
  *   4. Meaning (scenario_resolve.c).  When every line has been read, the
  *      references are resolved against the declarations.  So a name may be
  *      used above the line that declares it: only the story keeps file
  *      order.
  *
- * This file holds what the steps share: scn_parse_string() runs them;
- * errors are collected with their position by scn_err_at() and
- * scn_err_col() and printed sorted by position, so the teacher reads them
- * top to bottom whichever step found them.  After an error the parser goes
- * on with the next line.  Then the typo suggestions, the tree's parts
- * (initialising, clearing, freeing) and the public look-ups.
+ * scn_parse_string() runs the steps, then prints the errors collected by
+ * scn_err_at() and scn_err_col() (scenario_base.c) sorted by position, so
+ * the teacher reads them top to bottom whichever step found them.  After
+ * an error the parser goes on with the next line.
+ *
+ * Below the entry points, the directive table: parse_lines() walks the
+ * lines that step 1 kept: it lexes one, looks its first word up in the
+ * table and calls the directive's parser; when a line fails, the
+ * references it noted are dropped and the next line is read.  A directive
+ * has a line parser or an action parser; `repeat N ACTION` is here, since
+ * it only wraps an action, and so is the choice between `link A B
+ * up|down` (an action) and a link's declaration.
  */
 #include "scenario_int.h"
 
+#include <assert.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 /* ------------------------------------------------------------------ */
 /* Entry points                                                       */
 /* ------------------------------------------------------------------ */
+
+static void parse_lines(struct parser *p);
 
 static int diag_cmp(const void *va, const void *vb)
 {
@@ -84,7 +93,7 @@ int scn_parse_string(const char *name, const char *text, size_t len, struct scen
 		return 1;
 	}
 	scn_split_lines(&p, text, len);
-	scn_parse_lines(&p);
+	parse_lines(&p);
 	scn_resolve(&p);
 
 	int n = (int)p.ndiags;
@@ -135,277 +144,183 @@ int scn_parse_file(const char *path, struct scenario **out, FILE *errs)
 }
 
 /* ------------------------------------------------------------------ */
-/* Errors                                                             */
+/* The directive table                                                */
 /* ------------------------------------------------------------------ */
 
-static void verr_at(struct parser *p, int line, int col, const char *fmt, va_list ap)
-	PRINTF_LIKE(4, 0);
-static void verr_at(struct parser *p, int line, int col, const char *fmt, va_list ap)
+static int parse_repeat(struct parser *p, const struct tok *kw);
+static int parse_link(struct parser *p, const struct tok *kw);
+
+/* A directive has a line parser (header, world, checks, blocks) or an
+ * action parser (the story: fills one action; run_action does the rest).
+ * `link` has both: `link A B up|down` is an action. */
+struct directive {
+	const char *name;
+	int (*parse)(struct parser *p, const struct tok *kw);
+	int (*action)(struct parser *p, const struct tok *kw, struct scn_action *a);
+};
+
+static const struct directive directives[] = {
+	{"title", scn_parse_title, NULL},
+	{"about", scn_parse_about, NULL},
+	{"seed", scn_parse_seed, NULL},
+	{"domain", scn_parse_domain, NULL},
+	{"user", scn_parse_user, NULL},
+	{"device", scn_parse_device, NULL},
+	{"link", parse_link, scn_action_link},
+	{"retry", scn_parse_retry, NULL},
+	{"send", NULL, scn_action_send},
+	{"pop3", NULL, scn_action_pop3},
+	{"imap", NULL, scn_action_imap},
+	{"wait", NULL, scn_action_wait},
+	{"server", NULL, scn_action_server},
+	{"note", NULL, scn_action_note},
+	{"repeat", parse_repeat, NULL},
+	{"session", scn_parse_session, NULL},
+	{"expect", scn_parse_expect, NULL},
+	{"exercise", scn_parse_exercise, NULL},
+	{"task", scn_parse_lab_text, NULL},
+	{"hint", scn_parse_lab_text, NULL},
+};
+
+#define NDIRECTIVES (sizeof directives / sizeof directives[0])
+
+static const struct directive *find_directive(const char *name)
 {
-	struct buf b;
-	buf_init(&b);
-	buf_vprintf(&b, fmt, ap);
-	GROW(p->diags, p->ndiags, p->capdiags);
-	p->diags[p->ndiags].pos.line = line;
-	p->diags[p->ndiags].pos.col = col;
-	p->diags[p->ndiags].seq = p->ndiags;
-	p->diags[p->ndiags].msg = buf_steal(&b);
-	p->ndiags++;
-}
-
-void scn_err_at(struct parser *p, struct scn_pos pos, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	verr_at(p, pos.line, pos.col, fmt, ap);
-	va_end(ap);
-}
-
-/* An error at a column of the current line. */
-void scn_err_col(struct parser *p, int col, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	verr_at(p, p->line_no, col, fmt, ap);
-	va_end(ap);
-}
-
-/* ------------------------------------------------------------------ */
-/* Suggestions                                                        */
-/* ------------------------------------------------------------------ */
-
-/* Edit distance, optimal string alignment: inserting, deleting or
- * swapping two neighbours costs 1, replacing a letter 2 (a typo more often
- * swaps or drops a letter), so "sned" is nearer "send" than "seed". */
-static size_t edit_distance(const char *a, const char *b)
-{
-	size_t na = strlen(a), nb = strlen(b);
-	if (na > 64 || nb > 64)
-		return (size_t)-1;
-	size_t d[65][65];
-	for (size_t i = 0; i <= na; i++)
-		d[i][0] = i;
-	for (size_t j = 0; j <= nb; j++)
-		d[0][j] = j;
-	for (size_t i = 1; i <= na; i++) {
-		for (size_t j = 1; j <= nb; j++) {
-			size_t cost = a[i - 1] == b[j - 1] ? 0 : 2;
-			size_t v = d[i - 1][j] + 1;
-			if (d[i][j - 1] + 1 < v)
-				v = d[i][j - 1] + 1;
-			if (d[i - 1][j - 1] + cost < v)
-				v = d[i - 1][j - 1] + cost;
-			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
-			    d[i - 2][j - 2] + 1 < v)
-				v = d[i - 2][j - 2] + 1;
-			d[i][j] = v;
-		}
-	}
-	return d[na][nb];
-}
-
-/* The candidate closest to word, if it is close enough to be a typo. */
-const char *scn_suggest(const char *word, const char *const *cands, size_t n)
-{
-	size_t len = strlen(word);
-	size_t limit = len <= 3 ? 2 : 3;
-	const char *best = NULL;
-	size_t bestd = limit + 1;
-	for (size_t i = 0; i < n; i++) {
-		size_t dist = edit_distance(word, cands[i]);
-		if (dist > 0 && dist < bestd) {
-			best = cands[i];
-			bestd = dist;
-		}
-	}
-	return best;
-}
-
-/* ------------------------------------------------------------------ */
-/* The tree: building and freeing                                     */
-/* ------------------------------------------------------------------ */
-
-void scn_push_str(char ***arr, size_t *n, char *str)
-{
-	*APPEND(*arr, *n) = str;
-}
-
-static void free_strs(char **arr, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(arr[i]);
-	free(arr);
-}
-
-void scn_action_init(struct scn_action *a, struct scn_pos pos)
-{
-	memset(a, 0, sizeof *a);
-	a->pos = pos;
-	a->repeat = 1;
-}
-
-void scn_action_clear(struct scn_action *a)
-{
-	free(a->device);
-	free_strs(a->to, a->nto);
-	free_strs(a->cc, a->ncc);
-	free_strs(a->bcc, a->nbcc);
-	free(a->subject);
-	free(a->body);
-	free(a->flag);
-	free(a->folder);
-	free(a->host_a);
-	free(a->host_b);
-	free(a->text);
-	free(a->server);
-	for (size_t i = 0; i < a->nlines; i++)
-		free(a->lines[i].text);
-	free(a->lines);
-	memset(a, 0, sizeof *a);
-}
-
-void scn_check_clear(struct scn_check *c)
-{
-	free(c->source);
-	free(c->address);
-	free(c->folder);
-	free(c->device);
-	free(c->host);
-	free(c->from);
-	free(c->to);
-	free(c->subject);
-	free(c->flag);
-	free(c->reply_enh);
-	memset(c, 0, sizeof *c);
-}
-
-void scn_free(struct scenario *s)
-{
-	if (!s)
-		return;
-	free(s->file);
-	free(s->title);
-	free_strs(s->about, s->nabout);
-	free_strs(s->tasks, s->ntasks);
-	free_strs(s->hints, s->nhints);
-	for (size_t i = 0; i < s->ndomains; i++) {
-		free(s->domains[i].name);
-		free(s->domains[i].server);
-	}
-	free(s->domains);
-	for (size_t i = 0; i < s->nusers; i++) {
-		free(s->users[i].address);
-		free(s->users[i].password);
-		free(s->users[i].name);
-	}
-	free(s->users);
-	for (size_t i = 0; i < s->ndevices; i++) {
-		free(s->devices[i].name);
-		free(s->devices[i].owner);
-	}
-	free(s->devices);
-	for (size_t i = 0; i < s->nlinks; i++) {
-		free(s->links[i].a);
-		free(s->links[i].b);
-	}
-	free(s->links);
-	for (size_t i = 0; i < s->nretries; i++)
-		free(s->retries[i].server);
-	free(s->retries);
-	for (size_t i = 0; i < s->nactions; i++)
-		scn_action_clear(&s->actions[i]);
-	free(s->actions);
-	for (size_t i = 0; i < s->nchecks; i++)
-		scn_check_clear(&s->checks[i]);
-	free(s->checks);
-	free(s);
-}
-
-
-/* ------------------------------------------------------------------ */
-/* Look-ups                                                           */
-/* ------------------------------------------------------------------ */
-
-const struct scn_domain *scn_find_domain(const struct scenario *s, const char *domain)
-{
-	for (size_t i = 0; i < s->ndomains; i++)
-		if (strcasecmp(s->domains[i].name, domain) == 0)
-			return &s->domains[i];
+	for (size_t i = 0; i < NDIRECTIVES; i++)
+		if (strcmp(directives[i].name, name) == 0)
+			return &directives[i];
 	return NULL;
 }
 
-/* The local part as written, the domain in any case. */
-const struct scn_user *scn_find_user(const struct scenario *s, const char *address)
+static void err_unknown_directive(struct parser *p, const struct tok *t)
 {
-	const char *at = strrchr(address, '@');
-	size_t local = at ? (size_t)(at - address) : strlen(address);
-	for (size_t i = 0; i < s->nusers; i++) {
-		const char *u = s->users[i].address, *uat = strrchr(u, '@');
-		if (!at || !uat || (size_t)(uat - u) != local)
+	const char *names[NDIRECTIVES];
+	for (size_t i = 0; i < NDIRECTIVES; i++)
+		names[i] = directives[i].name;
+	const char *s = scn_suggest(t->text, names, NDIRECTIVES);
+	if (s)
+		scn_err_col(p, t->col, "unknown directive '%s' (did you mean '%s'?)", t->text, s);
+	else
+		scn_err_col(p, t->col,
+			    "unknown directive '%s' (expected title, about, seed, domain, user, "
+			    "device, link, retry, send, pop3, imap, wait, server, note, repeat, "
+			    "session, expect, exercise, task or hint)",
+			    t->text);
+}
+
+/* Parse the action whose keyword is kw (already read), and add it to the
+ * story; pos is where the action's line starts (a `repeat`). */
+static int run_action(struct parser *p, const struct tok *kw, struct scn_pos pos, long repeat)
+{
+	const struct directive *d = find_directive(kw->text);
+	assert(d && d->action);
+	struct scn_action a;
+	scn_action_init(&a, pos);
+	a.repeat = repeat;
+	if (d->action(p, kw, &a) < 0 || scn_end_of_line(p) < 0) {
+		scn_action_clear(&a);
+		return -1;
+	}
+	if (!scn_action_available(a.kind))
+		scn_err_col(p, kw->col, "%s is not implemented yet in this version of mailsim",
+			    kw->text);
+	*APPEND(p->s->actions, p->s->nactions) = a;
+	return 0;
+}
+
+/* `link A B up|down` is a story action; any other `link` line declares a
+ * link (scenario_parse.c). */
+static int parse_link(struct parser *p, const struct tok *kw)
+{
+	const struct tok *state = p->ti + 2 < p->ntoks ? &p->toks[p->ti + 2] : NULL;
+	if (scn_tok_is(state, "up") || scn_tok_is(state, "down"))
+		return run_action(p, kw, scn_tok_pos(p, kw), 1);
+	return scn_parse_link(p, kw);
+}
+
+static int parse_repeat(struct parser *p, const struct tok *kw)
+{
+	long n;
+	if (scn_expect_number(p, "the repeat count", 1, SCN_MAX_REPEAT, &n) < 0)
+		return -1;
+	const struct tok *t = scn_expect_word(p, "an action to repeat");
+	if (!t)
+		return -1;
+	const struct directive *d = find_directive(t->text);
+	if (!d) {
+		err_unknown_directive(p, t);
+		return -1;
+	}
+	if (strcmp(d->name, "session") == 0) {
+		scn_err_col(p, t->col, "repeat cannot repeat a session block");
+		scn_session_body(p, NULL, scn_tok_pos(p, t));
+		return -1;
+	}
+	if (!d->action) {
+		scn_err_col(p, t->col,
+			    "repeat cannot repeat '%s' (it repeats send, pop3, imap, wait, "
+			    "link ... up|down, server or note)",
+			    t->text);
+		return -1;
+	}
+	return run_action(p, t, scn_tok_pos(p, kw), n);
+}
+
+/* Does the line's first word equal word? (for a line that did not lex) */
+static bool line_starts_with(const struct line *ln, const char *word)
+{
+	size_t k = skip_blanks(ln, 0), n = strlen(word);
+	return ln->len - k >= n && memcmp(ln->p + k, word, n) == 0 &&
+	       (ln->len - k == n || is_blank(ln->p[k + n]));
+}
+
+static int parse_directive(struct parser *p)
+{
+	const struct tok *kw = scn_next_tok(p);
+	if (!kw)
+		return 0;
+	if (kw->string) {
+		scn_err_col(p, kw->col, "expected a directive, got a string");
+		return -1;
+	}
+	if (strcmp(kw->text, "end") == 0) {
+		scn_err_col(p, kw->col, "'end' without a session");
+		return -1;
+	}
+	const struct directive *d = find_directive(kw->text);
+	if (!d) {
+		err_unknown_directive(p, kw);
+		return -1;
+	}
+	if (d->parse)
+		return d->parse(p, kw);
+	return run_action(p, kw, scn_tok_pos(p, kw), 1);
+}
+
+static void parse_lines(struct parser *p)
+{
+	for (p->li = 0; p->li < p->nlines; p->li++) {
+		const struct line *ln = &p->lines[p->li];
+		size_t refs0 = p->nrefs, k = skip_blanks(ln, 0);
+		int rc;
+		if (ln->bad)
 			continue;
-		if (memcmp(u, address, local) == 0 && strcasecmp(uat + 1, at + 1) == 0)
-			return &s->users[i];
+		p->line_no = ln->no;
+		if (k < ln->len && ln->p[k] == '>') {
+			scn_err_col(p, (int)k + 1,
+				    "'>' line outside a session block (start one with "
+				    "'session DEVICE SERVER PORT')");
+			continue;
+		}
+		if (scn_lex_line(p, ln) == 0) {
+			rc = parse_directive(p);
+		} else {
+			rc = -1;
+			if (line_starts_with(ln, "session"))
+				scn_session_body(p, NULL, (struct scn_pos){0, 0});
+		}
+		if (rc < 0)
+			scn_drop_refs(p, refs0);
+		scn_free_toks(p);
 	}
-	return NULL;
-}
-
-/* Device names are host names: any case, like the servers'. */
-const struct scn_device *scn_find_device(const struct scenario *s, const char *name)
-{
-	for (size_t i = 0; i < s->ndevices; i++)
-		if (strcasecmp(s->devices[i].name, name) == 0)
-			return &s->devices[i];
-	return NULL;
-}
-
-const struct scn_link *scn_find_link(const struct scenario *s, const char *a, const char *b)
-{
-	for (size_t i = 0; i < s->nlinks; i++) {
-		const struct scn_link *l = &s->links[i];
-		if ((strcasecmp(l->a, a) == 0 && strcasecmp(l->b, b) == 0) ||
-		    (strcasecmp(l->a, b) == 0 && strcasecmp(l->b, a) == 0))
-			return l;
-	}
-	return NULL;
-}
-
-/* ------------------------------------------------------------------ */
-/* What this build plays                                              */
-/* ------------------------------------------------------------------ */
-
-/* The one place to flip when POP3 and IMAP arrive. */
-bool scn_action_available(enum scn_action_kind kind)
-{
-	switch (kind) {
-	case SCN_SEND:
-	case SCN_WAIT:
-	case SCN_WAIT_IDLE:
-	case SCN_LINK_STATE:
-	case SCN_SERVER_STATE:
-	case SCN_NOTE:
-	case SCN_SESSION:
-	case SCN_POP3_FETCH:
-	case SCN_IMAP_SYNC:
-	case SCN_IMAP_OPEN:
-	case SCN_IMAP_CLOSE:
-	case SCN_IMAP_READ:
-	case SCN_IMAP_FLAG:
-	case SCN_IMAP_CREATE:
-	case SCN_IMAP_MOVE:
-	case SCN_IMAP_DELETE:
-		return true;
-	}
-	return false;
-}
-
-bool scn_port_available(enum scn_port port)
-{
-	switch (port) {
-	case SCN_PORT_SMTP:
-	case SCN_PORT_SUBMISSION:
-	case SCN_PORT_POP3:
-	case SCN_PORT_IMAP:
-		return true;
-	}
-	return false;
 }

@@ -12,16 +12,20 @@
  * scenario_int.h (the parser's state, tokens, the error helpers), which
  * nothing outside the family includes:
  *
- *   scenario.c          the entry points below, collecting and printing
- *                       errors, building and freeing the tree, look-ups
+ *   scenario_base.c     collecting errors, typo suggestions, building
+ *                       and freeing the tree, look-ups
  *   scenario_lex.c      steps 1 and 2: lines (UTF-8 and control bytes
  *                       checked), tokens and strings, reading tokens as
  *                       names, numbers, durations and rates
- *   scenario_parse.c    step 3: the directive table, the header (title,
- *                       seed, exercise...), the world, `repeat`
- *   scenario_story.c    step 3: the actions, session blocks and checks
  *   scenario_resolve.c  step 4: the names used, checked against the
  *                       declarations once every line is read
+ *   scenario_parse.c    step 3: the header (title, seed, exercise...)
+ *                       and the world
+ *   scenario_story.c    step 3: the actions, session blocks and checks
+ *   scenario.c          the entry points below (printing the errors),
+ *                       the directive table, `repeat`
+ *
+ * each calling only those above it (scenario_int.h says more).
  */
 #ifndef MAILSIM_SCENARIO_H
 #define MAILSIM_SCENARIO_H

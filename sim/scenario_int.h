@@ -1,15 +1,27 @@
 /*
  * scenario_int.h - what the scenario parser's files share, and no one else.
  *
- * Reading guide.  Only scenario.c, scenario_lex.c, scenario_parse.c,
- * scenario_story.c and scenario_resolve.c include this header; the rest of
- * mailsim sees the parser through scenario.h alone.  It holds, in order:
+ * Reading guide.  Only the scenario*.c files include this header; the rest
+ * of mailsim sees the parser through scenario.h alone.  It holds, in order:
  *
  *   - the limits, with their units;
  *   - the parser's state: the file's lines, the current line's tokens, the
  *     errors collected so far and the references noted for step 4;
  *   - the family's functions, grouped by the file that defines them, each
  *     named scn_ like the public ones but declared only here.
+ *
+ * The family's calls go one way, each file calling only those above it
+ * in this list (tests/suites/calls.sh checks it from the objects):
+ *
+ *   scenario_base.c     errors, suggestions, the tree's parts, look-ups
+ *   scenario_lex.c      steps 1 and 2: lines, tokens, values
+ *   scenario_resolve.c  step 4: references noted, then resolved
+ *   scenario_parse.c    step 3: the header and the world
+ *   scenario_story.c    step 3: actions, session blocks, checks (it
+ *                       reads a link's two ends with scenario_parse.c's
+ *                       scn_link_ends, as `link A B` does)
+ *   scenario.c          the entry points and the directive table, which
+ *                       dispatches each line to parse or story
  *
  * Errors go through scn_err_at() and scn_err_col(): they are collected with
  * their position and printed by scn_parse_string() as
@@ -154,7 +166,7 @@ static inline size_t skip_blanks(const struct line *ln, size_t k)
 }
 
 /* ------------------------------------------------------------------ */
-/* scenario.c: errors, suggestions, the tree's parts                  */
+/* scenario_base.c: errors, suggestions, the tree's parts            */
 /* ------------------------------------------------------------------ */
 
 /* Collect an error at a position, or at a column of the current line. */
@@ -212,10 +224,22 @@ int scn_parse_decimal(const char *s, size_t n, int64_t scale, int64_t *out);
 int64_t scn_parse_rate(const char *word);
 
 /* ------------------------------------------------------------------ */
-/* scenario_parse.c: step 3, the lines, the header and the world      */
+/* scenario_parse.c: step 3, the header and the world                */
 /* ------------------------------------------------------------------ */
 
-void scn_parse_lines(struct parser *p);
+/* A line parser reads the rest of the line after its keyword kw; the
+ * directive table (scenario.c) calls it. */
+int scn_parse_title(struct parser *p, const struct tok *kw);
+int scn_parse_about(struct parser *p, const struct tok *kw);
+int scn_parse_seed(struct parser *p, const struct tok *kw);
+int scn_parse_exercise(struct parser *p, const struct tok *kw);
+int scn_parse_lab_text(struct parser *p, const struct tok *kw); /* task, hint */
+int scn_parse_domain(struct parser *p, const struct tok *kw);
+int scn_parse_user(struct parser *p, const struct tok *kw);
+int scn_parse_device(struct parser *p, const struct tok *kw);
+int scn_parse_link(struct parser *p, const struct tok *kw); /* not `link A B up|down` */
+int scn_parse_retry(struct parser *p, const struct tok *kw);
+
 int scn_link_ends(struct parser *p, const struct tok **a, const struct tok **b);
 
 /* ------------------------------------------------------------------ */

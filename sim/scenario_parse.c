@@ -1,19 +1,15 @@
 /*
- * scenario_parse.c - step 3 of the .scn parser: each line's directive, the
- * header and the world.
+ * scenario_parse.c - step 3 of the .scn parser: the header and the world.
  *
- * Reading guide.  scn_parse_lines() (at the end) walks the lines that
- * step 1 kept: it lexes one (scenario_lex.c), looks its first word up in
- * the directive table and calls the directive's parser; when a line fails,
- * the references it noted are dropped and the next line is read.  A
- * directive has a line parser or an action parser: the actions, the
- * session block and the checks are in scenario_story.c; `repeat N ACTION`
- * is here, since it only wraps an action.
+ * Reading guide.  The directive table (scenario.c) calls these line
+ * parsers, each with the line's keyword already read; the actions, the
+ * session block and the checks are in scenario_story.c.
  *
- * Above the table, in file order of a typical scenario:
+ * In file order of a typical scenario:
  *   the header: title, about, seed, and the lab's exercise, task, hint;
  *   the world: domain, user, device, link (whose `link A B up|down` form
- *   is an action) and the retry extension.
+ *   is an action: the table sends it to scenario_story.c; both read the
+ *   two ends with scn_link_ends()) and the retry extension.
  * Each checks its own words and duplicates against what is declared so
  * far; names declared elsewhere are left to step 4 (scenario_resolve.c).
  */
@@ -48,7 +44,7 @@ static void err_declared(struct parser *p, const struct tok *t, const char *what
 		    line);
 }
 
-static int parse_title(struct parser *p, const struct tok *kw)
+int scn_parse_title(struct parser *p, const struct tok *kw)
 {
 	const struct tok *t = scn_expect_string(p, "the title in double quotes");
 	if (!t || scn_end_of_line(p) < 0 ||
@@ -58,7 +54,7 @@ static int parse_title(struct parser *p, const struct tok *kw)
 	return 0;
 }
 
-static int parse_about(struct parser *p, const struct tok *kw)
+int scn_parse_about(struct parser *p, const struct tok *kw)
 {
 	(void)kw;
 	const struct tok *t = scn_expect_string(p, "a paragraph in double quotes");
@@ -69,7 +65,7 @@ static int parse_about(struct parser *p, const struct tok *kw)
 }
 
 /* `exercise`: no argument; marks the file as a lab exercise. */
-static int parse_exercise(struct parser *p, const struct tok *kw)
+int scn_parse_exercise(struct parser *p, const struct tok *kw)
 {
 	if (scn_end_of_line(p) < 0 ||
 	    given_once(p, kw, &p->exercise_line, "the file is marked an exercise") < 0)
@@ -79,7 +75,7 @@ static int parse_exercise(struct parser *p, const struct tok *kw)
 }
 
 /* `task "..."` and `hint "..."`: paragraphs, in file order. */
-static int parse_lab_text(struct parser *p, const struct tok *kw)
+int scn_parse_lab_text(struct parser *p, const struct tok *kw)
 {
 	bool task = strcmp(kw->text, "task") == 0;
 	assert(task || strcmp(kw->text, "hint") == 0);
@@ -97,7 +93,7 @@ static int parse_lab_text(struct parser *p, const struct tok *kw)
 	return 0;
 }
 
-static int parse_seed(struct parser *p, const struct tok *kw)
+int scn_parse_seed(struct parser *p, const struct tok *kw)
 {
 	const struct tok *t = scn_expect_word(p, "a seed (a whole number)");
 	if (!t)
@@ -121,7 +117,7 @@ static int parse_seed(struct parser *p, const struct tok *kw)
 	return 0;
 }
 
-static int parse_domain(struct parser *p, const struct tok *kw)
+int scn_parse_domain(struct parser *p, const struct tok *kw)
 {
 	const struct tok *d = scn_expect_word(p, "a domain name");
 	if (!d)
@@ -153,7 +149,7 @@ static int parse_domain(struct parser *p, const struct tok *kw)
 	return 0;
 }
 
-static int parse_user(struct parser *p, const struct tok *kw)
+int scn_parse_user(struct parser *p, const struct tok *kw)
 {
 	static const char *const opts[] = {"password", "name"};
 	const struct tok *addr = scn_expect_address(p);
@@ -195,7 +191,7 @@ static int parse_user(struct parser *p, const struct tok *kw)
 	return 0;
 }
 
-static int parse_device(struct parser *p, const struct tok *kw)
+int scn_parse_device(struct parser *p, const struct tok *kw)
 {
 	const struct tok *name = scn_expect_device_name(p);
 	if (!name)
@@ -240,16 +236,9 @@ int scn_link_ends(struct parser *p, const struct tok **a, const struct tok **b)
 	return 0;
 }
 
-static int run_action(struct parser *p, const struct tok *kw, struct scn_pos pos, long repeat);
-
-static int parse_link(struct parser *p, const struct tok *kw)
+int scn_parse_link(struct parser *p, const struct tok *kw)
 {
 	static const char *const opts[] = {"latency", "bandwidth", "loss"};
-	/* `link A B up|down` is a story action. */
-	const struct tok *state = p->ti + 2 < p->ntoks ? &p->toks[p->ti + 2] : NULL;
-	if (scn_tok_is(state, "up") || scn_tok_is(state, "down"))
-		return run_action(p, kw, scn_tok_pos(p, kw), 1);
-
 	const struct tok *a, *b;
 	if (scn_link_ends(p, &a, &b) < 0)
 		return -1;
@@ -304,7 +293,7 @@ static int parse_link(struct parser *p, const struct tok *kw)
 }
 
 /* Extension: `retry [HOST] after DUR [backoff N] [attempts N]`. */
-static int parse_retry(struct parser *p, const struct tok *kw)
+int scn_parse_retry(struct parser *p, const struct tok *kw)
 {
 	static const char *const opts[] = {"backoff", "attempts"};
 	const struct tok *host = NULL, *t = scn_peek_tok(p);
@@ -356,176 +345,4 @@ static int parse_retry(struct parser *p, const struct tok *kw)
 	r->backoff = (int)backoff;
 	r->attempts = (int)attempts;
 	return 0;
-}
-
-
-/* ------------------------------------------------------------------ */
-/* The directive table                                                */
-/* ------------------------------------------------------------------ */
-
-static int parse_repeat(struct parser *p, const struct tok *kw);
-
-/* A directive has a line parser (header, world, checks, blocks) or an
- * action parser (the story: fills one action; run_action does the rest).
- * `link` has both: `link A B up|down` is an action. */
-struct directive {
-	const char *name;
-	int (*parse)(struct parser *p, const struct tok *kw);
-	int (*action)(struct parser *p, const struct tok *kw, struct scn_action *a);
-};
-
-static const struct directive directives[] = {
-	{"title", parse_title, NULL},
-	{"about", parse_about, NULL},
-	{"seed", parse_seed, NULL},
-	{"domain", parse_domain, NULL},
-	{"user", parse_user, NULL},
-	{"device", parse_device, NULL},
-	{"link", parse_link, scn_action_link},
-	{"retry", parse_retry, NULL},
-	{"send", NULL, scn_action_send},
-	{"pop3", NULL, scn_action_pop3},
-	{"imap", NULL, scn_action_imap},
-	{"wait", NULL, scn_action_wait},
-	{"server", NULL, scn_action_server},
-	{"note", NULL, scn_action_note},
-	{"repeat", parse_repeat, NULL},
-	{"session", scn_parse_session, NULL},
-	{"expect", scn_parse_expect, NULL},
-	{"exercise", parse_exercise, NULL},
-	{"task", parse_lab_text, NULL},
-	{"hint", parse_lab_text, NULL},
-};
-
-#define NDIRECTIVES (sizeof directives / sizeof directives[0])
-
-static const struct directive *find_directive(const char *name)
-{
-	for (size_t i = 0; i < NDIRECTIVES; i++)
-		if (strcmp(directives[i].name, name) == 0)
-			return &directives[i];
-	return NULL;
-}
-
-static void err_unknown_directive(struct parser *p, const struct tok *t)
-{
-	const char *names[NDIRECTIVES];
-	for (size_t i = 0; i < NDIRECTIVES; i++)
-		names[i] = directives[i].name;
-	const char *s = scn_suggest(t->text, names, NDIRECTIVES);
-	if (s)
-		scn_err_col(p, t->col, "unknown directive '%s' (did you mean '%s'?)", t->text, s);
-	else
-		scn_err_col(p, t->col,
-			    "unknown directive '%s' (expected title, about, seed, domain, user, "
-			    "device, link, retry, send, pop3, imap, wait, server, note, repeat, "
-			    "session, expect, exercise, task or hint)",
-			    t->text);
-}
-
-/* Parse the action whose keyword is kw (already read), and add it to the
- * story; pos is where the action's line starts (a `repeat`). */
-static int run_action(struct parser *p, const struct tok *kw, struct scn_pos pos, long repeat)
-{
-	const struct directive *d = find_directive(kw->text);
-	assert(d && d->action);
-	struct scn_action a;
-	scn_action_init(&a, pos);
-	a.repeat = repeat;
-	if (d->action(p, kw, &a) < 0 || scn_end_of_line(p) < 0) {
-		scn_action_clear(&a);
-		return -1;
-	}
-	if (!scn_action_available(a.kind))
-		scn_err_col(p, kw->col, "%s is not implemented yet in this version of mailsim",
-			    kw->text);
-	*APPEND(p->s->actions, p->s->nactions) = a;
-	return 0;
-}
-
-static int parse_repeat(struct parser *p, const struct tok *kw)
-{
-	long n;
-	if (scn_expect_number(p, "the repeat count", 1, SCN_MAX_REPEAT, &n) < 0)
-		return -1;
-	const struct tok *t = scn_expect_word(p, "an action to repeat");
-	if (!t)
-		return -1;
-	const struct directive *d = find_directive(t->text);
-	if (!d) {
-		err_unknown_directive(p, t);
-		return -1;
-	}
-	if (strcmp(d->name, "session") == 0) {
-		scn_err_col(p, t->col, "repeat cannot repeat a session block");
-		scn_session_body(p, NULL, scn_tok_pos(p, t));
-		return -1;
-	}
-	if (!d->action) {
-		scn_err_col(p, t->col,
-			    "repeat cannot repeat '%s' (it repeats send, pop3, imap, wait, "
-			    "link ... up|down, server or note)",
-			    t->text);
-		return -1;
-	}
-	return run_action(p, t, scn_tok_pos(p, kw), n);
-}
-
-/* Does the line's first word equal word? (for a line that did not lex) */
-static bool line_starts_with(const struct line *ln, const char *word)
-{
-	size_t k = skip_blanks(ln, 0), n = strlen(word);
-	return ln->len - k >= n && memcmp(ln->p + k, word, n) == 0 &&
-	       (ln->len - k == n || is_blank(ln->p[k + n]));
-}
-
-static int parse_directive(struct parser *p)
-{
-	const struct tok *kw = scn_next_tok(p);
-	if (!kw)
-		return 0;
-	if (kw->string) {
-		scn_err_col(p, kw->col, "expected a directive, got a string");
-		return -1;
-	}
-	if (strcmp(kw->text, "end") == 0) {
-		scn_err_col(p, kw->col, "'end' without a session");
-		return -1;
-	}
-	const struct directive *d = find_directive(kw->text);
-	if (!d) {
-		err_unknown_directive(p, kw);
-		return -1;
-	}
-	if (d->parse)
-		return d->parse(p, kw);
-	return run_action(p, kw, scn_tok_pos(p, kw), 1);
-}
-
-void scn_parse_lines(struct parser *p)
-{
-	for (p->li = 0; p->li < p->nlines; p->li++) {
-		const struct line *ln = &p->lines[p->li];
-		size_t refs0 = p->nrefs, k = skip_blanks(ln, 0);
-		int rc;
-		if (ln->bad)
-			continue;
-		p->line_no = ln->no;
-		if (k < ln->len && ln->p[k] == '>') {
-			scn_err_col(p, (int)k + 1,
-				    "'>' line outside a session block (start one with "
-				    "'session DEVICE SERVER PORT')");
-			continue;
-		}
-		if (scn_lex_line(p, ln) == 0) {
-			rc = parse_directive(p);
-		} else {
-			rc = -1;
-			if (line_starts_with(ln, "session"))
-				scn_session_body(p, NULL, (struct scn_pos){0, 0});
-		}
-		if (rc < 0)
-			scn_drop_refs(p, refs0);
-		scn_free_toks(p);
-	}
 }

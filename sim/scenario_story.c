@@ -1,7 +1,7 @@
 /*
  * scenario_story.c - step 3 of the .scn parser: the story and the checks.
  *
- * Reading guide.  The directive table (scenario_parse.c) calls these:
+ * Reading guide.  The directive table (scenario.c) calls these:
  *
  *   The actions: scn_action_send(), _pop3(), _imap(), _wait(), _link()
  *   (`link A B up|down`), _server() and _note() each fill one struct

@@ -348,8 +348,6 @@ void net_drained(struct conn *c, int side);
 void net_maybe_release(struct conn *c);
 
 /* --- mailserver.c */
-/* Is domain one of those the server serves? */
-bool world_server_is_local(const struct host *srv, const char *domain);
 extern const struct service mailserver_smtp_service;       /* port 25 */
 extern const struct service mailserver_submission_service; /* port 587 */
 /* A queue entry is due (scheduled by the server itself). */
