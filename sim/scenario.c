@@ -221,9 +221,6 @@ static int run_action(struct parser *p, const struct tok *kw, struct scn_pos pos
 		scn_action_clear(&a);
 		return -1;
 	}
-	if (!scn_action_available(a.kind))
-		scn_err_col(p, kw->col, "%s is not implemented yet in this version of mailsim",
-			    kw->text);
 	*APPEND(p->s->actions, p->s->nactions) = a;
 	return 0;
 }

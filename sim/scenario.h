@@ -225,9 +225,5 @@ const struct scn_device *scn_find_device(const struct scenario *s, const char *n
  * returns -1 if malformed. */
 int64_t scn_parse_duration(const char *word);
 
-/* Which actions this build can play; the others are refused at parse time
- * with "not implemented yet" (POP3 and IMAP arrive in later issues). */
-bool scn_action_available(enum scn_action_kind kind);
-bool scn_port_available(enum scn_port port);
 
 #endif

@@ -11,7 +11,7 @@
  *   Suggestions: scn_suggest() finds the candidate nearest a typo.
  *   The tree: initialising and clearing an action or a check, freeing a
  *   whole scenario (scn_free(), public).
- *   Look-ups: the public scn_find_...() and what this build plays.
+ *   Look-ups: the public scn_find_...().
  */
 #include "scenario_int.h"
 
@@ -253,45 +253,4 @@ const struct scn_link *scn_find_link(const struct scenario *s, const char *a, co
 			return l;
 	}
 	return NULL;
-}
-
-/* ------------------------------------------------------------------ */
-/* What this build plays                                              */
-/* ------------------------------------------------------------------ */
-
-/* The one place to flip when POP3 and IMAP arrive. */
-bool scn_action_available(enum scn_action_kind kind)
-{
-	switch (kind) {
-	case SCN_SEND:
-	case SCN_WAIT:
-	case SCN_WAIT_IDLE:
-	case SCN_LINK_STATE:
-	case SCN_SERVER_STATE:
-	case SCN_NOTE:
-	case SCN_SESSION:
-	case SCN_POP3_FETCH:
-	case SCN_IMAP_SYNC:
-	case SCN_IMAP_OPEN:
-	case SCN_IMAP_CLOSE:
-	case SCN_IMAP_READ:
-	case SCN_IMAP_FLAG:
-	case SCN_IMAP_CREATE:
-	case SCN_IMAP_MOVE:
-	case SCN_IMAP_DELETE:
-		return true;
-	}
-	return false;
-}
-
-bool scn_port_available(enum scn_port port)
-{
-	switch (port) {
-	case SCN_PORT_SMTP:
-	case SCN_PORT_SUBMISSION:
-	case SCN_PORT_POP3:
-	case SCN_PORT_IMAP:
-		return true;
-	}
-	return false;
 }

@@ -394,9 +394,6 @@ static int session_header(struct parser *p, struct scn_action *a)
 	a->port = ports[which];
 	if (scn_end_of_line(p) < 0)
 		return -1;
-	if (!scn_port_available(a->port))
-		scn_err_col(p, t->col, "%s is not implemented yet in this version of mailsim",
-			    t->text);
 	return 0;
 }
 

@@ -841,16 +841,6 @@ static void test_pop3_and_imap_actions(void)
 		     "t.scn:9:6: error: unknown device 'bob-tablet'\n");
 	CHECK_ERRORS(WORLD "pop3 bob-tablet fetch\n", 1,
 		     "t.scn:9:6: error: unknown device 'bob-tablet'\n");
-
-	/* everything of version 1 is available now */
-	CHECK(scn_action_available(SCN_POP3_FETCH));
-	CHECK(scn_action_available(SCN_IMAP_MOVE));
-	CHECK(scn_action_available(SCN_SEND));
-	CHECK(scn_action_available(SCN_SESSION));
-	CHECK(scn_port_available(SCN_PORT_SMTP));
-	CHECK(scn_port_available(SCN_PORT_SUBMISSION));
-	CHECK(scn_port_available(SCN_PORT_POP3));
-	CHECK(scn_port_available(SCN_PORT_IMAP));
 }
 
 static void test_checks(void)
