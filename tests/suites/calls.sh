@@ -13,13 +13,7 @@
 # (./build/san/mailsim: build/san/sim), else in build/release/sim.
 cc=${CC:-cc}
 ld=${LD:-ld}
-passed=0
-failed=0
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-
-ok() { passed=$((passed + 1)); }
-bad() { failed=$((failed + 1)); echo "FAIL $*"; }
+. tests/suitelib.sh
 
 build=${BUILD:-}
 if [ -z "$build" ] && [ -n "${1:-}" ] && ls "$(dirname "$1")"/sim/*.o >/dev/null 2>&1; then

@@ -6,13 +6,7 @@
 #   UPDATE_GOLDEN=1 sh tests/suites/golden.sh ./mailsim   rewrites the files
 #   (read the diff before committing it: it is the lesson students will see)
 mailsim=${1:-./mailsim}
-passed=0
-failed=0
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-
-ok() { passed=$((passed + 1)); }
-bad() { failed=$((failed + 1)); echo "FAIL $*"; }
+. tests/suitelib.sh
 
 for scn in scenarios/*.scn; do
 	name=$(basename "$scn" .scn)

@@ -7,13 +7,7 @@
 #
 #   sh tests/suites/layers.sh [MAILSIM]   (MAILSIM is not used; CC is)
 cc=${CC:-cc}
-passed=0
-failed=0
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-
-ok() { passed=$((passed + 1)); }
-bad() { failed=$((failed + 1)); echo "FAIL $*"; }
+. tests/suitelib.sh
 
 # The tree as it is keeps the rule.
 if sh tests/layers.sh . >"$tmp/out"; then ok; else

@@ -6,13 +6,7 @@
 #
 #   sh tests/suites/results.sh [MAILSIM]   (MAILSIM is not used; CC is)
 cc=${CC:-cc}
-passed=0
-failed=0
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-
-ok() { passed=$((passed + 1)); }
-bad() { failed=$((failed + 1)); echo "FAIL $*"; }
+. tests/suitelib.sh
 
 compile() {
 	"$cc" -std=c17 -Wall -Wextra -Werror -Isim -c -o "$tmp/out.o" "$1" >"$tmp/err" 2>&1
