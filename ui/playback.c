@@ -873,6 +873,34 @@ size_t pb_find_prev(const struct playback *pb, size_t from, bool (*match)(const 
 	return SIZE_MAX;
 }
 
+bool pb_step_shown(const struct pb_step *s, enum trace_proto proto)
+{
+	return proto == PROTO_NONE || s->proto == proto;
+}
+
+size_t pb_next_of(const struct playback *pb, size_t from, enum trace_proto proto)
+{
+	if (!pb)
+		return SIZE_MAX;
+	struct pb_step s;
+	for (size_t i = from == SIZE_MAX ? 0 : from + 1; i < pb->nsteps; i++)
+		if (pb_get_step(pb, i, &s) && pb_step_shown(&s, proto))
+			return i;
+	return SIZE_MAX;
+}
+
+size_t pb_prev_of(const struct playback *pb, size_t from, enum trace_proto proto)
+{
+	if (!pb)
+		return SIZE_MAX;
+	struct pb_step s;
+	size_t i = from > pb->nsteps ? pb->nsteps : from;
+	while (i-- > 0)
+		if (pb_get_step(pb, i, &s) && pb_step_shown(&s, proto))
+			return i;
+	return SIZE_MAX;
+}
+
 /* ---- the model ---- */
 
 /* The first entry with uid >= `uid` (lower) or > `uid` (upper). */

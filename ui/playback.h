@@ -123,4 +123,12 @@ size_t pb_find_next(const struct playback *pb, size_t from, bool (*match)(const 
 /* The same backwards, from from - 1 (from = SIZE_MAX: from the last step). */
 size_t pb_find_prev(const struct playback *pb, size_t from, bool (*match)(const struct pb_step *));
 
+/* The protocol filter of the timeline (and of stepping): the next / the
+ * previous step of protocol proto (PROTO_NONE: any step), from from + 1
+ * (from = SIZE_MAX: from the first) / from from - 1 (from = SIZE_MAX: from
+ * the last); SIZE_MAX when there is none.  O(distance to the match). */
+bool pb_step_shown(const struct pb_step *s, enum trace_proto proto);
+size_t pb_next_of(const struct playback *pb, size_t from, enum trace_proto proto);
+size_t pb_prev_of(const struct playback *pb, size_t from, enum trace_proto proto);
+
 #endif

@@ -179,7 +179,7 @@ static bool quiz_point(const struct player *p, size_t i)
 
 static void step_forward(struct player *p, bool animate)
 {
-	size_t target = p->cur == SIZE_MAX ? 0 : p->cur + 1;
+	size_t target = pb_next_of(p->pb, p->cur, p->filter); /* the filter hides the rest */
 	if (target >= p->n) {
 		p->playing = false;
 		return;
@@ -198,7 +198,7 @@ static void step_back(struct player *p)
 {
 	if (p->cur == SIZE_MAX)
 		return;
-	go_to(p, p->cur == 0 ? SIZE_MAX : p->cur - 1, false);
+	go_to(p, pb_prev_of(p->pb, p->cur, p->filter), false);
 }
 
 /* ------------------------------------------------------------------ */
@@ -217,12 +217,15 @@ static void layout(struct player *p)
 	int exph = 4 + (extra / 5 < 3 ? extra / 5 : 3);
 	int midy = 1 + maph, midh = H - 1 - exph - midy;
 	int wide = 48 + (W - PLAYER_MIN_COLS) / 2;
-	int ladw = p->mail_centric ? W - wide : wide;
+	int ladw = p->timeline ? W : p->mail_centric ? W - wide : wide;
 	p->pane[PANE_MAP] = (struct pane){ "map", 1, 0, maph, W, 0, map_draw };
-	p->pane[PANE_LADDER] = (struct pane){ "conversation", midy, 0, midh, ladw,
-					      p->pane[PANE_LADDER].scroll, pane_draw_ladder };
-	p->pane[PANE_MAIL] = (struct pane){ "mailboxes", midy, ladw, midh, W - ladw,
-					    p->pane[PANE_MAIL].scroll, pane_draw_mail };
+	p->pane[PANE_LADDER] = (struct pane){ p->timeline ? "timeline" : "conversation", midy, 0,
+					      midh, ladw, p->pane[PANE_LADDER].scroll,
+					      p->timeline ? timeline_draw : pane_draw_ladder };
+	/* the timeline takes the mailboxes' room too: their pane is empty */
+	p->pane[PANE_MAIL] = (struct pane){ "mailboxes", midy, ladw, p->timeline ? 0 : midh,
+					    W - ladw, p->pane[PANE_MAIL].scroll,
+					    p->timeline ? NULL : pane_draw_mail };
 	p->pane[PANE_EXPLAIN] = (struct pane){ "explanation", H - 1 - exph, 0, exph, W,
 					       p->pane[PANE_EXPLAIN].scroll, pane_draw_explain };
 	map_layout(p);
@@ -238,7 +241,8 @@ static void draw(struct player *p)
 	}
 	pane_draw_title_line(p);
 	for (int i = 0; i < NPANES; i++)
-		p->pane[i].draw(p, &p->pane[i]);
+		if (p->pane[i].draw)
+			p->pane[i].draw(p, &p->pane[i]);
 	pane_draw_status_line(p);
 	if (p->mode == MODE_HELP)
 		pane_draw_help(p->live);
@@ -353,12 +357,32 @@ static enum key_result key_play(struct player *p, int ch)
 		p->focus = p->focus == PANE_LADDER ? PANE_MAIL
 			   : p->focus == PANE_MAIL ? PANE_EXPLAIN
 						   : PANE_LADDER;
+		if (p->timeline && p->focus == PANE_MAIL) /* hidden */
+			p->focus = PANE_EXPLAIN;
 		return REDRAW;
 	case KEY_BTAB:
 		p->focus = p->focus == PANE_LADDER ? PANE_EXPLAIN
 			   : p->focus == PANE_MAIL ? PANE_LADDER
 						   : PANE_MAIL;
+		if (p->timeline && p->focus == PANE_MAIL)
+			p->focus = PANE_LADDER;
 		return REDRAW;
+	case 'v': /* the ladder and the mailboxes, or the timeline */
+		p->timeline = !p->timeline;
+		p->pane[PANE_LADDER].scroll = 0;
+		if (p->timeline && p->focus == PANE_MAIL)
+			p->focus = PANE_LADDER;
+		layout(p);
+		return REDRAW;
+	case '0':
+	case '1':
+	case '2':
+	case '3': { /* the protocol filter: the timeline and stepping */
+		static const enum trace_proto f[] = { PROTO_NONE, PROTO_SMTP, PROTO_POP3, PROTO_IMAP };
+		p->filter = f[ch - '0'];
+		p->pane[PANE_LADDER].scroll = 0;
+		return REDRAW;
+	}
 	case KEY_UP:
 	case 'k':
 		scroll_focused(p, -1);
@@ -527,6 +551,7 @@ static void player_init(struct player *p, struct playback *pb, const struct play
 static void player_fini(struct player *p)
 {
 	free(p->ud);
+	free(p->hp);
 	free(p->box);
 	free(p->removed);
 	free(p->vis);

@@ -1,7 +1,7 @@
 /*
  * player_int.h - what the files of the player share, and nobody else.
  *
- * The player (player.h) is a family of five files; only they include
+ * The player (player.h) is a family of six files; only they include
  * this header (the Makefile gives every ui/player*.o the ncursesw cflags):
  *
  *   player.c        the player's state, stepping, the input handlers of
@@ -13,10 +13,13 @@
  *   player_panes.c  the ladder, the mailboxes, the explanation, the title
  *                   and status lines, the help and source overlays
  *   player_menu.c   the lesson menu
+ *   player_timeline.c  the timeline: every session's lines on one time
+ *                   axis, a column per host (`v` shows it instead of the
+ *                   ladder and the mailboxes)
  *
  * Read it in that order: the colours and text primitives, then the state
  * (struct player), then what each file offers the others.  Every function
- * here carries its file's prefix (term_, map_, pane_), or player_ for
+ * here carries its file's prefix (term_, map_, pane_, timeline_), or player_ for
  * player.c's.
  */
 #ifndef MAILSIM_PLAYER_INT_H
@@ -31,6 +34,7 @@
 #include "player.h"
 
 #define FLASH_STEPS 3               /* a change stays highlighted this many steps */
+#define HOST_DNS (UINT32_MAX - 1)   /* the map's "dns" box (not a host of the world) */
 
 /* ------------------------------------------------------------------ */
 /* player_term.c: colours and text.                                    */
@@ -90,6 +94,12 @@ struct visible_msg {
 	int y, x, w;
 };
 
+/* A port a server was connected to in the run (for the map's labels). */
+struct hostport {
+	uint32_t host;
+	unsigned port;
+};
+
 struct updown;                      /* player_map.c's */
 struct mapbox;                      /* player_map.c's */
 
@@ -105,6 +115,8 @@ struct player {
 	struct pane pane[NPANES];
 	int focus;                  /* PANE_LADDER, PANE_MAIL or PANE_EXPLAIN */
 	bool mail_centric;          /* many mailboxes: they get the wider pane */
+	bool timeline;              /* `v`: the timeline instead of ladder and mailboxes */
+	enum trace_proto filter;    /* `1`-`3`: only this protocol's steps (PROTO_NONE: all) */
 
 	/* animation of the current step's token */
 	bool animating;
@@ -124,6 +136,8 @@ struct player {
 	size_t nud, capud;
 	size_t scanned;             /* steps scanned for up/down and DNS */
 	bool uses_dns;
+	struct hostport *hp;        /* the ports each server was connected to */
+	size_t nhp, caphp;
 	struct mapbox *box;
 	size_t nbox;
 	int srow;                   /* the server row's top, in the map pane */
@@ -183,10 +197,17 @@ void map_draw(struct player *p, struct pane *pn);
 /* Whether step s moves a token along the map (a line or a connect
  * between two boxes). */
 bool map_has_token(const struct pb_step *s);
+/* The port of a "connect" step ("connect to mx.gmail.com port 143"), or 0. */
+unsigned map_connect_port(const struct pb_step *s);
+/* The hosts (HOST_DNS for the "dns" box) from the map's left to its
+ * right, at most max; returns how many. */
+size_t map_columns(const struct player *p, uint32_t *out, size_t max);
 
 /* ------------------------------------------------------------------ */
 /* player_panes.c                                                      */
 
+/* A pane's title line ("─ Title ───"), in the focus colour if focused. */
+void pane_title(struct player *p, struct pane *pn, int id, const char *text);
 /* The panes' draw functions (struct pane's draw). */
 void pane_draw_ladder(struct player *p, struct pane *pn);
 void pane_draw_mail(struct player *p, struct pane *pn);
@@ -199,5 +220,13 @@ void pane_draw_help(bool live);
 void pane_draw_source(struct player *p);
 /* Enter on a message: read its source into p->src and go to MODE_SOURCE. */
 void pane_open_source(struct player *p);
+
+/* ------------------------------------------------------------------ */
+/* player_timeline.c                                                   */
+
+/* The timeline's draw function (in the ladder's place, the full width). */
+void timeline_draw(struct player *p, struct pane *pn);
+/* "SMTP", "POP3", "IMAP": the filter's name (NULL for none). */
+const char *timeline_filter_name(enum trace_proto f);
 
 #endif

@@ -21,7 +21,6 @@
 
 #include "player_int.h"
 
-#define HOST_DNS (UINT32_MAX - 1)   /* the map's "dns" box (not a host of the world) */
 
 /* A link or server going down or up, found once at load. */
 struct updown {
@@ -57,6 +56,30 @@ static bool link_up(const struct player *p, uint32_t a, uint32_t b)
 	return up;
 }
 
+unsigned map_connect_port(const struct pb_step *s)
+{
+	if (!s->event || strcmp(s->event, "connect") != 0 || !s->text)
+		return 0;
+	const char *k = memmem(s->text, s->text_len, "port ", 5);
+	unsigned port = 0;
+	for (k = k ? k + 5 : NULL; k && k < s->text + s->text_len && *k >= '0' && *k <= '9'; k++)
+		port = port * 10 + (unsigned)(*k - '0');
+	return port <= 65535 ? port : 0;
+}
+
+/* Remember that server h was connected to on port (once). */
+static void note_port(struct player *p, uint32_t h, unsigned port)
+{
+	for (size_t i = 0; i < p->nhp; i++)
+		if (p->hp[i].host == h && p->hp[i].port == port)
+			return;
+	if (p->nhp == p->caphp) {
+		p->caphp = p->caphp ? p->caphp * 2 : 8;
+		p->hp = xrealloc(p->hp, p->caphp * sizeof *p->hp);
+	}
+	p->hp[p->nhp++] = (struct hostport){ h, port };
+}
+
 void map_scan_steps(struct player *p)
 {
 	struct pb_step s;
@@ -67,6 +90,9 @@ void map_scan_steps(struct player *p)
 			p->uses_dns = true;
 		if (!s.event)
 			continue;
+		unsigned port = map_connect_port(&s);
+		if (port && s.to != PB_NONE)
+			note_port(p, s.to, port);
 		bool server = !strcmp(s.event, "server-down") || !strcmp(s.event, "server-up");
 		bool link = !strcmp(s.event, "link-down") || !strcmp(s.event, "link-up");
 		if (!server && !link)
@@ -121,6 +147,30 @@ static struct mapbox *box_of(struct player *p, uint32_t h)
 		if (p->box[i].host == h)
 			return &p->box[i];
 	return NULL;
+}
+
+size_t map_columns(const struct player *p, uint32_t *out, size_t max)
+{
+	size_t n = 0;
+	const struct mapbox **b = xcalloc(p->nbox + 1, sizeof *b);
+	for (size_t i = 0; i < p->nbox; i++)
+		b[n++] = &p->box[i];
+	/* insertion sort by the box's centre, a device (above) before its server */
+	for (size_t i = 1; i < n; i++)
+		for (size_t j = i; j > 0; j--) {
+			int c0 = 2 * b[j - 1]->x + b[j - 1]->w, c1 = 2 * b[j]->x + b[j]->w;
+			if (c0 < c1 || (c0 == c1 && b[j - 1]->y <= b[j]->y))
+				break;
+			const struct mapbox *t = b[j];
+			b[j] = b[j - 1];
+			b[j - 1] = t;
+		}
+	if (n > max)
+		n = max;
+	for (size_t i = 0; i < n; i++)
+		out[i] = b[i]->host;
+	free(b);
+	return n;
 }
 
 /* Devices above their server, servers in a row (DNS at its end). */
@@ -419,6 +469,24 @@ void map_draw(struct player *p, struct pane *pn)
 			int x0 = lft->x + lft->w, x1 = rgt->x - 1;
 			if (x1 - x0 + 1 >= lw + 2)
 				term_put(pn->y + p->srow + 1, pn->x + x0 + (x1 - x0 + 1 - lw) / 2, lw, lab, at);
+		}
+	}
+	/* the ports each server was connected to, on its box's bottom line */
+	for (size_t i = 0; i < p->nbox; i++) {
+		struct mapbox *b = &p->box[i];
+		for (int sep = 1; sep >= 0; sep--) { /* ":25 :143", else ":25:143" */
+			char ports[64] = "";
+			size_t len = 0;
+			for (size_t k = 0; k < p->nhp && len < sizeof ports - 16; k++)
+				if (p->hp[k].host == b->host)
+					len += (size_t)snprintf(ports + len, sizeof ports - len, "%s:%u",
+								len && sep ? " " : "", p->hp[k].port);
+			int pw = (int)len;
+			if (pw && pw <= b->w - 2) {
+				term_put(pn->y + b->y + 2, pn->x + b->x + (b->w - pw) / 2, pw, ports,
+					 term_attr[R_DIM]);
+				break;
+			}
 		}
 	}
 	/* names, and servers that are down */

@@ -29,7 +29,7 @@
 /* ------------------------------------------------------------------ */
 /* Pane titles.                                                        */
 
-static void pane_title(struct player *p, struct pane *pn, int id, const char *text)
+void pane_title(struct player *p, struct pane *pn, int id, const char *text)
 {
 	attr_t a = p->focus == id ? term_attr[R_FOCUS] : term_attr[R_HEAD];
 	term_fill(pn->y, pn->x, pn->w, "─", term_attr[R_DIM]);
@@ -434,6 +434,9 @@ void pane_draw_status_line(struct player *p)
 		snprintf(t, sizeof t, " t=%s  step %zu/%zu  %s  %s", tm,
 			 p->cur == SIZE_MAX ? 0 : p->cur + 1, p->n, player_speed_names[p->speed],
 			 p->mode == MODE_QUIZ ? "? quiz" : p->playing ? "▶ playing" : "‖ paused");
+	const char *fname = timeline_filter_name(p->filter);
+	if (fname) /* stepping skips the other protocols: say so */
+		snprintf(t + strlen(t), sizeof t - strlen(t), "  %s only", fname);
 	int used = term_put(y, 0, COLS, t, term_attr[R_STATUS] | A_BOLD);
 	const char *keys = p->live	  ? "Space follow  n/p step  Tab pane  ? help  q stop "
 			   : COLS >= 100 ? "Space play  n/p step  +/- speed  Tab pane  ? help  q quit "
@@ -453,8 +456,8 @@ static const char *const help_lines[] = {
 	"Home  End    the start, the last step",
 	"g            go to a step by number",
 	"Tab          focus: conversation, mailboxes, explanation",
-	"Up Down      scroll the focused pane / choose a message",
-	"PgUp PgDn    scroll by a page",
+	"v  1 2 3  0  the timeline; only SMTP, POP3, IMAP steps; all",
+	"Up Dn PgUp PgDn  scroll the focused pane / choose a message",
 	"Enter        the selected message's full source",
 	"mouse        click a pane, a ladder line or a message",
 	"?            this help        q  quit",
@@ -462,7 +465,7 @@ static const char *const help_lines[] = {
 	"Mailboxes: flags S seen, F flagged, D deleted ('.' not set);",
 	"unread messages in bold; a change is highlighted for 3 steps;",
 	"'−N' beside a mailbox: N messages left it in those 3 steps.",
-	"Ladder: ──► a command (client to server), ◄── a reply.",
+	"──► command, ◄── reply, ┄► connect, ╳ last line before close",
 	"Colours: SMTP yellow, POP3 magenta, IMAP cyan, DNS green.",
 };
 

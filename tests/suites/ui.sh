@@ -168,6 +168,58 @@ NO_COLOR=1 start 80 24 play --no-anim --step 516 scenarios/pop3-vs-imap.scn
 expect "NO_COLOR" "step 516/"
 if screen -e | grep -qE '\[(3[0-7]|4[0-7]|38;|48;)'; then fail "NO_COLOR screen has colours"; else ok; fi
 
+# --- the timeline (v): every session on one time axis, a column per host;
+# tests/ui/timeline.scn, where the tablet's IMAP IDLE hears the EXPUNGEs of
+# the desktop's POP3 QUIT.  Step 279: the QUIT's +OK, the session's last line
+tl=tests/ui/timeline.scn
+start 100 30 play --no-anim --step 279 $tl
+expect "timeline start" "step 279/"
+keys v
+expect "v shows the timeline" "Timeline · every session"
+expect "the POP3 connect and its port" ":110"
+golden timeline-100x30
+golden timeline-100x30-colour -e
+keys v
+expect "v again: the ladder" "POP3 session"
+start 80 24 play --no-anim --step 279 $tl
+expect "timeline 80x24 start" "step 279/"
+keys v
+expect "timeline 80x24" "Timeline · every session"
+golden timeline-80x24
+start 80 24 play --mono --no-anim --step 279 $tl
+expect "timeline mono start" "step 279/"
+keys v
+expect "timeline mono" "Timeline · every session"
+golden timeline-80x24-mono -e
+# 3: only IMAP, on the timeline and the status line; p and n skip the rest
+start 200 55 play --no-anim --step 279 $tl
+expect "timeline 200x55 start" "step 279/"
+keys v
+expect "timeline 200x55" "Timeline · every session"
+keys 3
+expect "3: IMAP only" "Timeline · IMAP only"
+expect "the filter on the status line" "‖ paused  IMAP only"
+expect_not "3 hides POP3" "DELE 2"
+keys p
+expect "p skips to the last EXPUNGE" "step 277/"
+golden timeline-200x55-imap -e
+keys p
+expect "p: the EXPUNGE before" "step 276/"
+keys p
+expect "p skips the POP3 session" "step 207/"
+keys 0
+expect "0: every session" "Timeline · every session"
+keys n
+expect "0: n takes the next step, POP3's" "step 208/"
+# the filter steps the ladder too
+start 80 24 play --no-anim --step 275 $tl
+expect "ladder filter start" "step 275/"
+keys 3 n
+expect "3 n: the ladder skips to IMAP" "step 276/"
+keys 2 n
+expect "2 n: back to POP3" "step 279/"
+expect "the ladder shows the POP3 session" "POP3 session"
+
 # --- the ladder scrolls back past its session, through the whole run:
 # at the relay (session 2), paging back reaches the laptop's submission
 start 80 24 play --no-anim --step 60 scenarios/smtp-send.scn

@@ -289,6 +289,35 @@ static void test_is_note_and_find(void)
 	pb_free(pb);
 }
 
+/* The timeline's filter: stepping skips the steps of other protocols. */
+static void test_filtered_stepping(void)
+{
+	struct playback *pb = pb_new();
+	line(pb, 0, "c", "s", PROTO_POP3, DIR_C2S, 1, "USER bob");  /* 0 */
+	line(pb, 1, "t", "s", PROTO_IMAP, DIR_C2S, 2, "a1 LOGIN");  /* 1 */
+	event(pb, 2, "story", "note", "x");                         /* 2 */
+	line(pb, 3, "s", "c", PROTO_POP3, DIR_S2C, 1, "+OK");       /* 3 */
+	line(pb, 4, "s", "t", PROTO_IMAP, DIR_S2C, 2, "a1 OK");     /* 4 */
+	CHECK_INT(pb_next_of(pb, SIZE_MAX, PROTO_IMAP), 1);
+	CHECK_INT(pb_next_of(pb, 1, PROTO_IMAP), 4);
+	CHECK_INT(pb_next_of(pb, 4, PROTO_IMAP), SIZE_MAX);
+	CHECK_INT(pb_next_of(pb, 0, PROTO_POP3), 3);
+	CHECK_INT(pb_next_of(pb, 1, PROTO_NONE), 2);
+	CHECK_INT(pb_next_of(pb, SIZE_MAX, PROTO_SMTP), SIZE_MAX);
+	CHECK_INT(pb_prev_of(pb, SIZE_MAX, PROTO_POP3), 3);
+	CHECK_INT(pb_prev_of(pb, 3, PROTO_POP3), 0);
+	CHECK_INT(pb_prev_of(pb, 4, PROTO_IMAP), 1);
+	CHECK_INT(pb_prev_of(pb, 1, PROTO_IMAP), SIZE_MAX);
+	CHECK_INT(pb_prev_of(pb, 3, PROTO_NONE), 2);
+	CHECK_INT(pb_prev_of(pb, 99, PROTO_IMAP), 4);
+	CHECK_INT(pb_next_of(NULL, 0, PROTO_NONE), SIZE_MAX);
+	struct pb_step st;
+	pb_get_step(pb, 2, &st);
+	CHECK(pb_step_shown(&st, PROTO_NONE));
+	CHECK(!pb_step_shown(&st, PROTO_IMAP));
+	pb_free(pb);
+}
+
 static void test_sessions(void)
 {
 	struct playback *pb = pb_new();
@@ -869,6 +898,7 @@ int main(void)
 	RUN(test_is_reply_pop3);
 	RUN(test_is_reply_imap);
 	RUN(test_is_note_and_find);
+	RUN(test_filtered_stepping);
 	RUN(test_sessions);
 	RUN(test_owners_and_folders);
 	RUN(test_change_leads_to_next_step);
