@@ -86,7 +86,7 @@ LIB      := $(BUILD)/libmailsim-ui.a $(BUILD)/libmailsim-sim.a $(BUILD)/libmails
 
 .SECONDARY:
 .PHONY: all test check bench run install uninstall clean tests-bin fuzz fuzz-bin fuzz-merge \
-	fuzz-seed layer-flags
+	fuzz-seed layer-flags FORCE
 .DEFAULT_GOAL := all
 
 all: mailsim
@@ -112,10 +112,16 @@ $(BUILD)/libmailsim-%.a:
 	$(AR) rcs $@ $^
 
 # Only the player's files (ui/player*.c) see curses' feature macros;
-# main.c learns where the lessons are installed (the menu's last resort).
+# cli.c learns where the lessons are installed (the last folder the menu
+# and the lab look in, after those beside the executable).  The stamp holds
+# DATADIR and changes with it, so `make install PREFIX=X` after `make`
+# compiles cli.c again with X's.
 $(BUILD)/ui/player.o $(BUILD)/ui/player_%.o: BASEFLAGS += $(NCURSES_CFLAGS)
-$(BUILD)/ui/main.o: BASEFLAGS += -DMAILSIM_DATADIR='"$(DATADIR)"'
-$(BUILD)/ui/lab.o: BASEFLAGS += -DMAILSIM_DATADIR='"$(DATADIR)"'
+$(BUILD)/ui/cli.o: BASEFLAGS += -DMAILSIM_DATADIR='"$(DATADIR)"'
+$(BUILD)/ui/cli.o: $(BUILD)/datadir.stamp
+$(BUILD)/datadir.stamp: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(DATADIR)' | cmp -s - $@ || echo '$(DATADIR)' >$@
 
 $(BUILD)/protocols/%.o: protocols/%.c
 	@mkdir -p $(dir $@)

@@ -12,8 +12,14 @@
 #include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "buf.h"
+
+/* Where `make install` puts the lessons (the Makefile says, from DATADIR). */
+#ifndef MAILSIM_DATADIR
+#define MAILSIM_DATADIR "/usr/local/share/mailsim"
+#endif
 
 bool cli_no_color(void)
 {
@@ -142,4 +148,66 @@ size_t cli_scn_files(const char *dir, char ***names)
 	if (n)
 		qsort(*names, n, sizeof **names, cli_name_cmp);
 	return n;
+}
+
+/* ---- where the shipped lessons are */
+
+static void cli_dirs_add(struct cli_dirs *d, char *dir)
+{
+	for (size_t i = 0; i < d->n; i++)
+		if (strcmp(d->dir[i], dir) == 0) {
+			free(dir);
+			return;
+		}
+	assert(d->n < CLI_DIRS_MAX);
+	d->dir[d->n++] = dir;
+}
+
+void cli_dirs_init(struct cli_dirs *d, const char *env, const char *sub)
+{
+	assert(d && sub);
+	d->n = 0;
+	const char *own = env ? getenv(env) : NULL;
+	if (own && *own)
+		cli_dirs_add(d, xstrdup(own));
+	cli_dirs_add(d, xstrdup(sub));
+	/* The executable's folder, from Linux's /proc (elsewhere the other
+	 * three still hold). */
+	char exe[4096];
+	ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	if (len > 0) {
+		exe[len] = '\0';
+		char *slash = strrchr(exe, '/');
+		if (slash) {
+			*slash = '\0'; /* exe: the executable's folder */
+			struct buf b;
+			buf_init(&b);
+			buf_printf(&b, "%s/%s", exe, sub);
+			cli_dirs_add(d, buf_steal(&b));
+			slash = strrchr(exe, '/');
+			if (slash) {
+				*slash = '\0'; /* exe: its parent, PREFIX when it is PREFIX/bin */
+				buf_init(&b);
+				buf_printf(&b, "%s/share/mailsim/%s", exe, sub);
+				cli_dirs_add(d, buf_steal(&b));
+			}
+		}
+	}
+	struct buf b;
+	buf_init(&b);
+	buf_printf(&b, "%s/%s", MAILSIM_DATADIR, sub);
+	cli_dirs_add(d, buf_steal(&b));
+}
+
+void cli_dirs_free(struct cli_dirs *d)
+{
+	for (size_t i = 0; i < d->n; i++)
+		free(d->dir[i]);
+	d->n = 0;
+}
+
+void cli_dirs_print(FILE *out, const struct cli_dirs *d, const char *sep)
+{
+	for (size_t i = 0; i < d->n; i++)
+		fprintf(out, "%s%s", i ? sep : "", d->dir[i]);
 }

@@ -3,7 +3,8 @@
  * play, the menu), serve.c and lab.c.  Opening a scenario's store and
  * world with their errors said the same way, recording a world for the
  * player, the options of the live servers, a number on the command line,
- * NO_COLOR, the users' header and the .scn files of a folder.
+ * NO_COLOR, the users' header, the .scn files of a folder and the folders
+ * where the shipped lessons and exercises are looked for.
  *
  * Error messages begin with the program's words for the command, `prog`
  * ("mailsim", "mailsim serve", "mailsim lab"), as each command always said
@@ -66,5 +67,22 @@ void cli_print_users(FILE *out, const struct scenario *scn);
  * count (0, and *names NULL, when dir cannot be read).  Free each name
  * and the array. */
 size_t cli_scn_files(const char *dir, char ***names);
+
+/* The folders where the shipped scenarios of sub ("scenarios", or
+ * "scenarios/labs" for the lab) are looked for, in this order, without
+ * repeats: $env when it is set and not empty (the user's own folder);
+ * ./sub (a checkout, the working directory); sub beside the executable
+ * (the build tree's ./mailsim run from anywhere); share/mailsim/sub in
+ * the executable's folder's parent (installed under any PREFIX, or staged
+ * with DESTDIR); MAILSIM_DATADIR/sub (where `make install` put them). */
+#define CLI_DIRS_MAX 5
+struct cli_dirs {
+	size_t n;
+	char *dir[CLI_DIRS_MAX]; /* malloc'd */
+};
+void cli_dirs_init(struct cli_dirs *d, const char *env, const char *sub);
+void cli_dirs_free(struct cli_dirs *d);
+/* The folders, sep between two: "A, B, C" with ", ". */
+void cli_dirs_print(FILE *out, const struct cli_dirs *d, const char *sep);
 
 #endif

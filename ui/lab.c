@@ -34,11 +34,6 @@
 #include "view.h"
 #include "world.h"
 
-/* Where `make install` puts the exercises (looked at last). */
-#ifndef MAILSIM_DATADIR
-#define MAILSIM_DATADIR "/usr/local/share/mailsim"
-#endif
-
 #define LAB_EXIT_PASSED 0
 #define LAB_EXIT_FAILED 1
 #define LAB_EXIT_USAGE 2
@@ -47,6 +42,8 @@
 #define LAB_TICK_US (200 * US_PER_MS) /* how soon a change is graded */
 #define LAB_WRAP 76                   /* paragraph width, in bytes */
 #define LAB_LIST_MAX 8                /* messages shown under a failed check */
+
+static void lab_dirs(struct cli_dirs *dirs);
 
 static void lab_usage(FILE *out)
 {
@@ -72,22 +69,25 @@ static void lab_usage(FILE *out)
 		"  --seconds N            stop by itself after N seconds\n"
 		"  -h, --help             this text\n"
 		"\n"
-		"exercises are looked for in $MAILSIM_LABS, else ./scenarios/labs, else\n"
-		"%s/scenarios/labs; NAME may also be the path of a .scn file.\n",
+		"NAME may also be the path of a .scn file.  The exercises are those of the\n"
+		"first of these folders that has any ($MAILSIM_LABS first, when set):\n  ",
 		LIVE_DEFAULT_SMTP_PORT, LIVE_DEFAULT_SUBMISSION_PORT, LIVE_DEFAULT_POP3_PORT,
-		LIVE_DEFAULT_IMAP_PORT, MAILSIM_DATADIR);
+		LIVE_DEFAULT_IMAP_PORT);
+	struct cli_dirs dirs;
+	lab_dirs(&dirs);
+	cli_dirs_print(out, &dirs, "\n  ");
+	cli_dirs_free(&dirs);
+	fputc('\n', out);
 }
 
 /* ------------------------------------------------------------------ */
 /* Finding exercises                                                  */
 /* ------------------------------------------------------------------ */
 
-static void lab_dirs(const char *dirs[3])
+/* The folders of cli_dirs_init, $MAILSIM_LABS first. */
+static void lab_dirs(struct cli_dirs *dirs)
 {
-	const char *env = getenv("MAILSIM_LABS");
-	dirs[0] = env && *env ? env : NULL;
-	dirs[1] = "scenarios/labs";
-	dirs[2] = MAILSIM_DATADIR "/scenarios/labs";
+	cli_dirs_init(dirs, "MAILSIM_LABS", "scenarios/labs");
 }
 
 static bool lab_is_file(const char *path)
@@ -98,19 +98,15 @@ static bool lab_is_file(const char *path)
 
 /* The .scn files of the first directory that has any, sorted; their
  * directory in *dir. */
-static size_t lab_list_files(char ***out, const char **dir)
+static size_t lab_list_files(const struct cli_dirs *dirs, char ***out, const char **dir)
 {
-	const char *dirs[3];
-	lab_dirs(dirs);
 	size_t n = 0;
 	*out = NULL;
 	*dir = NULL;
-	for (size_t d = 0; d < 3 && n == 0; d++) {
-		if (!dirs[d])
-			continue;
-		n = cli_scn_files(dirs[d], out);
+	for (size_t d = 0; d < dirs->n && n == 0; d++) {
+		n = cli_scn_files(dirs->dir[d], out);
 		if (n)
-			*dir = dirs[d];
+			*dir = dirs->dir[d];
 	}
 	return n;
 }
@@ -120,21 +116,22 @@ static char *lab_find(const char *name)
 {
 	if (strchr(name, '/') && lab_is_file(name))
 		return xstrdup(name);
-	const char *dirs[3];
-	lab_dirs(dirs);
+	struct cli_dirs dirs;
+	lab_dirs(&dirs);
 	size_t len = strlen(name);
 	bool has_ext = len > 4 && strcmp(name + len - 4, ".scn") == 0;
-	for (size_t d = 0; d < 3; d++) {
-		if (!dirs[d])
-			continue;
+	char *found = NULL;
+	for (size_t d = 0; d < dirs.n && !found; d++) {
 		struct buf path;
 		buf_init(&path);
-		buf_printf(&path, "%s/%s%s", dirs[d], name, has_ext ? "" : ".scn");
+		buf_printf(&path, "%s/%s%s", dirs.dir[d], name, has_ext ? "" : ".scn");
 		if (lab_is_file(path.p))
-			return buf_steal(&path);
-		buf_free(&path);
+			found = buf_steal(&path);
+		else
+			buf_free(&path);
 	}
-	return NULL;
+	cli_dirs_free(&dirs);
+	return found;
 }
 
 /* "smtp-by-hand" from "scenarios/labs/smtp-by-hand.scn". */
@@ -165,7 +162,9 @@ static int lab_list(void)
 {
 	char **names;
 	const char *dir;
-	size_t n = lab_list_files(&names, &dir);
+	struct cli_dirs dirs;
+	lab_dirs(&dirs);
+	size_t n = lab_list_files(&dirs, &names, &dir);
 	size_t shown = 0;
 	FILE *devnull = fopen("/dev/null", "w");
 	if (n)
@@ -200,11 +199,13 @@ static int lab_list(void)
 	if (devnull)
 		fclose(devnull);
 	if (!shown) {
-		fputs("mailsim lab: no exercises found (set MAILSIM_LABS, or run from the "
-		      "directory that holds scenarios/labs)\n",
-		      stderr);
+		fputs("mailsim lab: no exercises found in ", stderr);
+		cli_dirs_print(stderr, &dirs, ", ");
+		fputs("\n(set MAILSIM_LABS to a folder of exercises)\n", stderr);
+		cli_dirs_free(&dirs);
 		return LAB_EXIT_USAGE;
 	}
+	cli_dirs_free(&dirs);
 	printf("\nStart one with 'mailsim lab NAME'; grade it with 'mailsim lab NAME --check'.\n");
 	return LAB_EXIT_PASSED;
 }

@@ -35,11 +35,6 @@
 
 #define MAILSIM_VERSION "0.1.0"
 
-/* Where `make install` puts the lessons (the menu looks there last). */
-#ifndef MAILSIM_DATADIR
-#define MAILSIM_DATADIR "/usr/local/share/mailsim"
-#endif
-
 enum {
 	EXIT_CHECKS_PASSED = 0,
 	EXIT_CHECK_FAILED = 1,
@@ -356,25 +351,22 @@ static int cmd_play(int argc, char **argv)
 
 /* ---- the lesson menu */
 
-/* The shipped lessons, in the order of their file names: those of
- * $MAILSIM_SCENARIOS, else ./scenarios, else the installed share directory
- * (MAILSIM_DATADIR/scenarios), the first that has any that parse. */
-static size_t find_lessons(struct player_lesson **out)
+/* The shipped lessons, in the order of their file names: those of the
+ * first folder of dirs (cli_dirs_init: $MAILSIM_SCENARIOS, ./scenarios,
+ * beside the executable, the installed share directory) that has any that
+ * parse. */
+static size_t find_lessons(const struct cli_dirs *dirs, struct player_lesson **out)
 {
-	const char *env = getenv("MAILSIM_SCENARIOS");
-	const char *dirs[3] = { env && *env ? env : NULL, "scenarios", MAILSIM_DATADIR "/scenarios" };
 	struct player_lesson *l = NULL;
 	size_t n = 0, cap = 0;
-	for (size_t d = 0; d < 3 && n == 0; d++) {
-		if (!dirs[d])
-			continue;
+	for (size_t d = 0; d < dirs->n && n == 0; d++) {
 		char **names;
-		size_t nnames = cli_scn_files(dirs[d], &names);
+		size_t nnames = cli_scn_files(dirs->dir[d], &names);
 		FILE *devnull = nnames ? fopen("/dev/null", "w") : NULL;
 		for (size_t k = 0; k < nnames; k++) {
 			struct buf path;
 			buf_init(&path);
-			buf_printf(&path, "%s/%s", dirs[d], names[k]);
+			buf_printf(&path, "%s/%s", dirs->dir[d], names[k]);
 			struct scenario *scn;
 			if (scn_parse_file(path.p, &scn, devnull ? devnull : stderr) != 0) {
 				buf_free(&path);
@@ -410,7 +402,19 @@ static size_t find_lessons(struct player_lesson **out)
 static int cmd_menu(void)
 {
 	struct player_lesson *l;
-	size_t n = find_lessons(&l);
+	struct cli_dirs dirs;
+	cli_dirs_init(&dirs, "MAILSIM_SCENARIOS", "scenarios");
+	size_t n = find_lessons(&dirs, &l);
+	if (n == 0) {
+		fputs("mailsim: no lessons found in ", stderr);
+		cli_dirs_print(stderr, &dirs, ", ");
+		fputs("\n(set MAILSIM_SCENARIOS to a folder of .scn files, or give one: "
+		      "'mailsim play FILE')\n",
+		      stderr);
+		cli_dirs_free(&dirs);
+		return EXIT_RUNTIME;
+	}
+	cli_dirs_free(&dirs);
 	size_t sel = 0;
 	for (size_t i = 0; i < n; i++)
 		if (strstr(l[i].path, "/pop3-vs-imap.scn"))
