@@ -82,8 +82,8 @@ struct player_lesson {
 	char *about;           /* its `about` paragraphs joined by blank lines, or "" */
 };
 
-/* The lesson menu: the index chosen with Enter, or -1 (q).  `*sel` is the
- * selection to start on and is left on the last one. */
+/* The lesson menu over n > 0 lessons: the index chosen with Enter, or -1
+ * (q).  `*sel` is the selection to start on and is left on the last one. */
 int player_menu(const struct player_lesson *l, size_t n, size_t *sel, bool mono);
 
 /* Open / close the terminal (idempotent; also used by main.c between the

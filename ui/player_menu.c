@@ -12,8 +12,8 @@
 
 int player_menu(const struct player_lesson *l, size_t n, size_t *sel, bool mono)
 {
-	assert(sel && (l || n == 0));
-	assert(n == 0 || *sel < n); /* the selection to start on is a lesson */
+	assert(l && sel && n > 0);  /* main.c says where it looked when none */
+	assert(*sel < n);           /* the selection to start on is a lesson */
 	player_screen_open(mono);
 	size_t top = 0;
 	struct span lines[128];
@@ -35,18 +35,12 @@ int player_menu(const struct player_lesson *l, size_t n, size_t *sel, bool mono)
 			term_fill(2 + r, 0, listw, " ", a);
 			term_put(2 + r, 1, listw - 2, l[i].title, a);
 		}
-		if (n == 0)
-			term_put(2, 1, COLS - 2,
-				 "No lessons found: set MAILSIM_SCENARIOS to a folder of .scn files.",
-			    A_BOLD);
-		else {
-			int x = listw + 2, w = COLS - x - 1;
-			const char *file = strrchr(l[*sel].path, '/');
-			term_put(2, x, w, file ? file + 1 : l[*sel].path, term_attr[R_HEAD]);
-			size_t nl = term_wrap(l[*sel].about, strlen(l[*sel].about), w, lines, 128);
-			for (size_t k = 0; k < nl && (int)k + 4 < LINES - 1; k++)
-				term_putn(4 + (int)k, x, w, lines[k].p, lines[k].n, A_NORMAL);
-		}
+		int x = listw + 2, w = COLS - x - 1;
+		const char *file = strrchr(l[*sel].path, '/');
+		term_put(2, x, w, file ? file + 1 : l[*sel].path, term_attr[R_HEAD]);
+		size_t nl = term_wrap(l[*sel].about, strlen(l[*sel].about), w, lines, 128);
+		for (size_t k = 0; k < nl && (int)k + 4 < LINES - 1; k++)
+			term_putn(4 + (int)k, x, w, lines[k].p, lines[k].n, A_NORMAL);
 		term_fill(LINES - 1, 0, COLS, " ", term_attr[R_STATUS]);
 		term_put(LINES - 1, 0, COLS, " Up/Down choose   Enter play   q quit",
 			 term_attr[R_STATUS]);
