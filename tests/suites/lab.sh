@@ -193,6 +193,25 @@ for e in smtp-by-hand submission-auth pop3-delete imap-flag-move sockets bounce-
 	check "$e: the graded report masks the checks' values" 1 $?
 done
 
+# the route: submission-auth's message typed straight into mx.gmail.com's
+# port 25 reaches Bob, but fails the check that it was submitted on 587,
+# which says why; the right route (above) passed it
+start_lab submission-auth "$tmp/route.db" || failed=$((failed + 1))
+python3 tests/lab/solve.py submission-auth route $smtp $sub $pop $imap >"$tmp/solve" 2>&1
+check "route solver ran" 0 $?
+wait_line "route: delivered" "$tmp/submission-auth.live" "delivered to bob@gmail.com"
+stop_lab
+"$mailsim" lab submission-auth --check --db "$tmp/route.db" >"$tmp/report" 2>&1
+check "wrong route fails --check" 1 $?
+contains "wrong route: score" "$tmp/report" "score 2/3"
+contains "wrong route: the route check failed" "$tmp/report" \
+	"FAILED  3/3  expect mailbox bob@gmail.com has subject \"...\" submitted"
+tr '\n' ' ' <"$tmp/report" | tr -s ' ' >"$tmp/flat"
+contains "wrong route: says why" "$tmp/flat" "(the message is there, but it was not submitted on port 587 with AUTH"
+"$mailsim" lab submission-auth --check --db "$tmp/submission-auth.db" >"$tmp/report" 2>&1
+check "right route passes --check" 0 $?
+contains "right route: the route check passed" "$tmp/report" "passed  3/3"
+
 # the answer of bounce-diagnosis is nowhere before the student looks: not in
 # the task, not in the story's preparation (its 550 5.1.1, its bounce), not
 # in the report of a wrong attempt; the hints there name the lab's ports
