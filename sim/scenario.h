@@ -171,6 +171,8 @@ struct scn_check {
 	long count;
 	char *from, *to, *subject;
 	char *flag;          /* `has ... flag \Seen` (extension) */
+	bool submitted;      /* `has ... submitted`: came in on a submission port,
+			      * authenticated (extension) */
 	int reply_code;      /* 0 if an enhanced code is given instead */
 	char *reply_enh;     /* "5.1.1" or NULL */
 };

@@ -472,18 +472,27 @@ static int check_count(struct parser *p, struct scn_check *c)
 	return scn_expect_number(p, "the count", 0, SCN_MAX_COUNT, &c->count);
 }
 
-/* `has [from ADDR] [to ADDR] [subject "..."] [flag FLAG]`, at least one,
- * any order; one message must match them all.  (`flag` is an extension.) */
+/* `has [from ADDR] [to ADDR] [subject "..."] [flag FLAG] [submitted]`, at
+ * least one, any order; one message must match them all.  (`flag` and
+ * `submitted` are extensions.) */
 static int check_has(struct parser *p, struct scn_check *c)
 {
-	static const char *const words[] = {"from", "to", "subject", "flag"};
-	bool seen[4] = {false, false, false, false};
+	static const char *const words[] = {"from", "to", "subject", "flag", "submitted"};
+	bool seen[5] = {false, false, false, false, false};
+	/* the route is in the server's copy (its Received: lines), not a device's */
+	bool mailbox = c->kind == SCN_EXPECT_MAILBOX_HAS;
+	const char *expected = mailbox ? "from, to, subject, flag or submitted"
+				       : "from, to, subject or flag";
 	const struct tok *t;
 	while ((t = scn_next_tok(p))) {
-		int which = scn_take_option(p, t, "'has' field", "from, to, subject or flag", words,
-					    4, seen);
+		int which = scn_take_option(p, t, "'has' field", expected, words, mailbox ? 5 : 4,
+					    seen);
 		if (which < 0)
 			return -1;
+		if (which == 4) {
+			c->submitted = true;
+			continue;
+		}
 		char **field = which == 0 ? &c->from : which == 1 ? &c->to
 			     : which == 2 ? &c->subject : &c->flag;
 		if (which == 3) {
@@ -498,8 +507,8 @@ static int check_has(struct parser *p, struct scn_check *c)
 			return -1;
 		*field = xstrdup(v->text);
 	}
-	if (!c->from && !c->to && !c->subject && !c->flag) {
-		scn_err_col(p, p->eol_col, "expected from, to, subject or flag after 'has'");
+	if (!c->from && !c->to && !c->subject && !c->flag && !c->submitted) {
+		scn_err_col(p, p->eol_col, "expected %s after 'has'", expected);
 		return -1;
 	}
 	return 0;

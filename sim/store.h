@@ -225,6 +225,7 @@ struct store_match {
 	const char *from, *to, *subject;
 	uint32_t flags;       /* STORE_FLAG_* bits that must all be set */
 	const char *keyword;  /* an IMAP keyword, or NULL */
+	bool submitted;       /* a Received: line says "with ESMTPA" (see checks.c) */
 };
 STORE_MUST_CHECK
 enum store_result store_folder_match(struct store *st, int64_t folder_id,

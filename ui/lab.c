@@ -18,11 +18,13 @@
 #include "lab.h"
 
 #include <assert.h>
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -157,6 +159,8 @@ static void lab_first_sentence(const char *p, struct buf *out)
 }
 
 static void lab_wrap(FILE *out, const char *first, const char *text);
+static int lab_fill(const struct scenario *scn, const struct live_options *lo, const char *text,
+		    struct buf *out, char *err, size_t errlen);
 
 static int lab_list(void)
 {
@@ -179,8 +183,15 @@ static int lab_list(void)
 				char *shortname = lab_short_name(names[i]);
 				struct buf first;
 				buf_init(&first);
-				if (scn->ntasks)
-					lab_first_sentence(scn->tasks[0], &first);
+				struct live_options lo;
+				cli_live_defaults(&lo);
+				struct buf filled;
+				buf_init(&filled);
+				char err[256];
+				if (scn->ntasks &&
+				    lab_fill(scn, &lo, scn->tasks[0], &filled, err, sizeof err) == 0)
+					lab_first_sentence(filled.p, &first);
+				buf_free(&filled);
 				printf("  %-20s %s\n", shortname, scn->title ? scn->title : shortname);
 				if (first.len)
 					lab_wrap(stdout, "                       ", first.p);
@@ -208,6 +219,162 @@ static int lab_list(void)
 	cli_dirs_free(&dirs);
 	printf("\nStart one with 'mailsim lab NAME'; grade it with 'mailsim lab NAME --check'.\n");
 	return LAB_EXIT_PASSED;
+}
+
+/* ------------------------------------------------------------------ */
+/* Placeholders and masks                                             */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Task and hint text name the lab's real ports with placeholders, filled
+ * from the port table `mailsim lab` listens on (live_run's table: the
+ * first server on the base ports, the next one above, in the order the
+ * domains are declared):
+ *
+ *   {smtp-port}  {submission-port}  {pop3-port}  {imap-port}
+ *       the first server's port for that service
+ *   {smtp-port:mx.gmail.com} ...
+ *       the named server's
+ *
+ * Any "{" + a lowercase letter + letters, digits, ".", ":" or "-" + "}"
+ * is a placeholder, and one that is not known is an error, so that a typo
+ * ({smtp-prot}) is found by the author, never shown to a class.  Any other
+ * brace is text: "{5}" (an IMAP literal), "{ }", "{Seen}".
+ */
+static const char *const lab_services[] = { "smtp", "submission", "pop3", "imap" };
+
+static int lab_base_port(const struct live_options *lo, size_t service)
+{
+	const int base[] = { lo->smtp_port, lo->submission_port, lo->pop3_port, lo->imap_port };
+	return base[service];
+}
+
+/* The index of server NAME in the port table (domains' servers, first
+ * mention), or -1. */
+static int lab_server_index(const struct scenario *scn, const char *name, size_t len)
+{
+	int k = 0;
+	for (size_t i = 0; i < scn->ndomains; i++) {
+		const char *s = scn->domains[i].server;
+		bool seen = false;
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = strcasecmp(scn->domains[j].server, s) == 0;
+		if (seen)
+			continue;
+		if (strlen(s) == len && strncasecmp(s, name, len) == 0)
+			return k;
+		k++;
+	}
+	return -1;
+}
+
+/* TEXT with its placeholders filled into out; 0, or -1 with the first bad
+ * placeholder in err. */
+static int lab_fill(const struct scenario *scn, const struct live_options *lo, const char *text,
+		    struct buf *out, char *err, size_t errlen)
+{
+	buf_clear(out);
+	for (const char *p = text; *p;) {
+		size_t len = *p == '{' && islower((unsigned char)p[1])
+				     ? strspn(p + 1, "abcdefghijklmnopqrstuvwxyz0123456789.:-")
+				     : 0;
+		if (!len || p[1 + len] != '}') {
+			buf_addc(out, *p++);
+			continue;
+		}
+		const char *colon = memchr(p + 1, ':', len);
+		size_t slen = colon ? (size_t)(colon - p - 1) : len;
+		size_t svc = 0;
+		while (svc < 4 && !(strlen(lab_services[svc]) + 5 == slen &&
+				    strncmp(lab_services[svc], p + 1, slen - 5) == 0 &&
+				    strncmp(p + 1 + slen - 5, "-port", 5) == 0))
+			svc++;
+		int k = colon ? lab_server_index(scn, colon + 1, (size_t)(p + 1 + len - colon - 1))
+			      : 0;
+		if (svc == 4 || k < 0) {
+			snprintf(err, errlen, "unknown placeholder %.*s (the ones known are {smtp-port}, "
+				 "{submission-port}, {pop3-port} and {imap-port}, each also as "
+				 "{smtp-port:SERVER})", (int)len + 2, p);
+			return -1;
+		}
+		buf_printf(out, "%d", lab_base_port(lo, svc) + k);
+		p += len + 2;
+	}
+	if (!out->p)
+		buf_adds(out, "");
+	return 0;
+}
+
+/* The lab listens on the default ports (--check needs no port options). */
+static bool lab_default_ports(const struct live_options *lo)
+{
+	struct live_options d;
+	cli_live_defaults(&d);
+	return lo->smtp_port == d.smtp_port && lo->submission_port == d.submission_port &&
+	       lo->pop3_port == d.pop3_port && lo->imap_port == d.imap_port;
+}
+
+/* Every task and hint of the exercise fills; else said on stderr. */
+static bool lab_fills(const struct scenario *scn, const struct live_options *lo)
+{
+	struct buf b;
+	buf_init(&b);
+	char err[256];
+	bool ok = true;
+	for (size_t i = 0; i < scn->ntasks + scn->nhints && ok; i++) {
+		bool task = i < scn->ntasks;
+		const char *t = task ? scn->tasks[i] : scn->hints[i - scn->ntasks];
+		if (lab_fill(scn, lo, t, &b, err, sizeof err) != 0) {
+			fprintf(stderr, "mailsim lab: %s: %s %zu: %s\n", scn->file,
+				task ? "task" : "hint", task ? i + 1 : i - scn->ntasks + 1, err);
+			ok = false;
+		}
+	}
+	buf_free(&b);
+	return ok;
+}
+
+/* A paragraph filled (lab_fills made sure it fills) and wrapped. */
+static void lab_wrap_filled(FILE *out, const char *first, const struct scenario *scn,
+			    const struct live_options *lo, const char *text)
+{
+	struct buf b;
+	buf_init(&b);
+	char err[256];
+	if (lab_fill(scn, lo, text, &b, err, sizeof err) != 0) {
+		buf_clear(&b);
+		buf_adds(&b, text);
+	}
+	lab_wrap(out, first, b.p ? b.p : "");
+	buf_free(&b);
+}
+
+/*
+ * A check as the lab shows it: its line with every quoted value masked,
+ * `expect mailbox teacher@uea.edu.br has subject "..."`.  The quoted values
+ * are what the student must find or type (a status code, a subject): the
+ * task says what is asked, the check would say the answer.
+ */
+static void lab_masked(const struct scn_check *c, struct buf *out)
+{
+	const char *src = c->source ? c->source : "expect";
+	buf_clear(out);
+	bool in = false;
+	for (const char *p = src; *p; p++) {
+		if (*p == '\\' && in && p[1]) {
+			p++;
+			continue;
+		}
+		if (*p == '"') {
+			buf_adds(out, in ? "...\"" : "\"");
+			in = !in;
+			continue;
+		}
+		if (!in)
+			buf_addc(out, *p);
+	}
+	if (!out->p)
+		buf_adds(out, "");
 }
 
 /* ------------------------------------------------------------------ */
@@ -283,14 +450,18 @@ static void lab_show_folder(struct world *w, const struct scn_check *c, FILE *ou
 }
 
 /* The graded report; returns the number of checks that did not pass. */
-static size_t lab_report(struct world *w, const char *name, const char *db, FILE *out)
+static size_t lab_report(struct world *w, const char *name, const char *db,
+			 const struct live_options *lo, FILE *out)
 {
 	const struct scenario *scn = w->scn;
 	size_t n = scn->nchecks, passed = 0;
+	struct buf masked;
+	buf_init(&masked);
 	fprintf(out, "Lab report: %s (%s), store %s\n\n", scn->title ? scn->title : name, name, db);
 	for (size_t i = 0; i < n; i++) {
 		const struct scn_check *c = &scn->checks[i];
-		const char *src = c->source ? c->source : "expect";
+		lab_masked(c, &masked);
+		const char *src = masked.p;
 		if (c->kind == SCN_EXPECT_REPLY) {
 			fprintf(out, "  FAILED  %zu/%zu  %s\n            (not gradable from the "
 				"store: 'expect reply' is seen only live)\n", i + 1, n, src);
@@ -311,8 +482,9 @@ static size_t lab_report(struct world *w, const char *name, const char *db, FILE
 	if (passed < n && scn->nhints) {
 		fputs("\nHints:\n", out);
 		for (size_t i = 0; i < scn->nhints; i++)
-			lab_wrap(out, "  - ", scn->hints[i]);
+			lab_wrap_filled(out, "  - ", scn, lo, scn->hints[i]);
 	}
+	buf_free(&masked);
 	if (passed == n)
 		fputs("\nEvery check passes: well done.\n", out);
 	return n - passed;
@@ -322,7 +494,8 @@ static size_t lab_report(struct world *w, const char *name, const char *db, FILE
 /* --check                                                            */
 /* ------------------------------------------------------------------ */
 
-static int lab_check(const struct scenario *scn, const char *name, const char *db)
+static int lab_check(const struct scenario *scn, const char *name, const char *db,
+		     const struct live_options *lo)
 {
 	assert(scn->exercise && name && db); /* lab_main made sure */
 	if (!lab_is_file(db)) {
@@ -355,7 +528,7 @@ static int lab_check(const struct scenario *scn, const char *name, const char *d
 	struct world w;
 	if (cli_world_open("mailsim lab", scn, db, &st, &w) != 0)
 		return LAB_EXIT_RUNTIME;
-	size_t failed = lab_report(&w, name, db, stdout);
+	size_t failed = lab_report(&w, name, db, lo, stdout);
 	world_free(&w);
 	store_close(st);
 	return failed ? LAB_EXIT_FAILED : LAB_EXIT_PASSED;
@@ -378,6 +551,13 @@ struct lab_live {
 static void lab_sink(void *ctx, const struct trace_rec *r)
 {
 	struct lab_live *l = ctx;
+	/* what the story did to prepare the world is for the student to find
+	 * out (a bounce's status code, say): while it runs only the lines of
+	 * a real client are shown, whose host is named ADDRESS:PORT (sock.c;
+	 * no name of the world has a colon) - a student may start early */
+	bool real = (r->from && strchr(r->from, ':')) || (r->to && strchr(r->to, ':'));
+	if (!l->w->story_done && !real)
+		return;
 	view_text_sink(&l->text, r);
 	if (r->event)
 		l->dirty = true;
@@ -401,7 +581,8 @@ static void lab_grade(struct lab_live *l)
 		}
 		l->ready = true;
 		l->dirty = false;
-		printf("* the world is ready: %zu of %zu checks pass now; over to you\n", k,
+		printf("* the world is ready (how the story prepared it is not shown: finding\n"
+		       "  out is part of the exercise); %zu of %zu checks pass now; over to you\n", k,
 		       scn->nchecks);
 		l->all_passed = k == scn->nchecks && scn->nchecks;
 		if (l->all_passed)
@@ -412,6 +593,10 @@ static void lab_grade(struct lab_live *l)
 	if (l->dirty) {
 		l->dirty = false;
 		const struct scenario *scn = l->w->scn;
+		size_t before = 0;
+		bool changed = false;
+		for (size_t i = 0; i < scn->nchecks; i++)
+			before += l->passing[i];
 		for (size_t i = 0; i < scn->nchecks; i++) {
 			if (scn->checks[i].kind == SCN_EXPECT_REPLY)
 				continue;
@@ -420,16 +605,15 @@ static void lab_grade(struct lab_live *l)
 			if (ok == l->passing[i])
 				continue;
 			l->passing[i] = ok;
-			const char *src = scn->checks[i].source ? scn->checks[i].source : "expect";
-			if (ok)
-				printf("\u2714 check %zu/%zu passes now: %s\n", i + 1, scn->nchecks, src);
-			else
-				printf("\u2718 check %zu/%zu no longer passes: %s (%s)\n", i + 1,
-				       scn->nchecks, src, detail);
+			changed = true;
 		}
 		size_t k = 0;
 		for (size_t i = 0; i < scn->nchecks; i++)
 			k += l->passing[i];
+		/* how many, never which: a check's text would give the answer */
+		if (changed)
+			printf("%s %zu of %zu checks pass now\n", k > before ? "\u2714" : "\u2718", k,
+			       scn->nchecks);
 		bool all = k == scn->nchecks && scn->nchecks;
 		if (all && !l->all_passed)
 			printf("\u2714 every check passes: the exercise is done\n");
@@ -502,13 +686,19 @@ static int lab_start(const struct scenario *scn, const char *name, const char *d
 		for (size_t i = 0; i < scn->ntasks; i++) {
 			if (i)
 				putchar('\n');
-			lab_wrap(stdout, "  ", scn->tasks[i]);
+			lab_wrap_filled(stdout, "  ", scn, lo, scn->tasks[i]);
 		}
 	}
-	printf("\nThe checks (graded with 'mailsim lab %s --check --db %s'):\n", name, db);
-	for (size_t i = 0; i < scn->nchecks; i++)
-		printf("  %zu. %s%s\n", i + 1, scn->checks[i].source ? scn->checks[i].source : "expect",
-		       scn->checks[i].kind == SCN_EXPECT_REPLY ? "   (not gradable from the store)" : "");
+	/* the checks are not shown: they hold the answers (lab_masked) */
+	struct buf grading;
+	buf_init(&grading);
+	buf_printf(&grading, "Grading: %zu checks, counted below as they pass (how many, not which: "
+		   "a check would give the answer away). Grade your work with 'mailsim lab %s "
+		   "--check --db %s'%s; a failed grading gives hints.", scn->nchecks, name, db,
+		   lab_default_ports(lo) ? "" : " and the same port options");
+	putchar('\n');
+	lab_wrap(stdout, "", grading.p);
+	buf_free(&grading);
 	printf("\nThe users:\n");
 	cli_print_users(stdout, scn);
 	printf("\nThe servers:\n");
@@ -525,7 +715,7 @@ static int lab_start(const struct scenario *scn, const char *name, const char *d
 	lab_grade(&l); /* what happened since the last tick */
 	if (rc == LAB_EXIT_PASSED) {
 		putchar('\n');
-		lab_report(&w, name, db, stdout);
+		lab_report(&w, name, db, lo, stdout);
 	}
 	fflush(stdout);
 	world_free(&w);
@@ -623,7 +813,12 @@ int lab_main(int argc, char **argv)
 		buf_init(&defdb);
 		buf_printf(&defdb, "%s.lab.db", name);
 		const char *file = db ? db : defdb.p;
-		rc = check ? lab_check(scn, name, file) : lab_start(scn, name, file, &lo);
+		if (!lab_fills(scn, &lo))
+			rc = LAB_EXIT_USAGE;
+		else if (check)
+			rc = lab_check(scn, name, file, &lo);
+		else
+			rc = lab_start(scn, name, file, &lo);
 		buf_free(&defdb);
 	}
 	free(name);

@@ -2,6 +2,8 @@
 """Solve (or get wrong on purpose) the shipped lab exercises.
 
     solve.py EXERCISE right|wrong BASE_SMTP BASE_SUBMISSION BASE_POP3 BASE_IMAP
+    solve.py submission-auth route ...   (the wrong route: straight to
+                                          mx.gmail.com's port 25, no AUTH)
 
 The ports are the lab's base ports: mail.uea.edu.br listens on them,
 mx.gmail.com one above each.  Everything is typed over raw sockets, line by
@@ -137,6 +139,11 @@ def smtp_by_hand(p, right):
 
 
 def submission_auth(p, right):
+    if right is None:  # the message arrives, by the wrong route
+        smtp_send(p[0] + 1, "alice@uea.edu.br", "bob@gmail.com",
+                  ["From: alice@uea.edu.br", "To: bob@gmail.com",
+                   "Subject: Submitted with AUTH"], "Straight to Bob's server.")
+        return
     password = "alice123" if right else "alice321"
     cred = base64.b64encode(("\0alice@uea.edu.br\0" + password).encode()).decode()
     smtp_send(p[1], "alice@uea.edu.br", "bob@gmail.com",
@@ -233,4 +240,4 @@ SOLVERS = {
 if __name__ == "__main__":
     name, how = sys.argv[1], sys.argv[2]
     ports = [int(a) for a in sys.argv[3:7]]
-    SOLVERS[name](ports, how == "right")
+    SOLVERS[name](ports, None if how == "route" else how == "right")

@@ -129,11 +129,42 @@ settled() {
 	esac
 }
 
+# before_work EXERCISE: what the lab printed before the student's first
+# line (the task, the tables, the story's preparation), on one line
+before_work() {
+	sed '/over to you/q' "$tmp/$1.live" | tr '\n' ' ' | tr -s ' '
+}
+
+# port_named EXERCISE: the text its task must hold, with the lab's real ports
+port_named() {
+	case $1 in
+	smtp-by-hand) echo "'nc -C 127.0.0.1 $smtp'" ;;
+	submission-auth) echo "587 in the real world; $sub in the lab's table" ;;
+	pop3-delete) echo "'nc -C 127.0.0.1 $((pop + 1))'" ;;
+	imap-flag-move) echo "'nc -C 127.0.0.1 $((imap + 1))'" ;;
+	sockets) echo "25 in the real world; $((smtp + 1)) in the lab's table" ;;
+	bounce-diagnosis) echo "POP3 (port $pop in the lab's table) or IMAP ($imap)" ;;
+	esac
+}
+
 for e in smtp-by-hand submission-auth pop3-delete imap-flag-move sockets bounce-diagnosis; do
 	# solved: the lab itself sees every check pass (its grading runs a
 	# moment after each change, and only once the story has prepared the
 	# world), then --check, from the store alone, agrees
 	start_lab "$e" "$tmp/$e.db" || { failed=$((failed + 1)); continue; }
+
+	# the task names the ports this lab listens on (never the defaults),
+	# and nothing before the student's work gives a check away
+	wait_line "$e: world ready" "$tmp/$e.live" "over to you"
+	before_work "$e" >"$tmp/before"
+	contains "$e: task names the real ports" "$tmp/before" "$(port_named "$e")"
+	for p in 2525 2526 2587 2110 2111 2143 2144 '{'; do
+		if grep -qF -- "$p" "$tmp/before"; then failed=$((failed + 1))
+			echo "FAIL $e: '$p' (a default port, or a placeholder) before the work:"
+			cat "$tmp/before"; else passed=$((passed + 1)); fi
+	done
+	grep -q '^expect \|  1\. expect' "$tmp/$e.live"
+	check "$e: no check printed before grading" 1 $?
 	python3 tests/lab/solve.py "$e" right $smtp $sub $pop $imap >"$tmp/solve" 2>&1
 	st=$?
 	check "$e: solver ran" 0 $st
@@ -158,7 +189,62 @@ for e in smtp-by-hand submission-auth pop3-delete imap-flag-move sockets bounce-
 	check "$e: wrong attempt fails --check" 1 $?
 	contains "$e: wrong attempt FAILED" "$tmp/report" "FAILED"
 	contains "$e: wrong attempt hints" "$tmp/report" "Hints:"
+	grep -q 'has[^"]*"[^.]' "$tmp/report"
+	check "$e: the graded report masks the checks' values" 1 $?
 done
+
+# the route: submission-auth's message typed straight into mx.gmail.com's
+# port 25 reaches Bob, but fails the check that it was submitted on 587,
+# which says why; the right route (above) passed it
+start_lab submission-auth "$tmp/route.db" || failed=$((failed + 1))
+python3 tests/lab/solve.py submission-auth route $smtp $sub $pop $imap >"$tmp/solve" 2>&1
+check "route solver ran" 0 $?
+wait_line "route: delivered" "$tmp/submission-auth.live" "delivered to bob@gmail.com"
+stop_lab
+"$mailsim" lab submission-auth --check --db "$tmp/route.db" >"$tmp/report" 2>&1
+check "wrong route fails --check" 1 $?
+contains "wrong route: score" "$tmp/report" "score 2/3"
+contains "wrong route: the route check failed" "$tmp/report" \
+	"FAILED  3/3  expect mailbox bob@gmail.com has subject \"...\" submitted"
+tr '\n' ' ' <"$tmp/report" | tr -s ' ' >"$tmp/flat"
+contains "wrong route: says why" "$tmp/flat" "(the message is there, but it was not submitted on port 587 with AUTH"
+"$mailsim" lab submission-auth --check --db "$tmp/submission-auth.db" >"$tmp/report" 2>&1
+check "right route passes --check" 0 $?
+contains "right route: the route check passed" "$tmp/report" "passed  3/3"
+
+# the answer of bounce-diagnosis is nowhere before the student looks: not in
+# the task, not in the story's preparation (its 550 5.1.1, its bounce), not
+# in the report of a wrong attempt; the hints there name the lab's ports
+# when --check is given the lab's port options
+before_work bounce-diagnosis >"$tmp/before"
+if grep -qF "5.1.1" "$tmp/before"; then failed=$((failed + 1))
+	echo "FAIL bounce-diagnosis: the answer before the work:"; cat "$tmp/before"
+else passed=$((passed + 1)); fi
+"$mailsim" lab bounce-diagnosis --check --db "$tmp/bounce-diagnosis-wrong.db" --smtp-port $smtp \
+	--submission-port $sub --pop3-port $pop --imap-port $imap >"$tmp/report" 2>&1
+check "bounce-diagnosis: wrong attempt with ports" 1 $?
+if grep -qF "5.1.1" "$tmp/report"; then failed=$((failed + 1))
+	echo "FAIL bounce-diagnosis: the answer in a failed report:"; cat "$tmp/report"
+else passed=$((passed + 1)); fi
+tr '\n' ' ' <"$tmp/report" | tr -s ' ' >"$tmp/flat"
+contains "bounce-diagnosis: hints name the ports" "$tmp/flat" "on port $smtp (teacher@uea.edu.br"
+
+# placeholders: an unknown one is the author's error, found before a class
+# sees it; a brace that is no placeholder (an IMAP literal) is text
+sed 's/{smtp-port}/{smtp-prot}/' scenarios/labs/smtp-by-hand.scn >"$tmp/typo.scn"
+"$mailsim" lab "$tmp/typo.scn" --seconds 1 --db "$tmp/typo.db" >"$tmp/o" 2>&1
+check "unknown placeholder" 2 $?
+contains "unknown placeholder text" "$tmp/o" "task 1: unknown placeholder {smtp-prot}"
+sed 's/{smtp-port}/{smtp-port:mx.example}/' scenarios/labs/smtp-by-hand.scn >"$tmp/typo.scn"
+"$mailsim" lab "$tmp/typo.scn" --check --db "$tmp/typo.db" >"$tmp/o" 2>&1
+check "placeholder of an unknown server" 2 $?
+contains "unknown server text" "$tmp/o" "unknown placeholder {smtp-port:mx.example}"
+sed 's/^task "Type EHLO/task "A literal {5} and {smtp-port:mx.gmail.com}. Type EHLO/' \
+	scenarios/labs/smtp-by-hand.scn >"$tmp/brace.scn"
+"$mailsim" lab "$tmp/brace.scn" --seconds 1 --db "$tmp/brace.db" --smtp-port $smtp \
+	--submission-port $sub --pop3-port $pop --imap-port $imap >"$tmp/o" 2>&1
+tr '\n' ' ' <"$tmp/o" | tr -s ' ' >"$tmp/flat"
+contains "a brace is text" "$tmp/flat" "A literal {5} and $((smtp + 1)). Type EHLO"
 
 # a second start replaces the store of the first, and says so
 start_lab smtp-by-hand "$tmp/smtp-by-hand.db" || failed=$((failed + 1))

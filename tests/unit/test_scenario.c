@@ -883,6 +883,11 @@ static void test_checks(void)
 		     "\\Flagged, \\Deleted, \\Draft or a keyword like $Label1)\n");
 	CHECK_ERRORS(WORLD "expect device bob-phone has\n", 1,
 		     "t.scn:9:28: error: expected from, to, subject or flag after 'has'\n");
+	CHECK_ERRORS(WORLD "expect device bob-phone has submitted\n", 1,
+		     "t.scn:9:29: error: unknown 'has' field 'submitted' (expected from, to, "
+		     "subject or flag)\n");
+	CHECK_ERRORS(WORLD "expect mailbox bob@gmail.com has submitted submitted\n", 1,
+		     "t.scn:9:44: error: 'submitted' is given twice\n");
 
 	CHECK_ERRORS(WORLD "expect mailbox carol@hotmail.com count 1\n", 1,
 		     "t.scn:9:16: error: 'carol@hotmail.com' is not in a declared domain "
@@ -891,7 +896,7 @@ static void test_checks(void)
 		     "t.scn:9:16: error: 'carol@gmail.com' is not a declared user (declare it "
 		     "with 'user carol@gmail.com password ...')\n");
 	CHECK_ERRORS(WORLD "expect mailbox bob@gmail.com has\n", 1,
-		     "t.scn:9:33: error: expected from, to, subject or flag after 'has'\n");
+		     "t.scn:9:33: error: expected from, to, subject, flag or submitted after 'has'\n");
 	CHECK_ERRORS(WORLD "expect mailbox bob@gmail.com has subjetc \"x\"\n", 1,
 		     "t.scn:9:34: error: unknown 'has' field 'subjetc' (did you mean 'subject'?)\n");
 	CHECK_ERRORS(WORLD "expect mailbox bob@gmail.com has flag \\Seen flag \\Seen\n", 1,
