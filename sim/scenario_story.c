@@ -104,6 +104,20 @@ static bool has_line_break(const char *s)
 	return strpbrk(s, "\r\n") != NULL;
 }
 
+/* `subject "..."`: one line.  A copy in *out. */
+static int take_subject(struct parser *p, char **out)
+{
+	const struct tok *v = scn_expect_string(p, "the subject in double quotes");
+	if (!v)
+		return -1;
+	if (has_line_break(v->text)) {
+		scn_err_col(p, v->col, "a subject is one line: it cannot hold \\n");
+		return -1;
+	}
+	*out = xstrdup(v->text);
+	return 0;
+}
+
 int scn_action_send(struct parser *p, const struct tok *kw, struct scn_action *a)
 {
 	bool seen[SEND_NWORDS] = {false};
@@ -138,13 +152,7 @@ int scn_action_send(struct parser *p, const struct tok *kw, struct scn_action *a
 			rc = addr_list(p, &a->bcc, &a->nbcc);
 			break;
 		case SEND_SUBJECT:
-			if (!(v = scn_expect_string(p, "the subject in double quotes")))
-				return -1;
-			if (has_line_break(v->text)) {
-				scn_err_col(p, v->col, "a subject is one line: it cannot hold \\n");
-				return -1;
-			}
-			a->subject = xstrdup(v->text);
+			rc = take_subject(p, &a->subject);
 			break;
 		case SEND_BODY:
 			if (!(v = scn_expect_string(p, "the body in double quotes")))
@@ -189,7 +197,7 @@ static int imap_msgno(struct parser *p, struct scn_action *a)
 	return scn_expect_number(p, "a message number", 1, SCN_MAX_MSGNO, &a->msgno);
 }
 
-static int imap_folder(struct parser *p, struct scn_action *a)
+static int take_folder(struct parser *p, char **out)
 {
 	const struct tok *t = scn_expect_text(p, "a folder name");
 	if (!t)
@@ -198,7 +206,7 @@ static int imap_folder(struct parser *p, struct scn_action *a)
 		scn_err_col(p, t->col, "a folder name must be one line, not empty");
 		return -1;
 	}
-	a->folder = xstrdup(t->text);
+	*out = xstrdup(t->text);
 	return 0;
 }
 
@@ -269,9 +277,9 @@ int scn_action_imap(struct parser *p, const struct tok *kw, struct scn_action *a
 	case SCN_IMAP_FLAG:
 		return imap_msgno(p, a) < 0 ? -1 : imap_flag(p, a);
 	case SCN_IMAP_CREATE:
-		return imap_folder(p, a);
+		return take_folder(p, &a->folder);
 	case SCN_IMAP_MOVE:
-		return imap_msgno(p, a) < 0 ? -1 : imap_folder(p, a);
+		return imap_msgno(p, a) < 0 ? -1 : take_folder(p, &a->folder);
 	default:
 		return 0;
 	}
@@ -690,23 +698,14 @@ static int mail_option(struct parser *p, struct scn_mail *m, int which)
 		m->from = xstrdup(v->text);
 		return 0;
 	case MAIL_SUBJECT:
-		if (!(v = scn_expect_string(p, "the subject in double quotes")))
-			return -1;
-		if (has_line_break(v->text)) {
-			scn_err_col(p, v->col, "a subject is one line: it cannot hold \\n");
-			return -1;
-		}
-		m->subject = xstrdup(v->text);
-		return 0;
+		return take_subject(p, &m->subject);
 	case MAIL_FOLDER:
-		if (!(v = scn_expect_text(p, "a folder name")))
-			return -1;
-		if (!*v->text || has_line_break(v->text)) {
-			scn_err_col(p, v->col, "a folder name must be one line, not empty");
-			return -1;
-		}
 		free(m->folder);
-		m->folder = xstrdup(strcasecmp(v->text, "INBOX") == 0 ? "INBOX" : v->text);
+		m->folder = NULL;
+		if (take_folder(p, &m->folder) < 0)
+			return -1;
+		if (strcasecmp(m->folder, "INBOX") == 0)
+			strcpy(m->folder, "INBOX");
 		return 0;
 	case MAIL_DATE:
 		if (!(v = scn_expect_string(p, "a date in double quotes, like \"2 Mar 2026 08:15\"")))
