@@ -149,3 +149,66 @@ uint32_t world_flag_bit(const char *name)
 			return 1u << i;
 	return 0;
 }
+
+/* ================================================================ initial mail */
+
+void world_initial_free(struct world *w)
+{
+	for (size_t i = 0; i < w->ninitial; i++) {
+		struct world_initial *in = &w->initial[i];
+		free((char *)in->mail.owner);
+		free((char *)in->mail.folder);
+		free((char *)in->mail.from);
+		free((char *)in->mail.subject);
+		free((char *)in->mail.content);
+		free(in->host);
+	}
+	free(w->initial);
+	w->initial = NULL;
+	w->ninitial = 0;
+}
+
+void world_tell_initial_mail(struct world *w)
+{
+	for (size_t i = 0; i < w->ninitial; i++) {
+		struct trace_rec r = {
+			.t_us = w->loop.now_us,
+			.from = w->initial[i].mail.owner,
+			.proto = PROTO_NONE,
+			.event = "mail",
+			.text = "",
+			.arrive_us = w->loop.now_us,
+			.mail = &w->initial[i].mail,
+		};
+		trace_emit(&w->trace, &r);
+	}
+	/* then in words: one event per mailbox folder or device, in the
+	 * order they first appear */
+	for (size_t i = 0; i < w->ninitial; i++) {
+		const struct trace_mail *m = &w->initial[i].mail;
+		size_t n = 0;
+		bool first = true;
+		for (size_t k = 0; k < w->ninitial && first; k++) {
+			const struct trace_mail *o = &w->initial[k].mail;
+			if (strcmp(o->owner, m->owner) || strcmp(o->folder, m->folder))
+				continue;
+			if (k < i)
+				first = false;
+			n++;
+		}
+		if (!first)
+			continue;
+		if (m->device)
+			world_event(w, w->initial[i].host, NULL, "mail-ready",
+				    "before the story this device already got these messages, as "
+				    "if it had downloaded or synchronised them earlier",
+				    "%zu message%s already on %s", n, n == 1 ? "" : "s", m->owner);
+		else
+			world_event(w, w->initial[i].host, NULL, "mail-ready",
+				    "the lesson starts with mail already delivered: how it got "
+				    "here is the SMTP lessons' story",
+				    "%zu message%s waiting in %s %s", n, n == 1 ? "" : "s",
+				    m->owner, m->folder);
+	}
+	world_initial_free(w);
+}

@@ -168,6 +168,7 @@ static const struct directive directives[] = {
 	{"device", scn_parse_device, NULL},
 	{"link", parse_link, scn_action_link},
 	{"retry", scn_parse_retry, NULL},
+	{"mail", scn_parse_mail, NULL},
 	{"send", NULL, scn_action_send},
 	{"pop3", NULL, scn_action_pop3},
 	{"imap", NULL, scn_action_imap},
@@ -203,7 +204,7 @@ static void err_unknown_directive(struct parser *p, const struct tok *t)
 	else
 		scn_err_col(p, t->col,
 			    "unknown directive '%s' (expected title, about, seed, domain, user, "
-			    "device, link, retry, send, pop3, imap, wait, server, note, repeat, "
+			    "device, link, retry, mail, send, pop3, imap, wait, server, note, repeat, "
 			    "session, expect, exercise, task or hint)",
 			    t->text);
 }

@@ -77,6 +77,28 @@ struct scn_retry {
 	int attempts;            /* attempts in all before a bounce */
 };
 
+/* Extension: `mail ADDR from ADDR subject "..." [folder F] [date "..."]
+ * [flags FLAG...] [body "..."] [on DEVICE...]`: a message already in a
+ * mailbox when the story starts (and, with `on`, already on devices). */
+struct scn_mail {
+	struct scn_pos pos;
+	char *address;           /* the mailbox: a declared user */
+	char *folder;            /* "INBOX" unless given */
+	char *from;              /* any address */
+	char *subject;
+	char *body;              /* "" unless given */
+	bool has_date;
+	int64_t date;            /* Unix seconds, before SCN_STORY_START_UNIX */
+	char **flags;            /* "\\Seen", "$Label1"... as parse_flag spells them */
+	size_t nflags;
+	char **devices;          /* devices of the mailbox's owner holding a copy */
+	size_t ndevices;
+};
+
+/* Simulated time 0: Monday 2 March 2026 09:00 UTC (world.h's
+ * WORLD_EPOCH_UNIX is the same); a `mail` date must be before it. */
+#define SCN_STORY_START_UNIX INT64_C(1772442000)
+
 enum scn_action_kind {
 	SCN_SEND,
 	SCN_POP3_FETCH,   /* keep: leave on the server */
@@ -203,6 +225,8 @@ struct scenario {
 	size_t nlinks;
 	struct scn_retry *retries;
 	size_t nretries;
+	struct scn_mail *mails;  /* in file order: UIDs are given in it */
+	size_t nmails;
 
 	struct scn_action *actions;
 	size_t nactions;

@@ -150,6 +150,22 @@ void scn_action_clear(struct scn_action *a)
 	memset(a, 0, sizeof *a);
 }
 
+void scn_mail_clear(struct scn_mail *m)
+{
+	free(m->address);
+	free(m->folder);
+	free(m->from);
+	free(m->subject);
+	free(m->body);
+	for (size_t i = 0; i < m->nflags; i++)
+		free(m->flags[i]);
+	free(m->flags);
+	for (size_t i = 0; i < m->ndevices; i++)
+		free(m->devices[i]);
+	free(m->devices);
+	memset(m, 0, sizeof *m);
+}
+
 void scn_check_clear(struct scn_check *c)
 {
 	free(c->source);
@@ -198,6 +214,9 @@ void scn_free(struct scenario *s)
 	for (size_t i = 0; i < s->nretries; i++)
 		free(s->retries[i].server);
 	free(s->retries);
+	for (size_t i = 0; i < s->nmails; i++)
+		scn_mail_clear(&s->mails[i]);
+	free(s->mails);
 	for (size_t i = 0; i < s->nactions; i++)
 		scn_action_clear(&s->actions[i]);
 	free(s->actions);

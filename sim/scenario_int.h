@@ -85,6 +85,7 @@ enum ref_kind {
 	REF_MAILBOX,    /* a declared user (`expect mailbox ADDR`) */
 	REF_NEW_DEVICE, /* a device name that must not be a server's */
 	REF_LINKED,     /* hosts a and b must be joined by some link */
+	REF_MAIL_DEVICE,/* device a must belong to address b (`mail ... on`) */
 };
 
 struct ref {
@@ -180,6 +181,7 @@ void scn_push_str(char ***arr, size_t *n, char *str); /* takes str */
 void scn_action_init(struct scn_action *a, struct scn_pos pos);
 void scn_action_clear(struct scn_action *a);
 void scn_check_clear(struct scn_check *c);
+void scn_mail_clear(struct scn_mail *m);
 const struct scn_link *scn_find_link(const struct scenario *s, const char *a, const char *b);
 
 /* ------------------------------------------------------------------ */
@@ -258,6 +260,7 @@ int scn_action_note(struct parser *p, const struct tok *kw, struct scn_action *a
 int scn_parse_session(struct parser *p, const struct tok *kw);
 int scn_session_body(struct parser *p, struct scn_action *a, struct scn_pos pos);
 int scn_parse_expect(struct parser *p, const struct tok *kw);
+int scn_parse_mail(struct parser *p, const struct tok *kw); /* initial mail */
 
 /* ------------------------------------------------------------------ */
 /* scenario_resolve.c: step 4, references and meaning                 */

@@ -28,7 +28,7 @@
 void scn_add_ref(struct parser *p, enum ref_kind kind, const struct tok *t, const char *a,
 		 const char *b)
 {
-	assert(a && (kind == REF_LINKED) == (b != NULL));
+	assert(a && (kind == REF_LINKED || kind == REF_MAIL_DEVICE) == (b != NULL));
 	GROW(p->refs, p->nrefs, p->caprefs);
 	struct ref *r = &p->refs[p->nrefs++];
 	r->kind = kind;
@@ -158,6 +158,16 @@ static void resolve_refs(struct parser *p)
 				scn_err_at(p, r->pos, "a device and a server cannot share the "
 						      "name '%s'", r->a);
 			break;
+		case REF_MAIL_DEVICE: {
+			const struct scn_device *d = scn_find_device(s, r->a);
+			if (!d)
+				err_not_a(p, r, "device", srv ? "server" : NULL, devs, s->ndevices);
+			else if (strcasecmp(d->owner, r->b) != 0)
+				scn_err_at(p, r->pos,
+					   "device '%s' belongs to %s: only mail of %s can be on it",
+					   r->a, d->owner, d->owner);
+			break;
+		}
 		case REF_LINKED:
 			if ((dev || srv) && (scn_find_device(s, r->b) || is_server(s, r->b)) &&
 			    !linked(s, r->a, r->b))

@@ -12,6 +12,8 @@
  *   PORT`, then scn_session_body() the `>` lines up to `end`, reading the
  *   lines ahead of the main loop; for imap, the literals the lines
  *   announce must be given in full.
+ *   Initial mail: scn_parse_mail() reads `mail ADDR from ... subject ...`,
+ *   a message already in a mailbox (and on devices) before the story.
  *   The checks: scn_parse_expect() reads `expect mailbox|device|reply|
  *   queue ...` into a struct scn_check, keeping the line as written for
  *   the reports.
@@ -22,6 +24,7 @@
 #include "scenario_int.h"
 
 #include <assert.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -101,6 +104,20 @@ static bool has_line_break(const char *s)
 	return strpbrk(s, "\r\n") != NULL;
 }
 
+/* `subject "..."`: one line.  A copy in *out. */
+static int take_subject(struct parser *p, char **out)
+{
+	const struct tok *v = scn_expect_string(p, "the subject in double quotes");
+	if (!v)
+		return -1;
+	if (has_line_break(v->text)) {
+		scn_err_col(p, v->col, "a subject is one line: it cannot hold \\n");
+		return -1;
+	}
+	*out = xstrdup(v->text);
+	return 0;
+}
+
 int scn_action_send(struct parser *p, const struct tok *kw, struct scn_action *a)
 {
 	bool seen[SEND_NWORDS] = {false};
@@ -135,13 +152,7 @@ int scn_action_send(struct parser *p, const struct tok *kw, struct scn_action *a
 			rc = addr_list(p, &a->bcc, &a->nbcc);
 			break;
 		case SEND_SUBJECT:
-			if (!(v = scn_expect_string(p, "the subject in double quotes")))
-				return -1;
-			if (has_line_break(v->text)) {
-				scn_err_col(p, v->col, "a subject is one line: it cannot hold \\n");
-				return -1;
-			}
-			a->subject = xstrdup(v->text);
+			rc = take_subject(p, &a->subject);
 			break;
 		case SEND_BODY:
 			if (!(v = scn_expect_string(p, "the body in double quotes")))
@@ -186,7 +197,7 @@ static int imap_msgno(struct parser *p, struct scn_action *a)
 	return scn_expect_number(p, "a message number", 1, SCN_MAX_MSGNO, &a->msgno);
 }
 
-static int imap_folder(struct parser *p, struct scn_action *a)
+static int take_folder(struct parser *p, char **out)
 {
 	const struct tok *t = scn_expect_text(p, "a folder name");
 	if (!t)
@@ -195,7 +206,7 @@ static int imap_folder(struct parser *p, struct scn_action *a)
 		scn_err_col(p, t->col, "a folder name must be one line, not empty");
 		return -1;
 	}
-	a->folder = xstrdup(t->text);
+	*out = xstrdup(t->text);
 	return 0;
 }
 
@@ -266,9 +277,9 @@ int scn_action_imap(struct parser *p, const struct tok *kw, struct scn_action *a
 	case SCN_IMAP_FLAG:
 		return imap_msgno(p, a) < 0 ? -1 : imap_flag(p, a);
 	case SCN_IMAP_CREATE:
-		return imap_folder(p, a);
+		return take_folder(p, &a->folder);
 	case SCN_IMAP_MOVE:
-		return imap_msgno(p, a) < 0 ? -1 : imap_folder(p, a);
+		return imap_msgno(p, a) < 0 ? -1 : take_folder(p, &a->folder);
 	default:
 		return 0;
 	}
@@ -622,5 +633,171 @@ int scn_parse_expect(struct parser *p, const struct tok *kw)
 		e--;
 	c.source = xstrndup(ln->p + b, e - b);
 	*APPEND(p->s->checks, p->s->nchecks) = c;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Step 3: initial mail                                               */
+/* ------------------------------------------------------------------ */
+
+static const char *const mail_words[] = {"from", "subject", "folder", "date",
+					 "flags", "body", "on"};
+#define MAIL_WORDS_LIST "from, subject, folder, date, flags, body or on"
+enum { MAIL_FROM, MAIL_SUBJECT, MAIL_FOLDER, MAIL_DATE, MAIL_FLAGS, MAIL_BODY, MAIL_ON,
+       MAIL_NWORDS };
+
+/* Days from 1970-01-01 to y-m-d of the proleptic Gregorian calendar
+ * (H. Hinnant's days_from_civil). */
+static int64_t days_from_civil(int64_t y, int m, int d)
+{
+	y -= m <= 2;
+	int64_t era = (y >= 0 ? y : y - 399) / 400;
+	int64_t yoe = y - era * 400;
+	int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+/* "2 Mar 2026 08:15" or "2 Mar 2026 08:15:30", UTC, as RFC 5322 writes a
+ * date without its day name and zone.  -1 if malformed. */
+static int parse_mail_date(const char *s, int64_t *out)
+{
+	static const char *const months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+					     "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+	static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	int d, y, hh, mm, ss = 0, n = 0;
+	char mon[4];
+	if (sscanf(s, "%2d %3s %4d %2d:%2d%n", &d, mon, &y, &hh, &mm, &n) != 5)
+		return -1;
+	if (s[n] == ':') {
+		int k = 0;
+		if (sscanf(s + n, ":%2d%n", &ss, &k) != 1)
+			return -1;
+		n += k;
+	}
+	if (s[n] || y < 1970 || hh > 23 || mm > 59 || ss > 59 || hh < 0 || mm < 0 || ss < 0)
+		return -1;
+	int m = 0;
+	while (m < 12 && strcasecmp(mon, months[m]) != 0)
+		m++;
+	bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+	if (m == 12 || d < 1 || d > mdays[m] || (m == 1 && d == 29 && !leap))
+		return -1;
+	*out = days_from_civil(y, m + 1, d) * 86400 + hh * 3600 + mm * 60 + ss;
+	return 0;
+}
+
+/* The words after `flags` or `on`, up to the next keyword or the end:
+ * at least one. */
+static bool mail_list_next(struct parser *p, bool first)
+{
+	const struct tok *t = scn_peek_tok(p);
+	if (first)
+		return true;
+	return t && !t->string && scn_tok_which(t, mail_words, MAIL_NWORDS) < 0;
+}
+
+static int mail_option(struct parser *p, struct scn_mail *m, int which)
+{
+	const struct tok *v;
+	switch (which) {
+	case MAIL_FROM:
+		if (!(v = scn_expect_address(p)))
+			return -1;
+		m->from = xstrdup(v->text);
+		return 0;
+	case MAIL_SUBJECT:
+		return take_subject(p, &m->subject);
+	case MAIL_FOLDER:
+		free(m->folder);
+		m->folder = NULL;
+		if (take_folder(p, &m->folder) < 0)
+			return -1;
+		if (strcasecmp(m->folder, "INBOX") == 0)
+			strcpy(m->folder, "INBOX");
+		return 0;
+	case MAIL_DATE:
+		if (!(v = scn_expect_string(p, "a date in double quotes, like \"2 Mar 2026 08:15\"")))
+			return -1;
+		if (parse_mail_date(v->text, &m->date) < 0) {
+			scn_err_col(p, v->col, "'%s' is not a date (expected day month year "
+					       "hours:minutes, like \"2 Mar 2026 08:15\", in UTC)",
+				    v->text);
+			return -1;
+		}
+		if (m->date >= SCN_STORY_START_UNIX) {
+			scn_err_col(p, v->col, "the date '%s' is not before the story starts "
+					       "(2 Mar 2026 09:00 UTC): the mail is already there",
+				    v->text);
+			return -1;
+		}
+		m->has_date = true;
+		return 0;
+	case MAIL_BODY:
+		if (!(v = scn_expect_string(p, "the body in double quotes")))
+			return -1;
+		free(m->body);
+		m->body = xstrdup(v->text);
+		return 0;
+	case MAIL_FLAGS:
+		for (bool first = true; mail_list_next(p, first); first = false) {
+			char *f = NULL;
+			if (parse_flag(p, &f) < 0)
+				return -1;
+			scn_push_str(&m->flags, &m->nflags, f);
+		}
+		return 0;
+	default:
+		assert(which == MAIL_ON);
+		for (bool first = true; mail_list_next(p, first); first = false) {
+			if (!(v = scn_expect_device_name(p)))
+				return -1;
+			scn_push_str(&m->devices, &m->ndevices, xstrdup(v->text));
+			scn_add_ref(p, REF_MAIL_DEVICE, v, v->text, m->address);
+		}
+		return 0;
+	}
+}
+
+/* Extension: `mail ADDR from ADDR subject "..." [folder F] [date "..."]
+ * [flags FLAG...] [body "..."] [on DEVICE...]`. */
+int scn_parse_mail(struct parser *p, const struct tok *kw)
+{
+	const struct tok *addr = scn_expect_address(p);
+	if (!addr)
+		return -1;
+	struct scn_mail m = {
+		.pos = scn_tok_pos(p, kw),
+		.address = xstrdup(addr->text),
+		.folder = xstrdup("INBOX"),
+		.body = xstrdup(""),
+	};
+	scn_add_ref(p, REF_MAILBOX, addr, addr->text, NULL);
+	bool seen[MAIL_NWORDS] = {false};
+	const struct tok *on = NULL;
+	for (const struct tok *t; (t = scn_next_tok(p));) {
+		int which = scn_take_option(p, t, "mail keyword", MAIL_WORDS_LIST, mail_words,
+					    MAIL_NWORDS, seen);
+		if (which == MAIL_ON)
+			on = t;
+		if (which < 0 || mail_option(p, &m, which) < 0) {
+			scn_mail_clear(&m);
+			return -1;
+		}
+	}
+	const char *missing = !m.from ? "from" : !m.subject ? "subject" : NULL;
+	if (missing) {
+		scn_err_col(p, p->eol_col, "expected '%s' (a message has a sender and a subject)",
+			    missing);
+	} else if (on && strcmp(m.folder, "INBOX") != 0) {
+		scn_err_col(p, on->col, "only INBOX mail can be on a device (devices keep INBOX), "
+					"not %s", m.folder);
+		missing = "on";
+	}
+	if (missing) {
+		scn_mail_clear(&m);
+		return -1;
+	}
+	*APPEND(p->s->mails, p->s->nmails) = m;
 	return 0;
 }

@@ -116,12 +116,14 @@ static void world_resume_queues(struct world *w)
 
 void world_story_start_live(struct world *w)
 {
+	world_tell_initial_mail(w);
 	world_resume_queues(w);
 	world_story_start(w);
 }
 
 void world_run(struct world *w)
 {
+	world_tell_initial_mail(w);
 	world_resume_queues(w);
 	world_story_start(w);
 	for (;;) {

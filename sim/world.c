@@ -97,6 +97,129 @@ static void world_add_link(struct world *w, struct host *a, struct host *b, int6
 	l->up = true;
 }
 
+/* ================================================================ initial mail */
+
+_Static_assert(WORLD_EPOCH_UNIX == SCN_STORY_START_UNIX, "one start of the story");
+
+/* Keep a stored message for world_tell_initial_mail. */
+static void world_initial_keep(struct world *w, const char *host, const struct trace_mail *m)
+{
+	w->initial = xrealloc(w->initial, (w->ninitial + 1) * sizeof *w->initial);
+	struct world_initial *in = &w->initial[w->ninitial++];
+	in->mail = *m;
+	in->mail.owner = xstrdup(m->owner);
+	in->mail.folder = xstrdup(m->folder);
+	in->mail.from = m->from ? xstrdup(m->from) : NULL;
+	in->mail.subject = m->subject ? xstrdup(m->subject) : NULL;
+	in->mail.content = xstrndup(m->content, m->content_len);
+	in->host = xstrdup(host);
+}
+
+/* A device's copy of INBOX message uid, as a POP3 download (unique-id
+ * UIDVALIDITY.UID, as the maildrop gives it) or, on a device that reads
+ * with IMAP, as a synchronised copy (UID, flags, the folder's UIDVALIDITY). */
+static int world_mail_on_device(struct world *w, struct host *dev, const struct store_folder *f,
+				uint32_t uid, uint32_t flags, const struct buf *msg,
+				const struct store_summary *sum)
+{
+	struct store *st = w->store;
+	char uidl[32];
+	snprintf(uidl, sizeof uidl, "%u.%u", f->uidvalidity, uid);
+	flags &= STORE_FLAGS_SYSTEM;
+	if (dev->uses_imap) {
+		if (store_device_folder_set(st, dev->device_id, "INBOX", NULL, f->uidvalidity) != 0 ||
+		    store_device_message_add(st, dev->device_id, "INBOX", msg->p, msg->len, sum,
+					     NULL, uid, flags) != 0)
+			return -1;
+	} else if (store_device_message_add(st, dev->device_id, "INBOX", msg->p, msg->len, sum,
+					    uidl, 0, 0) != 0) {
+		return -1;
+	}
+	struct trace_mail tm = {
+		.op = MAIL_ADD, .owner = dev->name, .device = true, .folder = "INBOX",
+		.uid = dev->uses_imap ? uid : 0, .flags = dev->uses_imap ? flags : 0,
+		.from = sum->from, .subject = sum->subject, .content = msg->p,
+		.content_len = msg->len,
+	};
+	world_initial_keep(w, dev->name, &tm);
+	return 0;
+}
+
+/* One `mail` line: an RFC 5322 message composed as a user agent does,
+ * with Return-Path: as local delivery writes it, in its folder with the
+ * folder's next UID and its flags; then its device copies. */
+static int world_mail_seed(struct world *w, const struct scn_mail *m, int64_t date,
+			   const bool *fresh_dev)
+{
+	struct store *st = w->store;
+	struct store_account acct;
+	int64_t fid;
+	uint64_t k;
+	if (store_account_find(st, m->address, &acct) != 0)
+		return -1;
+	enum store_result r = store_folder_find(st, acct.id, m->folder, &fid);
+	if (r == STORE_NOT_FOUND)
+		r = store_folder_create(st, acct.id, m->folder, NULL, &fid);
+	if (r != STORE_OK || mailserver_next_message_number(w, &k) != 0)
+		return -1;
+	const char *dom = mime_addr_domain(m->from);
+	char msgid[160];
+	snprintf(msgid, sizeof msgid, "<%llu.mail@%s>", (unsigned long long)k, dom ? dom : "local");
+	const struct scn_user *sender = scn_find_user(w->scn, m->from);
+	const char *to[] = {m->address};
+	struct mime_compose mc = {
+		.from_name = sender ? sender->name : NULL,
+		.from_addr = m->from,
+		.to = to,
+		.nto = 1,
+		.subject = m->subject,
+		.body = m->body,
+		.date = date,
+		.message_id = msgid,
+		.user_agent = "mailsim",
+	};
+	struct buf msg;
+	buf_init(&msg);
+	buf_printf(&msg, "Return-Path: <%s>\r\n", m->from);
+	mime_compose(&msg, &mc);
+
+	uint32_t flags = 0, uid = 0;
+	struct buf kw;
+	buf_init(&kw);
+	for (size_t i = 0; i < m->nflags; i++) {
+		if (m->flags[i][0] == '\\')
+			flags |= world_flag_bit(m->flags[i]);
+		else
+			buf_printf(&kw, "%s%s", kw.len ? " " : "", m->flags[i]);
+	}
+	struct world_summary s;
+	world_summary_parse(&s, msg.p, msg.len);
+	struct store_folder f;
+	int rc = -1;
+	if (store_message_add(st, fid, msg.p, msg.len, date, flags, &s.sum, &uid) != 0 ||
+	    (kw.len && store_message_set_flags(st, fid, uid, flags, kw.p) != 0) ||
+	    store_folder_get(st, fid, &f) != 0)
+		goto out;
+	struct trace_mail tm = {
+		.op = MAIL_ADD, .owner = m->address, .folder = m->folder, .uid = uid,
+		.flags = flags, .from = s.sum.from, .subject = s.sum.subject,
+		.content = msg.p, .content_len = msg.len,
+	};
+	world_initial_keep(w, acct.server, &tm);
+	for (size_t i = 0; i < m->ndevices; i++) {
+		struct host *dev = world_host(w, m->devices[i]);
+		if (fresh_dev[dev - w->hosts] &&
+		    world_mail_on_device(w, dev, &f, uid, flags, &msg, &s.sum) != 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	world_summary_free(&s);
+	buf_free(&kw);
+	buf_free(&msg);
+	return rc;
+}
+
 int world_init(struct world *w, const struct scenario *scn, struct store *st,
 	       char *err, size_t errlen)
 {
@@ -175,7 +298,11 @@ int world_init(struct world *w, const struct scenario *scn, struct store *st,
 		}
 	}
 
-	/* The store: every mailbox, every device. */
+	/* The store: every mailbox, every device, the mail of the `mail`
+	 * lines.  Only new ones get mail: a --db store that has the mailbox
+	 * from an earlier run has had its mail too. */
+	bool *fresh_user = xcalloc(scn->nusers + 1, sizeof *fresh_user);
+	bool *fresh_dev = xcalloc(w->nhosts + 1, sizeof *fresh_dev);
 	if (store_begin(st) != 0)
 		goto fail;
 	for (size_t i = 0; i < scn->nusers; i++) {
@@ -189,6 +316,7 @@ int world_init(struct world *w, const struct scenario *scn, struct store *st,
 			continue;
 		if (store_account_add(st, u->address, u->password, u->name, d->server, &id) != 0)
 			goto fail;
+		fresh_user[i] = true;
 	}
 	for (size_t i = 0; i < w->nhosts; i++) {
 		struct host *h = &w->hosts[i];
@@ -198,12 +326,28 @@ int world_init(struct world *w, const struct scenario *scn, struct store *st,
 			continue;
 		if (store_device_add(st, h->name, h->owner->address, &h->device_id) != 0)
 			goto fail;
+		fresh_dev[i] = true;
+	}
+	for (size_t i = 0; i < scn->nmails; i++) {
+		const struct scn_mail *m = &scn->mails[i];
+		/* without a date, a minute apart in file order, the last one a
+		 * minute before the story */
+		int64_t date = m->has_date ? m->date
+					   : w->epoch_unix - 60 * (int64_t)(scn->nmails - i);
+		if (fresh_user[scn_find_user(scn, m->address) - scn->users] &&
+		    world_mail_seed(w, m, date, fresh_dev) != 0)
+			goto fail;
 	}
 	if (store_commit(st) != 0)
 		goto fail;
+	free(fresh_user);
+	free(fresh_dev);
 	w->repeat_i = 1;
 	return 0;
 fail:
+	free(fresh_user);
+	free(fresh_dev);
+	world_initial_free(w);
 	store_rollback(st);
 	snprintf(err, errlen, "cannot set up the store: %s", store_error(st));
 	return -1;
@@ -231,6 +375,7 @@ void world_free(struct world *w)
 	free(w->hosts);
 	free(w->links);
 	world_check_free(w);
+	world_initial_free(w);
 	for (size_t i = 0; i < w->nlocks; i++)
 		free(w->locks[i]);
 	free(w->locks);

@@ -242,8 +242,20 @@ struct world {
 	struct imapd *imap_sessions; /* IMAP: live sessions (imapd.c) */
 	struct changes changes;      /* the change under way, folder versions (changes.c) */
 
+	/* the scenario's `mail` lines, stored by world_init, told to the
+	 * trace when the story starts (world_tell_initial_mail) */
+	struct world_initial *initial;
+	size_t ninitial;
+
 	int checks_passed, checks_failed;
 	char err[256];
+};
+
+/* A message the world stored before the story: a server folder's, or a
+ * device's copy (mail.device).  Owns its strings. */
+struct world_initial {
+	struct trace_mail mail;
+	char *host;                /* the server of the mailbox, or the device */
 };
 
 /* --- world.c */
@@ -274,6 +286,11 @@ void world_event(struct world *w, const char *host, const char *to,
 const char *world_flag_names(uint32_t flags, char *buf, size_t n);
 /* The bit of a system flag ("\\Seen", any case), or 0 if name is none. */
 uint32_t world_flag_bit(const char *name);
+/* Tell the trace of the mail the world stored before the story (each
+ * message, then one "mail-ready" event per mailbox folder or device), and
+ * forget it; story.c calls it when the story starts. */
+void world_tell_initial_mail(struct world *w);
+void world_initial_free(struct world *w);
 
 /* The headers the views show, parsed once (encoded words decoded). */
 struct world_summary {

@@ -46,4 +46,19 @@ last = json.loads(lines[-1])
 assert set(last) == {"checks"} and set(last["checks"]) == {"passed", "failed"}, lines[-1]
 ' "$tmp/$name.jsonl"; then ok; else bad "$name: invalid JSON Lines"; fi
 done
+
+# A POP3 or IMAP lesson opens on POP3 or IMAP: its first such line comes
+# within its first 30 steps (the mail it reads is there already: `mail`).
+# The player counts a step per trace record that is not a mailbox change,
+# which is every JSON line but the last (the checks).
+for golden in tests/golden/pop3*.jsonl tests/golden/imap*.jsonl; do
+	name=$(basename "$golden" .jsonl)
+	if python3 -c '
+import json, sys
+lines = open(sys.argv[1], encoding="utf-8").read().splitlines()[:-1]
+first = next((i for i, l in enumerate(lines)
+              if json.loads(l).get("proto") in ("pop3", "imap")), None)
+assert first is not None and first < 30, f"first POP3/IMAP step: {first}"
+' "$golden"; then ok; else bad "$name: no POP3 or IMAP line in its first 30 steps"; fi
+done
 echo "$passed passed, $failed failed"

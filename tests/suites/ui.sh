@@ -153,19 +153,19 @@ keys x
 expect_gone "help closes" "previous step (exact"
 
 # --- pop3-vs-imap: the mailboxes before and after POP3's QUIT (100x30)
-start 100 30 play --no-anim --step 510 scenarios/pop3-vs-imap.scn
-expect "pop3-vs-imap before QUIT" "step 510/"
-golden pop3-vs-imap-510
-start 100 30 play --no-anim --step 516 scenarios/pop3-vs-imap.scn
-expect "pop3-vs-imap after QUIT" "step 516/"
-golden pop3-vs-imap-516
+start 100 30 play --no-anim --step 241 scenarios/pop3-vs-imap.scn
+expect "pop3-vs-imap before QUIT" "step 241/"
+golden pop3-vs-imap-241
+start 100 30 play --no-anim --step 247 scenarios/pop3-vs-imap.scn
+expect "pop3-vs-imap after QUIT" "step 247/"
+golden pop3-vs-imap-247
 # --mono: the same screen without a colour
-start 100 30 play --mono --no-anim --step 516 scenarios/pop3-vs-imap.scn
-expect "mono" "step 516/"
-golden pop3-vs-imap-516-mono -e
+start 100 30 play --mono --no-anim --step 247 scenarios/pop3-vs-imap.scn
+expect "mono" "step 247/"
+golden pop3-vs-imap-247-mono -e
 if screen -e | grep -qE '\[(3[0-7]|4[0-7]|38;|48;)'; then fail "--mono screen has colours"; else ok; fi
-NO_COLOR=1 start 80 24 play --no-anim --step 516 scenarios/pop3-vs-imap.scn
-expect "NO_COLOR" "step 516/"
+NO_COLOR=1 start 80 24 play --no-anim --step 247 scenarios/pop3-vs-imap.scn
+expect "NO_COLOR" "step 247/"
 if screen -e | grep -qE '\[(3[0-7]|4[0-7]|38;|48;)'; then fail "NO_COLOR screen has colours"; else ok; fi
 
 # --- the timeline (v): every session on one time axis, a column per host;
@@ -230,9 +230,9 @@ expect "scrolled back into session 1" "SMTP session 1 (scrolled back)"
 expect "the submission's AUTH" "AUTH PLAIN"
 
 # --- imap-two-devices: the \Seen flag has reached the phone
-start 80 24 play --no-anim --step 413 scenarios/imap-two-devices.scn
-expect "imap-two-devices" "step 413/"
-golden imap-two-devices-413
+start 80 24 play --no-anim --step 162 scenarios/imap-two-devices.scn
+expect "imap-two-devices" "step 162/"
+golden imap-two-devices-162
 
 # --- resize: the layout follows, then says the terminal is too small
 start 100 30 play --no-anim --step 20 scenarios/smtp-send.scn

@@ -605,7 +605,7 @@ static void test_story_errors(void)
 		     "t.scn:9:1: error: unknown directive 'sned' (did you mean 'send'?)\n");
 	CHECK_ERRORS(WORLD "frobnicate\n", 1,
 		     "t.scn:9:1: error: unknown directive 'frobnicate' (expected title, about, "
-		     "seed, domain, user, device, link, retry, send, pop3, imap, wait, server, "
+		     "seed, domain, user, device, link, retry, mail, send, pop3, imap, wait, server, "
 		     "note, repeat, session, expect, exercise, task or hint)\n");
 	CHECK_ERRORS(WORLD "send bob-tablet to bob@gmail.com subject \"s\" body \"b\"\n", 1,
 		     "t.scn:9:6: error: unknown device 'bob-tablet'\n");
@@ -959,6 +959,75 @@ static void test_retry(void)
 		     "1000, got '0'\n");
 }
 
+/* Initial mail: `mail ADDR from ADDR subject "..." [folder] [date] [flags]
+ * [body] [on DEVICE...]`, and each of its errors. */
+static void test_initial_mail(void)
+{
+	struct scenario *s = parse_ok(
+		WORLD "mail bob@gmail.com from alice@uea.edu.br subject \"Lunch?\" "
+		      "date \"2 Mar 2026 08:15\" flags \\seen $Label1 body \"Noon?\" "
+		      "on bob-phone bob-laptop\n"
+		      "mail bob@gmail.com folder Archive from x@elsewhere.example subject \"Old\" "
+		      "date \"29 Feb 2024 23:59:30\"\n"
+		      "mail alice@uea.edu.br subject \"S\" from bob@gmail.com folder inbox\n");
+	CHECK(s != NULL);
+	if (s) {
+		CHECK_INT(s->nmails, 3);
+		const struct scn_mail *m = &s->mails[0];
+		CHECK_STR(m->address, "bob@gmail.com");
+		CHECK_STR(m->folder, "INBOX");
+		CHECK_STR(m->from, "alice@uea.edu.br");
+		CHECK_STR(m->subject, "Lunch?");
+		CHECK_STR(m->body, "Noon?");
+		CHECK(m->has_date);
+		CHECK_INT(m->date, SCN_STORY_START_UNIX - 45 * 60);
+		CHECK_INT(m->nflags, 2);
+		CHECK_STR(m->flags[0], "\\Seen");
+		CHECK_STR(m->flags[1], "$Label1");
+		CHECK_INT(m->ndevices, 2);
+		CHECK_STR(m->devices[1], "bob-laptop");
+		CHECK_STR(s->mails[1].folder, "Archive");
+		CHECK_INT(s->mails[1].date, 1709251170); /* 2024-02-29T23:59:30Z */
+		CHECK_STR(s->mails[1].body, "");
+		CHECK(!s->mails[2].has_date);
+		CHECK_STR(s->mails[2].folder, "INBOX");
+		scn_free(s);
+	}
+	CHECK_ERRORS(WORLD "mail carol@gmail.com from a@b.c subject \"x\"\n", 1,
+		     "t.scn:9:6: error: 'carol@gmail.com' is not a declared user (declare it with "
+		     "'user carol@gmail.com password ...')\n");
+	CHECK_ERRORS(WORLD "mail bob@gmail.com from a@b.c subject \"x\" date \"31 Feb 2026 08:00\"\n",
+		     1, "t.scn:9:48: error: '31 Feb 2026 08:00' is not a date (expected day month "
+			"year hours:minutes, like \"2 Mar 2026 08:15\", in UTC)\n");
+	CHECK_ERRORS(WORLD "mail bob@gmail.com from a@b.c subject \"x\" date \"2 Mar 2026 09:00\"\n",
+		     1, "t.scn:9:48: error: the date '2 Mar 2026 09:00' is not before the story "
+			"starts (2 Mar 2026 09:00 UTC): the mail is already there\n");
+	CHECK_ERRORS(WORLD "mail bob@gmail.com from a@b.c subject \"x\" flags \\Recent\n", 1,
+		     "t.scn:9:49: error: unknown flag '\\Recent' (expected \\Seen, \\Answered, "
+		     "\\Flagged, \\Deleted, \\Draft or a keyword like $Label1)\n");
+	CHECK_ERRORS(WORLD "mail bob@gmail.com from a@b.c subject \"x\" flags\n", 1,
+		     "t.scn:9:48: error: expected a flag like \\Seen or \\Flagged\n");
+	CHECK_ERRORS(WORLD "mail bob@gmail.com subject \"x\"\n", 1,
+		     "t.scn:9:31: error: expected 'from' (a message has a sender and a subject)\n");
+	CHECK_ERRORS(WORLD "mail bob@gmail.com from a@b.c\n", 1,
+		     "t.scn:9:30: error: expected 'subject' (a message has a sender and a "
+		     "subject)\n");
+	CHECK_ERRORS(WORLD "mail bob@gmail.com from nobody subject \"x\"\n", 1,
+		     "t.scn:9:25: error: 'nobody' is not an address (expected local@domain)\n");
+	CHECK_ERRORS(WORLD "mail bob@gmail.com from a@b.c subject \"x\" on alice-laptop\n", 1,
+		     "t.scn:9:46: error: device 'alice-laptop' belongs to alice@uea.edu.br: only "
+		     "mail of alice@uea.edu.br can be on it\n");
+	CHECK_ERRORS(WORLD "mail bob@gmail.com from a@b.c subject \"x\" on bob-fone\n", 1,
+		     "t.scn:9:46: error: unknown device 'bob-fone' (did you mean 'bob-phone'?)\n");
+	CHECK_ERRORS(WORLD "mail bob@gmail.com from a@b.c subject \"x\" folder Work on bob-phone\n",
+		     1, "t.scn:9:55: error: only INBOX mail can be on a device (devices keep "
+			"INBOX), not Work\n");
+	CHECK_ERRORS(WORLD "mail bob@gmail.com from a@b.c subject \"x\" subjet \"y\"\n", 1,
+		     "t.scn:9:43: error: unknown mail keyword 'subjet' (did you mean 'subject'?)\n");
+	CHECK_ERRORS(WORLD "mail bob@gmail.com from a@b.c subject \"x\" from c@d.e\n", 1,
+		     "t.scn:9:43: error: 'from' is given twice\n");
+}
+
 /* Names may be used above their declaration; only the story keeps order. */
 static void test_order_independence(void)
 {
@@ -1093,6 +1162,7 @@ static void test_lab_directives(void)
 int main(void)
 {
 	RUN(test_full_example);
+	RUN(test_initial_mail);
 	RUN(test_defaults_and_empty);
 	RUN(test_strings_and_utf8);
 	RUN(test_string_errors);

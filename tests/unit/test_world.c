@@ -1149,6 +1149,100 @@ static void test_open_session_left_open_is_freed(void)
 	fx_free(&f);
 }
 
+/* `mail` lines: in the store at world_init, as real messages with their
+ * dates and flags; told to the trace when the story starts; a device copy
+ * is known to a later POP3 fetch (UIDL) and IMAP sync (UID, UIDVALIDITY). */
+static void test_initial_mail(void)
+{
+	struct fixture f;
+	fx_open(&f,
+		"user carol@gmail.com password carol123\n"
+		"device bob-laptop owner bob@gmail.com\n"
+		"device carol-phone owner carol@gmail.com\n"
+		"mail bob@gmail.com from alice@uea.edu.br subject \"One\" date \"2 Mar 2026 08:15\" "
+		"flags \\Seen \\Flagged body \"first\" on bob-laptop\n"
+		"mail bob@gmail.com from x@far.example subject \"Two\"\n"
+		"mail bob@gmail.com folder Archive from alice@uea.edu.br subject \"Old\" flags Junk\n"
+		"mail carol@gmail.com from alice@uea.edu.br subject \"Hi\" flags \\Seen on carol-phone\n"
+		"mail carol@gmail.com from alice@uea.edu.br subject \"New\"\n"
+		"pop3 bob-laptop fetch keep\n"
+		"imap carol-phone sync\n",
+		NULL);
+	if (!f.ok)
+		return;
+	CHECK_INT(fx_count(&f, "bob@gmail.com", "INBOX"), 2);
+	CHECK_INT(fx_count(&f, "bob@gmail.com", "Archive"), 1);
+	struct store_account a;
+	int64_t inbox, archive;
+	struct store_message m;
+	CHECK_INT(store_account_find(f.st, "bob@gmail.com", &a), STORE_OK);
+	CHECK_INT(store_folder_find(f.st, a.id, "INBOX", &inbox), STORE_OK);
+	CHECK_INT(store_folder_find(f.st, a.id, "Archive", &archive), STORE_OK);
+	CHECK_INT(store_message_get(f.st, inbox, 1, false, &m), STORE_OK);
+	CHECK_INT(m.flags, STORE_FLAG_SEEN | STORE_FLAG_FLAGGED);
+	CHECK_INT(m.internaldate, WORLD_EPOCH_UNIX - 45 * 60);
+	store_message_free(&m);
+	CHECK_INT(store_message_get(f.st, archive, 1, false, &m), STORE_OK);
+	CHECK_STR(m.keywords, "Junk");
+	store_message_free(&m);
+	char *c1 = fx_content(&f, "bob@gmail.com", 1), *c2 = fx_content(&f, "bob@gmail.com", 2);
+	CHECK(c1 && strstr(c1, "Return-Path: <alice@uea.edu.br>\r\n") == c1);
+	CHECK(c1 && strstr(c1, "\r\nDate: Mon, 02 Mar 2026 08:15:00 +0000\r\n"));
+	CHECK(c1 && strstr(c1, "\r\nFrom: \"Alice Raiol\" <alice@uea.edu.br>\r\n"));
+	CHECK(c1 && strstr(c1, "\r\nTo: bob@gmail.com\r\n"));
+	CHECK(c1 && strstr(c1, "\r\nSubject: One\r\n"));
+	CHECK(c1 && strstr(c1, "\r\nMessage-ID: <1.mail@uea.edu.br>\r\n"));
+	CHECK(c1 && strstr(c1, "\r\n\r\nfirst"));
+	/* no date: a minute apart in file order, before the story */
+	CHECK(c2 && strstr(c2, "\r\nDate: Mon, 02 Mar 2026 08:56:00 +0000\r\n"));
+	CHECK(c2 && strstr(c2, "\r\nMessage-ID: <2.far.example.mail@far.example>\r\n") == NULL);
+	CHECK(c2 && strstr(c2, "\r\nMessage-ID: <2.mail@far.example>\r\n"));
+	free(c1);
+	free(c2);
+	int64_t laptop, phone, n;
+	CHECK_INT(store_device_find(f.st, "bob-laptop", &laptop), STORE_OK);
+	CHECK_INT(store_device_find(f.st, "carol-phone", &phone), STORE_OK);
+	CHECK_INT(store_device_count(f.st, laptop, &n), STORE_OK);
+	CHECK_INT(n, 1);
+	CHECK_INT(store_device_count(f.st, phone, &n), STORE_OK);
+	CHECK_INT(n, 1);
+
+	fx_go(&f);
+	const char *t = f.cap.all.p;
+	/* told first, at time 0: the mailbox and device changes, then words */
+	CHECK(strstr(t, "0 mail ADD bob@gmail.com INBOX uid 1 flags 5 One\n") == t);
+	CHECK(strstr(t, "0 mail ADD bob-laptop INBOX uid 0 flags 0 One\n"));
+	CHECK(strstr(t, "0 mail ADD carol-phone INBOX uid 1 flags 1 Hi\n"));
+	CHECK(strstr(t, "0 mx.gmail.com>- mail-ready: 2 messages waiting in bob@gmail.com INBOX\n"));
+	CHECK(strstr(t, "0 mx.gmail.com>- mail-ready: 1 message waiting in bob@gmail.com Archive\n"));
+	CHECK(strstr(t, "0 bob-laptop>- mail-ready: 1 message already on bob-laptop\n"));
+	/* POP3 knew the first by its unique-id: one RETR, of message 2 */
+	CHECK(strstr(t, "RETR 1\n") == NULL);
+	CHECK(strstr(t, "RETR 2\n") != NULL);
+	CHECK_INT(store_device_count(f.st, laptop, &n), STORE_OK);
+	CHECK_INT(n, 2);
+	/* IMAP knew UID 1 in this UIDVALIDITY: it fetched only UID 2 */
+	CHECK(strstr(t, "synced: uid 1 ") == NULL);
+	CHECK(strstr(t, "synced: uid 2 \"New\" now on carol-phone") != NULL);
+	CHECK_INT(store_device_count(f.st, phone, &n), STORE_OK);
+	CHECK_INT(n, 2);
+	CHECK_INT(f.w.checks_failed, 0);
+	fx_free(&f);
+
+	/* a second start on the same --db file: the mail is not stored twice */
+	char db[] = "/tmp/mailsim-initmail-XXXXXX";
+	int fd = mkstemp(db);
+	CHECK(fd >= 0);
+	close(fd);
+	for (int run = 0; run < 2; run++) {
+		fx_run_db(&f, "mail bob@gmail.com from alice@uea.edu.br subject \"Once\"\n", db);
+		CHECK_INT(fx_count(&f, "bob@gmail.com", "INBOX"), 1);
+		CHECK((f.cap.all.p && strstr(f.cap.all.p, "mail-ready")) == (run == 0));
+		fx_free(&f);
+	}
+	unlink(db);
+}
+
 int main(void)
 {
 	RUN(test_send_and_relay);
@@ -1189,5 +1283,6 @@ int main(void)
 	RUN(test_recent_not_reborn_on_restart);
 	RUN(test_imap_hierarchy_and_subscriptions);
 	RUN(test_imap_rename_noselect);
+	RUN(test_initial_mail);
 	return TEST_END();
 }
