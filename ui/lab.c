@@ -30,6 +30,7 @@
 
 #include "buf.h"
 #include "cli.h"
+#include "lab_card.h"
 #include "live.h"
 #include "scenario.h"
 #include "store.h"
@@ -45,6 +46,14 @@
 #define LAB_WRAP 76                   /* paragraph width, in bytes */
 #define LAB_LIST_MAX 8                /* messages shown under a failed check */
 
+/* What the student hands in: the name, the date, and where to write the
+ * report (lab_card.c). */
+struct lab_handin {
+	const char *student; /* --student, or NULL */
+	const char *report;  /* --report FILE, or NULL */
+	char date[32];       /* when graded, ISO 8601 UTC */
+};
+
 static void lab_dirs(struct cli_dirs *dirs);
 
 static void lab_usage(FILE *out)
@@ -53,6 +62,8 @@ static void lab_usage(FILE *out)
 		"usage: mailsim lab                      list the exercises\n"
 		"       mailsim lab NAME [OPTIONS]       start exercise NAME live\n"
 		"       mailsim lab NAME --check [--db FILE]   grade it (exit 0: all checks pass)\n"
+		"       mailsim lab --verify REPORT [--db FILE]   was the report edited? (exit 0:\n"
+		"                                        intact, 1: edited, 2: unreadable)\n"
 		"\n"
 		"The lab serves the exercise's world on real sockets (like 'mailsim serve'),\n"
 		"shows the task, and, as you work with telnet, nc, curl, a mail client or\n"
@@ -69,6 +80,9 @@ static void lab_usage(FILE *out)
 		"  --imap-port N          its IMAP port (default %d)\n"
 		"                         (the next server listens one above each)\n"
 		"  --seconds N            stop by itself after N seconds\n"
+		"  --student NAME         put NAME and the date in the report\n"
+		"  --report FILE          write the report to FILE to hand in (JSON if FILE\n"
+		"                         ends in .json, else text), sealed with a digest\n"
 		"  -h, --help             this text\n"
 		"\n"
 		"NAME may also be the path of a .scn file.  The exercises are those of the\n"
@@ -451,24 +465,34 @@ static void lab_show_folder(struct world *w, const struct scn_check *c, FILE *ou
 
 /* The graded report; returns the number of checks that did not pass. */
 static size_t lab_report(struct world *w, const char *name, const char *db,
-			 const struct live_options *lo, FILE *out)
+			 const struct live_options *lo, const struct lab_handin *h,
+			 struct lab_card *card, FILE *out)
 {
 	const struct scenario *scn = w->scn;
 	size_t n = scn->nchecks, passed = 0;
 	struct buf masked;
 	buf_init(&masked);
-	fprintf(out, "Lab report: %s (%s), store %s\n\n", scn->title ? scn->title : name, name, db);
+	fprintf(out, "Lab report: %s (%s), store %s\n", scn->title ? scn->title : name, name, db);
+	if (h->student)
+		fprintf(out, "Student: %s, graded %s\n", h->student, h->date);
+	fputc('\n', out);
 	for (size_t i = 0; i < n; i++) {
 		const struct scn_check *c = &scn->checks[i];
 		lab_masked(c, &masked);
 		const char *src = masked.p;
+		if (card && (c->kind == SCN_EXPECT_MAILBOX_HAS || c->kind == SCN_EXPECT_MAILBOX_COUNT))
+			lab_card_add_mailbox(card, c->address, c->folder ? c->folder : "INBOX");
 		if (c->kind == SCN_EXPECT_REPLY) {
+			if (card)
+				lab_card_add_check(card, "FAILED", src);
 			fprintf(out, "  FAILED  %zu/%zu  %s\n            (not gradable from the "
 				"store: 'expect reply' is seen only live)\n", i + 1, n, src);
 			continue;
 		}
 		char detail[256];
 		bool ok = world_check_one(w, i, detail, sizeof detail);
+		if (card)
+			lab_card_add_check(card, ok ? "passed" : "FAILED", src);
 		if (ok) {
 			passed++;
 			fprintf(out, "  passed  %zu/%zu  %s\n", i + 1, n, src);
@@ -479,6 +503,12 @@ static size_t lab_report(struct world *w, const char *name, const char *db,
 			lab_show_folder(w, c, out);
 	}
 	fprintf(out, "\nscore %zu/%zu\n", passed, n);
+	if (card) {
+		struct buf score;
+		buf_init(&score);
+		buf_printf(&score, "%zu/%zu", passed, n);
+		card->score = buf_steal(&score);
+	}
 	if (passed < n && scn->nhints) {
 		fputs("\nHints:\n", out);
 		for (size_t i = 0; i < scn->nhints; i++)
@@ -490,12 +520,79 @@ static size_t lab_report(struct world *w, const char *name, const char *db,
 	return n - passed;
 }
 
+/* The graded report: printed, and with --report written to hand in.
+ * Returns the number of checks that did not pass, or -1 if the report
+ * could not be written (said on stderr). */
+static long lab_grade_report(struct world *w, const char *name, const char *db,
+			     const struct live_options *lo, const struct lab_handin *h)
+{
+	struct lab_card card;
+	lab_card_init(&card);
+	size_t failed = lab_report(w, name, db, lo, h, h->report ? &card : NULL, stdout);
+	if (!h->report)
+		return (long)failed;
+	card.exercise = xstrdup(name);
+	card.title = xstrdup(w->scn->title ? w->scn->title : name);
+	card.student = xstrdup(h->student ? h->student : "");
+	card.date = xstrdup(h->date);
+	card.store = xstrdup(db);
+	char err[512];
+	int rc = lab_card_digest(&card, w->store, card.digest, sizeof card.digest, err, sizeof err);
+	if (rc == 0)
+		rc = lab_card_write(&card, h->report, err, sizeof err);
+	if (rc == 0)
+		printf("\nThe report is written to %s, to hand in (check it with 'mailsim lab "
+		       "--verify %s --db %s').\n", h->report, h->report, db);
+	else
+		fprintf(stderr, "mailsim lab: %s\n", err);
+	lab_card_free(&card);
+	return rc == 0 ? (long)failed : -1;
+}
+
+/* --verify: the digest of the report and of the store, computed again. */
+static int lab_verify(const char *path, const char *db)
+{
+	struct lab_card card;
+	char err[512];
+	if (lab_card_read(&card, path, err, sizeof err) != 0) {
+		fprintf(stderr, "mailsim lab: %s: %s\n", path, err);
+		return LAB_EXIT_USAGE;
+	}
+	const char *file = db ? db : card.store;
+	struct store *st = NULL;
+	char digest[sizeof card.digest];
+	int rc = LAB_EXIT_USAGE;
+	if (!file || !lab_is_file(file))
+		fprintf(stderr, "mailsim lab: %s: no store %s to check it against (name it with "
+			"--db)\n", path, file ? file : "");
+	else if (store_open_readonly(&st, file, err, sizeof err) != STORE_OK)
+		fprintf(stderr, "mailsim lab: %s: %s\n", file, err);
+	else if (lab_card_digest(&card, st, digest, sizeof digest, err, sizeof err) != 0)
+		fprintf(stderr, "mailsim lab: %s: %s\n", file, err);
+	else if (strcmp(digest, card.digest) == 0)
+		rc = LAB_EXIT_PASSED;
+	else
+		rc = LAB_EXIT_FAILED;
+	if (st)
+		store_close(st);
+	if (rc == LAB_EXIT_PASSED)
+		printf("%s is intact: its digest matches what it says and what %s holds\n"
+		       "(a plain digest: it shows an edit by hand, not one by someone who\n"
+		       "computes the digest again)\n", path, file);
+	else if (rc == LAB_EXIT_FAILED)
+		printf("%s was edited: its digest does not match what it says and what %s\n"
+		       "holds (the report was changed by hand, or the store after grading)\n",
+		       path, file);
+	lab_card_free(&card);
+	return rc;
+}
+
 /* ------------------------------------------------------------------ */
 /* --check                                                            */
 /* ------------------------------------------------------------------ */
 
 static int lab_check(const struct scenario *scn, const char *name, const char *db,
-		     const struct live_options *lo)
+		     const struct live_options *lo, const struct lab_handin *h)
 {
 	assert(scn->exercise && name && db); /* lab_main made sure */
 	if (!lab_is_file(db)) {
@@ -528,10 +625,10 @@ static int lab_check(const struct scenario *scn, const char *name, const char *d
 	struct world w;
 	if (cli_world_open("mailsim lab", scn, db, &st, &w) != 0)
 		return LAB_EXIT_RUNTIME;
-	size_t failed = lab_report(&w, name, db, lo, stdout);
+	long failed = lab_grade_report(&w, name, db, lo, h);
 	world_free(&w);
 	store_close(st);
-	return failed ? LAB_EXIT_FAILED : LAB_EXIT_PASSED;
+	return failed < 0 ? LAB_EXIT_RUNTIME : failed ? LAB_EXIT_FAILED : LAB_EXIT_PASSED;
 }
 
 /* ------------------------------------------------------------------ */
@@ -651,7 +748,7 @@ static int lab_remove_store(const char *db)
 }
 
 static int lab_start(const struct scenario *scn, const char *name, const char *db,
-		     const struct live_options *lo)
+		     const struct live_options *lo, struct lab_handin *h)
 {
 	assert(scn->exercise && name && db && lo); /* lab_main made sure */
 	bool stale = lab_is_file(db);
@@ -715,7 +812,9 @@ static int lab_start(const struct scenario *scn, const char *name, const char *d
 	lab_grade(&l); /* what happened since the last tick */
 	if (rc == LAB_EXIT_PASSED) {
 		putchar('\n');
-		lab_report(&w, name, db, lo, stdout);
+		lab_card_now(h->date, sizeof h->date);
+		if (lab_grade_report(&w, name, db, lo, h) < 0)
+			rc = LAB_EXIT_RUNTIME;
 	}
 	fflush(stdout);
 	world_free(&w);
@@ -736,12 +835,16 @@ int lab_main(int argc, char **argv)
 		{ "db", required_argument, NULL, 'd' },
 		CLI_LIVE_OPTIONS,
 		{ "seconds", required_argument, NULL, 'S' },
+		{ "student", required_argument, NULL, 'N' },
+		{ "report", required_argument, NULL, 'R' },
+		{ "verify", required_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct live_options lo;
 	cli_live_defaults(&lo);
-	const char *db = NULL;
+	const char *db = NULL, *verify = NULL;
+	struct lab_handin h = { 0 };
 	bool check = false;
 	int c;
 	long v;
@@ -753,6 +856,21 @@ int lab_main(int argc, char **argv)
 			break;
 		case 'd':
 			db = optarg;
+			break;
+		case 'N':
+			for (const char *p = optarg; *p; p++)
+				if ((unsigned char)*p < 0x20 || *p == 0x7f) {
+					fputs("mailsim lab: --student: a name on one line, without "
+					      "control characters\n", stderr);
+					return LAB_EXIT_USAGE;
+				}
+			h.student = optarg;
+			break;
+		case 'R':
+			h.report = optarg;
+			break;
+		case 'V':
+			verify = optarg;
 			break;
 		case 'b':
 		case 's':
@@ -778,9 +896,17 @@ int lab_main(int argc, char **argv)
 			return LAB_EXIT_USAGE;
 		}
 	}
+	if (verify) {
+		if (optind != argc || check || h.student || h.report) {
+			fputs("mailsim lab: --verify REPORT takes only --db (try 'mailsim lab "
+			      "--help')\n", stderr);
+			return LAB_EXIT_USAGE;
+		}
+		return lab_verify(verify, db);
+	}
 	if (optind == argc) {
-		if (check || db) {
-			fputs("mailsim lab: --check and --db need an exercise NAME (see 'mailsim "
+		if (check || db || h.student || h.report) {
+			fputs("mailsim lab: --check, --db, --student and --report need an exercise NAME (see 'mailsim "
 			      "lab' for the list)\n", stderr);
 			return LAB_EXIT_USAGE;
 		}
@@ -815,10 +941,12 @@ int lab_main(int argc, char **argv)
 		const char *file = db ? db : defdb.p;
 		if (!lab_fills(scn, &lo))
 			rc = LAB_EXIT_USAGE;
-		else if (check)
-			rc = lab_check(scn, name, file, &lo);
-		else
-			rc = lab_start(scn, name, file, &lo);
+		else if (check) {
+			lab_card_now(h.date, sizeof h.date);
+			rc = lab_check(scn, name, file, &lo, &h);
+		} else {
+			rc = lab_start(scn, name, file, &lo, &h);
+		}
 		buf_free(&defdb);
 	}
 	free(name);

@@ -6,6 +6,8 @@
  *                                  task, and each check as it comes to pass
  *   mailsim lab NAME --check       the graded report; exit 0 only if every
  *                                  check passes, 1 otherwise, 2 usage
+ *   ... --student NAME --report FILE   the report to hand in (lab_card.c)
+ *   mailsim lab --verify FILE      was it edited? 0 no, 1 yes, 2 unreadable
  *
  * An exercise is a scenario file marked `exercise`, with `task` and `hint`
  * paragraphs; the exercises live in $MAILSIM_LABS, else ./scenarios/labs,

@@ -185,6 +185,9 @@ for e in smtp-by-hand submission-auth pop3-delete imap-flag-move sockets bounce-
 
 	# a wrong attempt
 	start_lab "$e" "$tmp/$e-wrong.db" || { failed=$((failed + 1)); continue; }
+	# once the story is done, or the attempt's lines would come before
+	# "over to you" and before_work below would read them
+	wait_line "$e: wrong world ready" "$tmp/$e.live" "over to you"
 	python3 tests/lab/solve.py "$e" wrong $smtp $sub $pop $imap >"$tmp/solve" 2>&1
 	st=$?
 	check "$e: wrong solver ran" 0 $st
@@ -251,6 +254,61 @@ sed 's/^task "Type EHLO/task "A literal {5} and {smtp-port:mx.gmail.com}. Type E
 	--submission-port $sub --pop3-port $pop --imap-port $imap >"$tmp/o" 2>&1
 tr '\n' ' ' <"$tmp/o" | tr -s ' ' >"$tmp/flat"
 contains "a brace is text" "$tmp/flat" "A literal {5} and $((smtp + 1)). Type EHLO"
+
+# the report to hand in: the student's name and the date, text and JSON,
+# sealed with a digest of the report and of the store's graded mailboxes
+db="$tmp/smtp-by-hand.db"
+"$mailsim" lab smtp-by-hand --check --db "$db" --student "Ana Souza" --report "$tmp/r.txt" \
+	>"$tmp/report" 2>&1
+check "report: solved still passes" 0 $?
+contains "report: student on screen" "$tmp/report" "Student: Ana Souza, graded 20"
+contains "report: text student" "$tmp/r.txt" "student: Ana Souza"
+contains "report: text score" "$tmp/r.txt" "score: 2/2"
+contains "report: text check" "$tmp/r.txt" 'check 1/2: passed expect mailbox carol@uea.edu.br has subject "..."'
+grep -qE '^date: [0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$' "$tmp/r.txt"
+check "report: ISO 8601 UTC date" 0 $?
+grep -qE '^digest: sha256:[0-9a-f]{64}$' "$tmp/r.txt"
+check "report: digest line" 0 $?
+"$mailsim" lab smtp-by-hand --check --db "$db" --student "Ana Souza" --report "$tmp/r.json" \
+	>/dev/null 2>&1
+check "report: JSON written" 0 $?
+python3 - "$tmp/r.json" <<'PY'
+import json, re, sys, datetime
+d = json.load(open(sys.argv[1]))
+assert d["exercise"] == "smtp-by-hand" and d["student"] == "Ana Souza", d
+assert d["score"] == "2/2" and [c["result"] for c in d["checks"]] == ["passed", "passed"], d
+assert all('"..."' in c["check"] for c in d["checks"]), d
+when = datetime.datetime.strptime(d["date"], "%Y-%m-%dT%H:%M:%SZ")
+assert abs((datetime.datetime.utcnow() - when).total_seconds()) < 3600, d["date"]
+assert re.fullmatch("sha256:[0-9a-f]{64}", d["digest"]), d
+json.dump(d, open(sys.argv[1] + ".pretty.json", "w"), indent=4)  # another layout, same content
+d["score"] = "3/2"
+json.dump(d, open(sys.argv[1] + ".edited.json", "w"))
+PY
+check "report: JSON parsed" 0 $?
+for f in r.txt r.json r.json.pretty.json; do
+	"$mailsim" lab --verify "$tmp/$f" --db "$db" >"$tmp/o" 2>&1
+	check "verify: $f intact" 0 $?
+done
+contains "verify: says intact" "$tmp/o" "is intact"
+sed 's/^score: 2\/2/score: 3\/2/' "$tmp/r.txt" >"$tmp/e.txt"
+"$mailsim" lab --verify "$tmp/e.txt" --db "$db" >"$tmp/o" 2>&1
+check "verify: edited text score" 1 $?
+contains "verify: says edited" "$tmp/o" "was edited"
+"$mailsim" lab --verify "$tmp/r.json.edited.json" --db "$db" >"$tmp/o" 2>&1
+check "verify: edited JSON score" 1 $?
+sed 's/^student: Ana Souza/student: Bia Lima/' "$tmp/r.txt" >"$tmp/e.txt"
+"$mailsim" lab --verify "$tmp/e.txt" --db "$db" >"$tmp/o" 2>&1
+check "verify: edited student" 1 $?
+"$mailsim" lab --verify "$tmp/r.txt" --db "$tmp/smtp-by-hand-wrong.db" >"$tmp/o" 2>&1
+check "verify: another store's mail does not match" 1 $?
+grep -v '^digest:' "$tmp/r.txt" >"$tmp/e.txt"
+"$mailsim" lab --verify "$tmp/e.txt" --db "$db" >"$tmp/o" 2>&1
+check "verify: no digest is unreadable" 2 $?
+"$mailsim" lab --verify "$tmp/none.txt" >"$tmp/o" 2>&1
+check "verify: no file" 2 $?
+"$mailsim" lab smtp-by-hand --check --db "$db" --student "$(printf 'a\tb')" >"$tmp/o" 2>&1
+check "student with a control character" 2 $?
 
 # a second start replaces the store of the first, and says so
 start_lab smtp-by-hand "$tmp/smtp-by-hand.db" || failed=$((failed + 1))
