@@ -330,6 +330,16 @@ static enum key_result key_play(struct player *p, int ch)
 		p->playing = false;
 		step_back(p);
 		return REDRAW;
+	case ']': /* the next / the previous chapter: the filter never hides a note */
+	case '[': {
+		p->playing = false;
+		size_t to = ch == ']' ? pb_find_next(p->pb, p->cur, step_is_note)
+			  : p->cur == SIZE_MAX ? SIZE_MAX
+					       : pb_find_prev(p->pb, p->cur, step_is_note);
+		if (to != SIZE_MAX) /* none: stay */
+			go_to(p, to, false);
+		return REDRAW;
+	}
 	case '+':
 	case '=':
 		if (p->speed + 1 < PLAYER_NSPEEDS)

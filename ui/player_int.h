@@ -173,6 +173,12 @@ static inline bool step_at(const struct player *p, size_t i, struct pb_step *s)
 	return i != SIZE_MAX && pb_get_step(p->pb, i, s);
 }
 
+/* A scenario `note`: a lesson's chapters (] and [ jump between them). */
+static inline bool step_is_note(const struct pb_step *s)
+{
+	return s->event && s->is_note;
+}
+
 /* ------------------------------------------------------------------ */
 /* player.c                                                            */
 

@@ -438,6 +438,15 @@ void pane_draw_status_line(struct player *p)
 	if (fname) /* stepping skips the other protocols: say so */
 		snprintf(t + strlen(t), sizeof t - strlen(t), "  %s only", fname);
 	int used = term_put(y, 0, COLS, t, term_attr[R_STATUS] | A_BOLD);
+	/* the chapter: the last note at or before the cursor, cut to fit
+	 * beside the short keys */
+	size_t ch = p->cur == SIZE_MAX ? SIZE_MAX : pb_find_prev(p->pb, p->cur + 1, step_is_note);
+	if (step_at(p, ch, &s) && used + 4 + 2 + 17 < COLS) {
+		const char *nl = memchr(s.text, '\n', s.text_len);
+		used += term_put(y, used, COLS, "  § ", term_attr[R_STATUS]);
+		used += term_putn(y, used, COLS - used - 2 - 17, s.text,
+				  nl ? (size_t)(nl - s.text) : s.text_len, term_attr[R_STATUS]);
+	}
 	const char *keys = p->live	  ? "Space follow  n/p step  Tab pane  ? help  q stop "
 			   : COLS >= 100 ? "Space play  n/p step  +/- speed  Tab pane  ? help  q quit "
 					 : "Space play  n/p step  ? help  q quit ";
@@ -454,6 +463,7 @@ static const char *const help_lines[] = {
 	"Left   p     previous step (exact: replayed from the trace)",
 	"+  -         speed, 0.25x to 16x",
 	"Home  End    the start, the last step",
+	"]  [         the next, the previous note (a chapter)",
 	"g            go to a step by number",
 	"Tab          focus: conversation, mailboxes, explanation",
 	"v  1 2 3  0  the timeline; only SMTP, POP3, IMAP steps; all",
@@ -478,7 +488,7 @@ static const char *help_line(bool live, int i)
 		return "+  -         (none: live runs on the real clock)";
 	if (live && i == 4)
 		return "Home  End    the start, the newest step (and follow)";
-	if (live && i == 11)
+	if (live && i == 12)
 		return "?            this help        q  stop serve";
 	return help_lines[i];
 }

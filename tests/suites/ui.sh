@@ -151,6 +151,23 @@ expect "help" "previous step (exact"
 golden help
 keys x
 expect_gone "help closes" "previous step (exact"
+# ] and [: the next, the previous note (a chapter), named on the status line
+keys ]
+expect "]" "step 74/156"
+keys ]
+expect "] ]" "step 149/156"
+expect "] ] names the chapter" "§ Two messages in"
+keys [
+expect "] ] [" "step 74/156"
+expect "] ] [ names the chapter" "§ The message is"
+keys 2 [
+expect "[ under the POP3 filter: a note all the same" "step 1/156"
+expect "the first chapter, cut to fit" "§ Alice pr"
+keys 0
+expect "the first chapter" "§ Alice presses"
+keys Home
+expect "Home: before the first chapter" "step 0/156"
+expect_not "no chapter before the first note" "§"
 
 # --- pop3-vs-imap: the mailboxes before and after POP3's QUIT (100x30)
 start 100 30 play --no-anim --step 241 scenarios/pop3-vs-imap.scn
