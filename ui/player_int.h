@@ -117,6 +117,11 @@ struct player {
 	bool mail_centric;          /* many mailboxes: they get the wider pane */
 	bool timeline;              /* `v`: the timeline instead of ladder and mailboxes */
 	enum trace_proto filter;    /* `1`-`3`: only this protocol's steps (PROTO_NONE: all) */
+	/* the status line's chapter: the last note at or before chapter_cur
+	 * (SIZE_MAX: none), kept so that a redraw or a step forward does not
+	 * scan the run back to its last note again */
+	bool chapter_known;
+	size_t chapter_cur, chapter;
 
 	/* animation of the current step's token */
 	bool animating;

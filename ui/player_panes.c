@@ -412,6 +412,34 @@ static void fmt_time(char *out, size_t n, int64_t us)
 		snprintf(out, n, "%lld.%06llds", (long long)s, (long long)frac);
 }
 
+/* The last note at or before the cursor (SIZE_MAX: none yet).  Steps at
+ * or before the cursor never change, so what was found for an earlier
+ * cursor serves: going forward, only the steps passed since are looked
+ * at; going back, the old chapter still holds unless the cursor went back
+ * past it. */
+static size_t current_chapter(struct player *p)
+{
+	if (p->cur == SIZE_MAX)
+		return SIZE_MAX;
+	size_t low = 0; /* the steps below it hold no newer note than p->chapter */
+	if (p->chapter_known && p->cur >= p->chapter_cur)
+		low = p->chapter_cur + 1;
+	else if (p->chapter_known && p->chapter != SIZE_MAX && p->chapter <= p->cur)
+		low = p->cur + 1; /* back, but not past the chapter: it holds */
+	else
+		p->chapter = SIZE_MAX; /* look from the start */
+	struct pb_step s;
+	for (size_t i = p->cur + 1; i-- > low;) {
+		if (pb_get_step(p->pb, i, &s) && step_is_note(&s)) {
+			p->chapter = i;
+			break;
+		}
+	}
+	p->chapter_known = true;
+	p->chapter_cur = p->cur;
+	return p->chapter;
+}
+
 void pane_draw_status_line(struct player *p)
 {
 	int y = LINES - 1;
@@ -440,7 +468,7 @@ void pane_draw_status_line(struct player *p)
 	int used = term_put(y, 0, COLS, t, term_attr[R_STATUS] | A_BOLD);
 	/* the chapter: the last note at or before the cursor, cut to fit
 	 * beside the short keys */
-	size_t ch = p->cur == SIZE_MAX ? SIZE_MAX : pb_find_prev(p->pb, p->cur + 1, step_is_note);
+	size_t ch = current_chapter(p);
 	if (step_at(p, ch, &s) && used + 4 + 2 + 17 < COLS) {
 		const char *nl = memchr(s.text, '\n', s.text_len);
 		used += term_put(y, used, COLS, "  § ", term_attr[R_STATUS]);
