@@ -129,11 +129,10 @@ settled() {
 	esac
 }
 
-# before_work EXERCISE: what the lab printed before the student's first
-# line (the task, the tables, the story's preparation), on one line
-# (what the lab itself printed until "over to you": the lines of a real
-# client, 127.0.0.1:PORT, are the student's own work, which may begin
-# while the story still prepares the world on a slow machine)
+# before_work EXERCISE: what the lab itself printed until "over to you"
+# (the task, the tables, the story's preparation), on one line; the lines
+# of a real client, 127.0.0.1:PORT, are left out: they are the student's
+# own work, which may begin while the story still prepares the world
 before_work() {
 	sed '/over to you/q' "$tmp/$1.live" | grep -v '[0-9]s[[:space:]]*127[.]0[.]0[.]1:[0-9]' |
 		tr '\n' ' ' | tr -s ' '
