@@ -247,9 +247,9 @@ expect "scrolled back into session 1" "SMTP session 1 (scrolled back)"
 expect "the submission's AUTH" "AUTH PLAIN"
 
 # --- imap-two-devices: the \Seen flag has reached the phone
-start 80 24 play --no-anim --step 162 scenarios/imap-two-devices.scn
-expect "imap-two-devices" "step 162/"
-golden imap-two-devices-162
+start 80 24 play --no-anim --step 163 scenarios/imap-two-devices.scn
+expect "imap-two-devices" "step 163/"
+golden imap-two-devices-163
 
 # --- resize: the layout follows, then says the terminal is too small
 start 100 30 play --no-anim --step 20 scenarios/smtp-send.scn
