@@ -309,25 +309,9 @@ void quiz_free(struct player *p)
 	p->nquiz = p->capquiz = 0;
 }
 
-/* The first question not answered yet with from < step <= to (from
- * SIZE_MAX: before the first step), or SIZE_MAX.  Binary search. */
-size_t quiz_due(const struct player *p, size_t from, size_t to)
-{
-	size_t lo = 0, hi = p->nquiz;
-	while (lo < hi) { /* the first point with step > from */
-		size_t mid = lo + (hi - lo) / 2;
-		if (from != SIZE_MAX && p->quiz[mid].step <= from)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	for (size_t i = lo; i < p->nquiz && p->quiz[i].step <= to; i++)
-		if (!p->quiz[i].chosen)
-			return i;
-	return SIZE_MAX;
-}
-
-const struct quiz_point *quiz_at(const struct player *p, size_t step)
+/* The index of the first question standing before a step >= step
+ * (nquiz: none).  Binary search. */
+static size_t quiz_lower_bound(const struct player *p, size_t step)
 {
 	size_t lo = 0, hi = p->nquiz;
 	while (lo < hi) {
@@ -337,7 +321,22 @@ const struct quiz_point *quiz_at(const struct player *p, size_t step)
 		else
 			hi = mid;
 	}
-	return lo < p->nquiz && p->quiz[lo].step == step ? &p->quiz[lo] : NULL;
+	return lo;
+}
+
+size_t quiz_due(const struct player *p, size_t from, size_t to)
+{
+	for (size_t i = from == SIZE_MAX ? 0 : quiz_lower_bound(p, from + 1);
+	     i < p->nquiz && p->quiz[i].step <= to; i++)
+		if (!p->quiz[i].chosen)
+			return i;
+	return SIZE_MAX;
+}
+
+const struct quiz_point *quiz_at(const struct player *p, size_t step)
+{
+	size_t i = quiz_lower_bound(p, step);
+	return i < p->nquiz && p->quiz[i].step == step ? &p->quiz[i] : NULL;
 }
 
 bool quiz_answer(struct player *p, int choice)
