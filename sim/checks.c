@@ -42,8 +42,16 @@ static void world_check_reply(struct world *w, const char *t, size_t len)
  * has no event). */
 static void world_check_sink(void *ctx, const struct trace_rec *r)
 {
-	if (!r->event && r->proto == PROTO_SMTP && r->dir == DIR_S2C)
-		world_check_reply(ctx, r->text, r->text_len);
+	struct world *w = ctx;
+	if (r->event || r->dir != DIR_S2C)
+		return;
+	if (r->proto == PROTO_SMTP)
+		world_check_reply(w, r->text, r->text_len);
+	/* a quiz's reply came: it is answered */
+	for (size_t i = 0; i < w->nquiz_open; i++)
+		if (trace_reply_is(r->proto, r->text, r->text_len,
+				   w->scn->actions[w->quiz_open[i]].reply))
+			w->quiz_open[i--] = w->quiz_open[--w->nquiz_open];
 }
 
 void world_check_init(struct world *w)
@@ -58,6 +66,9 @@ void world_check_free(struct world *w)
 	free(w->enh_seen);
 	w->enh_seen = NULL;
 	w->nenh_seen = 0;
+	free(w->quiz_open);
+	w->quiz_open = NULL;
+	w->nquiz_open = 0;
 }
 
 /* ================================================================ checks */
@@ -191,8 +202,36 @@ bool world_check_one(struct world *w, size_t i, char *detail, size_t n)
 	return ok;
 }
 
+/* A quiz whose reply never came cannot be asked where the teacher meant:
+ * a warning (not a failed check: the world did nothing wrong), in story
+ * order. */
+static void world_check_quizzes(struct world *w)
+{
+	for (size_t a = 0; a < w->scn->nactions; a++)
+		for (size_t i = 0; i < w->nquiz_open; i++) {
+			if (w->quiz_open[i] != a)
+				continue;
+			const struct scn_action *q = &w->scn->actions[a];
+			struct buf text;
+			buf_init(&text);
+			buf_printf(&text, "%s:%d: warning: quiz \"%s\": no server answered %s after it",
+				   w->scn->file, q->pos.line, q->text, q->reply);
+			struct trace_rec r = {
+				.t_us = w->loop.now_us,
+				.from = "check",
+				.event = "check-warning",
+				.text = text.p,
+				.text_len = text.len,
+				.arrive_us = w->loop.now_us,
+			};
+			trace_emit(&w->trace, &r);
+			buf_free(&text);
+		}
+}
+
 void world_check(struct world *w)
 {
+	world_check_quizzes(w);
 	for (size_t i = 0; i < w->scn->nchecks; i++) {
 		char detail[256] = "";
 		bool ok = world_check_one(w, i, detail, sizeof detail);

@@ -175,6 +175,7 @@ static const struct directive directives[] = {
 	{"wait", NULL, scn_action_wait},
 	{"server", NULL, scn_action_server},
 	{"note", NULL, scn_action_note},
+	{"quiz", NULL, scn_action_quiz},
 	{"repeat", parse_repeat, NULL},
 	{"session", scn_parse_session, NULL},
 	{"expect", scn_parse_expect, NULL},
@@ -204,8 +205,8 @@ static void err_unknown_directive(struct parser *p, const struct tok *t)
 	else
 		scn_err_col(p, t->col,
 			    "unknown directive '%s' (expected title, about, seed, domain, user, "
-			    "device, link, retry, mail, send, pop3, imap, wait, server, note, repeat, "
-			    "session, expect, exercise, task or hint)",
+			    "device, link, retry, mail, send, pop3, imap, wait, server, note, quiz, "
+			    "repeat, session, expect, exercise, task or hint)",
 			    t->text);
 }
 
@@ -254,7 +255,7 @@ static int parse_repeat(struct parser *p, const struct tok *kw)
 		scn_session_body(p, NULL, scn_tok_pos(p, t));
 		return -1;
 	}
-	if (!d->action) {
+	if (!d->action || strcmp(d->name, "quiz") == 0) {
 		scn_err_col(p, t->col,
 			    "repeat cannot repeat '%s' (it repeats send, pop3, imap, wait, "
 			    "link ... up|down, server or note)",

@@ -115,6 +115,7 @@ enum scn_action_kind {
 	SCN_LINK_STATE,   /* a, b, up */
 	SCN_SERVER_STATE, /* a (server), up */
 	SCN_NOTE,         /* text */
+	SCN_QUIZ,         /* text (the question), reply, choices, answer */
 	SCN_SESSION,      /* device, server, port, lines */
 };
 
@@ -162,8 +163,15 @@ struct scn_action {
 	char *host_a, *host_b;
 	bool up;
 
-	/* note */
+	/* note; quiz: the question */
 	char *text;
+
+	/* quiz: the reply it stands before (NULL: where it stands), and
+	 * the choices with the right one (answer, 1-based; 0: no choices) */
+	char *reply;         /* "550", "5.1.1", "+OK", "-ERR", "OK", "NO", "BAD", "+" */
+	char **choices;
+	size_t nchoices;
+	long answer;
 
 	/* session */
 	char *server;

@@ -143,6 +143,8 @@ void scn_action_clear(struct scn_action *a)
 	free(a->host_a);
 	free(a->host_b);
 	free(a->text);
+	free(a->reply);
+	free_strs(a->choices, a->nchoices);
 	free(a->server);
 	for (size_t i = 0; i < a->nlines; i++)
 		free(a->lines[i].text);

@@ -45,6 +45,7 @@
 #define SCN_MAX_MSGNO        1000000000L /* imap message numbers */
 #define SCN_MAX_BACKOFF      100L        /* `retry ... backoff N` */
 #define SCN_MAX_ATTEMPTS     1000L       /* `retry ... attempts N` */
+#define SCN_MAX_CHOICES      6           /* `quiz ... choices`: 2 to this */
 #define SCN_DEFAULT_BACKOFF  2
 #define SCN_DEFAULT_ATTEMPTS 5
 #define SCN_DEFAULT_SEED     1
@@ -256,6 +257,7 @@ int scn_action_wait(struct parser *p, const struct tok *kw, struct scn_action *a
 int scn_action_link(struct parser *p, const struct tok *kw, struct scn_action *a);
 int scn_action_server(struct parser *p, const struct tok *kw, struct scn_action *a);
 int scn_action_note(struct parser *p, const struct tok *kw, struct scn_action *a);
+int scn_action_quiz(struct parser *p, const struct tok *kw, struct scn_action *a);
 
 int scn_parse_session(struct parser *p, const struct tok *kw);
 int scn_session_body(struct parser *p, struct scn_action *a, struct scn_pos pos);

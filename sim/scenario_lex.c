@@ -388,11 +388,11 @@ bool scn_parse_long(const char *s, long min, long max, long *out)
 		if (!is_digit(*s))
 			return false;
 		int d = *s - '0';
-		if (v > (max - d) / 10)
+		if (v > (max - d) / 10) /* overflow; (max - d) / 10 rounds to 0 when d > max */
 			return false;
 		v = v * 10 + d;
 	}
-	if (v < min)
+	if (v < min || v > max)
 		return false;
 	*out = v;
 	return true;

@@ -4,7 +4,7 @@
  * Reading guide.  The directive table (scenario.c) calls these:
  *
  *   The actions: scn_action_send(), _pop3(), _imap(), _wait(), _link()
- *   (`link A B up|down`), _server() and _note() each fill one struct
+ *   (`link A B up|down`), _server(), _note() and _quiz() each fill one struct
  *   scn_action from the rest of the line; the table's run_action() makes
  *   it, checks the end of the line and adds it to the story (`repeat`
  *   goes through there too).
@@ -340,6 +340,103 @@ int scn_action_note(struct parser *p, const struct tok *kw, struct scn_action *a
 	return 0;
 }
 
+/* An enhanced status code like 5.1.1 (RFC 3463: class.subject.detail). */
+static bool is_enhanced_code(const char *w)
+{
+	if ((w[0] != '2' && w[0] != '4' && w[0] != '5') || w[1] != '.')
+		return false;
+	size_t n1 = strspn(w + 2, "0123456789");
+	size_t n2 = w[2 + n1] == '.' ? strspn(w + 3 + n1, "0123456789") : 0;
+	return n1 >= 1 && n1 <= 3 && n2 >= 1 && n2 <= 3 && w[3 + n1 + n2] == '\0';
+}
+
+/* `quiz ... reply CODE`: a server reply's code, of any of the three
+ * protocols: SMTP 550 or 5.1.1, POP3 +OK or -ERR, IMAP's tagged OK, NO
+ * or BAD, or + (an IMAP continuation). */
+static int quiz_reply(struct parser *p, struct scn_action *a)
+{
+	static const char *const words[] = {"+OK", "-ERR", "OK", "NO", "BAD", "+"};
+	const struct tok *t = scn_next_tok(p);
+	const char *w = t && !t->string ? t->text : "";
+	long code;
+	if ((strlen(w) == 3 && scn_parse_long(w, 200, 599, &code)) || is_enhanced_code(w) ||
+	    scn_tok_which(t, words, sizeof words / sizeof words[0]) >= 0) {
+		a->reply = xstrdup(w);
+		return 0;
+	}
+	scn_err_expected(p, t, "a reply code (550, 5.1.1, +OK, -ERR, OK, NO, BAD or +)");
+	return -1;
+}
+
+/* `quiz ... choices "A" "B" ... answer N`: 2 to 6 choices, N the right
+ * one's number. */
+static int quiz_choices(struct parser *p, const struct tok *kw, struct scn_action *a)
+{
+	const struct tok *t;
+	while ((t = scn_peek_tok(p)) && t->string) {
+		if (a->nchoices == SCN_MAX_CHOICES) {
+			scn_err_col(p, t->col, "a quiz has at most %d choices", SCN_MAX_CHOICES);
+			return -1;
+		}
+		if (!t->text[0]) {
+			scn_err_col(p, t->col, "a choice cannot be empty");
+			return -1;
+		}
+		scn_push_str(&a->choices, &a->nchoices, xstrdup(t->text));
+		p->ti++;
+	}
+	if (a->nchoices < 2) {
+		if (!t || scn_tok_is(t, "answer"))
+			scn_err_col(p, kw->col, "a quiz has at least 2 choices, each in double quotes");
+		else
+			scn_err_expected(p, t, "a choice in double quotes");
+		return -1;
+	}
+	if (!scn_tok_is(t, "answer")) {
+		scn_err_expected(p, t, "another choice in double quotes or 'answer N'");
+		return -1;
+	}
+	p->ti++;
+	return scn_expect_number(p, "the number of the right choice", 1, (long)a->nchoices,
+				 &a->answer);
+}
+
+/* quiz "QUESTION" [reply CODE] [choices "A" "B" ... answer N]: at least
+ * one of the two, each once, in either order. */
+int scn_action_quiz(struct parser *p, const struct tok *kw, struct scn_action *a)
+{
+	a->kind = SCN_QUIZ;
+	const struct tok *t = scn_expect_string(p, "the question in double quotes");
+	if (!t)
+		return -1;
+	if (!t->text[0]) {
+		scn_err_col(p, t->col, "the question cannot be empty");
+		return -1;
+	}
+	a->text = xstrdup(t->text);
+	while ((t = scn_peek_tok(p)) != NULL) {
+		bool reply = scn_tok_is(t, "reply"), choices = scn_tok_is(t, "choices");
+		if ((!reply && !choices) || (reply && a->reply) || (choices && a->nchoices)) {
+			if (reply || choices)
+				scn_err_col(p, t->col, "'%s' given twice", t->text);
+			else
+				scn_err_expected(p, t, a->reply || a->nchoices
+							       ? "'reply' or 'choices' or the end of the line"
+							       : "'reply' or 'choices'");
+			return -1;
+		}
+		p->ti++;
+		if ((reply ? quiz_reply(p, a) : quiz_choices(p, t, a)) < 0)
+			return -1;
+	}
+	if (!a->reply && !a->nchoices) {
+		scn_err_col(p, kw->col, "a quiz needs 'reply CODE' (asked before that reply), "
+					"'choices \"...\" \"...\" answer N', or both");
+		return -1;
+	}
+	return 0;
+}
+
 /* The body of a session block: `>` lines up to `end`.  Blank and comment
  * lines may sit between them.  The block also ends at the first other
  * line, which is then read as a directive: a forgotten `end` is one error,
@@ -561,13 +658,9 @@ static int check_reply(struct parser *p, struct scn_check *c)
 		c->reply_code = (int)code;
 		return 0;
 	}
-	if ((w[0] == '2' || w[0] == '4' || w[0] == '5') && w[1] == '.') {
-		size_t n1 = strspn(w + 2, "0123456789");
-		size_t n2 = w[2 + n1] == '.' ? strspn(w + 3 + n1, "0123456789") : 0;
-		if (n1 >= 1 && n1 <= 3 && n2 >= 1 && n2 <= 3 && w[3 + n1 + n2] == '\0') {
-			c->reply_enh = xstrdup(w);
-			return 0;
-		}
+	if (is_enhanced_code(w)) {
+		c->reply_enh = xstrdup(w);
+		return 0;
 	}
 	scn_err_expected(p, t, "a reply code like 550 or an enhanced status like 5.1.1");
 	return -1;

@@ -29,6 +29,25 @@ void world_story_next(struct world *w)
 	ev_after(&w->loop, 0, world_story_next_ev, w);
 }
 
+/* A quiz: told to the trace (the player asks it, the transcript shows the
+ * teacher its answer); one with a reply waits for it (checks.c). */
+static void world_story_quiz(struct world *w, const struct scn_action *a)
+{
+	struct trace_quiz q = { .question = a->text, .reply = a->reply, .answer = (int)a->answer };
+	assert(a->nchoices <= TRACE_QUIZ_MAX_CHOICES);
+	for (size_t i = 0; i < a->nchoices; i++)
+		q.choices[q.nchoices++] = a->choices[i];
+	struct buf b;
+	buf_init(&b);
+	trace_quiz_format(&b, &q);
+	world_event(w, "story", NULL, "quiz", NULL, "%.*s", (int)b.len, b.p);
+	buf_free(&b);
+	if (a->reply) {
+		w->quiz_open = xrealloc(w->quiz_open, (w->nquiz_open + 1) * sizeof *w->quiz_open);
+		w->quiz_open[w->nquiz_open++] = w->action;
+	}
+}
+
 static void world_story_start(struct world *w)
 {
 	if (w->action >= w->scn->nactions) {
@@ -55,6 +74,10 @@ static void world_story_start(struct world *w)
 		break;
 	case SCN_NOTE:
 		world_event(w, "story", NULL, "note", NULL, "%s", a->text);
+		world_story_next(w);
+		break;
+	case SCN_QUIZ:
+		world_story_quiz(w, a);
 		world_story_next(w);
 		break;
 	case SCN_LINK_STATE: {

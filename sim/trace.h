@@ -92,4 +92,36 @@ void trace_emit(struct trace *t, const struct trace_rec *r);
 
 const char *trace_proto_name(enum trace_proto p); /* "smtp", "pop3", ... */
 
+/*
+ * A scenario's `quiz` travels as the detail of an event "quiz" from
+ * "story", in the directive's own syntax without its keyword, so that the
+ * transcript shows the teacher the question and its answer and the player
+ * reads it back:
+ *
+ *     "How many stay?" reply +OK choices "0" "1" "2" answer 2
+ *
+ * (strings quoted with \" \\ \n \t escapes; reply and choices each
+ * optional, never both absent).  The parsed form owns its strings.
+ */
+#define TRACE_QUIZ_MAX_CHOICES 6
+struct trace_quiz {
+	char *question;
+	char *reply;             /* "550", "5.1.1", "+OK", "-ERR", "OK", "NO", "BAD", "+", or NULL */
+	char *choices[TRACE_QUIZ_MAX_CHOICES];
+	size_t nchoices;
+	int answer;              /* 1-based index of the right choice; 0 without choices */
+};
+
+/* Append the detail of a quiz record to b (a struct buf from buf.h). */
+struct buf;
+void trace_quiz_format(struct buf *b, const struct trace_quiz *q);
+/* Read a quiz record's detail; 0, or -1 (q is then empty) if it is not one. */
+int trace_quiz_parse(const char *text, size_t len, struct trace_quiz *q);
+void trace_quiz_free(struct trace_quiz *q);
+
+/* Whether a server's line carries reply code `code` (as a quiz names it):
+ * SMTP "550 ..."/"550-..." (or its enhanced code "5.1.1" after it), POP3
+ * "+OK"/"-ERR", IMAP a tagged "tag OK|NO|BAD", or "+" a continuation. */
+bool trace_reply_is(enum trace_proto proto, const char *text, size_t len, const char *code);
+
 #endif

@@ -235,6 +235,8 @@ struct world {
 	unsigned char replies_seen[600]; /* SMTP reply codes seen */
 	char **enh_seen;           /* enhanced status codes seen */
 	size_t nenh_seen;
+	size_t *quiz_open;         /* story actions `quiz ... reply CODE` asked whose */
+	size_t nquiz_open;         /* reply has not come yet (story.c adds, checks.c removes) */
 
 	char **locks;              /* POP3 maildrops locked now (addresses, maildrop.c) */
 	size_t nlocks;

@@ -166,17 +166,6 @@ static void go_to(struct player *p, size_t target, bool animate)
 		p->playing = false; /* a banner: the teacher talks, then Space */
 }
 
-/* Quiz mode stops before the first line of a server's reply. */
-static bool quiz_point(const struct player *p, size_t i)
-{
-	struct pb_step s, c;
-	if (!p->o->quiz || !step_at(p, i, &s) || s.event || s.dir != DIR_S2C || !s.session ||
-	    s.proto == PROTO_DNS)
-		return false;
-	size_t prev = pb_session_prev(p->pb, i);
-	return step_at(p, prev, &c) && !c.event && c.dir == DIR_C2S;
-}
-
 static void step_forward(struct player *p, bool animate)
 {
 	size_t target = pb_next_of(p->pb, p->cur, p->filter); /* the filter hides the rest */
@@ -184,8 +173,11 @@ static void step_forward(struct player *p, bool animate)
 		p->playing = false;
 		return;
 	}
-	if (quiz_point(p, target)) {
-		p->quiz_step = target;
+	/* quiz mode: a question not answered yet stands before a step up to
+	 * the target (one the filter skips too) */
+	size_t q = quiz_due(p, p->cur, target);
+	if (q != SIZE_MAX) {
+		p->quiz_open = q;
 		p->mode = MODE_QUIZ;
 		p->playing = false;
 		p->animating = false;
@@ -490,6 +482,8 @@ static enum key_result key_goto(struct player *p, int ch)
 	return REDRAW;
 }
 
+/* A question is open: 1-6 answer it (and reveal the reply), p or Left
+ * go back to the step before it without answering, q quits. */
 static enum key_result key_quiz(struct player *p, int ch)
 {
 	if (ch == 'q' || ch == 'Q')
@@ -497,13 +491,16 @@ static enum key_result key_quiz(struct player *p, int ch)
 	if (ch == KEY_MOUSE) {
 		MEVENT ev;
 		getmouse(&ev);
+		return HANDLED;
 	}
 	if (ch == KEY_LEFT || ch == 'p') { /* not yet: back to the command */
 		p->mode = MODE_PLAY;
 		return REDRAW;
 	}
+	if (ch < '1' || ch > '9' || !quiz_answer(p, ch - '0'))
+		return HANDLED;
 	p->mode = MODE_PLAY;
-	go_to(p, p->quiz_step, false);
+	go_to(p, p->quiz[p->quiz_open].step, false);
 	return REDRAW;
 }
 
@@ -544,6 +541,8 @@ static void player_init(struct player *p, struct playback *pb, const struct play
 	p->cur = SIZE_MAX;
 	buf_init(&p->src);
 	map_scan_steps(p);
+	if (o->quiz && !live)
+		quiz_build(p);
 	/* how many mailboxes the lesson shows at most: many, and they get the
 	 * wider pane (pop3-vs-imap: the contrast is the lesson) */
 	if (p->n && !live) {
@@ -568,6 +567,7 @@ static void player_fini(struct player *p)
 	free(p->ladder_step);
 	free(p->srcl);
 	buf_free(&p->src);
+	quiz_free(p);
 }
 
 /* A key in live mode: Space and End follow the newest step; the rest is

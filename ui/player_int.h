@@ -1,7 +1,7 @@
 /*
  * player_int.h - what the files of the player share, and nobody else.
  *
- * The player (player.h) is a family of six files; only they include
+ * The player (player.h) is a family of seven files; only they include
  * this header (the Makefile gives every ui/player*.o the ncursesw cflags):
  *
  *   player.c        the player's state, stepping, the input handlers of
@@ -16,10 +16,11 @@
  *   player_timeline.c  the timeline: every session's lines on one time
  *                   axis, a column per host (`v` shows it instead of the
  *                   ladder and the mailboxes)
+ *   player_quiz.c   quiz mode: the questions, their choices, the score
  *
  * Read it in that order: the colours and text primitives, then the state
  * (struct player), then what each file offers the others.  Every function
- * here carries its file's prefix (term_, map_, pane_, timeline_), or player_ for
+ * here carries its file's prefix (term_, map_, pane_, timeline_, quiz_), or player_ for
  * player.c's.
  */
 #ifndef MAILSIM_PLAYER_INT_H
@@ -100,6 +101,19 @@ struct hostport {
 	unsigned port;
 };
 
+/* A question of quiz mode (player_quiz.c). */
+#define QUIZ_MAX_CHOICES 6
+struct quiz_point {
+	size_t step;                /* it stands before this step, hidden until answered */
+	size_t line;                /* the reply's line with the code (revealed), or SIZE_MAX */
+	size_t record;              /* the story's quiz record, or SIZE_MAX (automatic) */
+	char *question;
+	char *choices[QUIZ_MAX_CHOICES];
+	size_t nchoices;
+	int answer;                 /* 1-based */
+	int chosen;                 /* the class's answer, 1-based; 0: not asked yet */
+};
+
 struct updown;                      /* player_map.c's */
 struct mapbox;                      /* player_map.c's */
 
@@ -161,8 +175,13 @@ struct player {
 	char go[16];
 	size_t golen;
 
-	/* QUIZ: the reply being asked about */
-	size_t quiz_step;
+	/* QUIZ (player_quiz.c): the questions, by the step each stands
+	 * before; the one open in MODE_QUIZ; the score, each question once */
+	struct quiz_point *quiz;
+	size_t nquiz, capquiz;
+	bool quiz_authored;         /* the lesson has quizzes of its own */
+	size_t quiz_open;           /* index into quiz */
+	unsigned quiz_asked, quiz_right;
 
 	/* SOURCE */
 	struct buf src;
@@ -231,6 +250,28 @@ void pane_draw_help(bool live);
 void pane_draw_source(struct player *p);
 /* Enter on a message: read its source into p->src and go to MODE_SOURCE. */
 void pane_open_source(struct player *p);
+
+/* ------------------------------------------------------------------ */
+/* player_quiz.c                                                       */
+
+/* Find the questions of the run (--quiz, not live); free them. */
+void quiz_build(struct player *p);
+void quiz_point_free(struct quiz_point *q);
+void quiz_free(struct player *p);
+/* The first question not answered yet standing before a step in
+ * (from, to] (from = SIZE_MAX: from the first), as an index, or SIZE_MAX. */
+size_t quiz_due(const struct player *p, size_t from, size_t to);
+/* The question standing before step `step`, or NULL. */
+const struct quiz_point *quiz_at(const struct player *p, size_t step);
+/* The class chose `choice` (1-based) for the open question: false if there
+ * is no such choice; the score counts a question's first answer only. */
+bool quiz_answer(struct player *p, int choice);
+/* A step that is the story's "quiz" record. */
+bool quiz_is_record(const struct pb_step *s);
+/* The explanation pane while a question is open, on an answered
+ * question's step, or on a quiz record: its title and text (false: the
+ * pane's usual content). */
+bool quiz_explain(const struct player *p, char *title, size_t n, struct buf *text);
 
 /* ------------------------------------------------------------------ */
 /* player_timeline.c                                                   */

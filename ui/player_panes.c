@@ -169,18 +169,8 @@ void pane_draw_explain(struct player *p, struct pane *pn)
 	struct buf text;
 	buf_init(&text);
 	attr_t body = A_NORMAL;
-	if (p->mode == MODE_QUIZ && step_at(p, p->quiz_step, &s)) {
-		struct pb_step c;
-		size_t prev = pb_session_prev(p->pb, p->quiz_step);
-		snprintf(t, sizeof t, "QUIZ · %s · %s answers", view_proto_label(s.proto), s.from_name);
+	if (quiz_explain(p, t, sizeof t, &text)) {
 		pane_title(p, pn, PANE_EXPLAIN, t);
-		const char *hint = s.proto == PROTO_SMTP   ? "2xx, 3xx, 4xx or 5xx?"
-				   : s.proto == PROTO_POP3 ? "+OK or -ERR?"
-							   : "OK, NO or BAD?";
-		if (step_at(p, prev, &c))
-			buf_printf(&text, "%.*s  —  what will the server answer? %s\n",
-				   (int)c.text_len, c.text, hint);
-		buf_adds(&text, "Ask the class, then press any key to reveal the answer.");
 		body = term_attr[R_BANNER];
 	} else if (p->live && p->live_info && pb_nhosts(p->pb) == p->nhosts0) {
 		pane_title(p, pn, PANE_EXPLAIN, "LIVE · listening");
@@ -293,6 +283,14 @@ void pane_draw_mail(struct player *p, struct pane *pn)
 	pane_title(p, pn, PANE_MAIL, t); /* the ladder's right line separates */
 	p->nvis = 0;
 	int x0 = pn->x + 2, w = pn->w - 2, rows = pn->h - 1;
+	if (p->mode == MODE_QUIZ) { /* a flag or a count would give the answer away */
+		static const char hidden[] = "Hidden until the answer is revealed.";
+		struct span l[4];
+		size_t nl = term_wrap(hidden, sizeof hidden - 1, w - 1, l, 4);
+		for (size_t i = 0; i < nl && (int)i < rows - 1; i++)
+			term_putn(pn->y + 2 + (int)i, x0, w, l[i].p, l[i].n, term_attr[R_DIM]);
+		return;
+	}
 	if (!no) {
 		term_put(pn->y + 2, x0, w, "No mail yet.", term_attr[R_DIM]);
 		return;
@@ -461,28 +459,35 @@ void pane_draw_status_line(struct player *p)
 	else
 		snprintf(t, sizeof t, " t=%s  step %zu/%zu  %s  %s", tm,
 			 p->cur == SIZE_MAX ? 0 : p->cur + 1, p->n, player_speed_names[p->speed],
-			 p->mode == MODE_QUIZ ? "? quiz" : p->playing ? "▶ playing" : "‖ paused");
+			 p->mode == MODE_QUIZ ? "? question" : p->playing ? "▶ playing" : "‖ paused");
+	if (p->o->quiz && !p->live) /* the score: right of asked */
+		snprintf(t + strlen(t), sizeof t - strlen(t), "  quiz %u/%u", p->quiz_right,
+			 p->quiz_asked);
 	const char *fname = timeline_filter_name(p->filter);
 	if (fname) /* stepping skips the other protocols: say so */
 		snprintf(t + strlen(t), sizeof t - strlen(t), "  %s only", fname);
 	int used = term_put(y, 0, COLS, t, term_attr[R_STATUS] | A_BOLD);
+	/* the keys when the whole list does not fit */
+	const char *few = p->mode == MODE_QUIZ ? "1-6 answer  q quit " : "? help  q quit ";
+	int fw = term_width(few, strlen(few));
 	/* the chapter: the last note at or before the cursor, cut to fit
 	 * beside the short keys */
 	size_t ch = current_chapter(p);
-	if (step_at(p, ch, &s) && used + 4 + 2 + 17 < COLS) {
+	if (step_at(p, ch, &s) && used + 4 + 2 + fw + 2 < COLS) {
 		const char *nl = memchr(s.text, '\n', s.text_len);
 		used += term_put(y, used, COLS, "  § ", term_attr[R_STATUS]);
-		used += term_putn(y, used, COLS - used - 2 - 17, s.text,
+		used += term_putn(y, used, COLS - used - 2 - fw - 2, s.text,
 				  nl ? (size_t)(nl - s.text) : s.text_len, term_attr[R_STATUS]);
 	}
 	const char *keys = p->live	  ? "Space follow  n/p step  Tab pane  ? help  q stop "
+			   : p->mode == MODE_QUIZ ? "1-6 answer  p back  q quit "
 			   : COLS >= 100 ? "Space play  n/p step  +/- speed  Tab pane  ? help  q quit "
 					 : "Space play  n/p step  ? help  q quit ";
 	int kw = term_width(keys, strlen(keys));
 	if (used + 2 + kw <= COLS)
 		term_put(y, COLS - kw, kw, keys, term_attr[R_STATUS]);
-	else if (used + 18 <= COLS)
-		term_put(y, COLS - 17, 17, "? help  q quit ", term_attr[R_STATUS]);
+	else if (used + fw + 1 <= COLS)
+		term_put(y, COLS - fw - 2, fw, few, term_attr[R_STATUS]);
 }
 
 static const char *const help_lines[] = {
@@ -498,7 +503,7 @@ static const char *const help_lines[] = {
 	"Up Dn PgUp PgDn  scroll the focused pane / choose a message",
 	"Enter        the selected message's full source",
 	"mouse        click a pane, a ladder line or a message",
-	"?            this help        q  quit",
+	"?            this help   1-6  answer (--quiz)   q  quit",
 	"",
 	"Mailboxes: flags S seen, F flagged, D deleted ('.' not set);",
 	"unread messages in bold; a change is highlighted for 3 steps;",

@@ -71,11 +71,14 @@ static void draw_name(int y, int x, int w, const char *name)
 	term_put(y, left + used, 1, "…", term_attr[R_HEAD]);
 }
 
-/* The label of a step: a line's text, "connect :587", "event: text". */
-static void step_label(const struct pb_step *s, char *out, size_t n)
+/* The label of a step: a line's text, "connect :587", "event: text"
+ * (in quiz mode, a quiz record without its answer). */
+static void step_label(const struct player *p, const struct pb_step *s, char *out, size_t n)
 {
 	unsigned port = map_connect_port(s);
-	if (port)
+	if (p->o->quiz && quiz_is_record(s))
+		snprintf(out, n, "quiz: a question for the class");
+	else if (port)
 		snprintf(out, n, "connect :%u", port);
 	else if (s->event && s->is_note)
 		snprintf(out, n, "%.*s", (int)s->text_len, s->text ? s->text : "");
@@ -104,7 +107,7 @@ static void draw_row(struct player *p, struct pane *pn, int y, size_t i, const u
 		term_put(y, cx[c], 1, "│", cur ? ta : term_attr[R_DIM]);
 
 	char lab[512];
-	step_label(&s, lab, sizeof lab);
+	step_label(p, &s, lab, sizeof lab);
 	int cf = end_col(cols, ncols, s.from, s.from_name);
 	int ct = end_col(cols, ncols, s.to, s.to_name);
 	bool arrow = (!s.event || map_connect_port(&s)) && cf >= 0 && ct >= 0 && cf != ct;

@@ -247,9 +247,9 @@ expect "scrolled back into session 1" "SMTP session 1 (scrolled back)"
 expect "the submission's AUTH" "AUTH PLAIN"
 
 # --- imap-two-devices: the \Seen flag has reached the phone
-start 80 24 play --no-anim --step 162 scenarios/imap-two-devices.scn
-expect "imap-two-devices" "step 162/"
-golden imap-two-devices-162
+start 80 24 play --no-anim --step 163 scenarios/imap-two-devices.scn
+expect "imap-two-devices" "step 163/"
+golden imap-two-devices-163
 
 # --- resize: the layout follows, then says the terminal is too small
 start 100 30 play --no-anim --step 20 scenarios/smtp-send.scn
@@ -262,14 +262,56 @@ expect "too small" "mailsim needs at least 80x24 (now 60x20)"
 T resize-window -x 100 -y 30
 expect "back to 100x30" "step 20/"
 
-# --- quiz: stop before the reply, any key reveals it
-start 80 24 play --quiz --no-anim --step 15 scenarios/smtp-send.scn
-expect "quiz start" "step 15/"
+# --- quiz: the lesson's own question (wrong-address: who answers RCPT
+# TO:<jbob@gmail.com>?), shown before the reply with the mailboxes masked
+start 100 30 play --quiz --no-anim --step 54 scenarios/wrong-address.scn
+expect "quiz start" "step 54/"
+expect "quiz score at start" "quiz 0/0"
 keys n
-expect "quiz asks" "what will the server answer?"
-expect_not "quiz hides the reply" "250 2.1.0 Ok"
-keys x
-expect "quiz reveals" "250 2.1.0 Ok"
+expect "quiz asks the lesson's question" "Who answers RCPT TO:<jbob@gmail.com>, and with what code?"
+golden quiz-question-100x30
+expect_not "quiz hides the reply" "550 5.1.1"
+expect "quiz masks the mailboxes" "Hidden until the answer is revealed."
+keys n 9
+expect "quiz waits for a choice" "? question"
+keys 1
+expect "quiz: a wrong answer" "WRONG: you chose 250; the answer is 550."
+golden quiz-wrong-100x30
+expect "quiz reveals the reply" "550 5.1.1 <jbob@gmail.com>: recipient rejected"
+expect "quiz score after a wrong answer" "quiz 0/1"
+keys p
+expect "quiz back" "step 54/"
+keys n
+expect "quiz not asked twice" "step 55/"
+expect_not "quiz counted once" "? question"
+expect_not "quiz counted once" "quiz 0/2"
+start 100 30 play --quiz --no-anim --step 54 scenarios/wrong-address.scn
+expect "quiz right start" "step 54/"
+keys n
+expect "quiz asks again in a new run" "? question"
+keys 4
+expect "quiz: the right answer" "RIGHT: 550."
+expect "quiz score after a right answer" "quiz 1/1"
+# a question with choices, where it stands in the story (before the fetch)
+start 100 30 play --quiz --no-anim --step 2 scenarios/pop3-download-and-delete.scn
+expect "quiz choices start" "step 2/"
+keys n
+expect "quiz choices asked" "1) 0   2) 1   3) 2"
+keys 2
+expect "quiz choices answered" "WRONG: you chose 1; the answer is 0."
+
+# --- quiz without questions of the lesson's own: automatic ones at the
+# replies that teach, never at a greeting (smtp-send: the first is the
+# 235 to AUTH, past the 220 greeting and the EHLO)
+start 80 24 play --quiz --no-anim scenarios/smtp-send.scn
+expect "auto quiz start" "quiz 0/0"
+keys n n n n n n n n n n n n n n n n n n n n
+expect "auto quiz asks" "What does mail.uea.edu.br answer to \`AUTH PLAIN"
+golden quiz-auto-80x24
+expect "auto quiz stopped at the AUTH reply" "step 13/"
+keys 2
+expect "auto quiz right" "RIGHT: 235."
+expect "auto quiz reveals" "235 2.7.0"
 
 # --- the source of a message, encoded words decoded beside
 start 100 30 play --no-anim --step 156 scenarios/smtp-send.scn

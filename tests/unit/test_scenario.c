@@ -463,6 +463,81 @@ static void test_rates_and_loss(void)
 /* ------------------------------------------------------------------ */
 /* Directives                                                         */
 
+/* `quiz`: before a reply, with choices, or both; every mistake at its column. */
+static void test_quiz(void)
+{
+	struct scenario *s = parse_ok(
+		WORLD
+		"quiz \"Who answers RCPT TO:<jbob@gmail.com>?\" reply 550\n"
+		"quiz \"How many stay?\" choices \"0\" \"1\" \"2\" answer 1\n"
+		"quiz \"Which?\" choices \"a\" \"b\" answer 2 reply +OK\n"
+		"quiz \"e\" reply 5.1.1\n"
+		"quiz \"f\" reply -ERR\n"
+		"quiz \"g\" reply NO\n"
+		"quiz \"h\" reply +\n");
+	CHECK(s != NULL);
+	if (!s)
+		return;
+	CHECK_INT(s->nactions, 7);
+	const struct scn_action *a = &s->actions[0];
+	CHECK_INT(a->kind, SCN_QUIZ);
+	CHECK_STR(a->text, "Who answers RCPT TO:<jbob@gmail.com>?");
+	CHECK_STR(a->reply, "550");
+	CHECK_INT(a->nchoices, 0);
+	a = &s->actions[1];
+	CHECK(a->reply == NULL);
+	CHECK_INT(a->nchoices, 3);
+	CHECK_STR(a->choices[2], "2");
+	CHECK_INT(a->answer, 1);
+	a = &s->actions[2];
+	CHECK_STR(a->reply, "+OK");
+	CHECK_INT(a->answer, 2);
+	CHECK_STR(s->actions[3].reply, "5.1.1");
+	CHECK_STR(s->actions[6].reply, "+");
+	scn_free(s);
+
+	CHECK_ERRORS(WORLD "quiz\n", 1,
+		     "t.scn:9:5: error: expected the question in double quotes\n");
+	CHECK_ERRORS(WORLD "quiz \"\" reply 550\n", 1,
+		     "t.scn:9:6: error: the question cannot be empty\n");
+	CHECK_ERRORS(WORLD "quiz \"q\"\n", 1,
+		     "t.scn:9:1: error: a quiz needs 'reply CODE' (asked before that reply), "
+		     "'choices \"...\" \"...\" answer N', or both\n");
+	CHECK_ERRORS(WORLD "quiz \"q\" reply 650\n", 1,
+		     "t.scn:9:16: error: expected a reply code (550, 5.1.1, +OK, -ERR, OK, NO, "
+		     "BAD or +), got '650'\n");
+	CHECK_ERRORS(WORLD "quiz \"q\" reply\n", 1,
+		     "t.scn:9:15: error: expected a reply code (550, 5.1.1, +OK, -ERR, OK, NO, "
+		     "BAD or +)\n");
+	CHECK_ERRORS(WORLD "quiz \"q\" reply 550 reply 250\n", 1,
+		     "t.scn:9:20: error: 'reply' given twice\n");
+	CHECK_ERRORS(WORLD "quiz \"q\" answer 2\n", 1,
+		     "t.scn:9:10: error: expected 'reply' or 'choices', got 'answer'\n");
+	CHECK_ERRORS(WORLD "quiz \"q\" reply 550 extra\n", 1,
+		     "t.scn:9:20: error: expected 'reply' or 'choices' or the end of the line, "
+		     "got 'extra'\n");
+	CHECK_ERRORS(WORLD "quiz \"q\" choices \"a\" answer 1\n", 1,
+		     "t.scn:9:10: error: a quiz has at least 2 choices, each in double quotes\n");
+	CHECK_ERRORS(WORLD "quiz \"q\" choices a b answer 1\n", 1,
+		     "t.scn:9:18: error: expected a choice in double quotes, got 'a'\n");
+	CHECK_ERRORS(WORLD "quiz \"q\" choices \"a\" \"\" answer 1\n", 1,
+		     "t.scn:9:22: error: a choice cannot be empty\n");
+	CHECK_ERRORS(WORLD "quiz \"q\" choices \"1\" \"2\" \"3\" \"4\" \"5\" \"6\" \"7\" answer 1\n",
+		     1, "t.scn:9:42: error: a quiz has at most 6 choices\n");
+	CHECK_ERRORS(WORLD "quiz \"q\" choices \"a\" \"b\"\n", 1,
+		     "t.scn:9:25: error: expected another choice in double quotes or 'answer N'\n");
+	CHECK_ERRORS(WORLD "quiz \"q\" choices \"a\" \"b\" answer 3\n", 1,
+		     "t.scn:9:33: error: the number of the right choice must be a whole number "
+		     "from 1 to 2, got '3'\n");
+	CHECK_ERRORS(WORLD "quiz \"q\" choices \"a\" \"b\" answer\n", 1,
+		     "t.scn:9:32: error: expected the number of the right choice\n");
+	CHECK_ERRORS(WORLD "quiz \"q\" choices \"a\" \"b\" answer 1 choices \"c\" \"d\" answer 1\n",
+		     1, "t.scn:9:35: error: 'choices' given twice\n");
+	CHECK_ERRORS(WORLD "repeat 2 quiz \"q\" reply 550\n", 1,
+		     "t.scn:9:10: error: repeat cannot repeat 'quiz' (it repeats send, pop3, imap, "
+		     "wait, link ... up|down, server or note)\n");
+}
+
 static void test_send_forms(void)
 {
 	struct scenario *s = parse_ok(
@@ -606,7 +681,7 @@ static void test_story_errors(void)
 	CHECK_ERRORS(WORLD "frobnicate\n", 1,
 		     "t.scn:9:1: error: unknown directive 'frobnicate' (expected title, about, "
 		     "seed, domain, user, device, link, retry, mail, send, pop3, imap, wait, server, "
-		     "note, repeat, session, expect, exercise, task or hint)\n");
+		     "note, quiz, repeat, session, expect, exercise, task or hint)\n");
 	CHECK_ERRORS(WORLD "send bob-tablet to bob@gmail.com subject \"s\" body \"b\"\n", 1,
 		     "t.scn:9:6: error: unknown device 'bob-tablet'\n");
 	CHECK_ERRORS(WORLD "send bob-phon to bob@gmail.com subject \"s\" body \"b\"\n", 1,
@@ -1183,6 +1258,7 @@ int main(void)
 	RUN(test_many_errors);
 	RUN(test_parse_file);
 	RUN(test_lab_directives);
+	RUN(test_quiz);
 	free(last_errors);
 	return TEST_END();
 }

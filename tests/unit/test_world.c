@@ -168,6 +168,71 @@ static void test_partial_failure_bounces_one(void)
 	fx_free(&f);
 }
 
+/* A quiz is a record "quiz" from the story, in its own syntax; one whose
+ * reply never came is a warning after the run, not a failed check. */
+static void test_quiz_records(void)
+{
+	struct fixture f;
+	fx_run(&f, "quiz \"Who \\\"answers\\\"?\" reply 5.1.1\n"
+		   "quiz \"How many?\" choices \"0\" \"1\" answer 2 reply 250\n"
+		   "quiz \"Never\" reply 421\n"
+		   "send alice-laptop to bob@gmail.com, jbob@gmail.com subject \"x\" body \"y\"\n");
+	if (!f.ok)
+		return;
+	CHECK_CONTAINS(f.cap.all.p, "0 story>- quiz: \"Who \\\"answers\\\"?\" reply 5.1.1\n");
+	CHECK_CONTAINS(f.cap.all.p,
+		       "0 story>- quiz: \"How many?\" reply 250 choices \"0\" \"1\" answer 2\n");
+	CHECK_CONTAINS(f.cap.all.p, "check>- check-warning: t.scn:8: warning: quiz \"Never\": "
+				    "no server answered 421 after it\n");
+	CHECK(strstr(f.cap.all.p, "t.scn:6: warning") == NULL);
+	CHECK(strstr(f.cap.all.p, "t.scn:7: warning") == NULL);
+	CHECK_INT(f.w.checks_failed, 0);
+	fx_free(&f);
+}
+
+/* The text form reads back; a reply code names the lines it should. */
+static void test_quiz_text_and_replies(void)
+{
+	struct trace_quiz q;
+	const char *t = "\"a \\\"b\\\" \\\\ c\\nd\" reply -ERR choices \"x y\" \"z\" answer 2";
+	CHECK_INT(trace_quiz_parse(t, strlen(t), &q), 0);
+	CHECK_STR(q.question, "a \"b\" \\ c\nd");
+	CHECK_STR(q.reply, "-ERR");
+	CHECK_INT(q.nchoices, 2);
+	CHECK_STR(q.choices[0], "x y");
+	CHECK_INT(q.answer, 2);
+	struct buf b;
+	buf_init(&b);
+	trace_quiz_format(&b, &q);
+	CHECK_STR(b.p, "\"a \\\"b\\\" \\\\ c\\nd\" reply -ERR choices \"x y\" \"z\" answer 2");
+	buf_free(&b);
+	trace_quiz_free(&q);
+	static const char *const bad[] = {
+		"\"q\"", "q reply 550", "\"q\" reply", "\"q\" choices \"a\" answer 1",
+		"\"q\" choices \"a\" \"b\" answer 3", "\"q\" choices \"a\" \"b\"", "\"q\" reply 550 x",
+		"\"unterminated reply 550",
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		CHECK_INT(trace_quiz_parse(bad[i], strlen(bad[i]), &q), -1);
+		CHECK(q.question == NULL);
+	}
+#define IS(proto, line, code) trace_reply_is(proto, line, strlen(line), code)
+	CHECK(IS(PROTO_SMTP, "550 5.1.1 <jbob@gmail.com>: no", "550"));
+	CHECK(IS(PROTO_SMTP, "550 5.1.1 <jbob@gmail.com>: no", "5.1.1"));
+	CHECK(IS(PROTO_SMTP, "250-PIPELINING", "250"));
+	CHECK(!IS(PROTO_SMTP, "2500 x", "250"));
+	CHECK(!IS(PROTO_SMTP, "550 5.1.10 x", "5.1.1"));
+	CHECK(IS(PROTO_POP3, "+OK 2 messages", "+OK"));
+	CHECK(!IS(PROTO_POP3, "+OKAY", "+OK"));
+	CHECK(IS(PROTO_POP3, "-ERR no", "-ERR"));
+	CHECK(IS(PROTO_IMAP, "a3 NO [TRYCREATE] no", "NO"));
+	CHECK(!IS(PROTO_IMAP, "* OK [UIDVALIDITY 1]", "OK"));
+	CHECK(IS(PROTO_IMAP, "+ idling", "+"));
+	CHECK(!IS(PROTO_IMAP, "+ idling", "OK"));
+	CHECK(!IS(PROTO_SMTP, "550 x", "+OK"));
+#undef IS
+}
+
 static void test_no_such_domain(void)
 {
 	struct fixture f;
@@ -1249,6 +1314,8 @@ int main(void)
 	RUN(test_two_received_lines);
 	RUN(test_partial_failure_bounces_one);
 	RUN(test_no_such_domain);
+	RUN(test_quiz_records);
+	RUN(test_quiz_text_and_replies);
 	RUN(test_server_down_retries_then_delivers);
 	RUN(test_retry_limit_bounces);
 	RUN(test_relay_refused_on_25);
