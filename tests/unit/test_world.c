@@ -101,6 +101,21 @@ static void fx_free(struct fixture *f)
 	buf_free(&f->cap.all);
 }
 
+/* Lines of the capture in this order (each after the one before). */
+static bool in_order(const char *all, const char *const *want, size_t n)
+{
+	const char *at = all;
+	for (size_t i = 0; i < n; i++) {
+		const char *hit = at ? strstr(at, want[i]) : NULL;
+		if (!hit) {
+			fprintf(stderr, "missing or out of order: %s\n", want[i]);
+			return false;
+		}
+		at = hit + strlen(want[i]);
+	}
+	return true;
+}
+
 static int64_t fx_count(struct fixture *f, const char *addr, const char *folder)
 {
 	struct store_account a;
@@ -747,21 +762,6 @@ static void test_pop3_dropped_session_deletes_nothing(void)
 	fx_free(&f);
 }
 
-/* Lines of the capture in this order (each after the one before). */
-static bool in_order(const char *all, const char *const *want, size_t n)
-{
-	const char *at = all;
-	for (size_t i = 0; i < n; i++) {
-		const char *hit = at ? strstr(at, want[i]) : NULL;
-		if (!hit) {
-			fprintf(stderr, "missing or out of order: %s\n", want[i]);
-			return false;
-		}
-		at = hit + strlen(want[i]);
-	}
-	return true;
-}
-
 /* POP3's marks reach the trace (the player shows them) and never the
  * store: DELE marks, RSET unmarks, a session dropped without QUIT unmarks
  * what is left and says so; each mark is told before the response that
@@ -1176,7 +1176,7 @@ static void test_mail_records_follow_the_store(void)
 	const char *all = f.cap.all.p;
 	/* delivery, the phone's copies, the flag on both sides, POP3's
 	 * download and the UPDATE's removals, in that order */
-	const char *steps[] = {
+	static const char *const steps[] = {
 		"mail ADD bob@gmail.com INBOX uid 1 flags 0 one",
 		"mail ADD bob@gmail.com INBOX uid 2 flags 0 two",
 		"mail ADD bob-phone INBOX uid 1 flags 0 one",
@@ -1186,14 +1186,7 @@ static void test_mail_records_follow_the_store(void)
 		"mail REMOVE bob@gmail.com INBOX uid 1 flags 0",
 		"mail REMOVE bob@gmail.com INBOX uid 2 flags 0",
 	};
-	const char *at = all;
-	for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
-		const char *hit = at ? strstr(at, steps[i]) : NULL;
-		if (!hit)
-			fprintf(stderr, "missing or out of order: %s\n", steps[i]);
-		CHECK(hit != NULL);
-		at = hit;
-	}
+	CHECK(in_order(all, steps, sizeof steps / sizeof steps[0]));
 	fx_free(&f);
 }
 
