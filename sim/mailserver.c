@@ -371,8 +371,9 @@ static bool smtp_in_rcpt(void *ctx, const struct smtp_envelope *env, const char 
 		smtp_reply_set(reply, 250, "2.1.5",
 			       "250: accepted for relay - this server does not serve that "
 			       "domain and cannot know its users; it only promises to pass the "
-			       "mail on, so a mistyped address is found out later, by the "
-			       "receiving server, and comes back as a bounce",
+			       "mail on, so a mistyped address is found out only later (by the "
+			       "receiving server, or when the domain has no mail server) and "
+			       "comes back as a bounce",
 			       "Ok");
 		return true;
 	}
