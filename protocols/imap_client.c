@@ -694,7 +694,7 @@ static void imap_client_send_download(struct imap_client *c, struct wire *out)
 		c->new_mail = false;
 		imap_client_command(c, out, IMAP_CLIENT_DOWNLOAD,
 				    "new mail: the client fetches every message above "
-				    "the highest UID it knows, with PEEK so it stays unread",
+				    "the highest UID it knows, with PEEK so \\Seen stays unset",
 				    "UID FETCH %u:* (UID FLAGS BODY.PEEK[])",
 				    (unsigned)(imap_client_last_uid(c) + 1));
 	} else if (c->cfg.task == IMAP_TASK_OPEN) {

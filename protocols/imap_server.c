@@ -56,6 +56,7 @@
 #include "sasl.h"
 
 #include <assert.h>
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -674,6 +675,32 @@ static const struct imap_server_command *imap_server_lookup(const char *name)
 	return NULL;
 }
 
+/*
+ * A line without a tag, typed by hand ("LOGIN bob secret", "select inbox",
+ * "CAPABILITY"): the parser took the command's name for the tag.  When the
+ * word taken as the tag is itself a command's name (or UID), and what
+ * follows is no command, the line most likely lacks its tag: say so.  The
+ * answer stays a tagged BAD with the word the server took as the tag
+ * (RFC 3501 2.2.1, 7.1.3).  Returns false if the word names no command.
+ */
+static bool imap_server_missing_tag(struct imap_server *s, const char *word, struct wire *out)
+{
+	char up[sizeof ((struct imap_cmd *)0)->name];
+	size_t n = strlen(word);
+	if (n == 0 || n >= sizeof up)
+		return false;
+	for (size_t i = 0; i <= n; i++)
+		up[i] = (char)toupper((unsigned char)word[i]);
+	if (strcmp(up, "UID") != 0 && !imap_server_lookup(up))
+		return false;
+	imap_server_bad(s, out, "the server took the first word for the tag, and found no "
+			"command after it: every IMAP command starts with a tag of the "
+			"client's choosing, which the answer repeats (RFC 3501 2.2.1)",
+			"Missing tag? Every IMAP command starts with a tag of the client's "
+			"choosing, such as a1: a1 %s ...", up);
+	return true;
+}
+
 /* ----------------------------------------------------------- 6. feeding */
 
 /* The text of the framed command without its CRLF, NUL-terminated. */
@@ -709,7 +736,9 @@ static void imap_server_command(struct imap_server *s, struct wire *out)
 		snprintf(s->tag, sizeof s->tag, "%s", cmd.tag);
 		if (!err[0])
 			snprintf(err, sizeof err, "Syntax error");
-		if (s->tag[0])
+		if (imap_server_missing_tag(s, cmd.tag, out))
+			; /* answered */
+		else if (s->tag[0])
 			imap_server_bad(s, out, "the server could not read this command: the text "
 					"after BAD says where it went wrong", "%s", err);
 		else
@@ -720,7 +749,9 @@ static void imap_server_command(struct imap_server *s, struct wire *out)
 	}
 	snprintf(s->tag, sizeof s->tag, "%s", cmd.tag);
 	const struct imap_server_command *c = imap_server_lookup(cmd.name);
-	if (!c) {
+	if (!c && imap_server_missing_tag(s, cmd.tag, out)) {
+		/* answered */
+	} else if (!c) {
 		imap_server_bad(s, out, "the server does not know this command; CAPABILITY lists "
 				"the extensions it offers", "Unknown command");
 	} else if (cmd.uid && !c->uid) {

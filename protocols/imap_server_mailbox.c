@@ -150,7 +150,7 @@ void imap_server_proceed_select(struct imap_server *s, const struct imap_cmd *c,
 	wire_line(out, NULL, "* %zu RECENT", s->nrecent);
 	for (size_t i = 0; i < s->nview; i++) {
 		if (!(s->view[i].flags & IMAP_FLAG_SEEN)) {
-			wire_line(out, "UNSEEN: the number of the first message not yet read",
+			wire_line(out, "UNSEEN: the number of the first message without \\Seen",
 				  "* OK [UNSEEN %zu] Message %zu is first unseen", i + 1, i + 1);
 			break;
 		}

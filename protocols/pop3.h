@@ -63,6 +63,11 @@ struct pop3_server_ops {
 	 * committed; the engine says +OK only then. */
 	bool (*update)(void *ctx, const char *user, const struct pop3_msg *const *dele,
 		       size_t n);
+	/* Optional: DELE marked m (marked true), or the mark is gone again
+	 * (false): RSET, a session that ends without UPDATE, an UPDATE that
+	 * failed.  Session state for the host to show, nothing to store; told
+	 * before the response that explains it. */
+	void (*mark)(void *ctx, const char *user, const struct pop3_msg *m, bool marked);
 };
 
 struct pop3_server_config {
@@ -76,6 +81,11 @@ struct pop3_server *pop3_server_new(const struct pop3_server_config *cfg,
 /* Frees the engine; if the maildrop is still locked (the connection broke
  * before QUIT), it is unlocked and NOTHING is deleted. */
 void pop3_server_free(struct pop3_server *s);
+/* The connection is gone (dropped, or closed by the server for idleness):
+ * the session ends here, without UPDATE, so nothing is deleted, the marks
+ * are forgotten (ops.mark false for each) and the maildrop is unlocked.
+ * The engine answers nothing more. */
+void pop3_server_abort(struct pop3_server *s);
 /* The +OK greeting. */
 void pop3_server_start(struct pop3_server *s, struct wire *out);
 /* Feed bytes from the client; responses are appended to out. */

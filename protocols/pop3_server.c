@@ -98,8 +98,12 @@ struct pop3_server {
  * TRANSACTION by anything else -- a dropped connection -- deletes nothing
  * (RFC 1939 6).
  */
+static void pop3_server_unmark_all(struct pop3_server *s);
+
 static void pop3_server_enter_state(struct pop3_server *s, enum pop3_server_state next)
 {
+	if (next == POP3_SERVER_STATE_CLOSED && s->state == POP3_SERVER_STATE_TRANSACTION)
+		pop3_server_unmark_all(s); /* no UPDATE: every mark is forgotten */
 	if (next == POP3_SERVER_STATE_CLOSED && s->user) {
 		if (s->ops.unlock)
 			s->ops.unlock(s->ctx, s->user);
@@ -134,6 +138,12 @@ void pop3_server_free(struct pop3_server *s)
 	free(s->deleted);
 	free(s->hostname);
 	free(s);
+}
+
+void pop3_server_abort(struct pop3_server *s)
+{
+	if (s && s->state != POP3_SERVER_STATE_CLOSED)
+		pop3_server_enter_state(s, POP3_SERVER_STATE_CLOSED);
 }
 
 void pop3_server_start(struct pop3_server *s, struct wire *out)
@@ -565,6 +575,8 @@ static void pop3_server_proceed_dele(struct pop3_server *s, char **argv, size_t 
 	if (!pop3_server_find(s, argv[0], &number, out))
 		return;
 	s->deleted[number - 1] = true;
+	if (s->ops.mark)
+		s->ops.mark(s->ctx, s->user, &s->msgs[number - 1], true);
 	wire_line(out, "DELE only marks the message: it is removed at QUIT, in the UPDATE state",
 		  "+OK message %zu deleted", number);
 }
@@ -579,13 +591,23 @@ static void pop3_server_proceed_noop(struct pop3_server *s, char **argv, size_t 
 		  "still there", "+OK");
 }
 
+/* Every mark goes (RSET, a session ended without UPDATE, an UPDATE that
+ * failed); the host hears of each one that was set. */
+static void pop3_server_unmark_all(struct pop3_server *s)
+{
+	for (size_t i = 0; i < s->nmsgs; i++) {
+		if (s->deleted[i] && s->ops.mark)
+			s->ops.mark(s->ctx, s->user, &s->msgs[i], false);
+		s->deleted[i] = false;
+	}
+}
+
 static void pop3_server_proceed_rset(struct pop3_server *s, char **argv, size_t argc,
 				     struct wire *out)
 {
 	(void)argv;
 	(void)argc;
-	for (size_t i = 0; i < s->nmsgs; i++)
-		s->deleted[i] = false;
+	pop3_server_unmark_all(s);
 	pop3_server_say_maildrop(s, "RSET unmarks every message marked deleted in this session",
 				 out);
 }
@@ -637,6 +659,8 @@ static void pop3_server_proceed_quit(struct pop3_server *s, char **argv, size_t 
 	bool removed = ndele == 0 ||
 		       (s->ops.update && s->ops.update(s->ctx, s->user, dele, ndele));
 	free(dele);
+	if (!removed)
+		pop3_server_unmark_all(s); /* all still there, none marked any more */
 	pop3_server_enter_state(s, POP3_SERVER_STATE_CLOSED); /* releases the lock */
 
 	if (!removed)

@@ -451,14 +451,42 @@ static void smtp_client_send_next_rcpt(struct smtp_client *c, struct wire *out)
 	}
 }
 
-/* The message after 354, then the line "." that ends it. */
+/*
+ * The message after 354, then the line "." that ends it.
+ *
+ * A relayed message starts with the Received: lines the servers before
+ * this one added (RFC 5321 4.4); each gets a note of its own, and the
+ * general note goes to the first line after them.  A Received: line may be
+ * folded: only the line that starts the header gets the note.
+ */
 static void smtp_client_send_message(struct smtp_client *c, struct wire *out)
 {
-	if (c->data.len > 0) {
-		wire_note_here(out, "the message itself: headers, an empty line, the "
-			       "body; a line starting with \".\" is sent with one more "
-			       "\".\" (dot-stuffing, RFC 5321 4.5.2)");
-		wire_raw(out, c->data.p, c->data.len);
+	static const char received[] = "Received:";
+	const char *p = c->data.p, *end = c->data.p + c->data.len;
+	bool relayed = false;
+	while ((size_t)(end - p) >= sizeof received - 1 &&
+	       strncasecmp(p, received, sizeof received - 1) == 0) {
+		const char *start = p;
+		do { /* the header and its folded lines, which start with a blank */
+			const char *nl = memchr(p, '\n', (size_t)(end - p));
+			p = nl ? nl + 1 : end;
+		} while (p < end && (*p == ' ' || *p == '\t'));
+		wire_note_here(out, "Received: added by a server that took the message in "
+			       "(\"by\" names it, the date says when): each server that "
+			       "handles a message adds one on top, so the list, read from "
+			       "the bottom up, is the route it took (RFC 5321 4.4)");
+		wire_raw(out, start, (size_t)(p - start));
+		relayed = true;
+	}
+	if (p < end) {
+		wire_note_here(out, relayed ? "the rest of the message: the author's headers, an "
+					      "empty line, the body; a line starting with \".\" "
+					      "is sent with one more \".\" (dot-stuffing, "
+					      "RFC 5321 4.5.2)"
+					    : "the message itself: headers, an empty line, the "
+					      "body; a line starting with \".\" is sent with one "
+					      "more \".\" (dot-stuffing, RFC 5321 4.5.2)");
+		wire_raw(out, p, (size_t)(end - p));
 	}
 	wire_line(out, "a line holding just \".\" ends the message; the reply to it "
 		  "decides every accepted recipient at once",

@@ -29,6 +29,8 @@ struct maildrop {
 	int64_t folder;      /* the locked INBOX */
 	char user[256];      /* who holds the lock, "" if nobody */
 	char address[256];   /* the account's address as the store spells it */
+	size_t nmarked;      /* messages DELE marked in this session, not yet unmarked */
+	bool quiet;          /* being freed: the trace hears no more of the session */
 };
 
 /* ---------------------------------------------------------------- locks */
@@ -156,15 +158,49 @@ static bool maildrop_update(void *ctx, const char *user, const struct pop3_msg *
 	return ok;
 }
 
+/* DELE's mark, or its end: session state, which the trace tells the
+ * player (the mailboxes pane shows the message marked) and the store never
+ * holds.  Told at once, before the response that explains it. */
+static void maildrop_mark(void *ctx, const char *user, const struct pop3_msg *msg, bool marked)
+{
+	struct maildrop *m = ctx;
+	(void)user;
+	if (marked)
+		m->nmarked++;
+	else if (m->nmarked > 0)
+		m->nmarked--;
+	if (m->quiet)
+		return;
+	struct trace_mail tm = { .op = marked ? MAIL_MARK : MAIL_UNMARK, .owner = m->address,
+				 .folder = "INBOX", .uid = msg->id };
+	changes_mail(m->w, &tm, false);
+}
+
 static const struct pop3_server_ops maildrop_ops = {
 	.auth = maildrop_auth,
 	.lock = maildrop_lock,
 	.unlock = maildrop_unlock,
 	.content = maildrop_content,
 	.update = maildrop_update,
+	.mark = maildrop_mark,
 };
 
 /* ---------------------------------------------------------------- conn */
+
+/* The session ends without QUIT (the client dropped it, or the server
+ * closed it for idleness): nothing is deleted, and the marks DELE set are
+ * forgotten, which an event says when there were any (RFC 1939 6). */
+static void maildrop_end_without_quit(struct maildrop *m)
+{
+	size_t n = m->nmarked;
+	pop3_server_abort(m->eng);
+	if (n > 0)
+		world_event(m->w, m->srv->name, NULL, "pop3-unmarked",
+			    "the session ended without QUIT, so it never reached the UPDATE "
+			    "state: nothing is deleted and the marks are gone (RFC 1939 6)",
+			    "%zu message%s marked by DELE stay%s in %s INBOX", n,
+			    n == 1 ? "" : "s", n == 1 ? "s" : "", m->address);
+}
 
 static void maildrop_idle_check(struct conn *c);
 
@@ -186,6 +222,7 @@ static void maildrop_idle_check(struct conn *c)
 	struct maildrop *m = c->ctx[SIDE_SERVER];
 	if (!m || !c->open[SIDE_SERVER])
 		return;
+	maildrop_end_without_quit(m);
 	wire_line(&m->out, "the client said nothing for 10 minutes: the server closes the "
 		  "session without deleting anything (RFC 1939 3)",
 		  "-ERR autologout: idle for too long");
@@ -196,6 +233,7 @@ static void maildrop_idle_check(struct conn *c)
 static void maildrop_on_closed(struct conn *c, int side, const char *why)
 {
 	(void)why;
+	maildrop_end_without_quit(c->ctx[side]);
 	net_close(c, side);
 }
 
@@ -204,7 +242,9 @@ static void maildrop_release(void *ctx)
 	struct maildrop *m = ctx;
 	if (!m)
 		return;
-	/* a session that ended without QUIT unlocks and deletes nothing */
+	/* a session that ended without QUIT unlocks and deletes nothing; the
+	 * world is being taken down, so the trace hears of no unmarking */
+	m->quiet = true;
 	pop3_server_free(m->eng);
 	if (m->user[0])
 		maildrop_lock_remove(m->w, m->user);

@@ -363,8 +363,20 @@ static bool smtp_in_rcpt(void *ctx, const struct smtp_envelope *env, const char 
 			       "<%s>: recipient rejected", rcpt);
 		return false;
 	}
-	if (s->c->port == PORT_SUBMISSION && env->auth_user)
-		return true; /* an authenticated user may send anywhere */
+	if (s->c->port == PORT_SUBMISSION && env->auth_user) {
+		/* An authenticated user may send anywhere.  The 250 promises only
+		 * to pass the mail on: this server cannot know who exists at the
+		 * other domain, so a mistyped address is found out later, by the
+		 * receiving server, and comes back as a bounce. */
+		smtp_reply_set(reply, 250, "2.1.5",
+			       "250: accepted for relay - this server does not serve that "
+			       "domain and cannot know its users; it only promises to pass the "
+			       "mail on, so a mistyped address is found out only later (by the "
+			       "receiving server, or when the domain has no mail server) and "
+			       "comes back as a bounce",
+			       "Ok");
+		return true;
+	}
 	smtp_reply_set(reply, 554, "5.7.1",
 		       "port 25 takes mail only for this server's own domains: passing "
 		       "mail on for strangers would make it an open relay for spam",

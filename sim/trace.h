@@ -40,6 +40,10 @@ enum trace_mail_op {
 	MAIL_REMOVE,  /* message uid is gone */
 	MAIL_FLAGS,   /* message uid has these flags now */
 	MAIL_CLEAR,   /* every message of the folder is gone (a device's reset) */
+	MAIL_MARK,    /* POP3 DELE marked message uid for deletion at QUIT */
+	MAIL_UNMARK,  /* the mark is gone again: RSET, or the session ended without
+		       * QUIT (RFC 1939 6).  Marks are POP3 session state: the
+		       * store never holds them, only the trace tells of them */
 };
 
 struct trace_mail {

@@ -86,6 +86,10 @@ struct pb_chg {
 	uint8_t op;                     /* enum trace_mail_op */
 };
 
+/* The bit of pb_entry.flags that holds POP3 DELE's mark (MAIL_MARK): no
+ * STORE_FLAG_* uses it, and pb_get_msg hands it out as pb_msg.marked. */
+#define PB_FLAG_MARKED (UINT32_C(1) << 31)
+
 /* A message in the model. */
 struct pb_entry {
 	uint32_t uid, flags;
@@ -990,9 +994,14 @@ static void pb_apply(struct playback *pb, size_t ci)
 			pb_entry_erase(f, p);
 		break;
 	case MAIL_FLAGS:
+	case MAIL_MARK:
+	case MAIL_UNMARK:
 		p = pb_entry_keep(pb, c, f);
 		if (p != SIZE_MAX) {
-			f->v[p].flags = c->flags;
+			uint32_t mark = f->v[p].flags & PB_FLAG_MARKED; /* FLAGS keeps it */
+			f->v[p].flags = c->op == MAIL_MARK     ? f->v[p].flags | PB_FLAG_MARKED
+					: c->op == MAIL_UNMARK ? f->v[p].flags & ~PB_FLAG_MARKED
+							       : c->flags | mark;
 			f->v[p].changed_at = pb_chg_step(pb, c);
 		}
 		break;
@@ -1034,6 +1043,8 @@ static void pb_unapply(struct playback *pb, size_t ci)
 		}
 		break;
 	case MAIL_FLAGS:
+	case MAIL_MARK:
+	case MAIL_UNMARK:
 		if (c->undo_n) {
 			struct pb_entry e = pb->undo[--pb->nundo];
 			f->v[pb_entry_find(f, e.uid)] = e;
@@ -1135,7 +1146,8 @@ bool pb_get_msg(const struct playback *pb, size_t owner, size_t folder, size_t i
 	const struct pb_chg *add = &pb->chgs[e->add];
 	*out = (struct pb_msg){
 		.uid = e->uid,
-		.flags = e->flags,
+		.flags = e->flags & ~PB_FLAG_MARKED,
+		.marked = (e->flags & PB_FLAG_MARKED) != 0,
 		.from = pb_str(pb, add->from),
 		.subject = pb_str(pb, add->subject),
 		.content = add->content ? pb_str(pb, add->content) : "",

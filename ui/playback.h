@@ -60,6 +60,8 @@ struct pb_step {
 struct pb_msg {
 	uint32_t uid;
 	uint32_t flags;          /* STORE_FLAG_* */
+	bool marked;             /* POP3 DELE marked it: it goes at QUIT, unless RSET or a
+				  * session without QUIT undoes the mark (MAIL_MARK) */
 	const char *from, *subject;
 	const char *content;
 	size_t content_len;

@@ -224,13 +224,35 @@ void pane_draw_explain(struct player *p, struct pane *pn)
 /* ------------------------------------------------------------------ */
 /* The mailboxes: each owner's folders and messages, in columns.       */
 
-static void flags_text(uint32_t f, char out[4])
+/* S, F, D for \Seen, \Flagged, \Deleted; POP3's DELE mark shows as D
+ * too: in both, the message goes at the next EXPUNGE or QUIT. */
+static void flags_text(const struct pb_msg *m, char out[4])
 {
-	out[0] = f & STORE_FLAG_SEEN ? 'S' : '.';
-	out[1] = f & STORE_FLAG_FLAGGED ? 'F' : '.';
-	out[2] = f & STORE_FLAG_DELETED ? 'D' : '.';
+	out[0] = m->flags & STORE_FLAG_SEEN ? 'S' : '.';
+	out[1] = m->flags & STORE_FLAG_FLAGGED ? 'F' : '.';
+	out[2] = m->flags & STORE_FLAG_DELETED || m->marked ? 'D' : '.';
 	out[3] = 0;
 }
+
+/* The legend of the flag letters, the longest that fits w columns. */
+static const char *flags_legend(int w)
+{
+	static const char *const forms[] = {
+		"S \\Seen  F \\Flagged  D \\Deleted or marked by POP3 DELE",
+		"S \\Seen  F \\Flagged  D \\Deleted/marked (DELE)",
+		"S \\Seen  F \\Flagged  D \\Deleted/marked",
+		"S \\Seen F \\Flagged D \\Deleted/DELE",
+		"S\\Seen F\\Flagged D\\Deleted",
+	};
+	for (size_t i = 0; i < sizeof forms / sizeof forms[0]; i++)
+		if ((int)strlen(forms[i]) <= w)
+			return forms[i];
+	return NULL;
+}
+
+/* The words beside a marked message, where the line has room for them. */
+#define MARKED_WORDS " marked (DELE)"
+#define MARKED_MIN_COLS 30
 
 static bool flashing(const struct player *p, size_t changed_at)
 {
@@ -291,6 +313,12 @@ void pane_draw_mail(struct player *p, struct pane *pn)
 			term_putn(pn->y + 2 + (int)i, x0, w, l[i].p, l[i].n, term_attr[R_DIM]);
 		return;
 	}
+	/* the legend takes the bottom line when the pane has lines to spare */
+	const char *legend = rows >= 5 ? flags_legend(w - 1) : NULL;
+	if (legend) {
+		rows--;
+		term_put(pn->y + pn->h - 1, x0, w - 1, legend, term_attr[R_DIM]);
+	}
 	if (!no) {
 		term_put(pn->y + 2, x0, w, "No mail yet.", term_attr[R_DIM]);
 		return;
@@ -345,7 +373,7 @@ void pane_draw_mail(struct player *p, struct pane *pn)
 				if (!pb_get_msg(p->pb, o, m->folder, m->index, &msg))
 					continue;
 				char fl[4];
-				flags_text(msg.flags, fl);
+				flags_text(&msg, fl);
 				bool sel = p->focus == PANE_MAIL && p->nvis == p->sel;
 				attr_t a = flashing(p, msg.changed_at) ? term_attr[R_FLASH]
 								       : A_NORMAL;
@@ -356,6 +384,9 @@ void pane_draw_mail(struct player *p, struct pane *pn)
 				snprintf(t, sizeof t, " %s %s", fl, msg.subject ? msg.subject : "(no subject)");
 				term_fill(yy, cx, colw, " ", a);
 				term_put(yy, cx, colw, t, a);
+				int mw = (int)strlen(MARKED_WORDS);
+				if (msg.marked && colw >= MARKED_MIN_COLS)
+					term_put(yy, cx + colw - mw, mw, MARKED_WORDS, a | A_BOLD);
 				if (p->nvis == p->capvis) {
 					p->capvis = p->capvis ? p->capvis * 2 : 32;
 					p->vis = xrealloc(p->vis, p->capvis * sizeof *p->vis);
@@ -368,7 +399,7 @@ void pane_draw_mail(struct player *p, struct pane *pn)
 			y++; /* a blank line between owners */
 	}
 	if (o < no)
-		term_put(pn->y + pn->h - 1, pn->x + pn->w - 1, 1, "↓", term_attr[R_HEAD]);
+		term_put(pn->y + rows, pn->x + pn->w - 1, 1, "↓", term_attr[R_HEAD]);
 	if (pn->scroll > 0)
 		term_put(pn->y + 1, pn->x + pn->w - 1, 1, "↑", term_attr[R_HEAD]);
 	if (p->sel >= p->nvis)
@@ -505,7 +536,7 @@ static const char *const help_lines[] = {
 	"mouse        click a pane, a ladder line or a message",
 	"?            this help   1-6  answer (--quiz)   q  quit",
 	"",
-	"Mailboxes: flags S seen, F flagged, D deleted ('.' not set);",
+	"Flags: S \\Seen F \\Flagged D \\Deleted/DELE ('.' not set);",
 	"unread messages in bold; a change is highlighted for 3 steps;",
 	"'−N' beside a mailbox: N messages left it in those 3 steps.",
 	"──► command, ◄── reply, ┄► connect, ╳ last line before close",

@@ -61,4 +61,38 @@ first = next((i for i, l in enumerate(lines)
 assert first is not None and first < 30, f"first POP3/IMAP step: {first}"
 ' "$golden"; then ok; else bad "$name: no POP3 or IMAP line in its first 30 steps"; fi
 done
+# Notes name IMAP's system flags exactly as the wire shows them, backslash
+# and all (\Seen, \Deleted, \Flagged): never "Seen" alone, never "the seen
+# flag".  Every note and event of every golden run, and the text a lesson
+# writes itself (about, note, task, hint), is read.  A capitalised word that
+# starts a sentence is a word; POP3's "marked deleted" is no flag and stays
+# as RFC 1939 says it.
+if python3 -c '
+import json, re, sys
+bare = re.compile(r"(?<![\\\w])(Seen|Deleted|Flagged|Answered|Draft|Recent)\b"
+                  r"|\b(seen|deleted|flagged|answered|draft|recent) flag\b")
+bad = []
+def look(where, text):
+    for m in bare.finditer(text or ""):
+        before = text[:m.start()].rstrip()
+        if m.group(1) and (not before or before[-1] in "\".?!"):
+            continue  # a sentence that starts "Deleted the wrong one?"
+        bad.append(f"{where}: {text}")
+        break
+for path in sys.argv[1:]:
+    if path.endswith(".jsonl"):
+        for n, l in enumerate(open(path, encoding="utf-8"), 1):
+            o = json.loads(l)
+            look(f"{path}:{n}", o.get("note"))
+            if "event" in o:
+                look(f"{path}:{n}", o.get("detail"))
+    else:
+        for n, l in enumerate(open(path, encoding="utf-8"), 1):
+            if re.match(r"\s*(about|note|task|hint)\b", l):
+                look(f"{path}:{n}", l)
+for b in bad:
+    print("a flag without its backslash:", b)
+sys.exit(1 if bad else 0)
+' tests/golden/*.jsonl scenarios/*.scn scenarios/labs/*.scn; then ok; else bad "a note names an IMAP flag without its backslash"; fi
+
 echo "$passed passed, $failed failed"

@@ -185,6 +185,31 @@ NO_COLOR=1 start 80 24 play --no-anim --step 247 scenarios/pop3-vs-imap.scn
 expect "NO_COLOR" "step 247/"
 if screen -e | grep -qE '\[(3[0-7]|4[0-7]|38;|48;)'; then fail "NO_COLOR screen has colours"; else ok; fi
 
+# --- POP3's DELE marks the message in the mailboxes pane until QUIT
+start 100 30 play --no-anim --step 39 scenarios/pop3-download-and-delete.scn
+expect "pop3 after the first DELE" "step 39/"
+expect "the mark, in words" "marked (DELE)"
+golden pop3-dele-marked-39
+# tests/ui/pop3-marks.scn: DELE 1, RSET, DELE 2, then the session ends
+# without QUIT.  Step 11 is RSET's +OK: no mark is left
+pm=tests/ui/pop3-marks.scn
+start 80 24 play --no-anim --step 11 $pm
+expect "pop3-marks after RSET" "step 11/"
+golden pop3-marks-rset-11
+keys n n
+expect "DELE 2's +OK" "step 13/"
+expect "DELE 2 marks" "marked (DELE)"
+keys n
+expect "the session ended without QUIT" "step 14/"
+expect_gone "no QUIT: the mark is gone" "marked (DELE)"
+golden pop3-marks-dropped-14
+keys p
+expect "a step back" "step 13/"
+expect "a step back: marked again" "marked (DELE)"
+keys p p
+expect "back at RSET" "step 11/"
+expect_gone "back at RSET: no mark" "marked (DELE)"
+
 # --- the timeline (v): every session on one time axis, a column per host;
 # tests/ui/timeline.scn, where the tablet's IMAP IDLE hears the EXPUNGEs of
 # the desktop's POP3 QUIT.  Step 279: the QUIT's +OK, the session's last line

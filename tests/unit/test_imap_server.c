@@ -1517,11 +1517,50 @@ static void test_comment_names(void)
 	fake_free(&f);
 }
 
+/* The answer to a line whose first word, a command's name, was taken for
+ * the tag. */
+#define MISSING_TAG(word, name)                                                     \
+	word " BAD Missing tag? Every IMAP command starts with a tag of the client's " \
+	     "choosing, such as a1: a1 " name " ...\r\n"
+
+/* A line typed without its tag: the first word, a command's name, was
+ * taken for the tag.  The answer stays a tagged BAD with that word, and
+ * says the tag is missing (RFC 3501 2.2.1). */
+static void test_missing_tag(void)
+{
+	struct fake f;
+	fake_init(&f);
+	struct session t;
+	session_open(&t, &f);
+	CHECK_STR(say(&t, "LOGIN bob secret\r\n"),
+		  "LOGIN BAD Missing tag? Every IMAP command starts with a tag of the client's "
+		  "choosing, such as a1: a1 LOGIN ...\r\n");
+	CHECK(strstr(wire_note_at(&t.out, 0), "RFC 3501 2.2.1") != NULL);
+	CHECK(imap_server_user(t.s) == NULL);
+	/* one word alone: the parser finds no command after the "tag" */
+	CHECK_STR(say(&t, "CAPABILITY\r\n"), MISSING_TAG("CAPABILITY", "CAPABILITY"));
+	CHECK(strstr(wire_note_at(&t.out, 0), "tag of the client's choosing") != NULL);
+	/* any case; the answer repeats the word as typed, names it upper-cased */
+	say(&t, "a1 LOGIN bob secret\r\n");
+	CHECK_STR(say(&t, "select inbox\r\n"), MISSING_TAG("select", "SELECT"));
+	CHECK_STR(imap_server_state_name(t.s), "AUTHENTICATED");
+	CHECK_STR(say(&t, "fetch 1 flags\r\n"), MISSING_TAG("fetch", "FETCH"));
+	CHECK_STR(say(&t, "UID\r\n"), MISSING_TAG("UID", "UID"));
+	/* a tag that is no command's name keeps the old answers */
+	CHECK_STR(say(&t, "bob secret\r\n"), "bob BAD Unknown command\r\n");
+	CHECK_STR(say(&t, "a2\r\n"), "a2 BAD missing command after the tag\r\n");
+	/* a command word as the tag of a real command is a tag like any other */
+	CHECK_STR(say(&t, "NOOP NOOP\r\n"), "NOOP OK NOOP completed\r\n");
+	session_close(&t);
+	fake_free(&f);
+}
+
 int main(void)
 {
 	RUN(test_greeting_and_any_state);
 	RUN(test_state_errors);
 	RUN(test_login);
+	RUN(test_missing_tag);
 	RUN(test_authenticate);
 	RUN(test_select_examine);
 	RUN(test_list_lsub);

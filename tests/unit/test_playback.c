@@ -70,7 +70,8 @@ static void dump(const struct playback *pb, struct buf *out)
 	}
 }
 
-/* A one-line summary of one folder: "uid:flags@changed_at ...". */
+/* A one-line summary of one folder: "uid:flags@changed_at ...", the uid
+ * followed by * when POP3's DELE marked the message. */
 static const char *folder_str(const struct playback *pb, size_t o, size_t f)
 {
 	static char s[512];
@@ -79,8 +80,8 @@ static const char *folder_str(const struct playback *pb, size_t o, size_t f)
 	for (size_t i = 0; i < pb_nmsgs(pb, o, f) && n < sizeof s - 40; i++) {
 		struct pb_msg m;
 		pb_get_msg(pb, o, f, i, &m);
-		n += (size_t)snprintf(s + n, sizeof s - n, "%s%u:%u@%zu", i ? " " : "", m.uid,
-				      m.flags, m.changed_at);
+		n += (size_t)snprintf(s + n, sizeof s - n, "%s%u%s:%u@%zu", i ? " " : "", m.uid,
+				      m.marked ? "*" : "", m.flags, m.changed_at);
 	}
 	return s;
 }
@@ -891,6 +892,52 @@ static void test_live_hosts(void)
 	pb_free(pb);
 }
 
+/* POP3's marks (MAIL_MARK, MAIL_UNMARK): DELE marks, RSET and a session
+ * ended without QUIT unmark, QUIT's UPDATE removes; an IMAP flag change in
+ * between keeps the mark; every step back undoes exactly. */
+static void test_pop3_marks(void)
+{
+	struct playback *pb = pb_new();
+	const char *o = "bob@b.test";
+	mail(pb, MAIL_ADD, o, false, "INBOX", 1, 0, "one");
+	mail(pb, MAIL_ADD, o, false, "INBOX", 2, 0, "two");
+	event(pb, 0, "story", "s0", "");
+	mail(pb, MAIL_MARK, o, false, "INBOX", 1, 0, NULL);
+	event(pb, 1, "story", "+OK message 1 deleted", "");
+	mail(pb, MAIL_UNMARK, o, false, "INBOX", 1, 0, NULL);
+	event(pb, 2, "story", "RSET's +OK", "");
+	mail(pb, MAIL_MARK, o, false, "INBOX", 2, 0, NULL);
+	event(pb, 3, "story", "+OK message 2 deleted", "");
+	mail(pb, MAIL_FLAGS, o, false, "INBOX", 2, 1, NULL); /* \Seen set by IMAP */
+	event(pb, 4, "story", "FETCH", "");
+	mail(pb, MAIL_UNMARK, o, false, "INBOX", 2, 0, NULL);
+	event(pb, 5, "story", "pop3-unmarked", ""); /* dropped: no QUIT */
+	mail(pb, MAIL_MARK, o, false, "INBOX", 1, 0, NULL);
+	event(pb, 6, "story", "+OK message 1 deleted", "");
+	mail(pb, MAIL_REMOVE, o, false, "INBOX", 1, 0, NULL);
+	event(pb, 7, "story", "QUIT's +OK", "");
+	static const char *const want[] = {
+		"1:0@0 2:0@0", "1*:0@1 2:0@0", "1:0@2 2:0@0", "1:0@2 2*:0@3",
+		"1:0@2 2*:1@4", "1:0@2 2:1@5", "1*:0@6 2:1@5", "2:1@5",
+	};
+	for (size_t i = 0; i < 8; i++) {
+		pb_seek(pb, i);
+		CHECK_STR(folder_str(pb, 0, 0), want[i]);
+	}
+	for (size_t i = 8; i-- > 0;) {
+		pb_seek(pb, i);
+		CHECK_STR(folder_str(pb, 0, 0), want[i]);
+	}
+	pb_seek(pb, 7);
+	pb_seek(pb, 1); /* straight back across REMOVE, UNMARK and FLAGS */
+	CHECK_STR(folder_str(pb, 0, 0), want[1]); /* the mark is no STORE_FLAG_* */
+	pb_seek(pb, 6);
+	CHECK_STR(folder_str(pb, 0, 0), want[6]);
+	pb_seek(pb, SIZE_MAX);
+	CHECK_STR(folder_str(pb, 0, 0), "");
+	pb_free(pb);
+}
+
 int main(void)
 {
 	RUN(test_steps_and_fields);
@@ -906,6 +953,7 @@ int main(void)
 	RUN(test_trailing_change_flashes_at_last_step);
 	RUN(test_ops_and_undo);
 	RUN(test_pop3_uid0_order);
+	RUN(test_pop3_marks);
 	RUN(test_seek_both_ways);
 	RUN(test_robust);
 	RUN(test_big_run);

@@ -22,7 +22,8 @@ static void capture_sink(void *ctx, const struct trace_rec *r)
 {
 	struct capture *c = ctx;
 	if (r->mail) {
-		static const char *const ops[] = { "ADD", "REMOVE", "FLAGS", "CLEAR" };
+		static const char *const ops[] = { "ADD", "REMOVE", "FLAGS", "CLEAR", "MARK",
+						    "UNMARK" };
 		buf_printf(&c->all, "%lld mail %s %s %s uid %u flags %u%s%s\n", (long long)r->t_us,
 			   ops[r->mail->op], r->mail->owner, r->mail->folder, r->mail->uid,
 			   r->mail->flags, r->mail->subject ? " " : "",
@@ -98,6 +99,21 @@ static void fx_free(struct fixture *f)
 	store_close(f->st);
 	scn_free(f->scn);
 	buf_free(&f->cap.all);
+}
+
+/* Lines of the capture in this order (each after the one before). */
+static bool in_order(const char *all, const char *const *want, size_t n)
+{
+	const char *at = all;
+	for (size_t i = 0; i < n; i++) {
+		const char *hit = at ? strstr(at, want[i]) : NULL;
+		if (!hit) {
+			fprintf(stderr, "missing or out of order: %s\n", want[i]);
+			return false;
+		}
+		at = hit + strlen(want[i]);
+	}
+	return true;
 }
 
 static int64_t fx_count(struct fixture *f, const char *addr, const char *folder)
@@ -811,6 +827,49 @@ static void test_pop3_dropped_session_deletes_nothing(void)
 	fx_free(&f);
 }
 
+/* POP3's marks reach the trace (the player shows them) and never the
+ * store: DELE marks, RSET unmarks, a session dropped without QUIT unmarks
+ * what is left and says so; each mark is told before the response that
+ * explains it.  A session that QUITs removes what it marked. */
+static void test_pop3_marks_are_told(void)
+{
+	struct fixture f;
+	fx_run(&f, POP3_WORLD_STORY);
+	if (!f.ok)
+		return;
+	static const char *const a[] = { "USER bob@gmail.com", "PASS bob123", "DELE 1", "RSET",
+					 "DELE 2" };
+	struct scn_action act;
+	struct scn_session_line l[5];
+	fx_session(&f, &act, l, a, 5);
+	world_run(&f.w);
+	static const char *const dropped[] = {
+		"mail MARK bob@gmail.com INBOX uid 1", "+OK message 1 deleted",
+		"mail UNMARK bob@gmail.com INBOX uid 1", "+OK maildrop has 2 messages",
+		"mail MARK bob@gmail.com INBOX uid 2", "+OK message 2 deleted",
+		"mail UNMARK bob@gmail.com INBOX uid 2",
+		"pop3-unmarked: 1 message marked by DELE stays in bob@gmail.com INBOX",
+	};
+	CHECK(in_order(f.cap.all.p, dropped, sizeof dropped / sizeof dropped[0]));
+	CHECK_INT(fx_count(&f, "bob@gmail.com", "INBOX"), 2);
+
+	buf_clear(&f.cap.all);
+	static const char *const b[] = { "USER bob@gmail.com", "PASS bob123", "DELE 2", "QUIT" };
+	struct scn_action act_b;
+	struct scn_session_line lb[4];
+	fx_session(&f, &act_b, lb, b, 4);
+	world_run(&f.w);
+	static const char *const quit[] = {
+		"mail MARK bob@gmail.com INBOX uid 2", "+OK message 2 deleted",
+		"mail REMOVE bob@gmail.com INBOX uid 2", "signing off (1 message deleted)",
+	};
+	CHECK(in_order(f.cap.all.p, quit, sizeof quit / sizeof quit[0]));
+	CHECK(strstr(f.cap.all.p, "UNMARK") == NULL);
+	CHECK(strstr(f.cap.all.p, "pop3-unmarked") == NULL);
+	CHECK_INT(fx_count(&f, "bob@gmail.com", "INBOX"), 1);
+	fx_free(&f);
+}
+
 static void test_pop3_uidl_stable_across_sessions(void)
 {
 	struct fixture f;
@@ -1182,7 +1241,7 @@ static void test_mail_records_follow_the_store(void)
 	const char *all = f.cap.all.p;
 	/* delivery, the phone's copies, the flag on both sides, POP3's
 	 * download and the UPDATE's removals, in that order */
-	const char *steps[] = {
+	static const char *const steps[] = {
 		"mail ADD bob@gmail.com INBOX uid 1 flags 0 one",
 		"mail ADD bob@gmail.com INBOX uid 2 flags 0 two",
 		"mail ADD bob-phone INBOX uid 1 flags 0 one",
@@ -1192,14 +1251,7 @@ static void test_mail_records_follow_the_store(void)
 		"mail REMOVE bob@gmail.com INBOX uid 1 flags 0",
 		"mail REMOVE bob@gmail.com INBOX uid 2 flags 0",
 	};
-	const char *at = all;
-	for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
-		const char *hit = at ? strstr(at, steps[i]) : NULL;
-		if (!hit)
-			fprintf(stderr, "missing or out of order: %s\n", steps[i]);
-		CHECK(hit != NULL);
-		at = hit;
-	}
+	CHECK(in_order(all, steps, sizeof steps / sizeof steps[0]));
 	fx_free(&f);
 }
 
@@ -1334,6 +1386,7 @@ int main(void)
 	RUN(test_submission_sender_must_be_the_user);
 	RUN(test_pop3_lock_in_use);
 	RUN(test_pop3_dropped_session_deletes_nothing);
+	RUN(test_pop3_marks_are_told);
 	RUN(test_pop3_uidl_stable_across_sessions);
 	RUN(test_imap_idle_sees_other_device);
 	RUN(test_pop3_delete_is_imap_expunge);
