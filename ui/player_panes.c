@@ -487,8 +487,7 @@ void pane_draw_status_line(struct player *p)
 
 static const char *const help_lines[] = {
 	"Space        play / pause",
-	"Right  n     next step",
-	"Left   p     previous step (exact: replayed from the trace)",
+	"Right n  Left p  next step, previous step (exact: replayed)",
 	"+  -         speed, 0.25x to 16x",
 	"Home  End    the start, the last step",
 	"]  [         the next, the previous note (a chapter)",
@@ -512,25 +511,33 @@ static const char *help_line(bool live, int i)
 {
 	if (live && i == 0)
 		return "Space        follow the newest step / pause (LIVE)";
-	if (live && i == 3)
+	if (live && i == 2)
 		return "+  -         (none: live runs on the real clock)";
-	if (live && i == 4)
+	if (live && i == 3)
 		return "Home  End    the start, the newest step (and follow)";
-	if (live && i == 12)
+	if (live && i == 11)
 		return "?            this help        q  stop serve";
 	return help_lines[i];
 }
 
+/* The box stays between the title line and the status line: at 80x24 it
+ * drops its blank first and last rows, and lines that still do not fit
+ * (a smaller screen never gets here: term_too_small) are left out. */
 void pane_draw_help(bool live)
 {
 	int n = (int)(sizeof help_lines / sizeof help_lines[0]);
+	int room = LINES - 2, pad = 1;
 	int w = 66, h = n + 4;
+	if (h > room) {
+		pad = 0;
+		h = n + 2 <= room ? n + 2 : room;
+	}
 	if (w > COLS)
 		w = COLS;
-	int y = (LINES - h) / 2, x = (COLS - w) / 2;
+	int y = 1 + (room - h) / 2, x = (COLS - w) / 2;
 	term_box(y, x, h, w, "Keys");
-	for (int i = 0; i < n; i++)
-		term_put(y + 2 + i, x + 2, w - 4, help_line(live, i), A_NORMAL);
+	for (int i = 0; i < n && i < h - 2 - 2 * pad; i++)
+		term_put(y + 1 + pad + i, x + 2, w - 4, help_line(live, i), A_NORMAL);
 	term_put(y + h - 1, x + w - 22, 20, " any key closes ", term_attr[R_HEAD]);
 }
 
