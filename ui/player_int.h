@@ -64,6 +64,8 @@ size_t term_fit(const char *s, size_t len, int maxw);
  * control characters and bad UTF-8 as '?'); returns the columns used. */
 int term_putn(int y, int x, int maxw, const char *s, size_t len, attr_t a);
 int term_put(int y, int x, int maxw, const char *s, attr_t a);
+/* The same, cut with "…" when s is wider than maxw. */
+int term_put_cut(int y, int x, int maxw, const char *s, size_t len, attr_t a);
 /* n copies of a one-column UTF-8 string. */
 void term_fill(int y, int x, int n, const char *ch, attr_t a);
 /* Greedy word wrap into at most max lines of at most w columns; '\n'

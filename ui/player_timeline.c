@@ -66,9 +66,7 @@ static void draw_name(int y, int x, int w, const char *name)
 	}
 	if (w < 2)
 		return;
-	int left = x - w / 2;
-	int used = term_putn(y, left, w - 1, name, term_fit(name, len, w - 1), term_attr[R_HEAD]);
-	term_put(y, left + used, 1, "…", term_attr[R_HEAD]);
+	term_put_cut(y, x - w / 2, w, name, len, term_attr[R_HEAD]);
 }
 
 /* The label of a step: a line's text, "connect :587", "event: text". */

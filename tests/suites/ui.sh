@@ -307,6 +307,28 @@ keys q
 expect "back to the menu" "mailsim · lessons"
 keys q
 expect "menu quits" "EXIT=0"
+# the menu is a course: numbered by `order`, each title with its first
+# sentence; every title whole at 100x30
+start 100 30
+expect "menu 100x30" "13. POP3 vs IMAP"
+golden menu-100x30
+# the order comes from the directive: files a, b, c with no order, order 2,
+# order 1 are listed c, b, a (and the first one is selected)
+mkdir "$tmp/course"
+printf 'title "Third, no order"\nabout "Comes last. More."\n' >"$tmp/course/a.scn"
+printf 'title "Second"\norder 2\nabout "Comes second."\n' >"$tmp/course/b.scn"
+printf 'title "First"\norder 1\nabout "Comes first."\n' >"$tmp/course/c.scn"
+export MAILSIM_SCENARIOS="$tmp/course"
+start 80 24
+unset MAILSIM_SCENARIOS
+expect "course menu" "3. Third, no order"
+if screen | cut -c1-20 | sed 's/ *$//' | grep -A5 -F " 1. First" | tr '\n' '|' |
+	grep -qF " 1. First|    Comes first.| 2. Second|    Comes second.| 3. Third, no order|    Comes last."; then
+	ok
+else
+	fail "the menu does not follow the order directive:"; screen
+fi
+expect "course: the first lesson selected" "c.scn"
 
 # --- serve on a terminal: the player, live; a real client appears on the map
 if command -v python3 >/dev/null 2>&1; then
