@@ -118,6 +118,12 @@ struct pb_sess {
 	uint64_t lit_left;  /* IMAP: server literal bytes still to come */
 };
 
+/* A check's result (pb_check). */
+struct pb_check {
+	uint32_t text; /* intern id */
+	bool passed;
+};
+
 /* An open-addressing map from a 64-bit key to a 32-bit value. */
 struct pb_map {
 	uint64_t *keys;
@@ -158,6 +164,9 @@ struct playback {
 
 	struct pb_chg *chgs;
 	size_t nchgs, capchgs;
+
+	struct pb_check *checks;
+	size_t nchecks, capchecks;
 
 	struct pb_owner *owners;
 	size_t nowners, capowners;
@@ -387,6 +396,7 @@ void pb_free(struct playback *pb)
 	free(pb->sess);
 	pb_map_free(&pb->sessmap);
 	free(pb->chgs);
+	free(pb->checks);
 	for (size_t i = 0; i < pb->nowners; i++)
 		free(pb->owners[i].folders);
 	free(pb->owners);
@@ -686,6 +696,45 @@ static void pb_record_mail(struct playback *pb, const struct trace_mail *m)
 	pb->chgs[pb->nchgs++] = c;
 }
 
+/* A "check-passed" / "check-failed" event: its result, not a step.  The
+ * text is "FILE:LINE: passed: expect ..." (sim/checks.c); the check is
+ * what follows the verdict. */
+static bool pb_record_check(struct playback *pb, const struct trace_rec *r)
+{
+	if (!r->event || !r->from || strcmp(r->from, "check") != 0)
+		return false;
+	bool passed = strcmp(r->event, "check-passed") == 0;
+	if (!passed && strcmp(r->event, "check-failed") != 0)
+		return false;
+	const char *t = r->text ? r->text : "";
+	size_t n = r->text ? r->text_len : 0;
+	const char *verdict = passed ? ": passed: " : ": FAILED: ";
+	size_t vn = strlen(verdict);
+	for (size_t i = 0; i + vn <= n; i++)
+		if (memcmp(t + i, verdict, vn) == 0) {
+			t += i + vn;
+			n -= i + vn;
+			break;
+		}
+	pb->checks = pb_grow(pb->checks, &pb->capchecks, pb->nchecks + 1, sizeof *pb->checks);
+	pb->checks[pb->nchecks++] = (struct pb_check){ pb_intern_n(pb, t, n), passed };
+	return true;
+}
+
+size_t pb_nchecks(const struct playback *pb)
+{
+	return pb->nchecks;
+}
+
+const char *pb_check(const struct playback *pb, size_t i, bool *passed)
+{
+	if (i >= pb->nchecks)
+		return NULL;
+	if (passed)
+		*passed = pb->checks[i].passed;
+	return pb_str(pb, pb->checks[i].text);
+}
+
 void pb_sink(void *ctx, const struct trace_rec *r)
 {
 	struct playback *pb = ctx;
@@ -695,6 +744,8 @@ void pb_sink(void *ctx, const struct trace_rec *r)
 		pb_record_mail(pb, r->mail);
 		return;
 	}
+	if (pb_record_check(pb, r))
+		return; /* a check's result: not a step */
 	if (pb->nsteps >= PB_MAX_INDEX)
 		return; /* four billion steps: the rest is not kept */
 	if (pb->live && r->event && r->from && r->to && strcmp(r->event, "connect") == 0 &&

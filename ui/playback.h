@@ -90,9 +90,17 @@ void pb_sink(void *ctx, const struct trace_rec *r);
  * home is the server it connected to.  Off by default (`play`). */
 void pb_set_live(struct playback *pb, bool live);
 
-/* Steps: every record except mailbox changes, in order. */
+/* Steps: every record except mailbox changes and check results, in order. */
 size_t pb_nsteps(const struct playback *pb);
 bool pb_get_step(const struct playback *pb, size_t i, struct pb_step *out);
+
+/* The results of the scenario's checks (`expect`), which the simulation
+ * tells at the end as "check-passed" / "check-failed" events from "check":
+ * kept apart, not steps (the class does not walk through them).  The text
+ * is the check itself, "expect reply 250" (for a failed one with what was
+ * found, in parentheses), without the file, line and verdict. */
+size_t pb_nchecks(const struct playback *pb);
+const char *pb_check(const struct playback *pb, size_t i, bool *passed);
 
 /* The cursor: the mailboxes as they were after step i (i = SIZE_MAX: before
  * the first step).  Cost: the mailbox changes between the old and the new

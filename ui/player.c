@@ -248,6 +248,8 @@ static void draw(struct player *p)
 		pane_draw_help(p->live);
 	else if (p->mode == MODE_SOURCE)
 		pane_draw_source(p);
+	else if (p->mode == MODE_END)
+		pane_draw_end(p);
 	refresh();
 }
 
@@ -307,9 +309,20 @@ static enum key_result click(struct player *p, MEVENT *ev)
 	return HANDLED;
 }
 
+/* At the last step (not live), Space and Right open the end screen. */
+static bool at_end(const struct player *p)
+{
+	return !p->live && p->n && p->cur == p->n - 1;
+}
+
 static enum key_result key_play(struct player *p, int ch)
 {
 	int page = p->pane[p->focus].h - 2;
+	if ((ch == ' ' || ch == KEY_RIGHT || ch == 'n') && at_end(p)) {
+		p->playing = false;
+		p->mode = MODE_END;
+		return REDRAW;
+	}
 	switch (ch) {
 	case 'q':
 	case 'Q':
@@ -507,6 +520,36 @@ static enum key_result key_quiz(struct player *p, int ch)
 	return REDRAW;
 }
 
+/* The end screen: q quits (to the menu), Left / Backspace / Esc / p go
+ * back to the last step, Home starts again. */
+static enum key_result key_end(struct player *p, int ch)
+{
+	switch (ch) {
+	case 'q':
+	case 'Q':
+		return QUIT;
+	case KEY_LEFT:
+	case 'p':
+	case KEY_BACKSPACE:
+	case 127:
+	case 8:
+	case 27:
+		p->mode = MODE_PLAY;
+		return REDRAW;
+	case KEY_HOME:
+		p->mode = MODE_PLAY;
+		go_to(p, SIZE_MAX, false);
+		return REDRAW;
+	case KEY_MOUSE: {
+		MEVENT ev;
+		getmouse(&ev);
+		return HANDLED;
+	}
+	default:
+		return HANDLED;
+	}
+}
+
 typedef enum key_result (*key_handler)(struct player *p, int ch);
 
 static const key_handler handlers[NMODES] = {
@@ -515,6 +558,7 @@ static const key_handler handlers[NMODES] = {
 	[MODE_SOURCE] = key_source,
 	[MODE_GOTO] = key_goto,
 	[MODE_QUIZ] = key_quiz,
+	[MODE_END] = key_end,
 };
 
 /* ------------------------------------------------------------------ */

@@ -11,7 +11,7 @@
  *   player_map.c    the map: hosts as boxes, links, the token in flight,
  *                   servers and links down
  *   player_panes.c  the ladder, the mailboxes, the explanation, the title
- *                   and status lines, the help and source overlays
+ *                   and status lines, the help, source and end overlays
  *   player_menu.c   the lesson menu
  *   player_timeline.c  the timeline: every session's lines on one time
  *                   axis, a column per host (`v` shows it instead of the
@@ -79,7 +79,7 @@ void term_too_small(void);
 /* ------------------------------------------------------------------ */
 /* The player's state.                                                 */
 
-enum mode { MODE_PLAY, MODE_HELP, MODE_SOURCE, MODE_GOTO, MODE_QUIZ, NMODES };
+enum mode { MODE_PLAY, MODE_HELP, MODE_SOURCE, MODE_GOTO, MODE_QUIZ, MODE_END, NMODES };
 enum pane_id { PANE_MAP, PANE_LADDER, PANE_MAIL, PANE_EXPLAIN, NPANES };
 
 struct player;
@@ -165,6 +165,8 @@ struct player {
 
 	/* QUIZ: the reply being asked about */
 	size_t quiz_step;
+	/* the quiz's score, for the end screen (shown when quiz_asked > 0) */
+	unsigned quiz_asked, quiz_right;
 
 	/* SOURCE */
 	struct buf src;
@@ -228,9 +230,11 @@ void pane_draw_explain(struct player *p, struct pane *pn);
 /* The top and bottom lines of the screen. */
 void pane_draw_title_line(struct player *p);
 void pane_draw_status_line(struct player *p);
-/* The overlays: the keys (MODE_HELP), a message's source (MODE_SOURCE). */
+/* The overlays: the keys (MODE_HELP), a message's source (MODE_SOURCE),
+ * the end screen after the last step (MODE_END: the checks, the quiz). */
 void pane_draw_help(bool live);
 void pane_draw_source(struct player *p);
+void pane_draw_end(struct player *p);
 /* Enter on a message: read its source into p->src and go to MODE_SOURCE. */
 void pane_open_source(struct player *p);
 

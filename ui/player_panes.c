@@ -440,6 +440,16 @@ static size_t current_chapter(struct player *p)
 	return p->chapter;
 }
 
+/* How many of the scenario's checks passed. */
+static size_t checks_passed(const struct playback *pb)
+{
+	size_t k = 0;
+	bool ok;
+	for (size_t i = 0; i < pb_nchecks(pb); i++)
+		k += pb_check(pb, i, &ok) && ok;
+	return k;
+}
+
 void pane_draw_status_line(struct player *p)
 {
 	int y = LINES - 1;
@@ -465,6 +475,10 @@ void pane_draw_status_line(struct player *p)
 	const char *fname = timeline_filter_name(p->filter);
 	if (fname) /* stepping skips the other protocols: say so */
 		snprintf(t + strlen(t), sizeof t - strlen(t), "  %s only", fname);
+	size_t nchecks = pb_nchecks(p->pb), passed = checks_passed(p->pb);
+	if (!p->live && nchecks && p->n && p->cur == p->n - 1) /* the story is over */
+		snprintf(t + strlen(t), sizeof t - strlen(t), "  checks %zu/%zu %s", passed,
+			 nchecks, passed == nchecks ? "✓" : "✗");
 	int used = term_put(y, 0, COLS, t, term_attr[R_STATUS] | A_BOLD);
 	/* the chapter: the last note at or before the cursor, cut to fit
 	 * beside the short keys */
@@ -486,7 +500,7 @@ void pane_draw_status_line(struct player *p)
 }
 
 static const char *const help_lines[] = {
-	"Space        play / pause",
+	"Space        play / pause; at the last step: the end screen",
 	"Right n  Left p  next step, previous step (exact: replayed)",
 	"+  -         speed, 0.25x to 16x",
 	"Home  End    the start, the last step",
@@ -539,6 +553,49 @@ void pane_draw_help(bool live)
 	for (int i = 0; i < n && i < h - 2 - 2 * pad; i++)
 		term_put(y + 1 + pad + i, x + 2, w - 4, help_line(live, i), A_NORMAL);
 	term_put(y + h - 1, x + w - 22, 20, " any key closes ", term_attr[R_HEAD]);
+}
+
+/* The end screen, a box in the middle titled with the lesson: "the end",
+ * each check with ✓ or ✗, the quiz's score.  Checks that do not fit are
+ * counted on a last line. */
+void pane_draw_end(struct player *p)
+{
+	size_t nchecks = pb_nchecks(p->pb), passed = checks_passed(p->pb);
+	int w = COLS - 8 < 76 ? COLS - 8 : 76;
+	int fixed = 6 + (p->quiz_asked ? 2 : 0); /* borders, the end, blanks, checks, score */
+	int room = LINES - 4 - fixed;
+	int shown = (int)nchecks <= room ? (int)nchecks : room - 1;
+	if (shown < 0)
+		shown = 0;
+	int h = fixed + shown + ((size_t)shown < nchecks ? 1 : 0);
+	int y = (LINES - h) / 2, x = (COLS - w) / 2, r = y + 1;
+	term_box(y, x, h, w, p->o->title);
+	term_put(r++, x + (w - 11) / 2, 11, "— the end —", term_attr[R_HEAD]);
+	r++;
+	char t[96];
+	if (nchecks) {
+		snprintf(t, sizeof t, "checks: %zu of %zu passed", passed, nchecks);
+		term_put(r++, x + 2, w - 4, t, A_BOLD);
+	} else {
+		term_put(r++, x + 2, w - 4, "checks: none in this lesson", A_NORMAL);
+	}
+	for (int i = 0; i < shown; i++) {
+		bool ok = false;
+		const char *c = pb_check(p->pb, (size_t)i, &ok);
+		term_put(r, x + 4, 2, ok ? "✓" : "✗", term_attr[ok ? R_DNS : R_DOWN] | A_BOLD);
+		term_put_cut(r++, x + 6, w - 8, c, strlen(c), A_NORMAL);
+	}
+	if ((size_t)shown < nchecks) {
+		snprintf(t, sizeof t, "… %zu more (mailsim run shows them all)", nchecks - (size_t)shown);
+		term_put(r++, x + 4, w - 6, t, term_attr[R_DIM]);
+	}
+	if (p->quiz_asked) {
+		r++;
+		snprintf(t, sizeof t, "quiz: %u of %u right", p->quiz_right, p->quiz_asked);
+		term_put(r++, x + 2, w - 4, t, A_BOLD);
+	}
+	term_put(y + h - 1, x + 2, w - 4, " q quit   ← back to the last step   Home start again ",
+		 term_attr[R_HEAD]);
 }
 
 void pane_draw_source(struct player *p)

@@ -137,11 +137,11 @@ until screen >"$tmp/direct.txt"; cmp -s "$tmp/walked.txt" "$tmp/direct.txt"; do
 done
 if cmp -s "$tmp/walked.txt" "$tmp/direct.txt"; then ok; else fail "n n n p differs from --step 22"; diff "$tmp/direct.txt" "$tmp/walked.txt"; fi
 keys End
-expect "End" "step 156/156"
+expect "End" "step 149/149"
 keys Home
-expect "Home" "step 0/156"
+expect "Home" "step 0/149"
 keys g 4 0 Enter
-expect "g 40" "step 40/156"
+expect "g 40" "step 40/149"
 keys + +
 expect "+ +" " 4x "
 keys - - - - - - -
@@ -153,20 +153,20 @@ keys x
 expect_gone "help closes" "previous step (exact"
 # ] and [: the next, the previous note (a chapter), named on the status line
 keys ]
-expect "]" "step 74/156"
+expect "]" "step 74/149"
 keys ]
-expect "] ]" "step 149/156"
-expect "] ] names the chapter" "§ Two messages in"
+expect "] ]" "step 149/149"
+expect "] ] names the chapter (beside the checks: the last step)" "checks 7/7 ✓  § Two"
 keys [
-expect "] ] [" "step 74/156"
+expect "] ] [" "step 74/149"
 expect "] ] [ names the chapter" "§ The message is"
 keys 2 [
-expect "[ under the POP3 filter: a note all the same" "step 1/156"
+expect "[ under the POP3 filter: a note all the same" "step 1/149"
 expect "the first chapter, cut to fit" "§ Alice pr"
 keys 0
 expect "the first chapter" "§ Alice presses"
 keys Home
-expect "Home: before the first chapter" "step 0/156"
+expect "Home: before the first chapter" "step 0/149"
 expect_not "no chapter before the first note" "§"
 
 # --- pop3-vs-imap: the mailboxes before and after POP3's QUIT (100x30)
@@ -271,9 +271,32 @@ expect_not "quiz hides the reply" "250 2.1.0 Ok"
 keys x
 expect "quiz reveals" "250 2.1.0 Ok"
 
+# --- the end: after the last step, Space or Right opens the end screen with
+# the checks (not steps: the status line counts them at the last step)
+start 100 30 play --no-anim --step 1 scenarios/pop3-download-and-delete.scn
+expect "end start" "step 1/"
+expect_not "no checks before the last step" "checks 3/3"
+keys End
+expect "the checks on the status line at the last step" "checks 3/3 ✓"
+keys Right
+expect "Right at the last step: the end screen" "— the end —"
+golden end-100x30
+keys Escape
+expect_gone "Esc closes the end screen" "— the end —"
+expect "Esc: back at the last step" "step 79/79"
+keys Space
+expect "Space at the last step: the end screen" "— the end —"
+keys Home
+expect_gone "Home closes the end screen" "— the end —"
+expect "Home starts again" "step 0/79"
+keys End Right
+expect "the end screen again" "— the end —"
+keys q
+expect "q on the end screen quits" "EXIT=0"
+
 # --- the source of a message, encoded words decoded beside
-start 100 30 play --no-anim --step 156 scenarios/smtp-send.scn
-expect "source start" "step 156/"
+start 100 30 play --no-anim --step 149 scenarios/smtp-send.scn
+expect "source start" "step 149/"
 keys Tab
 keys Enter
 expect "source view" "Received: from"

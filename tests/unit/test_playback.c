@@ -289,6 +289,37 @@ static void test_is_note_and_find(void)
 	pb_free(pb);
 }
 
+/* Check results are kept apart: not steps, the check without file and line. */
+static void test_checks_apart(void)
+{
+	struct playback *pb = pb_new();
+	line(pb, 0, "c", "s", PROTO_SMTP, DIR_S2C, 1, "221 Bye");
+	mail(pb, MAIL_ADD, "bob@b.test", false, NULL, 1, 0, "Hi");
+	event(pb, 1, "check", "check-passed", "t.scn:9: passed: expect reply 250");
+	event(pb, 1, "check", "check-failed",
+	      "t.scn:10: FAILED: expect mailbox bob@b.test count 2 (found 1)");
+	event(pb, 1, "story", "check-passed", "not from check: a step");
+	event(pb, 1, "check", "checked", "not a result: a step");
+	event(pb, 1, "check", "check-passed", "no verdict in it");
+	CHECK_INT(pb_nsteps(pb), 3);
+	struct pb_step s;
+	CHECK(pb_get_step(pb, 1, &s) && s.from_name && strcmp(s.from_name, "story") == 0);
+	CHECK(pb_get_step(pb, 2, &s) && strcmp(s.event, "checked") == 0);
+	CHECK_INT(pb_nchecks(pb), 3);
+	bool ok = false;
+	CHECK_STR(pb_check(pb, 0, &ok), "expect reply 250");
+	CHECK(ok);
+	CHECK_STR(pb_check(pb, 1, &ok), "expect mailbox bob@b.test count 2 (found 1)");
+	CHECK(!ok);
+	CHECK_STR(pb_check(pb, 2, &ok), "no verdict in it");
+	CHECK(ok);
+	CHECK(pb_check(pb, 3, &ok) == NULL);
+	/* the mailbox change before them still belongs to a step */
+	pb_seek(pb, 1);
+	CHECK_INT(pb_nowners(pb), 1);
+	pb_free(pb);
+}
+
 /* The timeline's filter: stepping skips the steps of other protocols. */
 static void test_filtered_stepping(void)
 {
@@ -898,6 +929,7 @@ int main(void)
 	RUN(test_is_reply_pop3);
 	RUN(test_is_reply_imap);
 	RUN(test_is_note_and_find);
+	RUN(test_checks_apart);
 	RUN(test_filtered_stepping);
 	RUN(test_sessions);
 	RUN(test_owners_and_folders);
