@@ -158,6 +158,9 @@ struct player {
 
 	/* the ladder's rows -> steps, for the mouse */
 	size_t *ladder_step;        /* LINES entries */
+	/* folding: the message bodies (pb blocks) unfolded with Enter, a bit each */
+	uint8_t *unfolded;
+	size_t nunfolded;           /* bytes */
 
 	/* GOTO */
 	char go[16];
@@ -194,6 +197,19 @@ static inline bool step_is_note(const struct pb_step *s)
 /* The speeds offered by + and -, and their names on the status line. */
 extern const double player_speeds[PLAYER_NSPEEDS];
 extern const char *const player_speed_names[PLAYER_NSPEEDS];
+
+/* Folding.  A message body (a pb block: playback.h) is one row of the
+ * ladder and the timeline unless Enter unfolded it.  That row stands at
+ * the block's last line, or at the cursor while the cursor is inside the
+ * block (then it names the current line), so the current step is always
+ * on the screen.  fold_visible: step q if it is drawn, else the step drawn
+ * for it at or before it in its session (the block's row), or the step
+ * before the block; fold_hidden: whether q is a folded block's line other
+ * than its row; fold_label: the row's text for step s (false if s is not a
+ * folded block's row). */
+size_t fold_visible(const struct player *p, size_t q);
+bool fold_hidden(const struct player *p, const struct pb_step *s);
+bool fold_label(const struct player *p, const struct pb_step *s, char *out, size_t n);
 
 /* How far the current step's token has travelled: 0 to 1 (1 when it is
  * not moving).  The only wall-clock time a drawing reads. */

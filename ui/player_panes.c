@@ -1,15 +1,16 @@
 /*
  * player_panes.c - what the player draws around the map: the conversation
  * (a ladder diagram of the current session), the explanation of the
- * current step, the mailboxes, the title and status lines, and the two
- * overlays (the keys, a message's source).
+ * current step, the mailboxes, the title and status lines, and the three
+ * overlays (the keys, a message's source, the end screen).
  *
  * Each pane is drawn from the cursor alone: the same step always draws the
  * same screen.  Read: the ladder (the rows are the steps of one session,
  * found back from the cursor with pb_session_prev, at most LADDER_LOOKBACK
- * steps searched for the session itself), the explanation (quiz, live,
+ * steps searched for the session itself; a message body one row, see
+ * fold_visible in player_int.h), the explanation (quiz, live,
  * note or step), the mailboxes (each owner a block of lines, blocks laid
- * in columns), then the title, status, help and source.
+ * in columns), then the title, status, help, end screen and source.
  */
 #define _GNU_SOURCE 1 /* memmem */
 #include <assert.h>
@@ -140,12 +141,18 @@ void pane_draw_ladder(struct player *p, struct pane *pn)
 	int rows = pn->h - 2;
 	size_t *idx = xcalloc((size_t)rows + 1, sizeof *idx);
 	int nr = 0;
-	for (size_t q = bottom; q != SIZE_MAX && nr < rows; q = pb_session_prev(p->pb, q))
+	for (size_t q = fold_visible(p, bottom); q != SIZE_MAX && nr < rows;
+	     q = fold_visible(p, pb_session_prev(p->pb, q)))
 		idx[nr++] = q;
 	for (int r = 0; r < nr; r++) {
 		size_t q = idx[nr - 1 - r];
 		int y = pn->y + 2 + r;
 		if (step_at(p, q, &s)) {
+			char folded[240];
+			if (fold_label(p, &s, folded, sizeof folded)) { /* a message body, one row */
+				s.text = folded;
+				s.text_len = strlen(folded);
+			}
 			draw_ladder_row(p, pn, y, &s, q == p->cur);
 			p->ladder_step[y] = q;
 		}
@@ -509,7 +516,7 @@ static const char *const help_lines[] = {
 	"Tab          focus: conversation, mailboxes, explanation",
 	"v  1 2 3  0  the timeline; only SMTP, POP3, IMAP steps; all",
 	"Up Dn PgUp PgDn  scroll the focused pane / choose a message",
-	"Enter        the selected message's full source",
+	"Enter        a message's source; in the ladder: unfold a body",
 	"mouse        click a pane, a ladder line or a message",
 	"?            this help        q  quit",
 	"",

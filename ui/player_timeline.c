@@ -102,7 +102,8 @@ static void draw_row(struct player *p, struct pane *pn, int y, size_t i, const u
 		term_put(y, cx[c], 1, "│", cur ? ta : term_attr[R_DIM]);
 
 	char lab[512];
-	step_label(&s, lab, sizeof lab);
+	if (!fold_label(p, &s, lab, sizeof lab)) /* a message body: one row */
+		step_label(&s, lab, sizeof lab);
 	int cf = end_col(cols, ncols, s.from, s.from_name);
 	int ct = end_col(cols, ncols, s.to, s.to_name);
 	bool arrow = (!s.event || map_connect_port(&s)) && cf >= 0 && ct >= 0 && cf != ct;
@@ -191,7 +192,8 @@ void timeline_draw(struct player *p, struct pane *pn)
 	size_t *idx = xcalloc((size_t)rows, sizeof *idx);
 	int n = 0;
 	for (size_t i = last; i != SIZE_MAX && n < rows; i = pb_prev_of(p->pb, i, p->filter))
-		idx[n++] = i;
+		if (!pb_get_step(p->pb, i, &s) || !fold_hidden(p, &s))
+			idx[n++] = i;
 	for (int r = 0; r < n; r++) {
 		int y = pn->y + 2 + r;
 		size_t i = idx[n - 1 - r];

@@ -271,6 +271,28 @@ expect_not "quiz hides the reply" "250 2.1.0 Ok"
 keys x
 expect "quiz reveals" "250 2.1.0 Ok"
 
+# --- a message body is one row of the ladder and the timeline; Enter
+# unfolds it (and folds it back); the cursor inside it names its line
+start 100 30 play --no-anim --step 34 scenarios/smtp-send.scn
+expect "fold start" "step 34/"
+expect "the message folded" "▸ message: 11 lines, 300 octets — Enter unfolds"
+expect_not "its lines hidden" "Subject: Teste"
+expect "the dot after it" "│─ . ──"
+keys Enter
+expect "Enter unfolds" "│─ Subject: Teste ──"
+expect_gone "no folded row" "▸ message"
+keys Enter
+expect "Enter folds it back" "▸ message: 11 lines"
+keys v
+expect "the timeline folds it too" "│─ ▸ message: 11 line ►│"
+expect_not "its lines hidden on the timeline" "Subject: Teste"
+keys v
+expect "v: back to the ladder" "Conversation · SMTP"
+keys g 2 5 Enter
+expect "the cursor inside: its line on the folded row" "▸ message, line 5 of 11: Message-ID:"
+keys n
+expect "stepping walks every line" "▸ message, line 6 of 11: MIME-Version"
+
 # --- the end: after the last step, Space or Right opens the end screen with
 # the checks (not steps: the status line counts them at the last step)
 start 100 30 play --no-anim --step 1 scenarios/pop3-download-and-delete.scn
