@@ -163,6 +163,7 @@ static const struct directive directives[] = {
 	{"title", scn_parse_title, NULL},
 	{"about", scn_parse_about, NULL},
 	{"seed", scn_parse_seed, NULL},
+	{"order", scn_parse_order, NULL},
 	{"domain", scn_parse_domain, NULL},
 	{"user", scn_parse_user, NULL},
 	{"device", scn_parse_device, NULL},

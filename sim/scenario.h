@@ -207,12 +207,16 @@ struct scn_check {
 	char *reply_enh;     /* "5.1.1" or NULL */
 };
 
+#define SCN_ORDER_MAX 9999  /* `order N`: 1 to this */
+
 struct scenario {
 	char *file;          /* as given on the command line */
 	char *title;         /* NULL if none */
 	char **about;        /* paragraphs */
 	size_t nabout;
 	uint64_t seed;       /* default 1 */
+	unsigned order;      /* `order N` (extension): the lesson's place in the
+			      * menu, 1 to 9999; 0 if none (after those with one) */
 
 	/* A lab exercise (`mailsim lab`): `exercise` marks the file as one,
 	 * `task "..."` are the paragraphs of what the student must do, and

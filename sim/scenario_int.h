@@ -125,6 +125,7 @@ struct parser {
 	int exercise_line; /* where `exercise` was given, 0 = not yet */
 	struct scn_pos first_lab_text; /* the first task or hint, line 0 = none */
 	int seed_line;
+	int order_line;    /* where `order` was given, 0 = not yet */
 };
 
 /* ------------------------------------------------------------------ */
@@ -235,6 +236,7 @@ int64_t scn_parse_rate(const char *word);
 int scn_parse_title(struct parser *p, const struct tok *kw);
 int scn_parse_about(struct parser *p, const struct tok *kw);
 int scn_parse_seed(struct parser *p, const struct tok *kw);
+int scn_parse_order(struct parser *p, const struct tok *kw);
 int scn_parse_exercise(struct parser *p, const struct tok *kw);
 int scn_parse_lab_text(struct parser *p, const struct tok *kw); /* task, hint */
 int scn_parse_domain(struct parser *p, const struct tok *kw);

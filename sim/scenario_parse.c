@@ -6,7 +6,7 @@
  * session block and the checks are in scenario_story.c.
  *
  * In file order of a typical scenario:
- *   the header: title, about, seed, and the lab's exercise, task, hint;
+ *   the header: title, about, seed, order, and the lab's exercise, task, hint;
  *   the world: domain, user, device, link (whose `link A B up|down` form
  *   is an action: the table sends it to scenario_story.c; both read the
  *   two ends with scn_link_ends()) and the retry extension.
@@ -114,6 +114,28 @@ int scn_parse_seed(struct parser *p, const struct tok *kw)
 	if (scn_end_of_line(p) < 0 || given_once(p, kw, &p->seed_line, "the seed is given") < 0)
 		return -1;
 	p->s->seed = v;
+	return 0;
+}
+
+/* `order N` (extension): where the lesson comes in the menu's course. */
+int scn_parse_order(struct parser *p, const struct tok *kw)
+{
+	const struct tok *t = scn_expect_word(p, "the lesson's place in the menu (a whole number)");
+	if (!t)
+		return -1;
+	unsigned v = 0;
+	const char *q = t->text;
+	for (; is_digit(*q) && v <= SCN_ORDER_MAX; q++)
+		v = v * 10 + (unsigned)(*q - '0');
+	if (q == t->text || *q || v < 1 || v > SCN_ORDER_MAX) {
+		scn_err_col(p, t->col, "the order (the lesson's place in the menu) must be a "
+				       "whole number from 1 to %d, got '%s'", SCN_ORDER_MAX, t->text);
+		return -1;
+	}
+	if (scn_end_of_line(p) < 0 ||
+	    given_once(p, kw, &p->order_line, "the order is given") < 0)
+		return -1;
+	p->s->order = v;
 	return 0;
 }
 

@@ -17,6 +17,7 @@
  */
 #include <assert.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -351,10 +352,21 @@ static int cmd_play(int argc, char **argv)
 
 /* ---- the lesson menu */
 
-/* The shipped lessons, in the order of their file names: those of the
- * first folder of dirs (cli_dirs_init: $MAILSIM_SCENARIOS, ./scenarios,
- * beside the executable, the installed share directory) that has any that
- * parse. */
+/* The course's sequence: by `order`, those without one after, by file name. */
+static int lesson_cmp(const void *a, const void *b)
+{
+	const struct player_lesson *x = a, *y = b;
+	unsigned ox = x->order ? x->order : UINT_MAX, oy = y->order ? y->order : UINT_MAX;
+	if (ox != oy)
+		return ox < oy ? -1 : 1;
+	return strcmp(x->path, y->path);
+}
+
+/* The shipped lessons, as a course: those of the first folder of dirs
+ * (cli_dirs_init: $MAILSIM_SCENARIOS, ./scenarios, beside the executable,
+ * the installed share directory) that has any that parse, sorted by
+ * lesson_cmp and numbered: the title "1. SMTP: Alice writes to Bob" (" 1."
+ * when there are ten or more). */
 static size_t find_lessons(const struct cli_dirs *dirs, struct player_lesson **out)
 {
 	struct player_lesson *l = NULL;
@@ -386,6 +398,7 @@ static size_t find_lessons(const struct cli_dirs *dirs, struct player_lesson **o
 			l[n].path = buf_steal(&path);
 			l[n].title = xstrdup(scn->title ? scn->title : names[k]);
 			l[n].about = buf_steal(&about);
+			l[n].order = scn->order;
 			n++;
 			scn_free(scn);
 		}
@@ -394,6 +407,16 @@ static size_t find_lessons(const struct cli_dirs *dirs, struct player_lesson **o
 		for (size_t k = 0; k < nnames; k++)
 			free(names[k]);
 		free(names);
+	}
+	if (n)
+		qsort(l, n, sizeof *l, lesson_cmp);
+	int digits = n >= 100 ? 3 : n >= 10 ? 2 : 1; /* " 1." under "10." */
+	for (size_t i = 0; i < n; i++) {
+		struct buf t;
+		buf_init(&t);
+		buf_printf(&t, "%*zu. %s", digits, i + 1, l[i].title);
+		free(l[i].title);
+		l[i].title = buf_steal(&t);
 	}
 	*out = l;
 	return n;

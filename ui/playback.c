@@ -56,6 +56,7 @@ struct pb_rec {
 	uint32_t ends;                 /* index into pb->pairs: the (from, to) names */
 	uint32_t session;
 	uint32_t sess_prev, sess_next; /* steps of the same session, or PB_NONE */
+	uint32_t block;                /* the message body it is a line of, or PB_NONE */
 	uint8_t proto, dir, bits;      /* enum trace_proto, enum trace_dir, PB_BIT_* */
 };
 
@@ -119,7 +120,18 @@ struct pb_sess {
 	bool pop_data;      /* inside a POP3 multi-line response */
 	bool pop_sasl;      /* the next client line answers a "+ " challenge */
 	uint64_t pop_multi; /* bit i: pending command i expects a multi-line answer */
+	uint64_t pop_bodyq; /* bit i: pending command i is RETR or TOP (a message) */
+	bool pop_body;      /* the multi-line response is a message */
+	bool smtp_data;     /* SMTP: after 354, the client's lines are the message */
 	uint64_t lit_left;  /* IMAP: server literal bytes still to come */
+	uint64_t clit_left; /* IMAP: client literal bytes still to come (APPEND) */
+	uint32_t block;     /* the message body being recorded (pb->blocks), or PB_NONE */
+};
+
+/* A check's result (pb_check). */
+struct pb_check {
+	uint32_t text; /* intern id */
+	bool passed;
 };
 
 /* An open-addressing map from a 64-bit key to a 32-bit value. */
@@ -162,6 +174,12 @@ struct playback {
 
 	struct pb_chg *chgs;
 	size_t nchgs, capchgs;
+
+	struct pb_check *checks;
+	size_t nchecks, capchecks;
+
+	struct pb_block *blocks;
+	size_t nblocks, capblocks;
 
 	struct pb_owner *owners;
 	size_t nowners, capowners;
@@ -391,6 +409,8 @@ void pb_free(struct playback *pb)
 	free(pb->sess);
 	pb_map_free(&pb->sessmap);
 	free(pb->chgs);
+	free(pb->checks);
+	free(pb->blocks);
 	for (size_t i = 0; i < pb->nowners; i++)
 		free(pb->owners[i].folders);
 	free(pb->owners);
@@ -505,6 +525,26 @@ static bool pb_smtp_final(const char *t, size_t n)
 	       (n == 3 || t[3] == ' ');
 }
 
+/* SMTP with a session: after a 354 reply the client's lines up to "." are
+ * the message (RFC 5321 4.1.1.4); *content says a line is one of them. */
+static bool pb_smtp_line(struct pb_sess *st, enum trace_dir dir, const char *t, size_t n,
+			 bool *content)
+{
+	if (dir == DIR_C2S) {
+		if (st && st->smtp_data) {
+			if (n == 1 && t[0] == '.')
+				st->smtp_data = false;
+			else
+				*content = true;
+		}
+		return false;
+	}
+	bool final = pb_smtp_final(t, n);
+	if (st && final)
+		st->smtp_data = t[0] == '3' && t[1] == '5' && t[2] == '4';
+	return final;
+}
+
 /* Does this POP3 command get a multi-line answer after +OK (RFC 1939, 2449)? */
 static bool pb_pop3_multi(const char *t, size_t n)
 {
@@ -525,7 +565,8 @@ static bool pb_pop3_multi(const char *t, size_t n)
  * RETR, TOP, LIST, UIDL and CAPA (ended by ".") is not taken for replies;
  * a line answering a "+ " SASL challenge is not a command.  Without one,
  * every "+OK" / "-ERR" line counts. */
-static bool pb_pop3_line(struct pb_sess *st, enum trace_dir dir, const char *t, size_t n)
+static bool pb_pop3_line(struct pb_sess *st, enum trace_dir dir, const char *t, size_t n,
+			 bool *content)
 {
 	if (dir == DIR_C2S) {
 		if (!st)
@@ -535,6 +576,8 @@ static bool pb_pop3_line(struct pb_sess *st, enum trace_dir dir, const char *t, 
 		} else if (st->pop_n < PB_POP3_PENDING_MAX) {
 			if (pb_pop3_multi(t, n))
 				st->pop_multi |= (uint64_t)1 << st->pop_n;
+			if (pb_prefix_word(t, n, "RETR") || pb_prefix_word(t, n, "TOP"))
+				st->pop_bodyq |= (uint64_t)1 << st->pop_n;
 			st->pop_n++;
 		}
 		return false;
@@ -542,6 +585,8 @@ static bool pb_pop3_line(struct pb_sess *st, enum trace_dir dir, const char *t, 
 	if (st && st->pop_data) {
 		if (n == 1 && t[0] == '.')
 			st->pop_data = false;
+		else
+			*content = st->pop_body; /* a message's line, not a listing's */
 		return false;
 	}
 	bool ok = pb_prefix_word(t, n, "+OK");
@@ -551,13 +596,16 @@ static bool pb_pop3_line(struct pb_sess *st, enum trace_dir dir, const char *t, 
 		return false;
 	}
 	if (st) {
-		bool multi = false;
+		bool multi = false, body = false;
 		if (st->pop_n) {
 			multi = st->pop_multi & 1;
+			body = st->pop_bodyq & 1;
 			st->pop_multi >>= 1;
+			st->pop_bodyq >>= 1;
 			st->pop_n--;
 		}
 		st->pop_data = ok && multi;
+		st->pop_body = body;
 	}
 	return true;
 }
@@ -582,14 +630,25 @@ static uint64_t pb_imap_literal(const char *t, size_t n)
 }
 
 /* IMAP: a tagged "tag OK|NO|BAD" server line.  With a session, the lines
- * inside a server literal are skipped (counted as line + CRLF). */
-static bool pb_imap_line(struct pb_sess *st, enum trace_dir dir, const char *t, size_t n)
+ * inside a literal (counted as line + CRLF) are skipped: the server's
+ * (FETCH BODY[]) and the client's (APPEND); a line wholly inside one is
+ * *content.  The line that ends a literal and goes on is not content. */
+static bool pb_imap_line(struct pb_sess *st, enum trace_dir dir, const char *t, size_t n,
+			 bool *content)
 {
-	if (dir != DIR_S2C)
+	if (dir != DIR_S2C) {
+		if (st && st->clit_left >= (uint64_t)n + 2) {
+			st->clit_left -= (uint64_t)n + 2;
+			*content = true;
+		} else if (st) {
+			st->clit_left = pb_imap_literal(t, n);
+		}
 		return false;
+	}
 	if (st && st->lit_left) {
 		if (st->lit_left >= (uint64_t)n + 2) {
 			st->lit_left -= (uint64_t)n + 2;
+			*content = true;
 			return false;
 		}
 		st->lit_left = pb_imap_literal(t, n); /* the response goes on after it */
@@ -624,6 +683,27 @@ static uint32_t pb_pair(struct playback *pb, uint32_t from, uint32_t to)
 	return i;
 }
 
+/* Step i of a session: a line of a message body (len: its length) extends
+ * the session's block, or starts one; anything else (len = SIZE_MAX) ends it. */
+static void pb_block_line(struct playback *pb, struct pb_sess *st, struct pb_rec *s, uint32_t i,
+			  size_t len)
+{
+	if (len == SIZE_MAX) {
+		st->block = PB_NONE;
+		return;
+	}
+	if (st->block == PB_NONE) {
+		pb->blocks = pb_grow(pb->blocks, &pb->capblocks, pb->nblocks + 1, sizeof *pb->blocks);
+		st->block = (uint32_t)pb->nblocks++;
+		pb->blocks[st->block] = (struct pb_block){ .first = i };
+	}
+	struct pb_block *b = &pb->blocks[st->block];
+	b->last = i;
+	b->lines++;
+	b->octets += (uint64_t)len + 2;
+	s->block = st->block;
+}
+
 static struct pb_sess *pb_session(struct playback *pb, uint32_t id)
 {
 	if (!id)
@@ -632,7 +712,7 @@ static struct pb_sess *pb_session(struct playback *pb, uint32_t id)
 	if (i == PB_NONE) {
 		pb->sess = pb_grow(pb->sess, &pb->capsess, pb->nsess + 1, sizeof *pb->sess);
 		i = (uint32_t)pb->nsess++;
-		pb->sess[i] = (struct pb_sess){ .last_step = PB_NONE };
+		pb->sess[i] = (struct pb_sess){ .last_step = PB_NONE, .block = PB_NONE };
 		pb_map_put(&pb->sessmap, id, i);
 	}
 	return &pb->sess[i];
@@ -690,6 +770,70 @@ static void pb_record_mail(struct playback *pb, const struct trace_mail *m)
 	pb->chgs[pb->nchgs++] = c;
 }
 
+/* A "check-passed" / "check-failed" event: its result, not a step.  The
+ * text is "FILE:LINE: passed: expect ..." (sim/checks.c); the check is
+ * what follows the verdict. */
+static bool pb_record_check(struct playback *pb, const struct trace_rec *r)
+{
+	if (!r->event || !r->from || strcmp(r->from, "check") != 0)
+		return false;
+	bool passed = strcmp(r->event, "check-passed") == 0;
+	if (!passed && strcmp(r->event, "check-failed") != 0)
+		return false;
+	const char *t = r->text ? r->text : "";
+	size_t n = r->text ? r->text_len : 0;
+	const char *verdict = passed ? ": passed: " : ": FAILED: ";
+	size_t vn = strlen(verdict);
+	for (size_t i = 0; i + vn <= n; i++)
+		if (memcmp(t + i, verdict, vn) == 0) {
+			t += i + vn;
+			n -= i + vn;
+			break;
+		}
+	pb->checks = pb_grow(pb->checks, &pb->capchecks, pb->nchecks + 1, sizeof *pb->checks);
+	pb->checks[pb->nchecks++] = (struct pb_check){ pb_intern_n(pb, t, n), passed };
+	return true;
+}
+
+size_t pb_nblocks(const struct playback *pb)
+{
+	return pb->nblocks;
+}
+
+bool pb_get_block(const struct playback *pb, size_t b, struct pb_block *out)
+{
+	if (b >= pb->nblocks || !out)
+		return false;
+	*out = pb->blocks[b];
+	return true;
+}
+
+size_t pb_block_line_no(const struct playback *pb, size_t i)
+{
+	if (i >= pb->nsteps || pb->steps[i].block == PB_NONE)
+		return 0;
+	uint32_t b = pb->steps[i].block;
+	size_t k = 1;
+	for (uint32_t q = pb->steps[i].sess_prev; q != PB_NONE && pb->steps[q].block == b;
+	     q = pb->steps[q].sess_prev)
+		k++;
+	return k;
+}
+
+size_t pb_nchecks(const struct playback *pb)
+{
+	return pb->nchecks;
+}
+
+const char *pb_check(const struct playback *pb, size_t i, bool *passed)
+{
+	if (i >= pb->nchecks)
+		return NULL;
+	if (passed)
+		*passed = pb->checks[i].passed;
+	return pb_str(pb, pb->checks[i].text);
+}
+
 void pb_sink(void *ctx, const struct trace_rec *r)
 {
 	struct playback *pb = ctx;
@@ -699,6 +843,8 @@ void pb_sink(void *ctx, const struct trace_rec *r)
 		pb_record_mail(pb, r->mail);
 		return;
 	}
+	if (pb_record_check(pb, r))
+		return; /* a check's result: not a step */
 	if (pb->nsteps >= PB_MAX_INDEX)
 		return; /* four billion steps: the rest is not kept */
 	if (pb->live && r->event && r->from && r->to && strcmp(r->event, "connect") == 0 &&
@@ -729,23 +875,25 @@ void pb_sink(void *ctx, const struct trace_rec *r)
 		pb->far[pb->nfar++] = (struct pb_far){ i, arrive };
 	}
 	struct pb_sess *st = pb_session(pb, r->session);
+	s.block = PB_NONE;
 	if (st) {
 		s.sess_prev = st->last_step;
 		if (st->last_step != PB_NONE)
 			pb->steps[st->last_step].sess_next = i;
 		st->last_step = i;
 	}
+	bool content = false;
 	if (!r->event) {
 		bool reply = false;
 		switch (r->proto) {
 		case PROTO_SMTP:
-			reply = r->dir == DIR_S2C && pb_smtp_final(text, len);
+			reply = pb_smtp_line(st, r->dir, text, len, &content);
 			break;
 		case PROTO_POP3:
-			reply = pb_pop3_line(st, r->dir, text, len);
+			reply = pb_pop3_line(st, r->dir, text, len, &content);
 			break;
 		case PROTO_IMAP:
-			reply = pb_imap_line(st, r->dir, text, len);
+			reply = pb_imap_line(st, r->dir, text, len, &content);
 			break;
 		case PROTO_NONE:
 		case PROTO_DNS:
@@ -756,6 +904,8 @@ void pb_sink(void *ctx, const struct trace_rec *r)
 	} else if (strcmp(r->event, "note") == 0) {
 		s.bits |= PB_BIT_NOTE;
 	}
+	if (st)
+		pb_block_line(pb, st, &s, i, content ? len : SIZE_MAX);
 	pb->steps = pb_grow(pb->steps, &pb->capsteps, pb->nsteps + 1, sizeof *pb->steps);
 	pb->steps[pb->nsteps++] = s;
 }
@@ -829,6 +979,7 @@ bool pb_get_step(const struct playback *pb, size_t i, struct pb_step *out)
 		.session = s->session,
 		.is_reply = s->bits & PB_BIT_REPLY,
 		.is_note = s->bits & PB_BIT_NOTE,
+		.block = s->block == PB_NONE ? SIZE_MAX : s->block,
 	};
 	/* step 0 also brings the changes recorded before any step */
 	size_t first = i == 0 ? 0 : pb_chg_end(pb, i - 1);

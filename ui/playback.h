@@ -53,6 +53,7 @@ struct pb_step {
 				  * SMTP "NNN text" (not "NNN-"), POP3 "+OK"/"-ERR" first line,
 				  * IMAP tagged "tag OK|NO|BAD" line */
 	bool is_note;            /* a scenario `note` (a banner that pauses auto-play) */
+	size_t block;            /* the message body it is a line of (pb_get_block), or SIZE_MAX */
 	uint32_t changes;        /* how many mailbox changes this step brings */
 };
 
@@ -92,9 +93,33 @@ void pb_sink(void *ctx, const struct trace_rec *r);
  * home is the server it connected to.  Off by default (`play`). */
 void pb_set_live(struct playback *pb, bool live);
 
-/* Steps: every record except mailbox changes, in order. */
+/* Steps: every record except mailbox changes and check results, in order. */
 size_t pb_nsteps(const struct playback *pb);
 bool pb_get_step(const struct playback *pb, size_t i, struct pb_step *out);
+
+/* Message bodies, which the views fold into one row: the runs of a
+ * session's lines that carry a message - SMTP's after 354 up to the ".",
+ * a POP3 RETR or TOP answer's between +OK and ".", an IMAP literal's
+ * (FETCH BODY[] from the server, APPEND from the client) - each a block
+ * from its first to its last line (the "." and the lines around are not
+ * in it).  Lines of other sessions may come between them in the run. */
+struct pb_block {
+	size_t first, last;      /* steps */
+	size_t lines;
+	uint64_t octets;         /* each line with its CRLF */
+};
+size_t pb_nblocks(const struct playback *pb);
+bool pb_get_block(const struct playback *pb, size_t b, struct pb_block *out);
+/* Step i's line number in its block, from 1 (0 if not in one).  O(that number). */
+size_t pb_block_line_no(const struct playback *pb, size_t i);
+
+/* The results of the scenario's checks (`expect`), which the simulation
+ * tells at the end as "check-passed" / "check-failed" events from "check":
+ * kept apart, not steps (the class does not walk through them).  The text
+ * is the check itself, "expect reply 250" (for a failed one with what was
+ * found, in parentheses), without the file, line and verdict. */
+size_t pb_nchecks(const struct playback *pb);
+const char *pb_check(const struct playback *pb, size_t i, bool *passed);
 
 /* The cursor: the mailboxes as they were after step i (i = SIZE_MAX: before
  * the first step).  Cost: the mailbox changes between the old and the new

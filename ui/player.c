@@ -186,6 +186,85 @@ static void step_forward(struct player *p, bool animate)
 	go_to(p, target, animate);
 }
 
+/* ---- folding (player_int.h) ---- */
+
+static bool fold_open(const struct player *p, size_t b)
+{
+	return b / 8 < p->nunfolded && (p->unfolded[b / 8] >> (b % 8) & 1);
+}
+
+/* The step a folded block is drawn at: the last of its lines at or before
+ * the cursor (SIZE_MAX: the cursor has not reached it). */
+static size_t fold_row(const struct player *p, const struct pb_block *b)
+{
+	size_t q = b->last;
+	if (p->cur == SIZE_MAX || p->cur >= q)
+		return p->cur == SIZE_MAX ? SIZE_MAX : q;
+	while (q != SIZE_MAX && q >= b->first && q > p->cur)
+		q = pb_session_prev(p->pb, q);
+	return q != SIZE_MAX && q >= b->first ? q : SIZE_MAX;
+}
+
+bool fold_hidden(const struct player *p, const struct pb_step *s)
+{
+	struct pb_block b;
+	if (s->block == SIZE_MAX || fold_open(p, s->block) || !pb_get_block(p->pb, s->block, &b))
+		return false;
+	return s->index != fold_row(p, &b);
+}
+
+size_t fold_visible(const struct player *p, size_t q)
+{
+	struct pb_step s;
+	struct pb_block b;
+	while (q != SIZE_MAX && pb_get_step(p->pb, q, &s) && fold_hidden(p, &s) &&
+	       pb_get_block(p->pb, s.block, &b)) {
+		size_t row = fold_row(p, &b);
+		if (row != SIZE_MAX && row < q)
+			return row;
+		q = pb_session_prev(p->pb, b.first);
+	}
+	return q;
+}
+
+bool fold_label(const struct player *p, const struct pb_step *s, char *out, size_t n)
+{
+	struct pb_block b;
+	if (s->block == SIZE_MAX || fold_open(p, s->block) || !pb_get_block(p->pb, s->block, &b))
+		return false;
+	if (s->index == p->cur) /* the cursor on one of its lines: that line */
+		snprintf(out, n, "▸ message, line %zu of %zu: %.*s", pb_block_line_no(p->pb, s->index),
+			 b.lines, (int)s->text_len, s->text);
+	else
+		snprintf(out, n, "▸ message: %zu line%s, %llu octets — Enter unfolds", b.lines,
+			 b.lines == 1 ? "" : "s", (unsigned long long)b.octets);
+	return true;
+}
+
+/* Enter in the conversation: fold or unfold the message body the cursor
+ * is in, or else the last one before it (in its session on the ladder,
+ * in the run on the timeline), looked for as far back as the pane shows. */
+static void fold_toggle(struct player *p)
+{
+	struct pb_step s;
+	size_t q = p->cur;
+	for (int k = 0; q != SIZE_MAX && k < p->pane[PANE_LADDER].h; k++) {
+		if (!pb_get_step(p->pb, q, &s))
+			return;
+		if (s.block != SIZE_MAX) {
+			size_t need = s.block / 8 + 1;
+			if (need > p->nunfolded) {
+				p->unfolded = xrealloc(p->unfolded, need);
+				memset(p->unfolded + p->nunfolded, 0, need - p->nunfolded);
+				p->nunfolded = need;
+			}
+			p->unfolded[s.block / 8] ^= (uint8_t)(1u << (s.block % 8));
+			return;
+		}
+		q = p->timeline ? (q ? q - 1 : SIZE_MAX) : pb_session_prev(p->pb, q);
+	}
+}
+
 static void step_back(struct player *p)
 {
 	if (p->cur == SIZE_MAX)
@@ -240,6 +319,8 @@ static void draw(struct player *p)
 		pane_draw_help(p->live);
 	else if (p->mode == MODE_SOURCE)
 		pane_draw_source(p);
+	else if (p->mode == MODE_END)
+		pane_draw_end(p);
 	refresh();
 }
 
@@ -299,9 +380,20 @@ static enum key_result click(struct player *p, MEVENT *ev)
 	return HANDLED;
 }
 
+/* At the last step (not live), Space and Right open the end screen. */
+static bool at_end(const struct player *p)
+{
+	return !p->live && p->n && p->cur == p->n - 1;
+}
+
 static enum key_result key_play(struct player *p, int ch)
 {
 	int page = p->pane[p->focus].h - 2;
+	if ((ch == ' ' || ch == KEY_RIGHT || ch == 'n') && at_end(p)) {
+		p->playing = false;
+		p->mode = MODE_END;
+		return REDRAW;
+	}
 	switch (ch) {
 	case 'q':
 	case 'Q':
@@ -405,6 +497,8 @@ static enum key_result key_play(struct player *p, int ch)
 		if (p->focus == PANE_MAIL) {
 			p->playing = false;
 			pane_open_source(p);
+		} else if (p->focus == PANE_LADDER) {
+			fold_toggle(p);
 		}
 		return REDRAW;
 	case '?':
@@ -504,6 +598,36 @@ static enum key_result key_quiz(struct player *p, int ch)
 	return REDRAW;
 }
 
+/* The end screen: q quits (to the menu), Left / Backspace / Esc / p go
+ * back to the last step, Home starts again. */
+static enum key_result key_end(struct player *p, int ch)
+{
+	switch (ch) {
+	case 'q':
+	case 'Q':
+		return QUIT;
+	case KEY_LEFT:
+	case 'p':
+	case KEY_BACKSPACE:
+	case 127:
+	case 8:
+	case 27:
+		p->mode = MODE_PLAY;
+		return REDRAW;
+	case KEY_HOME:
+		p->mode = MODE_PLAY;
+		go_to(p, SIZE_MAX, false);
+		return REDRAW;
+	case KEY_MOUSE: {
+		MEVENT ev;
+		getmouse(&ev);
+		return HANDLED;
+	}
+	default:
+		return HANDLED;
+	}
+}
+
 typedef enum key_result (*key_handler)(struct player *p, int ch);
 
 static const key_handler handlers[NMODES] = {
@@ -512,6 +636,7 @@ static const key_handler handlers[NMODES] = {
 	[MODE_SOURCE] = key_source,
 	[MODE_GOTO] = key_goto,
 	[MODE_QUIZ] = key_quiz,
+	[MODE_END] = key_end,
 };
 
 /* ------------------------------------------------------------------ */
@@ -565,6 +690,7 @@ static void player_fini(struct player *p)
 	free(p->removed);
 	free(p->vis);
 	free(p->ladder_step);
+	free(p->unfolded);
 	free(p->srcl);
 	buf_free(&p->src);
 	quiz_free(p);

@@ -80,6 +80,7 @@ struct player_lesson {
 	char *path;            /* scenarios/pop3-vs-imap.scn */
 	char *title;           /* its `title`, or the file name */
 	char *about;           /* its `about` paragraphs joined by blank lines, or "" */
+	unsigned order;        /* its `order` (the course's sequence), 0 if none */
 };
 
 /* The lesson menu over n > 0 lessons: the index chosen with Enter, or -1

@@ -11,7 +11,7 @@
  *   player_map.c    the map: hosts as boxes, links, the token in flight,
  *                   servers and links down
  *   player_panes.c  the ladder, the mailboxes, the explanation, the title
- *                   and status lines, the help and source overlays
+ *                   and status lines, the help, source and end overlays
  *   player_menu.c   the lesson menu
  *   player_timeline.c  the timeline: every session's lines on one time
  *                   axis, a column per host (`v` shows it instead of the
@@ -65,6 +65,8 @@ size_t term_fit(const char *s, size_t len, int maxw);
  * control characters and bad UTF-8 as '?'); returns the columns used. */
 int term_putn(int y, int x, int maxw, const char *s, size_t len, attr_t a);
 int term_put(int y, int x, int maxw, const char *s, attr_t a);
+/* The same, cut with "…" when s is wider than maxw. */
+int term_put_cut(int y, int x, int maxw, const char *s, size_t len, attr_t a);
 /* n copies of a one-column UTF-8 string. */
 void term_fill(int y, int x, int n, const char *ch, attr_t a);
 /* Greedy word wrap into at most max lines of at most w columns; '\n'
@@ -78,7 +80,7 @@ void term_too_small(void);
 /* ------------------------------------------------------------------ */
 /* The player's state.                                                 */
 
-enum mode { MODE_PLAY, MODE_HELP, MODE_SOURCE, MODE_GOTO, MODE_QUIZ, NMODES };
+enum mode { MODE_PLAY, MODE_HELP, MODE_SOURCE, MODE_GOTO, MODE_QUIZ, MODE_END, NMODES };
 enum pane_id { PANE_MAP, PANE_LADDER, PANE_MAIL, PANE_EXPLAIN, NPANES };
 
 struct player;
@@ -170,6 +172,9 @@ struct player {
 
 	/* the ladder's rows -> steps, for the mouse */
 	size_t *ladder_step;        /* LINES entries */
+	/* folding: the message bodies (pb blocks) unfolded with Enter, a bit each */
+	uint8_t *unfolded;
+	size_t nunfolded;           /* bytes */
 
 	/* GOTO */
 	char go[16];
@@ -181,6 +186,7 @@ struct player {
 	size_t nquiz, capquiz;
 	bool quiz_authored;         /* the lesson has quizzes of its own */
 	size_t quiz_open;           /* index into quiz */
+	/* the score, on the status line and the end screen (when quiz_asked > 0) */
 	unsigned quiz_asked, quiz_right;
 
 	/* SOURCE */
@@ -209,6 +215,19 @@ static inline bool step_is_note(const struct pb_step *s)
 /* The speeds offered by + and -, and their names on the status line. */
 extern const double player_speeds[PLAYER_NSPEEDS];
 extern const char *const player_speed_names[PLAYER_NSPEEDS];
+
+/* Folding.  A message body (a pb block: playback.h) is one row of the
+ * ladder and the timeline unless Enter unfolded it.  That row stands at
+ * the block's last line, or at the cursor while the cursor is inside the
+ * block (then it names the current line), so the current step is always
+ * on the screen.  fold_visible: step q if it is drawn, else the step drawn
+ * for it at or before it in its session (the block's row), or the step
+ * before the block; fold_hidden: whether q is a folded block's line other
+ * than its row; fold_label: the row's text for step s (false if s is not a
+ * folded block's row). */
+size_t fold_visible(const struct player *p, size_t q);
+bool fold_hidden(const struct player *p, const struct pb_step *s);
+bool fold_label(const struct player *p, const struct pb_step *s, char *out, size_t n);
 
 /* How far the current step's token has travelled: 0 to 1 (1 when it is
  * not moving).  The only wall-clock time a drawing reads. */
@@ -245,9 +264,11 @@ void pane_draw_explain(struct player *p, struct pane *pn);
 /* The top and bottom lines of the screen. */
 void pane_draw_title_line(struct player *p);
 void pane_draw_status_line(struct player *p);
-/* The overlays: the keys (MODE_HELP), a message's source (MODE_SOURCE). */
+/* The overlays: the keys (MODE_HELP), a message's source (MODE_SOURCE),
+ * the end screen after the last step (MODE_END: the checks, the quiz). */
 void pane_draw_help(bool live);
 void pane_draw_source(struct player *p);
+void pane_draw_end(struct player *p);
 /* Enter on a message: read its source into p->src and go to MODE_SOURCE. */
 void pane_open_source(struct player *p);
 

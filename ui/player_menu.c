@@ -1,7 +1,9 @@
 /*
  * player_menu.c - the lesson menu that `mailsim` opens with no arguments
- * on a terminal: the lessons' titles on the left, the chosen one's file
- * name and `about` paragraphs on the right.  main.c finds the lessons
+ * on a terminal: the lessons on the left, as a course (numbered, in the
+ * order main.c sorted them by their `order`), each title with its first
+ * `about` sentence under it, dim; the chosen one's file name and `about`
+ * paragraphs on the right.  main.c finds the lessons
  * (struct player_lesson) and plays the one chosen; this file only draws
  * the list and reads the keys (Up/Down, Home/End, Enter, a click, q).
  */
@@ -9,6 +11,49 @@
 #include <string.h>
 
 #include "player_int.h"
+
+/* The length of the first sentence of an about (up to ". ", "? ", "! "
+ * or the end of its first paragraph): the summary under a title. */
+static size_t first_sentence(const char *about)
+{
+	size_t i = 0;
+	for (; about[i] && about[i] != '\n'; i++)
+		if ((about[i] == '.' || about[i] == '?' || about[i] == '!') && about[i + 1] == ' ')
+			return i + 1;
+	return i;
+}
+
+/* Where a summary starts: under its title's first word, after the number. */
+static int summary_indent(const char *title)
+{
+	const char *dot = strstr(title, ". ");
+	return 1 + (dot ? (int)(dot - title) + 2 : 2);
+}
+
+/* The list's width: its longest numbered title (never cut while the about
+ * keeps MENU_ABOUT_MIN columns), wider for the summaries when there is room
+ * (the about keeping MENU_ABOUT_WANT). */
+#define MENU_ABOUT_MIN 28
+#define MENU_ABOUT_WANT 40
+static int list_width(const struct player_lesson *l, size_t n)
+{
+	int ind = summary_indent(l[0].title);
+	int tw = 0, sw = 0;
+	for (size_t i = 0; i < n; i++) {
+		int t = term_width(l[i].title, strlen(l[i].title));
+		int s = term_width(l[i].about, first_sentence(l[i].about));
+		tw = t > tw ? t : tw;
+		sw = s > sw ? s : sw;
+	}
+	int w = tw + 2;                     /* a column either side */
+	if (sw + ind + 1 > w)
+		w = sw + ind + 1 < COLS - MENU_ABOUT_WANT ? sw + ind + 1 : COLS - MENU_ABOUT_WANT;
+	if (w < tw + 2)
+		w = tw + 2;
+	if (w > COLS - MENU_ABOUT_MIN)
+		w = COLS - MENU_ABOUT_MIN;
+	return w;
+}
 
 int player_menu(const struct player_lesson *l, size_t n, size_t *sel, bool mono)
 {
@@ -21,8 +66,8 @@ int player_menu(const struct player_lesson *l, size_t n, size_t *sel, bool mono)
 		erase();
 		term_fill(0, 0, COLS, " ", term_attr[R_TITLE]);
 		term_put(0, 0, COLS, " mailsim · lessons", term_attr[R_TITLE]);
-		int listw = COLS >= 90 ? 40 : COLS / 2;
-		int rows = LINES - 3;
+		int listw = list_width(l, n);
+		int rows = (LINES - 3) / 2;         /* a lesson: its title, its summary */
 		if (rows < 1)
 			rows = 1;
 		if (*sel < top)
@@ -32,8 +77,11 @@ int player_menu(const struct player_lesson *l, size_t n, size_t *sel, bool mono)
 		for (int r = 0; r < rows && top + (size_t)r < n; r++) {
 			size_t i = top + (size_t)r;
 			attr_t a = i == *sel ? term_attr[R_CUR] : A_NORMAL;
-			term_fill(2 + r, 0, listw, " ", a);
-			term_put(2 + r, 1, listw - 2, l[i].title, a);
+			term_fill(2 + 2 * r, 0, listw, " ", a);
+			term_put_cut(2 + 2 * r, 1, listw - 2, l[i].title, strlen(l[i].title), a);
+			int ind = summary_indent(l[i].title);
+			term_put_cut(3 + 2 * r, ind, listw - ind - 1, l[i].about,
+				     first_sentence(l[i].about), term_attr[R_DIM]);
 		}
 		int x = listw + 2, w = COLS - x - 1;
 		const char *file = strrchr(l[*sel].path, '/');
@@ -76,9 +124,9 @@ int player_menu(const struct player_lesson *l, size_t n, size_t *sel, bool mono)
 			break;
 		case KEY_MOUSE: {
 			MEVENT ev;
-			if (getmouse(&ev) == OK && ev.y >= 2 && ev.y < 2 + rows &&
-			    top + (size_t)(ev.y - 2) < n)
-				*sel = top + (size_t)(ev.y - 2);
+			if (getmouse(&ev) == OK && ev.y >= 2 && ev.y < 2 + 2 * rows &&
+			    top + (size_t)(ev.y - 2) / 2 < n)
+				*sel = top + (size_t)(ev.y - 2) / 2;
 			break;
 		}
 		default:

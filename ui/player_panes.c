@@ -1,15 +1,16 @@
 /*
  * player_panes.c - what the player draws around the map: the conversation
  * (a ladder diagram of the current session), the explanation of the
- * current step, the mailboxes, the title and status lines, and the two
- * overlays (the keys, a message's source).
+ * current step, the mailboxes, the title and status lines, and the three
+ * overlays (the keys, a message's source, the end screen).
  *
  * Each pane is drawn from the cursor alone: the same step always draws the
  * same screen.  Read: the ladder (the rows are the steps of one session,
  * found back from the cursor with pb_session_prev, at most LADDER_LOOKBACK
- * steps searched for the session itself), the explanation (quiz, live,
+ * steps searched for the session itself; a message body one row, see
+ * fold_visible in player_int.h), the explanation (quiz, live,
  * note or step), the mailboxes (each owner a block of lines, blocks laid
- * in columns), then the title, status, help and source.
+ * in columns), then the title, status, help, end screen and source.
  */
 #define _GNU_SOURCE 1 /* memmem */
 #include <assert.h>
@@ -140,12 +141,18 @@ void pane_draw_ladder(struct player *p, struct pane *pn)
 	int rows = pn->h - 2;
 	size_t *idx = xcalloc((size_t)rows + 1, sizeof *idx);
 	int nr = 0;
-	for (size_t q = bottom; q != SIZE_MAX && nr < rows; q = pb_session_prev(p->pb, q))
+	for (size_t q = fold_visible(p, bottom); q != SIZE_MAX && nr < rows;
+	     q = fold_visible(p, pb_session_prev(p->pb, q)))
 		idx[nr++] = q;
 	for (int r = 0; r < nr; r++) {
 		size_t q = idx[nr - 1 - r];
 		int y = pn->y + 2 + r;
 		if (step_at(p, q, &s)) {
+			char folded[240];
+			if (fold_label(p, &s, folded, sizeof folded)) { /* a message body, one row */
+				s.text = folded;
+				s.text_len = strlen(folded);
+			}
 			draw_ladder_row(p, pn, y, &s, q == p->cur);
 			p->ladder_step[y] = q;
 		}
@@ -469,6 +476,16 @@ static size_t current_chapter(struct player *p)
 	return p->chapter;
 }
 
+/* How many of the scenario's checks passed. */
+static size_t checks_passed(const struct playback *pb)
+{
+	size_t k = 0;
+	bool ok;
+	for (size_t i = 0; i < pb_nchecks(pb); i++)
+		k += pb_check(pb, i, &ok) && ok;
+	return k;
+}
+
 void pane_draw_status_line(struct player *p)
 {
 	int y = LINES - 1;
@@ -497,6 +514,10 @@ void pane_draw_status_line(struct player *p)
 	const char *fname = timeline_filter_name(p->filter);
 	if (fname) /* stepping skips the other protocols: say so */
 		snprintf(t + strlen(t), sizeof t - strlen(t), "  %s only", fname);
+	size_t nchecks = pb_nchecks(p->pb), passed = checks_passed(p->pb);
+	if (!p->live && nchecks && p->n && p->cur == p->n - 1) /* the story is over */
+		snprintf(t + strlen(t), sizeof t - strlen(t), "  checks %zu/%zu %s", passed,
+			 nchecks, passed == nchecks ? "✓" : "✗");
 	int used = term_put(y, 0, COLS, t, term_attr[R_STATUS] | A_BOLD);
 	/* the keys when the whole list does not fit */
 	const char *few = p->mode == MODE_QUIZ ? "1-6 answer  q quit " : "? help  q quit ";
@@ -522,9 +543,8 @@ void pane_draw_status_line(struct player *p)
 }
 
 static const char *const help_lines[] = {
-	"Space        play / pause",
-	"Right  n     next step",
-	"Left   p     previous step (exact: replayed from the trace)",
+	"Space        play / pause; at the last step: the end screen",
+	"Right n  Left p  next step, previous step (exact: replayed)",
 	"+  -         speed, 0.25x to 16x",
 	"Home  End    the start, the last step",
 	"]  [         the next, the previous note (a chapter)",
@@ -532,7 +552,7 @@ static const char *const help_lines[] = {
 	"Tab          focus: conversation, mailboxes, explanation",
 	"v  1 2 3  0  the timeline; only SMTP, POP3, IMAP steps; all",
 	"Up Dn PgUp PgDn  scroll the focused pane / choose a message",
-	"Enter        the selected message's full source",
+	"Enter        a message's source; in the ladder: unfold a body",
 	"mouse        click a pane, a ladder line or a message",
 	"?            this help   1-6  answer (--quiz)   q  quit",
 	"",
@@ -548,26 +568,77 @@ static const char *help_line(bool live, int i)
 {
 	if (live && i == 0)
 		return "Space        follow the newest step / pause (LIVE)";
-	if (live && i == 3)
+	if (live && i == 2)
 		return "+  -         (none: live runs on the real clock)";
-	if (live && i == 4)
+	if (live && i == 3)
 		return "Home  End    the start, the newest step (and follow)";
-	if (live && i == 12)
+	if (live && i == 11)
 		return "?            this help        q  stop serve";
 	return help_lines[i];
 }
 
+/* The box stays between the title line and the status line: at 80x24 it
+ * drops its blank first and last rows, and lines that still do not fit
+ * (a smaller screen never gets here: term_too_small) are left out. */
 void pane_draw_help(bool live)
 {
 	int n = (int)(sizeof help_lines / sizeof help_lines[0]);
+	int room = LINES - 2, pad = 1;
 	int w = 66, h = n + 4;
+	if (h > room) {
+		pad = 0;
+		h = n + 2 <= room ? n + 2 : room;
+	}
 	if (w > COLS)
 		w = COLS;
-	int y = (LINES - h) / 2, x = (COLS - w) / 2;
+	int y = 1 + (room - h) / 2, x = (COLS - w) / 2;
 	term_box(y, x, h, w, "Keys");
-	for (int i = 0; i < n; i++)
-		term_put(y + 2 + i, x + 2, w - 4, help_line(live, i), A_NORMAL);
+	for (int i = 0; i < n && i < h - 2 - 2 * pad; i++)
+		term_put(y + 1 + pad + i, x + 2, w - 4, help_line(live, i), A_NORMAL);
 	term_put(y + h - 1, x + w - 22, 20, " any key closes ", term_attr[R_HEAD]);
+}
+
+/* The end screen, a box in the middle titled with the lesson: "the end",
+ * each check with ✓ or ✗, the quiz's score.  Checks that do not fit are
+ * counted on a last line. */
+void pane_draw_end(struct player *p)
+{
+	size_t nchecks = pb_nchecks(p->pb), passed = checks_passed(p->pb);
+	int w = COLS - 8 < 76 ? COLS - 8 : 76;
+	int fixed = 6 + (p->quiz_asked ? 2 : 0); /* borders, the end, blanks, checks, score */
+	int room = LINES - 4 - fixed;
+	int shown = (int)nchecks <= room ? (int)nchecks : room - 1;
+	if (shown < 0)
+		shown = 0;
+	int h = fixed + shown + ((size_t)shown < nchecks ? 1 : 0);
+	int y = (LINES - h) / 2, x = (COLS - w) / 2, r = y + 1;
+	term_box(y, x, h, w, p->o->title);
+	term_put(r++, x + (w - 11) / 2, 11, "— the end —", term_attr[R_HEAD]);
+	r++;
+	char t[96];
+	if (nchecks) {
+		snprintf(t, sizeof t, "checks: %zu of %zu passed", passed, nchecks);
+		term_put(r++, x + 2, w - 4, t, A_BOLD);
+	} else {
+		term_put(r++, x + 2, w - 4, "checks: none in this lesson", A_NORMAL);
+	}
+	for (int i = 0; i < shown; i++) {
+		bool ok = false;
+		const char *c = pb_check(p->pb, (size_t)i, &ok);
+		term_put(r, x + 4, 2, ok ? "✓" : "✗", term_attr[ok ? R_DNS : R_DOWN] | A_BOLD);
+		term_put_cut(r++, x + 6, w - 8, c, strlen(c), A_NORMAL);
+	}
+	if ((size_t)shown < nchecks) {
+		snprintf(t, sizeof t, "… %zu more (mailsim run shows them all)", nchecks - (size_t)shown);
+		term_put(r++, x + 4, w - 6, t, term_attr[R_DIM]);
+	}
+	if (p->quiz_asked) {
+		r++;
+		snprintf(t, sizeof t, "quiz: %u of %u right", p->quiz_right, p->quiz_asked);
+		term_put(r++, x + 2, w - 4, t, A_BOLD);
+	}
+	term_put(y + h - 1, x + 2, w - 4, " q quit   ← back to the last step   Home start again ",
+		 term_attr[R_HEAD]);
 }
 
 void pane_draw_source(struct player *p)

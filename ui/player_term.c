@@ -263,6 +263,16 @@ int term_put(int y, int x, int maxw, const char *s, attr_t a)
 	return term_putn(y, x, maxw, s, strlen(s), a);
 }
 
+int term_put_cut(int y, int x, int maxw, const char *s, size_t len, attr_t a)
+{
+	if (term_width(s, len) <= maxw)
+		return term_putn(y, x, maxw, s, len, a);
+	if (maxw < 2)
+		return 0;
+	int used = term_putn(y, x, maxw - 1, s, term_fit(s, len, maxw - 1), a);
+	return used + term_put(y, x + used, 1, "…", a);
+}
+
 /* n copies of a one-column UTF-8 string. */
 void term_fill(int y, int x, int n, const char *ch, attr_t a)
 {

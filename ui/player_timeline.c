@@ -66,9 +66,7 @@ static void draw_name(int y, int x, int w, const char *name)
 	}
 	if (w < 2)
 		return;
-	int left = x - w / 2;
-	int used = term_putn(y, left, w - 1, name, term_fit(name, len, w - 1), term_attr[R_HEAD]);
-	term_put(y, left + used, 1, "…", term_attr[R_HEAD]);
+	term_put_cut(y, x - w / 2, w, name, len, term_attr[R_HEAD]);
 }
 
 /* The label of a step: a line's text, "connect :587", "event: text"
@@ -107,7 +105,8 @@ static void draw_row(struct player *p, struct pane *pn, int y, size_t i, const u
 		term_put(y, cx[c], 1, "│", cur ? ta : term_attr[R_DIM]);
 
 	char lab[512];
-	step_label(p, &s, lab, sizeof lab);
+	if (!fold_label(p, &s, lab, sizeof lab)) /* a message body: one row */
+		step_label(p, &s, lab, sizeof lab);
 	int cf = end_col(cols, ncols, s.from, s.from_name);
 	int ct = end_col(cols, ncols, s.to, s.to_name);
 	bool arrow = (!s.event || map_connect_port(&s)) && cf >= 0 && ct >= 0 && cf != ct;
@@ -196,7 +195,8 @@ void timeline_draw(struct player *p, struct pane *pn)
 	size_t *idx = xcalloc((size_t)rows, sizeof *idx);
 	int n = 0;
 	for (size_t i = last; i != SIZE_MAX && n < rows; i = pb_prev_of(p->pb, i, p->filter))
-		idx[n++] = i;
+		if (!pb_get_step(p->pb, i, &s) || !fold_hidden(p, &s))
+			idx[n++] = i;
 	for (int r = 0; r < n; r++) {
 		int y = pn->y + 2 + r;
 		size_t i = idx[n - 1 - r];

@@ -137,11 +137,11 @@ until screen >"$tmp/direct.txt"; cmp -s "$tmp/walked.txt" "$tmp/direct.txt"; do
 done
 if cmp -s "$tmp/walked.txt" "$tmp/direct.txt"; then ok; else fail "n n n p differs from --step 22"; diff "$tmp/direct.txt" "$tmp/walked.txt"; fi
 keys End
-expect "End" "step 156/156"
+expect "End" "step 149/149"
 keys Home
-expect "Home" "step 0/156"
+expect "Home" "step 0/149"
 keys g 4 0 Enter
-expect "g 40" "step 40/156"
+expect "g 40" "step 40/149"
 keys + +
 expect "+ +" " 4x "
 keys - - - - - - -
@@ -153,20 +153,20 @@ keys x
 expect_gone "help closes" "previous step (exact"
 # ] and [: the next, the previous note (a chapter), named on the status line
 keys ]
-expect "]" "step 74/156"
+expect "]" "step 74/149"
 keys ]
-expect "] ]" "step 149/156"
-expect "] ] names the chapter" "§ Two messages in"
+expect "] ]" "step 149/149"
+expect "] ] names the chapter (beside the checks: the last step)" "checks 7/7 ✓  § Two"
 keys [
-expect "] ] [" "step 74/156"
+expect "] ] [" "step 74/149"
 expect "] ] [ names the chapter" "§ The message is"
 keys 2 [
-expect "[ under the POP3 filter: a note all the same" "step 1/156"
+expect "[ under the POP3 filter: a note all the same" "step 1/149"
 expect "the first chapter, cut to fit" "§ Alice pr"
 keys 0
 expect "the first chapter" "§ Alice presses"
 keys Home
-expect "Home: before the first chapter" "step 0/156"
+expect "Home: before the first chapter" "step 0/149"
 expect_not "no chapter before the first note" "§"
 
 # --- pop3-vs-imap: the mailboxes before and after POP3's QUIT (100x30)
@@ -317,6 +317,10 @@ expect "quiz asks again in a new run" "? question"
 keys 4
 expect "quiz: the right answer" "RIGHT: 550."
 expect "quiz score after a right answer" "quiz 1/1"
+keys End Right
+expect "quiz: the end screen" "— the end —"
+expect "quiz: the score on the end screen" "quiz: 1 of 1 right"
+golden quiz-end-100x30
 # a question with choices, where it stands in the story (before the fetch)
 start 100 30 play --quiz --no-anim --step 2 scenarios/pop3-download-and-delete.scn
 expect "quiz choices start" "step 2/"
@@ -338,9 +342,54 @@ keys 2
 expect "auto quiz right" "RIGHT: 235."
 expect "auto quiz reveals" "235 2.7.0"
 
+# --- a message body is one row of the ladder and the timeline; Enter
+# unfolds it (and folds it back); the cursor inside it names its line
+start 100 30 play --no-anim --step 34 scenarios/smtp-send.scn
+expect "fold start" "step 34/"
+expect "the message folded" "▸ message: 11 lines, 300 octets — Enter unfolds"
+expect_not "its lines hidden" "Subject: Teste"
+expect "the dot after it" "│─ . ──"
+keys Enter
+expect "Enter unfolds" "│─ Subject: Teste ──"
+expect_gone "no folded row" "▸ message"
+keys Enter
+expect "Enter folds it back" "▸ message: 11 lines"
+keys v
+expect "the timeline folds it too" "│─ ▸ message: 11 line ►│"
+expect_not "its lines hidden on the timeline" "Subject: Teste"
+keys v
+expect "v: back to the ladder" "Conversation · SMTP"
+keys g 2 5 Enter
+expect "the cursor inside: its line on the folded row" "▸ message, line 5 of 11: Message-ID:"
+keys n
+expect "stepping walks every line" "▸ message, line 6 of 11: MIME-Version"
+
+# --- the end: after the last step, Space or Right opens the end screen with
+# the checks (not steps: the status line counts them at the last step)
+start 100 30 play --no-anim --step 1 scenarios/pop3-download-and-delete.scn
+expect "end start" "step 1/"
+expect_not "no checks before the last step" "checks 3/3"
+keys End
+expect "the checks on the status line at the last step" "checks 3/3 ✓"
+keys Right
+expect "Right at the last step: the end screen" "— the end —"
+golden end-100x30
+keys Escape
+expect_gone "Esc closes the end screen" "— the end —"
+expect "Esc: back at the last step" "step 80/80"
+keys Space
+expect "Space at the last step: the end screen" "— the end —"
+keys Home
+expect_gone "Home closes the end screen" "— the end —"
+expect "Home starts again" "step 0/80"
+keys End Right
+expect "the end screen again" "— the end —"
+keys q
+expect "q on the end screen quits" "EXIT=0"
+
 # --- the source of a message, encoded words decoded beside
-start 100 30 play --no-anim --step 156 scenarios/smtp-send.scn
-expect "source start" "step 156/"
+start 100 30 play --no-anim --step 149 scenarios/smtp-send.scn
+expect "source start" "step 149/"
 keys Tab
 keys Enter
 expect "source view" "Received: from"
@@ -374,6 +423,28 @@ keys q
 expect "back to the menu" "mailsim · lessons"
 keys q
 expect "menu quits" "EXIT=0"
+# the menu is a course: numbered by `order`, each title with its first
+# sentence; every title whole at 100x30
+start 100 30
+expect "menu 100x30" "13. POP3 vs IMAP"
+golden menu-100x30
+# the order comes from the directive: files a, b, c with no order, order 2,
+# order 1 are listed c, b, a (and the first one is selected)
+mkdir "$tmp/course"
+printf 'title "Third, no order"\nabout "Comes last. More."\n' >"$tmp/course/a.scn"
+printf 'title "Second"\norder 2\nabout "Comes second."\n' >"$tmp/course/b.scn"
+printf 'title "First"\norder 1\nabout "Comes first."\n' >"$tmp/course/c.scn"
+export MAILSIM_SCENARIOS="$tmp/course"
+start 80 24
+unset MAILSIM_SCENARIOS
+expect "course menu" "3. Third, no order"
+if screen | cut -c1-20 | sed 's/ *$//' | grep -A5 -F " 1. First" | tr '\n' '|' |
+	grep -qF " 1. First|    Comes first.| 2. Second|    Comes second.| 3. Third, no order|    Comes last."; then
+	ok
+else
+	fail "the menu does not follow the order directive:"; screen
+fi
+expect "course: the first lesson selected" "c.scn"
 
 # --- serve on a terminal: the player, live; a real client appears on the map
 if command -v python3 >/dev/null 2>&1; then

@@ -290,6 +290,100 @@ static void test_is_note_and_find(void)
 	pb_free(pb);
 }
 
+/* Step i's block, or SIZE_MAX. */
+static size_t block_of(struct playback *pb, size_t i)
+{
+	struct pb_step s;
+	return pb_get_step(pb, i, &s) ? s.block : SIZE_MAX;
+}
+
+/* Message bodies: the lines after SMTP's 354 up to ".", of a POP3 RETR /
+ * TOP answer (not LIST's), inside an IMAP literal either way. */
+static void test_message_blocks(void)
+{
+	struct playback *pb = pb_new();
+	line(pb, 0, "c", "s", PROTO_SMTP, DIR_C2S, 1, "DATA");            /* 0 */
+	line(pb, 1, "s", "c", PROTO_SMTP, DIR_S2C, 1, "354 Go ahead");    /* 1 */
+	line(pb, 2, "c", "s", PROTO_SMTP, DIR_C2S, 1, "Subject: Hi");     /* 2 */
+	line(pb, 3, "x", "y", PROTO_POP3, DIR_C2S, 2, "LIST");            /* 3: another session */
+	line(pb, 4, "c", "s", PROTO_SMTP, DIR_C2S, 1, "");                /* 4 */
+	line(pb, 5, "c", "s", PROTO_SMTP, DIR_C2S, 1, "..dot-stuffed");   /* 5 */
+	line(pb, 6, "c", "s", PROTO_SMTP, DIR_C2S, 1, ".");               /* 6 */
+	line(pb, 7, "s", "c", PROTO_SMTP, DIR_S2C, 1, "250 Ok");          /* 7 */
+	line(pb, 8, "c", "s", PROTO_SMTP, DIR_C2S, 1, "QUIT");            /* 8 */
+	line(pb, 9, "y", "x", PROTO_POP3, DIR_S2C, 2, "+OK 1 messages");  /* 9 */
+	line(pb, 10, "y", "x", PROTO_POP3, DIR_S2C, 2, "1 120");          /* 10: a listing */
+	line(pb, 11, "y", "x", PROTO_POP3, DIR_S2C, 2, ".");              /* 11 */
+	line(pb, 12, "x", "y", PROTO_POP3, DIR_C2S, 2, "RETR 1");         /* 12 */
+	line(pb, 13, "y", "x", PROTO_POP3, DIR_S2C, 2, "+OK 120 octets"); /* 13 */
+	line(pb, 14, "y", "x", PROTO_POP3, DIR_S2C, 2, "From: a");        /* 14 */
+	line(pb, 15, "y", "x", PROTO_POP3, DIR_S2C, 2, ".");              /* 15 */
+	line(pb, 16, "y", "x", PROTO_IMAP, DIR_S2C, 3, "* 1 FETCH (BODY[] {9}"); /* 16 */
+	line(pb, 17, "y", "x", PROTO_IMAP, DIR_S2C, 3, "Hi: a");          /* 17: 7 of 9 */
+	line(pb, 18, "y", "x", PROTO_IMAP, DIR_S2C, 3, ")");              /* 18: ends it */
+	line(pb, 19, "x", "y", PROTO_IMAP, DIR_C2S, 3, "a1 APPEND INBOX {4+}"); /* 19 */
+	line(pb, 20, "x", "y", PROTO_IMAP, DIR_C2S, 3, "ab");             /* 20 */
+	line(pb, 21, "y", "x", PROTO_IMAP, DIR_S2C, 3, "a1 OK APPEND completed"); /* 21 */
+	CHECK_INT(pb_nblocks(pb), 4);
+	size_t none[] = { 0, 1, 3, 6, 7, 8, 9, 10, 11, 12, 13, 15, 16, 18, 19, 21 };
+	for (size_t k = 0; k < sizeof none / sizeof none[0]; k++)
+		CHECK_INT(block_of(pb, none[k]), SIZE_MAX);
+	CHECK_INT(block_of(pb, 2), 0);
+	CHECK_INT(block_of(pb, 4), 0);
+	CHECK_INT(block_of(pb, 5), 0);
+	CHECK_INT(block_of(pb, 14), 1);
+	CHECK_INT(block_of(pb, 17), 2);
+	CHECK_INT(block_of(pb, 20), 3);
+	struct pb_block b;
+	CHECK(pb_get_block(pb, 0, &b));
+	CHECK_INT(b.first, 2);
+	CHECK_INT(b.last, 5);
+	CHECK_INT(b.lines, 3);
+	CHECK_INT(b.octets, 13 + 2 + 15);
+	CHECK_INT(pb_block_line_no(pb, 2), 1);
+	CHECK_INT(pb_block_line_no(pb, 5), 3);
+	CHECK_INT(pb_block_line_no(pb, 6), 0);
+	CHECK(pb_get_block(pb, 1, &b) && b.first == 14 && b.last == 14 && b.lines == 1);
+	CHECK(!pb_get_block(pb, 4, &b));
+	/* the reply framing is unchanged: 250 and the tagged OK are replies */
+	struct pb_step s;
+	CHECK(pb_get_step(pb, 7, &s) && s.is_reply);
+	CHECK(pb_get_step(pb, 21, &s) && s.is_reply);
+	CHECK(pb_get_step(pb, 5, &s) && !s.is_reply);
+	pb_free(pb);
+}
+
+/* Check results are kept apart: not steps, the check without file and line. */
+static void test_checks_apart(void)
+{
+	struct playback *pb = pb_new();
+	line(pb, 0, "c", "s", PROTO_SMTP, DIR_S2C, 1, "221 Bye");
+	mail(pb, MAIL_ADD, "bob@b.test", false, NULL, 1, 0, "Hi");
+	event(pb, 1, "check", "check-passed", "t.scn:9: passed: expect reply 250");
+	event(pb, 1, "check", "check-failed",
+	      "t.scn:10: FAILED: expect mailbox bob@b.test count 2 (found 1)");
+	event(pb, 1, "story", "check-passed", "not from check: a step");
+	event(pb, 1, "check", "checked", "not a result: a step");
+	event(pb, 1, "check", "check-passed", "no verdict in it");
+	CHECK_INT(pb_nsteps(pb), 3);
+	struct pb_step s;
+	CHECK(pb_get_step(pb, 1, &s) && s.from_name && strcmp(s.from_name, "story") == 0);
+	CHECK(pb_get_step(pb, 2, &s) && strcmp(s.event, "checked") == 0);
+	CHECK_INT(pb_nchecks(pb), 3);
+	bool ok = false;
+	CHECK_STR(pb_check(pb, 0, &ok), "expect reply 250");
+	CHECK(ok);
+	CHECK_STR(pb_check(pb, 1, &ok), "expect mailbox bob@b.test count 2 (found 1)");
+	CHECK(!ok);
+	CHECK_STR(pb_check(pb, 2, &ok), "no verdict in it");
+	CHECK(ok);
+	CHECK(pb_check(pb, 3, &ok) == NULL);
+	/* the mailbox change before them still belongs to a step */
+	pb_seek(pb, 1);
+	CHECK_INT(pb_nowners(pb), 1);
+	pb_free(pb);
+}
+
 /* The timeline's filter: stepping skips the steps of other protocols. */
 static void test_filtered_stepping(void)
 {
@@ -945,6 +1039,8 @@ int main(void)
 	RUN(test_is_reply_pop3);
 	RUN(test_is_reply_imap);
 	RUN(test_is_note_and_find);
+	RUN(test_checks_apart);
+	RUN(test_message_blocks);
 	RUN(test_filtered_stepping);
 	RUN(test_sessions);
 	RUN(test_owners_and_folders);

@@ -246,6 +246,7 @@ static void test_defaults_and_empty(void)
 	CHECK(s != NULL);
 	if (s) {
 		CHECK_INT(s->seed, 1);
+		CHECK_INT(s->order, 0);
 		CHECK(s->title == NULL);
 		CHECK_INT(s->nactions, 0);
 		scn_free(s);
@@ -255,6 +256,12 @@ static void test_defaults_and_empty(void)
 	scn_free(s);
 	s = parse_ok("seed 18446744073709551615\n");
 	CHECK(s && s->seed == UINT64_MAX);
+	scn_free(s);
+	s = parse_ok("title \"x\"\norder 12   # the twelfth lesson\n");
+	CHECK(s && s->order == 12);
+	scn_free(s);
+	s = parse_ok("order 9999\n");
+	CHECK(s && s->order == 9999);
 	scn_free(s);
 	scn_free(NULL);
 }
@@ -646,6 +653,22 @@ static void test_world_errors(void)
 		     "t.scn:2:1: error: duplicate title (the title is given on line 1)\n");
 	CHECK_ERRORS("seed 1\nseed 2\n", 1,
 		     "t.scn:2:1: error: duplicate seed (the seed is given on line 1)\n");
+	CHECK_ERRORS("order 1\norder 2\n", 1,
+		     "t.scn:2:1: error: duplicate order (the order is given on line 1)\n");
+	CHECK_ERRORS("order\n", 1,
+		     "t.scn:1:6: error: expected the lesson's place in the menu (a whole number)\n");
+	CHECK_ERRORS("order 0\n", 1,
+		     "t.scn:1:7: error: the order (the lesson's place in the menu) must be a "
+		     "whole number from 1 to 9999, got '0'\n");
+	CHECK_ERRORS("order 10000\n", 1,
+		     "t.scn:1:7: error: the order (the lesson's place in the menu) must be a "
+		     "whole number from 1 to 9999, got '10000'\n");
+	CHECK_ERRORS("order 99999999999999999999\n", 1,
+		     "t.scn:1:7: error: the order (the lesson's place in the menu) must be a "
+		     "whole number from 1 to 9999, got '99999999999999999999'\n");
+	CHECK_ERRORS("order 2x\n", 1,
+		     "t.scn:1:7: error: the order (the lesson's place in the menu) must be a "
+		     "whole number from 1 to 9999, got '2x'\n");
 	CHECK_ERRORS("about\n", 1, "t.scn:1:6: error: expected a paragraph in double quotes\n");
 	CHECK_ERRORS("title a\n", 1, "t.scn:1:7: error: expected the title in double quotes, got 'a'\n");
 	CHECK_ERRORS("seed -1\n", 1,
