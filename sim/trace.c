@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "buf.h"
+#include "i18n.h"
 
 void trace_init(struct trace *t)
 {
@@ -25,11 +26,17 @@ void trace_add_sink(struct trace *t, trace_sink_fn fn, void *ctx)
 	t->nsinks++;
 }
 
+/* The engines mark their teaching notes with N_() and never translate:
+ * here, once per record, every view gets the note in the chosen language
+ * (gettext gives the same pointer back when there is no translation). */
 void trace_emit(struct trace *t, const struct trace_rec *r)
 {
 	t->count++;
+	struct trace_rec told = *r;
+	if (r->note && i18n_lang() != I18N_EN)
+		told.note = _(r->note);
 	for (size_t i = 0; i < t->nsinks; i++)
-		t->sinks[i].fn(t->sinks[i].ctx, r);
+		t->sinks[i].fn(t->sinks[i].ctx, &told);
 }
 
 const char *trace_proto_name(enum trace_proto p)
