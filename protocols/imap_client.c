@@ -1089,7 +1089,8 @@ static void imap_client_on_untagged(struct imap_client *c, struct imap_scan *s,
 
 	if (imap_scan_number(s, &num)) {
 		if (!imap_scan_at(s, ' ') || c->state == IMAP_CLIENT_GREETING) {
-			imap_client_protocol_error(c, N_("an untagged response of the wrong shape"));
+			imap_client_protocol_error(c, N_("an untagged response of the wrong "
+							 "shape"));
 			return;
 		}
 		imap_scan_spaces(s);
@@ -1151,7 +1152,8 @@ static void imap_client_on_continue(struct imap_client *c, struct wire *out)
 		if (c->new_mail || c->closing)
 			imap_client_send_done(c, out);
 	} else {
-		imap_client_protocol_error(c, N_("a \"+\" where the client had nothing more to send"));
+		imap_client_protocol_error(c, N_("a \"+\" where the client had nothing more "
+						 "to send"));
 	}
 }
 
@@ -1362,7 +1364,8 @@ void imap_client_feed(struct imap_client *c, const char *in, size_t len, struct 
 		if (imap_line_literal(c->resp.p, c->line_start, c->resp.len, &n)) {
 			if (n > IMAP_CLIENT_LITERAL_MAX_OCTETS ||
 			    c->resp.len + n > IMAP_CLIENT_RESPONSE_MAX_OCTETS) {
-				imap_client_protocol_error(c, N_("a literal larger than this client accepts"));
+				imap_client_protocol_error(c, N_("a literal larger than this "
+								 "client accepts"));
 				return;
 			}
 			c->literal_left = n;

@@ -225,7 +225,8 @@ void imap_server_no_result(struct imap_server *s, struct wire *out, enum imap_re
 {
 	switch (r) {
 	case IMAP_NO_SUCH:
-		imap_server_no(s, out, N_("[NONEXISTENT]: there is no folder of that name (RFC 5530)"),
+		imap_server_no(s, out, N_("[NONEXISTENT]: there is no folder of that name "
+					  "(RFC 5530)"),
 			       "[NONEXISTENT] Mailbox doesn't exist");
 		break;
 	case IMAP_EXISTS:
@@ -233,12 +234,13 @@ void imap_server_no_result(struct imap_server *s, struct wire *out, enum imap_re
 			          "(RFC 5530)"), "[ALREADYEXISTS] Mailbox already exists");
 		break;
 	case IMAP_REFUSED:
-		imap_server_no(s, out, N_("[CANNOT]: the server does not allow this, however often it "
-			          "is tried (RFC 5530)"), "[CANNOT] Operation not permitted");
+		imap_server_no(s, out, N_("[CANNOT]: the server does not allow this, however often "
+			          "it is tried (RFC 5530)"), "[CANNOT] Operation not permitted");
 		break;
 	default:
-		imap_server_no(s, out, N_("[SERVERBUG]: the store failed; nothing the client did was "
-			          "wrong (RFC 5530)"), "[SERVERBUG] Internal error in the mail store");
+		imap_server_no(s, out, N_("[SERVERBUG]: the store failed; nothing the client did "
+			          "was wrong (RFC 5530)"),
+			       "[SERVERBUG] Internal error in the mail store");
 		break;
 	}
 }
@@ -472,8 +474,9 @@ static void imap_server_login(struct imap_server *s, const char *command, const 
 			      const char *password, struct wire *out)
 {
 	if (!s->ops.login || !s->ops.login(s->ctx, user, password)) {
-		imap_server_no(s, out, N_("[AUTHENTICATIONFAILED]: the user name or password is wrong "
-			          "(RFC 5530)"), "[AUTHENTICATIONFAILED] Invalid credentials");
+		imap_server_no(s, out, N_("[AUTHENTICATIONFAILED]: the user name or password is "
+			          "wrong (RFC 5530)"),
+			       "[AUTHENTICATIONFAILED] Invalid credentials");
 		return;
 	}
 	free(s->user);
@@ -490,8 +493,8 @@ static void imap_server_proceed_login(struct imap_server *s, const struct imap_c
 	const char *user = imap_arg_str(&c->args[0]);
 	const char *password = imap_arg_str(&c->args[1]);
 	if (!user || !password) {
-		imap_server_bad(s, out, N_("LOGIN takes a user name and a password, each an atom or "
-				   "a string"), "Syntax: LOGIN user password");
+		imap_server_bad(s, out, N_("LOGIN takes a user name and a password, each an atom "
+				   "or a string"), "Syntax: LOGIN user password");
 		return;
 	}
 	imap_server_login(s, "LOGIN", user, password, out);
@@ -517,8 +520,8 @@ static void imap_server_auth_plain(struct imap_server *s, const char *b64, struc
 	}
 	struct sasl_plain plain;
 	if (!sasl_plain_split(&dec, &plain) || sasl_plain_acts_as_other(&plain)) {
-		imap_server_no(s, out, N_("PLAIN carries authorization id, NUL, user, NUL, password; "
-			          "acting as another user is not allowed (RFC 4616)"),
+		imap_server_no(s, out, N_("PLAIN carries authorization id, NUL, user, NUL, "
+			          "password; acting as another user is not allowed (RFC 4616)"),
 			       "[AUTHENTICATIONFAILED] Invalid credentials");
 		goto done;
 	}
@@ -557,7 +560,8 @@ static void imap_server_auth_response(struct imap_server *s, const char *line, s
 	assert(s->state == IMAP_SERVER_STATE_AUTHENTICATE);
 	imap_server_enter_state(s, IMAP_SERVER_STATE_NOT_AUTHENTICATED);
 	if (strcmp(line, "*") == 0) {
-		imap_server_bad(s, out, N_("\"*\" cancels an AUTHENTICATE exchange (RFC 3501 6.2.2)"),
+		imap_server_bad(s, out, N_("\"*\" cancels an AUTHENTICATE exchange "
+					   "(RFC 3501 6.2.2)"),
 				"AUTHENTICATE cancelled");
 		return;
 	}
@@ -740,11 +744,11 @@ static void imap_server_command(struct imap_server *s, struct wire *out)
 		if (imap_server_missing_tag(s, cmd.tag, out))
 			; /* answered */
 		else if (s->tag[0])
-			imap_server_bad(s, out, N_("the server could not read this command: the text "
-					   "after BAD says where it went wrong"), "%s", err);
+			imap_server_bad(s, out, N_("the server could not read this command: the "
+					   "text after BAD says where it went wrong"), "%s", err);
 		else
-			wire_line(out, N_("a command starts with a tag (any word, such as a1), then "
-				     "the command's name"), "* BAD %s", err);
+			wire_line(out, N_("a command starts with a tag (any word, such as a1), "
+				     "then the command's name"), "* BAD %s", err);
 		imap_cmd_free(&cmd);
 		return;
 	}
@@ -753,11 +757,11 @@ static void imap_server_command(struct imap_server *s, struct wire *out)
 	if (!c && imap_server_missing_tag(s, cmd.tag, out)) {
 		/* answered */
 	} else if (!c) {
-		imap_server_bad(s, out, N_("the server does not know this command; CAPABILITY lists "
-				   "the extensions it offers"), "Unknown command");
+		imap_server_bad(s, out, N_("the server does not know this command; CAPABILITY "
+				   "lists the extensions it offers"), "Unknown command");
 	} else if (cmd.uid && !c->uid) {
-		imap_server_bad(s, out, N_("UID goes only before FETCH, STORE, COPY, MOVE, SEARCH and "
-				   "EXPUNGE"), "Invalid UID command");
+		imap_server_bad(s, out, N_("UID goes only before FETCH, STORE, COPY, MOVE, SEARCH "
+				   "and EXPUNGE"), "Invalid UID command");
 	} else if (!c->check || c->check(s, out)) {
 		s->expunge_ok = cmd.uid || !c->defers_expunge;
 		if (cmd.nargs < c->min_args ||
@@ -790,8 +794,9 @@ static void imap_server_refused(struct imap_server *s, bool too_big, struct wire
 	}
 	snprintf(s->tag, sizeof s->tag, "%s", s->framer.tag);
 	if (too_big && s->tag[0])
-		imap_server_no(s, out, N_("[TOOBIG]: the literal announced is larger than this server "
-			          "accepts, so it was refused before any of it was read (RFC 7889)"),
+		imap_server_no(s, out, N_("[TOOBIG]: the literal announced is larger than this "
+			          "server accepts, so it was refused before any of it was read "
+			          "(RFC 7889)"),
 			       "[TOOBIG] %s", s->framer.err);
 	else if (too_big)
 		wire_line(out, N_("the literal announced is larger than this server accepts"),
@@ -801,7 +806,8 @@ static void imap_server_refused(struct imap_server *s, bool too_big, struct wire
 				   "64 KiB here; the whole command was thrown away"), "%s",
 				s->framer.err);
 	else
-		wire_line(out, N_("a command line (literals not counted) may hold at most 64 KiB here"),
+		wire_line(out, N_("a command line (literals not counted) may hold at most 64 KiB "
+				  "here"),
 			  "* BAD %s", s->framer.err);
 }
 

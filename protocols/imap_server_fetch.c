@@ -358,7 +358,8 @@ void imap_server_proceed_fetch(struct imap_server *s, const struct imap_cmd *c,
 		free(seen_now);
 		free(set.spans);
 		imap_server_fetch_free(&f);
-		imap_server_no(s, out, N_("[SERVERBUG]: the store could not mark the messages \\Seen"),
+		imap_server_no(s, out, N_("[SERVERBUG]: the store could not mark the messages "
+					  "\\Seen"),
 			       "[SERVERBUG] Could not set \\Seen");
 		return;
 	}

@@ -145,7 +145,8 @@ void imap_server_proceed_select(struct imap_server *s, const struct imap_cmd *c,
 		if (s->view[i].keywords[0])
 			imap_server_learn_keywords(s, s->view[i].keywords);
 	imap_server_send_flags(s, out, N_("FLAGS: the flags a message in this folder can have"));
-	wire_line(out, N_("EXISTS: how many messages the folder holds; they are numbered 1 to this"),
+	wire_line(out, N_("EXISTS: how many messages the folder holds; they are numbered 1 to "
+			  "this"),
 		  "* %zu EXISTS", s->nview);
 	s->nrecent = imap_server_count_recent(s);
 	wire_line(out, NULL, "* %zu RECENT", s->nrecent);
@@ -167,8 +168,8 @@ void imap_server_proceed_select(struct imap_server *s, const struct imap_cmd *c,
 		imap_server_ok(s, out, N_("EXAMINE: the folder is open read-only; reading does not "
 			          "even set \\Seen"), "[READ-ONLY] EXAMINE completed");
 	else
-		imap_server_ok(s, out, N_("SELECT: the folder is open; its messages can now be read "
-			          "and changed"), "[READ-WRITE] SELECT completed");
+		imap_server_ok(s, out, N_("SELECT: the folder is open; its messages can now be "
+			          "read and changed"), "[READ-WRITE] SELECT completed");
 }
 
 void imap_server_proceed_create(struct imap_server *s, const struct imap_cmd *c,
@@ -180,7 +181,8 @@ void imap_server_proceed_create(struct imap_server *s, const struct imap_cmd *c,
 	if (!imap_server_check_new_name(s, name, out))
 		return;
 	if (strcmp(name, "INBOX") == 0) {
-		imap_server_no(s, out, N_("INBOX always exists; it cannot be created (RFC 3501 6.3.3)"),
+		imap_server_no(s, out, N_("INBOX always exists; it cannot be created "
+					  "(RFC 3501 6.3.3)"),
 			       "[ALREADYEXISTS] INBOX always exists");
 		return;
 	}
@@ -250,8 +252,8 @@ void imap_server_proceed_delete(struct imap_server *s, const struct imap_cmd *c,
 	enum imap_result r = s->ops.remove ? s->ops.remove(s->ctx, name) : IMAP_FAILED;
 	if (r == IMAP_NO_SUCH && imap_server_is_parent(s, name)) {
 		/* RFC 3501 6.3.4: a \Noselect name with inferiors cannot go */
-		imap_server_no(s, out, N_("[CANNOT]: this name only holds other folders (\\Noselect); "
-			          "delete those first (RFC 3501 6.3.4)"),
+		imap_server_no(s, out, N_("[CANNOT]: this name only holds other folders "
+			          "(\\Noselect); delete those first (RFC 3501 6.3.4)"),
 			       "[CANNOT] Name has inferior hierarchical names");
 		return;
 	}
@@ -384,8 +386,9 @@ void imap_server_proceed_list(struct imap_server *s, const struct imap_cmd *c,
 		return;
 	}
 	if (!lsub && !pat[0]) {
-		wire_line(out, N_("LIST with an empty pattern asks only for the hierarchy delimiter: "
-			     "folder names are separated by \"/\""), "* LIST (\\Noselect) \"/\" \"\"");
+		wire_line(out, N_("LIST with an empty pattern asks only for the hierarchy "
+			     "delimiter: folder names are separated by \"/\""),
+			  "* LIST (\\Noselect) \"/\" \"\"");
 		imap_server_ok(s, out, NULL, "LIST completed");
 		return;
 	}
@@ -575,8 +578,9 @@ void imap_server_proceed_append(struct imap_server *s, const struct imap_cmd *c,
 	char keywords[IMAP_KEYWORDS_MAX_OCTETS] = "";
 	int64_t date = -1;
 	if (!imap_server_mailbox(&c->args[0], name) || msg->type != IMAP_ARG_STRING) {
-		imap_server_bad(s, out, N_("APPEND ends with the message itself, usually as a literal "
-				   "{size}"), "Syntax: APPEND mailbox [(flags)] [date-time] literal");
+		imap_server_bad(s, out, N_("APPEND ends with the message itself, usually as a "
+				   "literal {size}"),
+				"Syntax: APPEND mailbox [(flags)] [date-time] literal");
 		return;
 	}
 	if (i < c->nargs - 1 && c->args[i].type == IMAP_ARG_LIST) {

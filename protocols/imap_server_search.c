@@ -397,8 +397,8 @@ void imap_server_proceed_search(struct imap_server *s, const struct imap_cmd *c,
 	const char *err = NULL;
 	if (!imap_server_parse_keys(c->args + first, c->nargs - first, &root, 0, &err)) {
 		imap_server_key_free(&root);
-		imap_server_bad(s, out, N_("SEARCH keys are words like UNSEEN, FROM \"bob\", "
-				   "SINCE 1-Feb-1994, joined by OR, NOT and parentheses"), "%s", err);
+		imap_server_bad(s, out, N_("SEARCH keys are words like UNSEEN, FROM \"bob\", SINCE "
+				   "1-Feb-1994, joined by OR, NOT and parentheses"), "%s", err);
 		return;
 	}
 	imap_server_catch_up(s, c, out); /* search the flags as they are now */

@@ -139,7 +139,8 @@ void imap_server_proceed_expunge(struct imap_server *s, const struct imap_cmd *c
 		return;
 	}
 	if (s->read_only) {
-		imap_server_no_read_only(s, N_("[READ-ONLY]: the folder was opened with EXAMINE"), out);
+		imap_server_no_read_only(s, N_("[READ-ONLY]: the folder was opened with EXAMINE"),
+					 out);
 		return;
 	}
 	/* Others' news first, then this: the UIDs are mapped to the view only
@@ -229,7 +230,8 @@ void imap_server_proceed_store(struct imap_server *s, const struct imap_cmd *c,
 	if (wn == 12 && strncasecmp(w, "FLAGS.SILENT", 12) == 0)
 		silent = true;
 	else if (!(wn == 5 && strncasecmp(w, "FLAGS", 5) == 0)) {
-		imap_server_bad(s, out, N_("STORE changes FLAGS, +FLAGS or -FLAGS, optionally .SILENT"),
+		imap_server_bad(s, out, N_("STORE changes FLAGS, +FLAGS or -FLAGS, optionally "
+					   ".SILENT"),
 				"Invalid STORE data item");
 		return;
 	}
@@ -238,7 +240,8 @@ void imap_server_proceed_store(struct imap_server *s, const struct imap_cmd *c,
 	const char *err = NULL;
 	if (!imap_server_parse_flags(c->args + 2, c->nargs - 2, &flags, keywords, &err)) {
 		imap_server_bad(s, out, N_("flags are \\Seen \\Answered \\Flagged \\Deleted "
-				   "\\Draft or keywords; \\Recent belongs to the server"), "%s", err);
+				   "\\Draft or keywords; \\Recent belongs to the server"),
+				"%s", err);
 		return;
 	}
 	struct imap_server_set set;
@@ -246,7 +249,8 @@ void imap_server_proceed_store(struct imap_server *s, const struct imap_cmd *c,
 		return;
 	if (s->read_only) {
 		free(set.spans);
-		imap_server_no_read_only(s, N_("[READ-ONLY]: the folder was opened with EXAMINE"), out);
+		imap_server_no_read_only(s, N_("[READ-ONLY]: the folder was opened with EXAMINE"),
+					 out);
 		return;
 	}
 	/* The new flags of every chosen message; only the changed ones go to
@@ -306,8 +310,8 @@ void imap_server_proceed_store(struct imap_server *s, const struct imap_cmd *c,
 			buf_adds(&b, "FLAGS ");
 			imap_server_add_flags(&b, s->view[i].flags, s->view[i].keywords);
 			buf_addc(&b, ')');
-			imap_server_send(out, N_("the message's flags after the STORE; .SILENT would "
-					    "leave this line out"), &b);
+			imap_server_send(out, N_("the message's flags after the STORE; .SILENT "
+					    "would leave this line out"), &b);
 		}
 		buf_free(&b);
 	}
@@ -396,12 +400,13 @@ void imap_server_proceed_copy(struct imap_server *s, const struct imap_cmd *c,
 		buf_addc(&code, ' ');
 		imap_server_add_uidset(&code, new_uids, n);
 		if (!move) {
-			imap_server_ok(s, out, N_("COPYUID: the target's UIDVALIDITY, the UIDs copied "
-				          "and the UIDs the copies got, in the same order (RFC 4315)"),
+			imap_server_ok(s, out, N_("COPYUID: the target's UIDVALIDITY, the UIDs "
+				          "copied and the UIDs the copies got, in the same order "
+				          "(RFC 4315)"),
 				       "[%s] COPY completed", code.p);
 		} else {
-			wire_line(out, N_("COPYUID: the target's UIDVALIDITY, the UIDs moved and the "
-				     "UIDs they have there now (RFC 4315, RFC 6851)"),
+			wire_line(out, N_("COPYUID: the target's UIDVALIDITY, the UIDs moved and "
+				     "the UIDs they have there now (RFC 4315, RFC 6851)"),
 				  "* OK [%s] Moved", code.p);
 			imap_server_remove_from_view(s, uids, n, imap_server_note_move, out);
 			imap_server_ok(s, out, NULL, "MOVE completed");

@@ -225,11 +225,12 @@ void imap_server_send_flags(struct imap_server *s, struct wire *out, const char 
 void imap_server_send_permanentflags(struct imap_server *s, struct wire *out)
 {
 	if (s->read_only)
-		wire_line(out, N_("PERMANENTFLAGS (): in a folder opened with EXAMINE no flag can be "
-			     "changed"), "* OK [PERMANENTFLAGS ()] No permanent flags permitted");
+		wire_line(out, N_("PERMANENTFLAGS (): in a folder opened with EXAMINE no flag can "
+			     "be changed"),
+			  "* OK [PERMANENTFLAGS ()] No permanent flags permitted");
 	else /* the keywords FLAGS named can be kept too (RFC 3501 7.1) */
-		wire_line(out, N_("PERMANENTFLAGS: the flags the client can set and keep; \\* means "
-			     "it may make up new keywords too"),
+		wire_line(out, N_("PERMANENTFLAGS: the flags the client can set and keep; \\* "
+			     "means it may make up new keywords too"),
 			  "* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft%s%s "
 			  "\\*)] Flags permitted", s->keywords.len ? " " : "",
 			  s->keywords.len ? s->keywords.p : "");
@@ -242,8 +243,8 @@ void imap_server_announce_flags(struct imap_server *s, struct wire *out, bool pu
 {
 	imap_server_send_flags(s, out, pushed ? N_("IDLE: pushed at once - a new keyword is in "
 				          "use in this folder, so the list of flags grows")
-				       : N_("FLAGS again: a new keyword is in use in this folder, and "
-				          "a client learns it before any message shows it"));
+				       : N_("FLAGS again: a new keyword is in use in this folder, "
+				          "and a client learns it before any message shows it"));
 	imap_server_send_permanentflags(s, out);
 }
 
