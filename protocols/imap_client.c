@@ -49,6 +49,7 @@
  * itself (no server said them) start with "client:".
  */
 #include "imap.h"
+#include "i18n.h"
 
 #include <assert.h>
 #include <stdio.h>
@@ -202,12 +203,20 @@ static void imap_client_protocol_error(struct imap_client *c, const char *what)
 {
 	struct buf why;
 	buf_init(&why);
-	buf_adds(&why, "client: protocol error: ");
-	buf_adds(&why, what);
 	if (c->resp.len > 0) {
-		buf_adds(&why, ": \"");
-		buf_add(&why, c->resp.p, imap_client_quote_len(c));
-		buf_adds(&why, "\"");
+		/* what the server said, a C string (error_keep_first makes a
+		 * NUL '?' anyway) */
+		struct buf quote;
+		buf_init(&quote);
+		buf_add(&quote, c->resp.p, imap_client_quote_len(c));
+		for (size_t i = 0; i < quote.len; i++)
+			if (quote.p[i] == '\0')
+				quote.p[i] = '?';
+		/* TRANSLATORS: the second %s is the server's response, quoted as it came */
+		buf_printf(&why, _("client: protocol error: %s: \"%s\""), _(what), quote.p);
+		buf_free(&quote);
+	} else {
+		buf_printf(&why, _("client: protocol error: %s"), _(what));
 	}
 	imap_client_fail(c, why.p, why.len);
 	buf_free(&why);
@@ -621,7 +630,7 @@ static void imap_client_command(struct imap_client *c, struct wire *out,
 static void imap_client_send_logout(struct imap_client *c, struct wire *out)
 {
 	imap_client_command(c, out, IMAP_CLIENT_LOGOUT,
-			    "LOGOUT ends the session: the server says BYE, then OK", "LOGOUT");
+			    N_("LOGOUT ends the session: the server says BYE, then OK"), "LOGOUT");
 }
 
 /* Something went wrong that the server should hear about politely. */
@@ -640,8 +649,8 @@ static void imap_client_gives_up(struct imap_client *c, struct wire *out, const 
 static void imap_client_send_login(struct imap_client *c, struct wire *out)
 {
 	if (c->cap_logindisabled) {
-		imap_client_gives_up(c, out, "client: the server does not allow LOGIN here "
-					     "(LOGINDISABLED: it wants TLS first)");
+		imap_client_gives_up(c, out, _("client: the server does not allow LOGIN here "
+					       "(LOGINDISABLED: it wants TLS first)"));
 		return;
 	}
 	imap_client_begin(c);
@@ -650,15 +659,15 @@ static void imap_client_send_login(struct imap_client *c, struct wire *out)
 	buf_addc(&c->cmd, ' ');
 	imap_client_add_string(c, c->password, false);
 	imap_client_end(c, out, IMAP_CLIENT_LOGIN,
-			"LOGIN sends the user name and password in clear text; real "
-			"servers require TLS first");
+			N_("LOGIN sends the user name and password in clear text; real "
+			   "servers require TLS first"));
 }
 
 static void imap_client_send_select(struct imap_client *c, struct wire *out)
 {
 	imap_client_command(c, out, IMAP_CLIENT_SELECT,
-			    "SELECT opens a folder: the server answers with how many "
-			    "messages it holds and its UIDVALIDITY",
+			    N_("SELECT opens a folder: the server answers with how many "
+			       "messages it holds and its UIDVALIDITY"),
 			    "SELECT INBOX");
 }
 
@@ -688,19 +697,19 @@ static void imap_client_send_download(struct imap_client *c, struct wire *out)
 		}
 		buf_adds(&c->cmd, " (UID FLAGS BODY.PEEK[])");
 		imap_client_end(c, out, IMAP_CLIENT_DOWNLOAD,
-				"PEEK downloads without marking the message \\Seen: "
-				"syncing must not make mail look read");
+				N_("PEEK downloads without marking the message \\Seen: "
+				   "syncing must not make mail look read"));
 	} else if (c->new_mail) {
 		c->new_mail = false;
 		imap_client_command(c, out, IMAP_CLIENT_DOWNLOAD,
-				    "new mail: the client fetches every message above "
-				    "the highest UID it knows, with PEEK so \\Seen stays unset",
+				    N_("new mail: the client fetches every message above "
+				       "the highest UID it knows, with PEEK so \\Seen stays unset"),
 				    "UID FETCH %u:* (UID FLAGS BODY.PEEK[])",
 				    (unsigned)(imap_client_last_uid(c) + 1));
 	} else if (c->cfg.task == IMAP_TASK_OPEN) {
 		imap_client_command(c, out, IMAP_CLIENT_IDLE,
-				    "IDLE: the client waits and the server pushes news the "
-				    "moment it happens (RFC 2177)",
+				    N_("IDLE: the client waits and the server pushes news the "
+				       "moment it happens (RFC 2177)"),
 				    "IDLE");
 	} else {
 		imap_client_send_logout(c, out);
@@ -709,16 +718,16 @@ static void imap_client_send_download(struct imap_client *c, struct wire *out)
 
 static void imap_client_send_done(struct imap_client *c, struct wire *out)
 {
-	wire_line(out, "DONE ends IDLE (it has no tag): the server answers with "
-		  "IDLE's tagged OK and takes commands again", "DONE");
+	wire_line(out, N_("DONE ends IDLE (it has no tag): the server answers with "
+		     "IDLE's tagged OK and takes commands again"), "DONE");
 	imap_client_enter_state(c, IMAP_CLIENT_IDLE_DONE);
 }
 
 static void imap_client_send_mark_deleted(struct imap_client *c, struct wire *out)
 {
 	imap_client_command(c, out, IMAP_CLIENT_MARK_DELETED,
-			    "\\Deleted only marks the message; it goes at EXPUNGE "
-			    "(.SILENT: no FETCH answer wanted)",
+			    N_("\\Deleted only marks the message; it goes at EXPUNGE "
+			       "(.SILENT: no FETCH answer wanted)"),
 			    "UID STORE %u +FLAGS.SILENT (\\Deleted)", (unsigned)c->cfg.uid);
 }
 
@@ -726,13 +735,13 @@ static void imap_client_send_expunge(struct imap_client *c, struct wire *out)
 {
 	if (c->cap_uidplus)
 		imap_client_command(c, out, IMAP_CLIENT_EXPUNGE,
-				    "UID EXPUNGE removes only this message, even if others "
-				    "are marked \\Deleted too (UIDPLUS, RFC 4315)",
+				    N_("UID EXPUNGE removes only this message, even if others "
+				       "are marked \\Deleted too (UIDPLUS, RFC 4315)"),
 				    "UID EXPUNGE %u", (unsigned)c->cfg.uid);
 	else
 		imap_client_command(c, out, IMAP_CLIENT_EXPUNGE,
-				    "without UIDPLUS the client can only EXPUNGE every "
-				    "message marked \\Deleted, not just this one",
+				    N_("without UIDPLUS the client can only EXPUNGE every "
+				       "message marked \\Deleted, not just this one"),
 				    "EXPUNGE");
 }
 
@@ -752,14 +761,14 @@ static bool imap_client_flag_ok(const char *flag)
 static void imap_client_send_store(struct imap_client *c, struct wire *out)
 {
 	if (!imap_client_flag_ok(c->flag)) {
-		imap_client_gives_up(c, out, "client: the flag cannot be sent in IMAP (it must "
-					     "be one word, like \\Seen or $Label1)");
+		imap_client_gives_up(c, out, _("client: the flag cannot be sent in IMAP (it must "
+					       "be one word, like \\Seen or $Label1)"));
 		return;
 	}
 	imap_client_command(c, out, IMAP_CLIENT_STORE,
-			    "UID STORE changes the message's flags on the server; the "
-			    "server answers with its new flags, and other devices learn "
-			    "of it at once if they are in IDLE, otherwise at their next sync",
+			    N_("UID STORE changes the message's flags on the server; the "
+			       "server answers with its new flags, and other devices learn "
+			       "of it at once if they are in IDLE, otherwise at their next sync"),
 			    "UID STORE %u %cFLAGS (%s)", (unsigned)c->cfg.uid,
 			    c->cfg.add ? '+' : '-', c->flag);
 }
@@ -772,12 +781,12 @@ static void imap_client_send_move(struct imap_client *c, struct wire *out)
 	imap_client_add_string(c, c->folder, true);
 	if (move)
 		imap_client_end(c, out, IMAP_CLIENT_MOVE,
-				"UID MOVE moves the message in one step: copied to the "
-				"folder, then expunged from this one (RFC 6851)");
+				N_("UID MOVE moves the message in one step: copied to the "
+				   "folder, then expunged from this one (RFC 6851)"));
 	else
 		imap_client_end(c, out, IMAP_CLIENT_COPY,
-				"this server has no MOVE: the client copies the message, "
-				"then marks the original \\Deleted and expunges it");
+				N_("this server has no MOVE: the client copies the message, "
+				   "then marks the original \\Deleted and expunges it"));
 }
 
 static void imap_client_send_create(struct imap_client *c, struct wire *out)
@@ -786,15 +795,15 @@ static void imap_client_send_create(struct imap_client *c, struct wire *out)
 	buf_adds(&c->cmd, "CREATE ");
 	imap_client_add_string(c, c->folder, true);
 	imap_client_end(c, out, IMAP_CLIENT_CREATE,
-			"CREATE makes a new folder on the server, which every device "
-			"then sees");
+			N_("CREATE makes a new folder on the server, which every device "
+			   "then sees"));
 }
 
 static void imap_client_send_append(struct imap_client *c, struct wire *out)
 {
 	if (memchr(c->msg, '\0', c->cfg.msglen)) {
-		imap_client_gives_up(c, out, "client: the message holds a NUL octet, which IMAP "
-					     "cannot carry without BINARY (RFC 3516)");
+		imap_client_gives_up(c, out, _("client: the message holds a NUL octet, which IMAP "
+					       "cannot carry without BINARY (RFC 3516)"));
 		return;
 	}
 	imap_client_begin(c);
@@ -803,8 +812,8 @@ static void imap_client_send_append(struct imap_client *c, struct wire *out)
 	buf_adds(&c->cmd, " (\\Seen) ");
 	imap_client_add_literal(c, c->msg, c->cfg.msglen);
 	imap_client_end(c, out, IMAP_CLIENT_APPEND,
-			"APPEND uploads a message: this is how the client saves its "
-			"copy of a sent message in the Sent folder on the server");
+			N_("APPEND uploads a message: this is how the client saves its "
+			   "copy of a sent message in the Sent folder on the server"));
 }
 
 /* The last command succeeded (or, at the greeting, the server is ready):
@@ -823,9 +832,9 @@ static void imap_client_next(struct imap_client *c, struct wire *out)
 		switch (c->cfg.task) {
 		case IMAP_TASK_SYNC:
 			imap_client_command(c, out, IMAP_CLIENT_LIST,
-					    "LIST \"\" \"*\" asks for every folder; attributes "
-					    "like \\Sent say which folder plays which role "
-					    "(SPECIAL-USE, RFC 6154)",
+					    N_("LIST \"\" \"*\" asks for every folder; attributes "
+					       "like \\Sent say which folder plays which role "
+					       "(SPECIAL-USE, RFC 6154)"),
 					    "LIST \"\" \"*\"");
 			break;
 		case IMAP_TASK_CREATE:
@@ -855,8 +864,8 @@ static void imap_client_next(struct imap_client *c, struct wire *out)
 			break;
 		default:
 			imap_client_command(c, out, IMAP_CLIENT_RESYNC,
-					    "the client compares the server's flags with its "
-					    "own copy: this is how every device stays in step",
+					    N_("the client compares the server's flags with its "
+					       "own copy: this is how every device stays in step"),
 					    "UID FETCH 1:* (UID FLAGS)");
 			break;
 		}
@@ -977,14 +986,14 @@ static void imap_client_on_list(struct imap_client *c, struct imap_scan *s)
 	buf_free(&copy);
 	return;
 bad:
-	imap_client_protocol_error(c, "a LIST response of the wrong shape");
+	imap_client_protocol_error(c, N_("a LIST response of the wrong shape"));
 }
 
 /* "* n EXISTS": the folder holds n messages now. */
 static void imap_client_on_exists(struct imap_client *c, uint32_t n, struct wire *out)
 {
 	if (n > IMAP_CLIENT_MESSAGES_MAX) {
-		imap_client_protocol_error(c, "a folder larger than this client can follow");
+		imap_client_protocol_error(c, N_("a folder larger than this client can follow"));
 		return;
 	}
 	if (n <= c->nview)
@@ -1006,7 +1015,7 @@ static void imap_client_on_exists(struct imap_client *c, uint32_t n, struct wire
 static void imap_client_on_expunge(struct imap_client *c, uint32_t n)
 {
 	if (n == 0 || n > c->nview) {
-		imap_client_protocol_error(c, "EXPUNGE of a message that does not exist");
+		imap_client_protocol_error(c, N_("EXPUNGE of a message that does not exist"));
 		return;
 	}
 	uint32_t uid = c->view[n - 1];
@@ -1032,11 +1041,11 @@ static void imap_client_on_fetch(struct imap_client *c, uint32_t n, struct imap_
 {
 	struct imap_fetch f;
 	if (n == 0 || n > c->nview) {
-		imap_client_protocol_error(c, "FETCH of a message that does not exist");
+		imap_client_protocol_error(c, N_("FETCH of a message that does not exist"));
 		return;
 	}
 	if (!imap_scan_fetch(s, &c->scratch, &f)) {
-		imap_client_protocol_error(c, "a FETCH response of the wrong shape");
+		imap_client_protocol_error(c, N_("a FETCH response of the wrong shape"));
 		return;
 	}
 	if (f.has_uid)
@@ -1080,7 +1089,8 @@ static void imap_client_on_untagged(struct imap_client *c, struct imap_scan *s,
 
 	if (imap_scan_number(s, &num)) {
 		if (!imap_scan_at(s, ' ') || c->state == IMAP_CLIENT_GREETING) {
-			imap_client_protocol_error(c, "an untagged response of the wrong shape");
+			imap_client_protocol_error(c, N_("an untagged response of the wrong "
+							 "shape"));
 			return;
 		}
 		imap_scan_spaces(s);
@@ -1097,7 +1107,7 @@ static void imap_client_on_untagged(struct imap_client *c, struct imap_scan *s,
 		return;
 	}
 	if (!imap_scan_atom(s, false, &w, &n)) {
-		imap_client_protocol_error(c, "an untagged response of the wrong shape");
+		imap_client_protocol_error(c, N_("an untagged response of the wrong shape"));
 		return;
 	}
 	imap_scan_spaces(s);
@@ -1110,7 +1120,7 @@ static void imap_client_on_untagged(struct imap_client *c, struct imap_scan *s,
 	bool ok = imap_word_is(w, n, "OK"), preauth = imap_word_is(w, n, "PREAUTH");
 	if (c->state == IMAP_CLIENT_GREETING) {
 		if (!ok && !preauth) {
-			imap_client_protocol_error(c, "the server's greeting is not \"* OK\"");
+			imap_client_protocol_error(c, N_("the server's greeting is not \"* OK\""));
 			return;
 		}
 		imap_client_on_code(c, s);
@@ -1134,15 +1144,16 @@ static void imap_client_on_continue(struct imap_client *c, struct wire *out)
 {
 	if (c->cmd_sent < c->cmd.len && c->state != IMAP_CLIENT_IDLE) {
 		imap_client_send_part(c, out, c->state == IMAP_CLIENT_APPEND
-				      ? "the message itself, exactly as many octets as "
-					"announced in {n}"
+				      ? N_("the message itself, exactly as many octets as "
+					   "announced in {n}")
 				      : NULL);
 	} else if (c->state == IMAP_CLIENT_IDLE) {
 		imap_client_enter_state(c, IMAP_CLIENT_IDLING);
 		if (c->new_mail || c->closing)
 			imap_client_send_done(c, out);
 	} else {
-		imap_client_protocol_error(c, "a \"+\" where the client had nothing more to send");
+		imap_client_protocol_error(c, N_("a \"+\" where the client had nothing more "
+						 "to send"));
 	}
 }
 
@@ -1153,7 +1164,7 @@ static void imap_client_on_tagged(struct imap_client *c, struct imap_scan *s, st
 	size_t n;
 	if (!imap_scan_atom(s, false, &w, &n) ||
 	    !(imap_word_is(w, n, "OK") || imap_word_is(w, n, "NO") || imap_word_is(w, n, "BAD"))) {
-		imap_client_protocol_error(c, "a tagged response that is not OK, NO or BAD");
+		imap_client_protocol_error(c, N_("a tagged response that is not OK, NO or BAD"));
 		return;
 	}
 	imap_client_on_code(c, s);
@@ -1173,8 +1184,8 @@ static void imap_client_on_tagged(struct imap_client *c, struct imap_scan *s, st
 	switch (c->state) {
 	case IMAP_CLIENT_SELECT:
 		if (c->uidvalidity == 0) {
-			imap_client_gives_up(c, out, "client: SELECT gave no UIDVALIDITY, so the "
-						     "UIDs cannot be trusted");
+			imap_client_gives_up(c, out, _("client: SELECT gave no UIDVALIDITY, so the "
+						       "UIDs cannot be trusted"));
 			return;
 		}
 		if (c->uidvalidity == c->cfg.uidvalidity)
@@ -1183,9 +1194,9 @@ static void imap_client_on_tagged(struct imap_client *c, struct imap_scan *s, st
 			imap_client_forget_all(c); /* a new view, or the device's first */
 		} else if (c->cfg.uidvalidity != 0) {
 			imap_client_forget_all(c);
-			imap_client_gives_up(c, out, "client: the INBOX's UIDVALIDITY changed, "
-						     "so the message's UID may name another "
-						     "message now");
+			imap_client_gives_up(c, out, _("client: the INBOX's UIDVALIDITY changed, "
+						       "so the message's UID may name another "
+						       "message now"));
 			return;
 		}
 		break;
@@ -1234,8 +1245,8 @@ static void imap_client_on_response(struct imap_client *c, struct wire *out)
 		s.pos = taglen + 1;
 		imap_client_on_tagged(c, &s, out);
 	} else {
-		imap_client_protocol_error(c, "the server sent a line that is no IMAP response "
-					   "(\"* ...\", \"+ ...\" or the command's tag)");
+		imap_client_protocol_error(c, N_("the server sent a line that is no IMAP response "
+					      "(\"* ...\", \"+ ...\" or the command's tag)"));
 	}
 }
 
@@ -1339,7 +1350,7 @@ void imap_client_feed(struct imap_client *c, const char *in, size_t len, struct 
 		const char *lf = memchr(in + i, '\n', len - i);
 		size_t take = lf ? (size_t)(lf - (in + i)) : len - i;
 		if (c->resp.len - c->line_start + take > IMAP_CLIENT_LINE_MAX_OCTETS) {
-			imap_client_protocol_error(c, "a line longer than this client accepts");
+			imap_client_protocol_error(c, N_("a line longer than this client accepts"));
 			return;
 		}
 		buf_add(&c->resp, in + i, take);
@@ -1353,7 +1364,8 @@ void imap_client_feed(struct imap_client *c, const char *in, size_t len, struct 
 		if (imap_line_literal(c->resp.p, c->line_start, c->resp.len, &n)) {
 			if (n > IMAP_CLIENT_LITERAL_MAX_OCTETS ||
 			    c->resp.len + n > IMAP_CLIENT_RESPONSE_MAX_OCTETS) {
-				imap_client_protocol_error(c, "a literal larger than this client accepts");
+				imap_client_protocol_error(c, N_("a literal larger than this "
+								 "client accepts"));
 				return;
 			}
 			c->literal_left = n;
@@ -1390,7 +1402,7 @@ void imap_client_abort(struct imap_client *c, const char *why)
 {
 	if (c->state == IMAP_CLIENT_DONE)
 		return;
-	imap_client_fails(c, why ? why : "connection lost");
+	imap_client_fails(c, why ? why : _("connection lost"));
 	imap_client_enter_state(c, IMAP_CLIENT_DONE);
 }
 

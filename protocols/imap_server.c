@@ -52,6 +52,7 @@
  * the text after them is for people.
  */
 #include "imap_server_int.h"
+#include "i18n.h"
 #include "mime.h"
 #include "sasl.h"
 
@@ -145,8 +146,8 @@ void imap_server_free(struct imap_server *s)
 
 void imap_server_start(struct imap_server *s, struct wire *out)
 {
-	wire_line(out, "IMAP (RFC 3501): the server is ready and lists what it can do; the "
-		  "client logs in next",
+	wire_line(out, N_("IMAP (RFC 3501): the server is ready and lists what it can do; the "
+		     "client logs in next"),
 		  "* OK [CAPABILITY " IMAP_SERVER_CAPABILITIES "] %s IMAP4rev1 server ready",
 		  s->hostname);
 }
@@ -212,32 +213,34 @@ void imap_server_tagged(struct imap_server *s, struct wire *out, const char *sta
 
 /* The note of a BAD for arguments of the wrong shape. */
 const char *const imap_server_note_syntax =
-	"BAD: the server could not read the command's arguments; the text shows the form it "
-	"expects";
+	N_("BAD: the server could not read the command's arguments; the text shows the form it "
+	   "expects");
 
 /* Not for "": CREATE "" would fail, so a client told to try it would loop. */
 const char *const imap_server_note_trycreate =
-	"[TRYCREATE]: there is no such folder; the client may CREATE it and try again";
+	N_("[TRYCREATE]: there is no such folder; the client may CREATE it and try again");
 
 /* A failed host operation on a folder, as NO with the RFC 5530 code. */
 void imap_server_no_result(struct imap_server *s, struct wire *out, enum imap_result r)
 {
 	switch (r) {
 	case IMAP_NO_SUCH:
-		imap_server_no(s, out, "[NONEXISTENT]: there is no folder of that name (RFC 5530)",
+		imap_server_no(s, out, N_("[NONEXISTENT]: there is no folder of that name "
+					  "(RFC 5530)"),
 			       "[NONEXISTENT] Mailbox doesn't exist");
 		break;
 	case IMAP_EXISTS:
-		imap_server_no(s, out, "[ALREADYEXISTS]: a folder of that name is there already "
-			       "(RFC 5530)", "[ALREADYEXISTS] Mailbox already exists");
+		imap_server_no(s, out, N_("[ALREADYEXISTS]: a folder of that name is there already "
+			          "(RFC 5530)"), "[ALREADYEXISTS] Mailbox already exists");
 		break;
 	case IMAP_REFUSED:
-		imap_server_no(s, out, "[CANNOT]: the server does not allow this, however often it "
-			       "is tried (RFC 5530)", "[CANNOT] Operation not permitted");
+		imap_server_no(s, out, N_("[CANNOT]: the server does not allow this, however often "
+			          "it is tried (RFC 5530)"), "[CANNOT] Operation not permitted");
 		break;
 	default:
-		imap_server_no(s, out, "[SERVERBUG]: the store failed; nothing the client did was "
-			       "wrong (RFC 5530)", "[SERVERBUG] Internal error in the mail store");
+		imap_server_no(s, out, N_("[SERVERBUG]: the store failed; nothing the client did "
+			          "was wrong (RFC 5530)"),
+			       "[SERVERBUG] Internal error in the mail store");
 		break;
 	}
 }
@@ -407,23 +410,23 @@ static bool imap_server_allowed(struct imap_server *s, struct wire *out, bool al
 static bool imap_server_check_not_authenticated(struct imap_server *s, struct wire *out)
 {
 	return imap_server_allowed(s, out, s->state == IMAP_SERVER_STATE_NOT_AUTHENTICATED,
-				   "LOGIN and AUTHENTICATE belong to the not-authenticated "
-				   "state; this session is logged in already");
+				   N_("LOGIN and AUTHENTICATE belong to the not-authenticated "
+				      "state; this session is logged in already"));
 }
 
 static bool imap_server_check_authenticated(struct imap_server *s, struct wire *out)
 {
 	return imap_server_allowed(s, out, s->state == IMAP_SERVER_STATE_AUTHENTICATED ||
 						   s->state == IMAP_SERVER_STATE_SELECTED,
-				   "this command needs a logged-in session: LOGIN first");
+				   N_("this command needs a logged-in session: LOGIN first"));
 }
 
 /* ENABLE only before a folder is selected (RFC 5161 3.1). */
 static bool imap_server_check_authenticated_only(struct imap_server *s, struct wire *out)
 {
 	return imap_server_allowed(s, out, s->state == IMAP_SERVER_STATE_AUTHENTICATED,
-				   "ENABLE is allowed only after login and before a folder is "
-				   "selected (RFC 5161)");
+				   N_("ENABLE is allowed only after login and before a folder is "
+				      "selected (RFC 5161)"));
 }
 
 static bool imap_server_check_selected(struct imap_server *s, struct wire *out)
@@ -431,8 +434,8 @@ static bool imap_server_check_selected(struct imap_server *s, struct wire *out)
 	return imap_server_allowed(
 		s, out, s->state == IMAP_SERVER_STATE_SELECTED,
 		s->state == IMAP_SERVER_STATE_AUTHENTICATED
-			? "this command works on the messages of a folder: SELECT one first"
-			: "this command needs a logged-in session with a folder selected");
+			? N_("this command works on the messages of a folder: SELECT one first")
+			: N_("this command needs a logged-in session with a folder selected"));
 }
 
 /* ---- any state */
@@ -441,7 +444,7 @@ static void imap_server_proceed_capability(struct imap_server *s, const struct i
 					   struct wire *out)
 {
 	(void)c;
-	wire_line(out, "CAPABILITY: the extensions this server offers, beyond RFC 3501",
+	wire_line(out, N_("CAPABILITY: the extensions this server offers, beyond RFC 3501"),
 		  "* CAPABILITY " IMAP_SERVER_CAPABILITIES);
 	imap_server_ok(s, out, NULL, "CAPABILITY completed");
 }
@@ -450,8 +453,8 @@ static void imap_server_proceed_noop(struct imap_server *s, const struct imap_cm
 				     struct wire *out)
 {
 	(void)c;
-	imap_server_ok(s, out, "NOOP does nothing, but gives the server a chance to report "
-		       "what changed", "NOOP completed");
+	imap_server_ok(s, out, N_("NOOP does nothing, but gives the server a chance to report "
+		          "what changed"), "NOOP completed");
 }
 
 static void imap_server_proceed_logout(struct imap_server *s, const struct imap_cmd *c,
@@ -459,8 +462,8 @@ static void imap_server_proceed_logout(struct imap_server *s, const struct imap_
 {
 	(void)c;
 	imap_server_enter_state(s, IMAP_SERVER_STATE_LOGOUT);
-	wire_line(out, "BYE: the server is about to close the connection; nothing is expunged "
-		  "by logging out", "* BYE %s IMAP4rev1 server logging out", s->hostname);
+	wire_line(out, N_("BYE: the server is about to close the connection; nothing is expunged "
+		     "by logging out"), "* BYE %s IMAP4rev1 server logging out", s->hostname);
 	imap_server_ok(s, out, NULL, "LOGOUT completed");
 }
 
@@ -471,15 +474,16 @@ static void imap_server_login(struct imap_server *s, const char *command, const 
 			      const char *password, struct wire *out)
 {
 	if (!s->ops.login || !s->ops.login(s->ctx, user, password)) {
-		imap_server_no(s, out, "[AUTHENTICATIONFAILED]: the user name or password is wrong "
-			       "(RFC 5530)", "[AUTHENTICATIONFAILED] Invalid credentials");
+		imap_server_no(s, out, N_("[AUTHENTICATIONFAILED]: the user name or password is "
+			          "wrong (RFC 5530)"),
+			       "[AUTHENTICATIONFAILED] Invalid credentials");
 		return;
 	}
 	free(s->user);
 	s->user = xstrdup(user);
 	imap_server_enter_state(s, IMAP_SERVER_STATE_AUTHENTICATED);
-	imap_server_ok(s, out, "logged in: the AUTHENTICATED state, where folders can be listed "
-		       "and selected", "%s completed", command);
+	imap_server_ok(s, out, N_("logged in: the AUTHENTICATED state, where folders can be listed "
+		          "and selected"), "%s completed", command);
 }
 
 static void imap_server_proceed_login(struct imap_server *s, const struct imap_cmd *c,
@@ -489,8 +493,8 @@ static void imap_server_proceed_login(struct imap_server *s, const struct imap_c
 	const char *user = imap_arg_str(&c->args[0]);
 	const char *password = imap_arg_str(&c->args[1]);
 	if (!user || !password) {
-		imap_server_bad(s, out, "LOGIN takes a user name and a password, each an atom or "
-				"a string", "Syntax: LOGIN user password");
+		imap_server_bad(s, out, N_("LOGIN takes a user name and a password, each an atom "
+				   "or a string"), "Syntax: LOGIN user password");
 		return;
 	}
 	imap_server_login(s, "LOGIN", user, password, out);
@@ -510,14 +514,14 @@ static void imap_server_auth_plain(struct imap_server *s, const char *b64, struc
 		n = 0; /* SASL-IR: "=" is an empty initial response (RFC 4959 3) */
 	else if (strspn(b64, imap_server_base64_chars) != n ||
 		 mime_base64_decode(&dec, b64, n) != 0) {
-		imap_server_bad(s, out, "the AUTHENTICATE response must be base64 (RFC 4648)",
+		imap_server_bad(s, out, N_("the AUTHENTICATE response must be base64 (RFC 4648)"),
 				"Invalid base64 data");
 		goto done;
 	}
 	struct sasl_plain plain;
 	if (!sasl_plain_split(&dec, &plain) || sasl_plain_acts_as_other(&plain)) {
-		imap_server_no(s, out, "PLAIN carries authorization id, NUL, user, NUL, password; "
-			       "acting as another user is not allowed (RFC 4616)",
+		imap_server_no(s, out, N_("PLAIN carries authorization id, NUL, user, NUL, "
+			          "password; acting as another user is not allowed (RFC 4616)"),
 			       "[AUTHENTICATIONFAILED] Invalid credentials");
 		goto done;
 	}
@@ -531,7 +535,7 @@ static void imap_server_proceed_authenticate(struct imap_server *s, const struct
 {
 	assert(c->nargs >= 1 && c->nargs <= 2); /* the table's row */
 	if (!imap_arg_is(&c->args[0], "PLAIN")) {
-		imap_server_no(s, out, "this server offers only AUTH=PLAIN (see CAPABILITY)",
+		imap_server_no(s, out, N_("this server offers only AUTH=PLAIN (see CAPABILITY)"),
 			       "Unsupported authentication mechanism");
 		return;
 	}
@@ -546,8 +550,8 @@ static void imap_server_proceed_authenticate(struct imap_server *s, const struct
 		return;
 	}
 	imap_server_enter_state(s, IMAP_SERVER_STATE_AUTHENTICATE);
-	wire_line(out, "\"+ \": the server waits for the credentials, base64-encoded, on the "
-		  "next line", "+ ");
+	wire_line(out, N_("\"+ \": the server waits for the credentials, base64-encoded, on the "
+		     "next line"), "+ ");
 }
 
 /* The line the client sent in answer to AUTHENTICATE's "+ ". */
@@ -556,7 +560,8 @@ static void imap_server_auth_response(struct imap_server *s, const char *line, s
 	assert(s->state == IMAP_SERVER_STATE_AUTHENTICATE);
 	imap_server_enter_state(s, IMAP_SERVER_STATE_NOT_AUTHENTICATED);
 	if (strcmp(line, "*") == 0) {
-		imap_server_bad(s, out, "\"*\" cancels an AUTHENTICATE exchange (RFC 3501 6.2.2)",
+		imap_server_bad(s, out, N_("\"*\" cancels an AUTHENTICATE exchange "
+					   "(RFC 3501 6.2.2)"),
 				"AUTHENTICATE cancelled");
 		return;
 	}
@@ -571,7 +576,7 @@ static void imap_server_proceed_idle(struct imap_server *s, const struct imap_cm
 	(void)c;
 	s->idle_return = s->state;
 	imap_server_enter_state(s, IMAP_SERVER_STATE_IDLE);
-	wire_line(out, "the server will now push news without being asked", "+ idling");
+	wire_line(out, N_("the server will now push news without being asked"), "+ idling");
 	imap_server_resync(s, out, true, s->expunge_ok);
 }
 
@@ -582,11 +587,11 @@ static void imap_server_idle_line(struct imap_server *s, const char *line, struc
 	imap_server_enter_state(s, s->idle_return);
 	s->expunge_ok = true;
 	if (strcasecmp(line, "DONE") != 0) {
-		imap_server_bad(s, out, "while idling, the only thing a client may send is DONE "
-				"(RFC 2177)", "Expected DONE");
+		imap_server_bad(s, out, N_("while idling, the only thing a client may send is DONE "
+				   "(RFC 2177)"), "Expected DONE");
 		return;
 	}
-	imap_server_ok(s, out, "DONE ends IDLE; the client may send commands again",
+	imap_server_ok(s, out, N_("DONE ends IDLE; the client may send commands again"),
 		       "IDLE terminated");
 }
 
@@ -693,9 +698,9 @@ static bool imap_server_missing_tag(struct imap_server *s, const char *word, str
 		up[i] = (char)toupper((unsigned char)word[i]);
 	if (strcmp(up, "UID") != 0 && !imap_server_lookup(up))
 		return false;
-	imap_server_bad(s, out, "the server took the first word for the tag, and found no "
-			"command after it: every IMAP command starts with a tag of the "
-			"client's choosing, which the answer repeats (RFC 3501 2.2.1)",
+	imap_server_bad(s, out, N_("the server took the first word for the tag, and found no "
+			   "command after it: every IMAP command starts with a tag of the "
+			   "client's choosing, which the answer repeats (RFC 3501 2.2.1)"),
 			"Missing tag? Every IMAP command starts with a tag of the client's "
 			"choosing, such as a1: a1 %s ...", up);
 	return true;
@@ -739,11 +744,11 @@ static void imap_server_command(struct imap_server *s, struct wire *out)
 		if (imap_server_missing_tag(s, cmd.tag, out))
 			; /* answered */
 		else if (s->tag[0])
-			imap_server_bad(s, out, "the server could not read this command: the text "
-					"after BAD says where it went wrong", "%s", err);
+			imap_server_bad(s, out, N_("the server could not read this command: the "
+					   "text after BAD says where it went wrong"), "%s", err);
 		else
-			wire_line(out, "a command starts with a tag (any word, such as a1), then "
-				  "the command's name", "* BAD %s", err);
+			wire_line(out, N_("a command starts with a tag (any word, such as a1), "
+				     "then the command's name"), "* BAD %s", err);
 		imap_cmd_free(&cmd);
 		return;
 	}
@@ -752,17 +757,17 @@ static void imap_server_command(struct imap_server *s, struct wire *out)
 	if (!c && imap_server_missing_tag(s, cmd.tag, out)) {
 		/* answered */
 	} else if (!c) {
-		imap_server_bad(s, out, "the server does not know this command; CAPABILITY lists "
-				"the extensions it offers", "Unknown command");
+		imap_server_bad(s, out, N_("the server does not know this command; CAPABILITY "
+				   "lists the extensions it offers"), "Unknown command");
 	} else if (cmd.uid && !c->uid) {
-		imap_server_bad(s, out, "UID goes only before FETCH, STORE, COPY, MOVE, SEARCH and "
-				"EXPUNGE", "Invalid UID command");
+		imap_server_bad(s, out, N_("UID goes only before FETCH, STORE, COPY, MOVE, SEARCH "
+				   "and EXPUNGE"), "Invalid UID command");
 	} else if (!c->check || c->check(s, out)) {
 		s->expunge_ok = cmd.uid || !c->defers_expunge;
 		if (cmd.nargs < c->min_args ||
 		    (c->max_args != IMAP_SERVER_ARGS_ANY && cmd.nargs > c->max_args))
-			imap_server_bad(s, out, "the command has too few or too many arguments; "
-					"the text shows its form", "Syntax: %s%s",
+			imap_server_bad(s, out, N_("the command has too few or too many arguments; "
+					   "the text shows its form"), "Syntax: %s%s",
 					cmd.uid ? "UID " : "", c->usage);
 		else
 			c->proceed(s, &cmd, out);
@@ -783,24 +788,26 @@ static void imap_server_refused(struct imap_server *s, bool too_big, struct wire
 		imap_server_enter_state(s, s->state == IMAP_SERVER_STATE_IDLE
 						   ? s->idle_return
 						   : IMAP_SERVER_STATE_NOT_AUTHENTICATED);
-		imap_server_bad(s, out, "the line sent in answer was refused, so the exchange "
-				"ends here", "%s", s->framer.err);
+		imap_server_bad(s, out, N_("the line sent in answer was refused, so the exchange "
+				   "ends here"), "%s", s->framer.err);
 		return;
 	}
 	snprintf(s->tag, sizeof s->tag, "%s", s->framer.tag);
 	if (too_big && s->tag[0])
-		imap_server_no(s, out, "[TOOBIG]: the literal announced is larger than this server "
-			       "accepts, so it was refused before any of it was read (RFC 7889)",
+		imap_server_no(s, out, N_("[TOOBIG]: the literal announced is larger than this "
+			          "server accepts, so it was refused before any of it was read "
+			          "(RFC 7889)"),
 			       "[TOOBIG] %s", s->framer.err);
 	else if (too_big)
-		wire_line(out, "the literal announced is larger than this server accepts",
+		wire_line(out, N_("the literal announced is larger than this server accepts"),
 			  "* BAD [TOOBIG] %s", s->framer.err);
 	else if (s->tag[0])
-		imap_server_bad(s, out, "a command line (literals not counted) may hold at most "
-				"64 KiB here; the whole command was thrown away", "%s",
+		imap_server_bad(s, out, N_("a command line (literals not counted) may hold at most "
+				   "64 KiB here; the whole command was thrown away"), "%s",
 				s->framer.err);
 	else
-		wire_line(out, "a command line (literals not counted) may hold at most 64 KiB here",
+		wire_line(out, N_("a command line (literals not counted) may hold at most 64 KiB "
+				  "here"),
 			  "* BAD %s", s->framer.err);
 }
 
@@ -826,8 +833,8 @@ size_t imap_server_feed(struct imap_server *s, const char *in, size_t len, struc
 				return used;
 			break;
 		case IMAP_FRAME_CONTINUE:
-			wire_line(out, "\"+\": the server is ready for the literal the client "
-				  "announced with {n}: exactly n octets follow",
+			wire_line(out, N_("\"+\": the server is ready for the literal the client "
+				     "announced with {n}: exactly n octets follow"),
 				  "+ Ready for literal data");
 			break;
 		case IMAP_FRAME_COMMAND:

@@ -23,6 +23,7 @@
  * one item's name and value; the command.
  */
 #include "imap_server_int.h"
+#include "i18n.h"
 #include "imap_msg.h"
 
 #include <assert.h>
@@ -338,8 +339,8 @@ void imap_server_proceed_fetch(struct imap_server *s, const struct imap_cmd *c,
 	struct imap_server_set set;
 	if (!imap_server_parse_fetch(&c->args[1], &f)) {
 		imap_server_fetch_free(&f);
-		imap_server_bad(s, out, "FETCH items are words like FLAGS, UID, ENVELOPE, "
-				"BODY.PEEK[HEADER], alone or in parentheses",
+		imap_server_bad(s, out, N_("FETCH items are words like FLAGS, UID, ENVELOPE, "
+				   "BODY.PEEK[HEADER], alone or in parentheses"),
 				"Invalid fetch attribute");
 		return;
 	}
@@ -357,7 +358,8 @@ void imap_server_proceed_fetch(struct imap_server *s, const struct imap_cmd *c,
 		free(seen_now);
 		free(set.spans);
 		imap_server_fetch_free(&f);
-		imap_server_no(s, out, "[SERVERBUG]: the store could not mark the messages \\Seen",
+		imap_server_no(s, out, N_("[SERVERBUG]: the store could not mark the messages "
+					  "\\Seen"),
 			       "[SERVERBUG] Could not set \\Seen");
 		return;
 	}
@@ -392,7 +394,7 @@ void imap_server_proceed_fetch(struct imap_server *s, const struct imap_cmd *c,
 			imap_server_add_flags(&b, m->flags, m->keywords);
 		}
 		buf_addc(&b, ')');
-		imap_server_send(out, "FETCH: the data the client asked for about this message",
+		imap_server_send(out, N_("FETCH: the data the client asked for about this message"),
 				 &b);
 	}
 	buf_free(&b);

@@ -22,6 +22,7 @@
  * the RFC 5258 options, the walk); STATUS; APPEND.
  */
 #include "imap_server_int.h"
+#include "i18n.h"
 #include "imap_msg.h"
 
 #include <assert.h>
@@ -35,8 +36,8 @@
 #define IMAP_SERVER_PATTERN_WILDCARDS_MAX 16
 
 static const char *const imap_server_note_special_use =
-	"a special-use attribute tells every client which folder plays this role, whatever its "
-	"name (RFC 6154)";
+	N_("a special-use attribute tells every client which folder plays this role, whatever its "
+	   "name (RFC 6154)");
 
 /* CREATE "" or RENAME x "": a name no folder can have is NO, not BAD - the
  * command was well-formed (Dovecot answers the same way). */
@@ -45,8 +46,8 @@ static bool imap_server_check_new_name(struct imap_server *s, const char *name,
 {
 	if (name[0])
 		return true;
-	imap_server_no(s, out, "[CANNOT]: a folder needs a name; the empty one is taken by "
-		       "LIST's hierarchy question (RFC 3501 6.3.8)",
+	imap_server_no(s, out, N_("[CANNOT]: a folder needs a name; the empty one is taken by "
+		          "LIST's hierarchy question (RFC 3501 6.3.8)"),
 		       "[CANNOT] Invalid mailbox name");
 	return false;
 }
@@ -91,7 +92,7 @@ void imap_server_proceed_enable(struct imap_server *s, const struct imap_cmd *c,
 		}
 	}
 	/* None of the extensions offered here needs enabling. */
-	wire_line(out, "ENABLED lists the extensions now switched on: none needed here",
+	wire_line(out, N_("ENABLED lists the extensions now switched on: none needed here"),
 		  "* ENABLED");
 	imap_server_ok(s, out, NULL, "ENABLE completed");
 }
@@ -100,8 +101,8 @@ void imap_server_proceed_namespace(struct imap_server *s, const struct imap_cmd 
 				   struct wire *out)
 {
 	(void)c;
-	wire_line(out, "NAMESPACE: the user's own folders start at the top, separated by \"/\"; "
-		  "there are no shared or other users' folders",
+	wire_line(out, N_("NAMESPACE: the user's own folders start at the top, separated by \"/\"; "
+		     "there are no shared or other users' folders"),
 		  "* NAMESPACE ((\"\" \"/\")) NIL NIL");
 	imap_server_ok(s, out, NULL, "NAMESPACE completed");
 }
@@ -143,31 +144,32 @@ void imap_server_proceed_select(struct imap_server *s, const struct imap_cmd *c,
 	for (size_t i = 0; i < s->nview; i++)
 		if (s->view[i].keywords[0])
 			imap_server_learn_keywords(s, s->view[i].keywords);
-	imap_server_send_flags(s, out, "FLAGS: the flags a message in this folder can have");
-	wire_line(out, "EXISTS: how many messages the folder holds; they are numbered 1 to this",
+	imap_server_send_flags(s, out, N_("FLAGS: the flags a message in this folder can have"));
+	wire_line(out, N_("EXISTS: how many messages the folder holds; they are numbered 1 to "
+			  "this"),
 		  "* %zu EXISTS", s->nview);
 	s->nrecent = imap_server_count_recent(s);
 	wire_line(out, NULL, "* %zu RECENT", s->nrecent);
 	for (size_t i = 0; i < s->nview; i++) {
 		if (!(s->view[i].flags & IMAP_FLAG_SEEN)) {
-			wire_line(out, "UNSEEN: the number of the first message without \\Seen",
+			wire_line(out, N_("UNSEEN: the number of the first message without \\Seen"),
 				  "* OK [UNSEEN %zu] Message %zu is first unseen", i + 1, i + 1);
 			break;
 		}
 	}
 	imap_server_send_permanentflags(s, out);
-	wire_line(out, "UIDVALIDITY: while this number stays the same, a UID always names the "
-		  "same message, so a client may keep what it downloaded",
+	wire_line(out, N_("UIDVALIDITY: while this number stays the same, a UID always names the "
+		     "same message, so a client may keep what it downloaded"),
 		  "* OK [UIDVALIDITY %" PRIu32 "] UIDs valid", s->info.uidvalidity);
-	wire_line(out, "UIDNEXT: the UID the next message to arrive will get at least; a client "
-		  "seeing it unchanged knows nothing new came",
+	wire_line(out, N_("UIDNEXT: the UID the next message to arrive will get at least; a client "
+		     "seeing it unchanged knows nothing new came"),
 		  "* OK [UIDNEXT %" PRIu32 "] Predicted next UID", s->info.uidnext);
 	if (read_only)
-		imap_server_ok(s, out, "EXAMINE: the folder is open read-only; reading does not "
-			       "even set \\Seen", "[READ-ONLY] EXAMINE completed");
+		imap_server_ok(s, out, N_("EXAMINE: the folder is open read-only; reading does not "
+			          "even set \\Seen"), "[READ-ONLY] EXAMINE completed");
 	else
-		imap_server_ok(s, out, "SELECT: the folder is open; its messages can now be read "
-			       "and changed", "[READ-WRITE] SELECT completed");
+		imap_server_ok(s, out, N_("SELECT: the folder is open; its messages can now be "
+			          "read and changed"), "[READ-WRITE] SELECT completed");
 }
 
 void imap_server_proceed_create(struct imap_server *s, const struct imap_cmd *c,
@@ -179,7 +181,8 @@ void imap_server_proceed_create(struct imap_server *s, const struct imap_cmd *c,
 	if (!imap_server_check_new_name(s, name, out))
 		return;
 	if (strcmp(name, "INBOX") == 0) {
-		imap_server_no(s, out, "INBOX always exists; it cannot be created (RFC 3501 6.3.3)",
+		imap_server_no(s, out, N_("INBOX always exists; it cannot be created "
+					  "(RFC 3501 6.3.3)"),
 			       "[ALREADYEXISTS] INBOX always exists");
 		return;
 	}
@@ -242,15 +245,15 @@ void imap_server_proceed_delete(struct imap_server *s, const struct imap_cmd *c,
 	if (!imap_server_mailbox_arg(s, c, name, out))
 		return;
 	if (strcmp(name, "INBOX") == 0) {
-		imap_server_no(s, out, "INBOX is where new mail arrives: it cannot be deleted "
-			       "(RFC 3501 6.3.4)", "[CANNOT] INBOX cannot be deleted");
+		imap_server_no(s, out, N_("INBOX is where new mail arrives: it cannot be deleted "
+			          "(RFC 3501 6.3.4)"), "[CANNOT] INBOX cannot be deleted");
 		return;
 	}
 	enum imap_result r = s->ops.remove ? s->ops.remove(s->ctx, name) : IMAP_FAILED;
 	if (r == IMAP_NO_SUCH && imap_server_is_parent(s, name)) {
 		/* RFC 3501 6.3.4: a \Noselect name with inferiors cannot go */
-		imap_server_no(s, out, "[CANNOT]: this name only holds other folders (\\Noselect); "
-			       "delete those first (RFC 3501 6.3.4)",
+		imap_server_no(s, out, N_("[CANNOT]: this name only holds other folders "
+			          "(\\Noselect); delete those first (RFC 3501 6.3.4)"),
 			       "[CANNOT] Name has inferior hierarchical names");
 		return;
 	}
@@ -383,8 +386,9 @@ void imap_server_proceed_list(struct imap_server *s, const struct imap_cmd *c,
 		return;
 	}
 	if (!lsub && !pat[0]) {
-		wire_line(out, "LIST with an empty pattern asks only for the hierarchy delimiter: "
-			  "folder names are separated by \"/\"", "* LIST (\\Noselect) \"/\" \"\"");
+		wire_line(out, N_("LIST with an empty pattern asks only for the hierarchy "
+			     "delimiter: folder names are separated by \"/\""),
+			  "* LIST (\\Noselect) \"/\" \"\"");
 		imap_server_ok(s, out, NULL, "LIST completed");
 		return;
 	}
@@ -394,7 +398,7 @@ void imap_server_proceed_list(struct imap_server *s, const struct imap_cmd *c,
 	for (const char *p = ref; *p; p++)
 		wild += *p == '*' || *p == '%';
 	if (wild > IMAP_SERVER_PATTERN_WILDCARDS_MAX) {
-		imap_server_bad(s, out, "this server allows at most 16 wildcards in a pattern",
+		imap_server_bad(s, out, N_("this server allows at most 16 wildcards in a pattern"),
 				"Too many wildcards in pattern");
 		return;
 	}
@@ -471,9 +475,9 @@ void imap_server_proceed_list(struct imap_server *s, const struct imap_cmd *c,
 			buf_clear(&b);
 			buf_printf(&b, "* %s (\\Noselect \\HasChildren) \"/\" ", c->name);
 			imap_server_add_mailbox(&b, parent);
-			imap_server_send(out, "\\Noselect: a name in the hierarchy, above other "
-					 "folders, that holds no messages itself and cannot be "
-					 "selected", &b);
+			imap_server_send(out, N_("\\Noselect: a name in the hierarchy, above other "
+					    "folders, that holds no messages itself and cannot be "
+					    "selected"), &b);
 		}
 		if (!match)
 			continue;
@@ -519,8 +523,8 @@ void imap_server_proceed_status(struct imap_server *s, const struct imap_cmd *c,
 		while (k < 5 && !imap_arg_is(&items->list[i], known[k]))
 			k++;
 		if (k == 5) {
-			imap_server_bad(s, out, "STATUS items are MESSAGES, RECENT, UIDNEXT, "
-					"UIDVALIDITY and UNSEEN", "Invalid status item");
+			imap_server_bad(s, out, N_("STATUS items are MESSAGES, RECENT, UIDNEXT, "
+					   "UIDVALIDITY and UNSEEN"), "Invalid status item");
 			return;
 		}
 	}
@@ -556,7 +560,7 @@ void imap_server_proceed_status(struct imap_server *s, const struct imap_cmd *c,
 		buf_printf(&b, "%s%s %" PRIu32, i ? " " : "", word, v);
 	}
 	buf_addc(&b, ')');
-	imap_server_send(out, "STATUS: the folder's counts, without selecting it", &b);
+	imap_server_send(out, N_("STATUS: the folder's counts, without selecting it"), &b);
 	buf_free(&b);
 	free(folders);
 	imap_server_ok(s, out, NULL, "STATUS completed");
@@ -574,8 +578,9 @@ void imap_server_proceed_append(struct imap_server *s, const struct imap_cmd *c,
 	char keywords[IMAP_KEYWORDS_MAX_OCTETS] = "";
 	int64_t date = -1;
 	if (!imap_server_mailbox(&c->args[0], name) || msg->type != IMAP_ARG_STRING) {
-		imap_server_bad(s, out, "APPEND ends with the message itself, usually as a literal "
-				"{size}", "Syntax: APPEND mailbox [(flags)] [date-time] literal");
+		imap_server_bad(s, out, N_("APPEND ends with the message itself, usually as a "
+				   "literal {size}"),
+				"Syntax: APPEND mailbox [(flags)] [date-time] literal");
 		return;
 	}
 	if (i < c->nargs - 1 && c->args[i].type == IMAP_ARG_LIST) {
@@ -591,8 +596,8 @@ void imap_server_proceed_append(struct imap_server *s, const struct imap_cmd *c,
 		const char *d = a->type == IMAP_ARG_STRING ? imap_arg_str(a) : NULL;
 		date = d ? imap_parse_datetime(d) : -1;
 		if (date < 0) {
-			imap_server_bad(s, out, "the date is written \"17-Jul-1996 02:44:25 "
-					"-0700\", in quotes", "Invalid date-time");
+			imap_server_bad(s, out, N_("the date is written \"17-Jul-1996 02:44:25 "
+					   "-0700\", in quotes"), "Invalid date-time");
 			return;
 		}
 		i++;
@@ -605,7 +610,7 @@ void imap_server_proceed_append(struct imap_server *s, const struct imap_cmd *c,
 	if (msg->len == 0) {
 		/* RFC 3501 is silent; a message needs at least a header (RFC
 		 * 5322 3.5), and Dovecot refuses a zero-octet one too */
-		imap_server_no(s, out, "an empty literal is no message: nothing was stored",
+		imap_server_no(s, out, N_("an empty literal is no message: nothing was stored"),
 			       "Cannot store an empty message");
 		return;
 	}
@@ -624,7 +629,7 @@ void imap_server_proceed_append(struct imap_server *s, const struct imap_cmd *c,
 		imap_server_no_result(s, out, r);
 		return;
 	}
-	imap_server_ok(s, out, "APPENDUID: the UIDVALIDITY of the folder and the UID the new "
-		       "message got, so the client need not search for it (RFC 4315)",
+	imap_server_ok(s, out, N_("APPENDUID: the UIDVALIDITY of the folder and the UID the new "
+		          "message got, so the client need not search for it (RFC 4315)"),
 		       "[APPENDUID %" PRIu32 " %" PRIu32 "] APPEND completed", uidvalidity, uid);
 }

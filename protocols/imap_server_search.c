@@ -16,6 +16,7 @@
  * of their names; parsing the keys; testing one message; the command.
  */
 #include "imap_server_int.h"
+#include "i18n.h"
 #include "imap_msg.h"
 
 #include <assert.h>
@@ -384,8 +385,8 @@ void imap_server_proceed_search(struct imap_server *s, const struct imap_cmd *c,
 		if (!cs || (strcasecmp(cs, "UTF-8") != 0 && strcasecmp(cs, "US-ASCII") != 0)) {
 			wire_line(out, NULL,
 				  "* OK [BADCHARSET (UTF-8 US-ASCII)] Charsets supported");
-			imap_server_no(s, out, "[BADCHARSET]: this server searches in UTF-8 and "
-				       "US-ASCII only",
+			imap_server_no(s, out, N_("[BADCHARSET]: this server searches in UTF-8 and "
+				          "US-ASCII only"),
 				       "[BADCHARSET (UTF-8 US-ASCII)] Unsupported charset");
 			return;
 		}
@@ -396,8 +397,8 @@ void imap_server_proceed_search(struct imap_server *s, const struct imap_cmd *c,
 	const char *err = NULL;
 	if (!imap_server_parse_keys(c->args + first, c->nargs - first, &root, 0, &err)) {
 		imap_server_key_free(&root);
-		imap_server_bad(s, out, "SEARCH keys are words like UNSEEN, FROM \"bob\", "
-				"SINCE 1-Feb-1994, joined by OR, NOT and parentheses", "%s", err);
+		imap_server_bad(s, out, N_("SEARCH keys are words like UNSEEN, FROM \"bob\", SINCE "
+				   "1-Feb-1994, joined by OR, NOT and parentheses"), "%s", err);
 		return;
 	}
 	imap_server_catch_up(s, c, out); /* search the flags as they are now */
@@ -411,8 +412,8 @@ void imap_server_proceed_search(struct imap_server *s, const struct imap_cmd *c,
 		buf_addc(&b, ' ');
 		buf_add_u64(&b, c->uid ? s->view[i].uid : i + 1);
 	}
-	imap_server_send(out, c->uid ? "SEARCH: the UIDs of the messages that match"
-				     : "SEARCH: the numbers of the messages that match", &b);
+	imap_server_send(out, c->uid ? N_("SEARCH: the UIDs of the messages that match")
+				     : N_("SEARCH: the numbers of the messages that match"), &b);
 	buf_free(&b);
 	imap_server_key_free(&root);
 	imap_server_ok(s, out, NULL, "SEARCH completed");

@@ -21,6 +21,7 @@
  * (with the expunge they share); STORE; COPY and MOVE.
  */
 #include "imap_server_int.h"
+#include "i18n.h"
 
 #include <assert.h>
 #include <inttypes.h>
@@ -29,7 +30,7 @@
 #include <strings.h>
 
 static const char *const imap_server_note_move =
-	"MOVE: the message left this folder for the other one, so it is expunged here";
+	N_("MOVE: the message left this folder for the other one, so it is expunged here");
 
 /* NO [READ-ONLY]: the folder was opened with EXAMINE (note: why it matters). */
 static void imap_server_no_read_only(struct imap_server *s, const char *note,
@@ -114,8 +115,8 @@ void imap_server_proceed_close(struct imap_server *s, const struct imap_cmd *c,
 		imap_server_expunge(s, NULL, true, out);
 	}
 	imap_server_enter_state(s, IMAP_SERVER_STATE_AUTHENTICATED);
-	imap_server_ok(s, out, "CLOSE: messages marked \\Deleted are removed, silently, and no "
-		       "folder is selected now", "CLOSE completed");
+	imap_server_ok(s, out, N_("CLOSE: messages marked \\Deleted are removed, silently, and no "
+		          "folder is selected now"), "CLOSE completed");
 }
 
 void imap_server_proceed_unselect(struct imap_server *s, const struct imap_cmd *c,
@@ -123,8 +124,8 @@ void imap_server_proceed_unselect(struct imap_server *s, const struct imap_cmd *
 {
 	(void)c;
 	imap_server_enter_state(s, IMAP_SERVER_STATE_AUTHENTICATED);
-	imap_server_ok(s, out, "UNSELECT: no folder is selected now, and nothing was expunged "
-		       "(RFC 3691)", "UNSELECT completed");
+	imap_server_ok(s, out, N_("UNSELECT: no folder is selected now, and nothing was expunged "
+		          "(RFC 3691)"), "UNSELECT completed");
 }
 
 void imap_server_proceed_expunge(struct imap_server *s, const struct imap_cmd *c,
@@ -138,7 +139,8 @@ void imap_server_proceed_expunge(struct imap_server *s, const struct imap_cmd *c
 		return;
 	}
 	if (s->read_only) {
-		imap_server_no_read_only(s, "[READ-ONLY]: the folder was opened with EXAMINE", out);
+		imap_server_no_read_only(s, N_("[READ-ONLY]: the folder was opened with EXAMINE"),
+					 out);
 		return;
 	}
 	/* Others' news first, then this: the UIDs are mapped to the view only
@@ -228,7 +230,8 @@ void imap_server_proceed_store(struct imap_server *s, const struct imap_cmd *c,
 	if (wn == 12 && strncasecmp(w, "FLAGS.SILENT", 12) == 0)
 		silent = true;
 	else if (!(wn == 5 && strncasecmp(w, "FLAGS", 5) == 0)) {
-		imap_server_bad(s, out, "STORE changes FLAGS, +FLAGS or -FLAGS, optionally .SILENT",
+		imap_server_bad(s, out, N_("STORE changes FLAGS, +FLAGS or -FLAGS, optionally "
+					   ".SILENT"),
 				"Invalid STORE data item");
 		return;
 	}
@@ -236,8 +239,9 @@ void imap_server_proceed_store(struct imap_server *s, const struct imap_cmd *c,
 	char keywords[IMAP_KEYWORDS_MAX_OCTETS];
 	const char *err = NULL;
 	if (!imap_server_parse_flags(c->args + 2, c->nargs - 2, &flags, keywords, &err)) {
-		imap_server_bad(s, out, "flags are \\Seen \\Answered \\Flagged \\Deleted "
-				"\\Draft or keywords; \\Recent belongs to the server", "%s", err);
+		imap_server_bad(s, out, N_("flags are \\Seen \\Answered \\Flagged \\Deleted "
+				   "\\Draft or keywords; \\Recent belongs to the server"),
+				"%s", err);
 		return;
 	}
 	struct imap_server_set set;
@@ -245,7 +249,8 @@ void imap_server_proceed_store(struct imap_server *s, const struct imap_cmd *c,
 		return;
 	if (s->read_only) {
 		free(set.spans);
-		imap_server_no_read_only(s, "[READ-ONLY]: the folder was opened with EXAMINE", out);
+		imap_server_no_read_only(s, N_("[READ-ONLY]: the folder was opened with EXAMINE"),
+					 out);
 		return;
 	}
 	/* The new flags of every chosen message; only the changed ones go to
@@ -263,7 +268,7 @@ void imap_server_proceed_store(struct imap_server *s, const struct imap_cmd *c,
 		values[n++] = v;
 	}
 	if (err) {
-		imap_server_no(s, out, "a message may hold at most 255 octets of keywords here",
+		imap_server_no(s, out, N_("a message may hold at most 255 octets of keywords here"),
 			       "%s", err);
 		goto done;
 	}
@@ -305,8 +310,8 @@ void imap_server_proceed_store(struct imap_server *s, const struct imap_cmd *c,
 			buf_adds(&b, "FLAGS ");
 			imap_server_add_flags(&b, s->view[i].flags, s->view[i].keywords);
 			buf_addc(&b, ')');
-			imap_server_send(out, "the message's flags after the STORE; .SILENT would "
-					 "leave this line out", &b);
+			imap_server_send(out, N_("the message's flags after the STORE; .SILENT "
+					    "would leave this line out"), &b);
 		}
 		buf_free(&b);
 	}
@@ -355,8 +360,8 @@ void imap_server_proceed_copy(struct imap_server *s, const struct imap_cmd *c,
 		return;
 	if (move && s->read_only) {
 		free(set.spans);
-		imap_server_no_read_only(s, "[READ-ONLY]: MOVE removes messages, and the folder "
-					 "was opened with EXAMINE", out);
+		imap_server_no_read_only(s, N_("[READ-ONLY]: MOVE removes messages, and the folder "
+					    "was opened with EXAMINE"), out);
 		return;
 	}
 	/* A sequence number may still name a message another session expunged
@@ -395,12 +400,13 @@ void imap_server_proceed_copy(struct imap_server *s, const struct imap_cmd *c,
 		buf_addc(&code, ' ');
 		imap_server_add_uidset(&code, new_uids, n);
 		if (!move) {
-			imap_server_ok(s, out, "COPYUID: the target's UIDVALIDITY, the UIDs copied "
-				       "and the UIDs the copies got, in the same order (RFC 4315)",
+			imap_server_ok(s, out, N_("COPYUID: the target's UIDVALIDITY, the UIDs "
+				          "copied and the UIDs the copies got, in the same order "
+				          "(RFC 4315)"),
 				       "[%s] COPY completed", code.p);
 		} else {
-			wire_line(out, "COPYUID: the target's UIDVALIDITY, the UIDs moved and the "
-				  "UIDs they have there now (RFC 4315, RFC 6851)",
+			wire_line(out, N_("COPYUID: the target's UIDVALIDITY, the UIDs moved and "
+				     "the UIDs they have there now (RFC 4315, RFC 6851)"),
 				  "* OK [%s] Moved", code.p);
 			imap_server_remove_from_view(s, uids, n, imap_server_note_move, out);
 			imap_server_ok(s, out, NULL, "MOVE completed");

@@ -29,6 +29,7 @@
  *      deferred expunges, and imap_server_poke() for the host
  */
 #include "imap_server_int.h"
+#include "i18n.h"
 
 #include <assert.h>
 #include <stdlib.h>
@@ -153,13 +154,13 @@ bool imap_server_resolve_arg(struct imap_server *s, const struct imap_cmd *c,
 	case IMAP_SERVER_SET_OK:
 		return true;
 	case IMAP_SERVER_SET_RANGE:
-		imap_server_bad(s, out, "sequence numbers run from 1 to the number of messages "
-				"in the folder (the last EXISTS)",
+		imap_server_bad(s, out, N_("sequence numbers run from 1 to the number of messages "
+				   "in the folder (the last EXISTS)"),
 				"Invalid message sequence number");
 		return false;
 	default:
-		imap_server_bad(s, out, "a message set is numbers and ranges joined by commas: "
-				"1,3:5,7:*", "Invalid message set");
+		imap_server_bad(s, out, N_("a message set is numbers and ranges joined by commas: "
+				   "1,3:5,7:*"), "Invalid message set");
 		return false;
 	}
 }
@@ -176,17 +177,17 @@ bool imap_server_load(struct imap_server *s, uint32_t uid)
 
 /* The notes of unilateral responses: as answers come, and pushed in IDLE. */
 const char *const imap_server_note_expunge =
-	"the message is gone from the folder; every client that has it selected is told";
+	N_("the message is gone from the folder; every client that has it selected is told");
 static const char *const imap_server_note_exists =
-	"EXISTS: the folder now holds this many messages; the new ones are at the end";
+	N_("EXISTS: the folder now holds this many messages; the new ones are at the end");
 static const char *const imap_server_note_flags =
-	"another session changed this message's flags; the client is told the new ones";
+	N_("another session changed this message's flags; the client is told the new ones");
 static const char *const imap_server_note_idle_expunge =
-	"IDLE: pushed at once - a message was expunged, and later ones move down a number";
+	N_("IDLE: pushed at once - a message was expunged, and later ones move down a number");
 static const char *const imap_server_note_idle_exists =
-	"IDLE: pushed at once - new mail arrived, without the client having to ask";
+	N_("IDLE: pushed at once - new mail arrived, without the client having to ask");
 static const char *const imap_server_note_idle_flags =
-	"IDLE: pushed at once - another session changed this message's flags";
+	N_("IDLE: pushed at once - another session changed this message's flags");
 
 /*
  * The keywords of a message's list that FLAGS has not named yet join
@@ -224,11 +225,12 @@ void imap_server_send_flags(struct imap_server *s, struct wire *out, const char 
 void imap_server_send_permanentflags(struct imap_server *s, struct wire *out)
 {
 	if (s->read_only)
-		wire_line(out, "PERMANENTFLAGS (): in a folder opened with EXAMINE no flag can be "
-			  "changed", "* OK [PERMANENTFLAGS ()] No permanent flags permitted");
+		wire_line(out, N_("PERMANENTFLAGS (): in a folder opened with EXAMINE no flag can "
+			     "be changed"),
+			  "* OK [PERMANENTFLAGS ()] No permanent flags permitted");
 	else /* the keywords FLAGS named can be kept too (RFC 3501 7.1) */
-		wire_line(out, "PERMANENTFLAGS: the flags the client can set and keep; \\* means "
-			  "it may make up new keywords too",
+		wire_line(out, N_("PERMANENTFLAGS: the flags the client can set and keep; \\* "
+			     "means it may make up new keywords too"),
 			  "* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft%s%s "
 			  "\\*)] Flags permitted", s->keywords.len ? " " : "",
 			  s->keywords.len ? s->keywords.p : "");
@@ -239,10 +241,10 @@ void imap_server_send_permanentflags(struct imap_server *s, struct wire *out)
  * client may reject flags FLAGS did not name (RFC 3501 7.2.6). */
 void imap_server_announce_flags(struct imap_server *s, struct wire *out, bool pushed)
 {
-	imap_server_send_flags(s, out, pushed ? "IDLE: pushed at once - a new keyword is in "
-				       "use in this folder, so the list of flags grows"
-				       : "FLAGS again: a new keyword is in use in this folder, and "
-				       "a client learns it before any message shows it");
+	imap_server_send_flags(s, out, pushed ? N_("IDLE: pushed at once - a new keyword is in "
+				          "use in this folder, so the list of flags grows")
+				       : N_("FLAGS again: a new keyword is in use in this folder, "
+				          "and a client learns it before any message shows it"));
 	imap_server_send_permanentflags(s, out);
 }
 
@@ -404,8 +406,8 @@ bool imap_server_is_gone(const struct imap_server *s, uint32_t uid)
  * EXPUNGE this one has not been told yet (RFC 2180 4.1, RFC 5530). */
 void imap_server_no_expunged(struct imap_server *s, struct wire *out)
 {
-	imap_server_no(s, out, "[EXPUNGEISSUED]: another session expunged some of these "
-		       "messages; the EXPUNGE is told when it may be (RFC 2180 4.1, RFC 5530)",
+	imap_server_no(s, out, N_("[EXPUNGEISSUED]: another session expunged some of these "
+		          "messages; the EXPUNGE is told when it may be (RFC 2180 4.1, RFC 5530)"),
 		       "[EXPUNGEISSUED] Some of the requested messages no longer exist");
 }
 
