@@ -2,6 +2,7 @@
  * buf.c - growable byte buffers and the wire (bytes plus line notes).
  */
 #include "buf.h"
+#include "i18n.h"
 
 #include <assert.h>
 #include <stdio.h>
@@ -10,7 +11,7 @@
 
 static void die_oom(void)
 {
-	fputs("mailsim: out of memory\n", stderr);
+	fputs(_("mailsim: out of memory\n"), stderr);
 	abort();
 }
 

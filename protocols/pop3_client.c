@@ -53,9 +53,10 @@
  * The error is sticky and the first one wins: a later problem (the server
  * closing the connection after a wrong password, say) does not hide the
  * cause.  Errors this client makes up itself (no server said them) start
- * with "client:".
+ * with "client:"; only the user reads them, so they are translated.
  */
 #include "pop3.h"
+#include "i18n.h"
 
 #include <assert.h>
 #include <stdlib.h>
@@ -309,8 +310,8 @@ static void pop3_client_send(struct pop3_client *c, struct wire *out,
 static void pop3_client_send_quit(struct pop3_client *c, struct wire *out)
 {
 	pop3_client_send(c, out, POP3_CLIENT_QUIT,
-			 "QUIT ends the session: the server now deletes what was "
-			 "marked (the UPDATE state)",
+			 N_("QUIT ends the session: the server now deletes what was "
+			    "marked (the UPDATE state)"),
 			 "QUIT");
 }
 
@@ -320,22 +321,22 @@ static void pop3_client_send_user(struct pop3_client *c, struct wire *out)
 {
 	if (!pop3_client_argument_ok("USER", c->user) ||
 	    !pop3_client_argument_ok("PASS", c->password)) {
-		pop3_client_fails(c, "client: the user name or password cannot be sent "
-				  "in POP3 (a control character, or too long)");
+		pop3_client_fails(c, _("client: the user name or password cannot be sent "
+				       "in POP3 (a control character, or too long)"));
 		pop3_client_send_quit(c, out);
 		return;
 	}
 	pop3_client_send(c, out, POP3_CLIENT_USER,
-			 "USER names the mailbox to log in to; PASS follows with "
-			 "its password",
+			 N_("USER names the mailbox to log in to; PASS follows with "
+			    "its password"),
 			 "USER %s", c->user);
 }
 
 static void pop3_client_send_pass(struct pop3_client *c, struct wire *out)
 {
 	pop3_client_send(c, out, POP3_CLIENT_PASS,
-			 "USER and PASS send the password in clear text; real "
-			 "servers require TLS first",
+			 N_("USER and PASS send the password in clear text; real "
+			    "servers require TLS first"),
 			 "PASS %s", c->password);
 }
 
@@ -348,7 +349,7 @@ static void pop3_client_send_next(struct pop3_client *c, struct wire *out)
 		const struct pop3_client_msg *m = &c->msgs[c->cur];
 		if (!pop3_client_is_known(c, m->uidl)) {
 			pop3_client_send(c, out, POP3_CLIENT_RETR,
-					 "RETR downloads the whole message",
+					 N_("RETR downloads the whole message"),
 					 "RETR %lu", m->num);
 			return;
 		}
@@ -358,9 +359,9 @@ static void pop3_client_send_next(struct pop3_client *c, struct wire *out)
 		 * the device has, and this message is on the device. */
 		if (!c->keep) {
 			pop3_client_send(c, out, POP3_CLIENT_DELE,
-					 "this message is on the device already (its "
-					 "unique-id is known), so it is not downloaded "
-					 "again, only deleted",
+					 N_("this message is on the device already (its "
+					    "unique-id is known), so it is not downloaded "
+					    "again, only deleted"),
 					 "DELE %lu", m->num);
 			return;
 		}
@@ -371,8 +372,8 @@ static void pop3_client_send_next(struct pop3_client *c, struct wire *out)
 static void pop3_client_send_dele(struct pop3_client *c, struct wire *out)
 {
 	pop3_client_send(c, out, POP3_CLIENT_DELE,
-			 "DELE marks it for deletion; the server removes it only "
-			 "at QUIT",
+			 N_("DELE marks it for deletion; the server removes it only "
+			    "at QUIT"),
 			 "DELE %lu", c->msgs[c->cur].num);
 }
 
@@ -410,7 +411,7 @@ static void pop3_client_on_answer(struct pop3_client *c, bool ok, const char *li
 	case POP3_CLIENT_PASS:
 		if (ok)
 			pop3_client_send(c, out, POP3_CLIENT_STAT,
-					 "STAT: how many messages, and how many octets in all",
+					 N_("STAT: how many messages, and how many octets in all"),
 					 "STAT");
 		else
 			pop3_client_give_up(c, line, n, out);
@@ -418,9 +419,9 @@ static void pop3_client_on_answer(struct pop3_client *c, bool ok, const char *li
 	case POP3_CLIENT_STAT:
 		if (ok)
 			pop3_client_send(c, out, POP3_CLIENT_UIDL,
-					 "UIDL lists each message's unique-id, which never "
-					 "changes: that is how a client remembers what it "
-					 "already downloaded",
+					 N_("UIDL lists each message's unique-id, which never "
+					    "changes: that is how a client remembers what it "
+					    "already downloaded"),
 					 "UIDL");
 		else
 			pop3_client_give_up(c, line, n, out);
@@ -438,8 +439,8 @@ static void pop3_client_on_answer(struct pop3_client *c, bool ok, const char *li
 		if (!ok)
 			c->nuidls = 0;
 		pop3_client_send(c, out, POP3_CLIENT_LIST,
-				 "LIST gives each message's number and size in octets; "
-				 "the numbers hold for this session only",
+				 N_("LIST gives each message's number and size in octets; "
+				    "the numbers hold for this session only"),
 				 "LIST");
 		break;
 	case POP3_CLIENT_RETR:
@@ -449,8 +450,8 @@ static void pop3_client_on_answer(struct pop3_client *c, bool ok, const char *li
 		} else if (c->content_cut) {
 			struct buf why;
 			buf_init(&why);
-			buf_printf(&why, "client: message %lu has a line longer than %u "
-				   "octets, so it was not downloaded",
+			buf_printf(&why, _("client: message %lu has a line longer than %u "
+					   "octets, so it was not downloaded"),
 				   c->msgs[c->cur].num, POP3_CLIENT_DATA_LINE_KEEP_OCTETS);
 			pop3_client_fail(c, why.p, why.len);
 			buf_free(&why);
@@ -551,14 +552,20 @@ static void pop3_client_on_data(struct pop3_client *c, const char *s, size_t n, 
  * leaves at once - without QUIT, so that nothing marked is deleted. */
 static void pop3_client_on_bad_line(struct pop3_client *c, const char *s, size_t n)
 {
-	struct buf why;
+	struct buf quote, why;
+	buf_init(&quote);
 	buf_init(&why);
-	/* the quote may hold a NUL, so it is copied, not printed with %s;
-	 * pop3_client_fail makes it safe */
-	buf_adds(&why, "client: protocol error: the server sent \"");
-	buf_add(&why, s, n < POP3_CLIENT_BAD_LINE_QUOTE_OCTETS ? n : POP3_CLIENT_BAD_LINE_QUOTE_OCTETS);
-	buf_adds(&why, "\", which is not a POP3 status line (+OK or -ERR, RFC 1939 3)");
+	/* the quote may hold a NUL, which would cut it short as a %s: it
+	 * becomes "?", as pop3_client_fail makes every control byte */
+	buf_add(&quote, s, n < POP3_CLIENT_BAD_LINE_QUOTE_OCTETS ? n : POP3_CLIENT_BAD_LINE_QUOTE_OCTETS);
+	for (size_t i = 0; i < quote.len; i++)
+		if (quote.p[i] == '\0')
+			quote.p[i] = '?';
+	buf_printf(&why, _("client: protocol error: the server sent \"%s\", which is not a "
+			   "POP3 status line (+OK or -ERR, RFC 1939 3)"),
+		   quote.p);
 	pop3_client_fail(c, why.p, why.len);
+	buf_free(&quote);
 	buf_free(&why);
 	pop3_client_enter_state(c, POP3_CLIENT_DONE);
 }
@@ -665,7 +672,7 @@ void pop3_client_abort(struct pop3_client *c, const char *why)
 {
 	if (c->state == POP3_CLIENT_DONE)
 		return;
-	pop3_client_fails(c, why ? why : "connection lost");
+	pop3_client_fails(c, why ? why : _("connection lost"));
 	pop3_client_enter_state(c, POP3_CLIENT_DONE);
 }
 

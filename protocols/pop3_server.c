@@ -41,6 +41,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "i18n.h"
 #include "mime.h"
 #include "sasl.h"
 
@@ -148,7 +149,7 @@ void pop3_server_abort(struct pop3_server *s)
 
 void pop3_server_start(struct pop3_server *s, struct wire *out)
 {
-	wire_line(out, "POP3 (RFC 1939): the server is ready; log in with USER and PASS",
+	wire_line(out, N_("POP3 (RFC 1939): the server is ready; log in with USER and PASS"),
 		  "+OK %s POP3 server ready", s->hostname);
 }
 
@@ -221,17 +222,17 @@ static const struct pop3_msg *pop3_server_find(struct pop3_server *s, const char
 {
 	uint64_t n;
 	if (!pop3_server_parse_number(arg, &n)) {
-		wire_line(out, "a message number is written in digits only, from 1 up to the count "
-			  "that STAT gives", "-ERR invalid message number");
+		wire_line(out, N_("a message number is written in digits only, from 1 up to the count "
+				  "that STAT gives"), "-ERR invalid message number");
 		return NULL;
 	}
 	if (n == 0 || n > s->nmsgs) {
-		wire_line(out, "messages are numbered from 1 to the count that STAT gives",
+		wire_line(out, N_("messages are numbered from 1 to the count that STAT gives"),
 			  "-ERR no such message");
 		return NULL;
 	}
 	if (s->deleted[n - 1]) {
-		wire_line(out, "this message is marked deleted; RSET would unmark it",
+		wire_line(out, N_("this message is marked deleted; RSET would unmark it"),
 			  "-ERR message %" PRIu64 " already deleted", n);
 		return NULL;
 	}
@@ -265,8 +266,8 @@ static void pop3_server_send_stuffed(struct wire *out, const char *p, size_t len
 			body_lines++;
 		}
 		if (p[i] == '.') {
-			wire_note_here(out, "this line of the message begins with \".\", so the server "
-				       "sent one more \".\" in front; the client removes it");
+			wire_note_here(out, N_("this line of the message begins with \".\", so the server "
+					       "sent one more \".\" in front; the client removes it"));
 			wire_raw(out, ".", 1);
 		}
 		wire_raw(out, p + i, end - i);
@@ -291,8 +292,8 @@ static void pop3_server_login(struct pop3_server *s, const char *user, const cha
 			      struct wire *out)
 {
 	if (!s->ops.auth || !s->ops.auth(s->ctx, user, password)) {
-		wire_line(out, "[AUTH]: the user name or the password is wrong, so trying again "
-			  "without changing them is no use (RFC 3206)",
+		wire_line(out, N_("[AUTH]: the user name or the password is wrong, so trying again "
+				  "without changing them is no use (RFC 3206)"),
 			  "-ERR [AUTH] Authentication failed");
 		return;
 	}
@@ -302,15 +303,15 @@ static void pop3_server_login(struct pop3_server *s, const char *user, const cha
 		s->ops.lock ? s->ops.lock(s->ctx, user, &msgs, &n) : POP3_LOCK_ERROR;
 	if (lock == POP3_LOCK_IN_USE) {
 		free(msgs);
-		wire_line(out, "[IN-USE]: another session holds this maildrop's lock, so two "
-			  "clients never delete from it at once (RFC 2449 8.1.1)",
+		wire_line(out, N_("[IN-USE]: another session holds this maildrop's lock, so two "
+				  "clients never delete from it at once (RFC 2449 8.1.1)"),
 			  "-ERR [IN-USE] Maildrop already locked by another session");
 		return;
 	}
 	if (lock != POP3_LOCK_OK) {
 		free(msgs);
-		wire_line(out, "[SYS/TEMP]: a problem on the server, not with the login; it may "
-			  "be gone if the client tries later (RFC 3206)",
+		wire_line(out, N_("[SYS/TEMP]: a problem on the server, not with the login; it may "
+				  "be gone if the client tries later (RFC 3206)"),
 			  "-ERR [SYS/TEMP] Unable to open the maildrop, try again later");
 		return;
 	}
@@ -319,8 +320,8 @@ static void pop3_server_login(struct pop3_server *s, const char *user, const cha
 	s->nmsgs = msgs ? n : 0;
 	s->deleted = xcalloc(s->nmsgs, sizeof *s->deleted);
 	pop3_server_enter_state(s, POP3_SERVER_STATE_TRANSACTION);
-	pop3_server_say_maildrop(s, "TRANSACTION: the maildrop is locked for this session, and "
-				 "its messages keep their numbers until QUIT", out);
+	pop3_server_say_maildrop(s, N_("TRANSACTION: the maildrop is locked for this session, and "
+				       "its messages keep their numbers until QUIT"), out);
 }
 
 /* The base64 alphabet (RFC 4648 4) with its padding: nothing else, not
@@ -336,19 +337,19 @@ static void pop3_server_auth_plain(struct pop3_server *s, const char *b64, struc
 	struct buf dec;
 	buf_init(&dec);
 	if (strspn(b64, pop3_server_base64_chars) != n || mime_base64_decode(&dec, b64, n) != 0) {
-		wire_line(out, "the answer to AUTH must be base64, without spaces (RFC 5034 4)",
+		wire_line(out, N_("the answer to AUTH must be base64, without spaces (RFC 5034 4)"),
 			  "-ERR cannot decode the base64 response");
 		goto done;
 	}
 	struct sasl_plain plain;
 	if (!sasl_plain_split(&dec, &plain)) {
-		wire_line(out, "PLAIN carries three parts: authorization id, NUL, user name, NUL, "
-			  "password (RFC 4616)", "-ERR malformed PLAIN response");
+		wire_line(out, N_("PLAIN carries three parts: authorization id, NUL, user name, NUL, "
+				  "password (RFC 4616)"), "-ERR malformed PLAIN response");
 		goto done;
 	}
 	if (sasl_plain_acts_as_other(&plain)) {
 		/* acting for another user is not something this server allows */
-		wire_line(out, "[AUTH]: this user may not act as another",
+		wire_line(out, N_("[AUTH]: this user may not act as another"),
 			  "-ERR [AUTH] Authentication failed");
 		goto done;
 	}
@@ -363,7 +364,7 @@ static void pop3_server_auth_response(struct pop3_server *s, const char *line, s
 	/* one answer ends the exchange, whatever it holds */
 	pop3_server_enter_state(s, POP3_SERVER_STATE_AUTHORIZATION);
 	if (strcmp(line, "*") == 0) {
-		wire_line(out, "\"*\" cancels an AUTH exchange (RFC 5034 4)",
+		wire_line(out, N_("\"*\" cancels an AUTH exchange (RFC 5034 4)"),
 			  "-ERR authentication cancelled");
 		return;
 	}
@@ -384,8 +385,9 @@ static bool pop3_server_check_authorization(struct pop3_server *s, struct wire *
 {
 	if (s->state == POP3_SERVER_STATE_AUTHORIZATION)
 		return true;
-	wire_line(out, "USER, PASS and AUTH belong to the AUTHORIZATION state; this session "
-		  "is logged in already", "-ERR command not valid in this state: already logged in");
+	wire_line(out, N_("USER, PASS and AUTH belong to the AUTHORIZATION state; this session "
+			  "is logged in already"),
+		  "-ERR command not valid in this state: already logged in");
 	return false;
 }
 
@@ -393,8 +395,8 @@ static bool pop3_server_check_transaction(struct pop3_server *s, struct wire *ou
 {
 	if (s->state == POP3_SERVER_STATE_TRANSACTION)
 		return true;
-	wire_line(out, "this command belongs to the TRANSACTION state, which begins once the "
-		  "user has logged in", "-ERR command not valid in this state: log in first");
+	wire_line(out, N_("this command belongs to the TRANSACTION state, which begins once the "
+			  "user has logged in"), "-ERR command not valid in this state: log in first");
 	return false;
 }
 
@@ -404,7 +406,7 @@ static bool pop3_server_check_pass(struct pop3_server *s, struct wire *out)
 		return false;
 	if (s->user_given[0])
 		return true;
-	wire_line(out, "PASS is allowed only on the line right after USER (RFC 1939 7)",
+	wire_line(out, N_("PASS is allowed only on the line right after USER (RFC 1939 7)"),
 		  "-ERR PASS must come right after USER");
 	return false;
 }
@@ -414,8 +416,8 @@ static void pop3_server_proceed_user(struct pop3_server *s, char **argv, size_t 
 {
 	(void)argc;
 	snprintf(s->user_given, sizeof s->user_given, "%s", argv[0]);
-	wire_line(out, "USER always gets +OK, so that trying names tells nobody which users "
-		  "exist; PASS comes next", "+OK send PASS");
+	wire_line(out, N_("USER always gets +OK, so that trying names tells nobody which users "
+			  "exist; PASS comes next"), "+OK send PASS");
 }
 
 static void pop3_server_proceed_pass(struct pop3_server *s, char **argv, size_t argc,
@@ -434,7 +436,7 @@ static void pop3_server_proceed_auth(struct pop3_server *s, char **argv, size_t 
 				     struct wire *out)
 {
 	if (strcasecmp(argv[0], "PLAIN") != 0) {
-		wire_line(out, "CAPA lists the mechanisms this server knows: SASL PLAIN",
+		wire_line(out, N_("CAPA lists the mechanisms this server knows: SASL PLAIN"),
 			  "-ERR unrecognized authentication mechanism");
 		return;
 	}
@@ -443,8 +445,8 @@ static void pop3_server_proceed_auth(struct pop3_server *s, char **argv, size_t 
 		return;
 	}
 	pop3_server_enter_state(s, POP3_SERVER_STATE_AUTH_PLAIN);
-	wire_line(out, "\"+ \" with nothing after it: PLAIN asks no question, the client just "
-		  "sends name and password in base64, which anyone watching can decode", "+ ");
+	wire_line(out, N_("\"+ \" with nothing after it: PLAIN asks no question, the client just "
+			  "sends name and password in base64, which anyone watching can decode"), "+ ");
 }
 
 static void pop3_server_proceed_capa(struct pop3_server *s, char **argv, size_t argc,
@@ -453,20 +455,21 @@ static void pop3_server_proceed_capa(struct pop3_server *s, char **argv, size_t 
 	(void)s;
 	(void)argv;
 	(void)argc;
-	wire_line(out, "CAPA (RFC 2449): the server lists what it offers, one capability a "
-		  "line, ended by a line with a single dot", "+OK Capability list follows");
-	wire_line(out, "TOP: the client may fetch just the header and first lines of a message",
+	wire_line(out, N_("CAPA (RFC 2449): the server lists what it offers, one capability a "
+			  "line, ended by a line with a single dot"), "+OK Capability list follows");
+	wire_line(out, N_("TOP: the client may fetch just the header and first lines of a message"),
 		  "TOP");
-	wire_line(out, "UIDL: every message has a unique-id that never changes", "UIDL");
-	wire_line(out, "USER: logging in with USER and PASS is allowed", "USER");
-	wire_line(out, "RESP-CODES: an -ERR may carry a code in brackets, such as [IN-USE], "
-		  "for the client program to act on", "RESP-CODES");
-	wire_line(out, "AUTH-RESP-CODE: a failed login says [AUTH] (wrong name or password) "
-		  "or [SYS/TEMP] (a passing problem on the server) (RFC 3206)", "AUTH-RESP-CODE");
-	wire_line(out, "PIPELINING: the client may send several commands without waiting "
-		  "for each response", "PIPELINING");
-	wire_line(out, "SASL PLAIN: AUTH PLAIN logs in with name and password in one base64 "
-		  "string (RFC 5034)", "SASL PLAIN");
+	wire_line(out, N_("UIDL: every message has a unique-id that never changes"), "UIDL");
+	wire_line(out, N_("USER: logging in with USER and PASS is allowed"), "USER");
+	wire_line(out, N_("RESP-CODES: an -ERR may carry a code in brackets, such as [IN-USE], "
+			  "for the client program to act on"), "RESP-CODES");
+	wire_line(out, N_("AUTH-RESP-CODE: a failed login says [AUTH] (wrong name or password) "
+			  "or [SYS/TEMP] (a passing problem on the server) (RFC 3206)"),
+		  "AUTH-RESP-CODE");
+	wire_line(out, N_("PIPELINING: the client may send several commands without waiting "
+			  "for each response"), "PIPELINING");
+	wire_line(out, N_("SASL PLAIN: AUTH PLAIN logs in with name and password in one base64 "
+			  "string (RFC 5034)"), "SASL PLAIN");
 	wire_line(out, NULL, "IMPLEMENTATION mailsim");
 	wire_line(out, NULL, ".");
 }
@@ -479,8 +482,8 @@ static void pop3_server_proceed_stat(struct pop3_server *s, char **argv, size_t 
 	size_t n;
 	uint64_t octets;
 	pop3_server_count(s, &n, &octets);
-	wire_line(out, "STAT: how many messages there are and their total size in octets; "
-		  "messages marked deleted do not count", "+OK %zu %" PRIu64, n, octets);
+	wire_line(out, N_("STAT: how many messages there are and their total size in octets; "
+			  "messages marked deleted do not count"), "+OK %zu %" PRIu64, n, octets);
 }
 
 static void pop3_server_proceed_list(struct pop3_server *s, char **argv, size_t argc,
@@ -490,15 +493,15 @@ static void pop3_server_proceed_list(struct pop3_server *s, char **argv, size_t 
 		size_t number;
 		const struct pop3_msg *m = pop3_server_find(s, argv[0], &number, out);
 		if (m)
-			wire_line(out, "LIST with a number: that message's exact size in octets",
+			wire_line(out, N_("LIST with a number: that message's exact size in octets"),
 				  "+OK %zu %" PRIu64, number, m->size);
 		return;
 	}
 	size_t n;
 	uint64_t octets;
 	pop3_server_count(s, &n, &octets);
-	wire_line(out, "LIST: each message's number and exact size in octets, one per line, "
-		  "ended by a dot; messages marked deleted are left out",
+	wire_line(out, N_("LIST: each message's number and exact size in octets, one per line, "
+			  "ended by a dot; messages marked deleted are left out"),
 		  "+OK %zu message%s (%" PRIu64 " octets)", n, pop3_server_plural(n), octets);
 	for (size_t i = 0; i < s->nmsgs; i++)
 		if (!s->deleted[i])
@@ -529,8 +532,8 @@ static void pop3_server_send_message(struct pop3_server *s, const struct pop3_ms
 		va_end(ap);
 		pop3_server_send_stuffed(out, content.p, content.len, body_lines_max);
 	} else {
-		wire_line(out, "the message went away after the session began, perhaps removed by "
-			  "another client", "-ERR message %zu no longer exists", number);
+		wire_line(out, N_("the message went away after the session began, perhaps removed by "
+				  "another client"), "-ERR message %zu no longer exists", number);
 	}
 	buf_free(&content);
 }
@@ -543,8 +546,8 @@ static void pop3_server_proceed_retr(struct pop3_server *s, char **argv, size_t 
 	const struct pop3_msg *m = pop3_server_find(s, argv[0], &number, out);
 	if (m)
 		pop3_server_send_message(s, m, number, UINT64_MAX, out,
-					 "RETR: the whole message follows, ended by a line with "
-					 "a single dot", "+OK %" PRIu64 " octets", m->size);
+					 N_("RETR: the whole message follows, ended by a line with "
+					    "a single dot"), "+OK %" PRIu64 " octets", m->size);
 }
 
 static void pop3_server_proceed_top(struct pop3_server *s, char **argv, size_t argc,
@@ -557,13 +560,13 @@ static void pop3_server_proceed_top(struct pop3_server *s, char **argv, size_t a
 		return;
 	uint64_t lines;
 	if (!pop3_server_parse_number(argv[1], &lines)) {
-		wire_line(out, "TOP's second argument is how many body lines to send: 0 or more, "
-			  "in digits", "-ERR invalid number of lines");
+		wire_line(out, N_("TOP's second argument is how many body lines to send: 0 or more, "
+				  "in digits"), "-ERR invalid number of lines");
 		return;
 	}
 	pop3_server_send_message(s, m, number, lines, out,
-				 "TOP: the header, the empty line after it and only the first "
-				 "lines of the body, ended by a line with a single dot",
+				 N_("TOP: the header, the empty line after it and only the first "
+				    "lines of the body, ended by a line with a single dot"),
 				 "+OK top of message follows");
 }
 
@@ -577,7 +580,7 @@ static void pop3_server_proceed_dele(struct pop3_server *s, char **argv, size_t 
 	s->deleted[number - 1] = true;
 	if (s->ops.mark)
 		s->ops.mark(s->ctx, s->user, &s->msgs[number - 1], true);
-	wire_line(out, "DELE only marks the message: it is removed at QUIT, in the UPDATE state",
+	wire_line(out, N_("DELE only marks the message: it is removed at QUIT, in the UPDATE state"),
 		  "+OK message %zu deleted", number);
 }
 
@@ -587,8 +590,8 @@ static void pop3_server_proceed_noop(struct pop3_server *s, char **argv, size_t 
 	(void)s;
 	(void)argv;
 	(void)argc;
-	wire_line(out, "NOOP does nothing; a client sends it to check that the server is "
-		  "still there", "+OK");
+	wire_line(out, N_("NOOP does nothing; a client sends it to check that the server is "
+			  "still there"), "+OK");
 }
 
 /* Every mark goes (RSET, a session ended without UPDATE, an UPDATE that
@@ -608,15 +611,16 @@ static void pop3_server_proceed_rset(struct pop3_server *s, char **argv, size_t 
 	(void)argv;
 	(void)argc;
 	pop3_server_unmark_all(s);
-	pop3_server_say_maildrop(s, "RSET unmarks every message marked deleted in this session",
+	pop3_server_say_maildrop(s, N_("RSET unmarks every message marked deleted in this session"),
 				 out);
 }
 
 static void pop3_server_proceed_uidl(struct pop3_server *s, char **argv, size_t argc,
 				     struct wire *out)
 {
-	static const char note[] = "a unique-id never changes, so a client that keeps mail on "
-				   "the server can tell which messages it already has";
+	static const char *const note = N_("a unique-id never changes, so a client that keeps "
+					   "mail on the server can tell which messages it "
+					   "already has");
 	if (argc == 1) {
 		size_t number;
 		const struct pop3_msg *m = pop3_server_find(s, argv[0], &number, out);
@@ -644,8 +648,8 @@ static void pop3_server_proceed_quit(struct pop3_server *s, char **argv, size_t 
 	(void)argc;
 	if (s->state != POP3_SERVER_STATE_TRANSACTION) {
 		pop3_server_enter_state(s, POP3_SERVER_STATE_CLOSED);
-		wire_line(out, "QUIT before logging in: the session ends and nothing on the "
-			  "server changes", "+OK %s POP3 server signing off", s->hostname);
+		wire_line(out, N_("QUIT before logging in: the session ends and nothing on the "
+				  "server changes"), "+OK %s POP3 server signing off", s->hostname);
 		return;
 	}
 
@@ -664,15 +668,15 @@ static void pop3_server_proceed_quit(struct pop3_server *s, char **argv, size_t 
 	pop3_server_enter_state(s, POP3_SERVER_STATE_CLOSED); /* releases the lock */
 
 	if (!removed)
-		wire_line(out, "[SYS/TEMP]: the server could not remove the marked messages, so "
-			  "they are all still there (RFC 1939 6)",
+		wire_line(out, N_("[SYS/TEMP]: the server could not remove the marked messages, so "
+				  "they are all still there (RFC 1939 6)"),
 			  "-ERR [SYS/TEMP] some deleted messages not removed");
 	else if (ndele == 0)
-		wire_line(out, "QUIT: no message was marked deleted, so every one stays on the server",
+		wire_line(out, N_("QUIT: no message was marked deleted, so every one stays on the server"),
 			  "+OK %s POP3 server signing off (0 messages deleted)", s->hostname);
 	else
-		wire_line(out, "UPDATE: now, and only now, the marked messages are removed from "
-			  "the server", "+OK %s POP3 server signing off (%zu message%s deleted)",
+		wire_line(out, N_("UPDATE: now, and only now, the marked messages are removed from "
+				  "the server"), "+OK %s POP3 server signing off (%zu message%s deleted)",
 			  s->hostname, ndele, pop3_server_plural(ndele));
 }
 
@@ -689,8 +693,8 @@ static void pop3_server_proceed_apop(struct pop3_server *s, char **argv, size_t 
 	(void)s;
 	(void)argv;
 	(void)argc;
-	wire_line(out, "APOP needs a timestamp in the greeting, and this server's greeting has "
-		  "none; log in with USER and PASS, or AUTH PLAIN",
+	wire_line(out, N_("APOP needs a timestamp in the greeting, and this server's greeting has "
+			  "none; log in with USER and PASS, or AUTH PLAIN"),
 		  "-ERR APOP not offered: log in with USER and PASS, or AUTH PLAIN");
 }
 
@@ -701,8 +705,8 @@ static void pop3_server_proceed_not_offered(struct pop3_server *s, char **argv, 
 	(void)s;
 	(void)argv;
 	(void)argc;
-	wire_line(out, "the server knows this command but does not offer it; CAPA lists what "
-		  "it does offer", "-ERR command not offered by this server");
+	wire_line(out, N_("the server knows this command but does not offer it; CAPA lists what "
+			  "it does offer"), "-ERR command not offered by this server");
 }
 
 /* How a command's arguments are cut from the text after its keyword. */
@@ -818,7 +822,7 @@ static bool pop3_server_split_args(const struct pop3_server_command *c, char *ar
 		bool exempt = c->shape == POP3_SERVER_ARGS_LINE ||
 			      (c->shape == POP3_SERVER_ARGS_SASL && i == 1);
 		if (!exempt && strlen(argv[i]) > POP3_ARGUMENT_MAX_CHARS) {
-			wire_line(out, "a POP3 argument may hold at most 40 characters (RFC 2449 4)",
+			wire_line(out, N_("a POP3 argument may hold at most 40 characters (RFC 2449 4)"),
 				  "-ERR argument too long");
 			return false;
 		}
@@ -836,12 +840,12 @@ static void pop3_server_command(struct pop3_server *s, char *line, struct wire *
 	if (!c || c->proceed != pop3_server_proceed_pass)
 		s->user_given[0] = '\0';
 	if (*line == '\0') {
-		wire_line(out, "an empty line is not a command", "-ERR empty command line");
+		wire_line(out, N_("an empty line is not a command"), "-ERR empty command line");
 		return;
 	}
 	if (!c) {
-		wire_line(out, "the server does not know this command; CAPA lists the extensions "
-			  "it offers", "-ERR unknown command");
+		wire_line(out, N_("the server does not know this command; CAPA lists the extensions "
+				  "it offers"), "-ERR unknown command");
 		return;
 	}
 	if (c->check && !c->check(s, out))
@@ -865,10 +869,10 @@ static void pop3_server_line(struct pop3_server *s, char *line, size_t n, struct
 		if (in_auth) /* an answer we cannot read ends the exchange */
 			pop3_server_enter_state(s, POP3_SERVER_STATE_AUTHORIZATION);
 		if (too_long)
-			wire_line(out, "a POP3 command line may hold at most 255 octets with its "
-				  "CRLF (RFC 2449 4)", "-ERR line too long");
+			wire_line(out, N_("a POP3 command line may hold at most 255 octets with its "
+					  "CRLF (RFC 2449 4)"), "-ERR line too long");
 		else
-			wire_line(out, "a command line is text: a NUL byte has no place in it",
+			wire_line(out, N_("a command line is text: a NUL byte has no place in it"),
 				  "-ERR NUL byte in command line");
 		return;
 	}

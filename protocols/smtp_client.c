@@ -53,9 +53,11 @@
  * the text of each further line after a space, e.g.
  * "550 5.1.1 The account does not exist. 5.1.1 Please check the address."
  * Replies this client makes up itself (no server said them) carry no code
- * and start with "client:".
+ * and start with "client:".  Like the replies they stand for they stay in
+ * English: they become a bounce's Diagnostic-Code, which is US-ASCII.
  */
 #include "smtp.h"
+#include "i18n.h"
 #include "mime.h"
 
 #include <assert.h>
@@ -333,7 +335,7 @@ static bool smtp_client_any_pending(const struct smtp_client *c)
 
 static void smtp_client_send_quit(struct smtp_client *c, struct wire *out)
 {
-	wire_line(out, "QUIT: the client says goodbye and waits for 221 before closing",
+	wire_line(out, N_("QUIT: the client says goodbye and waits for 221 before closing"),
 		  "QUIT");
 	smtp_client_enter_state(c, SMTP_CLIENT_QUIT);
 }
@@ -350,8 +352,8 @@ static void smtp_client_give_up(struct smtp_client *c, int code, const char *rep
 
 static void smtp_client_send_ehlo(struct smtp_client *c, struct wire *out)
 {
-	wire_line(out, "EHLO: the client names itself and asks which extensions "
-		  "the server supports (RFC 5321 4.1.1.1)",
+	wire_line(out, N_("EHLO: the client names itself and asks which extensions "
+			  "the server supports (RFC 5321 4.1.1.1)"),
 		  "EHLO %s", c->helo_name);
 	smtp_client_enter_state(c, SMTP_CLIENT_EHLO);
 }
@@ -359,8 +361,8 @@ static void smtp_client_send_ehlo(struct smtp_client *c, struct wire *out)
 static void smtp_client_send_helo(struct smtp_client *c, struct wire *out)
 {
 	c->ext = 0; /* HELO means no extensions at all */
-	wire_line(out, "the server refused EHLO, so the client falls back to the "
-		  "older HELO, without extensions (RFC 5321 3.2)",
+	wire_line(out, N_("the server refused EHLO, so the client falls back to the "
+			  "older HELO, without extensions (RFC 5321 3.2)"),
 		  "HELO %s", c->helo_name);
 	smtp_client_enter_state(c, SMTP_CLIENT_HELO);
 }
@@ -377,8 +379,8 @@ static void smtp_client_send_auth(struct smtp_client *c, struct wire *out)
 	buf_addc(&plain, '\0');
 	buf_adds(&plain, c->auth_password);
 	mime_base64_encode(&encoded, plain.p, plain.len);
-	wire_line(out, "AUTH PLAIN sends user and password in base64 - an encoding, "
-		  "not encryption (RFC 4954)",
+	wire_line(out, N_("AUTH PLAIN sends user and password in base64 - an encoding, "
+			  "not encryption (RFC 4954)"),
 		  "AUTH PLAIN %s", encoded.p);
 	buf_free(&plain);
 	buf_free(&encoded);
@@ -398,17 +400,17 @@ static void smtp_client_send_mail(struct smtp_client *c, struct wire *out)
 	bool say_8bit = c->body_8bit && (c->ext & SMTP_EXT_8BITMIME);
 	const char *note;
 	if (c->transactions > 0 && c->rcpt_accepted == SMTP_RECIPIENTS_MAX)
-		note = "the server took only 100 recipients in one transaction: the rest "
-		       "go in another (RFC 5321 4.5.3.1.10)";
+		note = N_("the server took only 100 recipients in one transaction: the rest "
+			  "go in another (RFC 5321 4.5.3.1.10)");
 	else if (c->transactions > 0)
-		note = "the server took only some of the recipients in one transaction: "
-		       "the rest go in another (RFC 5321 4.5.3.1.10)";
+		note = N_("the server took only some of the recipients in one transaction: "
+			  "the rest go in another (RFC 5321 4.5.3.1.10)");
 	else if (size_param[0] || say_8bit)
-		note = "MAIL FROM gives the envelope sender (where bounces go); SIZE= and "
-		       "BODY= use extensions the server listed in its EHLO reply";
+		note = N_("MAIL FROM gives the envelope sender (where bounces go); SIZE= and "
+			  "BODY= use extensions the server listed in its EHLO reply");
 	else
-		note = "MAIL FROM gives the envelope sender: where bounces go, not "
-		       "necessarily the From: header";
+		note = N_("MAIL FROM gives the envelope sender: where bounces go, not "
+			  "necessarily the From: header");
 	wire_line(out, note, "MAIL FROM:<%s>%s%s", c->mail_from, size_param,
 		  say_8bit ? " BODY=8BITMIME" : "");
 
@@ -436,13 +438,13 @@ static void smtp_client_send_next_rcpt(struct smtp_client *c, struct wire *out)
 		c->rcpt_next++;
 	if (c->rcpt_next < c->nrcpts) {
 		c->rcpt_asked = c->rcpt_next++;
-		wire_line(out, "one RCPT TO per recipient: the envelope, not the To: "
-			  "header, decides where mail goes",
+		wire_line(out, N_("one RCPT TO per recipient: the envelope, not the To: "
+				  "header, decides where mail goes"),
 			  "RCPT TO:<%s>", c->rcpts[c->rcpt_asked].addr);
 		smtp_client_enter_state(c, SMTP_CLIENT_RCPT);
 	} else if (c->rcpt_accepted > 0) {
-		wire_line(out, "DATA: the client asks to send the message itself; "
-			  "the server answers 354 when ready",
+		wire_line(out, N_("DATA: the client asks to send the message itself; "
+				  "the server answers 354 when ready"),
 			  "DATA");
 		smtp_client_enter_state(c, SMTP_CLIENT_DATA);
 	} else {
@@ -471,25 +473,25 @@ static void smtp_client_send_message(struct smtp_client *c, struct wire *out)
 			const char *nl = memchr(p, '\n', (size_t)(end - p));
 			p = nl ? nl + 1 : end;
 		} while (p < end && (*p == ' ' || *p == '\t'));
-		wire_note_here(out, "Received: added by a server that took the message in "
-			       "(\"by\" names it, the date says when): each server that "
-			       "handles a message adds one on top, so the list, read from "
-			       "the bottom up, is the route it took (RFC 5321 4.4)");
+		wire_note_here(out, N_("Received: added by a server that took the message in "
+				       "(\"by\" names it, the date says when): each server that "
+				       "handles a message adds one on top, so the list, read from "
+				       "the bottom up, is the route it took (RFC 5321 4.4)"));
 		wire_raw(out, start, (size_t)(p - start));
 		relayed = true;
 	}
 	if (p < end) {
-		wire_note_here(out, relayed ? "the rest of the message: the author's headers, an "
-					      "empty line, the body; a line starting with \".\" "
-					      "is sent with one more \".\" (dot-stuffing, "
-					      "RFC 5321 4.5.2)"
-					    : "the message itself: headers, an empty line, the "
-					      "body; a line starting with \".\" is sent with one "
-					      "more \".\" (dot-stuffing, RFC 5321 4.5.2)");
+		wire_note_here(out, relayed ? N_("the rest of the message: the author's headers, an "
+						 "empty line, the body; a line starting with \".\" "
+						 "is sent with one more \".\" (dot-stuffing, "
+						 "RFC 5321 4.5.2)")
+					    : N_("the message itself: headers, an empty line, the "
+						 "body; a line starting with \".\" is sent with one "
+						 "more \".\" (dot-stuffing, RFC 5321 4.5.2)"));
 		wire_raw(out, p, (size_t)(end - p));
 	}
-	wire_line(out, "a line holding just \".\" ends the message; the reply to it "
-		  "decides every accepted recipient at once",
+	wire_line(out, N_("a line holding just \".\" ends the message; the reply to it "
+			  "decides every accepted recipient at once"),
 		  ".");
 	smtp_client_enter_state(c, SMTP_CLIENT_DOT);
 }

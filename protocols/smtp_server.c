@@ -22,6 +22,7 @@
  * reply: RFC 2034 section 3 leaves those two out.
  */
 #include "smtp.h"
+#include "i18n.h"
 #include "mime.h"
 #include "sasl.h"
 
@@ -176,7 +177,7 @@ void smtp_server_free(struct smtp_server *s)
 
 void smtp_server_start(struct smtp_server *s, struct wire *out)
 {
-	wire_line(out, "220: the server is ready; the client introduces itself next with EHLO",
+	wire_line(out, N_("220: the server is ready; the client introduces itself next with EHLO"),
 		  "220 %s ESMTP mailsim", s->hostname);
 }
 
@@ -215,9 +216,9 @@ static bool smtp_server_is_refusal(int code)
 static const char *smtp_server_refusal_note(int code)
 {
 	if (code >= 500)
-		return "5xx: a permanent failure; the sending server gives up and bounces the "
-		       "message to its sender";
-	return "4xx: a temporary failure; the sending server keeps the message and tries again later";
+		return N_("5xx: a permanent failure; the sending server gives up and bounces the "
+			  "message to its sender");
+	return N_("4xx: a temporary failure; the sending server keeps the message and tries again later");
 }
 
 /* Send a reply the host filled; note_if_none when it gave no note. */
@@ -394,8 +395,8 @@ static bool smtp_server_mail_params(struct smtp_server *s, const char *params, b
 
 		if (!s->esmtp) {
 			/* parameters are service extensions: only after EHLO */
-			wire_line(out, "MAIL parameters such as SIZE= belong to ESMTP: the client "
-				  "must say EHLO, not HELO",
+			wire_line(out, N_("MAIL parameters such as SIZE= belong to ESMTP: the client "
+					  "must say EHLO, not HELO"),
 				  "555 5.5.4 Unsupported option: %.*s", necho, params);
 			return false;
 		}
@@ -416,8 +417,8 @@ static bool smtp_server_mail_params(struct smtp_server *s, const char *params, b
 				return false;
 			}
 			if (over || size > s->max_size) {
-				wire_line(out, "552: the message would be over the SIZE limit announced "
-					  "in EHLO, so it is refused before it is sent (RFC 1870)",
+				wire_line(out, N_("552: the message would be over the SIZE limit announced "
+						  "in EHLO, so it is refused before it is sent (RFC 1870)"),
 					  "552 5.3.4 Message size exceeds fixed maximum message size");
 				return false;
 			}
@@ -430,14 +431,14 @@ static bool smtp_server_mail_params(struct smtp_server *s, const char *params, b
 				/* RFC 5321 4.1.1.11: a parameter or value the server
 				 * does not recognize is 555, as an unknown keyword is */
 				int nparam = (int)(n < SMTP_SERVER_ECHO_MAX_OCTETS ? n : SMTP_SERVER_ECHO_MAX_OCTETS);
-				wire_line(out, "555: the server knows BODY=7BIT and BODY=8BITMIME "
-					  "(RFC 6152), not this value (RFC 5321 4.1.1.11)",
+				wire_line(out, N_("555: the server knows BODY=7BIT and BODY=8BITMIME "
+						  "(RFC 6152), not this value (RFC 5321 4.1.1.11)"),
 					  "555 5.5.4 Unsupported option: %.*s", nparam, params);
 				return false;
 			}
 		} else {
-			wire_line(out, "555: the server does not know this MAIL parameter; EHLO "
-				  "lists the ones it supports",
+			wire_line(out, N_("555: the server does not know this MAIL parameter; EHLO "
+					  "lists the ones it supports"),
 				  "555 5.5.4 Unsupported option: %.*s", necho, params);
 			return false;
 		}
@@ -461,18 +462,18 @@ static bool smtp_server_check_mail(struct smtp_server *s, const char *args, stru
 {
 	(void)args;
 	if (s->state == SMTP_SERVER_STATE_CONNECTED) {
-		wire_line(out, "503: bad sequence of commands; the client must say EHLO (or HELO) before MAIL",
+		wire_line(out, N_("503: bad sequence of commands; the client must say EHLO (or HELO) before MAIL"),
 			  "503 5.5.1 Error: send HELO/EHLO first");
 		return false;
 	}
 	if (s->state == SMTP_SERVER_STATE_MAIL) {
-		wire_line(out, "503: a transaction is already open; finish it with DATA or drop it with RSET",
+		wire_line(out, N_("503: a transaction is already open; finish it with DATA or drop it with RSET"),
 			  "503 5.5.1 Error: nested MAIL command");
 		return false;
 	}
 	if (s->submission && !s->auth_user) {
 		/* RFC 6409 4.3 / RFC 4954 6 */
-		wire_line(out, "port 587 is for submission: a user agent must log in (AUTH) before it may send",
+		wire_line(out, N_("port 587 is for submission: a user agent must log in (AUTH) before it may send"),
 			  "530 5.7.0 Authentication required");
 		return false;
 	}
@@ -483,14 +484,14 @@ static bool smtp_server_check_rcpt(struct smtp_server *s, const char *args, stru
 {
 	(void)args;
 	if (s->state != SMTP_SERVER_STATE_MAIL) {
-		wire_line(out, "503: bad sequence of commands; RCPT comes after MAIL FROM",
+		wire_line(out, N_("503: bad sequence of commands; RCPT comes after MAIL FROM"),
 			  "503 5.5.1 Error: need MAIL command");
 		return false;
 	}
 	if (s->tx.nrcpts >= s->max_rcpts) {
 		/* RFC 5321 4.5.3.1.10: 452, and the client sends the rest later */
-		wire_line(out, "452: too many recipients for one transaction; the client sends the others "
-			  "in another transaction (RFC 5321 4.5.3.1.10)",
+		wire_line(out, N_("452: too many recipients for one transaction; the client sends the others "
+				  "in another transaction (RFC 5321 4.5.3.1.10)"),
 			  "452 4.5.3 Too many recipients");
 		return false;
 	}
@@ -501,18 +502,18 @@ static bool smtp_server_check_data(struct smtp_server *s, const char *args, stru
 {
 	(void)args;
 	if (s->state != SMTP_SERVER_STATE_MAIL) {
-		wire_line(out, "503: bad sequence of commands; DATA comes after MAIL FROM and RCPT TO",
+		wire_line(out, N_("503: bad sequence of commands; DATA comes after MAIL FROM and RCPT TO"),
 			  "503 5.5.1 Error: need MAIL command");
 		return false;
 	}
 	if (!s->tx.rcpt_tried) {
-		wire_line(out, "503: bad sequence of commands; the message needs at least one RCPT TO first",
+		wire_line(out, N_("503: bad sequence of commands; the message needs at least one RCPT TO first"),
 			  "503 5.5.1 Error: need RCPT command");
 		return false;
 	}
 	if (s->tx.nrcpts == 0) {
 		/* RFC 5321 3.3 allows 503 or 554 here */
-		wire_line(out, "554: every recipient was refused, so there is nobody to deliver the message to",
+		wire_line(out, N_("554: every recipient was refused, so there is nobody to deliver the message to"),
 			  "554 5.5.1 Error: no valid recipients");
 		return false;
 	}
@@ -523,18 +524,18 @@ static bool smtp_server_check_auth(struct smtp_server *s, const char *args, stru
 {
 	(void)args;
 	if (!s->submission) {
-		wire_line(out, "port 25 is for mail between servers, which do not log in: AUTH is offered "
-			  "on the submission port 587",
+		wire_line(out, N_("port 25 is for mail between servers, which do not log in: AUTH is offered "
+				  "on the submission port 587"),
 			  "502 5.5.1 AUTH is offered only on the submission port");
 		return false;
 	}
 	if (!s->esmtp) {
-		wire_line(out, "AUTH is an ESMTP extension: the client must say EHLO first (RFC 4954 4)",
+		wire_line(out, N_("AUTH is an ESMTP extension: the client must say EHLO first (RFC 4954 4)"),
 			  "503 5.5.1 Error: send EHLO first");
 		return false;
 	}
 	if (s->state == SMTP_SERVER_STATE_MAIL) {
-		wire_line(out, "AUTH is not allowed in the middle of a mail transaction (RFC 4954 4)",
+		wire_line(out, N_("AUTH is not allowed in the middle of a mail transaction (RFC 4954 4)"),
 			  "503 5.5.1 Error: AUTH not allowed during a mail transaction");
 		return false;
 	}
@@ -557,7 +558,7 @@ static bool smtp_server_refuse_args(const char *args, const char *usage, struct 
 static void smtp_server_proceed_ehlo(struct smtp_server *s, const char *args, struct wire *out)
 {
 	if (!*args) {
-		wire_line(out, "EHLO needs the client's own name: EHLO laptop.example.org",
+		wire_line(out, N_("EHLO needs the client's own name: EHLO laptop.example.org"),
 			  "501 5.5.4 Syntax: EHLO hostname");
 		return;
 	}
@@ -570,18 +571,18 @@ static void smtp_server_proceed_ehlo(struct smtp_server *s, const char *args, st
 	 * nearly all of a 512-octet command line: echo only what fits. */
 	size_t used = strlen("250-") + strlen(s->hostname) + strlen(" greets ") + 2;
 	size_t room = used < SMTP_REPLY_LINE_MAX_OCTETS ? SMTP_REPLY_LINE_MAX_OCTETS - used : 0;
-	wire_line(out, "EHLO: the server names itself and lists its extensions, one per line; "
-		  "\"250-\" means more lines follow, \"250 \" is the last",
+	wire_line(out, N_("EHLO: the server names itself and lists its extensions, one per line; "
+			  "\"250-\" means more lines follow, \"250 \" is the last"),
 		  "250-%s greets %.*s", s->hostname, (int)room, s->helo);
-	wire_line(out, "PIPELINING: the client may send several commands without waiting "
-		  "for each reply (RFC 2920)", "250-PIPELINING");
-	wire_line(out, "SIZE: the largest message this server accepts, in octets (RFC 1870)",
+	wire_line(out, N_("PIPELINING: the client may send several commands without waiting "
+			  "for each reply (RFC 2920)"), "250-PIPELINING");
+	wire_line(out, N_("SIZE: the largest message this server accepts, in octets (RFC 1870)"),
 		  "250-SIZE %zu", s->max_size);
-	wire_line(out, "8BITMIME: the message may hold bytes above 127 (RFC 6152)", "250-8BITMIME");
-	wire_line(out, "ENHANCEDSTATUSCODES: replies carry a detailed code such as 2.1.5 "
-		  "after the three digits (RFC 2034, RFC 3463)", "250-ENHANCEDSTATUSCODES");
+	wire_line(out, N_("8BITMIME: the message may hold bytes above 127 (RFC 6152)"), "250-8BITMIME");
+	wire_line(out, N_("ENHANCEDSTATUSCODES: replies carry a detailed code such as 2.1.5 "
+			  "after the three digits (RFC 2034, RFC 3463)"), "250-ENHANCEDSTATUSCODES");
 	if (s->submission)
-		wire_line(out, "AUTH: users log in here before they send, by PLAIN or LOGIN (RFC 4954)",
+		wire_line(out, N_("AUTH: users log in here before they send, by PLAIN or LOGIN (RFC 4954)"),
 			  "250-AUTH PLAIN LOGIN");
 	wire_line(out, NULL, "250 HELP");
 }
@@ -596,7 +597,7 @@ static void smtp_server_proceed_helo(struct smtp_server *s, const char *args, st
 	s->helo = xstrdup(args);
 	s->esmtp = false;
 	smtp_server_enter_state(s, SMTP_SERVER_STATE_HELO);
-	wire_line(out, "HELO is the old greeting of RFC 821: no extensions are listed",
+	wire_line(out, N_("HELO is the old greeting of RFC 821: no extensions are listed"),
 		  "250 %s", s->hostname);
 }
 
@@ -608,15 +609,15 @@ static void smtp_server_proceed_mail(struct smtp_server *s, const char *args, st
 	case SMTP_SERVER_PATH_OK:
 		break;
 	case SMTP_SERVER_PATH_SYNTAX:
-		wire_line(out, "the sender goes in angle brackets: MAIL FROM:<alice@example.org>",
+		wire_line(out, N_("the sender goes in angle brackets: MAIL FROM:<alice@example.org>"),
 			  "501 5.5.4 Syntax: MAIL FROM:<address>");
 		return;
 	case SMTP_SERVER_PATH_TOO_LONG:
-		wire_line(out, "a path may hold at most 256 octets (RFC 5321 4.5.3.1.3)",
+		wire_line(out, N_("a path may hold at most 256 octets (RFC 5321 4.5.3.1.3)"),
 			  "501 5.1.7 Path too long");
 		return;
 	case SMTP_SERVER_PATH_BAD:
-		wire_line(out, "5.1.7 is \"bad sender's mailbox address syntax\" (RFC 3463)",
+		wire_line(out, N_("5.1.7 is \"bad sender's mailbox address syntax\" (RFC 3463)"),
 			  "501 5.1.7 Bad sender address syntax");
 		return;
 	}
@@ -641,8 +642,8 @@ static void smtp_server_proceed_mail(struct smtp_server *s, const char *args, st
 	if (reply.code / 100 != 2)
 		smtp_reply_set(&reply, 250, "2.1.0", NULL, "Ok");
 	smtp_server_send_host_reply(out, &reply,
-				    "250: the sender (the reverse-path) is noted; a bounce for this "
-				    "message would go back to it");
+				    N_("250: the sender (the reverse-path) is noted; a bounce for this "
+				       "message would go back to it"));
 }
 
 /*
@@ -659,22 +660,22 @@ static void smtp_server_proceed_rcpt(struct smtp_server *s, const char *args, st
 	case SMTP_SERVER_PATH_OK:
 		break;
 	case SMTP_SERVER_PATH_SYNTAX:
-		wire_line(out, "the recipient goes in angle brackets: RCPT TO:<bob@example.net>",
+		wire_line(out, N_("the recipient goes in angle brackets: RCPT TO:<bob@example.net>"),
 			  "501 5.5.4 Syntax: RCPT TO:<address>");
 		return;
 	case SMTP_SERVER_PATH_TOO_LONG:
-		wire_line(out, "a path may hold at most 256 octets (RFC 5321 4.5.3.1.3)",
+		wire_line(out, N_("a path may hold at most 256 octets (RFC 5321 4.5.3.1.3)"),
 			  "501 5.1.3 Path too long");
 		return;
 	case SMTP_SERVER_PATH_BAD:
-		wire_line(out, "5.1.3 is \"bad destination mailbox address syntax\" (RFC 3463)",
+		wire_line(out, N_("5.1.3 is \"bad destination mailbox address syntax\" (RFC 3463)"),
 			  "501 5.1.3 Bad recipient address syntax");
 		return;
 	}
 	if (*params) {
 		size_t n = strcspn(params, " =");
 		int necho = (int)(n < SMTP_SERVER_ECHO_MAX_OCTETS ? n : SMTP_SERVER_ECHO_MAX_OCTETS);
-		wire_line(out, "555: this server offers no RCPT parameters (such as the NOTIFY= of DSN)",
+		wire_line(out, N_("555: this server offers no RCPT parameters (such as the NOTIFY= of DSN)"),
 			  "555 5.5.4 Unsupported option: %.*s", necho, params);
 		return;
 	}
@@ -687,8 +688,8 @@ static void smtp_server_proceed_rcpt(struct smtp_server *s, const char *args, st
 			smtp_reply_set(&reply, 550, "5.1.1", NULL, "<%s>: Recipient address rejected", path);
 		smtp_server_send_host_reply(out, &reply,
 					    reply.code == 550
-						    ? "550: permanent failure - no such mailbox here; the "
-						      "sending server will bounce the message"
+						    ? N_("550: permanent failure - no such mailbox here; the "
+							 "sending server will bounce the message")
 						    : smtp_server_refusal_note(reply.code));
 		return;
 	}
@@ -701,7 +702,7 @@ static void smtp_server_proceed_rcpt(struct smtp_server *s, const char *args, st
 	if (reply.code / 100 != 2)
 		smtp_reply_set(&reply, 250, "2.1.5", NULL, "Ok");
 	smtp_server_send_host_reply(out, &reply,
-				    "250: this recipient is accepted; more RCPT TO may follow, then DATA");
+				    N_("250: this recipient is accepted; more RCPT TO may follow, then DATA"));
 }
 
 static void smtp_server_proceed_data(struct smtp_server *s, const char *args, struct wire *out)
@@ -710,8 +711,8 @@ static void smtp_server_proceed_data(struct smtp_server *s, const char *args, st
 		return;
 	smtp_server_enter_state(s, SMTP_SERVER_STATE_DATA);
 	s->tx.dstate = SMTP_SERVER_DATA_LINE_START;
-	wire_line(out, "354: the server now takes the message itself, ended by a line holding "
-		  "a single dot (RFC 5321 4.1.1.4)",
+	wire_line(out, N_("354: the server now takes the message itself, ended by a line holding "
+			  "a single dot (RFC 5321 4.1.1.4)"),
 		  "354 End data with <CR><LF>.<CR><LF>");
 }
 
@@ -721,8 +722,8 @@ static void smtp_server_proceed_rset(struct smtp_server *s, const char *args, st
 		return;
 	if (s->state == SMTP_SERVER_STATE_MAIL)
 		smtp_server_enter_state(s, SMTP_SERVER_STATE_HELO);
-	wire_line(out, "RSET: the transaction (sender, recipients) is thrown away; "
-		  "the session goes on", "250 2.0.0 Ok");
+	wire_line(out, N_("RSET: the transaction (sender, recipients) is thrown away; "
+			  "the session goes on"), "250 2.0.0 Ok");
 }
 
 static void smtp_server_proceed_noop(struct smtp_server *s, const char *args, struct wire *out)
@@ -739,8 +740,8 @@ static void smtp_server_proceed_vrfy(struct smtp_server *s, const char *args, st
 		wire_line(out, NULL, "501 5.5.4 Syntax: VRFY address");
 		return;
 	}
-	wire_line(out, "252: servers no longer confirm addresses, because spammers used VRFY "
-		  "to harvest them (RFC 5321 3.5.3)",
+	wire_line(out, N_("252: servers no longer confirm addresses, because spammers used VRFY "
+			  "to harvest them (RFC 5321 3.5.3)"),
 		  "252 2.5.2 Cannot VRFY user, but will accept message and attempt delivery");
 }
 
@@ -749,7 +750,7 @@ static void smtp_server_proceed_quit(struct smtp_server *s, const char *args, st
 	if (smtp_server_refuse_args(args, "QUIT", out))
 		return;
 	smtp_server_enter_state(s, SMTP_SERVER_STATE_CLOSED);
-	wire_line(out, "221: the server says goodbye and closes the connection", "221 2.0.0 Bye");
+	wire_line(out, N_("221: the server says goodbye and closes the connection"), "221 2.0.0 Bye");
 }
 
 static void smtp_server_proceed_not_implemented(struct smtp_server *s, const char *args,
@@ -757,7 +758,7 @@ static void smtp_server_proceed_not_implemented(struct smtp_server *s, const cha
 {
 	(void)s;
 	(void)args;
-	wire_line(out, "502: the server knows this command but does not offer it",
+	wire_line(out, N_("502: the server knows this command but does not offer it"),
 		  "502 5.5.1 Command not implemented");
 }
 
@@ -811,7 +812,7 @@ static void smtp_server_proceed_help(struct smtp_server *s, const char *args, st
 			continue;
 		buf_printf(&verbs, " %s", c->verb);
 	}
-	wire_line(out, "214: help; the lines before the last have a '-' after the code",
+	wire_line(out, N_("214: help; the lines before the last have a '-' after the code"),
 		  "214-2.0.0 Commands:%s", verbs.p);
 	wire_line(out, NULL, "214-2.0.0 A transaction is MAIL FROM:<sender>, RCPT TO:<recipient>, DATA");
 	wire_line(out, NULL, "214 2.0.0 See RFC 5321");
@@ -826,7 +827,7 @@ static void smtp_server_command(struct smtp_server *s, char *line, struct wire *
 		line[--n] = '\0'; /* some clients send trailing spaces */
 	size_t nverb = strcspn(line, " ");
 	if (nverb == 0) {
-		wire_line(out, "500: an empty line is not a command", "500 5.5.2 Error: bad syntax");
+		wire_line(out, N_("500: an empty line is not a command"), "500 5.5.2 Error: bad syntax");
 		return;
 	}
 	const char *args = line + nverb;
@@ -843,7 +844,7 @@ static void smtp_server_command(struct smtp_server *s, char *line, struct wire *
 		c->proceed(s, args, out);
 		return;
 	}
-	wire_line(out, "500: the server does not know this command; HELP lists the ones it does",
+	wire_line(out, N_("500: the server does not know this command; HELP lists the ones it does"),
 		  "500 5.5.2 Error: command not recognized");
 }
 
@@ -871,19 +872,19 @@ static void smtp_server_auth_finish(struct smtp_server *s, const char *user, con
 	bool ok = s->ops.auth && s->ops.auth(s->ctx, user, password);
 	smtp_server_enter_state(s, SMTP_SERVER_STATE_HELO);
 	if (!ok) {
-		wire_line(out, "535: the user name or the password is wrong",
+		wire_line(out, N_("535: the user name or the password is wrong"),
 			  "535 5.7.8 Authentication credentials invalid");
 		return;
 	}
 	s->auth_user = xstrdup(user);
-	wire_line(out, "235: logged in; this user may now send mail through this server",
+	wire_line(out, N_("235: logged in; this user may now send mail through this server"),
 		  "235 2.7.0 Authentication successful");
 }
 
 static void smtp_server_auth_undecodable(struct smtp_server *s, struct wire *out)
 {
 	smtp_server_enter_state(s, SMTP_SERVER_STATE_HELO);
-	wire_line(out, "the client's answer must be base64 (RFC 4954 4)",
+	wire_line(out, N_("the client's answer must be base64 (RFC 4954 4)"),
 		  "501 5.5.2 Cannot decode response");
 }
 
@@ -900,15 +901,15 @@ static void smtp_server_auth_plain(struct smtp_server *s, const char *b64, struc
 	struct sasl_plain plain;
 	if (!sasl_plain_split(&dec, &plain)) {
 		smtp_server_enter_state(s, SMTP_SERVER_STATE_HELO);
-		wire_line(out, "PLAIN carries three parts: authorization id, NUL, user, NUL, "
-			  "password (RFC 4616)",
+		wire_line(out, N_("PLAIN carries three parts: authorization id, NUL, user, NUL, "
+				  "password (RFC 4616)"),
 			  "501 5.5.2 Malformed PLAIN response");
 		goto done;
 	}
 	if (sasl_plain_acts_as_other(&plain)) {
 		/* acting for another user is not something this server allows */
 		smtp_server_enter_state(s, SMTP_SERVER_STATE_HELO);
-		wire_line(out, "535: this user may not act as another",
+		wire_line(out, N_("535: this user may not act as another"),
 			  "535 5.7.8 Authentication credentials invalid");
 		goto done;
 	}
@@ -936,7 +937,7 @@ static bool smtp_server_auth_login_decode(struct smtp_server *s, const char *b64
 static void smtp_server_auth_login_prompt_password(struct smtp_server *s, struct wire *out)
 {
 	smtp_server_enter_state(s, SMTP_SERVER_STATE_AUTH_PASSWORD);
-	wire_line(out, "334 UGFzc3dvcmQ6 is base64 for \"Password:\"", "334 UGFzc3dvcmQ6");
+	wire_line(out, N_("334 UGFzc3dvcmQ6 is base64 for \"Password:\""), "334 UGFzc3dvcmQ6");
 }
 
 /*
@@ -964,8 +965,8 @@ static void smtp_server_proceed_auth(struct smtp_server *s, const char *args, st
 			return;
 		}
 		smtp_server_enter_state(s, SMTP_SERVER_STATE_AUTH_PLAIN);
-		wire_line(out, "334 with no text: PLAIN asks no question, the client just sends its "
-			  "credentials in base64, an encoding anyone watching can undo",
+		wire_line(out, N_("334 with no text: PLAIN asks no question, the client just sends its "
+				  "credentials in base64, an encoding anyone watching can undo"),
 			  "334 ");
 		return;
 	}
@@ -977,11 +978,11 @@ static void smtp_server_proceed_auth(struct smtp_server *s, const char *args, st
 			return;
 		}
 		smtp_server_enter_state(s, SMTP_SERVER_STATE_AUTH_USERNAME);
-		wire_line(out, "334 VXNlcm5hbWU6 is base64 for \"Username:\"; base64 is not encryption",
+		wire_line(out, N_("334 VXNlcm5hbWU6 is base64 for \"Username:\"; base64 is not encryption"),
 			  "334 VXNlcm5hbWU6");
 		return;
 	}
-	wire_line(out, "504: EHLO listed the mechanisms this server knows: PLAIN and LOGIN",
+	wire_line(out, N_("504: EHLO listed the mechanisms this server knows: PLAIN and LOGIN"),
 		  "504 5.5.4 Unrecognized authentication type");
 }
 
@@ -990,7 +991,7 @@ static void smtp_server_auth_response(struct smtp_server *s, const char *line, s
 {
 	if (strcmp(line, "*") == 0) { /* the client gives up (RFC 4954 4) */
 		smtp_server_enter_state(s, SMTP_SERVER_STATE_HELO);
-		wire_line(out, "\"*\" cancels an AUTH exchange", "501 5.0.0 Authentication cancelled");
+		wire_line(out, N_("\"*\" cancels an AUTH exchange"), "501 5.0.0 Authentication cancelled");
 		return;
 	}
 	char password[SMTP_COMMAND_LINE_MAX_OCTETS];
@@ -1140,25 +1141,25 @@ static void smtp_server_data_end(struct smtp_server *s, struct wire *out)
 			smtp_reply_set(&reply, 250, "2.0.0", NULL, "Ok");
 		smtp_server_send_host_reply(out, &reply,
 					    reply.code / 100 == 2
-						    ? "250 after the final dot: the server now has the message "
-						      "and is responsible for it (RFC 5321 6.1)"
+						    ? N_("250 after the final dot: the server now has the message "
+							 "and is responsible for it (RFC 5321 6.1)")
 						    : smtp_server_refusal_note(reply.code));
 		break;
 	}
 	case SMTP_SERVER_TX_BARE_CR_LF:
-		wire_line(out, "554: a CR or LF on its own is refused, so a hidden \".\" cannot end the "
-			  "message early (\"SMTP smuggling\"); nothing was stored",
+		wire_line(out, N_("554: a CR or LF on its own is refused, so a hidden \".\" cannot end the "
+				  "message early (\"SMTP smuggling\"); nothing was stored"),
 			  "554 5.6.0 Message contains bare CR or LF; lines must end with CRLF "
 			  "(RFC 5321 2.3.8)");
 		break;
 	case SMTP_SERVER_TX_LONG_LINE:
-		wire_line(out, "a message line may hold at most 1000 octets with its CRLF "
-			  "(RFC 5321 4.5.3.1.6); nothing was stored",
+		wire_line(out, N_("a message line may hold at most 1000 octets with its CRLF "
+				  "(RFC 5321 4.5.3.1.6); nothing was stored"),
 			  "554 5.6.0 Message has a line over 1000 octets (RFC 5321 4.5.3.1.6)");
 		break;
 	case SMTP_SERVER_TX_TOO_BIG:
-		wire_line(out, "552: the message grew past the SIZE limit announced in EHLO; "
-			  "nothing of it was stored",
+		wire_line(out, N_("552: the message grew past the SIZE limit announced in EHLO; "
+				  "nothing of it was stored"),
 			  "552 5.3.4 Message size exceeds fixed maximum message size");
 		break;
 	}
@@ -1212,15 +1213,15 @@ static void smtp_server_line(struct smtp_server *s, char *line, size_t n, struct
 	if (s->lr.overflow || n > SMTP_SERVER_COMMAND_TEXT_MAX_OCTETS) {
 		if (in_auth) /* an answer we cannot read ends the exchange */
 			smtp_server_enter_state(s, SMTP_SERVER_STATE_HELO);
-		wire_line(out, "a command line may hold at most 512 octets with its CRLF "
-			  "(RFC 5321 4.5.3.1.4)",
+		wire_line(out, N_("a command line may hold at most 512 octets with its CRLF "
+				  "(RFC 5321 4.5.3.1.4)"),
 			  "500 5.5.2 Line too long");
 		return;
 	}
 	if (memchr(line, '\0', n)) {
 		if (in_auth)
 			smtp_server_enter_state(s, SMTP_SERVER_STATE_HELO);
-		wire_line(out, "a command line is text: a NUL byte has no place in it",
+		wire_line(out, N_("a command line is text: a NUL byte has no place in it"),
 			  "500 5.5.2 Error: NUL byte in command line");
 		return;
 	}
