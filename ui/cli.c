@@ -105,7 +105,7 @@ bool cli_live_option(const char *prog, int c, const char *arg, struct live_optio
 	}
 	long v;
 	if (!cli_number(arg, 1, 65535, &v)) {
-		fprintf(stderr, "%s: '%s' is not a port (1 to 65535)\n", prog, arg);
+		fprintf(stderr, _("%s: '%s' is not a port (1 to 65535)\n"), prog, arg);
 		return false;
 	}
 	*(c == 's' ? &lo->smtp_port : c == 'u' ? &lo->submission_port
@@ -125,7 +125,7 @@ int cli_live_host_width(const struct world *w)
 void cli_print_users(FILE *out, const struct scenario *scn)
 {
 	for (size_t i = 0; i < scn->nusers; i++)
-		fprintf(out, "  user %-24s password %s\n", scn->users[i].address,
+		fprintf(out, _("  user %-24s password %s\n"), scn->users[i].address,
 			scn->users[i].password);
 }
 

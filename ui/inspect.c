@@ -27,6 +27,7 @@
 #include <sys/stat.h>
 
 #include "buf.h"
+#include "i18n.h"
 #include "store.h"
 #include "view.h"
 
@@ -44,22 +45,22 @@ enum {
 
 static void inspect_usage(FILE *out)
 {
-	fputs("usage: mailsim inspect --db FILE [--json]\n"
-	      "\n"
-	      "Print what a store kept with 'mailsim run --db FILE' holds: every mailbox\n"
-	      "on the servers (folders with UIDVALIDITY and UIDNEXT, and their messages),\n"
-	      "what every device keeps, and every server's relay queue.  The file is\n"
-	      "only read.  docs/SCHEMA.md describes the tables, for the sqlite3 shell.\n"
-	      "\n"
-	      "options:\n"
-	      "  --db FILE       the database file (required)\n"
-	      "  --json          one JSON document instead of the table\n"
-	      "  -h, --help      this text\n"
-	      "\n"
-	      "flags: S seen, A answered, F flagged, D deleted, R draft ('-' where not set)\n"
-	      "\n"
-	      "exit status: 0 listed, 2 bad command line or not a mailsim database,\n"
-	      "3 reading the database failed.\n",
+	fputs(_("usage: mailsim inspect --db FILE [--json]\n"
+		"\n"
+		"Print what a store kept with 'mailsim run --db FILE' holds: every mailbox\n"
+		"on the servers (folders with UIDVALIDITY and UIDNEXT, and their messages),\n"
+		"what every device keeps, and every server's relay queue.  The file is\n"
+		"only read.  docs/SCHEMA.md describes the tables, for the sqlite3 shell.\n"
+		"\n"
+		"options:\n"
+		"  --db FILE       the database file (required)\n"
+		"  --json          one JSON document instead of the table\n"
+		"  -h, --help      this text\n"
+		"\n"
+		"flags: S seen, A answered, F flagged, D deleted, R draft ('-' where not set)\n"
+		"\n"
+		"exit status: 0 listed, 2 bad command line or not a mailsim database,\n"
+		"3 reading the database failed.\n"),
 	      out);
 }
 
@@ -226,9 +227,11 @@ static void table_free(struct table *t)
 static void table_print(struct table *t, struct out *o, const char *indent)
 {
 	assert(t->ncells % t->ncols == 0); /* whole rows only */
-	size_t width[TABLE_MAXCOLS] = { 0 };
-	for (size_t c = 0; c < t->ncols; c++)
-		width[c] = strlen(t->head[c]);
+	size_t width[TABLE_MAXCOLS] = { 0 }, head_width[TABLE_MAXCOLS];
+	for (size_t c = 0; c < t->ncols; c++) { /* the headings, in the reader's language */
+		free(text_clean(_(t->head[c]), &head_width[c]));
+		width[c] = head_width[c];
+	}
 	for (size_t i = 0; i < t->ncells; i++)
 		if (t->cells[i].width > width[i % t->ncols])
 			width[i % t->ncols] = t->cells[i].width;
@@ -236,8 +239,8 @@ static void table_print(struct table *t, struct out *o, const char *indent)
 	for (size_t r = 0; r <= nrows; r++) { /* row 0: the heading */
 		buf_adds(&o->b, indent);
 		for (size_t c = 0; c < t->ncols; c++) {
-			const char *text = r ? t->cells[(r - 1) * t->ncols + c].text : t->head[c];
-			size_t w = r ? t->cells[(r - 1) * t->ncols + c].width : strlen(text);
+			const char *text = r ? t->cells[(r - 1) * t->ncols + c].text : _(t->head[c]);
+			size_t w = r ? t->cells[(r - 1) * t->ncols + c].width : head_width[c];
 			bool last = c + 1 == t->ncols;
 			if (c)
 				buf_adds(&o->b, "  ");
@@ -279,11 +282,6 @@ static const char *flag_letters(uint32_t flags, char out[6])
 	return out;
 }
 
-static void count_of(struct buf *b, size_t n, const char *one, const char *many)
-{
-	buf_printf(b, "%zu %s", n, n == 1 ? one : many);
-}
-
 /* " (s)" after a name, when s is not empty. */
 static void add_clean_aside(struct buf *b, const char *s)
 {
@@ -301,13 +299,14 @@ static void text_listing(struct out *o, const struct store_listed *m, size_t nm,
 {
 	if (nm == 0) {
 		buf_adds(&o->b, indent);
-		buf_adds(&o->b, "(empty)\n");
+		buf_adds(&o->b, _("(empty)\n"));
 		return;
 	}
-	static const char *const folder_head[] = { "UID", "FLAGS", "SIZE", "FROM", "SUBJECT" };
+	static const char *const folder_head[] = { "UID", N_("FLAGS"), N_("SIZE"), N_("FROM"),
+						   N_("SUBJECT") };
 	/* UID for what IMAP cached, the POP3 unique-id for a download */
-	static const char *const device_head[] = { "FOLDER", "UID/UIDL", "FLAGS", "SIZE",
-						   "FROM", "SUBJECT" };
+	static const char *const device_head[] = { N_("FOLDER"), "UID/UIDL", N_("FLAGS"),
+						   N_("SIZE"),	 N_("FROM"), N_("SUBJECT") };
 	struct table t;
 	if (device)
 		table_init(&t, 6, device_head, "lllrll");
@@ -480,13 +479,15 @@ static int inspect_walk(struct store *st, const struct writer *w, struct out *o)
 static void text_section(struct out *o, enum section s, size_t n)
 {
 	static const char *const title[] = {
-		[SECTION_ACCOUNTS] = "Mailboxes on the servers",
-		[SECTION_DEVICES] = "Devices",
-		[SECTION_QUEUES] = "Relay queues",
+		[SECTION_ACCOUNTS] = N_("Mailboxes on the servers"),
+		[SECTION_DEVICES] = N_("Devices"),
+		[SECTION_QUEUES] = N_("Relay queues"),
 	};
-	buf_printf(&o->b, "%s== %s ==\n", s == SECTION_ACCOUNTS ? "" : "\n", title[s]);
-	if (n == 0)
-		buf_adds(&o->b, "\n(empty)\n");
+	buf_printf(&o->b, "%s== %s ==\n", s == SECTION_ACCOUNTS ? "" : "\n", _(title[s]));
+	if (n == 0) {
+		buf_addc(&o->b, '\n');
+		buf_adds(&o->b, _("(empty)\n"));
+	}
 }
 
 /* The end of a section or of an account: nothing to write. */
@@ -500,9 +501,11 @@ static void text_account(struct out *o, const struct store_account *a, size_t i)
 {
 	(void)i;
 	buf_addc(&o->b, '\n');
-	add_clean(&o->b, a->address);
-	buf_adds(&o->b, " on ");
-	add_clean(&o->b, a->server);
+	char *addr = text_clean(a->address, NULL), *server = text_clean(a->server, NULL);
+	/* TRANSLATORS: an address on a mail server */
+	buf_printf(&o->b, _("%s on %s"), addr, server);
+	free(addr);
+	free(server);
 	add_clean_aside(&o->b, a->name);
 	buf_addc(&o->b, '\n');
 }
@@ -516,7 +519,7 @@ static void text_folder(struct out *o, const struct store_folder *f, size_t j,
 	add_clean_aside(&o->b, f->special_use);
 	buf_printf(&o->b, "  UIDVALIDITY %u  UIDNEXT %u  ", (unsigned)f->uidvalidity,
 		   (unsigned)f->uidnext);
-	count_of(&o->b, nm, "message", "messages");
+	buf_printf(&o->b, P_("%zu message", "%zu messages", nm), nm);
 	buf_addc(&o->b, '\n');
 	text_listing(o, m, nm, "    ", false);
 }
@@ -526,13 +529,18 @@ static void text_device(struct out *o, const struct store_device *d, size_t i,
 {
 	(void)i;
 	buf_addc(&o->b, '\n');
-	add_clean(&o->b, d->name);
+	char *name = text_clean(d->name, NULL);
 	if (d->owner[0]) {
-		buf_adds(&o->b, " of ");
-		add_clean(&o->b, d->owner);
+		char *owner = text_clean(d->owner, NULL);
+		/* TRANSLATORS: a device of its owner (an address) */
+		buf_printf(&o->b, _("%s of %s"), name, owner);
+		free(owner);
+	} else {
+		buf_adds(&o->b, name);
 	}
+	free(name);
 	buf_adds(&o->b, ": ");
-	count_of(&o->b, nm, "message", "messages");
+	buf_printf(&o->b, P_("%zu message", "%zu messages", nm), nm);
 	buf_addc(&o->b, '\n');
 	text_listing(o, m, nm, "  ", true);
 }
@@ -544,12 +552,15 @@ static void text_queue(struct out *o, const char *server, size_t i, size_t n)
 	buf_addc(&o->b, '\n');
 	add_clean(&o->b, server);
 	buf_adds(&o->b, ": ");
-	count_of(&o->b, n, "entry", "entries");
+	buf_printf(&o->b, P_("%zu entry", "%zu entries", n), n);
 	buf_addc(&o->b, '\n');
-	if (n == 0)
-		buf_adds(&o->b, "  (empty)\n");
-	static const char *const head[] = { "ID",   "DOMAIN",   "FROM",     "TO",
-					    "SIZE", "ATTEMPTS", "NEXT TRY", "LAST REPLY" };
+	if (n == 0) {
+		buf_adds(&o->b, "  ");
+		buf_adds(&o->b, _("(empty)\n"));
+	}
+	static const char *const head[] = { "ID",	 N_("DOMAIN"),   N_("FROM"),
+					    N_("TO"),	 N_("SIZE"),	 N_("ATTEMPTS"),
+					    N_("NEXT TRY"), N_("LAST REPLY") };
 	table_init(&o->rows, 8, head, "rlllrrrl");
 }
 
@@ -772,18 +783,18 @@ static int inspect_open(const char *path, struct store **st)
 	char err[512];
 	if (stat(path, &sb) != 0) {
 		if (errno == ENOENT)
-			fprintf(stderr, "mailsim inspect: %s: no such file\n", path);
+			fprintf(stderr, _("mailsim inspect: %s: no such file\n"), path);
 		else
 			fprintf(stderr, "mailsim inspect: %s: %s\n", path, strerror(errno));
 		return INSPECT_USAGE;
 	}
 	if (!S_ISREG(sb.st_mode)) {
-		fprintf(stderr, "mailsim inspect: %s: not a file\n", path);
+		fprintf(stderr, _("mailsim inspect: %s: not a file\n"), path);
 		return INSPECT_USAGE;
 	}
 	enum store_result rc = store_open_readonly(st, path, err, sizeof err);
 	if (rc == STORE_OLD_SCHEMA) {
-		fprintf(stderr, "mailsim inspect: %s: upgrading the database to schema %d\n", path,
+		fprintf(stderr, _("mailsim inspect: %s: upgrading the database to schema %d\n"), path,
 			STORE_SCHEMA_VERSION);
 		rc = store_open(st, path, err, sizeof err);
 	}
@@ -820,22 +831,22 @@ int inspect_main(int argc, char **argv)
 			return INSPECT_OK;
 		default:
 			if (optopt == 'd')
-				fputs("mailsim inspect: --db needs a FILE\n", stderr);
+				fputs(_("mailsim inspect: --db needs a FILE\n"), stderr);
 			else
-				fprintf(stderr, "mailsim inspect: unknown option '%s'\n",
+				fprintf(stderr, _("mailsim inspect: unknown option '%s'\n"),
 					argv[optind - 1]);
-			fputs("try 'mailsim inspect --help'\n", stderr);
+			fputs(_("try 'mailsim inspect --help'\n"), stderr);
 			return INSPECT_USAGE;
 		}
 	}
 	if (optind < argc) {
-		fprintf(stderr, "mailsim inspect: unexpected '%s' (the file goes after --db)\n",
+		fprintf(stderr, _("mailsim inspect: unexpected '%s' (the file goes after --db)\n"),
 			argv[optind]);
 		return INSPECT_USAGE;
 	}
 	if (!db || !*db) {
-		fputs("mailsim inspect: which database? give --db FILE "
-		      "(try 'mailsim inspect --help')\n",
+		fputs(_("mailsim inspect: which database? give --db FILE "
+			"(try 'mailsim inspect --help')\n"),
 		      stderr);
 		return INSPECT_USAGE;
 	}
@@ -858,7 +869,7 @@ int inspect_main(int argc, char **argv)
 	}
 	store_close(st);
 	if (fflush(stdout) != 0 || ferror(stdout)) {
-		fputs("mailsim inspect: error writing the output\n", stderr);
+		fputs(_("mailsim inspect: error writing the output\n"), stderr);
 		return INSPECT_RUNTIME;
 	}
 	return INSPECT_OK;

@@ -30,6 +30,7 @@
 
 #include "buf.h"
 #include "cli.h"
+#include "i18n.h"
 #include "lab_card.h"
 #include "live.h"
 #include "scenario.h"
@@ -59,34 +60,34 @@ static void lab_dirs(struct cli_dirs *dirs);
 static void lab_usage(FILE *out)
 {
 	fprintf(out,
-		"usage: mailsim lab                      list the exercises\n"
-		"       mailsim lab NAME [OPTIONS]       start exercise NAME live\n"
-		"       mailsim lab NAME --check [--db FILE]   grade it (exit 0: all checks pass)\n"
-		"       mailsim lab --verify REPORT [--db FILE]   was the report edited? (exit 0:\n"
-		"                                        intact, 1: edited, 2: unreadable)\n"
-		"\n"
-		"The lab serves the exercise's world on real sockets (like 'mailsim serve'),\n"
-		"shows the task, and, as you work with telnet, nc, curl, a mail client or\n"
-		"your own program, shows every line and each check as it comes to pass.\n"
-		"\n"
-		"options:\n"
-		"  --check                print the graded report of the store and exit\n"
-		"  --db FILE              the lab's store (default ./NAME.lab.db; a start\n"
-		"                         replaces the file an earlier start left)\n"
-		"  --bind ADDR            listen on ADDR (default 127.0.0.1)\n"
-		"  --smtp-port N          the first server's SMTP port (default %d)\n"
-		"  --submission-port N    its submission port (default %d)\n"
-		"  --pop3-port N          its POP3 port (default %d)\n"
-		"  --imap-port N          its IMAP port (default %d)\n"
-		"                         (the next server listens one above each)\n"
-		"  --seconds N            stop by itself after N seconds\n"
-		"  --student NAME         put NAME and the date in the report\n"
-		"  --report FILE          write the report to FILE to hand in (JSON if FILE\n"
-		"                         ends in .json, else text), sealed with a digest\n"
-		"  -h, --help             this text\n"
-		"\n"
-		"NAME may also be the path of a .scn file.  The exercises are those of the\n"
-		"first of these folders that has any ($MAILSIM_LABS first, when set):\n  ",
+		_("usage: mailsim lab                      list the exercises\n"
+		  "       mailsim lab NAME [OPTIONS]       start exercise NAME live\n"
+		  "       mailsim lab NAME --check [--db FILE]   grade it (exit 0: all checks pass)\n"
+		  "       mailsim lab --verify REPORT [--db FILE]   was the report edited? (exit 0:\n"
+		  "                                        intact, 1: edited, 2: unreadable)\n"
+		  "\n"
+		  "The lab serves the exercise's world on real sockets (like 'mailsim serve'),\n"
+		  "shows the task, and, as you work with telnet, nc, curl, a mail client or\n"
+		  "your own program, shows every line and each check as it comes to pass.\n"
+		  "\n"
+		  "options:\n"
+		  "  --check                print the graded report of the store and exit\n"
+		  "  --db FILE              the lab's store (default ./NAME.lab.db; a start\n"
+		  "                         replaces the file an earlier start left)\n"
+		  "  --bind ADDR            listen on ADDR (default 127.0.0.1)\n"
+		  "  --smtp-port N          the first server's SMTP port (default %d)\n"
+		  "  --submission-port N    its submission port (default %d)\n"
+		  "  --pop3-port N          its POP3 port (default %d)\n"
+		  "  --imap-port N          its IMAP port (default %d)\n"
+		  "                         (the next server listens one above each)\n"
+		  "  --seconds N            stop by itself after N seconds\n"
+		  "  --student NAME         put NAME and the date in the report\n"
+		  "  --report FILE          write the report to FILE to hand in (JSON if FILE\n"
+		  "                         ends in .json, else text), sealed with a digest\n"
+		  "  -h, --help             this text\n"
+		  "\n"
+		  "NAME may also be the path of a .scn file.  The exercises are those of the\n"
+		  "first of these folders that has any ($MAILSIM_LABS first, when set):\n  "),
 		LIVE_DEFAULT_SMTP_PORT, LIVE_DEFAULT_SUBMISSION_PORT, LIVE_DEFAULT_POP3_PORT,
 		LIVE_DEFAULT_IMAP_PORT);
 	struct cli_dirs dirs;
@@ -186,7 +187,7 @@ static int lab_list(void)
 	size_t shown = 0;
 	FILE *devnull = fopen("/dev/null", "w");
 	if (n)
-		printf("Exercises (in %s):\n\n", dir);
+		printf(_("Exercises (in %s):\n\n"), dir);
 	for (size_t i = 0; i < n; i++) {
 		struct buf path;
 		buf_init(&path);
@@ -215,7 +216,7 @@ static int lab_list(void)
 			}
 			scn_free(scn);
 		} else {
-			printf("  %-20s (has errors: see 'mailsim validate %s')\n", names[i], path.p);
+			printf(_("  %-20s (has errors: see 'mailsim validate %s')\n"), names[i], path.p);
 		}
 		buf_free(&path);
 		free(names[i]);
@@ -224,14 +225,14 @@ static int lab_list(void)
 	if (devnull)
 		fclose(devnull);
 	if (!shown) {
-		fputs("mailsim lab: no exercises found in ", stderr);
+		fputs(_("mailsim lab: no exercises found in "), stderr);
 		cli_dirs_print(stderr, &dirs, ", ");
-		fputs("\n(set MAILSIM_LABS to a folder of exercises)\n", stderr);
+		fputs(_("\n(set MAILSIM_LABS to a folder of exercises)\n"), stderr);
 		cli_dirs_free(&dirs);
 		return LAB_EXIT_USAGE;
 	}
 	cli_dirs_free(&dirs);
-	printf("\nStart one with 'mailsim lab NAME'; grade it with 'mailsim lab NAME --check'.\n");
+	printf(_("\nStart one with 'mailsim lab NAME'; grade it with 'mailsim lab NAME --check'.\n"));
 	return LAB_EXIT_PASSED;
 }
 
@@ -306,9 +307,9 @@ static int lab_fill(const struct scenario *scn, const struct live_options *lo, c
 		int k = colon ? lab_server_index(scn, colon + 1, (size_t)(p + 1 + len - colon - 1))
 			      : 0;
 		if (svc == 4 || k < 0) {
-			snprintf(err, errlen, "unknown placeholder %.*s (the ones known are {smtp-port}, "
-				 "{submission-port}, {pop3-port} and {imap-port}, each also as "
-				 "{smtp-port:SERVER})", (int)len + 2, p);
+			snprintf(err, errlen, _("unknown placeholder %.*s (the ones known are {smtp-port}, "
+				   "{submission-port}, {pop3-port} and {imap-port}, each also as "
+				   "{smtp-port:SERVER})"), (int)len + 2, p);
 			return -1;
 		}
 		buf_printf(out, "%d", lab_base_port(lo, svc) + k);
@@ -339,8 +340,10 @@ static bool lab_fills(const struct scenario *scn, const struct live_options *lo)
 		bool task = i < scn->ntasks;
 		const char *t = task ? scn->tasks[i] : scn->hints[i - scn->ntasks];
 		if (lab_fill(scn, lo, t, &b, err, sizeof err) != 0) {
-			fprintf(stderr, "mailsim lab: %s: %s %zu: %s\n", scn->file,
-				task ? "task" : "hint", task ? i + 1 : i - scn->ntasks + 1, err);
+			fprintf(stderr,
+				task ? _("mailsim lab: %s: task %zu: %s\n")
+				     : _("mailsim lab: %s: hint %zu: %s\n"),
+				scn->file, task ? i + 1 : i - scn->ntasks + 1, err);
 			ok = false;
 		}
 	}
@@ -448,17 +451,19 @@ static void lab_show_folder(struct world *w, const struct scn_check *c, FILE *ou
 	if (store_folder_listing(w->store, folder, &v, &n) != 0)
 		return;
 	if (!n) {
-		fprintf(out, "            %s %s is empty\n", c->address, fname);
+		fprintf(out, _("            %s %s is empty\n"), c->address, fname);
 	} else {
-		fprintf(out, "            %s %s holds:\n", c->address, fname);
+		fprintf(out, _("            %s %s holds:\n"), c->address, fname);
 		for (size_t i = 0; i < n && i < LAB_LIST_MAX; i++) {
 			char flags[128];
-			fprintf(out, "              uid %u  \"%s\"  from %s  (%s)\n", v[i].uid,
+			fprintf(out, _("              uid %u  \"%s\"  from %s  (%s)\n"), v[i].uid,
 				v[i].subject ? v[i].subject : "", v[i].from ? v[i].from : "?",
 				world_flag_names(v[i].flags, flags, sizeof flags));
 		}
 		if (n > LAB_LIST_MAX)
-			fprintf(out, "              ... and %zu more\n", n - LAB_LIST_MAX);
+			fprintf(out, P_("              ... and %zu more\n",
+					"              ... and %zu more\n", n - LAB_LIST_MAX),
+				n - LAB_LIST_MAX);
 	}
 	store_listed_free(v, n);
 }
@@ -472,9 +477,9 @@ static size_t lab_report(struct world *w, const char *name, const char *db,
 	size_t n = scn->nchecks, passed = 0;
 	struct buf masked;
 	buf_init(&masked);
-	fprintf(out, "Lab report: %s (%s), store %s\n", scn->title ? scn->title : name, name, db);
+	fprintf(out, _("Lab report: %s (%s), store %s\n"), scn->title ? scn->title : name, name, db);
 	if (h->student)
-		fprintf(out, "Student: %s, graded %s\n", h->student, h->date);
+		fprintf(out, _("Student: %s, graded %s\n"), h->student, h->date);
 	fputc('\n', out);
 	for (size_t i = 0; i < n; i++) {
 		const struct scn_check *c = &scn->checks[i];
@@ -485,8 +490,8 @@ static size_t lab_report(struct world *w, const char *name, const char *db,
 		if (c->kind == SCN_EXPECT_REPLY) {
 			if (card)
 				lab_card_add_check(card, "FAILED", src);
-			fprintf(out, "  FAILED  %zu/%zu  %s\n            (not gradable from the "
-				"store: 'expect reply' is seen only live)\n", i + 1, n, src);
+			fprintf(out, _("  FAILED  %zu/%zu  %s\n            (not gradable from the "
+				  "store: 'expect reply' is seen only live)\n"), i + 1, n, src);
 			continue;
 		}
 		char detail[256];
@@ -495,14 +500,14 @@ static size_t lab_report(struct world *w, const char *name, const char *db,
 			lab_card_add_check(card, ok ? "passed" : "FAILED", src);
 		if (ok) {
 			passed++;
-			fprintf(out, "  passed  %zu/%zu  %s\n", i + 1, n, src);
+			fprintf(out, _("  passed  %zu/%zu  %s\n"), i + 1, n, src);
 			continue;
 		}
-		fprintf(out, "  FAILED  %zu/%zu  %s\n            (%s)\n", i + 1, n, src, detail);
+		fprintf(out, _("  FAILED  %zu/%zu  %s\n            (%s)\n"), i + 1, n, src, detail);
 		if (c->kind == SCN_EXPECT_MAILBOX_HAS || c->kind == SCN_EXPECT_MAILBOX_COUNT)
 			lab_show_folder(w, c, out);
 	}
-	fprintf(out, "\nscore %zu/%zu\n", passed, n);
+	fprintf(out, _("\nscore %zu/%zu\n"), passed, n);
 	if (card) {
 		struct buf score;
 		buf_init(&score);
@@ -510,13 +515,13 @@ static size_t lab_report(struct world *w, const char *name, const char *db,
 		card->score = buf_steal(&score);
 	}
 	if (passed < n && scn->nhints) {
-		fputs("\nHints:\n", out);
+		fputs(_("\nHints:\n"), out);
 		for (size_t i = 0; i < scn->nhints; i++)
 			lab_wrap_filled(out, "  - ", scn, lo, scn->hints[i]);
 	}
 	buf_free(&masked);
 	if (passed == n)
-		fputs("\nEvery check passes: well done.\n", out);
+		fputs(_("\nEvery check passes: well done.\n"), out);
 	return n - passed;
 }
 
@@ -541,8 +546,8 @@ static long lab_grade_report(struct world *w, const char *name, const char *db,
 	if (rc == 0)
 		rc = lab_card_write(&card, h->report, err, sizeof err);
 	if (rc == 0)
-		printf("\nThe report is written to %s, to hand in (check it with 'mailsim lab "
-		       "--verify %s --db %s').\n", h->report, h->report, db);
+		printf(_("\nThe report is written to %s, to hand in (check it with 'mailsim lab "
+		         "--verify %s --db %s').\n"), h->report, h->report, db);
 	else
 		fprintf(stderr, "mailsim lab: %s\n", err);
 	lab_card_free(&card);
@@ -563,8 +568,8 @@ static int lab_verify(const char *path, const char *db)
 	char digest[sizeof card.digest];
 	int rc = LAB_EXIT_USAGE;
 	if (!file || !lab_is_file(file))
-		fprintf(stderr, "mailsim lab: %s: no store %s to check it against (name it with "
-			"--db)\n", path, file ? file : "");
+		fprintf(stderr, _("mailsim lab: %s: no store %s to check it against (name it with "
+			  "--db)\n"), path, file ? file : "");
 	else if (store_open_readonly(&st, file, err, sizeof err) != STORE_OK)
 		fprintf(stderr, "mailsim lab: %s: %s\n", file, err);
 	else if (lab_card_digest(&card, st, digest, sizeof digest, err, sizeof err) != 0)
@@ -576,12 +581,12 @@ static int lab_verify(const char *path, const char *db)
 	if (st)
 		store_close(st);
 	if (rc == LAB_EXIT_PASSED)
-		printf("%s is intact: its digest matches what it says and what %s holds\n"
-		       "(a plain digest: it shows an edit by hand, not one by someone who\n"
-		       "computes the digest again)\n", path, file);
+		printf(_("%s is intact: its digest matches what it says and what %s holds\n"
+		         "(a plain digest: it shows an edit by hand, not one by someone who\n"
+		         "computes the digest again)\n"), path, file);
 	else if (rc == LAB_EXIT_FAILED)
-		printf("%s was edited: its digest does not match what it says and what %s\n"
-		       "holds (the report was changed by hand, or the store after grading)\n",
+		printf(_("%s was edited: its digest does not match what it says and what %s\n"
+		         "holds (the report was changed by hand, or the store after grading)\n"),
 		       path, file);
 	lab_card_free(&card);
 	return rc;
@@ -596,8 +601,8 @@ static int lab_check(const struct scenario *scn, const char *name, const char *d
 {
 	assert(scn->exercise && name && db); /* lab_main made sure */
 	if (!lab_is_file(db)) {
-		fprintf(stderr, "mailsim lab: no lab store %s: start the lab with 'mailsim lab %s' "
-			"first\n", db, name);
+		fprintf(stderr, _("mailsim lab: no lab store %s: start the lab with 'mailsim lab %s' "
+			  "first\n"), db, name);
 		return LAB_EXIT_USAGE;
 	}
 	char err[512];
@@ -616,8 +621,8 @@ static int lab_check(const struct scenario *scn, const char *name, const char *d
 		}
 		store_close(st);
 		if (!ours) {
-			fprintf(stderr, "mailsim lab: %s is not the store of exercise %s (its users "
-				"are not there): start the lab with 'mailsim lab %s' first\n",
+			fprintf(stderr, _("mailsim lab: %s is not the store of exercise %s (its users "
+				  "are not there): start the lab with 'mailsim lab %s' first\n"),
 				db, name, name);
 			return LAB_EXIT_USAGE;
 		}
@@ -678,12 +683,15 @@ static void lab_grade(struct lab_live *l)
 		}
 		l->ready = true;
 		l->dirty = false;
-		printf("* the world is ready (how the story prepared it is not shown: finding\n"
-		       "  out is part of the exercise); %zu of %zu checks pass now; over to you\n", k,
-		       scn->nchecks);
+		printf(P_("* the world is ready (how the story prepared it is not shown: finding\n"
+			  "  out is part of the exercise); %zu of %zu checks pass now; over to you\n",
+			  "* the world is ready (how the story prepared it is not shown: finding\n"
+			  "  out is part of the exercise); %zu of %zu checks pass now; over to you\n",
+			  k),
+		       k, scn->nchecks);
 		l->all_passed = k == scn->nchecks && scn->nchecks;
 		if (l->all_passed)
-			printf("\u2714 every check passes: the exercise is done\n");
+			printf(_("\u2714 every check passes: the exercise is done\n"));
 		fflush(stdout);
 		return;
 	}
@@ -709,11 +717,11 @@ static void lab_grade(struct lab_live *l)
 			k += l->passing[i];
 		/* how many, never which: a check's text would give the answer */
 		if (changed)
-			printf("%s %zu of %zu checks pass now\n", k > before ? "\u2714" : "\u2718", k,
-			       scn->nchecks);
+			printf(P_("%s %zu of %zu checks pass now\n", "%s %zu of %zu checks pass now\n", k),
+			       k > before ? "\u2714" : "\u2718", k, scn->nchecks);
 		bool all = k == scn->nchecks && scn->nchecks;
 		if (all && !l->all_passed)
-			printf("\u2714 every check passes: the exercise is done\n");
+			printf(_("\u2714 every check passes: the exercise is done\n"));
 		l->all_passed = all;
 		fflush(stdout);
 	}
@@ -740,7 +748,7 @@ static int lab_remove_store(const char *db)
 		int e = errno;
 		buf_free(&p);
 		if (r != 0 && e != ENOENT) {
-			fprintf(stderr, "mailsim lab: cannot replace %s: %s\n", db, strerror(e));
+			fprintf(stderr, _("mailsim lab: cannot replace %s: %s\n"), db, strerror(e));
 			return -1;
 		}
 	}
@@ -757,8 +765,8 @@ static int lab_start(const struct scenario *scn, const char *name, const char *d
 		char err[512];
 		struct store *old;
 		if (store_open_readonly(&old, db, err, sizeof err) == STORE_ERROR) {
-			fprintf(stderr, "mailsim lab: %s is not a lab store (%s): not replacing it; "
-				"choose another with --db\n", db, err);
+			fprintf(stderr, _("mailsim lab: %s is not a lab store (%s): not replacing it; "
+				  "choose another with --db\n"), db, err);
 			return LAB_EXIT_USAGE;
 		}
 		store_close(old);
@@ -774,12 +782,12 @@ static int lab_start(const struct scenario *scn, const char *name, const char *d
 	l.passing = xcalloc(scn->nchecks + 1, sizeof *l.passing);
 	view_text_init(&l.text, stdout, cli_live_host_width(&w));
 
-	printf("mailsim lab: %s (%s)\n", scn->title ? scn->title : name, name);
+	printf("mailsim lab: %s (%s)\n", scn->title ? scn->title : name, name); /* as is */
 	if (stale)
-		printf("(a store %s from an earlier start was replaced: the exercise starts afresh)\n",
+		printf(_("(a store %s from an earlier start was replaced: the exercise starts afresh)\n"),
 		       db);
 	if (scn->ntasks) {
-		printf("\nThe task:\n\n");
+		printf(_("\nThe task:\n\n"));
 		for (size_t i = 0; i < scn->ntasks; i++) {
 			if (i)
 				putchar('\n');
@@ -789,16 +797,32 @@ static int lab_start(const struct scenario *scn, const char *name, const char *d
 	/* the checks are not shown: they hold the answers (lab_masked) */
 	struct buf grading;
 	buf_init(&grading);
-	buf_printf(&grading, "Grading: %zu checks, counted below as they pass (how many, not which: "
-		   "a check would give the answer away). Grade your work with 'mailsim lab %s "
-		   "--check --db %s'%s; a failed grading gives hints.", scn->nchecks, name, db,
-		   lab_default_ports(lo) ? "" : " and the same port options");
+	if (lab_default_ports(lo))
+		buf_printf(&grading,
+			   P_("Grading: %zu check, counted below as it passes (how many, not which: "
+			      "a check would give the answer away). Grade your work with 'mailsim lab %s "
+			      "--check --db %s'; a failed grading gives hints.",
+			      "Grading: %zu checks, counted below as they pass (how many, not which: "
+			      "a check would give the answer away). Grade your work with 'mailsim lab %s "
+			      "--check --db %s'; a failed grading gives hints.",
+			      scn->nchecks),
+			   scn->nchecks, name, db);
+	else
+		buf_printf(&grading,
+			   P_("Grading: %zu check, counted below as it passes (how many, not which: "
+			      "a check would give the answer away). Grade your work with 'mailsim lab %s "
+			      "--check --db %s' and the same port options; a failed grading gives hints.",
+			      "Grading: %zu checks, counted below as they pass (how many, not which: "
+			      "a check would give the answer away). Grade your work with 'mailsim lab %s "
+			      "--check --db %s' and the same port options; a failed grading gives hints.",
+			      scn->nchecks),
+			   scn->nchecks, name, db);
 	putchar('\n');
 	lab_wrap(stdout, "", grading.p);
 	buf_free(&grading);
-	printf("\nThe users:\n");
+	printf(_("\nThe users:\n"));
 	cli_print_users(stdout, scn);
-	printf("\nThe servers:\n");
+	printf(_("\nThe servers:\n"));
 	fflush(stdout);
 
 	trace_add_sink(&w.trace, lab_sink, &l);
@@ -860,8 +884,8 @@ int lab_main(int argc, char **argv)
 		case 'N':
 			for (const char *p = optarg; *p; p++)
 				if ((unsigned char)*p < 0x20 || *p == 0x7f) {
-					fputs("mailsim lab: --student: a name on one line, without "
-					      "control characters\n", stderr);
+					fputs(_("mailsim lab: --student: a name on one line, without "
+					        "control characters\n"), stderr);
 					return LAB_EXIT_USAGE;
 				}
 			h.student = optarg;
@@ -882,8 +906,8 @@ int lab_main(int argc, char **argv)
 			break;
 		case 'S':
 			if (!cli_number(optarg, 1, 1000000, &v)) {
-				fprintf(stderr, "mailsim lab: '%s' is not a number of seconds from 1 "
-					"to 1000000\n", optarg);
+				fprintf(stderr, _("mailsim lab: '%s' is not a number of seconds from 1 "
+					  "to 1000000\n"), optarg);
 				return LAB_EXIT_USAGE;
 			}
 			lo.stop_after_us = v * US_PER_SEC;
@@ -892,34 +916,34 @@ int lab_main(int argc, char **argv)
 			lab_usage(stdout);
 			return LAB_EXIT_PASSED;
 		default:
-			fputs("mailsim: try 'mailsim lab --help'\n", stderr);
+			fputs(_("mailsim: try 'mailsim lab --help'\n"), stderr);
 			return LAB_EXIT_USAGE;
 		}
 	}
 	if (verify) {
 		if (optind != argc || check || h.student || h.report) {
-			fputs("mailsim lab: --verify REPORT takes only --db (try 'mailsim lab "
-			      "--help')\n", stderr);
+			fputs(_("mailsim lab: --verify REPORT takes only --db (try 'mailsim lab "
+			        "--help')\n"), stderr);
 			return LAB_EXIT_USAGE;
 		}
 		return lab_verify(verify, db);
 	}
 	if (optind == argc) {
 		if (check || db || h.student || h.report) {
-			fputs("mailsim lab: --check, --db, --student and --report need an exercise NAME (see 'mailsim "
-			      "lab' for the list)\n", stderr);
+			fputs(_("mailsim lab: --check, --db, --student and --report need an exercise NAME (see 'mailsim "
+			        "lab' for the list)\n"), stderr);
 			return LAB_EXIT_USAGE;
 		}
 		return lab_list();
 	}
 	if (argc - optind > 1) {
-		fputs("mailsim lab: one exercise NAME at a time (try 'mailsim lab --help')\n", stderr);
+		fputs(_("mailsim lab: one exercise NAME at a time (try 'mailsim lab --help')\n"), stderr);
 		return LAB_EXIT_USAGE;
 	}
 	const char *arg = argv[optind];
 	char *path = lab_find(arg);
 	if (!path) {
-		fprintf(stderr, "mailsim lab: no exercise '%s' (see 'mailsim lab' for the list)\n",
+		fprintf(stderr, _("mailsim lab: no exercise '%s' (see 'mailsim lab' for the list)\n"),
 			arg);
 		return LAB_EXIT_USAGE;
 	}
@@ -931,8 +955,8 @@ int lab_main(int argc, char **argv)
 	char *name = lab_short_name(path);
 	int rc;
 	if (!scn->exercise) {
-		fprintf(stderr, "mailsim lab: %s is a lesson, not an exercise (an exercise has the "
-			"line 'exercise'); play it with 'mailsim play %s'\n", path, path);
+		fprintf(stderr, _("mailsim lab: %s is a lesson, not an exercise (an exercise has the "
+			  "line 'exercise'); play it with 'mailsim play %s'\n"), path, path);
 		rc = LAB_EXIT_USAGE;
 	} else {
 		struct buf defdb;

@@ -33,6 +33,7 @@
 #include <time.h>
 
 #include "buf.h"
+#include "i18n.h"
 #include "mime.h"
 
 #define LAB_CARD_MAGIC "mailsim lab report"
@@ -149,7 +150,7 @@ static int lab_card_summary(struct store *st, const char *mailbox, struct buf *o
 	buf_printf(out, "mailbox\t%s\n", mailbox);
 	const char *sp = strchr(mailbox, ' ');
 	if (!sp) {
-		snprintf(err, errlen, "mailbox '%s' has no folder", mailbox);
+		snprintf(err, errlen, _("mailbox '%s' has no folder"), mailbox);
 		return -1;
 	}
 	char *address = xstrdup(mailbox);
@@ -166,14 +167,14 @@ static int lab_card_summary(struct store *st, const char *mailbox, struct buf *o
 	struct store_message *v = NULL;
 	size_t n = 0;
 	if (store_folder_list(st, folder, &v, &n) != STORE_OK) {
-		snprintf(err, errlen, "cannot list %s: %s", mailbox, store_error(st));
+		snprintf(err, errlen, _("cannot list %s: %s"), mailbox, store_error(st));
 		return -1;
 	}
 	int rc = 0;
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		struct store_message m;
 		if (store_message_get(st, folder, v[i].uid, true, &m) != STORE_OK) {
-			snprintf(err, errlen, "cannot read uid %u of %s: %s", v[i].uid, mailbox,
+			snprintf(err, errlen, _("cannot read uid %u of %s: %s"), v[i].uid, mailbox,
 				 store_error(st));
 			rc = -1;
 			break;
@@ -297,7 +298,7 @@ int lab_card_write(const struct lab_card *c, const char *path, char *err, size_t
 	}
 	buf_free(&b);
 	if (!ok)
-		snprintf(err, errlen, "cannot write %s: %s", path, strerror(e));
+		snprintf(err, errlen, _("cannot write %s: %s"), path, strerror(e));
 	return ok ? 0 : -1;
 }
 
@@ -371,12 +372,12 @@ static int lab_card_parse_text(struct lab_card *c, char *text, char *err, size_t
 				rc = -1;
 		}
 		if (rc != 0) {
-			snprintf(err, errlen, "line %zu is not a line of a lab report", line);
+			snprintf(err, errlen, _("line %zu is not a line of a lab report"), line);
 			return -1;
 		}
 	}
 	if (line == 0 || !c->digest[0] || !c->score) {
-		snprintf(err, errlen, "not a mailsim lab report (or its digest or score is gone)");
+		snprintf(err, errlen, "%s", _("not a mailsim lab report (or its digest or score is gone)"));
 		return -1;
 	}
 	return 0;
@@ -501,8 +502,8 @@ static int lab_card_parse_json(struct lab_card *c, const char *text, char *err, 
 	free(check);
 	buf_free(&j.tok);
 	if (rc != 0 || !magic || depth != 0 || !c->digest[0] || !c->score) {
-		snprintf(err, errlen, "not a mailsim lab report in JSON (or its digest or score "
-			 "is gone)");
+		snprintf(err, errlen, "%s",
+			 _("not a mailsim lab report in JSON (or its digest or score is gone)"));
 		return -1;
 	}
 	return 0;
@@ -513,7 +514,7 @@ int lab_card_read(struct lab_card *c, const char *path, char *err, size_t errlen
 	lab_card_init(c);
 	FILE *f = fopen(path, "r");
 	if (!f) {
-		snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
+		snprintf(err, errlen, _("cannot read %s: %s"), path, strerror(errno));
 		return -1;
 	}
 	struct buf b;
@@ -526,7 +527,7 @@ int lab_card_read(struct lab_card *c, const char *path, char *err, size_t errlen
 	buf_adds(&b, "");
 	int rc;
 	if (b.len > LAB_CARD_FILE_MAX) {
-		snprintf(err, errlen, "%s: too large for a lab report", path);
+		snprintf(err, errlen, _("%s: too large for a lab report"), path);
 		rc = -1;
 	} else {
 		size_t k = 0;

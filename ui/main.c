@@ -101,7 +101,7 @@ static int open_world(const char *cmd, const char *path, const char *seed, const
 	if (seed) {
 		unsigned long long v;
 		if (!whole_number(seed, &v)) {
-			fprintf(stderr, "mailsim %s: --seed wants a number, not '%s'\n", cmd, seed);
+			fprintf(stderr, _("mailsim %s: --seed wants a number, not '%s'\n"), cmd, seed);
 			scn_free(*scn);
 			return EXIT_USAGE;
 		}
@@ -150,12 +150,12 @@ static int cmd_run(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		default:
-			fputs("mailsim: try 'mailsim run --help'\n", stderr);
+			fputs(_("mailsim: try 'mailsim run --help'\n"), stderr);
 			return EXIT_USAGE;
 		}
 	}
 	if (optind != argc - 1) {
-		fputs("mailsim run: expected one scenario FILE (try 'mailsim run --help')\n", stderr);
+		fputs(_("mailsim run: expected one scenario FILE (try 'mailsim run --help')\n"), stderr);
 		return EXIT_USAGE;
 	}
 	struct scenario *scn;
@@ -199,8 +199,8 @@ static int cmd_run(int argc, char **argv)
 	fflush(stdout);
 	if (stats)
 		fprintf(stderr,
-			"stats: %llu trace records, %llu events, %zu connections at most at once, "
-			"simulated time %.3fs, SQLite holds %lld KiB\n",
+			_("stats: %llu trace records, %llu events, %zu connections at most at once, "
+			  "simulated time %.3fs, SQLite holds %lld KiB\n"),
 			(unsigned long long)w.trace.count, (unsigned long long)w.loop.ran,
 			w.peak_conns, (double)w.loop.now_us / 1e6,
 			(long long)(store_memory_used() / 1024));
@@ -212,7 +212,7 @@ static int cmd_run(int argc, char **argv)
 	store_close(st);
 	scn_free(scn);
 	if (ferror(stdout)) {
-		fputs("mailsim: error writing the output\n", stderr);
+		fputs(_("mailsim: error writing the output\n"), stderr);
 		return EXIT_RUNTIME;
 	}
 	return status;
@@ -221,9 +221,9 @@ static int cmd_run(int argc, char **argv)
 static int cmd_validate(int argc, char **argv)
 {
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-		fputs("usage: mailsim validate FILE...\n"
-		      "Parse each scenario and report every error as FILE:LINE:COL: error: MESSAGE.\n"
-		      "Exit status 0 if every file is valid, 2 otherwise.\n",
+		fputs(_("usage: mailsim validate FILE...\n"
+			"Parse each scenario and report every error as FILE:LINE:COL: error: MESSAGE.\n"
+			"Exit status 0 if every file is valid, 2 otherwise.\n"),
 		      argc < 2 ? stderr : stdout);
 		return argc < 2 ? EXIT_USAGE : 0;
 	}
@@ -234,7 +234,11 @@ static int cmd_validate(int argc, char **argv)
 			status = EXIT_USAGE;
 			continue;
 		}
-		printf("%s: ok: %zu actions, %zu checks\n", argv[i], scn->nactions, scn->nchecks);
+		char na[48], nc[48];
+		snprintf(na, sizeof na, P_("%zu action", "%zu actions", scn->nactions), scn->nactions);
+		snprintf(nc, sizeof nc, P_("%zu check", "%zu checks", scn->nchecks), scn->nchecks);
+		/* TRANSLATORS: a file name, "N actions", "N checks" */
+		printf(_("%s: ok: %s, %s\n"), argv[i], na, nc);
 		scn_free(scn);
 	}
 	return status;
@@ -304,7 +308,7 @@ static int cmd_play(int argc, char **argv)
 		case 'n': {
 			unsigned long long v;
 			if (!whole_number(optarg, &v)) {
-				fprintf(stderr, "mailsim play: --step wants a number, not '%s'\n", optarg);
+				fprintf(stderr, _("mailsim play: --step wants a number, not '%s'\n"), optarg);
 				return EXIT_USAGE;
 			}
 			po.start = v == 0 ? SIZE_MAX : (size_t)(v - 1);
@@ -317,7 +321,7 @@ static int cmd_play(int argc, char **argv)
 		case 'v': {
 			int k = player_speed_find(optarg);
 			if (k < 0) {
-				fprintf(stderr, "mailsim play: --speed is one of 0.25 0.5 1 2 4 8 16\n");
+				fprintf(stderr, _("mailsim play: --speed is one of 0.25 0.5 1 2 4 8 16\n"));
 				return EXIT_USAGE;
 			}
 			po.speed = k;
@@ -333,16 +337,16 @@ static int cmd_play(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		default:
-			fputs("mailsim: try 'mailsim help'\n", stderr);
+			fputs(_("mailsim: try 'mailsim help'\n"), stderr);
 			return EXIT_USAGE;
 		}
 	}
 	if (optind != argc - 1) {
-		fputs("mailsim play: expected one scenario FILE (try 'mailsim help')\n", stderr);
+		fputs(_("mailsim play: expected one scenario FILE (try 'mailsim help')\n"), stderr);
 		return EXIT_USAGE;
 	}
 	if (!isatty(STDOUT_FILENO) || !isatty(STDIN_FILENO)) {
-		fputs("mailsim play needs a terminal; use 'mailsim run FILE' for a transcript\n", stderr);
+		fputs(_("mailsim play needs a terminal; use 'mailsim run FILE' for a transcript\n"), stderr);
 		return EXIT_USAGE;
 	}
 	enum player_exit how;
@@ -430,10 +434,11 @@ static int cmd_menu(void)
 	cli_dirs_init(&dirs, "MAILSIM_SCENARIOS", "scenarios");
 	size_t n = find_lessons(&dirs, &l);
 	if (n == 0) {
-		fputs("mailsim: no lessons found in ", stderr);
+		/* TRANSLATORS: the folders looked in follow */
+		fputs(_("mailsim: no lessons found in "), stderr);
 		cli_dirs_print(stderr, &dirs, ", ");
-		fputs("\n(set MAILSIM_SCENARIOS to a folder of .scn files, or give one: "
-		      "'mailsim play FILE')\n",
+		fputs(_("\n(set MAILSIM_SCENARIOS to a folder of .scn files, or give one: "
+			"'mailsim play FILE')\n"),
 		      stderr);
 		cli_dirs_free(&dirs);
 		return EXIT_RUNTIME;
@@ -504,18 +509,19 @@ static const struct command {
 	const char *summary;        /* the rest of its line of --help */
 	const char *alias[2];       /* other words for it, or NULL */
 } commands[] = {
-	{ "play", cmd_play, "FILE", "play a scenario on the terminal (map, ladder, mailboxes)",
+	{ "play", cmd_play, "FILE", N_("play a scenario on the terminal (map, ladder, mailboxes)"),
 	  { NULL } },
-	{ "run", cmd_run, "FILE", "play a scenario headless and print every step", { NULL } },
-	{ "validate", cmd_validate, "FILE", "check scenario files without playing them", { NULL } },
+	{ "run", cmd_run, "FILE", N_("play a scenario headless and print every step"), { NULL } },
+	{ "validate", cmd_validate, "FILE", N_("check scenario files without playing them"),
+	  { NULL } },
 	{ "serve", serve_main, "[FILE]",
-	  "live: the servers on real sockets (loopback) for real clients", { NULL } },
-	{ "inspect", inspect_main, "", "what a --db file holds: mailboxes, devices, queues",
+	  N_("live: the servers on real sockets (loopback) for real clients"), { NULL } },
+	{ "inspect", inspect_main, "", N_("what a --db file holds: mailboxes, devices, queues"),
 	  { NULL } },
-	{ "lab", lab_main, "[NAME]", "the student lab: list the exercises, start one, --check it",
-	  { NULL } },
-	{ "help", cmd_help, "", "this text", { "--help", "-h" } },
-	{ "version", cmd_version, "", "the version", { "--version" } },
+	{ "lab", lab_main, "[NAME]",
+	  N_("the student lab: list the exercises, start one, --check it"), { NULL } },
+	{ "help", cmd_help, "", N_("this text"), { "--help", "-h" } },
+	{ "version", cmd_version, "", N_("the version"), { "--version" } },
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
@@ -536,18 +542,18 @@ static const struct command *command_find(const char *word)
 
 static void usage(FILE *out)
 {
-	fputs("usage: mailsim COMMAND [OPTIONS] [FILE]\n"
-	      "\n"
-	      "A teaching mail-system simulator: user agents, mail servers and mailboxes\n"
-	      "exchanging real SMTP, POP3 and IMAP over simulated links.\n"
-	      "\n"
-	      "commands:\n",
+	fputs(_("usage: mailsim COMMAND [OPTIONS] [FILE]\n"
+		"\n"
+		"A teaching mail-system simulator: user agents, mail servers and mailboxes\n"
+		"exchanging real SMTP, POP3 and IMAP over simulated links.\n"
+		"\n"
+		"commands:\n"),
 	      out);
 	for (size_t i = 0; i < NCOMMANDS; i++) {
 		char word[32];
 		snprintf(word, sizeof word, "%s%s%s", commands[i].name, *commands[i].args ? " " : "",
 			 commands[i].args);
-		fprintf(out, "  %-15s %s\n", word, commands[i].summary);
+		fprintf(out, "  %-15s %s\n", word, _(commands[i].summary));
 	}
 	fputs(_("  (none)          on a terminal: the menu of the shipped lessons\n"
 		"\n"
@@ -555,34 +561,36 @@ static void usage(FILE *out)
 		"  --lang L        the language: pt-BR (Brazilian Portuguese) or en; by\n"
 		"                  default LANGUAGE, LC_ALL, LC_MESSAGES or LANG decides\n"),
 	      out);
-	fputs(""
-	      "\n"
-	      "options of run:\n"
-	      "  --json          JSON Lines instead of the transcript\n"
-	      "  --db FILE       keep the store in an SQLite file (default: in memory)\n"
-	      "  --seed N        override the scenario's seed\n"
-	      "  -q, --quiet     print only the checks\n"
-	      "  -h, --help      this text\n"
-	      "\n"
-	      "options of inspect:\n"
-	      "  --db FILE       a store kept by 'mailsim run --db FILE' (required)\n"
-	      "  --json          one JSON document instead of the table\n"
-	      "\n"
-	      "options of play:\n"
-	      "  --mono          no colour (also when NO_COLOR is set)\n"
-	      "  --quiz          stop at the lesson's questions (or the replies that teach):\n"
-	      "                  the class answers with 1-6, the status line keeps the score\n"
-	      "  --step N        start paused at step N\n"
-	      "  --paused        start paused (at the beginning)\n"
-	      "  --speed X       0.25, 0.5, 1, 2, 4, 8 or 16\n"
-	      "  --no-anim       no token animation (tokens jump to their end)\n"
-	      "  --seed N        override the scenario's seed\n"
-	      "\n"
-	      "exit status: 0 all checks passed, 1 a check failed, 2 bad command line or\n"
-	      "scenario file (errors as FILE:LINE:COL: error: MESSAGE), 3 the run failed.\n"
-	      "\n"
-	      "example:\n"
-	      "  mailsim run scenarios/wrong-address.scn\n",
+	fputs(_("\n"
+		"options of run:\n"
+		"  --json          JSON Lines instead of the transcript\n"
+		"  --db FILE       keep the store in an SQLite file (default: in memory)\n"
+		"  --seed N        override the scenario's seed\n"
+		"  -q, --quiet     print only the checks\n"
+		"  -h, --help      this text\n"),
+	      out);
+	fputs(_("\n"
+		"options of inspect:\n"
+		"  --db FILE       a store kept by 'mailsim run --db FILE' (required)\n"
+		"  --json          one JSON document instead of the table\n"),
+	      out);
+	fputs(_("\n"
+		"options of play:\n"
+		"  --mono          no colour (also when NO_COLOR is set)\n"
+		"  --quiz          stop at the lesson's questions (or the replies that teach):\n"
+		"                  the class answers with 1-6, the status line keeps the score\n"
+		"  --step N        start paused at step N\n"
+		"  --paused        start paused (at the beginning)\n"
+		"  --speed X       0.25, 0.5, 1, 2, 4, 8 or 16\n"
+		"  --no-anim       no token animation (tokens jump to their end)\n"
+		"  --seed N        override the scenario's seed\n"),
+	      out);
+	fputs(_("\n"
+		"exit status: 0 all checks passed, 1 a check failed, 2 bad command line or\n"
+		"scenario file (errors as FILE:LINE:COL: error: MESSAGE), 3 the run failed.\n"
+		"\n"
+		"example:\n"
+		"  mailsim run scenarios/wrong-address.scn\n"),
 	      out);
 }
 
@@ -635,7 +643,7 @@ int main(int argc, char **argv)
 	const struct command *c = command_find(argv[1]);
 	if (c)
 		return c->run(argc - 1, argv + 1);
-	fprintf(stderr, "mailsim: unknown command '%s'\n\n", argv[1]);
+	fprintf(stderr, _("mailsim: unknown command '%s'\n\n"), argv[1]);
 	usage(stderr);
 	return EXIT_USAGE;
 }

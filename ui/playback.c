@@ -30,6 +30,7 @@
 #include "playback.h"
 
 #include "buf.h"
+#include "i18n.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -315,7 +316,7 @@ static uint32_t pb_intern_n(struct playback *pb, const char *s, size_t n)
 	if (pb->strtab[slot])
 		return pb->strtab[slot];
 	if (pb->nstrs > PB_MAX_INDEX) {
-		fputs("mailsim: playback: too many strings\n", stderr);
+		fputs(_("mailsim: playback: too many strings\n"), stderr);
 		abort();
 	}
 	pb->strs = pb_grow(pb->strs, &pb->capstrs, pb->nstrs + 1, sizeof *pb->strs);

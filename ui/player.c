@@ -233,11 +233,13 @@ bool fold_label(const struct player *p, const struct pb_step *s, char *out, size
 	if (s->block == SIZE_MAX || fold_open(p, s->block) || !pb_get_block(p->pb, s->block, &b))
 		return false;
 	if (s->index == p->cur) /* the cursor on one of its lines: that line */
-		snprintf(out, n, "▸ message, line %zu of %zu: %.*s", pb_block_line_no(p->pb, s->index),
+		snprintf(out, n, _("▸ message, line %zu of %zu: %.*s"), pb_block_line_no(p->pb, s->index),
 			 b.lines, (int)s->text_len, s->text);
 	else
-		snprintf(out, n, "▸ message: %zu line%s, %llu octets — Enter unfolds", b.lines,
-			 b.lines == 1 ? "" : "s", (unsigned long long)b.octets);
+		snprintf(out, n,
+			 P_("▸ message: %zu line, %llu octets — Enter unfolds",
+			    "▸ message: %zu lines, %llu octets — Enter unfolds", b.lines),
+			 b.lines, (unsigned long long)b.octets);
 	return true;
 }
 

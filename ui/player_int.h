@@ -32,6 +32,7 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "i18n.h"
 #include "player.h"
 
 #define FLASH_STEPS 3               /* a change stays highlighted this many steps */

@@ -451,7 +451,7 @@ void map_draw(struct player *p, struct pane *pn)
 			continue;
 		bool cut = !link_up(p, l->a, l->b);
 		if (cut)
-			snprintf(lab, sizeof lab, "╳cut");
+			snprintf(lab, sizeof lab, "%s", _("╳cut"));
 		else
 			fmt_latency(lab, sizeof lab, l->latency_us);
 		int lw = term_width(lab, strlen(lab));
@@ -496,9 +496,10 @@ void map_draw(struct player *p, struct pane *pn)
 		attr_t at = down ? term_attr[R_DOWN] : term_attr[R_HEAD];
 		term_put(pn->y + b->y + 1, pn->x + b->x + 1, b->w - 2, host_name(p, b->host), at);
 		if (down) {
-			term_put(pn->y + b->y, pn->x + b->x + 1, b->w - 2, "DOWN",
+			/* TRANSLATORS: on the map, a server that is down */
+			term_put(pn->y + b->y, pn->x + b->x + 1, b->w - 2, _("DOWN"),
 				 term_attr[R_DOWN]);
-			term_put(pn->y + b->y + 2, pn->x + b->x + 1, b->w - 2, "DOWN",
+			term_put(pn->y + b->y + 2, pn->x + b->x + 1, b->w - 2, _("DOWN"),
 				 term_attr[R_DOWN]);
 		}
 	}

@@ -65,7 +65,7 @@ int player_menu(const struct player_lesson *l, size_t n, size_t *sel, bool mono)
 	for (;;) {
 		erase();
 		term_fill(0, 0, COLS, " ", term_attr[R_TITLE]);
-		term_put(0, 0, COLS, " mailsim · lessons", term_attr[R_TITLE]);
+		term_put(0, 0, COLS, _(" mailsim · lessons"), term_attr[R_TITLE]);
 		int listw = list_width(l, n);
 		int rows = (LINES - 3) / 2;         /* a lesson: its title, its summary */
 		if (rows < 1)
@@ -90,7 +90,7 @@ int player_menu(const struct player_lesson *l, size_t n, size_t *sel, bool mono)
 		for (size_t k = 0; k < nl && (int)k + 4 < LINES - 1; k++)
 			term_putn(4 + (int)k, x, w, lines[k].p, lines[k].n, A_NORMAL);
 		term_fill(LINES - 1, 0, COLS, " ", term_attr[R_STATUS]);
-		term_put(LINES - 1, 0, COLS, " Up/Down choose   Enter play   q quit",
+		term_put(LINES - 1, 0, COLS, _(" Up/Down choose   Enter play   q quit"),
 			 term_attr[R_STATUS]);
 		refresh();
 		timeout(-1);

@@ -122,13 +122,15 @@ void pane_draw_ladder(struct player *p, struct pane *pn)
 		bottom = q;
 	}
 	if (!step_at(p, bottom, &s)) {
-		pane_title(p, pn, PANE_LADDER, "Conversation");
-		term_put(pn->y + 2, pn->x + 2, pn->w - 4, "No conversation yet.", term_attr[R_DIM]);
+		pane_title(p, pn, PANE_LADDER, _("Conversation"));
+		term_put(pn->y + 2, pn->x + 2, pn->w - 4, _("No conversation yet."), term_attr[R_DIM]);
 		return;
 	}
 	char t[200];
-	snprintf(t, sizeof t, "%s%s session %u%s", pn->w >= 44 ? "Conversation · " : "",
-		 view_proto_label(s.proto), s.session, pn->scroll ? " (scrolled back)" : "");
+	const char *fmt = pn->w >= 44 ? (pn->scroll ? _("Conversation · %s session %u (scrolled back)")
+						     : _("Conversation · %s session %u"))
+				      : (pn->scroll ? _("%s session %u (scrolled back)") : _("%s session %u"));
+	snprintf(t, sizeof t, fmt, view_proto_label(s.proto), s.session);
 	pane_title(p, pn, PANE_LADDER, t);
 	const char *client = s.dir == DIR_C2S ? s.from_name : s.to_name;
 	const char *server = s.dir == DIR_C2S ? s.to_name : s.from_name;
@@ -180,25 +182,29 @@ void pane_draw_explain(struct player *p, struct pane *pn)
 		pane_title(p, pn, PANE_EXPLAIN, t);
 		body = term_attr[R_BANNER];
 	} else if (p->live && p->live_info && pb_nhosts(p->pb) == p->nhosts0) {
-		pane_title(p, pn, PANE_EXPLAIN, "LIVE · listening");
+		pane_title(p, pn, PANE_EXPLAIN, _("LIVE · listening"));
 		buf_adds(&text, p->live_info);
-		buf_adds(&text, "Connect a client (telnet, nc, a mail client) to a port above: it "
-				"appears on the map. Space follows or pauses, q stops serve.");
+		buf_adds(&text, _("Connect a client (telnet, nc, a mail client) to a port above: it "
+				  "appears on the map. Space follows or pauses, q stops serve."));
 	} else if (!step_at(p, p->cur, &s)) {
-		pane_title(p, pn, PANE_EXPLAIN, "Explanation");
-		buf_printf(&text, "%s: %zu steps. Space plays, n steps forward, ? lists the keys.",
+		pane_title(p, pn, PANE_EXPLAIN, _("Explanation"));
+		buf_printf(&text,
+			   P_("%s: %zu step. Space plays, n steps forward, ? lists the keys.",
+			      "%s: %zu steps. Space plays, n steps forward, ? lists the keys.", p->n),
 			   p->o->title, p->n);
 	} else if (s.is_note) {
-		pane_title(p, pn, PANE_EXPLAIN, "Note");
-		buf_adds(&text, "NOTE  ");
+		pane_title(p, pn, PANE_EXPLAIN, _("Note"));
+		buf_adds(&text, _("NOTE  "));
 		buf_add(&text, s.text, s.text_len);
-		buf_adds(&text, "\n(auto-play pauses here: Space goes on)");
+		buf_adds(&text, _("\n(auto-play pauses here: Space goes on)"));
 		body = term_attr[R_BANNER];
 	} else {
 		if (s.event)
-			snprintf(t, sizeof t, "Step %zu · %s at %s", s.index + 1, s.event, s.from_name);
+			/* TRANSLATORS: the step's number, an event name (as is), a host */
+			snprintf(t, sizeof t, _("Step %zu · %s at %s"), s.index + 1, s.event, s.from_name);
 		else
-			snprintf(t, sizeof t, "Step %zu · %s · %s %s %s", s.index + 1,
+			/* TRANSLATORS: the step's number, a protocol, a host, an arrow, a host */
+			snprintf(t, sizeof t, _("Step %zu · %s · %s %s %s"), s.index + 1,
 				 view_proto_label(s.proto), s.from_name, "→", s.to_name ? s.to_name : "");
 		pane_title(p, pn, PANE_EXPLAIN, t);
 		if (s.event)
@@ -245,20 +251,22 @@ static void flags_text(const struct pb_msg *m, char out[4])
 static const char *flags_legend(int w)
 {
 	static const char *const forms[] = {
-		"S \\Seen  F \\Flagged  D \\Deleted or marked by POP3 DELE",
-		"S \\Seen  F \\Flagged  D \\Deleted/marked (DELE)",
-		"S \\Seen  F \\Flagged  D \\Deleted/marked",
-		"S \\Seen F \\Flagged D \\Deleted/DELE",
-		"S\\Seen F\\Flagged D\\Deleted",
+		N_("S \\Seen  F \\Flagged  D \\Deleted or marked by POP3 DELE"),
+		N_("S \\Seen  F \\Flagged  D \\Deleted/marked (DELE)"),
+		N_("S \\Seen  F \\Flagged  D \\Deleted/marked"),
+		N_("S \\Seen F \\Flagged D \\Deleted/DELE"),
+		"S\\Seen F\\Flagged D\\Deleted", /* the flags alone */
 	};
-	for (size_t i = 0; i < sizeof forms / sizeof forms[0]; i++)
-		if ((int)strlen(forms[i]) <= w)
-			return forms[i];
+	for (size_t i = 0; i < sizeof forms / sizeof forms[0]; i++) {
+		const char *f = _(forms[i]);
+		if (term_width(f, strlen(f)) <= w)
+			return f;
+	}
 	return NULL;
 }
 
 /* The words beside a marked message, where the line has room for them. */
-#define MARKED_WORDS " marked (DELE)"
+#define MARKED_WORDS _(" marked (DELE)")
 #define MARKED_MIN_COLS 30
 
 static bool flashing(const struct player *p, size_t changed_at)
@@ -308,14 +316,14 @@ void pane_draw_mail(struct player *p, struct pane *pn)
 	assert(pn == &p->pane[PANE_MAIL]);
 	size_t no = pb_nowners(p->pb);
 	char t[160];
-	snprintf(t, sizeof t, "Mailboxes (%zu)", no);
+	snprintf(t, sizeof t, _("Mailboxes (%zu)"), no);
 	pane_title(p, pn, PANE_MAIL, t); /* the ladder's right line separates */
 	p->nvis = 0;
 	int x0 = pn->x + 2, w = pn->w - 2, rows = pn->h - 1;
 	if (p->mode == MODE_QUIZ) { /* a flag or a count would give the answer away */
-		static const char hidden[] = "Hidden until the answer is revealed.";
+		const char *hidden = _("Hidden until the answer is revealed.");
 		struct span l[4];
-		size_t nl = term_wrap(hidden, sizeof hidden - 1, w - 1, l, 4);
+		size_t nl = term_wrap(hidden, strlen(hidden), w - 1, l, 4);
 		for (size_t i = 0; i < nl && (int)i < rows - 1; i++)
 			term_putn(pn->y + 2 + (int)i, x0, w, l[i].p, l[i].n, term_attr[R_DIM]);
 		return;
@@ -327,7 +335,7 @@ void pane_draw_mail(struct player *p, struct pane *pn)
 		term_put(pn->y + pn->h - 1, x0, w - 1, legend, term_attr[R_DIM]);
 	}
 	if (!no) {
-		term_put(pn->y + 2, x0, w, "No mail yet.", term_attr[R_DIM]);
+		term_put(pn->y + 2, x0, w, _("No mail yet."), term_attr[R_DIM]);
 		return;
 	}
 	int ncol = w / 22 > 0 ? w / 22 : 1;
@@ -363,18 +371,19 @@ void pane_draw_mail(struct player *p, struct pane *pn)
 				if (o < p->nremoved && p->removed[o]) {
 					snprintf(t, sizeof t, " −%d", p->removed[o]);
 					term_put(yy, cx + used, colw - used, t, term_attr[R_FLASH]);
-				} else if (used + 9 <= colw) {
-					term_put(yy, cx + used, colw - used, dev ? " (device)" : " (server)",
-						 term_attr[R_DIM]);
+				} else {
+					const char *kind = dev ? _(" (device)") : _(" (server)");
+					if (used + term_width(kind, strlen(kind)) <= colw)
+						term_put(yy, cx + used, colw - used, kind, term_attr[R_DIM]);
 				}
 			} else if (m->kind == ML_FOLDER) {
 				snprintf(t, sizeof t, " %s (%zu)", pb_folder(p->pb, o, m->folder), m->more);
 				term_put(yy, cx, colw, t, term_attr[R_HEAD]);
 			} else if (m->kind == ML_MORE) {
-				snprintf(t, sizeof t, "  … %zu older", m->more);
+				snprintf(t, sizeof t, P_("  … %zu older", "  … %zu older", m->more), m->more);
 				term_put(yy, cx, colw, t, term_attr[R_DIM]);
 			} else if (m->kind == ML_EMPTY) {
-				term_put(yy, cx, colw, "  (empty)", term_attr[R_DIM]);
+				term_put(yy, cx, colw, _("  (empty)"), term_attr[R_DIM]);
 			} else {
 				struct pb_msg msg;
 				if (!pb_get_msg(p->pb, o, m->folder, m->index, &msg))
@@ -388,10 +397,10 @@ void pane_draw_mail(struct player *p, struct pane *pn)
 					a = term_attr[R_CUR];
 				if (!(msg.flags & STORE_FLAG_SEEN))
 					a |= A_BOLD;
-				snprintf(t, sizeof t, " %s %s", fl, msg.subject ? msg.subject : "(no subject)");
+				snprintf(t, sizeof t, " %s %s", fl, msg.subject ? msg.subject : _("(no subject)"));
 				term_fill(yy, cx, colw, " ", a);
 				term_put(yy, cx, colw, t, a);
-				int mw = (int)strlen(MARKED_WORDS);
+				int mw = term_width(MARKED_WORDS, strlen(MARKED_WORDS));
 				if (msg.marked && colw >= MARKED_MIN_COLS)
 					term_put(yy, cx + colw - mw, mw, MARKED_WORDS, a | A_BOLD);
 				if (p->nvis == p->capvis) {
@@ -492,7 +501,7 @@ void pane_draw_status_line(struct player *p)
 	term_fill(y, 0, COLS, " ", term_attr[R_STATUS]);
 	if (p->mode == MODE_GOTO) {
 		char t[80];
-		snprintf(t, sizeof t, " Go to step (1-%zu): %.*s_   Enter go  Esc cancel", p->n,
+		snprintf(t, sizeof t, _(" Go to step (1-%zu): %.*s_   Enter go  Esc cancel"), p->n,
 			 (int)p->golen, p->go);
 		term_put(y, 0, COLS, t, term_attr[R_STATUS]);
 		return;
@@ -501,26 +510,28 @@ void pane_draw_status_line(struct player *p)
 	char tm[32], t[256];
 	fmt_time(tm, sizeof tm, step_at(p, p->cur, &s) ? s.t_us : 0);
 	if (p->live)
-		snprintf(t, sizeof t, " LIVE  t=%s  step %zu/%zu  %s", tm,
+		snprintf(t, sizeof t, _(" LIVE  t=%s  step %zu/%zu  %s"), tm,
 			 p->cur == SIZE_MAX ? 0 : p->cur + 1, p->n,
-			 p->playing ? "▶ following" : "‖ paused");
+			 p->playing ? _("▶ following") : _("‖ paused"));
 	else
-		snprintf(t, sizeof t, " t=%s  step %zu/%zu  %s  %s", tm,
+		snprintf(t, sizeof t, _(" t=%s  step %zu/%zu  %s  %s"), tm,
 			 p->cur == SIZE_MAX ? 0 : p->cur + 1, p->n, player_speed_names[p->speed],
-			 p->mode == MODE_QUIZ ? "? question" : p->playing ? "▶ playing" : "‖ paused");
+			 p->mode == MODE_QUIZ ? _("? question")
+			 : p->playing	      ? _("▶ playing")
+					      : _("‖ paused"));
 	if (p->o->quiz && !p->live) /* the score: right of asked */
-		snprintf(t + strlen(t), sizeof t - strlen(t), "  quiz %u/%u", p->quiz_right,
+		snprintf(t + strlen(t), sizeof t - strlen(t), _("  quiz %u/%u"), p->quiz_right,
 			 p->quiz_asked);
 	const char *fname = timeline_filter_name(p->filter);
 	if (fname) /* stepping skips the other protocols: say so */
-		snprintf(t + strlen(t), sizeof t - strlen(t), "  %s only", fname);
+		snprintf(t + strlen(t), sizeof t - strlen(t), _("  %s only"), fname);
 	size_t nchecks = pb_nchecks(p->pb), passed = checks_passed(p->pb);
 	if (!p->live && nchecks && p->n && p->cur == p->n - 1) /* the story is over */
-		snprintf(t + strlen(t), sizeof t - strlen(t), "  checks %zu/%zu %s", passed,
+		snprintf(t + strlen(t), sizeof t - strlen(t), _("  checks %zu/%zu %s"), passed,
 			 nchecks, passed == nchecks ? "✓" : "✗");
 	int used = term_put(y, 0, COLS, t, term_attr[R_STATUS] | A_BOLD);
 	/* the keys when the whole list does not fit */
-	const char *few = p->mode == MODE_QUIZ ? "1-6 answer  q quit " : "? help  q quit ";
+	const char *few = p->mode == MODE_QUIZ ? _("1-6 answer  q quit ") : _("? help  q quit ");
 	int fw = term_width(few, strlen(few));
 	/* the chapter: the last note at or before the cursor, cut to fit
 	 * beside the short keys */
@@ -531,10 +542,10 @@ void pane_draw_status_line(struct player *p)
 		used += term_putn(y, used, COLS - used - 2 - fw - 2, s.text,
 				  nl ? (size_t)(nl - s.text) : s.text_len, term_attr[R_STATUS]);
 	}
-	const char *keys = p->live	  ? "Space follow  n/p step  Tab pane  ? help  q stop "
-			   : p->mode == MODE_QUIZ ? "1-6 answer  p back  q quit "
-			   : COLS >= 100 ? "Space play  n/p step  +/- speed  Tab pane  ? help  q quit "
-					 : "Space play  n/p step  ? help  q quit ";
+	const char *keys = p->live	  ? _("Space follow  n/p step  Tab pane  ? help  q stop ")
+			   : p->mode == MODE_QUIZ ? _("1-6 answer  p back  q quit ")
+			   : COLS >= 100 ? _("Space play  n/p step  +/- speed  Tab pane  ? help  q quit ")
+					 : _("Space play  n/p step  ? help  q quit ");
 	int kw = term_width(keys, strlen(keys));
 	if (used + 2 + kw <= COLS)
 		term_put(y, COLS - kw, kw, keys, term_attr[R_STATUS]);
@@ -543,38 +554,38 @@ void pane_draw_status_line(struct player *p)
 }
 
 static const char *const help_lines[] = {
-	"Space        play / pause; at the last step: the end screen",
-	"Right n  Left p  next step, previous step (exact: replayed)",
-	"+  -         speed, 0.25x to 16x",
-	"Home  End    the start, the last step",
-	"]  [         the next, the previous note (a chapter)",
-	"g            go to a step by number",
-	"Tab          focus: conversation, mailboxes, explanation",
-	"v  1 2 3  0  the timeline; only SMTP, POP3, IMAP steps; all",
-	"Up Dn PgUp PgDn  scroll the focused pane / choose a message",
-	"Enter        a message's source; in the ladder: unfold a body",
-	"mouse        click a pane, a ladder line or a message",
-	"?            this help   1-6  answer (--quiz)   q  quit",
+	N_("Space        play / pause; at the last step: the end screen"),
+	N_("Right n  Left p  next step, previous step (exact: replayed)"),
+	N_("+  -         speed, 0.25x to 16x"),
+	N_("Home  End    the start, the last step"),
+	N_("]  [         the next, the previous note (a chapter)"),
+	N_("g            go to a step by number"),
+	N_("Tab          focus: conversation, mailboxes, explanation"),
+	N_("v  1 2 3  0  the timeline; only SMTP, POP3, IMAP steps; all"),
+	N_("Up Dn PgUp PgDn  scroll the focused pane / choose a message"),
+	N_("Enter        a message's source; in the ladder: unfold a body"),
+	N_("mouse        click a pane, a ladder line or a message"),
+	N_("?            this help   1-6  answer (--quiz)   q  quit"),
 	"",
-	"Flags: S \\Seen F \\Flagged D \\Deleted/DELE ('.' not set);",
-	"unread messages in bold; a change is highlighted for 3 steps;",
-	"'−N' beside a mailbox: N messages left it in those 3 steps.",
-	"──► command, ◄── reply, ┄► connect, ╳ last line before close",
-	"Colours: SMTP yellow, POP3 magenta, IMAP cyan, DNS green.",
+	N_("Flags: S \\Seen F \\Flagged D \\Deleted/DELE ('.' not set);"),
+	N_("unread messages in bold; a change is highlighted for 3 steps;"),
+	N_("'−N' beside a mailbox: N messages left it in those 3 steps."),
+	N_("──► command, ◄── reply, ┄► connect, ╳ last line before close"),
+	N_("Colours: SMTP yellow, POP3 magenta, IMAP cyan, DNS green."),
 };
 
 /* Live mode (serve) says its own words for a few keys. */
 static const char *help_line(bool live, int i)
 {
 	if (live && i == 0)
-		return "Space        follow the newest step / pause (LIVE)";
+		return _("Space        follow the newest step / pause (LIVE)");
 	if (live && i == 2)
-		return "+  -         (none: live runs on the real clock)";
+		return _("+  -         (none: live runs on the real clock)");
 	if (live && i == 3)
-		return "Home  End    the start, the newest step (and follow)";
+		return _("Home  End    the start, the newest step (and follow)");
 	if (live && i == 11)
-		return "?            this help        q  stop serve";
-	return help_lines[i];
+		return _("?            this help        q  stop serve");
+	return *help_lines[i] ? _(help_lines[i]) : "";
 }
 
 /* The box stays between the title line and the status line: at 80x24 it
@@ -592,10 +603,12 @@ void pane_draw_help(bool live)
 	if (w > COLS)
 		w = COLS;
 	int y = 1 + (room - h) / 2, x = (COLS - w) / 2;
-	term_box(y, x, h, w, "Keys");
+	term_box(y, x, h, w, _("Keys"));
 	for (int i = 0; i < n && i < h - 2 - 2 * pad; i++)
 		term_put(y + 1 + pad + i, x + 2, w - 4, help_line(live, i), A_NORMAL);
-	term_put(y + h - 1, x + w - 22, 20, " any key closes ", term_attr[R_HEAD]);
+	const char *closes = _(" any key closes ");
+	int cw = term_width(closes, strlen(closes));
+	term_put(y + h - 1, x + w - 6 - cw, cw, closes, term_attr[R_HEAD]);
 }
 
 /* The end screen, a box in the middle titled with the lesson: "the end",
@@ -613,14 +626,16 @@ void pane_draw_end(struct player *p)
 	int h = fixed + shown + ((size_t)shown < nchecks ? 1 : 0);
 	int y = (LINES - h) / 2, x = (COLS - w) / 2, r = y + 1;
 	term_box(y, x, h, w, p->o->title);
-	term_put(r++, x + (w - 11) / 2, 11, "— the end —", term_attr[R_HEAD]);
+	const char *end = _("— the end —");
+	int ew = term_width(end, strlen(end));
+	term_put(r++, x + (w - ew) / 2, ew, end, term_attr[R_HEAD]);
 	r++;
 	char t[96];
 	if (nchecks) {
-		snprintf(t, sizeof t, "checks: %zu of %zu passed", passed, nchecks);
+		snprintf(t, sizeof t, _("checks: %zu of %zu passed"), passed, nchecks);
 		term_put(r++, x + 2, w - 4, t, A_BOLD);
 	} else {
-		term_put(r++, x + 2, w - 4, "checks: none in this lesson", A_NORMAL);
+		term_put(r++, x + 2, w - 4, _("checks: none in this lesson"), A_NORMAL);
 	}
 	for (int i = 0; i < shown; i++) {
 		bool ok = false;
@@ -629,15 +644,19 @@ void pane_draw_end(struct player *p)
 		term_put_cut(r++, x + 6, w - 8, c, strlen(c), A_NORMAL);
 	}
 	if ((size_t)shown < nchecks) {
-		snprintf(t, sizeof t, "… %zu more (mailsim run shows them all)", nchecks - (size_t)shown);
+		size_t more = nchecks - (size_t)shown;
+		snprintf(t, sizeof t,
+			 P_("… %zu more (mailsim run shows them all)",
+			    "… %zu more (mailsim run shows them all)", more),
+			 more);
 		term_put(r++, x + 4, w - 6, t, term_attr[R_DIM]);
 	}
 	if (p->quiz_asked) {
 		r++;
-		snprintf(t, sizeof t, "quiz: %u of %u right", p->quiz_right, p->quiz_asked);
+		snprintf(t, sizeof t, _("quiz: %u of %u right"), p->quiz_right, p->quiz_asked);
 		term_put(r++, x + 2, w - 4, t, A_BOLD);
 	}
-	term_put(y + h - 1, x + 2, w - 4, " q quit   ← back to the last step   Home start again ",
+	term_put(y + h - 1, x + 2, w - 4, _(" q quit   ← back to the last step   Home start again "),
 		 term_attr[R_HEAD]);
 }
 
@@ -661,7 +680,7 @@ void pane_draw_source(struct player *p)
 			term_putn(y + 1 + r, x + 1, w - 2, l->p, l->n, A_NORMAL);
 		}
 	}
-	term_put(y + h - 1, x + 2, w - 4, " Up/Down PgUp/PgDn scroll   q Esc Enter close ",
+	term_put(y + h - 1, x + 2, w - 4, _(" Up/Down PgUp/PgDn scroll   q Esc Enter close "),
 		 term_attr[R_HEAD]);
 }
 
@@ -675,7 +694,7 @@ void pane_open_source(struct player *p)
 		return;
 	bool dev;
 	snprintf(p->src_title, sizeof p->src_title, "%s · %s · %s", pb_owner(p->pb, v->owner, &dev),
-		 pb_folder(p->pb, v->owner, v->folder), m.subject ? m.subject : "(no subject)");
+		 pb_folder(p->pb, v->owner, v->folder), m.subject ? m.subject : _("(no subject)"));
 	buf_clear(&p->src);
 	bool headers = true;
 	struct buf dec;
@@ -732,7 +751,7 @@ void pane_open_source(struct player *p)
 		else if (!strncasecmp(cte, "base64", 6))
 			rc = mime_base64_decode(&dec, body, blen);
 		if (rc == 0) {
-			buf_adds(&p->src, "\n── the body decoded  ⇒ ──\n");
+			buf_adds(&p->src, _("\n── the body decoded  ⇒ ──\n"));
 			for (size_t i = 0; i < dec.len; i++)
 				if (dec.p[i] != '\r')
 					buf_addc(&p->src, dec.p[i]);

@@ -209,7 +209,8 @@ static char *auto_question(const struct pb_step *reply, const struct pb_step *cm
 {
 	struct buf b;
 	buf_init(&b);
-	buf_printf(&b, "What does %s answer to `%.*s`?", reply->from_name, (int)cmd->text_len,
+	/* TRANSLATORS: a server, then a command as sent on the wire */
+	buf_printf(&b, _("What does %s answer to `%.*s`?"), reply->from_name, (int)cmd->text_len,
 		   cmd->text);
 	buf_addc(&b, '\0');
 	return b.p;
@@ -367,24 +368,24 @@ bool quiz_explain(const struct player *p, char *title, size_t n, struct buf *tex
 	struct pb_step s;
 	if (p->mode == MODE_QUIZ) {
 		const struct quiz_point *q = &p->quiz[p->quiz_open];
-		snprintf(title, n, "QUIZ · question %zu of %zu", (size_t)(q - p->quiz) + 1, p->nquiz);
+		snprintf(title, n, _("QUIZ · question %zu of %zu"), (size_t)(q - p->quiz) + 1, p->nquiz);
 		buf_adds(text, q->question);
 		buf_adds(text, "\n");
 		for (size_t i = 0; i < q->nchoices; i++)
 			buf_printf(text, "%s%zu) %s", i ? "   " : "", i + 1, q->choices[i]);
-		buf_printf(text, "\nPress 1-%zu to answer (p: back, not yet).", q->nchoices);
+		buf_printf(text, _("\nPress 1-%zu to answer (p: back, not yet)."), q->nchoices);
 		return true;
 	}
 	const struct quiz_point *q = p->o->quiz ? quiz_at(p, p->cur) : NULL;
 	if (q && q->chosen) {
 		bool right = q->chosen == q->answer;
-		snprintf(title, n, "QUIZ · %s", right ? "right" : "wrong");
+		snprintf(title, n, "%s", right ? _("QUIZ · right") : _("QUIZ · wrong"));
 		if (right)
-			buf_printf(text, "RIGHT: %s.", q->choices[q->answer - 1]);
+			buf_printf(text, _("RIGHT: %s."), q->choices[q->answer - 1]);
 		else
-			buf_printf(text, "WRONG: you chose %s; the answer is %s.",
+			buf_printf(text, _("WRONG: you chose %s; the answer is %s."),
 				   q->choices[q->chosen - 1], q->choices[q->answer - 1]);
-		buf_printf(text, "  (score %u of %u)\n", p->quiz_right, p->quiz_asked);
+		buf_printf(text, _("  (score %u of %u)\n"), p->quiz_right, p->quiz_asked);
 		if (step_at(p, q->line, &s)) {
 			buf_add(text, s.text, s.text_len);
 			if (s.note)
@@ -396,12 +397,12 @@ bool quiz_explain(const struct player *p, char *title, size_t n, struct buf *tex
 	}
 	if (p->o->quiz && step_at(p, p->cur, &s) && quiz_is_record(&s)) {
 		struct trace_quiz tq;
-		snprintf(title, n, "QUIZ ahead");
+		snprintf(title, n, "%s", _("QUIZ ahead"));
 		if (trace_quiz_parse(s.text, s.text_len, &tq) == 0) {
 			buf_adds(text, tq.question);
 			trace_quiz_free(&tq);
 		}
-		buf_adds(text, "\n(a question for the class: it comes with the step it is about)");
+		buf_adds(text, _("\n(a question for the class: it comes with the step it is about)"));
 		return true;
 	}
 	return false;

@@ -139,7 +139,7 @@ void player_screen_open(bool mono)
 	if (!screen)
 		screen = newterm(NULL, stdout, stdin);
 	if (!screen) {
-		fputs("mailsim: cannot open the terminal (is TERM set?)\n", stderr);
+		fputs(_("mailsim: cannot open the terminal (is TERM set?)\n"), stderr);
 		exit(3);
 	}
 	set_term(screen);
@@ -354,11 +354,11 @@ void term_box(int y, int x, int h, int w, const char *title)
 void term_too_small(void)
 {
 	char t[96];
-	snprintf(t, sizeof t, "mailsim needs at least %dx%d (now %dx%d)", PLAYER_MIN_COLS,
+	snprintf(t, sizeof t, _("mailsim needs at least %dx%d (now %dx%d)"), PLAYER_MIN_COLS,
 		 PLAYER_MIN_LINES, COLS, LINES);
-	const char *t2 = "enlarge the window, or press q to quit";
-	int w = (int)strlen(t);
+	const char *t2 = _("enlarge the window, or press q to quit");
+	int w = term_width(t, strlen(t));
 	term_put(LINES / 2 - 1, (COLS - w) / 2 > 0 ? (COLS - w) / 2 : 0, COLS, t, A_BOLD);
-	w = (int)strlen(t2);
+	w = term_width(t2, strlen(t2));
 	term_put(LINES / 2 + 1, (COLS - w) / 2 > 0 ? (COLS - w) / 2 : 0, COLS, t2, A_NORMAL);
 }

@@ -75,7 +75,7 @@ static void step_label(const struct player *p, const struct pb_step *s, char *ou
 {
 	unsigned port = map_connect_port(s);
 	if (p->o->quiz && quiz_is_record(s))
-		snprintf(out, n, "quiz: a question for the class");
+		snprintf(out, n, "%s", _("quiz: a question for the class"));
 	else if (port)
 		snprintf(out, n, "connect :%u", port);
 	else if (s->event && s->is_note)
@@ -151,8 +151,14 @@ void timeline_draw(struct player *p, struct pane *pn)
 		p->ladder_step[y] = SIZE_MAX;
 	const char *fname = timeline_filter_name(p->filter);
 	char t[160];
-	snprintf(t, sizeof t, "Timeline · %s%s%s", fname ? fname : "every session",
-		 fname ? " only" : "", pn->scroll ? " (scrolled back)" : "");
+	if (fname)
+		snprintf(t, sizeof t,
+			 pn->scroll ? _("Timeline · %s only (scrolled back)") : _("Timeline · %s only"),
+			 fname);
+	else
+		snprintf(t, sizeof t, "%s",
+			 pn->scroll ? _("Timeline · every session (scrolled back)")
+				    : _("Timeline · every session"));
 	pane_title(p, pn, PANE_LADDER, t);
 
 	/* columns: the step number, then the hosts in the map's order */
@@ -167,7 +173,7 @@ void timeline_draw(struct player *p, struct pane *pn)
 	int cx[TL_MAX_COLS];
 	for (size_t c = 0; c < ncols; c++)
 		cx[c] = pn->x + numw + colw * (int)c + colw / 2;
-	term_put(pn->y + 1, pn->x, numw, "step", term_attr[R_DIM]);
+	term_put(pn->y + 1, pn->x, numw, _("step"), term_attr[R_DIM]);
 	for (size_t c = 0; c < ncols; c++)
 		draw_name(pn->y + 1, cx[c], colw - 1,
 			  cols[c] == HOST_DNS ? "dns" : pb_host(p->pb, cols[c])->name);
@@ -188,7 +194,7 @@ void timeline_draw(struct player *p, struct pane *pn)
 	}
 	if (last == SIZE_MAX || rows < 1) {
 		term_put(pn->y + 3, pn->x + 2, pn->w - 4,
-			 fname ? "No step of this protocol yet (0 shows every step)." : "No step yet.",
+			 fname ? _("No step of this protocol yet (0 shows every step).") : _("No step yet."),
 			 term_attr[R_DIM]);
 		return;
 	}

@@ -16,6 +16,7 @@
 
 #include "buf.h"
 #include "cli.h"
+#include "i18n.h"
 #include "live.h"
 #include "playback.h"
 #include "player.h"
@@ -36,34 +37,34 @@ static const char serve_classroom[] =
 static void serve_usage(FILE *out)
 {
 	fprintf(out,
-		"usage: mailsim serve [OPTIONS] [FILE]\n"
-		"\n"
-		"Run the world of FILE (or a built-in classroom) on a real clock, with its\n"
-		"mail servers listening on real TCP sockets, so that telnet, nc, curl, a mail\n"
-		"client or your own program can talk to them. Every line is printed as it\n"
-		"happens; on a terminal, the player shows it live instead (each real client\n"
-		"a device on the map; q stops). Stop with Ctrl-C.\n"
-		"\n"
-		"options:\n"
-		"  --bind ADDR            listen on ADDR (default 127.0.0.1, loopback only)\n"
-		"  --smtp-port N          the first server's SMTP port (default %d)\n"
-		"  --submission-port N    its submission port (default %d)\n"
-		"  --pop3-port N          its POP3 port (default %d)\n"
-		"  --imap-port N          its IMAP port (default %d)\n"
-		"                         (the next server listens one above each, and so on)\n"
-		"  --db FILE              keep the store in an SQLite file: what was\n"
-		"                         acknowledged survives a crash or a kill\n"
-		"  --max-conns N          connections in all (default %d)\n"
-		"  --max-per-client N     connections from one address (default %d)\n"
-		"  --log                  print the transcript (the default when not on a\n"
-		"                         terminal), line by line\n"
-		"  --json                 print JSON Lines instead, line by line\n"
-		"  --seconds N            stop by itself after N seconds\n"
-		"  --faults SPEC          inject faults for lab work, e.g.\n"
-		"                         rcpt451=3 (every 3rd RCPT gets 451), drop-data=2\n"
-		"                         (every 2nd message: the connection drops after its\n"
-		"                         \".\", nothing stored), slow=500ms (replies late)\n"
-		"  -h, --help             this text\n",
+		_("usage: mailsim serve [OPTIONS] [FILE]\n"
+		  "\n"
+		  "Run the world of FILE (or a built-in classroom) on a real clock, with its\n"
+		  "mail servers listening on real TCP sockets, so that telnet, nc, curl, a mail\n"
+		  "client or your own program can talk to them. Every line is printed as it\n"
+		  "happens; on a terminal, the player shows it live instead (each real client\n"
+		  "a device on the map; q stops). Stop with Ctrl-C.\n"
+		  "\n"
+		  "options:\n"
+		  "  --bind ADDR            listen on ADDR (default 127.0.0.1, loopback only)\n"
+		  "  --smtp-port N          the first server's SMTP port (default %d)\n"
+		  "  --submission-port N    its submission port (default %d)\n"
+		  "  --pop3-port N          its POP3 port (default %d)\n"
+		  "  --imap-port N          its IMAP port (default %d)\n"
+		  "                         (the next server listens one above each, and so on)\n"
+		  "  --db FILE              keep the store in an SQLite file: what was\n"
+		  "                         acknowledged survives a crash or a kill\n"
+		  "  --max-conns N          connections in all (default %d)\n"
+		  "  --max-per-client N     connections from one address (default %d)\n"
+		  "  --log                  print the transcript (the default when not on a\n"
+		  "                         terminal), line by line\n"
+		  "  --json                 print JSON Lines instead, line by line\n"
+		  "  --seconds N            stop by itself after N seconds\n"
+		  "  --faults SPEC          inject faults for lab work, e.g.\n"
+		  "                         rcpt451=3 (every 3rd RCPT gets 451), drop-data=2\n"
+		  "                         (every 2nd message: the connection drops after its\n"
+		  "                         \".\", nothing stored), slow=500ms (replies late)\n"
+		  "  -h, --help             this text\n"),
 		LIVE_DEFAULT_SMTP_PORT, LIVE_DEFAULT_SUBMISSION_PORT, LIVE_DEFAULT_POP3_PORT,
 		LIVE_DEFAULT_IMAP_PORT, LIVE_DEFAULT_MAX_CONNS, LIVE_DEFAULT_MAX_PER_ADDR);
 }
@@ -149,7 +150,7 @@ int serve_main(int argc, char **argv)
 		case 'S': {
 			long v;
 			if (!cli_number(optarg, 1, 1000000, &v)) {
-				fprintf(stderr, "mailsim serve: '%s' is not a number from 1 to 1000000\n", optarg);
+				fprintf(stderr, _("mailsim serve: '%s' is not a number from 1 to 1000000\n"), optarg);
 				return 2;
 			}
 			if (c == 'm')
@@ -174,12 +175,12 @@ int serve_main(int argc, char **argv)
 			serve_usage(stdout);
 			return 0;
 		default:
-			fputs("mailsim: try 'mailsim serve --help'\n", stderr);
+			fputs(_("mailsim: try 'mailsim serve --help'\n"), stderr);
 			return 2;
 		}
 	}
 	if (argc - optind > 1) {
-		fputs("mailsim serve: at most one scenario FILE (try 'mailsim serve --help')\n", stderr);
+		fputs(_("mailsim serve: at most one scenario FILE (try 'mailsim serve --help')\n"), stderr);
 		return 2;
 	}
 	struct scenario *scn;
@@ -197,7 +198,7 @@ int serve_main(int argc, char **argv)
 		return 3;
 	}
 	if (faults && !world_faults_parse(&w.faults, faults, err, sizeof err)) {
-		fprintf(stderr, "mailsim serve: --faults: %s\n", err);
+		fprintf(stderr, _("mailsim serve: --faults: %s\n"), err);
 		world_free(&w);
 		store_close(st);
 		scn_free(scn);
@@ -209,7 +210,7 @@ int serve_main(int argc, char **argv)
 	size_t hdr_len = 0;
 	FILE *hdr = tui ? open_memstream(&hdr_text, &hdr_len) : stdout;
 	if (!hdr) {
-		fprintf(stderr, "mailsim serve: out of memory\n");
+		fputs(_("mailsim serve: out of memory\n"), stderr);
 		world_free(&w);
 		store_close(st);
 		scn_free(scn);
@@ -222,13 +223,13 @@ int serve_main(int argc, char **argv)
 		printf("mailsim serve: %s\n", scn->title ? scn->title : argv[optind]);
 	cli_print_users(hdr, scn);
 	if (w.faults.rcpt_451_every)
-		fprintf(hdr, "  fault: one RCPT in %u gets 451 4.3.0 (try again later)\n",
+		fprintf(hdr, _("  fault: one RCPT in %u gets 451 4.3.0 (try again later)\n"),
 			w.faults.rcpt_451_every);
 	if (w.faults.drop_data_every)
-		fprintf(hdr, "  fault: for one message in %u, the connection drops after its final \".\"\n",
+		fprintf(hdr, _("  fault: for one message in %u, the connection drops after its final \".\"\n"),
 			w.faults.drop_data_every);
 	if (w.faults.slow_us)
-		fprintf(hdr, "  fault: every reply arrives %lld ms late\n",
+		fprintf(hdr, _("  fault: every reply arrives %lld ms late\n"),
 			(long long)(w.faults.slow_us / US_PER_MS));
 	int rc = 0;
 	struct playback *pb = NULL;

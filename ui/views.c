@@ -4,6 +4,7 @@
  * Both are byte-for-byte deterministic: times are printed from integer
  * microseconds, never through floating point.
  */
+#include "i18n.h"
 #include "view.h"
 
 #include <inttypes.h>
@@ -173,7 +174,11 @@ void view_text_sink(void *ctx, const struct trace_rec *r)
 
 void view_text_summary(struct view_text *v, int passed, int failed)
 {
-	fprintf(v->out, "checks: %d passed, %d failed\n", passed, failed);
+	char np[48], nf[48];
+	snprintf(np, sizeof np, P_("%d passed", "%d passed", passed), passed);
+	snprintf(nf, sizeof nf, P_("%d failed", "%d failed", failed), failed);
+	/* TRANSLATORS: "N passed", "N failed" */
+	fprintf(v->out, _("checks: %s, %s\n"), np, nf);
 }
 
 /* ---------------------------------------------------------------- JSON */
