@@ -203,9 +203,7 @@ int live_run(struct world *w, const struct live_options *o, FILE *table, char *e
 	size_t cap = 0;
 	int rc = -1;
 	if (table)
-		/* TRANSLATORS: the head of the table of ports: server, SMTP,
-		 * submission, POP3, IMAP, (on ADDRESS); a width counts bytes, so a
-		 * word with an accent needs a width one greater to stay in line */
+		/* TRANSLATORS: the ports table's head; a width counts bytes (+1 per accent) */
 		fprintf(table, _("%-24s %6s %11s %6s %6s   (on %s)\n"), _("server"), "SMTP",
 			_("submission"), "POP3", "IMAP", o->bind);
 	for (size_t i = 0; i < w->nhosts; i++) {
