@@ -19,6 +19,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "i18n.h"
 #include "imap.h"
 #include "mime.h"
 #include "pop3.h"
@@ -74,12 +75,12 @@ static void agent_send_finish(struct agent_send *a)
 			continue;
 		bool refused = reply && (reply[0] == '4' || reply[0] == '5');
 		world_event(a->w, a->dev->name, NULL, "send-failed",
-			    refused ? "the mail client shows this error to its user at once: "
-				      "the server refused while the user was still connected, "
-				      "so there is no bounce"
-				    : "the mail client could not reach its server: it shows the "
-				      "error and keeps the message to send later",
-			    "not sent to %s: %s", a->rcpts[i], reply ? reply : "no answer");
+			    refused ? N_("the mail client shows this error to its user at once: "
+					 "the server refused while the user was still connected, "
+					 "so there is no bounce")
+				    : N_("the mail client could not reach its server: it shows the "
+					 "error and keeps the message to send later"),
+			    _("not sent to %s: %s"), a->rcpts[i], reply ? reply : _("no answer"));
 	}
 	bool sent = false;
 	for (size_t i = 0; i < a->nrcpts && !sent; i++)
@@ -146,7 +147,7 @@ void agent_send(struct world *w, const struct scn_action *act, long iteration, a
 	uint64_t k;
 	if (mailserver_next_message_number(w, &k) != 0) {
 		world_event(w, dev->name, NULL, "store-error", NULL,
-			    "the message cannot be numbered: %s", store_error(w->store));
+			    _("the message cannot be numbered: %s"), store_error(w->store));
 		return;
 	}
 	char *subject = agent_expand(act->subject, iteration);
@@ -190,11 +191,13 @@ void agent_send(struct world *w, const struct scn_action *act, long iteration, a
 
 	bool ascii = mime_is_7bit(subject, strlen(subject)) && mime_is_7bit(body, strlen(body));
 	world_event(w, dev->name, NULL, "compose",
-		    ascii ? "the user agent writes an RFC 5322 message: headers, an empty line, the body"
-			  : "SMTP carries 7-bit ASCII: the accented subject goes as an RFC 2047 "
-			    "encoded word and the body as quoted-printable UTF-8",
-		    "message %s: \"%s\" to %zu recipient%s", msgid, subject, a->nrcpts,
-		    a->nrcpts == 1 ? "" : "s");
+		    ascii ? N_("the user agent writes an RFC 5322 message: headers, an empty line, "
+			       "the body")
+			  : N_("SMTP carries 7-bit ASCII: the accented subject goes as an RFC 2047 "
+			       "encoded word and the body as quoted-printable UTF-8"),
+		    P_("message %s: \"%s\" to %zu recipient", "message %s: \"%s\" to %zu recipients",
+		       a->nrcpts),
+		    msgid, subject, a->nrcpts);
 
 	struct smtp_client_config cfg = {
 		.helo_name = dev->name,
@@ -243,9 +246,9 @@ static void agent_pop3_got(void *ctx, const char *uidl, const char *content, siz
 					 .content_len = len };
 		changes_mail(a->w, &tm, false);
 		world_event(a->w, a->dev->name, NULL, "downloaded",
-			    "the message is now stored on the device itself: it can be read "
-			    "offline, with no server",
-			    "\"%s\" from %s (unique-id %s) saved on %s",
+			    N_("the message is now stored on the device itself: it can be read "
+			       "offline, with no server"),
+			    _("\"%s\" from %s (unique-id %s) saved on %s"),
 			    s.sum.subject ? s.sum.subject : "", s.sum.from ? s.sum.from : "?",
 			    uidl, a->dev->name);
 	} else
@@ -263,15 +266,16 @@ static void agent_pop3_finish(struct agent_pop3 *a)
 	size_t got = pop3_client_downloaded(a->cli), del = pop3_client_deleted(a->cli);
 	if (err)
 		world_event(a->w, a->dev->name, NULL, "fetch-failed",
-			    "the mail client shows this error to its user", "%s", err);
+			    N_("the mail client shows this error to its user"), "%s", err);
 	world_event(a->w, a->dev->name, NULL, "fetched",
-		    a->keep ? "leave-on-server: the mail stays on the server too, and UIDL "
-			      "tells the client next time which messages it already has"
-			    : (del ? "download-and-delete: the server's copies are gone; another "
-				     "device that asks now finds nothing"
+		    a->keep ? N_("leave-on-server: the mail stays on the server too, and UIDL "
+				 "tells the client next time which messages it already has")
+			    : (del ? N_("download-and-delete: the server's copies are gone; another "
+					"device that asks now finds nothing")
 				   : NULL),
-		    "%zu new message%s downloaded, %zu deleted on the server", got,
-		    got == 1 ? "" : "s", del);
+		    P_("%zu new message downloaded, %zu deleted on the server",
+		       "%zu new messages downloaded, %zu deleted on the server", got),
+		    got, del);
 	a->done(a->w);
 }
 
@@ -395,9 +399,9 @@ static void agent_imap_reset(void *ctx, uint32_t uidvalidity)
 	changes_mail(a->w, &tm, false);
 	if (had && old && old != uidvalidity)
 		world_event(a->w, a->dev->name, NULL, "uidvalidity",
-			    "a new UIDVALIDITY means the old UIDs mean nothing now: the device "
-			    "throws its copy away and downloads again",
-			    "INBOX UIDVALIDITY changed from %u to %u", old, uidvalidity);
+			    N_("a new UIDVALIDITY means the old UIDs mean nothing now: the device "
+			       "throws its copy away and downloads again"),
+			    _("INBOX UIDVALIDITY changed from %u to %u"), old, uidvalidity);
 }
 
 static void agent_imap_message(void *ctx, uint32_t uid, uint32_t flags, const char *content,
@@ -415,9 +419,9 @@ static void agent_imap_message(void *ctx, uint32_t uid, uint32_t flags, const ch
 					 .content = content, .content_len = len };
 		changes_mail(a->w, &tm, false);
 		world_event(a->w, a->dev->name, NULL, "synced",
-			    "the device keeps a copy, but the server still has the message: "
-			    "IMAP copies, it does not move",
-			    "uid %u \"%s\" now on %s", uid, s.sum.subject ? s.sum.subject : "",
+			    N_("the device keeps a copy, but the server still has the message: "
+			       "IMAP copies, it does not move"),
+			    _("uid %u \"%s\" now on %s"), uid, s.sum.subject ? s.sum.subject : "",
 			    a->dev->name);
 	}
 	world_summary_free(&s);
@@ -435,9 +439,9 @@ static void agent_imap_flags(void *ctx, uint32_t uid, uint32_t flags)
 				 .folder = "INBOX", .uid = uid, .flags = flags };
 	changes_mail(a->w, &tm, false);
 	world_event(a->w, a->dev->name, NULL, "flags-synced",
-			    "the device learned the new flags from the server: every device "
-			    "shows the same state",
-			    "uid %u on %s: %s", uid, a->dev->name,
+			    N_("the device learned the new flags from the server: every device "
+			       "shows the same state"),
+			    _("uid %u on %s: %s"), uid, a->dev->name,
 			    world_flag_names(flags, names, sizeof names));
 }
 
@@ -450,9 +454,10 @@ static void agent_imap_expunged(void *ctx, uint32_t uid)
 				 .folder = "INBOX", .uid = uid };
 	changes_mail(a->w, &tm, false);
 	world_event(a->w, a->dev->name, NULL, "removed",
-			    "the message is gone from the server (an EXPUNGE, or a UID no longer "
-			    "listed when the device synchronised): the device removes its copy too",
-			    "uid %u removed from %s", uid, a->dev->name);
+			    N_("the message is gone from the server (an EXPUNGE, or a UID no longer "
+			       "listed when the device synchronised): the device removes its copy "
+			       "too"),
+			    _("uid %u removed from %s"), uid, a->dev->name);
 }
 
 static const struct imap_client_events agent_imap_events = {
@@ -479,7 +484,7 @@ static void agent_imap_finish(struct agent_imap *a)
 	const char *err = imap_client_error(a->cli);
 	if (err)
 		world_event(a->w, a->dev->name, NULL, "imap-failed",
-			    "the mail client shows this error to its user", "%s", err);
+			    N_("the mail client shows this error to its user"), "%s", err);
 	if (a->dev->imap_open == a)
 		a->dev->imap_open = NULL;
 	agent_imap_done(a);
@@ -608,7 +613,7 @@ void agent_imap(struct world *w, const struct scn_action *act, agent_done_fn don
 	case SCN_IMAP_OPEN:
 		if (dev->imap_open) {
 			world_event(w, dev->name, NULL, "imap-open", NULL,
-				    "%s already has a session open", dev->name);
+				    _("%s already has a session open"), dev->name);
 			done(w);
 			return;
 		}
@@ -618,7 +623,7 @@ void agent_imap(struct world *w, const struct scn_action *act, agent_done_fn don
 		struct agent_imap *a = dev->imap_open;
 		if (!a || !a->conn) {
 			world_event(w, dev->name, NULL, "imap-close", NULL,
-				    "%s has no open session to close", dev->name);
+				    _("%s has no open session to close"), dev->name);
 			done(w);
 			return;
 		}
@@ -636,9 +641,9 @@ void agent_imap(struct world *w, const struct scn_action *act, agent_done_fn don
 	case SCN_IMAP_DELETE:
 		if (!agent_imap_uid(w, dev, act->msgno, &cfg.uid)) {
 			world_event(w, dev->name, NULL, "imap-error",
-				    "message numbers count the messages the device knows in its "
-				    "INBOX (sync first)",
-				    "%s knows no message %ld in its INBOX", dev->name, act->msgno);
+				    N_("message numbers count the messages the device knows in its "
+				       "INBOX (sync first)"),
+				    _("%s knows no message %ld in its INBOX"), dev->name, act->msgno);
 			done(w);
 			return;
 		}
@@ -711,8 +716,10 @@ static void agent_raw_finish(struct agent_raw *r, struct conn *c, const char *wh
 	r->finished = true;
 	if (r->next < r->act->nlines)
 		world_event(r->w, r->act->device, r->act->server, "session-ended",
-			    NULL, "%s; %zu line%s not sent", why, r->act->nlines - r->next,
-			    r->act->nlines - r->next == 1 ? "" : "s");
+			    NULL,
+			    P_("%s; %zu line not sent", "%s; %zu lines not sent",
+			       r->act->nlines - r->next),
+			    _(why), r->act->nlines - r->next);
 	r->done(r->w);
 	if (c)
 		net_close(c, SIDE_CLIENT); /* last: it may free r */
@@ -841,7 +848,7 @@ static void agent_raw_on_data(struct conn *c, int side, const char *p, size_t n)
 			return; /* the server closes next */
 		if (r->next >= r->act->nlines) {
 			/* the student is done: close, as quitting telnet does */
-			agent_raw_finish(r, c, "closed by the client");
+			agent_raw_finish(r, c, N_("closed by the client"));
 			return;
 		}
 		agent_raw_type(r, c);

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "i18n.h"
 #include "mime.h"
 
 /* ================================================================ helpers */
@@ -138,7 +139,7 @@ const char *world_flag_names(uint32_t flags, char *buf, size_t n)
 			used += (size_t)snprintf(buf + used, used < n ? n - used : 0, "%s%s",
 						 used ? " " : "", world_flag_list[i]);
 	if (!buf[0])
-		snprintf(buf, n, "no flags");
+		snprintf(buf, n, "%s", _("no flags"));
 	return buf;
 }
 
@@ -200,15 +201,18 @@ void world_tell_initial_mail(struct world *w)
 			continue;
 		if (m->device)
 			world_event(w, w->initial[i].host, NULL, "mail-ready",
-				    "before the story this device already got these messages, as "
-				    "if it had downloaded or synchronised them earlier",
-				    "%zu message%s already on %s", n, n == 1 ? "" : "s", m->owner);
+				    N_("before the story this device already got these messages, as "
+				       "if it had downloaded or synchronised them earlier"),
+				    P_("%zu message already on %s", "%zu messages already on %s", n),
+				    n, m->owner);
 		else
 			world_event(w, w->initial[i].host, NULL, "mail-ready",
-				    "the lesson starts with mail already delivered: how it got "
-				    "here is the SMTP lessons' story",
-				    "%zu message%s waiting in %s %s", n, n == 1 ? "" : "s",
-				    m->owner, m->folder);
+				    N_("the lesson starts with mail already delivered: how it got "
+				       "here is the SMTP lessons' story"),
+				    /* TRANSLATORS: %zu messages waiting in ADDRESS FOLDER */
+				    P_("%zu message waiting in %s %s", "%zu messages waiting in %s %s",
+				       n),
+				    n, m->owner, m->folder);
 	}
 	world_initial_free(w);
 }

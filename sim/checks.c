@@ -11,6 +11,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "i18n.h"
+
 /* ================================================================ replies */
 
 /* Remember a reply code, and the enhanced status code after it (RFC 3463:
@@ -82,8 +84,9 @@ static void world_check_result(struct world *w, const struct scn_check *c, bool 
 		w->checks_failed++;
 	struct buf text;
 	buf_init(&text);
-	buf_printf(&text, "%s:%d: %s: %s", w->scn->file, c->pos.line, ok ? "passed" : "FAILED",
-		   c->source ? c->source : "expect");
+	/* TRANSLATORS: FILE:LINE: passed: THE CHECK (as written in the scenario) */
+	buf_printf(&text, ok ? _("%s:%d: passed: %s") : _("%s:%d: FAILED: %s"), w->scn->file,
+		   c->pos.line, c->source ? c->source : "expect");
 	if (!ok && detail)
 		buf_printf(&text, " (%s)", detail);
 	struct trace_rec r = {
@@ -103,11 +106,11 @@ static int world_mailbox_folder(struct world *w, const char *address, const char
 {
 	struct store_account acct;
 	if (store_account_find(w->store, address, &acct) != 0) {
-		snprintf(detail, n, "no mailbox %s", address);
+		snprintf(detail, n, _("no mailbox %s"), address);
 		return -1;
 	}
 	if (store_folder_find(w->store, acct.id, folder ? folder : "INBOX", id) != 0) {
-		snprintf(detail, n, "no folder %s", folder ? folder : "INBOX");
+		snprintf(detail, n, _("no folder %s"), folder ? folder : "INBOX");
 		return -1;
 	}
 	return 0;
@@ -138,7 +141,7 @@ bool world_check_one(struct world *w, size_t i, char *detail, size_t n)
 		if (world_mailbox_folder(w, c->address, c->folder, &id, detail, n) == 0 &&
 		    store_folder_count(w->store, id, &count) == 0) {
 			ok = count == c->count;
-			snprintf(detail, n, "found %lld", (long long)count);
+			snprintf(detail, n, _("found %lld"), (long long)count);
 		}
 		break;
 	case SCN_EXPECT_MAILBOX_HAS:
@@ -147,7 +150,7 @@ bool world_check_one(struct world *w, size_t i, char *detail, size_t n)
 						 .subject = c->subject, .submitted = c->submitted };
 			world_check_flag(c->flag, &m.flags, &m.keyword);
 			ok = store_folder_match(w->store, id, &m) == 0;
-			snprintf(detail, n, "no such message");
+			snprintf(detail, n, "%s", _("no such message"));
 			/* The route: RFC 3848's "with ESMTPA" in a Received: line is
 			 * written only by a server whose client logged in with AUTH,
 			 * which mailsim offers only on the submission port (587).
@@ -155,17 +158,18 @@ bool world_check_one(struct world *w, size_t i, char *detail, size_t n)
 			 * message but not that line: say so, it is the lesson. */
 			m.submitted = false;
 			if (!ok && c->submitted && store_folder_match(w->store, id, &m) == 0)
-				snprintf(detail, n, "the message is there, but it was not submitted on "
-					 "port 587 with AUTH: no server logged its sender in (no "
-					 "Received: line says 'with ESMTPA'); it came straight in "
-					 "on port 25");
+				snprintf(detail, n, "%s",
+					 _("the message is there, but it was not submitted on "
+					   "port 587 with AUTH: no server logged its sender in (no "
+					   "Received: line says 'with ESMTPA'); it came straight in "
+					   "on port 25"));
 		}
 		break;
 	case SCN_EXPECT_DEVICE_COUNT: {
 		struct host *h = world_host(w, c->device);
 		if (h && store_device_count(w->store, h->device_id, &count) == 0) {
 			ok = count == c->count;
-			snprintf(detail, n, "found %lld", (long long)count);
+			snprintf(detail, n, _("found %lld"), (long long)count);
 		}
 		break;
 	}
@@ -174,11 +178,12 @@ bool world_check_one(struct world *w, size_t i, char *detail, size_t n)
 		struct store_match m = { .from = c->from, .to = c->to, .subject = c->subject };
 		world_check_flag(c->flag, &m.flags, &m.keyword);
 		if (m.keyword) {
-			snprintf(detail, n, "a device keeps only the system flags, not keywords");
+			snprintf(detail, n, "%s",
+				 _("a device keeps only the system flags, not keywords"));
 			break;
 		}
 		ok = h && store_device_match(w->store, h->device_id, "INBOX", &m) == 0;
-		snprintf(detail, n, "no such message on %s", c->device);
+		snprintf(detail, n, _("no such message on %s"), c->device);
 		break;
 	}
 	case SCN_EXPECT_REPLY:
@@ -189,13 +194,13 @@ bool world_check_one(struct world *w, size_t i, char *detail, size_t n)
 			for (size_t k = 0; k < w->nenh_seen && !ok; k++)
 				ok = strcmp(w->enh_seen[k], c->reply_enh) == 0;
 		}
-		snprintf(detail, n, "no server sent it");
+		snprintf(detail, n, "%s", _("no server sent it"));
 		break;
 	case SCN_EXPECT_QUEUE_EMPTY:
 	case SCN_EXPECT_QUEUE_COUNT:
 		if (store_queue_count(w->store, c->host, &count) == 0) {
 			ok = count == (c->kind == SCN_EXPECT_QUEUE_EMPTY ? 0 : c->count);
-			snprintf(detail, n, "%lld queued", (long long)count);
+			snprintf(detail, n, _("%lld queued"), (long long)count);
 		}
 		break;
 	}
@@ -214,7 +219,8 @@ static void world_check_quizzes(struct world *w)
 			const struct scn_action *q = &w->scn->actions[a];
 			struct buf text;
 			buf_init(&text);
-			buf_printf(&text, "%s:%d: warning: quiz \"%s\": no server answered %s after it",
+			buf_printf(&text,
+				   _("%s:%d: warning: quiz \"%s\": no server answered %s after it"),
 				   w->scn->file, q->pos.line, q->text, q->reply);
 			struct trace_rec r = {
 				.t_us = w->loop.now_us,

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "i18n.h"
 #include "imap.h"
 #include "world.h"
 
@@ -269,8 +270,8 @@ static enum imap_result imapd_create(void *ctx, const char *name)
 	ok = changes_end(d->w, ok);
 	if (ok)
 		world_event(d->w, d->srv->name, NULL, "folder-created",
-			    "folders live on the server with IMAP: every device will see it",
-			    "%s: folder \"%s\" created", d->acct.address, name);
+			    N_("folders live on the server with IMAP: every device will see it"),
+			    _("%s: folder \"%s\" created"), d->acct.address, name);
 	return ok ? IMAP_OK : IMAP_FAILED;
 }
 
@@ -295,7 +296,7 @@ static enum imap_result imapd_remove(void *ctx, const char *name)
 	}
 	if (!changes_end(d->w, ok))
 		return IMAP_FAILED;
-	world_event(d->w, d->srv->name, NULL, "folder-deleted", NULL, "%s: folder \"%s\" deleted",
+	world_event(d->w, d->srv->name, NULL, "folder-deleted", NULL, _("%s: folder \"%s\" deleted"),
 		    d->acct.address, name);
 	return IMAP_OK;
 }
@@ -384,7 +385,8 @@ static enum imap_result imapd_rename(void *ctx, const char *from, const char *to
 		ok = imapd_create_superiors(d, to);
 	if (!changes_end(w, ok))
 		return IMAP_FAILED;
-	world_event(w, d->srv->name, NULL, "folder-renamed", NULL, "%s: \"%s\" renamed to \"%s\"",
+	world_event(w, d->srv->name, NULL, "folder-renamed", NULL,
+		    _("%s: \"%s\" renamed to \"%s\""),
 		    d->acct.address, from, to);
 	return IMAP_OK;
 }
@@ -512,12 +514,14 @@ static enum imap_result imapd_set_flags(void *ctx, const char *name, const uint3
 		bool kw = values[0].keywords[0] != '\0';
 		bool sys = (values[0].flags & STORE_FLAGS_SYSTEM) != 0;
 		world_event(d->w, d->srv->name, NULL, "flags",
-			    "flags live on the server: every device that looks sees the same",
+			    N_("flags live on the server: every device that looks sees the same"),
 			    "%s %s uid %u: %s%s%s", d->acct.address, name, uids[0],
 			    kw && !sys ? "" : world_flag_names(values[0].flags, names, sizeof names),
 			    kw && sys ? " " : "", values[0].keywords);
 	} else if (r == IMAP_OK && n > 1) {
-		world_event(d->w, d->srv->name, NULL, "flags", NULL, "%s %s: flags of %zu messages set",
+		world_event(d->w, d->srv->name, NULL, "flags", NULL,
+			    P_("%s %s: flags of %zu message set", "%s %s: flags of %zu messages set",
+			       n),
 			    d->acct.address, name, n);
 	}
 	return r;
@@ -540,10 +544,10 @@ static enum imap_result imapd_expunge(void *ctx, const char *name, const uint32_
 	enum imap_result r = changes_end(d->w, ok) ? IMAP_OK : IMAP_FAILED;
 	if (r == IMAP_OK && n)
 		world_event(d->w, d->srv->name, NULL, "expunged",
-			    "EXPUNGE removes for good; every session with the folder open is "
-			    "told at once (in IDLE) or at its next command",
-			    "%s %s: %zu message%s expunged", d->acct.address, name, n,
-			    n == 1 ? "" : "s");
+			    N_("EXPUNGE removes for good; every session with the folder open is "
+			       "told at once (in IDLE) or at its next command"),
+			    P_("%s %s: %zu message expunged", "%s %s: %zu messages expunged", n),
+			    d->acct.address, name, n);
 	return r;
 }
 
@@ -577,9 +581,12 @@ static enum imap_result imapd_copy(void *ctx, const char *from, const uint32_t *
 	enum imap_result r = changes_end(d->w, ok) ? IMAP_OK : IMAP_FAILED;
 	if (r == IMAP_OK)
 		world_event(d->w, d->srv->name, NULL, move ? "moved" : "copied",
-			    move ? "MOVE is copy and expunge in one step (RFC 6851)" : NULL,
-			    "%s: %zu message%s %s from %s to %s", d->acct.address, n,
-			    n == 1 ? "" : "s", move ? "moved" : "copied", from, to);
+			    move ? N_("MOVE is copy and expunge in one step (RFC 6851)") : NULL,
+			    move ? P_("%s: %zu message moved from %s to %s",
+				      "%s: %zu messages moved from %s to %s", n)
+				 : P_("%s: %zu message copied from %s to %s",
+				      "%s: %zu messages copied from %s to %s", n),
+			    d->acct.address, n, from, to);
 	return r;
 }
 
@@ -613,7 +620,8 @@ static enum imap_result imapd_append(void *ctx, const char *name, uint32_t flags
 	changes_touch(d->w, id);
 	enum imap_result r = changes_end(d->w, ok) ? IMAP_OK : IMAP_FAILED;
 	if (r == IMAP_OK)
-		world_event(d->w, d->srv->name, NULL, "appended", NULL, "%s: message stored in %s (uid %u)",
+		world_event(d->w, d->srv->name, NULL, "appended", NULL,
+			    _("%s: message stored in %s (uid %u)"),
 			    d->acct.address, name, *uid);
 	return r;
 }
@@ -657,8 +665,9 @@ static void imapd_idle_check(struct conn *c)
 	struct imapd *d = c->ctx[SIDE_SERVER];
 	if (!d || !c->open[SIDE_SERVER])
 		return;
-	wire_line(&d->out, "the client said nothing for 30 minutes: the server logs it out "
-		  "(RFC 3501 5.4)",
+	wire_line(&d->out,
+		  N_("the client said nothing for 30 minutes: the server logs it out "
+		     "(RFC 3501 5.4)"),
 		  "* BYE Autologout; idle for too long");
 	net_send(c, SIDE_SERVER, &d->out);
 	net_close(c, SIDE_SERVER);

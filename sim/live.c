@@ -18,6 +18,7 @@
 #define _GNU_SOURCE 1 /* accept4 */
 #include "live.h"
 #include "sock.h"
+#include "i18n.h"
 
 #include <arpa/inet.h>
 #include <assert.h>
@@ -84,7 +85,7 @@ static int live_listen(const char *bind_addr, int port, char *err, size_t errlen
 	sa.sin_family = AF_INET;
 	sa.sin_port = htons((uint16_t)port);
 	if (inet_pton(AF_INET, bind_addr, &sa.sin_addr) != 1) {
-		snprintf(err, errlen, "'%s' is not an IPv4 address", bind_addr);
+		snprintf(err, errlen, _("'%s' is not an IPv4 address"), bind_addr);
 		return -1;
 	}
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -95,7 +96,8 @@ static int live_listen(const char *bind_addr, int port, char *err, size_t errlen
 	int one = 1;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
 	if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(fd, LIVE_BACKLOG) < 0) {
-		snprintf(err, errlen, "cannot listen on %s:%d: %s", bind_addr, port, strerror(errno));
+		snprintf(err, errlen, _("cannot listen on %s:%d: %s"), bind_addr, port,
+			 strerror(errno));
 		close(fd);
 		return -1;
 	}
@@ -151,8 +153,9 @@ static void live_accept(struct world *w, struct live_listener *l, const struct l
 		snprintf(name, sizeof name, "%s:%u", ip, (unsigned)ntohs(peer.sin_port));
 		if (live_count(w) >= (size_t)o->max_conns || live_count_peer(w, ip) >= (size_t)o->max_per_addr) {
 			world_event(w, l->server->name, name, "refused",
-				    "a server caps its connections; the client is told to come back later",
-				    "%s refused: too many connections", name);
+				    N_("a server caps its connections; the client is told to come back "
+				       "later"),
+				    _("%s refused: too many connections"), name);
 			live_refuse(fd, l->port, l->server->name);
 			continue;
 		}
@@ -200,8 +203,9 @@ int live_run(struct world *w, const struct live_options *o, FILE *table, char *e
 	size_t cap = 0;
 	int rc = -1;
 	if (table)
-		fprintf(table, "%-24s %6s %11s %6s %6s   (on %s)\n", "server", "SMTP", "submission",
-			"POP3", "IMAP", o->bind);
+		/* TRANSLATORS: the ports table's head; a width counts bytes (+1 per accent) */
+		fprintf(table, _("%-24s %6s %11s %6s %6s   (on %s)\n"), _("server"), "SMTP",
+			_("submission"), "POP3", "IMAP", o->bind);
 	for (size_t i = 0; i < w->nhosts; i++) {
 		struct host *h = &w->hosts[i];
 		if (h->kind != HOST_SERVER)
@@ -320,8 +324,10 @@ int live_run(struct world *w, const struct live_options *o, FILE *table, char *e
 		sock_reap(w);
 	}
 	rc = 0;
-	world_event(w, "story", NULL, "stop", NULL, "live mode stopped%s",
-		    live_stop ? " by a signal" : hook_stop ? " by the user" : "");
+	world_event(w, "story", NULL, "stop", NULL, "%s",
+		    live_stop   ? _("live mode stopped by a signal")
+		    : hook_stop ? _("live mode stopped by the user")
+				: _("live mode stopped"));
 out:
 	/* nothing is half-written: every change was one committed transaction */
 	free(pfd);

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "i18n.h"
 #include "pop3.h"
 #include "world.h"
 
@@ -82,9 +83,9 @@ static enum pop3_lock_result maildrop_lock(void *ctx, const char *user,
 	*n = 0;
 	if (maildrop_locked(w, user)) {
 		world_event(w, m->srv->name, NULL, "pop3-in-use",
-			    "one POP3 session at a time per maildrop: two sessions deleting "
-			    "at once could lose mail (RFC 1939 8)",
-			    "%s is locked by another session", user);
+			    N_("one POP3 session at a time per maildrop: two sessions deleting "
+			       "at once could lose mail (RFC 1939 8)"),
+			    _("%s is locked by another session"), user);
 		return POP3_LOCK_IN_USE;
 	}
 	struct store_account acct;
@@ -152,9 +153,11 @@ static bool maildrop_update(void *ctx, const char *user, const struct pop3_msg *
 	ok = changes_end(w, ok);
 	if (ok)
 		world_event(w, m->srv->name, NULL, "pop3-deleted",
-			    "POP3 download-and-delete: the messages are gone from the server; "
-			    "from now on only the device that downloaded them has them",
-			    "%zu message%s removed from %s INBOX", n, n == 1 ? "" : "s", user);
+			    N_("POP3 download-and-delete: the messages are gone from the server; "
+			       "from now on only the device that downloaded them has them"),
+			    P_("%zu message removed from %s INBOX",
+			       "%zu messages removed from %s INBOX", n),
+			    n, user);
 	return ok;
 }
 
@@ -196,10 +199,11 @@ static void maildrop_end_without_quit(struct maildrop *m)
 	pop3_server_abort(m->eng);
 	if (n > 0)
 		world_event(m->w, m->srv->name, NULL, "pop3-unmarked",
-			    "the session ended without QUIT, so it never reached the UPDATE "
-			    "state: nothing is deleted and the marks are gone (RFC 1939 6)",
-			    "%zu message%s marked by DELE stay%s in %s INBOX", n,
-			    n == 1 ? "" : "s", n == 1 ? "s" : "", m->address);
+			    N_("the session ended without QUIT, so it never reached the UPDATE "
+			       "state: nothing is deleted and the marks are gone (RFC 1939 6)"),
+			    P_("%zu message marked by DELE stays in %s INBOX",
+			       "%zu messages marked by DELE stay in %s INBOX", n),
+			    n, m->address);
 }
 
 static void maildrop_idle_check(struct conn *c);
@@ -223,8 +227,9 @@ static void maildrop_idle_check(struct conn *c)
 	if (!m || !c->open[SIDE_SERVER])
 		return;
 	maildrop_end_without_quit(m);
-	wire_line(&m->out, "the client said nothing for 10 minutes: the server closes the "
-		  "session without deleting anything (RFC 1939 3)",
+	wire_line(&m->out,
+		  N_("the client said nothing for 10 minutes: the server closes the "
+		     "session without deleting anything (RFC 1939 3)"),
 		  "-ERR autologout: idle for too long");
 	net_send(c, SIDE_SERVER, &m->out);
 	net_close(c, SIDE_SERVER);

@@ -32,6 +32,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "i18n.h"
 #include "mime.h"
 #include "smtp.h"
 #include "world.h"
@@ -168,9 +169,9 @@ static void mailserver_bounce(struct world *w, struct host *srv, const char *sen
 		/* RFC 5321 6.1: never bounce a bounce (null reverse-path), or two
 		 * servers could bounce to each other forever. */
 		world_event(w, srv->name, NULL, "bounce-dropped",
-			    "a bounce that cannot be delivered is not bounced again: "
-			    "its envelope sender is empty (<>)",
-			    "undeliverable bounce for %s dropped", list.p);
+			    N_("a bounce that cannot be delivered is not bounced again: "
+			       "its envelope sender is empty (<>)"),
+			    _("undeliverable bounce for %s dropped"), list.p);
 		buf_free(&list);
 		return;
 	}
@@ -183,7 +184,7 @@ static void mailserver_bounce(struct world *w, struct host *srv, const char *sen
 	uint64_t k;
 	if (mailserver_next_message_number(w, &k) != 0) {
 		world_event(w, srv->name, NULL, "bounce-dropped", NULL,
-			    "bounce for %s could not be numbered: %s", sender,
+			    _("bounce for %s could not be numbered: %s"), sender,
 			    store_error(w->store));
 		buf_free(&list);
 		return;
@@ -212,9 +213,9 @@ static void mailserver_bounce(struct world *w, struct host *srv, const char *sen
 	mime_dsn(&dsn, &d);
 
 	world_event(w, srv->name, sender, "bounce",
-		    "the server that gives up tells the sender: a bounce (delivery status "
-		    "notification, RFC 3464) from MAILER-DAEMON, quoting the reason",
-		    "bounce to %s: %s", sender, list.p);
+		    N_("the server that gives up tells the sender: a bounce (delivery status "
+		       "notification, RFC 3464) from MAILER-DAEMON, quoting the reason"),
+		    _("bounce to %s: %s"), sender, list.p);
 
 	if (sender_domain && mailserver_is_local(srv, sender_domain)) {
 		bool began = changes_begin(w);
@@ -223,11 +224,11 @@ static void mailserver_bounce(struct world *w, struct host *srv, const char *sen
 			uid = mailserver_store_local(w, srv, sender, "", dsn.p, dsn.len);
 		if (changes_end(w, uid != 0)) {
 			world_event(w, srv->name, NULL, "delivered", NULL,
-				    "bounce delivered to %s INBOX (uid %u)", sender, uid);
+				    _("bounce delivered to %s INBOX (uid %u)"), sender, uid);
 		} else {
 			world_event(w, srv->name, NULL, "bounce-dropped", NULL,
-				    "bounce for %s could not be stored: %s", sender,
-				    began && !uid ? "no such mailbox" : store_error(w->store));
+				    _("bounce for %s could not be stored: %s"), sender,
+				    began && !uid ? _("no such mailbox") : store_error(w->store));
 		}
 	} else if (sender_domain) {
 		/* the sender is elsewhere: the bounce travels like any mail, with
@@ -238,11 +239,11 @@ static void mailserver_bounce(struct world *w, struct host *srv, const char *sen
 				    dsn.p, dsn.len, mailserver_unix_now(w),
 				    w->loop.now_us, &id) == 0) {
 			world_event(w, srv->name, NULL, "queued", NULL,
-				    "bounce queued for %s", sender_domain);
+				    _("bounce queued for %s"), sender_domain);
 			mailserver_queue_schedule(w, srv, id, w->loop.now_us);
 		} else {
 			world_event(w, srv->name, NULL, "bounce-dropped", NULL,
-				    "bounce for %s could not be queued: %s", sender,
+				    _("bounce for %s could not be queued: %s"), sender,
 				    store_error(w->store));
 		}
 	}
@@ -320,8 +321,8 @@ static bool smtp_in_mail(void *ctx, const struct smtp_envelope *env, const char 
 	 * this reject_sender_login_mismatch). */
 	if (s->c->port == PORT_SUBMISSION && env->auth_user && strcasecmp(from, env->auth_user)) {
 		smtp_reply_set(reply, 553, "5.7.1",
-			       "on the submission port the envelope sender must be the address "
-			       "the user logged in as",
+			       N_("on the submission port the envelope sender must be the address "
+				  "the user logged in as"),
 			       "<%s>: Sender address rejected: not owned by user %s", from,
 			       env->auth_user);
 		return false;
@@ -336,12 +337,12 @@ static bool smtp_in_rcpt(void *ctx, const struct smtp_envelope *env, const char 
 	struct world_faults *f = &s->w->faults;
 	if (f->rcpt_451_every && ++f->rcpts % f->rcpt_451_every == 0) {
 		smtp_reply_set(reply, 451, "4.3.0",
-			       "a fault injected for the lab: 4xx means try again later, so a "
-			       "good client keeps the message and retries this recipient",
+			       N_("a fault injected for the lab: 4xx means try again later, so a "
+				  "good client keeps the message and retries this recipient"),
 			       "<%s>: Temporary failure, try again later (injected fault)", rcpt);
 		world_event(s->w, s->srv->name, s->c->host[SIDE_CLIENT]->name, "fault",
-			    "injected: a temporary failure the client must cope with",
-			    "451 for <%s>", rcpt);
+			    N_("injected: a temporary failure the client must cope with"),
+			    _("451 for <%s>"), rcpt);
 		return false;
 	}
 	const char *domain = mime_addr_domain(rcpt);
@@ -358,8 +359,8 @@ static bool smtp_in_rcpt(void *ctx, const struct smtp_envelope *env, const char 
 		if (mailserver_local_account(s->w, s->srv, rcpt, &acct))
 			return true;
 		smtp_reply_set(reply, 550, "5.1.1",
-			       "550 is a permanent failure: no mailbox of that name here. "
-			       "The sender's server will not retry; it bounces the message",
+			       N_("550 is a permanent failure: no mailbox of that name here. "
+				  "The sender's server will not retry; it bounces the message"),
 			       "<%s>: recipient rejected", rcpt);
 		return false;
 	}
@@ -369,17 +370,17 @@ static bool smtp_in_rcpt(void *ctx, const struct smtp_envelope *env, const char 
 		 * other domain, so a mistyped address is found out later, by the
 		 * receiving server, and comes back as a bounce. */
 		smtp_reply_set(reply, 250, "2.1.5",
-			       "250: accepted for relay - this server does not serve that "
-			       "domain and cannot know its users; it only promises to pass the "
-			       "mail on, so a mistyped address is found out only later (by the "
-			       "receiving server, or when the domain has no mail server) and "
-			       "comes back as a bounce",
+			       N_("250: accepted for relay - this server does not serve that "
+				  "domain and cannot know its users; it only promises to pass the "
+				  "mail on, so a mistyped address is found out only later (by the "
+				  "receiving server, or when the domain has no mail server) and "
+				  "comes back as a bounce"),
 			       "Ok");
 		return true;
 	}
 	smtp_reply_set(reply, 554, "5.7.1",
-		       "port 25 takes mail only for this server's own domains: passing "
-		       "mail on for strangers would make it an open relay for spam",
+		       N_("port 25 takes mail only for this server's own domains: passing "
+			  "mail on for strangers would make it an open relay for spam"),
 		       "<%s>: Relay access denied", rcpt);
 	return false;
 }
@@ -428,9 +429,9 @@ static void smtp_in_data(void *ctx, const struct smtp_envelope *env, const char 
 		/* the connection drops before the server took the message: the
 		 * client never hears 250, and must send it again */
 		world_event(w, s->srv->name, s->c->host[SIDE_CLIENT]->name, "fault",
-			    "injected: the connection drops after DATA and before the reply; "
-			    "nothing was stored, so a good client sends the message again",
-			    "connection dropped after the final \".\"");
+			    N_("injected: the connection drops after DATA and before the reply; "
+			       "nothing was stored, so a good client sends the message again"),
+			    "%s", _("connection dropped after the final \".\""));
 		s->drop = true;
 		smtp_reply_set(reply, 451, "4.3.0", NULL, "dropped");
 		return;
@@ -519,8 +520,8 @@ static void smtp_in_data(void *ctx, const struct smtp_envelope *env, const char 
 			    store_error(w->store));
 	} else {
 		smtp_reply_set(reply, 250, "2.0.0",
-			       "250 after the data: the server now holds the message and is "
-			       "responsible for it (it was committed before this reply)",
+			       N_("250 after the data: the server now holds the message and is "
+				  "responsible for it (it was committed before this reply)"),
 			       "Ok: queued as %s", qid);
 		for (size_t i = 0; i < env->nrcpts; i++) {
 			const char *domain = mime_addr_domain(env->rcpts[i]);
@@ -529,9 +530,9 @@ static void smtp_in_data(void *ctx, const struct smtp_envelope *env, const char 
 				dup = strcasecmp(env->rcpts[j], env->rcpts[i]) == 0;
 			if (!dup && (!domain || mailserver_is_local(s->srv, domain)))
 				world_event(w, s->srv->name, NULL, "delivered",
-					    "the mail is in the recipient's mailbox on the server, "
-					    "waiting for POP3 or IMAP to read it",
-					    "%s: delivered to %s INBOX", qid, env->rcpts[i]);
+					    N_("the mail is in the recipient's mailbox on the server, "
+					       "waiting for POP3 or IMAP to read it"),
+					    _("%s: delivered to %s INBOX"), qid, env->rcpts[i]);
 		}
 		for (size_t i = 0; i < nqueued; i++) {
 			struct store_queue_entry e;
@@ -545,9 +546,9 @@ static void smtp_in_data(void *ctx, const struct smtp_envelope *env, const char 
 			for (size_t j = 0; j < e.nrcpts; j++)
 				buf_printf(&rl, "%s%s", j ? ", " : "", e.rcpts[j]);
 			world_event(w, s->srv->name, NULL, "queued",
-				    "mail for another domain waits in the queue until this "
-				    "server relays it to that domain's MX",
-				    "%s: queued for %s: %s", qid, e.domain, rl.p);
+				    N_("mail for another domain waits in the queue until this "
+				       "server relays it to that domain's MX"),
+				    _("%s: queued for %s: %s"), qid, e.domain, rl.p);
 			buf_free(&rl);
 			store_queue_entry_free(&e);
 			mailserver_queue_schedule(w, s->srv, queued[i], w->loop.now_us);
@@ -577,8 +578,9 @@ static void smtp_in_idle_check(struct conn *c)
 	}
 	/* RFC 5321 4.5.3.2.7: a server should wait at least 5 minutes for a
 	 * command; then it may close, saying 421. */
-	wire_line(&s->out, "the client said nothing for 5 minutes: the server gives up "
-		  "on it (RFC 5321 4.5.3.2.7)",
+	wire_line(&s->out,
+		  N_("the client said nothing for 5 minutes: the server gives up "
+		     "on it (RFC 5321 4.5.3.2.7)"),
 		  "421 4.4.2 %s Error: timeout exceeded", s->srv->name);
 	net_send(c, SIDE_SERVER, &s->out);
 	net_close(c, SIDE_SERVER);
@@ -709,10 +711,12 @@ static void relay_store_failed(struct relay *r)
 	bool again = failures < r->srv->retry_attempts;
 	int64_t delay = relay_backoff(r->srv, failures);
 	world_event(w, r->srv->name, NULL, "store-error",
-		    "the queue could not record this attempt: the message stays queued as "
-		    "it was, and nothing is bounced or forgotten",
-		    "%s: %s; %s", r->e.domain ? r->e.domain : "queue", store_error(w->store),
-		    again ? "the queue tries again later" : "the queue waits for its next run");
+		    N_("the queue could not record this attempt: the message stays queued as "
+		       "it was, and nothing is bounced or forgotten"),
+		    /* TRANSLATORS: DOMAIN (or "queue"): STORE ERROR; ... */
+		    again ? _("%s: %s; the queue tries again later")
+			  : _("%s: %s; the queue waits for its next run"),
+		    r->e.domain ? r->e.domain : _("queue"), store_error(w->store));
 	if (again)
 		relay_schedule(w, r->srv, r->id, w->loop.now_us + delay, failures);
 }
@@ -745,8 +749,8 @@ static void relay_settle(struct relay *r, const char *remote, bool perm_all,
 		case SMTP_RCPT_DELIVERED:
 			ok = ok && relay_forget(r, i);
 			world_event(w, r->srv->name, NULL, "relayed",
-				    "the next server said 250: it is responsible for the mail now",
-				    "%s relayed to %s", e->rcpts[i], remote);
+				    N_("the next server said 250: it is responsible for the mail now"),
+				    _("%s relayed to %s"), e->rcpts[i], remote);
 			break;
 		case SMTP_RCPT_PERMFAIL: {
 			ok = ok && relay_forget(r, i);
@@ -812,9 +816,11 @@ static void relay_settle(struct relay *r, const char *remote, bool perm_all,
 				}
 			}
 			world_event(w, r->srv->name, NULL, "gave-up",
-				    "a temporary failure that lasts too long becomes permanent: "
-				    "the server stops retrying and bounces",
-				    "giving up on %s after %d attempts", e->domain, attempts);
+				    N_("a temporary failure that lasts too long becomes permanent: "
+				       "the server stops retrying and bounces"),
+				    P_("giving up on %s after %d attempt",
+				       "giving up on %s after %d attempts", attempts),
+				    e->domain, attempts);
 			if (store_queue_delete(w->store, r->id) == STORE_ERROR) {
 				/* still queued: bounced when a later run gives up */
 				free(late);
@@ -835,12 +841,12 @@ static void relay_settle(struct relay *r, const char *remote, bool perm_all,
 			}
 			bool said_4xx = last_temp && last_temp[0] == '4';
 			world_event(w, r->srv->name, NULL, "retry",
-				    said_4xx ? "4xx means try again later: the mail stays queued "
-					       "and each wait is longer than the last"
-					     : "no SMTP conversation was possible: the mail stays "
-					       "queued and each wait is longer than the last",
-				    "%s: %s; attempt %d of %d failed, next try in %llds",
-				    e->domain, last_temp ? last_temp : "temporary failure",
+				    said_4xx ? N_("4xx means try again later: the mail stays queued "
+						  "and each wait is longer than the last")
+					     : N_("no SMTP conversation was possible: the mail stays "
+						  "queued and each wait is longer than the last"),
+				    _("%s: %s; attempt %d of %d failed, next try in %llds"),
+				    e->domain, last_temp ? last_temp : _("temporary failure"),
 				    attempts, r->srv->retry_attempts,
 				    (long long)(delay / US_PER_SEC));
 			mailserver_queue_schedule(w, r->srv, r->id, at);
@@ -967,7 +973,7 @@ void mailserver_resume(struct world *w, struct host *srv)
 	int64_t *ids, *next;
 	size_t n;
 	if (store_queue_list(w->store, srv->name, &ids, &next, &n) != STORE_OK) {
-		world_event(w, srv->name, NULL, "store-error", NULL, "queue not resumed: %s",
+		world_event(w, srv->name, NULL, "store-error", NULL, _("queue not resumed: %s"),
 			    store_error(w->store));
 		return;
 	}
@@ -976,9 +982,9 @@ void mailserver_resume(struct world *w, struct host *srv)
 										   : w->loop.now_us);
 	if (n)
 		world_event(w, srv->name, NULL, "queue-resumed",
-			    "a server that comes back runs its queue again: nothing it had "
-			    "accepted was lost while it was down",
-			    "%zu queued message%s to retry", n, n == 1 ? "" : "s");
+			    N_("a server that comes back runs its queue again: nothing it had "
+			       "accepted was lost while it was down"),
+			    P_("%zu queued message to retry", "%zu queued messages to retry", n), n);
 	free(ids);
 	free(next);
 }

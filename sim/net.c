@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "i18n.h"
 #include "world.h"
 
 /* One piece of data (or the end of the stream) on its way. */
@@ -135,7 +136,7 @@ static void net_deliver(void *arg)
 	struct conn *c = d->c;
 	c->pending--;
 	if (d->fin)
-		net_notify_closed(c, d->to_side, "connection closed by peer");
+		net_notify_closed(c, d->to_side, N_("connection closed by peer"));
 	else
 		net_received(c, d->to_side, d->bytes, d->len);
 	free(d);
@@ -256,11 +257,14 @@ void net_send(struct conn *c, int side, struct wire *out)
 		trace_emit(&c->w->trace, &r);
 		if (losses > 0) {
 			char msg[96];
-			snprintf(msg, sizeof msg, "segment lost %d time%s, resent by TCP",
-				 losses, losses > 1 ? "s" : "");
+			snprintf(msg, sizeof msg,
+				 P_("segment lost %d time, resent by TCP",
+				    "segment lost %d times, resent by TCP", losses),
+				 losses);
 			net_trace_event(c, side, "loss",
-					"TCP resends what the link lost: the mail protocol never "
-					"sees the loss, only the delay", msg);
+					N_("TCP resends what the link lost: the mail protocol never "
+					   "sees the loss, only the delay"),
+					msg);
 		}
 		off = end;
 	}
@@ -283,7 +287,7 @@ void net_gone(struct conn *c, int side, const char *why)
 	assert(why);
 	if (c->open[side]) {
 		c->open[side] = false;
-		net_trace_event(c, side, "disconnect", NULL, why);
+		net_trace_event(c, side, "disconnect", NULL, _(why));
 	}
 	net_notify_closed(c, !side, why);
 	net_maybe_release(c);
@@ -315,15 +319,16 @@ static void net_connect_arrive(void *arg)
 		return;
 	}
 	if (!fail && !c->host[SIDE_CLIENT]->up)
-		fail = "the connecting host went down";
+		fail = N_("the connecting host went down");
 	else if (!fail && (!c->host[SIDE_SERVER]->up || !c->link->up))
-		fail = !c->link->up ? "connection timed out: no route to host"
-				    : "connection refused";
+		fail = !c->link->up ? N_("connection timed out: no route to host")
+				    : N_("connection refused");
 	if (fail) {
 		c->open[SIDE_SERVER] = false;
 		net_trace_event(c, SIDE_CLIENT, "connect-failed",
-				"no TCP connection, no SMTP: a sending server keeps the "
-				"mail in its queue and tries again later", fail);
+				N_("no TCP connection, no SMTP: a sending server keeps the "
+				   "mail in its queue and tries again later"),
+				_(fail));
 		net_notify_closed(c, SIDE_CLIENT, fail);
 		net_maybe_release(c);
 		return;
@@ -369,7 +374,7 @@ struct conn *net_connect(struct world *w, struct host *client, struct host *serv
 	c->link = net_link(w, client, server);
 
 	char text[160];
-	snprintf(text, sizeof text, "connect to %s port %d", server->name, port);
+	snprintf(text, sizeof text, _("connect to %s port %d"), server->name, port);
 	struct net_connect_ev *e = xmalloc(sizeof *e);
 	e->c = c;
 	e->fail = NULL;
@@ -378,14 +383,14 @@ struct conn *net_connect(struct world *w, struct host *client, struct host *serv
 		/* No link at all: there is no way there (and nothing to trace on). */
 		static struct link nowhere = { .latency_us = 0, .up = false };
 		c->link = &nowhere;
-		e->fail = "no route to host";
+		e->fail = N_("no route to host");
 		delay = 0;
 	} else if (!c->link->up) {
-		e->fail = "connection timed out: no route to host";
+		e->fail = N_("connection timed out: no route to host");
 		delay = CONNECT_TIMEOUT_US;
 	} else if (!server->up) {
 		/* the SYN reaches a host that answers with a reset */
-		e->fail = "connection refused";
+		e->fail = N_("connection refused");
 		delay = 2 * c->link->latency_us;
 	} else {
 		/* SYN, SYN-ACK, ACK: the server has the connection after one
@@ -393,9 +398,11 @@ struct conn *net_connect(struct world *w, struct host *client, struct host *serv
 		delay = c->link->latency_us;
 	}
 	net_trace_event(c, SIDE_CLIENT, "connect",
-			port == PORT_SUBMISSION ? "port 587 is submission: where user agents hand in mail (RFC 6409)"
-			: port == PORT_SMTP ? "port 25 is SMTP between mail servers (RFC 5321)"
-			: NULL,
+			port == PORT_SUBMISSION
+				? N_("port 587 is submission: where user agents hand in mail "
+				     "(RFC 6409)")
+			: port == PORT_SMTP ? N_("port 25 is SMTP between mail servers (RFC 5321)")
+					    : NULL,
 			text);
 	c->pending++;
 	ev_after(&w->loop, delay, net_connect_arrive, e);
@@ -410,8 +417,9 @@ struct conn *net_accept(struct world *w, struct host *client, struct host *serve
 	c->open[SIDE_CLIENT] = c->open[SIDE_SERVER] = true;
 	c->established = true;
 	char text[160];
-	snprintf(text, sizeof text, "connect to %s port %d", server->name, port);
-	net_trace_event(c, SIDE_CLIENT, "connect", "a real client connected over loopback", text);
+	snprintf(text, sizeof text, _("connect to %s port %d"), server->name, port);
+	net_trace_event(c, SIDE_CLIENT, "connect", N_("a real client connected over loopback"),
+			text);
 	world_service(w, port)->accept(c);
 	return c;
 }
@@ -525,8 +533,8 @@ static void net_dns_answer(void *arg)
 		.dir = DIR_S2C,
 		.text = text.p,
 		.text_len = text.len,
-		.note = mx ? "the MX record names the mail server that accepts mail for the domain"
-			   : "NXDOMAIN: the domain does not exist, so no server can take the mail",
+		.note = mx ? N_("the MX record names the mail server that accepts mail for the domain")
+			   : N_("NXDOMAIN: the domain does not exist, so no server can take the mail"),
 		.arrive_us = w->loop.now_us + DNS_LATENCY_US,
 	};
 	trace_emit(&w->trace, &r);
@@ -555,7 +563,7 @@ void net_dns_mx(struct world *w, struct host *asker, const char *domain,
 		.dir = DIR_C2S,
 		.text = text.p,
 		.text_len = text.len,
-		.note = "to relay, the server asks DNS which host takes mail for the domain (MX)",
+		.note = N_("to relay, the server asks DNS which host takes mail for the domain (MX)"),
 		.arrive_us = w->loop.now_us + DNS_LATENCY_US,
 	};
 	trace_emit(&w->trace, &r);

@@ -17,6 +17,7 @@
  * The poll loop that calls sock_read and sock_flush is sim/live.c.
  */
 #include "sock.h"
+#include "i18n.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -105,7 +106,7 @@ void sock_flush(struct conn *c)
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
 				return;
 			buf_clear(&s->wbuf);
-			net_gone(c, SIDE_CLIENT, "connection reset by the client");
+			net_gone(c, SIDE_CLIENT, N_("connection reset by the client"));
 			return;
 		}
 		buf_consume(&s->wbuf, (size_t)n);
@@ -168,11 +169,11 @@ void sock_read(struct conn *c)
 			continue;
 		}
 		if (n == 0) {
-			net_gone(c, SIDE_CLIENT, "connection closed by the client");
+			net_gone(c, SIDE_CLIENT, N_("connection closed by the client"));
 			return;
 		}
 		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-			net_gone(c, SIDE_CLIENT, "connection reset by the client");
+			net_gone(c, SIDE_CLIENT, N_("connection reset by the client"));
 		return;
 	}
 }

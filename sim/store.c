@@ -566,7 +566,7 @@ enum store_result store_begin(struct store *st)
 		return STORE_ERROR;
 	if (st->doomed) {
 		if (!st->err[0])
-			set_error(st, "begin: the transaction was rolled back; finish it first");
+			set_error(st, _("begin: the transaction was rolled back; finish it first"));
 		return STORE_ERROR;
 	}
 	if (st->depth == 0) {
@@ -584,7 +584,7 @@ enum store_result store_commit(struct store *st)
 	if (!st)
 		return STORE_ERROR;
 	if (st->depth == 0) {
-		set_error(st, "commit: no transaction is open");
+		set_error(st, _("commit: no transaction is open"));
 		return STORE_ERROR;
 	}
 	st->depth--;
@@ -592,14 +592,14 @@ enum store_result store_commit(struct store *st)
 		if (st->depth == 0)
 			st->doomed = false;
 		if (!st->err[0])
-			set_error(st, "commit: the transaction was rolled back");
+			set_error(st, _("commit: the transaction was rolled back"));
 		return STORE_ERROR;
 	}
 	if (st->depth > 0)
 		return STORE_OK;
 	sqlite3_stmt *s = stmt_get(st, SQL_COMMIT);
 	if (st->commit_fault && st->commit_fault(st->commit_fault_ctx))
-		set_error(st, "commit: injected failure");
+		set_error(st, _("commit: injected failure"));
 	else if (s && stmt_run(st, s, "commit") == STORE_OK)
 		return STORE_OK;
 	/* COMMIT failed (disk full, I/O error, lock): nothing was saved.  Make
@@ -615,7 +615,7 @@ void store_rollback(struct store *st)
 		return;
 	if (st->depth == 0) {
 		if (!st->err[0])
-			set_error(st, "rollback: no transaction is open");
+			set_error(st, _("rollback: no transaction is open"));
 		return;
 	}
 	if (!st->doomed) {
@@ -654,15 +654,15 @@ enum store_result tx_end(struct store *st, enum store_result rc)
 bool text_ok(struct store *st, const char *what, const char *s, bool may_be_empty)
 {
 	if (!s) {
-		set_error(st, "%s is missing", what);
+		set_error(st, _("%s is missing"), _(what));
 		return false;
 	}
 	if (!may_be_empty && !*s) {
-		set_error(st, "%s is empty", what);
+		set_error(st, _("%s is empty"), _(what));
 		return false;
 	}
 	if (strlen(s) > STORE_TEXT_MAX) {
-		set_error(st, "%s is longer than %d bytes", what, STORE_TEXT_MAX);
+		set_error(st, _("%s is longer than %d bytes"), _(what), STORE_TEXT_MAX);
 		return false;
 	}
 	return true;
@@ -671,7 +671,7 @@ bool text_ok(struct store *st, const char *what, const char *s, bool may_be_empt
 bool content_ok(struct store *st, const char *content, size_t len)
 {
 	if (!content && len > 0) {
-		set_error(st, "content is missing");
+		set_error(st, _("content is missing"));
 		return false;
 	}
 	return true;
@@ -680,7 +680,7 @@ bool content_ok(struct store *st, const char *content, size_t len)
 bool flags_ok(struct store *st, const char *what, uint32_t flags)
 {
 	if (flags > 63) {
-		set_error(st, "%s: unknown flag bits 0x%x", what, (unsigned)flags);
+		set_error(st, _("%s: unknown flag bits 0x%x"), what, (unsigned)flags);
 		return false;
 	}
 	return true;
@@ -779,7 +779,7 @@ static enum store_result schema_step(struct store *st, const struct schema_step 
 /* The version-too-new message, the same for both opens. */
 static void newer_schema_error(struct store *st, int version)
 {
-	set_error(st, "database schema version %d is newer than this mailsim (%d)", version,
+	set_error(st, _("database schema version %d is newer than this mailsim (%d)"), version,
 		  STORE_SCHEMA_VERSION);
 }
 
@@ -801,7 +801,7 @@ static enum store_result schema_ensure(struct store *st)
 		    schema_step(st, &schema_steps[i], &version) != STORE_OK)
 			return STORE_ERROR;
 	if (version != STORE_SCHEMA_VERSION) {
-		set_error(st, "database schema version %d is not one this mailsim can read (%d)",
+		set_error(st, _("database schema version %d is not one this mailsim can read (%d)"),
 			  version, STORE_SCHEMA_VERSION);
 		return STORE_ERROR;
 	}
@@ -816,7 +816,7 @@ static bool open_start(struct store **out, char *err, size_t errlen, const char 
 		err[0] = '\0';
 	if (!out) {
 		if (err && errlen)
-			snprintf(err, errlen, "%s: nowhere to put the store", who);
+			snprintf(err, errlen, _("%s: nowhere to put the store"), who);
 		return false;
 	}
 	*out = NULL;
@@ -828,9 +828,9 @@ static enum store_result db_connect(struct store *st, const char *path, int flag
 {
 	if (sqlite3_open_v2(path, &st->db, flags, NULL) != SQLITE_OK) {
 		if (st->db)
-			set_error(st, "open %s: %s", path, sqlite3_errmsg(st->db));
+			set_error(st, _("open %s: %s"), path, sqlite3_errmsg(st->db));
 		else
-			set_error(st, "open %s: out of memory", path);
+			set_error(st, _("open %s: out of memory"), path);
 		return STORE_ERROR;
 	}
 	sqlite3_extended_result_codes(st->db, 1);
@@ -903,7 +903,7 @@ void store_set_commit_fault(struct store *st, store_fault_fn fail, void *ctx)
 const char *store_error(const struct store *st)
 {
 	if (!st)
-		return "no store";
+		return _("no store");
 	return st->err;
 }
 
@@ -928,7 +928,7 @@ enum store_result store_open_readonly(struct store **out, const char *path, char
 	enum store_result rc = STORE_ERROR;
 	int version = 0;
 	if (!path || !*path || strcmp(path, ":memory:") == 0) {
-		set_error(st, "a read-only store needs a database file");
+		set_error(st, _("a read-only store needs a database file"));
 		goto done;
 	}
 	if (db_connect(st, path, SQLITE_OPEN_READONLY) != STORE_OK ||
@@ -936,7 +936,7 @@ enum store_result store_open_readonly(struct store **out, const char *path, char
 		goto done;
 	if (user_version(st, &version) != STORE_OK) {
 		if (sqlite3_extended_errcode(st->db) == SQLITE_NOTADB)
-			set_error(st, "not a mailsim database (not an SQLite file at all)");
+			set_error(st, _("not a mailsim database (not an SQLite file at all)"));
 		goto done;
 	}
 	if (version > STORE_SCHEMA_VERSION) {
@@ -944,12 +944,14 @@ enum store_result store_open_readonly(struct store **out, const char *path, char
 		goto done;
 	}
 	if (version == 0) {
-		set_error(st, "not a mailsim database (it has no schema version)");
+		set_error(st, _("not a mailsim database (it has no schema version)"));
 		goto done;
 	}
 	if (version < STORE_SCHEMA_VERSION) {
-		set_error(st, "database schema version %d is older than this mailsim (%d): "
-			  "opening it for writing upgrades it", version, STORE_SCHEMA_VERSION);
+		set_error(st,
+			  _("database schema version %d is older than this mailsim (%d): "
+			    "opening it for writing upgrades it"),
+			  version, STORE_SCHEMA_VERSION);
 		rc = STORE_OLD_SCHEMA;
 		goto done;
 	}
@@ -958,7 +960,7 @@ enum store_result store_open_readonly(struct store **out, const char *path, char
 	    sqlite3_step(s) != SQLITE_ROW)
 		db_error(st, "read schema");
 	else if (sqlite3_column_int(s, 0) != STORE_NTABLES)
-		set_error(st, "not a mailsim database (its tables are not mailsim's)");
+		set_error(st, _("not a mailsim database (its tables are not mailsim's)"));
 	else
 		rc = STORE_OK;
 	sqlite3_finalize(s);

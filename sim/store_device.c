@@ -71,8 +71,8 @@ static sqlite3_stmt *stmt_get(struct store *st, enum store_stmt id)
 enum store_result store_device_add(struct store *st, const char *name, const char *owner,
 				   int64_t *id)
 {
-	if (!st || !text_ok(st, "device name", name, false) ||
-	    (owner && !text_ok(st, "device owner", owner, true)))
+	if (!st || !text_ok(st, N_("device name"), name, false) ||
+	    (owner && !text_ok(st, N_("device owner"), owner, true)))
 		return STORE_ERROR;
 	sqlite3_stmt *s = stmt_get(st, SQL_DEVICE_ADD);
 	if (!s)
@@ -81,7 +81,7 @@ enum store_result store_device_add(struct store *st, const char *name, const cha
 	bind_text(s, 2, owner);
 	enum store_result rc = change_run(st, s, "add device");
 	if (rc == STORE_EXISTS)
-		set_error(st, "device %s already exists", name);
+		set_error(st, _("device %s already exists"), name);
 	if (rc == STORE_OK && id)
 		*id = sqlite3_last_insert_rowid(st->db);
 	return rc;
@@ -89,7 +89,7 @@ enum store_result store_device_add(struct store *st, const char *name, const cha
 
 enum store_result store_device_find(struct store *st, const char *name, int64_t *id)
 {
-	if (!st || !text_ok(st, "device name", name, true))
+	if (!st || !text_ok(st, N_("device name"), name, true))
 		return STORE_ERROR;
 	sqlite3_stmt *s = stmt_get(st, SQL_DEVICE_FIND);
 	if (!s)
@@ -109,7 +109,7 @@ static enum store_result device_insert_run(struct store *st, sqlite3_stmt *s, in
 	}
 	int code = write_step(st, s, bound, what);
 	if (code == SQLITE_CONSTRAINT_FOREIGNKEY)
-		set_error(st, "%s: no device %lld", what, (long long)device);
+		set_error(st, _("%s: no device %lld"), what, (long long)device);
 	return tx_end(st, code == SQLITE_DONE ? STORE_OK : STORE_ERROR);
 }
 
@@ -118,7 +118,8 @@ enum store_result store_device_message_add(struct store *st, int64_t device, con
 					   const struct store_summary *sum, const char *uidl,
 					   uint32_t uid, uint32_t flags)
 {
-	if (!st || !text_ok(st, "device folder", folder, false) || !content_ok(st, content, len) ||
+	if (!st || !text_ok(st, N_("device folder"), folder, false) ||
+	    !content_ok(st, content, len) ||
 	    !flags_ok(st, "device message", flags))
 		return STORE_ERROR;
 	sqlite3_stmt *s = stmt_get(st, SQL_DEVICE_MESSAGE_ADD);
@@ -156,7 +157,7 @@ enum store_result store_device_uidls(struct store *st, int64_t device, char ***o
 static sqlite3_stmt *device_folder_stmt(struct store *st, enum store_stmt id, int64_t device,
 					const char *folder)
 {
-	if (!st || !text_ok(st, "device folder", folder, true))
+	if (!st || !text_ok(st, N_("device folder"), folder, true))
 		return NULL;
 	sqlite3_stmt *s = stmt_get(st, id);
 	if (s && (sqlite3_bind_int64(s, 1, device) | bind_text(s, 2, folder)) != SQLITE_OK) {
@@ -170,8 +171,8 @@ static sqlite3_stmt *device_folder_stmt(struct store *st, enum store_stmt id, in
 enum store_result store_device_folder_set(struct store *st, int64_t device, const char *name,
 					  const char *special_use, uint32_t uidvalidity)
 {
-	if (!st || !text_ok(st, "device folder", name, false) ||
-	    (special_use && !text_ok(st, "special use", special_use, true)))
+	if (!st || !text_ok(st, N_("device folder"), name, false) ||
+	    (special_use && !text_ok(st, N_("special use"), special_use, true)))
 		return STORE_ERROR;
 	sqlite3_stmt *s = device_folder_stmt(st, SQL_DEVICE_FOLDER_SET, device, name);
 	if (!s)
@@ -215,7 +216,7 @@ enum store_result store_device_folder_list(struct store *st, int64_t device, con
 enum store_result store_device_message_set_flags(struct store *st, int64_t device,
 						 const char *folder, uint32_t uid, uint32_t flags)
 {
-	if (!st || !text_ok(st, "device folder", folder, true) ||
+	if (!st || !text_ok(st, N_("device folder"), folder, true) ||
 	    !flags_ok(st, "device set flags", flags))
 		return STORE_ERROR;
 	sqlite3_stmt *s = device_folder_stmt(st, SQL_DEVICE_MESSAGE_SET_FLAGS, device, folder);

@@ -21,6 +21,7 @@
 #include "store.h"
 
 #include "buf.h"
+#include "i18n.h"
 
 #include <sqlite3.h>
 

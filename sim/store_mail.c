@@ -170,10 +170,10 @@ static enum store_result folder_insert(struct store *st, int64_t account, const 
 			*folder_id = sqlite3_last_insert_rowid(st->db);
 		return STORE_OK;
 	case SQLITE_CONSTRAINT_UNIQUE:
-		set_error(st, "folder \"%s\" already exists", name);
+		set_error(st, _("folder \"%s\" already exists"), name);
 		return STORE_EXISTS;
 	case SQLITE_CONSTRAINT_FOREIGNKEY:
-		set_error(st, "no account %lld", (long long)account);
+		set_error(st, _("no account %lld"), (long long)account);
 		return STORE_ERROR;
 	default:
 		return STORE_ERROR;
@@ -183,8 +183,8 @@ static enum store_result folder_insert(struct store *st, int64_t account, const 
 enum store_result store_account_add(struct store *st, const char *address, const char *password,
 				    const char *name, const char *server, int64_t *id)
 {
-	if (!st || !text_ok(st, "address", address, false) || !text_ok(st, "server", server, false) ||
-	    (name && !text_ok(st, "name", name, true)))
+	if (!st || !text_ok(st, N_("address"), address, false) ||
+	    !text_ok(st, N_("server"), server, false) || (name && !text_ok(st, N_("name"), name, true)))
 		return STORE_ERROR;
 	sqlite3_stmt *s = stmt_get(st, SQL_ACCOUNT_ADD);
 	if (!s || tx_begin(st) != STORE_OK)
@@ -195,7 +195,7 @@ enum store_result store_account_add(struct store *st, const char *address, const
 		    bind_text(s, 3, name ? name : "") | bind_text(s, 4, server);
 	int code = write_step(st, s, bound, "add account");
 	if (code == SQLITE_CONSTRAINT_UNIQUE) {
-		set_error(st, "account %s already exists", address);
+		set_error(st, _("account %s already exists"), address);
 		rc = STORE_EXISTS;
 	}
 	if (code != SQLITE_DONE)
@@ -218,7 +218,7 @@ done:
 enum store_result store_account_find(struct store *st, const char *address,
 				     struct store_account *out)
 {
-	if (!st || !text_ok(st, "address", address, true))
+	if (!st || !text_ok(st, N_("address"), address, true))
 		return STORE_ERROR;
 	sqlite3_stmt *s = stmt_get(st, SQL_ACCOUNT_FIND);
 	if (!s)
@@ -247,7 +247,7 @@ enum store_result store_account_auth(struct store *st, const char *address, cons
 enum store_result store_folder_find(struct store *st, int64_t account, const char *name,
 				    int64_t *folder_id)
 {
-	if (!st || !text_ok(st, "folder name", name, true))
+	if (!st || !text_ok(st, N_("folder name"), name, true))
 		return STORE_ERROR;
 	sqlite3_stmt *s = stmt_get(st, SQL_FOLDER_FIND);
 	if (!s)
@@ -259,7 +259,7 @@ enum store_result store_folder_find(struct store *st, int64_t account, const cha
 enum store_result store_folder_create(struct store *st, int64_t account, const char *name,
 				      const char *special_use, int64_t *folder_id)
 {
-	if (!st || !text_ok(st, "folder name", name, false))
+	if (!st || !text_ok(st, N_("folder name"), name, false))
 		return STORE_ERROR;
 	if (tx_begin(st) != STORE_OK)
 		return STORE_ERROR;
@@ -312,13 +312,13 @@ static enum store_result folder_next_uid(struct store *st, int64_t folder_id, co
 		return STORE_ERROR;
 	enum store_result rc = step_int64(st, s, sqlite3_bind_int64(s, 1, folder_id), what, next);
 	if (rc == STORE_NOT_FOUND) {
-		set_error(st, "%s: no folder %lld", what, (long long)folder_id);
+		set_error(st, _("%s: no folder %lld"), what, (long long)folder_id);
 		return STORE_ERROR;
 	}
 	if (rc != STORE_OK)
 		return STORE_ERROR;
 	if (*next < 1 || *next >= (int64_t)STORE_UID_MAX) {
-		set_error(st, "%s: folder %lld has used up its UIDs", what, (long long)folder_id);
+		set_error(st, _("%s: folder %lld has used up its UIDs"), what, (long long)folder_id);
 		return STORE_ERROR;
 	}
 	return STORE_OK;
@@ -517,7 +517,7 @@ enum store_result store_folder_delete(struct store *st, int64_t folder_id)
 		return found;
 	if (strcmp(f.name, "INBOX") == 0) {
 		/* RFC 3501 6.3.4: "It is an error to attempt to delete INBOX". */
-		set_error(st, "delete folder: INBOX cannot be deleted");
+		set_error(st, _("delete folder: INBOX cannot be deleted"));
 		return STORE_REFUSED;
 	}
 	sqlite3_stmt *s = stmt_get(st, SQL_FOLDER_DELETE);
@@ -553,7 +553,7 @@ enum store_result store_folder_delete(struct store *st, int64_t folder_id)
  */
 enum store_result store_folder_rename(struct store *st, int64_t folder_id, const char *new_name)
 {
-	if (!st || !text_ok(st, "folder name", new_name, false))
+	if (!st || !text_ok(st, N_("folder name"), new_name, false))
 		return STORE_ERROR;
 	const char *name = folder_name_norm(new_name);
 	struct store_folder f;
@@ -563,13 +563,13 @@ enum store_result store_folder_rename(struct store *st, int64_t folder_id, const
 	if (strcmp(f.name, "INBOX") == 0) {
 		/* RFC 3501 6.3.5: RENAME INBOX moves its messages to a new
 		 * folder and leaves INBOX in place; that is the caller's. */
-		set_error(st, "rename folder: INBOX cannot be renamed (its messages can be moved)");
+		set_error(st, _("rename folder: INBOX cannot be renamed (its messages can be moved)"));
 		return STORE_REFUSED;
 	}
 	if (strcmp(f.name, name) == 0) {
 		/* RFC 3501 6.3.5: renaming to a name that exists is an error,
 		 * its own included. */
-		set_error(st, "folder \"%s\" already exists", name);
+		set_error(st, _("folder \"%s\" already exists"), name);
 		return STORE_EXISTS;
 	}
 	sqlite3_stmt *s = stmt_get(st, SQL_FOLDER_RENAME);
@@ -579,7 +579,7 @@ enum store_result store_folder_rename(struct store *st, int64_t folder_id, const
 	bind_text(s, 2, name);
 	enum store_result rc = change_run(st, s, "rename folder");
 	if (rc == STORE_EXISTS)
-		set_error(st, "folder \"%s\" already exists", name);
+		set_error(st, _("folder \"%s\" already exists"), name);
 	return rc;
 }
 
@@ -608,7 +608,7 @@ enum store_result store_folder_set_recent_uid(struct store *st, int64_t folder_i
 
 enum store_result store_orphan_subscription_set(struct store *st, int64_t account, const char *name, bool on)
 {
-	if (!st || !text_ok(st, "subscribed name", name, false))
+	if (!st || !text_ok(st, N_("subscribed name"), name, false))
 		return STORE_ERROR;
 	sqlite3_stmt *s = stmt_get(st, on ? SQL_ORPHAN_SUBSCRIPTION_ADD
 					  : SQL_ORPHAN_SUBSCRIPTION_DELETE);
@@ -640,7 +640,7 @@ enum store_result store_message_set_flags(struct store *st, int64_t folder_id, u
 					  uint32_t flags, const char *keywords)
 {
 	if (!st || !flags_ok(st, "set flags", flags) ||
-	    (keywords && !text_ok(st, "keywords", keywords, true)))
+	    (keywords && !text_ok(st, N_("keywords"), keywords, true)))
 		return STORE_ERROR;
 	sqlite3_stmt *s = stmt_get(st, keywords ? SQL_MESSAGE_SET_FLAGS : SQL_MESSAGE_SET_FLAGS_ONLY);
 	if (!s)

@@ -67,15 +67,16 @@ enum store_result store_queue_add(struct store *st, const char *server, const ch
 				  const char *content, size_t len, int64_t arrival,
 				  int64_t next_try_us, int64_t *id)
 {
-	if (!st || !text_ok(st, "server", server, false) || !text_ok(st, "domain", domain, false) ||
-	    !text_ok(st, "mail from", mail_from, true) || !content_ok(st, content, len))
+	if (!st || !text_ok(st, N_("server"), server, false) ||
+	    !text_ok(st, N_("domain"), domain, false) ||
+	    !text_ok(st, N_("mail from"), mail_from, true) || !content_ok(st, content, len))
 		return STORE_ERROR;
 	if (nrcpts == 0 || !rcpts) {
-		set_error(st, "queue: an entry needs at least one recipient");
+		set_error(st, _("queue: an entry needs at least one recipient"));
 		return STORE_ERROR;
 	}
 	for (size_t i = 0; i < nrcpts; i++)
-		if (!text_ok(st, "recipient", rcpts[i], false))
+		if (!text_ok(st, N_("recipient"), rcpts[i], false))
 			return STORE_ERROR;
 	sqlite3_stmt *s = stmt_get(st, SQL_QUEUE_ADD);
 	if (!s || tx_begin(st) != STORE_OK)
@@ -109,7 +110,7 @@ enum store_result store_queue_get(struct store *st, int64_t id, struct store_que
 {
 	if (!st || !out) {
 		if (st)
-			set_error(st, "queue get: nowhere to put the entry");
+			set_error(st, _("queue get: nowhere to put the entry"));
 		return STORE_ERROR;
 	}
 	memset(out, 0, sizeof *out);
@@ -152,7 +153,7 @@ void store_queue_entry_free(struct store_queue_entry *e)
 
 enum store_result store_queue_remove_rcpt(struct store *st, int64_t id, const char *rcpt)
 {
-	if (!st || !text_ok(st, "recipient", rcpt, false))
+	if (!st || !text_ok(st, N_("recipient"), rcpt, false))
 		return STORE_ERROR;
 	sqlite3_stmt *s = stmt_get(st, SQL_QUEUE_RCPT_DEL);
 	if (!s)
@@ -168,7 +169,7 @@ enum store_result store_queue_reschedule(struct store *st, int64_t id, int attem
 	if (!st)
 		return STORE_ERROR;
 	if (attempts < 0) {
-		set_error(st, "queue reschedule: negative attempts %d", attempts);
+		set_error(st, _("queue reschedule: negative attempts %d"), attempts);
 		return STORE_ERROR;
 	}
 	sqlite3_stmt *s = stmt_get(st, SQL_QUEUE_RESCHEDULE);
@@ -250,10 +251,10 @@ enum store_result store_queue_count(struct store *st, const char *server, int64_
 
 enum store_result store_counter_next(struct store *st, const char *name, uint64_t *value)
 {
-	if (!st || !text_ok(st, "counter name", name, false))
+	if (!st || !text_ok(st, N_("counter name"), name, false))
 		return STORE_ERROR;
 	if (!value) {
-		set_error(st, "counter: nowhere to put the value");
+		set_error(st, _("counter: nowhere to put the value"));
 		return STORE_ERROR;
 	}
 	sqlite3_stmt *s = stmt_get(st, SQL_COUNTER_BUMP);

@@ -7,6 +7,8 @@
 #include <assert.h>
 #include <stdio.h>
 
+#include "i18n.h"
+
 static void world_story_start(struct world *w);
 
 static void world_story_next_ev(void *arg)
@@ -63,7 +65,7 @@ static void world_story_start(struct world *w)
 		agent_session(w, a, world_story_next);
 		break;
 	case SCN_WAIT:
-		world_event(w, "story", NULL, "wait", NULL, "wait %.3fs",
+		world_event(w, "story", NULL, "wait", NULL, _("wait %.3fs"),
 			    (double)a->duration_us / US_PER_SEC);
 		w->action++;
 		w->repeat_i = 1;
@@ -87,11 +89,13 @@ static void world_story_start(struct world *w)
 		if (l) {
 			l->up = a->up;
 			world_event(w, ha->name, hb->name, a->up ? "link-up" : "link-down",
-				    a->up ? NULL : "a cut link: connections across it break, "
-						   "new ones time out",
-				    "link %s - %s %s", ha->name, hb->name, a->up ? "up" : "down");
+				    a->up ? NULL
+					  : N_("a cut link: connections across it break, "
+					       "new ones time out"),
+				    a->up ? _("link %s - %s up") : _("link %s - %s down"), ha->name,
+				    hb->name);
 			if (!a->up)
-				net_break_link(w, l, "connection reset: link down");
+				net_break_link(w, l, N_("connection reset: link down"));
 		}
 		world_story_next(w);
 		break;
@@ -101,13 +105,13 @@ static void world_story_start(struct world *w)
 		assert(h);
 		h->up = a->up;
 		world_event(w, h->name, NULL, a->up ? "server-up" : "server-down",
-			    a->up ? "the server is back: waiting mail gets through at the "
-				    "sender's next retry"
-				  : "a server that is down refuses connections: senders queue "
-				    "their mail and retry",
-			    "server %s %s", h->name, a->up ? "up" : "down");
+			    a->up ? N_("the server is back: waiting mail gets through at the "
+				       "sender's next retry")
+				  : N_("a server that is down refuses connections: senders queue "
+				       "their mail and retry"),
+			    a->up ? _("server %s up") : _("server %s down"), h->name);
 		if (!a->up)
-			net_break_host(w, h, "connection reset: server went down");
+			net_break_host(w, h, N_("connection reset: server went down"));
 		else
 			mailserver_resume(w, h);
 		world_story_next(w);
@@ -169,7 +173,7 @@ void world_run(struct world *w)
 		if (ev_step(&w->loop))
 			continue;
 		world_event(w, "story", NULL, "stalled", NULL,
-			    "the story stalled at action %zu", w->action + 1);
+			    _("the story stalled at action %zu"), w->action + 1);
 		break;
 	}
 }

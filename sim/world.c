@@ -12,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "i18n.h"
 #include "mime.h"
 
 /* ================================================================ faults */
@@ -24,7 +25,7 @@ bool world_faults_parse(struct world_faults *f, const char *spec, char *err, siz
 	for (char *item = strtok_r(copy, ",", &save); ok && item; item = strtok_r(NULL, ",", &save)) {
 		char *eq = strchr(item, '=');
 		if (!eq) {
-			snprintf(err, errlen, "'%s' is not NAME=VALUE", item);
+			snprintf(err, errlen, _("'%s' is not NAME=VALUE"), item);
 			ok = false;
 			break;
 		}
@@ -34,8 +35,10 @@ bool world_faults_parse(struct world_faults *f, const char *spec, char *err, siz
 		if (strcmp(item, "rcpt451") == 0 || strcmp(item, "drop-data") == 0) {
 			unsigned long n = strtoul(v, &end, 10);
 			if (!*v || *end || n < 1 || n > 1000000) {
-				snprintf(err, errlen, "%s wants a whole number from 1 to 1000000 (every Nth), "
-					 "not '%s'", item, v);
+				snprintf(err, errlen,
+					 _("%s wants a whole number from 1 to 1000000 (every Nth), "
+					   "not '%s'"),
+					 item, v);
 				ok = false;
 			} else if (item[0] == 'r') {
 				f->rcpt_451_every = (unsigned)n;
@@ -45,13 +48,15 @@ bool world_faults_parse(struct world_faults *f, const char *spec, char *err, siz
 		} else if (strcmp(item, "slow") == 0) {
 			int64_t us = scn_parse_duration(v);
 			if (us <= 0 || us > 60 * US_PER_SEC) {
-				snprintf(err, errlen, "slow wants a duration up to 60s like 500ms, not '%s'", v);
+				snprintf(err, errlen,
+					 _("slow wants a duration up to 60s like 500ms, not '%s'"), v);
 				ok = false;
 			} else {
 				f->slow_us = us;
 			}
 		} else {
-			snprintf(err, errlen, "unknown fault '%s' (known: rcpt451=N, drop-data=N, slow=DUR)",
+			snprintf(err, errlen,
+				 _("unknown fault '%s' (known: rcpt451=N, drop-data=N, slow=DUR)"),
 				 item);
 			ok = false;
 		}
@@ -349,7 +354,7 @@ fail:
 	free(fresh_dev);
 	world_initial_free(w);
 	store_rollback(st);
-	snprintf(err, errlen, "cannot set up the store: %s", store_error(st));
+	snprintf(err, errlen, _("cannot set up the store: %s"), store_error(st));
 	return -1;
 }
 

@@ -135,7 +135,9 @@ struct service {
 struct conn_ops {
 	/* the other side's bytes have arrived */
 	void (*data)(struct conn *c, int side, const char *p, size_t n);
-	/* the connection could not be made, was closed by the peer, or broke */
+	/* the connection could not be made, was closed by the peer, or broke;
+	 * why is English marked N_(): _(why) where a person reads it, as it is
+	 * where it goes into mail (a bounce's diagnostic) */
 	void (*closed)(struct conn *c, int side, const char *why);
 	/* the connection is gone: free the context */
 	void (*release)(void *ctx);
