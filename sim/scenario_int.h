@@ -33,6 +33,7 @@
 #include "scenario.h"
 
 #include "buf.h"
+#include "i18n.h"
 
 #include <stdbool.h>
 #include <stddef.h>
