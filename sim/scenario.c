@@ -86,9 +86,12 @@ int scn_parse_string(const char *name, const char *text, size_t len, struct scen
 	*out = NULL;
 
 	if (len > SCN_MAX_FILE_BYTES) {
-		if (errs)
-			fprintf(errs, "%s: error: the file is too large (more than %zu MiB)\n",
-				name, SCN_MAX_FILE_BYTES / (1024 * 1024));
+		if (errs) {
+			fprintf(errs, "%s: error: ", name);
+			fprintf(errs, _("the file is too large (more than %zu MiB)"),
+				SCN_MAX_FILE_BYTES / (1024 * 1024));
+			fputc('\n', errs);
+		}
 		scn_free(p.s);
 		return 1;
 	}
@@ -119,8 +122,12 @@ int scn_parse_file(const char *path, struct scenario **out, FILE *errs)
 	*out = NULL;
 	FILE *f = fopen(path, "rb");
 	if (!f) {
-		if (errs)
-			fprintf(errs, "%s: error: cannot read: %s\n", path, strerror(errno));
+		if (errs) {
+			int e = errno;
+			fprintf(errs, "%s: error: ", path);
+			fprintf(errs, _("cannot read: %s"), strerror(e));
+			fputc('\n', errs);
+		}
 		return 1;
 	}
 	buf_init(&b);
@@ -131,8 +138,11 @@ int scn_parse_file(const char *path, struct scenario **out, FILE *errs)
 	}
 	if (ferror(f)) {
 		int e = errno;
-		if (errs)
-			fprintf(errs, "%s: error: cannot read: %s\n", path, strerror(e));
+		if (errs) {
+			fprintf(errs, "%s: error: ", path);
+			fprintf(errs, _("cannot read: %s"), strerror(e));
+			fputc('\n', errs);
+		}
 		fclose(f);
 		buf_free(&b);
 		return 1;
@@ -202,12 +212,13 @@ static void err_unknown_directive(struct parser *p, const struct tok *t)
 		names[i] = directives[i].name;
 	const char *s = scn_suggest(t->text, names, NDIRECTIVES);
 	if (s)
-		scn_err_col(p, t->col, "unknown directive '%s' (did you mean '%s'?)", t->text, s);
+		scn_err_col(p, t->col, _("unknown directive '%s' (did you mean '%s'?)"), t->text,
+			    s);
 	else
 		scn_err_col(p, t->col,
-			    "unknown directive '%s' (expected title, about, seed, domain, user, "
-			    "device, link, retry, mail, send, pop3, imap, wait, server, note, quiz, "
-			    "repeat, session, expect, exercise, task or hint)",
+			    _("unknown directive '%s' (expected title, about, seed, domain, user, "
+			      "device, link, retry, mail, send, pop3, imap, wait, server, note, "
+			      "quiz, repeat, session, expect, exercise, task or hint)"),
 			    t->text);
 }
 
@@ -241,9 +252,9 @@ static int parse_link(struct parser *p, const struct tok *kw)
 static int parse_repeat(struct parser *p, const struct tok *kw)
 {
 	long n;
-	if (scn_expect_number(p, "the repeat count", 1, SCN_MAX_REPEAT, &n) < 0)
+	if (scn_expect_number(p, _("the repeat count"), 1, SCN_MAX_REPEAT, &n) < 0)
 		return -1;
-	const struct tok *t = scn_expect_word(p, "an action to repeat");
+	const struct tok *t = scn_expect_word(p, _("an action to repeat"));
 	if (!t)
 		return -1;
 	const struct directive *d = find_directive(t->text);
@@ -252,14 +263,14 @@ static int parse_repeat(struct parser *p, const struct tok *kw)
 		return -1;
 	}
 	if (strcmp(d->name, "session") == 0) {
-		scn_err_col(p, t->col, "repeat cannot repeat a session block");
+		scn_err_col(p, t->col, _("repeat cannot repeat a session block"));
 		scn_session_body(p, NULL, scn_tok_pos(p, t));
 		return -1;
 	}
 	if (!d->action || strcmp(d->name, "quiz") == 0) {
 		scn_err_col(p, t->col,
-			    "repeat cannot repeat '%s' (it repeats send, pop3, imap, wait, "
-			    "link ... up|down, server or note)",
+			    _("repeat cannot repeat '%s' (it repeats send, pop3, imap, wait, "
+			      "link ... up|down, server or note)"),
 			    t->text);
 		return -1;
 	}
@@ -280,11 +291,11 @@ static int parse_directive(struct parser *p)
 	if (!kw)
 		return 0;
 	if (kw->string) {
-		scn_err_col(p, kw->col, "expected a directive, got a string");
+		scn_err_col(p, kw->col, _("expected a directive, got a string"));
 		return -1;
 	}
 	if (strcmp(kw->text, "end") == 0) {
-		scn_err_col(p, kw->col, "'end' without a session");
+		scn_err_col(p, kw->col, _("'end' without a session"));
 		return -1;
 	}
 	const struct directive *d = find_directive(kw->text);
@@ -308,8 +319,8 @@ static void parse_lines(struct parser *p)
 		p->line_no = ln->no;
 		if (k < ln->len && ln->p[k] == '>') {
 			scn_err_col(p, (int)k + 1,
-				    "'>' line outside a session block (start one with "
-				    "'session DEVICE SERVER PORT')");
+				    _("'>' line outside a session block (start one with "
+				      "'session DEVICE SERVER PORT')"));
 			continue;
 		}
 		if (scn_lex_line(p, ln) == 0) {

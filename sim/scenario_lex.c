@@ -14,7 +14,9 @@
  *   Reading tokens: the directive parsers take tokens one by one with
  *   scn_next_tok() and the scn_expect_...() family, which report
  *   "expected WHAT, got ..." themselves; scn_take_option() reads the
- *   options a directive accepts, each once.
+ *   options a directive accepts, each once; scn_expect_lesson_text() reads
+ *   a text a person reads with its translation, "..." [pt-BR "..."], and
+ *   keeps the one for i18n_lang().
  *   Values: host names, addresses, device names, whole numbers, decimals
  *   (by hand: no locale, no floating point), durations and rates.
  */
@@ -23,6 +25,7 @@
 #include <assert.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* ------------------------------------------------------------------ */
 /* Step 1: lines                                                      */
@@ -43,11 +46,11 @@ static bool check_line_bytes(struct parser *p, const struct line *ln)
 		unsigned char c = s[i];
 		struct scn_pos pos = {ln->no, (int)i + 1};
 		if (c == 0)
-			scn_err_at(p, pos, "NUL byte in the file (is it a text file?)");
+			scn_err_at(p, pos, _("NUL byte in the file (is it a text file?)"));
 		else if ((c < 0x20 && c != '\t') || c == 0x7f)
-			scn_err_at(p, pos, "control character 0x%02x in the file", c);
+			scn_err_at(p, pos, _("control character 0x%02x in the file"), c);
 		else if ((n = utf8_valid(s + i, ln->len - i)) == 0)
-			scn_err_at(p, pos, "invalid UTF-8 (byte 0x%02x): save the file as UTF-8",
+			scn_err_at(p, pos, _("invalid UTF-8 (byte 0x%02x): save the file as UTF-8"),
 				   c);
 		else
 			continue;
@@ -110,7 +113,8 @@ static int lex_string(struct parser *p, const struct line *ln, size_t *i)
 		/* the line ends before the closing quote, or after a backslash */
 		if (j >= ln->len || (ln->p[j] == '\\' && j + 1 >= ln->len)) {
 			scn_err_col(p, (int)start + 1,
-				    "unterminated string (a string ends with \" on the same line)");
+				    _("unterminated string (a string ends with \" on the same "
+				      "line)"));
 			buf_free(&b);
 			return -1;
 		}
@@ -138,8 +142,8 @@ static int lex_string(struct parser *p, const struct line *ln, size_t *i)
 			size_t n = utf8_valid((const unsigned char *)ln->p + j + 1,
 					      ln->len - j - 1);
 			scn_err_col(p, (int)j + 1,
-				    "unknown escape '\\%.*s' in a string "
-				    "(use \\\", \\\\, \\n or \\t)",
+				    _("unknown escape '\\%.*s' in a string "
+				      "(use \\\", \\\\, \\n or \\t)"),
 				    (int)(n ? n : 1), ln->p + j + 1);
 			buf_free(&b);
 			return -1;
@@ -215,15 +219,30 @@ bool scn_take_word(struct parser *p, const char *word)
 	return true;
 }
 
+/* t is the word pt-BR right after a string that has no translation (mail
+ * content, a name, a date...): report it, true.  The lesson's texts read
+ * their pt-BR with scn_expect_lesson_text(), so it never reaches here. */
+static bool err_stray_pt_br(struct parser *p, const struct tok *t)
+{
+	if (!scn_tok_is(t, SCN_PT_BR) || t == p->toks || !t[-1].string)
+		return false;
+	scn_err_col(p, t->col, _("'pt-BR' after a text that is not translated (only a lesson's "
+				 "title, about, note, quiz, choices, task and hint have a pt-BR "
+				 "text; mail is never translated)"));
+	return true;
+}
+
 /* "expected WHAT[, got ...]" at t, or at the end of the line if t is NULL. */
 void scn_err_expected(struct parser *p, const struct tok *t, const char *what)
 {
+	if (err_stray_pt_br(p, t))
+		return;
 	if (!t)
-		scn_err_col(p, p->eol_col, "expected %s", what);
+		scn_err_col(p, p->eol_col, _("expected %s"), what);
 	else if (t->string)
-		scn_err_col(p, t->col, "expected %s, got a string", what);
+		scn_err_col(p, t->col, _("expected %s, got a string"), what);
 	else
-		scn_err_col(p, t->col, "expected %s, got '%s'", what, t->text);
+		scn_err_col(p, t->col, _("expected %s, got '%s'"), what, t->text);
 }
 
 enum tok_want { WANT_WORD, WANT_STRING, WANT_TEXT /* either */ };
@@ -251,6 +270,39 @@ const struct tok *scn_expect_string(struct parser *p, const char *what)
 const struct tok *scn_expect_text(struct parser *p, const char *what)
 {
 	return expect_tok(p, what, WANT_TEXT);
+}
+
+/* "..." [pt-BR "..."]: the default text, then its Brazilian Portuguese
+ * translation if there is one.  The one for i18n_lang() is kept; both are
+ * checked whichever it is, so a file is right or wrong in every language. */
+const struct tok *scn_expect_lesson_text(struct parser *p, const char *what)
+{
+	const struct tok *t = scn_expect_string(p, what);
+	const struct tok *kw = scn_peek_tok(p);
+	if (!t || !kw || kw->string || strcasecmp(kw->text, SCN_PT_BR) != 0)
+		return t;
+	if (strcmp(kw->text, SCN_PT_BR) != 0) {
+		scn_err_col(p, kw->col, _("unknown word '%s' (did you mean 'pt-BR'?)"), kw->text);
+		return NULL;
+	}
+	p->ti++;
+	const struct tok *pt = scn_next_tok(p);
+	if (!pt || !pt->string) {
+		scn_err_expected(p, pt, _("the pt-BR text in double quotes after 'pt-BR'"));
+		return NULL;
+	}
+	if (!pt->text[0] && t->text[0]) {
+		scn_err_col(p, pt->col, _("the pt-BR text cannot be empty (without 'pt-BR \"...\"' "
+					  "the default text is shown)"));
+		return NULL;
+	}
+	const struct tok *again = scn_peek_tok(p);
+	if (scn_tok_is(again, SCN_PT_BR)) {
+		scn_err_col(p, again->col, _("a second 'pt-BR' (the text has its pt-BR text at "
+					     "column %d)"), kw->col);
+		return NULL;
+	}
+	return i18n_lang() == I18N_PT_BR ? pt : t;
 }
 
 int scn_expect_keyword(struct parser *p, const char *kw)
@@ -281,11 +333,13 @@ void scn_err_unknown_word(struct parser *p, const struct tok *t, const char *wha
 		scn_err_expected(p, t, list);
 		return;
 	}
+	if (err_stray_pt_br(p, t))
+		return;
 	const char *s = scn_suggest(t->text, words, n);
 	if (s)
-		scn_err_col(p, t->col, "unknown %s '%s' (did you mean '%s'?)", what, t->text, s);
+		scn_err_col(p, t->col, _("unknown %s '%s' (did you mean '%s'?)"), what, t->text, s);
 	else
-		scn_err_col(p, t->col, "unknown %s '%s' (expected %s)", what, t->text, list);
+		scn_err_col(p, t->col, _("unknown %s '%s' (expected %s)"), what, t->text, list);
 }
 
 /* t as one of the options `words` of a directive, each allowed once:
@@ -302,7 +356,7 @@ int scn_take_option(struct parser *p, const struct tok *t, const char *what, con
 		return -1;
 	}
 	if (seen[which]) {
-		scn_err_col(p, t->col, "'%s' is given twice", t->text);
+		scn_err_col(p, t->col, _("'%s' is given twice"), t->text);
 		return -1;
 	}
 	seen[which] = true;
@@ -314,10 +368,13 @@ int scn_end_of_line(struct parser *p)
 	const struct tok *t = scn_peek_tok(p);
 	if (!t)
 		return 0;
+	if (err_stray_pt_br(p, t))
+		return -1;
 	if (t->string)
-		scn_err_col(p, t->col, "unexpected string (nothing more is expected on this line)");
+		scn_err_col(p, t->col,
+			    _("unexpected string (nothing more is expected on this line)"));
 	else
-		scn_err_col(p, t->col, "unexpected '%s' (nothing more is expected on this line)",
+		scn_err_col(p, t->col, _("unexpected '%s' (nothing more is expected on this line)"),
 			    t->text);
 	return -1;
 }
@@ -475,8 +532,6 @@ int64_t scn_parse_rate(const char *word)
 	return parse_with_unit(word, rate_units, sizeof rate_units / sizeof rate_units[0]);
 }
 
-#define DURATION_HINT "a duration like 250ms, 2s or 1.5s"
-
 /* A duration token; min_us is 0 or 1 (must be > 0). */
 int scn_expect_duration(struct parser *p, const char *what, int64_t min_us, int64_t *out)
 {
@@ -484,11 +539,11 @@ int scn_expect_duration(struct parser *p, const char *what, int64_t min_us, int6
 	const struct tok *t = scn_next_tok(p);
 	int64_t v = t && !t->string ? scn_parse_duration(t->text) : -1;
 	if (v < 0) {
-		scn_err_expected(p, t, DURATION_HINT);
+		scn_err_expected(p, t, _("a duration like 250ms, 2s or 1.5s"));
 		return -1;
 	}
 	if (v < min_us) {
-		scn_err_col(p, t->col, "%s must be longer than 0, got '%s'", what, t->text);
+		scn_err_col(p, t->col, _("%s must be longer than 0, got '%s'"), what, t->text);
 		return -1;
 	}
 	*out = v;
@@ -501,7 +556,8 @@ int scn_expect_number(struct parser *p, const char *what, long min, long max, lo
 	if (!t)
 		return -1;
 	if (!scn_parse_long(t->text, min, max, out)) {
-		scn_err_col(p, t->col, "%s must be a whole number from %ld to %ld, got '%s'", what,
+		scn_err_col(p, t->col, _("%s must be a whole number from %ld to %ld, got '%s'"),
+			    what,
 			    min, max, t->text);
 		return -1;
 	}
@@ -510,14 +566,15 @@ int scn_expect_number(struct parser *p, const char *what, long min, long max, lo
 
 const struct tok *scn_expect_device_name(struct parser *p)
 {
-	return scn_expect_word(p, "a device name");
+	return scn_expect_word(p, _("a device name"));
 }
 
 const struct tok *scn_expect_address(struct parser *p)
 {
-	const struct tok *t = scn_expect_word(p, "an address (local@domain)");
+	const struct tok *t = scn_expect_word(p, _("an address (local@domain)"));
 	if (t && !scn_valid_address(t->text)) {
-		scn_err_col(p, t->col, "'%s' is not an address (expected local@domain)", t->text);
+		scn_err_col(p, t->col, _("'%s' is not an address (expected local@domain)"),
+			    t->text);
 		return NULL;
 	}
 	return t;

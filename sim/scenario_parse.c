@@ -25,30 +25,31 @@
 /* ------------------------------------------------------------------ */
 
 /* A directive given once per file (kw: title, exercise, seed): *line is
- * where it was, 0 if nowhere yet.  `given` says how it was, for the error:
- * "duplicate seed (the seed is given on line 3)". */
-static int given_once(struct parser *p, const struct tok *kw, int *line, const char *given)
+ * where it was, 0 if nowhere yet.  `dup` is the error, with the line's %d:
+ * "duplicate seed (the seed is given on line %d)". */
+static int given_once(struct parser *p, const struct tok *kw, int *line, const char *dup)
 {
 	if (*line) {
-		scn_err_col(p, kw->col, "duplicate %s (%s on line %d)", kw->text, given, *line);
+		scn_err_col(p, kw->col, dup, *line);
 		return -1;
 	}
 	*line = p->line_no;
 	return 0;
 }
 
-/* "duplicate domain 'x' (first declared on line 3)", at t. */
-static void err_declared(struct parser *p, const struct tok *t, const char *what, int line)
+/* The error dup, "duplicate domain '%s' (first declared on line %d)", at
+ * t with its name. */
+static void err_declared(struct parser *p, const struct tok *t, const char *dup, int line)
 {
-	scn_err_col(p, t->col, "duplicate %s '%s' (first declared on line %d)", what, t->text,
-		    line);
+	scn_err_col(p, t->col, dup, t->text, line);
 }
 
 int scn_parse_title(struct parser *p, const struct tok *kw)
 {
-	const struct tok *t = scn_expect_string(p, "the title in double quotes");
+	const struct tok *t = scn_expect_lesson_text(p, _("the title in double quotes"));
 	if (!t || scn_end_of_line(p) < 0 ||
-	    given_once(p, kw, &p->title_line, "the title is given") < 0)
+	    given_once(p, kw, &p->title_line,
+		       _("duplicate title (the title is given on line %d)")) < 0)
 		return -1;
 	p->s->title = xstrdup(t->text);
 	return 0;
@@ -57,7 +58,7 @@ int scn_parse_title(struct parser *p, const struct tok *kw)
 int scn_parse_about(struct parser *p, const struct tok *kw)
 {
 	(void)kw;
-	const struct tok *t = scn_expect_string(p, "a paragraph in double quotes");
+	const struct tok *t = scn_expect_lesson_text(p, _("a paragraph in double quotes"));
 	if (!t || scn_end_of_line(p) < 0)
 		return -1;
 	scn_push_str(&p->s->about, &p->s->nabout, xstrdup(t->text));
@@ -68,7 +69,8 @@ int scn_parse_about(struct parser *p, const struct tok *kw)
 int scn_parse_exercise(struct parser *p, const struct tok *kw)
 {
 	if (scn_end_of_line(p) < 0 ||
-	    given_once(p, kw, &p->exercise_line, "the file is marked an exercise") < 0)
+	    given_once(p, kw, &p->exercise_line,
+		       _("duplicate exercise (the file is marked an exercise on line %d)")) < 0)
 		return -1;
 	p->s->exercise = true;
 	return 0;
@@ -79,9 +81,9 @@ int scn_parse_lab_text(struct parser *p, const struct tok *kw)
 {
 	bool task = strcmp(kw->text, "task") == 0;
 	assert(task || strcmp(kw->text, "hint") == 0);
-	const char *what = task ? "the task (a paragraph) in double quotes"
-				: "the hint (a paragraph) in double quotes";
-	const struct tok *t = scn_expect_string(p, what);
+	const char *what = task ? _("the task (a paragraph) in double quotes")
+				: _("the hint (a paragraph) in double quotes");
+	const struct tok *t = scn_expect_lesson_text(p, what);
 	if (!t || scn_end_of_line(p) < 0)
 		return -1;
 	if (!p->first_lab_text.line)
@@ -95,7 +97,7 @@ int scn_parse_lab_text(struct parser *p, const struct tok *kw)
 
 int scn_parse_seed(struct parser *p, const struct tok *kw)
 {
-	const struct tok *t = scn_expect_word(p, "a seed (a whole number)");
+	const struct tok *t = scn_expect_word(p, _("a seed (a whole number)"));
 	if (!t)
 		return -1;
 	uint64_t v = 0;
@@ -107,11 +109,13 @@ int scn_parse_seed(struct parser *p, const struct tok *kw)
 		v = v * 10 + d;
 	}
 	if (q == t->text || *q) {
-		scn_err_col(p, t->col, "the seed must be a whole number from 0 to "
-				       "18446744073709551615, got '%s'", t->text);
+		scn_err_col(p, t->col, _("the seed must be a whole number from 0 to "
+					 "18446744073709551615, got '%s'"), t->text);
 		return -1;
 	}
-	if (scn_end_of_line(p) < 0 || given_once(p, kw, &p->seed_line, "the seed is given") < 0)
+	if (scn_end_of_line(p) < 0 ||
+	    given_once(p, kw, &p->seed_line,
+		       _("duplicate seed (the seed is given on line %d)")) < 0)
 		return -1;
 	p->s->seed = v;
 	return 0;
@@ -120,7 +124,8 @@ int scn_parse_seed(struct parser *p, const struct tok *kw)
 /* `order N` (extension): where the lesson comes in the menu's course. */
 int scn_parse_order(struct parser *p, const struct tok *kw)
 {
-	const struct tok *t = scn_expect_word(p, "the lesson's place in the menu (a whole number)");
+	const struct tok *t =
+		scn_expect_word(p, _("the lesson's place in the menu (a whole number)"));
 	if (!t)
 		return -1;
 	unsigned v = 0;
@@ -128,12 +133,14 @@ int scn_parse_order(struct parser *p, const struct tok *kw)
 	for (; is_digit(*q) && v <= SCN_ORDER_MAX; q++)
 		v = v * 10 + (unsigned)(*q - '0');
 	if (q == t->text || *q || v < 1 || v > SCN_ORDER_MAX) {
-		scn_err_col(p, t->col, "the order (the lesson's place in the menu) must be a "
-				       "whole number from 1 to %d, got '%s'", SCN_ORDER_MAX, t->text);
+		scn_err_col(p, t->col, _("the order (the lesson's place in the menu) must be a "
+					 "whole number from 1 to %d, got '%s'"),
+			    SCN_ORDER_MAX, t->text);
 		return -1;
 	}
 	if (scn_end_of_line(p) < 0 ||
-	    given_once(p, kw, &p->order_line, "the order is given") < 0)
+	    given_once(p, kw, &p->order_line,
+		       _("duplicate order (the order is given on line %d)")) < 0)
 		return -1;
 	p->s->order = v;
 	return 0;
@@ -141,27 +148,28 @@ int scn_parse_order(struct parser *p, const struct tok *kw)
 
 int scn_parse_domain(struct parser *p, const struct tok *kw)
 {
-	const struct tok *d = scn_expect_word(p, "a domain name");
+	const struct tok *d = scn_expect_word(p, _("a domain name"));
 	if (!d)
 		return -1;
 	if (!scn_valid_hostname(d->text)) {
-		scn_err_col(p, d->col, "'%s' is not a valid domain name", d->text);
+		scn_err_col(p, d->col, _("'%s' is not a valid domain name"), d->text);
 		return -1;
 	}
 	if (scn_expect_keyword(p, "server") < 0)
 		return -1;
-	const struct tok *h = scn_expect_word(p, "the host name of the domain's mail server");
+	const struct tok *h = scn_expect_word(p, _("the host name of the domain's mail server"));
 	if (!h)
 		return -1;
 	if (!scn_valid_hostname(h->text)) {
-		scn_err_col(p, h->col, "'%s' is not a valid host name", h->text);
+		scn_err_col(p, h->col, _("'%s' is not a valid host name"), h->text);
 		return -1;
 	}
 	if (scn_end_of_line(p) < 0)
 		return -1;
 	const struct scn_domain *old = scn_find_domain(p->s, d->text);
 	if (old) {
-		err_declared(p, d, "domain", old->pos.line);
+		err_declared(p, d, _("duplicate domain '%s' (first declared on line %d)"),
+			     old->pos.line);
 		return -1;
 	}
 	struct scn_domain *dom = APPEND(p->s->domains, p->s->ndomains);
@@ -180,28 +188,31 @@ int scn_parse_user(struct parser *p, const struct tok *kw)
 	if (!addr)
 		return -1;
 	for (const struct tok *t; (t = scn_next_tok(p));) {
-		int which = scn_take_option(p, t, "user option", "password or name", opts, 2, seen);
+		/* TRANSLATORS: the kind of word in "unknown %s '%s'"; then the words */
+		int which = scn_take_option(p, t, _("user option"), _("password or name"), opts, 2,
+					    seen);
 		if (which < 0)
 			return -1;
 		if (which == 0) {
-			if (!(pw = scn_expect_text(p, "a password")))
+			if (!(pw = scn_expect_text(p, _("a password"))))
 				return -1;
 			if (!*pw->text) {
-				scn_err_col(p, pw->col, "the password cannot be empty");
+				scn_err_col(p, pw->col, _("the password cannot be empty"));
 				return -1;
 			}
-		} else if (!(name = scn_expect_string(p, "the user's name in double quotes"))) {
+		} else if (!(name = scn_expect_string(p, _("the user's name in double quotes")))) {
 			return -1;
 		}
 	}
 	if (!pw) {
 		scn_err_col(p, p->eol_col,
-			    "expected 'password' (a user needs a password to log in)");
+			    _("expected 'password' (a user needs a password to log in)"));
 		return -1;
 	}
 	const struct scn_user *old = scn_find_user(p->s, addr->text);
 	if (old) {
-		err_declared(p, addr, "user", old->pos.line);
+		err_declared(p, addr, _("duplicate user '%s' (first declared on line %d)"),
+			     old->pos.line);
 		return -1;
 	}
 	struct scn_user *u = APPEND(p->s->users, p->s->nusers);
@@ -219,8 +230,8 @@ int scn_parse_device(struct parser *p, const struct tok *kw)
 	if (!name)
 		return -1;
 	if (!scn_valid_device_name(name->text)) {
-		scn_err_col(p, name->col, "'%s' is not a valid device name (use letters, digits, "
-					  "'-', '_' and '.')", name->text);
+		scn_err_col(p, name->col, _("'%s' is not a valid device name (use letters, digits, "
+					    "'-', '_' and '.')"), name->text);
 		return -1;
 	}
 	if (scn_expect_keyword(p, "owner") < 0)
@@ -230,7 +241,8 @@ int scn_parse_device(struct parser *p, const struct tok *kw)
 		return -1;
 	const struct scn_device *old = scn_find_device(p->s, name->text);
 	if (old) {
-		err_declared(p, name, "device", old->pos.line);
+		err_declared(p, name, _("duplicate device '%s' (first declared on line %d)"),
+			     old->pos.line);
 		return -1;
 	}
 	struct scn_device *dev = APPEND(p->s->devices, p->s->ndevices);
@@ -245,11 +257,11 @@ int scn_parse_device(struct parser *p, const struct tok *kw)
 /* `link A B`: the two endpoints, shared by the declaration and the action. */
 int scn_link_ends(struct parser *p, const struct tok **a, const struct tok **b)
 {
-	if (!(*a = scn_expect_word(p, "a host name (a device or a server)")) ||
-	    !(*b = scn_expect_word(p, "a second host name (a device or a server)")))
+	if (!(*a = scn_expect_word(p, _("a host name (a device or a server)"))) ||
+	    !(*b = scn_expect_word(p, _("a second host name (a device or a server)"))))
 		return -1;
 	if (strcasecmp((*a)->text, (*b)->text) == 0) {
-		scn_err_col(p, (*b)->col, "a link joins two different hosts, got '%s' twice",
+		scn_err_col(p, (*b)->col, _("a link joins two different hosts, got '%s' twice"),
 			    (*a)->text);
 		return -1;
 	}
@@ -267,12 +279,14 @@ int scn_parse_link(struct parser *p, const struct tok *kw)
 	int64_t latency = -1, bandwidth = 0, loss = 0;
 	bool seen[3] = {false, false, false};
 	for (const struct tok *t; (t = scn_next_tok(p));) {
-		int which = scn_take_option(p, t, "link option", "latency, bandwidth or loss", opts,
+		/* TRANSLATORS: the kind of word in "unknown %s '%s'"; then the words */
+		int which = scn_take_option(p, t, _("link option"),
+					    _("latency, bandwidth or loss"), opts,
 					    3, seen);
 		if (which < 0)
 			return -1;
 		if (which == 0) {
-			if (scn_expect_duration(p, "the latency", 0, &latency) < 0)
+			if (scn_expect_duration(p, _("the latency"), 0, &latency) < 0)
 				return -1;
 			continue;
 		}
@@ -280,19 +294,20 @@ int scn_parse_link(struct parser *p, const struct tok *kw)
 		if (which == 1) {
 			bandwidth = v && !v->string ? scn_parse_rate(v->text) : -1;
 			if (bandwidth <= 0) {
-				scn_err_expected(p, v, "a rate like 56kbps, 1Mbps or 1.5Gbps");
+				scn_err_expected(p, v, _("a rate like 56kbps, 1Mbps or 1.5Gbps"));
 				return -1;
 			}
 		} else {
 			size_t n = v && !v->string ? strlen(v->text) : 0;
 			if (n < 2 || v->text[n - 1] != '%' ||
 			    scn_parse_decimal(v->text, n - 1, SCN_PPM_PER_PERCENT, &loss) < 0) {
-				scn_err_expected(p, v, "a loss like 2% or 0.5%");
+				/* xgettext:no-c-format */
+				scn_err_expected(p, v, _("a loss like 2% or 0.5%"));
 				return -1;
 			}
 			if (loss > SCN_PPM_MAX) {
-				scn_err_col(p, v->col, "the loss must be from 0%% to 100%%, "
-						       "got '%s'", v->text);
+				scn_err_col(p, v->col, _("the loss must be from 0%% to 100%%, "
+							 "got '%s'"), v->text);
 				return -1;
 			}
 		}
@@ -300,7 +315,7 @@ int scn_parse_link(struct parser *p, const struct tok *kw)
 	const struct scn_link *old = scn_find_link(p->s, a->text, b->text);
 	if (old) {
 		scn_err_col(p, a->col,
-			    "duplicate link between '%s' and '%s' (first declared on line %d)",
+			    _("duplicate link between '%s' and '%s' (first declared on line %d)"),
 			    a->text, b->text, old->pos.line);
 		return -1;
 	}
@@ -320,25 +335,27 @@ int scn_parse_retry(struct parser *p, const struct tok *kw)
 	static const char *const opts[] = {"backoff", "attempts"};
 	const struct tok *host = NULL, *t = scn_peek_tok(p);
 	if (t && !scn_tok_is(t, "after")) {
-		if (!(host = scn_expect_word(p, "a server name or 'after'")))
+		if (!(host = scn_expect_word(p, _("a server name or 'after'"))))
 			return -1;
 	}
 	if (scn_expect_keyword(p, "after") < 0)
 		return -1;
 	int64_t first;
-	if (scn_expect_duration(p, "the retry delay", 1, &first) < 0)
+	if (scn_expect_duration(p, _("the retry delay"), 1, &first) < 0)
 		return -1;
 	long backoff = SCN_DEFAULT_BACKOFF, attempts = SCN_DEFAULT_ATTEMPTS;
 	bool seen[2] = {false, false};
 	while ((t = scn_next_tok(p))) {
-		int which = scn_take_option(p, t, "retry option", "backoff or attempts", opts, 2,
+		/* TRANSLATORS: the kind of word in "unknown %s '%s'"; then the words */
+		int which = scn_take_option(p, t, _("retry option"), _("backoff or attempts"),
+					    opts, 2,
 					    seen);
 		if (which < 0)
 			return -1;
 		if (which == 0 &&
-		    scn_expect_number(p, "the backoff", 1, SCN_MAX_BACKOFF, &backoff) < 0)
+		    scn_expect_number(p, _("the backoff"), 1, SCN_MAX_BACKOFF, &backoff) < 0)
 			return -1;
-		if (which == 1 && scn_expect_number(p, "the number of attempts", 1,
+		if (which == 1 && scn_expect_number(p, _("the number of attempts"), 1,
 						    SCN_MAX_ATTEMPTS, &attempts) < 0)
 			return -1;
 	}
@@ -347,14 +364,14 @@ int scn_parse_retry(struct parser *p, const struct tok *kw)
 		const struct scn_retry *r = &s->retries[i];
 		if (!host && !r->server) {
 			scn_err_col(p, kw->col,
-				    "duplicate retry for every server (first given on line %d)",
+				    _("duplicate retry for every server (first given on line %d)"),
 				    r->pos.line);
 			return -1;
 		}
 		if (host && r->server && strcasecmp(host->text, r->server) == 0) {
 			scn_err_col(p, host->col,
-				    "duplicate retry for '%s' (first given on line %d)", host->text,
-				    r->pos.line);
+				    _("duplicate retry for '%s' (first given on line %d)"),
+				    host->text, r->pos.line);
 			return -1;
 		}
 	}

@@ -52,25 +52,23 @@ void scn_drop_refs(struct parser *p, size_t from)
 /* Step 4: meaning                                                    */
 /* ------------------------------------------------------------------ */
 
-static void err_unknown_name(struct parser *p, struct scn_pos pos, const char *what,
-			     const char *name, const char **cands, size_t n)
-{
-	const char *s = scn_suggest(name, cands, n);
-	if (s)
-		scn_err_at(p, pos, "unknown %s '%s' (did you mean '%s'?)", what, name, s);
-	else
-		scn_err_at(p, pos, "unknown %s '%s'", what, name);
-}
-
-/* r names no declared WHAT: it is the other kind of host (`is`: "server"),
- * or nothing at all (is NULL), perhaps a typo of one of cands. */
-static void err_not_a(struct parser *p, const struct ref *r, const char *what, const char *is,
+/* r names no declared device (device true) or server: it is the other
+ * kind of host (other true), or nothing at all, perhaps a typo of one of
+ * cands. */
+static void err_not_a(struct parser *p, const struct ref *r, bool device, bool other,
 		      const char **cands, size_t n)
 {
-	if (is)
-		scn_err_at(p, r->pos, "'%s' is a %s, not a %s", r->a, is, what);
+	const char *s = scn_suggest(r->a, cands, n);
+	if (other)
+		scn_err_at(p, r->pos, device ? _("'%s' is a server, not a device")
+					     : _("'%s' is a device, not a server"), r->a);
+	else if (s)
+		scn_err_at(p, r->pos, device ? _("unknown device '%s' (did you mean '%s'?)")
+					     : _("unknown server '%s' (did you mean '%s'?)"),
+			   r->a, s);
 	else
-		err_unknown_name(p, r->pos, what, r->a, cands, n);
+		scn_err_at(p, r->pos, device ? _("unknown device '%s'") : _("unknown server '%s'"),
+			   r->a);
 }
 
 static bool is_server(const struct scenario *s, const char *host)
@@ -89,7 +87,7 @@ static bool login_domain_ok(struct parser *p, const struct ref *r)
 	if (scn_find_domain(p->s, dom))
 		return true;
 	scn_err_at(p, r->pos,
-		   "'%s' is not in a declared domain (declare it with 'domain %s server ...')",
+		   _("'%s' is not in a declared domain (declare it with 'domain %s server ...')"),
 		   r->a, dom);
 	return false;
 }
@@ -130,17 +128,16 @@ static void resolve_refs(struct parser *p)
 		switch (r->kind) {
 		case REF_DEVICE:
 			if (!dev)
-				err_not_a(p, r, "device", srv ? "server" : NULL, devs, s->ndevices);
+				err_not_a(p, r, true, srv, devs, s->ndevices);
 			break;
 		case REF_SERVER:
 			if (!srv)
-				err_not_a(p, r, "server", dev ? "device" : NULL, servers,
-					  s->ndomains);
+				err_not_a(p, r, false, dev, servers, s->ndomains);
 			break;
 		case REF_HOST:
 			if (!dev && !srv)
-				scn_err_at(p, r->pos, "unknown host '%s' (a link joins declared "
-						      "devices and servers)", r->a);
+				scn_err_at(p, r->pos, _("unknown host '%s' (a link joins declared "
+							"devices and servers)"), r->a);
 			break;
 		case REF_LOGIN:
 			login_domain_ok(p, r);
@@ -149,22 +146,26 @@ static void resolve_refs(struct parser *p)
 		case REF_MAILBOX:
 			if (login_domain_ok(p, r) && !scn_find_user(s, r->a))
 				scn_err_at(p, r->pos,
-					   "%s'%s' is not a declared user "
-					   "(declare it with 'user %s password ...')",
-					   r->kind == REF_OWNER ? "device owner " : "", r->a, r->a);
+					   r->kind == REF_OWNER
+						   ? _("device owner '%s' is not a declared user "
+						       "(declare it with 'user %s password ...')")
+						   : _("'%s' is not a declared user "
+						       "(declare it with 'user %s password ...')"),
+					   r->a, r->a);
 			break;
 		case REF_NEW_DEVICE:
 			if (srv)
-				scn_err_at(p, r->pos, "a device and a server cannot share the "
-						      "name '%s'", r->a);
+				scn_err_at(p, r->pos, _("a device and a server cannot share the "
+							"name '%s'"), r->a);
 			break;
 		case REF_MAIL_DEVICE: {
 			const struct scn_device *d = scn_find_device(s, r->a);
 			if (!d)
-				err_not_a(p, r, "device", srv ? "server" : NULL, devs, s->ndevices);
+				err_not_a(p, r, true, srv, devs, s->ndevices);
 			else if (strcasecmp(d->owner, r->b) != 0)
 				scn_err_at(p, r->pos,
-					   "device '%s' belongs to %s: only mail of %s can be on it",
+					   _("device '%s' belongs to %s: only mail of %s can be "
+					     "on it"),
 					   r->a, d->owner, d->owner);
 			break;
 		}
@@ -172,8 +173,8 @@ static void resolve_refs(struct parser *p)
 			if ((dev || srv) && (scn_find_device(s, r->b) || is_server(s, r->b)) &&
 			    !linked(s, r->a, r->b))
 				scn_err_at(p, r->pos,
-					   "there is no link between '%s' and '%s' "
-					   "(declare one with 'link %s %s')",
+					   _("there is no link between '%s' and '%s' "
+					     "(declare one with 'link %s %s')"),
 					   r->a, r->b, r->a, r->b);
 			break;
 		}
@@ -188,6 +189,6 @@ void scn_resolve(struct parser *p)
 	resolve_refs(p);
 	if (p->first_lab_text.line && !p->s->exercise)
 		scn_err_at(p, p->first_lab_text,
-			   "task and hint are for lab exercises (mark the file with the line "
-			   "'exercise')");
+			   _("task and hint are for lab exercises (mark the file with the line "
+			     "'exercise')"));
 }

@@ -47,11 +47,10 @@ static int take_name(struct parser *p, const char *what, enum ref_kind kind, cha
 
 static int need_device(struct parser *p, struct scn_action *a)
 {
-	return take_name(p, "a device name", REF_DEVICE, &a->device);
+	return take_name(p, _("a device name"), REF_DEVICE, &a->device);
 }
 
 static const char *const send_words[] = {"to", "cc", "bcc", "subject", "body"};
-#define SEND_WORDS_LIST "to, cc, bcc, subject or body"
 enum { SEND_TO, SEND_CC, SEND_BCC, SEND_SUBJECT, SEND_BODY, SEND_NWORDS };
 
 /* An address list after `to`, `cc` or `bcc`: addresses separated by
@@ -71,7 +70,7 @@ static int addr_list(struct parser *p, char ***arr, size_t *n)
 			if (t->text[i] == ',') {
 				if (need) {
 					scn_err_col(p, t->col + (int)i,
-						    "expected an address before ','");
+						    _("expected an address before ','"));
 					return -1;
 				}
 				need = true;
@@ -82,7 +81,8 @@ static int addr_list(struct parser *p, char ***arr, size_t *n)
 			char *addr = xstrndup(t->text + i, len);
 			if (!scn_valid_address(addr)) {
 				scn_err_col(p, t->col + (int)i,
-					    "'%s' is not an address (expected local@domain)", addr);
+					    _("'%s' is not an address (expected local@domain)"),
+					    addr);
 				free(addr);
 				return -1;
 			}
@@ -93,7 +93,8 @@ static int addr_list(struct parser *p, char ***arr, size_t *n)
 		}
 	}
 	if (need) { /* no address yet, or one was promised by a ',' */
-		scn_err_expected(p, t, any ? "an address after ','" : "an address (local@domain)");
+		scn_err_expected(p, t, any ? _("an address after ','")
+					     : _("an address (local@domain)"));
 		return -1;
 	}
 	return 0;
@@ -107,11 +108,11 @@ static bool has_line_break(const char *s)
 /* `subject "..."`: one line.  A copy in *out. */
 static int take_subject(struct parser *p, char **out)
 {
-	const struct tok *v = scn_expect_string(p, "the subject in double quotes");
+	const struct tok *v = scn_expect_string(p, _("the subject in double quotes"));
 	if (!v)
 		return -1;
 	if (has_line_break(v->text)) {
-		scn_err_col(p, v->col, "a subject is one line: it cannot hold \\n");
+		scn_err_col(p, v->col, _("a subject is one line: it cannot hold \\n"));
 		return -1;
 	}
 	*out = xstrdup(v->text);
@@ -123,7 +124,7 @@ int scn_action_send(struct parser *p, const struct tok *kw, struct scn_action *a
 	bool seen[SEND_NWORDS] = {false};
 	a->kind = SCN_SEND;
 	if (scn_tok_which(scn_peek_tok(p), send_words, SEND_NWORDS) >= 0) {
-		scn_err_expected(p, scn_peek_tok(p), "a device name");
+		scn_err_expected(p, scn_peek_tok(p), _("a device name"));
 		return -1;
 	}
 	if (need_device(p, a) < 0)
@@ -131,11 +132,13 @@ int scn_action_send(struct parser *p, const struct tok *kw, struct scn_action *a
 	for (const struct tok *t; (t = scn_next_tok(p));) {
 		if (scn_tok_which(t, send_words, SEND_NWORDS) < 0 && !t->string &&
 		    strchr(t->text, '@')) {
-			scn_err_col(p, t->col, "missing ',' before '%s' "
-					       "(separate addresses with commas)", t->text);
+			scn_err_col(p, t->col, _("missing ',' before '%s' "
+						 "(separate addresses with commas)"), t->text);
 			return -1;
 		}
-		int which = scn_take_option(p, t, "send keyword", SEND_WORDS_LIST, send_words,
+		/* TRANSLATORS: the kind of word in "unknown %s '%s'"; then the words */
+		int which = scn_take_option(p, t, _("send keyword"),
+					    _("to, cc, bcc, subject or body"), send_words,
 					    SEND_NWORDS, seen);
 		if (which < 0)
 			return -1;
@@ -155,7 +158,7 @@ int scn_action_send(struct parser *p, const struct tok *kw, struct scn_action *a
 			rc = take_subject(p, &a->subject);
 			break;
 		case SEND_BODY:
-			if (!(v = scn_expect_string(p, "the body in double quotes")))
+			if (!(v = scn_expect_string(p, _("the body in double quotes"))))
 				return -1;
 			a->body = xstrdup(v->text);
 			break;
@@ -164,15 +167,15 @@ int scn_action_send(struct parser *p, const struct tok *kw, struct scn_action *a
 			return -1;
 	}
 	if (!seen[SEND_TO]) {
-		scn_err_col(p, kw->col, "send needs 'to' and at least one address");
+		scn_err_col(p, kw->col, _("send needs 'to' and at least one address"));
 		return -1;
 	}
 	if (!seen[SEND_SUBJECT]) {
-		scn_err_col(p, kw->col, "send needs a subject: add subject \"...\"");
+		scn_err_col(p, kw->col, _("send needs a subject: add subject \"...\""));
 		return -1;
 	}
 	if (!seen[SEND_BODY]) {
-		scn_err_col(p, kw->col, "send needs a body: add body \"...\"");
+		scn_err_col(p, kw->col, _("send needs a body: add body \"...\""));
 		return -1;
 	}
 	return 0;
@@ -186,7 +189,7 @@ int scn_action_pop3(struct parser *p, const struct tok *kw, struct scn_action *a
 		return -1;
 	a->keep = scn_take_word(p, "keep");
 	if (!a->keep && scn_peek_tok(p)) {
-		scn_err_expected(p, scn_peek_tok(p), "'keep' or the end of the line");
+		scn_err_expected(p, scn_peek_tok(p), _("'keep' or the end of the line"));
 		return -1;
 	}
 	return 0;
@@ -194,16 +197,16 @@ int scn_action_pop3(struct parser *p, const struct tok *kw, struct scn_action *a
 
 static int imap_msgno(struct parser *p, struct scn_action *a)
 {
-	return scn_expect_number(p, "a message number", 1, SCN_MAX_MSGNO, &a->msgno);
+	return scn_expect_number(p, _("a message number"), 1, SCN_MAX_MSGNO, &a->msgno);
 }
 
 static int take_folder(struct parser *p, char **out)
 {
-	const struct tok *t = scn_expect_text(p, "a folder name");
+	const struct tok *t = scn_expect_text(p, _("a folder name"));
 	if (!t)
 		return -1;
 	if (!*t->text || has_line_break(t->text)) {
-		scn_err_col(p, t->col, "a folder name must be one line, not empty");
+		scn_err_col(p, t->col, _("a folder name must be one line, not empty"));
 		return -1;
 	}
 	*out = xstrdup(t->text);
@@ -216,7 +219,7 @@ static int parse_flag(struct parser *p, char **out)
 {
 	static const char *const system[] = {"\\Seen", "\\Answered", "\\Flagged", "\\Deleted",
 					     "\\Draft"};
-	const struct tok *t = scn_expect_word(p, "a flag like \\Seen or \\Flagged");
+	const struct tok *t = scn_expect_word(p, _("a flag like \\Seen or \\Flagged"));
 	if (!t)
 		return -1;
 	if (t->text[0] == '\\') {
@@ -237,8 +240,8 @@ static int parse_flag(struct parser *p, char **out)
 		}
 	}
 	scn_err_col(p, t->col,
-		    "unknown flag '%s' (expected \\Seen, \\Answered, \\Flagged, \\Deleted, \\Draft "
-		    "or a keyword like $Label1)",
+		    _("unknown flag '%s' (expected \\Seen, \\Answered, \\Flagged, \\Deleted, "
+		      "\\Draft or a keyword like $Label1)"),
 		    t->text);
 	return -1;
 }
@@ -265,8 +268,9 @@ int scn_action_imap(struct parser *p, const struct tok *kw, struct scn_action *a
 	const struct tok *t = scn_next_tok(p);
 	int which = scn_tok_which(t, cmds, 8);
 	if (which < 0) {
-		scn_err_unknown_word(p, t, "imap command", "sync, open, close, read, flag, "
-				     "create, move or delete", cmds, 8);
+		/* TRANSLATORS: the kind of word in "unknown %s '%s'"; then the words */
+		scn_err_unknown_word(p, t, _("imap command"), _("sync, open, close, read, flag, "
+								"create, move or delete"), cmds, 8);
 		return -1;
 	}
 	a->kind = kinds[which];
@@ -293,14 +297,14 @@ int scn_action_wait(struct parser *p, const struct tok *kw, struct scn_action *a
 		return 0;
 	}
 	a->kind = SCN_WAIT;
-	return scn_expect_duration(p, "the wait", 1, &a->duration_us);
+	return scn_expect_duration(p, _("the wait"), 1, &a->duration_us);
 }
 
 static int up_or_down(struct parser *p, struct scn_action *a)
 {
 	const struct tok *t = scn_next_tok(p);
 	if (!scn_tok_is(t, "up") && !scn_tok_is(t, "down")) {
-		scn_err_expected(p, t, "'up' or 'down'");
+		scn_err_expected(p, t, _("'up' or 'down'"));
 		return -1;
 	}
 	a->up = strcmp(t->text, "up") == 0;
@@ -324,7 +328,7 @@ int scn_action_server(struct parser *p, const struct tok *kw, struct scn_action 
 {
 	(void)kw;
 	a->kind = SCN_SERVER_STATE;
-	if (take_name(p, "a server name", REF_SERVER, &a->host_a) < 0)
+	if (take_name(p, _("a server name"), REF_SERVER, &a->host_a) < 0)
 		return -1;
 	return up_or_down(p, a);
 }
@@ -333,7 +337,7 @@ int scn_action_note(struct parser *p, const struct tok *kw, struct scn_action *a
 {
 	(void)kw;
 	a->kind = SCN_NOTE;
-	const struct tok *t = scn_expect_string(p, "the note in double quotes");
+	const struct tok *t = scn_expect_lesson_text(p, _("the note in double quotes"));
 	if (!t)
 		return -1;
 	a->text = xstrdup(t->text);
@@ -364,7 +368,7 @@ static int quiz_reply(struct parser *p, struct scn_action *a)
 		a->reply = xstrdup(w);
 		return 0;
 	}
-	scn_err_expected(p, t, "a reply code (550, 5.1.1, +OK, -ERR, OK, NO, BAD or +)");
+	scn_err_expected(p, t, _("a reply code (550, 5.1.1, +OK, -ERR, OK, NO, BAD or +)"));
 	return -1;
 }
 
@@ -375,29 +379,31 @@ static int quiz_choices(struct parser *p, const struct tok *kw, struct scn_actio
 	const struct tok *t;
 	while ((t = scn_peek_tok(p)) && t->string) {
 		if (a->nchoices == SCN_MAX_CHOICES) {
-			scn_err_col(p, t->col, "a quiz has at most %d choices", SCN_MAX_CHOICES);
+			scn_err_col(p, t->col, _("a quiz has at most %d choices"), SCN_MAX_CHOICES);
 			return -1;
 		}
 		if (!t->text[0]) {
-			scn_err_col(p, t->col, "a choice cannot be empty");
+			scn_err_col(p, t->col, _("a choice cannot be empty"));
 			return -1;
 		}
+		if (!(t = scn_expect_lesson_text(p, _("a choice in double quotes"))))
+			return -1;
 		scn_push_str(&a->choices, &a->nchoices, xstrdup(t->text));
-		p->ti++;
 	}
 	if (a->nchoices < 2) {
 		if (!t || scn_tok_is(t, "answer"))
-			scn_err_col(p, kw->col, "a quiz has at least 2 choices, each in double quotes");
+			scn_err_col(p, kw->col,
+				    _("a quiz has at least 2 choices, each in double quotes"));
 		else
-			scn_err_expected(p, t, "a choice in double quotes");
+			scn_err_expected(p, t, _("a choice in double quotes"));
 		return -1;
 	}
 	if (!scn_tok_is(t, "answer")) {
-		scn_err_expected(p, t, "another choice in double quotes or 'answer N'");
+		scn_err_expected(p, t, _("another choice in double quotes or 'answer N'"));
 		return -1;
 	}
 	p->ti++;
-	return scn_expect_number(p, "the number of the right choice", 1, (long)a->nchoices,
+	return scn_expect_number(p, _("the number of the right choice"), 1, (long)a->nchoices,
 				 &a->answer);
 }
 
@@ -406,23 +412,23 @@ static int quiz_choices(struct parser *p, const struct tok *kw, struct scn_actio
 int scn_action_quiz(struct parser *p, const struct tok *kw, struct scn_action *a)
 {
 	a->kind = SCN_QUIZ;
-	const struct tok *t = scn_expect_string(p, "the question in double quotes");
-	if (!t)
-		return -1;
-	if (!t->text[0]) {
-		scn_err_col(p, t->col, "the question cannot be empty");
+	const struct tok *t = scn_peek_tok(p);
+	if (t && t->string && !t->text[0]) {
+		scn_err_col(p, t->col, _("the question cannot be empty"));
 		return -1;
 	}
+	if (!(t = scn_expect_lesson_text(p, _("the question in double quotes"))))
+		return -1;
 	a->text = xstrdup(t->text);
 	while ((t = scn_peek_tok(p)) != NULL) {
 		bool reply = scn_tok_is(t, "reply"), choices = scn_tok_is(t, "choices");
 		if ((!reply && !choices) || (reply && a->reply) || (choices && a->nchoices)) {
 			if (reply || choices)
-				scn_err_col(p, t->col, "'%s' given twice", t->text);
+				scn_err_col(p, t->col, _("'%s' given twice"), t->text);
 			else
 				scn_err_expected(p, t, a->reply || a->nchoices
-							       ? "'reply' or 'choices' or the end of the line"
-							       : "'reply' or 'choices'");
+					? _("'reply' or 'choices' or the end of the line")
+					: _("'reply' or 'choices'"));
 			return -1;
 		}
 		p->ti++;
@@ -430,8 +436,8 @@ int scn_action_quiz(struct parser *p, const struct tok *kw, struct scn_action *a
 			return -1;
 	}
 	if (!a->reply && !a->nchoices) {
-		scn_err_col(p, kw->col, "a quiz needs 'reply CODE' (asked before that reply), "
-					"'choices \"...\" \"...\" answer N', or both");
+		scn_err_col(p, kw->col, _("a quiz needs 'reply CODE' (asked before that reply), "
+					  "'choices \"...\" \"...\" answer N', or both"));
 		return -1;
 	}
 	return 0;
@@ -476,7 +482,7 @@ int scn_session_body(struct parser *p, struct scn_action *a, struct scn_pos pos)
 	p->li = j - 1;
 	if (a) {
 		scn_err_at(p, pos,
-			   "session has no 'end' line (a session is '>' lines, then 'end')");
+			   _("session has no 'end' line (a session is '>' lines, then 'end')"));
 		return -1;
 	}
 	return 0;
@@ -491,12 +497,14 @@ static int session_header(struct parser *p, struct scn_action *a)
 	static_assert(sizeof ports / sizeof ports[0] == 4 &&
 			      sizeof port_words / sizeof port_words[0] == 4,
 		      "one port per port word");
-	if (need_device(p, a) < 0 || take_name(p, "a server name", REF_SERVER, &a->server) < 0)
+	if (need_device(p, a) < 0 || take_name(p, _("a server name"), REF_SERVER, &a->server) < 0)
 		return -1;
 	const struct tok *t = scn_next_tok(p);
 	int which = scn_tok_which(t, port_words, 4);
 	if (which < 0) {
-		scn_err_unknown_word(p, t, "port", "smtp, submission, pop3 or imap", port_words, 4);
+		/* TRANSLATORS: the kind of word in "unknown %s '%s'" (a port's name) */
+		scn_err_unknown_word(p, t, _("port"), _("smtp, submission, pop3 or imap"),
+				     port_words, 4);
 		return -1;
 	}
 	a->port = ports[which];
@@ -545,8 +553,8 @@ static int session_check_literals(struct parser *p, const struct scn_action *a)
 		return 0;
 	assert(announced);
 	scn_err_at(p, announced->pos,
-		   "the literal announced here needs %llu more octets than the lines after it give "
-		   "(each '>' line counts with its CRLF)",
+		   _("the literal announced here needs %llu more octets than the lines after it "
+		     "give (each '>' line counts with its CRLF)"),
 		   (unsigned long long)left);
 	return -1;
 }
@@ -577,7 +585,7 @@ static int check_count(struct parser *p, struct scn_check *c)
 {
 	if (scn_expect_keyword(p, "count") < 0)
 		return -1;
-	return scn_expect_number(p, "the count", 0, SCN_MAX_COUNT, &c->count);
+	return scn_expect_number(p, _("the count"), 0, SCN_MAX_COUNT, &c->count);
 }
 
 /* `has [from ADDR] [to ADDR] [subject "..."] [flag FLAG] [submitted]`, at
@@ -589,11 +597,13 @@ static int check_has(struct parser *p, struct scn_check *c)
 	bool seen[5] = {false, false, false, false, false};
 	/* the route is in the server's copy (its Received: lines), not a device's */
 	bool mailbox = c->kind == SCN_EXPECT_MAILBOX_HAS;
-	const char *expected = mailbox ? "from, to, subject, flag or submitted"
-				       : "from, to, subject or flag";
+	const char *expected = mailbox ? _("from, to, subject, flag or submitted")
+				       : _("from, to, subject or flag");
 	const struct tok *t;
 	while ((t = scn_next_tok(p))) {
-		int which = scn_take_option(p, t, "'has' field", expected, words, mailbox ? 5 : 4,
+		/* TRANSLATORS: the kind of word in "unknown %s '%s'" */
+		int which = scn_take_option(p, t, _("'has' field"), expected, words,
+					    mailbox ? 5 : 4,
 					    seen);
 		if (which < 0)
 			return -1;
@@ -608,15 +618,15 @@ static int check_has(struct parser *p, struct scn_check *c)
 				return -1;
 			continue;
 		}
-		const struct tok *v = which == 2
-					      ? scn_expect_string(p, "the subject in double quotes")
-					      : scn_expect_address(p);
+		const struct tok *v =
+			which == 2 ? scn_expect_string(p, _("the subject in double quotes"))
+				   : scn_expect_address(p);
 		if (!v)
 			return -1;
 		*field = xstrdup(v->text);
 	}
 	if (!c->from && !c->to && !c->subject && !c->flag && !c->submitted) {
-		scn_err_col(p, p->eol_col, "expected %s after 'has'", expected);
+		scn_err_col(p, p->eol_col, _("expected %s after 'has'"), expected);
 		return -1;
 	}
 	return 0;
@@ -630,7 +640,7 @@ static int check_mailbox(struct parser *p, struct scn_check *c)
 	c->address = xstrdup(addr->text);
 	scn_add_ref(p, REF_MAILBOX, addr, addr->text, NULL);
 	if (scn_take_word(p, "folder")) {
-		const struct tok *t = scn_expect_text(p, "a folder name");
+		const struct tok *t = scn_expect_text(p, _("a folder name"));
 		if (!t)
 			return -1;
 		c->folder = xstrdup(t->text);
@@ -643,7 +653,7 @@ static int check_mailbox(struct parser *p, struct scn_check *c)
 		return check_has(p, c);
 	}
 	scn_err_expected(p, scn_peek_tok(p),
-			 c->folder ? "'count' or 'has'" : "'count', 'folder' or 'has'");
+			 c->folder ? _("'count' or 'has'") : _("'count', 'folder' or 'has'"));
 	return -1;
 }
 
@@ -662,7 +672,7 @@ static int check_reply(struct parser *p, struct scn_check *c)
 		c->reply_enh = xstrdup(w);
 		return 0;
 	}
-	scn_err_expected(p, t, "a reply code like 550 or an enhanced status like 5.1.1");
+	scn_err_expected(p, t, _("a reply code like 550 or an enhanced status like 5.1.1"));
 	return -1;
 }
 
@@ -680,7 +690,7 @@ int scn_parse_expect(struct parser *p, const struct tok *kw)
 		break;
 	case 1:
 		c.kind = SCN_EXPECT_DEVICE_COUNT;
-		if (take_name(p, "a device name", REF_DEVICE, &c.device) < 0)
+		if (take_name(p, _("a device name"), REF_DEVICE, &c.device) < 0)
 			break;
 		if (scn_take_word(p, "has")) {
 			/* extension: what the device holds, by content and flags */
@@ -694,7 +704,7 @@ int scn_parse_expect(struct parser *p, const struct tok *kw)
 		rc = check_reply(p, &c);
 		break;
 	case 3:
-		if (take_name(p, "a server name", REF_SERVER, &c.host) < 0)
+		if (take_name(p, _("a server name"), REF_SERVER, &c.host) < 0)
 			break;
 		c.kind = SCN_EXPECT_QUEUE_EMPTY;
 		if (scn_take_word(p, "empty")) {
@@ -703,11 +713,13 @@ int scn_parse_expect(struct parser *p, const struct tok *kw)
 			c.kind = SCN_EXPECT_QUEUE_COUNT;
 			rc = check_count(p, &c);
 		} else {
-			scn_err_expected(p, scn_peek_tok(p), "'empty' or 'count'");
+			scn_err_expected(p, scn_peek_tok(p), _("'empty' or 'count'"));
 		}
 		break;
 	default:
-		scn_err_unknown_word(p, t, "check", "mailbox, device, reply or queue", kinds, 4);
+		/* TRANSLATORS: the kind of word in "unknown %s '%s'": a scenario's check */
+		scn_err_unknown_word(p, t, _("check"), _("mailbox, device, reply or queue"), kinds,
+				     4);
 		break;
 	}
 	if (rc == 0)
@@ -735,7 +747,6 @@ int scn_parse_expect(struct parser *p, const struct tok *kw)
 
 static const char *const mail_words[] = {"from", "subject", "folder", "date",
 					 "flags", "body", "on"};
-#define MAIL_WORDS_LIST "from, subject, folder, date, flags, body or on"
 enum { MAIL_FROM, MAIL_SUBJECT, MAIL_FOLDER, MAIL_DATE, MAIL_FLAGS, MAIL_BODY, MAIL_ON,
        MAIL_NWORDS };
 
@@ -810,24 +821,27 @@ static int mail_option(struct parser *p, struct scn_mail *m, int which)
 			strcpy(m->folder, "INBOX");
 		return 0;
 	case MAIL_DATE:
-		if (!(v = scn_expect_string(p, "a date in double quotes, like \"2 Mar 2026 08:15\"")))
+		if (!(v = scn_expect_string(
+			      p, _("a date in double quotes, like \"2 Mar 2026 08:15\""))))
 			return -1;
 		if (parse_mail_date(v->text, &m->date) < 0) {
-			scn_err_col(p, v->col, "'%s' is not a date (expected day month year "
-					       "hours:minutes, like \"2 Mar 2026 08:15\", in UTC)",
+			scn_err_col(p, v->col,
+				    _("'%s' is not a date (expected day month year hours:minutes, "
+				      "like \"2 Mar 2026 08:15\", in UTC)"),
 				    v->text);
 			return -1;
 		}
 		if (m->date >= SCN_STORY_START_UNIX) {
-			scn_err_col(p, v->col, "the date '%s' is not before the story starts "
-					       "(2 Mar 2026 09:00 UTC): the mail is already there",
+			scn_err_col(p, v->col,
+				    _("the date '%s' is not before the story starts "
+				      "(2 Mar 2026 09:00 UTC): the mail is already there"),
 				    v->text);
 			return -1;
 		}
 		m->has_date = true;
 		return 0;
 	case MAIL_BODY:
-		if (!(v = scn_expect_string(p, "the body in double quotes")))
+		if (!(v = scn_expect_string(p, _("the body in double quotes"))))
 			return -1;
 		free(m->body);
 		m->body = xstrdup(v->text);
@@ -869,8 +883,10 @@ int scn_parse_mail(struct parser *p, const struct tok *kw)
 	bool seen[MAIL_NWORDS] = {false};
 	const struct tok *on = NULL;
 	for (const struct tok *t; (t = scn_next_tok(p));) {
-		int which = scn_take_option(p, t, "mail keyword", MAIL_WORDS_LIST, mail_words,
-					    MAIL_NWORDS, seen);
+		/* TRANSLATORS: the kind of word in "unknown %s '%s'"; then the words */
+		int which = scn_take_option(p, t, _("mail keyword"),
+					    _("from, subject, folder, date, flags, body or on"),
+					    mail_words, MAIL_NWORDS, seen);
 		if (which == MAIL_ON)
 			on = t;
 		if (which < 0 || mail_option(p, &m, which) < 0) {
@@ -880,11 +896,12 @@ int scn_parse_mail(struct parser *p, const struct tok *kw)
 	}
 	const char *missing = !m.from ? "from" : !m.subject ? "subject" : NULL;
 	if (missing) {
-		scn_err_col(p, p->eol_col, "expected '%s' (a message has a sender and a subject)",
-			    missing);
+		scn_err_col(p, p->eol_col,
+			    _("expected '%s' (a message has a sender and a subject)"), missing);
 	} else if (on && strcmp(m.folder, "INBOX") != 0) {
-		scn_err_col(p, on->col, "only INBOX mail can be on a device (devices keep INBOX), "
-					"not %s", m.folder);
+		scn_err_col(p, on->col, _("only INBOX mail can be on a device (devices keep "
+					  "INBOX), not %s"),
+			    m.folder);
 		missing = "on";
 	}
 	if (missing) {
