@@ -46,6 +46,7 @@
 #define SCN_MAX_BACKOFF      100L        /* `retry ... backoff N` */
 #define SCN_MAX_ATTEMPTS     1000L       /* `retry ... attempts N` */
 #define SCN_MAX_CHOICES      6           /* `quiz ... choices`: 2 to this */
+#define SCN_PT_BR            "pt-BR"     /* the word before a text's translation */
 #define SCN_DEFAULT_BACKOFF  2
 #define SCN_DEFAULT_ATTEMPTS 5
 #define SCN_DEFAULT_SEED     1
@@ -206,6 +207,9 @@ int scn_tok_which(const struct tok *t, const char *const *words, size_t n);
 const struct tok *scn_expect_word(struct parser *p, const char *what);
 const struct tok *scn_expect_string(struct parser *p, const char *what);
 const struct tok *scn_expect_text(struct parser *p, const char *what); /* either */
+/* A text a person reads (title, about, note, quiz, choice, task, hint):
+ * "..." [pt-BR "..."]; the token of the text for i18n_lang(). */
+const struct tok *scn_expect_lesson_text(struct parser *p, const char *what);
 int scn_expect_keyword(struct parser *p, const char *kw);
 int scn_expect_duration(struct parser *p, const char *what, int64_t min_us, int64_t *out);
 int scn_expect_number(struct parser *p, const char *what, long min, long max, long *out);

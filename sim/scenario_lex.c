@@ -14,15 +14,20 @@
  *   Reading tokens: the directive parsers take tokens one by one with
  *   scn_next_tok() and the scn_expect_...() family, which report
  *   "expected WHAT, got ..." themselves; scn_take_option() reads the
- *   options a directive accepts, each once.
+ *   options a directive accepts, each once; scn_expect_lesson_text() reads
+ *   a text a person reads with its translation, "..." [pt-BR "..."], and
+ *   keeps the one for i18n_lang().
  *   Values: host names, addresses, device names, whole numbers, decimals
  *   (by hand: no locale, no floating point), durations and rates.
  */
 #include "scenario_int.h"
 
+#include "i18n.h"
+
 #include <assert.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* ------------------------------------------------------------------ */
 /* Step 1: lines                                                      */
@@ -215,9 +220,24 @@ bool scn_take_word(struct parser *p, const char *word)
 	return true;
 }
 
+/* t is the word pt-BR right after a string that has no translation (mail
+ * content, a name, a date...): report it, true.  The lesson's texts read
+ * their pt-BR with scn_expect_lesson_text(), so it never reaches here. */
+static bool err_stray_pt_br(struct parser *p, const struct tok *t)
+{
+	if (!scn_tok_is(t, SCN_PT_BR) || t == p->toks || !t[-1].string)
+		return false;
+	scn_err_col(p, t->col, "'pt-BR' after a text that is not translated (only a lesson's "
+			       "title, about, note, quiz, choices, task and hint have a pt-BR "
+			       "text; mail is never translated)");
+	return true;
+}
+
 /* "expected WHAT[, got ...]" at t, or at the end of the line if t is NULL. */
 void scn_err_expected(struct parser *p, const struct tok *t, const char *what)
 {
+	if (err_stray_pt_br(p, t))
+		return;
 	if (!t)
 		scn_err_col(p, p->eol_col, "expected %s", what);
 	else if (t->string)
@@ -253,6 +273,39 @@ const struct tok *scn_expect_text(struct parser *p, const char *what)
 	return expect_tok(p, what, WANT_TEXT);
 }
 
+/* "..." [pt-BR "..."]: the default text, then its Brazilian Portuguese
+ * translation if there is one.  The one for i18n_lang() is kept; both are
+ * checked whichever it is, so a file is right or wrong in every language. */
+const struct tok *scn_expect_lesson_text(struct parser *p, const char *what)
+{
+	const struct tok *t = scn_expect_string(p, what);
+	const struct tok *kw = scn_peek_tok(p);
+	if (!t || !kw || kw->string || strcasecmp(kw->text, SCN_PT_BR) != 0)
+		return t;
+	if (strcmp(kw->text, SCN_PT_BR) != 0) {
+		scn_err_col(p, kw->col, "unknown word '%s' (did you mean 'pt-BR'?)", kw->text);
+		return NULL;
+	}
+	p->ti++;
+	const struct tok *pt = scn_next_tok(p);
+	if (!pt || !pt->string) {
+		scn_err_expected(p, pt, "the pt-BR text in double quotes after 'pt-BR'");
+		return NULL;
+	}
+	if (!pt->text[0] && t->text[0]) {
+		scn_err_col(p, pt->col, "the pt-BR text cannot be empty (without 'pt-BR \"...\"' "
+					"the default text is shown)");
+		return NULL;
+	}
+	const struct tok *again = scn_peek_tok(p);
+	if (scn_tok_is(again, SCN_PT_BR)) {
+		scn_err_col(p, again->col, "a second 'pt-BR' (the text has its pt-BR text at "
+					   "column %d)", kw->col);
+		return NULL;
+	}
+	return i18n_lang() == I18N_PT_BR ? pt : t;
+}
+
 int scn_expect_keyword(struct parser *p, const char *kw)
 {
 	const struct tok *t = scn_next_tok(p);
@@ -281,6 +334,8 @@ void scn_err_unknown_word(struct parser *p, const struct tok *t, const char *wha
 		scn_err_expected(p, t, list);
 		return;
 	}
+	if (err_stray_pt_br(p, t))
+		return;
 	const char *s = scn_suggest(t->text, words, n);
 	if (s)
 		scn_err_col(p, t->col, "unknown %s '%s' (did you mean '%s'?)", what, t->text, s);
@@ -314,6 +369,8 @@ int scn_end_of_line(struct parser *p)
 	const struct tok *t = scn_peek_tok(p);
 	if (!t)
 		return 0;
+	if (err_stray_pt_br(p, t))
+		return -1;
 	if (t->string)
 		scn_err_col(p, t->col, "unexpected string (nothing more is expected on this line)");
 	else

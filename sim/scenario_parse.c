@@ -46,7 +46,7 @@ static void err_declared(struct parser *p, const struct tok *t, const char *what
 
 int scn_parse_title(struct parser *p, const struct tok *kw)
 {
-	const struct tok *t = scn_expect_string(p, "the title in double quotes");
+	const struct tok *t = scn_expect_lesson_text(p, "the title in double quotes");
 	if (!t || scn_end_of_line(p) < 0 ||
 	    given_once(p, kw, &p->title_line, "the title is given") < 0)
 		return -1;
@@ -57,7 +57,7 @@ int scn_parse_title(struct parser *p, const struct tok *kw)
 int scn_parse_about(struct parser *p, const struct tok *kw)
 {
 	(void)kw;
-	const struct tok *t = scn_expect_string(p, "a paragraph in double quotes");
+	const struct tok *t = scn_expect_lesson_text(p, "a paragraph in double quotes");
 	if (!t || scn_end_of_line(p) < 0)
 		return -1;
 	scn_push_str(&p->s->about, &p->s->nabout, xstrdup(t->text));
@@ -81,7 +81,7 @@ int scn_parse_lab_text(struct parser *p, const struct tok *kw)
 	assert(task || strcmp(kw->text, "hint") == 0);
 	const char *what = task ? "the task (a paragraph) in double quotes"
 				: "the hint (a paragraph) in double quotes";
-	const struct tok *t = scn_expect_string(p, what);
+	const struct tok *t = scn_expect_lesson_text(p, what);
 	if (!t || scn_end_of_line(p) < 0)
 		return -1;
 	if (!p->first_lab_text.line)

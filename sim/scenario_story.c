@@ -333,7 +333,7 @@ int scn_action_note(struct parser *p, const struct tok *kw, struct scn_action *a
 {
 	(void)kw;
 	a->kind = SCN_NOTE;
-	const struct tok *t = scn_expect_string(p, "the note in double quotes");
+	const struct tok *t = scn_expect_lesson_text(p, "the note in double quotes");
 	if (!t)
 		return -1;
 	a->text = xstrdup(t->text);
@@ -382,8 +382,9 @@ static int quiz_choices(struct parser *p, const struct tok *kw, struct scn_actio
 			scn_err_col(p, t->col, "a choice cannot be empty");
 			return -1;
 		}
+		if (!(t = scn_expect_lesson_text(p, "a choice in double quotes")))
+			return -1;
 		scn_push_str(&a->choices, &a->nchoices, xstrdup(t->text));
-		p->ti++;
 	}
 	if (a->nchoices < 2) {
 		if (!t || scn_tok_is(t, "answer"))
@@ -406,13 +407,13 @@ static int quiz_choices(struct parser *p, const struct tok *kw, struct scn_actio
 int scn_action_quiz(struct parser *p, const struct tok *kw, struct scn_action *a)
 {
 	a->kind = SCN_QUIZ;
-	const struct tok *t = scn_expect_string(p, "the question in double quotes");
-	if (!t)
-		return -1;
-	if (!t->text[0]) {
+	const struct tok *t = scn_peek_tok(p);
+	if (t && t->string && !t->text[0]) {
 		scn_err_col(p, t->col, "the question cannot be empty");
 		return -1;
 	}
+	if (!(t = scn_expect_lesson_text(p, "the question in double quotes")))
+		return -1;
 	a->text = xstrdup(t->text);
 	while ((t = scn_peek_tok(p)) != NULL) {
 		bool reply = scn_tok_is(t, "reply"), choices = scn_tok_is(t, "choices");

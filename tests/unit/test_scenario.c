@@ -5,6 +5,7 @@
  * "FILE:LINE:COL: error: MESSAGE", captured in a memory stream.
  */
 #include "buf.h"
+#include "i18n.h"
 #include "scenario.h"
 #include "test.h"
 
@@ -1257,6 +1258,115 @@ static void test_lab_directives(void)
 	CHECK_ERRORS("hnit \"h\"\n", 1, "t.scn:1:1: error: unknown directive 'hnit' (did you mean 'hint'?)\n");
 }
 
+/* Lessons in Portuguese: each text a person reads may carry `pt-BR "..."`;
+ * the parser keeps the one for i18n_lang().  Mail is never translated. */
+static const char pt_lesson[] =
+	WORLD
+	"title \"Relay\" pt-BR \"Retransmissão\"\n"
+	"about \"One.\" pt-BR \"Um.\"\n"
+	"about \"Two.\"\n"
+	"note \"Look {i}\" pt-BR \"Veja {i}\"\n"
+	"repeat 2 note \"Step {i}\" pt-BR \"Passo {i}\"\n"
+	"quiz \"Who?\" pt-BR \"Quem?\" choices \"A\" pt-BR \"A-pt\" \"B\" answer 2 reply 550\n"
+	"send alice-laptop to bob@gmail.com subject \"Oi\" body \"Tudo bem?\"\n";
+
+static void test_lessons_pt_br(void)
+{
+	struct scenario *s = parse_ok(pt_lesson);
+	CHECK(s != NULL);
+	if (s) {
+		CHECK_STR(s->title, "Relay");
+		CHECK_STR(s->about[0], "One.");
+		CHECK_STR(s->about[1], "Two.");
+		CHECK_STR(s->actions[0].text, "Look {i}");
+		CHECK_STR(s->actions[1].text, "Step {i}");
+		CHECK_INT(s->actions[1].repeat, 2);
+		CHECK_STR(s->actions[2].text, "Who?");
+		CHECK_STR(s->actions[2].choices[0], "A");
+		CHECK_STR(s->actions[2].choices[1], "B");
+		CHECK_INT(s->actions[2].answer, 2);
+		CHECK_STR(s->actions[2].reply, "550");
+		scn_free(s);
+	}
+
+	i18n_set_lang(I18N_PT_BR);
+	s = parse_ok(pt_lesson);
+	CHECK(s != NULL);
+	if (s) {
+		CHECK_STR(s->title, "Retransmissão");
+		CHECK_STR(s->about[0], "Um.");
+		CHECK_STR(s->about[1], "Two."); /* no pt-BR text: the default */
+		CHECK_STR(s->actions[0].text, "Veja {i}");
+		CHECK_STR(s->actions[1].text, "Passo {i}");
+		CHECK_STR(s->actions[2].text, "Quem?");
+		CHECK_STR(s->actions[2].choices[0], "A-pt");
+		CHECK_STR(s->actions[2].choices[1], "B");
+		CHECK_STR(s->actions[3].subject, "Oi");
+		CHECK_STR(s->actions[3].body, "Tudo bem?");
+		scn_free(s);
+	}
+	s = parse_ok("exercise\ntask \"Send.\" pt-BR \"Envie.\"\nhint \"EHLO.\" pt-BR \"Comece.\"\n"
+		     "hint \"Dot.\"\n");
+	CHECK(s && s->ntasks == 1 && s->nhints == 2);
+	if (s) {
+		CHECK_STR(s->tasks[0], "Envie.");
+		CHECK_STR(s->hints[0], "Comece.");
+		CHECK_STR(s->hints[1], "Dot.");
+		scn_free(s);
+	}
+	/* the errors are the same in either language */
+	CHECK_ERRORS("title \"T\" pt-BR\n", 1,
+		     "t.scn:1:16: error: expected the pt-BR text in double quotes after 'pt-BR'\n");
+	i18n_set_lang(I18N_EN);
+
+	s = parse_ok("exercise\ntask \"Send.\" pt-BR \"Envie.\"\nhint \"EHLO.\" pt-BR \"Comece.\"\n");
+	CHECK(s && s->ntasks == 1 && s->nhints == 1);
+	if (s) {
+		CHECK_STR(s->tasks[0], "Send.");
+		CHECK_STR(s->hints[0], "EHLO.");
+		scn_free(s);
+	}
+	/* an empty default may have an empty translation */
+	s = parse_ok("title \"\" pt-BR \"\"\n");
+	CHECK(s && s->title && !s->title[0]);
+	scn_free(s);
+
+	CHECK_ERRORS("title \"T\" pt-BR\n", 1,
+		     "t.scn:1:16: error: expected the pt-BR text in double quotes after 'pt-BR'\n");
+	CHECK_ERRORS("about \"A\" pt-BR word\n", 1,
+		     "t.scn:1:17: error: expected the pt-BR text in double quotes after 'pt-BR', "
+		     "got 'word'\n");
+	CHECK_ERRORS("title \"T\" pt-BR \"T1\" pt-BR \"T2\"\n", 1,
+		     "t.scn:1:22: error: a second 'pt-BR' (the text has its pt-BR text at "
+		     "column 11)\n");
+	CHECK_ERRORS(WORLD "note \"N\" pt-BR \"\"\n", 1,
+		     "t.scn:9:16: error: the pt-BR text cannot be empty (without 'pt-BR \"...\"' "
+		     "the default text is shown)\n");
+	CHECK_ERRORS(WORLD "note \"N\" pt-br \"n\"\n", 1,
+		     "t.scn:9:10: error: unknown word 'pt-br' (did you mean 'pt-BR'?)\n");
+	CHECK_ERRORS(WORLD "quiz \"q\" choices \"a\" pt-BR \"b\" pt-BR \"c\" answer 1\n", 1,
+		     "t.scn:9:32: error: a second 'pt-BR' (the text has its pt-BR text at "
+		     "column 22)\n");
+	CHECK_ERRORS(WORLD "quiz \"q\" choices pt-BR \"a\" \"b\" answer 1\n", 1,
+		     "t.scn:9:18: error: expected a choice in double quotes, got 'pt-BR'\n");
+	CHECK_ERRORS(WORLD "quiz \"\" pt-BR \"q\" reply 550\n", 1,
+		     "t.scn:9:6: error: the question cannot be empty\n");
+	CHECK_ERRORS(WORLD "quiz \"q\" choices \"\" pt-BR \"a\" \"b\" answer 1\n", 1,
+		     "t.scn:9:18: error: a choice cannot be empty\n");
+#define STRAY "error: 'pt-BR' after a text that is not translated (only a lesson's title, " \
+	      "about, note, quiz, choices, task and hint have a pt-BR text; mail is never "  \
+	      "translated)\n"
+	CHECK_ERRORS(WORLD "send alice-laptop to bob@gmail.com subject \"Oi\" pt-BR \"Olá\" "
+			   "body \"b\"\n", 1, "t.scn:9:49: " STRAY);
+	CHECK_ERRORS(WORLD "send alice-laptop to bob@gmail.com subject \"s\" body \"b\" pt-BR "
+			   "\"c\"\n", 1, "t.scn:9:57: " STRAY);
+	CHECK_ERRORS(WORLD "mail bob@gmail.com from alice@uea.edu.br subject \"s\" pt-BR \"t\"\n",
+		     1, "t.scn:9:54: " STRAY);
+	CHECK_ERRORS("user alice@uea.edu.br password x name \"Alice\" pt-BR \"Alícia\"\n"
+		     "domain uea.edu.br server mail.uea.edu.br\n", 1, "t.scn:1:47: " STRAY);
+#undef STRAY
+}
+
 int main(void)
 {
 	RUN(test_full_example);
@@ -1282,6 +1392,7 @@ int main(void)
 	RUN(test_parse_file);
 	RUN(test_lab_directives);
 	RUN(test_quiz);
+	RUN(test_lessons_pt_br);
 	free(last_errors);
 	return TEST_END();
 }
