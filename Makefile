@@ -8,12 +8,14 @@
 #                   seconds (tests/fuzz/README.md)
 #   make run        the lesson menu on a terminal (else the first lesson's transcript)
 #   make install    install into $(PREFIX) (default /usr/local); DESTDIR works
+#   make pot        extract the translatable strings into po/mailsim.pot
 #   make clean
 
 PREFIX  ?= /usr/local
 BINDIR  ?= $(PREFIX)/bin
 MANDIR  ?= $(PREFIX)/share/man
 DATADIR ?= $(PREFIX)/share/mailsim
+LOCALEDIR ?= $(PREFIX)/share/locale
 
 CC      ?= cc
 FUZZ_CC ?= clang
@@ -24,6 +26,10 @@ $(error pkg-config not found: install it with 'apt-get install pkg-config')
 endif
 ifeq ($(shell $(PKG_CONFIG) --exists sqlite3 && echo yes),)
 $(error SQLite development files not found: install them with 'apt-get install libsqlite3-dev')
+endif
+
+ifeq ($(shell msgfmt --version >/dev/null 2>&1 && echo yes),)
+$(error msgfmt (GNU gettext) not found: install it with 'apt-get install gettext')
 endif
 
 ifeq ($(shell $(PKG_CONFIG) --exists ncursesw && echo yes),)
@@ -86,10 +92,23 @@ LIB      := $(BUILD)/libmailsim-ui.a $(BUILD)/libmailsim-sim.a $(BUILD)/libmails
 
 .SECONDARY:
 .PHONY: all test check bench run install uninstall clean tests-bin fuzz fuzz-bin fuzz-merge \
-	fuzz-seed layer-flags FORCE
+	fuzz-seed layer-flags pot FORCE
 .DEFAULT_GOAL := all
 
-all: mailsim
+# The Portuguese catalogue, where ./mailsim finds it without installing
+# (cli_i18n_init: build/locale beside the executable), and the template
+# xgettext makes of every string marked _(), N_() or P_() (protocols/i18n.h).
+MO := build/locale/pt_BR/LC_MESSAGES/mailsim.mo
+POT ?= po/mailsim.pot
+XGETTEXT_FLAGS := --from-code=UTF-8 --keyword=_ --keyword=N_ --keyword=P_:1,2 \
+	--add-comments=TRANSLATORS: --package-name=mailsim --msgid-bugs-address= --sort-by-file
+$(MO): po/pt_BR.po
+	@mkdir -p $(dir $@)
+	msgfmt --check -o $@ $<
+pot:
+	xgettext $(XGETTEXT_FLAGS) -o $(POT) $(sort $(wildcard protocols/*.[ch] sim/*.[ch] ui/*.[ch]))
+
+all: mailsim $(MO)
 
 ifeq ($(SAN),1)
 mailsim_bin := $(BUILD)/mailsim
@@ -117,11 +136,11 @@ $(BUILD)/libmailsim-%.a:
 # DATADIR and changes with it, so `make install PREFIX=X` after `make`
 # compiles cli.c again with X's.
 $(BUILD)/ui/player.o $(BUILD)/ui/player_%.o: BASEFLAGS += $(NCURSES_CFLAGS)
-$(BUILD)/ui/cli.o: BASEFLAGS += -DMAILSIM_DATADIR='"$(DATADIR)"'
+$(BUILD)/ui/cli.o: BASEFLAGS += -DMAILSIM_DATADIR='"$(DATADIR)"' -DMAILSIM_LOCALEDIR='"$(LOCALEDIR)"'
 $(BUILD)/ui/cli.o: $(BUILD)/datadir.stamp
 $(BUILD)/datadir.stamp: FORCE
 	@mkdir -p $(dir $@)
-	@echo '$(DATADIR)' | cmp -s - $@ || echo '$(DATADIR)' >$@
+	@echo '$(DATADIR) $(LOCALEDIR)' | cmp -s - $@ || echo '$(DATADIR) $(LOCALEDIR)' >$@
 
 $(BUILD)/protocols/%.o: protocols/%.c
 	@mkdir -p $(dir $@)
@@ -155,7 +174,7 @@ $(BUILD)/tests/fuzz/%.o: tests/fuzz/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(BASEFLAGS) $(INC_tests) -Itests/fuzz $(CFLAGS) -c -o $@ $<
 
-tests-bin: $(mailsim_bin) $(TEST_BIN) $(REPLAY_BIN)
+tests-bin: $(MO) $(mailsim_bin) $(TEST_BIN) $(REPLAY_BIN)
 
 # make fuzz SECS=N [TARGETS="mime imap_parse"]: build with clang, then run
 # each target N seconds on its corpus (new inputs go to build/fuzz/corpus,
@@ -204,17 +223,20 @@ run: $(mailsim_bin)
 	@if [ -t 0 ] && [ -t 1 ]; then ./$(mailsim_bin); \
 	else ./$(mailsim_bin) run scenarios/smtp-send.scn; fi
 
-install: $(mailsim_bin)
+install: $(mailsim_bin) $(MO)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(DATADIR)/scenarios \
-		$(DESTDIR)$(DATADIR)/scenarios/labs $(DESTDIR)$(MANDIR)/pt_BR/man1
+		$(DESTDIR)$(DATADIR)/scenarios/labs $(DESTDIR)$(LOCALEDIR)/pt_BR/LC_MESSAGES \
+		$(DESTDIR)$(MANDIR)/pt_BR/man1
 	install -m 755 $(mailsim_bin) $(DESTDIR)$(BINDIR)/mailsim
 	install -m 644 docs/mailsim.1 $(DESTDIR)$(MANDIR)/man1/mailsim.1
 	install -m 644 docs/mailsim.pt_BR.1 $(DESTDIR)$(MANDIR)/pt_BR/man1/mailsim.1
 	install -m 644 scenarios/*.scn $(DESTDIR)$(DATADIR)/scenarios/
 	install -m 644 scenarios/labs/*.scn $(DESTDIR)$(DATADIR)/scenarios/labs/
+	install -m 644 $(MO) $(DESTDIR)$(LOCALEDIR)/pt_BR/LC_MESSAGES/mailsim.mo
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/mailsim $(DESTDIR)$(MANDIR)/man1/mailsim.1
+	rm -f $(DESTDIR)$(LOCALEDIR)/pt_BR/LC_MESSAGES/mailsim.mo
 	rm -f $(DESTDIR)$(MANDIR)/pt_BR/man1/mailsim.1
 	rm -rf $(DESTDIR)$(DATADIR)
 

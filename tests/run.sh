@@ -11,6 +11,10 @@
 build=${1:?usage: tests/run.sh BUILD_DIR MAILSIM}
 mailsim=${2:?usage: tests/run.sh BUILD_DIR MAILSIM}
 export MAILSIM="$mailsim"
+# The goldens are English: whatever language the machine speaks, the suites
+# run in C.UTF-8 (tests/suites/i18n.sh asks for Portuguese itself).
+unset LANGUAGE LC_MESSAGES
+export LANG=C.UTF-8 LC_ALL=C.UTF-8
 passed=0
 failed=0
 log=$(mktemp)

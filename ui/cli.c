@@ -10,13 +10,19 @@
 
 #include <assert.h>
 #include <dirent.h>
+#include <langinfo.h>
+#include <locale.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "buf.h"
+#include "i18n.h"
 
 /* Where `make install` puts the lessons (the Makefile says, from DATADIR). */
+#ifndef MAILSIM_LOCALEDIR
+#define MAILSIM_LOCALEDIR "/usr/local/share/locale"
+#endif
 #ifndef MAILSIM_DATADIR
 #define MAILSIM_DATADIR "/usr/local/share/mailsim"
 #endif
@@ -210,4 +216,88 @@ void cli_dirs_print(FILE *out, const struct cli_dirs *d, const char *sep)
 {
 	for (size_t i = 0; i < d->n; i++)
 		fprintf(out, "%s%s", i ? sep : "", d->dir[i]);
+}
+
+/* ---- the language */
+
+static bool cli_lang_parse(const char *v, enum i18n_lang *out)
+{
+	if (strncmp(v, "pt", 2) == 0 && (v[2] == '\0' || v[2] == '_' || v[2] == '-' || v[2] == '.')) {
+		*out = I18N_PT_BR;
+		return true;
+	}
+	if (strcmp(v, "en") == 0 || strncmp(v, "en_", 3) == 0 || strncmp(v, "en-", 3) == 0 ||
+	    strcmp(v, "C") == 0 || strcmp(v, "POSIX") == 0) {
+		*out = I18N_EN;
+		return true;
+	}
+	return false;
+}
+
+/* The catalogue's folder: the build tree's, beside the executable (the
+ * release build's mailsim is at the top, the others in build/KIND/), or
+ * the installation's PREFIX/share/locale, or the configured one. */
+static void cli_bind_catalogue(void)
+{
+	static const char *const beside[] = {"/build/locale", "/../locale", "/../share/locale"};
+	char exe[4096];
+	ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	if (len > 0) {
+		exe[len] = '\0';
+		char *slash = strrchr(exe, '/');
+		if (slash) {
+			*slash = '\0';
+			for (size_t i = 0; i < sizeof beside / sizeof beside[0]; i++) {
+				struct buf b;
+				buf_init(&b);
+				buf_printf(&b, "%s%s/pt_BR/LC_MESSAGES/mailsim.mo", exe, beside[i]);
+				bool found = access(b.p, R_OK) == 0;
+				buf_free(&b);
+				if (found) {
+					buf_init(&b);
+					buf_printf(&b, "%s%s", exe, beside[i]);
+					bindtextdomain("mailsim", b.p);
+					buf_free(&b);
+					return;
+				}
+			}
+		}
+	}
+	bindtextdomain("mailsim", MAILSIM_LOCALEDIR);
+}
+
+bool cli_i18n_init(const char *opt)
+{
+	enum i18n_lang lang = I18N_EN;
+	if (opt) {
+		if (!cli_lang_parse(opt, &lang))
+			return false;
+	} else {
+		static const char *const vars[] = {"LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"};
+		for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
+			const char *v = getenv(vars[i]);
+			if (v && *v) {
+				if (!cli_lang_parse(v, &lang))
+					lang = I18N_EN;
+				break;
+			}
+		}
+	}
+	/* Text is UTF-8 on the screen and in the files whatever the locale. */
+	setlocale(LC_CTYPE, "");
+	if (strcmp(nl_langinfo(CODESET), "UTF-8") != 0)
+		setlocale(LC_CTYPE, "C.UTF-8");
+	/* gettext reads LANGUAGE first, but ignores it under the "C" locale;
+	 * pt_BR.UTF-8 need not be installed (Debian ships only C.UTF-8), so
+	 * the messages' locale is the environment's when it exists, else
+	 * C.UTF-8, and LANGUAGE names the catalogue. */
+	setenv("LANGUAGE", lang == I18N_PT_BR ? "pt_BR" : "en", 1);
+	if (!setlocale(LC_MESSAGES, "") || strcmp(setlocale(LC_MESSAGES, NULL), "C") == 0 ||
+	    strcmp(setlocale(LC_MESSAGES, NULL), "POSIX") == 0)
+		setlocale(LC_MESSAGES, "C.UTF-8");
+	cli_bind_catalogue();
+	bind_textdomain_codeset("mailsim", "UTF-8");
+	textdomain("mailsim");
+	i18n_set_lang(lang);
+	return true;
 }

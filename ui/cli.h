@@ -26,6 +26,17 @@
 
 #define CLI_EXIT_RUNTIME 3 /* as main.c's EXIT_RUNTIME */
 
+/* The language, once, before anything is printed: `--lang` (opt: "pt-BR",
+ * "pt_BR", "pt", "en", "C"; NULL when not given), else the first of
+ * LANGUAGE, LC_ALL, LC_MESSAGES and LANG that is set, as gettext looks
+ * (pt... is Brazilian Portuguese, anything else English).  Binds the
+ * catalogue of the build tree (build/locale, beside the executable) or of
+ * the installation (PREFIX/share/locale).  Only LC_CTYPE and LC_MESSAGES
+ * follow the environment: numbers, dates and sorting stay "C", so a
+ * transcript's times and a message's Date: header are the same in every
+ * language.  false (nothing changed) when opt names no language we have. */
+bool cli_i18n_init(const char *opt);
+
 /* NO_COLOR set and not empty: no colour (https://no-color.org). */
 bool cli_no_color(void);
 

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "i18n.h"
 #include "inspect.h"
 #include "lab.h"
 #include "playback.h"
@@ -548,7 +549,13 @@ static void usage(FILE *out)
 			 commands[i].args);
 		fprintf(out, "  %-15s %s\n", word, commands[i].summary);
 	}
-	fputs("  (none)          on a terminal: the menu of the shipped lessons\n"
+	fputs(_("  (none)          on a terminal: the menu of the shipped lessons\n"
+		"\n"
+		"options of every command:\n"
+		"  --lang L        the language: pt-BR (Brazilian Portuguese) or en; by\n"
+		"                  default LANGUAGE, LC_ALL, LC_MESSAGES or LANG decides\n"),
+	      out);
+	fputs(""
 	      "\n"
 	      "options of run:\n"
 	      "  --json          JSON Lines instead of the transcript\n"
@@ -579,8 +586,46 @@ static void usage(FILE *out)
 	      out);
 }
 
+/* `--lang L` or `--lang=L`, anywhere on the line (before or after the
+ * command): taken out of argv, so that no command has to know it.  The
+ * value, or NULL; *bad when --lang has no value. */
+static const char *take_lang(int *argc, char **argv, bool *bad)
+{
+	const char *lang = NULL;
+	*bad = false;
+	int out = 1;
+	for (int i = 1; i < *argc; i++) {
+		if (strcmp(argv[i], "--") == 0) { /* the rest are not options */
+			while (i < *argc)
+				argv[out++] = argv[i++];
+			break;
+		}
+		if (strncmp(argv[i], "--lang=", 7) == 0) {
+			lang = argv[i] + 7;
+		} else if (strcmp(argv[i], "--lang") == 0) {
+			if (i + 1 >= *argc)
+				*bad = true;
+			else
+				lang = argv[++i];
+		} else {
+			argv[out++] = argv[i];
+		}
+	}
+	*argc = out;
+	argv[out] = NULL;
+	return lang;
+}
+
 int main(int argc, char **argv)
 {
+	bool bad;
+	const char *lang = take_lang(&argc, argv, &bad);
+	if (bad || !cli_i18n_init(lang)) {
+		cli_i18n_init(NULL);
+		fprintf(stderr, _("mailsim: --lang takes pt-BR or en, not '%s'\n"),
+			bad ? "" : lang);
+		return EXIT_USAGE;
+	}
 	if (argc < 2 && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO))
 		return cmd_menu();
 	if (argc < 2) {

@@ -133,7 +133,7 @@ void player_screen_open(bool mono)
 	install_handlers();
 	/* The screen draws UTF-8 ("Olá", box drawing).  A terminal reached
 	 * without a locale (LANG unset over SSH) is nearly always UTF-8 too. */
-	setlocale(LC_ALL, "");
+	setlocale(LC_CTYPE, ""); /* only the characters: numbers stay "C" */
 	if (strcmp(nl_langinfo(CODESET), "UTF-8") != 0)
 		setlocale(LC_CTYPE, "C.UTF-8");
 	if (!screen)
