@@ -225,9 +225,11 @@ run: $(mailsim_bin)
 
 install: $(mailsim_bin) $(MO)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(DATADIR)/scenarios \
-		$(DESTDIR)$(DATADIR)/scenarios/labs $(DESTDIR)$(LOCALEDIR)/pt_BR/LC_MESSAGES
+		$(DESTDIR)$(DATADIR)/scenarios/labs $(DESTDIR)$(LOCALEDIR)/pt_BR/LC_MESSAGES \
+		$(DESTDIR)$(MANDIR)/pt_BR/man1
 	install -m 755 $(mailsim_bin) $(DESTDIR)$(BINDIR)/mailsim
 	install -m 644 docs/mailsim.1 $(DESTDIR)$(MANDIR)/man1/mailsim.1
+	install -m 644 docs/mailsim.pt_BR.1 $(DESTDIR)$(MANDIR)/pt_BR/man1/mailsim.1
 	install -m 644 scenarios/*.scn $(DESTDIR)$(DATADIR)/scenarios/
 	install -m 644 scenarios/labs/*.scn $(DESTDIR)$(DATADIR)/scenarios/labs/
 	install -m 644 $(MO) $(DESTDIR)$(LOCALEDIR)/pt_BR/LC_MESSAGES/mailsim.mo
@@ -235,6 +237,7 @@ install: $(mailsim_bin) $(MO)
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/mailsim $(DESTDIR)$(MANDIR)/man1/mailsim.1
 	rm -f $(DESTDIR)$(LOCALEDIR)/pt_BR/LC_MESSAGES/mailsim.mo
+	rm -f $(DESTDIR)$(MANDIR)/pt_BR/man1/mailsim.1
 	rm -rf $(DESTDIR)$(DATADIR)
 
 clean:
