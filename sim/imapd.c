@@ -513,6 +513,7 @@ static enum imap_result imapd_set_flags(void *ctx, const char *name, const uint3
 		char names[80];
 		bool kw = values[0].keywords[0] != '\0';
 		bool sys = (values[0].flags & STORE_FLAGS_SYSTEM) != 0;
+		/* i18n: not for people: the detail is the protocol's words only (uid, flags) */
 		world_event(d->w, d->srv->name, NULL, "flags",
 			    N_("flags live on the server: every device that looks sees the same"),
 			    "%s %s uid %u: %s%s%s", d->acct.address, name, uids[0],

@@ -87,6 +87,7 @@ int scn_parse_string(const char *name, const char *text, size_t len, struct scen
 
 	if (len > SCN_MAX_FILE_BYTES) {
 		if (errs) {
+			/* i18n: not for people: the "FILE:LINE:COL: error:" prefix that editors and tests read */
 			fprintf(errs, "%s: error: ", name);
 			fprintf(errs, _("the file is too large (more than %zu MiB)"),
 				SCN_MAX_FILE_BYTES / (1024 * 1024));
@@ -103,6 +104,7 @@ int scn_parse_string(const char *name, const char *text, size_t len, struct scen
 	if (n)
 		qsort(p.diags, p.ndiags, sizeof *p.diags, diag_cmp);
 	for (size_t i = 0; errs && i < p.ndiags; i++)
+		/* i18n: not for people: the "FILE:LINE:COL: error:" prefix that editors and tests read */
 		fprintf(errs, "%s:%d:%d: error: %s\n", name, p.diags[i].pos.line,
 			p.diags[i].pos.col, p.diags[i].msg);
 	parser_free(&p);
@@ -124,6 +126,7 @@ int scn_parse_file(const char *path, struct scenario **out, FILE *errs)
 	if (!f) {
 		if (errs) {
 			int e = errno;
+			/* i18n: not for people: the "FILE:LINE:COL: error:" prefix that editors and tests read */
 			fprintf(errs, "%s: error: ", path);
 			fprintf(errs, _("cannot read: %s"), strerror(e));
 			fputc('\n', errs);
@@ -139,6 +142,7 @@ int scn_parse_file(const char *path, struct scenario **out, FILE *errs)
 	if (ferror(f)) {
 		int e = errno;
 		if (errs) {
+			/* i18n: not for people: the "FILE:LINE:COL: error:" prefix that editors and tests read */
 			fprintf(errs, "%s: error: ", path);
 			fprintf(errs, _("cannot read: %s"), strerror(e));
 			fputc('\n', errs);

@@ -10,7 +10,8 @@ A string reaches a person through a few channels, and this script knows them:
   - the messages of the tools: world_event's detail, the scenario parser's
     errors (scn_err_at, scn_err_col), the store's (set_error).
 A string literal given there must sit inside _(), N_() or P_() (protocols/
-i18n.h), unless it has no word in it ("%s\\n", ": "), or its call carries the
+i18n.h), unless it has no word in it ("%s\\n", ": ", "mailsim lab: %s"), or
+its call carries the
 comment `i18n: not for people` with a reason (JSON keys, wire text written
 with fprintf, a file format), on the call's first line or the line before.
 
@@ -103,16 +104,23 @@ STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
 DIRECTIVE = re.compile(r"%[-+ #0]*(\*|\d+)?(\.(\*|\d+))?(hh|h|ll|l|z|j|t|L)?[diouxXeEfgGcsp%]")
 
 
+# the program's and its commands' names are names, not words to translate
+NAMES = re.compile(r"\bmailsim( (serve|lab|inspect|play|run|validate))?\b")
+
+
 def unmarked(arg):
-    """The string literals of arg not inside a mark, with words in them."""
+    """The string literals of arg itself (not of a call inside it, such as
+    _(), N_(), P_() or strcmp()) that have words in them."""
     masked = arg
-    for mark in MARKS:
-        for m in re.finditer(r"\b" + re.escape(mark) + r"\s*\(", arg):
-            _, end = split_args(arg, m.end() - 1)
-            masked = masked[:m.start()] + " " * (end + 1 - m.start()) + masked[end + 1:]
+    for m in re.finditer(r"\b[A-Za-z_][A-Za-z0-9_]*\s*\(", arg):
+        if masked[m.start()] == " ":
+            continue  # inside a call masked already
+        _, end = split_args(arg, m.end() - 1)
+        masked = masked[:m.start()] + " " * (end + 1 - m.start()) + masked[end + 1:]
     bad = []
     for m in STRING.finditer(masked):
         s = DIRECTIVE.sub(" ", m.group(0)[1:-1])
+        s = NAMES.sub(" ", s)
         s = re.sub(r"\\[ntr\\\"']", " ", s)
         if re.search(r"[A-Za-z]{2,}", s):
             bad.append(m.group(0))

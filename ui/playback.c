@@ -771,9 +771,24 @@ static void pb_record_mail(struct playback *pb, const struct trace_mail *m)
 	pb->chgs[pb->nchgs++] = c;
 }
 
+/* The words between "FILE:LINE" and the check in sim/checks.c's format,
+ * in the language chosen (": passed: ", ": passou: "): what follows the
+ * "%d" of fmt up to its last "%s". */
+static size_t pb_verdict(const char *fmt, char *out, size_t cap)
+{
+	const char *d = strstr(fmt, "%d");
+	const char *s = d ? strstr(d + 2, "%s") : NULL;
+	size_t n = s ? (size_t)(s - (d + 2)) : 0;
+	if (n >= cap)
+		n = 0;
+	memcpy(out, d ? d + 2 : "", n);
+	out[n] = '\0';
+	return n;
+}
+
 /* A "check-passed" / "check-failed" event: its result, not a step.  The
- * text is "FILE:LINE: passed: expect ..." (sim/checks.c); the check is
- * what follows the verdict. */
+ * text is "FILE:LINE: passed: expect ..." (sim/checks.c, translated); the
+ * check is what follows the verdict. */
 static bool pb_record_check(struct playback *pb, const struct trace_rec *r)
 {
 	if (!r->event || !r->from || strcmp(r->from, "check") != 0)
@@ -783,8 +798,10 @@ static bool pb_record_check(struct playback *pb, const struct trace_rec *r)
 		return false;
 	const char *t = r->text ? r->text : "";
 	size_t n = r->text ? r->text_len : 0;
-	const char *verdict = passed ? ": passed: " : ": FAILED: ";
-	size_t vn = strlen(verdict);
+	char verdict[64];
+	/* TRANSLATORS: FILE:LINE: passed: THE CHECK (as written in the scenario) */
+	size_t vn = pb_verdict(passed ? _("%s:%d: passed: %s") : _("%s:%d: FAILED: %s"), verdict,
+			       sizeof verdict);
 	for (size_t i = 0; i + vn <= n; i++)
 		if (memcmp(t + i, verdict, vn) == 0) {
 			t += i + vn;

@@ -60,10 +60,14 @@ unsigned map_connect_port(const struct pb_step *s)
 {
 	if (!s->event || strcmp(s->event, "connect") != 0 || !s->text)
 		return 0;
-	const char *k = memmem(s->text, s->text_len, "port ", 5);
+	/* "connect to HOST port N", in whatever language (sim/net.c): the
+	 * port is the number the text ends with */
+	size_t end = s->text_len, start = end;
+	while (start > 0 && s->text[start - 1] >= '0' && s->text[start - 1] <= '9')
+		start--;
 	unsigned port = 0;
-	for (k = k ? k + 5 : NULL; k && k < s->text + s->text_len && *k >= '0' && *k <= '9'; k++)
-		port = port * 10 + (unsigned)(*k - '0');
+	for (size_t k = start; k < end && end - start <= 5; k++)
+		port = port * 10 + (unsigned)(s->text[k] - '0');
 	return port <= 65535 ? port : 0;
 }
 

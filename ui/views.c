@@ -246,5 +246,6 @@ void view_json_sink(void *ctx, const struct trace_rec *r)
 
 void view_json_summary(struct view_json *v, int passed, int failed)
 {
+	/* i18n: not for people: JSON */
 	fprintf(v->out, "{\"checks\":{\"passed\":%d,\"failed\":%d}}\n", passed, failed);
 }

@@ -64,7 +64,9 @@ if env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s -j2 install BUILD="$tmp/build
 inst=$tmp/stage/usr/bin/mailsim
 for f in "$inst" "$tmp/stage/usr/share/man/man1/mailsim.1" \
 	"$tmp/stage/usr/share/mailsim/scenarios/pop3-vs-imap.scn" \
-	"$tmp/stage/usr/share/mailsim/scenarios/labs/smtp-by-hand.scn"; do
+	"$tmp/stage/usr/share/mailsim/scenarios/labs/smtp-by-hand.scn" \
+	"$tmp/stage/usr/share/locale/pt_BR/LC_MESSAGES/mailsim.mo" \
+	"$tmp/stage/usr/share/man/pt_BR/man1/mailsim.1"; do
 	if [ -f "$f" ]; then ok; else bad "make install: no ${f#"$tmp/stage"}"; fi
 done
 # compiled with PREFIX's share directory (the stamp of DATADIR)
@@ -74,6 +76,9 @@ has "installed: DATADIR is PREFIX's" "$tmp/o" "  /usr/share/mailsim/scenarios/la
 status "installed: lab lists from /" 0 $?
 has "installed: lab lists from /" "$tmp/o" "Exercises (in $tmp/stage/usr/share/mailsim/scenarios/labs)"
 has "installed: lab lists pop3-delete" "$tmp/o" "pop3-delete"
+# the Portuguese catalogue, found under PREFIX/share/locale from anywhere
+(cd / && HOME="$tmp/home" "$inst" --lang pt-BR lab) >"$tmp/o" 2>&1
+has "installed: the catalogue under PREFIX" "$tmp/o" "Exercícios (em $tmp/stage/usr/share/mailsim/scenarios/labs)"
 (cd / && HOME="$tmp/home" "$inst" lab imap-flag-move --check --db "$tmp/none.db") >"$tmp/o" 2>&1
 status "installed: lab finds NAME from /" 2 $?
 has "installed: lab finds NAME from /" "$tmp/o" "no lab store $tmp/none.db"

@@ -25,6 +25,19 @@ else ok; fi
 if msgfmt --check --statistics -o /dev/null po/pt_BR.po 2>&1 | grep -q fuzzy; then
 	bad "po/pt_BR.po has fuzzy entries"; else ok; fi
 
+# --- every string a person reads is marked (tests/i18n_lint.py knows the
+# channels: notes, printing, the terminal, events, errors), and the lint
+# itself finds a planted one
+if python3 tests/i18n_lint.py . >"$tmp/lint" 2>&1; then ok; else
+	bad "strings not marked for translation:"
+	head -n 20 "$tmp/lint"
+fi
+mkdir -p "$tmp/plant"
+cp -r protocols sim ui "$tmp/plant/"
+printf '\nvoid planted(void);\nvoid planted(void)\n{\n\tfputs("a sentence nobody marked\\n", stderr);\n}\n' >>"$tmp/plant/ui/views.c"
+if python3 tests/i18n_lint.py "$tmp/plant" 2>&1 | grep -q 'ui/views.c:.*a sentence nobody marked'; then ok; else
+	bad "the lint misses a planted unmarked fputs"; fi
+
 # --- the language: --lang, then LANGUAGE, LC_ALL, LC_MESSAGES, LANG
 pt='opções de todos os comandos'
 en='options of every command'
@@ -72,5 +85,24 @@ for f in scenarios/smtp-send.scn scenarios/pop3-download-and-delete.scn; do
 		diff "$tmp/ej" "$tmp/pj" | head -n 6
 	fi
 done
+
+# --- golden transcripts in Portuguese (tests/golden/pt_BR; UPDATE_GOLDEN=1
+# writes them): two lessons, and the lab's exercises with their tasks
+g=tests/golden/pt_BR
+golden_pt() { # golden_pt NAME CMD...: CMD's output is $g/NAME.out
+	name=$1
+	shift
+	"$@" >"$tmp/$name.out" 2>&1
+	if [ -n "$UPDATE_GOLDEN" ]; then
+		mkdir -p "$g" && cp "$tmp/$name.out" "$g/$name.out" && ok
+	elif cmp -s "$tmp/$name.out" "$g/$name.out"; then ok; else
+		bad "pt-BR golden $name differs from $g/$name.out"
+		diff "$g/$name.out" "$tmp/$name.out" | head -n 20
+	fi
+}
+golden_pt smtp-send "$m" run --lang pt-BR scenarios/smtp-send.scn
+golden_pt pop3-download-and-delete "$m" run --lang pt-BR scenarios/pop3-download-and-delete.scn
+golden_pt lab-list "$m" lab --lang pt-BR
+if grep -q 'ã\|ç\|é' "$g/smtp-send.out"; then ok; else bad "pt-BR golden without accents"; fi
 
 echo "$passed passed, $failed failed"

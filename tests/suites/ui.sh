@@ -36,7 +36,8 @@ ok() { passed=$((passed + 1)); }
 fail() { failed=$((failed + 1)); echo "FAIL $*"; }
 
 # start W H ARGS...: the player in a fresh session; after it ends, the
-# pane shows its exit status and the terminal's modes.
+# pane shows its exit status and the terminal's modes.  $pre, when set,
+# goes before the command (env VAR=... to change its environment).
 start() {
 	w=$1 h=$2
 	shift 2
@@ -44,7 +45,7 @@ start() {
 	n=$((n + 1))
 	sock=mailsim-ui-$$-$n
 	T new-session -d -x "$w" -y "$h" -e LANG=C.UTF-8 -e LC_ALL=C.UTF-8 ${NO_COLOR:+-e NO_COLOR=1} \
-		"trap : INT; cd '$(pwd)' && '$mailsim' $*; echo \"EXIT=\$?\"; stty -a | tr ';' '\\n' | grep -E -- '(^| )-?(icanon|echo)( |\$)' | tr '\\n' ' '; echo; sleep 3600"
+		"trap : INT; cd '$(pwd)' && ${pre:-} '$mailsim' $*; echo \"EXIT=\$?\"; stty -a | tr ';' '\\n' | grep -E -- '(^| )-?(icanon|echo)( |\$)' | tr '\\n' ' '; echo; sleep 3600"
 }
 screen() { T capture-pane -p "$@"; }
 # wait_for TEXT: until the screen shows TEXT (1 if PATIENCE runs out)
@@ -487,5 +488,25 @@ PY
 	expect "serve q restores echo" " echo"
 	expect_not "serve q: no -icanon" "-icanon"
 fi
+
+# --- Português (issue 12): LANG=pt_BR.UTF-8 alone (no pt_BR locale need
+# be installed) opens the menu in Portuguese; two lessons at 80x24, accents
+# counted one column each
+pre="env -u LC_ALL -u LANGUAGE -u LC_MESSAGES LANG=pt_BR.UTF-8"
+start 80 24
+expect "pt-BR menu" "lições"
+expect "pt-BR menu: a lesson's title" "POP3: baixar e apagar"
+golden pt-menu-80x24
+keys q
+expect "pt-BR menu quits" "EXIT=0"
+pre=
+start 80 24 play --lang pt-BR --no-anim --step 20 scenarios/smtp-send.scn
+expect "pt-BR smtp-send" "passo 20/"
+golden pt-smtp-send-20-80x24
+start 80 24 play --lang pt-BR --no-anim --step 39 scenarios/pop3-download-and-delete.scn
+expect "pt-BR pop3 after DELE" "passo 39/"
+golden pt-pop3-dele-39-80x24
+start 80 24 play --lang en --no-anim --step 20 scenarios/smtp-send.scn
+expect "--lang en stays English" "step 20/"
 
 echo "$passed passed, $failed failed"
