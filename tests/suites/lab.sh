@@ -61,7 +61,8 @@ PY
 	return 1
 }
 
-# start_lab NAME DB: the lab on free ports (a random base below the
+# start_lab NAME DB: the lab (in the language $lablang names, when set,
+# such as --lang pt-BR) on free ports (a random base below the
 # ephemeral range, 32768 and up; another base if a port is taken, by another
 # test run for instance), once its last port answers
 start_lab() {
@@ -69,7 +70,7 @@ start_lab() {
 	while :; do
 		base=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 12000))
 		smtp=$base sub=$((base + 2)) pop=$((base + 4)) imap=$((base + 6))
-		"$mailsim" lab "$1" --db "$2" --seconds 600 --smtp-port $smtp --submission-port $sub \
+		"$mailsim" ${lablang:-} lab "$1" --db "$2" --seconds 600 --smtp-port $smtp --submission-port $sub \
 			--pop3-port $pop --imap-port $imap >"$tmp/$1.live" 2>&1 &
 		labpid=$!
 		wait_listening $((imap + 1)) "$labpid" && return 0
@@ -315,6 +316,31 @@ stop_lab
 contains "stale store replaced" "$tmp/smtp-by-hand.live" "from an earlier start was replaced"
 "$mailsim" lab smtp-by-hand --check --db "$tmp/smtp-by-hand.db" >"$tmp/report" 2>&1
 check "replaced store starts afresh" 1 $?
+
+# --- a lab in Portuguese (issue 12): what a student reads at its start,
+# up to "é com você", is tests/golden/pt_BR/lab-pop3-delete.out, with the
+# random ports named and the lines of real clients (start_lab's probe) left
+# out (UPDATE_GOLDEN=1 writes it)
+lablang="--lang pt-BR"
+if start_lab pop3-delete "$tmp/pt.db"; then
+	wait_line "pt-BR lab ready" "$tmp/pop3-delete.live" "é com você"
+	stop_lab
+	sed -e "s/\b$smtp\b/{smtp}/g; s/\b$((smtp + 1))\b/{smtp:2}/g; s/\b$sub\b/{submission}/g" \
+	    -e "s/\b$((sub + 1))\b/{submission:2}/g; s/\b$pop\b/{pop3}/g; s/\b$((pop + 1))\b/{pop3:2}/g" \
+	    -e "s/\b$imap\b/{imap}/g; s/\b$((imap + 1))\b/{imap:2}/g; s|$tmp/|TMP/|g" \
+	    -e '/127\.0\.0\.1:[0-9]/d' -e '/é com você/q' "$tmp/pop3-delete.live" >"$tmp/pt.out"
+	g=tests/golden/pt_BR/lab-pop3-delete.out
+	if [ -n "$UPDATE_GOLDEN" ]; then cp "$tmp/pt.out" "$g"; passed=$((passed + 1))
+	elif cmp -s "$tmp/pt.out" "$g"; then passed=$((passed + 1))
+	else
+		failed=$((failed + 1))
+		echo "FAIL pt-BR lab differs from $g:"
+		diff "$g" "$tmp/pt.out" | head -n 20
+	fi
+else
+	failed=$((failed + 1))
+fi
+lablang=
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
