@@ -35,17 +35,23 @@ FIXED = {
 MARKS = ("_", "N_", "P_")
 
 
+def skip_quoted(text, i):
+    """Past the string or character literal that starts at text[i]."""
+    j = i + 1
+    while j < len(text) and text[j] != text[i]:
+        j += 2 if text[j] == "\\" else 1
+    return j + 1
+
+
 def strip_comments(src):
     """The source with comments blanked (newlines kept), strings untouched."""
     out, i, n = [], 0, len(src)
     while i < n:
         c = src[i]
         if c in "\"'":
-            j = i + 1
-            while j < n and src[j] != c:
-                j += 2 if src[j] == "\\" else 1
-            out.append(src[i:j + 1])
-            i = j + 1
+            j = skip_quoted(src, i)
+            out.append(src[i:j])
+            i = j
         elif src.startswith("/*", i):
             j = src.find("*/", i + 2)
             j = n if j < 0 else j + 2
@@ -68,10 +74,7 @@ def split_args(text, start):
     while i < n:
         c = text[i]
         if c in "\"'":
-            j = i + 1
-            while j < n and text[j] != c:
-                j += 2 if text[j] == "\\" else 1
-            i = j + 1
+            i = skip_quoted(text, i)
             continue
         if c in "([{":
             depth += 1

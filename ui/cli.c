@@ -169,6 +169,21 @@ static void cli_dirs_add(struct cli_dirs *d, char *dir)
 	d->dir[d->n++] = dir;
 }
 
+/* The executable's folder, from Linux's /proc, into out; false when it
+ * cannot be known. */
+static bool cli_exe_dir(char *out, size_t n)
+{
+	ssize_t len = readlink("/proc/self/exe", out, n - 1);
+	if (len <= 0)
+		return false;
+	out[len] = '\0';
+	char *slash = strrchr(out, '/');
+	if (!slash)
+		return false;
+	*slash = '\0';
+	return true;
+}
+
 void cli_dirs_init(struct cli_dirs *d, const char *env, const char *sub)
 {
 	assert(d && sub);
@@ -177,29 +192,22 @@ void cli_dirs_init(struct cli_dirs *d, const char *env, const char *sub)
 	if (own && *own)
 		cli_dirs_add(d, xstrdup(own));
 	cli_dirs_add(d, xstrdup(sub));
-	/* The executable's folder, from Linux's /proc (elsewhere the other
-	 * three still hold). */
+	/* The executable's folder (elsewhere than Linux the other three
+	 * still hold). */
 	char exe[4096];
-	ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
-	if (len > 0) {
-		exe[len] = '\0';
+	struct buf b;
+	if (cli_exe_dir(exe, sizeof exe)) {
+		buf_init(&b);
+		buf_printf(&b, "%s/%s", exe, sub);
+		cli_dirs_add(d, buf_steal(&b));
 		char *slash = strrchr(exe, '/');
 		if (slash) {
-			*slash = '\0'; /* exe: the executable's folder */
-			struct buf b;
+			*slash = '\0'; /* exe: its parent, PREFIX when it is PREFIX/bin */
 			buf_init(&b);
-			buf_printf(&b, "%s/%s", exe, sub);
+			buf_printf(&b, "%s/share/mailsim/%s", exe, sub);
 			cli_dirs_add(d, buf_steal(&b));
-			slash = strrchr(exe, '/');
-			if (slash) {
-				*slash = '\0'; /* exe: its parent, PREFIX when it is PREFIX/bin */
-				buf_init(&b);
-				buf_printf(&b, "%s/share/mailsim/%s", exe, sub);
-				cli_dirs_add(d, buf_steal(&b));
-			}
 		}
 	}
-	struct buf b;
 	buf_init(&b);
 	buf_printf(&b, "%s/%s", MAILSIM_DATADIR, sub);
 	cli_dirs_add(d, buf_steal(&b));
@@ -241,27 +249,19 @@ static void cli_bind_catalogue(void)
 {
 	static const char *const beside[] = {"/build/locale", "/../locale", "/../share/locale"};
 	char exe[4096];
-	ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
-	if (len > 0) {
-		exe[len] = '\0';
-		char *slash = strrchr(exe, '/');
-		if (slash) {
-			*slash = '\0';
-			for (size_t i = 0; i < sizeof beside / sizeof beside[0]; i++) {
-				struct buf b;
-				buf_init(&b);
-				buf_printf(&b, "%s%s/pt_BR/LC_MESSAGES/mailsim.mo", exe, beside[i]);
-				bool found = access(b.p, R_OK) == 0;
-				buf_free(&b);
-				if (found) {
-					buf_init(&b);
-					buf_printf(&b, "%s%s", exe, beside[i]);
-					bindtextdomain("mailsim", b.p);
-					buf_free(&b);
-					return;
-				}
-			}
-		}
+	for (size_t i = 0; cli_exe_dir(exe, sizeof exe) && i < sizeof beside / sizeof beside[0]; i++) {
+		struct buf dir, mo;
+		buf_init(&dir);
+		buf_init(&mo);
+		buf_printf(&dir, "%s%s", exe, beside[i]);
+		buf_printf(&mo, "%s/pt_BR/LC_MESSAGES/mailsim.mo", dir.p);
+		bool found = access(mo.p, R_OK) == 0;
+		if (found)
+			bindtextdomain("mailsim", dir.p);
+		buf_free(&dir);
+		buf_free(&mo);
+		if (found)
+			return;
 	}
 	bindtextdomain("mailsim", MAILSIM_LOCALEDIR);
 }
