@@ -431,8 +431,10 @@ void pane_draw_title_line(struct player *p)
 	term_fill(0, 0, COLS, " ", term_attr[R_TITLE]);
 	char t[256];
 	snprintf(t, sizeof t, " mailsim · %s%s", p->o->title, p->o->quiz ? "  [quiz]" : "");
-	term_put(0, 0, COLS, t, term_attr[R_TITLE]);
-	if (!p->o->mono && has_colors()) {
+	bool legend_on = !p->o->mono && has_colors();
+	/* a long title (Portuguese ones are) stops short of the legend */
+	term_put(0, 0, legend_on ? COLS - 22 : COLS, t, term_attr[R_TITLE]);
+	if (legend_on) {
 		static const struct {
 			const char *n;
 			enum role r;

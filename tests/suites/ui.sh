@@ -506,6 +506,12 @@ golden pt-smtp-send-20-80x24
 start 80 24 play --lang pt-BR --no-anim --step 39 scenarios/pop3-download-and-delete.scn
 expect "pt-BR pop3 after DELE" "passo 39/"
 golden pt-pop3-dele-39-80x24
+# a long Portuguese title stops short of the protocols' legend; the quiz
+start 80 24 play --lang pt-BR --quiz --no-anim --step 54 scenarios/wrong-address.scn
+expect "pt-BR quiz start" "passo 54/"
+keys n
+expect "pt-BR quiz asks" "Quem responde"
+golden pt-quiz-80x24 -e
 start 80 24 play --lang en --no-anim --step 20 scenarios/smtp-send.scn
 expect "--lang en stays English" "step 20/"
 
