@@ -443,11 +443,11 @@ void dkim_header_data(struct buf *out, const struct dkim_sig *s, const char *hdr
 	const char *end = hdrs + hlen;
 	/* 5.4.2: each name in h= takes that name's instances from the bottom
 	 * up; used[] remembers which have gone. */
-	const char *starts[256];
+	const char *starts[DKIM_MAX_FIELDS];
 	int nf = 0;
-	for (const char *p = hdrs; p < end && nf < 256; p = field_end(p, end))
+	for (const char *p = hdrs; p < end && nf < DKIM_MAX_FIELDS; p = field_end(p, end))
 		starts[nf++] = p;
-	bool used[256] = { false };
+	bool used[DKIM_MAX_FIELDS] = { false };
 	for (int i = 0; i < s->nh; i++) {
 		for (int k = nf - 1; k >= 0; k--) {
 			const char *fe = k + 1 < nf ? starts[k + 1] : field_end(starts[k], end);

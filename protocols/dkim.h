@@ -26,6 +26,7 @@
 typedef struct evp_pkey_st EVP_PKEY; /* OpenSSL's, kept opaque here */
 
 #define DKIM_MAX_HEADERS 32   /* names in h= we accept */
+#define DKIM_MAX_FIELDS 256   /* header fields of a message looked at for h= */
 #define DKIM_MAX_NAME 64      /* bytes of a header name in h= */
 #define DKIM_MAX_DOMAIN 254   /* bytes of d= (a DNS name) */
 #define DKIM_FOLD_WIDTH 72    /* columns a signer folds its tag-list at */
@@ -105,7 +106,8 @@ int dkim_sign(struct buf *out, struct dkim_sig *s, EVP_PKEY *key, const char *ms
 	      const char **err);
 /* Verifies the first DKIM-Signature field of msg with key (NULL: no key
  * was found: permerror "no key").  No signature field is DKIM_NONE.
- * *reason is an N_() string, or NULL on pass. */
+ * *reason is an N_() string, or NULL on pass.  t= and x= are the caller's
+ * to weigh against its own clock (no clock here). */
 enum dkim_result dkim_verify(const char *msg, size_t len, EVP_PKEY *key, const char **reason);
 
 #endif
