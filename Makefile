@@ -36,15 +36,21 @@ ifeq ($(shell $(PKG_CONFIG) --exists ncursesw && echo yes),)
 $(error ncursesw (wide-character ncurses) development files not found: install them with 'apt-get install libncurses-dev')
 endif
 
+ifeq ($(shell $(PKG_CONFIG) --exists libcrypto && echo yes),)
+$(error OpenSSL (libcrypto) development files not found: install them with 'apt-get install libssl-dev')
+endif
+
 SQLITE_CFLAGS := $(shell $(PKG_CONFIG) --cflags sqlite3)
 SQLITE_LIBS   := $(shell $(PKG_CONFIG) --libs sqlite3)
 NCURSES_CFLAGS := $(shell $(PKG_CONFIG) --cflags ncursesw)
 NCURSES_LIBS   := $(shell $(PKG_CONFIG) --libs ncursesw)
+CRYPTO_CFLAGS := $(shell $(PKG_CONFIG) --cflags libcrypto)
+CRYPTO_LIBS   := $(shell $(PKG_CONFIG) --libs libcrypto)
 
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wformat=2 -Wno-format-nonliteral -Wvla
 BASEFLAGS := -std=c17 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L \
-           $(SQLITE_CFLAGS) $(WARN) -MMD -MP
+           $(SQLITE_CFLAGS) $(CRYPTO_CFLAGS) $(WARN) -MMD -MP
 
 # The layers, lowest first.  A layer sees only its own headers and those of
 # the layers below it: protocols/ (the sans-I/O engines) sees itself; sim/
@@ -57,7 +63,7 @@ INC_sim       := -Isim -Iprotocols
 INC_ui        := -Iui -Isim -Iprotocols
 INC_tests     := $(INC_ui)
 CFLAGS  ?= -O2 -g
-LDLIBS  := $(SQLITE_LIBS) $(NCURSES_LIBS) -lm
+LDLIBS  := $(SQLITE_LIBS) $(NCURSES_LIBS) $(CRYPTO_LIBS) -lm
 
 # The sanitizer build used by `make check`; the libFuzzer build of `make
 # fuzz` (clang only, with its own build directory).
