@@ -13,6 +13,7 @@
 #include "i18n.h"
 
 #include <arpa/inet.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -292,6 +293,28 @@ static int spf_in(const struct spf_walk *w, const char *a, int len)
 }
 
 static enum spf_result spf_host(struct spf_walk *w, const char *domain);
+/* Does any of the n A answers of the last lookup hold the client? */
+static int spf_any_in(const struct spf_walk *w, int n, int len)
+{
+	for (int i = 0; i < n; i++)
+		if (spf_in(w, w->ans[i], len))
+			return 1;
+	return 0;
+}
+
+/* spf_ask's n for term t of domain's record: true, with *res set, when the
+ * lookup failed for now or the void lookups are over (section 4.6.4). */
+static bool spf_lookup_failed(struct spf_walk *w, int n, const char *domain,
+			      const struct spf_term *t, enum spf_result *res)
+{
+	if (n == SPF_DNS_TEMPFAIL)
+		*res = spf_fail(w, SPF_TEMPERROR, domain, t->text, N_("a DNS lookup failed for now"));
+	else if (n == -2)
+		*res = spf_fail(w, SPF_PERMERROR, domain, t->text,
+				N_("more than 2 lookups found nothing (section 4.6.4)"));
+	return n == SPF_DNS_TEMPFAIL || n == -2;
+}
+
 
 /* One term of domain's record: 1 matched, 0 not, or -1 with *res set. */
 static int spf_match(struct spf_walk *w, const char *domain, const struct spf_term *t,
@@ -324,19 +347,10 @@ static int spf_match(struct spf_walk *w, const char *domain, const struct spf_te
 		return -1;
 	}
 	int n = spf_ask(w, t->mech == SPF_A ? SPF_RR_A : SPF_RR_MX, target);
-	if (n == SPF_DNS_TEMPFAIL || n == -2) {
-		*res = n == -2 ? spf_fail(w, SPF_PERMERROR, domain, t->text,
-					  N_("more than 2 lookups found nothing (section 4.6.4)"))
-			       : spf_fail(w, SPF_TEMPERROR, domain, t->text,
-					  N_("a DNS lookup failed for now"));
+	if (spf_lookup_failed(w, n, domain, t, res))
 		return -1;
-	}
-	if (t->mech == SPF_A) {
-		for (int i = 0; i < n; i++)
-			if (spf_in(w, w->ans[i], t->len4))
-				return 1;
-		return 0;
-	}
+	if (t->mech == SPF_A)
+		return spf_any_in(w, n, t->len4);
 	if (n > SPF_MX_NAMES_MAX) {
 		*res = spf_fail(w, SPF_PERMERROR, domain, t->text,
 				N_("more than 10 MX names to look up (section 4.6.4)"));
@@ -347,16 +361,10 @@ static int spf_match(struct spf_walk *w, const char *domain, const struct spf_te
 		spf_copy(mx[i], w->ans[i], strnlen(w->ans[i], SPF_NAME_MAX - 1));
 	for (int i = 0; i < n; i++) {
 		int k = spf_ask(w, SPF_RR_A, mx[i]);
-		if (k == SPF_DNS_TEMPFAIL || k == -2) {
-			*res = k == -2 ? spf_fail(w, SPF_PERMERROR, domain, t->text,
-						  N_("more than 2 lookups found nothing (section 4.6.4)"))
-				       : spf_fail(w, SPF_TEMPERROR, domain, t->text,
-						  N_("a DNS lookup failed for now"));
+		if (spf_lookup_failed(w, k, domain, t, res))
 			return -1;
-		}
-		for (int j = 0; j < k; j++)
-			if (spf_in(w, w->ans[j], t->len4))
-				return 1;
+		if (spf_any_in(w, k, t->len4))
+			return 1;
 	}
 	return 0;
 }
@@ -387,7 +395,7 @@ static enum spf_result spf_host(struct spf_walk *w, const char *domain)
 	if (spf_parse(w->ans[found], &rec, &reason, bad) < 0)
 		return spf_fail(w, SPF_PERMERROR, domain, bad, reason);
 	for (int i = 0; i < rec.nterms; i++) {
-		enum spf_result res;
+		enum spf_result res = SPF_PERMERROR; /* spf_match sets it whenever it returns -1 */
 		int m = spf_match(w, domain, &rec.term[i], &res);
 		if (m < 0)
 			return res;

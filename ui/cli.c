@@ -249,7 +249,8 @@ static void cli_bind_catalogue(void)
 {
 	static const char *const beside[] = {"/build/locale", "/../locale", "/../share/locale"};
 	char exe[4096];
-	for (size_t i = 0; cli_exe_dir(exe, sizeof exe) && i < sizeof beside / sizeof beside[0]; i++) {
+	bool known = cli_exe_dir(exe, sizeof exe);
+	for (size_t i = 0; known && i < sizeof beside / sizeof beside[0]; i++) {
 		struct buf dir, mo;
 		buf_init(&dir);
 		buf_init(&mo);
