@@ -36,16 +36,18 @@ ifeq ($(shell $(PKG_CONFIG) --exists ncursesw && echo yes),)
 $(error ncursesw (wide-character ncurses) development files not found: install them with 'apt-get install libncurses-dev')
 endif
 
-ifeq ($(shell $(PKG_CONFIG) --exists libcrypto && echo yes),)
-$(error OpenSSL (libcrypto) development files not found: install them with 'apt-get install libssl-dev')
+ifeq ($(shell $(PKG_CONFIG) --exists libssl libcrypto && echo yes),)
+$(error OpenSSL (libssl, libcrypto) development files not found: install them with 'apt-get install libssl-dev')
 endif
 
 SQLITE_CFLAGS := $(shell $(PKG_CONFIG) --cflags sqlite3)
 SQLITE_LIBS   := $(shell $(PKG_CONFIG) --libs sqlite3)
 NCURSES_CFLAGS := $(shell $(PKG_CONFIG) --cflags ncursesw)
 NCURSES_LIBS   := $(shell $(PKG_CONFIG) --libs ncursesw)
-CRYPTO_CFLAGS := $(shell $(PKG_CONFIG) --cflags libcrypto)
-CRYPTO_LIBS   := $(shell $(PKG_CONFIG) --libs libcrypto)
+# libcrypto: DKIM's signatures (protocols/dkim.c); libssl: live mode's TLS
+# (sim/tls.c)
+CRYPTO_CFLAGS := $(shell $(PKG_CONFIG) --cflags libssl libcrypto)
+CRYPTO_LIBS   := $(shell $(PKG_CONFIG) --libs libssl libcrypto)
 
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wformat=2 -Wno-format-nonliteral -Wvla

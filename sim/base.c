@@ -42,9 +42,24 @@ struct host *world_host(struct world *w, const char *name)
 	return NULL;
 }
 
+int world_port_service(int port)
+{
+	switch (port) {
+	case PORT_SUBMISSIONS:
+		return PORT_SUBMISSION;
+	case PORT_IMAPS:
+		return PORT_IMAP;
+	case PORT_POP3S:
+		return PORT_POP3;
+	default:
+		return port;
+	}
+}
+
 const struct service *world_service(const struct world *w, int port)
 {
 	assert(w->nservices > 0); /* world_init set the table */
+	port = world_port_service(port);
 	for (size_t i = 0; i < w->nservices; i++)
 		if (w->services[i]->port == port)
 			return w->services[i];

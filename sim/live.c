@@ -11,6 +11,12 @@
  * between the world's servers still travels over the simulated links, now
  * timed by the real clock.
  *
+ * TLS (sim/tls.c, OpenSSL): unless --no-tls, every server offers
+ * STARTTLS on its plaintext ports and listens on the implicit-TLS ports
+ * too (RFC 8314: submissions, POP3S, IMAPS), with one certificate for all
+ * (made at start, or --tls-cert/--tls-key).  sock.c does the handshake
+ * when the engine says so (STARTTLS) or at once (implicit TLS).
+ *
  * Every reply that promises something (250 after DATA, +OK after QUIT,
  * OK after STORE/EXPUNGE/APPEND) is written only after the store
  * committed, so with --db a kill at any moment loses nothing acknowledged.
@@ -18,6 +24,7 @@
 #define _GNU_SOURCE 1 /* accept4 */
 #include "live.h"
 #include "sock.h"
+#include "tls.h"
 #include "i18n.h"
 
 #include <arpa/inet.h>
@@ -50,24 +57,48 @@ static void live_on_signal(int sig)
 struct live_listener {
 	int fd;
 	struct host *server;
-	int port;                  /* the logical port: 25, 587, 110, 143 */
+	int port;                  /* the logical port: 25, 587, 110, 143,
+				    * or 465, 995, 993 (implicit TLS) */
 	int real_port;             /* the socket's */
 	enum trace_proto proto;
+	bool implicit_tls;         /* TLS from the first byte */
 };
 
 /* The first server's real port for a service of the world's table (the
  * options name one per service; the next server's are one above). */
-static int live_base_port(const struct live_options *o, const struct service *svc)
+static int live_base_port(const struct live_options *o, int port)
 {
-	switch (svc->port) {
+	switch (port) {
 	case PORT_SUBMISSION:
 		return o->submission_port;
 	case PORT_POP3:
 		return o->pop3_port;
 	case PORT_IMAP:
 		return o->imap_port;
+	case PORT_SUBMISSIONS:
+		return o->submissions_port;
+	case PORT_POP3S:
+		return o->pop3s_port;
+	case PORT_IMAPS:
+		return o->imaps_port;
 	default:
 		return o->smtp_port;
+	}
+}
+
+/* The implicit-TLS twin of a service's port (RFC 8314 7.3), or 0: SMTP
+ * between servers has none. */
+static int live_tls_twin(int port)
+{
+	switch (port) {
+	case PORT_SUBMISSION:
+		return PORT_SUBMISSIONS;
+	case PORT_POP3:
+		return PORT_POP3S;
+	case PORT_IMAP:
+		return PORT_IMAPS;
+	default:
+		return 0;
 	}
 }
 
@@ -109,6 +140,10 @@ static void live_refuse(int fd, int port, const char *host)
 {
 	char line[200];
 	int n;
+	if (port == PORT_POP3S || port == PORT_IMAPS || port == PORT_SUBMISSIONS) {
+		close(fd); /* no handshake for a connection refused anyway */
+		return;
+	}
 	if (port == PORT_POP3)
 		n = snprintf(line, sizeof line, "-ERR [SYS/TEMP] %s: too many connections, try later\r\n", host);
 	else if (port == PORT_IMAP)
@@ -139,7 +174,8 @@ static size_t live_count(struct world *w)
 	return n;
 }
 
-static void live_accept(struct world *w, struct live_listener *l, const struct live_options *o)
+static void live_accept(struct world *w, struct live_listener *l, const struct live_options *o,
+			struct tls_server *tls)
 {
 	for (;;) {
 		struct sockaddr_in peer;
@@ -159,7 +195,7 @@ static void live_accept(struct world *w, struct live_listener *l, const struct l
 			live_refuse(fd, l->port, l->server->name);
 			continue;
 		}
-		sock_accept(w, name, l->server, l->port, l->proto, fd);
+		sock_accept(w, name, l->server, l->port, l->proto, fd, tls, l->implicit_tls);
 	}
 }
 
@@ -196,13 +232,32 @@ int live_run(struct world *w, const struct live_options *o, FILE *table, char *e
 	size_t nservers = 0;
 	for (size_t i = 0; i < w->nhosts; i++)
 		nservers += w->hosts[i].kind == HOST_SERVER;
-	struct live_listener *ls = xcalloc(nservers * w->nservices + 1, sizeof *ls);
+	/* each service, and its implicit-TLS twin */
+	struct live_listener *ls = xcalloc(nservers * w->nservices * 2 + 1, sizeof *ls);
 	size_t nls = 0, k = 0;
 	struct pollfd *pfd = NULL;
 	struct conn **pconn = NULL;
 	size_t cap = 0;
 	int rc = -1;
-	if (table)
+	struct tls_server *tls = NULL;
+	if (o->tls) {
+		const char **names = xcalloc(nservers + 1, sizeof *names);
+		size_t nnames = 0;
+		for (size_t i = 0; i < w->nhosts; i++)
+			if (w->hosts[i].kind == HOST_SERVER)
+				names[nnames++] = w->hosts[i].name;
+		tls = tls_server_new(names, nnames, o->tls_cert, o->tls_key, err, errlen);
+		free(names);
+		if (!tls)
+			goto out;
+	}
+	if (table && tls)
+		/* TRANSLATORS: the ports table's head with TLS; a width counts
+		 * bytes (+1 per accent) */
+		fprintf(table, _("%-24s %6s %11s %6s %6s %12s %6s %6s   (on %s)\n"), _("server"),
+			"SMTP", _("submission"), "POP3", "IMAP", _("submissions"), "POP3S", "IMAPS",
+			o->bind);
+	else if (table)
 		/* TRANSLATORS: the ports table's head; a width counts bytes (+1 per accent) */
 		fprintf(table, _("%-24s %6s %11s %6s %6s   (on %s)\n"), _("server"), "SMTP",
 			_("submission"), "POP3", "IMAP", o->bind);
@@ -213,17 +268,38 @@ int live_run(struct world *w, const struct live_options *o, FILE *table, char *e
 		/* the first server on the base ports, the next ones one above */
 		for (size_t p = 0; p < w->nservices; p++) {
 			const struct service *svc = w->services[p];
-			int port = live_base_port(o, svc) + (int)k;
-			int fd = live_listen(o->bind, port, err, errlen);
-			if (fd < 0)
-				goto out;
-			ls[nls++] = (struct live_listener){ fd, h, svc->port, port, svc->proto };
+			int twin = tls ? live_tls_twin(svc->port) : 0;
+			for (int implicit = 0; implicit <= (twin != 0); implicit++) {
+				int logical = implicit ? twin : svc->port;
+				int port = live_base_port(o, logical) + (int)k;
+				int fd = live_listen(o->bind, port, err, errlen);
+				if (fd < 0)
+					goto out;
+				ls[nls++] = (struct live_listener){ fd, h, logical, port, svc->proto,
+								    implicit != 0 };
+			}
 		}
 		if (table)
-			fprintf(table, "%-24s %6d %11d %6d %6d\n", h->name, o->smtp_port + (int)k,
+			fprintf(table, "%-24s %6d %11d %6d %6d", h->name, o->smtp_port + (int)k,
 				o->submission_port + (int)k, o->pop3_port + (int)k,
 				o->imap_port + (int)k);
+		if (table && tls)
+			fprintf(table, " %12d %6d %6d", o->submissions_port + (int)k,
+				o->pop3s_port + (int)k, o->imaps_port + (int)k);
+		if (table)
+			fputc('\n', table);
 		k++;
+	}
+	if (table && tls) {
+		if (o->tls_cert)
+			fprintf(table, _("TLS: STARTTLS on SMTP, submission, POP3 and IMAP; certificate %s\n"),
+				o->tls_cert);
+		else
+			fprintf(table, "%s\n",
+				_("TLS: STARTTLS on SMTP, submission, POP3 and IMAP; a self-signed "
+				  "certificate made now"));
+		/* TRANSLATORS: what a mail client shows to compare with */
+		fprintf(table, _("  its SHA-256 fingerprint: %s\n"), tls_server_fingerprint(tls));
 	}
 	if (table)
 		fflush(table);
@@ -261,10 +337,7 @@ int live_run(struct world *w, const struct live_options *o, FILE *table, char *e
 			struct sock *s = sock_of(c);
 			if (!s || s->fd < 0 || !c->open[SIDE_CLIENT])
 				continue;
-			short ev = c->open[SIDE_SERVER] ? POLLIN : 0;
-			if (s->wbuf.len)
-				ev |= POLLOUT;
-			pfd[n] = (struct pollfd){ .fd = s->fd, .events = ev };
+			pfd[n] = (struct pollfd){ .fd = s->fd, .events = sock_poll_events(c) };
 			pconn[n++] = c;
 		}
 		int timeout = LIVE_POLL_MAX_MS;
@@ -301,7 +374,7 @@ int live_run(struct world *w, const struct live_options *o, FILE *table, char *e
 			if (!pfd[i].revents || i == tick_i)
 				continue;
 			if (!pconn[i]) {
-				live_accept(w, &ls[i], o);
+				live_accept(w, &ls[i], o, tls);
 				continue;
 			}
 			struct conn *c = pconn[i];
@@ -314,10 +387,12 @@ int live_run(struct world *w, const struct live_options *o, FILE *table, char *e
 			if (!s->zombie && c->open[SIDE_CLIENT])
 				sock_flush(c);
 		}
-		/* replies to one client may have gone to others too (IDLE) */
+		/* replies to one client may have gone to others too (IDLE); a
+		 * STARTTLS whose late go-ahead (--faults slow) has come */
 		for (struct conn *c = w->conns; c; c = c->next) {
 			struct sock *s = sock_of(c);
-			if (s && !s->zombie && c->open[SIDE_CLIENT] && s->wbuf.len)
+			if (s && !s->zombie && c->open[SIDE_CLIENT] &&
+			    (s->wbuf.len || s->tls_state == SOCK_TLS_FLUSHING))
 				sock_flush(c);
 		}
 		w->live_busy = false;
@@ -335,5 +410,8 @@ out:
 	for (size_t i = 0; i < nls; i++)
 		close(ls[i].fd);
 	free(ls);
+	/* the connections still open hold sessions of this context: OpenSSL
+	 * counts references, so it goes with the last of them */
+	tls_server_free(tls);
 	return rc;
 }

@@ -15,6 +15,15 @@ struct live_options {
 	int submission_port;     /* are one above, and so on */
 	int pop3_port;
 	int imap_port;
+	int submissions_port;    /* implicit TLS (RFC 8314): 465, 995, 993 */
+	int pop3s_port;
+	int imaps_port;
+	bool tls;                /* STARTTLS on 25, 587, 110, 143 and the
+				  * implicit-TLS ports (serve --no-tls: false) */
+	bool plaintext_auth;     /* logging in allowed before TLS (labs,
+				  * serve --plaintext-auth) */
+	const char *tls_cert;    /* PEM files (--tls-cert, --tls-key); NULL: */
+	const char *tls_key;     /* a self-signed certificate made at start */
 	int max_conns;           /* in all */
 	int max_per_addr;        /* from one client address */
 	int64_t stop_after_us;   /* stop by itself after this long (0: never) */
@@ -32,6 +41,9 @@ struct live_options {
 #define LIVE_DEFAULT_SUBMISSION_PORT 2587
 #define LIVE_DEFAULT_POP3_PORT 2110
 #define LIVE_DEFAULT_IMAP_PORT 2143
+#define LIVE_DEFAULT_SUBMISSIONS_PORT 2465
+#define LIVE_DEFAULT_POP3S_PORT 2995
+#define LIVE_DEFAULT_IMAPS_PORT 2993
 #define LIVE_DEFAULT_MAX_CONNS 1000
 #define LIVE_DEFAULT_MAX_PER_ADDR 600
 

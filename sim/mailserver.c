@@ -319,7 +319,8 @@ static bool smtp_in_mail(void *ctx, const struct smtp_envelope *env, const char 
 	/* On submission a logged-in user sends as herself: otherwise anyone
 	 * with an account could put any sender on the envelope (Postfix calls
 	 * this reject_sender_login_mismatch). */
-	if (s->c->port == PORT_SUBMISSION && env->auth_user && strcasecmp(from, env->auth_user)) {
+	if (world_port_service(s->c->port) == PORT_SUBMISSION && env->auth_user &&
+	    strcasecmp(from, env->auth_user)) {
 		smtp_reply_set(reply, 553, "5.7.1",
 			       N_("on the submission port the envelope sender must be the address "
 				  "the user logged in as"),
@@ -364,7 +365,7 @@ static bool smtp_in_rcpt(void *ctx, const struct smtp_envelope *env, const char 
 			       "<%s>: recipient rejected", rcpt);
 		return false;
 	}
-	if (s->c->port == PORT_SUBMISSION && env->auth_user) {
+	if (world_port_service(s->c->port) == PORT_SUBMISSION && env->auth_user) {
 		/* An authenticated user may send anywhere.  The 250 promises only
 		 * to pass the mail on: this server cannot know who exists at the
 		 * other domain, so a mistyped address is found out later, by the
@@ -456,7 +457,7 @@ static void smtp_in_data(void *ctx, const struct smtp_envelope *env, const char 
 	mime_received(&full, env->helo ? env->helo : "unknown", tcp_info.p, s->srv->name, proto,
 		      qid, env->nrcpts == 1 ? env->rcpts[0] : NULL, mailserver_unix_now(w));
 	buf_free(&tcp_info);
-	if (ok && s->c->port == PORT_SUBMISSION)
+	if (ok && world_port_service(s->c->port) == PORT_SUBMISSION)
 		mailserver_submission_complete(&full, s->srv, qid, mailserver_unix_now(w), msg, len);
 	else
 		buf_add(&full, msg, len);
@@ -637,7 +638,7 @@ static void mailserver_accept(struct conn *c)
 	wire_init(&s->out);
 	struct smtp_server_config cfg = {
 		.hostname = srv->name,
-		.submission = c->port == PORT_SUBMISSION,
+		.submission = world_port_service(c->port) == PORT_SUBMISSION,
 		.max_size = 0,
 		.max_rcpts = 0,
 	};

@@ -13,14 +13,19 @@
  *                      closed server side has been written out
  *   sock_may_release,  freeing put off while the live loop holds
  *   sock_reap          connection pointers (zombie)
+ *   sock_start_tls,    TLS (sim/tls.c): the handshake, then the same
+ *   sock_handshake     bytes through tls_read/tls_write instead of
+ *                      recv/send
  *
  * The poll loop that calls sock_read and sock_flush is sim/live.c.
  */
 #include "sock.h"
 #include "i18n.h"
+#include "tls.h"
 
 #include <assert.h>
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,24 +101,144 @@ static int64_t sock_send(struct conn *c, int side, const char *p, size_t n, int 
 	return c->w->loop.now_us;
 }
 
+/* An event of the connection in the trace, at the client. */
+static void sock_event(struct conn *c, const char *event, const char *note, const char *text)
+{
+	struct trace_rec r = {
+		.t_us = c->w->loop.now_us,
+		.from = c->host[SIDE_CLIENT]->name,
+		.to = c->host[SIDE_SERVER]->name,
+		.proto = c->proto,
+		.dir = DIR_C2S,
+		.event = event,
+		.text = text,
+		.text_len = strlen(text),
+		.note = note,
+		.session = c->id,
+		.arrive_us = c->w->loop.now_us,
+	};
+	trace_emit(&c->w->trace, &r);
+}
+
+static void sock_handshake(struct conn *c);
+
+/* Write some of the buffer: how many bytes went, 0 if the socket takes
+ * no more now, -1 if the client is gone (said in the trace). */
+static ssize_t sock_write_some(struct conn *c)
+{
+	struct sock *s = sock_of(c);
+	if (s->tls_state == SOCK_TLS_ON) {
+		enum tls_want want;
+		char why[200];
+		ssize_t n = tls_write(s->tls, s->wbuf.p, s->wbuf.len, &want, why, sizeof why);
+		if (n > 0)
+			return n;
+		if (want != TLS_WANT_NOTHING) {
+			s->tls_want = want;
+			return 0;
+		}
+		buf_clear(&s->wbuf);
+		net_gone(c, SIDE_CLIENT, N_("connection reset by the client"));
+		return -1;
+	}
+	ssize_t n = send(s->fd, s->wbuf.p, s->wbuf.len, MSG_NOSIGNAL);
+	if (n >= 0)
+		return n;
+	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+		return 0;
+	buf_clear(&s->wbuf);
+	net_gone(c, SIDE_CLIENT, N_("connection reset by the client"));
+	return -1;
+}
+
 void sock_flush(struct conn *c)
 {
 	struct sock *s = sock_of(c);
 	assert(s && c->w->live_busy); /* c outlives what the flush sets off */
-	while (s->wbuf.len > 0) {
-		ssize_t n = send(s->fd, s->wbuf.p, s->wbuf.len, MSG_NOSIGNAL);
-		if (n < 0) {
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				return;
-			buf_clear(&s->wbuf);
-			net_gone(c, SIDE_CLIENT, N_("connection reset by the client"));
+	if (s->tls_state == SOCK_TLS_HANDSHAKE) {
+		sock_handshake(c);
+		if (s->tls_state != SOCK_TLS_ON || s->zombie || !c->open[SIDE_CLIENT])
 			return;
-		}
+	}
+	if (s->tls_read_wants_write) { /* a TLS read waited for this */
+		s->tls_read_wants_write = false;
+		sock_read(c);
+		if (s->zombie || !c->open[SIDE_CLIENT])
+			return;
+	}
+	s->tls_want = TLS_WANT_NOTHING;
+	while (s->wbuf.len > 0) {
+		ssize_t n = sock_write_some(c);
+		if (n <= 0)
+			return;
 		buf_consume(&s->wbuf, (size_t)n);
+	}
+	/* STARTTLS: the go-ahead is out, in plaintext (a late one too); now
+	 * the handshake */
+	if (s->tls_state == SOCK_TLS_FLUSHING && c->open[SIDE_SERVER] && c->pending == 0) {
+		s->tls = tls_session_new(s->tls_server, s->fd);
+		s->tls_state = SOCK_TLS_HANDSHAKE;
+		s->tls_want = TLS_WANT_READ; /* the client speaks first */
+		return;
 	}
 	/* a closed server side, everything written (late replies too): hang up */
 	if (!c->open[SIDE_SERVER] && c->open[SIDE_CLIENT] && c->pending == 0)
 		net_drained(c, SIDE_CLIENT);
+}
+
+/* ------------------------------------------------------------ TLS */
+
+bool sock_start_tls(struct conn *c, void (*started)(struct conn *c))
+{
+	struct sock *s = sock_of(c);
+	if (!s || !s->tls_server || s->tls_state != SOCK_PLAIN)
+		return false;
+	s->tls_state = SOCK_TLS_FLUSHING;
+	s->tls_started = started;
+	/* RFC 3207 4.2: what the client sent after STARTTLS, before the
+	 * handshake, is not part of the new session (CVE-2011-0411); the
+	 * engine dropped it, and a partial line goes too */
+	buf_clear(&s->rline);
+	return true;
+}
+
+/* Go on with the handshake; once it is over, the held greeting (implicit
+ * TLS) or the engine's new state (STARTTLS) follows. */
+static void sock_handshake(struct conn *c)
+{
+	struct sock *s = sock_of(c);
+	enum tls_want want;
+	char why[200];
+	int r = tls_handshake(s->tls, &want, why, sizeof why);
+	if (r == 0) {
+		s->tls_want = want;
+		return;
+	}
+	char text[320];
+	if (r < 0) {
+		/* TRANSLATORS: %s is OpenSSL's reason, in English */
+		snprintf(text, sizeof text, _("TLS handshake failed: %s"), why);
+		sock_event(c, "tls-failed",
+			   N_("the client did not complete a TLS handshake (it spoke plaintext to a "
+			      "TLS port, did not trust the certificate, or hung up): only this "
+			      "connection is closed"),
+			   text);
+		buf_clear(&s->wbuf);
+		net_gone(c, SIDE_CLIENT, N_("the TLS handshake failed"));
+		return;
+	}
+	s->tls_state = SOCK_TLS_ON;
+	s->tls_want = TLS_WANT_NOTHING;
+	char how[160];
+	tls_describe(s->tls, how, sizeof how);
+	/* TRANSLATORS: %s is the TLS version and cipher, "TLSv1.3 TLS_AES_256_GCM_SHA384" */
+	snprintf(text, sizeof text, _("TLS started: %s"), how);
+	sock_event(c, "tls",
+		   N_("from here on the connection is encrypted: someone watching the wire sees "
+		      "only TLS records, not the commands, the password or the mail"),
+		   text);
+	if (s->tls_started)
+		s->tls_started(c);
 }
 
 /* ------------------------------------------------------------ receiving */
@@ -155,37 +280,103 @@ static void sock_received(struct conn *c, const char *p, size_t n)
 	net_received(c, SIDE_SERVER, p, n);
 }
 
+/* Read one chunk: > 0 bytes, 0 the client closed, -1 nothing now (or
+ * the client is gone: net_gone was called). */
+static ssize_t sock_read_some(struct conn *c, char *p, size_t n)
+{
+	struct sock *s = sock_of(c);
+	if (s->tls_state == SOCK_TLS_ON) {
+		enum tls_want want;
+		char why[200];
+		ssize_t got = tls_read(s->tls, p, n, &want, why, sizeof why);
+		if (got >= 0)
+			return got;
+		if (want == TLS_WANT_WRITE)
+			s->tls_read_wants_write = true;
+		else if (want == TLS_WANT_NOTHING)
+			net_gone(c, SIDE_CLIENT, N_("connection reset by the client"));
+		return -1;
+	}
+	ssize_t got = recv(s->fd, p, n, 0);
+	if (got >= 0)
+		return got;
+	if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+		net_gone(c, SIDE_CLIENT, N_("connection reset by the client"));
+	return -1;
+}
+
 void sock_read(struct conn *c)
 {
 	struct sock *s = sock_of(c);
 	assert(s && c->w->live_busy); /* c outlives what the bytes set off */
+	if (s->tls_state == SOCK_TLS_HANDSHAKE) {
+		sock_handshake(c);
+		if (s->tls_state != SOCK_TLS_ON || s->zombie || !c->open[SIDE_CLIENT])
+			return;
+		if (s->wbuf.len) /* the greeting, held back for the handshake */
+			sock_flush(c);
+		if (s->zombie || !c->open[SIDE_CLIENT])
+			return;
+	}
+	if (s->tls_state == SOCK_TLS_FLUSHING)
+		return; /* the next bytes are the client's TLS hello: not for the engine */
 	char bytes[SOCK_READ_OCTETS];
 	for (;;) {
-		ssize_t n = recv(s->fd, bytes, sizeof bytes, 0);
+		ssize_t n = sock_read_some(c, bytes, sizeof bytes);
 		if (n > 0) {
 			sock_received(c, bytes, (size_t)n);
 			if (!c->open[SIDE_CLIENT] || !c->open[SIDE_SERVER])
 				return;
+			/* STARTTLS: whatever else is in the socket waits for the
+			 * handshake */
+			if (s->tls_state == SOCK_TLS_FLUSHING)
+				return;
 			continue;
 		}
-		if (n == 0) {
+		if (n == 0)
 			net_gone(c, SIDE_CLIENT, N_("connection closed by the client"));
-			return;
-		}
-		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-			net_gone(c, SIDE_CLIENT, N_("connection reset by the client"));
 		return;
 	}
+}
+
+short sock_poll_events(const struct conn *c)
+{
+	const struct sock *s = sock_of(c);
+	switch (s->tls_state) {
+	case SOCK_TLS_HANDSHAKE:
+		return s->tls_want == TLS_WANT_WRITE ? POLLOUT : POLLIN;
+	case SOCK_TLS_FLUSHING: /* empty while a late reply (--faults slow) is due */
+		return s->wbuf.len ? POLLOUT : 0;
+	case SOCK_TLS_ON:
+	case SOCK_PLAIN:
+		break;
+	}
+	short ev = c->open[SIDE_SERVER] && !s->tls_read_wants_write ? POLLIN : 0;
+	if (s->wbuf.len || s->tls_read_wants_write)
+		ev |= POLLOUT;
+	if (s->tls_want == TLS_WANT_READ) /* a TLS write waits for the client */
+		ev = (short)((ev & ~POLLOUT) | POLLIN);
+	return ev;
 }
 
 /* ------------------------------------------------------------ the life cycle */
 
 struct conn *sock_accept(struct world *w, const char *peer, struct host *server, int port,
-			 enum trace_proto proto, int fd)
+			 enum trace_proto proto, int fd, struct tls_server *tls, bool implicit)
 {
-	assert(fd >= 0);
+	assert(fd >= 0 && (tls || !implicit));
 	struct sock *s = xcalloc(1, sizeof *s);
 	s->fd = fd;
+	s->tls_server = tls;
+	s->tls_state = SOCK_PLAIN;
+	s->tls_want = TLS_WANT_NOTHING;
+	if (implicit) {
+		/* RFC 8314 3.3: TLS from the first byte; the engine's greeting
+		 * waits in wbuf for the handshake */
+		s->tls = tls_session_new(tls, fd);
+		s->tls_state = SOCK_TLS_HANDSHAKE;
+		s->tls_want = TLS_WANT_READ;
+	}
 	buf_init(&s->wbuf);
 	buf_init(&s->rline);
 	s->peer.name = xstrdup(peer);
@@ -205,6 +396,7 @@ static bool sock_may_release(struct conn *c)
 static void sock_release(struct conn *c)
 {
 	struct sock *s = sock_of(c);
+	tls_session_free(s->tls); /* a close_notify, if the session was up */
 	if (s->fd >= 0)
 		close(s->fd);
 	buf_free(&s->wbuf);

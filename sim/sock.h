@@ -12,6 +12,20 @@
 #include "buf.h"
 #include "world.h"
 
+struct tls_server;  /* tls.h: the certificate the live servers show */
+struct tls_session; /* tls.h: one connection's TLS */
+
+/* Where a socket is on its way to TLS.  Plaintext first (25, 587, 110,
+ * 143); on STARTTLS the engine's go-ahead is written out in plaintext
+ * (TLS_FLUSHING, nothing more read), then the handshake; an implicit-TLS
+ * port (465, 993, 995) starts in the handshake. */
+enum sock_tls {
+	SOCK_PLAIN,
+	SOCK_TLS_FLUSHING,  /* STARTTLS: the go-ahead is being written */
+	SOCK_TLS_HANDSHAKE, /* the TLS handshake, the greeting held back */
+	SOCK_TLS_ON,        /* every byte through TLS */
+};
+
 /* What a connection on a socket has that a simulated one has not
  * (conn->transport_state). */
 struct sock {
@@ -21,14 +35,30 @@ struct sock {
 	struct host peer;  /* stands for the client's address: ADDRESS:PORT */
 	bool zombie;       /* released while the live loop held connection
 			    * pointers: sock_reap frees it */
+	struct tls_server *tls_server; /* NULL: no TLS on this socket */
+	struct tls_session *tls;       /* from the handshake on */
+	enum sock_tls tls_state;
+	int tls_want;                  /* enum tls_want: what the TLS call
+					* that could not finish waits for */
+	bool tls_read_wants_write;     /* a TLS read waits for POLLOUT */
+	void (*tls_started)(struct conn *c); /* after a STARTTLS handshake */
 };
 
 /* The socket of a connection, or NULL for a simulated one. */
 struct sock *sock_of(const struct conn *c);
 /* A real client (peer, "ADDRESS:PORT") connected to server:port; fd is
- * the accepted socket, non-blocking, now the connection's. */
+ * the accepted socket, non-blocking, now the connection's.  tls: the
+ * certificate for STARTTLS (NULL: none); implicit: the port is TLS from
+ * the first byte (RFC 8314), tls must be given. */
 struct conn *sock_accept(struct world *w, const char *peer, struct host *server, int port,
-			 enum trace_proto proto, int fd);
+			 enum trace_proto proto, int fd, struct tls_server *tls, bool implicit);
+/* What poll must wait for on the connection's socket (POLLIN, POLLOUT). */
+short sock_poll_events(const struct conn *c);
+/* Switch the connection to TLS (STARTTLS): what is in the write buffer
+ * (the engine's go-ahead) goes out in plaintext, nothing more is read
+ * until the handshake, then started(c) is called (the engine's
+ * *_tls_started).  False if the socket has no TLS to offer. */
+bool sock_start_tls(struct conn *c, void (*started)(struct conn *c));
 /* The socket can be read: hand what the client sent to the server. */
 void sock_read(struct conn *c);
 /* Write what the server said; hang up once a closed server side has

@@ -69,6 +69,11 @@
 #define PORT_SUBMISSION 587
 #define PORT_POP3 110
 #define PORT_IMAP 143
+/* Implicit TLS (RFC 8314 3.3, RFC 8314 7.3): the same services, encrypted
+ * from the first byte; live mode only (sim/tls.c). */
+#define PORT_SUBMISSIONS 465
+#define PORT_IMAPS 993
+#define PORT_POP3S 995
 
 /* Defaults from SCENARIOS.md: device-server 10ms, server-server 50ms. */
 #define LINK_DEVICE_LATENCY_US (10 * US_PER_MS)
@@ -280,6 +285,9 @@ struct host *world_mx(struct world *w, const char *domain);
 /* The service for a port.  A port no entry names gets the table's first,
  * SMTP on port 25, as every connection not to 110 or 143 always did. */
 const struct service *world_service(const struct world *w, int port);
+/* The service port an implicit-TLS port carries (465 -> 587, 993 -> 143,
+ * 995 -> 110); any other port is itself. */
+int world_port_service(int port);
 
 /* Emit an event record at a host. */
 void world_event(struct world *w, const char *host, const char *to,

@@ -74,7 +74,8 @@ live() {
 		# the first server on base, base+2, base+4, base+6; the second one above each
 		base=$((30000 + ($$ * 8 + tries * 8) % 30000))
 		"$mailsim" serve --smtp-port "$base" --submission-port $((base + 2)) \
-			--pop3-port $((base + 4)) --imap-port $((base + 6)) --seconds 120 "$@" \
+			--pop3-port $((base + 4)) --imap-port $((base + 6)) --submissions-port $((base + 8)) \
+			--pop3s-port $((base + 10)) --imaps-port $((base + 12)) --seconds 120 "$@" \
 			>/dev/null 2>"$tmp/serve.err" &
 		serve_pid=$!
 		if "$live_bench" --wait "$base" --seconds 10 2>"$tmp/wait.err"; then

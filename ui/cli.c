@@ -91,6 +91,10 @@ void cli_live_defaults(struct live_options *lo)
 		.submission_port = LIVE_DEFAULT_SUBMISSION_PORT,
 		.pop3_port = LIVE_DEFAULT_POP3_PORT,
 		.imap_port = LIVE_DEFAULT_IMAP_PORT,
+		.submissions_port = LIVE_DEFAULT_SUBMISSIONS_PORT,
+		.pop3s_port = LIVE_DEFAULT_POP3S_PORT,
+		.imaps_port = LIVE_DEFAULT_IMAPS_PORT,
+		.tls = true,
 		.max_conns = LIVE_DEFAULT_MAX_CONNS,
 		.max_per_addr = LIVE_DEFAULT_MAX_PER_ADDR,
 	};
@@ -98,18 +102,52 @@ void cli_live_defaults(struct live_options *lo)
 
 bool cli_live_option(const char *prog, int c, const char *arg, struct live_options *lo)
 {
-	assert(c == 'b' || c == 's' || c == 'u' || c == 'p' || c == 'i');
-	if (c == 'b') {
+	switch (c) {
+	case 'b':
 		lo->bind = arg;
 		return true;
+	case 'T':
+		lo->tls = false;
+		return true;
+	case 'E':
+		lo->tls_cert = arg;
+		return true;
+	case 'K':
+		lo->tls_key = arg;
+		return true;
+	case 'A':
+		lo->plaintext_auth = true;
+		return true;
+	default:
+		break;
 	}
 	long v;
 	if (!cli_number(arg, 1, 65535, &v)) {
 		fprintf(stderr, _("%s: '%s' is not a port (1 to 65535)\n"), prog, arg);
 		return false;
 	}
-	*(c == 's' ? &lo->smtp_port : c == 'u' ? &lo->submission_port
-	  : c == 'p' ? &lo->pop3_port : &lo->imap_port) = (int)v;
+	int *port = c == 's' ? &lo->smtp_port
+		  : c == 'u' ? &lo->submission_port
+		  : c == 'p' ? &lo->pop3_port
+		  : c == 'i' ? &lo->imap_port
+		  : c == 'U' ? &lo->submissions_port
+		  : c == 'P' ? &lo->pop3s_port
+			     : &lo->imaps_port;
+	assert(c == 's' || c == 'u' || c == 'p' || c == 'i' || c == 'U' || c == 'P' || c == 'I');
+	*port = (int)v;
+	return true;
+}
+
+bool cli_live_options_check(const char *prog, const struct live_options *lo)
+{
+	if (!lo->tls_cert != !lo->tls_key) {
+		fprintf(stderr, _("%s: --tls-cert and --tls-key go together\n"), prog);
+		return false;
+	}
+	if (lo->tls_cert && !lo->tls) {
+		fprintf(stderr, _("%s: --tls-cert and --tls-key make no sense with --no-tls\n"), prog);
+		return false;
+	}
 	return true;
 }
 

@@ -62,11 +62,26 @@ struct playback *cli_playback_record(struct world *w, bool live);
 	{ "smtp-port", required_argument, NULL, 's' },                    \
 	{ "submission-port", required_argument, NULL, 'u' },              \
 	{ "pop3-port", required_argument, NULL, 'p' },                    \
-	{ "imap-port", required_argument, NULL, 'i' }
+	{ "imap-port", required_argument, NULL, 'i' },                    \
+	{ "submissions-port", required_argument, NULL, 'U' },             \
+	{ "pop3s-port", required_argument, NULL, 'P' },                   \
+	{ "imaps-port", required_argument, NULL, 'I' },                   \
+	{ "no-tls", no_argument, NULL, 'T' },                             \
+	{ "tls-cert", required_argument, NULL, 'E' },                     \
+	{ "tls-key", required_argument, NULL, 'K' },                      \
+	{ "plaintext-auth", no_argument, NULL, 'A' }
+/* The letters of CLI_LIVE_OPTIONS, for a switch on getopt_long's answer. */
+#define CLI_LIVE_CASES                                                             \
+	case 'b': case 's': case 'u': case 'p': case 'i': case 'U': case 'P': case 'I': \
+	case 'T': case 'E': case 'K': case 'A'
 void cli_live_defaults(struct live_options *lo);
-/* Take the value of live option c ('b', 's', 'u', 'p' or 'i'); false, said
- * on stderr as "PROG: 'arg' is not a port (1 to 65535)", for a bad port. */
+/* Take live option c (a letter of CLI_LIVE_CASES) and its argument; false,
+ * said on stderr as "PROG: 'arg' is not a port (1 to 65535)", for a bad
+ * port. */
 bool cli_live_option(const char *prog, int c, const char *arg, struct live_options *lo);
+/* After the options: --tls-cert and --tls-key come together, and not
+ * with --no-tls; false, said on stderr, if not. */
+bool cli_live_options_check(const char *prog, const struct live_options *lo);
 /* The host column of a live transcript (view_text_init): the longest
  * host name, at least 16 characters, and 6 more. */
 int cli_live_host_width(const struct world *w);

@@ -90,6 +90,14 @@ static void lab_usage(FILE *out)
 		  "first of these folders that has any ($MAILSIM_LABS first, when set):\n  "),
 		LIVE_DEFAULT_SMTP_PORT, LIVE_DEFAULT_SUBMISSION_PORT, LIVE_DEFAULT_POP3_PORT,
 		LIVE_DEFAULT_IMAP_PORT);
+	fprintf(out,
+		_("\n"
+		  "TLS, as in 'mailsim serve' (see 'mailsim serve --help'), except that the\n"
+		  "lab lets you log in before TLS, as its exercises do by hand:\n"
+		  "  --submissions-port N, --pop3s-port N, --imaps-port N (defaults %d, %d, %d),\n"
+		  "  --tls-cert FILE, --tls-key FILE, --no-tls\n"),
+		LIVE_DEFAULT_SUBMISSIONS_PORT, LIVE_DEFAULT_POP3S_PORT, LIVE_DEFAULT_IMAPS_PORT);
+	fputc('\n', out);
 	struct cli_dirs dirs;
 	lab_dirs(&dirs);
 	cli_dirs_print(out, &dirs, "\n  ");
@@ -867,6 +875,9 @@ int lab_main(int argc, char **argv)
 	};
 	struct live_options lo;
 	cli_live_defaults(&lo);
+	/* the exercises are done by hand (nc, telnet): logging in before TLS
+	 * is part of them */
+	lo.plaintext_auth = true;
 	const char *db = NULL, *verify = NULL;
 	struct lab_handin h = { 0 };
 	bool check = false;
@@ -896,11 +907,7 @@ int lab_main(int argc, char **argv)
 		case 'V':
 			verify = optarg;
 			break;
-		case 'b':
-		case 's':
-		case 'u':
-		case 'p':
-		case 'i':
+		CLI_LIVE_CASES:
 			if (!cli_live_option("mailsim lab", c, optarg, &lo))
 				return LAB_EXIT_USAGE;
 			break;
@@ -920,6 +927,8 @@ int lab_main(int argc, char **argv)
 			return LAB_EXIT_USAGE;
 		}
 	}
+	if (!cli_live_options_check("mailsim lab", &lo))
+		return LAB_EXIT_USAGE;
 	if (verify) {
 		if (optind != argc || check || h.student || h.report) {
 			fputs(_("mailsim lab: --verify REPORT takes only --db (try 'mailsim lab "

@@ -67,6 +67,22 @@ static void serve_usage(FILE *out)
 		  "  -h, --help             this text\n"),
 		LIVE_DEFAULT_SMTP_PORT, LIVE_DEFAULT_SUBMISSION_PORT, LIVE_DEFAULT_POP3_PORT,
 		LIVE_DEFAULT_IMAP_PORT, LIVE_DEFAULT_MAX_CONNS, LIVE_DEFAULT_MAX_PER_ADDR);
+	fprintf(out,
+		_("\n"
+		  "TLS (OpenSSL): every server offers STARTTLS on its SMTP, submission, POP3\n"
+		  "and IMAP ports, and listens for TLS from the first byte (RFC 8314) on three\n"
+		  "more; logging in is refused before TLS:\n"
+		  "  --submissions-port N   the first server's submissions port, 465 in the\n"
+		  "                         real world (default %d)\n"
+		  "  --pop3s-port N         its POP3S port, 995 in the real world (default %d)\n"
+		  "  --imaps-port N         its IMAPS port, 993 in the real world (default %d)\n"
+		  "  --tls-cert FILE        the certificate (PEM) instead of a self-signed one\n"
+		  "                         made at start (naming every server, localhost and\n"
+		  "                         127.0.0.1)\n"
+		  "  --tls-key FILE         its private key (PEM)\n"
+		  "  --plaintext-auth       allow AUTH, LOGIN, USER/PASS before TLS too\n"
+		  "  --no-tls               no TLS at all: no STARTTLS, no TLS ports\n"),
+		LIVE_DEFAULT_SUBMISSIONS_PORT, LIVE_DEFAULT_POP3S_PORT, LIVE_DEFAULT_IMAPS_PORT);
 }
 
 struct serve_out {
@@ -134,11 +150,7 @@ int serve_main(int argc, char **argv)
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'b':
-		case 's':
-		case 'u':
-		case 'p':
-		case 'i':
+		CLI_LIVE_CASES:
 			if (!cli_live_option("mailsim serve", c, optarg, &lo))
 				return 2;
 			break;
@@ -179,6 +191,8 @@ int serve_main(int argc, char **argv)
 			return 2;
 		}
 	}
+	if (!cli_live_options_check("mailsim serve", &lo))
+		return 2;
 	if (argc - optind > 1) {
 		fputs(_("mailsim serve: at most one scenario FILE (try 'mailsim serve --help')\n"), stderr);
 		return 2;

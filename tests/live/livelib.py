@@ -86,14 +86,15 @@ def port_free(port):
 
 
 def pick_ports():
-    """Four bases (SMTP, submission, POP3, IMAP), each followed by a free
-    port for the second server: 8 free ports in a random place."""
+    """Seven bases (SMTP, submission, POP3, IMAP, and the implicit-TLS
+    submissions, POP3S, IMAPS), each followed by a free port for the
+    second server: 14 free ports in a random place."""
     rnd = random.Random(os.getpid() ^ int(time.time() * 1000))
     for _ in range(200):
         # below the ephemeral range (32768 and up), where the
         # clients' own sockets could take a port between the check and bind
         base = 20000 + rnd.randrange(0, 12000)
-        ports = [base, base + 10, base + 20, base + 30]
+        ports = [base + 10 * k for k in range(7)]
         if all(port_free(p) and port_free(p + 1) for p in ports):
             return ports
     raise RuntimeError("no free ports found")
@@ -118,27 +119,35 @@ class Server:
     """One `mailsim serve`, its ports, its --db and its log."""
 
     def __init__(self, mailsim, tmpdir, scenario=None, db=None, extra=(), json_log=False,
-                 seconds=SAFETY_SECONDS, ports=None, name="serve", nservers=2):
+                 seconds=SAFETY_SECONDS, ports=None, name="serve", nservers=2,
+                 plaintext_auth=True, tls=True):
         self.mailsim = mailsim
         self.nservers = nservers
         self.tmpdir = tmpdir
         self.db = db or os.path.join(tmpdir, "%s-%d.db" % (name, len(SERVERS)))
         self.name = name
         self.fixed_ports = ports is not None
-        self.opts = (seconds, json_log, list(extra), scenario)
+        # the tests written before TLS log in over plaintext: they ask
+        # for it (serve --plaintext-auth); test_tls does not
+        extra = list(extra) + (["--plaintext-auth"] if plaintext_auth and tls else [])
+        extra += [] if tls else ["--no-tls"]
+        self.tls = tls
+        self.opts = (seconds, json_log, extra, scenario)
         self._start(ports or pick_ports())
         SERVERS.append(self)
 
     def _start(self, ports):
         seconds, json_log, extra, scenario = self.opts
         self.ports = ports
-        self.smtp, self.submission, self.pop3, self.imap = self.ports
+        (self.smtp, self.submission, self.pop3, self.imap,
+         self.submissions, self.pop3s, self.imaps) = self.ports
         self.log_path = os.path.join(self.tmpdir, "%s-%d.log" % (self.name, int(time.time() * 1e6)))
         self.err_path = self.log_path + ".err"
         argv = [self.mailsim, "serve", "--db", self.db,
                 "--smtp-port", str(self.smtp), "--submission-port", str(self.submission),
                 "--pop3-port", str(self.pop3), "--imap-port", str(self.imap),
-                "--seconds", str(seconds)]
+                "--submissions-port", str(self.submissions), "--pop3s-port", str(self.pop3s),
+                "--imaps-port", str(self.imaps), "--seconds", str(seconds)]
         argv += ["--json"] if json_log else ["--log"]
         argv += extra
         if scenario:
@@ -151,7 +160,8 @@ class Server:
 
     def port(self, which, server=0):
         return {"smtp": self.smtp, "submission": self.submission,
-                "pop3": self.pop3, "imap": self.imap}[which] + server
+                "pop3": self.pop3, "imap": self.imap, "submissions": self.submissions,
+                "pop3s": self.pop3s, "imaps": self.imaps}[which] + server
 
     def wait_ready(self, deadline=START_DEADLINE):
         """True when every port of both servers accepts a connection.  A
@@ -159,7 +169,8 @@ class Server:
         (by another test run, say) is started again on other free ports,
         unless the test chose the ports."""
         for _ in range(PORT_TRIES):
-            want = [p + k for p in self.ports for k in range(self.nservers)]
+            listening = self.ports if self.tls else self.ports[:4]
+            want = [p + k for p in listening for k in range(self.nservers)]
 
             def ready():
                 if self.proc.poll() is not None:

@@ -70,8 +70,10 @@ start_lab() {
 	while :; do
 		base=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 12000))
 		smtp=$base sub=$((base + 2)) pop=$((base + 4)) imap=$((base + 6))
+		subs=$((base + 8)) pop3s=$((base + 10)) imaps=$((base + 12))
+		tlsports="--submissions-port $subs --pop3s-port $pop3s --imaps-port $imaps"
 		"$mailsim" ${lablang:-} lab "$1" --db "$2" --seconds 600 --smtp-port $smtp --submission-port $sub \
-			--pop3-port $pop --imap-port $imap >"$tmp/$1.live" 2>&1 &
+			--pop3-port $pop --imap-port $imap $tlsports >"$tmp/$1.live" 2>&1 &
 		labpid=$!
 		wait_listening $((imap + 1)) "$labpid" && return 0
 		kill "$labpid" 2>/dev/null
@@ -251,7 +253,7 @@ contains "unknown server text" "$tmp/o" "unknown placeholder {smtp-port:mx.examp
 sed 's/^task "Type EHLO/task "A literal {5} and {smtp-port:mx.gmail.com}. Type EHLO/' \
 	scenarios/labs/smtp-by-hand.scn >"$tmp/brace.scn"
 "$mailsim" lab "$tmp/brace.scn" --seconds 1 --db "$tmp/brace.db" --smtp-port $smtp \
-	--submission-port $sub --pop3-port $pop --imap-port $imap >"$tmp/o" 2>&1
+	--submission-port $sub --pop3-port $pop --imap-port $imap $tlsports >"$tmp/o" 2>&1
 tr '\n' ' ' <"$tmp/o" | tr -s ' ' >"$tmp/flat"
 contains "a brace is text" "$tmp/flat" "A literal {5} and $((smtp + 1)). Type EHLO"
 
@@ -328,6 +330,10 @@ if start_lab pop3-delete "$tmp/pt.db"; then
 	sed -e "s/\b$smtp\b/{smtp}/g; s/\b$((smtp + 1))\b/{smtp:2}/g; s/\b$sub\b/{submission}/g" \
 	    -e "s/\b$((sub + 1))\b/{submission:2}/g; s/\b$pop\b/{pop3}/g; s/\b$((pop + 1))\b/{pop3:2}/g" \
 	    -e "s/\b$imap\b/{imap}/g; s/\b$((imap + 1))\b/{imap:2}/g; s|$tmp/|TMP/|g" \
+	    -e "s/\b$subs\b/{submissions}/g; s/\b$((subs + 1))\b/{submissions:2}/g" \
+	    -e "s/\b$pop3s\b/{pop3s}/g; s/\b$((pop3s + 1))\b/{pop3s:2}/g" \
+	    -e "s/\b$imaps\b/{imaps}/g; s/\b$((imaps + 1))\b/{imaps:2}/g" \
+	    -e 's/\([0-9A-F][0-9A-F]:\)\{31\}[0-9A-F][0-9A-F]/{fingerprint}/' \
 	    -e '/127\.0\.0\.1:[0-9]/d' -e '/é com você/q' "$tmp/pop3-delete.live" >"$tmp/pt.out"
 	g=tests/golden/pt_BR/lab-pop3-delete.out
 	if [ -n "$UPDATE_GOLDEN" ]; then cp "$tmp/pt.out" "$g"; passed=$((passed + 1))

@@ -455,7 +455,8 @@ if command -v python3 >/dev/null 2>&1; then
 	while :; do
 		base=$((12000 + $(od -An -N2 -tu2 /dev/urandom) % 20000))
 		start 100 30 serve --seconds 900 --smtp-port $base --submission-port $((base + 10)) \
-			--pop3-port $((base + 20)) --imap-port $((base + 30))
+			--pop3-port $((base + 20)) --imap-port $((base + 30)) --submissions-port $((base + 40)) \
+			--pop3s-port $((base + 50)) --imaps-port $((base + 60))
 		end=$(($(date +%s) + PATIENCE))
 		until screen | grep -qE 'LIVE|EXIT='; do
 			[ "$(date +%s)" -ge "$end" ] && break
