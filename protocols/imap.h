@@ -115,6 +115,9 @@ struct imap_server_ops {
 
 struct imap_server_config {
 	const char *hostname;
+	bool tls_offered;     /* the host can start TLS here: CAPABILITY lists STARTTLS */
+	bool tls_active;      /* the connection is encrypted already (port 993) */
+	bool plaintext_auth;  /* allow LOGIN/AUTHENTICATE before TLS even if offered (labs) */
 };
 
 struct imap_server;
@@ -139,6 +142,13 @@ const char *imap_server_user(const struct imap_server *s);
  * its snapshot) opened with EXAMINE?  A read-only session changes nothing,
  * not even which messages are \Recent to other sessions (RFC 3501 6.3.2). */
 bool imap_server_read_only(const struct imap_server *s);
+/* STARTTLS (RFC 3501 6.2.1): after "TAG OK Begin TLS negotiation now" the
+ * engine waits for the host's TLS handshake; bytes after the command in the
+ * same feed were thrown away (CVE-2011-0411), and so is anything fed while
+ * pending.  Then imap_server_tls_started(): tls_active is set, CAPABILITY no
+ * longer lists STARTTLS nor LOGINDISABLED; nothing is sent. */
+bool imap_server_tls_pending(const struct imap_server *s);
+void imap_server_tls_started(struct imap_server *s);
 
 /* ------------------------------------------------------------------ client */
 
@@ -170,6 +180,7 @@ struct imap_client_config {
 	const char *folder;            /* CREATE, MOVE target, APPEND target */
 	const char *msg;               /* APPEND content */
 	size_t msglen;
+	bool starttls;                 /* if the greeting lists STARTTLS, use it first */
 };
 
 /* What the client learns, for the device's own store. */
@@ -208,6 +219,11 @@ const char *imap_client_state_name(const struct imap_client *c);
 /* APPEND: the UID the server gave the saved copy ([APPENDUID v uid],
  * RFC 4315), or 0 if it did not say. */
 uint32_t imap_client_append_uid(const struct imap_client *c);
+/* STARTTLS, with config starttls: the server said OK to STARTTLS and the
+ * client waits for its host's TLS handshake; then imap_client_tls_started(),
+ * which asks CAPABILITY again (RFC 3501 6.2.1) before logging in. */
+bool imap_client_tls_pending(const struct imap_client *c);
+void imap_client_tls_started(struct imap_client *c, struct wire *out);
 
 /* ----------------------------------------------------------- raw sessions */
 

@@ -31,6 +31,17 @@
  *   S: * BYE
  *   S: a0006 OK LOGOUT completed                      DONE
  *
+ * With config starttls, a server whose greeting lists STARTTLS is asked for
+ * it before LOGIN (RFC 3501 6.2.1), and asked CAPABILITY again afterwards,
+ * because what it listed in plaintext may have been forged on the way:
+ *
+ *   C: a0001 STARTTLS                                 STARTTLS
+ *   S: a0001 OK Begin TLS negotiation now             TLS   (the host's handshake)
+ *   C: a0002 CAPABILITY                               CAPABILITY  (now encrypted)
+ *   S: * CAPABILITY IMAP4rev1 ... AUTH=PLAIN
+ *   S: a0002 OK CAPABILITY completed
+ *   C: a0003 LOGIN "bob" "bob123"                     LOGIN
+ *
  * Messages have two numbers.  The sequence number (1..n) is a position in
  * the folder and shifts down whenever a message before it is expunged; the
  * UID never changes while the folder's UIDVALIDITY stays the same.  The
@@ -69,6 +80,9 @@
 
 enum imap_client_state {
 	IMAP_CLIENT_GREETING,     /* connected; waiting for "* OK" */
+	IMAP_CLIENT_STARTTLS,     /* sent STARTTLS; waiting for OK (RFC 3501 6.2.1) */
+	IMAP_CLIENT_TLS,          /* the host is doing the TLS handshake */
+	IMAP_CLIENT_CAPABILITY,   /* sent CAPABILITY again, inside TLS */
 	IMAP_CLIENT_LOGIN,        /* sent LOGIN */
 	IMAP_CLIENT_LIST,         /* sent LIST "" "*" (SYNC) */
 	IMAP_CLIENT_SELECT,       /* sent SELECT INBOX */
@@ -90,6 +104,9 @@ enum imap_client_state {
 
 static const char *const imap_client_state_names[] = {
 	[IMAP_CLIENT_GREETING] = "GREETING",
+	[IMAP_CLIENT_STARTTLS] = "STARTTLS",
+	[IMAP_CLIENT_TLS] = "TLS",
+	[IMAP_CLIENT_CAPABILITY] = "CAPABILITY",
 	[IMAP_CLIENT_LOGIN] = "LOGIN",
 	[IMAP_CLIENT_LIST] = "LIST",
 	[IMAP_CLIENT_SELECT] = "SELECT",
@@ -149,7 +166,8 @@ struct imap_client {
 	size_t waits[IMAP_CLIENT_LITERALS_MAX]; /* where cmd stops for a "+" */
 	size_t nwaits, next_wait;
 
-	bool cap_move, cap_literal_plus, cap_uidplus, cap_logindisabled;
+	bool cap_move, cap_literal_plus, cap_uidplus, cap_logindisabled, cap_starttls;
+	bool tls_active;              /* the handshake is done: encrypted */
 	bool closing;                 /* imap_client_close() was called */
 	bool new_mail;                /* an EXISTS announced messages not yet fetched */
 	bool target_gone;             /* MOVE/DELETE: cfg.uid was reported expunged */
@@ -658,9 +676,15 @@ static void imap_client_send_login(struct imap_client *c, struct wire *out)
 	imap_client_add_string(c, c->user, false);
 	buf_addc(&c->cmd, ' ');
 	imap_client_add_string(c, c->password, false);
-	imap_client_end(c, out, IMAP_CLIENT_LOGIN,
-			N_("LOGIN sends the user name and password in clear text; real "
-			   "servers require TLS first"));
+	const char *note = N_("LOGIN sends the user name and password in clear text; real "
+			      "servers require TLS first");
+	if (c->tls_active)
+		note = N_("LOGIN inside TLS: the password is encrypted on the way, so a "
+			  "wiretapper cannot read it");
+	else if (c->cfg.starttls)
+		note = N_("the server offered no STARTTLS, so the password goes in plaintext: "
+			  "anyone on the path can read it");
+	imap_client_end(c, out, IMAP_CLIENT_LOGIN, note);
 }
 
 static void imap_client_send_select(struct imap_client *c, struct wire *out)
@@ -820,12 +844,27 @@ static void imap_client_send_append(struct imap_client *c, struct wire *out)
  * what comes next for this task. */
 static void imap_client_next(struct imap_client *c, struct wire *out)
 {
-	if (c->closing && c->state != IMAP_CLIENT_GREETING && c->state != IMAP_CLIENT_LOGOUT) {
+	if (c->closing && c->state != IMAP_CLIENT_GREETING && c->state != IMAP_CLIENT_LOGOUT &&
+	    c->state != IMAP_CLIENT_STARTTLS) {
 		imap_client_send_logout(c, out);
 		return;
 	}
 	switch (c->state) {
 	case IMAP_CLIENT_GREETING:
+		if (c->cfg.starttls && c->cap_starttls)
+			imap_client_command(c, out, IMAP_CLIENT_STARTTLS,
+					    N_("STARTTLS: the server listed it, so the client asks "
+					       "for encryption before it logs in (RFC 3501 6.2.1)"),
+					    "STARTTLS");
+		else
+			imap_client_send_login(c, out);
+		break;
+	case IMAP_CLIENT_STARTTLS:
+		imap_client_enter_state(c, IMAP_CLIENT_TLS); /* the host's turn */
+		break;
+	case IMAP_CLIENT_TLS:
+		break; /* imap_client_tls_started() goes on */
+	case IMAP_CLIENT_CAPABILITY:
 		imap_client_send_login(c, out);
 		break;
 	case IMAP_CLIENT_LOGIN:
@@ -905,6 +944,7 @@ static void imap_client_next(struct imap_client *c, struct wire *out)
 static void imap_client_on_capability(struct imap_client *c, struct imap_scan *s)
 {
 	c->cap_move = c->cap_literal_plus = c->cap_uidplus = c->cap_logindisabled = false;
+	c->cap_starttls = false;
 	const char *w;
 	size_t n;
 	for (;;) {
@@ -919,6 +959,8 @@ static void imap_client_on_capability(struct imap_client *c, struct imap_scan *s
 			c->cap_uidplus = true;
 		else if (imap_word_is(w, n, "LOGINDISABLED"))
 			c->cap_logindisabled = true;
+		else if (imap_word_is(w, n, "STARTTLS"))
+			c->cap_starttls = true;
 	}
 }
 
@@ -1171,6 +1213,10 @@ static void imap_client_on_tagged(struct imap_client *c, struct imap_scan *s, st
 	c->tag[0] = '\0';
 	c->cmd_sent = c->cmd.len; /* a NO to a literal's "{n}" ends the command */
 	size_t quote = imap_client_quote_len(c);
+	if (!imap_word_is(w, n, "OK") && c->state == IMAP_CLIENT_STARTTLS) {
+		imap_client_send_login(c, out); /* TLS refused: plaintext, as before */
+		return;
+	}
 	if (!imap_word_is(w, n, "OK")) {
 		if (c->state == IMAP_CLIENT_LOGOUT) {
 			imap_client_fail(c, c->resp.p, quote);
@@ -1335,10 +1381,13 @@ void imap_client_free(struct imap_client *c)
 	free(c);
 }
 
+/* After the OK to STARTTLS nothing more is read in plaintext: bytes that
+ * came with it were put there by someone on the path (CVE-2011-0411), and
+ * are thrown away. */
 void imap_client_feed(struct imap_client *c, const char *in, size_t len, struct wire *out)
 {
 	size_t i = 0;
-	while (i < len && c->state != IMAP_CLIENT_DONE) {
+	while (i < len && c->state != IMAP_CLIENT_DONE && c->state != IMAP_CLIENT_TLS) {
 		if (c->literal_left > 0) {
 			size_t take = len - i < c->literal_left ? len - i : (size_t)c->literal_left;
 			buf_add(&c->resp, in + i, take);
@@ -1437,6 +1486,29 @@ const char *imap_client_state_name(const struct imap_client *c)
 uint32_t imap_client_append_uid(const struct imap_client *c)
 {
 	return c->append_uid;
+}
+
+bool imap_client_tls_pending(const struct imap_client *c)
+{
+	return c->state == IMAP_CLIENT_TLS;
+}
+
+/* The handshake is done: what the server listed before it is forgotten and
+ * asked again (RFC 3501 6.2.1). */
+void imap_client_tls_started(struct imap_client *c, struct wire *out)
+{
+	if (c->state != IMAP_CLIENT_TLS)
+		return;
+	c->tls_active = true;
+	c->cap_move = c->cap_literal_plus = c->cap_uidplus = c->cap_logindisabled = false;
+	c->cap_starttls = false;
+	buf_clear(&c->resp);
+	c->line_start = 0;
+	c->literal_left = 0;
+	imap_client_command(c, out, IMAP_CLIENT_CAPABILITY,
+			    N_("CAPABILITY again, now inside TLS: what the server listed before "
+			       "the handshake may have been forged on the way (RFC 3501 6.2.1)"),
+			    "CAPABILITY");
 }
 
 /* ----------------------------------------------------------- raw sessions */

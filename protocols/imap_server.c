@@ -63,9 +63,11 @@
 #include <string.h>
 #include <strings.h>
 
+/* What CAPABILITY always lists; then STARTTLS, and AUTH=PLAIN or
+ * LOGINDISABLED, as imap_server_capabilities() says. */
 #define IMAP_SERVER_CAPABILITIES                                                     \
 	"IMAP4rev1 LITERAL+ SASL-IR ENABLE IDLE NAMESPACE UIDPLUS MOVE UNSELECT "    \
-	"SPECIAL-USE AUTH=PLAIN"
+	"SPECIAL-USE"
 
 /* ------------------------------------------------------------ 1. states */
 
@@ -121,6 +123,9 @@ struct imap_server *imap_server_new(const struct imap_server_config *cfg,
 {
 	struct imap_server *s = xcalloc(1, sizeof *s);
 	s->hostname = xstrdup(cfg && cfg->hostname ? cfg->hostname : "localhost");
+	s->tls_offered = cfg && cfg->tls_offered;
+	s->tls_active = cfg && cfg->tls_active;
+	s->plaintext_auth = cfg && cfg->plaintext_auth;
 	if (ops)
 		s->ops = *ops;
 	s->ctx = ctx;
@@ -144,11 +149,33 @@ void imap_server_free(struct imap_server *s)
 	free(s);
 }
 
+/* Are passwords refused here until STARTTLS (RFC 3501 6.2.3)?  Only when
+ * the host can start TLS and the lab has not asked for plaintext logins. */
+static bool imap_server_login_disabled(const struct imap_server *s)
+{
+	return s->tls_offered && !s->tls_active && !s->plaintext_auth;
+}
+
+/* The capability list now: STARTTLS while TLS can still be started, and
+ * LOGINDISABLED instead of AUTH=PLAIN while a password would go in
+ * plaintext (RFC 3501 6.2.3, as Dovecot does). */
+static const char *imap_server_capabilities(const struct imap_server *s)
+{
+	if (imap_server_login_disabled(s))
+		return IMAP_SERVER_CAPABILITIES " STARTTLS LOGINDISABLED";
+	if (s->tls_offered && !s->tls_active)
+		return IMAP_SERVER_CAPABILITIES " STARTTLS AUTH=PLAIN";
+	return IMAP_SERVER_CAPABILITIES " AUTH=PLAIN";
+}
+
 void imap_server_start(struct imap_server *s, struct wire *out)
 {
-	wire_line(out, N_("IMAP (RFC 3501): the server is ready and lists what it can do; the "
-		     "client logs in next"),
-		  "* OK [CAPABILITY " IMAP_SERVER_CAPABILITIES "] %s IMAP4rev1 server ready",
+	wire_line(out, imap_server_login_disabled(s)
+			       ? N_("IMAP (RFC 3501): the server is ready; STARTTLS and LOGINDISABLED "
+				    "say it wants TLS before any password")
+			       : N_("IMAP (RFC 3501): the server is ready and lists what it can do; the "
+				    "client logs in next"),
+		  "* OK [CAPABILITY %s] %s IMAP4rev1 server ready", imap_server_capabilities(s),
 		  s->hostname);
 }
 
@@ -445,7 +472,7 @@ static void imap_server_proceed_capability(struct imap_server *s, const struct i
 {
 	(void)c;
 	wire_line(out, N_("CAPABILITY: the extensions this server offers, beyond RFC 3501"),
-		  "* CAPABILITY " IMAP_SERVER_CAPABILITIES);
+		  "* CAPABILITY %s", imap_server_capabilities(s));
 	imap_server_ok(s, out, NULL, "CAPABILITY completed");
 }
 
@@ -473,6 +500,14 @@ static void imap_server_proceed_logout(struct imap_server *s, const struct imap_
 static void imap_server_login(struct imap_server *s, const char *command, const char *user,
 			      const char *password, struct wire *out)
 {
+	if (imap_server_login_disabled(s)) {
+		imap_server_no(s, out, N_("[PRIVACYREQUIRED]: this server offers TLS and takes no "
+					  "password over a plaintext connection: STARTTLS first "
+					  "(RFC 3501 6.2.3, RFC 5530)"),
+			       "[PRIVACYREQUIRED] Plaintext authentication disallowed on "
+			       "non-secure connections: STARTTLS first");
+		return;
+	}
 	if (!s->ops.login || !s->ops.login(s->ctx, user, password)) {
 		imap_server_no(s, out, N_("[AUTHENTICATIONFAILED]: the user name or password is "
 			          "wrong (RFC 5530)"),
@@ -534,6 +569,10 @@ static void imap_server_proceed_authenticate(struct imap_server *s, const struct
 					     struct wire *out)
 {
 	assert(c->nargs >= 1 && c->nargs <= 2); /* the table's row */
+	if (imap_server_login_disabled(s)) {
+		imap_server_login(s, "AUTHENTICATE", "", "", out); /* refused: TLS first */
+		return;
+	}
 	if (!imap_arg_is(&c->args[0], "PLAIN")) {
 		imap_server_no(s, out, N_("this server offers only AUTH=PLAIN (see CAPABILITY)"),
 			       "Unsupported authentication mechanism");
@@ -566,6 +605,55 @@ static void imap_server_auth_response(struct imap_server *s, const char *line, s
 		return;
 	}
 	imap_server_auth_plain(s, line, out);
+}
+
+/* ---- STARTTLS (RFC 3501 6.2.1) */
+
+/*
+ * The go-ahead, then the handshake.  The next bytes from the client must be
+ * TLS; anything that came after the STARTTLS line in the same packet was
+ * sent in plaintext by whoever sits on the path, and imap_server_feed throws
+ * it away rather than run it after the handshake as if it had been
+ * encrypted (CVE-2011-0411).
+ */
+static void imap_server_proceed_starttls(struct imap_server *s, const struct imap_cmd *c,
+					 struct wire *out)
+{
+	(void)c;
+	if (s->tls_active) {
+		imap_server_bad(s, out, N_("this connection is encrypted already; CAPABILITY no "
+					   "longer lists STARTTLS"),
+				"TLS is already active");
+		return;
+	}
+	if (!s->tls_offered) {
+		imap_server_no(s, out, N_("this server has no certificate to offer, so CAPABILITY "
+					  "does not list STARTTLS"),
+			       "STARTTLS is not offered here");
+		return;
+	}
+	s->tls_pending = true;
+	imap_server_ok(s, out, N_("OK to STARTTLS: the TLS handshake comes next; whatever the "
+				  "client sent after it in plaintext is thrown away, never run "
+				  "(RFC 3501 6.2.1, CVE-2011-0411)"),
+		       "Begin TLS negotiation now");
+}
+
+bool imap_server_tls_pending(const struct imap_server *s)
+{
+	return s->tls_pending;
+}
+
+/* After the handshake: still not authenticated; the client asks CAPABILITY
+ * again (RFC 3501 6.2.1) and gets it without STARTTLS and LOGINDISABLED.
+ * No new greeting. */
+void imap_server_tls_started(struct imap_server *s)
+{
+	if (!s->tls_pending)
+		return;
+	s->tls_pending = false;
+	s->tls_active = true;
+	imap_framer_next(&s->framer);
 }
 
 /* ---- IDLE (RFC 2177) */
@@ -621,6 +709,8 @@ static const struct imap_server_command imap_server_commands[] = {
 	 false, "LOGIN user password"},
 	{"AUTHENTICATE", imap_server_check_not_authenticated, imap_server_proceed_authenticate,
 	 1, 2, false, false, "AUTHENTICATE mechanism [initial-response]"},
+	{"STARTTLS", imap_server_check_not_authenticated, imap_server_proceed_starttls, 0, 0,
+	 false, false, "STARTTLS"},
 	/* authenticated (6.3) */
 	{"ENABLE", imap_server_check_authenticated_only, imap_server_proceed_enable, 1,
 	 IMAP_SERVER_ARGS_ANY, false, false, "ENABLE capability..."},
@@ -824,6 +914,8 @@ size_t imap_server_feed(struct imap_server *s, const char *in, size_t len, struc
 	assert(s && out && (in || len == 0));
 	size_t used = 0;
 	while (s->state != IMAP_SERVER_STATE_LOGOUT) {
+		if (s->tls_pending)
+			return len; /* plaintext after STARTTLS: dropped (CVE-2011-0411) */
 		enum imap_frame what = IMAP_FRAME_MORE;
 		size_t n = imap_framer_feed(&s->framer, in + used, len - used, &what);
 		used += n;

@@ -42,6 +42,10 @@ enum imap_server_state {
 
 struct imap_server {
 	char *hostname;                 /* names itself in the greeting and at LOGOUT */
+	bool tls_offered;               /* CAPABILITY may list STARTTLS (RFC 3501 6.2.1) */
+	bool tls_active;                /* the connection is encrypted */
+	bool tls_pending;               /* said OK to STARTTLS: the handshake is next */
+	bool plaintext_auth;            /* logins allowed before TLS even if offered */
 	struct imap_server_ops ops;     /* the host's store (any op may be NULL) */
 	void *ctx;                      /* handed back to every op */
 

@@ -72,6 +72,9 @@ struct pop3_server_ops {
 
 struct pop3_server_config {
 	const char *hostname;
+	bool tls_offered;     /* the host can start TLS here: CAPA lists STLS (RFC 2595) */
+	bool tls_active;      /* the connection is encrypted already (port 995) */
+	bool plaintext_auth;  /* allow USER/PASS/AUTH before TLS even if offered (labs) */
 };
 
 struct pop3_server;
@@ -94,6 +97,13 @@ size_t pop3_server_feed(struct pop3_server *s, const char *in, size_t len,
 /* True after the QUIT response (or a fatal error): the host closes. */
 bool pop3_server_closed(const struct pop3_server *s);
 const char *pop3_server_state_name(const struct pop3_server *s);
+/* STLS (RFC 2595 4): after "+OK Begin TLS negotiation" the engine waits for
+ * the host's TLS handshake; bytes after the STLS line in the same feed were
+ * thrown away (CVE-2011-0411), and so is anything fed while pending.  Then
+ * pop3_server_tls_started(): tls_active is set, STLS leaves CAPA, logging
+ * in is allowed; nothing is sent. */
+bool pop3_server_tls_pending(const struct pop3_server *s);
+void pop3_server_tls_started(struct pop3_server *s);
 
 /* ------------------------------------------------------------------ client */
 
@@ -104,6 +114,7 @@ struct pop3_client_config {
 	/* the unique-ids the device already holds: not downloaded again */
 	const char *const *known_uidls;
 	size_t nknown;
+	bool starttls;  /* ask CAPA; if it lists STLS, use it before USER (RFC 2595) */
 };
 
 /* Called for every message downloaded (content: CRLF lines, unstuffed). */
@@ -127,6 +138,11 @@ const char *pop3_client_error(const struct pop3_client *c);
 size_t pop3_client_downloaded(const struct pop3_client *c);
 size_t pop3_client_deleted(const struct pop3_client *c);
 const char *pop3_client_state_name(const struct pop3_client *c);
+/* STLS, with config starttls: the server said +OK to STLS and the client
+ * waits for its host's TLS handshake; then pop3_client_tls_started(), which
+ * sends USER. */
+bool pop3_client_tls_pending(const struct pop3_client *c);
+void pop3_client_tls_started(struct pop3_client *c, struct wire *out);
 
 /* ----------------------------------------------------------- raw sessions */
 

@@ -32,6 +32,17 @@
  *   C: QUIT                                      QUIT
  *   S: +OK bye                                   DONE
  *
+ * With config starttls the client first asks CAPA (RFC 2449); if the list
+ * holds STLS, it turns the connection into TLS before USER (RFC 2595):
+ *
+ *   C: CAPA                                      CAPA
+ *   S: +OK ... STLS ... .
+ *   C: STLS                                      STLS
+ *   S: +OK Begin TLS negotiation                 TLS   (the host's handshake)
+ *   C: USER bob                                  USER  (now encrypted)
+ *
+ * A server without STLS gets USER in plaintext, as before.
+ *
  * Every answer starts with a status line, "+OK ..." or "-ERR ..." (RFC 1939
  * 3).  The answers to UIDL, LIST and RETR go on, after a +OK, with lines of
  * data and end with a line holding a single ".".  A data line that starts
@@ -78,6 +89,9 @@
 
 enum pop3_client_state {
 	POP3_CLIENT_GREETING, /* connected; waiting for the server's +OK */
+	POP3_CLIENT_CAPA,     /* sent CAPA (starttls): does it list STLS? */
+	POP3_CLIENT_STLS,     /* sent STLS; waiting for +OK (RFC 2595) */
+	POP3_CLIENT_TLS,      /* the host is doing the TLS handshake */
 	POP3_CLIENT_USER,     /* sent USER */
 	POP3_CLIENT_PASS,     /* sent PASS; +OK means the maildrop is locked */
 	POP3_CLIENT_STAT,     /* sent STAT */
@@ -91,6 +105,9 @@ enum pop3_client_state {
 
 static const char *const pop3_client_state_names[] = {
 	[POP3_CLIENT_GREETING] = "GREETING",
+	[POP3_CLIENT_CAPA] = "CAPA",
+	[POP3_CLIENT_STLS] = "STLS",
+	[POP3_CLIENT_TLS] = "TLS",
 	[POP3_CLIENT_USER] = "USER",
 	[POP3_CLIENT_PASS] = "PASS",
 	[POP3_CLIENT_STAT] = "STAT",
@@ -141,6 +158,9 @@ struct pop3_client {
 	char *user;
 	char *password;
 	bool keep;                    /* leave messages on the server */
+	bool starttls;                /* use STLS when CAPA lists it */
+	bool server_stls;             /* CAPA listed STLS */
+	bool tls_active;              /* the handshake is done: encrypted */
 	char **known;                 /* unique-ids the device already holds */
 	size_t nknown;
 	pop3_client_got_fn got;       /* handed every downloaded message */
@@ -334,10 +354,15 @@ static void pop3_client_send_user(struct pop3_client *c, struct wire *out)
 
 static void pop3_client_send_pass(struct pop3_client *c, struct wire *out)
 {
-	pop3_client_send(c, out, POP3_CLIENT_PASS,
-			 N_("USER and PASS send the password in clear text; real "
-			    "servers require TLS first"),
-			 "PASS %s", c->password);
+	const char *note = N_("USER and PASS send the password in clear text; real "
+			      "servers require TLS first");
+	if (c->tls_active)
+		note = N_("PASS inside TLS: the password is encrypted on the way, so a "
+			  "wiretapper cannot read it");
+	else if (c->starttls)
+		note = N_("the server offered no STLS, so the password goes in plaintext: "
+			  "anyone on the path can read it");
+	pop3_client_send(c, out, POP3_CLIENT_PASS, note, "PASS %s", c->password);
 }
 
 /* Retrieve the next message the device does not have yet; in delete mode,
@@ -394,7 +419,12 @@ static void pop3_client_on_answer(struct pop3_client *c, bool ok, const char *li
 {
 	switch (c->state) {
 	case POP3_CLIENT_GREETING:
-		if (ok) {
+		if (ok && c->starttls) {
+			pop3_client_send(c, out, POP3_CLIENT_CAPA,
+					 N_("CAPA first: does this server offer STLS, to encrypt "
+					    "the session before the password goes (RFC 2595)?"),
+					 "CAPA");
+		} else if (ok) {
 			pop3_client_send_user(c, out);
 		} else {
 			/* not logged in, nothing to QUIT from */
@@ -402,6 +432,23 @@ static void pop3_client_on_answer(struct pop3_client *c, bool ok, const char *li
 			pop3_client_enter_state(c, POP3_CLIENT_DONE);
 		}
 		break;
+	case POP3_CLIENT_CAPA:
+		if (ok && c->server_stls)
+			pop3_client_send(c, out, POP3_CLIENT_STLS,
+					 N_("STLS: the client asks for encryption before it logs "
+					    "in (RFC 2595 4)"),
+					 "STLS");
+		else
+			pop3_client_send_user(c, out); /* no STLS: plaintext, as before */
+		break;
+	case POP3_CLIENT_STLS:
+		if (ok)
+			pop3_client_enter_state(c, POP3_CLIENT_TLS); /* the host's turn */
+		else
+			pop3_client_send_user(c, out);
+		break;
+	case POP3_CLIENT_TLS:
+		break; /* nothing is read until the handshake is done */
 	case POP3_CLIENT_USER:
 		if (ok)
 			pop3_client_send_pass(c, out);
@@ -498,6 +545,11 @@ static void pop3_client_on_data(struct pop3_client *c, const char *s, size_t n, 
 	size_t wlen;
 
 	switch (c->state) {
+	case POP3_CLIENT_CAPA:
+		/* a capability line: "STLS", "SASL PLAIN", ... (RFC 2449 5) */
+		if (n == 4 && strncasecmp(s, "STLS", 4) == 0)
+			c->server_stls = true;
+		break;
 	case POP3_CLIENT_UIDL:
 		wlen = pop3_parse_listing_line(s, n, &num, &word);
 		if (wlen == 0 || c->nuidls >= POP3_CLIENT_LISTING_MAX_ENTRIES)
@@ -617,6 +669,7 @@ struct pop3_client *pop3_client_new(const struct pop3_client_config *cfg,
 	c->user = xstrdup(cfg && cfg->user ? cfg->user : "");
 	c->password = xstrdup(cfg && cfg->password ? cfg->password : "");
 	c->keep = cfg && cfg->keep;
+	c->starttls = cfg && cfg->starttls;
 	if (cfg && cfg->nknown > 0 && cfg->known_uidls) {
 		c->nknown = cfg->nknown;
 		c->known = xcalloc(c->nknown, sizeof *c->known);
@@ -648,9 +701,13 @@ void pop3_client_free(struct pop3_client *c)
 	free(c);
 }
 
+/* After the +OK to STLS nothing more is read in plaintext: bytes that came
+ * with it were put there by someone on the path (CVE-2011-0411), and are
+ * thrown away. */
 void pop3_client_feed(struct pop3_client *c, const char *in, size_t len, struct wire *out)
 {
-	for (size_t i = 0; i < len && c->state != POP3_CLIENT_DONE; i++) {
+	for (size_t i = 0; i < len && c->state != POP3_CLIENT_DONE && c->state != POP3_CLIENT_TLS;
+	     i++) {
 		if (in[i] == '\n') {
 			if (c->line.len > 0 && c->line.p[c->line.len - 1] == '\r')
 				c->line.p[--c->line.len] = '\0';
@@ -699,6 +756,22 @@ size_t pop3_client_deleted(const struct pop3_client *c)
 const char *pop3_client_state_name(const struct pop3_client *c)
 {
 	return pop3_client_state_names[c->state];
+}
+
+bool pop3_client_tls_pending(const struct pop3_client *c)
+{
+	return c->state == POP3_CLIENT_TLS;
+}
+
+/* The handshake is done: log in, now encrypted. */
+void pop3_client_tls_started(struct pop3_client *c, struct wire *out)
+{
+	if (c->state != POP3_CLIENT_TLS)
+		return;
+	c->tls_active = true;
+	buf_clear(&c->line);
+	c->line_cut = false;
+	pop3_client_send_user(c, out);
 }
 
 /* ----------------------------------------------------------- raw sessions */

@@ -26,7 +26,8 @@
  *   5. the commands: a check ("may it run now?") and a proceed ("do it")
  *      each, with the shape of their arguments, gathered in the command
  *      table pop3_server_commands[]
- *   6. feeding bytes: cutting command lines, with the limits
+ *   6. feeding bytes: cutting command lines, with the limits; STLS's
+ *      handover to TLS
  *
  * Responses begin "+OK" or "-ERR".  Some -ERR carry a response code in
  * brackets (RFC 2449 8, announced as RESP-CODES): [IN-USE], [AUTH] and
@@ -72,6 +73,10 @@ static const char *const pop3_server_state_names[] = {
 
 struct pop3_server {
 	char *hostname;               /* names itself in the greeting and at QUIT */
+	bool tls_offered;             /* CAPA may list STLS (RFC 2595) */
+	bool tls_active;              /* the connection is encrypted */
+	bool tls_pending;             /* said +OK to STLS: the handshake is next */
+	bool plaintext_auth;          /* logins allowed before TLS even if offered */
 	struct pop3_server_ops ops;   /* the host's maildrop (any op may be NULL) */
 	void *ctx;                    /* handed back to every op */
 
@@ -120,6 +125,9 @@ struct pop3_server *pop3_server_new(const struct pop3_server_config *cfg,
 	struct pop3_server *s = xcalloc(1, sizeof *s);
 	s->lr = (struct line_reader){ .p = s->line, .cap = sizeof s->line };
 	s->hostname = xstrdup(cfg && cfg->hostname ? cfg->hostname : "localhost");
+	s->tls_offered = cfg && cfg->tls_offered;
+	s->tls_active = cfg && cfg->tls_active;
+	s->plaintext_auth = cfg && cfg->plaintext_auth;
 	if (ops)
 		s->ops = *ops;
 	s->ctx = ctx;
@@ -400,9 +408,52 @@ static bool pop3_server_check_transaction(struct pop3_server *s, struct wire *ou
 	return false;
 }
 
-static bool pop3_server_check_pass(struct pop3_server *s, struct wire *out)
+/* Is a password refused here until STLS?  Only when the host can start TLS
+ * and the lab has not asked for plaintext logins (RFC 2595 4). */
+static bool pop3_server_login_needs_tls(const struct pop3_server *s)
+{
+	return s->tls_offered && !s->tls_active && !s->plaintext_auth;
+}
+
+/* USER, PASS, AUTH: in AUTHORIZATION, and over TLS if TLS is to be had. */
+static bool pop3_server_check_login(struct pop3_server *s, struct wire *out)
 {
 	if (!pop3_server_check_authorization(s, out))
+		return false;
+	if (!pop3_server_login_needs_tls(s))
+		return true;
+	wire_line(out, N_("[AUTH]: this server offers TLS and takes no password over a plaintext "
+			  "connection, where anyone on the path could read it: STLS first "
+			  "(RFC 2595 4, RFC 2449 8.1)"),
+		  "-ERR [AUTH] Plaintext authentication is disabled: use STLS first");
+	return false;
+}
+
+/* STLS (RFC 2595 4): only in AUTHORIZATION, only where offered, only once. */
+static bool pop3_server_check_stls(struct pop3_server *s, struct wire *out)
+{
+	if (s->tls_active) {
+		wire_line(out, N_("this connection is encrypted already; CAPA no longer lists STLS"),
+			  "-ERR Command not permitted when TLS active");
+		return false;
+	}
+	if (!s->tls_offered) {
+		wire_line(out, N_("the server knows this command but does not offer it; CAPA lists what "
+				  "it does offer"), "-ERR command not offered by this server");
+		return false;
+	}
+	if (s->state != POP3_SERVER_STATE_AUTHORIZATION) {
+		wire_line(out, N_("STLS belongs to the AUTHORIZATION state, before logging in "
+				  "(RFC 2595 4)"),
+			  "-ERR command not valid in this state: already logged in");
+		return false;
+	}
+	return true;
+}
+
+static bool pop3_server_check_pass(struct pop3_server *s, struct wire *out)
+{
+	if (!pop3_server_check_login(s, out))
 		return false;
 	if (s->user_given[0])
 		return true;
@@ -452,7 +503,6 @@ static void pop3_server_proceed_auth(struct pop3_server *s, char **argv, size_t 
 static void pop3_server_proceed_capa(struct pop3_server *s, char **argv, size_t argc,
 				     struct wire *out)
 {
-	(void)s;
 	(void)argv;
 	(void)argc;
 	wire_line(out, N_("CAPA (RFC 2449): the server lists what it offers, one capability a "
@@ -460,7 +510,12 @@ static void pop3_server_proceed_capa(struct pop3_server *s, char **argv, size_t 
 	wire_line(out, N_("TOP: the client may fetch just the header and first lines of a message"),
 		  "TOP");
 	wire_line(out, N_("UIDL: every message has a unique-id that never changes"), "UIDL");
-	wire_line(out, N_("USER: logging in with USER and PASS is allowed"), "USER");
+	if (s->tls_offered && !s->tls_active)
+		wire_line(out, N_("STLS: the client may turn this connection into an encrypted one "
+				  "before it logs in (RFC 2595)"), "STLS");
+	bool login_ok = !pop3_server_login_needs_tls(s);
+	if (login_ok)
+		wire_line(out, N_("USER: logging in with USER and PASS is allowed"), "USER");
 	wire_line(out, N_("RESP-CODES: an -ERR may carry a code in brackets, such as [IN-USE], "
 			  "for the client program to act on"), "RESP-CODES");
 	wire_line(out, N_("AUTH-RESP-CODE: a failed login says [AUTH] (wrong name or password) "
@@ -468,8 +523,9 @@ static void pop3_server_proceed_capa(struct pop3_server *s, char **argv, size_t 
 		  "AUTH-RESP-CODE");
 	wire_line(out, N_("PIPELINING: the client may send several commands without waiting "
 			  "for each response"), "PIPELINING");
-	wire_line(out, N_("SASL PLAIN: AUTH PLAIN logs in with name and password in one base64 "
-			  "string (RFC 5034)"), "SASL PLAIN");
+	if (login_ok)
+		wire_line(out, N_("SASL PLAIN: AUTH PLAIN logs in with name and password in one base64 "
+				  "string (RFC 5034)"), "SASL PLAIN");
 	wire_line(out, NULL, "IMPLEMENTATION mailsim");
 	wire_line(out, NULL, ".");
 }
@@ -698,15 +754,40 @@ static void pop3_server_proceed_apop(struct pop3_server *s, char **argv, size_t 
 		  "-ERR APOP not offered: log in with USER and PASS, or AUTH PLAIN");
 }
 
-/* Commands of RFC 1939 and its extensions that this server does not offer. */
-static void pop3_server_proceed_not_offered(struct pop3_server *s, char **argv, size_t argc,
-					    struct wire *out)
+/*
+ * STLS (RFC 2595 4): the go-ahead, then the handshake.  The next bytes from
+ * the client must be TLS; anything that came after the STLS line in the
+ * same packet was sent in plaintext by whoever sits on the path, and is
+ * thrown away by pop3_server_feed rather than run after the handshake as
+ * if it had been encrypted (CVE-2011-0411).
+ */
+static void pop3_server_proceed_stls(struct pop3_server *s, char **argv, size_t argc,
+				     struct wire *out)
 {
-	(void)s;
 	(void)argv;
 	(void)argc;
-	wire_line(out, N_("the server knows this command but does not offer it; CAPA lists what "
-			  "it does offer"), "-ERR command not offered by this server");
+	s->tls_pending = true;
+	wire_line(out, N_("+OK to STLS: the TLS handshake comes next; whatever the client sent "
+			  "after STLS in plaintext is thrown away, never run (RFC 2595 4, "
+			  "CVE-2011-0411)"),
+		  "+OK Begin TLS negotiation");
+}
+
+bool pop3_server_tls_pending(const struct pop3_server *s)
+{
+	return s->tls_pending;
+}
+
+/* After the handshake (RFC 2595 4): still AUTHORIZATION, USER's name (if
+ * any) forgotten, STLS gone from CAPA; no new greeting. */
+void pop3_server_tls_started(struct pop3_server *s)
+{
+	if (!s->tls_pending)
+		return;
+	s->tls_pending = false;
+	s->tls_active = true;
+	s->user_given[0] = '\0';
+	line_reader_next(&s->lr);
 }
 
 /* How a command's arguments are cut from the text after its keyword. */
@@ -732,11 +813,11 @@ struct pop3_server_command {
 /* Every command the server knows.  Adding a command is adding a row. */
 static const struct pop3_server_command pop3_server_commands[] = {
 	/* AUTHORIZATION (RFC 1939 4 and 7, RFC 5034) */
-	{"USER", pop3_server_check_authorization, pop3_server_proceed_user, 1, 1,
+	{"USER", pop3_server_check_login, pop3_server_proceed_user, 1, 1,
 	 POP3_SERVER_ARGS_WORDS, "USER name"},
 	{"PASS", pop3_server_check_pass, pop3_server_proceed_pass, 1, 1,
 	 POP3_SERVER_ARGS_LINE, "PASS password"},
-	{"AUTH", pop3_server_check_authorization, pop3_server_proceed_auth, 1, 2,
+	{"AUTH", pop3_server_check_login, pop3_server_proceed_auth, 1, 2,
 	 POP3_SERVER_ARGS_SASL, "AUTH mechanism [initial-response]"},
 	/* TRANSACTION (RFC 1939 5 and 7) */
 	{"STAT", pop3_server_check_transaction, pop3_server_proceed_stat, 0, 0,
@@ -760,8 +841,9 @@ static const struct pop3_server_command pop3_server_commands[] = {
 	{"QUIT", NULL, pop3_server_proceed_quit, 0, 0, POP3_SERVER_ARGS_WORDS, "QUIT"},
 	{"APOP", pop3_server_check_authorization, pop3_server_proceed_apop, 2, 2,
 	 POP3_SERVER_ARGS_WORDS, "APOP name digest"},
-	/* known, not offered: STLS (RFC 2595) */
-	{"STLS", NULL, pop3_server_proceed_not_offered, 0, 1, POP3_SERVER_ARGS_LINE, "STLS"},
+	/* TLS (RFC 2595), where the host offers it */
+	{"STLS", pop3_server_check_stls, pop3_server_proceed_stls, 0, 0, POP3_SERVER_ARGS_WORDS,
+	 "STLS"},
 };
 
 #define POP3_SERVER_NCOMMANDS (sizeof pop3_server_commands / sizeof pop3_server_commands[0])
@@ -909,7 +991,9 @@ static size_t pop3_server_feed_line(struct pop3_server *s, const char *in, size_
 size_t pop3_server_feed(struct pop3_server *s, const char *in, size_t len, struct wire *out)
 {
 	size_t used = 0;
-	while (used < len && s->state != POP3_SERVER_STATE_CLOSED)
+	while (used < len && s->state != POP3_SERVER_STATE_CLOSED && !s->tls_pending)
 		used += pop3_server_feed_line(s, in + used, len - used, out);
+	if (s->tls_pending)
+		used = len; /* plaintext after STLS: dropped (CVE-2011-0411) */
 	return used;
 }

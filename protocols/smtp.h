@@ -75,6 +75,9 @@ struct smtp_server_config {
 	bool submission;       /* port 587: AUTH offered and required (RFC 6409) */
 	size_t max_size;       /* SIZE limit in octets; 0 = default */
 	size_t max_rcpts;      /* recipients per transaction; 0 = 100 */
+	bool tls_offered;      /* the host can start TLS here: EHLO lists STARTTLS */
+	bool tls_active;       /* the connection is encrypted already (port 465) */
+	bool plaintext_auth;   /* allow AUTH before TLS even when TLS is offered (labs) */
 };
 
 struct smtp_server;
@@ -92,6 +95,18 @@ size_t smtp_server_feed(struct smtp_server *s, const char *in, size_t len,
 bool smtp_server_closed(const struct smtp_server *s);
 /* The name of the current state, for logs and the player. */
 const char *smtp_server_state_name(const struct smtp_server *s);
+/*
+ * STARTTLS (RFC 3207).  After "220 2.0.0 Ready to start TLS" the engine is
+ * waiting for the TLS handshake: smtp_server_tls_pending() is true, and
+ * any bytes that came in the same feed after the STARTTLS line were thrown
+ * away, never executed (CVE-2011-0411; RFC 3207 4.2).  While pending, feed
+ * throws away whatever it is given (and says it consumed it).  The host
+ * does the handshake, then calls smtp_server_tls_started(): the session
+ * starts over (RFC 3207 4.2: the client must say EHLO again; what the
+ * server knew of it is forgotten), tls_active is set, and nothing is sent.
+ */
+bool smtp_server_tls_pending(const struct smtp_server *s);
+void smtp_server_tls_started(struct smtp_server *s);
 
 /* ------------------------------------------------------------------ client */
 
@@ -107,6 +122,7 @@ struct smtp_client_config {
 	const char *helo_name;     /* the name given in EHLO/HELO */
 	const char *auth_user;     /* AUTH PLAIN with these, or NULL for none */
 	const char *auth_password;
+	bool starttls;             /* if EHLO lists STARTTLS, use it before AUTH/MAIL */
 };
 
 struct smtp_client;
@@ -139,6 +155,12 @@ enum smtp_rcpt_status smtp_client_rcpt_status(const struct smtp_client *c,
 /* The name of the current state ("EHLO", "RCPT", "DONE"...), for logs and
  * the player. */
 const char *smtp_client_state_name(const struct smtp_client *c);
+/* STARTTLS (RFC 3207), with config starttls: the server said 220 to
+ * STARTTLS, and the client waits for its host to do the TLS handshake
+ * (any bytes after the 220 in the same feed were thrown away).  Then the
+ * host calls smtp_client_tls_started(), which sends EHLO again. */
+bool smtp_client_tls_pending(const struct smtp_client *c);
+void smtp_client_tls_started(struct smtp_client *c, struct wire *out);
 
 /* ----------------------------------------------------------- raw sessions */
 

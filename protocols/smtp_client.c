@@ -29,6 +29,16 @@
  *   C: QUIT                                      QUIT
  *   S: 221 2.0.0 Bye                             DONE
  *
+ * With config starttls, a server whose EHLO lists STARTTLS is asked for it
+ * right after EHLO (RFC 3207):
+ *
+ *   C: STARTTLS                                  STARTTLS
+ *   S: 220 2.0.0 Ready to start TLS              TLS   (the host's handshake)
+ *   C: EHLO laptop.example.com                   EHLO  (again, now encrypted)
+ *
+ * A server that does not list it gets the session in plaintext, as before
+ * ("opportunistic" TLS, what servers do between themselves).
+ *
  * The client sends one command and waits for its reply before the next, even
  * when the server offers PIPELINING (RFC 2920): the simulator shows each
  * command and its answer as a pair, so a class can follow every step.
@@ -89,6 +99,8 @@ enum smtp_client_state {
 	SMTP_CLIENT_GREETING, /* connected; waiting for the server's 220 */
 	SMTP_CLIENT_EHLO,     /* sent EHLO; waiting for 250 and the extensions */
 	SMTP_CLIENT_HELO,     /* EHLO refused, sent HELO (RFC 5321 3.2) */
+	SMTP_CLIENT_STARTTLS, /* sent STARTTLS; waiting for 220 (RFC 3207) */
+	SMTP_CLIENT_TLS,      /* the host is doing the TLS handshake */
 	SMTP_CLIENT_AUTH,     /* sent AUTH PLAIN; waiting for 235 */
 	SMTP_CLIENT_MAIL,     /* sent MAIL FROM */
 	SMTP_CLIENT_RCPT,     /* sent RCPT TO for recipient rcpt_asked */
@@ -102,6 +114,8 @@ static const char *const smtp_client_state_names[] = {
 	[SMTP_CLIENT_GREETING] = "GREETING",
 	[SMTP_CLIENT_EHLO] = "EHLO",
 	[SMTP_CLIENT_HELO] = "HELO",
+	[SMTP_CLIENT_STARTTLS] = "STARTTLS",
+	[SMTP_CLIENT_TLS] = "TLS",
 	[SMTP_CLIENT_AUTH] = "AUTH",
 	[SMTP_CLIENT_MAIL] = "MAIL",
 	[SMTP_CLIENT_RCPT] = "RCPT",
@@ -118,6 +132,7 @@ enum smtp_client_ext {
 	SMTP_EXT_PIPELINING = 1u << 2,  /* RFC 2920: noted, deliberately not used */
 	SMTP_EXT_ENHANCED = 1u << 3,    /* RFC 2034: replies carry codes like 5.1.1 */
 	SMTP_EXT_AUTH_PLAIN = 1u << 4,  /* RFC 4954, with PLAIN among the mechanisms */
+	SMTP_EXT_STARTTLS = 1u << 5,    /* RFC 3207: the server can start TLS */
 };
 
 /* Each line after the first of a 250 reply to EHLO is "KEYWORD [params]"
@@ -134,6 +149,7 @@ static const struct smtp_client_ext_row {
 	{"PIPELINING", NULL, SMTP_EXT_PIPELINING},
 	{"ENHANCEDSTATUSCODES", NULL, SMTP_EXT_ENHANCED},
 	{"AUTH", "PLAIN", SMTP_EXT_AUTH_PLAIN},
+	{"STARTTLS", NULL, SMTP_EXT_STARTTLS},
 };
 
 struct smtp_client_rcpt {
@@ -150,6 +166,9 @@ struct smtp_client {
 	char *helo_name;              /* the name given in EHLO / HELO */
 	char *auth_user;              /* AUTH PLAIN with these, or NULL for none */
 	char *auth_password;
+	bool starttls;                /* use STARTTLS when the server lists it */
+	bool tls_active;              /* the handshake is done: encrypted */
+	bool tls_refused;             /* the server refused STARTTLS: go on without */
 	char *mail_from;              /* the reverse-path, without < >; "" for bounces */
 	struct smtp_client_rcpt *rcpts; /* each address once, in the order given */
 	size_t nrcpts;
@@ -379,9 +398,15 @@ static void smtp_client_send_auth(struct smtp_client *c, struct wire *out)
 	buf_addc(&plain, '\0');
 	buf_adds(&plain, c->auth_password);
 	mime_base64_encode(&encoded, plain.p, plain.len);
-	wire_line(out, N_("AUTH PLAIN sends user and password in base64 - an encoding, "
-			  "not encryption (RFC 4954)"),
-		  "AUTH PLAIN %s", encoded.p);
+	const char *note = N_("AUTH PLAIN sends user and password in base64 - an encoding, "
+			      "not encryption (RFC 4954)");
+	if (c->tls_active)
+		note = N_("AUTH PLAIN inside TLS: the base64 password is encrypted on the way, "
+			  "so a wiretapper cannot read it");
+	else if (c->starttls)
+		note = N_("the server offered no STARTTLS, so the password goes in plaintext: "
+			  "anyone on the path can decode this base64");
+	wire_line(out, note, "AUTH PLAIN %s", encoded.p);
 	buf_free(&plain);
 	buf_free(&encoded);
 	smtp_client_enter_state(c, SMTP_CLIENT_AUTH);
@@ -405,6 +430,10 @@ static void smtp_client_send_mail(struct smtp_client *c, struct wire *out)
 	else if (c->transactions > 0)
 		note = N_("the server took only some of the recipients in one transaction: "
 			  "the rest go in another (RFC 5321 4.5.3.1.10)");
+	else if (c->starttls && !c->tls_active)
+		note = N_("the server offered no STARTTLS, so the client goes on without "
+			  "encryption, as servers do when TLS is not to be had "
+			  "(opportunistic TLS)");
 	else if (size_param[0] || say_8bit)
 		note = N_("MAIL FROM gives the envelope sender (where bounces go); SIZE= and "
 			  "BODY= use extensions the server listed in its EHLO reply");
@@ -500,6 +529,13 @@ static void smtp_client_send_message(struct smtp_client *c, struct wire *out)
  * start the transaction. */
 static void smtp_client_after_hello(struct smtp_client *c, struct wire *out)
 {
+	if (c->starttls && !c->tls_active && !c->tls_refused && (c->ext & SMTP_EXT_STARTTLS)) {
+		wire_line(out, N_("STARTTLS: the server listed it, so the client asks for "
+				  "encryption before it sends anything else (RFC 3207)"),
+			  "STARTTLS");
+		smtp_client_enter_state(c, SMTP_CLIENT_STARTTLS);
+		return;
+	}
 	if (!c->auth_user) {
 		smtp_client_send_mail(c, out);
 	} else if (c->ext & SMTP_EXT_AUTH_PLAIN) {
@@ -549,6 +585,17 @@ static void smtp_client_on_reply(struct smtp_client *c, int code, const char *re
 		else
 			smtp_client_give_up(c, code, reply, out);
 		break;
+	case SMTP_CLIENT_STARTTLS:
+		if (ok) {
+			smtp_client_enter_state(c, SMTP_CLIENT_TLS); /* the host's turn */
+		} else {
+			/* 454 (RFC 3207 4): go on in plaintext, as before */
+			c->tls_refused = true;
+			smtp_client_after_hello(c, out);
+		}
+		break;
+	case SMTP_CLIENT_TLS:
+		break; /* nothing is read until the handshake is done */
 	case SMTP_CLIENT_AUTH:
 		if (code == SMTP_CODE_AUTH_OK)
 			smtp_client_send_mail(c, out);
@@ -693,6 +740,7 @@ struct smtp_client *smtp_client_new(const struct smtp_client_config *cfg,
 		c->auth_user = xstrdup(cfg->auth_user);
 		c->auth_password = xstrdup(cfg->auth_password ? cfg->auth_password : "");
 	}
+	c->starttls = cfg && cfg->starttls;
 	c->mail_from = xstrdup(mail_from ? mail_from : "");
 	/* Each address once: the same RCPT TO twice would be answered twice
 	 * and could deliver two copies.  Addresses are compared without regard
@@ -753,9 +801,13 @@ void smtp_client_free(struct smtp_client *c)
 	free(c);
 }
 
+/* After the 220 to STARTTLS nothing more is read in plaintext: bytes that
+ * came with it were put there by someone on the path, not by the server
+ * (the client side of CVE-2011-0411), and are thrown away. */
 void smtp_client_feed(struct smtp_client *c, const char *in, size_t len, struct wire *out)
 {
-	for (size_t i = 0; i < len && c->state != SMTP_CLIENT_DONE; i++) {
+	for (size_t i = 0; i < len && c->state != SMTP_CLIENT_DONE && c->state != SMTP_CLIENT_TLS;
+	     i++) {
 		if (in[i] == '\n') {
 			if (c->line.len > 0 && c->line.p[c->line.len - 1] == '\r')
 				c->line.p[--c->line.len] = '\0';
@@ -796,6 +848,28 @@ enum smtp_rcpt_status smtp_client_rcpt_status(const struct smtp_client *c, size_
 const char *smtp_client_state_name(const struct smtp_client *c)
 {
 	return smtp_client_state_names[c->state];
+}
+
+bool smtp_client_tls_pending(const struct smtp_client *c)
+{
+	return c->state == SMTP_CLIENT_TLS;
+}
+
+/* The handshake is done: what the client learnt from the plaintext EHLO is
+ * forgotten (RFC 3207 4.2), and it asks again. */
+void smtp_client_tls_started(struct smtp_client *c, struct wire *out)
+{
+	if (c->state != SMTP_CLIENT_TLS)
+		return;
+	c->tls_active = true;
+	c->ext = 0;
+	buf_clear(&c->line);
+	buf_clear(&c->reply);
+	c->reply_lines = 0;
+	wire_line(out, N_("EHLO again, now inside TLS: what the server listed before the "
+			  "handshake may have been forged, so it is asked anew (RFC 3207 4.2)"),
+		  "EHLO %s", c->helo_name);
+	smtp_client_enter_state(c, SMTP_CLIENT_EHLO);
 }
 
 /* ----------------------------------------------------------- raw sessions */

@@ -15,7 +15,8 @@
  *      gathered in the command table smtp_server_commands[]
  *   5. AUTH (RFC 4954), strict about its base64
  *   6. the data phase: a byte machine written as a transition table
- *   7. feeding bytes: command lines or message bytes, by state
+ *   7. feeding bytes: command lines or message bytes, by state; STARTTLS's
+ *      handover to TLS
  *
  * Enhanced status codes (RFC 3463, advertised as ENHANCEDSTATUSCODES per
  * RFC 2034) begin every reply line except the greeting and the EHLO/HELO
@@ -100,6 +101,10 @@ struct smtp_server {
 	bool submission;               /* port 587: AUTH offered and required */
 	size_t max_size;               /* message size limit, octets */
 	size_t max_rcpts;              /* accepted recipients per transaction */
+	bool tls_offered;              /* EHLO may list STARTTLS (RFC 3207) */
+	bool tls_active;               /* the connection is encrypted */
+	bool tls_pending;              /* said 220 to STARTTLS: the handshake is next */
+	bool plaintext_auth;           /* AUTH allowed before TLS even if offered */
 	struct smtp_server_ops ops;    /* the host's answers (any may be NULL) */
 	void *ctx;                     /* handed back to every op */
 
@@ -155,6 +160,9 @@ struct smtp_server *smtp_server_new(const struct smtp_server_config *cfg,
 	s->submission = cfg->submission;
 	s->max_size = cfg->max_size ? cfg->max_size : SMTP_DEFAULT_MAX_SIZE_OCTETS;
 	s->max_rcpts = cfg->max_rcpts ? cfg->max_rcpts : SMTP_RECIPIENTS_MAX;
+	s->tls_offered = cfg->tls_offered;
+	s->tls_active = cfg->tls_active;
+	s->plaintext_auth = cfg->plaintext_auth;
 	if (ops)
 		s->ops = *ops;
 	s->ctx = ctx;
@@ -520,6 +528,41 @@ static bool smtp_server_check_data(struct smtp_server *s, const char *args, stru
 	return true;
 }
 
+static bool smtp_server_refuse_args(const char *args, const char *usage, struct wire *out);
+
+/* Is a password refused here until STARTTLS (RFC 3207 4)?  Only when the
+ * host can start TLS and the lab has not asked for plaintext logins. */
+static bool smtp_server_auth_needs_tls(const struct smtp_server *s)
+{
+	return s->tls_offered && !s->tls_active && !s->plaintext_auth;
+}
+
+/* STARTTLS (RFC 3207 4): once, where TLS is offered, with no arguments,
+ * outside a mail transaction. */
+static bool smtp_server_check_starttls(struct smtp_server *s, const char *args, struct wire *out)
+{
+	if (s->tls_active) {
+		wire_line(out, N_("503: this connection is encrypted already; STARTTLS is not "
+				  "listed any more after TLS (RFC 3207 4.2)"),
+			  "503 5.5.1 Error: TLS already active");
+		return false;
+	}
+	if (!s->tls_offered) {
+		wire_line(out, N_("502: this server has no certificate to offer, so EHLO did "
+				  "not list STARTTLS"),
+			  "502 5.5.1 Command not implemented");
+		return false;
+	}
+	if (smtp_server_refuse_args(args, "STARTTLS", out))
+		return false;
+	if (s->state == SMTP_SERVER_STATE_MAIL) {
+		wire_line(out, N_("503: finish the transaction (or RSET) before STARTTLS"),
+			  "503 5.5.1 Error: MAIL transaction in progress");
+		return false;
+	}
+	return true;
+}
+
 static bool smtp_server_check_auth(struct smtp_server *s, const char *args, struct wire *out)
 {
 	(void)args;
@@ -527,6 +570,14 @@ static bool smtp_server_check_auth(struct smtp_server *s, const char *args, stru
 		wire_line(out, N_("port 25 is for mail between servers, which do not log in: AUTH is offered "
 				  "on the submission port 587"),
 			  "502 5.5.1 AUTH is offered only on the submission port");
+		return false;
+	}
+	if (smtp_server_auth_needs_tls(s)) {
+		/* RFC 3207 4: a server may refuse AUTH until TLS is on */
+		wire_line(out, N_("530 5.7.0: this server offers TLS and will not take a password "
+				  "over a plaintext connection, where anyone on the path can read "
+				  "it: STARTTLS first"),
+			  "530 5.7.0 Must issue a STARTTLS command first");
 		return false;
 	}
 	if (!s->esmtp) {
@@ -581,7 +632,11 @@ static void smtp_server_proceed_ehlo(struct smtp_server *s, const char *args, st
 	wire_line(out, N_("8BITMIME: the message may hold bytes above 127 (RFC 6152)"), "250-8BITMIME");
 	wire_line(out, N_("ENHANCEDSTATUSCODES: replies carry a detailed code such as 2.1.5 "
 			  "after the three digits (RFC 2034, RFC 3463)"), "250-ENHANCEDSTATUSCODES");
-	if (s->submission)
+	if (s->tls_offered && !s->tls_active)
+		wire_line(out, N_("STARTTLS: the client may turn this connection into an encrypted "
+				  "one before it says anything secret (RFC 3207)"),
+			  "250-STARTTLS");
+	if (s->submission && !smtp_server_auth_needs_tls(s))
 		wire_line(out, N_("AUTH: users log in here before they send, by PLAIN or LOGIN (RFC 4954)"),
 			  "250-AUTH PLAIN LOGIN");
 	wire_line(out, NULL, "250 HELP");
@@ -763,6 +818,8 @@ static void smtp_server_proceed_not_implemented(struct smtp_server *s, const cha
 }
 
 static void smtp_server_proceed_help(struct smtp_server *s, const char *args, struct wire *out);
+static void smtp_server_proceed_starttls(struct smtp_server *s, const char *args,
+					 struct wire *out);
 static void smtp_server_proceed_auth(struct smtp_server *s, const char *args, struct wire *out);
 
 struct smtp_server_command {
@@ -784,13 +841,13 @@ static const struct smtp_server_command smtp_server_commands[] = {
 	{"VRFY", NULL, smtp_server_proceed_vrfy},
 	{"HELP", NULL, smtp_server_proceed_help},
 	{"QUIT", NULL, smtp_server_proceed_quit},
+	{"STARTTLS", smtp_server_check_starttls, smtp_server_proceed_starttls},
 	/* Known SMTP commands this server does not offer (RFC 5321 4.2.4: 502). */
 	{"EXPN", NULL, smtp_server_proceed_not_implemented},
 	{"TURN", NULL, smtp_server_proceed_not_implemented},
 	{"ETRN", NULL, smtp_server_proceed_not_implemented},
 	{"ATRN", NULL, smtp_server_proceed_not_implemented},
 	{"BDAT", NULL, smtp_server_proceed_not_implemented},
-	{"STARTTLS", NULL, smtp_server_proceed_not_implemented},
 	{"SEND", NULL, smtp_server_proceed_not_implemented},
 	{"SOML", NULL, smtp_server_proceed_not_implemented},
 	{"SAML", NULL, smtp_server_proceed_not_implemented},
@@ -809,6 +866,8 @@ static void smtp_server_proceed_help(struct smtp_server *s, const char *args, st
 		if (c->proceed == smtp_server_proceed_not_implemented)
 			continue;
 		if (c->check == smtp_server_check_auth && !s->submission)
+			continue;
+		if (c->check == smtp_server_check_starttls && (!s->tls_offered || s->tls_active))
 			continue;
 		buf_printf(&verbs, " %s", c->verb);
 	}
@@ -1254,14 +1313,60 @@ static size_t smtp_server_feed_line(struct smtp_server *s, const char *in, size_
 	return used;
 }
 
+/*
+ * STARTTLS (RFC 3207 4): the go-ahead, then the handshake.  From the 220 on,
+ * the next bytes from the client must be TLS.  Anything that came after the
+ * STARTTLS line in the same packet was sent in plaintext, before any
+ * encryption, by whoever sits on the path: a server that kept those bytes
+ * and ran them after the handshake would run an attacker's commands as if
+ * they came over TLS (the "STARTTLS command injection", CVE-2011-0411).  So
+ * smtp_server_feed throws them away.
+ */
+static void smtp_server_proceed_starttls(struct smtp_server *s, const char *args,
+					 struct wire *out)
+{
+	(void)args;
+	s->tls_pending = true;
+	wire_line(out, N_("220: the TLS handshake comes next on this connection; whatever the "
+			  "client sent after STARTTLS in plaintext is thrown away, never run "
+			  "(RFC 3207 4.2, CVE-2011-0411)"),
+		  "220 2.0.0 Ready to start TLS");
+}
+
+bool smtp_server_tls_pending(const struct smtp_server *s)
+{
+	return s->tls_pending;
+}
+
+/* After the handshake the session starts over (RFC 3207 4.2): the server
+ * forgets what the client said before TLS (its EHLO name, a login), the
+ * client must say EHLO again, and STARTTLS is not listed any more.  The
+ * server sends nothing now: no second greeting. */
+void smtp_server_tls_started(struct smtp_server *s)
+{
+	if (!s->tls_pending)
+		return;
+	s->tls_pending = false;
+	s->tls_active = true;
+	free(s->helo);
+	s->helo = NULL;
+	s->esmtp = false;
+	free(s->auth_user);
+	s->auth_user = NULL;
+	line_reader_next(&s->lr);
+	smtp_server_enter_state(s, SMTP_SERVER_STATE_CONNECTED);
+}
+
 size_t smtp_server_feed(struct smtp_server *s, const char *in, size_t len, struct wire *out)
 {
 	size_t used = 0;
-	while (used < len && s->state != SMTP_SERVER_STATE_CLOSED) {
+	while (used < len && s->state != SMTP_SERVER_STATE_CLOSED && !s->tls_pending) {
 		if (s->state == SMTP_SERVER_STATE_DATA)
 			used += smtp_server_feed_data(s, in + used, len - used, out);
 		else
 			used += smtp_server_feed_line(s, in + used, len - used, out);
 	}
+	if (s->tls_pending)
+		used = len; /* plaintext after STARTTLS: dropped (CVE-2011-0411) */
 	return used;
 }

@@ -789,8 +789,61 @@ static void test_response_complete(void)
 	CHECK_INT(COMPLETE(NULL, greet_lit), strlen(greet_lit));
 }
 
+/* ------------------------------------------------- STARTTLS (RFC 3501 6.2.1) */
+
+#define GREETING_TLS "* OK [CAPABILITY IMAP4rev1 LITERAL+ STARTTLS LOGINDISABLED] ready\r\n"
+
+/* STARTTLS, the handshake, CAPABILITY again, then LOGIN. */
+static void test_starttls_sequence(void)
+{
+	struct imap_client_config base = {.starttls = true, .folder = "Work"};
+	struct imap_client *c = client(&base, IMAP_TASK_CREATE);
+	CHECK_STR(said(c, GREETING_TLS), "a0001 STARTTLS\r\n");
+	CHECK_STR(imap_client_state_name(c), "STARTTLS");
+	CHECK(!imap_client_tls_pending(c));
+	/* a forged line with the OK is never read */
+	CHECK_STR(said(c, "a0001 OK Begin TLS negotiation now\r\na0002 OK forged\r\n"), "");
+	CHECK(imap_client_tls_pending(c));
+	CHECK_STR(imap_client_state_name(c), "TLS");
+	wire_clear(&said_wire);
+	imap_client_tls_started(c, &said_wire);
+	CHECK_STR(said_wire.data.p, "a0002 CAPABILITY\r\n");
+	CHECK(wire_note_at(&said_wire, 0) != NULL);
+	CHECK(!imap_client_tls_pending(c));
+	CHECK_STR(said(c, "* CAPABILITY IMAP4rev1 AUTH=PLAIN\r\na0002 OK CAPABILITY completed\r\n"),
+		  "a0003 LOGIN \"bob\" \"bob123\"\r\n");
+	CHECK_CONTAINS(wire_note_at(&said_wire, 0), "TLS");
+	CHECK_STR(said(c, "a0003 OK LOGIN completed\r\n"), "a0004 CREATE Work\r\n");
+	imap_client_free(c);
+}
+
+/* No STARTTLS offered, or refused: LOGIN in plaintext, as before; and a
+ * server that wants TLS from a client that will not: the client gives up. */
+static void test_starttls_opportunistic(void)
+{
+	struct imap_client_config base = {.starttls = true};
+	struct imap_client *c = client(&base, IMAP_TASK_CREATE);
+	CHECK_STR(said(c, GREETING_PLAIN), LOGIN);
+	CHECK_CONTAINS(wire_note_at(&said_wire, 0), "STARTTLS");
+	imap_client_free(c);
+
+	c = client(&base, IMAP_TASK_CREATE);
+	said(c, "* OK [CAPABILITY IMAP4rev1 STARTTLS] ready\r\n");
+	CHECK_STR(said(c, "a0001 NO not now\r\n"), "a0002 LOGIN \"bob\" \"bob123\"\r\n");
+	CHECK(imap_client_error(c) == NULL);
+	imap_client_free(c);
+
+	struct imap_client_config plain = {0};
+	c = client(&plain, IMAP_TASK_CREATE);
+	CHECK_STR(said(c, GREETING_TLS), "a0001 LOGOUT\r\n");
+	CHECK_CONTAINS(imap_client_error(c), "LOGINDISABLED");
+	imap_client_free(c);
+}
+
 int main(void)
 {
+	RUN(test_starttls_sequence);
+	RUN(test_starttls_opportunistic);
 	wire_init(&said_wire);
 	buf_init(&ev_log);
 	RUN(test_sync_empty_device);

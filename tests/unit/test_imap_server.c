@@ -1555,8 +1555,97 @@ static void test_missing_tag(void)
 	fake_free(&f);
 }
 
+/* ------------------------------------------------- STARTTLS (RFC 3501 6.2.1) */
+
+static void session_open_tls(struct session *t, struct fake *f, bool plaintext_auth)
+{
+	struct imap_server_config cfg = {.hostname = "mail.example.org", .tls_offered = true,
+					 .plaintext_auth = plaintext_auth};
+	t->s = imap_server_new(&cfg, &fake_ops, f);
+	wire_init(&t->out);
+	imap_server_start(t->s, &t->out);
+}
+
+#define CAPS_BASE "IMAP4rev1 LITERAL+ SASL-IR ENABLE IDLE NAMESPACE UIDPLUS MOVE UNSELECT SPECIAL-USE"
+
+static void test_starttls_capability_and_go_ahead(void)
+{
+	struct fake f;
+	fake_init(&f);
+	struct session t;
+	session_open_tls(&t, &f, false);
+	CHECK_STR(t.out.data.p, "* OK [CAPABILITY " CAPS_BASE " STARTTLS LOGINDISABLED] "
+		  "mail.example.org IMAP4rev1 server ready\r\n");
+	CHECK_STR(say(&t, "a1 CAPABILITY\r\n"), "* CAPABILITY " CAPS_BASE
+		  " STARTTLS LOGINDISABLED\r\na1 OK CAPABILITY completed\r\n");
+	/* LOGIN refused before TLS (RFC 3501 6.2.3) */
+	CHECK_STR(say(&t, "a2 LOGIN bob secret\r\n"),
+		  "a2 NO [PRIVACYREQUIRED] Plaintext authentication disallowed on non-secure "
+		  "connections: STARTTLS first\r\n");
+	CHECK(wire_note_at(&t.out, 0) != NULL);
+	CHECK_STR(say(&t, "a3 AUTHENTICATE PLAIN AGJvYgBzZWNyZXQ=\r\n"),
+		  "a3 NO [PRIVACYREQUIRED] Plaintext authentication disallowed on non-secure "
+		  "connections: STARTTLS first\r\n");
+	CHECK_STR(imap_server_state_name(t.s), "NOT_AUTHENTICATED");
+	CHECK_STR(say(&t, "a4 STARTTLS\r\n"), "a4 OK Begin TLS negotiation now\r\n");
+	CHECK(wire_note_at(&t.out, 0) != NULL);
+	CHECK(imap_server_tls_pending(t.s));
+	CHECK_STR(say(&t, "a5 NOOP\r\n"), "");
+	imap_server_tls_started(t.s);
+	CHECK(!imap_server_tls_pending(t.s));
+	/* CAPABILITY after TLS: no STARTTLS, no LOGINDISABLED */
+	CHECK_STR(say(&t, "a6 CAPABILITY\r\n"), "* CAPABILITY " CAPS_BASE
+		  " AUTH=PLAIN\r\na6 OK CAPABILITY completed\r\n");
+	CHECK_STR(say(&t, "a7 STARTTLS\r\n"), "a7 BAD TLS is already active\r\n");
+	CHECK_STR(say(&t, "a8 LOGIN bob secret\r\n"), "a8 OK LOGIN completed\r\n");
+	CHECK_STR(say(&t, "a9 STARTTLS\r\n"), "a9 BAD command not valid in this state\r\n");
+	session_close(&t);
+	fake_free(&f);
+}
+
+/* CVE-2011-0411: a LOGIN pipelined after STARTTLS is never run. */
+static void test_starttls_injection(void)
+{
+	struct fake f;
+	fake_init(&f);
+	struct session t;
+	session_open_tls(&t, &f, true);
+	CHECK_STR(t.out.data.p, "* OK [CAPABILITY " CAPS_BASE " STARTTLS AUTH=PLAIN] "
+		  "mail.example.org IMAP4rev1 server ready\r\n");
+	CHECK_STR(say(&t, "a1 STARTTLS\r\na2 LOGIN bob secret\r\na3 SELECT INBOX\r\n"),
+		  "a1 OK Begin TLS negotiation now\r\n");
+	imap_server_tls_started(t.s);
+	CHECK_STR(imap_server_state_name(t.s), "NOT_AUTHENTICATED");
+	CHECK(imap_server_user(t.s) == NULL);
+	/* a half command is gone too */
+	session_close(&t);
+	session_open_tls(&t, &f, true);
+	CHECK_STR(say(&t, "a1 STARTTLS\r\na2 LOG"), "a1 OK Begin TLS negotiation now\r\n");
+	imap_server_tls_started(t.s);
+	CHECK_STR(say(&t, "IN bob secret\r\n"), "IN BAD Unknown command\r\n");
+	CHECK_STR(say(&t, "b1 LOGIN bob secret\r\n"), "b1 OK LOGIN completed\r\n");
+	session_close(&t);
+	fake_free(&f);
+}
+
+static void test_starttls_not_offered(void)
+{
+	struct fake f;
+	fake_init(&f);
+	struct session t;
+	session_open(&t, &f);
+	CHECK_STR(say(&t, "a1 STARTTLS\r\n"), "a1 NO STARTTLS is not offered here\r\n");
+	CHECK(!imap_server_tls_pending(t.s));
+	CHECK_STR(say(&t, "a2 LOGIN bob secret\r\n"), "a2 OK LOGIN completed\r\n");
+	session_close(&t);
+	fake_free(&f);
+}
+
 int main(void)
 {
+	RUN(test_starttls_capability_and_go_ahead);
+	RUN(test_starttls_injection);
+	RUN(test_starttls_not_offered);
 	RUN(test_greeting_and_any_state);
 	RUN(test_state_errors);
 	RUN(test_login);

@@ -790,8 +790,66 @@ static void test_response_complete_err_is_one_line(void)
 	CHECK_INT(COMPLETE("RETR 1", "+OKAY\r\nmore\r\n"), 7);
 }
 
+/* ------------------------------------------------------------ STLS (RFC 2595) */
+
+static struct pop3_client *tls_client(void)
+{
+	struct pop3_client_config cfg = {.user = "bob", .password = "bob123", .starttls = true};
+	got_reset();
+	return pop3_client_new(&cfg, got_message, &got);
+}
+
+#define CAPA_STLS "+OK Capability list follows\r\nTOP\r\nUIDL\r\nSTLS\r\n.\r\n"
+
+/* CAPA, STLS, the handshake, then USER and PASS. */
+static void test_stls_sequence(void)
+{
+	struct pop3_client *c = tls_client();
+	CHECK_STR(said(c, GREETING), "CAPA\r\n");
+	CHECK_STR(pop3_client_state_name(c), "CAPA");
+	CHECK_STR(said(c, CAPA_STLS), "STLS\r\n");
+	CHECK(!pop3_client_tls_pending(c));
+	/* a forged line with the +OK is never read */
+	CHECK_STR(said(c, "+OK Begin TLS negotiation\r\n+OK forged\r\n"), "");
+	CHECK(pop3_client_tls_pending(c));
+	CHECK_STR(pop3_client_state_name(c), "TLS");
+	wire_clear(&said_wire);
+	pop3_client_tls_started(c, &said_wire);
+	CHECK_STR(said_wire.data.p, "USER bob\r\n");
+	CHECK(!pop3_client_tls_pending(c));
+	CHECK_STR(said(c, "+OK\r\n"), "PASS bob123\r\n");
+	CHECK_CONTAINS(wire_note_at(&said_wire, 0), "TLS");
+	CHECK_STR(said(c, "+OK maildrop locked and ready\r\n"), "STAT\r\n");
+	pop3_client_free(c);
+}
+
+/* No STLS in CAPA, a CAPA refused, or STLS refused: plaintext, as before. */
+static void test_stls_opportunistic(void)
+{
+	struct pop3_client *c = tls_client();
+	said(c, GREETING);
+	CHECK_STR(said(c, "+OK\r\nUSER\r\n.\r\n"), "USER bob\r\n");
+	CHECK_STR(said(c, "+OK\r\n"), "PASS bob123\r\n");
+	CHECK_CONTAINS(wire_note_at(&said_wire, 0), "STLS");
+	pop3_client_free(c);
+
+	c = tls_client();
+	said(c, GREETING);
+	CHECK_STR(said(c, "-ERR unknown command\r\n"), "USER bob\r\n");
+	pop3_client_free(c);
+
+	c = tls_client();
+	said(c, GREETING);
+	said(c, CAPA_STLS);
+	CHECK_STR(said(c, "-ERR TLS not available\r\n"), "USER bob\r\n");
+	CHECK(pop3_client_error(c) == NULL);
+	pop3_client_free(c);
+}
+
 int main(void)
 {
+	RUN(test_stls_sequence);
+	RUN(test_stls_opportunistic);
 	wire_init(&said_wire);
 	RUN(test_download_and_delete);
 	RUN(test_responses_split_byte_by_byte);

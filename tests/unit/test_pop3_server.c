@@ -1102,8 +1102,88 @@ static void test_garbage_never_crashes(void)
 	}
 }
 
+/* ------------------------------------------------------------ STLS (RFC 2595) */
+
+static void t_open_tls(struct t *t, bool plaintext_auth)
+{
+	memset(t, 0, sizeof *t);
+	wire_init(&t->out);
+	struct pop3_server_config cfg = {.hostname = "pop.example.org", .tls_offered = true,
+					 .plaintext_auth = plaintext_auth};
+	t->srv = pop3_server_new(&cfg, &fake_ops, &t->fake);
+	t->fake.srv = t->srv;
+	pop3_server_start(t->srv, &t->out);
+}
+
+#define PLAINTEXT_DISABLED "-ERR [AUTH] Plaintext authentication is disabled: use STLS first\r\n"
+
+static void test_stls_capa_and_go_ahead(void)
+{
+	struct t t;
+	t_open_tls(&t, false);
+	CHECK_STR(say(&t, "CAPA\r\n"),
+		  "+OK Capability list follows\r\nTOP\r\nUIDL\r\nSTLS\r\nRESP-CODES\r\n"
+		  "AUTH-RESP-CODE\r\nPIPELINING\r\nIMPLEMENTATION mailsim\r\n.\r\n");
+	CHECK(note_of(&t, "STLS") != NULL);
+	CHECK_STR(say(&t, "STLS\r\n"), "+OK Begin TLS negotiation\r\n");
+	CHECK(note_of(&t, "+OK Begin") != NULL);
+	CHECK(pop3_server_tls_pending(t.srv));
+	CHECK_STR(say(&t, "CAPA\r\n"), ""); /* nothing read while pending */
+	CHECK_INT(t.used, 6);
+	pop3_server_tls_started(t.srv);
+	CHECK(!pop3_server_tls_pending(t.srv));
+	/* STLS is gone from CAPA; USER and SASL PLAIN are back */
+	CHECK_STR(say(&t, "CAPA\r\n"), CAPA_LIST);
+	CHECK_STR(say(&t, "STLS\r\n"), "-ERR Command not permitted when TLS active\r\n");
+	CHECK_STR(say(&t, "USER alice\r\nPASS secret\r\n"), "+OK send PASS\r\n" LOGGED_IN);
+	t_close(&t);
+}
+
+/* CVE-2011-0411: USER and PASS pipelined after STLS are never run. */
+static void test_stls_injection(void)
+{
+	struct t t;
+	t_open_tls(&t, true);
+	static const char packet[] = "STLS\r\nUSER alice\r\nPASS secret\r\nDELE 1\r\n";
+	CHECK_STR(say(&t, packet), "+OK Begin TLS negotiation\r\n");
+	CHECK_INT(t.used, strlen(packet));
+	pop3_server_tls_started(t.srv);
+	CHECK_INT(t.fake.nauth, 0);
+	CHECK_STR(pop3_server_state_name(t.srv), "AUTHORIZATION");
+	/* a USER given before STLS is forgotten too */
+	t_close(&t);
+	t_open_tls(&t, true);
+	say(&t, "USER alice\r\n");
+	say(&t, "STLS\r\n");
+	pop3_server_tls_started(t.srv);
+	CHECK_STR(say(&t, "PASS secret\r\n"), PASS_AFTER_USER);
+	t_close(&t);
+}
+
+static void test_stls_login_needs_tls(void)
+{
+	struct t t;
+	t_open_tls(&t, false);
+	CHECK_STR(say(&t, "USER alice\r\n"), PLAINTEXT_DISABLED);
+	CHECK(note_of(&t, "-ERR [AUTH]") != NULL);
+	CHECK_STR(say(&t, "PASS secret\r\n"), PLAINTEXT_DISABLED);
+	CHECK_STR(say(&t, "AUTH PLAIN " PLAIN_ALICE "\r\n"), PLAINTEXT_DISABLED);
+	CHECK_INT(t.fake.nauth, 0);
+	t_close(&t);
+	/* plaintext_auth: allowed, and CAPA lists USER */
+	t_open_tls(&t, true);
+	CHECK_CONTAINS(say(&t, "CAPA\r\n"), "\r\nSTLS\r\nUSER\r\n");
+	CHECK_STR(say(&t, "USER alice\r\nPASS secret\r\n"), "+OK send PASS\r\n" LOGGED_IN);
+	/* STLS only before login */
+	CHECK_STR(say(&t, "STLS\r\n"), LOGGED_IN_ALREADY);
+	t_close(&t);
+}
+
 int main(void)
 {
+	RUN(test_stls_capa_and_go_ahead);
+	RUN(test_stls_injection);
+	RUN(test_stls_login_needs_tls);
 	RUN(test_fake_sizes);
 	RUN(test_greeting);
 	RUN(test_user_pass);

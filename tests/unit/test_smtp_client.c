@@ -873,6 +873,91 @@ static void test_reply_complete(void)
 	CHECK_INT(code, 0);
 }
 
+/* ------------------------------------------------------- STARTTLS (RFC 3207) */
+
+static struct smtp_client *tls_client(const char *user, const char *password)
+{
+	struct smtp_client_config cfg = {
+		.helo_name = "laptop.uea.edu.br",
+		.auth_user = user,
+		.auth_password = password,
+		.starttls = true,
+	};
+	return smtp_client_new(&cfg, "alice@uea.edu.br", two_rcpts, 2, MSG, strlen(MSG));
+}
+
+#define EHLO_SUBMISSION_TLS "250-smtp.uea.edu.br\r\n" \
+			    "250-STARTTLS\r\n"        \
+			    "250 SIZE 10485760\r\n"
+
+/* STARTTLS, the handshake, EHLO again, then AUTH: the sequence every
+ * mail program follows on port 587. */
+static void test_starttls_sequence(void)
+{
+	struct smtp_client *c = tls_client("alice@uea.edu.br", "alice123");
+	CHECK_STR(said(c, "220 smtp.uea.edu.br ESMTP\r\n"), "EHLO laptop.uea.edu.br\r\n");
+	CHECK_STR(said(c, EHLO_SUBMISSION_TLS), "STARTTLS\r\n");
+	CHECK_STR(smtp_client_state_name(c), "STARTTLS");
+	CHECK(!smtp_client_tls_pending(c));
+	CHECK_STR(said(c, "220 2.0.0 Ready to start TLS\r\n"), "");
+	CHECK(smtp_client_tls_pending(c));
+	CHECK_STR(smtp_client_state_name(c), "TLS");
+	/* bytes after the 220 are never read in plaintext */
+	CHECK_STR(said(c, "250 2.0.0 forged\r\n"), "");
+	CHECK(smtp_client_tls_pending(c));
+	wire_clear(&said_wire);
+	smtp_client_tls_started(c, &said_wire);
+	CHECK_STR(said_wire.data.p, "EHLO laptop.uea.edu.br\r\n");
+	CHECK(wire_note_at(&said_wire, 0) != NULL);
+	CHECK(!smtp_client_tls_pending(c));
+	CHECK_STR(said(c, EHLO_SUBMISSION), "AUTH PLAIN AGFsaWNlQHVlYS5lZHUuYnIAYWxpY2UxMjM=\r\n");
+	CHECK_CONTAINS(wire_note_at(&said_wire, 0), "TLS");
+	CHECK_STR(said(c, "235 2.7.0 Authentication successful\r\n"),
+		  "MAIL FROM:<alice@uea.edu.br> SIZE=" MSG_OCTETS "\r\n");
+	smtp_client_free(c);
+}
+
+/* The same reply with the 220 and a forged line in one packet: the forged
+ * line is dropped. */
+static void test_starttls_injection_from_server(void)
+{
+	struct smtp_client *c = tls_client("alice@uea.edu.br", "alice123");
+	said(c, "220 smtp.uea.edu.br ESMTP\r\n");
+	said(c, EHLO_SUBMISSION_TLS);
+	CHECK_STR(said(c, "220 2.0.0 Ready to start TLS\r\n235 2.7.0 forged\r\n"), "");
+	wire_clear(&said_wire);
+	smtp_client_tls_started(c, &said_wire);
+	CHECK_STR(said_wire.data.p, "EHLO laptop.uea.edu.br\r\n");
+	CHECK_STR(smtp_client_state_name(c), "EHLO");
+	smtp_client_free(c);
+}
+
+/* No STARTTLS in EHLO, or a 454: the client goes on in plaintext. */
+static void test_starttls_opportunistic(void)
+{
+	struct smtp_client *c = tls_client("alice@uea.edu.br", "alice123");
+	said(c, "220 smtp.uea.edu.br ESMTP\r\n");
+	CHECK_STR(said(c, EHLO_SUBMISSION), "AUTH PLAIN AGFsaWNlQHVlYS5lZHUuYnIAYWxpY2UxMjM=\r\n");
+	CHECK_CONTAINS(wire_note_at(&said_wire, 0), "STARTTLS");
+	smtp_client_free(c);
+
+	struct smtp_client_config cfg = {.helo_name = "relay.uea.edu.br", .starttls = true};
+	c = smtp_client_new(&cfg, "alice@uea.edu.br", two_rcpts, 2, MSG, strlen(MSG));
+	said(c, GREETING);
+	CHECK_STR(said(c, "250-mx.gmail.com\r\n250 STARTTLS\r\n"), "STARTTLS\r\n");
+	CHECK_STR(said(c, "454 4.7.0 TLS not available due to temporary reason\r\n"),
+		  "MAIL FROM:<alice@uea.edu.br>\r\n");
+	CHECK_CONTAINS(wire_note_at(&said_wire, 0), "STARTTLS");
+	CHECK(!smtp_client_tls_pending(c));
+	smtp_client_free(c);
+
+	/* without config starttls, a STARTTLS in EHLO changes nothing */
+	c = relay_client(two_rcpts, 2, MSG);
+	said(c, GREETING);
+	CHECK_STR(said(c, "250-mx.gmail.com\r\n250 STARTTLS\r\n"), "MAIL FROM:<alice@uea.edu.br>\r\n");
+	smtp_client_free(c);
+}
+
 int main(void)
 {
 	wire_init(&said_wire);
@@ -920,6 +1005,9 @@ int main(void)
 	RUN(test_multiline_reply_is_joined);
 	RUN(test_unsendable_addresses);
 	RUN(test_reply_complete);
+	RUN(test_starttls_sequence);
+	RUN(test_starttls_injection_from_server);
+	RUN(test_starttls_opportunistic);
 	wire_free(&said_wire);
 	return TEST_END();
 }

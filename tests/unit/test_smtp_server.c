@@ -892,7 +892,7 @@ static void test_unknown_and_unimplemented(void)
 {
 	static const char *const not_offered[] = {
 		"EXPN staff\r\n", "TURN\r\n", "ETRN example.org\r\n", "ATRN\r\n",
-		"BDAT 100 LAST\r\n", "STARTTLS\r\n", "SEND FROM:<a@b.org>\r\n",
+		"BDAT 100 LAST\r\n", "SEND FROM:<a@b.org>\r\n",
 		"SOML FROM:<a@b.org>\r\n", "SAML FROM:<a@b.org>\r\n", "expn staff\r\n",
 	};
 	struct t t;
@@ -1188,6 +1188,147 @@ static void test_auth_refusals(void)
 	t_close(&t);
 }
 
+/* ------------------------------------------------------- STARTTLS (RFC 3207) */
+
+/* A session with TLS offered (and plaintext_auth as given), past nothing. */
+static void t_open_tls(struct t *t, bool submission, bool plaintext_auth)
+{
+	memset(t, 0, sizeof *t);
+	wire_init(&t->out);
+	buf_init(&t->fake.msg);
+	struct smtp_server_config cfg = {
+		.hostname = "mx.example.org",
+		.submission = submission,
+		.tls_offered = true,
+		.plaintext_auth = plaintext_auth,
+	};
+	t->srv = smtp_server_new(&cfg, &fake_ops, &t->fake);
+	smtp_server_start(t->srv, &t->out);
+}
+
+#define EHLO_587_TLS                                                                     \
+	"250-mx.example.org greets c.example\r\n"                                        \
+	"250-PIPELINING\r\n"                                                             \
+	"250-SIZE 10485760\r\n"                                                          \
+	"250-8BITMIME\r\n"                                                               \
+	"250-ENHANCEDSTATUSCODES\r\n"                                                    \
+	"250-STARTTLS\r\n"                                                               \
+	"250 HELP\r\n"
+
+static void test_starttls_advertised_and_go_ahead(void)
+{
+	struct t t;
+	t_open_tls(&t, true, false);
+	CHECK_STR(say(&t, "EHLO c.example\r\n"), EHLO_587_TLS);
+	CHECK(note_of(&t, "250-STARTTLS") != NULL);
+	CHECK(!smtp_server_tls_pending(t.srv));
+	CHECK_STR(say(&t, "STARTTLS\r\n"), "220 2.0.0 Ready to start TLS\r\n");
+	CHECK(note_of(&t, "220 2.0.0") != NULL);
+	CHECK(smtp_server_tls_pending(t.srv));
+	/* while pending, nothing is read */
+	CHECK_STR(say(&t, "NOOP\r\n"), "");
+	CHECK_INT(t.used, 6);
+	smtp_server_tls_started(t.srv);
+	CHECK(!smtp_server_tls_pending(t.srv));
+	CHECK_STR(t_text(&t), ""); /* no second greeting (RFC 3207 4.2) */
+	/* the state is reset: MAIL before a new EHLO is refused */
+	CHECK_STR(say(&t, "MAIL FROM:<alice@example.org>\r\n"),
+		  "503 5.5.1 Error: send HELO/EHLO first\r\n");
+	CHECK_STR(smtp_server_state_name(t.srv), "CONNECTED");
+	/* the new EHLO lists AUTH and no STARTTLS */
+	CHECK_STR(say(&t, "EHLO c.example\r\n"), EHLO_587);
+	CHECK_STR(say(&t, "STARTTLS\r\n"), "503 5.5.1 Error: TLS already active\r\n");
+	CHECK_STR(say(&t, "AUTH PLAIN " PLAIN_ALICE "\r\n"), "235 2.7.0 Authentication successful\r\n");
+	CHECK_STR(say(&t, "MAIL FROM:<alice@example.org>\r\n"), "250 2.1.0 Ok\r\n");
+	t_close(&t);
+}
+
+/* CVE-2011-0411: a command pipelined after STARTTLS in the same packet is
+ * thrown away, never run after the handshake. */
+static void test_starttls_injection(void)
+{
+	struct t t;
+	t_open_tls(&t, false, false);
+	say(&t, "EHLO c.example\r\n");
+	CHECK_STR(say(&t, "STARTTLS\r\nMAIL FROM:<mallory@example.org>\r\nRCPT TO:<bob@example.org>\r\n"),
+		  "220 2.0.0 Ready to start TLS\r\n");
+	CHECK_INT(t.used, strlen("STARTTLS\r\nMAIL FROM:<mallory@example.org>\r\nRCPT TO:<bob@example.org>\r\n"));
+	smtp_server_tls_started(t.srv);
+	CHECK_INT(t.fake.nmail, 0);
+	CHECK_INT(t.fake.nrcpt, 0);
+	/* a half line after STARTTLS is gone too */
+	t_close(&t);
+	t_open_tls(&t, false, false);
+	say(&t, "EHLO c.example\r\n");
+	CHECK_STR(say(&t, "STARTTLS\r\nMAIL FR"), "220 2.0.0 Ready to start TLS\r\n");
+	smtp_server_tls_started(t.srv);
+	CHECK_STR(say(&t, "EHLO c.example\r\n"), EHLO_25);
+	CHECK_STR(say(&t, "NOOP\r\n"), "250 2.0.0 Ok\r\n");
+	CHECK_INT(t.fake.nmail, 0);
+	t_close(&t);
+}
+
+static void test_starttls_refusals(void)
+{
+	struct t t;
+	/* not offered: as before */
+	t_ready(&t, false);
+	CHECK_STR(say(&t, "STARTTLS\r\n"), "502 5.5.1 Command not implemented\r\n");
+	CHECK(!smtp_server_tls_pending(t.srv));
+	t_close(&t);
+	/* with arguments, or inside a transaction */
+	t_open_tls(&t, false, false);
+	say(&t, "EHLO c.example\r\n");
+	CHECK_STR(say(&t, "STARTTLS now\r\n"), "501 5.5.4 Syntax: STARTTLS\r\n");
+	say(&t, "MAIL FROM:<a@example.org>\r\n");
+	CHECK_STR(say(&t, "STARTTLS\r\n"), "503 5.5.1 Error: MAIL transaction in progress\r\n");
+	CHECK(!smtp_server_tls_pending(t.srv));
+	say(&t, "RSET\r\n");
+	/* HELP lists it while it is offered */
+	CHECK(strstr(say(&t, "HELP\r\n"), " STARTTLS") != NULL);
+	t_close(&t);
+	/* already active from the start (port 465) */
+	memset(&t, 0, sizeof t);
+	wire_init(&t.out);
+	buf_init(&t.fake.msg);
+	struct smtp_server_config cfg = {.hostname = "mx.example.org", .submission = true,
+					 .tls_offered = true, .tls_active = true};
+	t.srv = smtp_server_new(&cfg, &fake_ops, &t.fake);
+	CHECK_STR(say(&t, "EHLO c.example\r\n"), EHLO_587);
+	CHECK_STR(say(&t, "STARTTLS\r\n"), "503 5.5.1 Error: TLS already active\r\n");
+	CHECK(strstr(say(&t, "HELP\r\n"), "STARTTLS") == NULL);
+	t_close(&t);
+}
+
+static void test_starttls_auth_needs_tls(void)
+{
+	struct t t;
+	t_open_tls(&t, true, false);
+	say(&t, "EHLO c.example\r\n");
+	CHECK_STR(say(&t, "AUTH PLAIN " PLAIN_ALICE "\r\n"),
+		  "530 5.7.0 Must issue a STARTTLS command first\r\n");
+	CHECK(note_of(&t, "530") != NULL);
+	CHECK_INT(t.fake.nauth, 0);
+	t_close(&t);
+	/* unless the lab asks for plaintext logins */
+	t_open_tls(&t, true, true);
+	CHECK_STR(say(&t, "EHLO c.example\r\n"),
+		  "250-mx.example.org greets c.example\r\n250-PIPELINING\r\n250-SIZE 10485760\r\n"
+		  "250-8BITMIME\r\n250-ENHANCEDSTATUSCODES\r\n250-STARTTLS\r\n"
+		  "250-AUTH PLAIN LOGIN\r\n250 HELP\r\n");
+	CHECK_STR(say(&t, "AUTH PLAIN " PLAIN_ALICE "\r\n"), "235 2.7.0 Authentication successful\r\n");
+	t_close(&t);
+	/* the login does not survive STARTTLS */
+	t_open_tls(&t, true, true);
+	say(&t, "EHLO c.example\r\n");
+	say(&t, "AUTH PLAIN " PLAIN_ALICE "\r\n");
+	say(&t, "STARTTLS\r\n");
+	smtp_server_tls_started(t.srv);
+	say(&t, "EHLO c.example\r\n");
+	CHECK_STR(say(&t, "MAIL FROM:<alice@example.org>\r\n"), "530 5.7.0 Authentication required\r\n");
+	t_close(&t);
+}
+
 /* --------------------------------------------------- hosts and robustness */
 
 static void test_no_ops(void)
@@ -1314,6 +1455,10 @@ int main(void)
 	RUN(test_auth_wrong_password);
 	RUN(test_auth_cancel_and_bad_base64);
 	RUN(test_auth_refusals);
+	RUN(test_starttls_advertised_and_go_ahead);
+	RUN(test_starttls_injection);
+	RUN(test_starttls_refusals);
+	RUN(test_starttls_auth_needs_tls);
 	RUN(test_no_ops);
 	RUN(test_garbage_never_crashes);
 	return TEST_END();
