@@ -649,6 +649,15 @@ static const struct imap_server_ops imapd_ops = {
 
 static void imapd_idle_check(struct conn *c);
 
+/* RFC 3501 6.2.1: after the handshake, CAPABILITY drops STARTTLS and
+ * LOGINDISABLED (the engine sends nothing). */
+static void imapd_tls_started(struct conn *c)
+{
+	struct imapd *d = c->ctx[SIDE_SERVER];
+	if (d)
+		imap_server_tls_started(d->eng);
+}
+
 static void imapd_on_data(struct conn *c, int side, const char *p, size_t n)
 {
 	struct imapd *d = c->ctx[side];
@@ -656,6 +665,8 @@ static void imapd_on_data(struct conn *c, int side, const char *p, size_t n)
 	net_send(c, side, &d->out);
 	if (imap_server_closed(d->eng))
 		net_close(c, side);
+	else if (imap_server_tls_pending(d->eng) && !net_start_tls(c, imapd_tls_started))
+		net_close(c, side); /* cannot happen: STARTTLS is offered only where it can */
 	else
 		net_timer(c, SIDE_SERVER, IMAP_SERVER_AUTOLOGOUT_US, imapd_idle_check);
 }
@@ -709,7 +720,13 @@ static void imapd_accept(struct conn *c)
 	d->srv = c->host[SIDE_SERVER];
 	d->c = c;
 	wire_init(&d->out);
-	struct imap_server_config cfg = { .hostname = d->srv->name };
+	struct conn_tls tls = net_tls(c);
+	struct imap_server_config cfg = {
+		.hostname = d->srv->name,
+		.tls_offered = tls.offered,
+		.tls_active = tls.active,
+		.plaintext_auth = tls.plaintext_auth,
+	};
 	d->eng = imap_server_new(&cfg, &imapd_ops, d);
 	d->next = c->w->imap_sessions;
 	c->w->imap_sessions = d;

@@ -195,7 +195,12 @@ static void live_accept(struct world *w, struct live_listener *l, const struct l
 			live_refuse(fd, l->port, l->server->name);
 			continue;
 		}
-		sock_accept(w, name, l->server, l->port, l->proto, fd, tls, l->implicit_tls);
+		struct sock_tls_config tc = {
+			.server = tls,
+			.implicit = l->implicit_tls,
+			.plaintext_auth = o->plaintext_auth,
+		};
+		sock_accept(w, name, l->server, l->port, l->proto, fd, &tc);
 	}
 }
 

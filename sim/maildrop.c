@@ -208,6 +208,15 @@ static void maildrop_end_without_quit(struct maildrop *m)
 
 static void maildrop_idle_check(struct conn *c);
 
+/* RFC 2595 4: after the handshake, STLS leaves CAPA and logins are
+ * allowed (the engine sends nothing). */
+static void maildrop_tls_started(struct conn *c)
+{
+	struct maildrop *m = c->ctx[SIDE_SERVER];
+	if (m)
+		pop3_server_tls_started(m->eng);
+}
+
 static void maildrop_on_data(struct conn *c, int side, const char *p, size_t n)
 {
 	struct maildrop *m = c->ctx[side];
@@ -215,6 +224,8 @@ static void maildrop_on_data(struct conn *c, int side, const char *p, size_t n)
 	net_send(c, side, &m->out);
 	if (pop3_server_closed(m->eng))
 		net_close(c, side);
+	else if (pop3_server_tls_pending(m->eng) && !net_start_tls(c, maildrop_tls_started))
+		net_close(c, side); /* cannot happen: STLS is offered only where it can */
 	else
 		net_timer(c, SIDE_SERVER, POP3_SERVER_IDLE_TIMEOUT_US, maildrop_idle_check);
 }
@@ -270,7 +281,13 @@ static void maildrop_accept(struct conn *c)
 	m->srv = c->host[SIDE_SERVER];
 	m->c = c;
 	wire_init(&m->out);
-	struct pop3_server_config cfg = { .hostname = m->srv->name };
+	struct conn_tls tls = net_tls(c);
+	struct pop3_server_config cfg = {
+		.hostname = m->srv->name,
+		.tls_offered = tls.offered,
+		.tls_active = tls.active,
+		.plaintext_auth = tls.plaintext_auth,
+	};
 	m->eng = pop3_server_new(&cfg, &maildrop_ops, m);
 	c->ops[SIDE_SERVER] = &maildrop_conn_ops;
 	c->ctx[SIDE_SERVER] = m;

@@ -587,6 +587,15 @@ static void smtp_in_idle_check(struct conn *c)
 	net_close(c, SIDE_SERVER);
 }
 
+/* RFC 3207 4.2: after the handshake the session starts over (the engine
+ * forgets EHLO and any login; it sends nothing). */
+static void smtp_in_tls_started(struct conn *c)
+{
+	struct smtp_in *s = c->ctx[SIDE_SERVER];
+	if (s)
+		smtp_server_tls_started(s->eng);
+}
+
 static void smtp_in_on_data(struct conn *c, int side, const char *p, size_t n)
 {
 	struct smtp_in *s = c->ctx[side];
@@ -602,6 +611,8 @@ static void smtp_in_on_data(struct conn *c, int side, const char *p, size_t n)
 	net_send(c, side, &s->out);
 	if (smtp_server_closed(s->eng))
 		net_close(c, side);
+	else if (smtp_server_tls_pending(s->eng) && !net_start_tls(c, smtp_in_tls_started))
+		net_close(c, side); /* cannot happen: STARTTLS is offered only where it can */
 }
 
 static void smtp_in_on_closed(struct conn *c, int side, const char *why)
@@ -636,11 +647,15 @@ static void mailserver_accept(struct conn *c)
 	s->srv = srv;
 	s->c = c;
 	wire_init(&s->out);
+	struct conn_tls tls = net_tls(c);
 	struct smtp_server_config cfg = {
 		.hostname = srv->name,
 		.submission = world_port_service(c->port) == PORT_SUBMISSION,
 		.max_size = 0,
 		.max_rcpts = 0,
+		.tls_offered = tls.offered,
+		.tls_active = tls.active,
+		.plaintext_auth = tls.plaintext_auth,
 	};
 	s->eng = smtp_server_new(&cfg, &smtp_in_ops, s);
 	s->last_activity_us = c->w->loop.now_us;

@@ -409,6 +409,16 @@ struct conn *net_connect(struct world *w, struct host *client, struct host *serv
 	return c;
 }
 
+struct conn_tls net_tls(const struct conn *c)
+{
+	return c->transport->tls ? c->transport->tls(c) : (struct conn_tls){ 0 };
+}
+
+bool net_start_tls(struct conn *c, void (*started)(struct conn *c))
+{
+	return c->transport->start_tls && c->transport->start_tls(c, started);
+}
+
 struct conn *net_accept(struct world *w, struct host *client, struct host *server, int port,
 			enum trace_proto proto, const struct conn_transport *t, void *state)
 {

@@ -39,6 +39,9 @@ static int64_t sock_send(struct conn *c, int side, const char *p, size_t n, int 
 static bool sock_may_release(struct conn *c);
 static void sock_release(struct conn *c);
 
+static struct conn_tls sock_tls(const struct conn *c);
+static bool sock_start_tls(struct conn *c, void (*started)(struct conn *c));
+
 static const struct conn_transport sock_transport = {
 	.name = "socket",
 	.real_client = true,
@@ -47,6 +50,8 @@ static const struct conn_transport sock_transport = {
 	 * hangs up once the last bytes are out */
 	.may_release = sock_may_release,
 	.release = sock_release,
+	.tls = sock_tls,
+	.start_tls = sock_start_tls,
 };
 
 struct sock *sock_of(const struct conn *c)
@@ -188,11 +193,26 @@ void sock_flush(struct conn *c)
 
 /* ------------------------------------------------------------ TLS */
 
-bool sock_start_tls(struct conn *c, void (*started)(struct conn *c))
+static struct conn_tls sock_tls(const struct conn *c)
+{
+	const struct sock *s = sock_of(c);
+	return (struct conn_tls){
+		.offered = s->tls_server != NULL,
+		.active = s->tls_state == SOCK_TLS_ON || s->tls_state == SOCK_TLS_HANDSHAKE,
+		.plaintext_auth = s->plaintext_auth,
+	};
+}
+
+/* Switch the connection to TLS (STARTTLS): what is in the write buffer
+ * (the engine's go-ahead) goes out in plaintext, nothing more is read
+ * until the handshake, then started(c) (the engine's *_tls_started). */
+static bool sock_start_tls(struct conn *c, void (*started)(struct conn *c))
 {
 	struct sock *s = sock_of(c);
-	if (!s || !s->tls_server || s->tls_state != SOCK_PLAIN)
+	if (!s->tls_server)
 		return false;
+	if (s->tls_state != SOCK_PLAIN)
+		return true; /* under way already */
 	s->tls_state = SOCK_TLS_FLUSHING;
 	s->tls_started = started;
 	/* RFC 3207 4.2: what the client sent after STARTTLS, before the
@@ -362,18 +382,19 @@ short sock_poll_events(const struct conn *c)
 /* ------------------------------------------------------------ the life cycle */
 
 struct conn *sock_accept(struct world *w, const char *peer, struct host *server, int port,
-			 enum trace_proto proto, int fd, struct tls_server *tls, bool implicit)
+			 enum trace_proto proto, int fd, const struct sock_tls_config *tls)
 {
-	assert(fd >= 0 && (tls || !implicit));
+	assert(fd >= 0 && (!tls || tls->server || !tls->implicit));
 	struct sock *s = xcalloc(1, sizeof *s);
 	s->fd = fd;
-	s->tls_server = tls;
+	s->tls_server = tls ? tls->server : NULL;
+	s->plaintext_auth = tls && tls->plaintext_auth;
 	s->tls_state = SOCK_PLAIN;
 	s->tls_want = TLS_WANT_NOTHING;
-	if (implicit) {
+	if (tls && tls->implicit) {
 		/* RFC 8314 3.3: TLS from the first byte; the engine's greeting
 		 * waits in wbuf for the handshake */
-		s->tls = tls_session_new(tls, fd);
+		s->tls = tls_session_new(tls->server, fd);
 		s->tls_state = SOCK_TLS_HANDSHAKE;
 		s->tls_want = TLS_WANT_READ;
 	}

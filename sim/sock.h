@@ -36,6 +36,7 @@ struct sock {
 	bool zombie;       /* released while the live loop held connection
 			    * pointers: sock_reap frees it */
 	struct tls_server *tls_server; /* NULL: no TLS on this socket */
+	bool plaintext_auth;           /* logins allowed before TLS */
 	struct tls_session *tls;       /* from the handshake on */
 	enum sock_tls tls_state;
 	int tls_want;                  /* enum tls_want: what the TLS call
@@ -46,19 +47,21 @@ struct sock {
 
 /* The socket of a connection, or NULL for a simulated one. */
 struct sock *sock_of(const struct conn *c);
+/* The TLS of a socket's connection. */
+struct sock_tls_config {
+	struct tls_server *server; /* the certificate (NULL: no TLS at all) */
+	bool implicit;             /* TLS from the first byte (RFC 8314) */
+	bool plaintext_auth;       /* logins allowed before TLS */
+};
+
 /* A real client (peer, "ADDRESS:PORT") connected to server:port; fd is
- * the accepted socket, non-blocking, now the connection's.  tls: the
- * certificate for STARTTLS (NULL: none); implicit: the port is TLS from
- * the first byte (RFC 8314), tls must be given. */
+ * the accepted socket, non-blocking, now the connection's.  tls: its TLS
+ * (NULL: none). */
 struct conn *sock_accept(struct world *w, const char *peer, struct host *server, int port,
-			 enum trace_proto proto, int fd, struct tls_server *tls, bool implicit);
+			 enum trace_proto proto, int fd, const struct sock_tls_config *tls);
 /* What poll must wait for on the connection's socket (POLLIN, POLLOUT). */
 short sock_poll_events(const struct conn *c);
-/* Switch the connection to TLS (STARTTLS): what is in the write buffer
- * (the engine's go-ahead) goes out in plaintext, nothing more is read
- * until the handshake, then started(c) is called (the engine's
- * *_tls_started).  False if the socket has no TLS to offer. */
-bool sock_start_tls(struct conn *c, void (*started)(struct conn *c));
+
 /* The socket can be read: hand what the client sent to the server. */
 void sock_read(struct conn *c);
 /* Write what the server said; hang up once a closed server side has

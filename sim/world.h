@@ -159,6 +159,15 @@ struct conn_timer {
 	void (*fn)(struct conn *c);  /* what runs when it fires */
 };
 
+/* TLS on a connection, as its transport says (net_tls). */
+struct conn_tls {
+	bool offered;        /* the server may offer STARTTLS (STLS) */
+	bool active;         /* encrypted already: an implicit-TLS port, or
+			      * after the handshake */
+	bool plaintext_auth; /* logins allowed before TLS all the same
+			      * (serve --plaintext-auth, the labs) */
+};
+
 /* How a connection's bytes travel, as Redis has connection types.  net.c
  * keeps the life cycle of every connection (opening, each side's close,
  * timers, release) and asks the transport to carry the bytes.  Two
@@ -182,7 +191,15 @@ struct conn_transport {
 	/* The connection is being freed: free the transport's state.  NULL:
 	 * there is none. */
 	void (*release)(struct conn *c);
+	/* TLS (NULL: none, as on a simulated link; live mode's sockets have
+	 * it, sim/sock.c): what c has now (net_tls); and start it after a
+	 * server's STARTTLS go-ahead (net_start_tls): the go-ahead goes out
+	 * first, nothing more is read, then the handshake, then started(c).
+	 * False if it cannot; true again while it is under way. */
+	struct conn_tls (*tls)(const struct conn *c);
+	bool (*start_tls)(struct conn *c, void (*started)(struct conn *c));
 };
+
 
 struct conn {
 	uint32_t id;
@@ -366,6 +383,13 @@ struct conn *net_accept(struct world *w, struct host *client, struct host *serve
 			enum trace_proto proto, const struct conn_transport *t, void *state);
 /* Bytes from side's peer reached side: its engine reads them. */
 void net_received(struct conn *c, int side, const char *p, size_t n);
+/* What TLS the connection has (all false on a simulated link). */
+struct conn_tls net_tls(const struct conn *c);
+/* The server side said go ahead to STARTTLS (the engine's *_tls_pending):
+ * the transport does the handshake, then calls started(c) (where the
+ * server calls the engine's *_tls_started).  False if the transport has
+ * no TLS. */
+bool net_start_tls(struct conn *c, void (*started)(struct conn *c));
 /* side's end went away by itself (a real client hung up): the trace says
  * why, the other side hears it. */
 void net_gone(struct conn *c, int side, const char *why);

@@ -63,14 +63,15 @@ def run(t, mailsim, tmp):
     try:
         if not t.ok("serve listens", srv.wait_ready(), srv.stderr()):
             return
-        for part in (implicit_tls, certificate, handshake_failures):
+        for part in (implicit_tls, certificate, starttls_smtp, starttls_imap, starttls_pop3,
+                     s_client, curl_starttls, injection, handshake_failures):
             try:
                 part(t, srv, tmp)
             except Exception:
                 t.crash(part.__name__)
     finally:
         t.eq("serve exits 0 on SIGTERM", srv.terminate(), 0)
-    for part in (cert_files, no_tls):
+    for part in (cert_files, no_tls, plaintext_auth):
         try:
             part(t, mailsim, tmp)
         except Exception:
@@ -163,7 +164,189 @@ def certificate(t, srv, tmp):
         t.eq("the certificate is valid for about a year", rc, 0)
 
 
+# ------------------------------------------------------------ STARTTLS
+
+def smtp_raw(sock_file, sock, line):
+    """Send a command line, return the reply's lines (bytes, no CRLF)."""
+    sock.sendall(line)
+    return smtp_reply(sock_file)
+
+
+def smtp_reply(f):
+    lines = []
+    while True:
+        line = f.readline()
+        if not line:
+            return lines
+        lines.append(line.rstrip(b"\r\n"))
+        if line[3:4] != b"-":
+            return lines
+
+
+def starttls_smtp(t, srv, tmp):
+    s = smtplib.SMTP(L.HOST, srv.submission, timeout=L.SOCK_TIMEOUT)
+    code, caps = s.ehlo()
+    t.ok("587: EHLO lists STARTTLS", b"STARTTLS" in caps.upper(), caps)
+    t.ok("587: no AUTH listed before TLS", b"AUTH" not in caps.upper(), caps)
+    code, text = s.docmd("AUTH", "PLAIN AGFsaWNlQHVlYS5lZHUuYnIAYWxpY2UxMjM=")
+    t.eq("587: AUTH PLAIN before STARTTLS", (code, text[:5]), (530, b"5.7.0"))
+    t.eq("587: smtplib starttls", s.starttls(context=no_verify())[0], 220)
+    code, caps = s.ehlo()
+    t.ok("587: after TLS, EHLO lists AUTH", b"AUTH" in caps.upper(), caps)
+    t.ok("587: after TLS, no STARTTLS again", b"STARTTLS" not in caps.upper(), caps)
+    t.eq("587: login after STARTTLS", s.login(*ALICE)[0], 235)
+    s.sendmail(ALICE[0], [BOB[0]], L.message(ALICE[0], [BOB[0]], "after starttls"))
+    s.quit()
+    t.ok("587: mail sent after STARTTLS arrives", srv.wait_subjects(BOB[0], ["after starttls"]))
+
+    # port 25 between servers: STARTTLS, then mail for a local user
+    s = smtplib.SMTP(L.HOST, srv.port("smtp", 1), timeout=L.SOCK_TIMEOUT)
+    s.ehlo("mx.example.org")
+    t.eq("25: smtplib starttls", s.starttls(context=no_verify())[0], 220)
+    s.ehlo("mx.example.org")
+    s.sendmail("teacher@example.org", [BOB[0]],
+               L.message("teacher@example.org", [BOB[0]], "port 25 over tls"))
+    s.quit()
+    t.ok("25: mail over STARTTLS arrives", srv.wait_subjects(BOB[0], ["port 25 over tls"]))
+    t.ok("the trace says the connection switched to TLS",
+         srv.wait_log("* tls: TLS started: "), srv.log()[-2000:])
+
+
+def starttls_imap(t, srv, tmp):
+    m = imaplib.IMAP4(L.HOST, srv.port("imap", 1), timeout=L.SOCK_TIMEOUT)
+    t.ok("IMAP: STARTTLS and LOGINDISABLED before TLS",
+         "STARTTLS" in m.capabilities and "LOGINDISABLED" in m.capabilities, m.capabilities)
+    try:
+        m.login(*BOB)
+        t.ok("IMAP: LOGIN refused before TLS", False, "logged in")
+    except imaplib.IMAP4.error:
+        t.ok("IMAP: LOGIN refused before TLS", True)
+    t.eq("IMAP: imaplib starttls", m.starttls(ssl_context=no_verify())[0], "OK")
+    t.ok("IMAP: after TLS, no STARTTLS nor LOGINDISABLED",
+         "STARTTLS" not in m.capabilities and "LOGINDISABLED" not in m.capabilities,
+         m.capabilities)
+    t.eq("IMAP: LOGIN after STARTTLS", m.login(*BOB)[0], "OK")
+    typ, data = m.select("INBOX", readonly=True)
+    t.ok("IMAP: SELECT after STARTTLS", typ == "OK" and int(data[0]) >= 1, data)
+    m.logout()
+
+
+def starttls_pop3(t, srv, tmp):
+    p = poplib.POP3(L.HOST, srv.port("pop3", 1), timeout=L.SOCK_TIMEOUT)
+    caps = p.capa()
+    t.ok("POP3: CAPA lists STLS", "STLS" in caps, caps)
+    try:
+        p.user(BOB[0])
+        t.ok("POP3: USER refused before STLS", False, "accepted")
+    except poplib.error_proto as e:
+        t.ok("POP3: USER refused before STLS with [AUTH]", "[AUTH]" in str(e), e)
+    t.ok("POP3: poplib stls", p.stls(context=no_verify()).startswith(b"+OK"))
+    t.ok("POP3: after TLS, no STLS in CAPA", "STLS" not in p.capa())
+    t.ok("POP3: USER/PASS after STLS", p.user(BOB[0]).startswith(b"+OK") and
+         p.pass_(BOB[1]).startswith(b"+OK"))
+    t.ok("POP3: STAT after STLS", p.stat()[0] >= 1)
+    p.quit()
+
+
+def s_client(t, srv, tmp):
+    if not shutil.which("openssl"):
+        t.skip("openssl s_client -starttls", "openssl is not installed")
+        return
+    sessions = [
+        # s_client does not say EHLO again after the handshake: the script does
+        ("smtp", srv.submission, b"EHLO client.example\nAUTH PLAIN AGFsaWNlQHVlYS5lZHUuYnIAYWxpY2UxMjM=\nQUIT\n",
+         ("235 2.7.0", "221 ")),
+        ("imap", srv.port("imap", 1), b"a LOGIN bob@gmail.com bob123\nb SELECT INBOX\nc LOGOUT\n",
+         ("a OK", "b OK", "c OK")),
+        ("pop3", srv.port("pop3", 1), b"USER bob@gmail.com\nPASS bob123\nSTAT\nQUIT\n",
+         ("+OK maildrop has", "+OK ")),
+    ]
+    for proto, port, script, wants in sessions:
+        rc, out, err = run_tool(["openssl", "s_client", "-starttls", proto, "-connect",
+                                 "%s:%d" % (L.HOST, port), "-crlf", "-quiet"], script)
+        for want in wants:
+            t.ok("s_client -starttls %s: %r" % (proto, want), want in out, (rc, out, err))
+
+
+def curl_starttls(t, srv, tmp):
+    if not shutil.which("curl"):
+        t.skip("curl --ssl-reqd", "curl is not installed")
+        return
+    base = ["curl", "-sS", "--ssl-reqd", "-k", "--noproxy", "*", "--max-time", str(L.PATIENCE)]
+    msg = os.path.join(tmp, "starttls.txt")
+    with open(msg, "wb") as f:
+        f.write(L.message(ALICE[0], [BOB[0]], "curl starttls").encode())
+    rc, out, err = run_tool(base + ["smtp://%s:%d" % (L.HOST, srv.submission), "--user",
+                                    "%s:%s" % ALICE, "--mail-from", ALICE[0], "--mail-rcpt",
+                                    BOB[0], "--upload-file", msg])
+    t.eq("curl --ssl-reqd smtp:// (STARTTLS on 587) exit 0", rc, 0)
+    t.ok("curl --ssl-reqd smtp:// mail arrives", srv.wait_subjects(BOB[0], ["curl starttls"]),
+         err)
+    rc, out, err = run_tool(base + ["pop3://%s:%d/" % (L.HOST, srv.port("pop3", 1)), "--user",
+                                    "%s:%s" % BOB])
+    t.ok("curl --ssl-reqd pop3:// (STLS) lists", rc == 0 and out.strip().startswith("1 "),
+         (rc, out, err))
+    rc, out, err = run_tool(base + ["imap://%s:%d/INBOX?SUBJECT%%20starttls" %
+                                    (L.HOST, srv.port("imap", 1)), "--user", "%s:%s" % BOB])
+    t.ok("curl --ssl-reqd imap:// (STARTTLS) searches", rc == 0 and "SEARCH" in out,
+         (rc, out, err))
+
+
+def injection(t, srv, tmp):
+    """CVE-2011-0411: a command in the same packet as STARTTLS, before the
+    handshake, must never run - neither in plaintext nor as if it had come
+    over TLS."""
+    raw = socket.create_connection((L.HOST, srv.smtp), timeout=L.SOCK_TIMEOUT)
+    f = raw.makefile("rb")
+    smtp_reply(f)
+    smtp_raw(f, raw, b"EHLO attacker.example\r\n")
+    reply = smtp_raw(f, raw, b"STARTTLS\r\nMAIL FROM:<x@y.example>\r\n")
+    t.ok("injection: 220 to STARTTLS", reply and reply[0].startswith(b"220"), reply)
+    try:
+        tls = no_verify().wrap_socket(raw, server_hostname="localhost")
+    except ssl.SSLError as e:
+        # a reply to the injected MAIL, in plaintext, breaks the handshake
+        t.ok("injection: the handshake after STARTTLS", False, e)
+        return
+    tf = tls.makefile("rb")
+    reply = smtp_raw(tf, tls, b"EHLO client.example\r\n")
+    t.ok("injection: the first reply over TLS is EHLO's, no reply to the injected MAIL",
+         reply and reply[0].startswith(b"250-") and b"greets" in reply[0], reply)
+    reply = smtp_raw(tf, tls, b"MAIL FROM:<alice@uea.edu.br>\r\n")
+    t.ok("injection: MAIL after a fresh EHLO is 250, not 503 (nested MAIL)",
+         reply and reply[0].startswith(b"250"), reply)
+    smtp_raw(tf, tls, b"QUIT\r\n")
+    tls.close()
+
+    # IMAP: a LOGIN pipelined after STARTTLS is not run
+    raw = socket.create_connection((L.HOST, srv.imap), timeout=L.SOCK_TIMEOUT)
+    f = raw.makefile("rb")
+    f.readline()
+    raw.sendall(b"a STARTTLS\r\nb LOGIN alice@uea.edu.br alice123\r\n")
+    t.ok("injection IMAP: OK to STARTTLS", f.readline().startswith(b"a OK"))
+    tls = no_verify().wrap_socket(raw, server_hostname="localhost")
+    tf = tls.makefile("rb")
+    tls.sendall(b"c SELECT INBOX\r\n")
+    line = tf.readline()
+    t.ok("injection IMAP: no reply to the injected LOGIN, and not logged in",
+         line.startswith(b"c BAD") or line.startswith(b"c NO"), line)
+    tls.sendall(b"d LOGOUT\r\n")
+    tls.close()
+
 # ------------------------------------------------------------ failed handshakes
+
+def read_all(sock):
+    """Everything until the server closes (a reset, when it closed with
+    our bytes unread, ends it too)."""
+    got = b""
+    try:
+        while True:
+            b = sock.recv(4096)
+            if not b:
+                return got
+            got += b
+    except ConnectionResetError:
+        return got
 
 def handshake_failures(t, srv, tmp):
     # a client in a good session, before and after the others' mistakes
@@ -174,21 +357,24 @@ def handshake_failures(t, srv, tmp):
     # plaintext on a TLS port: that connection is closed, with a trace event
     raw = socket.create_connection((L.HOST, srv.imaps), timeout=L.SOCK_TIMEOUT)
     raw.sendall(b"a1 LOGIN alice@uea.edu.br alice123\r\n")
-    got = b""
-    try:
-        while True:
-            b = raw.recv(4096)
-            if not b:
-                break
-            got += b
-    except ConnectionResetError:
-        pass  # closed with the line unread: a reset
+    got = read_all(raw)
     t.ok("plaintext on a TLS port: closed, no IMAP reply", b"OK" not in got and b"*" not in got,
          got)
     raw.close()
     # a handshake cut in the middle: half a ClientHello, then gone
     raw = socket.create_connection((L.HOST, srv.submissions), timeout=L.SOCK_TIMEOUT)
     raw.sendall(b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03")
+    raw.close()
+    # garbage after a STARTTLS go-ahead
+    raw = socket.create_connection((L.HOST, srv.pop3), timeout=L.SOCK_TIMEOUT)
+    f = raw.makefile("rb")
+    f.readline()
+    raw.sendall(b"STLS\r\n")
+    t.ok("garbage after STLS: +OK first", f.readline().startswith(b"+OK"))
+    raw.sendall(b"this is not a TLS hello\r\n" * 20)
+    got = read_all(raw)
+    t.ok("garbage after STLS: closed, no POP3 reply", b"+OK" not in got and b"-ERR" not in got,
+         got)
     raw.close()
     # a client that does not trust the certificate aborts its handshake
     raw = socket.create_connection((L.HOST, srv.pop3s), timeout=L.SOCK_TIMEOUT)
@@ -200,7 +386,7 @@ def handshake_failures(t, srv, tmp):
     finally:
         raw.close()
     t.ok("each failure is a tls-failed event",
-         L.wait_until(lambda: srv.log().count("* tls-failed: ") >= before + 3),
+         L.wait_until(lambda: srv.log().count("* tls-failed: ") >= before + 4),
          srv.log()[-3000:])
     t.eq("the good client goes on: NOOP", good.noop()[0], "OK")
     t.eq("the good client goes on: SELECT", good.select("INBOX")[0], "OK")
@@ -277,6 +463,26 @@ def no_tls(t, mailsim, tmp):
         s.quit()
     finally:
         t.eq("serve --no-tls exits 0", srv.terminate(), 0)
+
+
+def plaintext_auth(t, mailsim, tmp):
+    srv = L.Server(mailsim, tmp, plaintext_auth=True, name="plain", nservers=2)
+    try:
+        if not t.ok("serve --plaintext-auth listens", srv.wait_ready(), srv.stderr()):
+            return
+        s = smtplib.SMTP(L.HOST, srv.submission, timeout=L.SOCK_TIMEOUT)
+        caps = s.ehlo()[1].upper()
+        t.ok("--plaintext-auth: STARTTLS and AUTH both listed",
+             b"STARTTLS" in caps and b"AUTH" in caps, caps)
+        t.eq("--plaintext-auth: AUTH in plaintext", s.login(*ALICE)[0], 235)
+        s.quit()
+        m = imaplib.IMAP4(L.HOST, srv.imap, timeout=L.SOCK_TIMEOUT)
+        t.ok("--plaintext-auth: no LOGINDISABLED", "LOGINDISABLED" not in m.capabilities,
+             m.capabilities)
+        t.eq("--plaintext-auth: IMAP LOGIN in plaintext", m.login(*ALICE)[0], "OK")
+        m.logout()
+    finally:
+        t.eq("serve --plaintext-auth exits 0", srv.terminate(), 0)
 
 
 if __name__ == "__main__":
