@@ -93,8 +93,8 @@ void net_maybe_release(struct conn *c)
 	free(c);
 }
 
-static void net_trace_event(struct conn *c, int side, const char *event,
-			    const char *note, const char *text)
+void net_trace_event(struct conn *c, int side, const char *event, const char *note,
+		     const char *text)
 {
 	struct trace_rec r = {
 		.t_us = c->w->loop.now_us,

@@ -106,25 +106,6 @@ static int64_t sock_send(struct conn *c, int side, const char *p, size_t n, int 
 	return c->w->loop.now_us;
 }
 
-/* An event of the connection in the trace, at the client. */
-static void sock_event(struct conn *c, const char *event, const char *note, const char *text)
-{
-	struct trace_rec r = {
-		.t_us = c->w->loop.now_us,
-		.from = c->host[SIDE_CLIENT]->name,
-		.to = c->host[SIDE_SERVER]->name,
-		.proto = c->proto,
-		.dir = DIR_C2S,
-		.event = event,
-		.text = text,
-		.text_len = strlen(text),
-		.note = note,
-		.session = c->id,
-		.arrive_us = c->w->loop.now_us,
-	};
-	trace_emit(&c->w->trace, &r);
-}
-
 static void sock_handshake(struct conn *c);
 
 /* Write some of the buffer: how many bytes went, 0 if the socket takes
@@ -238,11 +219,11 @@ static void sock_handshake(struct conn *c)
 	if (r < 0) {
 		/* TRANSLATORS: %s is OpenSSL's reason, in English */
 		snprintf(text, sizeof text, _("TLS handshake failed: %s"), why);
-		sock_event(c, "tls-failed",
-			   N_("the client did not complete a TLS handshake (it spoke plaintext to a "
-			      "TLS port, did not trust the certificate, or hung up): only this "
-			      "connection is closed"),
-			   text);
+		net_trace_event(c, SIDE_CLIENT, "tls-failed",
+				N_("the client did not complete a TLS handshake (it spoke plaintext to a "
+				   "TLS port, did not trust the certificate, or hung up): "
+				   "only this connection is closed"),
+				text);
 		buf_clear(&s->wbuf);
 		net_gone(c, SIDE_CLIENT, N_("the TLS handshake failed"));
 		return;
@@ -253,10 +234,10 @@ static void sock_handshake(struct conn *c)
 	tls_describe(s->tls, how, sizeof how);
 	/* TRANSLATORS: %s is the TLS version and cipher, "TLSv1.3 TLS_AES_256_GCM_SHA384" */
 	snprintf(text, sizeof text, _("TLS started: %s"), how);
-	sock_event(c, "tls",
-		   N_("from here on the connection is encrypted: someone watching the wire sees "
-		      "only TLS records, not the commands, the password or the mail"),
-		   text);
+	net_trace_event(c, SIDE_CLIENT, "tls",
+			N_("from here on the connection is encrypted: someone watching the wire "
+			   "sees only TLS records, not the commands, the password or the mail"),
+			text);
 	if (s->tls_started)
 		s->tls_started(c);
 }

@@ -347,6 +347,18 @@ void tls_describe(const struct tls_session *t, char *out, size_t outlen)
 	snprintf(out, outlen, "%s %s", SSL_get_version(t->ssl), SSL_get_cipher_name(t->ssl));
 }
 
+/* After SSL_read_ex or SSL_write_ex (called with OpenSSL's error queue
+ * and errno cleared): how many bytes, or tls_result's answer. */
+static ssize_t tls_io_result(struct tls_session *t, int ret, size_t done, enum tls_want *want,
+			     char *err, size_t errlen)
+{
+	if (ret == 1) {
+		*want = TLS_WANT_NOTHING;
+		return (ssize_t)done;
+	}
+	return tls_result(t, ret, want, err, errlen);
+}
+
 ssize_t tls_read(struct tls_session *t, void *p, size_t n, enum tls_want *want, char *err,
 		 size_t errlen)
 {
@@ -354,11 +366,7 @@ ssize_t tls_read(struct tls_session *t, void *p, size_t n, enum tls_want *want, 
 	errno = 0;
 	size_t got = 0;
 	int ret = SSL_read_ex(t->ssl, p, n, &got);
-	if (ret == 1) {
-		*want = TLS_WANT_NOTHING;
-		return (ssize_t)got;
-	}
-	return tls_result(t, ret, want, err, errlen);
+	return tls_io_result(t, ret, got, want, err, errlen);
 }
 
 ssize_t tls_write(struct tls_session *t, const void *p, size_t n, enum tls_want *want, char *err,
@@ -368,14 +376,10 @@ ssize_t tls_write(struct tls_session *t, const void *p, size_t n, enum tls_want 
 	errno = 0;
 	size_t put = 0;
 	int ret = SSL_write_ex(t->ssl, p, n, &put);
-	if (ret == 1) {
-		*want = TLS_WANT_NOTHING;
-		return (ssize_t)put;
-	}
-	int r = tls_result(t, ret, want, err, errlen);
+	ssize_t r = tls_io_result(t, ret, put, want, err, errlen);
 	if (r == 0) { /* the peer closed: nothing more can be written */
 		snprintf(err, errlen, "%s", _("the client hung up"));
 		return -1;
 	}
-	return -1;
+	return r;
 }

@@ -383,6 +383,10 @@ struct conn *net_accept(struct world *w, struct host *client, struct host *serve
 			enum trace_proto proto, const struct conn_transport *t, void *state);
 /* Bytes from side's peer reached side: its engine reads them. */
 void net_received(struct conn *c, int side, const char *p, size_t n);
+/* An event of the connection in the trace, at side's host (text is what
+ * it shows, note the teaching note, marked N_() or NULL). */
+void net_trace_event(struct conn *c, int side, const char *event, const char *note,
+		     const char *text);
 /* What TLS the connection has (all false on a simulated link). */
 struct conn_tls net_tls(const struct conn *c);
 /* The server side said go ahead to STARTTLS (the engine's *_tls_pending):
