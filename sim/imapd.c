@@ -653,6 +653,8 @@ static void imapd_on_data(struct conn *c, int side, const char *p, size_t n)
 {
 	struct imapd *d = c->ctx[side];
 	imap_server_feed(d->eng, p, n, &d->out);
+	if (imap_server_tls_pending(d->eng) && net_tls_simulated(c))
+		imap_server_tls_started(d->eng); /* the handshake: the client's event */
 	net_send(c, side, &d->out);
 	if (imap_server_closed(d->eng))
 		net_close(c, side);
@@ -709,7 +711,7 @@ static void imapd_accept(struct conn *c)
 	d->srv = c->host[SIDE_SERVER];
 	d->c = c;
 	wire_init(&d->out);
-	struct imap_server_config cfg = { .hostname = d->srv->name };
+	struct imap_server_config cfg = { .hostname = d->srv->name, .tls_offered = d->srv->tls };
 	d->eng = imap_server_new(&cfg, &imapd_ops, d);
 	d->next = c->w->imap_sessions;
 	c->w->imap_sessions = d;

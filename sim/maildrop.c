@@ -212,6 +212,8 @@ static void maildrop_on_data(struct conn *c, int side, const char *p, size_t n)
 {
 	struct maildrop *m = c->ctx[side];
 	pop3_server_feed(m->eng, p, n, &m->out);
+	if (pop3_server_tls_pending(m->eng) && net_tls_simulated(c))
+		pop3_server_tls_started(m->eng); /* the handshake: the client's event */
 	net_send(c, side, &m->out);
 	if (pop3_server_closed(m->eng))
 		net_close(c, side);
@@ -270,7 +272,7 @@ static void maildrop_accept(struct conn *c)
 	m->srv = c->host[SIDE_SERVER];
 	m->c = c;
 	wire_init(&m->out);
-	struct pop3_server_config cfg = { .hostname = m->srv->name };
+	struct pop3_server_config cfg = { .hostname = m->srv->name, .tls_offered = m->srv->tls };
 	m->eng = pop3_server_new(&cfg, &maildrop_ops, m);
 	c->ops[SIDE_SERVER] = &maildrop_conn_ops;
 	c->ctx[SIDE_SERVER] = m;

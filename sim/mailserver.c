@@ -591,6 +591,8 @@ static void smtp_in_on_data(struct conn *c, int side, const char *p, size_t n)
 	struct smtp_in *s = c->ctx[side];
 	s->last_activity_us = s->w->loop.now_us;
 	smtp_server_feed(s->eng, p, n, &s->out);
+	if (smtp_server_tls_pending(s->eng) && net_tls_simulated(c))
+		smtp_server_tls_started(s->eng); /* the handshake: the client's event */
 	if (s->drop) {
 		/* hang up: the reply to the data is never sent (nor anything
 		 * else this read would have been answered with) */
@@ -640,6 +642,7 @@ static void mailserver_accept(struct conn *c)
 		.submission = c->port == PORT_SUBMISSION,
 		.max_size = 0,
 		.max_rcpts = 0,
+		.tls_offered = srv->tls,
 	};
 	s->eng = smtp_server_new(&cfg, &smtp_in_ops, s);
 	s->last_activity_us = c->w->loop.now_us;
@@ -880,6 +883,10 @@ static void relay_on_data(struct conn *c, int side, const char *p, size_t n)
 {
 	struct relay *r = c->ctx[side];
 	smtp_client_feed(r->cli, p, n, &r->out);
+	if (smtp_client_tls_pending(r->cli)) {
+		net_tls_handshake(c);
+		smtp_client_tls_started(r->cli, &r->out);
+	}
 	net_send(c, side, &r->out);
 	if (smtp_client_done(r->cli)) {
 		relay_finish(r);
@@ -931,6 +938,7 @@ static void relay_dns_answer(struct world *w, void *arg, struct host *mx)
 		.helo_name = r->srv->name,
 		.auth_user = NULL,
 		.auth_password = NULL,
+		.starttls = w->tls_clients,
 	};
 	r->cli = smtp_client_new(&cfg, r->e.mail_from, (const char *const *)r->e.rcpts,
 				 r->e.nrcpts, r->e.content, r->e.content_len);
