@@ -447,8 +447,9 @@ static void smtp_in_data(void *ctx, const struct smtp_envelope *env, const char 
 	 * (RFC 5321 4.4): read from the bottom up, they are the route. */
 	struct buf full;
 	buf_init(&full);
-	/* RFC 3848: ESMTPA is ESMTP with AUTH (there is no TLS in the
-	 * simulation, or it would be ESMTPSA) */
+	/* RFC 3848: ESMTPA is ESMTP with AUTH.  After STARTTLS it would be
+	 * ESMTPS / ESMTPSA; mailsim keeps ESMTPA, which `expect ... has
+	 * submitted` looks for (checks.c, store_list.c) */
 	const char *proto = env->auth_user ? "ESMTPA" : "ESMTP";
 	struct buf tcp_info;
 	buf_init(&tcp_info);
