@@ -441,6 +441,13 @@ static bool imap_server_check_not_authenticated(struct imap_server *s, struct wi
 				      "state; this session is logged in already"));
 }
 
+static bool imap_server_check_starttls(struct imap_server *s, struct wire *out)
+{
+	return imap_server_allowed(s, out, s->state == IMAP_SERVER_STATE_NOT_AUTHENTICATED,
+				   N_("STARTTLS belongs to the not-authenticated state: TLS comes "
+				      "before any login (RFC 3501 6.2.1)"));
+}
+
 static bool imap_server_check_authenticated(struct imap_server *s, struct wire *out)
 {
 	return imap_server_allowed(s, out, s->state == IMAP_SERVER_STATE_AUTHENTICATED ||
@@ -709,7 +716,7 @@ static const struct imap_server_command imap_server_commands[] = {
 	 false, "LOGIN user password"},
 	{"AUTHENTICATE", imap_server_check_not_authenticated, imap_server_proceed_authenticate,
 	 1, 2, false, false, "AUTHENTICATE mechanism [initial-response]"},
-	{"STARTTLS", imap_server_check_not_authenticated, imap_server_proceed_starttls, 0, 0,
+	{"STARTTLS", imap_server_check_starttls, imap_server_proceed_starttls, 0, 0,
 	 false, false, "STARTTLS"},
 	/* authenticated (6.3) */
 	{"ENABLE", imap_server_check_authenticated_only, imap_server_proceed_enable, 1,

@@ -95,6 +95,10 @@ static void agent_send_on_data(struct conn *c, int side, const char *p, size_t n
 {
 	struct agent_send *a = c->ctx[side];
 	smtp_client_feed(a->cli, p, n, &a->out);
+	if (smtp_client_tls_pending(a->cli)) {
+		net_tls_handshake(c);
+		smtp_client_tls_started(a->cli, &a->out);
+	}
 	net_send(c, side, &a->out);
 	if (smtp_client_done(a->cli)) {
 		agent_send_finish(a);
@@ -203,6 +207,7 @@ void agent_send(struct world *w, const struct scn_action *act, long iteration, a
 		.helo_name = dev->name,
 		.auth_user = u->address,
 		.auth_password = u->password,
+		.starttls = w->tls_clients,
 	};
 	a->cli = smtp_client_new(&cfg, u->address, (const char *const *)a->rcpts, a->nrcpts,
 				 msg.p, msg.len);
@@ -283,6 +288,10 @@ static void agent_pop3_on_data(struct conn *c, int side, const char *p, size_t n
 {
 	struct agent_pop3 *a = c->ctx[side];
 	pop3_client_feed(a->cli, p, n, &a->out);
+	if (pop3_client_tls_pending(a->cli)) {
+		net_tls_handshake(c);
+		pop3_client_tls_started(a->cli, &a->out);
+	}
 	net_send(c, side, &a->out);
 	if (pop3_client_done(a->cli)) {
 		agent_pop3_finish(a);
@@ -335,6 +344,7 @@ void agent_pop3_fetch(struct world *w, const struct scn_action *act, agent_done_
 		.keep = act->keep,
 		.known_uidls = (const char *const *)a->known,
 		.nknown = a->nknown,
+		.starttls = w->tls_clients,
 	};
 	a->cli = pop3_client_new(&cfg, agent_pop3_got, a);
 	net_connect(w, dev, dev->server, PORT_POP3, PROTO_POP3, &agent_pop3_ops, a);
@@ -505,6 +515,10 @@ static void agent_imap_on_data(struct conn *c, int side, const char *p, size_t n
 {
 	struct agent_imap *a = c->ctx[side];
 	imap_client_feed(a->cli, p, n, &a->out);
+	if (imap_client_tls_pending(a->cli)) {
+		net_tls_handshake(c);
+		imap_client_tls_started(a->cli, &a->out);
+	}
 	net_send(c, side, &a->out);
 	if (imap_client_done(a->cli)) {
 		agent_imap_finish(a);
@@ -580,6 +594,7 @@ static void agent_imap_start(struct world *w, struct host *dev, const struct scn
 	cfg->uidvalidity = uidvalidity;
 	cfg->known = a->kv;
 	cfg->nknown = a->nknown;
+	cfg->starttls = w->tls_clients;
 	a->background = cfg->task == IMAP_TASK_OPEN;
 	if (a->background)
 		dev->imap_open = a;
@@ -833,6 +848,33 @@ static size_t agent_raw_reply(struct agent_raw *r, bool *closing)
 	return used;
 }
 
+/* Did the student type STARTTLS (POP3: STLS), and is this complete reply
+ * the server's go-ahead ("220", "+OK", the tagged "OK")?  Then a real
+ * client would do the TLS handshake now. */
+static bool agent_raw_tls_go_ahead(const struct agent_raw *r, const char *reply, size_t n)
+{
+	if (!r->greeted || !r->last)
+		return false;
+	const char *verb = r->last;
+	if (r->proto == PROTO_IMAP) { /* after the tag */
+		verb += strcspn(verb, " ");
+		verb += strspn(verb, " ");
+	}
+	const char *want = r->proto == PROTO_POP3 ? "STLS" : "STARTTLS";
+	size_t nwant = strlen(want);
+	if (strncasecmp(verb, want, nwant) != 0 || (verb[nwant] != '\0' && verb[nwant] != ' '))
+		return false;
+	/* the last line of the reply decides */
+	size_t end = n;
+	while (end > 0 && (reply[end - 1] == '\n' || reply[end - 1] == '\r'))
+		end--;
+	size_t start = end;
+	while (start > 0 && reply[start - 1] != '\n')
+		start--;
+	const char *code = r->proto == PROTO_SMTP ? "220" : r->proto == PROTO_POP3 ? "+OK" : "OK";
+	return trace_reply_is(r->proto, reply + start, end - start, code);
+}
+
 static void agent_raw_on_data(struct conn *c, int side, const char *p, size_t n)
 {
 	struct agent_raw *r = c->ctx[side];
@@ -842,7 +884,12 @@ static void agent_raw_on_data(struct conn *c, int side, const char *p, size_t n)
 		size_t used = agent_raw_reply(r, &closing);
 		if (used == 0)
 			return;
+		bool tls = agent_raw_tls_go_ahead(r, r->in.p, used);
 		buf_consume(&r->in, used);
+		if (tls) {
+			net_tls_handshake(c);
+			buf_clear(&r->in); /* what came with the go-ahead is not read */
+		}
 		r->greeted = true;
 		if (closing)
 			return; /* the server closes next */

@@ -662,6 +662,8 @@ static void imapd_on_data(struct conn *c, int side, const char *p, size_t n)
 {
 	struct imapd *d = c->ctx[side];
 	imap_server_feed(d->eng, p, n, &d->out);
+	if (imap_server_tls_pending(d->eng) && net_tls_simulated(c))
+		imap_server_tls_started(d->eng); /* the handshake: the client's event */
 	net_send(c, side, &d->out);
 	if (imap_server_closed(d->eng))
 		net_close(c, side);

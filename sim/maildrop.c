@@ -221,6 +221,8 @@ static void maildrop_on_data(struct conn *c, int side, const char *p, size_t n)
 {
 	struct maildrop *m = c->ctx[side];
 	pop3_server_feed(m->eng, p, n, &m->out);
+	if (pop3_server_tls_pending(m->eng) && net_tls_simulated(c))
+		pop3_server_tls_started(m->eng); /* the handshake: the client's event */
 	net_send(c, side, &m->out);
 	if (pop3_server_closed(m->eng))
 		net_close(c, side);

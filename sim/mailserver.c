@@ -448,8 +448,9 @@ static void smtp_in_data(void *ctx, const struct smtp_envelope *env, const char 
 	 * (RFC 5321 4.4): read from the bottom up, they are the route. */
 	struct buf full;
 	buf_init(&full);
-	/* RFC 3848: ESMTPA is ESMTP with AUTH (there is no TLS in the
-	 * simulation, or it would be ESMTPSA) */
+	/* RFC 3848: ESMTPA is ESMTP with AUTH.  After STARTTLS it would be
+	 * ESMTPS / ESMTPSA; mailsim keeps ESMTPA, which `expect ... has
+	 * submitted` looks for (checks.c, store_list.c) */
 	const char *proto = env->auth_user ? "ESMTPA" : "ESMTP";
 	struct buf tcp_info;
 	buf_init(&tcp_info);
@@ -601,6 +602,8 @@ static void smtp_in_on_data(struct conn *c, int side, const char *p, size_t n)
 	struct smtp_in *s = c->ctx[side];
 	s->last_activity_us = s->w->loop.now_us;
 	smtp_server_feed(s->eng, p, n, &s->out);
+	if (smtp_server_tls_pending(s->eng) && net_tls_simulated(c))
+		smtp_server_tls_started(s->eng); /* the handshake: the client's event */
 	if (s->drop) {
 		/* hang up: the reply to the data is never sent (nor anything
 		 * else this read would have been answered with) */
@@ -896,6 +899,10 @@ static void relay_on_data(struct conn *c, int side, const char *p, size_t n)
 {
 	struct relay *r = c->ctx[side];
 	smtp_client_feed(r->cli, p, n, &r->out);
+	if (smtp_client_tls_pending(r->cli)) {
+		net_tls_handshake(c);
+		smtp_client_tls_started(r->cli, &r->out);
+	}
 	net_send(c, side, &r->out);
 	if (smtp_client_done(r->cli)) {
 		relay_finish(r);
@@ -947,6 +954,7 @@ static void relay_dns_answer(struct world *w, void *arg, struct host *mx)
 		.helo_name = r->srv->name,
 		.auth_user = NULL,
 		.auth_password = NULL,
+		.starttls = w->tls_clients,
 	};
 	r->cli = smtp_client_new(&cfg, r->e.mail_from, (const char *const *)r->e.rcpts,
 				 r->e.nrcpts, r->e.content, r->e.content_len);

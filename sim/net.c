@@ -253,6 +253,7 @@ void net_send(struct conn *c, int side, struct wire *out)
 			.note = wire_note_at(out, off),
 			.session = c->id,
 			.arrive_us = at,
+			.tls = c->tls,
 		};
 		trace_emit(&c->w->trace, &r);
 		if (losses > 0) {
@@ -269,6 +270,30 @@ void net_send(struct conn *c, int side, struct wire *out)
 		off = end;
 	}
 	wire_clear(out);
+}
+
+/*
+ * The TLS handshake after STARTTLS, simulated: no cryptography happens, but
+ * from now on the connection's lines are traced with tls set, and the views
+ * show them as what a wiretapper would see - opaque records.  One event
+ * tells what a real handshake (TLS 1.3, RFC 8446) does in its place.
+ */
+void net_tls_handshake(struct conn *c)
+{
+	if (c->tls)
+		return;
+	c->tls = true;
+	net_trace_event(c, SIDE_CLIENT, "tls",
+			N_("the client checks the server's certificate (its name, signed by an "
+			   "authority it trusts), both agree on a fresh key by key exchange "
+			   "(ECDHE), and from now on every line is encrypted: someone on the "
+			   "path sees only records and their sizes (RFC 8446)"),
+			_("TLS handshake"));
+}
+
+bool net_tls_simulated(const struct conn *c)
+{
+	return !c->transport->real_client;
 }
 
 void net_close(struct conn *c, int side)
@@ -411,7 +436,11 @@ struct conn *net_connect(struct world *w, struct host *client, struct host *serv
 
 struct conn_tls net_tls(const struct conn *c)
 {
-	return c->transport->tls ? c->transport->tls(c) : (struct conn_tls){ 0 };
+	if (c->transport->tls)
+		return c->transport->tls(c);
+	/* the simulated link: a server of `tls HOST` offers STARTTLS, and the
+	 * handshake is net_tls_handshake's event */
+	return (struct conn_tls){ .offered = c->host[SIDE_SERVER]->tls, .active = c->tls };
 }
 
 bool net_start_tls(struct conn *c, void (*started)(struct conn *c))
@@ -424,6 +453,7 @@ struct conn *net_accept(struct world *w, struct host *client, struct host *serve
 {
 	assert(t != &net_link_transport); /* the link's connections come by net_connect */
 	struct conn *c = net_conn_new(w, client, server, port, proto, t, state);
+	c->tls = net_tls(c).active; /* an implicit-TLS port: the greeting too */
 	c->open[SIDE_CLIENT] = c->open[SIDE_SERVER] = true;
 	c->established = true;
 	char text[160];

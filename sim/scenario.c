@@ -183,6 +183,7 @@ static const struct directive directives[] = {
 	{"device", scn_parse_device, NULL},
 	{"link", parse_link, scn_action_link},
 	{"retry", scn_parse_retry, NULL},
+	{"tls", scn_parse_tls, NULL},
 	{"mail", scn_parse_mail, NULL},
 	{"send", NULL, scn_action_send},
 	{"pop3", NULL, scn_action_pop3},

@@ -77,6 +77,13 @@ struct scn_retry {
 	int attempts;            /* attempts in all before a bounce */
 };
 
+/* Extension: `tls HOST`: that server offers STARTTLS on its services, and
+ * the simulated clients use it (the trace marks what TLS would hide). */
+struct scn_tls {
+	struct scn_pos pos;
+	char *server;
+};
+
 /* Extension: `mail ADDR from ADDR subject "..." [folder F] [date "..."]
  * [flags FLAG...] [body "..."] [on DEVICE...]`: a message already in a
  * mailbox when the story starts (and, with `on`, already on devices). */
@@ -237,6 +244,8 @@ struct scenario {
 	size_t nlinks;
 	struct scn_retry *retries;
 	size_t nretries;
+	struct scn_tls *tls;     /* servers that offer STARTTLS (extension) */
+	size_t ntls;
 	struct scn_mail *mails;  /* in file order: UIDs are given in it */
 	size_t nmails;
 

@@ -216,6 +216,9 @@ void scn_free(struct scenario *s)
 	for (size_t i = 0; i < s->nretries; i++)
 		free(s->retries[i].server);
 	free(s->retries);
+	for (size_t i = 0; i < s->ntls; i++)
+		free(s->tls[i].server);
+	free(s->tls);
 	for (size_t i = 0; i < s->nmails; i++)
 		scn_mail_clear(&s->mails[i]);
 	free(s->mails);

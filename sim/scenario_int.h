@@ -249,6 +249,7 @@ int scn_parse_user(struct parser *p, const struct tok *kw);
 int scn_parse_device(struct parser *p, const struct tok *kw);
 int scn_parse_link(struct parser *p, const struct tok *kw); /* not `link A B up|down` */
 int scn_parse_retry(struct parser *p, const struct tok *kw);
+int scn_parse_tls(struct parser *p, const struct tok *kw);
 
 int scn_link_ends(struct parser *p, const struct tok **a, const struct tok **b);
 

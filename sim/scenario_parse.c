@@ -9,7 +9,7 @@
  *   the header: title, about, seed, order, and the lab's exercise, task, hint;
  *   the world: domain, user, device, link (whose `link A B up|down` form
  *   is an action: the table sends it to scenario_story.c; both read the
- *   two ends with scn_link_ends()) and the retry extension.
+ *   two ends with scn_link_ends()) and the retry and tls extensions.
  * Each checks its own words and duplicates against what is declared so
  * far; names declared elsewhere are left to step 4 (scenario_resolve.c).
  */
@@ -383,5 +383,27 @@ int scn_parse_retry(struct parser *p, const struct tok *kw)
 	r->first_us = first;
 	r->backoff = (int)backoff;
 	r->attempts = (int)attempts;
+	return 0;
+}
+
+/* Extension: `tls HOST`: that server offers STARTTLS (RFC 3207, RFC 2595,
+ * RFC 3501) on 25, 587, 110 and 143. */
+int scn_parse_tls(struct parser *p, const struct tok *kw)
+{
+	const struct tok *host = scn_expect_word(p, _("a server name"));
+	if (!host || scn_end_of_line(p) < 0)
+		return -1;
+	struct scenario *s = p->s;
+	for (size_t i = 0; i < s->ntls; i++) {
+		if (strcasecmp(host->text, s->tls[i].server) == 0) {
+			scn_err_col(p, host->col, _("duplicate tls for '%s' (first given on line %d)"),
+				    host->text, s->tls[i].pos.line);
+			return -1;
+		}
+	}
+	scn_add_ref(p, REF_SERVER, host, host->text, NULL);
+	struct scn_tls *t = APPEND(s->tls, s->ntls);
+	t->pos = scn_tok_pos(p, kw);
+	t->server = xstrdup(host->text);
 	return 0;
 }

@@ -230,6 +230,7 @@ static void sock_handshake(struct conn *c)
 	}
 	s->tls_state = SOCK_TLS_ON;
 	s->tls_want = TLS_WANT_NOTHING;
+	c->tls = true; /* the trace marks every line from here on */
 	char how[160];
 	tls_describe(s->tls, how, sizeof how);
 	/* TRANSLATORS: %s is the TLS version and cipher, "TLSv1.3 TLS_AES_256_GCM_SHA384" */
@@ -269,6 +270,7 @@ static void sock_received(struct conn *c, const char *p, size_t n)
 			.text_len = textlen,
 			.session = c->id,
 			.arrive_us = c->w->loop.now_us,
+			.tls = c->tls,
 		};
 		trace_emit(&c->w->trace, &r);
 		start = end + 1;

@@ -73,6 +73,8 @@ struct trace_rec {
 	uint32_t session;      /* connection id, 0 if none */
 	int64_t arrive_us;     /* for a line: when it reaches `to` */
 	const struct trace_mail *mail; /* a mailbox change (event "mail"), or NULL */
+	bool tls;              /* a line sent inside TLS (after STARTTLS's handshake):
+				* on the wire only an opaque TLS record */
 };
 
 typedef void (*trace_sink_fn)(void *ctx, const struct trace_rec *r);

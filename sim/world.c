@@ -262,6 +262,12 @@ int world_init(struct world *w, const struct scenario *scn, struct store *st,
 				h->uses_imap = true;
 		}
 	}
+	for (size_t i = 0; i < scn->ntls; i++) {
+		struct host *h = world_host(w, scn->tls[i].server);
+		if (h)
+			h->tls = true;
+		w->tls_clients = true; /* every client asks for STARTTLS, as real ones do */
+	}
 	for (size_t i = 0; i < scn->nretries; i++) {
 		const struct scn_retry *r = &scn->retries[i];
 		for (size_t k = 0; k < w->nhosts; k++) {

@@ -107,6 +107,7 @@ struct host {
 	struct host *server;  /* where it submits and reads mail */
 	int64_t device_id;    /* in the store */
 	bool uses_imap;       /* reads mail with IMAP: keeps sent mail in Sent */
+	bool tls;             /* a server that offers STARTTLS (`tls HOST`) */
 	struct agent_imap *imap_open; /* its background IDLE session, if any */
 };
 
@@ -212,6 +213,7 @@ struct conn {
 	void *ctx[2];
 	bool open[2];              /* each side still open? */
 	bool established;
+	bool tls;                  /* the TLS handshake is done: lines are encrypted */
 	int pending;               /* scheduled events that point here */
 	int64_t last_arrival[2];   /* on the link, TCP keeps order: per sending side */
 	struct conn_timer timer[2];  /* each side's timer */
@@ -248,6 +250,7 @@ struct world {
 		unsigned rcpts, datas;    /* counters */
 	} faults;
 	bool stopping;             /* world_free: pending work is dropped, not done */
+	bool tls_clients;          /* the scenario has `tls`: clients try STARTTLS */
 
 	/* the story */
 	size_t action;             /* index of the current action */
@@ -362,6 +365,14 @@ struct conn *net_connect(struct world *w, struct host *client, struct host *serv
 void net_send(struct conn *c, int side, struct wire *out);
 /* This side closes (after QUIT, say); the peer learns of it after the data. */
 void net_close(struct conn *c, int side);
+/* The client got the go-ahead to STARTTLS: the handshake, simulated (one
+ * trace event); from now on the connection's lines are traced with tls. */
+void net_tls_handshake(struct conn *c);
+/* On the simulated link, a server engine that said go-ahead to STARTTLS is
+ * ready for the handshake at once (the client's net_tls_handshake is the
+ * event); a real client's connection does a real one instead (live mode).
+ * True if the server side should call its *_tls_started now. */
+bool net_tls_simulated(const struct conn *c);
 /* Break every connection that uses a link, or that reaches a host. */
 void net_break_link(struct world *w, struct link *l, const char *why);
 void net_break_host(struct world *w, struct host *h, const char *why);
@@ -387,7 +398,8 @@ void net_received(struct conn *c, int side, const char *p, size_t n);
  * it shows, note the teaching note, marked N_() or NULL). */
 void net_trace_event(struct conn *c, int side, const char *event, const char *note,
 		     const char *text);
-/* What TLS the connection has (all false on a simulated link). */
+/* What TLS the connection has: on a socket, what live mode gives it; on
+ * the simulated link, STARTTLS offered by a server of `tls HOST`. */
 struct conn_tls net_tls(const struct conn *c);
 /* The server side said go ahead to STARTTLS (the engine's *_tls_pending):
  * the transport does the handshake, then calls started(c) (where the

@@ -46,6 +46,7 @@
 enum {
 	PB_BIT_REPLY = 1 << 0,
 	PB_BIT_NOTE = 1 << 1,
+	PB_BIT_TLS = 1 << 2,     /* a line sent inside TLS (trace_rec.tls) */
 };
 
 /* One step: every field an id, an index or a small code. */
@@ -922,6 +923,8 @@ void pb_sink(void *ctx, const struct trace_rec *r)
 	} else if (strcmp(r->event, "note") == 0) {
 		s.bits |= PB_BIT_NOTE;
 	}
+	if (!r->event && r->tls)
+		s.bits |= PB_BIT_TLS;
 	if (st)
 		pb_block_line(pb, st, &s, i, content ? len : SIZE_MAX);
 	pb->steps = pb_grow(pb->steps, &pb->capsteps, pb->nsteps + 1, sizeof *pb->steps);
@@ -997,6 +1000,7 @@ bool pb_get_step(const struct playback *pb, size_t i, struct pb_step *out)
 		.session = s->session,
 		.is_reply = s->bits & PB_BIT_REPLY,
 		.is_note = s->bits & PB_BIT_NOTE,
+		.tls = s->bits & PB_BIT_TLS,
 		.block = s->block == PB_NONE ? SIZE_MAX : s->block,
 	};
 	/* step 0 also brings the changes recorded before any step */

@@ -53,6 +53,7 @@ struct pb_step {
 				  * SMTP "NNN text" (not "NNN-"), POP3 "+OK"/"-ERR" first line,
 				  * IMAP tagged "tag OK|NO|BAD" line */
 	bool is_note;            /* a scenario `note` (a banner that pauses auto-play) */
+	bool tls;                /* a line sent inside TLS: on the wire an opaque record */
 	size_t block;            /* the message body it is a line of (pb_get_block), or SIZE_MAX */
 	uint32_t changes;        /* how many mailbox changes this step brings */
 };

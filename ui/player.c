@@ -243,6 +243,28 @@ bool fold_label(const struct player *p, const struct pb_step *s, char *out, size
 	return true;
 }
 
+bool tls_text(const struct player *p, struct pb_step *s, char *out, size_t n)
+{
+	if (!s->tls || s->event)
+		return false;
+	if (p->tls_reveal)
+		snprintf(out, n, "🔒 %.*s", (int)s->text_len, s->text ? s->text : "");
+	else /* the record's plaintext is the line and its CRLF */
+		snprintf(out, n, _("TLS record, %zu octets"), s->text_len + 2);
+	s->text = out;
+	s->text_len = strlen(out);
+	return true;
+}
+
+bool tls_in_run(struct player *p)
+{
+	struct pb_step s;
+	for (; !p->tls_seen && p->tls_scanned < p->n; p->tls_scanned++)
+		if (pb_get_step(p->pb, p->tls_scanned, &s) && s.tls)
+			p->tls_seen = true;
+	return p->tls_seen;
+}
+
 /* Enter in the conversation: fold or unfold the message body the cursor
  * is in, or else the last one before it (in its session on the ladder,
  * in the run on the timeline), looked for as far back as the pane shows. */
@@ -462,6 +484,9 @@ static enum key_result key_play(struct player *p, int ch)
 						   : PANE_MAIL;
 		if (p->timeline && p->focus == PANE_MAIL)
 			p->focus = PANE_LADDER;
+		return REDRAW;
+	case 't': /* TLS: what a wiretapper sees, or the lines it cannot read */
+		p->tls_reveal = !p->tls_reveal;
 		return REDRAW;
 	case 'v': /* the ladder and the mailboxes, or the timeline */
 		p->timeline = !p->timeline;

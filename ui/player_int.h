@@ -45,7 +45,7 @@
  * colour, or in bold, reverse and underline with --mono). */
 enum role {
 	R_NORMAL, R_TITLE, R_SMTP, R_POP3, R_IMAP, R_DNS, R_EVENT, R_CUR, R_FLASH,
-	R_DOWN, R_BANNER, R_DIM, R_FOCUS, R_STATUS, R_HEAD, NROLES,
+	R_DOWN, R_BANNER, R_DIM, R_FOCUS, R_STATUS, R_HEAD, R_TLS, NROLES,
 };
 
 extern attr_t term_attr[NROLES];   /* set by player_screen_open */
@@ -134,6 +134,11 @@ struct player {
 	bool mail_centric;          /* many mailboxes: they get the wider pane */
 	bool timeline;              /* `v`: the timeline instead of ladder and mailboxes */
 	enum trace_proto filter;    /* `1`-`3`: only this protocol's steps (PROTO_NONE: all) */
+	/* TLS (`tls HOST` lessons): a line sent inside TLS shows as what a
+	 * wiretapper sees, an opaque record, until `t` reveals the plaintext */
+	bool tls_reveal;            /* `t`: show the lines inside TLS, marked with a lock */
+	bool tls_seen;              /* some step so far was sent inside TLS */
+	size_t tls_scanned;         /* steps looked at for tls_seen */
 	/* the status line's chapter: the last note at or before chapter_cur
 	 * (SIZE_MAX: none), kept so that a redraw or a step forward does not
 	 * scan the run back to its last note again */
@@ -229,6 +234,14 @@ extern const char *const player_speed_names[PLAYER_NSPEEDS];
 size_t fold_visible(const struct player *p, size_t q);
 bool fold_hidden(const struct player *p, const struct pb_step *s);
 bool fold_label(const struct player *p, const struct pb_step *s, char *out, size_t n);
+/* A line sent inside TLS, as the player shows it: "TLS record, 37 octets"
+ * (its size on the wire, the line and its CRLF: what a wiretapper sees), or
+ * with `t` the line itself after a lock.  Rewrites s->text into out (n
+ * bytes); false (s untouched) if s is not such a line. */
+bool tls_text(const struct player *p, struct pb_step *s, char *out, size_t n);
+/* Has the run so far any line inside TLS?  (The status line says the
+ * mode only then.) */
+bool tls_in_run(struct player *p);
 
 /* How far the current step's token has travelled: 0 to 1 (1 when it is
  * not moving).  The only wall-clock time a drawing reads. */

@@ -525,7 +525,10 @@ void map_draw(struct player *p, struct pane *pn)
 				dx = cells[k1][1] - cells[k0][1];
 			}
 			char t[40], full[64];
-			token_label(&s, t, sizeof t);
+			if (s.tls && !p->tls_reveal)
+				snprintf(t, sizeof t, "%s", "TLS"); /* a wiretapper reads no command */
+			else
+				token_label(&s, t, sizeof t);
 			if (dx > 0)
 				snprintf(full, sizeof full, "%s►", t);
 			else if (dx < 0)

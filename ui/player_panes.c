@@ -61,7 +61,7 @@ static void draw_ladder_row(struct player *p, struct pane *pn, int y, const stru
 {
 	int w = pn->w;
 	attr_t pa = term_proto_attr(s->proto);
-	attr_t ta = current ? term_attr[R_CUR] : A_NORMAL;
+	attr_t ta = current ? term_attr[R_CUR] : s->tls ? term_attr[R_TLS] : A_NORMAL;
 	if (current)
 		term_fill(y, pn->x, w, " ", ta);
 	term_put(y, pn->x, 1, "│", current ? ta : pa);
@@ -150,7 +150,8 @@ void pane_draw_ladder(struct player *p, struct pane *pn)
 		size_t q = idx[nr - 1 - r];
 		int y = pn->y + 2 + r;
 		if (step_at(p, q, &s)) {
-			char folded[240];
+			char folded[240], tls[240];
+			tls_text(p, &s, tls, sizeof tls); /* inside TLS: a record, or revealed */
 			if (fold_label(p, &s, folded, sizeof folded)) { /* a message body, one row */
 				s.text = folded;
 				s.text_len = strlen(folded);
@@ -209,8 +210,15 @@ void pane_draw_explain(struct player *p, struct pane *pn)
 		pane_title(p, pn, PANE_EXPLAIN, t);
 		if (s.event)
 			buf_printf(&text, "* %s: ", s.event);
+		char tls[512];
+		bool in_tls = tls_text(p, &s, tls, sizeof tls);
 		buf_add(&text, s.text, s.text_len);
 		buf_addc(&text, '\n');
+		if (in_tls)
+			buf_adds(&text, p->tls_reveal
+						? _("(inside TLS: a wiretapper sees only a record of this size; "
+						    "t hides the line again)\n")
+						: _("(inside TLS: all a wiretapper sees; t reveals the line)\n"));
 		if (s.note)
 			buf_adds(&text, s.note);
 	}
@@ -524,6 +532,9 @@ void pane_draw_status_line(struct player *p)
 	if (p->o->quiz && !p->live) /* the score: right of asked */
 		snprintf(t + strlen(t), sizeof t - strlen(t), _("  quiz %u/%u"), p->quiz_right,
 			 p->quiz_asked);
+	if (tls_in_run(p)) /* which view of the lines inside TLS */
+		snprintf(t + strlen(t), sizeof t - strlen(t), "%s",
+			 p->tls_reveal ? _("  TLS: revealed 🔒") : _("  TLS: as a wiretapper sees it"));
 	const char *fname = timeline_filter_name(p->filter);
 	if (fname) /* stepping skips the other protocols: say so */
 		snprintf(t + strlen(t), sizeof t - strlen(t), _("  %s only"), fname);
@@ -568,12 +579,14 @@ static const char *const help_lines[] = {
 	N_("Enter        a message's source; in the ladder: unfold a body"),
 	N_("mouse        click a pane, a ladder line or a message"),
 	N_("?            this help   1-6  answer (--quiz)   q  quit"),
+	N_("t            TLS: reveal what a wiretapper can't see, or hide"),
 	"",
 	N_("Flags: S \\Seen F \\Flagged D \\Deleted/DELE ('.' not set);"),
 	N_("unread messages in bold; a change is highlighted for 3 steps;"),
 	N_("'−N' beside a mailbox: N messages left it in those 3 steps."),
 	N_("──► command, ◄── reply, ┄► connect, ╳ last line before close"),
 	N_("Colours: SMTP yellow, POP3 magenta, IMAP cyan, DNS green."),
+	N_("TLS record: a line sent inside TLS, in blue; 🔒 when revealed."),
 };
 
 /* Live mode (serve) says its own words for a few keys. */

@@ -76,6 +76,7 @@ static void init_roles(bool mono)
 		init_pair(6, COLOR_BLACK, COLOR_YELLOW);
 		init_pair(7, COLOR_WHITE, COLOR_BLUE);
 		init_pair(8, COLOR_BLACK, COLOR_CYAN);
+		init_pair(9, COLOR_BLUE, -1);
 	}
 	for (int i = 0; i < NROLES; i++)
 		term_attr[i] = A_NORMAL;
@@ -94,6 +95,7 @@ static void init_roles(bool mono)
 		term_attr[R_FOCUS] = COLOR_PAIR(8) | A_BOLD;
 		term_attr[R_STATUS] = COLOR_PAIR(7);
 		term_attr[R_HEAD] = A_BOLD;
+		term_attr[R_TLS] = COLOR_PAIR(9) | A_BOLD;
 	} else {
 		/* Nothing depends on colour: bold, reverse, underline, and the
 		 * protocol's name in text wherever a colour would tell it. */
@@ -107,6 +109,7 @@ static void init_roles(bool mono)
 		term_attr[R_FOCUS] = A_REVERSE;
 		term_attr[R_STATUS] = A_REVERSE;
 		term_attr[R_HEAD] = A_BOLD;
+		term_attr[R_TLS] = A_UNDERLINE; /* a TLS record, without colour */
 	}
 }
 

@@ -94,7 +94,7 @@ static void draw_row(struct player *p, struct pane *pn, int y, size_t i, const u
 	if (!pb_get_step(p->pb, i, &s))
 		return;
 	bool cur = i == p->cur;
-	attr_t ta = cur ? term_attr[R_CUR] : A_NORMAL;
+	attr_t ta = cur ? term_attr[R_CUR] : s.tls ? term_attr[R_TLS] : A_NORMAL;
 	attr_t pa = cur ? term_attr[R_CUR] : term_proto_attr(s.proto);
 	if (cur)
 		term_fill(y, pn->x, pn->w, " ", ta);
@@ -104,7 +104,8 @@ static void draw_row(struct player *p, struct pane *pn, int y, size_t i, const u
 	for (size_t c = 0; c < ncols; c++)
 		term_put(y, cx[c], 1, "│", cur ? ta : term_attr[R_DIM]);
 
-	char lab[512];
+	char lab[512], tls[512];
+	tls_text(p, &s, tls, sizeof tls); /* inside TLS: a record, or revealed */
 	if (!fold_label(p, &s, lab, sizeof lab)) /* a message body: one row */
 		step_label(p, &s, lab, sizeof lab);
 	int cf = end_col(cols, ncols, s.from, s.from_name);

@@ -164,6 +164,8 @@ void view_text_sink(void *ctx, const struct trace_rec *r)
 		buf_printf(b, "%-*s %s %-*s  %-4s  ", v->host_width, c2s ? r->from : r->to,
 			   c2s ? "->" : "<-", v->host_width, c2s ? r->to : r->from,
 			   view_proto_label(r->proto));
+		if (r->tls) /* inside TLS: on the wire, an opaque record */
+			buf_adds(b, "[tls] ");
 		view_text_safe(b, r->text, r->text_len);
 	}
 	if (r->note)
@@ -239,6 +241,8 @@ void view_json_sink(void *ctx, const struct trace_rec *r)
 		buf_add_u64(b, r->session);
 		buf_adds(b, ",\"arrive\":");
 		view_seconds(b, r->arrive_us);
+		if (r->tls)
+			buf_adds(b, ",\"tls\":true");
 	}
 	buf_adds(b, "}\n");
 	fwrite(b->p, 1, b->len, v->out);

@@ -71,7 +71,7 @@ def run(t, mailsim, tmp):
                 t.crash(part.__name__)
     finally:
         t.eq("serve exits 0 on SIGTERM", srv.terminate(), 0)
-    for part in (cert_files, no_tls, plaintext_auth):
+    for part in (cert_files, no_tls, plaintext_auth, json_marks):
         try:
             part(t, mailsim, tmp)
         except Exception:
@@ -483,6 +483,29 @@ def plaintext_auth(t, mailsim, tmp):
         m.logout()
     finally:
         t.eq("serve --plaintext-auth exits 0", srv.terminate(), 0)
+
+
+def json_marks(t, mailsim, tmp):
+    """JSON Lines: the lines after the handshake carry "tls": true, those
+    before it do not."""
+    import json
+    srv = L.Server(mailsim, tmp, json_log=True, plaintext_auth=False, name="json", nservers=2)
+    try:
+        if not t.ok("serve --json listens", srv.wait_ready(), srv.stderr()):
+            return
+        s = smtplib.SMTP(L.HOST, srv.submission, timeout=L.SOCK_TIMEOUT)
+        s.ehlo("json.example")
+        s.starttls(context=no_verify())
+        s.ehlo("json.example")
+        s.quit()
+        srv.wait_log('"text":"221 ')
+        recs = [json.loads(l) for l in srv.log().splitlines() if l.startswith("{")]
+        ehlos = [r for r in recs if r.get("text", "").upper().startswith("EHLO JSON.EXAMPLE")]
+        t.eq("JSON: the EHLO before STARTTLS has no tls, the one after has tls true",
+             [r.get("tls", False) for r in ehlos], [False, True])
+        t.ok("JSON: a tls event between them", any(r.get("event") == "tls" for r in recs))
+    finally:
+        t.eq("serve --json exits 0", srv.terminate(), 0)
 
 
 if __name__ == "__main__":

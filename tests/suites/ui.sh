@@ -186,6 +186,30 @@ NO_COLOR=1 start 80 24 play --no-anim --step 247 scenarios/pop3-vs-imap.scn
 expect "NO_COLOR" "step 247/"
 if screen -e | grep -qE '\[(3[0-7]|4[0-7]|38;|48;)'; then fail "NO_COLOR screen has colours"; else ok; fi
 
+# --- starttls: the lines inside TLS as a wiretapper sees them (opaque
+# records, their size: the line and its CRLF), and `t` reveals them
+start 100 30 play --no-anim --step 52 scenarios/starttls.scn
+expect "starttls" "step 52/"
+expect "the mode on the status line" "TLS: as a wiretapper sees it"
+expect "an opaque record" "TLS record, 39 octets"
+expect_not "no plaintext inside TLS" "AUTH PLAIN"
+golden starttls-52-wiretap
+golden starttls-52-wiretap-colour -e
+keys t
+expect "t reveals" "TLS: revealed"
+expect "the line, with a lock" "🔒 AUTH PLAIN"
+golden starttls-52-revealed
+keys v
+expect "the timeline, revealed" "Timeline"
+golden starttls-52-timeline-revealed
+keys t
+expect "t hides again" "TLS: as a wiretapper sees it"
+golden starttls-52-timeline-wiretap
+# a lesson without TLS says nothing of it
+start 80 24 play --no-anim --step 20 scenarios/smtp-send.scn
+expect "smtp-send, no TLS" "step 20/"
+expect_not "no TLS mode without TLS" "TLS:"
+
 # --- POP3's DELE marks the message in the mailboxes pane until QUIT
 start 100 30 play --no-anim --step 39 scenarios/pop3-download-and-delete.scn
 expect "pop3 after the first DELE" "step 39/"
@@ -427,7 +451,7 @@ expect "menu quits" "EXIT=0"
 # the menu is a course: numbered by `order`, each title with its first
 # sentence; every title whole at 100x30
 start 100 30
-expect "menu 100x30" "13. POP3 vs IMAP"
+expect "menu 100x30" "14. POP3 vs IMAP"
 golden menu-100x30
 # the order comes from the directive: files a, b, c with no order, order 2,
 # order 1 are listed c, b, a (and the first one is selected)

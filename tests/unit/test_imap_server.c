@@ -81,12 +81,18 @@ struct session {
 	struct wire out;
 };
 
+static void session_open_config(struct session *t, struct fake *f,
+				const struct imap_server_config *cfg)
+{
+	t->s = imap_server_new(cfg, &fake_ops, f);
+	wire_init(&t->out);
+	imap_server_start(t->s, &t->out);
+}
+
 static void session_open(struct session *t, struct fake *f)
 {
 	static const struct imap_server_config cfg = {.hostname = "mail.example.org"};
-	t->s = imap_server_new(&cfg, &fake_ops, f);
-	wire_init(&t->out);
-	imap_server_start(t->s, &t->out);
+	session_open_config(t, f, &cfg);
 }
 
 static void session_close(struct session *t)
@@ -1561,9 +1567,7 @@ static void session_open_tls(struct session *t, struct fake *f, bool plaintext_a
 {
 	struct imap_server_config cfg = {.hostname = "mail.example.org", .tls_offered = true,
 					 .plaintext_auth = plaintext_auth};
-	t->s = imap_server_new(&cfg, &fake_ops, f);
-	wire_init(&t->out);
-	imap_server_start(t->s, &t->out);
+	session_open_config(t, f, &cfg);
 }
 
 #define CAPS_BASE "IMAP4rev1 LITERAL+ SASL-IR ENABLE IDLE NAMESPACE UIDPLUS MOVE UNSELECT SPECIAL-USE"

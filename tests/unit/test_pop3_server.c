@@ -154,14 +154,20 @@ struct t {
 	struct fake fake;
 };
 
-static void t_open_with(struct t *t, const struct pop3_server_ops *ops)
+static void t_open_config(struct t *t, const struct pop3_server_config *cfg,
+			  const struct pop3_server_ops *ops)
 {
 	memset(t, 0, sizeof *t);
 	wire_init(&t->out);
-	struct pop3_server_config cfg = {.hostname = "pop.example.org"};
-	t->srv = pop3_server_new(&cfg, ops, &t->fake);
+	t->srv = pop3_server_new(cfg, ops, &t->fake);
 	t->fake.srv = t->srv;
 	pop3_server_start(t->srv, &t->out);
+}
+
+static void t_open_with(struct t *t, const struct pop3_server_ops *ops)
+{
+	struct pop3_server_config cfg = {.hostname = "pop.example.org"};
+	t_open_config(t, &cfg, ops);
 }
 
 static void t_open(struct t *t)
@@ -1106,13 +1112,9 @@ static void test_garbage_never_crashes(void)
 
 static void t_open_tls(struct t *t, bool plaintext_auth)
 {
-	memset(t, 0, sizeof *t);
-	wire_init(&t->out);
 	struct pop3_server_config cfg = {.hostname = "pop.example.org", .tls_offered = true,
 					 .plaintext_auth = plaintext_auth};
-	t->srv = pop3_server_new(&cfg, &fake_ops, &t->fake);
-	t->fake.srv = t->srv;
-	pop3_server_start(t->srv, &t->out);
+	t_open_config(t, &cfg, &fake_ops);
 }
 
 #define PLAINTEXT_DISABLED "-ERR [AUTH] Plaintext authentication is disabled: use STLS first\r\n"

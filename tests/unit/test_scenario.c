@@ -1058,6 +1058,29 @@ static void test_retry(void)
 		     "1000, got '0'\n");
 }
 
+/* Extension: `tls HOST`, and each of its errors. */
+static void test_tls(void)
+{
+	struct scenario *s = parse_ok(WORLD "tls mx.gmail.com\ntls mail.uea.edu.br\n");
+	CHECK(s != NULL);
+	if (s) {
+		CHECK_INT(s->ntls, 2);
+		CHECK_STR(s->tls[0].server, "mx.gmail.com");
+		CHECK_INT(s->tls[0].pos.line, 9);
+		CHECK_STR(s->tls[1].server, "mail.uea.edu.br");
+		scn_free(s);
+	}
+	CHECK_ERRORS(WORLD "tls mx.gmail.co\n", 1,
+		     "t.scn:9:5: error: unknown server 'mx.gmail.co' (did you mean 'mx.gmail.com'?)\n");
+	CHECK_ERRORS(WORLD "tls bob-phone\n", 1,
+		     "t.scn:9:5: error: 'bob-phone' is a device, not a server\n");
+	CHECK_ERRORS(WORLD "tls mx.gmail.com\ntls mx.gmail.com\n", 1,
+		     "t.scn:10:5: error: duplicate tls for 'mx.gmail.com' (first given on line 9)\n");
+	CHECK_ERRORS(WORLD "tls\n", 1, "t.scn:9:4: error: expected a server name\n");
+	CHECK_ERRORS(WORLD "tls mx.gmail.com now\n", 1,
+		     "t.scn:9:18: error: unexpected 'now' (nothing more is expected on this line)\n");
+}
+
 /* Initial mail: `mail ADDR from ADDR subject "..." [folder] [date] [flags]
  * [body] [on DEVICE...]`, and each of its errors. */
 static void test_initial_mail(void)
@@ -1387,6 +1410,7 @@ int main(void)
 	RUN(test_pop3_and_imap_actions);
 	RUN(test_checks);
 	RUN(test_retry);
+	RUN(test_tls);
 	RUN(test_order_independence);
 	RUN(test_many_errors);
 	RUN(test_parse_file);

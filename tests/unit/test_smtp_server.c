@@ -108,19 +108,25 @@ struct t {
 	struct fake fake;
 };
 
-static void t_open_with(struct t *t, bool submission, size_t max_size,
-			const struct smtp_server_ops *ops)
+static void t_open_config(struct t *t, const struct smtp_server_config *cfg,
+			  const struct smtp_server_ops *ops)
 {
 	memset(t, 0, sizeof *t);
 	wire_init(&t->out);
 	buf_init(&t->fake.msg);
+	t->srv = smtp_server_new(cfg, ops, &t->fake);
+	smtp_server_start(t->srv, &t->out);
+}
+
+static void t_open_with(struct t *t, bool submission, size_t max_size,
+			const struct smtp_server_ops *ops)
+{
 	struct smtp_server_config cfg = {
 		.hostname = "mx.example.org",
 		.submission = submission,
 		.max_size = max_size,
 	};
-	t->srv = smtp_server_new(&cfg, ops, &t->fake);
-	smtp_server_start(t->srv, &t->out);
+	t_open_config(t, &cfg, ops);
 }
 
 static void t_open(struct t *t, bool submission)
@@ -1193,17 +1199,13 @@ static void test_auth_refusals(void)
 /* A session with TLS offered (and plaintext_auth as given), past nothing. */
 static void t_open_tls(struct t *t, bool submission, bool plaintext_auth)
 {
-	memset(t, 0, sizeof *t);
-	wire_init(&t->out);
-	buf_init(&t->fake.msg);
 	struct smtp_server_config cfg = {
 		.hostname = "mx.example.org",
 		.submission = submission,
 		.tls_offered = true,
 		.plaintext_auth = plaintext_auth,
 	};
-	t->srv = smtp_server_new(&cfg, &fake_ops, &t->fake);
-	smtp_server_start(t->srv, &t->out);
+	t_open_config(t, &cfg, &fake_ops);
 }
 
 #define EHLO_587_TLS                                                                     \
@@ -1288,12 +1290,9 @@ static void test_starttls_refusals(void)
 	CHECK(strstr(say(&t, "HELP\r\n"), " STARTTLS") != NULL);
 	t_close(&t);
 	/* already active from the start (port 465) */
-	memset(&t, 0, sizeof t);
-	wire_init(&t.out);
-	buf_init(&t.fake.msg);
 	struct smtp_server_config cfg = {.hostname = "mx.example.org", .submission = true,
 					 .tls_offered = true, .tls_active = true};
-	t.srv = smtp_server_new(&cfg, &fake_ops, &t.fake);
+	t_open_config(&t, &cfg, &fake_ops);
 	CHECK_STR(say(&t, "EHLO c.example\r\n"), EHLO_587);
 	CHECK_STR(say(&t, "STARTTLS\r\n"), "503 5.5.1 Error: TLS already active\r\n");
 	CHECK(strstr(say(&t, "HELP\r\n"), "STARTTLS") == NULL);
