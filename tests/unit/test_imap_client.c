@@ -842,10 +842,10 @@ static void test_starttls_opportunistic(void)
 
 int main(void)
 {
-	RUN(test_starttls_sequence);
-	RUN(test_starttls_opportunistic);
 	wire_init(&said_wire);
 	buf_init(&ev_log);
+	RUN(test_starttls_sequence);
+	RUN(test_starttls_opportunistic);
 	RUN(test_sync_empty_device);
 	RUN(test_sync_with_known_view);
 	RUN(test_sync_nothing_new);

@@ -848,9 +848,9 @@ static void test_stls_opportunistic(void)
 
 int main(void)
 {
+	wire_init(&said_wire);
 	RUN(test_stls_sequence);
 	RUN(test_stls_opportunistic);
-	wire_init(&said_wire);
 	RUN(test_download_and_delete);
 	RUN(test_responses_split_byte_by_byte);
 	RUN(test_responses_in_odd_pieces);
