@@ -842,8 +842,6 @@ static void test_starttls_opportunistic(void)
 
 int main(void)
 {
-	RUN(test_starttls_sequence);
-	RUN(test_starttls_opportunistic);
 	wire_init(&said_wire);
 	buf_init(&ev_log);
 	RUN(test_sync_empty_device);
@@ -872,6 +870,8 @@ int main(void)
 	RUN(test_teaching_notes);
 	RUN(test_close_and_abort);
 	RUN(test_response_complete);
+	RUN(test_starttls_sequence);
+	RUN(test_starttls_opportunistic);
 	log_reset();
 	buf_free(&ev_log);
 	wire_free(&said_wire);
