@@ -844,8 +844,6 @@ int main(void)
 {
 	wire_init(&said_wire);
 	buf_init(&ev_log);
-	RUN(test_starttls_sequence);
-	RUN(test_starttls_opportunistic);
 	RUN(test_sync_empty_device);
 	RUN(test_sync_with_known_view);
 	RUN(test_sync_nothing_new);
@@ -872,6 +870,8 @@ int main(void)
 	RUN(test_teaching_notes);
 	RUN(test_close_and_abort);
 	RUN(test_response_complete);
+	RUN(test_starttls_sequence);
+	RUN(test_starttls_opportunistic);
 	log_reset();
 	buf_free(&ev_log);
 	wire_free(&said_wire);

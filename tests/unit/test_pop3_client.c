@@ -849,8 +849,6 @@ static void test_stls_opportunistic(void)
 int main(void)
 {
 	wire_init(&said_wire);
-	RUN(test_stls_sequence);
-	RUN(test_stls_opportunistic);
 	RUN(test_download_and_delete);
 	RUN(test_responses_split_byte_by_byte);
 	RUN(test_responses_in_odd_pieces);
@@ -888,6 +886,8 @@ int main(void)
 	RUN(test_response_complete_multi_line);
 	RUN(test_response_complete_partial);
 	RUN(test_response_complete_err_is_one_line);
+	RUN(test_stls_sequence);
+	RUN(test_stls_opportunistic);
 	got_reset();
 	wire_free(&said_wire);
 	return TEST_END();
