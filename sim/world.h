@@ -36,8 +36,8 @@
  *
  *   world                        -> checks, net, changes, base (and it
  *                                   lists the services' table entries)
- *   live                         -> story, sock, base
- *   sock                         -> net
+ *   live                         -> story, sock, tls, base
+ *   sock                         -> net, tls (OpenSSL stays in tls.c)
  *   story                        -> agent, mailserver, net, base
  *   agent                        -> mailserver, net, changes, base
  *   mailserver, maildrop, imapd  -> net, changes, base
