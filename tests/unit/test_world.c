@@ -1420,7 +1420,7 @@ static void test_auth_sign_and_verify(void)
 	CHECK_CONTAINS(all, "mx.gmail.com>dns s1._domainkey.uea.edu.br. IN TXT ?");
 	CHECK_CONTAINS(all, "mx.gmail.com>dns _dmarc.uea.edu.br. IN TXT ?");
 	CHECK_CONTAINS(all, "dns>mx.gmail.com mail.uea.edu.br. IN A 198.51.100.1");
-	CHECK_CONTAINS(all, "mx.gmail.com>- auth: spf=pass dkim=pass dmarc=pass");
+	CHECK_CONTAINS(all, "mx.gmail.com>- auth: spf=pass (mx) dkim=pass dmarc=pass");
 	CHECK_CONTAINS(all, "mail ADD bob@gmail.com INBOX uid 1 flags 0 hi auth spf=pass "
 			    "dkim=pass dmarc=pass");
 	CHECK_CONTAINS(all, ": delivered to bob@gmail.com INBOX "
@@ -1467,7 +1467,7 @@ static void test_auth_spoof_rejected(void)
 	if (!f.ok)
 		return;
 	const char *want[] = {
-		"mx.gmail.com>- auth: spf=fail dkim=none dmarc=fail",
+		"mx.gmail.com>- auth: spf=fail (-all) dkim=none dmarc=fail (p=reject)",
 		"dmarc-reject: refused: DMARC policy of uea.edu.br is reject",
 		"mx.gmail.com>alice-laptop 550 5.7.1 Unauthenticated email from uea.edu.br is "
 		"not accepted due to domain's DMARC policy (p=reject)",
