@@ -57,6 +57,9 @@ struct trace_mail {
 	const char *subject;    /* ADD: decoded Subject:, or NULL */
 	const char *content;    /* ADD: the whole message */
 	size_t content_len;
+	const char *auth;       /* ADD: what a verifying server found, "spf=fail
+				 * dkim=none dmarc=fail" (its Authentication-Results:
+				 * header is on top of content), or NULL */
 };
 
 struct trace_rec {
@@ -75,6 +78,9 @@ struct trace_rec {
 	const struct trace_mail *mail; /* a mailbox change (event "mail"), or NULL */
 	bool tls;              /* a line sent inside TLS (after STARTTLS's handshake):
 				* on the wire only an opaque TLS record */
+	const char *auth;      /* event "delivered" by a verifying server: the
+				* authentication results ("spf=pass dkim=pass
+				* dmarc=pass"), or NULL; JSON key "auth" */
 };
 
 typedef void (*trace_sink_fn)(void *ctx, const struct trace_rec *r);
