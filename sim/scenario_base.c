@@ -211,6 +211,7 @@ void scn_free(struct scenario *s)
 	for (size_t i = 0; i < s->nlinks; i++) {
 		free(s->links[i].a);
 		free(s->links[i].b);
+		free(s->links[i].tamper);
 	}
 	free(s->links);
 	for (size_t i = 0; i < s->nretries; i++)

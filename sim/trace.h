@@ -57,6 +57,9 @@ struct trace_mail {
 	const char *subject;    /* ADD: decoded Subject:, or NULL */
 	const char *content;    /* ADD: the whole message */
 	size_t content_len;
+	const char *auth;       /* ADD: what the verifying server found, as in its
+				 * Authentication-Results: header, short
+				 * ("spf=fail dkim=none dmarc=fail"), or NULL */
 };
 
 struct trace_rec {
