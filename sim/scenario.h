@@ -209,6 +209,8 @@ struct scn_check {
 	char *flag;          /* `has ... flag \Seen` (extension) */
 	bool submitted;      /* `has ... submitted`: came in on a submission port,
 			      * authenticated (extension) */
+	char *header;        /* `has ... header "NAME" containing "TEXT"` (extension): */
+	char *header_text;   /* a NAME: field whose value holds TEXT (any case) */
 	int reply_code;      /* 0 if an enhanced code is given instead */
 	char *reply_enh;     /* "5.1.1" or NULL */
 };

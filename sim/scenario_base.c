@@ -179,6 +179,8 @@ void scn_check_clear(struct scn_check *c)
 	free(c->to);
 	free(c->subject);
 	free(c->flag);
+	free(c->header);
+	free(c->header_text);
 	free(c->reply_enh);
 	memset(c, 0, sizeof *c);
 }

@@ -1022,7 +1022,28 @@ static void test_checks(void)
 		     "t.scn:9:16: error: 'carol@gmail.com' is not a declared user (declare it "
 		     "with 'user carol@gmail.com password ...')\n");
 	CHECK_ERRORS(WORLD "expect mailbox bob@gmail.com has\n", 1,
-		     "t.scn:9:33: error: expected from, to, subject, flag or submitted after 'has'\n");
+		     "t.scn:9:33: error: expected from, to, subject, flag, submitted or header "
+		     "after 'has'\n");
+	/* ext: a header field's value, in the server's copy */
+	struct scenario *hs = parse_ok(WORLD "expect mailbox bob@gmail.com has header "
+					     "\"Authentication-Results:\" containing \"dkim=fail\" "
+					     "subject \"x\"\n");
+	CHECK(hs != NULL);
+	if (hs) {
+		CHECK_STR(hs->checks[0].header, "Authentication-Results");
+		CHECK_STR(hs->checks[0].header_text, "dkim=fail");
+		CHECK_STR(hs->checks[0].subject, "x");
+		scn_free(hs);
+	}
+	CHECK_ERRORS(WORLD "expect mailbox bob@gmail.com has header \"A B\" containing \"x\"\n", 1,
+		     "t.scn:9:41: error: 'A B' is not a header name\n");
+	CHECK_ERRORS(WORLD "expect mailbox bob@gmail.com has header A contain \"x\"\n", 1,
+		     "t.scn:9:43: error: expected 'containing', got 'contain'\n");
+	CHECK_ERRORS(WORLD "expect mailbox bob@gmail.com has header A containing x\n", 1,
+		     "t.scn:9:54: error: expected the text in double quotes, got 'x'\n");
+	CHECK_ERRORS(WORLD "expect device bob-phone has header A containing \"x\"\n", 1,
+		     "t.scn:9:29: error: unknown 'has' field 'header' (expected from, to, "
+		     "subject or flag)\n");
 	CHECK_ERRORS(WORLD "expect mailbox bob@gmail.com has subjetc \"x\"\n", 1,
 		     "t.scn:9:34: error: unknown 'has' field 'subjetc' (did you mean 'subject'?)\n");
 	CHECK_ERRORS(WORLD "expect mailbox bob@gmail.com has flag \\Seen flag \\Seen\n", 1,
