@@ -14,7 +14,10 @@
 #include <strings.h>
 
 #include <openssl/bio.h>
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
+#include <openssl/param_build.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
@@ -503,6 +506,134 @@ EVP_PKEY *dkim_key_from_pem(const char *pem)
 EVP_PKEY *dkim_key_from_ed25519_seed(const unsigned char seed[DKIM_ED25519_SEED])
 {
 	return EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, seed, DKIM_ED25519_SEED);
+}
+
+/*
+ * An RSA key made deterministically from a seed, so that a simulated world
+ * signs with the same key, and writes the same bytes, on every run.  Not
+ * a way to make a key anyone should trust: whoever knows the seed knows
+ * the key.
+ *
+ * The numbers come from a stream of bytes: SHA-256(seed || counter), the
+ * counter a 32-bit big-endian block number (SHA-256 in counter mode).
+ * Each candidate for a prime takes bits/2 bits of it, with its two top
+ * bits set (so that p*q has all `bits` bits) and its lowest set (odd);
+ * BN_check_prime() tests it, and a candidate that is not prime, or whose
+ * p-1 shares a factor with e, is dropped for the next one.  Then the key
+ * as PKCS #1 (RFC 8017 3.2) holds it: n = pq, e = 65537,
+ * d = e^-1 mod (p-1)(q-1), and the CRT values dP, dQ, qInv.
+ */
+struct seed_stream {
+	const unsigned char *seed;
+	size_t len;
+	uint32_t counter;
+	unsigned char block[32];
+	size_t used; /* bytes of block already handed out */
+};
+
+static void seed_stream_bytes(struct seed_stream *st, unsigned char *out, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (st->used == sizeof st->block) {
+			unsigned char ctr[4] = { (unsigned char)(st->counter >> 24),
+						 (unsigned char)(st->counter >> 16),
+						 (unsigned char)(st->counter >> 8),
+						 (unsigned char)st->counter };
+			EVP_MD_CTX *c = EVP_MD_CTX_new();
+			EVP_DigestInit_ex(c, EVP_sha256(), NULL);
+			EVP_DigestUpdate(c, st->seed, st->len);
+			EVP_DigestUpdate(c, ctr, sizeof ctr);
+			EVP_DigestFinal_ex(c, st->block, NULL);
+			EVP_MD_CTX_free(c);
+			st->counter++;
+			st->used = 0;
+		}
+		out[i] = st->block[st->used++];
+	}
+}
+
+/* The next prime of the stream with gcd(p - 1, e) = 1, into p. */
+static bool seed_prime(struct seed_stream *st, int bits, const BIGNUM *e, BIGNUM *p,
+		       BN_CTX *bc)
+{
+	size_t n = (size_t)bits / 8;
+	unsigned char cand[512];
+	BIGNUM *pm1 = BN_new(), *g = BN_new();
+	bool found = false;
+	for (int tries = 0; pm1 && g && n <= sizeof cand && tries < 100000 && !found; tries++) {
+		seed_stream_bytes(st, cand, n);
+		cand[0] |= 0xC0;     /* the two top bits: p*q gets all its bits */
+		cand[n - 1] |= 0x01; /* odd */
+		if (!BN_bin2bn(cand, (int)n, p))
+			break;
+		if (BN_check_prime(p, bc, NULL) != 1)
+			continue;
+		found = BN_sub(pm1, p, BN_value_one()) && BN_gcd(g, pm1, e, bc) && BN_is_one(g);
+	}
+	BN_free(pm1);
+	BN_free(g);
+	return found;
+}
+
+EVP_PKEY *dkim_key_rsa_from_seed(const unsigned char *seed, size_t len, int bits)
+{
+	if (bits < 512 || bits > 4096 || bits % 16)
+		return NULL;
+	struct seed_stream st = { .seed = seed, .len = len, .used = 32 };
+	BN_CTX *bc = BN_CTX_new();
+	BIGNUM *e = BN_new(), *p = BN_new(), *q = BN_new(), *n = BN_new(), *d = BN_new();
+	BIGNUM *pm1 = BN_new(), *qm1 = BN_new(), *phi = BN_new();
+	BIGNUM *dp = BN_new(), *dq = BN_new(), *qinv = BN_new();
+	OSSL_PARAM_BLD *bld = NULL;
+	OSSL_PARAM *params = NULL;
+	EVP_PKEY_CTX *pc = NULL;
+	EVP_PKEY *key = NULL;
+	if (!bc || !e || !p || !q || !n || !d || !pm1 || !qm1 || !phi || !dp || !dq || !qinv ||
+	    !BN_set_word(e, 65537) || !seed_prime(&st, bits / 2, e, p, bc))
+		goto out;
+	do { /* q different from p (a stream that repeats itself would be broken) */
+		if (!seed_prime(&st, bits / 2, e, q, bc))
+			goto out;
+	} while (BN_cmp(p, q) == 0);
+	if (BN_cmp(p, q) < 0) /* p > q, as PKCS #1 implementations usually keep them */
+		BN_swap(p, q);
+	if (!BN_mul(n, p, q, bc) || !BN_sub(pm1, p, BN_value_one()) ||
+	    !BN_sub(qm1, q, BN_value_one()) || !BN_mul(phi, pm1, qm1, bc) ||
+	    !BN_mod_inverse(d, e, phi, bc) || !BN_mod(dp, d, pm1, bc) || !BN_mod(dq, d, qm1, bc) ||
+	    !BN_mod_inverse(qinv, q, p, bc))
+		goto out;
+	bld = OSSL_PARAM_BLD_new();
+	if (!bld || !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, n) ||
+	    !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, e) ||
+	    !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_D, d) ||
+	    !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_FACTOR1, p) ||
+	    !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_FACTOR2, q) ||
+	    !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_EXPONENT1, dp) ||
+	    !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_EXPONENT2, dq) ||
+	    !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_COEFFICIENT1, qinv))
+		goto out;
+	params = OSSL_PARAM_BLD_to_param(bld);
+	pc = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL);
+	if (!params || !pc || EVP_PKEY_fromdata_init(pc) != 1 ||
+	    EVP_PKEY_fromdata(pc, &key, EVP_PKEY_KEYPAIR, params) != 1)
+		key = NULL;
+out:
+	EVP_PKEY_CTX_free(pc);
+	OSSL_PARAM_free(params);
+	OSSL_PARAM_BLD_free(bld);
+	BN_clear_free(d);
+	BN_clear_free(p);
+	BN_clear_free(q);
+	BN_clear_free(dp);
+	BN_clear_free(dq);
+	BN_clear_free(qinv);
+	BN_clear_free(pm1);
+	BN_clear_free(qm1);
+	BN_clear_free(phi);
+	BN_free(n);
+	BN_free(e);
+	BN_CTX_free(bc);
+	return key;
 }
 
 void dkim_key_free(EVP_PKEY *key)

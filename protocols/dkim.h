@@ -90,6 +90,10 @@ void dkim_header_data(struct buf *out, const struct dkim_sig *s, const char *hdr
 
 EVP_PKEY *dkim_key_from_pem(const char *pem);
 EVP_PKEY *dkim_key_from_ed25519_seed(const unsigned char seed[DKIM_ED25519_SEED]);
+/* An RSA key of `bits` bits (e = 65537) made from seed alone, the same on
+ * every run (for the simulation: see dkim.c); NULL if bits is not 512..4096
+ * in steps of 16, or OpenSSL failed. */
+EVP_PKEY *dkim_key_rsa_from_seed(const unsigned char *seed, size_t len, int bits);
 /* Appends "v=DKIM1; k=rsa|ed25519; p=BASE64" for key's public half. */
 int dkim_key_txt(struct buf *out, EVP_PKEY *key);
 /* Reads a key record; a public key, or NULL with *err set.  An empty p=

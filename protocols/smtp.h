@@ -34,6 +34,8 @@ struct smtp_reply {
 	char enh[16];   /* enhanced status code (RFC 3463) "5.1.1", or "" */
 	char text[400]; /* the human-readable rest */
 	const char *note; /* optional teaching note (static string), or NULL */
+	bool deferred;  /* data op only: no reply yet; the host gives it later
+			 * with smtp_server_data_reply() */
 };
 
 void smtp_reply_set(struct smtp_reply *r, int code, const char *enh,
@@ -65,7 +67,11 @@ struct smtp_server_ops {
 	 * ".") is handed over.  The host stores or queues it, commits, and fills
 	 * reply (250 2.0.0 Ok: queued as ...) -- or a 4xx/5xx if it could not.
 	 * Only called when the data passed every check (size, line length, no
-	 * bare CR or LF). */
+	 * bare CR or LF).  A host that must ask others first (DNS, for SPF,
+	 * DKIM and DMARC) sets reply->deferred instead: the engine then holds
+	 * every byte that comes after the final dot, unread, until the host
+	 * calls smtp_server_data_reply().  The message and envelope strings are
+	 * the engine's: copy what you need before returning. */
 	void (*data)(void *ctx, const struct smtp_envelope *env, const char *msg,
 		     size_t len, struct smtp_reply *reply);
 };
@@ -88,6 +94,13 @@ void smtp_server_start(struct smtp_server *s, struct wire *out);
  * Returns the number of bytes consumed (always len unless closed). */
 size_t smtp_server_feed(struct smtp_server *s, const char *in, size_t len,
 			struct wire *out);
+/* The reply to the end of DATA that the data op deferred: it is sent, and
+ * the commands held since the final dot (a pipelining client's next MAIL,
+ * say) are read now, in order, their replies after it. */
+void smtp_server_data_reply(struct smtp_server *s, const struct smtp_reply *reply,
+			    struct wire *out);
+/* True while the engine waits for smtp_server_data_reply(). */
+bool smtp_server_data_pending(const struct smtp_server *s);
 /* True once the server has said 221 (QUIT) or 421: the host closes. */
 bool smtp_server_closed(const struct smtp_server *s);
 /* The name of the current state, for logs and the player. */

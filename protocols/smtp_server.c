@@ -115,6 +115,11 @@ struct smtp_server {
 	struct line_reader lr;         /* reads line[] */
 
 	struct smtp_server_tx tx;      /* the transaction; empty outside MAIL/DATA */
+
+	/* The data op deferred its reply: the bytes that arrive meanwhile
+	 * wait here, unread, for smtp_server_data_reply(). */
+	bool data_pending;
+	struct buf held;
 };
 
 static void smtp_server_tx_reset(struct smtp_server *s)
@@ -159,6 +164,7 @@ struct smtp_server *smtp_server_new(const struct smtp_server_config *cfg,
 		s->ops = *ops;
 	s->ctx = ctx;
 	buf_init(&s->tx.msg);
+	buf_init(&s->held);
 	s->state = SMTP_SERVER_STATE_CONNECTED; /* the first state, not a change */
 	return s;
 }
@@ -169,6 +175,7 @@ void smtp_server_free(struct smtp_server *s)
 		return;
 	smtp_server_tx_reset(s);
 	free(s->tx.rcpts);
+	buf_free(&s->held);
 	free(s->hostname);
 	free(s->helo);
 	free(s->auth_user);
@@ -1126,8 +1133,22 @@ static void smtp_server_data_copy(struct smtp_server *s, const char *p, size_t n
 	buf_add(&s->tx.msg, p, n);
 }
 
+/* The reply to the final dot, as the host filled it. */
+static void smtp_server_send_data_reply(struct wire *out, const struct smtp_reply *reply)
+{
+	struct smtp_reply r = *reply;
+	if (r.code == 0)
+		smtp_reply_set(&r, 250, "2.0.0", NULL, "Ok");
+	smtp_server_send_host_reply(out, &r,
+				    r.code / 100 == 2
+					    ? N_("250 after the final dot: the server now has the message "
+						 "and is responsible for it (RFC 5321 6.1)")
+					    : smtp_server_refusal_note(r.code));
+}
+
 /* The final dot has come: refuse the message for its sticky error, or hand
- * it to the host, who stores it and fills the reply. */
+ * it to the host, who stores it and fills the reply -- now, or later
+ * (reply.deferred: smtp_server_data_reply). */
 static void smtp_server_data_end(struct smtp_server *s, struct wire *out)
 {
 	switch (s->tx.error) {
@@ -1137,13 +1158,10 @@ static void smtp_server_data_end(struct smtp_server *s, struct wire *out)
 		const char *msg = s->tx.msg.p ? s->tx.msg.p : "";
 		if (s->ops.data)
 			s->ops.data(s->ctx, &env, msg, s->tx.msg.len, &reply);
-		if (reply.code == 0)
-			smtp_reply_set(&reply, 250, "2.0.0", NULL, "Ok");
-		smtp_server_send_host_reply(out, &reply,
-					    reply.code / 100 == 2
-						    ? N_("250 after the final dot: the server now has the message "
-							 "and is responsible for it (RFC 5321 6.1)")
-						    : smtp_server_refusal_note(reply.code));
+		if (reply.deferred)
+			s->data_pending = true; /* the reply comes later */
+		else
+			smtp_server_send_data_reply(out, &reply);
 		break;
 	}
 	case SMTP_SERVER_TX_BARE_CR_LF:
@@ -1258,10 +1276,38 @@ size_t smtp_server_feed(struct smtp_server *s, const char *in, size_t len, struc
 {
 	size_t used = 0;
 	while (used < len && s->state != SMTP_SERVER_STATE_CLOSED) {
+		if (s->data_pending) {
+			/* the reply to the last message is not out yet: what the
+			 * client pipelined after it waits its turn (RFC 2920 3.1:
+			 * replies go in the order of the commands) */
+			buf_add(&s->held, in + used, len - used);
+			return len;
+		}
 		if (s->state == SMTP_SERVER_STATE_DATA)
 			used += smtp_server_feed_data(s, in + used, len - used, out);
 		else
 			used += smtp_server_feed_line(s, in + used, len - used, out);
 	}
 	return used;
+}
+
+void smtp_server_data_reply(struct smtp_server *s, const struct smtp_reply *reply,
+			    struct wire *out)
+{
+	if (!s->data_pending)
+		return;
+	s->data_pending = false;
+	smtp_server_send_data_reply(out, reply);
+	/* read what was held; a message in it may defer again, and then the
+	 * rest is held anew */
+	struct buf held = s->held;
+	buf_init(&s->held);
+	if (held.len)
+		smtp_server_feed(s, held.p, held.len, out);
+	buf_free(&held);
+}
+
+bool smtp_server_data_pending(const struct smtp_server *s)
+{
+	return s->data_pending;
 }

@@ -57,6 +57,62 @@ struct host *world_mx(struct world *w, const char *domain)
 	return d ? world_host(w, d->server) : NULL;
 }
 
+const char *world_dns_type_name(enum dns_type type)
+{
+	return type == DNS_A ? "A" : type == DNS_MX ? "MX" : "TXT";
+}
+
+static void dns_add(struct dns_answer *a, const char *rr)
+{
+	if (a->n < DNS_ANSWERS_MAX)
+		snprintf(a->rr[a->n++], sizeof a->rr[0], "%s", rr);
+}
+
+/*
+ * The zone of the simulated DNS, made from the world: every host name has
+ * an A record (its simulated address); a mail domain has an MX record
+ * naming its server and, to keep SPF's "a" mechanism simple to teach, an
+ * A record with its server's address too; the TXT records are the `txt`
+ * lines and the keys of the `dkim` lines.  A name with none of them does
+ * not exist (NXDOMAIN); a name that exists without a record of the type
+ * asked is an empty answer (RFC 2308's NODATA).
+ */
+void world_dns_zone(struct world *w, enum dns_type type, const char *name,
+		    struct dns_answer *a)
+{
+	memset(a, 0, sizeof *a);
+	a->type = type;
+	snprintf(a->name, sizeof a->name, "%s", name);
+	struct host *h = world_host(w, name);
+	struct host *mx = world_mx(w, name);
+	if (h && h->addr[0]) {
+		a->exists = true;
+		if (type == DNS_A)
+			dns_add(a, h->addr);
+	}
+	if (mx) {
+		a->exists = true;
+		if (type == DNS_MX)
+			dns_add(a, mx->name);
+		if (type == DNS_A && !(h && h->addr[0]) && mx->addr[0])
+			dns_add(a, mx->addr);
+	}
+	for (size_t i = 0; i < w->scn->ntxts; i++) {
+		if (strcasecmp(w->scn->txts[i].name, name) != 0)
+			continue;
+		a->exists = true;
+		if (type == DNS_TXT)
+			dns_add(a, w->scn->txts[i].text);
+	}
+	for (size_t i = 0; i < w->ndkims; i++) {
+		if (strcasecmp(w->dkims[i].name, name) != 0)
+			continue;
+		a->exists = true;
+		if (type == DNS_TXT)
+			dns_add(a, w->dkims[i].txt);
+	}
+}
+
 void world_event(struct world *w, const char *host, const char *to,
 		 const char *event, const char *note, const char *fmt, ...)
 {

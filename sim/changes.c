@@ -77,6 +77,7 @@ static void changes_mail_free(struct trace_mail *m)
 	free((char *)m->from);
 	free((char *)m->subject);
 	free((char *)m->content);
+	free((char *)m->auth);
 }
 
 void changes_mail(struct world *w, const struct trace_mail *m, bool pending)
@@ -95,6 +96,7 @@ void changes_mail(struct world *w, const struct trace_mail *m, bool pending)
 	c->from = changes_dup_or_null(m->from);
 	c->subject = changes_dup_or_null(m->subject);
 	c->content = m->content ? xstrndup(m->content, m->content_len) : NULL;
+	c->auth = changes_dup_or_null(m->auth);
 }
 
 /* Tell the trace what is pending (emit), or not; forget it either way. */

@@ -186,6 +186,10 @@ static void live_run_due(struct world *w, int64_t start_us)
 
 int live_run(struct world *w, const struct live_options *o, FILE *table, char *err, size_t errlen)
 {
+	/* live mode signs with keys no one can make again from the scenario's
+	 * seed: random ones (or those of the key files) */
+	if (auth_keys_init(w, true, err, errlen) != 0)
+		return -1;
 	/* many clients at once need many descriptors */
 	struct rlimit rl;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {

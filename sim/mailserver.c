@@ -39,6 +39,8 @@
 
 /* ================================================================ helpers */
 
+#define MAILSERVER_JUNK "Junk" /* where DMARC's p=quarantine puts mail */
+
 /* Is domain one of those the server serves? */
 static bool mailserver_is_local(const struct host *srv, const char *domain)
 {
@@ -74,19 +76,35 @@ static bool mailserver_local_account(struct world *w, const struct host *srv, co
 	return false;
 }
 
-/* Deliver a message into a local user's INBOX; part of the caller's
- * transaction.  The final server adds Return-Path: with the envelope
- * sender (RFC 5321 4.4): the one header that tells where a bounce would
- * go.  Returns the UID, or 0 on failure. */
+/* The folder a verifying server puts quarantined mail in (RFC 7489 6.3:
+ * "treat with suspicion"), made with the \Junk special use (RFC 6154)
+ * the first time it is needed.  0, or -1. */
+static int mailserver_junk_folder(struct world *w, int64_t account, int64_t *folder)
+{
+	if (store_folder_find(w->store, account, MAILSERVER_JUNK, folder) == 0)
+		return 0;
+	return store_folder_create(w->store, account, MAILSERVER_JUNK, "\\Junk", folder) == 0
+		       ? 0
+		       : -1;
+}
+
+/* Deliver a message into a local user's INBOX (or Junk, when junk is
+ * true); part of the caller's transaction.  The final server adds
+ * Return-Path: with the envelope sender (RFC 5321 4.4): the one header
+ * that tells where a bounce would go.  auth: what a verifying server found
+ * (its Authentication-Results: header is already in msg), or NULL.
+ * Returns the UID, or 0 on failure. */
 static uint32_t mailserver_store_local(struct world *w, const struct host *srv, const char *rcpt,
-				       const char *mail_from, const char *msg, size_t len)
+				       const char *mail_from, const char *msg, size_t len,
+				       bool junk, const char *auth)
 {
 	struct store_account acct;
 	int64_t folder;
 	uint32_t uid = 0;
 	if (!mailserver_local_account(w, srv, rcpt, &acct))
 		return 0;
-	if (store_folder_find(w->store, acct.id, "INBOX", &folder) != 0)
+	if (junk ? mailserver_junk_folder(w, acct.id, &folder) != 0
+		 : store_folder_find(w->store, acct.id, "INBOX", &folder) != 0)
 		return 0;
 	struct buf full;
 	buf_init(&full);
@@ -100,9 +118,10 @@ static uint32_t mailserver_store_local(struct world *w, const struct host *srv, 
 	} else {
 		changes_touch(w, folder); /* IMAP sessions hear of it at commit */
 		struct trace_mail tm = {
-			.op = MAIL_ADD, .owner = acct.address, .folder = "INBOX", .uid = uid,
+			.op = MAIL_ADD, .owner = acct.address,
+			.folder = junk ? MAILSERVER_JUNK : "INBOX", .uid = uid,
 			.from = s.sum.from, .subject = s.sum.subject,
-			.content = full.p, .content_len = full.len,
+			.content = full.p, .content_len = full.len, .auth = auth,
 		};
 		changes_mail(w, &tm, true);
 	}
@@ -221,7 +240,8 @@ static void mailserver_bounce(struct world *w, struct host *srv, const char *sen
 		bool began = changes_begin(w);
 		uint32_t uid = 0;
 		if (began)
-			uid = mailserver_store_local(w, srv, sender, "", dsn.p, dsn.len);
+			uid = mailserver_store_local(w, srv, sender, "", dsn.p, dsn.len, false,
+						     NULL);
 		if (changes_end(w, uid != 0)) {
 			world_event(w, srv->name, NULL, "delivered", NULL,
 				    _("bounce delivered to %s INBOX (uid %u)"), sender, uid);
@@ -385,6 +405,25 @@ static bool smtp_in_rcpt(void *ctx, const struct smtp_envelope *env, const char 
 	return false;
 }
 
+/* The client's address as the server sees it: a simulated host's, or a
+ * live client's real one (its host is named ADDRESS:PORT, sim/sock.c). */
+static void mailserver_client_address(const struct conn *c, char *addr, size_t n)
+{
+	const struct host *client = c->host[SIDE_CLIENT];
+	if (!c->transport->real_client) {
+		snprintf(addr, n, "%s", client->addr);
+		return;
+	}
+	const char *name = client->name;
+	const char *colon = strrchr(name, ':');
+	size_t len = colon ? (size_t)(colon - name) : strlen(name);
+	if (len >= 2 && name[0] == '[' && name[len - 1] == ']') { /* [IPv6]:PORT */
+		name++;
+		len -= 2;
+	}
+	snprintf(addr, n, "%.*s", (int)len, name);
+}
+
 /*
  * The TCP-info of the Received: line (RFC 5321 4.4): who the client is as
  * the server saw the connection, next to the name it gave in EHLO, which
@@ -395,29 +434,56 @@ static bool smtp_in_rcpt(void *ctx, const struct smtp_envelope *env, const char 
  *    given the name localhost, which RFC 6761 6.3 reserves for it, so no DNS
  *    lookup is needed; any other address goes alone, "([addr])", since this
  *    server does no reverse lookups.  The port is not part of TCP-info.
- *  - The simulation: hosts have names but no IP addresses, so the line
- *    gives the host's name alone, "(alice-laptop)".  An address made up
- *    for it would be a lie.
+ *  - The simulation: each host has a simulated address from the
+ *    documentation ranges (world.h), given as live mode gives the real
+ *    one: "(alice-laptop [192.0.2.1])".  A host without one (past the
+ *    range's 254) gives its name alone.
  */
 static void mailserver_tcp_info(struct buf *out, const struct conn *c)
 {
-	const char *name = c->host[SIDE_CLIENT]->name;
+	const struct host *client = c->host[SIDE_CLIENT];
 	if (!c->transport->real_client) {
-		mime_received_tcp_info(out, name, NULL);
+		mime_received_tcp_info(out, client->name, client->addr[0] ? client->addr : NULL);
 		return;
 	}
-	/* a live client's host is named ADDRESS:PORT (sim/sock.c) */
-	const char *colon = strrchr(name, ':');
-	size_t n = colon ? (size_t)(colon - name) : strlen(name);
-	if (n >= 2 && name[0] == '[' && name[n - 1] == ']') { /* [IPv6]:PORT */
-		name++;
-		n -= 2;
-	}
 	char addr[64];
-	snprintf(addr, sizeof addr, "%.*s", (int)n, name);
+	mailserver_client_address(c, addr, sizeof addr);
 	bool loopback = strncmp(addr, "127.", 4) == 0 || strcmp(addr, "::1") == 0;
 	mime_received_tcp_info(out, loopback ? "localhost" : NULL, addr);
 }
+
+/* "delivered" for one recipient, with what a verifying server found. */
+static void mailserver_delivered_event(struct world *w, const struct host *srv, const char *qid,
+				       const char *rcpt, const struct auth_result *ar)
+{
+	struct buf text;
+	buf_init(&text);
+	bool junk = ar && ar->quarantine;
+	buf_printf(&text, junk ? _("%s: delivered to %s Junk") : _("%s: delivered to %s INBOX"),
+		   qid, rcpt);
+	struct trace_rec r = {
+		.t_us = w->loop.now_us,
+		.from = srv->name,
+		.proto = PROTO_NONE,
+		.event = "delivered",
+		.text = text.p,
+		.text_len = text.len,
+		.note = junk ? N_("DMARC p=quarantine: the message failed DMARC, so the server "
+				  "accepts it but files it in the recipient's Junk folder")
+			     : N_("the mail is in the recipient's mailbox on the server, "
+				  "waiting for POP3 or IMAP to read it"),
+		.arrive_us = w->loop.now_us,
+		.auth = ar ? ar->summary : NULL,
+	};
+	trace_emit(&w->trace, &r);
+	buf_free(&text);
+}
+
+struct smtp_in;
+static void mailserver_verify(struct smtp_in *s, const struct smtp_envelope *env, const char *msg,
+			      size_t len);
+static void mailserver_take(struct smtp_in *s, const struct smtp_envelope *env, const char *msg,
+			    size_t len, struct smtp_reply *reply, const struct auth_result *ar);
 
 static void smtp_in_data(void *ctx, const struct smtp_envelope *env, const char *msg,
 			 size_t len, struct smtp_reply *reply)
@@ -436,6 +502,23 @@ static void smtp_in_data(void *ctx, const struct smtp_envelope *env, const char 
 		smtp_reply_set(reply, 451, "4.3.0", NULL, "dropped");
 		return;
 	}
+	bool spf, dkim, dmarc;
+	if (s->c->port == PORT_SMTP && auth_verifies(w, s->srv, &spf, &dkim, &dmarc)) {
+		mailserver_verify(s, env, msg, len);
+		reply->deferred = true; /* answered when the checks are done */
+		return;
+	}
+	mailserver_take(s, env, msg, len, reply, NULL);
+}
+
+/* Take a message in: local delivery and the relay queue, one transaction;
+ * reply filled.  ar: a verifying server's results (an
+ * Authentication-Results: header on top; DMARC's quarantine to Junk), or
+ * NULL. */
+static void mailserver_take(struct smtp_in *s, const struct smtp_envelope *env, const char *msg,
+			    size_t len, struct smtp_reply *reply, const struct auth_result *ar)
+{
+	struct world *w = s->w;
 	/* One transaction: the queue id, local deliveries and queue entries
 	 * together. */
 	bool ok = changes_begin(w);
@@ -447,6 +530,9 @@ static void smtp_in_data(void *ctx, const struct smtp_envelope *env, const char 
 	 * (RFC 5321 4.4): read from the bottom up, they are the route. */
 	struct buf full;
 	buf_init(&full);
+	/* RFC 8601 5: the verifier's header goes on top, above its Received: */
+	if (ar)
+		buf_printf(&full, "Authentication-Results: %s\r\n", ar->header);
 	/* RFC 3848: ESMTPA is ESMTP with AUTH (there is no TLS in the
 	 * simulation, or it would be ESMTPSA) */
 	const char *proto = env->auth_user ? "ESMTPA" : "ESMTP";
@@ -460,6 +546,10 @@ static void smtp_in_data(void *ctx, const struct smtp_envelope *env, const char 
 		mailserver_submission_complete(&full, s->srv, qid, mailserver_unix_now(w), msg, len);
 	else
 		buf_add(&full, msg, len);
+	/* the domain's key signs what its users submit (RFC 6376 2.1: the
+	 * signer is the domain's own server) */
+	if (ok && s->c->port == PORT_SUBMISSION)
+		auth_sign(w, s->srv, env->auth_user, &full);
 
 	int64_t *queued = xcalloc(env->nrcpts, sizeof *queued);
 	size_t nqueued = 0;
@@ -484,7 +574,8 @@ static void smtp_in_data(void *ctx, const struct smtp_envelope *env, const char 
 			}
 			if (!again)
 				ok = mailserver_store_local(w, s->srv, env->rcpts[i], env->mail_from,
-							    full.p, full.len) != 0;
+							    full.p, full.len, ar && ar->quarantine,
+							    ar ? ar->summary : NULL) != 0;
 			continue;
 		}
 		/* one queue entry per destination domain: all its recipients go
@@ -529,10 +620,7 @@ static void smtp_in_data(void *ctx, const struct smtp_envelope *env, const char 
 			for (size_t j = 0; j < i && !dup; j++)
 				dup = strcasecmp(env->rcpts[j], env->rcpts[i]) == 0;
 			if (!dup && (!domain || mailserver_is_local(s->srv, domain)))
-				world_event(w, s->srv->name, NULL, "delivered",
-					    N_("the mail is in the recipient's mailbox on the server, "
-					       "waiting for POP3 or IMAP to read it"),
-					    _("%s: delivered to %s INBOX"), qid, env->rcpts[i]);
+				mailserver_delivered_event(w, s->srv, qid, env->rcpts[i], ar);
 		}
 		for (size_t i = 0; i < nqueued; i++) {
 			struct store_queue_entry e;
@@ -557,6 +645,106 @@ static void smtp_in_data(void *ctx, const struct smtp_envelope *env, const char 
 	free(queued);
 	free(delivered);
 	buf_free(&full);
+}
+
+/* A message whose reply waits for the checks: a copy of what the engine
+ * handed over (its strings live only during the data op). */
+struct smtp_in_verify {
+	struct conn *c;
+	char *helo, *mail_from, *auth_user;
+	char **rcpts;
+	size_t nrcpts;
+	bool body_8bit;
+	struct buf msg;
+};
+
+static void mailserver_verified(struct world *w, void *arg, const struct auth_result *ar);
+
+static void mailserver_verify(struct smtp_in *s, const struct smtp_envelope *env, const char *msg,
+			      size_t len)
+{
+	struct smtp_in_verify *v = xcalloc(1, sizeof *v);
+	v->c = s->c;
+	v->helo = env->helo ? xstrdup(env->helo) : NULL;
+	v->mail_from = xstrdup(env->mail_from ? env->mail_from : "");
+	v->auth_user = env->auth_user ? xstrdup(env->auth_user) : NULL;
+	v->rcpts = xcalloc(env->nrcpts + 1, sizeof *v->rcpts);
+	for (size_t i = 0; i < env->nrcpts; i++)
+		v->rcpts[i] = xstrdup(env->rcpts[i]);
+	v->nrcpts = env->nrcpts;
+	v->body_8bit = env->body_8bit;
+	buf_init(&v->msg);
+	buf_add(&v->msg, msg, len);
+	char addr[64];
+	mailserver_client_address(s->c, addr, sizeof addr);
+	s->c->pending++; /* the connection stays until the checks are done */
+	auth_verify_start(s->w, s->srv, addr, env->helo, env->mail_from, msg, len,
+			  mailserver_verified, v);
+}
+
+static void mailserver_verify_free(struct smtp_in_verify *v)
+{
+	free(v->helo);
+	free(v->mail_from);
+	free(v->auth_user);
+	for (size_t i = 0; i < v->nrcpts; i++)
+		free(v->rcpts[i]);
+	free(v->rcpts);
+	buf_free(&v->msg);
+	free(v);
+}
+
+/* The checks are done: refuse (DMARC p=reject) or take the message, and
+ * send the reply the engine has been holding. */
+static void mailserver_verified(struct world *w, void *arg, const struct auth_result *ar)
+{
+	struct smtp_in_verify *v = arg;
+	struct conn *c = v->c;
+	struct smtp_in *s = c->ctx[SIDE_SERVER];
+	c->pending--;
+	if (!s || !c->open[SIDE_SERVER]) {
+		/* the client went away before the reply: nothing was stored */
+		mailserver_verify_free(v);
+		net_maybe_release(c);
+		return;
+	}
+	world_event(w, s->srv->name, NULL, "auth",
+		    N_("the receiving server's checks: SPF (may the client's address send for "
+		       "the MAIL FROM domain?), DKIM (does the signature verify with the key in "
+		       "DNS?) and DMARC (does one of them pass for the From: domain, and what "
+		       "does its policy ask?)"),
+		    "%s", ar->summary);
+	struct smtp_reply reply = {0};
+	if (ar->reject) {
+		/* RFC 7489 6.6.4/10.3: a rejection at the end of DATA, so the
+		 * sending server bounces it and nothing is kept here */
+		smtp_reply_set(&reply, 550, "5.7.1",
+			       N_("550 5.7.1: the From: domain publishes DMARC p=reject, and "
+				  "neither SPF nor DKIM passed for it (aligned), so the message is "
+				  "refused at the end of DATA: nothing is stored, and the sender's "
+				  "server bounces it"),
+			       "Unauthenticated email from %s is not accepted due to domain's "
+			       "DMARC policy (p=reject)",
+			       ar->from_domain);
+		world_event(w, s->srv->name, NULL, "dmarc-reject", NULL,
+			    _("refused: DMARC policy of %s is reject (%s)"), ar->from_domain,
+			    ar->summary);
+	} else {
+		struct smtp_envelope env = {
+			.helo = v->helo,
+			.mail_from = v->mail_from,
+			.rcpts = (const char *const *)v->rcpts,
+			.nrcpts = v->nrcpts,
+			.auth_user = v->auth_user,
+			.body_8bit = v->body_8bit,
+		};
+		mailserver_take(s, &env, v->msg.p ? v->msg.p : "", v->msg.len, &reply, ar);
+	}
+	smtp_server_data_reply(s->eng, &reply, &s->out);
+	net_send(c, SIDE_SERVER, &s->out);
+	if (smtp_server_closed(s->eng))
+		net_close(c, SIDE_SERVER);
+	mailserver_verify_free(v);
 }
 
 static const struct smtp_server_ops smtp_in_ops = {

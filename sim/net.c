@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "i18n.h"
 #include "world.h"
@@ -544,8 +545,10 @@ void net_timer(struct conn *c, int side, int64_t delay_us, void (*fn)(struct con
 struct net_dns_q {
 	struct world *w;
 	struct host *asker;
-	char *domain;
-	void (*cb)(struct world *w, void *arg, struct host *mx);
+	enum dns_type type;
+	char *name;
+	struct dns_answer answer;
+	void (*cb)(struct world *w, void *arg, const struct dns_answer *a);
 	void *arg;
 };
 
@@ -553,53 +556,121 @@ struct net_dns_q {
 static void net_dns_deliver(void *arg)
 {
 	struct net_dns_q *q = arg;
-	q->cb(q->w, q->arg, world_mx(q->w, q->domain));
-	free(q->domain);
+	q->cb(q->w, q->arg, &q->answer);
+	free(q->name);
 	free(q);
 }
 
-/* The question reaches the resolver, which answers at once. */
+/* What an answer teaches, by the record it holds. */
+static const char *net_dns_answer_note(const struct dns_answer *a, const char *rr)
+{
+	if (!a->exists)
+		return a->type == DNS_MX
+			       ? N_("NXDOMAIN: the domain does not exist, so no server can take the mail")
+			       : N_("NXDOMAIN: no such name in DNS");
+	if (!rr)
+		return N_("the name exists but has no record of this type: an empty answer");
+	switch (a->type) {
+	case DNS_MX:
+		return N_("the MX record names the mail server that accepts mail for the domain");
+	case DNS_A:
+		return N_("the A record gives the name's IPv4 address");
+	case DNS_TXT:
+		break;
+	}
+	if (strncasecmp(rr, "v=spf1", 6) == 0)
+		return N_("an SPF record (RFC 7208): the hosts allowed to send mail with this "
+			  "domain in MAIL FROM");
+	if (strncasecmp(rr, "v=DKIM1", 7) == 0)
+		return N_("a DKIM key record (RFC 6376 3.6.1): the public key that checks "
+			  "the domain's signatures");
+	if (strncasecmp(rr, "v=DMARC1", 8) == 0)
+		return N_("a DMARC record (RFC 7489): what the domain asks receivers to do "
+			  "with mail whose From: fails SPF and DKIM");
+	return N_("a TXT record: free text a domain publishes in DNS");
+}
+
+/* One answer record as a zone file writes it; a TXT record's text in
+ * strings of at most 255 octets (RFC 1035 3.3), quotes and backslashes
+ * escaped. */
+static void net_dns_format_rr(struct buf *b, const struct dns_answer *a, const char *rr)
+{
+	buf_printf(b, "%s. IN %s ", a->name, world_dns_type_name(a->type));
+	switch (a->type) {
+	case DNS_MX:
+		buf_printf(b, "10 %s.", rr);
+		return;
+	case DNS_A:
+		buf_adds(b, rr);
+		return;
+	case DNS_TXT:
+		break;
+	}
+	size_t n = strlen(rr);
+	size_t i = 0;
+	do {
+		size_t k = n - i > SCN_TXT_STRING_MAX ? SCN_TXT_STRING_MAX : n - i;
+		buf_adds(b, i ? " \"" : "\"");
+		for (size_t j = i; j < i + k; j++) {
+			if (rr[j] == '"' || rr[j] == '\\')
+				buf_addc(b, '\\');
+			buf_addc(b, rr[j]);
+		}
+		buf_addc(b, '"');
+		i += k;
+	} while (i < n);
+}
+
+/* The question reaches the resolver, which answers at once: one record of
+ * the trace per answer record (or one that says there is none). */
 static void net_dns_answer(void *arg)
 {
 	struct net_dns_q *q = arg;
 	struct world *w = q->w;
-	struct host *mx = world_mx(w, q->domain);
-	struct buf text;
-	buf_init(&text);
-	if (mx)
-		buf_printf(&text, "%s. IN MX 10 %s.", q->domain, mx->name);
-	else
-		buf_printf(&text, "%s. NXDOMAIN", q->domain);
-	struct trace_rec r = {
-		.t_us = w->loop.now_us,
-		.from = "dns",
-		.to = q->asker->name,
-		.proto = PROTO_DNS,
-		.dir = DIR_S2C,
-		.text = text.p,
-		.text_len = text.len,
-		.note = mx ? N_("the MX record names the mail server that accepts mail for the domain")
-			   : N_("NXDOMAIN: the domain does not exist, so no server can take the mail"),
-		.arrive_us = w->loop.now_us + DNS_LATENCY_US,
-	};
-	trace_emit(&w->trace, &r);
-	buf_free(&text);
+	world_dns_zone(w, q->type, q->name, &q->answer);
+	const struct dns_answer *a = &q->answer;
+	for (int i = 0; i < (a->n ? a->n : 1); i++) {
+		struct buf text;
+		buf_init(&text);
+		if (!a->exists)
+			buf_printf(&text, "%s. NXDOMAIN", q->name);
+		else if (!a->n)
+			buf_printf(&text, "%s. IN %s (no record)", q->name,
+				   world_dns_type_name(q->type));
+		else
+			net_dns_format_rr(&text, a, a->rr[i]);
+		struct trace_rec r = {
+			.t_us = w->loop.now_us,
+			.from = "dns",
+			.to = q->asker->name,
+			.proto = PROTO_DNS,
+			.dir = DIR_S2C,
+			.text = text.p,
+			.text_len = text.len,
+			.note = net_dns_answer_note(a, a->n ? a->rr[i] : NULL),
+			.arrive_us = w->loop.now_us + DNS_LATENCY_US,
+		};
+		trace_emit(&w->trace, &r);
+		buf_free(&text);
+	}
 	ev_after(&w->loop, DNS_LATENCY_US, net_dns_deliver, q);
 }
 
-void net_dns_mx(struct world *w, struct host *asker, const char *domain,
-		void (*cb)(struct world *w, void *arg, struct host *mx), void *arg)
+void net_dns_query(struct world *w, struct host *asker, enum dns_type type, const char *name,
+		   const char *note,
+		   void (*cb)(struct world *w, void *arg, const struct dns_answer *a), void *arg)
 {
-	assert(asker && domain && cb);
-	struct net_dns_q *q = xmalloc(sizeof *q);
+	assert(asker && name && cb);
+	struct net_dns_q *q = xcalloc(1, sizeof *q);
 	q->w = w;
 	q->asker = asker;
-	q->domain = xstrdup(domain);
+	q->type = type;
+	q->name = xstrdup(name);
 	q->cb = cb;
 	q->arg = arg;
 	struct buf text;
 	buf_init(&text);
-	buf_printf(&text, "%s. IN MX ?", domain);
+	buf_printf(&text, "%s. IN %s ?", name, world_dns_type_name(type));
 	struct trace_rec r = {
 		.t_us = w->loop.now_us,
 		.from = asker->name,
@@ -608,10 +679,34 @@ void net_dns_mx(struct world *w, struct host *asker, const char *domain,
 		.dir = DIR_C2S,
 		.text = text.p,
 		.text_len = text.len,
-		.note = N_("to relay, the server asks DNS which host takes mail for the domain (MX)"),
+		.note = note,
 		.arrive_us = w->loop.now_us + DNS_LATENCY_US,
 	};
 	trace_emit(&w->trace, &r);
 	buf_free(&text);
 	ev_after(&w->loop, DNS_LATENCY_US, net_dns_answer, q);
+}
+
+struct net_dns_mx_q {
+	void (*cb)(struct world *w, void *arg, struct host *mx);
+	void *arg;
+};
+
+static void net_dns_mx_answer(struct world *w, void *arg, const struct dns_answer *a)
+{
+	struct net_dns_mx_q q = *(struct net_dns_mx_q *)arg;
+	free(arg);
+	q.cb(w, q.arg, a->n ? world_host(w, a->rr[0]) : NULL);
+}
+
+void net_dns_mx(struct world *w, struct host *asker, const char *domain,
+		void (*cb)(struct world *w, void *arg, struct host *mx), void *arg)
+{
+	assert(asker && domain && cb);
+	struct net_dns_mx_q *q = xmalloc(sizeof *q);
+	q->cb = cb;
+	q->arg = arg;
+	net_dns_query(w, asker, DNS_MX, domain,
+		      N_("to relay, the server asks DNS which host takes mail for the domain (MX)"),
+		      net_dns_mx_answer, q);
 }

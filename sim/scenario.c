@@ -184,6 +184,9 @@ static const struct directive directives[] = {
 	{"link", parse_link, scn_action_link},
 	{"retry", scn_parse_retry, NULL},
 	{"mail", scn_parse_mail, NULL},
+	{"dkim", scn_parse_dkim, NULL},
+	{"txt", scn_parse_txt, NULL},
+	{"verify", scn_parse_verify, NULL},
 	{"send", NULL, scn_action_send},
 	{"pop3", NULL, scn_action_pop3},
 	{"imap", NULL, scn_action_imap},
@@ -221,7 +224,8 @@ static void err_unknown_directive(struct parser *p, const struct tok *t)
 	else
 		scn_err_col(p, t->col,
 			    _("unknown directive '%s' (expected title, about, seed, domain, user, "
-			      "device, link, retry, mail, send, pop3, imap, wait, server, note, "
+			      "device, link, retry, mail, dkim, txt, verify, send, pop3, imap, wait, "
+			      "server, note, "
 			      "quiz, repeat, session, expect, exercise, task or hint)"),
 			    t->text);
 }

@@ -101,6 +101,37 @@ struct scn_mail {
 	size_t ndevices;
 };
 
+/* Extensions for mail authentication (SCENARIOS.md):
+ *   `dkim DOMAIN selector SEL [algorithm rsa-sha256|ed25519-sha256]
+ *    [key "FILE.pem"]`  the domain's server signs what its users submit;
+ *   `txt NAME "TEXT" ["TEXT"...]`  a TXT record of the simulated DNS, its
+ *    strings joined (RFC 7208 3.3);
+ *   `verify [HOST] [spf] [dkim] [dmarc]`  the server checks mail on port 25. */
+enum scn_dkim_alg { SCN_DKIM_RSA_SHA256, SCN_DKIM_ED25519_SHA256 };
+
+struct scn_dkim {
+	struct scn_pos pos;
+	char *domain;            /* a declared domain */
+	char *selector;          /* "mail2026" */
+	enum scn_dkim_alg alg;   /* rsa-sha256 unless given */
+	char *key_file;          /* a PEM private key, or NULL: made from the seed */
+	struct scn_pos key_pos;  /* where the file was named, for errors */
+};
+
+#define SCN_TXT_STRING_MAX 255 /* RFC 1035 3.3: one <character-string> */
+
+struct scn_txt {
+	struct scn_pos pos;
+	char *name;              /* "_dmarc.gmail.com" */
+	char *text;              /* the strings joined */
+};
+
+struct scn_verify {
+	struct scn_pos pos;
+	char *server;            /* NULL = every server */
+	bool spf, dkim, dmarc;
+};
+
 /* Simulated time 0: Monday 2 March 2026 09:00 UTC (world.h's
  * WORLD_EPOCH_UNIX is the same); a `mail` date must be before it. */
 #define SCN_STORY_START_UNIX INT64_C(1772442000)
@@ -247,6 +278,12 @@ struct scenario {
 	size_t nretries;
 	struct scn_mail *mails;  /* in file order: UIDs are given in it */
 	size_t nmails;
+	struct scn_dkim *dkims;
+	size_t ndkims;
+	struct scn_txt *txts;
+	size_t ntxts;
+	struct scn_verify *verifies;
+	size_t nverifies;
 
 	struct scn_action *actions;
 	size_t nactions;

@@ -222,6 +222,20 @@ void scn_free(struct scenario *s)
 	for (size_t i = 0; i < s->nmails; i++)
 		scn_mail_clear(&s->mails[i]);
 	free(s->mails);
+	for (size_t i = 0; i < s->ndkims; i++) {
+		free(s->dkims[i].domain);
+		free(s->dkims[i].selector);
+		free(s->dkims[i].key_file);
+	}
+	free(s->dkims);
+	for (size_t i = 0; i < s->ntxts; i++) {
+		free(s->txts[i].name);
+		free(s->txts[i].text);
+	}
+	free(s->txts);
+	for (size_t i = 0; i < s->nverifies; i++)
+		free(s->verifies[i].server);
+	free(s->verifies);
 	for (size_t i = 0; i < s->nactions; i++)
 		scn_action_clear(&s->actions[i]);
 	free(s->actions);

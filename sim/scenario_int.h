@@ -89,6 +89,7 @@ enum ref_kind {
 	REF_NEW_DEVICE, /* a device name that must not be a server's */
 	REF_LINKED,     /* hosts a and b must be joined by some link */
 	REF_MAIL_DEVICE,/* device a must belong to address b (`mail ... on`) */
+	REF_DOMAIN,     /* a declared domain (`dkim DOMAIN`) */
 };
 
 struct ref {
@@ -270,6 +271,11 @@ int scn_parse_session(struct parser *p, const struct tok *kw);
 int scn_session_body(struct parser *p, struct scn_action *a, struct scn_pos pos);
 int scn_parse_expect(struct parser *p, const struct tok *kw);
 int scn_parse_mail(struct parser *p, const struct tok *kw); /* initial mail */
+
+/* scenario_auth.c: the mail-authentication extensions */
+int scn_parse_dkim(struct parser *p, const struct tok *kw);
+int scn_parse_txt(struct parser *p, const struct tok *kw);
+int scn_parse_verify(struct parser *p, const struct tok *kw);
 
 /* ------------------------------------------------------------------ */
 /* scenario_resolve.c: step 4, references and meaning                 */

@@ -169,6 +169,12 @@ static void resolve_refs(struct parser *p)
 					   r->a, d->owner, d->owner);
 			break;
 		}
+		case REF_DOMAIN:
+			if (!scn_find_domain(s, r->a))
+				scn_err_at(p, r->pos,
+					   _("unknown domain '%s' (declare it with 'domain %s server ...')"),
+					   r->a, r->a);
+			break;
 		case REF_LINKED:
 			if ((dev || srv) && (scn_find_device(s, r->b) || is_server(s, r->b)) &&
 			    !linked(s, r->a, r->b))

@@ -57,9 +57,9 @@ struct trace_mail {
 	const char *subject;    /* ADD: decoded Subject:, or NULL */
 	const char *content;    /* ADD: the whole message */
 	size_t content_len;
-	const char *auth;       /* ADD: what the verifying server found, as in its
-				 * Authentication-Results: header, short
-				 * ("spf=fail dkim=none dmarc=fail"), or NULL */
+	const char *auth;       /* ADD: what a verifying server found, "spf=fail
+				 * dkim=none dmarc=fail" (its Authentication-Results:
+				 * header is on top of content), or NULL */
 };
 
 struct trace_rec {
@@ -76,6 +76,9 @@ struct trace_rec {
 	uint32_t session;      /* connection id, 0 if none */
 	int64_t arrive_us;     /* for a line: when it reaches `to` */
 	const struct trace_mail *mail; /* a mailbox change (event "mail"), or NULL */
+	const char *auth;      /* event "delivered" by a verifying server: the
+				* authentication results ("spf=pass dkim=pass
+				* dmarc=pass"), or NULL; JSON key "auth" */
 };
 
 typedef void (*trace_sink_fn)(void *ctx, const struct trace_rec *r);

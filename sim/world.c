@@ -252,6 +252,17 @@ int world_init(struct world *w, const struct scenario *scn, struct store *st,
 		const char *domain = mime_addr_domain(h->owner->address);
 		h->server = domain ? world_mx(w, domain) : NULL;
 	}
+	/* Simulated addresses from the documentation ranges (RFC 5737), each
+	 * kind numbered from 1 in declaration order; a range holds 254 hosts,
+	 * and a host past them has none (its Received: line gives its name). */
+	unsigned nserver = 0, ndevice = 0;
+	for (size_t i = 0; i < w->nhosts; i++) {
+		struct host *h = &w->hosts[i];
+		unsigned n = h->kind == HOST_SERVER ? ++nserver : ++ndevice;
+		if (n <= 254)
+			snprintf(h->addr, sizeof h->addr, "%s.%u",
+				 h->kind == HOST_SERVER ? "198.51.100" : "192.0.2", n);
+	}
 	/* a device that reads mail with IMAP also keeps a copy of what it
 	 * sends in Sent, as mail clients do */
 	for (size_t i = 0; i < scn->nactions; i++) {
@@ -346,6 +357,12 @@ int world_init(struct world *w, const struct scenario *scn, struct store *st,
 	}
 	if (store_commit(st) != 0)
 		goto fail;
+	if (auth_keys_init(w, false, err, errlen) != 0) {
+		free(fresh_user);
+		free(fresh_dev);
+		world_initial_free(w);
+		return -1;
+	}
 	free(fresh_user);
 	free(fresh_dev);
 	w->repeat_i = 1;
@@ -380,6 +397,7 @@ void world_free(struct world *w)
 	}
 	free(w->hosts);
 	free(w->links);
+	auth_keys_free(w);
 	world_check_free(w);
 	world_initial_free(w);
 	for (size_t i = 0; i < w->nlocks; i++)

@@ -28,19 +28,23 @@
  *   base.c        what all of them use: clock, random numbers, hosts, MX,
  *                 the service table's look-up, events, header summaries
  *   live.c        live mode (live.h): the servers on real sockets
+ *   auth.c        mail authentication: the DKIM keys, signing on
+ *                 submission, SPF/DKIM/DMARC checks on port 25
  *
  * Who calls whom: no two of them call each other.  A service is reached
  * through the table, a transport through its struct conn_transport, the
  * IMAP sessions through changes.c's listener, the story through an
  * agent's done: pointers, not calls.
  *
- *   world                        -> checks, net, changes, base (and it
- *                                   lists the services' table entries)
- *   live                         -> story, sock, base
+ *   world                        -> checks, net, changes, auth, base (and
+ *                                   it lists the services' table entries)
+ *   live                         -> story, sock, auth, base
  *   sock                         -> net
  *   story                        -> agent, mailserver, net, base
  *   agent                        -> mailserver, net, changes, base
- *   mailserver, maildrop, imapd  -> net, changes, base
+ *   mailserver                   -> auth, net, changes, base
+ *   maildrop, imapd              -> net, changes, base
+ *   auth                         -> net, base
  *   net, changes, checks         -> base
  *   base                         -> the trace and the scenario only
  *
@@ -55,6 +59,8 @@
 
 #include "buf.h"
 #include "changes.h"
+#include "dkim.h"
+#include "spf.h"
 #include "event.h"
 #include "scenario.h"
 #include "store.h"
@@ -89,6 +95,11 @@ struct host {
 	char *name;
 	enum host_kind kind;
 	bool up;
+	/* its simulated IPv4 address, dotted, from the documentation ranges
+	 * (RFC 5737): servers 198.51.100.N, devices 192.0.2.N, N counting
+	 * each kind in declaration order; "" for a live client (its real
+	 * address is in its name) */
+	char addr[16];
 
 	/* a mail server */
 	const char **domains; /* the domains it serves (MX for them) */
@@ -131,6 +142,31 @@ struct service {
 	enum trace_proto proto;         /* what its connections speak */
 	const char *name;               /* "SMTP", "submission", "POP3", "IMAP" */
 	void (*accept)(struct conn *c); /* set up the server side of a new connection */
+};
+
+/* A domain's DKIM key (a `dkim` line): the private key its server signs
+ * with, and the TXT record the simulated DNS publishes at
+ * SELECTOR._domainkey.DOMAIN (RFC 6376 3.6.2.1). */
+struct world_dkim {
+	const struct scn_dkim *scn;
+	EVP_PKEY *key;
+	char *name;  /* "sel._domainkey.gmail.com" */
+	char *txt;   /* "v=DKIM1; k=rsa; p=..." */
+};
+
+/* The simulated DNS's record types (RFC 1035 3.2.2). */
+enum dns_type { DNS_A, DNS_MX, DNS_TXT };
+#define DNS_ANSWERS_MAX SPF_ANSWERS_MAX
+
+/* One answer of the simulated DNS: n records (A: dotted addresses; MX:
+ * host names; TXT: the record's strings joined), and whether the name
+ * exists at all (NXDOMAIN when it does not). */
+struct dns_answer {
+	enum dns_type type;
+	char name[SPF_NAME_MAX];
+	bool exists;
+	int n;
+	char rr[DNS_ANSWERS_MAX][SPF_TXT_MAX];
 };
 
 /* What each end of a connection does with what reaches it. */
@@ -255,6 +291,9 @@ struct world {
 	struct world_initial *initial;
 	size_t ninitial;
 
+	struct world_dkim *dkims;  /* the `dkim` lines' keys (auth.c) */
+	size_t ndkims;
+
 	int checks_passed, checks_failed;
 	char err[256];
 };
@@ -284,6 +323,13 @@ struct host *world_mx(struct world *w, const char *domain);
 /* The service for a port.  A port no entry names gets the table's first,
  * SMTP on port 25, as every connection not to 110 or 143 always did. */
 const struct service *world_service(const struct world *w, int port);
+
+/* The simulated DNS's zone, answered at once: the records of type for
+ * name into a (A: a host's address, or a mail domain's server's; MX: a
+ * mail domain's server; TXT: the `txt` lines and the DKIM keys). */
+void world_dns_zone(struct world *w, enum dns_type type, const char *name,
+		    struct dns_answer *a);
+const char *world_dns_type_name(enum dns_type type); /* "A", "MX", "TXT" */
 
 /* Emit an event record at a host. */
 void world_event(struct world *w, const char *host, const char *to,
@@ -351,6 +397,12 @@ void net_release_all(struct world *w);
  * cancels both.  Timers are background events: they never keep `wait idle`
  * waiting. */
 void net_timer(struct conn *c, int side, int64_t delay_us, void (*fn)(struct conn *));
+/* Ask the simulated DNS for the records of type at name, over the trace
+ * (the question and the answer are records of proto "dns", note the
+ * question's note); cb gets the answer when it reaches asker. */
+void net_dns_query(struct world *w, struct host *asker, enum dns_type type, const char *name,
+		   const char *note,
+		   void (*cb)(struct world *w, void *arg, const struct dns_answer *a), void *arg);
 /* Ask the simulated DNS for the MX of domain; cb gets the host or NULL. */
 void net_dns_mx(struct world *w, struct host *asker, const char *domain,
 		void (*cb)(struct world *w, void *arg, struct host *mx), void *arg);
@@ -383,6 +435,44 @@ void mailserver_resume(struct world *w, struct host *srv);
  * agents' messages): kept in the store, so never repeated, not even by a
  * new run on the same --db file.  0, or -1 (store_error() says why). */
 int mailserver_next_message_number(struct world *w, uint64_t *k);
+
+/* --- auth.c: mail authentication (DKIM, SPF, DMARC) */
+/* Make the keys of the `dkim` lines: from the scenario's seed (random
+ * false: the same keys every run) or from random bytes (live mode), or
+ * read from the PEM file a line names.  0, or -1 with err. */
+int auth_keys_init(struct world *w, bool random, char *err, size_t errlen);
+void auth_keys_free(struct world *w);
+/* Submission: sign msg (header, blank line, body) with the key of its
+ * From: domain if this server has one (a `dkim` line of one of its
+ * domains) and the user logged in; the DKIM-Signature is put on top of
+ * msg.  true if it was signed. */
+bool auth_sign(struct world *w, struct host *srv, const char *auth_user, struct buf *msg);
+
+/* What a verifying server found (RFC 8601's words): the header value, a
+ * short summary for the trace, and what DMARC asks for. */
+struct auth_result {
+	char header[1024];     /* "mx.gmail.com; spf=pass smtp.mailfrom=...; ..." */
+	char summary[128];     /* "spf=fail dkim=none dmarc=fail" */
+	char spf[16], dkim[16], dmarc[16];
+	char spf_detail[SPF_NAME_MAX + 128]; /* the deciding term, or an error's reason */
+	char dkim_detail[128]; /* why a signature failed: "body hash did not verify" */
+	char dmarc_detail[32];
+	const char *dmarc_reason; /* N_() or NULL */
+	char from_domain[SPF_NAME_MAX];
+	bool reject;           /* DMARC fail with p=reject */
+	bool quarantine;       /* DMARC fail with p=quarantine */
+};
+typedef void (*auth_verify_done_fn)(struct world *w, void *arg, const struct auth_result *r);
+/* Does srv check incoming mail (a `verify` line for it, or for every
+ * server)?  Which methods. */
+bool auth_verifies(const struct world *w, const struct host *srv, bool *spf, bool *dkim,
+		   bool *dmarc);
+/* Check a message that came to srv on port 25 from client_ip: the DNS
+ * questions go over the trace, and done gets the result when the last
+ * answer has come (never before this returns... unless nothing is asked). */
+void auth_verify_start(struct world *w, struct host *srv, const char *client_ip,
+		       const char *helo, const char *mail_from, const char *msg, size_t len,
+		       auth_verify_done_fn done, void *arg);
 
 /* --- maildrop.c */
 extern const struct service maildrop_service; /* port 110 */

@@ -220,6 +220,10 @@ void view_json_sink(void *ctx, const struct trace_rec *r)
 		view_json_host(b, "to", r->to);
 		buf_adds(b, ",\"detail\":");
 		view_json_string(b, r->text, r->text_len);
+		if (r->auth) {
+			buf_adds(b, ",\"auth\":");
+			view_json_string(b, r->auth, strlen(r->auth));
+		}
 	} else {
 		view_json_host(b, "from", r->from);
 		view_json_host(b, "to", r->to);

@@ -186,6 +186,14 @@ NO_COLOR=1 start 80 24 play --no-anim --step 247 scenarios/pop3-vs-imap.scn
 expect "NO_COLOR" "step 247/"
 if screen -e | grep -qE '\[(3[0-7]|4[0-7]|38;|48;)'; then fail "NO_COLOR screen has colours"; else ok; fi
 
+# --- authentication results: the message in Bob's INBOX with its ✓dkim
+# line, and the note on the Authentication-Results: line of POP3's RETR
+start 100 30 play --no-anim --step 117 scenarios/dkim-signature.scn
+expect "dkim-signature at RETR" "step 117/"
+expect "the result under the message" "✓dkim"
+expect "the header's note" "what the receiving server verified"
+golden dkim-signature-117
+
 # --- POP3's DELE marks the message in the mailboxes pane until QUIT
 start 100 30 play --no-anim --step 39 scenarios/pop3-download-and-delete.scn
 expect "pop3 after the first DELE" "step 39/"

@@ -731,7 +731,7 @@ static void test_story_errors(void)
 		     "t.scn:9:1: error: unknown directive 'sned' (did you mean 'send'?)\n");
 	CHECK_ERRORS(WORLD "frobnicate\n", 1,
 		     "t.scn:9:1: error: unknown directive 'frobnicate' (expected title, about, "
-		     "seed, domain, user, device, link, retry, mail, send, pop3, imap, wait, server, "
+		     "seed, domain, user, device, link, retry, mail, dkim, txt, verify, send, pop3, imap, wait, server, "
 		     "note, quiz, repeat, session, expect, exercise, task or hint)\n");
 	CHECK_ERRORS(WORLD "send bob-tablet to bob@gmail.com subject \"s\" body \"b\"\n", 1,
 		     "t.scn:9:6: error: unknown device 'bob-tablet'\n");
@@ -1415,6 +1415,80 @@ static void test_lessons_pt_br(void)
 #undef STRAY
 }
 
+/* The mail-authentication extensions: dkim, txt, verify. */
+static void test_auth_directives(void)
+{
+	char long255[256], long256[257];
+	memset(long255, 'a', 255);
+	long255[255] = '\0';
+	memset(long256, 'b', 256);
+	long256[256] = '\0';
+	struct buf ok;
+	buf_init(&ok);
+	buf_printf(&ok, WORLD "dkim gmail.com selector sel1\n"
+		   "dkim gmail.com selector sel2 algorithm ed25519-sha256 key \"k.pem\"\n"
+		   "txt gmail.com \"v=spf1 mx -all\"\n"
+		   "txt _dmarc.gmail.com \"v=DMARC1; p=reject\"\n"
+		   "txt long.gmail.com \"%s\" \"%s\"\n"
+		   "verify mx.gmail.com dkim dmarc\n"
+		   "verify\n", long255, long255);
+	struct scenario *s = parse_ok(ok.p);
+	buf_free(&ok);
+	if (s) {
+		CHECK_INT(s->ndkims, 2);
+		CHECK_STR(s->dkims[0].selector, "sel1");
+		CHECK_INT(s->dkims[0].alg, SCN_DKIM_RSA_SHA256);
+		CHECK(s->dkims[0].key_file == NULL);
+		CHECK_INT(s->dkims[1].alg, SCN_DKIM_ED25519_SHA256);
+		CHECK_STR(s->dkims[1].key_file, "k.pem");
+		CHECK_INT(s->ntxts, 3);
+		CHECK_STR(s->txts[1].name, "_dmarc.gmail.com");
+		CHECK_INT(strlen(s->txts[2].text), 510);
+		CHECK_INT(s->nverifies, 2);
+		CHECK_STR(s->verifies[0].server, "mx.gmail.com");
+		CHECK(!s->verifies[0].spf && s->verifies[0].dkim && s->verifies[0].dmarc);
+		CHECK(s->verifies[1].server == NULL);
+		CHECK(s->verifies[1].spf && s->verifies[1].dkim && s->verifies[1].dmarc);
+		scn_free(s);
+	}
+	CHECK_ERRORS(WORLD "dkim example.org selector s\n", 1,
+		     "t.scn:9:6: error: unknown domain 'example.org' (declare it with 'domain "
+		     "example.org server ...')\n");
+	CHECK_ERRORS(WORLD "dkim gmail.com selector s algorithm rsa-sha1\n", 1,
+		     "t.scn:9:37: error: unknown DKIM algorithm 'rsa-sha1' (rsa-sha256 or "
+		     "ed25519-sha256, RFC 8463)\n");
+	CHECK_ERRORS(WORLD "dkim gmail.com selector s\ndkim gmail.com selector s\n", 1,
+		     "t.scn:10:25: error: duplicate dkim selector 's' for 'gmail.com' (first "
+		     "declared on line 9)\n");
+	CHECK_ERRORS(WORLD "dkim gmail.com selector a.b\n", 1,
+		     "t.scn:9:25: error: a selector is one DNS label (letters, digits, '-' or "
+		     "'_', at most 63), got 'a.b'\n");
+	struct buf bad;
+	buf_init(&bad);
+	buf_printf(&bad, WORLD "txt gmail.com \"%s\"\n", long256);
+	CHECK_ERRORS(bad.p, 1,
+		     "t.scn:9:15: error: one string of a TXT record holds at most 255 octets "
+		     "(RFC 1035 3.3); this one has 256: split it into several \"...\" strings, "
+		     "which are joined\n");
+	buf_free(&bad);
+	CHECK_ERRORS(WORLD "txt gmail.com \"v=spf1 -all\"\ntxt gmail.com \"v=spf1 -all\"\n", 1,
+		     "t.scn:10:5: error: duplicate TXT record for 'gmail.com' (first given on "
+		     "line 9)\n");
+	CHECK_ERRORS(WORLD "txt bad!name \"x\"\n", 1,
+		     "t.scn:9:5: error: 'bad!name' is not a DNS name (labels of letters, digits, "
+		     "'-' or '_', separated by dots)\n");
+	CHECK_ERRORS(WORLD "dkim gmail.com selector s\ntxt s._domainkey.gmail.com \"x\"\n", 1,
+		     "t.scn:10:5: error: 's._domainkey.gmail.com' holds the key of the dkim line "
+		     "9: the key record is published for you\n");
+	CHECK_ERRORS(WORLD "verify mx.gmial.com\n", 1,
+		     "t.scn:9:8: error: unknown server 'mx.gmial.com' (did you mean "
+		     "'mx.gmail.com'?)\n");
+	CHECK_ERRORS(WORLD "verify spf spf\n", 1, "t.scn:9:12: error: 'spf' is given twice\n");
+	CHECK_ERRORS(WORLD "verify\nverify\n", 1,
+		     "t.scn:10:1: error: duplicate verify for every server (first given on "
+		     "line 9)\n");
+}
+
 int main(void)
 {
 	RUN(test_full_example);
@@ -1442,6 +1516,7 @@ int main(void)
 	RUN(test_lab_directives);
 	RUN(test_quiz);
 	RUN(test_lessons_pt_br);
+	RUN(test_auth_directives);
 	free(last_errors);
 	return TEST_END();
 }

@@ -15,6 +15,7 @@ struct fake {
 	int nauth, nmail, nrcpt, ndata;
 	char auth_user[64], auth_password[64]; /* what ops->auth was given */
 	bool data_fails;                       /* ops->data answers 451 */
+	bool data_defers;                      /* ops->data defers its reply */
 	struct buf msg;                        /* the last message ops->data got */
 	/* the envelope ops->data saw */
 	char helo[128], from[300], rcpts[4096], env_auth_user[64];
@@ -86,7 +87,9 @@ static void fake_data(void *ctx, const struct smtp_envelope *env, const char *ms
 		size_t used = strlen(f->rcpts);
 		snprintf(f->rcpts + used, sizeof f->rcpts - used, "%s%s", i ? "," : "", env->rcpts[i]);
 	}
-	if (f->data_fails)
+	if (f->data_defers)
+		reply->deferred = true;
+	else if (f->data_fails)
 		smtp_reply_set(reply, 451, "4.3.0", NULL, "Error: queue file write error");
 	else
 		smtp_reply_set(reply, 250, "2.0.0", NULL, "Ok: queued as %d", f->ndata);
@@ -1264,6 +1267,53 @@ static void test_garbage_never_crashes(void)
 	}
 }
 
+/* The data op defers its reply (the host asks DNS first): what the client
+ * pipelined after the dot is consumed but answered only after the deferred
+ * reply, in order; a second message in it defers again. */
+static void test_deferred_data_reply(void)
+{
+	struct t t;
+	t_open(&t, false);
+	t.fake.data_defers = true;
+	say(&t, "EHLO c\r\n");
+	const char *in = "MAIL FROM:<a@x.org>\r\nRCPT TO:<b@y.org>\r\nDATA\r\n"
+			 "Subject: one\r\n\r\nbody\r\n.\r\n"
+			 "MAIL FROM:<a@x.org>\r\nRCPT TO:<c@y.org>\r\nDATA\r\n"
+			 "Subject: two\r\n\r\nbody\r\n.\r\nNOOP\r\nQUIT\r\n";
+	CHECK_STR(say(&t, in), "250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n"
+			       "354 End data with <CR><LF>.<CR><LF>\r\n");
+	CHECK_INT(t.used, strlen(in)); /* everything consumed, some of it held */
+	CHECK(smtp_server_data_pending(t.srv));
+	CHECK_INT(t.fake.ndata, 1);
+	CHECK_STR(say(&t, "NOOP\r\n"), ""); /* still held, after the rest */
+
+	struct smtp_reply r = {0};
+	smtp_reply_set(&r, 550, "5.7.1", NULL, "rejected by DMARC policy");
+	wire_clear(&t.out);
+	smtp_server_data_reply(t.srv, &r, &t.out);
+	/* the reply, then the held commands up to the second dot, which
+	 * defers again */
+	CHECK_STR(t_text(&t), "550 5.7.1 rejected by DMARC policy\r\n250 2.1.0 Ok\r\n"
+			      "250 2.1.5 Ok\r\n354 End data with <CR><LF>.<CR><LF>\r\n");
+	CHECK_INT(t.fake.ndata, 2);
+	CHECK_STR(t.fake.rcpts, "c@y.org");
+	CHECK(smtp_server_data_pending(t.srv));
+
+	struct smtp_reply ok = {0};
+	smtp_reply_set(&ok, 250, "2.0.0", NULL, "Ok: queued as 2");
+	wire_clear(&t.out);
+	smtp_server_data_reply(t.srv, &ok, &t.out);
+	CHECK_STR(t_text(&t), "250 2.0.0 Ok: queued as 2\r\n250 2.0.0 Ok\r\n"
+			      "221 2.0.0 Bye\r\n");
+	CHECK(!smtp_server_data_pending(t.srv));
+	CHECK(smtp_server_closed(t.srv));
+	/* a reply nobody waits for is ignored */
+	wire_clear(&t.out);
+	smtp_server_data_reply(t.srv, &ok, &t.out);
+	CHECK_STR(t_text(&t), "");
+	t_close(&t);
+}
+
 int main(void)
 {
 	RUN(test_greeting);
@@ -1316,5 +1366,6 @@ int main(void)
 	RUN(test_auth_refusals);
 	RUN(test_no_ops);
 	RUN(test_garbage_never_crashes);
+	RUN(test_deferred_data_reply);
 	return TEST_END();
 }

@@ -782,8 +782,9 @@ static void test_submission_adds_date_and_message_id(void)
 	CHECK_CONTAINS(m, "\r\nSubject: bare\r\nDate: ");
 	CHECK_CONTAINS(m, "\r\nMessage-ID: <");
 	CHECK_CONTAINS(m, ">\r\n\r\nhello\r\n");
-	/* the simulation's Received: names the host, no address, no port */
-	CHECK_CONTAINS(m, "Received: from x (alice-laptop)\r\n\tby mail.uea.edu.br with ESMTPA id 1A2B0001");
+	/* the simulation's Received: names the host and its simulated address
+	 * (the first device: 192.0.2.1), no port */
+	CHECK_CONTAINS(m, "Received: from x (alice-laptop [192.0.2.1])\r\n\tby mail.uea.edu.br with ESMTPA id 1A2B0001");
 	free(date);
 	free(id);
 	free(when);
