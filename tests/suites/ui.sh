@@ -193,6 +193,12 @@ expect "dkim-signature at RETR" "step 117/"
 expect "the result under the message" "✓dkim"
 expect "the header's note" "what the receiving server verified"
 golden dkim-signature-117
+# DMARC p=quarantine: the forged message in Junk, marked, its results in red
+start 80 24 play --no-anim --step 126 tests/ui/quarantine.scn
+expect "quarantine at the end" "step 126/126"
+expect "Junk marked" "Junk (1) ⚠ quarantined"
+expect "the forged message's results" "✗spf ·dkim ✗dmarc"
+golden quarantine-126-colour -e
 
 # --- POP3's DELE marks the message in the mailboxes pane until QUIT
 start 100 30 play --no-anim --step 39 scenarios/pop3-download-and-delete.scn
