@@ -190,7 +190,8 @@ bool auth_sign(struct world *w, struct host *srv, const char *auth_user, struct 
 	struct dkim_sig s;
 	dkim_sig_init(&s);
 	s.alg = k->scn->alg == SCN_DKIM_ED25519_SHA256 ? DKIM_ED25519_SHA256 : DKIM_RSA_SHA256;
-	s.hcanon = s.bcanon = DKIM_RELAXED;
+	s.hcanon = k->scn->hsimple ? DKIM_SIMPLE : DKIM_RELAXED;
+	s.bcanon = k->scn->bsimple ? DKIM_SIMPLE : DKIM_RELAXED;
 	snprintf(s.d, sizeof s.d, "%s", k->scn->domain);
 	snprintf(s.s, sizeof s.s, "%s", k->scn->selector);
 	struct buf v;

@@ -103,7 +103,7 @@ struct scn_mail {
 
 /* Extensions for mail authentication (SCENARIOS.md):
  *   `dkim DOMAIN selector SEL [algorithm rsa-sha256|ed25519-sha256]
- *    [key "FILE.pem"]`  the domain's server signs what its users submit;
+ *    [canonicalization relaxed|simple|H/B] [key "FILE.pem"]`  the domain's server signs what its users submit;
  *   `txt NAME "TEXT" ["TEXT"...]`  a TXT record of the simulated DNS, its
  *    strings joined (RFC 7208 3.3);
  *   `verify [HOST] [spf] [dkim] [dmarc]`  the server checks mail on port 25. */
@@ -114,6 +114,8 @@ struct scn_dkim {
 	char *domain;            /* a declared domain */
 	char *selector;          /* "mail2026" */
 	enum scn_dkim_alg alg;   /* rsa-sha256 unless given */
+	bool hsimple, bsimple;   /* `canonicalization` (c=): simple for the
+				  * header, the body; relaxed unless given */
 	char *key_file;          /* a PEM private key, or NULL: made from the seed */
 	struct scn_pos key_pos;  /* where the file was named, for errors */
 };

@@ -3,7 +3,8 @@
  * authentication (extensions, SCENARIOS.md), which give the simulated DNS
  * its records and the servers their DKIM keys and checks:
  *
- *   dkim DOMAIN selector SEL [algorithm rsa-sha256|ed25519-sha256] [key "FILE.pem"]
+ *   dkim DOMAIN selector SEL [algorithm rsa-sha256|ed25519-sha256]
+ *        [canonicalization relaxed|simple|HEADER/BODY] [key "FILE.pem"]
  *   txt NAME "TEXT" ["TEXT"...]
  *   verify [HOST] [spf] [dkim] [dmarc]
  *
@@ -52,7 +53,7 @@ static char *dkim_key_name(const char *selector, const char *domain)
 
 int scn_parse_dkim(struct parser *p, const struct tok *kw)
 {
-	static const char *const opts[] = {"algorithm", "key"};
+	static const char *const opts[] = {"algorithm", "key", "canonicalization"};
 	const struct tok *dom = scn_expect_word(p, _("a domain name"));
 	if (!dom)
 		return -1;
@@ -73,11 +74,12 @@ int scn_parse_dkim(struct parser *p, const struct tok *kw)
 	}
 	enum scn_dkim_alg alg = SCN_DKIM_RSA_SHA256;
 	const struct tok *file = NULL;
-	bool seen[2] = {false, false};
+	bool seen[3] = {false, false, false};
+	bool hsimple = false, bsimple = false;
 	for (const struct tok *t; (t = scn_next_tok(p));) {
 		/* TRANSLATORS: the kind of word in "unknown %s '%s'"; then the words */
-		int which = scn_take_option(p, t, _("dkim option"), _("algorithm or key"), opts, 2,
-					    seen);
+		int which = scn_take_option(p, t, _("dkim option"),
+					    _("algorithm, canonicalization or key"), opts, 3, seen);
 		if (which < 0)
 			return -1;
 		if (which == 0) {
@@ -95,6 +97,27 @@ int scn_parse_dkim(struct parser *p, const struct tok *kw)
 					    a->text);
 				return -1;
 			}
+		} else if (which == 2) {
+			/* c= (RFC 6376 3.5): header/body, or one word for both */
+			const struct tok *c = scn_expect_word(p, _("relaxed, simple, or "
+								   "HEADER/BODY like relaxed/simple"));
+			if (!c)
+				return -1;
+			const char *slash = strchr(c->text, '/');
+			size_t hl = slash ? (size_t)(slash - c->text) : strlen(c->text);
+			const char *b = slash ? slash + 1 : c->text;
+			bool hok = (hl == 6 && strncmp(c->text, "simple", 6) == 0) ||
+				   (hl == 7 && strncmp(c->text, "relaxed", 7) == 0);
+			bool bok = strcmp(b, "simple") == 0 || strcmp(b, "relaxed") == 0;
+			if (!hok || !bok) {
+				scn_err_col(p, c->col,
+					    _("unknown canonicalization '%s' (relaxed, simple, or "
+					      "HEADER/BODY like relaxed/simple: RFC 6376 3.4)"),
+					    c->text);
+				return -1;
+			}
+			hsimple = c->text[0] == 's';
+			bsimple = b[0] == 's';
 		} else {
 			file = scn_expect_string(p, _("the key file (a PEM private key) in "
 						      "double quotes"));
@@ -124,6 +147,8 @@ int scn_parse_dkim(struct parser *p, const struct tok *kw)
 	d->domain = xstrdup(dom->text);
 	d->selector = xstrdup(sel->text);
 	d->alg = alg;
+	d->hsimple = hsimple;
+	d->bsimple = bsimple;
 	if (file) {
 		d->key_file = xstrdup(file->text);
 		d->key_pos = scn_tok_pos(p, file);

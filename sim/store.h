@@ -465,7 +465,12 @@ struct store_listed {
 	int64_t size;   /* octets */
 	char *from;     /* decoded From: value, or NULL */
 	char *subject;  /* decoded (UTF-8) Subject: value, or NULL */
+	char *auth;     /* what a verifying server found, "spf=pass dkim=pass
+			 * dmarc=pass" (its Authentication-Results: header),
+			 * or NULL */
 };
+/* How far into a message the listings look for Authentication-Results: */
+#define STORE_LISTED_HEAD "4096"
 /* A server folder's messages in UID order, without content. */
 STORE_MUST_CHECK
 enum store_result store_folder_listing(struct store *st, int64_t folder_id,

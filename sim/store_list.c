@@ -18,6 +18,8 @@
  */
 #include "store_int.h"
 
+#include "mime.h"
+
 #include <stdlib.h>
 
 /* ------------------------------------------------------------------------
@@ -53,11 +55,13 @@ static const char *const list_sql[SQL_NSTMTS] = {
 	[SQL_SERVERS] = "SELECT server FROM accounts UNION SELECT server FROM queue ORDER BY 1",
 	/* Both listings give the columns read_listed() reads. */
 	[SQL_FOLDER_LISTING] =
-		"SELECT NULL, uid, NULL, flags, size, from_hdr, subject FROM messages"
+		"SELECT NULL, uid, NULL, flags, size, from_hdr, subject,"
+		" substr(content, 1, " STORE_LISTED_HEAD ") FROM messages"
 		" WHERE folder_id = ?1 ORDER BY uid",
 	/* uid is NULL for a POP3 download, and NULL sorts first. */
 	[SQL_DEVICE_LISTING] =
-		"SELECT folder, uid, uidl, flags, size, from_hdr, subject FROM device_messages"
+		"SELECT folder, uid, uidl, flags, size, from_hdr, subject,"
+		" substr(content, 1, " STORE_LISTED_HEAD ") FROM device_messages"
 		" WHERE device_id = ?1 ORDER BY folder <> 'INBOX', folder, uid, id",
 };
 
@@ -118,8 +122,31 @@ static void read_device(sqlite3_stmt *s, void *elem)
 	column_copy(s, 2, d->owner, sizeof d->owner);
 }
 
+/* "spf=pass dkim=fail dmarc=fail": the method=result words of the first
+ * Authentication-Results: field (RFC 8601 2.2) among the first bytes of a
+ * message (a verifying server puts it on top), or NULL if there is none. */
+static char *listed_auth(const char *head, size_t len)
+{
+	struct buf v, out;
+	buf_init(&v);
+	buf_init(&out);
+	if (head && mime_header_get(head, len, "Authentication-Results", &v) && v.p) {
+		const char *p = strchr(v.p, ';'); /* past the authserv-id */
+		while (p) {
+			p++;
+			p += strspn(p, " \t\r\n");
+			size_t word = strcspn(p, " \t\r\n;(");
+			if (word && memchr(p, '=', word))
+				buf_printf(&out, "%s%.*s", out.len ? " " : "", (int)word, p);
+			p = strchr(p, ';');
+		}
+	}
+	buf_free(&v);
+	return out.p; /* NULL when nothing was added */
+}
+
 /* A row of SQL_FOLDER_LISTING or SQL_DEVICE_LISTING: folder, uid, uidl,
- * flags, size, from_hdr, subject. */
+ * flags, size, from_hdr, subject, the first bytes of the content. */
 static void read_listed(sqlite3_stmt *s, void *elem)
 {
 	struct store_listed *m = elem;
@@ -130,6 +157,8 @@ static void read_listed(sqlite3_stmt *s, void *elem)
 	m->size = sqlite3_column_int64(s, 4);
 	m->from = column_strdup_or_null(s, 5);
 	m->subject = column_strdup_or_null(s, 6);
+	m->auth = listed_auth((const char *)sqlite3_column_blob(s, 7),
+			      (size_t)sqlite3_column_bytes(s, 7));
 }
 
 static void drop_listed(void *elem)
@@ -139,6 +168,7 @@ static void drop_listed(void *elem)
 	free(m->uidl);
 	free(m->from);
 	free(m->subject);
+	free(m->auth);
 }
 
 enum store_result store_accounts(struct store *st, struct store_account **out, size_t *n)

@@ -329,6 +329,19 @@ static void text_listing(struct out *o, const struct store_listed *m, size_t nm,
 		table_add(&t, m[k].subject);
 	}
 	table_print(&t, o, indent);
+	/* what a verifying server found, under the table: only messages that
+	 * carry an Authentication-Results: header have a line */
+	for (size_t k = 0; k < nm; k++) {
+		if (!m[k].auth)
+			continue;
+		buf_adds(&o->b, indent);
+		if (device && m[k].uidl)
+			buf_printf(&o->b, _("authentication of uidl %.100s: "), m[k].uidl);
+		else
+			buf_printf(&o->b, _("authentication of uid %u: "), (unsigned)m[k].uid);
+		add_clean(&o->b, m[k].auth);
+		buf_addc(&o->b, '\n');
+	}
 }
 
 /* ------------------------------------------------------------------------
@@ -646,6 +659,10 @@ static void js_msg_rest(struct out *o, const struct store_listed *m)
 	js_str(&o->b, m->from);
 	buf_adds(&o->b, ", \"subject\": ");
 	js_str(&o->b, m->subject);
+	if (m->auth) {
+		buf_adds(&o->b, ", \"auth\": ");
+		js_str(&o->b, m->auth);
+	}
 	buf_addc(&o->b, '}');
 	out_flush(o, false);
 }

@@ -24,15 +24,16 @@ static void capture_sink(void *ctx, const struct trace_rec *r)
 	if (r->mail) {
 		static const char *const ops[] = { "ADD", "REMOVE", "FLAGS", "CLEAR", "MARK",
 						    "UNMARK" };
-		buf_printf(&c->all, "%lld mail %s %s %s uid %u flags %u%s%s\n", (long long)r->t_us,
-			   ops[r->mail->op], r->mail->owner, r->mail->folder, r->mail->uid,
-			   r->mail->flags, r->mail->subject ? " " : "",
-			   r->mail->subject ? r->mail->subject : "");
+		buf_printf(&c->all, "%lld mail %s %s %s uid %u flags %u%s%s%s%s\n",
+			   (long long)r->t_us, ops[r->mail->op], r->mail->owner, r->mail->folder,
+			   r->mail->uid, r->mail->flags, r->mail->subject ? " " : "",
+			   r->mail->subject ? r->mail->subject : "",
+			   r->mail->auth ? " auth " : "", r->mail->auth ? r->mail->auth : "");
 		return;
 	}
-	buf_printf(&c->all, "%lld %s>%s %s%s%.*s\n", (long long)r->t_us, r->from,
+	buf_printf(&c->all, "%lld %s>%s %s%s%.*s%s%s\n", (long long)r->t_us, r->from,
 		   r->to ? r->to : "-", r->event ? r->event : "", r->event ? ": " : "",
-		   (int)r->text_len, r->text);
+		   (int)r->text_len, r->text, r->auth ? " auth=" : "", r->auth ? r->auth : "");
 }
 
 struct fixture {
@@ -1409,6 +1410,209 @@ static void test_initial_mail(void)
 	unlink(db);
 }
 
+/* ------------------------------------------------ DKIM, SPF and DMARC */
+
+/* Both domains sign (uea.edu.br rsa-sha256, gmail.com ed25519-sha256) and
+ * publish SPF and DMARC; every server verifies. */
+static const char *AUTH_WORLD =
+	"device bob-phone owner bob@gmail.com\n"
+	"link alice-laptop mx.gmail.com\n"
+	"dkim uea.edu.br selector s1\n"
+	"dkim gmail.com selector ed algorithm ed25519-sha256 canonicalization simple\n"
+	"txt uea.edu.br \"v=spf1 mx -all\"\n"
+	"txt _dmarc.uea.edu.br \"v=DMARC1; p=reject\"\n"
+	"txt gmail.com \"v=spf1 mx -all\"\n"
+	"txt _dmarc.gmail.com \"v=DMARC1; p=quarantine\"\n"
+	"verify\n";
+
+static void fx_run_auth(struct fixture *f, const char *story)
+{
+	struct buf b;
+	buf_init(&b);
+	buf_adds(&b, AUTH_WORLD);
+	buf_adds(&b, story);
+	fx_run(f, b.p);
+	buf_free(&b);
+}
+
+static char *fx_folder_content(struct fixture *f, const char *addr, const char *folder,
+			       uint32_t uid)
+{
+	struct store_account a;
+	int64_t id;
+	struct store_message m;
+	if (store_account_find(f->st, addr, &a) != 0 ||
+	    store_folder_find(f->st, a.id, folder, &id) != 0 ||
+	    store_message_get(f->st, id, uid, true, &m) != 0)
+		return NULL;
+	char *content = m.content;
+	m.content = NULL;
+	store_message_free(&m);
+	return content;
+}
+
+/* Signed on submission, checked on arrival: pass, pass, pass; the
+ * questions go over the trace; the header and the record carry it. */
+static void test_auth_sign_and_verify(void)
+{
+	struct fixture f;
+	fx_run_auth(&f, "send alice-laptop to bob@gmail.com subject \"hi\" body \"hello\"\n"
+			"send bob-phone to alice@uea.edu.br subject \"back\" body \"ok\"\n");
+	if (!f.ok)
+		return;
+	const char *all = f.cap.all.p;
+	CHECK_CONTAINS(all, "dkim-signed: signed with d=uea.edu.br s=s1 a=rsa-sha256");
+	CHECK_CONTAINS(all, "dkim-signed: signed with d=gmail.com s=ed a=ed25519-sha256");
+	CHECK_CONTAINS(all, "mx.gmail.com>dns uea.edu.br. IN TXT ?");
+	CHECK_CONTAINS(all, "dns>mx.gmail.com uea.edu.br. IN TXT \"v=spf1 mx -all\"");
+	CHECK_CONTAINS(all, "mx.gmail.com>dns s1._domainkey.uea.edu.br. IN TXT ?");
+	CHECK_CONTAINS(all, "mx.gmail.com>dns _dmarc.uea.edu.br. IN TXT ?");
+	CHECK_CONTAINS(all, "dns>mx.gmail.com mail.uea.edu.br. IN A 198.51.100.1");
+	CHECK_CONTAINS(all, "mx.gmail.com>- auth: spf=pass dkim=pass dmarc=pass");
+	CHECK_CONTAINS(all, "mail ADD bob@gmail.com INBOX uid 1 flags 0 hi auth spf=pass "
+			    "dkim=pass dmarc=pass");
+	CHECK_CONTAINS(all, ": delivered to bob@gmail.com INBOX "
+			    "auth=spf=pass dkim=pass dmarc=pass");
+	char *m = fx_content(&f, "bob@gmail.com", 1);
+	CHECK(m != NULL);
+	if (m) {
+		CHECK(strncmp(m, "Return-Path: <alice@uea.edu.br>\r\n"
+				 "Authentication-Results: mx.gmail.com; spf=pass "
+				 "smtp.mailfrom=uea.edu.br; dkim=pass header.d=uea.edu.br "
+				 "header.s=s1; dmarc=pass header.from=uea.edu.br\r\n"
+				 "Received: from mail.uea.edu.br (mail.uea.edu.br [198.51.100.1])\r\n",
+			      strlen("Return-Path: <alice@uea.edu.br>\r\nAuthentication-Results: "
+				     "mx.gmail.com; spf=pass smtp.mailfrom=uea.edu.br; dkim=pass "
+				     "header.d=uea.edu.br header.s=s1; dmarc=pass "
+				     "header.from=uea.edu.br\r\nReceived: from mail.uea.edu.br "
+				     "(mail.uea.edu.br [198.51.100.1])\r\n")) == 0);
+		/* From listed twice in h= (oversigned), relaxed by default */
+		CHECK_CONTAINS(m, "c=relaxed/relaxed; d=uea.edu.br;");
+		CHECK_CONTAINS(m, "h=From:From:To:Subject:Date:Message-ID:");
+		CHECK_CONTAINS(m, "t=1772442000;");
+	}
+	free(m);
+	m = fx_content(&f, "alice@uea.edu.br", 1);
+	CHECK(m != NULL);
+	if (m) {
+		CHECK_CONTAINS(m, "dkim=pass header.d=gmail.com header.s=ed");
+		CHECK_CONTAINS(m, "a=ed25519-sha256; c=simple/simple; d=gmail.com;");
+	}
+	free(m);
+	fx_free(&f);
+}
+
+/* Someone who is not uea.edu.br's server sends as alice@uea.edu.br, whose
+ * domain asks for p=reject: SPF fails, no signature, DMARC fails, 550. */
+static void test_auth_spoof_rejected(void)
+{
+	struct fixture f;
+	fx_run_auth(&f, "session alice-laptop mx.gmail.com smtp\n"
+			"> EHLO mail.uea.edu.br\n> MAIL FROM:<alice@uea.edu.br>\n"
+			"> RCPT TO:<bob@gmail.com>\n> DATA\n> From: alice@uea.edu.br\n"
+			"> Subject: pay this\n>\n> now\n> .\n> NOOP\n> QUIT\nend\n"
+			"expect reply 5.7.1\n");
+	if (!f.ok)
+		return;
+	const char *want[] = {
+		"mx.gmail.com>- auth: spf=fail dkim=none dmarc=fail",
+		"dmarc-reject: refused: DMARC policy of uea.edu.br is reject",
+		"mx.gmail.com>alice-laptop 550 5.7.1 Unauthenticated email from uea.edu.br is "
+		"not accepted due to domain's DMARC policy (p=reject)",
+		/* the NOOP pipelined after the dot is answered after the 550 */
+		"mx.gmail.com>alice-laptop 250 2.0.0 Ok",
+	};
+	CHECK(in_order(f.cap.all.p, want, 4));
+	CHECK_INT(fx_count(&f, "bob@gmail.com", "INBOX"), 0);
+	CHECK_INT(f.w.checks_failed, 0);
+	fx_free(&f);
+}
+
+/* gmail.com asks for p=quarantine: the spoofed message lands in Junk,
+ * made with the \Junk special use. */
+static void test_auth_quarantine_to_junk(void)
+{
+	struct fixture f;
+	fx_run_auth(&f, "session alice-laptop mail.uea.edu.br smtp\n"
+			"> EHLO mx.gmail.com\n> MAIL FROM:<bob@gmail.com>\n"
+			"> RCPT TO:<alice@uea.edu.br>\n> DATA\n> From: bob@gmail.com\n"
+			"> Subject: urgent\n>\n> click\n> .\n> QUIT\nend\n");
+	if (!f.ok)
+		return;
+	CHECK_INT(fx_count(&f, "alice@uea.edu.br", "INBOX"), 0);
+	CHECK_INT(fx_count(&f, "alice@uea.edu.br", "Junk"), 1);
+	CHECK_CONTAINS(f.cap.all.p, "delivered to alice@uea.edu.br Junk auth=spf=fail dkim=none "
+				    "dmarc=fail");
+	CHECK_CONTAINS(f.cap.all.p, "mail ADD alice@uea.edu.br Junk uid 1");
+	struct store_account a;
+	int64_t id;
+	struct store_folder fo;
+	if (store_account_find(f.st, "alice@uea.edu.br", &a) == 0 &&
+	    store_folder_find(f.st, a.id, "Junk", &id) == 0 && store_folder_get(f.st, id, &fo) == 0)
+		CHECK_CONTAINS(fo.special_use ? fo.special_use : "", "\\Junk");
+	else
+		CHECK(false);
+	char *m = fx_folder_content(&f, "alice@uea.edu.br", "Junk", 1);
+	CHECK_CONTAINS(m ? m : "", "Authentication-Results: mail.uea.edu.br; spf=fail "
+				   "smtp.mailfrom=gmail.com; dkim=none; dmarc=fail "
+				   "header.from=gmail.com\r\n");
+	free(m);
+	fx_free(&f);
+}
+
+/* A signature whose selector has no key in DNS: dkim=permerror (no key);
+ * a domain with neither SPF nor DMARC records: none and none. */
+static void test_auth_missing_key(void)
+{
+	struct fixture f;
+	fx_run_auth(&f, "session alice-laptop mx.gmail.com smtp\n"
+			"> EHLO laptop\n> MAIL FROM:<x@example.org>\n"
+			"> RCPT TO:<bob@gmail.com>\n> DATA\n"
+			"> DKIM-Signature: v=1; a=rsa-sha256; d=uea.edu.br; s=nokey; h=From;\n"
+			">  bh=47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=; b=AAAA\n"
+			"> From: x@example.org\n>\n> hi\n> .\n> QUIT\nend\n");
+	if (!f.ok)
+		return;
+	CHECK_CONTAINS(f.cap.all.p, "mx.gmail.com>dns nokey._domainkey.uea.edu.br. IN TXT ?");
+	CHECK_CONTAINS(f.cap.all.p, "dns>mx.gmail.com nokey._domainkey.uea.edu.br. NXDOMAIN");
+	char *m = fx_content(&f, "bob@gmail.com", 1);
+	CHECK_CONTAINS(m ? m : "", "Authentication-Results: mx.gmail.com; spf=none "
+				   "smtp.mailfrom=example.org; dkim=permerror (no key) "
+				   "header.d=uea.edu.br header.s=nokey; dmarc=none "
+				   "header.from=example.org\r\n");
+	free(m);
+	fx_free(&f);
+}
+
+/* The same scenario twice: the same bytes in the mailboxes (keys from the
+ * seed, t= from the simulated clock). */
+static void test_auth_deterministic(void)
+{
+	char *first[2] = {NULL, NULL};
+	for (int run = 0; run < 2; run++) {
+		struct fixture f;
+		fx_run_auth(&f, "send alice-laptop to bob@gmail.com subject \"hi\" body \"x\"\n"
+				"send bob-phone to alice@uea.edu.br subject \"re\" body \"y\"\n");
+		if (!f.ok)
+			return;
+		char *a = fx_content(&f, "bob@gmail.com", 1);
+		char *b = fx_content(&f, "alice@uea.edu.br", 1);
+		CHECK(a && b);
+		if (run == 0) {
+			first[0] = a;
+			first[1] = b;
+		} else {
+			CHECK_STR(a ? a : "", first[0] ? first[0] : "-");
+			CHECK_STR(b ? b : "", first[1] ? first[1] : "-");
+			free(a);
+			free(b);
+		}
+		fx_free(&f);
+	}
+	free(first[0]);
+	free(first[1]);
+}
+
 int main(void)
 {
 	RUN(test_send_and_relay);
@@ -1454,5 +1658,10 @@ int main(void)
 	RUN(test_imap_rename_noselect);
 	RUN(test_initial_mail);
 	RUN(test_tamper_link_adds_a_line);
+	RUN(test_auth_sign_and_verify);
+	RUN(test_auth_spoof_rejected);
+	RUN(test_auth_quarantine_to_junk);
+	RUN(test_auth_missing_key);
+	RUN(test_auth_deterministic);
 	return TEST_END();
 }
