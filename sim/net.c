@@ -94,8 +94,10 @@ void net_maybe_release(struct conn *c)
 	free(c);
 }
 
-static void net_trace_event(struct conn *c, int side, const char *event,
-			    const char *note, const char *text)
+/* One record of a connection, from `side` to the other: a line (event
+ * NULL) that arrives at arrive_us, or an event at this moment. */
+static void net_trace(struct conn *c, int side, const char *event, const char *note,
+		      const char *text, size_t len, int64_t arrive_us)
 {
 	struct trace_rec r = {
 		.t_us = c->w->loop.now_us,
@@ -105,12 +107,18 @@ static void net_trace_event(struct conn *c, int side, const char *event,
 		.dir = side == SIDE_CLIENT ? DIR_C2S : DIR_S2C,
 		.event = event,
 		.text = text,
-		.text_len = strlen(text),
+		.text_len = len,
 		.note = note,
 		.session = c->id,
-		.arrive_us = c->w->loop.now_us,
+		.arrive_us = arrive_us,
 	};
 	trace_emit(&c->w->trace, &r);
+}
+
+static void net_trace_event(struct conn *c, int side, const char *event,
+			    const char *note, const char *text)
+{
+	net_trace(c, side, event, note, text, strlen(text), c->w->loop.now_us);
 }
 
 /* Tell one side that the connection is over, once. */
@@ -233,19 +241,7 @@ static void net_send_line(struct conn *c, int side, const char *line, size_t n,
 		textlen--;
 	int losses = 0;
 	int64_t at = c->transport->send(c, side, line, n, &losses);
-	struct trace_rec r = {
-		.t_us = c->w->loop.now_us,
-		.from = c->host[side]->name,
-		.to = c->host[!side]->name,
-		.proto = c->proto,
-		.dir = side == SIDE_CLIENT ? DIR_C2S : DIR_S2C,
-		.text = line,
-		.text_len = textlen,
-		.note = note,
-		.session = c->id,
-		.arrive_us = at,
-	};
-	trace_emit(&c->w->trace, &r);
+	net_trace(c, side, NULL, note, line, textlen, at);
 	if (losses > 0) {
 		char msg[96];
 		snprintf(msg, sizeof msg,
