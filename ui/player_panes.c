@@ -768,6 +768,20 @@ void pane_draw_source(struct player *p)
 		 term_attr[R_HEAD]);
 }
 
+/* A header field's note in the source, on lines of its own after the
+ * field, each "  ⇒ " and a piece of the note wrapped to the overlay. */
+static void source_note(struct buf *src, const char *note)
+{
+	struct span l[16];
+	int w = COLS - 10 > 30 ? COLS - 10 : 30;
+	size_t nl = term_wrap(note, strlen(note), w, l, 16);
+	for (size_t k = 0; k < nl; k++) {
+		buf_adds(src, "  ⇒ ");
+		buf_add(src, l[k].p, l[k].n);
+		buf_addc(src, '\n');
+	}
+}
+
 void pane_open_source(struct player *p)
 {
 	if (p->sel >= p->nvis)
@@ -781,6 +795,7 @@ void pane_open_source(struct player *p)
 		 pb_folder(p->pb, v->owner, v->folder), m.subject ? m.subject : _("(no subject)"));
 	buf_clear(&p->src);
 	bool headers = true;
+	const char *why = NULL; /* the note of the header field being copied */
 	struct buf dec;
 	buf_init(&dec);
 	for (size_t i = 0; i < m.content_len;) {
@@ -790,6 +805,11 @@ void pane_open_source(struct player *p)
 		if (n && m.content[i + n - 1] == '\r')
 			n--;
 		const char *line = m.content + i;
+		bool folded = n && (line[0] == ' ' || line[0] == '\t'); /* a field goes on */
+		if (why && !folded) {
+			source_note(&p->src, _(why)); /* after the field's folded lines */
+			why = NULL;
+		}
 		buf_add(&p->src, line, n);
 		if (!n)
 			headers = false;
@@ -801,11 +821,8 @@ void pane_open_source(struct player *p)
 			buf_adds(&p->src, "  ⇒ ");
 			buf_add(&p->src, dec.p, dec.len);
 		}
-		const char *why = headers ? mime_auth_field_note(line, n) : NULL;
-		if (why) {
-			buf_adds(&p->src, "  ⇒ ");
-			buf_adds(&p->src, _(why));
-		}
+		if (headers && !folded)
+			why = mime_auth_field_note(line, n);
 		buf_addc(&p->src, '\n');
 		i = end + 1;
 	}

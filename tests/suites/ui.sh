@@ -193,6 +193,11 @@ expect "dkim-signature at RETR" "step 117/"
 expect "the result under the message" "✓dkim"
 expect "the header's note" "what the receiving server verified"
 golden dkim-signature-117
+# the message's source: each field's note on lines of its own after it
+keys Tab Enter
+expect "the source" "bob@gmail.com · INBOX · Notas da prova"
+expect "the DKIM-Signature note" "⇒ DKIM-Signature: the sending domain's signature"
+golden dkim-signature-source
 # DMARC p=quarantine: the forged message in Junk, marked, its results in red
 start 80 24 play --no-anim --step 126 tests/ui/quarantine.scn
 expect "quarantine at the end" "step 126/126"
