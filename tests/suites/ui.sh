@@ -188,11 +188,11 @@ if screen -e | grep -qE '\[(3[0-7]|4[0-7]|38;|48;)'; then fail "NO_COLOR screen 
 
 # --- authentication results: the message in Bob's INBOX with its ✓dkim
 # line, and the note on the Authentication-Results: line of POP3's RETR
-start 100 30 play --no-anim --step 117 scenarios/dkim-signature.scn
-expect "dkim-signature at RETR" "step 117/"
+start 100 30 play --no-anim --step 118 scenarios/dkim-signature.scn
+expect "dkim-signature at RETR" "step 118/"
 expect "the result under the message" "✓dkim"
 expect "the header's note" "what the receiving server verified"
-golden dkim-signature-117
+golden dkim-signature-118
 # the message's source: each field's note on lines of its own after it
 keys Tab Enter
 expect "the source" "bob@gmail.com · INBOX · Notas da prova"
