@@ -306,6 +306,27 @@ static void auth_header_domain(const char *msg, size_t len, const char *field, c
 	buf_free(&v);
 }
 
+/* "method=result (why)" for each method checked, for the trace. */
+static void auth_detail(const struct auth_verify *v, struct auth_result *res)
+{
+	struct buf d;
+	buf_init(&d);
+	const struct { bool on; const char *name, *result, *why; } m[] = {
+		{ v->spf_on, "spf", res->spf, res->spf_detail },
+		{ v->dkim_on, "dkim", res->dkim, res->dkim_detail[0] ? _(res->dkim_detail) : "" },
+		{ v->dmarc_on, "dmarc", res->dmarc, res->dmarc_detail },
+	};
+	for (size_t i = 0; i < sizeof m / sizeof m[0]; i++) {
+		if (!m[i].on)
+			continue;
+		buf_printf(&d, "%s%s=%s", d.len ? " " : "", m[i].name, m[i].result);
+		if (m[i].why[0])
+			buf_printf(&d, " (%s)", m[i].why);
+	}
+	snprintf(res->detail, sizeof res->detail, "%s", d.p ? d.p : "");
+	buf_free(&d);
+}
+
 /* One run of the three checks against the cache. */
 static void auth_run(struct auth_verify *v, struct auth_result *res)
 {
@@ -394,7 +415,6 @@ static void auth_run(struct auth_verify *v, struct auth_result *res)
 		if (de.result == DMARC_FAIL)
 			snprintf(res->dmarc_detail, sizeof res->dmarc_detail, "p=%s",
 				 dmarc_policy_name(de.policy));
-		res->dmarc_reason = de.reason;
 	} else if (v->dmarc_on) {
 		snprintf(res->dmarc, sizeof res->dmarc, "%s", "none");
 	}
@@ -424,6 +444,7 @@ static void auth_run(struct auth_verify *v, struct auth_result *res)
 		 v->dmarc_on && (v->spf_on || v->dkim_on) ? " " : "", v->dmarc_on ? "dmarc=" : "",
 		 v->dmarc_on ? res->dmarc : "");
 	snprintf(res->from_domain, sizeof res->from_domain, "%s", from_domain);
+	auth_detail(v, res);
 	dkim_sig_free(&sig);
 }
 

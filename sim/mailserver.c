@@ -713,7 +713,7 @@ static void mailserver_verified(struct world *w, void *arg, const struct auth_re
 		       "the MAIL FROM domain?), DKIM (does the signature verify with the key in "
 		       "DNS?) and DMARC (does one of them pass for the From: domain, and what "
 		       "does its policy ask?)"),
-		    "%s", ar->summary);
+		    "%s", ar->detail);
 	struct smtp_reply reply = {0};
 	if (ar->reject) {
 		/* RFC 7489 6.6.4/10.3: a rejection at the end of DATA, so the

@@ -454,10 +454,15 @@ struct auth_result {
 	char header[1024];     /* "mx.gmail.com; spf=pass smtp.mailfrom=...; ..." */
 	char summary[128];     /* "spf=fail dkim=none dmarc=fail" */
 	char spf[16], dkim[16], dmarc[16];
-	char spf_detail[SPF_NAME_MAX + 128]; /* the deciding term, or an error's reason */
-	char dkim_detail[128]; /* why a signature failed: "body hash did not verify" */
-	char dmarc_detail[32];
-	const char *dmarc_reason; /* N_() or NULL */
+	char spf_detail[SPF_NAME_MAX + 128]; /* the deciding term ("-all"), or an
+				* error's reason (translated) */
+	char dkim_detail[128]; /* why a signature did not pass, as dkim.c says it
+				* (English, as the header gives it): "body hash
+				* did not verify" */
+	char dmarc_detail[32]; /* a failure's policy: "p=reject" */
+	char detail[1024];     /* for people (the trace's `auth` event): each
+				* result with its reason, "spf=fail (-all)
+				* dkim=fail (...) dmarc=fail (p=reject)" */
 	char from_domain[SPF_NAME_MAX];
 	bool reject;           /* DMARC fail with p=reject */
 	bool quarantine;       /* DMARC fail with p=quarantine */
@@ -469,7 +474,8 @@ bool auth_verifies(const struct world *w, const struct host *srv, bool *spf, boo
 		   bool *dmarc);
 /* Check a message that came to srv on port 25 from client_ip: the DNS
  * questions go over the trace, and done gets the result when the last
- * answer has come (never before this returns... unless nothing is asked). */
+ * answer has come -- always from an event of its own, never before this
+ * returns. */
 void auth_verify_start(struct world *w, struct host *srv, const char *client_ip,
 		       const char *helo, const char *mail_from, const char *msg, size_t len,
 		       auth_verify_done_fn done, void *arg);

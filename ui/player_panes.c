@@ -341,7 +341,8 @@ static size_t owner_lines(struct player *p, size_t o, struct mline *ml, size_t m
  * A message's authentication results, under it: the receiving server's
  * summary "spf=fail dkim=pass dmarc=fail" (RFC 8601 result words) drawn as
  * "✗spf ✓dkim ✗dmarc", each mark coloured: ✓ pass, ✗ fail or permerror,
- * ~ softfail, · anything else (none, neutral, temperror).
+ * ~ softfail, · anything else (none, neutral, temperror); a comment in
+ * parentheses after a result is left out.
  */
 static void draw_auth(int y, int x, int w, const char *auth)
 {
@@ -349,6 +350,11 @@ static void draw_auth(int y, int x, int w, const char *auth)
 	for (const char *p = auth; *p && used < w;) {
 		while (*p == ' ')
 			p++;
+		if (*p == '(') { /* a comment, "(body hash did not verify)": the source tells it */
+			const char *close = strchr(p, ')');
+			p = close ? close + 1 : p + strlen(p);
+			continue;
+		}
 		size_t n = strcspn(p, " ");
 		if (!n)
 			break;

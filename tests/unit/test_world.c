@@ -1468,7 +1468,7 @@ static void test_auth_sign_and_verify(void)
 	CHECK_CONTAINS(all, "mx.gmail.com>dns s1._domainkey.uea.edu.br. IN TXT ?");
 	CHECK_CONTAINS(all, "mx.gmail.com>dns _dmarc.uea.edu.br. IN TXT ?");
 	CHECK_CONTAINS(all, "dns>mx.gmail.com mail.uea.edu.br. IN A 198.51.100.1");
-	CHECK_CONTAINS(all, "mx.gmail.com>- auth: spf=pass dkim=pass dmarc=pass");
+	CHECK_CONTAINS(all, "mx.gmail.com>- auth: spf=pass (mx) dkim=pass dmarc=pass");
 	CHECK_CONTAINS(all, "mail ADD bob@gmail.com INBOX uid 1 flags 0 hi auth spf=pass "
 			    "dkim=pass dmarc=pass");
 	CHECK_CONTAINS(all, ": delivered to bob@gmail.com INBOX "
@@ -1515,7 +1515,7 @@ static void test_auth_spoof_rejected(void)
 	if (!f.ok)
 		return;
 	const char *want[] = {
-		"mx.gmail.com>- auth: spf=fail dkim=none dmarc=fail",
+		"mx.gmail.com>- auth: spf=fail (-all) dkim=none dmarc=fail (p=reject)",
 		"dmarc-reject: refused: DMARC policy of uea.edu.br is reject",
 		"mx.gmail.com>alice-laptop 550 5.7.1 Unauthenticated email from uea.edu.br is "
 		"not accepted due to domain's DMARC policy (p=reject)",
@@ -1613,6 +1613,64 @@ static void test_auth_deterministic(void)
 	free(first[1]);
 }
 
+/* A signed message sent again on port 25 by a host outside uea.edu.br's
+ * SPF record (as a forwarder would): the signature still passes, so DMARC
+ * passes aligned on DKIM alone; with one body byte changed on the way,
+ * dkim=fail (body hash did not verify) and DMARC's p=reject refuses it. */
+static void test_auth_forwarded_and_tampered(void)
+{
+	struct fixture f;
+	fx_run_auth(&f, "send alice-laptop to bob@gmail.com subject \"hi\" body \"hello\"\n");
+	if (!f.ok)
+		return;
+	char *m = fx_content(&f, "bob@gmail.com", 1);
+	fx_free(&f);
+	CHECK(m != NULL);
+	if (!m)
+		return;
+	for (int tamper = 0; tamper < 2; tamper++) {
+		/* the message as it left uea.edu.br, as session lines: what the
+		 * receiving servers added (Return-Path, Authentication-Results,
+		 * Received) left out */
+		struct buf story;
+		buf_init(&story);
+		buf_adds(&story, "session alice-laptop mx.gmail.com smtp\n> EHLO forwarder\n"
+				 "> MAIL FROM:<alice@uea.edu.br>\n> RCPT TO:<bob@gmail.com>\n> DATA\n");
+		bool skipping = false;
+		for (char *line = m; *line;) {
+			char *end = strstr(line, "\r\n");
+			size_t n = end ? (size_t)(end - line) : strlen(line);
+			bool cont = line[0] == ' ' || line[0] == '\t';
+			if (!cont)
+				skipping = strncmp(line, "Return-Path:", 12) == 0 ||
+					   strncmp(line, "Authentication-Results:", 23) == 0 ||
+					   strncmp(line, "Received:", 9) == 0;
+			if (!skipping) {
+				bool body = n == 5 && strncmp(line, "hello", 5) == 0;
+				buf_printf(&story, "> %.*s\n", (int)n,
+					   body && tamper ? "hellO" : line);
+			}
+			line += n + (end ? 2 : 0);
+		}
+		buf_adds(&story, "> .\n> QUIT\nend\n");
+		fx_run_auth(&f, story.p);
+		buf_free(&story);
+		if (!f.ok)
+			break;
+		if (tamper) {
+			CHECK_CONTAINS(f.cap.all.p, "auth: spf=fail (-all) dkim=fail (body hash did not "
+						    "verify) dmarc=fail (p=reject)");
+			CHECK_CONTAINS(f.cap.all.p, "550 5.7.1 Unauthenticated email from uea.edu.br");
+			CHECK_INT(fx_count(&f, "bob@gmail.com", "INBOX"), 0);
+		} else {
+			CHECK_CONTAINS(f.cap.all.p, "auth: spf=fail (-all) dkim=pass dmarc=pass");
+			CHECK_INT(fx_count(&f, "bob@gmail.com", "INBOX"), 1);
+		}
+		fx_free(&f);
+	}
+	free(m);
+}
+
 int main(void)
 {
 	RUN(test_send_and_relay);
@@ -1663,5 +1721,6 @@ int main(void)
 	RUN(test_auth_quarantine_to_junk);
 	RUN(test_auth_missing_key);
 	RUN(test_auth_deterministic);
+	RUN(test_auth_forwarded_and_tampered);
 	return TEST_END();
 }
