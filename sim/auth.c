@@ -347,9 +347,9 @@ static void auth_run(struct auth_verify *v, struct auth_result *res)
 			      ? spf_check(v->ip, spf_domain, v->mail_from, auth_lookup, v, &e)
 			      : SPF_NONE;
 		snprintf(res->spf, sizeof res->spf, "%s", spf_result_name(spf));
-		snprintf(res->spf_detail, sizeof res->spf_detail, "%s%s%s",
-			 e.matched[0] ? e.matched : "", e.reason ? " " : "",
-			 e.reason ? _(e.reason) : "");
+		const char *why = e.reason ? _(e.reason) : "";
+		snprintf(res->spf_detail, sizeof res->spf_detail, "%s%s%s", e.matched,
+			 e.matched[0] && why[0] ? ": " : "", why);
 	}
 
 	/* DKIM: the first signature; its key at s._domainkey.d */
