@@ -52,6 +52,28 @@ char *xstrndup(const char *s, size_t n)
 	return p;
 }
 
+bool mem_contains_nocase(const char *hay, size_t n, const char *needle, size_t m)
+{
+	if (m == 0)
+		return true;
+	for (size_t i = 0; i + m <= n; i++) {
+		size_t k = 0;
+		while (k < m) {
+			char a = hay[i + k], b = needle[k];
+			if (a >= 'A' && a <= 'Z')
+				a = (char)(a - 'A' + 'a');
+			if (b >= 'A' && b <= 'Z')
+				b = (char)(b - 'A' + 'a');
+			if (a != b)
+				break;
+			k++;
+		}
+		if (k == m)
+			return true;
+	}
+	return false;
+}
+
 void buf_init(struct buf *b)
 {
 	b->p = NULL;

@@ -112,6 +112,10 @@ void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
+/* Does hay[0..n) contain needle[0..m), ignoring ASCII case?  The plain
+ * quadratic scan: messages and needles are small, and it is obviously
+ * right. */
+bool mem_contains_nocase(const char *hay, size_t n, const char *needle, size_t m);
 
 /* A note attached to the line that starts at byte offset `off` of a wire. */
 struct wire_note {

@@ -82,23 +82,6 @@ static bool is_digit(char c)
 	return c >= '0' && c <= '9';
 }
 
-/* Does hay[0..n) contain needle[0..m), ignoring ASCII case?  The plain
- * quadratic scan: messages and needles are small, and it is obviously
- * right. */
-static bool contains_nocase(const char *hay, size_t n, const char *needle, size_t m)
-{
-	if (m == 0)
-		return true;
-	for (size_t i = 0; i + m <= n; i++) {
-		size_t k = 0;
-		while (k < m && ascii_lower(hay[i + k]) == ascii_lower(needle[k]))
-			k++;
-		if (k == m)
-			return true;
-	}
-	return false;
-}
-
 /* Line ends in s[0..n).  A part's last line has none: the CRLF before a
  * boundary belongs to the boundary (RFC 2046 5.1.1), so "text\r\n--b" is
  * a body of 0 lines, as Dovecot and UW imapd count it. */
@@ -1371,8 +1354,8 @@ static bool value_matches(const char *v, size_t n, const char *needle, size_t m)
 		if (v[i] != '\r' && v[i] != '\n')
 			buf_addc(&raw, v[i]);
 	mime_decode_header_value(&dec, v, n);
-	bool hit = contains_nocase(raw.p, raw.len, needle, m) ||
-		   contains_nocase(dec.p, dec.len, needle, m);
+	bool hit = mem_contains_nocase(raw.p, raw.len, needle, m) ||
+		   mem_contains_nocase(dec.p, dec.len, needle, m);
 	buf_free(&raw);
 	buf_free(&dec);
 	return hit;
@@ -1433,7 +1416,7 @@ static bool addresses_match(const char *v, size_t n, const char *needle, size_t 
 	struct address_text t = {.group_opened = false};
 	buf_init(&t.out);
 	address_list_walk(v, n, address_text_item, &t);
-	bool hit = contains_nocase(t.out.p ? t.out.p : "", t.out.len, needle, m);
+	bool hit = mem_contains_nocase(t.out.p ? t.out.p : "", t.out.len, needle, m);
 	buf_free(&t.out);
 	return hit;
 }
@@ -1452,7 +1435,7 @@ static bool header_matches(const char *hdr, size_t hdrlen, const char *name, con
 		if (name && !(f.name_end > f.start &&
 			      mime_eq_nocase(hdr + f.start, f.name_end - f.start, name)))
 			continue;
-		if (!name && contains_nocase(hdr + f.start, f.name_end - f.start, needle, m))
+		if (!name && mem_contains_nocase(hdr + f.start, f.name_end - f.start, needle, m))
 			return true;
 		if (value_matches(hdr + f.value, f.value_end - f.value, needle, m))
 			return true;
@@ -1470,7 +1453,7 @@ static bool header_matches(const char *hdr, size_t hdrlen, const char *name, con
  */
 static bool body_matches(const struct entity *e, const char *needle, size_t m)
 {
-	if (contains_nocase(e->body, e->bodylen, needle, m))
+	if (mem_contains_nocase(e->body, e->bodylen, needle, m))
 		return true;
 	struct ctype ct;
 	ctype_init(&ct);
@@ -1499,7 +1482,7 @@ static bool body_matches(const struct entity *e, const char *needle, size_t m)
 			else if (mime_eq_nocase(v.p + a, b - a, "base64"))
 				(void)mime_base64_decode(&dec, e->body, e->bodylen);
 		}
-		hit = contains_nocase(dec.p, dec.len, needle, m);
+		hit = mem_contains_nocase(dec.p, dec.len, needle, m);
 		buf_free(&v);
 		buf_free(&dec);
 	}

@@ -22,6 +22,9 @@
 #include "mime.h"
 
 #include <string.h>
+#include <strings.h>
+
+#include "i18n.h"
 
 /* RFC 5322 2.1.1: a line MUST be at most 998 characters, CRLF excluded. */
 #define MIME_LINE_HARD_MAX 998
@@ -1085,6 +1088,29 @@ void mime_received(struct buf *out, const char *helo, const char *client_host,
 
 /* RFC 5321 4.4: TCP-info = address-literal / ( Domain FWS address-literal ),
  * and an address literal (4.1.3) is "[" IPv4 "]" or "[IPv6:" IPv6 "]". */
+const char *mime_auth_field_note(const char *line, size_t n)
+{
+	static const struct {
+		const char *name;
+		const char *note;
+	} fields[] = {
+		{ "DKIM-Signature:",
+		  N_("DKIM-Signature: the sending domain's signature (RFC 6376): d= the domain "
+		     "that signs, s= the selector that names its key in DNS, bh= the hash of "
+		     "the body, b= the signature over the headers that h= lists") },
+		{ "Authentication-Results:",
+		  N_("Authentication-Results: what the receiving server verified (SPF, DKIM, "
+		     "DMARC), each with its result (RFC 8601); trust only the one your own "
+		     "server added") },
+	};
+	for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+		size_t len = strlen(fields[i].name);
+		if (n >= len && strncasecmp(line, fields[i].name, len) == 0)
+			return fields[i].note;
+	}
+	return NULL;
+}
+
 void mime_received_tcp_info(struct buf *out, const char *name, const char *address)
 {
 	bool named = name && *name;

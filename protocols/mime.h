@@ -108,6 +108,11 @@ void mime_received(struct buf *out, const char *helo, const char *client_host,
 		   const char *by_host, const char *proto, const char *id,
 		   const char *rcpt, int64_t date);
 
+/* The teaching note (an N_() text) for the first line of a header field
+ * that tells who vouches for a message: "DKIM-Signature:" (RFC 6376) and
+ * "Authentication-Results:" (RFC 8601); NULL for any other line. */
+const char *mime_auth_field_note(const char *line, size_t n);
+
 /* The TCP-info of a Received: line (RFC 5321 4.4), for its CLIENT_HOST:
  * "localhost [127.0.0.1]", the address as an address literal (4.1.3, an
  * IPv6 one tagged "IPv6:") after the name it is known by, or alone when

@@ -273,6 +273,8 @@ static void pop3_server_send_stuffed(struct wire *out, const char *p, size_t len
 				break;
 			body_lines++;
 		}
+		if (!in_body) /* who vouches for the message, in its header */
+			wire_note_here(out, mime_auth_field_note(p + i, end - i));
 		if (p[i] == '.') {
 			wire_note_here(out, N_("this line of the message begins with \".\", so the server "
 					       "sent one more \".\" in front; the client removes it"));

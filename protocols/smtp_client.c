@@ -485,27 +485,34 @@ static void smtp_client_send_next_rcpt(struct smtp_client *c, struct wire *out)
 /*
  * The message after 354, then the line "." that ends it.
  *
- * A relayed message starts with the Received: lines the servers before
- * this one added (RFC 5321 4.4); each gets a note of its own, and the
- * general note goes to the first line after them.  A Received: line may be
- * folded: only the line that starts the header gets the note.
+ * A relayed message starts with the fields the servers before this one
+ * added: Received: lines (RFC 5321 4.4), and a DKIM-Signature: (RFC 6376)
+ * or Authentication-Results: (RFC 8601); each gets a note of its own, and
+ * the general note goes to the first line after them.  A field may be
+ * folded: only the line that starts it gets the note.
  */
 static void smtp_client_send_message(struct smtp_client *c, struct wire *out)
 {
 	static const char received[] = "Received:";
 	const char *p = c->data.p, *end = c->data.p + c->data.len;
 	bool relayed = false;
-	while ((size_t)(end - p) >= sizeof received - 1 &&
-	       strncasecmp(p, received, sizeof received - 1) == 0) {
+	for (;;) {
+		size_t left = (size_t)(end - p);
+		const char *note = mime_auth_field_note(p, left);
+		if (!note && left >= sizeof received - 1 &&
+		    strncasecmp(p, received, sizeof received - 1) == 0)
+			note = N_("Received: added by a server that took the message in "
+				  "(\"by\" names it, the date says when): each server that "
+				  "handles a message adds one on top, so the list, read from "
+				  "the bottom up, is the route it took (RFC 5321 4.4)");
+		if (!note)
+			break;
 		const char *start = p;
 		do { /* the header and its folded lines, which start with a blank */
 			const char *nl = memchr(p, '\n', (size_t)(end - p));
 			p = nl ? nl + 1 : end;
 		} while (p < end && (*p == ' ' || *p == '\t'));
-		wire_note_here(out, N_("Received: added by a server that took the message in "
-				       "(\"by\" names it, the date says when): each server that "
-				       "handles a message adds one on top, so the list, read from "
-				       "the bottom up, is the route it took (RFC 5321 4.4)"));
+		wire_note_here(out, note);
 		wire_raw(out, start, (size_t)(p - start));
 		relayed = true;
 	}

@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "i18n.h"
+#include "mime.h"
 
 /* ================================================================ replies */
 
@@ -128,6 +129,45 @@ static void world_check_flag(const char *flag, uint32_t *bits, const char **keyw
 		*keyword = flag;
 }
 
+/*
+ * `has ... header "NAME" containing "TEXT"`: some message of the folder
+ * whose first NAME: field (the top one, the last a server added) holds
+ * TEXT, in any case, and that matches the rest of m.  If none does but one
+ * has the field, the detail quotes what it says.
+ */
+static bool world_check_header(struct world *w, int64_t folder, const struct scn_check *c,
+			       struct store_match *m, char *detail, size_t n)
+{
+	struct store_message *list = NULL;
+	size_t count = 0;
+	if (store_folder_list(w->store, folder, &list, &count) != STORE_OK)
+		return false;
+	bool ok = false;
+	struct buf value;
+	buf_init(&value);
+	for (size_t k = 0; k < count && !ok; k++) {
+		struct store_message msg;
+		if (store_message_get(w->store, folder, list[k].uid, true, &msg) != STORE_OK)
+			continue;
+		buf_clear(&value);
+		if (mime_header_get(msg.content, msg.content_len, c->header, &value)) {
+			if (mem_contains_nocase(value.p, value.len, c->header_text,
+						strlen(c->header_text))) {
+				m->uid = list[k].uid;
+				ok = store_folder_match(w->store, folder, m) == 0;
+			}
+			if (!ok)
+				snprintf(detail, n, _("no such message; its %s: says '%.*s'"),
+					 c->header, value.len > 200 ? 200 : (int)value.len,
+					 value.p);
+		}
+		store_message_free(&msg);
+	}
+	buf_free(&value);
+	free(list);
+	return ok;
+}
+
 bool world_check_one(struct world *w, size_t i, char *detail, size_t n)
 {
 	assert(i < w->scn->nchecks);
@@ -149,8 +189,10 @@ bool world_check_one(struct world *w, size_t i, char *detail, size_t n)
 			struct store_match m = { .from = c->from, .to = c->to,
 						 .subject = c->subject, .submitted = c->submitted };
 			world_check_flag(c->flag, &m.flags, &m.keyword);
-			ok = store_folder_match(w->store, id, &m) == 0;
-			snprintf(detail, n, "%s", _("no such message"));
+			ok = c->header ? world_check_header(w, id, c, &m, detail, n)
+				       : store_folder_match(w->store, id, &m) == 0;
+			if (!ok && !detail[0])
+				snprintf(detail, n, "%s", _("no such message"));
 			/* The route: RFC 3848's "with ESMTPA" in a Received: line is
 			 * written only by a server whose client logged in with AUTH,
 			 * which mailsim offers only on the submission port (587).

@@ -94,8 +94,10 @@ void net_maybe_release(struct conn *c)
 	free(c);
 }
 
-void net_trace_event(struct conn *c, int side, const char *event, const char *note,
-		     const char *text)
+/* One record of a connection, from `side` to the other: a line (event
+ * NULL) that arrives at arrive_us, or an event at this moment. */
+static void net_trace(struct conn *c, int side, const char *event, const char *note,
+		      const char *text, size_t len, int64_t arrive_us)
 {
 	struct trace_rec r = {
 		.t_us = c->w->loop.now_us,
@@ -105,12 +107,19 @@ void net_trace_event(struct conn *c, int side, const char *event, const char *no
 		.dir = side == SIDE_CLIENT ? DIR_C2S : DIR_S2C,
 		.event = event,
 		.text = text,
-		.text_len = strlen(text),
+		.text_len = len,
 		.note = note,
 		.session = c->id,
-		.arrive_us = c->w->loop.now_us,
+		.arrive_us = arrive_us,
+		.tls = !event && c->tls, /* a line inside TLS: on the wire, a TLS record */
 	};
 	trace_emit(&c->w->trace, &r);
+}
+
+void net_trace_event(struct conn *c, int side, const char *event, const char *note,
+		     const char *text)
+{
+	net_trace(c, side, event, note, text, strlen(text), c->w->loop.now_us);
 }
 
 /* Tell one side that the connection is over, once. */
@@ -221,6 +230,70 @@ static const struct conn_transport net_link_transport = {
 
 /* ------------------------------------------------------------ sending, closing */
 
+/* One line on its way: the transport carries it (CRLF and all) and the
+ * trace records it (without its CRLF), with a word if the link lost it. */
+static void net_send_line(struct conn *c, int side, const char *line, size_t n,
+			  const char *note)
+{
+	size_t textlen = n;
+	if (textlen > 0 && line[textlen - 1] == '\n')
+		textlen--;
+	if (textlen > 0 && line[textlen - 1] == '\r')
+		textlen--;
+	int losses = 0;
+	int64_t at = c->transport->send(c, side, line, n, &losses);
+	net_trace(c, side, NULL, note, line, textlen, at);
+	if (losses > 0) {
+		char msg[96];
+		snprintf(msg, sizeof msg,
+			 P_("segment lost %d time, resent by TCP",
+			    "segment lost %d times, resent by TCP", losses),
+			 losses);
+		net_trace_event(c, side, "loss",
+				N_("TCP resends what the link lost: the mail protocol never "
+				   "sees the loss, only the delay"),
+				msg);
+	}
+}
+
+/*
+ * A tampering link (`link A B tamper "TEXT"`) is a relay in the middle that
+ * rewrites what it carries: on an SMTP connection from A to B, once the
+ * server has answered DATA with 354, the client's lines are the message
+ * (RFC 5321 4.1.1.4), and before the "." that ends it the link slips in
+ * one line of its own.  Nothing in SMTP notices; a DKIM signature over the
+ * body does (its bh= no longer matches, RFC 6376 3.7).
+ *
+ * Called for each line before it goes; sends the added line itself when
+ * `line` is the final ".".
+ */
+static void net_tamper(struct conn *c, int side, const char *line, size_t n)
+{
+	const struct link *l = c->link;
+	if (!l || !l->tamper || c->proto != PROTO_SMTP || c->host[SIDE_CLIENT] != l->a)
+		return;
+	if (side == SIDE_SERVER) {
+		if (n >= 3 && memcmp(line, "354", 3) == 0)
+			c->tamper_in_body = true;
+		return;
+	}
+	if (!c->tamper_in_body || !(n >= 2 && line[0] == '.' &&
+				    (line[1] == '\r' || line[1] == '\n')))
+		return;
+	c->tamper_in_body = false;
+	struct buf added;
+	buf_init(&added);
+	if (l->tamper[0] == '.')
+		buf_addc(&added, '.'); /* dot-stuffing, as a client must (RFC 5321 4.5.2) */
+	buf_adds(&added, l->tamper);
+	buf_adds(&added, "\r\n");
+	net_send_line(c, side, added.p, added.len,
+		      N_("the link rewrote the message in transit: a relay on the way added "
+			 "this line, which the sender never wrote; SMTP cannot tell, but a "
+			 "DKIM signature over the body no longer verifies (RFC 6376 3.7)"));
+	buf_free(&added);
+}
+
 void net_send(struct conn *c, int side, struct wire *out)
 {
 	assert(side == SIDE_CLIENT || side == SIDE_SERVER);
@@ -234,40 +307,8 @@ void net_send(struct conn *c, int side, struct wire *out)
 	while (off < len) {
 		const char *nl = memchr(p + off, '\n', len - off);
 		size_t end = nl ? (size_t)(nl - p) + 1 : len;
-		size_t textlen = end - off;
-		/* the record shows the line without its CRLF */
-		if (textlen > 0 && p[off + textlen - 1] == '\n')
-			textlen--;
-		if (textlen > 0 && p[off + textlen - 1] == '\r')
-			textlen--;
-		/* the transport carries the line, and knows when it arrives */
-		int losses = 0;
-		int64_t at = c->transport->send(c, side, p + off, end - off, &losses);
-		struct trace_rec r = {
-			.t_us = c->w->loop.now_us,
-			.from = c->host[side]->name,
-			.to = c->host[!side]->name,
-			.proto = c->proto,
-			.dir = side == SIDE_CLIENT ? DIR_C2S : DIR_S2C,
-			.text = p + off,
-			.text_len = textlen,
-			.note = wire_note_at(out, off),
-			.session = c->id,
-			.arrive_us = at,
-			.tls = c->tls,
-		};
-		trace_emit(&c->w->trace, &r);
-		if (losses > 0) {
-			char msg[96];
-			snprintf(msg, sizeof msg,
-				 P_("segment lost %d time, resent by TCP",
-				    "segment lost %d times, resent by TCP", losses),
-				 losses);
-			net_trace_event(c, side, "loss",
-					N_("TCP resends what the link lost: the mail protocol never "
-					   "sees the loss, only the delay"),
-					msg);
-		}
+		net_tamper(c, side, p + off, end - off);
+		net_send_line(c, side, p + off, end - off, wire_note_at(out, off));
 		off = end;
 	}
 	wire_clear(out);

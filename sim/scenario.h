@@ -65,7 +65,13 @@ struct scn_link {
 	int64_t latency_us;      /* -1 if not given (default applies) */
 	int64_t bandwidth_bps;   /* bits per second, 0 = unlimited */
 	uint32_t loss_ppm;       /* loss in parts per million (1.5% = 15000) */
+	char *tamper;            /* ext: the line a relay on the link adds to every
+				  * SMTP message body from a to b, or NULL */
 };
+
+/* The longest tampered line: a body line is at most 998 octets before its
+ * CRLF (RFC 5321 4.5.3.1.6), one of them the dot that stuffing may add. */
+#define SCN_TAMPER_MAX 997
 
 /* Extension: `retry [HOST] after DUR [backoff N] [attempts N]` sets how a
  * server's relay queue retries a temporary failure. */
@@ -243,6 +249,8 @@ struct scn_check {
 	char *flag;          /* `has ... flag \Seen` (extension) */
 	bool submitted;      /* `has ... submitted`: came in on a submission port,
 			      * authenticated (extension) */
+	char *header;        /* `has ... header "NAME" containing "TEXT"` (extension): */
+	char *header_text;   /* a NAME: field whose value holds TEXT (any case) */
 	int reply_code;      /* 0 if an enhanced code is given instead */
 	char *reply_enh;     /* "5.1.1" or NULL */
 };

@@ -179,6 +179,8 @@ void scn_check_clear(struct scn_check *c)
 	free(c->to);
 	free(c->subject);
 	free(c->flag);
+	free(c->header);
+	free(c->header_text);
 	free(c->reply_enh);
 	memset(c, 0, sizeof *c);
 }
@@ -211,6 +213,7 @@ void scn_free(struct scenario *s)
 	for (size_t i = 0; i < s->nlinks; i++) {
 		free(s->links[i].a);
 		free(s->links[i].b);
+		free(s->links[i].tamper);
 	}
 	free(s->links);
 	for (size_t i = 0; i < s->nretries; i++)

@@ -270,23 +270,49 @@ int scn_link_ends(struct parser *p, const struct tok **a, const struct tok **b)
 	return 0;
 }
 
+/* Extension: `tamper "TEXT"`, the line a tampering relay on the link adds
+ * to every message body it carries.  One line of text, as a body line must
+ * be: at most 998 characters (RFC 5321 4.5.3.1.6), no line break. */
+static const char *scn_parse_tamper_text(struct parser *p)
+{
+	const struct tok *v = scn_expect_string(p, _("the line to add, in double quotes"));
+	if (!v)
+		return NULL;
+	if (strpbrk(v->text, "\r\n")) {
+		scn_err_col(p, v->col, _("the tampered line is one line: it cannot hold \\n"));
+		return NULL;
+	}
+	if (strlen(v->text) > SCN_TAMPER_MAX) {
+		scn_err_col(p, v->col, _("the tampered line is too long: at most %d octets"),
+			    SCN_TAMPER_MAX);
+		return NULL;
+	}
+	return v->text;
+}
+
 int scn_parse_link(struct parser *p, const struct tok *kw)
 {
-	static const char *const opts[] = {"latency", "bandwidth", "loss"};
+	static const char *const opts[] = {"latency", "bandwidth", "loss", "tamper"};
 	const struct tok *a, *b;
 	if (scn_link_ends(p, &a, &b) < 0)
 		return -1;
 	int64_t latency = -1, bandwidth = 0, loss = 0;
-	bool seen[3] = {false, false, false};
+	const char *tamper = NULL;
+	bool seen[4] = {false, false, false, false};
 	for (const struct tok *t; (t = scn_next_tok(p));) {
 		/* TRANSLATORS: the kind of word in "unknown %s '%s'"; then the words */
 		int which = scn_take_option(p, t, _("link option"),
-					    _("latency, bandwidth or loss"), opts,
-					    3, seen);
+					    _("latency, bandwidth, loss or tamper"), opts,
+					    4, seen);
 		if (which < 0)
 			return -1;
 		if (which == 0) {
 			if (scn_expect_duration(p, _("the latency"), 0, &latency) < 0)
+				return -1;
+			continue;
+		}
+		if (which == 3) {
+			if (!(tamper = scn_parse_tamper_text(p)))
 				return -1;
 			continue;
 		}
@@ -326,6 +352,7 @@ int scn_parse_link(struct parser *p, const struct tok *kw)
 	l->latency_us = latency;
 	l->bandwidth_bps = bandwidth;
 	l->loss_ppm = (uint32_t)loss;
+	l->tamper = tamper ? xstrdup(tamper) : NULL;
 	return 0;
 }
 

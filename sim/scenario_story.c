@@ -588,27 +588,57 @@ static int check_count(struct parser *p, struct scn_check *c)
 	return scn_expect_number(p, _("the count"), 0, SCN_MAX_COUNT, &c->count);
 }
 
-/* `has [from ADDR] [to ADDR] [subject "..."] [flag FLAG] [submitted]`, at
- * least one, any order; one message must match them all.  (`flag` and
- * `submitted` are extensions.) */
+/* Extension: `header "NAME" containing "TEXT"` in a mailbox's `has`. */
+static int check_header(struct parser *p, struct scn_check *c)
+{
+	const struct tok *name = scn_expect_text(p, _("a header name such as "
+						      "\"Authentication-Results\""));
+	if (!name)
+		return -1;
+	size_t n = strlen(name->text);
+	if (n && name->text[n - 1] == ':')
+		n--; /* "Subject:" names the field as well as "Subject" */
+	if (n == 0 || strcspn(name->text, " \t:") < n) {
+		scn_err_col(p, name->col, _("'%s' is not a header name"), name->text);
+		return -1;
+	}
+	if (scn_expect_keyword(p, "containing") < 0)
+		return -1;
+	const struct tok *text = scn_expect_string(p, _("the text in double quotes"));
+	if (!text)
+		return -1;
+	c->header = xstrndup(name->text, n);
+	c->header_text = xstrdup(text->text);
+	return 0;
+}
+
+/* `has [from ADDR] [to ADDR] [subject "..."] [flag FLAG] [submitted]
+ * [header "NAME" containing "TEXT"]`, at least one, any order; one message
+ * must match them all.  (`flag`, `submitted` and `header` are extensions;
+ * the last two read the server's copy, so they are for mailboxes.) */
 static int check_has(struct parser *p, struct scn_check *c)
 {
-	static const char *const words[] = {"from", "to", "subject", "flag", "submitted"};
-	bool seen[5] = {false, false, false, false, false};
+	static const char *const words[] = {"from", "to", "subject", "flag", "submitted", "header"};
+	bool seen[6] = {false, false, false, false, false, false};
 	/* the route is in the server's copy (its Received: lines), not a device's */
 	bool mailbox = c->kind == SCN_EXPECT_MAILBOX_HAS;
-	const char *expected = mailbox ? _("from, to, subject, flag or submitted")
+	const char *expected = mailbox ? _("from, to, subject, flag, submitted or header")
 				       : _("from, to, subject or flag");
 	const struct tok *t;
 	while ((t = scn_next_tok(p))) {
 		/* TRANSLATORS: the kind of word in "unknown %s '%s'" */
 		int which = scn_take_option(p, t, _("'has' field"), expected, words,
-					    mailbox ? 5 : 4,
+					    mailbox ? 6 : 4,
 					    seen);
 		if (which < 0)
 			return -1;
 		if (which == 4) {
 			c->submitted = true;
+			continue;
+		}
+		if (which == 5) {
+			if (check_header(p, c) < 0)
+				return -1;
 			continue;
 		}
 		char **field = which == 0 ? &c->from : which == 1 ? &c->to
@@ -625,7 +655,7 @@ static int check_has(struct parser *p, struct scn_check *c)
 			return -1;
 		*field = xstrdup(v->text);
 	}
-	if (!c->from && !c->to && !c->subject && !c->flag && !c->submitted) {
+	if (!c->from && !c->to && !c->subject && !c->flag && !c->submitted && !c->header) {
 		scn_err_col(p, p->eol_col, _("expected %s after 'has'"), expected);
 		return -1;
 	}

@@ -226,6 +226,7 @@ struct store_match {
 	uint32_t flags;       /* STORE_FLAG_* bits that must all be set */
 	const char *keyword;  /* an IMAP keyword, or NULL */
 	bool submitted;       /* a Received: line says "with ESMTPA" (see checks.c) */
+	uint32_t uid;         /* this message only; 0: any (folders only) */
 };
 STORE_MUST_CHECK
 enum store_result store_folder_match(struct store *st, int64_t folder_id,

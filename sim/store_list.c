@@ -37,6 +37,7 @@ static const char *const list_sql[SQL_NSTMTS] = {
 		" AND (flags & ?5) = ?5"
 		" AND (?6 IS NULL OR instr(' ' || lower(keywords) || ' ', ' ' || lower(?6) || ' ') > 0)"
 		" AND (?7 = 0 OR instr(content, CAST(' with ESMTPA id ' AS BLOB)) > 0)"
+		" AND (?8 = 0 OR uid = ?8)"
 		" LIMIT 1",
 	[SQL_DEVICE_HAS] =
 		"SELECT 1 FROM device_messages WHERE device_id = ?1 AND folder = ?2"
@@ -91,7 +92,7 @@ enum store_result store_folder_match(struct store *st, int64_t folder_id,
 	int bound = sqlite3_bind_int64(s, 1, folder_id) | bind_text(s, 2, m->from) |
 		    bind_text(s, 3, m->to) | bind_text(s, 4, m->subject) |
 		    sqlite3_bind_int64(s, 5, m->flags) | bind_text(s, 6, m->keyword) |
-		    sqlite3_bind_int(s, 7, m->submitted);
+		    sqlite3_bind_int(s, 7, m->submitted) | sqlite3_bind_int64(s, 8, m->uid);
 	return step_int64(st, s, bound, "search folder", NULL);
 }
 

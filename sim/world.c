@@ -308,6 +308,7 @@ int world_init(struct world *w, const struct scenario *scn, struct store *st,
 					? LINK_SERVER_LATENCY_US : LINK_DEVICE_LATENCY_US;
 		l->bandwidth_bps = sl->bandwidth_bps;
 		l->loss_ppm = sl->loss_ppm;
+		l->tamper = sl->tamper; /* the scenario outlives the world */
 	}
 	for (size_t i = 0; i < w->nhosts; i++) {
 		struct host *h = &w->hosts[i];

@@ -127,6 +127,8 @@ struct link {
 	int64_t latency_us;
 	int64_t bandwidth_bps;   /* 0 = unlimited */
 	uint32_t loss_ppm;
+	const char *tamper;      /* ext: a relay on the link adds this line to every
+				  * SMTP message body from a to b (net.c), or NULL */
 	bool up;
 	int64_t busy_until_us[2]; /* per direction, for bandwidth: [0] a->b */
 };
@@ -252,6 +254,8 @@ struct conn {
 	bool tls;                  /* the TLS handshake is done: lines are encrypted */
 	int pending;               /* scheduled events that point here */
 	int64_t last_arrival[2];   /* on the link, TCP keeps order: per sending side */
+	bool tamper_in_body;       /* a tampering link saw the server's 354: the client's
+				    * lines are the message until "." (net.c) */
 	struct conn_timer timer[2];  /* each side's timer */
 	const struct conn_transport *transport; /* how the bytes travel */
 	void *transport_state;     /* the transport's own (sock.c: struct sock) */

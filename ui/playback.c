@@ -85,6 +85,7 @@ struct pb_chg {
 	uint32_t folder;                /* index into pb->folders */
 	uint32_t uid, flags;
 	uint32_t from, subject, content; /* intern ids (ADD) */
+	uint32_t auth;                  /* intern id (ADD): the authentication results, 0 = none */
 	uint32_t undo_n;                /* entries it pushed on the undo stack when applied */
 	uint8_t op;                     /* enum trace_mail_op */
 };
@@ -765,6 +766,7 @@ static void pb_record_mail(struct playback *pb, const struct trace_mail *m)
 	if (m->op == MAIL_ADD) {
 		c.from = pb_intern(pb, m->from);
 		c.subject = pb_intern(pb, m->subject);
+		c.auth = pb_intern(pb, m->auth);
 		c.content = pb_intern_n(pb, m->content ? m->content : "",
 					m->content ? m->content_len : 0);
 	}
@@ -1323,6 +1325,7 @@ bool pb_get_msg(const struct playback *pb, size_t owner, size_t folder, size_t i
 		.marked = (e->flags & PB_FLAG_MARKED) != 0,
 		.from = pb_str(pb, add->from),
 		.subject = pb_str(pb, add->subject),
+		.auth = pb_str(pb, add->auth),
 		.content = add->content ? pb_str(pb, add->content) : "",
 		.content_len = pb->strs[add->content].len,
 		.changed_at = e->changed_at,

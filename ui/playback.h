@@ -65,6 +65,8 @@ struct pb_msg {
 	bool marked;             /* POP3 DELE marked it: it goes at QUIT, unless RSET or a
 				  * session without QUIT undoes the mark (MAIL_MARK) */
 	const char *from, *subject;
+	const char *auth;        /* the receiving server's results ("spf=pass dkim=fail
+				  * dmarc=fail"), or NULL if it verified nothing */
 	const char *content;
 	size_t content_len;
 	size_t changed_at;       /* the step that last added or changed it (for flashing) */

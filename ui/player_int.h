@@ -45,7 +45,9 @@
  * colour, or in bold, reverse and underline with --mono). */
 enum role {
 	R_NORMAL, R_TITLE, R_SMTP, R_POP3, R_IMAP, R_DNS, R_EVENT, R_CUR, R_FLASH,
-	R_DOWN, R_BANNER, R_DIM, R_FOCUS, R_STATUS, R_HEAD, R_TLS, NROLES,
+	R_DOWN, R_BANNER, R_DIM, R_FOCUS, R_STATUS, R_HEAD, R_TLS,
+	R_PASS, R_FAIL,   /* an authentication result that passed, that failed */
+	NROLES,
 };
 
 extern attr_t term_attr[NROLES];   /* set by player_screen_open */

@@ -282,11 +282,35 @@ static bool flashing(const struct player *p, size_t changed_at)
 	return p->cur != SIZE_MAX && changed_at <= p->cur && p->cur - changed_at < FLASH_STEPS;
 }
 
-enum mline_kind { ML_OWNER, ML_FOLDER, ML_MSG, ML_MORE, ML_EMPTY };
+enum mline_kind { ML_OWNER, ML_FOLDER, ML_MSG, ML_AUTH, ML_MORE, ML_EMPTY };
 struct mline {
 	enum mline_kind kind;
 	size_t folder, index, more;
 };
+
+/* Whether a message has a line of authentication results under it. */
+static bool msg_has_auth(struct player *p, size_t o, size_t f, size_t i)
+{
+	struct pb_msg m;
+	return pb_get_msg(p->pb, o, f, i, &m) && m.auth && *m.auth;
+}
+
+/* The first message of folder f that fits `room` lines with the ones after
+ * it (each a line, and one more for its authentication results), keeping a
+ * line for "… N older" when some do not fit. */
+static size_t first_that_fits(struct player *p, size_t o, size_t f, size_t nm, size_t room)
+{
+	size_t used = 0, first = nm;
+	while (first > 0) {
+		size_t h = 1 + msg_has_auth(p, o, f, first - 1);
+		size_t more = first - 1 > 0; /* the "older" line, if any are left */
+		if (used + h + more > room)
+			break;
+		used += h;
+		first--;
+	}
+	return first;
+}
 
 /* The lines of one owner's block, at most max. */
 static size_t owner_lines(struct player *p, size_t o, struct mline *ml, size_t max)
@@ -305,18 +329,73 @@ static size_t owner_lines(struct player *p, size_t o, struct mline *ml, size_t m
 		if (nonempty > 1 || strcmp(fname, "INBOX") != 0)
 			ml[n++] = (struct mline){ ML_FOLDER, f, 0, nm };
 		size_t room = max > n ? max - n : 0;
-		size_t first = 0;
-		if (nm > room) { /* the newest messages, and how many more */
-			first = nm - (room > 1 ? room - 1 : 0);
-			if (n < max)
-				ml[n++] = (struct mline){ ML_MORE, f, 0, first };
-		}
-		for (size_t i = first; i < nm && n < max; i++, shown++)
+		size_t first = first_that_fits(p, o, f, nm, room);
+		if (first == nm && nm > 0 && room > 1)
+			first = nm - 1; /* the newest at least, if it has a line */
+		if (first > 0 && n < max) /* the newest messages, and how many more */
+			ml[n++] = (struct mline){ ML_MORE, f, 0, first };
+		for (size_t i = first; i < nm && n < max; i++, shown++) {
 			ml[n++] = (struct mline){ ML_MSG, f, i, 0 };
+			if (n < max && msg_has_auth(p, o, f, i))
+				ml[n++] = (struct mline){ ML_AUTH, f, i, 0 };
+		}
 	}
 	if (!shown && n < max)
 		ml[n++] = (struct mline){ ML_EMPTY, 0, 0, 0 };
 	return n;
+}
+
+/*
+ * A message's authentication results, under it: the receiving server's
+ * summary "spf=fail dkim=pass dmarc=fail" (RFC 8601 result words) drawn as
+ * "✗spf ✓dkim ✗dmarc", each mark coloured: ✓ pass, ✗ fail or permerror,
+ * ~ softfail, · anything else (none, neutral, temperror); a comment in
+ * parentheses after a result is left out.
+ */
+static void draw_auth(int y, int x, int w, const char *auth)
+{
+	int used = term_put(y, x, w, "    ", A_NORMAL);
+	for (const char *p = auth; *p && used < w;) {
+		while (*p == ' ')
+			p++;
+		if (*p == '(') { /* a comment, "(body hash did not verify)": the source tells it */
+			const char *close = strchr(p, ')');
+			p = close ? close + 1 : p + strlen(p);
+			continue;
+		}
+		size_t n = strcspn(p, " ");
+		if (!n)
+			break;
+		const char *eq = memchr(p, '=', n);
+		size_t mlen = eq ? (size_t)(eq - p) : n;
+		const char *res = eq ? eq + 1 : "";
+		size_t rlen = eq ? n - mlen - 1 : 0;
+#define RES_IS(word) (rlen == sizeof word - 1 && strncasecmp(res, word, rlen) == 0)
+		const char *mark = "·";
+		attr_t a = term_attr[R_DIM];
+		if (RES_IS("pass")) {
+			mark = "✓";
+			a = term_attr[R_PASS];
+		} else if (RES_IS("fail") || RES_IS("permerror")) {
+			mark = "✗";
+			a = term_attr[R_FAIL];
+		} else if (RES_IS("softfail")) {
+			mark = "~";
+			a = term_attr[R_FAIL];
+		}
+#undef RES_IS
+		used += term_put(y, x + used, w - used, mark, a);
+		used += term_putn(y, x + used, w - used, p, mlen, a);
+		used += term_put(y, x + used, w - used, " ", A_NORMAL);
+		p += n;
+	}
+}
+
+/* A folder where the server put mail it does not trust (DMARC
+ * p=quarantine, RFC 7489 6.3): the name the verifying server uses. */
+static bool is_junk(const char *folder)
+{
+	return strcasecmp(folder, "Junk") == 0;
 }
 
 void pane_draw_mail(struct player *p, struct pane *pn)
@@ -385,8 +464,17 @@ void pane_draw_mail(struct player *p, struct pane *pn)
 						term_put(yy, cx + used, colw - used, kind, term_attr[R_DIM]);
 				}
 			} else if (m->kind == ML_FOLDER) {
-				snprintf(t, sizeof t, " %s (%zu)", pb_folder(p->pb, o, m->folder), m->more);
-				term_put(yy, cx, colw, t, term_attr[R_HEAD]);
+				const char *fname = pb_folder(p->pb, o, m->folder);
+				snprintf(t, sizeof t, " %s (%zu)", fname, m->more);
+				bool junk = is_junk(fname);
+				int used = term_put(yy, cx, colw, t, term_attr[junk ? R_FAIL : R_HEAD]);
+				const char *why = _(" ⚠ quarantined");
+				if (junk && used + term_width(why, strlen(why)) <= colw)
+					term_put(yy, cx + used, colw - used, why, term_attr[R_FAIL]);
+			} else if (m->kind == ML_AUTH) {
+				struct pb_msg msg;
+				if (pb_get_msg(p->pb, o, m->folder, m->index, &msg) && msg.auth)
+					draw_auth(yy, cx, colw, msg.auth);
 			} else if (m->kind == ML_MORE) {
 				snprintf(t, sizeof t, P_("  … %zu older", "  … %zu older", m->more), m->more);
 				term_put(yy, cx, colw, t, term_attr[R_DIM]);
@@ -699,6 +787,20 @@ void pane_draw_source(struct player *p)
 		 term_attr[R_HEAD]);
 }
 
+/* A header field's note in the source, on lines of its own after the
+ * field, each "  ⇒ " and a piece of the note wrapped to the overlay. */
+static void source_note(struct buf *src, const char *note)
+{
+	struct span l[16];
+	int w = COLS - 10 > 30 ? COLS - 10 : 30;
+	size_t nl = term_wrap(note, strlen(note), w, l, 16);
+	for (size_t k = 0; k < nl; k++) {
+		buf_adds(src, "  ⇒ ");
+		buf_add(src, l[k].p, l[k].n);
+		buf_addc(src, '\n');
+	}
+}
+
 void pane_open_source(struct player *p)
 {
 	if (p->sel >= p->nvis)
@@ -712,6 +814,7 @@ void pane_open_source(struct player *p)
 		 pb_folder(p->pb, v->owner, v->folder), m.subject ? m.subject : _("(no subject)"));
 	buf_clear(&p->src);
 	bool headers = true;
+	const char *why = NULL; /* the note of the header field being copied */
 	struct buf dec;
 	buf_init(&dec);
 	for (size_t i = 0; i < m.content_len;) {
@@ -721,6 +824,11 @@ void pane_open_source(struct player *p)
 		if (n && m.content[i + n - 1] == '\r')
 			n--;
 		const char *line = m.content + i;
+		bool folded = n && (line[0] == ' ' || line[0] == '\t'); /* a field goes on */
+		if (why && !folded) {
+			source_note(&p->src, _(why)); /* after the field's folded lines */
+			why = NULL;
+		}
 		buf_add(&p->src, line, n);
 		if (!n)
 			headers = false;
@@ -732,6 +840,8 @@ void pane_open_source(struct player *p)
 			buf_adds(&p->src, "  ⇒ ");
 			buf_add(&p->src, dec.p, dec.len);
 		}
+		if (headers && !folded)
+			why = mime_auth_field_note(line, n);
 		buf_addc(&p->src, '\n');
 		i = end + 1;
 	}

@@ -96,6 +96,8 @@ static void init_roles(bool mono)
 		term_attr[R_STATUS] = COLOR_PAIR(7);
 		term_attr[R_HEAD] = A_BOLD;
 		term_attr[R_TLS] = COLOR_PAIR(9) | A_BOLD;
+		term_attr[R_PASS] = COLOR_PAIR(4);
+		term_attr[R_FAIL] = COLOR_PAIR(5) | A_BOLD;
 	} else {
 		/* Nothing depends on colour: bold, reverse, underline, and the
 		 * protocol's name in text wherever a colour would tell it. */
@@ -110,6 +112,8 @@ static void init_roles(bool mono)
 		term_attr[R_STATUS] = A_REVERSE;
 		term_attr[R_HEAD] = A_BOLD;
 		term_attr[R_TLS] = A_UNDERLINE; /* a TLS record, without colour */
+		term_attr[R_PASS] = A_NORMAL; /* the ✓ and ✗ tell them apart */
+		term_attr[R_FAIL] = A_BOLD;
 	}
 }
 

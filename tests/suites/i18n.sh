@@ -87,7 +87,7 @@ for f in scenarios/smtp-send.scn scenarios/pop3-download-and-delete.scn; do
 done
 
 # --- golden transcripts in Portuguese (tests/golden/pt_BR; UPDATE_GOLDEN=1
-# writes them): two lessons, and the lab's exercises with their tasks
+# writes them): four lessons, and the lab's exercises with their tasks
 g=tests/golden/pt_BR
 golden_pt() { # golden_pt NAME CMD...: CMD's output is $g/NAME.out
 	name=$1
@@ -102,6 +102,8 @@ golden_pt() { # golden_pt NAME CMD...: CMD's output is $g/NAME.out
 }
 golden_pt smtp-send "$m" run --lang pt-BR scenarios/smtp-send.scn
 golden_pt pop3-download-and-delete "$m" run --lang pt-BR scenarios/pop3-download-and-delete.scn
+golden_pt spoofing "$m" run --lang pt-BR scenarios/spoofing.scn
+golden_pt dkim-signature "$m" run --lang pt-BR scenarios/dkim-signature.scn
 golden_pt lab-list "$m" lab --lang pt-BR
 if grep -q 'ã\|ç\|é' "$g/smtp-send.out"; then ok; else bad "pt-BR golden without accents"; fi
 

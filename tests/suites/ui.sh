@@ -209,6 +209,24 @@ golden starttls-52-timeline-wiretap
 start 80 24 play --no-anim --step 20 scenarios/smtp-send.scn
 expect "smtp-send, no TLS" "step 20/"
 expect_not "no TLS mode without TLS" "TLS:"
+# --- authentication results: the message in Bob's INBOX with its ✓dkim
+# line, and the note on the Authentication-Results: line of POP3's RETR
+start 100 30 play --no-anim --step 118 scenarios/dkim-signature.scn
+expect "dkim-signature at RETR" "step 118/"
+expect "the result under the message" "✓dkim"
+expect "the header's note" "what the receiving server verified"
+golden dkim-signature-118
+# the message's source: each field's note on lines of its own after it
+keys Tab Enter
+expect "the source" "bob@gmail.com · INBOX · Notas da prova"
+expect "the DKIM-Signature note" "⇒ DKIM-Signature: the sending domain's signature"
+golden dkim-signature-source
+# DMARC p=quarantine: the forged message in Junk, marked, its results in red
+start 80 24 play --no-anim --step 126 tests/ui/quarantine.scn
+expect "quarantine at the end" "step 126/126"
+expect "Junk marked" "Junk (1) ⚠ quarantined"
+expect "the forged message's results" "✗spf ·dkim ✗dmarc"
+golden quarantine-126-colour -e
 
 # --- POP3's DELE marks the message in the mailboxes pane until QUIT
 start 100 30 play --no-anim --step 39 scenarios/pop3-download-and-delete.scn

@@ -435,6 +435,30 @@ static void test_sessions(void)
 	pb_free(pb);
 }
 
+/* A message's authentication results travel with its ADD to pb_msg. */
+static void test_auth_results(void)
+{
+	struct playback *pb = pb_new();
+	event(pb, 0, "story", "start", "");
+	struct trace_mail m = {
+		.op = MAIL_ADD, .owner = "bob@b.test", .folder = "Junk", .uid = 1,
+		.subject = "forged", .content = "x", .content_len = 1,
+		.auth = "spf=fail dkim=none dmarc=fail",
+	};
+	struct trace_rec r = { .t_us = 1, .from = "x", .event = "mail", .mail = &m };
+	pb_sink(pb, &r);
+	mail(pb, MAIL_ADD, "bob@b.test", false, "INBOX", 1, 0, "plain");
+	event(pb, 1, "story", "x", "");
+	pb_seek(pb, 1);
+	struct pb_msg msg;
+	CHECK(pb_get_msg(pb, 0, 1, 0, &msg));
+	CHECK_STR(pb_folder(pb, 0, 1), "Junk");
+	CHECK_STR(msg.auth, "spf=fail dkim=none dmarc=fail");
+	CHECK(pb_get_msg(pb, 0, 0, 0, &msg));
+	CHECK(msg.auth == NULL); /* no verifying server: no results */
+	pb_free(pb);
+}
+
 static void test_owners_and_folders(void)
 {
 	struct playback *pb = pb_new();
@@ -1054,5 +1078,6 @@ int main(void)
 	RUN(test_robust);
 	RUN(test_big_run);
 	RUN(test_live_hosts);
+	RUN(test_auth_results);
 	return TEST_END();
 }

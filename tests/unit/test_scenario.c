@@ -465,7 +465,34 @@ static void test_rates_and_loss(void)
 		     "t.scn:9:29: error: unknown link option 'latenc' (did you mean 'latency'?)\n");
 	CHECK_ERRORS(WORLD "link bob-phone mx.gmail.com speed 1s\n", 1,
 		     "t.scn:9:29: error: unknown link option 'speed' (expected latency, "
-		     "bandwidth or loss)\n");
+		     "bandwidth, loss or tamper)\n");
+}
+
+/* Extension: `tamper "TEXT"`, one line a relay on the link adds to each body. */
+static void test_link_tamper(void)
+{
+	struct scenario *s = parse_ok(WORLD "link bob-phone mx.gmail.com tamper \"PS: pay 666\" "
+					    "loss 1%\n");
+	CHECK(s != NULL);
+	if (!s)
+		return;
+	CHECK(s->links[0].tamper == NULL);
+	CHECK_STR(s->links[1].tamper, "PS: pay 666");
+	CHECK_INT(s->links[1].loss_ppm, 10000);
+	scn_free(s);
+
+	CHECK_ERRORS(WORLD "link bob-phone mx.gmail.com tamper\n", 1,
+		     "t.scn:9:35: error: expected the line to add, in double quotes\n");
+	CHECK_ERRORS(WORLD "link bob-phone mx.gmail.com tamper PS\n", 1,
+		     "t.scn:9:36: error: expected the line to add, in double quotes, got 'PS'\n");
+	CHECK_ERRORS(WORLD "link bob-phone mx.gmail.com tamper \"a\\nb\"\n", 1,
+		     "t.scn:9:36: error: the tampered line is one line: it cannot hold \\n\n");
+	CHECK_ERRORS(WORLD "link bob-phone mx.gmail.com tamper \"a\" tamper \"b\"\n", 1,
+		     "t.scn:9:40: error: 'tamper' is given twice\n");
+	char long_line[2048];
+	snprintf(long_line, sizeof long_line, WORLD "link bob-phone mx.gmail.com tamper \"%0998d\"\n", 0);
+	CHECK_ERRORS(long_line, 1,
+		     "t.scn:9:36: error: the tampered line is too long: at most 997 octets\n");
 }
 
 /* ------------------------------------------------------------------ */
@@ -995,7 +1022,28 @@ static void test_checks(void)
 		     "t.scn:9:16: error: 'carol@gmail.com' is not a declared user (declare it "
 		     "with 'user carol@gmail.com password ...')\n");
 	CHECK_ERRORS(WORLD "expect mailbox bob@gmail.com has\n", 1,
-		     "t.scn:9:33: error: expected from, to, subject, flag or submitted after 'has'\n");
+		     "t.scn:9:33: error: expected from, to, subject, flag, submitted or header "
+		     "after 'has'\n");
+	/* ext: a header field's value, in the server's copy */
+	struct scenario *hs = parse_ok(WORLD "expect mailbox bob@gmail.com has header "
+					     "\"Authentication-Results:\" containing \"dkim=fail\" "
+					     "subject \"x\"\n");
+	CHECK(hs != NULL);
+	if (hs) {
+		CHECK_STR(hs->checks[0].header, "Authentication-Results");
+		CHECK_STR(hs->checks[0].header_text, "dkim=fail");
+		CHECK_STR(hs->checks[0].subject, "x");
+		scn_free(hs);
+	}
+	CHECK_ERRORS(WORLD "expect mailbox bob@gmail.com has header \"A B\" containing \"x\"\n", 1,
+		     "t.scn:9:41: error: 'A B' is not a header name\n");
+	CHECK_ERRORS(WORLD "expect mailbox bob@gmail.com has header A contain \"x\"\n", 1,
+		     "t.scn:9:43: error: expected 'containing', got 'contain'\n");
+	CHECK_ERRORS(WORLD "expect mailbox bob@gmail.com has header A containing x\n", 1,
+		     "t.scn:9:54: error: expected the text in double quotes, got 'x'\n");
+	CHECK_ERRORS(WORLD "expect device bob-phone has header A containing \"x\"\n", 1,
+		     "t.scn:9:29: error: unknown 'has' field 'header' (expected from, to, "
+		     "subject or flag)\n");
 	CHECK_ERRORS(WORLD "expect mailbox bob@gmail.com has subjetc \"x\"\n", 1,
 		     "t.scn:9:34: error: unknown 'has' field 'subjetc' (did you mean 'subject'?)\n");
 	CHECK_ERRORS(WORLD "expect mailbox bob@gmail.com has flag \\Seen flag \\Seen\n", 1,
@@ -1476,6 +1524,7 @@ int main(void)
 	RUN(test_long_line);
 	RUN(test_durations);
 	RUN(test_rates_and_loss);
+	RUN(test_link_tamper);
 	RUN(test_send_forms);
 	RUN(test_world_errors);
 	RUN(test_story_errors);

@@ -598,6 +598,54 @@ static char *header_of(const char *msg, const char *name)
 	return b.p;
 }
 
+/* Whether msg ends with tail. */
+static bool ends_with(const char *msg, const char *tail)
+{
+	size_t n = msg ? strlen(msg) : 0, k = strlen(tail);
+	return n >= k && memcmp(msg + n - k, tail, k) == 0;
+}
+
+/* `link A B tamper "TEXT"`: a relay on the link adds TEXT as the body's
+ * last line, dot-stuffed on the wire, only from A to B. */
+static void test_tamper_link_adds_a_line(void)
+{
+	static const char *const send =
+		"send alice-laptop to bob@gmail.com subject \"Hi\" body \"Hello.\"\n";
+	static const char *const links[] = {
+		"", /* no tamper: the body arrives as sent */
+		"link mail.uea.edu.br mx.gmail.com tamper \".Pay 666\"\n",
+		"link mx.gmail.com mail.uea.edu.br tamper \".Pay 666\"\n", /* the other way */
+	};
+	for (size_t i = 0; i < sizeof links / sizeof links[0]; i++) {
+		struct buf story;
+		buf_init(&story);
+		buf_adds(&story, links[i]);
+		buf_adds(&story, send);
+		struct fixture f;
+		fx_run(&f, story.p);
+		buf_free(&story);
+		if (!f.ok)
+			return;
+		char *m = fx_content(&f, "bob@gmail.com", 1);
+		CHECK(m != NULL);
+		if (i == 1) {
+			/* stored without the stuffing dot, before the end of the body */
+			CHECK(ends_with(m, "Hello.\r\n.Pay 666\r\n"));
+			const char *const order[] = {
+				"mail.uea.edu.br>mx.gmail.com Hello.\n",
+				"mail.uea.edu.br>mx.gmail.com ..Pay 666\n",
+				"mail.uea.edu.br>mx.gmail.com .\n",
+			};
+			CHECK(in_order(f.cap.all.p, order, 3));
+		} else {
+			CHECK(ends_with(m, "Hello.\r\n"));
+			CHECK(strstr(f.cap.all.p, "Pay 666") == NULL);
+		}
+		free(m);
+		fx_free(&f);
+	}
+}
+
 /*
  * RFC 5322 3.6.4: a Message-ID MUST be unique.  A server started twice on
  * the same --db file (two runs of mailsim, as a teacher restarting `serve`)
@@ -1667,6 +1715,7 @@ int main(void)
 	RUN(test_imap_hierarchy_and_subscriptions);
 	RUN(test_imap_rename_noselect);
 	RUN(test_initial_mail);
+	RUN(test_tamper_link_adds_a_line);
 	RUN(test_auth_sign_and_verify);
 	RUN(test_auth_spoof_rejected);
 	RUN(test_auth_quarantine_to_junk);
