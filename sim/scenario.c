@@ -222,13 +222,19 @@ static void err_unknown_directive(struct parser *p, const struct tok *t)
 	if (s)
 		scn_err_col(p, t->col, _("unknown directive '%s' (did you mean '%s'?)"), t->text,
 			    s);
-	else
-		scn_err_col(p, t->col,
-			    _("unknown directive '%s' (expected title, about, seed, domain, user, "
-			      "device, link, retry, mail, dkim, txt, verify, send, pop3, imap, wait, "
-			      "server, note, "
-			      "quiz, repeat, session, expect, exercise, task or hint)"),
-			    t->text);
+	else {
+		/* the list is made from the table, so it never leaves one out */
+		struct buf list;
+		buf_init(&list);
+		for (size_t i = 0; i < NDIRECTIVES; i++) {
+			if (i > 0)
+				buf_adds(&list, i + 1 < NDIRECTIVES ? ", " : _(" or "));
+			buf_adds(&list, directives[i].name);
+		}
+		scn_err_col(p, t->col, _("unknown directive '%s' (expected %s)"), t->text,
+			    list.p);
+		buf_free(&list);
+	}
 }
 
 /* Parse the action whose keyword is kw (already read), and add it to the

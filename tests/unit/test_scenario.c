@@ -731,7 +731,8 @@ static void test_story_errors(void)
 		     "t.scn:9:1: error: unknown directive 'sned' (did you mean 'send'?)\n");
 	CHECK_ERRORS(WORLD "frobnicate\n", 1,
 		     "t.scn:9:1: error: unknown directive 'frobnicate' (expected title, about, "
-		     "seed, domain, user, device, link, retry, mail, dkim, txt, verify, send, pop3, imap, wait, server, "
+		     "seed, order, domain, user, device, link, retry, tls, mail, dkim, txt, verify, send, pop3, "
+		     "imap, wait, server, "
 		     "note, quiz, repeat, session, expect, exercise, task or hint)\n");
 	CHECK_ERRORS(WORLD "send bob-tablet to bob@gmail.com subject \"s\" body \"b\"\n", 1,
 		     "t.scn:9:6: error: unknown device 'bob-tablet'\n");
