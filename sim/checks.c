@@ -193,9 +193,10 @@ bool world_check_one(struct world *w, size_t i, char *detail, size_t n)
 				       : store_folder_match(w->store, id, &m) == 0;
 			if (!ok && !detail[0])
 				snprintf(detail, n, "%s", _("no such message"));
-			/* The route: RFC 3848's "with ESMTPA" in a Received: line is
-			 * written only by a server whose client logged in with AUTH,
-			 * which mailsim offers only on the submission port (587).
+			/* The route: RFC 3848's "with ESMTPA" (ESMTPSA inside TLS)
+			 * in a Received: line is written only by a server whose
+			 * client logged in with AUTH, which mailsim offers only on
+			 * the submission port (587).
 			 * Mail typed straight into the recipient's port 25 has the
 			 * message but not that line: say so, it is the lesson. */
 			m.submitted = false;

@@ -534,10 +534,11 @@ static void mailserver_take(struct smtp_in *s, const struct smtp_envelope *env, 
 	/* RFC 8601 5: the verifier's header goes on top, above its Received: */
 	if (ar)
 		buf_printf(&full, "Authentication-Results: %s\r\n", ar->header);
-	/* RFC 3848: ESMTPA is ESMTP with AUTH.  After STARTTLS it would be
-	 * ESMTPS / ESMTPSA; mailsim keeps ESMTPA, which `expect ... has
-	 * submitted` looks for (checks.c, store_list.c) */
-	const char *proto = env->auth_user ? "ESMTPA" : "ESMTP";
+	/* RFC 3848 names the way the message came: ESMTP, plus S when the
+	 * session was inside TLS, plus A when the client logged in with AUTH
+	 * (`expect ... has submitted` looks for ESMTPA or ESMTPSA) */
+	static const char *const with[2][2] = {{"ESMTP", "ESMTPA"}, {"ESMTPS", "ESMTPSA"}};
+	const char *proto = with[s->c->tls ? 1 : 0][env->auth_user ? 1 : 0];
 	struct buf tcp_info;
 	buf_init(&tcp_info);
 	mailserver_tcp_info(&tcp_info, s->c);

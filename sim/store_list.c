@@ -36,7 +36,8 @@ static const char *const list_sql[SQL_NSTMTS] = {
 		" AND (?4 IS NULL OR subject = ?4)"
 		" AND (flags & ?5) = ?5"
 		" AND (?6 IS NULL OR instr(' ' || lower(keywords) || ' ', ' ' || lower(?6) || ' ') > 0)"
-		" AND (?7 = 0 OR instr(content, CAST(' with ESMTPA id ' AS BLOB)) > 0)"
+		" AND (?7 = 0 OR instr(content, CAST(' with ESMTPA id ' AS BLOB)) > 0"
+		"      OR instr(content, CAST(' with ESMTPSA id ' AS BLOB)) > 0)"
 		" AND (?8 = 0 OR uid = ?8)"
 		" LIMIT 1",
 	[SQL_DEVICE_HAS] =
