@@ -11,8 +11,10 @@
  * header value.
  *
  * Simplifications:
- *   - the organizational domain is the last two labels (section 3.2 asks
- *     for the Public Suffix List; "example.co.uk" comes out as "co.uk");
+ *   - the organizational domain is the public suffix and one label more
+ *     (section 3.2), but the suffixes come from a short built-in excerpt
+ *     of the Public Suffix List (edu.br, com.br, co.uk... in dmarc.c), not
+ *     the whole list: a suffix it lacks counts as one label;
  *   - of the tags, v, p, sp, adkim, aspf, pct and rua are kept (rua as
  *     written); ruf, fo, rf and ri are read past and unknown tags ignored
  *     (section 6.3);

@@ -100,6 +100,14 @@ static void test_org_and_alignment(void)
 	CHECK_STR(dmarc_org_domain("example.org"), "example.org");
 	CHECK_STR(dmarc_org_domain("org"), "org");
 	CHECK_STR(dmarc_org_domain("a.example.org."), "example.org.");
+	/* two-label public suffixes: Brazil's domains are one label longer */
+	CHECK_STR(dmarc_org_domain("mail.uea.edu.br"), "uea.edu.br");
+	CHECK_STR(dmarc_org_domain("uea.edu.br"), "uea.edu.br");
+	CHECK_STR(dmarc_org_domain("edu.br"), "edu.br");
+	CHECK_STR(dmarc_org_domain("news.Example.CO.UK."), "Example.CO.UK.");
+	CHECK_STR(dmarc_org_domain("a.b.loja.com.br"), "loja.com.br");
+	CHECK(!dmarc_aligned("uea.edu.br", "ufam.edu.br", 'r'));
+	CHECK(dmarc_aligned("mail.uea.edu.br", "uea.edu.br", 'r'));
 	CHECK(dmarc_aligned("example.org", "EXAMPLE.org", 's'));
 	CHECK(!dmarc_aligned("mail.example.org", "example.org", 's'));
 	CHECK(dmarc_aligned("mail.example.org", "example.org", 'r'));
