@@ -325,11 +325,21 @@ void net_tls_handshake(struct conn *c)
 	if (c->tls)
 		return;
 	c->tls = true;
+	/* Between mail servers TLS is opportunistic (RFC 7435): a relay that
+	 * refused a certificate it cannot check would deliver nothing, so it
+	 * takes what it gets; a user's mail program does check it. */
+	bool relay = c->host[SIDE_CLIENT]->kind == HOST_SERVER;
 	net_trace_event(c, SIDE_CLIENT, "tls",
-			N_("the client checks the server's certificate (its name, signed by an "
-			   "authority it trusts), both agree on a fresh key by key exchange "
-			   "(ECDHE), and from now on every line is encrypted: someone on the "
-			   "path sees only records and their sizes (RFC 8446)"),
+			relay ? N_("between mail servers TLS is opportunistic (RFC 7435): "
+				   "the relay encrypts without checking the certificate, "
+				   "which protects against a wiretapper but not against "
+				   "someone who takes the server's place; both agree on a "
+				   "fresh key (ECDHE), and from now on the path sees only "
+				   "records and their sizes (RFC 8446)")
+			      : N_("the client checks the server's certificate (its name, signed by an "
+				   "authority it trusts), both agree on a fresh key by key exchange "
+				   "(ECDHE), and from now on every line is encrypted: someone on the "
+				   "path sees only records and their sizes (RFC 8446)"),
 			_("TLS handshake"));
 }
 
