@@ -254,13 +254,13 @@ static struct pc_pkt *pc_pkt_new(struct pcap *p, int64_t t_us, struct pc_conn *c
 	if (!take_comments)
 		return k;
 	/* what waits for the next packet goes on this one */
-	if (c && c->comments.len) {
-		buf_add(&k->comments, c->comments.p, c->comments.len);
-		buf_clear(&c->comments);
-	}
 	if (p->comments.len) {
 		buf_add(&k->comments, p->comments.p, p->comments.len);
 		buf_clear(&p->comments);
+	}
+	if (c && c->comments.len) {
+		buf_add(&k->comments, c->comments.p, c->comments.len);
+		buf_clear(&c->comments);
 	}
 	return k;
 }
