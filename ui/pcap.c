@@ -324,6 +324,8 @@ static struct pc_conn *pc_conn_new(struct pcap *p, const struct trace_rec *r, in
 	c->port[SIDE_C] = (uint16_t)(PC_CLIENT_PORT_BASE + r->session % 16384);
 	c->ip[SIDE_C] = pc_ip(p, client, &c->port[SIDE_C]);
 	c->ip[SIDE_S] = pc_ip(p, server, NULL);
+	if (c->port[SIDE_C] != PC_CLIENT_PORT_BASE + r->session % 16384)
+		c->ip[SIDE_S] = 0x7F000001; /* a real client came over loopback */
 	c->port[SIDE_S] = (uint16_t)port;
 	/* initial sequence numbers: made up, but the same every run */
 	c->isn[SIDE_C] = 0x10000000u + r->session * 0x01010101u;
@@ -866,7 +868,7 @@ static void pc_header(struct pcap *p)
 	buf_clear(&b);
 	size_t named = 0;
 	pc_ip(p, "dns", NULL);
-	for (size_t i = 0; i < p->nhosts && !p->live; i++) {
+	for (size_t i = 0; i < p->nhosts; i++) {
 		const struct pc_host *h = &p->hosts[i];
 		size_t n = strlen(h->name) + 1;
 		le16(&b, 1); /* nrb_record_ipv4 */
