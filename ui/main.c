@@ -583,6 +583,9 @@ static void usage(FILE *out)
 		"  -q, --quiet     print only the checks\n"
 		"  -h, --help      this text\n"),
 	      out);
+	fputs(_("  --pcap FILE     also write the run as a capture for Wireshark: pcapng,\n"
+		"                  or pcap when FILE ends in .pcap\n"),
+	      out);
 	fputs(_("\n"
 		"options of inspect:\n"
 		"  --db FILE       a store kept by 'mailsim run --db FILE' (required)\n"

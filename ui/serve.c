@@ -68,6 +68,10 @@ static void serve_usage(FILE *out)
 		  "  -h, --help             this text\n"),
 		LIVE_DEFAULT_SMTP_PORT, LIVE_DEFAULT_SUBMISSION_PORT, LIVE_DEFAULT_POP3_PORT,
 		LIVE_DEFAULT_IMAP_PORT, LIVE_DEFAULT_MAX_CONNS, LIVE_DEFAULT_MAX_PER_ADDR);
+	fputs(_("  --pcap FILE            also write each connection's lines as a capture for\n"
+		"                         Wireshark (pcapng; pcap if FILE ends in .pcap),\n"
+		"                         whole when serve stops\n"),
+	      out);
 	fprintf(out,
 		_("\n"
 		  "TLS (OpenSSL): every server offers STARTTLS on its SMTP, submission, POP3\n"
