@@ -62,9 +62,17 @@ flags = fields(lambda p: p["tcp.analysis.flags"] and not p["tcp.analysis.retrans
                "frame.number")
 if flags:
     fail("TCP analysis flags: frames %s" % " ".join(f[0] for f in flags))
-retrans = len(fields(lambda p: p["tcp.analysis.retransmission"], "frame.number"))
+# a lost line is sent again; a SYN that gets no answer too (1, 3, 7, 15 s)
+retrans = len(fields(lambda p: p["tcp.analysis.retransmission"] and p["tcp.flags.syn"] != "1",
+                     "frame.number"))
 if retrans != losses:
     fail("%d retransmissions for %d losses" % (retrans, losses))
+syns = len(fields(lambda p: p["tcp.analysis.retransmission"] and p["tcp.flags.syn"] == "1",
+                  "frame.number"))
+timeouts = sum(1 for r in recs if r.get("event") == "connect-failed" and
+               "timed out" in r["detail"])
+if syns and not timeouts or timeouts and not syns:
+    fail("%d SYN retransmissions for %d connections timed out" % (syns, timeouts))
 
 # ---- follow each session's stream
 sessions = collections.OrderedDict()

@@ -72,6 +72,18 @@ nrst=$(tshark -r "$tmp/server-down.pcapng" -Y "tcp.flags.reset == 1" -T fields -
 nfail=$(grep -c '"event":"connect-failed"' "$tmp/server-down.jsonl")
 if [ "$nrst" -gt 0 ] && [ "$nrst" = "$nfail" ]; then ok; else bad "pcap: $nrst RST for $nfail refused"; fi
 
+# a link down: the SYN is sent again and again, no answer, no RST
+sed 's/server mx.gmail.com \(down\|up\)/link mail.uea.edu.br mx.gmail.com \1/' \
+	scenarios/server-down.scn >"$tmp/ldown.scn"
+"$mailsim" run --json "$tmp/ldown.scn" >"$tmp/ldown.jsonl" 2>/dev/null
+run --pcap "$tmp/ldown.pcapng" "$tmp/ldown.scn"
+nsyn=$(tshark -r "$tmp/ldown.pcapng" -Y "tcp.flags.syn == 1 && tcp.analysis.retransmission" \
+	-T fields -e frame.number 2>/dev/null | wc -l)
+if [ "$nsyn" -gt 0 ] && grep -q "timed out" "$tmp/ldown.jsonl" &&
+	python3 tests/pcap_check.py "$tmp/ldown.jsonl" "$tmp/ldown.pcapng"; then ok; else
+	bad "pcap: a timed-out connection ($nsyn SYN retransmissions)"
+fi
+
 # a FILE that cannot be written: exit 3, said so
 "$mailsim" run --pcap "$tmp/no/such/dir/x.pcapng" scenarios/smtp-send.scn >/dev/null 2>"$tmp/err"
 rc=$?
