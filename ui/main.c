@@ -27,6 +27,7 @@
 #include "i18n.h"
 #include "inspect.h"
 #include "lab.h"
+#include "pcap.h"
 #include "playback.h"
 #include "player.h"
 #include "scenario.h"
@@ -121,11 +122,12 @@ static int cmd_run(int argc, char **argv)
 		{ "seed", required_argument, NULL, 's' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "stats", no_argument, NULL, 'S' },
+		{ "pcap", required_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	bool json = false, quiet = false, stats = false;
-	const char *db = NULL;
+	const char *db = NULL, *pcap_path = NULL;
 	const char *seed = NULL;
 	int c;
 	optind = 1;
@@ -146,6 +148,9 @@ static int cmd_run(int argc, char **argv)
 		case 'S':
 			stats = true;
 			break;
+		case 'P':
+			pcap_path = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -164,6 +169,13 @@ static int cmd_run(int argc, char **argv)
 	int rc = open_world("run", argv[optind], seed, db, &scn, &st, &w);
 	if (rc != 0)
 		return rc;
+	struct pcap_file cap;
+	if (pcap_path && pcap_file_open(&cap, "mailsim run", pcap_path, &w, false) != 0) {
+		world_free(&w);
+		store_close(st);
+		scn_free(scn);
+		return EXIT_RUNTIME;
+	}
 
 	/* Full buffering: a transcript of 10,000 messages is many lines. */
 	static char outbuf[1 << 16];
@@ -192,6 +204,8 @@ static int cmd_run(int argc, char **argv)
 	}
 	world_run(&w);
 	world_check(&w);
+	if (pcap_path && pcap_file_close(&cap, "mailsim run") != 0)
+		rc = EXIT_RUNTIME;
 	if (json)
 		view_json_summary(&js, w.checks_passed, w.checks_failed);
 	else
@@ -205,7 +219,7 @@ static int cmd_run(int argc, char **argv)
 			w.peak_conns, (double)w.loop.now_us / 1e6,
 			(long long)(store_memory_used() / 1024));
 
-	int status = w.checks_failed ? EXIT_CHECK_FAILED : EXIT_CHECKS_PASSED;
+	int status = rc ? rc : w.checks_failed ? EXIT_CHECK_FAILED : EXIT_CHECKS_PASSED;
 	world_free(&w);
 	view_text_free(&text);
 	view_json_free(&js);
@@ -568,6 +582,9 @@ static void usage(FILE *out)
 		"  --seed N        override the scenario's seed\n"
 		"  -q, --quiet     print only the checks\n"
 		"  -h, --help      this text\n"),
+	      out);
+	fputs(_("  --pcap FILE     also write the run as a capture for Wireshark: pcapng,\n"
+		"                  or pcap when FILE ends in .pcap\n"),
 	      out);
 	fputs(_("\n"
 		"options of inspect:\n"

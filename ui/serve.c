@@ -16,6 +16,7 @@
 
 #include "buf.h"
 #include "cli.h"
+#include "pcap.h"
 #include "i18n.h"
 #include "live.h"
 #include "playback.h"
@@ -67,6 +68,10 @@ static void serve_usage(FILE *out)
 		  "  -h, --help             this text\n"),
 		LIVE_DEFAULT_SMTP_PORT, LIVE_DEFAULT_SUBMISSION_PORT, LIVE_DEFAULT_POP3_PORT,
 		LIVE_DEFAULT_IMAP_PORT, LIVE_DEFAULT_MAX_CONNS, LIVE_DEFAULT_MAX_PER_ADDR);
+	fputs(_("  --pcap FILE            also write each connection's lines as a capture for\n"
+		"                         Wireshark (pcapng; pcap if FILE ends in .pcap),\n"
+		"                         whole when serve stops\n"),
+	      out);
 	fprintf(out,
 		_("\n"
 		  "TLS (OpenSSL): every server offers STARTTLS on its SMTP, submission, POP3\n"
@@ -137,13 +142,14 @@ int serve_main(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "seconds", required_argument, NULL, 'S' },
 		{ "faults", required_argument, NULL, 'F' },
+		{ "pcap", required_argument, NULL, 'W' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct live_options lo;
 	cli_live_defaults(&lo);
 	const char *db = NULL;
-	const char *faults = NULL;
+	const char *faults = NULL, *pcap_path = NULL;
 	struct serve_out out = { .as_json = false };
 	bool as_log = false;
 	int c;
@@ -175,6 +181,9 @@ int serve_main(int argc, char **argv)
 		}
 		case 'F':
 			faults = optarg;
+			break;
+		case 'W':
+			pcap_path = optarg;
 			break;
 		case 'l':
 			as_log = true;
@@ -217,6 +226,13 @@ int serve_main(int argc, char **argv)
 		store_close(st);
 		scn_free(scn);
 		return 2;
+	}
+	struct pcap_file cap;
+	if (pcap_path && pcap_file_open(&cap, "mailsim serve", pcap_path, &w, true) != 0) {
+		world_free(&w);
+		store_close(st);
+		scn_free(scn);
+		return 3;
 	}
 	/* on a terminal: the player, live; the header goes into its panes */
 	bool tui = !as_log && !out.as_json && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
@@ -295,6 +311,8 @@ int serve_main(int argc, char **argv)
 		free(hdr_text);
 	}
 	fflush(stdout);
+	if (pcap_path && pcap_file_close(&cap, "mailsim serve") != 0)
+		rc = 3;
 	world_free(&w); /* prints nothing more: the stop line is the last */
 	view_text_free(&out.text);
 	view_json_free(&out.json);
