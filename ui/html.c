@@ -268,8 +268,8 @@ static void block_label(struct buf *b, const struct pb_block *k)
 {
 	char lines[64], octets[64];
 	snprintf(lines, sizeof lines, P_("%zu line", "%zu lines", k->lines), k->lines);
-	snprintf(octets, sizeof octets, P_("%" PRIu64 " octet", "%" PRIu64 " octets", k->octets),
-		 k->octets);
+	snprintf(octets, sizeof octets, P_("%llu octet", "%llu octets", k->octets),
+		 (unsigned long long)k->octets);
 	/* TRANSLATORS: a folded message body: "message: 11 lines, 300 octets" */
 	buf_printf(b, _("message: %s, %s"), lines, octets);
 }
@@ -795,7 +795,8 @@ static void page_head(struct page *pg)
 		buf_adds(b, "</p>\n");
 	}
 	buf_adds(b, "<p class=\"meta\">");
-	buf_printf(b, _("Steps %zu of %zu, seed %" PRIu64 "."), pg->upto, pb_nsteps(pg->pb), d->seed);
+	buf_printf(b, _("Steps %zu of %zu, seed %llu."), pg->upto, pb_nsteps(pg->pb),
+		   (unsigned long long)d->seed);
 	buf_printf(b, " <span class=\"keys\">%s</span></p>\n",
 		   _("Keys: n or j, the next note; p or k, the previous one."));
 	buf_printf(b, "<nav class=\"toc\"><a href=\"#map\">%s</a><a href=\"#sequence\">%s</a>"
