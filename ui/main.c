@@ -308,11 +308,21 @@ static int play_file(const char *path, const char *seed, struct player_opts *po,
 	snprintf(title, sizeof title, "%s", scn->title ? scn->title : path);
 	world_free(&w);
 	store_close(st);
-	scn_free(scn);
 
+	/* w in the player: the handout of the step it is at (scn lives on for it) */
+	struct html_doc doc = {
+		.title = title,
+		.about = (const char *const *)scn->about,
+		.nabout = scn->nabout,
+		.seed = scn->seed,
+	};
 	po->title = title;
+	po->handout = &doc;
+	po->lesson_file = path;
 	*how = player_run(pb, po);
+	po->handout = NULL;
 	pb_free(pb);
+	scn_free(scn);
 	return status;
 }
 
