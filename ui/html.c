@@ -446,8 +446,7 @@ static void section_sequence(struct page *pg)
 
 /* ---- the map */
 
-/* The ports clients connected to, per server: from the "connect" events
- * ("connect to mx.gmail.com port 25"). */
+/* The ports clients connected to, per server: from the "connect" events. */
 static void server_ports(const struct page *pg, const char *server, struct buf *out)
 {
 	unsigned seen[16];
@@ -457,14 +456,15 @@ static void server_ports(const struct page *pg, const char *server, struct buf *
 		if (!s.event || strcmp(s.event, "connect") != 0 || !s.to_name ||
 		    strcmp(s.to_name, server) != 0)
 			continue;
-		const char *p = NULL;
-		for (size_t k = 0; k + 5 < s.text_len; k++)
-			if (memcmp(s.text + k, "port ", 5) == 0)
-				p = s.text + k + 5;
-		if (!p)
+		/* the number that ends the detail, in every language ("connect to
+		 * mx.gmail.com port 25", "... na porta 25") */
+		const char *end = s.text + s.text_len, *p = end;
+		while (p > s.text && p[-1] >= '0' && p[-1] <= '9' && end - p < 5)
+			p--;
+		if (p == end)
 			continue;
 		unsigned port = 0;
-		while (p < s.text + s.text_len && *p >= '0' && *p <= '9' && port < 100000)
+		while (p < end)
 			port = port * 10 + (unsigned)(*p++ - '0');
 		bool dup = false;
 		for (size_t k = 0; k < n; k++)

@@ -106,7 +106,8 @@ if "$mailsim" export scenarios/smtp-send.scn 2>/dev/null; then bad "export witho
 # Portuguese: the lang attribute, the labels, the lesson's own pt-BR texts
 "$mailsim" --lang pt-BR run --html "$tmp/pt.html" scenarios/smtp-send.scn >/dev/null
 if grep -q '<html lang="pt-BR">' "$tmp/pt.html" && grep -q 'Diagrama de sequência' "$tmp/pt.html" &&
-	grep -q 'Caixas de correio' "$tmp/pt.html" && grep -q 'Alice escreve para Bob' "$tmp/pt.html"; then
+	grep -q 'Caixas de correio' "$tmp/pt.html" && grep -q 'Alice escreve para Bob' "$tmp/pt.html" &&
+	grep -q '>portas 587<' "$tmp/pt.html"; then
 	ok
 else
 	bad "the pt-BR page lacks lang=pt-BR or its Portuguese labels"
