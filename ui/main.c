@@ -16,6 +16,7 @@
  * share is in cli.c.
  */
 #include <assert.h>
+#include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
@@ -24,6 +25,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "html.h"
 #include "i18n.h"
 #include "inspect.h"
 #include "lab.h"
@@ -114,6 +116,32 @@ static int open_world(const char *cmd, const char *path, const char *seed, const
 	return rc;
 }
 
+/* The files of the handout (--html, --svg), NULL when not asked for. */
+struct handout_files {
+	const char *html, *svg;
+};
+
+/* Write the handout of a recorded run as of `upto` steps (SIZE_MAX: all);
+ * 0, or -1 after saying on stderr which file could not be written. */
+static int write_handout(struct playback *pb, const struct scenario *scn, size_t upto,
+			 const struct handout_files *hf)
+{
+	struct html_doc doc = {
+		.title = scn->title ? scn->title : scn->file,
+		.about = (const char *const *)scn->about,
+		.nabout = scn->nabout,
+		.seed = scn->seed,
+		.upto = upto,
+	};
+	const char *path[2] = { hf->html, hf->svg };
+	for (int k = 0; k < 2; k++)
+		if (path[k] && html_write_file(pb, &doc, path[k], k == 1) != 0) {
+			fprintf(stderr, _("mailsim: cannot write %s: %s\n"), path[k], strerror(errno));
+			return -1;
+		}
+	return 0;
+}
+
 static int cmd_run(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -123,11 +151,14 @@ static int cmd_run(int argc, char **argv)
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "stats", no_argument, NULL, 'S' },
 		{ "pcap", required_argument, NULL, 'P' },
+		{ "html", required_argument, NULL, 'H' },
+		{ "svg", required_argument, NULL, 'G' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	bool json = false, quiet = false, stats = false;
 	const char *db = NULL, *pcap_path = NULL;
+	struct handout_files hf = { NULL, NULL };
 	const char *seed = NULL;
 	int c;
 	optind = 1;
@@ -150,6 +181,12 @@ static int cmd_run(int argc, char **argv)
 			break;
 		case 'P':
 			pcap_path = optarg;
+			break;
+		case 'H':
+			hf.html = optarg;
+			break;
+		case 'G':
+			hf.svg = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -193,6 +230,8 @@ static int cmd_run(int argc, char **argv)
 		trace_add_sink(&w.trace, view_json_sink, &js);
 	else
 		trace_add_sink(&w.trace, view_text_sink, &text);
+	/* the handout reads the run back from a recording */
+	struct playback *pb = hf.html || hf.svg ? cli_playback_record(&w, false) : NULL;
 
 	if (!json && !quiet) {
 		if (scn->title)
@@ -211,6 +250,9 @@ static int cmd_run(int argc, char **argv)
 	else
 		view_text_summary(&text, w.checks_passed, w.checks_failed);
 	fflush(stdout);
+	if (pb && write_handout(pb, scn, SIZE_MAX, &hf) != 0)
+		rc = EXIT_RUNTIME;
+	pb_free(pb);
 	if (stats)
 		fprintf(stderr,
 			_("stats: %llu trace records, %llu events, %zu connections at most at once, "
@@ -280,11 +322,21 @@ static int play_file(const char *path, const char *seed, struct player_opts *po,
 	snprintf(title, sizeof title, "%s", scn->title ? scn->title : path);
 	world_free(&w);
 	store_close(st);
-	scn_free(scn);
 
+	/* w in the player: the handout of the step it is at (scn lives on for it) */
+	struct html_doc doc = {
+		.title = title,
+		.about = (const char *const *)scn->about,
+		.nabout = scn->nabout,
+		.seed = scn->seed,
+	};
 	po->title = title;
+	po->handout = &doc;
+	po->lesson_file = path;
 	*how = player_run(pb, po);
+	po->handout = NULL;
 	pb_free(pb);
+	scn_free(scn);
 	return status;
 }
 
@@ -366,6 +418,75 @@ static int cmd_play(int argc, char **argv)
 	enum player_exit how;
 	int status = play_file(argv[optind], seed, &po, &how);
 	player_screen_close();
+	return status;
+}
+
+/* `mailsim export`: the handout as of a step, for a teacher who paused in
+ * class (the player's w key writes the same page). */
+static int cmd_export(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "html", required_argument, NULL, 'H' },
+		{ "svg", required_argument, NULL, 'G' },
+		{ "step", required_argument, NULL, 'n' },
+		{ "seed", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct handout_files hf = { NULL, NULL };
+	const char *seed = NULL;
+	size_t upto = SIZE_MAX;
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'H':
+			hf.html = optarg;
+			break;
+		case 'G':
+			hf.svg = optarg;
+			break;
+		case 'n': {
+			unsigned long long v;
+			if (!whole_number(optarg, &v)) {
+				fprintf(stderr, _("mailsim export: --step wants a number, not '%s'\n"),
+					optarg);
+				return EXIT_USAGE;
+			}
+			upto = v >= SIZE_MAX ? SIZE_MAX - 1 : (size_t)v; /* steps 1 .. N */
+			break;
+		}
+		case 's':
+			seed = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			fputs(_("mailsim: try 'mailsim help'\n"), stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind != argc - 1 || (!hf.html && !hf.svg)) {
+		fputs(_("mailsim export: expected --html FILE or --svg FILE and one scenario FILE "
+			"(try 'mailsim help')\n"),
+		      stderr);
+		return EXIT_USAGE;
+	}
+	struct scenario *scn;
+	struct store *st;
+	struct world w;
+	int rc = open_world("export", argv[optind], seed, NULL, &scn, &st, &w);
+	if (rc != 0)
+		return rc;
+	struct playback *pb = cli_playback_record(&w, false);
+	world_run(&w);
+	world_check(&w);
+	int status = write_handout(pb, scn, upto, &hf) != 0 ? EXIT_RUNTIME : 0;
+	pb_free(pb);
+	world_free(&w);
+	store_close(st);
+	scn_free(scn);
 	return status;
 }
 
@@ -526,6 +647,8 @@ static const struct command {
 	{ "play", cmd_play, "FILE", N_("play a scenario on the terminal (map, ladder, mailboxes)"),
 	  { NULL } },
 	{ "run", cmd_run, "FILE", N_("play a scenario headless and print every step"), { NULL } },
+	{ "export", cmd_export, "FILE",
+	  N_("the handout (HTML page, SVG diagram) as of a step: --step N"), { NULL } },
 	{ "validate", cmd_validate, "FILE", N_("check scenario files without playing them"),
 	  { NULL } },
 	{ "serve", serve_main, "[FILE]",
@@ -581,10 +704,19 @@ static void usage(FILE *out)
 		"  --db FILE       keep the store in an SQLite file (default: in memory)\n"
 		"  --seed N        override the scenario's seed\n"
 		"  -q, --quiet     print only the checks\n"
+		"  --html FILE     also write the handout: one self-contained HTML page\n"
+		"  --svg FILE      also write the sequence diagram as an SVG file\n"
 		"  -h, --help      this text\n"),
 	      out);
 	fputs(_("  --pcap FILE     also write the run as a capture for Wireshark: pcapng,\n"
 		"                  or pcap when FILE ends in .pcap\n"),
+	      out);
+	fputs(_("\n"
+		"options of export:\n"
+		"  --html FILE     the handout page as of the step\n"
+		"  --svg FILE      the sequence diagram as of the step\n"
+		"  --step N        the first N steps (default: all)\n"
+		"  --seed N        override the scenario's seed\n"),
 	      out);
 	fputs(_("\n"
 		"options of inspect:\n"

@@ -38,6 +38,7 @@
  * (one per mode, in a table), then the loop and live mode.
  */
 #include <assert.h>
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -410,6 +411,35 @@ static bool at_end(const struct player *p)
 	return !p->live && p->n && p->cur == p->n - 1;
 }
 
+/* w: the handout of the current step, into the current directory as
+ * LESSON-step-N.html (the lesson's file name without .scn); the status
+ * line says the path, or why it could not be written. */
+static void write_handout(struct player *p)
+{
+	if (!p->o->handout) {
+		snprintf(p->said, sizeof p->said, "%s", _("no handout here"));
+		return;
+	}
+	const char *file = p->o->lesson_file ? p->o->lesson_file : "lesson";
+	const char *base = strrchr(file, '/');
+	base = base ? base + 1 : file;
+	size_t len = strlen(base);
+	if (len > 4 && strcmp(base + len - 4, ".scn") == 0)
+		len -= 4;
+	size_t step = p->cur == SIZE_MAX ? 0 : p->cur + 1;
+	char path[200];
+	snprintf(path, sizeof path, "%.*s-step-%zu.html", (int)(len > 150 ? 150 : len), base, step);
+	struct html_doc doc = *p->o->handout;
+	doc.upto = step;
+	int rc = html_write_file(p->pb, &doc, path, false);
+	int err = errno;
+	pb_seek(p->pb, p->cur); /* the page moved the cursor to show the mailboxes */
+	if (rc == 0)
+		snprintf(p->said, sizeof p->said, _("handout written: %s"), path);
+	else
+		snprintf(p->said, sizeof p->said, _("cannot write %s: %s"), path, strerror(err));
+}
+
 static enum key_result key_play(struct player *p, int ch)
 {
 	int page = p->pane[p->focus].h - 2;
@@ -487,6 +517,10 @@ static enum key_result key_play(struct player *p, int ch)
 		return REDRAW;
 	case 't': /* TLS: what a wiretapper sees, or the lines it cannot read */
 		p->tls_reveal = !p->tls_reveal;
+		return REDRAW;
+	case 'w': /* the handout of this step, for a teacher who paused in class */
+		p->playing = false;
+		write_handout(p);
 		return REDRAW;
 	case 'v': /* the ladder and the mailboxes, or the timeline */
 		p->timeline = !p->timeline;
@@ -750,6 +784,10 @@ static bool player_key(struct player *p, int ch)
 	}
 	if (p->too_small)
 		return ch == 'q' || ch == 'Q';
+	if (p->said[0]) { /* said until the next key */
+		p->said[0] = '\0';
+		p->dirty = true;
+	}
 	enum key_result r = p->live ? key_live(p, ch) : handlers[p->mode](p, ch);
 	if (r == QUIT)
 		return true;

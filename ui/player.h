@@ -27,6 +27,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "html.h"
 #include "playback.h"
 
 #define PLAYER_MIN_COLS 80
@@ -41,6 +42,10 @@ struct player_opts {
 	size_t start;          /* the step to start at (0-based), or SIZE_MAX: before the first */
 	int speed;             /* index into the speeds (0.25x .. 16x); 2 is 1x */
 	bool from_menu;        /* q goes back to the menu */
+	/* w: the handout of the current step (html.h) into ./LESSON-step-N.html;
+	 * NULL: no handout (live mode) */
+	const struct html_doc *handout;
+	const char *lesson_file; /* the scenario's file, for the handout's name */
 };
 
 /* Speeds offered by + and -. */

@@ -139,6 +139,9 @@ struct player {
 	/* TLS (`tls HOST` lessons): a line sent inside TLS shows as what a
 	 * wiretapper sees, an opaque record, until `t` reveals the plaintext */
 	bool tls_reveal;            /* `t`: show the lines inside TLS, marked with a lock */
+	/* what the last key did, said on the status line until the next key
+	 * (w: the handout's file), or "" */
+	char said[256];
 	bool tls_seen;              /* some step so far was sent inside TLS */
 	size_t tls_scanned;         /* steps looked at for tls_seen */
 	/* the status line's chapter: the last note at or before chapter_cur

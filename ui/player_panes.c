@@ -630,6 +630,8 @@ void pane_draw_status_line(struct player *p)
 	if (!p->live && nchecks && p->n && p->cur == p->n - 1) /* the story is over */
 		snprintf(t + strlen(t), sizeof t - strlen(t), _("  checks %zu/%zu %s"), passed,
 			 nchecks, passed == nchecks ? "✓" : "✗");
+	if (p->said[0]) /* what the last key did (w: the handout's file) */
+		snprintf(t + strlen(t), sizeof t - strlen(t), "  %.200s", p->said);
 	int used = term_put(y, 0, COLS, t, term_attr[R_STATUS] | A_BOLD);
 	/* the keys when the whole list does not fit */
 	const char *few = p->mode == MODE_QUIZ ? _("1-6 answer  q quit ") : _("? help  q quit ");
@@ -667,7 +669,7 @@ static const char *const help_lines[] = {
 	N_("Enter        a message's source; in the ladder: unfold a body"),
 	N_("mouse        click a pane, a ladder line or a message"),
 	N_("?            this help   1-6  answer (--quiz)   q  quit"),
-	N_("t            TLS: reveal what a wiretapper can't see, or hide"),
+	N_("t            TLS: reveal or hide   w  write the HTML handout"),
 	"",
 	N_("Flags: S \\Seen F \\Flagged D \\Deleted/DELE ('.' not set);"),
 	N_("unread messages in bold; a change is highlighted for 3 steps;"),

@@ -137,6 +137,22 @@ until screen >"$tmp/direct.txt"; cmp -s "$tmp/walked.txt" "$tmp/direct.txt"; do
 	sleep 0.1
 done
 if cmp -s "$tmp/walked.txt" "$tmp/direct.txt"; then ok; else fail "n n n p differs from --step 22"; diff "$tmp/direct.txt" "$tmp/walked.txt"; fi
+# w: the handout of step 22 in the current folder (the player started in
+# $tmp/w), the same bytes as export's
+mkdir -p "$tmp/w"
+here=$(pwd)
+case $mailsim in /*) abs=$mailsim ;; *) abs=$here/$mailsim ;; esac
+m0=$mailsim
+mailsim=$abs
+pre="env -C $tmp/w"
+start 80 24 play --no-anim --step 22 "$here/scenarios/smtp-send.scn"
+pre=
+mailsim=$m0
+expect "smtp-send at 22 in a folder of its own" "step 22/"
+keys w
+expect "w writes the handout" "handout written: smtp-send-step-22.html"
+"$mailsim" export --step 22 --html "$tmp/export-22.html" scenarios/smtp-send.scn
+if cmp -s "$tmp/w/smtp-send-step-22.html" "$tmp/export-22.html"; then ok; else fail "w's handout differs from export --step 22"; fi
 keys End
 expect "End" "step 149/149"
 keys Home
