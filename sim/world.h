@@ -120,6 +120,7 @@ struct host {
 	bool uses_imap;       /* reads mail with IMAP: keeps sent mail in Sent */
 	bool tls;             /* a server that offers STARTTLS (`tls HOST`) */
 	struct agent_imap *imap_open; /* its background IDLE session, if any */
+	void *webapp;         /* a server: its http_app instance (httpd.c), or NULL */
 };
 
 struct link {
@@ -148,6 +149,30 @@ struct service {
 	enum trace_proto proto;         /* what its connections speak */
 	const char *name;               /* "SMTP", "submission", "POP3", "IMAP" */
 	void (*accept)(struct conn *c); /* set up the server side of a new connection */
+};
+
+/*
+ * An application the HTTP service (httpd.c, port 80 of every mail server)
+ * serves: the webmail (webmail.c, `webmail_app`).  The world holds the
+ * table (world.http_app); httpd.c runs the HTTP engine on each connection
+ * and hands each whole request to the application of that server.
+ */
+struct http_request;
+struct http_response;
+typedef void (*http_app_done_fn)(void *done_ctx, struct http_response *rs);
+struct http_app {
+	/* The application on mail server `server`, made the first time a
+	 * request reaches it (kept in host.webapp); `close` frees it when the
+	 * world is freed. */
+	void *(*open)(struct world *w, struct host *server);
+	void (*close)(void *app);
+	/* A whole request: fill rs (200, empty) and return true to answer now,
+	 * or return false and call done(done_ctx, rs) once later (a form that
+	 * sends mail waits for its SMTP session), unless cancel(app, done_ctx)
+	 * came first: the connection went. */
+	bool (*request)(void *app, const struct http_request *rq, struct http_response *rs,
+			http_app_done_fn done, void *done_ctx);
+	void (*cancel)(void *app, void *done_ctx);
 };
 
 /* A domain's DKIM key (a `dkim` line): the private key its server signs
@@ -277,6 +302,7 @@ struct world {
 	size_t nlinks;
 	const struct service *const *services; /* what the servers listen on */
 	size_t nservices;
+	const struct http_app *http_app; /* what port 80 serves (webmail.c), or NULL */
 
 	struct conn *conns;        /* live connections */
 	uint32_t next_conn_id;
